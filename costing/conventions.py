@@ -1,0 +1,77 @@
+"""Counting conventions: NetCost's MACs and FLOPs, and named views that reproduce what each peer tool prints.
+
+Every figure on screen or in an export names its convention. The peer views are functions of the same per-layer
+records, modelled on each tool's counting rules (torch 2.13; see the README's conventions table):
+
+- ``macs``: multiply-accumulates of conv, linear, matmul (incl. attention QK^T/AV) and recurrent gates.
+- ``flops``: NetCost FLOPs = 2 x MACs + bias adds + element-wise work (activations, pooling, normalisation).
+- ``thop``: thop ``profile`` "flops": MACs of the modules it has rules for; misses attention matmuls and
+  ``nn.MultiheadAttention``; adds its norm/avg-pool/softmax element counts; ReLU and max-pool are free.
+- ``fvcore``: ``FlopCountAnalysis`` "flops": one per MAC; LSTM/GRU/RNN count 0; attention matmuls missed; norms
+  and adaptive avg-pool per element.
+- ``torchinfo``: "mult-adds": each parameter x output positions (convs: spatial; recurrent: batch x seq; others
+  the first dim only, which is why it is far too low on token inputs).
+- ``ptflops``: "MACs" of its pytorch backend: MACs + bias adds + element counts of activations, pooling and norms,
+  with ReLU-family and pooling counted twice (module hook and torch.nn.functional patch).
+- ``flop_counter``: ``torch.utils.flop_counter.FlopCounterMode``: 2 x MACs of mm/bmm/conv/SDPA, bias ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+from .registry import Out
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Convention:
+    key: str
+    label: str  # what a column or axis says ("FLOPs (NetCost)")
+    unit: str  # "MACs" or "FLOPs"
+    description: str
+
+
+CONVENTIONS: dict[str, Convention] = {c.key: c for c in (
+    Convention("flops", "FLOPs", "FLOPs", "NetCost FLOPs: 2 per MAC + bias adds + element-wise work"),
+    Convention("macs", "MACs", "MACs", "multiply-accumulates of conv, linear, matmul and recurrent gates"),
+    Convention("thop", "thop flops", "MACs", "as thop's profile() prints it: MACs of conv/linear/RNN, no attention"),
+    Convention("fvcore", "fvcore flops", "MACs", "as fvcore's FlopCountAnalysis: 1 per MAC, RNNs 0, no attention"),
+    Convention("torchinfo", "torchinfo mult-adds", "MACs", "as torchinfo prints: params x output positions"),
+    Convention("ptflops", "ptflops MACs", "MACs", "as ptflops prints: MACs + bias + element-wise, some twice"),
+    Convention("flop_counter", "FlopCounterMode", "FLOPs", "torch.utils.flop_counter: 2 x MACs, bias ignored"),
+)}
+
+
+def netcost_flops(out: Out) -> int:
+    return 2 * out.macs + out.bias_adds + out.elementwise
+
+
+def peer_figures(category: str, out: Out, params: int) -> dict[str, int]:
+    """What each peer tool charges for one layer, by the rules in this module's docstring."""
+    shape = out.shape
+    thop = 0 if category == "attention" else out.macs - out.attention_macs + out.thop_elements
+    if category == "recurrent":
+        fvcore = 0
+    else:
+        fvcore = out.macs - out.attention_macs + out.fvcore_elements
+    if category == "conv":
+        torchinfo = out.macs + out.bias_adds
+    elif category == "recurrent":
+        torchinfo = params * prod(shape[:2])
+    else:
+        torchinfo = params * (shape[0] if shape else 1)
+    ptflops = out.macs + out.bias_adds + out.ptflops_elements * (2 if out.ptflops_functional else 1)
+    figures = {"thop": thop, "fvcore": fvcore, "torchinfo": torchinfo, "ptflops": ptflops,
+               "flop_counter": 2 * out.macs}
+    figures.update(out.peer)
+    return figures
+
+
+def convention_value(totals: object, convention: str) -> int:
+    """The figure of a `Totals` (of a layer, a category or a model) under `convention`."""
+    if convention not in CONVENTIONS:
+        raise KeyError(f"unknown convention {convention!r} (choose one of {', '.join(CONVENTIONS)})")
+    return int(getattr(totals, convention))

@@ -1,0 +1,177 @@
+"""The records every view reads: one `LayerCost` per layer, `Totals`, and the `CostReport` that holds them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from .registry import CATEGORIES
+
+Shape = tuple[int, ...]
+PEERS: tuple[str, ...] = ("thop", "fvcore", "torchinfo", "ptflops", "flop_counter")
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Additive sums over layers. Integers only, so incremental updates by difference stay exact."""
+
+    params: int = 0
+    trainable_params: int = 0
+    frozen_params: int = 0
+    buffers: int = 0
+    macs: int = 0
+    flops: int = 0
+    bias_adds: int = 0
+    elementwise_flops: int = 0
+    attention_macs: int = 0
+    param_bytes: int = 0
+    activation_bytes: int = 0
+    read_bytes: int = 0
+    written_bytes: int = 0
+    memory_access_bytes: int = 0
+    thop: int = 0
+    fvcore: int = 0
+    torchinfo: int = 0
+    ptflops: int = 0
+    flop_counter: int = 0
+
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
+
+    def __sub__(self, other: Totals) -> Totals:
+        return Totals(*(a - b for a, b in zip(self._values(), other._values(), strict=True)))
+
+    def _values(self) -> tuple[int, ...]:
+        return tuple(getattr(self, f) for f in _TOTAL_FIELDS)
+
+    def peer_views(self) -> dict[str, int]:
+        return {p: getattr(self, p) for p in PEERS}
+
+    def as_dict(self) -> dict[str, int]:
+        return {f: getattr(self, f) for f in _TOTAL_FIELDS}
+
+
+_TOTAL_FIELDS = tuple(f.name for f in fields(Totals))
+
+
+@dataclass(frozen=True, slots=True)
+class LayerCost:
+    """The cost of one layer (or one traced module) at its input shape. Bytes use the document's dtype."""
+
+    index: int
+    name: str
+    type: str
+    category: str
+    input_shape: Shape
+    output_shape: Shape
+    totals: Totals
+    args: dict[str, Any] = field(default_factory=dict)  # resolved constructor arguments, inferred ones filled
+    inferred: tuple[str, ...] = ()  # names of the arguments taken from the incoming shape
+    depth: int = 0
+    path: str = ""  # module path for traced models ("layer1.0.conv1"); the name for layer lists
+    parts: tuple[LayerCost, ...] = ()  # a composite's sub-layers (depthwise, pointwise)
+    shared_with: tuple[str, ...] = ()  # other module paths whose parameters this layer shares
+    input_shapes: tuple[Shape, ...] = ()  # every tensor input, for traced modules with several
+
+    # Convenience accessors used everywhere (one place, so views never re-derive them).
+    @property
+    def params(self) -> int:
+        return self.totals.params
+
+    @property
+    def trainable_params(self) -> int:
+        return self.totals.trainable_params
+
+    @property
+    def frozen_params(self) -> int:
+        return self.totals.frozen_params
+
+    @property
+    def buffers(self) -> int:
+        return self.totals.buffers
+
+    @property
+    def macs(self) -> int:
+        return self.totals.macs
+
+    @property
+    def flops(self) -> int:
+        return self.totals.flops
+
+    @property
+    def param_bytes(self) -> int:
+        return self.totals.param_bytes
+
+    @property
+    def activation_bytes(self) -> int:
+        return self.totals.activation_bytes
+
+    @property
+    def memory_access_bytes(self) -> int:
+        return self.totals.memory_access_bytes
+
+    @property
+    def arithmetic_intensity(self) -> float:
+        """FLOPs per byte moved (NetCost FLOPs / memory access cost)."""
+        mac = self.totals.memory_access_bytes
+        return self.totals.flops / mac if mac else 0.0
+
+
+@dataclass(frozen=True)
+class HierarchyNode:
+    """A container module of a traced model: its path, type, depth and the layer rows it spans."""
+
+    path: str
+    type: str
+    depth: int
+    first: int  # index of its first leaf layer
+    last: int  # index of its last leaf layer (inclusive)
+    totals: Totals
+
+
+@dataclass(frozen=True)
+class SummaryFigures:
+    """torchsummary's footer, reproduced: sizes in bytes (torchsummary prints them in MiB)."""
+
+    input_bytes: int
+    forward_backward_bytes: int
+    params_bytes: int
+
+    @property
+    def total_bytes(self) -> int:
+        return self.input_bytes + self.forward_backward_bytes + self.params_bytes
+
+
+@dataclass(frozen=True)
+class CostReport:
+    model: str
+    inputs: tuple[tuple[Shape, str], ...]  # (shape with batch, dtype) per model input
+    batch_size: int
+    dtype: str
+    layers: tuple[LayerCost, ...]
+    totals: Totals
+    by_category: dict[str, Totals]
+    summary: SummaryFigures
+    hierarchy: tuple[HierarchyNode, ...] = ()
+    unsupported: tuple[dict[str, Any], ...] = ()
+    warnings: tuple[str, ...] = ()
+    source: str = "layers"  # "layers" (an editable list) or how a model was loaded ("torch", "onnx", ...)
+    network: Any = None  # the `Network` a layer-list report was evaluated from (enables incremental updates)
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.layers[-1].output_shape if self.layers else (self.inputs[0][0] if self.inputs else ())
+
+    def share(self, layer: LayerCost, metric: str) -> float:
+        """The layer's fraction (0..1) of the model's total `metric` (params, macs, flops, ...)."""
+        total = getattr(self.totals, metric)
+        return getattr(layer.totals, metric) / total if total else 0.0
+
+    def category_share(self, category: str, metric: str) -> float:
+        total = getattr(self.totals, metric)
+        part = self.by_category.get(category, Totals())
+        return getattr(part, metric) / total if total else 0.0
+
+
+def empty_categories() -> dict[str, Totals]:
+    return {c: Totals() for c in CATEGORIES}

@@ -1,0 +1,113 @@
+"""The layer-kind registry: one decorator registers one shape-only cost function per torch.nn type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .args import Arg
+
+CATEGORIES: tuple[str, ...] = (
+    "conv", "linear", "recurrent", "attention", "norm", "activation", "pool", "embedding", "other",
+)
+
+Shape = tuple[int, ...]
+
+
+@dataclass
+class Out:
+    """What a cost function returns for one layer at one input shape (element counts, not bytes)."""
+
+    shape: Shape
+    params: int = 0
+    buffers: int = 0
+    macs: int = 0  # multiply-accumulates of conv / linear / matmul / recurrent gates
+    bias_adds: int = 0  # one add per output element that gets a bias
+    elementwise: int = 0  # other FLOPs: activations, pooling, normalisation, gate non-linearities
+    attention_macs: int = 0  # the part of `macs` in parameter-free matmuls (QK^T, AV)
+    # Element-wise work as each peer tool charges it (see conventions.py): ptflops counts some layers again
+    # through its torch.nn.functional patch (`ptflops_functional`), so twice.
+    ptflops_elements: int = 0
+    ptflops_functional: bool = False
+    thop_elements: int = 0
+    fvcore_elements: int = 0
+    peer: dict[str, int] = field(default_factory=dict)  # a kind's own figure for a peer, overriding the rule
+    view: bool = False  # the output aliases the input: no activation memory of its own
+    token_input: bool = False  # the input is int64 token ids (Embedding), not activations in the model dtype
+    weight_reads: int | None = None  # parameter elements read, when not all of them (Embedding gathers rows)
+    inferred: dict[str, Any] = field(default_factory=dict)
+    parts: tuple[tuple[str, str, Out], ...] = ()  # (name, type, cost) of a composite's sub-layers
+
+
+CostFn = Callable[[dict[str, Any], Shape], Out]
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    type: str
+    category: str
+    args: tuple[Arg, ...]
+    fn: CostFn
+    dims: int = 1  # how many entries a tuple argument (kernel_size, stride, ...) has
+    doc: str = ""
+
+    def arg(self, name: str) -> Arg:
+        for a in self.args:
+            if a.name == name:
+                return a
+        raise KeyError(name)
+
+
+_REGISTRY: dict[str, LayerKind] = {}
+
+
+def register(*types: str, category: str, args: tuple[Arg, ...] | Callable[[str], tuple[Arg, ...]],
+             dims: int | Callable[[str], int] = 1) -> Callable[[CostFn], CostFn]:
+    """Register `fn` for each name in `types`. `args`/`dims` may be functions of the type name (aliases)."""
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown category {category}")
+
+    def deco(fn: CostFn) -> CostFn:
+        for t in types:
+            if t in _REGISTRY:
+                raise ValueError(f"layer type {t} registered twice")
+            schema = args(t) if callable(args) else args
+            n = dims(t) if callable(dims) else dims
+            _REGISTRY[t] = LayerKind(t, category, schema, _bind(fn, t), n, (fn.__doc__ or "").strip())
+        return fn
+
+    return deco
+
+
+def _bind(fn: Callable[..., Out], type_: str) -> CostFn:
+    """Cost functions that serve several aliases receive their type name as a keyword."""
+    import inspect
+
+    if "type_" in inspect.signature(fn).parameters:
+        return lambda a, x: fn(a, x, type_=type_)
+    return fn
+
+
+def kind(type_: str) -> LayerKind:
+    _load()
+    try:
+        return _REGISTRY[type_]
+    except KeyError:
+        raise KeyError(type_) from None
+
+
+def has_kind(type_: str) -> bool:
+    _load()
+    return type_ in _REGISTRY
+
+
+def kinds() -> dict[str, LayerKind]:
+    _load()
+    return dict(_REGISTRY)
+
+
+def _load() -> None:
+    # The layer modules register themselves on import; importing them here keeps `import costing` cheap to reason
+    # about (one place pulls them in) and avoids a cycle with this module.
+    from . import layers  # noqa: F401

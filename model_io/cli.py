@@ -1,0 +1,157 @@
+"""The `netcost` command line: summary tables, export-torch, the built-in zoo, and launching the app."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from costing import CONVENTIONS, FormatError
+from costing.dtypes import canonical_dtype
+
+from . import tables, zoo
+from .resolve import LoadOptions, ModelError, load_layer_list, load_report
+
+
+class UsageError(Exception):
+    pass
+
+
+def _dtype(text: str) -> str:
+    try:
+        return canonical_dtype(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return v
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="zoo:NAME, a layer-list .json, file.py:Name, .pt/.pth (TorchScript), .pt2, .onnx")
+    p.add_argument("--input", action="append", default=[], metavar="SHAPE",
+                   help="input shape with batch, e.g. 1,3,224,224 or long:1,2048 (repeatable)")
+    p.add_argument("--batch", type=_positive, help="batch size (layer lists)")
+    p.add_argument("--dtype", type=_dtype, help="float32, float16, bfloat16 or int8 (bytes per element)")
+    p.add_argument("--convention", choices=list(CONVENTIONS), default="flops",
+                   help="which count the %% column and headline use (default: NetCost FLOPs)")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds before a model load is abandoned")
+    p.add_argument("--trust-pickle", action="store_true", help="allow unpickling a full module you trust")
+
+
+def options(args: argparse.Namespace) -> LoadOptions:
+    return LoadOptions(batch_size=args.batch, dtype=args.dtype, inputs=tuple(args.input), timeout=args.timeout,
+                       trust_pickle=args.trust_pickle)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="netcost", description="Where the parameters and compute of a network live.")
+    sub = parser.add_subparsers(dest="command")
+    s = sub.add_parser("summary", help="per-layer table and totals of a model")
+    add_model_options(s)
+    s.add_argument("--format", choices=list(tables.FORMATS), default="table")
+    s.add_argument("--depth", type=int, default=None, help="collapse traced models' containers below this depth")
+    s.add_argument("-o", "--output", help="write to this file instead of standard output")
+    e = sub.add_parser("export-torch", help="write PyTorch source of the nn.Sequential equal to a layer list")
+    e.add_argument("layers", help="a layer-list .json or zoo:NAME")
+    e.add_argument("-o", "--output", help="write to this file instead of standard output")
+    sub.add_parser("zoo", help="list the built-in models")
+    g = sub.add_parser("gui", help="open the desktop app (the default command)")
+    g.add_argument("model", nargs="?", default=f"zoo:{zoo.DEFAULT}")
+    _add_report_command(sub)
+    return parser
+
+
+def _add_report_command(sub: argparse._SubParsersAction) -> None:
+    try:
+        from .report_cli import add_report_parser
+    except ImportError:
+        return
+    add_report_parser(sub, add_model_options)
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        from .layer_file import atomic_write
+
+        try:
+            atomic_write(output, text.encode("utf-8"))
+        except OSError as e:
+            raise UsageError(f"cannot write {output}: {e.strerror or e}") from None
+    else:
+        sys.stdout.write(text)
+
+
+def run(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "gui"
+    if command == "summary":
+        report = load_report(args.model, options(args))
+        _write(tables.FORMATS[args.format](report, args.convention, args.depth), args.output)
+        return 0
+    if command == "export-torch":
+        from .export_torch import to_torch_source
+
+        ref = args.layers
+        net = load_layer_list(ref if ref.startswith("zoo:") or ref.endswith(".json") else ref)
+        try:
+            source = to_torch_source(net)
+        except ValueError as e:
+            raise UsageError(f"{ref}: {e}") from None
+        _write(source, args.output)
+        return 0
+    if command == "zoo":
+        for name in zoo.layer_list_names():
+            print(f"zoo:{name:<16} {zoo.describe(name)}")
+        _print_torch_zoo()
+        return 0
+    if command == "report":
+        return int(args.run_report(args))
+    model = getattr(args, "model", f"zoo:{zoo.DEFAULT}")
+    return _launch_gui(model)
+
+
+def _print_torch_zoo() -> None:
+    try:
+        from .torch_zoo_index import TORCH_ZOO
+    except ImportError:
+        return
+    for name, desc in TORCH_ZOO.items():
+        print(f"zoo:{name:<16} {desc} (traced)")
+
+
+def _launch_gui(model: str) -> int:
+    try:
+        from gui.app import main as gui_main
+    except ImportError:  # the window is not built yet: print the terminal summary instead
+        sys.stdout.write(tables.to_table(load_report(model)))
+        return 0
+    return int(gui_main([model]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return run(list(sys.argv[1:] if argv is None else argv))
+    except (ModelError, UsageError, FormatError) as e:
+        print(f"netcost: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    _entry()

@@ -1,0 +1,140 @@
+"""Layer-list files (`netcost.layers/1`): strict loading with the JSON path of any bad field, atomic saving.
+
+The format is a contract (see the README): users write these files by hand and scripts generate them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from costing import FormatError, LayerSpec, Network, SpecError
+from costing.args import coerce_args
+from costing.dtypes import canonical_dtype
+from costing.registry import has_kind, kind
+
+FORMAT = "netcost.layers/1"
+_LAYER_KEYS = ("type", "name", "trainable")
+_TOP_KEYS = ("format", "name", "input_shape", "batch_size", "dtype", "layers")
+
+
+def parse_network(data: Any) -> tuple[Network, dict[str, Any]]:
+    """Validate a decoded layer-list document; return the network and the extra top-level keys (kept on save)."""
+    if not isinstance(data, dict):
+        raise FormatError("", "a layer list must be a JSON object")
+    fmt = data.get("format")
+    if fmt is None:
+        raise FormatError("format", f'missing; expected "{FORMAT}"')
+    if not isinstance(fmt, str) or not fmt.startswith("netcost.layers/"):
+        raise FormatError("format", f'{fmt!r} is not a NetCost layer list (expected "{FORMAT}")')
+    if fmt != FORMAT:
+        raise FormatError("format", f"{fmt!r} is a newer version than this NetCost reads ({FORMAT}); upgrade NetCost")
+    name = data.get("name", "untitled")
+    if not isinstance(name, str):
+        raise FormatError("name", "must be a string")
+    shape = data.get("input_shape")
+    if shape is None:
+        raise FormatError("input_shape", "missing (the input without the batch dim, e.g. [3, 224, 224])")
+    if (not isinstance(shape, list) or not shape
+            or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)):
+        raise FormatError("input_shape", f"{shape!r} must be a non-empty list of positive integers")
+    batch = data.get("batch_size", 1)
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+        raise FormatError("batch_size", f"{batch!r} must be a positive integer")
+    try:
+        dtype = canonical_dtype(data.get("dtype", "float32"))
+    except ValueError as e:
+        raise FormatError("dtype", str(e)) from None
+    layers = data.get("layers")
+    if not isinstance(layers, list):
+        raise FormatError("layers", "missing or not a list")
+    specs = tuple(parse_layer(item, f"layers[{i}]") for i, item in enumerate(layers))
+    extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}
+    return Network(specs, tuple(shape), name, batch, dtype), extra
+
+
+def parse_layer(item: Any, path: str) -> LayerSpec:
+    if not isinstance(item, dict):
+        raise FormatError(path, "a layer must be a JSON object with a 'type'")
+    type_ = item.get("type")
+    if not isinstance(type_, str):
+        raise FormatError(f"{path}.type", "missing or not a string")
+    if not has_kind(type_):
+        raise FormatError(f"{path}.type", f"unknown layer type {type_!r}")
+    name = item.get("name", "")
+    if not isinstance(name, str):
+        raise FormatError(f"{path}.name", "must be a string")
+    trainable = item.get("trainable", True)
+    if not isinstance(trainable, bool):
+        raise FormatError(f"{path}.trainable", "must be true or false")
+    args = {k: v for k, v in item.items() if k not in _LAYER_KEYS}
+    k = kind(type_)
+    try:
+        coerce_args(k.args, args, k.dims)  # type checks only; shape checks happen at evaluation
+    except SpecError as e:
+        raise FormatError(f"{path}.{e.field}" if e.field else path, e.reason) from None
+    return LayerSpec(type_, args, name, trainable)
+
+
+def network_to_dict(net: Network, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"format": FORMAT, "name": net.name, "input_shape": list(net.input_shape),
+                            "batch_size": net.batch_size, "dtype": net.dtype, "layers": []}
+    for spec in net.layers:
+        item: dict[str, Any] = {"type": spec.type}
+        if spec.name:
+            item["name"] = spec.name
+        item.update({k: list(v) if isinstance(v, tuple) else v for k, v in spec.args.items()})
+        if not spec.trainable:
+            item["trainable"] = False
+        data["layers"].append(item)
+    if extra:
+        data.update({k: v for k, v in extra.items() if k not in _TOP_KEYS})
+    return data
+
+
+def loads_network(text: str) -> tuple[Network, dict[str, Any]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise FormatError("", f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except RecursionError:
+        raise FormatError("", "not valid JSON (nested too deeply)") from None
+    return parse_network(data)
+
+
+def load_network(path: str | os.PathLike[str]) -> tuple[Network, dict[str, Any]]:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise FormatError("", f"cannot read {p}: {e.strerror or e}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FormatError("", f"{p.name} is not a UTF-8 text file") from None
+    return loads_network(text)
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write via a temporary file in the same folder, fsync, then rename: a crash never leaves half a file."""
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_network(path: str | os.PathLike[str], net: Network, extra: dict[str, Any] | None = None) -> None:
+    text = json.dumps(network_to_dict(net, extra), indent=2) + "\n"
+    atomic_write(path, text.encode("utf-8"))
+
+

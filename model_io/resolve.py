@@ -1,0 +1,95 @@
+"""One resolver for model references, used by the CLI and the GUI.
+
+`zoo:NAME` and `*.json` are layer lists, costed here; every other reference (PyTorch files, TorchScript,
+`torch.export`, ONNX, torch zoo models) is loaded and traced in the isolated worker (model_io.worker).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from costing import CostReport, FormatError, Network, evaluate
+
+from . import zoo
+from .layer_file import load_network
+
+
+class ModelError(Exception):
+    """A model reference could not be loaded; the message is one clear line for the user."""
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    batch_size: int | None = None  # None: the file's / zoo entry's own
+    dtype: str | None = None
+    inputs: tuple[str, ...] = ()  # --input specs, e.g. "1,3,224,224" or "long:1,2048"
+    timeout: float = 120.0
+    trust_pickle: bool = False
+
+
+def is_layer_list(ref: str) -> bool:
+    if ref.startswith("zoo:"):
+        return ref[4:] in zoo.layer_list_names()
+    return ref.lower().endswith(".json")
+
+
+def load_layer_list(ref: str) -> Network:
+    """The network of a layer-list reference (`zoo:NAME` or a .json path); raises ModelError."""
+    try:
+        if ref.startswith("zoo:"):
+            return zoo.load_layer_list(ref[4:])
+        if not Path(ref).exists():
+            raise ModelError(f"{ref}: no such file")
+        return load_network(ref)[0]
+    except FormatError as e:
+        raise ModelError(f"{ref}: {e}") from None
+
+
+def apply_options(net: Network, opts: LoadOptions) -> Network:
+    changes: dict[str, object] = {}
+    if opts.batch_size is not None:
+        changes["batch_size"] = opts.batch_size
+    if opts.dtype is not None:
+        changes["dtype"] = opts.dtype
+    if opts.inputs:
+        if len(opts.inputs) != 1:
+            raise ModelError("a layer list takes exactly one --input")
+        dims = _parse_dims(opts.inputs[0].split(":")[-1])
+        changes["batch_size"], changes["input_shape"] = dims[0], dims[1:]
+    try:
+        return replace(net, **changes) if changes else net
+    except ValueError as e:
+        raise ModelError(str(e)) from None
+
+
+def _parse_dims(text: str) -> tuple[int, ...]:
+    try:
+        dims = tuple(int(d) for d in text.replace("x", ",").split(",") if d.strip())
+    except ValueError:
+        raise ModelError(f"--input {text!r}: expected comma-separated sizes such as 1,3,224,224") from None
+    if len(dims) < 2 or any(d < 1 for d in dims):
+        raise ModelError(f"--input {text!r}: give the batch and at least one more positive size")
+    return dims
+
+
+def load_report(ref: str, opts: LoadOptions | None = None) -> CostReport:
+    """Cost any supported model reference. Raises ModelError with a one-line message on bad input."""
+    opts = opts or LoadOptions()
+    if is_layer_list(ref):
+        net = apply_options(load_layer_list(ref), opts)
+        try:
+            return evaluate(net)
+        except FormatError as e:
+            raise ModelError(f"{ref}: {e}") from None
+        except ValueError as e:  # LayerError is a ValueError
+            raise ModelError(f"{ref}: {e}") from None
+    return _load_traced(ref, opts)
+
+
+def _load_traced(ref: str, opts: LoadOptions) -> CostReport:
+    try:
+        from .worker_client import trace_in_worker
+    except ImportError:
+        raise ModelError(f"{ref}: only layer lists (zoo:NAME or .json) are supported in this build") from None
+    return trace_in_worker(ref, opts)

@@ -1,0 +1,184 @@
+"""Tables of a report: the JSON schema (`netcost.report/1`), CSV, Markdown and the terminal table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from costing import CATEGORIES, CONVENTIONS, PEERS, CostReport, LayerCost, convention_value
+from costing import formatting as fmt
+
+SCHEMA = "netcost.report/1"
+TOTAL_KEYS = ("params", "trainable_params", "frozen_params", "buffers", "macs", "flops", "param_bytes",
+              "activation_bytes", "memory_access_bytes")
+
+
+def visible_layers(report: CostReport, depth: int | None = None) -> list[LayerCost]:
+    """Leaf layers, or for traced models with `depth`, the rows of containers collapsed at that depth."""
+    if depth is None or not report.hierarchy:
+        return list(report.layers)
+    rows: list[LayerCost] = []
+    i = 0
+    nodes = {n.first: n for n in report.hierarchy if n.depth == depth}
+    while i < len(report.layers):
+        node = nodes.get(i)
+        if node is not None:
+            first = report.layers[node.first]
+            rows.append(LayerCost(node.first, node.path, node.type, first.category, first.input_shape,
+                                  report.layers[node.last].output_shape, node.totals, depth=node.depth,
+                                  path=node.path))
+            i = node.last + 1
+        else:  # a leaf not inside a container at `depth` (every deeper leaf is) stays as it is
+            rows.append(report.layers[i])
+            i += 1
+    return rows
+
+
+def _totals_dict(t: Any) -> dict[str, int]:
+    return {k: int(getattr(t, k)) for k in TOTAL_KEYS}
+
+
+def to_dict(report: CostReport, convention: str = "flops", depth: int | None = None) -> dict[str, Any]:
+    """The documented JSON schema (see README, "Report JSON")."""
+    total = report.totals
+    return {
+        "schema": SCHEMA,
+        "model": report.model,
+        "inputs": [{"shape": list(shape), "dtype": dt} for shape, dt in report.inputs],
+        "batch_size": report.batch_size,
+        "dtype": report.dtype,
+        "convention": {"key": convention, "label": CONVENTIONS[convention].label,
+                       "value": convention_value(total, convention),
+                       "description": CONVENTIONS[convention].description},
+        "totals": {**_totals_dict(total), "peer_views": {p: int(getattr(total, p)) for p in PEERS}},
+        "by_category": {c: _totals_dict(report.by_category[c]) for c in CATEGORIES if c in report.by_category},
+        "torchsummary": {"input_bytes": report.summary.input_bytes,
+                         "forward_backward_bytes": report.summary.forward_backward_bytes,
+                         "params_bytes": report.summary.params_bytes, "total_bytes": report.summary.total_bytes},
+        "layers": [_layer_dict(r, convention) for r in visible_layers(report, depth)],
+        "hierarchy": [{"path": n.path, "type": n.type, "depth": n.depth, "first": n.first, "last": n.last,
+                       **_totals_dict(n.totals)} for n in report.hierarchy],
+        "unsupported": [dict(u) for u in report.unsupported],
+        "warnings": list(report.warnings),
+    }
+
+
+def _layer_dict(r: LayerCost, convention: str) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "name": r.name, "type": r.type, "category": r.category, "depth": r.depth, "path": r.path,
+        "input_shape": list(r.input_shape), "output_shape": list(r.output_shape),
+        "params": r.params, "trainable_params": r.trainable_params, "frozen_params": r.frozen_params,
+        "buffers": r.buffers, "macs": r.macs, "flops": r.flops, "param_bytes": r.param_bytes,
+        "activation_bytes": r.activation_bytes, "memory_access_bytes": r.memory_access_bytes,
+        "read_bytes": r.totals.read_bytes, "written_bytes": r.totals.written_bytes,
+        "arithmetic_intensity": round(r.arithmetic_intensity, 4),
+        "convention_value": convention_value(r.totals, convention),
+    }
+    if r.args:
+        d["args"] = {k: list(v) if isinstance(v, tuple) else v for k, v in r.args.items()}
+    if r.parts:
+        d["parts"] = [_layer_dict(p, convention) for p in r.parts]
+    if r.shared_with:
+        d["shared_with"] = list(r.shared_with)
+    return d
+
+
+def to_json(report: CostReport, convention: str = "flops", depth: int | None = None) -> str:
+    return json.dumps(to_dict(report, convention, depth), indent=2) + "\n"
+
+
+CSV_COLUMNS = ("name", "type", "category", "depth", "output_shape", "params", "trainable_params", "frozen_params",
+               "macs", "flops", "convention_value", "pct_params", "pct_convention", "activation_bytes",
+               "memory_access_bytes")
+
+
+def to_csv(report: CostReport, convention: str = "flops", depth: int | None = None) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    total_conv = convention_value(report.totals, convention)
+    for r in visible_layers(report, depth):
+        value = convention_value(r.totals, convention)
+        w.writerow([r.name, r.type, r.category, r.depth, "x".join(map(str, r.output_shape)), r.params,
+                    r.trainable_params, r.frozen_params, r.macs, r.flops, value,
+                    f"{report.share(r, 'params') * 100:.4f}", f"{value / total_conv * 100 if total_conv else 0:.4f}",
+                    r.activation_bytes, r.memory_access_bytes])
+    t = report.totals
+    w.writerow(["TOTAL", "", "", "", "x".join(map(str, report.output_shape)), t.params, t.trainable_params,
+                t.frozen_params, t.macs, t.flops, total_conv, "100.0000", "100.0000", t.activation_bytes,
+                t.memory_access_bytes])
+    return buf.getvalue()
+
+
+def _rows(report: CostReport, convention: str, depth: int | None) -> tuple[list[str], list[list[str]]]:
+    label = CONVENTIONS[convention].label
+    head = ["#", "Layer", "Type", "Output shape", "Params", "MACs", label, "% params", f"% {label}", "Memory"]
+    total_conv = convention_value(report.totals, convention)
+    rows = []
+    for r in visible_layers(report, depth):
+        value = convention_value(r.totals, convention)
+        indent = "  " * r.depth
+        rows.append([str(r.index), indent + r.name, r.type, fmt.shape(r.output_shape), fmt.grouped(r.params),
+                     fmt.grouped(r.macs), fmt.grouped(value), fmt.percent(report.share(r, "params")),
+                     fmt.percent(value / total_conv if total_conv else 0), fmt.nbytes(r.activation_bytes)])
+    return head, rows
+
+
+def footer_lines(report: CostReport, convention: str) -> list[str]:
+    t = report.totals
+    s = report.summary
+    conv = CONVENTIONS[convention]
+    lines = [
+        f"Total params: {fmt.grouped(t.params)}  (trainable {fmt.grouped(t.trainable_params)}, "
+        f"frozen {fmt.grouped(t.frozen_params)}; buffers {fmt.grouped(t.buffers)})",
+        f"MACs: {fmt.grouped(t.macs)} ({fmt.si(t.macs)})   FLOPs: {fmt.grouped(t.flops)} ({fmt.si(t.flops)})",
+        f"{conv.label}: {fmt.grouped(convention_value(t, convention))}  — {conv.description}",
+        f"Params size ({report.dtype}): {fmt.nbytes(t.param_bytes)}   Activations (forward): "
+        f"{fmt.nbytes(t.activation_bytes)}   Memory access: {fmt.nbytes(t.memory_access_bytes)}",
+        f"torchsummary: input {fmt.mib(s.input_bytes)} MB, forward/backward pass {fmt.mib(s.forward_backward_bytes)} MB,"
+        f" params {fmt.mib(s.params_bytes)} MB, total {fmt.mib(s.total_bytes)} MB",
+        "Peer views: " + ", ".join(f"{CONVENTIONS[p].label} {fmt.grouped(getattr(t, p))}" for p in PEERS),
+    ]
+    shares = []
+    for cat in ("conv", "linear"):
+        shares.append(f"{cat}: {fmt.percent(report.category_share(cat, 'params'))} of params, "
+                      f"{fmt.percent(report.category_share(cat, 'flops'))} of FLOPs")
+    lines.append("Split — " + "; ".join(shares))
+    for u in report.unsupported:
+        lines.append(f"Unsupported: {u.get('op')} ×{u.get('count', 1)} in {u.get('module', '?')}")
+    lines += [f"Warning: {w}" for w in report.warnings]
+    return lines
+
+
+def to_markdown(report: CostReport, convention: str = "flops", depth: int | None = None) -> str:
+    head, rows = _rows(report, convention, depth)
+    right = {0, 4, 5, 6, 7, 8, 9}
+    out = [f"## {report.model}", "",
+           f"Input {', '.join(fmt.shape(s) for s, _ in report.inputs)} · batch {report.batch_size} · "
+           f"{report.dtype} · convention: {CONVENTIONS[convention].label}", "",
+           "| " + " | ".join(head) + " |",
+           "| " + " | ".join("---:" if i in right else "---" for i in range(len(head))) + " |"]
+    out += ["| " + " | ".join(c.replace("|", "\\|").strip() for c in row) + " |" for row in rows]
+    out += [""] + [f"- {line}" for line in footer_lines(report, convention)]
+    return "\n".join(out) + "\n"
+
+
+def to_table(report: CostReport, convention: str = "flops", depth: int | None = None) -> str:
+    """A terminal table in the spirit of torchsummary / torchinfo."""
+    head, rows = _rows(report, convention, depth)
+    widths = [max(len(head[i]), *(len(r[i]) for r in rows)) if rows else len(head[i]) for i in range(len(head))]
+    right = {0, 4, 5, 6, 7, 8, 9}
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    rule = "=" * len(line(head))
+    title = (f"{report.model} — input {', '.join(fmt.shape(s) for s, _ in report.inputs)}, batch {report.batch_size},"
+             f" {report.dtype}")
+    body = [title, rule, line(head), "-" * len(rule)] + [line(r) for r in rows] + [rule]
+    return "\n".join(body + footer_lines(report, convention)) + "\n"
+
+
+FORMATS = {"table": to_table, "json": to_json, "csv": to_csv, "markdown": to_markdown}
