@@ -1,0 +1,1 @@
+"""NetCost's desktop app: the only package that builds widgets. It computes no cost itself."""
