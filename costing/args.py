@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from math import isfinite
 from typing import Any
 
 from .errors import SpecError
@@ -21,8 +22,8 @@ class _Required:
 REQUIRED: Any = _Required()
 
 # Argument kinds. `ints` with `dims=n` accepts an int or a list of n ints and yields a tuple of n ints.
-KINDS = ("int", "bool", "float", "opt_float", "ints", "padding", "choice", "opt_int", "opt_ints", "shape", "size",
-         "str", "any")
+KINDS = ("int", "bool", "opt_bool", "float", "opt_float", "ints", "padding", "choice", "opt_int", "opt_ints", "shape",
+         "size", "opt_sizes", "opt_scales", "str", "any")
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_number(v: Any) -> bool:
-    return (isinstance(v, (int, float))) and not isinstance(v, bool)
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and isfinite(v)
 
 
 def _check_min(arg: Arg, v: int | float, shown: Any) -> None:
@@ -73,7 +74,7 @@ def _ints(arg: Arg, value: Any, dims: int) -> tuple[int, ...]:
 def coerce_value(arg: Arg, value: Any, dims: int = 1) -> Any:
     """Check one value against its argument kind and return it normalised."""
     k = arg.kind
-    if value is None and k in ("opt_int", "opt_ints", "opt_float", "size", "any"):
+    if value is None and k in ("opt_int", "opt_ints", "opt_float", "opt_bool", "opt_sizes", "opt_scales", "any"):
         return None
     if k == "any":  # validated by the cost function, which knows the input rank
         return value
@@ -87,13 +88,13 @@ def coerce_value(arg: Arg, value: Any, dims: int = 1) -> Any:
             raise SpecError(f"{arg.name}={value!r} must be an integer or null", arg.name)
         _check_min(arg, value, value)
         return value
-    if k == "bool":
+    if k in ("bool", "opt_bool"):
         if not isinstance(value, bool):
             raise SpecError(f"{arg.name}={value!r} must be true or false", arg.name)
         return value
     if k in ("float", "opt_float"):
         if not _is_number(value):
-            raise SpecError(f"{arg.name}={value!r} must be a number", arg.name)
+            raise SpecError(f"{arg.name}={value!r} must be a finite number", arg.name)
         _check_min(arg, value, value)
         return float(value)
     if k in ("ints", "opt_ints"):
@@ -130,6 +131,25 @@ def coerce_value(arg: Arg, value: Any, dims: int = 1) -> Any:
                     _check_min(arg, v, list(value))
             return tuple(value)
         raise SpecError(f"{arg.name}={value!r} must be an int or a list of {dims} ints (or nulls)", arg.name)
+    if k == "opt_sizes":  # Upsample's size: an int or a list of ints (its length is checked against the input)
+        if _is_int(value):
+            _check_min(arg, value, value)
+            return value
+        if isinstance(value, (list, tuple)) and value and all(_is_int(v) for v in value):
+            for v in value:
+                _check_min(arg, v, list(value))
+            return tuple(value)
+        raise SpecError(f"{arg.name}={value!r} must be an int or a non-empty list of ints", arg.name)
+    if k == "opt_scales":  # Upsample's scale_factor: a number or a list of numbers, each > 0
+        if _is_number(value):
+            if value <= 0:
+                raise SpecError(f"{arg.name}={value!r} must be positive", arg.name)
+            return float(value)
+        if isinstance(value, (list, tuple)) and value and all(_is_number(v) for v in value):
+            if any(v <= 0 for v in value):
+                raise SpecError(f"{arg.name}={list(value)!r} must be positive", arg.name)
+            return tuple(float(v) for v in value)
+        raise SpecError(f"{arg.name}={value!r} must be a number or a non-empty list of numbers", arg.name)
     raise AssertionError(f"unknown argument kind {k}")  # a bug in a registration, not a user error
 
 

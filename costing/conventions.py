@@ -53,10 +53,7 @@ def peer_figures(category: str, out: Out, params: int) -> dict[str, int]:
     """What each peer tool charges for one layer, by the rules in this module's docstring."""
     shape = out.shape
     thop = 0 if category == "attention" else out.macs - out.attention_macs + out.thop_elements
-    if category == "recurrent":
-        fvcore = 0
-    else:
-        fvcore = out.macs - out.attention_macs + out.fvcore_elements
+    fvcore = 0 if category == "recurrent" else out.macs - out.attention_macs + out.fvcore_elements
     if category == "conv":
         torchinfo = out.macs + out.bias_adds
     elif category == "recurrent":

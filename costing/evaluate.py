@@ -14,7 +14,7 @@ from .conventions import netcost_flops, peer_figures
 from .dtypes import DTYPE_BYTES, TOKEN_BYTES
 from .errors import LayerError, SpecError
 from .records import CostReport, LayerCost, SummaryFigures, Totals, empty_categories
-from .registry import Out, has_kind, kind
+from .registry import Out, kind
 from .spec import LayerSpec, Network
 
 Shape = tuple[int, ...]
@@ -50,11 +50,12 @@ def _totals(out: Out, x: Shape, category: str, trainable: bool, elem: int) -> To
 def cost_layer(spec: LayerSpec, index: int, x: Shape, dtype: str = "float32") -> LayerCost:
     """Cost one layer at input shape `x` (with batch). Raises `LayerError` naming the layer and field."""
     name = spec.display_name(index)
-    if not has_kind(spec.type):
-        raise LayerError(f"unknown layer type {spec.type!r}", "type", index, name, spec.type)
-    k = kind(spec.type)
     try:
-        args = coerce_args(k.args, spec.args, k.dims)
+        k = kind(spec.type)
+    except (KeyError, TypeError):  # TypeError: a type that is not even a string (unhashable)
+        raise LayerError(f"unknown layer type {spec.type!r}", "type", index, name, str(spec.type)) from None
+    try:
+        args = spec.checked_args(lambda raw: coerce_args(k.args, raw, k.dims))
         out = k.fn(args, x)
     except SpecError as e:
         raise LayerError(e.reason, e.field, index, name, spec.type) from None
@@ -65,7 +66,7 @@ def cost_layer(spec: LayerSpec, index: int, x: Shape, dtype: str = "float32") ->
     parts = tuple(
         LayerCost(index, pname, ptype, k.category, pin, p.shape, _totals(p, pin, k.category, spec.trainable, elem),
                   path=f"{name}.{pname}", depth=1)
-        for (pname, ptype, p), pin in zip(out.parts, _part_inputs(out, x), strict=True))
+        for (pname, ptype, p), pin in zip(out.parts, _part_inputs(out, x), strict=True)) if out.parts else ()
     return LayerCost(index=index, name=name, type=spec.type, category=k.category, input_shape=x,
                      output_shape=out.shape, totals=_totals(out, x, k.category, spec.trainable, elem),
                      args=resolved, inferred=tuple(out.inferred), path=name, parts=parts)
@@ -107,17 +108,15 @@ def evaluate(net: Network, previous: CostReport | None = None, first_dirty: int 
         x = row.output_shape
     if stop < n:
         rows.extend(previous.layers[stop:])
-    if previous is not None:
+    if previous is not None:  # adjust the old sums by the rows that changed (exact: integers only)
         old_changed = previous.layers[first_dirty:stop if same_length else len(previous.layers)]
         new_changed = rows[first_dirty:stop]
-        totals = previous.totals
+        old_sum, old_by_cat = sum_layers(old_changed)
+        new_sum, new_by_cat = sum_layers(new_changed)
+        totals = previous.totals + new_sum - old_sum
         by_category = dict(previous.by_category)
-        for r in old_changed:
-            totals = totals - r.totals
-            by_category[r.category] = by_category[r.category] - r.totals
-        for r in new_changed:
-            totals = totals + r.totals
-            by_category[r.category] = by_category[r.category] + r.totals
+        for c in {r.category for r in old_changed} | {r.category for r in new_changed}:
+            by_category[c] = by_category[c] + new_by_cat[c] - old_by_cat[c]
     else:
         totals, by_category = sum_layers(rows)
     return make_report(net.name, ((net.batched_input, _input_dtype(net)),), net.batch_size, net.dtype,
@@ -129,12 +128,14 @@ def _input_dtype(net: Network) -> str:
 
 
 def sum_layers(rows: list[LayerCost] | tuple[LayerCost, ...]) -> tuple[Totals, dict[str, Totals]]:
-    totals = Totals()
-    by_category = empty_categories()
+    """Totals over `rows` and per category (every category present, empty ones zero)."""
+    groups: dict[str, list[Totals]] = {}
     for r in rows:
-        totals = totals + r.totals
-        by_category[r.category] = by_category[r.category] + r.totals
-    return totals, by_category
+        groups.setdefault(r.category, []).append(r.totals)
+    by_category = empty_categories()
+    for c, items in groups.items():
+        by_category[c] = Totals.sum(items)
+    return Totals.sum(r.totals for r in rows), by_category
 
 
 def make_report(model: str, inputs: tuple[tuple[Shape, str], ...], batch_size: int, dtype: str,

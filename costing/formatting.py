@@ -5,19 +5,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-_SI = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K"))
-_BIN = ((1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB"))
+_SI = ((1.0, ""), (1e3, "K"), (1e6, "M"), (1e9, "G"), (1e12, "T"))
+_BIN = ((1, "B"), (1 << 10, "KiB"), (1 << 20, "MiB"), (1 << 30, "GiB"), (1 << 40, "TiB"))
+
+
+def _scale_index(v: float, scales: tuple[tuple[float, str], ...]) -> int:
+    i = 0
+    while i + 1 < len(scales) and v >= scales[i + 1][0]:
+        i += 1
+    return i
 
 
 def si(value: float, unit: str = "", digits: int = 3) -> str:
-    """1234567 -> '1.23 M' (3 significant digits); small values print as integers."""
+    """1234567 -> '1.23 M' (3 significant digits); small values print as integers; 999,999 -> '1.00 M'."""
     sign = "-" if value < 0 else ""
     v = abs(value)
-    for scale, prefix in _SI:
-        if v >= scale:
-            return f"{sign}{_sig(v / scale, digits)} {prefix}{unit}".rstrip()
-    text = f"{int(v)}" if float(v).is_integer() else _sig(v, digits)
-    return f"{sign}{text} {unit}".rstrip()
+    i = _scale_index(v, _SI)
+    while True:
+        scale, prefix = _SI[i]
+        text = f"{int(v)}" if i == 0 and float(v).is_integer() else _sig(v / scale, digits)
+        if float(text) >= 1000 and i + 1 < len(_SI):  # rounding reached the next prefix: 999.6 K -> 1.00 M
+            i += 1
+            continue
+        return f"{sign}{text} {prefix}{unit}".rstrip()
 
 
 def _sig(v: float, digits: int) -> str:
@@ -32,10 +42,16 @@ def nbytes(value: float) -> str:
     """Bytes in binary units: 245,059,616 -> '233.7 MiB'."""
     sign = "-" if value < 0 else ""
     v = abs(value)
-    for scale, unit in _BIN:
-        if v >= scale:
-            return f"{sign}{v / scale:.1f} {unit}"
-    return f"{sign}{int(v)} B"
+    i = _scale_index(v, _BIN)
+    if i == 0:
+        return f"{sign}{int(v)} B"
+    while True:
+        scale, unit = _BIN[i]
+        text = f"{v / scale:.1f}"
+        if float(text) >= 1024 and i + 1 < len(_BIN):  # 1023.96 KiB rounds to 1.0 MiB, not 1024.0 KiB
+            i += 1
+            continue
+        return f"{sign}{text} {unit}"
 
 
 def mib(value: float) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -36,13 +38,19 @@ class Totals:
     flop_counter: int = 0
 
     def __add__(self, other: Totals) -> Totals:
-        return Totals(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
+        return Totals(*map(operator.add, _VALUES(self), _VALUES(other)))
 
     def __sub__(self, other: Totals) -> Totals:
-        return Totals(*(a - b for a, b in zip(self._values(), other._values(), strict=True)))
+        return Totals(*map(operator.sub, _VALUES(self), _VALUES(other)))
 
     def _values(self) -> tuple[int, ...]:
-        return tuple(getattr(self, f) for f in _TOTAL_FIELDS)
+        return _VALUES(self)
+
+    @staticmethod
+    def sum(items: Iterable[Totals]) -> Totals:
+        """The sum of many Totals in one pass (column sums), much faster than chaining `+`."""
+        columns = tuple(zip(*map(_VALUES, items), strict=True))
+        return Totals(*map(sum, columns)) if columns else Totals()
 
     def peer_views(self) -> dict[str, int]:
         return {p: getattr(self, p) for p in PEERS}
@@ -52,6 +60,7 @@ class Totals:
 
 
 _TOTAL_FIELDS = tuple(f.name for f in fields(Totals))
+_VALUES = operator.attrgetter(*_TOTAL_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,5 +109,6 @@ def kinds() -> dict[str, LayerKind]:
 
 def _load() -> None:
     # The layer modules register themselves on import; importing them here keeps `import costing` cheap to reason
-    # about (one place pulls them in) and avoids a cycle with this module.
-    from . import layers  # noqa: F401
+    # about (one place pulls them in) and avoids a cycle with this module. Once loaded, this is a dict lookup.
+    if "Linear" not in _REGISTRY:
+        from . import layers  # noqa: F401

@@ -31,7 +31,11 @@ def parse_network(data: Any) -> tuple[Network, dict[str, Any]]:
     if not isinstance(fmt, str) or not fmt.startswith("netcost.layers/"):
         raise FormatError("format", f'{fmt!r} is not a NetCost layer list (expected "{FORMAT}")')
     if fmt != FORMAT:
-        raise FormatError("format", f"{fmt!r} is a newer version than this NetCost reads ({FORMAT}); upgrade NetCost")
+        version = fmt.rsplit("/", 1)[1]
+        if version.isdigit() and int(version) > 1:
+            raise FormatError("format", f"{fmt!r} is a newer version than this NetCost reads ({FORMAT}); "
+                                        "upgrade NetCost")
+        raise FormatError("format", f"{fmt!r} is not a version this NetCost knows (expected \"{FORMAT}\")")
     name = data.get("name", "untitled")
     if not isinstance(name, str):
         raise FormatError("name", "must be a string")
@@ -102,6 +106,8 @@ def loads_network(text: str) -> tuple[Network, dict[str, Any]]:
         raise FormatError("", f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
     except RecursionError:
         raise FormatError("", "not valid JSON (nested too deeply)") from None
+    except ValueError as e:  # e.g. an integer literal longer than Python's 4,300-digit limit
+        raise FormatError("", f"not valid JSON ({e})") from None
     return parse_network(data)
 
 
@@ -121,16 +127,34 @@ def load_network(path: str | os.PathLike[str]) -> tuple[Network, dict[str, Any]]
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     """Write via a temporary file in the same folder, fsync, then rename: a crash never leaves half a file."""
     p = Path(path)
+    try:  # keep the mode of the file being replaced; a new file gets the usual 0o666 less the umask
+        mode = p.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
+            if hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), mode)  # mkstemp creates 0o600: a save must not make the file private
             os.fsync(f.fileno())
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    try:  # make the rename itself durable (best effort: not every platform can open a folder)
+        dir_fd = os.open(p.parent or ".", os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
 
 
 def save_network(path: str | os.PathLike[str], net: Network, extra: dict[str, Any] | None = None) -> None:

@@ -53,7 +53,9 @@ def to_dict(report: CostReport, convention: str = "flops", depth: int | None = N
                        "value": convention_value(total, convention),
                        "description": CONVENTIONS[convention].description},
         "totals": {**_totals_dict(total), "peer_views": {p: int(getattr(total, p)) for p in PEERS}},
-        "by_category": {c: _totals_dict(report.by_category[c]) for c in CATEGORIES if c in report.by_category},
+        "by_category": {c: {**_totals_dict(report.by_category[c]),
+                            "peer_views": {p: int(getattr(report.by_category[c], p)) for p in PEERS}}
+                        for c in CATEGORIES if c in report.by_category},
         "torchsummary": {"input_bytes": report.summary.input_bytes,
                          "forward_backward_bytes": report.summary.forward_backward_bytes,
                          "params_bytes": report.summary.params_bytes, "total_bytes": report.summary.total_bytes},
@@ -137,14 +139,15 @@ def footer_lines(report: CostReport, convention: str) -> list[str]:
         f"{conv.label}: {fmt.grouped(convention_value(t, convention))}  — {conv.description}",
         f"Params size ({report.dtype}): {fmt.nbytes(t.param_bytes)}   Activations (forward): "
         f"{fmt.nbytes(t.activation_bytes)}   Memory access: {fmt.nbytes(t.memory_access_bytes)}",
-        f"torchsummary: input {fmt.mib(s.input_bytes)} MB, forward/backward pass {fmt.mib(s.forward_backward_bytes)} MB,"
-        f" params {fmt.mib(s.params_bytes)} MB, total {fmt.mib(s.total_bytes)} MB",
+        f"torchsummary: input {fmt.mib(s.input_bytes)} MB, "
+        f"forward/backward pass {fmt.mib(s.forward_backward_bytes)} MB, "
+        f"params {fmt.mib(s.params_bytes)} MB, total {fmt.mib(s.total_bytes)} MB",
         "Peer views: " + ", ".join(f"{CONVENTIONS[p].label} {fmt.grouped(getattr(t, p))}" for p in PEERS),
     ]
     shares = []
     for cat in ("conv", "linear"):
         shares.append(f"{cat}: {fmt.percent(report.category_share(cat, 'params'))} of params, "
-                      f"{fmt.percent(report.category_share(cat, 'flops'))} of FLOPs")
+                      f"{fmt.percent(report.category_share(cat, 'macs'))} of MACs")
     lines.append("Split — " + "; ".join(shares))
     for u in report.unsupported:
         lines.append(f"Unsupported: {u.get('op')} ×{u.get('count', 1)} in {u.get('module', '?')}")
@@ -172,7 +175,8 @@ def to_table(report: CostReport, convention: str = "flops", depth: int | None = 
     right = {0, 4, 5, 6, 7, 8, 9}
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
 
     rule = "=" * len(line(head))
     title = (f"{report.model} — input {', '.join(fmt.shape(s) for s, _ in report.inputs)}, batch {report.batch_size},"

@@ -39,12 +39,12 @@ def window_out(n_in: int, k: int, s: int, pad_total: int, d: int, ceil_mode: boo
     """Output length of a sliding window (conv or pool) along one dim, torch's rule."""
     eff = d * (k - 1) + 1
     padded = n_in + pad_total
-    if padded < eff:
-        what = f"kernel_size {k}" if d == 1 else f"dilated kernel size {eff} (kernel_size {k}, dilation {d})"
-        raise SpecError(f"{what} is larger than the padded input {padded}", "kernel_size")
-    num = padded - eff
-    out = (-(-num // s) if ceil_mode else num // s) + 1
-    # torch: with ceil_mode the last window must start inside the input or the left padding
+    # torch's pooling_output_shape: floor division, with ceil_mode rounding up (stride - 1 added) ...
+    out = (padded - eff + (s - 1 if ceil_mode else 0)) // s + 1
+    # ... except that the last window must start inside the input or the left padding
     if ceil_mode and (out - 1) * s >= n_in + pad_left:
         out -= 1
+    if out < 1:
+        what = f"kernel_size {k}" if d == 1 else f"dilated kernel size {eff} (kernel_size {k}, dilation {d})"
+        raise SpecError(f"{what} is larger than the padded input {padded}", "kernel_size")
     return out

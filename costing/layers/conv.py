@@ -52,12 +52,21 @@ def check_groups(cin: int, cout: int, g: int) -> None:
         raise SpecError(f"groups={g} does not divide out_channels={cout}", "groups")
 
 
+def _check_padding_mode(mode: str, pad: int, size: int) -> None:
+    """torch pads non-zero modes with F.pad: reflect needs pad < size, circular pad <= size (the larger side)."""
+    if mode == "reflect" and pad >= size:
+        raise SpecError(f"reflect padding {pad} must be smaller than the input size {size}", "padding")
+    if mode == "circular" and pad > size:
+        raise SpecError(f"circular padding {pad} must not exceed the input size {size}", "padding")
+
+
 def conv_nd(a: dict, x: tuple[int, ...], n: int) -> Out:
     """Conv{n}d. params = Cout*(Cin/g)*prod(k) (+Cout); MACs = B*Cout*prod(out)*(Cin/g)*prod(k).
 
     Output per spatial dim: floor((in + 2p - d*(k-1) - 1)/s + 1); padding='same' keeps the size (stride 1 only).
     """
-    expect_rank(x, (n + 2,), "(batch, channels, " + ", ".join("DHW"[3 - n:]) + ")")
+    if len(x) != n + 2:  # (the message is built only when needed: this runs for every row)
+        expect_rank(x, (n + 2,), "(batch, channels, " + ", ".join("DHW"[3 - n:]) + ")")
     inferred: dict = {}
     cin = infer(a, "in_channels", x[1], inferred)
     cout, g = a["out_channels"], a["groups"]
@@ -65,14 +74,10 @@ def conv_nd(a: dict, x: tuple[int, ...], n: int) -> Out:
     k, s, d, pad = a["kernel_size"], a["stride"], a["dilation"], a["padding"]
     if pad == "same" and any(v != 1 for v in s):
         raise SpecError("padding='same' is not supported for strided convolutions", "padding")
-    if a["padding_mode"] != "zeros" and isinstance(pad, tuple):
-        for i in range(n):
-            if a["padding_mode"] == "reflect" and pad[i] >= x[2 + i]:
-                raise SpecError(f"reflect padding {pad[i]} must be smaller than the input size {x[2 + i]}",
-                                "padding")
     spatial = []
     for i in range(n):
         total = d[i] * (k[i] - 1) if pad == "same" else 0 if pad == "valid" else 2 * pad[i]
+        _check_padding_mode(a["padding_mode"], total - total // 2, x[2 + i])
         spatial.append(window_out(x[2 + i], k[i], s[i], total, d[i]))
     out = (x[0], cout, *spatial)
     per_out = (cin // g) * prod(k)
@@ -94,7 +99,8 @@ def conv_transpose(a: dict, x: tuple[int, ...], type_: str) -> Out:
     params = Cin*(Cout/g)*prod(k) (+Cout).
     """
     n = _dims(type_)
-    expect_rank(x, (n + 2,), "(batch, channels, " + ", ".join("DHW"[3 - n:]) + ")")
+    if len(x) != n + 2:  # (the message is built only when needed: this runs for every row)
+        expect_rank(x, (n + 2,), "(batch, channels, " + ", ".join("DHW"[3 - n:]) + ")")
     inferred: dict = {}
     cin = infer(a, "in_channels", x[1], inferred)
     cout, g = a["out_channels"], a["groups"]

@@ -47,43 +47,43 @@ UPSAMPLE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "near
 UPSAMPLE_FLOPS = {"nearest": 0, "nearest-exact": 0, "linear": 3, "bilinear": 7, "trilinear": 15, "bicubic": 32}
 UPSAMPLE_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 UPSAMPLE_ARGS = (
-    Arg("size", "any", None),
-    Arg("scale_factor", "any", None),
+    Arg("size", "opt_sizes", None, minimum=1),
+    Arg("scale_factor", "opt_scales", None),
     Arg("mode", "choice", "nearest", choices=UPSAMPLE_MODES),
-    Arg("align_corners", "any", None),
-    Arg("recompute_scale_factor", "any", None),
+    Arg("align_corners", "opt_bool", None),
+    Arg("recompute_scale_factor", "opt_bool", None),
 )
 
 
-def _per_dim(value: object, n: int, field: str, number: type) -> tuple:
-    ok = (lambda v: isinstance(v, number) and not isinstance(v, bool) and v > 0) if number is int else \
-        (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0)
-    if ok(value):
+def _per_dim(value: object, n: int, field: str) -> tuple:
+    if not isinstance(value, tuple):
         return (value,) * n
-    if isinstance(value, (list, tuple)) and len(value) == n and all(ok(v) for v in value):
-        return tuple(value)
-    what = "an int" if number is int else "a number"
-    raise SpecError(f"{field}={value!r} must be {what} > 0 or a list of {n}", field)
+    if len(value) != n:
+        raise SpecError(f"{field}={list(value)!r} must have one entry per spatial dim ({n})", field)
+    return value
 
 
 @register("Upsample", category="other", args=UPSAMPLE_ARGS)
 def upsample(a: dict, x: tuple[int, ...]) -> Out:
     """Upsample the spatial dims by `size` or `scale_factor` (exactly one): out = floor(in * scale)."""
+    if len(x) not in (3, 4, 5):
+        raise SpecError(f"expects a 3-d, 4-d or 5-d (batch, channels, spatial...) input, got {len(x)}-d", "input")
     n = len(x) - 2
-    if n < 1:
-        raise SpecError(f"expects a (batch, channels, spatial...) input, got {len(x)}-d", "input")
     mode = a["mode"]
     if mode in UPSAMPLE_RANK and UPSAMPLE_RANK[mode] != n:
         raise SpecError(f"mode={mode!r} needs a {UPSAMPLE_RANK[mode] + 2}-d input, got {len(x)}-d", "mode")
+    if a["align_corners"] is not None and mode not in UPSAMPLE_RANK:
+        raise SpecError(f"align_corners can only be set with the interpolating modes, not mode={mode!r}",
+                        "align_corners")
     if (a["size"] is None) == (a["scale_factor"] is None):
         raise SpecError("give exactly one of size and scale_factor", "size")
     if a["size"] is not None:
-        spatial = _per_dim(a["size"], n, "size", int)
+        spatial = _per_dim(a["size"], n, "size")
     else:
-        scale = _per_dim(a["scale_factor"], n, "scale_factor", float)
+        scale = _per_dim(a["scale_factor"], n, "scale_factor")
         spatial = tuple(floor(x[2 + i] * scale[i]) for i in range(n))
     if any(s < 1 for s in spatial):
-        raise SpecError("the upsampled size is empty", "scale_factor")
+        raise SpecError(f"the upsampled size {list(spatial)} is empty", "scale_factor")
     out = (x[0], x[1], *spatial)
     return Out(out, elementwise=numel(out) * UPSAMPLE_FLOPS[mode], ptflops_elements=numel(out),
                ptflops_functional=False, fvcore_elements=numel(out) * (4 if mode == "bilinear" else 1))

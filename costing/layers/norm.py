@@ -32,6 +32,9 @@ def batch_norm(a: dict, x: tuple[int, ...], type_: str) -> Out:
     inferred: dict = {}
     c = infer(a, "num_features", x[1], inferred)
     n = numel(x)
+    if not a["track_running_stats"] and n // c == 1:  # always normalises with the batch's own statistics
+        raise SpecError(f"without running statistics it needs more than 1 value per channel, got input "
+                        f"{fmt_shape(x)}", "track_running_stats")
     affine = a["affine"]
     return Out(x, params=2 * c if affine else 0, buffers=2 * c + 1 if a["track_running_stats"] else 0,
                elementwise=2 * n, ptflops_elements=n * (2 if affine else 1), thop_elements=n * (4 if affine else 2),
@@ -43,7 +46,7 @@ def _trailing(a: dict, x: tuple[int, ...], inferred: dict) -> tuple[int, ...]:
     if ns is None:
         inferred["normalized_shape"] = [x[-1]]
         return (x[-1],)
-    if tuple(x[len(x) - len(ns):]) != tuple(ns) or len(ns) >= len(x):
+    if len(ns) > len(x) or tuple(x[len(x) - len(ns):]) != tuple(ns):
         raise SpecError(f"normalized_shape={list(ns)} does not match the trailing dims of the input "
                         f"{fmt_shape(x)}", "normalized_shape")
     return ns
@@ -88,6 +91,9 @@ def group_norm(a: dict, x: tuple[int, ...]) -> Out:
     if c % a["num_groups"]:
         raise SpecError(f"num_groups={a['num_groups']} does not divide num_channels={c}", "num_groups")
     n = numel(x)
+    if n // a["num_groups"] == 1:  # torch: each group's statistics need more than one value
+        raise SpecError(f"each of the {a['num_groups']} groups needs more than 1 value, got input {fmt_shape(x)}",
+                        "num_groups")
     affine = a["affine"]
     return Out(x, params=2 * c if affine else 0, elementwise=n * (5 if affine else 4),
                ptflops_elements=n * (2 if affine else 1), thop_elements=n * (4 if affine else 2),

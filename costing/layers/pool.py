@@ -16,7 +16,8 @@ def _dims(type_: str) -> int:
 
 def _spatial_rank(x: tuple[int, ...], n: int) -> None:
     # torch accepts an unbatched input too, but every NetCost shape carries the batch dim
-    expect_rank(x, (n + 2,), "(batch, channels, " + ", ".join("DHW"[3 - n:]) + ")")
+    if len(x) != n + 2:  # (the message is built only when needed: this runs for every row)
+        expect_rank(x, (n + 2,), "(batch, channels, " + ", ".join("DHW"[3 - n:]) + ")")
 
 
 def maxpool_args(type_: str) -> tuple[Arg, ...]:

@@ -1,0 +1,25 @@
+"""Shared test set-up: headless Qt and the hypothesis profiles.
+
+`HYPOTHESIS_PROFILE=dev` runs more examples locally; CI uses the default `ci` profile (200 examples per test).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+# tests/costing and tests/model_io mirror the package names; without the repository root ahead of tests/ on
+# sys.path, `import costing` would find the test folder (a namespace package) instead of the real package.
+ROOT = str(Path(__file__).resolve().parent.parent)
+if ROOT not in sys.path[:1]:
+    sys.path.insert(0, ROOT)
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
+settings.register_profile("ci", max_examples=200, **_COMMON)
+settings.register_profile("dev", max_examples=1000, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -1,0 +1,120 @@
+"""The `netcost` command line, called in-process: summaries in every format, export-torch, and user mistakes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from model_io.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_summary_json(capsys):
+    code, out, err = run(capsys, "summary", "zoo:alexnet", "--format", "json")
+    assert (code, err) == (0, "")
+    d = json.loads(out)
+    assert d["schema"] == "netcost.report/1"
+    assert {"model", "inputs", "convention", "totals", "by_category", "layers", "unsupported", "warnings"} <= set(d)
+    assert d["totals"]["params"] == 61_264_904 and d["totals"]["macs"] == 861_301_280
+    assert set(d["totals"]["peer_views"]) == {"thop", "fvcore", "torchinfo", "ptflops", "flop_counter"}
+    assert d["layers"][0] == {**d["layers"][0], "name": "conv1", "type": "Conv2d", "category": "conv", "depth": 0,
+                              "output_shape": [1, 96, 55, 55], "params": 34_848, "macs": 105_415_200}
+
+
+def test_summary_csv_markdown_table(capsys):
+    code, out, _ = run(capsys, "summary", "zoo:alexnet", "--format", "csv")
+    assert code == 0 and list(csv.reader(io.StringIO(out)))[-1][0] == "TOTAL"
+    code, out, _ = run(capsys, "summary", "zoo:alexnet", "--format", "markdown")
+    assert code == 0 and out.startswith("## AlexNet (article)")
+    code, out, _ = run(capsys, "summary", "zoo:alexnet", "--format", "table")
+    assert code == 0 and "Total params: 61,264,904" in out and "93.2 % of MACs" in out
+    code, default, _ = run(capsys, "summary", "zoo:alexnet")
+    assert default == out  # table is the default
+
+
+def test_batch_dtype_convention_options(capsys):
+    code, out, _ = run(capsys, "summary", "zoo:alexnet", "--format", "json", "--batch", "4", "--dtype", "fp16",
+                       "--convention", "torchinfo")
+    d = json.loads(out)
+    assert d["inputs"] == [{"shape": [4, 3, 224, 224], "dtype": "float16"}]
+    assert d["totals"]["macs"] == 4 * 861_301_280
+    assert d["totals"]["param_bytes"] == 2 * 61_264_904  # fp16: 2 bytes per parameter
+    assert d["convention"]["key"] == "torchinfo"
+
+
+def test_output_file(capsys, tmp_path):
+    target = tmp_path / "r.json"
+    code, out, _ = run(capsys, "summary", "zoo:lstm_tagger", "--format", "json", "-o", str(target))
+    assert (code, out) == (0, "")
+    assert json.loads(target.read_text())["inputs"][0]["dtype"] == "int64"  # token ids
+
+
+@pytest.mark.parametrize("argv", [
+    ["summary", "missing.json"],
+    ["summary", "zoo:alexnet", "--format", "xml"],
+    ["summary", "zoo:alexnet", "--batch", "0"],
+    ["summary", "zoo:alexnet", "--dtype", "float64"],
+    ["summary", "zoo:alexnet", "--convention", "gflops"],
+    ["summary"],
+    ["frobnicate"],
+    ["export-torch", "missing.json"],
+    ["summary", "zoo:alexnet", "-o", "/nonexistent-dir/x.json"],
+])
+def test_user_mistakes_exit_2_with_one_line(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("netcost: error: ") and err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_bad_layer_files(capsys, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "netcost.layers/1", "input_shape": [3, 8, 8], "layers": [{"type": "Conv2d", '
+                   '"out_channels": 4, "kernel_size": "3"}]}')
+    code, _, err = run(capsys, "summary", str(bad))
+    assert code == 2 and "layers[0].kernel_size" in err and err.count("\n") == 1
+    shape = tmp_path / "shape.json"
+    shape.write_text('{"format": "netcost.layers/1", "input_shape": [3, 4, 4], "layers": [{"type": "Conv2d", '
+                     '"name": "big", "out_channels": 4, "kernel_size": 7}]}')
+    code, _, err = run(capsys, "summary", str(shape))
+    assert code == 2 and "Conv2d #0 'big': kernel_size 7 is larger than the padded input 4" in err
+
+
+def test_export_torch_writes_runnable_source(capsys, tmp_path):
+    target = tmp_path / "model.py"
+    code, _, err = run(capsys, "export-torch", "zoo:dws_conv1d", "-o", str(target))
+    assert (code, err) == (0, "")
+    done = subprocess.run([sys.executable, str(target)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "(1, 128, 128)"
+    code, out, _ = run(capsys, "export-torch", "zoo:lstm_tagger")
+    assert code == 0 and "SequenceOutput(nn.LSTM(input_size=128, hidden_size=256" in out
+
+
+def test_zoo_lists_the_built_in_layer_lists(capsys):
+    code, out, _ = run(capsys, "zoo")
+    assert code == 0
+    assert "zoo:alexnet" in out and "zoo:dws_conv1d" in out
+
+
+def test_console_entry_point_runs_as_a_module():
+    done = subprocess.run([sys.executable, "-m", "model_io", "summary", "zoo:conv3x3", "--format", "csv"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("name,type,category")
+    done = subprocess.run([sys.executable, "-m", "model_io", "summary", "nope.json"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
