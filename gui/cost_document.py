@@ -9,6 +9,7 @@ user can fix it) while the report keeps the last valid costs and `error` names t
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -18,7 +19,10 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from costing import CostReport, LayerCost, LayerError, LayerSpec, Network, Totals, evaluate
+from costing import CONVENTIONS, CostReport, LayerCost, LayerError, LayerSpec, Network, Totals, evaluate
+from costing.args import REQUIRED, coerce_value
+from costing.registry import has_kind, kind
+from model_io.layer_file import atomic_write, load_network, network_to_dict
 
 from .layer_selection import LayerSelection
 
@@ -33,11 +37,13 @@ class CostDocument(QObject):
     layerChanged = Signal(int, str)  # row, field ("type", "name", "trainable" or an argument name)
     reportChanged = Signal(int)  # first row whose costs may have changed
     errorChanged = Signal()  # `error` appeared, changed or cleared
+    documentAboutToReset = Signal()  # emitted before the network or model is replaced (Qt models: beginResetModel)
     documentReset = Signal()  # a new network or model: views rebuild
     settingsChanged = Signal()  # batch size, dtype, input shape, name
     conventionChanged = Signal(str)
     baselineChanged = Signal()
     pathChanged = Signal()
+    modifiedChanged = Signal(bool)  # follows the undo stack's clean state
 
     def __init__(self, network: Network | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -52,13 +58,20 @@ class CostDocument(QObject):
         self._error: LayerError | None = None
         self._dirty_from: int | None = None  # min first-dirty row since the last valid report
         self._batch_depth = 0
+        self._resetting = False
         self._read_only_report: CostReport | None = None
         self.convention = "flops"
         self.baseline: Totals | None = None
+        self.baseline_report: CostReport | None = None  # the whole report at pin time (summary, categories)
         self.path: Path | None = None
         self.extra: dict[str, Any] = {}  # unknown top-level keys of the project file (kept on save)
+        self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
         if network is not None:
             self.set_network(network)
+
+    def _on_undo_stack_clean_changed(self, clean: bool) -> None:
+        # a bound method, not a lambda: Qt disconnects it when the document is destroyed with its stack
+        self.modifiedChanged.emit(not clean)
 
     # ---- reading ------------------------------------------------------------------------------------------
     @property
@@ -82,6 +95,15 @@ class CostDocument(QObject):
     @property
     def name(self) -> str:
         return self.report.model if self.read_only else self._network.name
+
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    @property
+    def display_name(self) -> str:
+        """What a title bar shows: the file name, else the model's name."""
+        return self.path.name if self.path is not None else (self.name or "untitled")
 
     def row_count(self) -> int:
         return len(self.report.layers) if self.read_only else len(self._network.layers)
@@ -108,6 +130,7 @@ class CostDocument(QObject):
     # ---- loading ------------------------------------------------------------------------------------------
     def set_network(self, network: Network, path: Path | None = None, extra: dict[str, Any] | None = None) -> None:
         """Replace the document (not undoable: clears the undo stack). Views rebuild on `documentReset`."""
+        self.documentAboutToReset.emit()
         self._read_only_report = None
         self._network = network
         self._layer_ids = [next(self._ids) for _ in network.layers]
@@ -116,9 +139,16 @@ class CostDocument(QObject):
         self._dirty_from = 0
         self.path = path
         self.extra = dict(extra or {})
-        self.baseline = None
+        view = self.extra.get("view")
+        if isinstance(view, dict) and view.get("convention") in CONVENTIONS:
+            self.set_convention(view["convention"])
+        self.baseline = self.baseline_report = None
         self.selection.clear()
-        self._recompute(full=True)
+        self._resetting = True  # views hear one documentReset, never a reportChanged about rows they lack yet
+        try:
+            self._recompute(full=True)
+        finally:
+            self._resetting = False
         self.undo_stack.clear()
         self.undo_stack.setClean()
         self.documentReset.emit()
@@ -127,10 +157,11 @@ class CostDocument(QObject):
 
     def set_report(self, report: CostReport, path: Path | None = None) -> None:
         """Show a traced model's report, read-only."""
+        self.documentAboutToReset.emit()
         self._read_only_report = report
         self._error = None
         self.path = path
-        self.baseline = None
+        self.baseline = self.baseline_report = None
         self.selection.clear()
         self.undo_stack.clear()
         self.undo_stack.setClean()
@@ -227,12 +258,45 @@ class CostDocument(QObject):
 
     def pin_baseline(self) -> None:
         self.baseline = self.report.totals
+        self.baseline_report = self.report
         self.baselineChanged.emit()
 
     def clear_baseline(self) -> None:
         if self.baseline is not None:
-            self.baseline = None
+            self.baseline = self.baseline_report = None
             self.baselineChanged.emit()
+
+    # ---- files --------------------------------------------------------------------------------------------
+    def load_file(self, path: str | Path) -> None:
+        """Replace the document with a project / layer-list file. Raises FormatError (the document is untouched)."""
+        network, extra = load_network(path)
+        self.set_network(network, Path(path), extra)
+
+    def file_data(self) -> dict[str, Any]:
+        """The project file's JSON: the layer list plus view settings under the optional `view` key."""
+        if self.read_only:
+            raise PermissionError("a traced model is not a layer list: convert it first")
+        extra = {**self.extra, "view": {**self.extra.get("view", {}), "convention": self.convention}}
+        return network_to_dict(self._network, extra)
+
+    def save_file(self, path: str | Path) -> None:
+        """Save atomically and mark the undo stack clean. Raises OSError (the document stays modified)."""
+        atomic_write(path, (json.dumps(self.file_data(), indent=2) + "\n").encode("utf-8"))
+        self.path = Path(path)
+        self.undo_stack.setClean()
+        self.pathChanged.emit()
+
+    def convertible_network(self) -> Network | None:
+        """The editable layer list equal to a read-only traced model, or None if it is not a plain chain."""
+        return network_from_report(self.report) if self.read_only else None
+
+    def convert_to_layers(self) -> bool:
+        """Turn a traced plain-chain model into an editable layer list (one action; not undoable: a new doc)."""
+        network = self.convertible_network()
+        if network is None:
+            return False
+        self.set_network(network, None)
+        return True
 
     @contextmanager
     def batch(self, text: str) -> Iterator[None]:
@@ -311,7 +375,7 @@ class CostDocument(QObject):
         except LayerError as e:
             changed = self._error is None or str(self._error) != str(e)
             self._error = e
-            if changed:
+            if changed and not self._resetting:
                 self.errorChanged.emit()
             return
         had_error = self._error is not None
@@ -320,6 +384,8 @@ class CostDocument(QObject):
         self._report = report
         self._report_ids = list(self._layer_ids)
         self._rows_by_id = dict(zip(self._report_ids, report.layers, strict=True))
+        if self._resetting:
+            return
         if had_error:
             self.errorChanged.emit()
         self.reportChanged.emit(first)
@@ -410,3 +476,37 @@ class _SettingsCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.doc._apply_settings(self.old)
+
+
+def network_from_report(report: CostReport) -> Network | None:
+    """A traced report as a layer list when it is a plain chain: one input, every leaf a supported type, each
+    layer's input the previous one's output, no shared parameters. Otherwise None (the model stays read-only)."""
+    if len(report.inputs) != 1 or not report.layers or report.unsupported:
+        return None
+    shape, _ = report.inputs[0]
+    specs = []
+    for layer in report.layers:
+        if (not has_kind(layer.type) or layer.shared_with or layer.input_shape != shape
+                or len(layer.input_shapes) > 1):
+            return None
+        k = kind(layer.type)
+        schema = {a.name: a for a in k.args}
+        args = {}
+        for name, v in layer.args.items():
+            a = schema.get(name)
+            if a is None or v is None or name in layer.inferred:
+                continue
+            if a.default is not REQUIRED and a.default is not None and coerce_value(a, a.default, k.dims) == v:
+                continue  # torch's default: leave it out, as a user would
+            if isinstance(v, tuple):
+                v = v[0] if v and len(set(v)) == 1 and a.kind in ("ints", "padding") else list(v)
+            args[name] = v
+        specs.append(LayerSpec(layer.type, args, layer.path or layer.name, layer.frozen_params == 0))
+        shape = layer.output_shape
+    try:
+        network = Network(tuple(specs), tuple(report.inputs[0][0][1:]), report.model, report.batch_size,
+                          report.dtype)
+        evaluate(network)  # the chain must evaluate as a layer list too
+    except (ValueError, KeyError):
+        return None
+    return network

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+from typing import NoReturn
 
 from costing import CONVENTIONS, FormatError
 from costing.dtypes import canonical_dtype
@@ -15,6 +15,13 @@ from .resolve import LoadOptions, ModelError, load_layer_list, load_report
 
 class UsageError(Exception):
     pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake becomes one `netcost: error: ...` line and exit status 2 (see `main`)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
 
 
 def _dtype(text: str) -> str:
@@ -52,7 +59,7 @@ def options(args: argparse.Namespace) -> LoadOptions:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="netcost", description="Where the parameters and compute of a network live.")
+    parser = _Parser(prog="netcost", description="Where the parameters and compute of a network live.")
     sub = parser.add_subparsers(dest="command")
     s = sub.add_parser("summary", help="per-layer table and totals of a model")
     add_model_options(s)
@@ -70,8 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_report_command(sub: argparse._SubParsersAction) -> None:
-    try:
-        from .report_cli import add_report_parser
+    try:  # the report renders with Qt (gui/); a build without it simply has no `report` command
+        from gui.report_cli import add_report_parser
     except ImportError:
         return
     add_report_parser(sub, add_model_options)
@@ -142,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         return run(list(sys.argv[1:] if argv is None else argv))
     except (ModelError, UsageError, FormatError) as e:
         print(f"netcost: error: {e}", file=sys.stderr)
+        detail = str(getattr(e, "detail", "") or "").strip()
+        if detail:  # the model's own traceback, already trimmed to its frames (model_io.worker_client)
+            print("\n".join("  " + line for line in detail.splitlines()[-20:]), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -1,0 +1,108 @@
+"""Diagram and chart timings (a script, not a test): `python bench/views.py`.
+
+For 50, 500 and 5,000 layers: building the diagram scene, one full repaint of the whole scene (fit to a 1920×1080
+view, where level of detail drops the text), one repaint at 100 % zoom of a 1920×1080 window, and one edit applied
+to the document with the diagram and the four charts attached (the document's own recompute included and
+reported separately): once with the charts on screen, once with them hidden in a shown window (a background dock
+tab: they skip the edit and catch up when shown again; 'show charts' is that catch-up).
+Targets (issue 5): <= 0.5 s to build 5,000 blocks, <= 16 ms per edit at 500 layers.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6.QtCore import QRectF  # noqa: E402
+from PySide6.QtGui import QImage, QPainter  # noqa: E402
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget  # noqa: E402
+
+from costing import LayerSpec, Network  # noqa: E402
+
+
+def network(n: int) -> Network:
+    """n layers alternating Conv2d (shape-preserving) and ReLU: valid at any length."""
+    specs = [LayerSpec("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, name=f"conv{i}")
+             if i % 2 == 0 else LayerSpec("ReLU") for i in range(n)]
+    return Network(tuple(specs), (32, 56, 56), f"chain{n}")
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms"
+
+
+def paint(scene: object, width: int, height: int, source: QRectF) -> float:
+    image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    t = time.perf_counter()
+    scene.render(painter, QRectF(0, 0, width, height), source)  # type: ignore[attr-defined]
+    elapsed = time.perf_counter() - t
+    painter.end()
+    return elapsed
+
+
+def edits(bare: object, doc: object, row: int, k0: int) -> tuple[float, float]:
+    """Median time of seven edits of `row`: on a document without views, and on the one with views."""
+    doc_times, total_times = [], []
+    for k in range(k0, k0 + 7):
+        value = 16 + 8 * (k % 2)
+        t = time.perf_counter()
+        bare.set_layer_arg(row, "out_channels", value)  # type: ignore[attr-defined]
+        doc_times.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        doc.set_layer_arg(row, "out_channels", value)  # type: ignore[attr-defined]
+        total_times.append(time.perf_counter() - t)
+    return statistics.median(doc_times), statistics.median(total_times)
+
+
+def main() -> None:
+    app = QApplication.instance() or QApplication([])
+    from gui.charts_widget import ChartsWidget
+    from gui.cost_document import CostDocument
+    from gui.diagram_scene import DiagramScene
+
+    print(f"{'layers':>7} {'build scene':>12} {'repaint all':>12} {'repaint 1:1':>12} {'edit: doc':>12} "
+          f"{'edit: views':>12} {'edit: total':>12} {'charts hidden':>14} {'show charts':>12}")
+    for n in (50, 500, 5000):
+        doc = CostDocument(network(n))
+        t = time.perf_counter()
+        scene = DiagramScene(doc)
+        build = time.perf_counter() - t
+        rect = scene.sceneRect()
+        fit = min(1920 / rect.width(), 1080 / rect.height())
+        full = paint(scene, max(1, int(rect.width() * fit)), max(1, int(rect.height() * fit)), rect)
+        one = paint(scene, 1920, 1080, QRectF(rect.left(), rect.top(), 1920, 1080))
+        window = QWidget()  # the charts on screen in a window, as in the app
+        charts = ChartsWidget(doc, window, dark=False)
+        QVBoxLayout(window).addWidget(charts)
+        window.resize(1200, 800)
+        window.show()
+        app.processEvents()
+        # time one edit: the document alone, then with the views attached (the difference is the views' share)
+        bare = CostDocument(network(n))
+        row = n // 2 if (n // 2) % 2 == 0 else n // 2 - 1
+
+        d, tot = edits(bare, doc, row, 0)
+        charts.hide()  # a background tab: the charts note the edits and catch up when shown
+        _, tot_hidden = edits(bare, doc, row, 7)
+        t = time.perf_counter()
+        charts.show()
+        catch_up = time.perf_counter() - t
+        assert not any(c.stale for c in charts.charts.values())
+        print(f"{n:>7} {_ms(build):>12} {_ms(full):>12} {_ms(one):>12} {_ms(d):>12} {_ms(tot - d):>12} "
+              f"{_ms(tot):>12} {_ms(tot_hidden):>14} {_ms(catch_up):>12}")
+        window.close()
+        window.deleteLater()
+        scene.deleteLater()
+        app.processEvents()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""The one colour map of NetCost: cost value -> colour (diagram, charts, colour bar and exports), plus the fixed
+category colours and the metric definitions the views colour by.
+
+Views never compute costs: a metric is a field of `costing.Totals` (FLOPs follow the document's convention), and
+this module only maps those numbers to colours and labels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+from costing import CATEGORIES, CONVENTIONS, Totals
+from costing.formatting import nbytes, percent, si
+
+COLORMAP_NAME = "viridis"  # perceptually uniform, colour-blind safe, prints in greyscale as a monotone ramp
+_LUT_SIZE = 256
+# Built once from pyqtgraph's bundled map: a constant table, not a cache of any document's data.
+_LUT: tuple[QColor, ...] = tuple(
+    QColor(int(r), int(g), int(b))
+    for r, g, b, *_ in pg.colormap.get(COLORMAP_NAME).getLookupTable(0.0, 1.0, _LUT_SIZE, alpha=False))
+ZERO_COLOR = QColor(150, 150, 150)  # layers with none of the metric: neutral, not "the cheapest colour"
+
+# Fixed, distinguishable category colours (Tableau 10): conv blue vs linear orange carries the product's story.
+CATEGORY_COLORS: dict[str, QColor] = {
+    "conv": QColor("#4E79A7"),
+    "linear": QColor("#F28E2B"),
+    "recurrent": QColor("#B07AA1"),
+    "attention": QColor("#E15759"),
+    "norm": QColor("#59A14F"),
+    "activation": QColor("#76B7B2"),
+    "pool": QColor("#9C755F"),
+    "embedding": QColor("#FF9DA7"),
+    "other": QColor("#BAB0AC"),
+}
+assert tuple(CATEGORY_COLORS) == CATEGORIES
+
+
+def category_color(category: str) -> QColor:
+    return QColor(CATEGORY_COLORS.get(category, CATEGORY_COLORS["other"]))
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str  # "flops", "macs", "params", "memory"
+    field: str | None  # the Totals field; None: the document's FLOPs convention
+    name: str  # short menu text
+    is_bytes: bool = False
+
+
+METRICS: dict[str, Metric] = {m.key: m for m in (
+    Metric("flops", None, "FLOPs"),
+    Metric("macs", "macs", "MACs"),
+    Metric("params", "params", "Params"),
+    Metric("memory", "memory_access_bytes", "Memory access", is_bytes=True),
+)}
+
+
+def metric_field(metric: str, convention: str = "flops") -> str:
+    """The `Totals` field behind `metric` (FLOPs read the convention's own field)."""
+    return METRICS[metric].field or convention
+
+
+def metric_value(totals: Totals, metric: str, convention: str = "flops") -> int:
+    return int(getattr(totals, metric_field(metric, convention)))
+
+
+def convention_label(convention: str) -> str:
+    """'FLOPs (NetCost)', 'thop flops (MACs)': every FLOPs figure says which convention it counts."""
+    c = CONVENTIONS[convention]
+    return f"{c.label} (NetCost)" if c.label == c.unit else f"{c.label} ({c.unit})"
+
+
+def metric_label(metric: str, convention: str = "flops") -> str:
+    m = METRICS[metric]
+    if m.field is None:
+        return convention_label(convention)
+    if metric == "memory":
+        return "Memory access (bytes)"
+    return m.name
+
+
+def format_metric(metric: str, value: float, convention: str = "flops") -> str:
+    """'1.72 GFLOPs', '861 MMACs', '61.3 M params', '233.7 MiB' (formatting module, units always shown)."""
+    m = METRICS[metric]
+    if m.is_bytes:
+        return nbytes(value)
+    if m.field is None:
+        return si(value, CONVENTIONS[convention].unit)
+    if metric == "params":
+        return f"{si(value)} params"
+    return si(value, m.name)
+
+
+def share_text(fraction: float, digits: int = 1) -> str:
+    """'39.0 %', and '<0.1 %' rather than a misleading '0.0 %' for a small non-zero share."""
+    floor = 0.5 * 10 ** -(digits + 2)
+    return f"<{percent(2 * floor, digits)}" if 0 < fraction < floor else percent(fraction, digits)
+
+
+class CostScale:
+    """Maps values in [vmin, vmax] to the shared colour map, on a log (default) or linear scale.
+
+    Zero (or negative) values get ZERO_COLOR: on a log scale they have no position, and on a linear one painting
+    them with the darkest colour would read as "a little cost"."""
+
+    def __init__(self, vmin: float, vmax: float, log: bool = True) -> None:
+        self.log = log
+        self.vmin = max(vmin, 1.0) if log else max(vmin, 0.0)
+        self.vmax = max(vmax, self.vmin)
+
+    @classmethod
+    def from_values(cls, values: Iterable[float], log: bool = True) -> CostScale:
+        positive = [v for v in values if v > 0]
+        if not positive:
+            return cls(1.0, 1.0, log)
+        return cls(min(positive) if log else 0.0, max(positive), log)
+
+    def fraction(self, value: float) -> float:
+        """Position of `value` on the bar, 0..1 (clipped)."""
+        if self.vmax <= self.vmin:
+            return 1.0
+        if self.log:
+            v = max(value, self.vmin)
+            t = (math.log10(v) - math.log10(self.vmin)) / (math.log10(self.vmax) - math.log10(self.vmin))
+        else:
+            t = (value - self.vmin) / (self.vmax - self.vmin)
+        return min(max(t, 0.0), 1.0)
+
+    def value_at(self, t: float) -> float:
+        """Inverse of `fraction` (for colour-bar ticks)."""
+        if self.log:
+            return 10 ** (math.log10(self.vmin) + t * (math.log10(self.vmax) - math.log10(self.vmin)))
+        return self.vmin + t * (self.vmax - self.vmin)
+
+    def color(self, value: float) -> QColor:
+        if value <= 0:
+            return QColor(ZERO_COLOR)
+        return QColor(_LUT[round(self.fraction(value) * (_LUT_SIZE - 1))])
+
+    def ticks(self) -> list[float]:
+        """Round tick values inside the range: decades on a log scale, ~5 nice steps on a linear one."""
+        if self.vmax <= self.vmin:
+            return [self.vmax]
+        if self.log:
+            lo, hi = math.ceil(math.log10(self.vmin)), math.floor(math.log10(self.vmax))
+            step = max(1, math.ceil((hi - lo + 1) / 7))
+            return [10.0 ** e for e in range(lo, hi + 1, step)]
+        step = _nice_step((self.vmax - self.vmin) / 5)
+        first = math.ceil(self.vmin / step) * step
+        return [float(v) for v in np.arange(first, self.vmax + step * 1e-9, step)]
+
+
+def _nice_step(raw: float) -> float:
+    e = 10 ** math.floor(math.log10(raw))
+    return next(m * e for m in (1, 2, 2.5, 5, 10) if m * e >= raw)
+
+
+def gradient_stops() -> list[tuple[float, QColor]]:
+    """Stops for drawing the colour bar with a QLinearGradient."""
+    return [(i / (_LUT_SIZE - 1), _LUT[i]) for i in range(0, _LUT_SIZE, 16)] + [(1.0, _LUT[-1])]
+
+
+def text_color_on(background: QColor) -> QColor:
+    """Black or white, whichever reads better on `background` (relative luminance)."""
+    r, g, b = (c / 255 for c in (background.red(), background.green(), background.blue()))
+    lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return QColor(20, 20, 20) if lum > 0.45 else QColor(255, 255, 255)
+
+
+def palette_is_dark(palette: QPalette | None = None) -> bool:
+    pal = palette or QApplication.palette()
+    return pal.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Neutral colours of a view in the light or dark palette (exports pass `dark` explicitly)."""
+
+    dark: bool
+    background: QColor
+    foreground: QColor
+    muted: QColor
+    frame: QColor
+    selection: QColor
+
+    @classmethod
+    def of(cls, dark: bool) -> Theme:
+        if dark:
+            return cls(True, QColor(30, 31, 34), QColor(230, 230, 230), QColor(150, 152, 158), QColor(90, 94, 102),
+                       QColor(255, 90, 60))
+        return cls(False, QColor(255, 255, 255), QColor(25, 25, 25), QColor(110, 110, 110), QColor(175, 178, 185),
+                   QColor(220, 40, 20))

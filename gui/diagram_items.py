@@ -1,0 +1,360 @@
+"""Graphics items of the block diagram: one `LayerBlockItem` per layer, one `GroupFrameItem` per container of a
+traced model's hierarchy, and one `ArrowsItem` drawing every connection as a single path.
+
+Items hold no costs of their own: the scene hands each block its `LayerCost` (or a container its `Totals`) and a
+colour; `paint` formats the text lazily (only exposed items are painted, so an edit is O(rows) attribute sets).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+
+from costing import HierarchyNode, LayerCost
+
+from .cost_colors import text_color_on
+
+if TYPE_CHECKING:
+    from .diagram_scene import DiagramScene
+
+BLOCK_W = 300.0
+BLOCK_H = 76.0
+MIN_WIDTH_FRACTION = 0.5  # narrowest block when width encodes a metric: text must still fit
+HEADER_H = 30.0  # tall enough for a header that stays legible zoomed out (see GroupFrameItem.paint)
+PAD = 9.0
+
+
+class _Fonts:
+    """Scene-unit pixel fonts (independent of screen DPI so that exports and the view agree)."""
+
+    def __init__(self) -> None:
+        self.title = QFont()
+        self.title.setPixelSize(13)
+        self.title.setBold(True)
+        self.small = QFont()
+        self.small.setPixelSize(11)
+        self.value = QFont()
+        self.value.setPixelSize(12)
+        self.value.setBold(True)
+        self.big = QFont()
+        self.big.setPixelSize(22)
+        self.big.setBold(True)
+        self.huge = QFont()
+        self.huge.setPixelSize(34)
+        self.huge.setBold(True)
+        self.header = QFont()
+        self.header.setPixelSize(12)
+        self.header.setBold(True)
+
+
+def _lod(painter: QPainter, option: QStyleOptionGraphicsItem) -> float:
+    return option.levelOfDetailFromTransform(painter.worldTransform())
+
+
+def _draw_lines(painter: QPainter, rect: QRectF, lines: list[tuple[str, QFont, QColor]], min_px: float = 0.0
+                ) -> None:
+    """Centred lines, each shrunk (down to `min_px` scene pixels) and then elided to fit the rect's width."""
+    room = rect.width() - 8
+    fitted: list[tuple[str, QFont, QColor]] = []
+    for text, font, color in lines:
+        fm = QFontMetricsF(font)
+        while " · " in text and fm.horizontalAdvance(text) > room:
+            text = text.rsplit(" · ", 1)[0]  # drop trailing parts (the share) before shrinking or eliding
+        width = fm.horizontalAdvance(text)
+        if min_px and width > room and font.pixelSize() > min_px:
+            font = QFont(font)
+            font.setPixelSize(max(int(min_px), int(font.pixelSize() * room / width)))
+            fm = QFontMetricsF(font)
+        fitted.append((fm.elidedText(text, Qt.TextElideMode.ElideRight, room), font, color))
+    heights = [QFontMetricsF(f).height() for _, f, _ in fitted]
+    y = rect.center().y() - sum(heights) / 2
+    for (text, font, color), h in zip(fitted, heights, strict=True):
+        painter.setFont(font)
+        painter.setPen(color)
+        painter.drawText(QRectF(rect.left() + 4, y, room, h), Qt.AlignmentFlag.AlignCenter, text)
+        y += h
+
+
+def short_name(name: str, font: QFont, room: float) -> str:
+    """`name` without as many leading path components as it takes to fit `room` ('layer1.0.conv1' -> 'conv1'):
+    zoomed out, the frame around the block names the container, and the tail is what tells blocks apart."""
+    fm = QFontMetricsF(font)
+    while fm.horizontalAdvance(name) > room and "." in name.strip("."):
+        tail = name.split(".", 1)[1]
+        if not any(ch.isalpha() for ch in tail):
+            break  # 'layer1.0' -> '0' says nothing: keep it (it is shrunk or elided to fit)
+        name = tail
+    return name
+
+
+def _lod_lines(lod: float, full: list[tuple[str, QFont]], fonts: _Fonts, name: str, value: str,
+               room: float = 1e9) -> list[tuple[str, QFont]]:
+    """Level of detail: drop lines before they would render below ~8 px on screen, enlarging what stays (the
+    name shortened to its tail to fit `room`)."""
+    if lod * 11 >= 8:
+        return full
+    if lod * 22 >= 8:
+        return [(short_name(name, fonts.big, room), fonts.big), (value, fonts.big)]
+    if lod * 34 >= 7:
+        return [(short_name(name, fonts.huge, room), fonts.huge)]
+    return []
+
+
+class LayerBlockItem(QGraphicsItem):
+    """One layer: a rounded block coloured by the scene's metric; width may encode a second metric."""
+
+    def __init__(self, layer_id: int, row: int) -> None:
+        super().__init__()
+        self.layer_id = layer_id
+        self.row = row
+        self.cost: LayerCost | None = None
+        self.fallback = ""  # "Type" shown before the first valid costs exist
+        self.color = QColor(150, 150, 150)
+        self.width_fraction = 1.0
+        self.selected = False
+        self.stale = False  # the row's latest edit is invalid: the block shows its last valid costs
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setAcceptHoverEvents(False)  # tooltips come from the view (lazily built, never stale)
+
+    # geometry: the slot is fixed; the painted block is centred in it
+    def boundingRect(self) -> QRectF:
+        return QRectF(-3, -3, BLOCK_W + 6, BLOCK_H + 6)
+
+    def block_rect(self) -> QRectF:
+        w = BLOCK_W * self.width_fraction
+        return QRectF((BLOCK_W - w) / 2, 0, w, BLOCK_H)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRect(self.block_rect())
+        return path
+
+    def set_state(self, cost: LayerCost | None, color: QColor, width_fraction: float, stale: bool) -> None:
+        """Recolour/relabel in place (the scene calls this on every report; identity is kept)."""
+        if (cost is self.cost and color == self.color and width_fraction == self.width_fraction
+                and stale == self.stale):
+            return
+        self.cost, self.color, self.width_fraction, self.stale = cost, color, width_fraction, stale
+        self.update()
+
+    def set_selected(self, selected: bool) -> None:
+        if selected != self.selected:
+            self.selected = selected
+            self.update()
+
+    def text_lines(self) -> list[str]:
+        """The block's label lines at full detail (also what tests and exports read)."""
+        scene = self.scene()
+        return [t for t, _ in scene.block_lines(self)] if scene is not None else []
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        scene: DiagramScene = self.scene()  # type: ignore[assignment]
+        rect = self.block_rect()
+        theme = scene.theme
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.selected:
+            painter.setPen(QPen(theme.selection, 5))
+        elif self.stale:
+            painter.setPen(QPen(theme.selection, 2, Qt.PenStyle.DashLine))
+        else:
+            painter.setPen(QPen(self.color.darker(135), 1))
+        painter.setBrush(QBrush(self.color))
+        painter.drawRoundedRect(rect, 7, 7)
+        lod = _lod(painter, option)
+        lines = scene.block_lines(self)
+        if not lines:
+            return
+        ink = text_color_on(self.color)
+        muted = QColor(ink)
+        muted.setAlpha(200)
+        name = self.cost.name if self.cost is not None else lines[0][0]
+        chosen = _lod_lines(lod, lines, scene.fonts, name, lines[-1][0], rect.width() - 8)
+        _draw_lines(painter, rect, [(t, f, ink if f is not scene.fonts.small else muted) for t, f in chosen],
+                    min_px=7.5 / max(lod, 1e-3))
+
+
+class GroupFrameItem(QGraphicsItem):
+    """A container of the module hierarchy: a titled frame around its children (possibly split over columns),
+    or, collapsed, one block coloured by its subtotal."""
+
+    def __init__(self, index: int, node: HierarchyNode) -> None:
+        super().__init__()
+        self.index = index
+        self.node = node
+        self.collapsed = False
+        self.segments: list[QRectF] = []  # frame pieces in item coordinates (one per column it spans)
+        self.color = QColor(150, 150, 150)
+        self.width_fraction = 1.0
+        self.selected = False
+        self.depth = 0  # nesting among visible frames (z order and inset)
+        self._bounds = QRectF()
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def set_segments(self, segments: list[QRectF]) -> None:
+        self.prepareGeometryChange()
+        self.segments = segments
+        bounds = QRectF()
+        for s in segments:
+            bounds = bounds.united(s)
+        self._bounds = bounds.adjusted(-4, -4, 4, 4)
+        self.update()
+
+    def block_rect(self) -> QRectF:
+        """The collapsed block (a slot like a layer block's, at the first segment's origin)."""
+        s = self.segments[0] if self.segments else QRectF(0, 0, BLOCK_W, BLOCK_H)
+        w = BLOCK_W * self.width_fraction
+        return QRectF(s.left() + (BLOCK_W - w) / 2, s.top(), w, BLOCK_H)
+
+    def header_rect(self) -> QRectF:
+        s = self.segments[0] if self.segments else QRectF()
+        return QRectF(s.left(), s.top(), s.width(), HEADER_H)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRect(self.block_rect() if self.collapsed else self.header_rect())
+        return path
+
+    def set_state(self, color: QColor, width_fraction: float) -> None:
+        if color != self.color or width_fraction != self.width_fraction:
+            self.color, self.width_fraction = color, width_fraction
+            self.update()
+
+    def set_selected(self, selected: bool) -> None:
+        if selected != self.selected:
+            self.selected = selected
+            self.update()
+
+    def text_lines(self) -> list[str]:
+        scene = self.scene()
+        return [t for t, _ in scene.group_lines(self)] if scene is not None else []
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        scene: DiagramScene = self.scene()  # type: ignore[assignment]
+        theme = scene.theme
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        lod = _lod(painter, option)
+        lines = scene.group_lines(self)
+        if self.collapsed:
+            rect = self.block_rect()
+            # a stacked look says "several layers inside"
+            painter.setPen(QPen(self.color.darker(150), 1))
+            painter.setBrush(QBrush(self.color.darker(115)))
+            painter.drawRoundedRect(rect.translated(5, 5), 7, 7)
+            painter.setPen(QPen(theme.selection, 5) if self.selected else QPen(self.color.darker(135), 1))
+            painter.setBrush(QBrush(self.color))
+            painter.drawRoundedRect(rect, 7, 7)
+            ink = text_color_on(self.color)
+            name = self.node.path if lod < 0.72 else lines[0][0]
+            chosen = _lod_lines(lod, lines, scene.fonts, name, lines[-1][0], rect.width() - 8)
+            _draw_lines(painter, rect, [(t, f, ink) for t, f in chosen], min_px=7.5 / max(lod, 1e-3))
+            return
+        fill = QColor(theme.foreground)
+        fill.setAlpha(10 + 6 * (self.depth % 2))
+        pen = QPen(theme.selection, 3) if self.selected else QPen(theme.frame, 1.2)
+        painter.setPen(pen)
+        painter.setBrush(QBrush(fill))
+        for s in self.segments:
+            painter.drawRoundedRect(s, 9, 9)
+        if not lines:
+            return
+        head = self.header_rect().adjusted(8, 2, -8, 0)
+        if lod * 12 < 7:
+            # zoomed out: the container's name alone, as large as the header allows (the subtotal is in the
+            # tooltip, and in the blocks' colours)
+            px = min(HEADER_H - 8, 8 / max(lod, 1e-3))
+            if lod * px < 5:
+                return
+            font = QFont(scene.fonts.header)
+            font.setPixelSize(int(px))
+            painter.setFont(font)
+            painter.setPen(theme.foreground)
+            fm = QFontMetricsF(font)
+            text = fm.elidedText("▾ " + self.node.path, Qt.TextElideMode.ElideMiddle, head.width())
+            painter.drawText(head.adjusted(0, -2, 0, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                             text)
+            return
+        # the header's subtotal swatch uses the same colour map as the blocks
+        sw = QRectF(head.left(), head.top() + (HEADER_H - 4 - 14) / 2, 14, 14)
+        painter.setPen(QPen(self.color.darker(140), 1))
+        painter.setBrush(QBrush(self.color))
+        painter.drawRoundedRect(sw, 3, 3)
+        painter.setFont(scene.fonts.header)
+        painter.setPen(theme.foreground)
+        text = "▾ " + "  ·  ".join(t for t, _ in lines)
+        fm = QFontMetricsF(scene.fonts.header)
+        if fm.horizontalAdvance(text) > head.width() - 20:  # the module type goes first, the subtotal last
+            text = f"▾ {self.node.path}  ·  {lines[-1][0]}"
+        shown = fm.elidedText(text, Qt.TextElideMode.ElideRight, head.width() - 20)
+        painter.drawText(QRectF(sw.right() + 5, head.top(), head.width() - 20, HEADER_H - 4),
+                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shown)
+
+
+class ArrowsItem(QGraphicsPathItem):
+    """Every connection of the diagram as one path (one item instead of thousands; rebuilt on relayout only)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setZValue(-10)
+        self.heads = QPainterPath()
+        self.bypass = QPainterPath()
+
+    def set_connections(self, links: list[tuple[QPointF, QPointF, float]], color: QColor,
+                        skips: list[tuple[QPointF, QPointF, float]] = ()) -> None:
+        """`links`: (start, end, gutter_x) in scene coordinates; gutter_x routes a link that changes column.
+        `skips`: (fork point on the input arrow, join point on a block's right edge, x of the bypass lane)."""
+        bypass = QPainterPath()
+        for a, b, lane in skips:
+            bypass.moveTo(a)
+            bypass.lineTo(lane, a.y())
+            bypass.lineTo(lane, b.y())
+            bypass.lineTo(b.x() + 6, b.y())
+            bypass.addPolygon(QPolygonF([QPointF(b.x() + 8, b.y() - 4), QPointF(b.x() + 8, b.y() + 4),
+                                         QPointF(b.x() + 1, b.y())]))
+            bypass.closeSubpath()
+        self.bypass = bypass
+        lines = QPainterPath()
+        heads = QPainterPath()
+        for a, b, gutter in links:
+            lines.moveTo(a)
+            if abs(a.x() - b.x()) < 0.5:
+                lines.lineTo(b.x(), b.y() - 6)
+            else:  # elbow: down, across to the gutter, up to the top margin, across, down into the next column
+                drop = a.y() + 12
+                top = b.y() - 14
+                lines.lineTo(a.x(), drop)
+                lines.lineTo(gutter, drop)
+                lines.lineTo(gutter, top)
+                lines.lineTo(b.x(), top)
+                lines.lineTo(b.x(), b.y() - 6)
+            heads.addPolygon(QPolygonF([QPointF(b.x() - 5, b.y() - 8), QPointF(b.x() + 5, b.y() - 8),
+                                        QPointF(b.x(), b.y() - 1)]))
+            heads.closeSubpath()
+        self.heads = heads
+        path = QPainterPath(lines)
+        self.prepareGeometryChange()
+        self.setPath(path)
+        self.setPen(QPen(color, 1.6))
+        self._head_brush = QBrush(color)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return super().boundingRect().united(self.heads.boundingRect()).united(self.bypass.boundingRect())
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(self.pen())
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self.path())
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self._head_brush)
+        painter.drawPath(self.heads)
+        if not self.bypass.isEmpty():
+            painter.setPen(QPen(self._head_brush.color(), 1.4, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(self.bypass)

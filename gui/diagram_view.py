@@ -1,0 +1,332 @@
+"""`DiagramView`: the block diagram widget — a toolbar (metric, scale, width encoding, fit, collapse), the zoomable
+`QGraphicsView` over a `DiagramScene`, and a colour bar legend with the scale and units."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import (
+    QFont,
+    QFontMetricsF,
+    QKeyEvent,
+    QLinearGradient,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .cost_colors import METRICS, ZERO_COLOR, CostScale, Theme, gradient_stops, palette_is_dark
+from .cost_document import CostDocument
+from .diagram_items import GroupFrameItem, LayerBlockItem
+from .diagram_scene import DiagramScene
+
+_WIDTH_CHOICES: tuple[tuple[str, str | None], ...] = (
+    ("uniform", None), ("width = params", "params"), ("width = FLOPs", "flops"), ("width = MACs", "macs"),
+    ("width = memory access", "memory"),
+)
+
+
+class ColorBarWidget(QWidget):
+    """The colour bar of the shared map: gradient, tick values with units, the 'none' swatch, and what block width
+    encodes. Renderable on its own (exports call `render`)."""
+
+    def __init__(self, scene: DiagramScene, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.scene = scene
+        self.setMinimumHeight(58)
+        scene.settingsChanged.connect(self.update)
+        scene.document.conventionChanged.connect(self.update)
+
+    def sizeHint(self) -> QSize:
+        return QSize(640, 58)
+
+    def title(self) -> str:
+        s = self.scene
+        return f"Colour: {s.metric_title()} per layer ({'log' if s.scale.log else 'linear'} scale)"
+
+    def width_note(self) -> str:
+        s = self.scene
+        if not s.width_metric or s.width_max <= 0:
+            return "Block width: uniform"
+        return (f"Block width: {METRICS[s.width_metric].name.lower()} "
+                f"(half width = 0, full = {s.format_value(s.width_max, s.width_metric)})")
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        self.paint_to(painter, QRectF(self.rect()), self.scene.theme)
+        painter.end()
+
+    def paint_to(self, painter: QPainter, rect: QRectF, theme: Theme) -> None:
+        """Draw the legend into any painter (the widget, or an export page); `painter` stays active."""
+        scale: CostScale = self.scene.scale
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.fillRect(rect, theme.background)
+        font = QFont(self.font())
+        font.setPixelSize(12)
+        painter.setFont(font)
+        fm = QFontMetricsF(font)
+        painter.setPen(theme.foreground)
+        left, top = rect.left() + 10, rect.top() + 4
+        painter.drawText(QPointF(left, top + fm.ascent()), self.title())
+        note = self.width_note()
+        painter.drawText(QPointF(rect.right() - 10 - fm.horizontalAdvance(note), top + fm.ascent()), note)
+        bar_top = top + fm.height() + 4
+        # "none" swatch: layers without the metric are grey, not the cheapest colour
+        sw = QRectF(left, bar_top, 16, 14)
+        painter.fillRect(sw, ZERO_COLOR)
+        painter.drawText(QPointF(sw.right() + 4, bar_top + 11), "0")
+        bar = QRectF(sw.right() + 24, bar_top, rect.width() - (sw.right() + 24 - rect.left()) - 40, 14)
+        grad = QLinearGradient(bar.topLeft(), bar.topRight())
+        for t, c in gradient_stops():
+            grad.setColorAt(t, c)
+        painter.fillRect(bar, grad)
+        painter.setPen(QPen(theme.muted, 1))
+        painter.drawRect(bar)
+        painter.setPen(theme.foreground)
+        last_right = -1e9
+        for v in [scale.vmin, *scale.ticks(), scale.vmax]:
+            x = bar.left() + scale.fraction(v) * bar.width()
+            text = self.scene.format_value(v)
+            w = fm.horizontalAdvance(text)
+            tx = min(max(x - w / 2, bar.left() - 6), bar.right() + 30 - w)
+            if tx < last_right + 8:
+                continue  # labels never overlap
+            painter.drawLine(QPointF(x, bar.bottom()), QPointF(x, bar.bottom() + 4))
+            painter.drawText(QPointF(tx, bar.bottom() + 4 + fm.ascent()), text)
+            last_right = tx + w
+
+
+class DiagramGraphicsView(QGraphicsView):
+    """Wheel zoom around the cursor, drag to pan, click to select, keys to move the selection, lazy tooltips."""
+
+    MIN_SCALE, MAX_SCALE = 0.02, 4.0
+
+    def __init__(self, scene: DiagramScene, parent: QWidget | None = None) -> None:
+        super().__init__(scene, parent)
+        self.diagram = scene
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._press: QPoint | None = None
+        self._fitted = True  # refit on resize until the user zooms
+        self._reshape = QTimer(self)
+        self._reshape.setSingleShot(True)
+        self._reshape.setInterval(120)
+        self._reshape.timeout.connect(self._on_reshape_timeout)
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float) -> None:
+        target = min(max(self.zoom() * factor, self.MIN_SCALE), self.MAX_SCALE)
+        self.scale(target / self.zoom(), target / self.zoom())
+        self._fitted = False
+
+    def fit(self) -> None:
+        rect = self.diagram.sceneRect()
+        if rect.isEmpty():
+            return
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom() > 1.25:  # a tiny model should not be blown up past comfortable reading size
+            self.resetTransform()
+            self.scale(1.25, 1.25)
+            self.centerOn(rect.center())
+        self._fitted = True
+
+    def resizeEvent(self, event: QEvent) -> None:  # type: ignore[override]
+        super().resizeEvent(event)
+        if self._fitted:
+            self._reshape.start()  # settle first: a relayout per pixel of a drag would be wasted work
+            self.fit()
+
+    def _on_reshape_timeout(self) -> None:
+        size = self.viewport().size()
+        if self._fitted and size.height() > 40 and size.width() > 40:
+            self.diagram.set_aspect(size.width() / size.height())
+            self.fit()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom_by(1.2 ** steps)
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._press = event.position().toPoint()
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        if self._press is not None and (event.position().toPoint() - self._press).manhattanLength() < 5:
+            self._click(event.position().toPoint(), event.modifiers())
+        self._press = None
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        item = self._item_at(event.position().toPoint())
+        if isinstance(item, GroupFrameItem):
+            self.diagram.toggle_collapsed(item.node.path)
+        event.accept()
+
+    def _item_at(self, pos: QPoint) -> LayerBlockItem | GroupFrameItem | None:
+        for item in self.items(pos):
+            if isinstance(item, (LayerBlockItem, GroupFrameItem)):
+                return item
+        return None
+
+    def _click(self, pos: QPoint, modifiers: Qt.KeyboardModifier) -> None:
+        selection = self.diagram.document.selection
+        item = self._item_at(pos)
+        if isinstance(item, GroupFrameItem) and not item.collapsed:
+            self.diagram.toggle_collapsed(item.node.path)  # the header of an expanded frame folds it
+            return
+        if item is None:
+            if not modifiers & Qt.KeyboardModifier.ControlModifier:
+                selection.clear(self)
+            return
+        rows = (list(range(item.node.first, item.node.last + 1)) if isinstance(item, GroupFrameItem)
+                else [item.row])
+        if modifiers & Qt.KeyboardModifier.ControlModifier:
+            current = set(selection.rows)
+            rows = sorted(current - set(rows)) if set(rows) <= current else sorted(current | set(rows))
+        selection.set_rows(rows, self)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        doc = self.diagram.document
+        n = doc.row_count()
+        current = doc.selection.current
+        step = {Qt.Key.Key_Down: 1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_Left: -1,
+                Qt.Key.Key_PageDown: 10, Qt.Key.Key_PageUp: -10}.get(Qt.Key(key))
+        if step is not None and n:
+            row = 0 if current is None else min(max(current + step, 0), n - 1)
+            doc.selection.set_rows([row], self)
+            self.ensureVisible(self.diagram.unit_rect(row), 40, 40)
+        elif key in (Qt.Key.Key_Home, Qt.Key.Key_End) and n:
+            row = 0 if key == Qt.Key.Key_Home else n - 1
+            doc.selection.set_rows([row], self)
+            self.ensureVisible(self.diagram.unit_rect(row), 40, 40)
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_by(1.25)
+        elif key == Qt.Key.Key_Minus:
+            self.zoom_by(0.8)
+        elif key in (Qt.Key.Key_F, Qt.Key.Key_0):
+            self.fit()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space) and current is not None:
+            item = self.diagram._visible_item_for(current)
+            if isinstance(item, GroupFrameItem):
+                self.diagram.toggle_collapsed(item.node.path)
+        else:
+            super().keyPressEvent(event)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            pos = event.pos()  # type: ignore[attr-defined]
+            item = self._item_at(pos)
+            if item is not None:
+                QToolTip.showText(event.globalPos(), self.diagram.tooltip_html(item), self)  # type: ignore
+            else:
+                QToolTip.hideText()
+            return True
+        return super().viewportEvent(event)
+
+
+class DiagramView(QWidget):
+    """The diagram tab of the main window: `DiagramView(document, parent)`."""
+
+    def __init__(self, document: CostDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.scene = DiagramScene(document, self)
+        self.view = DiagramGraphicsView(self.scene, self)
+        self.color_bar = ColorBarWidget(self.scene, self)
+
+        self.metric_box = QComboBox(self)
+        for key, m in METRICS.items():
+            self.metric_box.addItem(m.name, key)
+        self.metric_box.setToolTip("Colour blocks by this metric (FLOPs follow the document's convention)")
+        self.scale_box = QComboBox(self)
+        self.scale_box.addItem("log scale", True)
+        self.scale_box.addItem("linear scale", False)
+        self.width_box = QComboBox(self)
+        for text, key in _WIDTH_CHOICES:
+            self.width_box.addItem(text, key)
+        self.width_box.setCurrentIndex(1)
+        self.width_box.setToolTip("Block width encodes a second metric (half width = 0, full width = the largest)")
+        fit = QToolButton(self)
+        fit.setText("Fit")
+        fit.setToolTip("Fit the whole diagram in the window (F)")
+        fit.clicked.connect(self.view.fit)
+        self.collapse_button = QToolButton(self)
+        self.collapse_button.setText("Collapse")
+        self.collapse_button.setToolTip("Fold every container into one block showing its subtotal")
+        self.collapse_button.clicked.connect(lambda: self._collapse(0))
+        self.expand_button = QToolButton(self)
+        self.expand_button.setText("Expand")
+        self.expand_button.setToolTip("Unfold every container")
+        self.expand_button.clicked.connect(lambda: self._collapse(None))
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 0)
+        bar.addWidget(QLabel("Colour:", self))
+        bar.addWidget(self.metric_box)
+        bar.addWidget(self.scale_box)
+        bar.addSpacing(12)
+        bar.addWidget(QLabel("Block", self))
+        bar.addWidget(self.width_box)
+        bar.addSpacing(12)
+        bar.addWidget(fit)
+        bar.addWidget(self.collapse_button)
+        bar.addWidget(self.expand_button)
+        bar.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.color_bar)
+
+        self.metric_box.currentIndexChanged.connect(lambda: self.scene.set_metric(self.metric_box.currentData()))
+        self.scale_box.currentIndexChanged.connect(lambda: self.scene.set_log_scale(self.scale_box.currentData()))
+        self.width_box.currentIndexChanged.connect(
+            lambda: self.scene.set_width_metric(self.width_box.currentData()))
+        document.documentReset.connect(self._on_document_reset)
+        document.selection.changed.connect(self._on_selection_changed)
+        self._on_document_reset()
+
+    def _collapse(self, depth: int | None) -> None:
+        self.scene.collapse_to_depth(depth)
+        self.view.fit()
+
+    def set_dark(self, dark: bool) -> None:
+        self.scene.set_dark(dark)
+        self.color_bar.update()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self.set_dark(palette_is_dark(self.palette()))
+        super().changeEvent(event)
+
+    def _on_document_reset(self) -> None:
+        has_groups = bool(self.scene.groups())
+        self.collapse_button.setVisible(has_groups)
+        self.expand_button.setVisible(has_groups)
+        self.view.fit()
+
+    def _on_selection_changed(self, rows: list[int], source: object) -> None:
+        if source is not self.view and rows and rows[0] < self.document.row_count():
+            self.view.ensureVisible(self.scene.unit_rect(rows[0]), 40, 40)

@@ -1,0 +1,179 @@
+"""`HierarchyTreeWidget`: a traced model's module hierarchy with per-container subtotals.
+
+Containers come from the report's `hierarchy` (their subtotals are the engine's, not summed here); leaves are the
+report's layers. Expand state is kept per module path, so a convention change or reload of the same model keeps it.
+Selecting a leaf or a container selects its rows in the shared selection. A layer list has no hierarchy: the tree
+then says so and offers nothing to expand.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from costing import CONVENTIONS, HierarchyNode, LayerCost, Totals, convention_value
+from costing import formatting as fmt
+
+from .cost_document import CostDocument
+
+ROWS_ROLE = Qt.ItemDataRole.UserRole  # (first, last) rows of the layer list under an item
+PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class HierarchyTreeWidget(QWidget):
+    convertRequested = Signal()
+
+    def __init__(self, document: CostDocument, parent: QWidget | None = None, show_convert: bool = True) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.show_convert = show_convert
+        self.setObjectName("hierarchy")
+        self.expanded: set[str] = set()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        bar = QHBoxLayout()
+        self.info = QLabel(self)
+        self.info.setWordWrap(True)
+        self.convert_button = QPushButton("Convert to layer list", self)
+        self.convert_button.setToolTip("Turn this plain chain of supported layers into an editable layer list")
+        self.convert_button.clicked.connect(self.convertRequested.emit)
+        bar.addWidget(self.info, 1)
+        bar.addWidget(self.convert_button)
+        lay.addLayout(bar)
+        self.tree = QTreeWidget(self)
+        self.tree.setColumnCount(4)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tree.header().setStretchLastSection(False)
+        for col in (1, 2, 3):
+            self.tree.header().setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        lay.addWidget(self.tree, 1)
+        self.tree.itemExpanded.connect(lambda item: self.expanded.add(str(item.data(0, PATH_ROLE))))
+        self.tree.itemCollapsed.connect(lambda item: self.expanded.discard(str(item.data(0, PATH_ROLE))))
+        self.tree.itemSelectionChanged.connect(self._on_tree_selection_changed)
+        document.documentReset.connect(self.rebuild)
+        document.conventionChanged.connect(lambda _c: self._update_figures())
+        self.rebuild()
+
+    # ---- building (only on a new document: a traced model never changes in place) -------------------------
+    def rebuild(self) -> None:
+        doc = self.document
+        self.tree.clear()
+        report = doc.report
+        if not doc.read_only:
+            self.info.setText("A layer list is flat: its layers are in the table.")
+            self.convert_button.hide()
+            self._set_headers()
+            return
+        convertible = doc.convertible_network() is not None
+        self.convert_button.setVisible(self.show_convert)
+        self.convert_button.setEnabled(convertible)
+        self.tree.setRootIsDecorated(bool(report.hierarchy))
+        self.info.setText(f"{report.model}: {len(report.layers)} layers in {len(report.hierarchy)} containers"
+                          + ("" if convertible else " · read-only (not a plain chain of supported layers)"))
+        self._set_headers()
+        parents: list[tuple[HierarchyNode, QTreeWidgetItem]] = []
+        nodes = sorted(report.hierarchy, key=lambda n: (n.first, -n.last, n.depth))
+        pending = list(nodes)
+        for i, layer in enumerate(report.layers):
+            while pending and pending[0].first <= i:
+                node = pending.pop(0)
+                while parents and not (parents[-1][0].first <= node.first and node.last <= parents[-1][0].last):
+                    parents.pop()
+                item = self._node_item(node.path.rsplit(".", 1)[-1] or node.type, node.type, node.totals,
+                                       (node.first, node.last), node.path)
+                self._attach(item, parents[-1][1] if parents else None)
+                parents.append((node, item))
+            while parents and not parents[-1][0].first <= i <= parents[-1][0].last:
+                parents.pop()
+            leaf = self._leaf_item(layer, i)
+            self._attach(leaf, parents[-1][1] if parents else None)
+        self._restore_expansion(self.tree.invisibleRootItem(), top=True)
+
+    def _set_headers(self) -> None:
+        label = CONVENTIONS[self.document.convention].label
+        self.tree.setHeaderLabels(["Module", "Type", "Params", label])
+
+    def _attach(self, item: QTreeWidgetItem, parent: QTreeWidgetItem | None) -> None:
+        if parent is None:
+            self.tree.addTopLevelItem(item)
+        else:
+            parent.addChild(item)
+
+    def _node_item(self, name: str, type_: str, totals: Totals, rows: tuple[int, int], path: str
+                   ) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([name, type_, "", ""])
+        item.setData(0, ROWS_ROLE, rows)
+        item.setData(0, PATH_ROLE, path)
+        item.setToolTip(0, path)
+        self._set_figures(item, totals)
+        font = item.font(0)
+        font.setBold(True)
+        item.setFont(0, font)
+        return item
+
+    def _leaf_item(self, layer: LayerCost, row: int) -> QTreeWidgetItem:
+        name = (layer.path or layer.name).rsplit(".", 1)[-1] or layer.type
+        item = QTreeWidgetItem([name, layer.type, "", ""])
+        item.setData(0, ROWS_ROLE, (row, row))
+        item.setData(0, PATH_ROLE, layer.path or layer.name)
+        item.setToolTip(0, f"{layer.path or layer.name}: {fmt.shape(layer.input_shape)} → "
+                           f"{fmt.shape(layer.output_shape)}")
+        self._set_figures(item, layer.totals)
+        return item
+
+    def _set_figures(self, item: QTreeWidgetItem, totals: Totals) -> None:
+        item.setText(2, fmt.si(totals.params))
+        item.setText(3, fmt.si(convention_value(totals, self.document.convention)))
+        for col in (2, 3):
+            item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def _update_figures(self) -> None:
+        """Convention changed: update the numbers in place (same items, same expand state)."""
+        self._set_headers()
+        report = self.document.report
+        by_path = {n.path: n.totals for n in report.hierarchy}
+        stack = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        while stack:
+            item = stack.pop()
+            first, last = item.data(0, ROWS_ROLE)
+            path = str(item.data(0, PATH_ROLE))
+            totals = by_path.get(path) if item.childCount() else None
+            if totals is None and first == last and first < len(report.layers):
+                totals = report.layers[first].totals
+            if totals is not None:
+                self._set_figures(item, totals)
+            stack.extend(item.child(i) for i in range(item.childCount()))
+
+    def _restore_expansion(self, root: QTreeWidgetItem, top: bool) -> None:
+        for i in range(root.childCount()):
+            item = root.child(i)
+            path = str(item.data(0, PATH_ROLE))
+            if item.childCount():
+                # first view of a model: top-level containers open; later: what the user left open
+                item.setExpanded(path in self.expanded or (top and not self.expanded))
+                self._restore_expansion(item, top=False)
+
+    def expand_all(self, expanded: bool = True) -> None:
+        if expanded:
+            self.tree.expandAll()
+        else:
+            self.tree.collapseAll()
+
+    # ---- selection -------------------------------------------------------------------------------------------
+    def _on_tree_selection_changed(self) -> None:
+        rows: set[int] = set()
+        for item in self.tree.selectedItems():
+            first, last = item.data(0, ROWS_ROLE)
+            rows.update(range(first, last + 1))
+        self.document.selection.set_rows(sorted(rows), self)

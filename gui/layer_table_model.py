@@ -1,0 +1,361 @@
+"""`LayerTableModel`: a Qt table adapter over the `CostDocument`. It holds no layer data of its own.
+
+Reads go to the document (`spec`, `row_cost`, `report`, `error`); writes go to the document's undo-pushing methods.
+Structural signals are forwarded as begin/end pairs, a recompute becomes one `dataChanged` per affected block, and
+a new document becomes a model reset. Sorting lives in a `QSortFilterProxyModel` (see `LayerTableView`), so the
+document's order is never touched by it.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
+
+from costing import CONVENTIONS, LayerCost, Totals, convention_value
+from costing import formatting as fmt
+from costing.registry import has_kind, kind, kinds
+
+from .cost_document import CostDocument
+
+Index = QModelIndex | QPersistentModelIndex
+
+NAME, TYPE, ARGS, SHAPE, PARAMS, MACS, CONV, PCT_CONV, PCT_PARAMS, MEMORY = range(10)
+COLUMN_COUNT = 10
+COST_COLUMNS = (PARAMS, MACS, CONV, PCT_CONV, PCT_PARAMS, MEMORY)
+SORT_ROLE = Qt.ItemDataRole.UserRole  # raw numbers for the proxy's sort
+LAYER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+ERROR_ROLE = Qt.ItemDataRole.UserRole + 2  # the engine's message on the cell it concerns, else None
+
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+# Precomputed once: enum arithmetic in Python costs microseconds, and data()/flags() run for every painted cell.
+_ALIGN = tuple(int(_RIGHT if c in COST_COLUMNS else _LEFT) for c in range(COLUMN_COUNT))
+_F_READ = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_F_ROW = _F_READ | Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled
+_F_EDIT = _F_ROW | Qt.ItemFlag.ItemIsEditable
+_DISPLAY, _EDIT, _TOOLTIP = int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.EditRole), int(
+    Qt.ItemDataRole.ToolTipRole)
+_ALIGN_ROLE, _DECORATION = int(Qt.ItemDataRole.TextAlignmentRole), int(Qt.ItemDataRole.DecorationRole)
+_BACKGROUND, _FONT = int(Qt.ItemDataRole.BackgroundRole), int(Qt.ItemDataRole.FontRole)
+_SORT, _LAYER_ID, _ERROR = int(SORT_ROLE), int(LAYER_ID_ROLE), int(ERROR_ROLE)
+_ERROR_ONLY = frozenset((_DECORATION, _BACKGROUND, _FONT, _ERROR))  # roles that are None while all is valid
+
+
+def format_args(args: dict[str, Any]) -> str:
+    """The editable text of a layer's arguments: `out_channels=96, kernel_size=11, bias=False`."""
+    return ", ".join(f"{k}={list(v) if isinstance(v, tuple) else v!r}" for k, v in args.items())
+
+
+def parse_args(text: str) -> dict[str, Any]:
+    """Parse `name=value, ...`. A value that is not a Python literal is kept as its text, so the engine can name
+    the problem (`must be an integer`) instead of the edit being silently dropped."""
+    args: dict[str, Any] = {}
+    for part in _split_top_level(text):
+        key, sep, raw = part.partition("=")
+        key, raw = key.strip(), raw.strip()
+        if not key:
+            continue
+        if not sep:
+            args[key] = True  # a bare name: the engine says whether that argument exists
+            continue
+        try:
+            args[key] = ast.literal_eval(raw)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            args[key] = raw
+    return args
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p for p in parts if p.strip()]
+
+
+def compatible_args(args: dict[str, Any], type_: str) -> dict[str, Any]:
+    """The arguments a new layer type also takes (Conv2d -> DepthwiseSeparableConv2d keeps them); the engine names
+    any required one that is still missing."""
+    names = {a.name for a in kind(type_).args} if has_kind(type_) else set()
+    return {k: v for k, v in args.items() if k in names}
+
+
+def field_column(field: str | None) -> int:
+    """The column that shows an argument / field (where an error mark goes)."""
+    return {"name": NAME, "type": TYPE}.get(field or "", ARGS)
+
+
+class LayerTableModel(QAbstractTableModel):
+    def __init__(self, document: CostDocument, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self._shown_totals: Totals | None = document.report.totals  # only to know whether % cells changed
+        self._error_row: int | None = document.error_row()
+        self._error_icon: QIcon | None = None
+        d = document
+        d.layersAboutToBeInserted.connect(lambda f, l: self.beginInsertRows(QModelIndex(), f, l))
+        d.layersInserted.connect(self._on_document_layers_inserted)
+        d.layersAboutToBeRemoved.connect(lambda f, l: self.beginRemoveRows(QModelIndex(), f, l))
+        d.layersRemoved.connect(self._on_document_layers_removed)
+        d.layersAboutToBeMoved.connect(
+            lambda f, l, dest: self.beginMoveRows(QModelIndex(), f, l, QModelIndex(), dest))
+        d.layersMoved.connect(self._on_document_layers_moved)
+        d.documentAboutToReset.connect(self.beginResetModel)
+        d.documentReset.connect(self._on_document_reset)
+        d.layerChanged.connect(self._on_document_layer_changed)
+        d.reportChanged.connect(self._on_document_report_changed)
+        d.errorChanged.connect(self._on_document_error_changed)
+        d.conventionChanged.connect(self._on_document_convention_changed)
+
+    # ---- shape ---------------------------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() else self.document.row_count()
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else COLUMN_COUNT
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Vertical:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return str(section)
+            return None
+        conv = CONVENTIONS[self.document.convention]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return ("Name", "Type", "Arguments", "Output shape", "Params", "MACs", conv.label, f"% {conv.label}",
+                    "% params", "Memory")[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return {CONV: f"{conv.label}: {conv.description}", PCT_CONV: f"share of the model's {conv.label}",
+                    MACS: CONVENTIONS["macs"].description, MEMORY: "activation memory written by the layer (forward)",
+                    ARGS: "constructor arguments (torch names); inferred ones come from the incoming shape"
+                    }.get(section)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(_RIGHT if section in COST_COLUMNS else _LEFT)
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled
+        if self.document.read_only:
+            return _F_READ
+        return _F_EDIT if index.column() <= ARGS else _F_ROW
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    # ---- reading -------------------------------------------------------------------------------------------
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        role = int(role)
+        if role == _ALIGN_ROLE:
+            return _ALIGN[index.column()]
+        doc = self.document
+        error = doc.error
+        if error is None and role in _ERROR_ONLY:  # the common case of a painted cell: nothing to mark
+            return None
+        if not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        if role == _DISPLAY:
+            return self._display(row, col, doc.row_cost(row))
+        if role == _EDIT:
+            if doc.read_only:
+                return self._display(row, col, doc.row_cost(row))
+            spec = doc.spec(row)
+            return {NAME: spec.name, TYPE: spec.type, ARGS: format_args(dict(spec.args))}.get(
+                col, self._display(row, col, doc.row_cost(row)))
+        if role == _SORT:
+            return self._sort_value(row, col, doc.row_cost(row))
+        if role == _LAYER_ID:
+            return doc.layer_id(row)
+        is_error_row = error is not None and error.index == row
+        if role == _ERROR:
+            return str(error) if is_error_row and field_column(error.field) == col else None
+        if role == _DECORATION:
+            return self._icon() if is_error_row and field_column(error.field) == col else None
+        if role == _TOOLTIP:
+            cost = doc.row_cost(row)
+            if is_error_row:
+                return f"{error}\n(the other layers keep their last valid costs)"
+            if error is not None and row > error.index:
+                return f"last valid costs: layer {error.index} has an error"
+            if col == ARGS and cost is not None and cost.inferred:
+                return "inferred from the incoming shape: " + ", ".join(
+                    f"{k}={cost.args.get(k)}" for k in cost.inferred)
+            if col == MEMORY and cost is not None:
+                return (f"activations {fmt.nbytes(cost.activation_bytes)} · params {fmt.nbytes(cost.param_bytes)}"
+                        f" · memory access {fmt.nbytes(cost.memory_access_bytes)}")
+            return None
+        if role == _BACKGROUND:
+            return QBrush(QColor(230, 40, 40, 50)) if is_error_row else None
+        if role == _FONT:
+            if error is not None and row > error.index:  # stale: last valid costs
+                font = QFont()
+                font.setItalic(True)
+                return font
+            return None
+        return None
+
+    def _args_for_display(self, row: int, cost: LayerCost | None) -> tuple[str, dict[str, Any]]:
+        doc = self.document
+        if doc.read_only:
+            assert cost is not None
+            return cost.type, dict(cost.args)
+        spec = doc.spec(row)
+        # resolved (inferred filled) values from the last valid costs, overridden by what the user typed
+        base = dict(cost.args) if cost is not None and cost.type == spec.type else {}
+        return spec.type, {**base, **spec.args}
+
+    def _display(self, row: int, col: int, cost: LayerCost | None) -> Any:
+        doc = self.document
+        if col == NAME:
+            if doc.read_only:
+                return (cost.path or cost.name) if cost is not None else ""
+            return doc.spec(row).display_name(row)
+        if col == TYPE:
+            return cost.type if doc.read_only and cost is not None else doc.spec(row).type
+        if col == ARGS:
+            type_, args = self._args_for_display(row, cost)
+            try:
+                return fmt.key_args(type_, args)
+            except (TypeError, ValueError, KeyError, IndexError):  # a half-typed value must not break painting
+                return format_args(args)
+        if cost is None:
+            return "—"
+        if col == SHAPE:
+            return fmt.shape(cost.output_shape)
+        if col == PARAMS:
+            return fmt.si(cost.params)
+        if col == MACS:
+            return fmt.si(cost.macs)
+        if col == CONV:
+            return fmt.si(convention_value(cost.totals, doc.convention))
+        if col in (PCT_CONV, PCT_PARAMS):
+            return fmt.percent(self._share(cost, col))
+        if col == MEMORY:
+            return fmt.nbytes(cost.activation_bytes)
+        return None
+
+    def _share(self, cost: LayerCost, col: int) -> float:
+        report = self.document.report
+        if col == PCT_PARAMS:
+            return report.share(cost, "params")
+        conv = self.document.convention
+        total = convention_value(report.totals, conv)
+        return convention_value(cost.totals, conv) / total if total else 0.0
+
+    def _sort_value(self, row: int, col: int, cost: LayerCost | None) -> Any:
+        if col in (NAME, TYPE, ARGS):
+            return str(self._display(row, col, cost)).lower()
+        if cost is None:
+            return -1
+        return {SHAPE: float(sum(cost.output_shape)), PARAMS: cost.params, MACS: cost.macs,
+                CONV: convention_value(cost.totals, self.document.convention),
+                PCT_CONV: self._share(cost, PCT_CONV), PCT_PARAMS: self._share(cost, PCT_PARAMS),
+                MEMORY: cost.activation_bytes}.get(col, 0)
+
+    def _icon(self) -> QIcon:
+        if self._error_icon is None:
+            pix = QPixmap(12, 12)
+            pix.fill(Qt.GlobalColor.transparent)
+            p = QPainter(pix)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setBrush(QColor(220, 40, 40))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.drawEllipse(1, 1, 10, 10)
+            p.end()
+            self._error_icon = QIcon(pix)
+        return self._error_icon
+
+    # ---- writing (through the document: one undo step per call) ------------------------------------------
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if not index.isValid() or role != Qt.ItemDataRole.EditRole or self.document.read_only:
+            return False
+        row, col = index.row(), index.column()
+        doc = self.document
+        spec = doc.spec(row)
+        if col == NAME:
+            return doc.rename_layer(row, str(value).strip())
+        if col == TYPE:
+            type_ = str(value)
+            if type_ == spec.type:
+                return False
+            return doc.set_layer_type(row, type_, compatible_args(dict(spec.args), type_))
+        if col == ARGS:
+            args = value if isinstance(value, dict) else parse_args(str(value))
+            return doc.replace_layer(row, replace(spec, args=args))
+        return False
+
+    # ---- document signals ----------------------------------------------------------------------------------
+    def _on_document_layers_inserted(self, first: int, _last: int) -> None:
+        self.endInsertRows()
+        self._renumbered(first)
+
+    def _on_document_layers_removed(self, first: int, _last: int) -> None:
+        self.endRemoveRows()
+        self._renumbered(first)
+
+    def _on_document_layers_moved(self, first: int, _last: int, dest: int) -> None:
+        self.endMoveRows()
+        self._renumbered(min(first, dest))
+
+    def _renumbered(self, first: int) -> None:
+        """Unnamed layers are called by their row (`ReLU-5`, as the engine names them): rows below a structural
+        change get new names."""
+        n = self.rowCount()
+        if first < n:
+            self.dataChanged.emit(self.index(first, NAME), self.index(n - 1, NAME))
+
+    def _on_document_reset(self) -> None:
+        self._shown_totals = self.document.report.totals
+        self._error_row = self.document.error_row()
+        self.endResetModel()
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, COLUMN_COUNT - 1)
+
+    def _on_document_layer_changed(self, row: int, field: str) -> None:
+        self.dataChanged.emit(self.index(row, NAME), self.index(row, ARGS))
+
+    def _on_document_report_changed(self, first: int) -> None:
+        n = self.rowCount()
+        if n == 0:
+            return
+        first = max(0, min(first, n - 1))
+        self.dataChanged.emit(self.index(first, ARGS), self.index(n - 1, COLUMN_COUNT - 1))
+        totals = self.document.report.totals
+        if first > 0 and totals != self._shown_totals:  # shares of the rows above changed too
+            self.dataChanged.emit(self.index(0, PCT_CONV), self.index(first - 1, PCT_PARAMS))
+        self._shown_totals = totals
+
+    def _on_document_error_changed(self) -> None:
+        n = self.rowCount()
+        rows = [r for r in (self._error_row, self.document.error_row()) if r is not None and r < n]
+        self._error_row = self.document.error_row()
+        if rows:  # the error row and the stale rows below it change their look
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(n - 1, COLUMN_COUNT - 1))
+
+    def _on_document_convention_changed(self, _convention: str) -> None:
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, CONV, PCT_CONV)
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, CONV), self.index(self.rowCount() - 1, PCT_CONV))
+
+
+def supported_types() -> dict[str, list[str]]:
+    """Every registered layer type, grouped by category (for the type combo boxes)."""
+    groups: dict[str, list[str]] = {}
+    for name, k in sorted(kinds().items()):
+        groups.setdefault(k.category, []).append(name)
+    return groups

@@ -1,0 +1,226 @@
+"""`LayerTableView`: the layer table. A sort proxy over `LayerTableModel`, a type combo delegate, the shared
+selection kept in both directions, drag-to-move rows, and copy/paste of layers as layer-list JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QDropEvent, QGuiApplication, QShowEvent, QStandardItemModel
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QStyledItemDelegate, QTableView, QWidget
+
+from costing import FormatError, LayerSpec
+from model_io.layer_file import network_to_dict, parse_layer
+
+from .cost_document import CostDocument
+from .layer_table_model import ARGS, COLUMN_COUNT, NAME, SHAPE, SORT_ROLE, TYPE, LayerTableModel, supported_types
+
+Index = QModelIndex | QPersistentModelIndex
+CLIPBOARD_KEY = "netcost.clipboard/1"
+
+
+def type_combo(parent: QWidget | None = None) -> QComboBox:
+    """A combo of every supported layer type, grouped by category with separators."""
+    combo = QComboBox(parent)
+    combo.setMaxVisibleItems(24)
+    for i, (category, names) in enumerate(supported_types().items()):
+        if i:
+            combo.insertSeparator(combo.count())
+        for name in names:
+            combo.addItem(name, category)
+    model = combo.model()
+    if isinstance(model, QStandardItemModel):
+        for row in range(model.rowCount()):
+            item = model.item(row)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole):
+                item.setToolTip(str(item.data(Qt.ItemDataRole.UserRole)))
+    return combo
+
+
+class _TypeDelegate(QStyledItemDelegate):
+    def createEditor(self, parent: QWidget, option: Any, index: Index) -> QWidget:
+        combo = type_combo(parent)
+        combo.activated.connect(lambda _i: self.commitData.emit(combo))
+        return combo
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:
+        assert isinstance(editor, QComboBox)
+        editor.setCurrentText(str(index.data(Qt.ItemDataRole.EditRole)))
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: Index) -> None:
+        assert isinstance(editor, QComboBox)
+        model.setData(index, editor.currentText(), Qt.ItemDataRole.EditRole)
+
+
+class LayerTableView(QTableView):
+    def __init__(self, document: CostDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.table_model = LayerTableModel(document, self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.table_model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.setModel(self.proxy)
+        self.setObjectName("layerTable")
+        self.setSortingEnabled(True)
+        self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # document order until a header is clicked
+        self.setItemDelegateForColumn(TYPE, _TypeDelegate(self))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+                             | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)  # no ragged gap at the right edge
+        header.setHighlightSections(False)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self._set_column_widths()
+        self._syncing = False
+        self._fitted = False
+        sel = self.selectionModel()
+        sel.selectionChanged.connect(self._on_view_selection_changed)
+        document.selection.changed.connect(self._on_document_selection_changed)
+        document.documentReset.connect(self._on_document_reset)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._fitted:  # the first fit that knows the real viewport width
+            self._fitted = True
+            QTimer.singleShot(0, self._set_column_widths)
+
+    def _on_document_reset(self) -> None:
+        self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self._set_column_widths()
+
+    def _set_column_widths(self) -> None:
+        """Fit the columns to their contents (the rows in view) and the header; if all ten do not fit the viewport,
+        the text columns give up width first, so the numbers stay readable at 1280 px."""
+        header = self.horizontalHeader()
+        hfm = header.fontMetrics()
+        widths = []
+        for col in range(COLUMN_COUNT):
+            title = str(self.model().headerData(col, Qt.Orientation.Horizontal))
+            widths.append(max(self.sizeHintForColumn(col), hfm.horizontalAdvance(title) + 16, 40))
+        widths[NAME] = min(widths[NAME], 200)
+        widths[ARGS] = min(widths[ARGS], 230)
+        available = self.viewport().width() if self.isVisible() else 800
+        excess = sum(widths) - available
+        for col, floor in ((ARGS, 110), (NAME, 80), (SHAPE, 90), (TYPE, 70)):
+            if excess <= 0:
+                break
+            cut = min(excess, max(0, widths[col] - floor))
+            widths[col] -= cut
+            excess -= cut
+        for col, w in enumerate(widths):
+            self.setColumnWidth(col, w)
+
+    # ---- rows in document order ----------------------------------------------------------------------------
+    def source_row(self, view_row: int) -> int:
+        return self.proxy.mapToSource(self.proxy.index(view_row, 0)).row()
+
+    def selected_rows(self) -> list[int]:
+        return sorted({self.proxy.mapToSource(i).row() for i in self.selectionModel().selectedRows()})
+
+    def current_row(self) -> int | None:
+        index = self.currentIndex()
+        return self.proxy.mapToSource(index).row() if index.isValid() else None
+
+    def is_sorted(self) -> bool:
+        return self.horizontalHeader().sortIndicatorSection() >= 0 and self.proxy.sortColumn() >= 0
+
+    # ---- selection sync --------------------------------------------------------------------------------------
+    def _on_view_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        if not self._syncing:
+            self.document.selection.set_rows(self.selected_rows(), self)
+
+    def _on_document_selection_changed(self, rows: list[int], source: object) -> None:
+        if source is self:
+            return
+        self._syncing = True
+        try:
+            selection = QItemSelection()
+            n = self.table_model.rowCount()
+            for r in rows:
+                if 0 <= r < n:
+                    left = self.proxy.mapFromSource(self.table_model.index(r, 0))
+                    right = self.proxy.mapFromSource(self.table_model.index(r, COLUMN_COUNT - 1))
+                    selection.select(left, right)
+            flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            self.selectionModel().select(selection, flags)
+            if rows and rows[0] < n:
+                current = self.proxy.mapFromSource(self.table_model.index(rows[0], 0))
+                self.selectionModel().setCurrentIndex(current, QItemSelectionModel.SelectionFlag.NoUpdate)
+                self.scrollTo(current)
+        finally:
+            self._syncing = False
+        self._fitted = False
+
+    # ---- drag to move ------------------------------------------------------------------------------------------
+    def dropEvent(self, event: QDropEvent) -> None:
+        if event.source() is not self or self.document.read_only or self.is_sorted():
+            event.ignore()
+            return
+        rows = self.selected_rows()
+        index = self.indexAt(event.position().toPoint())
+        dest = self.source_row(index.row()) if index.isValid() else self.document.row_count()
+        if index.isValid() and event.position().y() > self.visualRect(index).center().y():
+            dest += 1
+        if rows and rows == list(range(rows[0], rows[-1] + 1)):
+            self.document.move_layers(rows[0], rows[-1], dest)
+        # CopyAction: the view must not remove the "moved" source rows itself; the document already moved them
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+
+    # ---- clipboard ---------------------------------------------------------------------------------------------
+    def copy_selection(self) -> int:
+        if self.document.read_only:
+            return 0
+        rows = self.selected_rows()
+        if not rows:
+            return 0
+        net = self.document.network
+        layers = network_to_dict(net.__class__(tuple(net.layers[r] for r in rows), net.input_shape))["layers"]
+        QGuiApplication.clipboard().setText(json.dumps({"format": CLIPBOARD_KEY, "layers": layers}, indent=1))
+        return len(rows)
+
+    def paste(self) -> int:
+        """Insert the clipboard's layers after the current row as one undo step. Raises FormatError if the text is
+        not layers."""
+        specs = parse_clipboard(QGuiApplication.clipboard().text())
+        rows = self.selected_rows()
+        at = rows[-1] + 1 if rows else self.document.row_count()
+        self.document.insert_layers(at, specs, f"Paste {len(specs)} layer{'s' * (len(specs) > 1)}")
+        return len(specs)
+
+
+def parse_clipboard(text: str) -> list[LayerSpec]:
+    """Layers from text: our clipboard JSON, a layer-list file's JSON, or a JSON list of layer objects."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise FormatError("", "the clipboard does not hold layers (expected layer-list JSON)") from None
+    items = data.get("layers") if isinstance(data, dict) else data
+    if isinstance(data, dict) and "type" in data:
+        items = [data]
+    if not isinstance(items, list) or not items:
+        raise FormatError("", "the clipboard does not hold layers (expected layer-list JSON)")
+    return [parse_layer(item, f"layers[{i}]") for i, item in enumerate(items)]
+

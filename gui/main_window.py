@@ -1,0 +1,832 @@
+"""`MainWindow`: composes the document's views in docks and wires menus, toolbar, status bar and file handling.
+
+It computes nothing: figures come from the document's report, formatted by `costing.formatting`. Every question
+to the user goes through an overridable `ask_*` method, so tests never block on a modal dialog. Failures are shown
+in a non-modal message bar above the table; the document is only ever replaced by a completely loaded one.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from costing import CONVENTIONS, FormatError, LayerSpec, Network, convention_value
+from costing import formatting as fmt
+from costing.args import REQUIRED
+from costing.registry import has_kind, kind
+from model_io import tables
+from model_io.layer_file import atomic_write
+from model_io.resolve import LoadOptions
+
+from .autosave import Autosave
+from .cost_document import CostDocument
+from .hierarchy_tree import HierarchyTreeWidget
+from .layer_editor_widget import LayerEditorWidget
+from .layer_table_model import supported_types
+from .layer_table_view import LayerTableView
+from .model_loader import ModelLoader
+from .open_model_dialog import MODEL_FILTER, OpenModelDialog
+from .recent_files import RecentFiles
+from .settings_dialog import SettingsDialog
+from .totals_widget import TotalsWidget
+from .view_slots import EXPORT_HOOK, VIEW_FACTORIES, build_view, load_attr
+
+log = logging.getLogger(__name__)
+STATE_VERSION = 2
+PROJECT_FILTER = "NetCost layer lists (*.json);;All files (*)"
+_ERROR_STYLE = "QLabel { color: #d32f2f; }"
+
+
+def template_spec(type_: str) -> LayerSpec:
+    """A new layer of `type_` with its required arguments filled with ordinary values (the user edits them)."""
+    if not has_kind(type_):
+        return LayerSpec("Identity")
+    args: dict[str, Any] = {}
+    for a in kind(type_).args:
+        if a.default is not REQUIRED or a.inferred:
+            continue
+        if a.kind == "int":
+            args[a.name] = 1 if a.name in ("num_heads", "num_groups") else 64
+        elif a.kind in ("ints", "padding"):
+            args[a.name] = 3
+        elif a.kind in ("size", "shape"):
+            args[a.name] = 1
+    if type_.startswith(("Conv", "DepthwiseSeparableConv")) and "kernel_size" in args:
+        args["padding"] = 1  # keeps the spatial size, so an inserted conv does not break the layers below
+    return LayerSpec(type_, args)
+
+
+class MessageBar(QFrame):
+    """A non-modal, dismissable message line above the table (load failures, save errors, notes)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageBar")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 4, 4)
+        self.icon = QLabel(self)
+        self.text = QLabel(self)
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton(self)
+        close.setAutoRaise(True)
+        close.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarCloseButton))
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        lay.addWidget(self.icon)
+        lay.addWidget(self.text, 1)
+        lay.addWidget(close)
+        self.kind = ""
+        self.hide()
+
+    def show_message(self, text: str, kind: str = "error") -> None:
+        self.kind = kind
+        pixmap = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
+                  "warning": QStyle.StandardPixmap.SP_MessageBoxWarning}.get(
+            kind, QStyle.StandardPixmap.SP_MessageBoxInformation)
+        self.icon.setPixmap(self.style().standardIcon(pixmap).pixmap(18, 18))
+        self.text.setText(text)
+        tint = {"error": "rgba(220, 40, 40, 38)", "warning": "rgba(230, 160, 0, 45)"}.get(kind,
+                                                                                      "rgba(40, 120, 220, 35)")
+        self.setStyleSheet(f"QFrame#messageBar {{ background: {tint}; border-radius: 4px; }}")
+        self.show()
+
+
+class LoadIndicator(QWidget):
+    """Status-bar part of a background load: what is loading, for how long, and Cancel."""
+
+    def __init__(self, loader: ModelLoader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loader = loader
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel(self)
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, 0)  # busy: the worker does not report fractions
+        self.bar.setMaximumWidth(110)
+        self.bar.setMaximumHeight(14)
+        self.bar.setTextVisible(False)
+        self.cancel = QPushButton("Cancel", self)
+        self.cancel.clicked.connect(loader.cancel)
+        lay.addWidget(self.label)
+        lay.addWidget(self.bar)
+        lay.addWidget(self.cancel)
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(500)
+        self.ticker.timeout.connect(self._update)
+        loader.busyChanged.connect(self._on_loader_busy_changed)
+        self.hide()
+
+    def _on_loader_busy_changed(self, busy: bool) -> None:
+        self.setVisible(busy)
+        if busy:
+            self.ticker.start()
+            self._update()
+        else:
+            self.ticker.stop()
+
+    def _update(self) -> None:
+        self.label.setText(f"Loading {self.loader.reference} … {self.loader.elapsed():.0f} s")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, document: CostDocument | None = None, autosave_dir: Path | None = None,
+                 worker_command: list[str] | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.document = document or CostDocument(parent=self)
+        if self.document.parent() is None:
+            self.document.setParent(self)
+        self.loader = ModelLoader(self, worker_command)
+        self.recent = RecentFiles(self)
+        self.autosave = Autosave(self.document, autosave_dir, parent=self)
+        self.docks: dict[str, QDockWidget] = {}
+        self.views: dict[str, QWidget] = {}
+        self._pending_ref = ""  # the reference of a load in flight, for recent files and the title
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks)
+        self._build_central()
+        self._build_docks()
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._build_status_bar()
+        self._wire()
+        self._restore_settings()
+        self._on_document_reset()
+
+    # ---- construction -------------------------------------------------------------------------------------------
+    def _build_central(self) -> None:
+        central = QWidget(self)
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(4, 4, 4, 0)
+        lay.setSpacing(4)
+        self.message_bar = MessageBar(central)
+        lay.addWidget(self.message_bar)
+        self.read_only_bar = QFrame(central)
+        self.read_only_bar.setObjectName("readOnlyBar")
+        self.read_only_bar.setStyleSheet("QFrame#readOnlyBar { background: rgba(230, 160, 0, 40); "
+                                         "border-radius: 4px; }")
+        rl = QHBoxLayout(self.read_only_bar)
+        rl.setContentsMargins(8, 4, 4, 4)
+        self.read_only_label = QLabel(self.read_only_bar)
+        self.read_only_label.setWordWrap(True)
+        self.convert_button = QPushButton("Convert to layer list", self.read_only_bar)
+        self.convert_button.clicked.connect(self.convert_to_layers)
+        rl.addWidget(self.read_only_label, 1)
+        rl.addWidget(self.convert_button)
+        lay.addWidget(self.read_only_bar)
+        self.table = LayerTableView(self.document, central)
+        lay.addWidget(self.table, 1)
+        self.empty_hint = QLabel(central)
+        self.empty_hint.setObjectName("emptyHint")
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setEnabled(False)
+        self.empty_hint.setText("No layers yet.\n\nAdd a layer (Ctrl+Shift+A), paste layers (Ctrl+V), "
+                                "open a model (Ctrl+O) or drop a file here.")
+        lay.addWidget(self.empty_hint, 1)
+        self.setCentralWidget(central)
+
+    def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = False
+                  ) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{key}")
+        if scroll:  # a tall panel scrolls instead of forcing the window taller than a 800 px screen
+            area_widget = QScrollArea(dock)
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            area_widget.setWidget(widget)
+            dock.setWidget(area_widget)
+        else:
+            dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+        self.views[key] = widget
+        return dock
+
+    def _build_docks(self) -> None:
+        right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        self.editor = LayerEditorWidget(self.document, self)
+        self.totals = TotalsWidget(self.document, self)
+        # the banner above the table offers the conversion, so the tree does not repeat the button
+        self.hierarchy = HierarchyTreeWidget(self.document, self, show_convert=False)
+        # the right column spans the full height; the diagram and charts share the bottom under the table
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        totals = self._add_dock("totals", "Totals", self.totals, right, scroll=True)
+        editor = self._add_dock("editor", "Layer", self.editor, right)
+        hierarchy = self._add_dock("hierarchy", "Modules", self.hierarchy, right)
+        self.splitDockWidget(totals, editor, Qt.Orientation.Vertical)
+        self.tabifyDockWidget(editor, hierarchy)
+        editor.raise_()
+        previous: QDockWidget | None = None
+        for title, module, class_name in VIEW_FACTORIES:
+            widget = build_view(title, module, class_name, self.document, self)
+            dock = self._add_dock(title.lower(), title, widget, bottom)
+            if previous is not None:
+                self.tabifyDockWidget(previous, dock)
+            previous = dock
+        if VIEW_FACTORIES:
+            self.docks[VIEW_FACTORIES[0][0].lower()].raise_()
+
+    def _action(self, text: str, slot: Any, shortcut: QKeySequence | str | None = None, tip: str = "",
+                icon: QStyle.StandardPixmap | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                              if shortcut is not None else tip)
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        action.triggered.connect(lambda *_: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        SP, K = QStyle.StandardPixmap, QKeySequence.StandardKey
+        self.act_new = self._action("&New", self.new_document, K.New, "New empty layer list", SP.SP_FileIcon)
+        self.act_open = self._action("&Open…", self.open_dialog, K.Open, "Open a project or a model",
+                                     SP.SP_DialogOpenButton)
+        self.act_save = self._action("&Save", self.save, K.Save, "Save the layer list", SP.SP_DialogSaveButton)
+        self.act_save_as = self._action("Save &As…", self.save_as, K.SaveAs, "Save under a new name")
+        self.act_quit = self._action("&Quit", self.close, K.Quit, "Quit NetCost")
+        self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
+        self.act_undo = self.document.undo_stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(QKeySequence(K.Undo))
+        self.act_undo.setIcon(self.style().standardIcon(SP.SP_ArrowBack))
+        self.act_redo = self.document.undo_stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence(K.Redo), QKeySequence("Ctrl+Y")])
+        self.act_redo.setIcon(self.style().standardIcon(SP.SP_ArrowForward))
+        self.act_add = self._action("&Add layer", self.add_layer, "Ctrl+Shift+A",
+                                    "Insert a layer after the selection")
+        self.act_duplicate = self._action("D&uplicate", self.duplicate, "Ctrl+D", "Duplicate the selected layers")
+        self.act_delete = self._action("&Delete", self.delete, K.Delete, "Delete the selected layers",
+                                       SP.SP_TrashIcon)
+        self.act_move_up = self._action("Move &up", lambda: self.move_selection(-1), "Ctrl+Up",
+                                        "Move the selected layers up", SP.SP_ArrowUp)
+        self.act_move_down = self._action("Move do&wn", lambda: self.move_selection(1), "Ctrl+Down",
+                                          "Move the selected layers down", SP.SP_ArrowDown)
+        self.act_copy = self._action("&Copy layers", self.copy, K.Copy, "Copy the selected layers")
+        self.act_paste = self._action("&Paste layers", self.paste, K.Paste, "Paste layers after the selection")
+        self.act_pin = self._action("&Pin baseline", self.document.pin_baseline, "Ctrl+B",
+                                    "Freeze the current totals and show every change against them",
+                                    SP.SP_DialogApplyButton)
+        self.act_clear_pin = self._action("C&lear baseline", self.document.clear_baseline, "Ctrl+Shift+B",
+                                          "Stop comparing with the pinned baseline")
+        self.act_settings = self._action("Se&ttings…", self.settings_dialog, K.Preferences,
+                                         "Batch size, dtype, input shape and counting convention",
+                                         SP.SP_FileDialogDetailedView)
+        if self.act_settings.shortcut().isEmpty():
+            self.act_settings.setShortcut(QKeySequence("Ctrl+,"))
+        self.act_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.act_convert = self._action("Con&vert to layer list", self.convert_to_layers, None,
+                                        "Turn a traced plain chain into an editable layer list")
+        self.act_cancel = self._action("Cancel loading", self.loader.cancel, "Esc", "Stop the model being loaded",
+                                       SP.SP_BrowserStop)
+        self.act_cancel.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.act_csv = self._action("Table as &CSV…", lambda: self.export_table("csv"), None)
+        self.act_json = self._action("Table as &JSON…", lambda: self.export_table("json"), None)
+        self.act_md = self._action("Table as &Markdown…", lambda: self.export_table("markdown"), None)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        m.addAction(self.act_new)
+        m.addAction(self.act_open)
+        self.recent_menu = m.addMenu("Open &Recent")
+        self.zoo_menu = m.addMenu("Open &Built-in")
+        from .open_model_dialog import zoo_entries
+
+        for ref, description in zoo_entries():
+            act = self.zoo_menu.addAction(f"{ref[4:]} — {description}")
+            act.triggered.connect(lambda *_, r=ref: self.open_reference(r))
+        m.addSeparator()
+        m.addAction(self.act_save)
+        m.addAction(self.act_save_as)
+        self.export_menu = m.addMenu("&Export")
+        self.export_menu.setObjectName("exportMenu")
+        table_menu = self.export_menu.addMenu("&Table")
+        for act in (self.act_csv, self.act_json, self.act_md):
+            table_menu.addAction(act)
+        hook = load_attr(*EXPORT_HOOK)
+        if callable(hook):
+            try:
+                hook(self, self.export_menu, self.document)
+            except Exception:  # noqa: BLE001 - a broken export plug-in must not stop the window
+                log.exception("export menu hook failed")
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        e = bar.addMenu("&Edit")
+        for act in (self.act_undo, self.act_redo, None, self.act_copy, self.act_paste, None, self.act_add):
+            e.addSeparator() if act is None else e.addAction(act)
+        self.add_menu = e.addMenu("Add layer of &type")
+        for category, names in supported_types().items():
+            sub = self.add_menu.addMenu(category)
+            for name in names:
+                act = sub.addAction(name)
+                act.triggered.connect(lambda *_, t=name: self.add_layer(t))
+        for act in (self.act_duplicate, self.act_delete, None, self.act_move_up, self.act_move_down, None,
+                    self.act_convert):
+            e.addSeparator() if act is None else e.addAction(act)
+        mm = bar.addMenu("&Model")
+        for act in (self.act_pin, self.act_clear_pin, None, self.act_settings, None, self.act_cancel):
+            mm.addSeparator() if act is None else mm.addAction(act)
+        self.conv_menu = mm.addMenu("Co&nvention")
+        for key, conv in CONVENTIONS.items():
+            act = self.conv_menu.addAction(conv.label)
+            act.setCheckable(True)
+            act.setData(key)
+            act.setToolTip(conv.description)
+            act.triggered.connect(lambda *_, k=key: self.document.set_convention(k))
+        v = bar.addMenu("&View")
+        for dock in self.docks.values():
+            v.addAction(dock.toggleViewAction())
+        v.addSeparator()
+        reset = v.addAction("Reset layout")
+        reset.triggered.connect(self.reset_layout)
+        self._update_recent_menu()
+
+    def _build_toolbar(self) -> None:
+        tb = self.addToolBar("Main")
+        tb.setObjectName("mainToolbar")
+        # icons alone for the universal actions; words beside the ones no stock icon says clearly
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for act in (self.act_new, self.act_open, self.act_save, self.act_undo, self.act_redo, self.act_delete,
+                    self.act_move_up, self.act_move_down):
+            act.setPriority(QAction.Priority.LowPriority)
+        for act in (self.act_pin, self.act_settings):
+            act.setIcon(QIcon())
+        for act in (self.act_new, self.act_open, self.act_save, None, self.act_undo, self.act_redo, None):
+            tb.addSeparator() if act is None else tb.addAction(act)
+        add_button = QToolButton(tb)
+        add_button.setDefaultAction(self.act_add)
+        add_button.setMenu(self.add_menu)
+        add_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        tb.addWidget(add_button)
+        for act in (self.act_delete, self.act_move_up, self.act_move_down, None, self.act_pin, self.act_settings):
+            tb.addSeparator() if act is None else tb.addAction(act)
+        self.toolbar = tb
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.error_label = QLabel(self)
+        self.error_label.setStyleSheet(_ERROR_STYLE)
+        self.error_label.setObjectName("statusError")
+        self.load_indicator = LoadIndicator(self.loader, self)
+        self.totals_label = QLabel(self)
+        self.totals_label.setObjectName("statusTotals")
+        # a width that fits typical totals: a new figure then repaints the label, not the whole window
+        self.totals_label.setMinimumWidth(self.totals_label.fontMetrics().horizontalAdvance("0" * 62))
+        self.totals_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        sb.addWidget(self.error_label, 1)
+        sb.addPermanentWidget(self.load_indicator)
+        sb.addPermanentWidget(self.totals_label)
+
+    def _wire(self) -> None:
+        d = self.document
+        d.reportChanged.connect(lambda _first: self._update_status_totals())
+        d.conventionChanged.connect(self._on_document_convention_changed)
+        d.settingsChanged.connect(self._update_status_totals)
+        d.errorChanged.connect(self._on_document_error_changed)
+        d.documentReset.connect(self._on_document_reset)
+        d.pathChanged.connect(self._update_title)
+        d.settingsChanged.connect(self._update_title)
+        d.modifiedChanged.connect(lambda _m: self._update_title())
+        d.layersInserted.connect(lambda *_: self._update_actions())
+        d.layersRemoved.connect(lambda *_: self._update_actions())
+        d.selection.changed.connect(lambda *_: self._update_actions())
+        d.baselineChanged.connect(self._update_actions)
+        self.loader.loadedNetwork.connect(self._on_loader_network)
+        self.loader.loadedReport.connect(self._on_loader_report)
+        self.loader.failed.connect(self._on_loader_failed)
+        self.loader.canceled.connect(self._on_loader_canceled)
+        self.loader.busyChanged.connect(lambda busy: self.act_cancel.setEnabled(busy))
+        self.recent.changed.connect(self._update_recent_menu)
+        self.act_cancel.setEnabled(False)
+
+    # ---- settings persistence ------------------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        s = QSettings()
+        self.resize(1280, 800)
+        self._default_state = self.saveState(STATE_VERSION)
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        state = s.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state, STATE_VERSION)
+        else:
+            self._default_sizes()
+
+    def _default_sizes(self) -> None:
+        self.resizeDocks([self.docks["totals"]], [410], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["totals"], self.docks["editor"]], [300, 470], Qt.Orientation.Vertical)
+        bottoms = [self.docks[t.lower()] for t, _, _ in VIEW_FACTORIES]
+        if bottoms:  # the diagram is the point of the app: give it half the height, the table the rest
+            self.resizeDocks(bottoms[:1], [max(260, self.height() // 2)], Qt.Orientation.Vertical)
+
+    def save_settings(self) -> None:
+        s = QSettings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState(STATE_VERSION))
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state, STATE_VERSION)
+        for dock in self.docks.values():
+            dock.show()
+        self._default_sizes()
+
+    def last_folder(self) -> str:
+        return str(QSettings().value("lastFolder", str(Path.home())))
+
+    def _remember_folder(self, path: str | Path) -> None:
+        QSettings().setValue("lastFolder", str(Path(path).resolve().parent))
+
+    # ---- questions (overridable: tests answer them without a modal dialog) --------------------------------------
+    def ask_unsaved(self) -> str:
+        """'save', 'discard' or 'cancel' for a modified document about to be replaced or closed."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
+                          f"{self.document.display_name} has unsaved changes.", parent=self)
+        box.setInformativeText("Save them first?")
+        box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                               | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        return {QMessageBox.StandardButton.Save: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+
+    def ask_open_path(self) -> str:
+        path, _ = QFileDialog.getOpenFileName(self, "Open", self.last_folder(), MODEL_FILTER)
+        return path
+
+    def ask_save_path(self, title: str, suggestion: str, filter_: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(self.last_folder()) / suggestion), filter_)
+        return path
+
+    def ask_restore_recovery(self) -> bool:
+        answer = QMessageBox.question(
+            self, "Restore unsaved work?",
+            "NetCost did not close cleanly last time. Restore the layer list you were editing?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def maybe_discard(self) -> bool:
+        """True when the current document may be replaced (saved, discarded, or not modified)."""
+        if not self.document.modified or self.document.read_only:
+            return True
+        answer = self.ask_unsaved()
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    # ---- files ---------------------------------------------------------------------------------------------------
+    def new_document(self) -> bool:
+        if not self.maybe_discard():
+            return False
+        self.loader.cancel()
+        self.document.set_network(Network((), (3, 224, 224), "untitled"))
+        self.message_bar.hide()
+        return True
+
+    def open_dialog(self) -> None:
+        dialog = OpenModelDialog(self, self.last_folder())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.open_reference(*dialog.selection()))
+        dialog.open()  # window-modal but non-blocking: the event loop keeps running
+
+    def open_path(self, path: str) -> None:
+        """A file from Open, Open Recent or a drop: a .py asks for its class, the rest loads directly."""
+        if path.endswith(".py") and ":" not in Path(path).name:
+            dialog = OpenModelDialog(self, str(Path(path).parent))
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.set_file(path)
+            dialog.accepted.connect(lambda: self.open_reference(*dialog.selection()))
+            dialog.open()
+            return
+        self.open_reference(path)
+
+    def open_reference(self, ref: str, opts: LoadOptions | None = None) -> bool:
+        """Open a project file or load a model reference. False when the user kept the current document or the
+        file could not be read (the message bar says why)."""
+        ref = ref.strip()
+        if not ref or not self.maybe_discard():
+            return False
+        if not ref.startswith("zoo:") and Path(ref).suffix.lower() == ".json":
+            return self._open_project(ref)
+        self._pending_ref = ref
+        self.loader.load(ref, opts)
+        return True
+
+    def _open_project(self, path: str) -> bool:
+        try:
+            self.document.load_file(path)  # parses fully before replacing anything
+        except FormatError as e:
+            self.show_message(f"Cannot open {Path(path).name}: {e}")
+            return False
+        self.loader.cancel()
+        self._remember_folder(path)
+        self.recent.add(str(Path(path).resolve()))
+        self.message_bar.hide()
+        return True
+
+    def save(self) -> bool:
+        if self.document.read_only:
+            self.show_message("A traced model is read-only; convert it to a layer list to save it.", "warning")
+            return False
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        if self.document.read_only:
+            return self.save()
+        stem = self.document.path.name if self.document.path else _file_stem(self.document.name) + ".json"
+        path = self.ask_save_path("Save layer list", stem, PROJECT_FILTER)
+        if not path:
+            return False
+        if not path.endswith(".json"):
+            path += ".json"
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            self.document.save_file(path)
+        except OSError as e:
+            self.show_message(f"Cannot save {path.name}: {e.strerror or e}")
+            return False
+        self._remember_folder(path)
+        self.recent.add(str(path.resolve()))
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def export_table(self, fmt_key: str) -> bool:
+        suffix = {"csv": ".csv", "json": ".json", "markdown": ".md"}[fmt_key]
+        path = self.ask_save_path("Export table", _file_stem(self.document.name) + suffix,
+                                  f"{fmt_key.upper()} (*{suffix});;All files (*)")
+        if not path:
+            return False
+        text = tables.FORMATS[fmt_key](self.document.report, self.document.convention)
+        try:
+            atomic_write(path, text.encode("utf-8"))
+        except OSError as e:
+            self.show_message(f"Cannot export to {Path(path).name}: {e.strerror or e}")
+            return False
+        self._remember_folder(path)
+        self.statusBar().showMessage(f"Exported {path}", 4000)
+        return True
+
+    def _update_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        entries = self.recent.entries()
+        for ref in entries:
+            act = self.recent_menu.addAction(ref)
+            act.triggered.connect(lambda *_, r=ref: self.open_path(r))
+        if entries:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list").triggered.connect(self.recent.clear)
+        self.recent_menu.setEnabled(bool(entries))
+
+    # ---- loader results ---------------------------------------------------------------------------------------
+    def _on_loader_network(self, ref: str, network: Network) -> None:
+        if not self.maybe_discard():  # edited while loading: ask again before replacing
+            return
+        self.document.set_network(network, None)
+        self._loaded(ref)
+
+    def _on_loader_report(self, ref: str, report: Any) -> None:
+        if not self.maybe_discard():
+            return
+        self.document.set_report(report)
+        self._loaded(ref)
+
+    def _loaded(self, ref: str) -> None:
+        self.message_bar.hide()
+        if not ref.startswith("zoo:"):
+            self._remember_folder(ref.split(":")[0])
+        self.recent.add(ref)
+        self.statusBar().showMessage(f"Loaded {ref}", 4000)
+
+    def _on_loader_failed(self, ref: str, message: str) -> None:
+        self.show_message(message)
+
+    def _on_loader_canceled(self, ref: str) -> None:
+        self.show_message(f"Loading {ref} was cancelled; the current document is unchanged.", "info")
+
+    def show_message(self, text: str, kind: str = "error") -> None:
+        """Non-modal: the message bar above the table and the status bar."""
+        self.message_bar.show_message(text, kind)
+        self.statusBar().showMessage(text.splitlines()[0] if text else "", 8000)
+
+    # ---- edits (through the document: one undo step each) ---------------------------------------------------
+    def _insert_row(self) -> int:
+        rows = self.document.selection.rows
+        return rows[-1] + 1 if rows else self.document.row_count()
+
+    def add_layer(self, type_: str | None = None) -> None:
+        if self.document.read_only:
+            return
+        if type_ is None:
+            current = self.document.selection.current
+            type_ = self.document.spec(current).type if current is not None else "Conv2d"
+        self.document.insert_layers(self._insert_row(), [template_spec(type_)], f"Add {type_}")
+        self.table.setFocus()
+
+    def duplicate(self) -> None:
+        if not self.document.read_only:
+            self.document.duplicate_layers(self.document.selection.rows)
+
+    def delete(self) -> None:
+        if not self.document.read_only:
+            self.document.remove_layers(self.document.selection.rows)
+
+    def move_selection(self, step: int) -> None:
+        rows = self.document.selection.rows
+        if self.document.read_only or not rows or rows != list(range(rows[0], rows[-1] + 1)):
+            return
+        if step < 0 and rows[0] > 0:
+            self.document.move_layers(rows[0], rows[-1], rows[0] - 1)
+        elif step > 0 and rows[-1] + 1 < self.document.row_count():
+            self.document.move_layers(rows[0], rows[-1], rows[-1] + 2)
+
+    def copy(self) -> None:
+        n = self.table.copy_selection()
+        if n:
+            self.statusBar().showMessage(f"Copied {n} layer{'s' * (n > 1)}", 3000)
+
+    def paste(self) -> None:
+        if self.document.read_only:
+            return
+        try:
+            self.table.paste()
+        except FormatError as e:
+            self.show_message(f"Cannot paste: {e}", "warning")
+
+    def convert_to_layers(self) -> bool:
+        if not self.document.convert_to_layers():
+            self.show_message("This model is not a plain chain of supported layers; it stays read-only.", "warning")
+            return False
+        self.statusBar().showMessage("Converted to an editable layer list", 4000)
+        return True
+
+    def settings_dialog(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.document, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.apply_settings(dialog))
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, dialog: SettingsDialog) -> None:
+        self.document.set_convention(dialog.convention_key())
+        if not self.document.read_only:
+            try:
+                self.document.set_settings(**dialog.network_settings())
+            except ValueError as e:
+                self.show_message(f"Settings not applied: {e}")
+
+    # ---- document signals ------------------------------------------------------------------------------------
+    def _on_document_reset(self) -> None:
+        doc = self.document
+        self._update_title()
+        self._update_status_totals()
+        self._on_document_error_changed()
+        self._on_document_convention_changed(doc.convention)
+        self._update_actions()
+        if doc.read_only:
+            convertible = doc.convertible_network() is not None
+            self.read_only_label.setText(
+                f"<b>{doc.report.model}</b> was traced from a model: its costs are shown read-only."
+                + ("" if convertible else " It is not a plain chain of supported layers, so it cannot be "
+                   "converted to an editable layer list."))
+            self.convert_button.setVisible(convertible)
+            self.docks["hierarchy"].raise_()
+        else:
+            self.docks["editor"].raise_()
+        self.read_only_bar.setVisible(doc.read_only)
+        if doc.row_count() and not doc.selection.rows:
+            doc.selection.set_rows([0])
+
+    def _update_actions(self) -> None:
+        doc = self.document
+        editable = not doc.read_only
+        has_rows = bool(doc.selection.rows)
+        for act in (self.act_add, self.act_paste):
+            act.setEnabled(editable)
+        self.add_menu.setEnabled(editable)
+        for act in (self.act_duplicate, self.act_delete, self.act_move_up, self.act_move_down, self.act_copy):
+            act.setEnabled(editable and has_rows)
+        self.act_save.setEnabled(editable)
+        self.act_save_as.setEnabled(editable)
+        self.act_convert.setEnabled(doc.read_only and doc.convertible_network() is not None)
+        self.act_clear_pin.setEnabled(doc.baseline is not None)
+        empty = doc.row_count() == 0
+        self.table.setVisible(not empty)
+        self.empty_hint.setVisible(empty)
+
+    def _update_title(self) -> None:
+        doc = self.document
+        suffix = " (read-only)" if doc.read_only else ""
+        self.setWindowTitle(f"{doc.display_name}[*]{suffix} — NetCost")
+        self.setWindowModified(doc.modified and not doc.read_only)
+
+    def _update_status_totals(self) -> None:
+        doc = self.document
+        t = doc.report.totals
+        conv = CONVENTIONS[doc.convention]
+        parts = [f"{fmt.si(t.params)} params", f"{fmt.si(t.macs)} MACs"]
+        if doc.convention != "macs":
+            parts.append(f"{fmt.si(convention_value(t, doc.convention))} {conv.label}")
+        parts.append(f"{fmt.nbytes(t.param_bytes)} ({doc.report.dtype})")
+        self.totals_label.setText("   ·   ".join(parts))
+        self.totals_label.setToolTip(f"{fmt.grouped(t.params)} parameters; {conv.label}: {conv.description}")
+        self._update_actions()
+
+    def _on_document_error_changed(self) -> None:
+        error = self.document.error
+        self.error_label.setText(f"⚠ {error}" if error is not None else "")
+        self.error_label.setToolTip(str(error) if error is not None else "")
+
+    def _on_document_convention_changed(self, convention: str) -> None:
+        for act in self.conv_menu.actions():
+            act.setChecked(act.data() == convention)
+        self._update_status_totals()
+
+    # ---- window events ---------------------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if not files:
+            super().dropEvent(event)
+            return
+        event.acceptProposedAction()
+        # after the drop returns: a prompt inside a drop handler would block the drag source
+        QTimer.singleShot(0, lambda: self.open_path(files[0]))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # light/dark switch: colours chosen per palette
+            self.totals.refresh()
+        super().changeEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_discard():
+            event.ignore()
+            return
+        self.loader.cancel()
+        self.save_settings()
+        self.autosave.timer.stop()
+        self.autosave.discard()  # a clean exit leaves no recovery file behind
+        event.accept()
+
+
+def _file_stem(name: str) -> str:
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("_.")
+    return stem or "untitled"
+
+
+def application_icon() -> QIcon:
+    app = QApplication.instance()
+    style = app.style() if isinstance(app, QApplication) else None
+    return style.standardIcon(QStyle.StandardPixmap.SP_ComputerIcon) if style is not None else QIcon()
+

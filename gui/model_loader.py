@@ -1,0 +1,181 @@
+"""`ModelLoader`: loads a model reference without ever blocking the event loop.
+
+Layer lists (`zoo:NAME` of the built-in lists, `.json`) are pure Python and load in-process. Everything else runs
+in the isolated worker (`python -m model_io.worker`, protocol in `model_io/worker_client.py`) through a `QProcess`:
+the request goes to its stdin, one JSON response comes back on stdout. Cancel and the timeout kill the process.
+The loader only reports (`loaded` / `failed`); it never touches a document, so a failure cannot leave a
+half-loaded one behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+
+from costing import FormatError, Network
+from model_io import worker_client
+from model_io.resolve import LoadOptions, ModelError, is_layer_list, load_layer_list
+
+
+class ModelLoader(QObject):
+    started = Signal(str)  # the reference being loaded
+    loadedNetwork = Signal(str, object)  # reference, Network (a layer list: editable)
+    loadedReport = Signal(str, object)  # reference, CostReport (a traced model)
+    failed = Signal(str, str)  # reference, one clear message
+    canceled = Signal(str)
+    busyChanged = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None, command: list[str] | None = None) -> None:
+        """`command` replaces the worker's command line (tests use a deliberately slow or crashing stand-in)."""
+        super().__init__(parent)
+        self._command = command
+        self._process: QProcess | None = None
+        self._ref = ""
+        self._started_at = 0.0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._pid = 0
+        self._ending = ""  # why we killed the worker ("cancel", "timeout"), if we did
+        self.grace_s = 2.0  # the worker enforces the time limit itself; this kill backs it up a little later
+
+    @property
+    def busy(self) -> bool:
+        return self._process is not None
+
+    @property
+    def reference(self) -> str:
+        return self._ref
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started_at if self.busy else 0.0
+
+    def pid(self) -> int:
+        return self._pid if self._process is not None else 0
+
+    # ---- loading -------------------------------------------------------------------------------------------
+    def load(self, ref: str, opts: LoadOptions | None = None) -> None:
+        """Start loading `ref`; a load already running is cancelled first."""
+        opts = opts or LoadOptions()
+        if self.busy:
+            self.cancel()
+        if self._command is None and is_layer_list(ref):
+            self._load_layer_list(ref, opts)
+            return
+        self._start_worker(ref, opts)
+
+    def _load_layer_list(self, ref: str, opts: LoadOptions) -> None:
+        from model_io.resolve import apply_options
+
+        self.started.emit(ref)
+        try:
+            network: Network = apply_options(load_layer_list(ref), opts)
+        except (ModelError, FormatError) as e:
+            self.failed.emit(ref, str(e))
+            return
+        self.loadedNetwork.emit(ref, network)
+
+    def _start_worker(self, ref: str, opts: LoadOptions) -> None:
+        command = self._command or worker_client.worker_command()
+        request = json.dumps(worker_client.request_for(ref, opts)).encode("utf-8")
+        process = QProcess(self)
+        env = QProcessEnvironment()
+        for key, value in worker_client.worker_env().items():
+            env.insert(key, value)
+        process.setProcessEnvironment(env)
+        process.setWorkingDirectory(str(worker_client.PROJECT_ROOT))
+        # its own session, so a kill reaches the worker and anything it started (as the CLI does)
+        params = QProcess.UnixProcessParameters()
+        params.flags = QProcess.UnixProcessFlag.CreateNewSession
+        process.setUnixProcessParameters(params)
+        process.finished.connect(self._on_process_finished)
+        process.errorOccurred.connect(self._on_process_error)
+        self._process, self._ref, self._ending = process, ref, ""
+        self._started_at = time.monotonic()
+        self._timer.start(int((max(opts.timeout, 0.1) + self.grace_s) * 1000))
+        self.started.emit(ref)
+        self.busyChanged.emit(True)
+        process.start(command[0], command[1:])
+        self._pid = int(process.processId())
+        process.write(request)
+        process.closeWriteChannel()
+
+    def cancel(self) -> None:
+        """Kill the worker now. The current document is untouched; `canceled` follows."""
+        if self._process is not None:
+            self._ending = "cancel"
+            self._kill()
+
+    def _kill(self) -> None:
+        process = self._process
+        if process is None:
+            return
+        try:
+            os.killpg(self._pid, signal.SIGKILL)  # the whole session: the worker and its children
+        except (ProcessLookupError, PermissionError, OSError):
+            process.kill()
+        # SIGKILL is immediate; waiting a moment reaps the process so no zombie outlives the cancel
+        process.waitForFinished(2000)
+
+    def _on_timer_timeout(self) -> None:
+        if self._process is not None:
+            self._ending = "timeout"
+            self._kill()
+
+    def _on_process_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart and self._process is not None:
+            self._finish_failed(f"cannot start the model worker ({self._process.errorString()})")
+
+    def _on_process_finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        process = self._process
+        if process is None:
+            return
+        ref, ending = self._ref, self._ending
+        out = bytes(process.readAllStandardOutput().data()).decode("utf-8", "replace")
+        err = bytes(process.readAllStandardError().data()).decode("utf-8", "replace")
+        self._release()
+        if ending == "cancel":
+            self.canceled.emit(ref)
+            return
+        if ending == "timeout":
+            self.failed.emit(ref, f"{ref}: no answer within the time limit (the model's code hangs or is very "
+                                  "slow); the worker was stopped")
+            return
+        if status == QProcess.ExitStatus.CrashExit:
+            code = -signal.SIGKILL if code == 0 else -abs(code)  # Qt reports the signal as a crash, not a code
+        try:
+            report = worker_client.interpret(ref, code, out, err)
+        except ModelError as e:
+            self.failed.emit(ref, _one_message(ref, e))
+            return
+        except (ValueError, KeyError, TypeError) as e:  # a garbled answer is a worker failure, in one line
+            self.failed.emit(ref, f"{ref}: the worker's answer could not be read ({e})")
+            return
+        self.loadedReport.emit(ref, report)
+
+    def _finish_failed(self, message: str) -> None:
+        ref = self._ref
+        self._release()
+        self.failed.emit(ref, f"{ref}: {message}")
+
+    def _release(self) -> None:
+        self._timer.stop()
+        if self._process is not None:
+            self._process.deleteLater()
+        self._process = None
+        self.busyChanged.emit(False)
+
+
+def _one_message(ref: str, error: ModelError) -> str:
+    """The worker's one line, prefixed with the reference, plus the trimmed model traceback when there is one."""
+    text = str(error)
+    if not text.startswith(ref):
+        text = f"{ref}: {text}"
+    detail = str(getattr(error, "detail", "") or "").strip()
+    if detail and getattr(error, "kind", "") != "died":
+        text += "\n" + "\n".join(detail.splitlines()[-6:])
+    return text

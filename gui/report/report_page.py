@@ -1,0 +1,227 @@
+"""`ReportPage`: the report composed from a `CostDocument` as a list of blocks, laid out for an image or paper.
+
+Numbers come from the document's report and are formatted by `costing.formatting` only; the diagram and the
+charts are the app's own views (`gui.report.views`), rendered, never redrawn here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import metadata
+
+from PySide6.QtCore import QMarginsF
+from PySide6.QtGui import QColor, QPainter
+
+from costing import CATEGORIES, CONVENTIONS, PEERS, LayerCost, Totals, convention_value
+from costing import formatting as fmt
+
+from ..cost_document import CostDocument
+from .blocks import Cell, Column, HeadingBlock, NotesBlock, RowBlock, TableBlock, TitleBlock
+from .options import ReportOptions
+from .page_layout import Block, Page, layout_continuous, paginate, paint_page
+from .theme import ReportTheme, theme
+from .views import ReportViews
+
+IMAGE_MARGINS = QMarginsF(40, 36, 40, 36)
+PAPER_MARGINS = QMarginsF(54, 50, 54, 54)  # ~14 mm: room for the page footer
+
+
+def _version() -> str:
+    try:
+        return metadata.version("netcost")
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+class ReportPage:
+    """The blocks of one report. Keep it alive while painting (it owns the offscreen views); then `close()`."""
+
+    def __init__(self, document: CostDocument, options: ReportOptions | None = None, paper: bool = False) -> None:
+        """`paper`: lay out for PDF pages (the diagram is cut to page-sized pieces); else one tall image page."""
+        self.document = document
+        self.options = options or ReportOptions()
+        self.paper = paper
+        self.theme: ReportTheme = theme(self.options.dark)
+        self.convention = document.convention  # the diagram and charts follow the document's, so the text does too
+        self.views = ReportViews(document, self.options, self.theme)
+        self.blocks: list[Block] = self._compose()
+
+    def close(self) -> None:
+        self.views.close()
+
+    def __enter__(self) -> ReportPage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- layout -------------------------------------------------------------------------------------------
+    def image_page(self, width: float | None = None) -> Page:
+        """One tall page (PNG, SVG) of logical `width`."""
+        return layout_continuous(self.blocks, width or self.options.image_width, IMAGE_MARGINS)
+
+    def paper_pages(self) -> list[Page]:
+        return paginate(self.blocks, self.options.page_size, PAPER_MARGINS)
+
+    def paint(self, painter: QPainter, page: Page, number: int = 0, count: int = 0) -> None:
+        """Paint `page` in logical pixels (the caller scales the painter to its device)."""
+        painter.fillRect(0, 0, int(page.size.width() + 1), int(page.size.height() + 1), self.theme.background)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        paint_page(painter, page)
+        if count > 1:
+            self._paint_footer(painter, page, number, count)
+
+    def _paint_footer(self, painter: QPainter, page: Page, number: int, count: int) -> None:
+        from PySide6.QtCore import QRectF, Qt
+
+        m = PAPER_MARGINS
+        rect = QRectF(m.left(), page.size.height() - m.bottom() + 16, page.size.width() - m.left() - m.right(), 16)
+        painter.setFont(self.theme.font(self.theme.small_px))
+        painter.setPen(self.theme.muted)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.document.name)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{number} / {count}")
+
+    # ---- composition --------------------------------------------------------------------------------------
+    def _compose(self) -> list[Block]:
+        t = self.theme
+        blocks: list[Block] = [self._title()]
+        blocks += [HeadingBlock(t, "Totals", self._baseline_note()),
+                   RowBlock([self._totals_table(), self._category_table()], [0.56, 0.44], min_width=330)]
+        if self.paper:
+            size, m = self.options.page_size, PAPER_MARGINS
+            width, page_h = size.width() - m.left() - m.right(), size.height() - m.top() - m.bottom() - 30
+        else:
+            m = IMAGE_MARGINS
+            width, page_h = self.options.image_width - m.left() - m.right(), None
+        diagram = self.views.diagram_blocks(width, page_h)
+        if diagram:
+            blocks += [HeadingBlock(t, "Block diagram", self.views.diagram_note, figure=True), *diagram]
+        charts = self.views.chart_grid()
+        if charts is not None:
+            blocks += [HeadingBlock(t, "Where the cost lives", figure=True), charts]
+        first, second = self._top_tables()
+        blocks += [HeadingBlock(t, f"The {self.options.top_n} heaviest layers"),
+                   RowBlock([first, second], [0.5, 0.5], min_width=330)]
+        blocks += [HeadingBlock(t, "Notes"), NotesBlock(t, self._notes())]
+        return blocks
+
+    def _title(self) -> TitleBlock:
+        r = self.document.report
+        inputs = ", ".join(fmt.shape(s) + (f" ({dt})" if dt != r.dtype and dt else "") for s, dt in r.inputs)
+        conv = CONVENTIONS[self.convention]
+        facts = [f"Input {inputs or '—'}", f"batch {r.batch_size}", r.dtype, f"{len(r.layers)} layers",
+                 f"convention: {conv.label}"]
+        if r.source not in ("layers", ""):
+            facts.append(f"traced ({r.source})")
+        version = _version()
+        return TitleBlock(self.theme, self.document.name or r.model, facts,
+                          f"NetCost {version}".strip() + " report")
+
+    def _baseline_note(self) -> str:
+        return "Δ: change since the pinned baseline" if self.document.baseline is not None else ""
+
+    def _totals_table(self) -> TableBlock:
+        r = self.document.report
+        t, base = r.totals, self.document.baseline
+        conv = CONVENTIONS[self.convention]
+        Get = Callable[[Totals], int]
+        rows_spec: list[tuple[str, Get, Callable[[float], str], bool]] = [
+            ("Parameters", lambda x: x.params, fmt.si, True),
+            ("  trainable", lambda x: x.trainable_params, fmt.si, True),
+            ("  frozen", lambda x: x.frozen_params, fmt.si, True),
+        ]
+        if t.buffers:
+            rows_spec.append(("Buffers", lambda x: x.buffers, fmt.si, True))
+        rows_spec += [("MACs", lambda x: x.macs, fmt.si, True), ("FLOPs (NetCost)", lambda x: x.flops, fmt.si, True)]
+        if self.convention not in ("flops", "macs"):
+            rows_spec.append((conv.label, lambda x: convention_value(x, self.convention), fmt.si, True))
+        rows_spec += [
+            (f"Parameter size ({r.dtype})", lambda x: x.param_bytes, fmt.nbytes, False),
+            ("Activations, forward", lambda x: x.activation_bytes, fmt.nbytes, False),
+            ("Activations, fwd + bwd", lambda x: 2 * x.activation_bytes, fmt.nbytes, False),
+            ("Memory access", lambda x: x.memory_access_bytes, fmt.nbytes, False),
+        ]
+        columns = [Column("Quantity", elastic=True), Column("Value", right=True), Column("Exact", right=True)]
+        if base is not None:
+            columns.append(Column("Δ baseline", right=True))
+        rows: list[list[Cell]] = []
+        for label, get, formatter, exact in rows_spec:
+            value = get(t)
+            row: list[Cell] = [label, formatter(value), fmt.grouped(value) if exact else ""]
+            if base is not None:
+                row.append(self._delta(value, get(base), formatter))
+            rows.append(row)
+        return TableBlock(self.theme, columns, rows, caption="Model totals")
+
+    def _delta(self, new: int, old: int, formatter: Callable[[float], str]) -> Cell:
+        if new == old:
+            return ("±0", self.theme.muted)
+        # Every quantity in the table is a cost: lower is better.
+        return (fmt.delta(new, old, formatter), self.theme.better if new < old else self.theme.worse)
+
+    def _category_table(self) -> TableBlock:
+        r = self.document.report
+        conv = CONVENTIONS[self.convention]
+        rows: list[list[Cell]] = []
+        for cat in CATEGORIES:
+            part = r.by_category.get(cat)
+            if part is None or not (part.params or convention_value(part, self.convention)):
+                continue
+            rows.append([cat, fmt.si(part.params), fmt.percent(r.category_share(cat, "params")),
+                         fmt.si(convention_value(part, self.convention)),
+                         fmt.percent(self._share(part, r.totals))])
+        columns = [Column("Category", elastic=True), Column("Params", right=True), Column("Share", right=True),
+                   Column(conv.label, right=True), Column("Share", right=True)]
+        return TableBlock(self.theme, columns, rows, caption="By category")
+
+    def _share(self, part: Totals, total: Totals) -> float:
+        whole = convention_value(total, self.convention)
+        return convention_value(part, self.convention) / whole if whole else 0.0
+
+    def _top_tables(self) -> tuple[TableBlock, TableBlock]:
+        conv = CONVENTIONS[self.convention]
+        compute = self._top_table(lambda x: convention_value(x, self.convention), conv.label, f"By {conv.label}")
+        params = self._top_table(lambda x: x.params, "Params", "By parameters")
+        return (params, compute) if self.options.metric == "params" else (compute, params)
+
+    def _top_table(self, get: Callable[[Totals], int], label: str, caption: str) -> TableBlock:
+        r = self.document.report
+        total = get(r.totals)
+        ranked = sorted((layer for layer in r.layers if get(layer.totals) > 0), key=lambda x: -get(x.totals))
+        rows: list[list[Cell]] = []
+        cumulative = 0.0
+        for rank, layer in enumerate(ranked[: self.options.top_n], 1):
+            share = get(layer.totals) / total if total else 0.0
+            cumulative += share
+            rows.append([str(rank), _layer_label(layer), layer.type, fmt.si(get(layer.totals)),
+                         fmt.percent(share), fmt.percent(cumulative)])
+        if not rows:
+            rows.append(["", "no layer has any", "", "", "", ""])
+        columns = [Column("#", right=True), Column("Layer", elastic=True), Column("Type"),
+                   Column(label, right=True), Column("Share", right=True), Column("Cum.", right=True)]
+        return TableBlock(self.theme, columns, rows, caption=caption)
+
+    def _notes(self) -> list[tuple[str, QColor | None]]:
+        r, t = self.document.report, self.document.report.totals
+        warn = self.theme.worse
+        notes: list[tuple[str, QColor | None]] = []
+        if self.document.error is not None:
+            notes.append((f"The layer list has an invalid value ({self.document.error}); the figures are the last "
+                          "valid ones.", warn))
+        for u in r.unsupported:
+            notes.append((f"Not counted: {u.get('op', '?')} ×{u.get('count', 1)} in {u.get('module') or 'the model'}"
+                          " (no cost formula for this op).", warn))
+        notes += [(f"Warning: {w}", warn) for w in r.warnings]
+        conv = CONVENTIONS[self.convention]
+        notes.append((f"{conv.label}: {conv.description}. MACs: {CONVENTIONS['macs'].description}.", None))
+        notes.append(("Same model in other tools' conventions: "
+                      + ", ".join(f"{CONVENTIONS[p].label} {fmt.si(getattr(t, p))}" for p in PEERS) + ".", None))
+        if self.views.diagram_note:
+            notes.append((f"Block diagram: {self.views.diagram_note}.", None))
+        return notes
+
+
+def _layer_label(layer: LayerCost) -> str:
+    return layer.path or layer.name or f"{layer.type}-{layer.index}"

@@ -1,0 +1,106 @@
+"""`netcost report MODEL -o report.png|svg|pdf`: the window's report, rendered headless.
+
+Imported by `model_io.cli` when it builds its parser, so this module imports nothing heavy at load time: Qt is
+imported only when a report is actually rendered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+FORMATS = ("png", "svg", "pdf")
+METRICS = ("flops", "params")
+PAGES = ("a4", "letter")
+
+
+def _scale(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = 0.0
+    if not 0.1 <= v <= 16:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scale between 0.1 and 16")
+    return v
+
+
+def _width(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if not 16 <= v <= 40000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a width between 16 and 40000 pixels")
+    return v
+
+
+def add_report_parser(subparsers: argparse._SubParsersAction,
+                      add_model_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Register `netcost report`; the parsed namespace carries `run_report(args) -> exit status`."""
+    p = subparsers.add_parser("report", help="render the report (totals, diagram, charts, top layers) to a file",
+                              description="Render the same report as the window's Export > Report, headless.")
+    add_model_options(p)
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="report.png, report.svg or report.pdf")
+    p.add_argument("--metric", choices=METRICS, default="flops",
+                   help="what the diagram is coloured by and which top-10 table comes first (default: flops)")
+    p.add_argument("--dark", action="store_true", help="dark palette (for slides)")
+    p.add_argument("--width", type=_width, help="PNG width in pixels (instead of --scale)")
+    p.add_argument("--scale", type=_scale, default=2.0,
+                   help="PNG pixels per layout pixel (default 2: crisp on slides and high-DPI screens)")
+    p.add_argument("--page", choices=PAGES, default="a4", help="PDF page size (default: a4)")
+    p.set_defaults(run_report=run_report)
+
+
+def _error(message: str) -> int:
+    print(f"netcost: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Render the report of `args.model` to `args.output`; 0 on success, 2 with a one-line message otherwise."""
+    out = Path(args.output)
+    fmt = out.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:  # checked before the (possibly slow) model load
+        return _error(f"{out}: the report is written as .png, .svg or .pdf (not {out.suffix or 'no suffix'!r})")
+    if not out.parent.is_dir():
+        return _error(f"{out}: the folder {out.parent} does not exist")
+    if (args.width is not None or args.scale != 2.0) and fmt != "png":
+        print(f"netcost: note: --width/--scale apply to PNG only; {fmt.upper()} is vector", file=sys.stderr)
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display: render without one
+
+    from model_io.cli import options
+    from model_io.resolve import load_report
+
+    report = load_report(args.model, options(args))  # ModelError -> the CLI's one-line message, exit 2
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "netcost"])
+    from .cost_document import CostDocument
+    from .exporters import ExportError, export_report
+    from .report import ReportOptions
+
+    document = CostDocument()
+    if report.network is not None:
+        document.set_network(report.network)
+    else:
+        document.set_report(report)
+    document.set_convention(args.convention)
+    opts = ReportOptions(metric=args.metric, dark=args.dark, page=args.page)
+    try:
+        result = export_report(document, out, fmt, width=args.width, scale=args.scale, options=opts)
+    except ExportError as e:
+        return _error(str(e))
+    finally:
+        document.deleteLater()
+        app.processEvents()
+    if result.pixel_size is not None:
+        detail = f"{result.pixel_size.width()} × {result.pixel_size.height()} px"
+    else:
+        detail = f"{result.pages} page{'s' * (result.pages != 1)}" if fmt == "pdf" else "vector"
+    print(f"wrote {out} ({detail})")
+    return 0

@@ -1,0 +1,110 @@
+"""`SettingsDialog`: batch size, dtype, input shape and counting convention of the document.
+
+It only collects values; the main window applies them (one undo step for the network settings; the convention is a
+view setting outside the undo stack).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from costing import CONVENTIONS
+from costing.dtypes import DTYPE_BYTES
+
+from .cost_document import CostDocument
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """'3, 224, 224' or '3x224x224' -> (3, 224, 224). Raises ValueError with a readable reason."""
+    parts = [p for p in text.replace("x", ",").replace("×", ",").replace(" ", ",").split(",") if p]
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"{text!r}: give sizes separated by commas, e.g. 3, 224, 224") from None
+    if not dims or any(d < 1 for d in dims):
+        raise ValueError(f"{text!r}: every size must be a positive integer")
+    return dims
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, document: CostDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setObjectName("settingsDialog")
+        net = document.network
+        report = document.report
+        lay = QVBoxLayout(self)
+        form = QFormLayout()
+        self.batch = QSpinBox(self)
+        self.batch.setRange(1, 1 << 20)
+        self.batch.setValue(report.batch_size if document.read_only else net.batch_size)
+        self.dtype = QComboBox(self)
+        self.dtype.addItems(list(DTYPE_BYTES))
+        self.dtype.setCurrentText(report.dtype if document.read_only else net.dtype)
+        self.shape = QLineEdit(", ".join(map(str, net.input_shape)), self)
+        self.shape.setPlaceholderText("3, 224, 224 (without the batch)")
+        self.convention = QComboBox(self)
+        for key, conv in CONVENTIONS.items():
+            self.convention.addItem(conv.label, key)
+            self.convention.setItemData(self.convention.count() - 1, conv.description, 3)  # 3 = ToolTipRole
+        self.convention.setCurrentIndex(list(CONVENTIONS).index(document.convention))
+        self.description = QLabel(self)
+        self.description.setWordWrap(True)
+        self.description.setEnabled(False)
+        form.addRow("Batch size", self.batch)
+        form.addRow("Data type", self.dtype)
+        form.addRow("Input shape", self.shape)
+        form.addRow("Convention", self.convention)
+        form.addRow("", self.description)
+        lay.addLayout(form)
+        self.error = QLabel(self)
+        self.error.setStyleSheet("QLabel { color: #d32f2f; }")
+        self.error.setWordWrap(True)
+        lay.addWidget(self.error)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                        self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+        if document.read_only:  # a traced model's input is fixed at load time
+            for w in (self.batch, self.dtype, self.shape):
+                w.setEnabled(False)
+                w.setToolTip("reload the model to change its input")
+        self.shape.textChanged.connect(self._validate)
+        self.convention.currentIndexChanged.connect(self._on_convention_changed)
+        self._on_convention_changed()
+        self._validate()
+        self.setMinimumWidth(420)
+
+    def _on_convention_changed(self, *_: Any) -> None:
+        self.description.setText(CONVENTIONS[self.convention_key()].description)
+
+    def _validate(self) -> None:
+        try:
+            parse_shape(self.shape.text())
+            self.error.clear()
+            ok = True
+        except ValueError as e:
+            self.error.setText(str(e))
+            ok = False
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+
+    def convention_key(self) -> str:
+        return str(self.convention.currentData())
+
+    def network_settings(self) -> dict[str, Any]:
+        """Keyword arguments for `CostDocument.set_settings`."""
+        return {"batch_size": self.batch.value(), "dtype": self.dtype.currentText(),
+                "input_shape": parse_shape(self.shape.text())}

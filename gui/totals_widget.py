@@ -1,0 +1,189 @@
+"""`TotalsWidget`: the model's totals, the conv/linear/... split and, once a baseline is pinned, the delta of every
+figure against it. Labels are created once and updated with `setText` (no rebuild per edit)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QPalette
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from costing import CATEGORIES, CONVENTIONS, CostReport, convention_value
+from costing import formatting as fmt
+
+from .cost_document import CostDocument
+
+# (key, label, value of a report, formatter). Labels that depend on settings are filled in `_update_labels`.
+_Getter = Callable[[CostReport, str], float]
+_ROWS: tuple[tuple[str, _Getter, Callable[[float], str]], ...] = (
+    ("params", lambda r, c: r.totals.params, fmt.si),
+    ("trainable", lambda r, c: r.totals.trainable_params, fmt.si),
+    ("frozen", lambda r, c: r.totals.frozen_params, fmt.si),
+    ("macs", lambda r, c: r.totals.macs, fmt.si),
+    ("flops", lambda r, c: r.totals.flops, fmt.si),
+    ("convention", lambda r, c: convention_value(r.totals, c), fmt.si),
+    ("param_bytes", lambda r, c: r.totals.param_bytes, fmt.nbytes),
+    ("activations", lambda r, c: r.totals.activation_bytes, fmt.nbytes),
+    ("fwd_bwd", lambda r, c: r.summary.forward_backward_bytes, fmt.nbytes),
+    ("memory_access", lambda r, c: r.totals.memory_access_bytes, fmt.nbytes),
+)
+_EXACT = {"params", "trainable", "frozen", "macs", "flops", "convention"}
+GOOD, BAD = "#2e7d32", "#d32f2f"
+GOOD_DARK, BAD_DARK = "#81c784", "#ef7070"
+
+
+class TotalsWidget(QWidget):
+    clearBaselineRequested = Signal()
+
+    def __init__(self, document: CostDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.setObjectName("totals")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 6, 8, 6)
+        outer.setSpacing(6)
+
+        self.baseline_bar = QWidget(self)
+        bl = QHBoxLayout(self.baseline_bar)
+        bl.setContentsMargins(0, 0, 0, 0)
+        self.baseline_label = QLabel(self.baseline_bar)
+        self.baseline_label.setWordWrap(True)
+        self.clear_button = QPushButton("Clear", self.baseline_bar)
+        self.clear_button.setToolTip("Stop comparing with the pinned baseline")
+        self.clear_button.clicked.connect(document.clear_baseline)
+        bl.addWidget(self.baseline_label, 1)
+        bl.addWidget(self.clear_button)
+        outer.addWidget(self.baseline_bar)
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(3)
+        grid.setColumnStretch(0, 1)
+        self.labels: dict[str, QLabel] = {}
+        self.values: dict[str, QLabel] = {}
+        self.deltas: dict[str, QLabel] = {}
+        mono = QFont(self.font())
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        for i, (key, _, _) in enumerate(_ROWS):
+            label, value, delta = QLabel(self), QLabel(self), QLabel(self)
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            delta.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(label, i, 0)
+            grid.addWidget(value, i, 1)
+            grid.addWidget(delta, i, 2)
+            self.labels[key], self.values[key], self.deltas[key] = label, value, delta
+        outer.addLayout(grid)
+
+        rule = QFrame(self)
+        rule.setFrameShape(QFrame.Shape.HLine)
+        rule.setFrameShadow(QFrame.Shadow.Sunken)
+        outer.addWidget(rule)
+
+        split = QGridLayout()
+        split.setHorizontalSpacing(14)
+        split.setVerticalSpacing(2)
+        split.setColumnStretch(0, 1)
+        self.split_title = QLabel(self)
+        bold = QFont(self.font())
+        bold.setBold(True)
+        self.split_title.setFont(bold)
+        split.addWidget(self.split_title, 0, 0)
+        self.split_heads = (QLabel("params", self), QLabel(self))
+        for j, head in enumerate(self.split_heads):
+            head.setFont(bold)
+            head.setAlignment(Qt.AlignmentFlag.AlignRight)
+            split.addWidget(head, 0, 1 + j)
+        self.split_rows: dict[str, tuple[QLabel, QLabel, QLabel]] = {}
+        for i, cat in enumerate(CATEGORIES, start=1):
+            cells = (QLabel(cat, self), QLabel(self), QLabel(self))
+            for j, c in enumerate(cells):
+                if j:
+                    c.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                split.addWidget(c, i, j)
+            self.split_rows[cat] = cells
+        outer.addLayout(split)
+        outer.addStretch(1)
+
+        document.reportChanged.connect(lambda _first: self.refresh())
+        document.documentReset.connect(self.refresh)
+        document.settingsChanged.connect(self.refresh)
+        document.conventionChanged.connect(lambda _c: self.refresh())
+        document.baselineChanged.connect(self.refresh)
+        self.refresh()
+
+    def _colors(self) -> tuple[str, str]:
+        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        return (GOOD_DARK, BAD_DARK) if dark else (GOOD, BAD)
+
+    def refresh(self) -> None:
+        doc = self.document
+        report, conv = doc.report, doc.convention
+        label = CONVENTIONS[conv].label
+        names = {"params": "Params", "trainable": "  trainable", "frozen": "  frozen", "macs": "MACs",
+                 "flops": "FLOPs (NetCost)", "convention": f"{label} (chosen)",
+                 "param_bytes": f"Param size ({report.dtype})", "activations": "Activations (forward)",
+                 "fwd_bwd": "Activations (fwd + bwd)", "memory_access": "Memory access cost"}
+        base = doc.baseline_report if doc.baseline is not None else None
+        good, bad = self._colors()
+        for key, getter, formatter in _ROWS:
+            value = getter(report, conv)
+            self.labels[key].setText(names[key])  # QLabel ignores an unchanged text
+            chosen = key == "convention" or (key in ("macs", "flops") and conv == key)
+            bold = chosen or key == "params"
+            if self.values[key].font().bold() != bold:  # a font change re-lays out: only when it changes
+                font = QFont(self.values[key].font())
+                font.setBold(bold)
+                self.values[key].setFont(font)
+                self.labels[key].setFont(font)
+            self.values[key].setText(formatter(value))
+            if key in _EXACT:
+                self.values[key].setToolTip(fmt.grouped(int(value)))
+            visible = not (key == "convention" and conv in ("macs", "flops"))
+            for w in (self.labels[key], self.values[key], self.deltas[key]):
+                if w.isVisibleTo(self) != visible:
+                    w.setVisible(visible)
+            if base is None:
+                self.deltas[key].setText("")
+                continue
+            old = getter(base, conv)
+            self.deltas[key].setText(fmt.delta(value, old, formatter))
+            color = good if value < old else bad if value > old else ""
+            style = f"QLabel {{ color: {color}; }}" if color else ""
+            if self.deltas[key].styleSheet() != style:
+                self.deltas[key].setStyleSheet(style)
+        if self.baseline_bar.isVisibleTo(self) != (base is not None):
+            self.baseline_bar.setVisible(base is not None)
+        if base is not None:
+            self.baseline_label.setText(f"Δ vs pinned baseline ({fmt.si(base.totals.params)} params)")
+            self.baseline_label.setToolTip(f"pinned from {base.model}")
+        self.split_title.setText("Share by category")
+        self.split_heads[1].setText(label)
+        for cat, (name, p_cell, f_cell) in self.split_rows.items():
+            part = report.by_category.get(cat)
+            in_base = base is not None and cat in base.by_category and (
+                base.by_category[cat].params or convention_value(base.by_category[cat], conv))
+            shown = bool(part and (part.params or convention_value(part, conv))) or bool(in_base)
+            always = cat in ("conv", "linear")  # the article's split is always shown
+            for w in (name, p_cell, f_cell):
+                if w.isVisibleTo(self) != (shown or always):
+                    w.setVisible(shown or always)
+            p_share = report.category_share(cat, "params")
+            total = convention_value(report.totals, conv)
+            f_share = convention_value(part, conv) / total if part is not None and total else 0.0
+            p_text, f_text = fmt.percent(p_share), fmt.percent(f_share)
+            if base is not None:
+                b_total = convention_value(base.totals, conv)
+                b_part = base.by_category.get(cat)
+                bp = base.category_share(cat, "params")
+                bf = convention_value(b_part, conv) / b_total if b_part is not None and b_total else 0.0
+                p_text += _pp(p_share - bp)
+                f_text += _pp(f_share - bf)
+            p_cell.setText(p_text)
+            f_cell.setText(f_text)
+
+
+def _pp(diff: float) -> str:
+    """A change of share in percentage points; nothing when it did not move."""
+    return f"  ({diff * 100:+.1f} pp)" if abs(diff) >= 0.0005 else ""

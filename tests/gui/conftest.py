@@ -1,0 +1,45 @@
+"""GUI test set-up: offscreen Qt (tests/conftest.py), settings and recovery files isolated from the user's."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths  # noqa: E402
+
+from costing import LayerSpec, Network  # noqa: E402
+from model_io.zoo import load_layer_list  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every test gets its own INI settings folder and organisation name: the user's settings are never touched."""
+    folder = tmp_path_factory.mktemp("qsettings")
+    QStandardPaths.setTestModeEnabled(True)
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    QCoreApplication.setOrganizationName("NetCostTests")
+    QCoreApplication.setApplicationName("NetCostTests")
+    yield folder
+
+
+@pytest.fixture
+def alexnet() -> Network:
+    return load_layer_list("alexnet")
+
+
+def chain(n: int) -> Network:
+    """n shape-preserving layers, conv and ReLU alternating (valid at any length)."""
+    specs = [LayerSpec("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}) if i % 2 == 0
+             else LayerSpec("ReLU") for i in range(n)]
+    return Network(tuple(specs), (16, 16, 16), f"chain{n}")
+
+
+@pytest.fixture
+def make_chain():  # noqa: ANN201 - a factory fixture
+    return chain

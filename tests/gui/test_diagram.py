@@ -1,0 +1,268 @@
+"""Block diagram: mutate the document, assert the scene (block count, colour, identity, selection, collapse)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from costing import CostReport, HierarchyNode, LayerSpec, evaluate, sum_layers
+from costing.formatting import si
+from gui.cost_colors import CostScale, category_color, metric_value
+from gui.cost_document import CostDocument
+from gui.diagram_scene import DiagramScene, scene_for
+from gui.diagram_view import DiagramView
+from model_io.zoo import load_layer_list
+
+
+@pytest.fixture
+def doc(qtbot) -> CostDocument:
+    return CostDocument(load_layer_list("alexnet"))
+
+
+def _expected_scale(scene: DiagramScene) -> CostScale:
+    d = scene.document
+    values = [metric_value(d.row_cost(r).totals, scene.metric, d.convention) for r in range(d.row_count())]
+    return CostScale.from_values(values, scene.log_scale)
+
+
+def test_one_block_per_layer_through_insert_remove_undo(doc: CostDocument) -> None:
+    scene = DiagramScene(doc)
+    assert len(scene.blocks()) == doc.row_count() == 21
+    doc.insert_layers(3, [LayerSpec("ReLU"), LayerSpec("ReLU")])
+    assert len(scene.blocks()) == 23
+    assert [b.layer_id for b in scene.blocks()] == doc.layer_ids()
+    doc.remove_layers([0, 5])
+    assert len(scene.blocks()) == 21
+    doc.undo_stack.undo()
+    assert len(scene.blocks()) == 23
+    doc.undo_stack.undo()
+    assert len(scene.blocks()) == 21
+    assert [b.layer_id for b in scene.blocks()] == doc.layer_ids()
+    assert all(b.scene() is scene for b in scene.blocks())
+    # nothing left behind: exactly the document's blocks are in the scene
+    from gui.diagram_items import LayerBlockItem
+    assert sum(isinstance(i, LayerBlockItem) for i in scene.items()) == 21
+
+
+def test_move_keeps_items_and_reorders(doc: CostDocument) -> None:
+    scene = DiagramScene(doc)
+    before = {b.layer_id: b for b in scene.blocks()}
+    doc.move_layers(0, 0, 3)
+    assert [b.layer_id for b in scene.blocks()] == doc.layer_ids()
+    assert all(before[b.layer_id] is b for b in scene.blocks())
+
+
+def test_edit_recolours_in_place_and_keeps_identity(doc: CostDocument, qtbot) -> None:
+    scene = DiagramScene(doc)
+    block = scene.block(3)  # conv2, the heaviest layer by FLOPs
+    items_before = list(scene.items())
+    old_color = block.color.name()
+    with qtbot.waitSignal(doc.reportChanged):
+        doc.set_layer_arg(3, "out_channels", 16)
+    assert scene.block(3) is block
+    assert block.color.name() != old_color
+    assert set(scene.items()) == set(items_before)
+    assert si(doc.row_cost(3).flops, "FLOPs") in block.text_lines()[-1]
+    doc.undo_stack.undo()
+    assert scene.block(3) is block and block.color.name() == old_color
+
+
+def test_block_colour_is_the_colour_map_of_its_value(doc: CostDocument) -> None:
+    scene = DiagramScene(doc)
+    for metric in ("flops", "params", "macs", "memory"):
+        for log in (True, False):
+            scene.set_metric(metric)
+            scene.set_log_scale(log)
+            scale = _expected_scale(scene)
+            for row, block in enumerate(scene.blocks()):
+                value = metric_value(doc.row_cost(row).totals, metric, doc.convention)
+                assert block.color == scale.color(value), (metric, log, row)
+
+
+def test_heaviest_block_gets_the_top_colour_and_zero_is_neutral(doc: CostDocument) -> None:
+    scene = DiagramScene(doc)
+    top = scene.scale.color(scene.scale.vmax)
+    assert scene.block(3).color == top  # conv2: 39 % of FLOPs
+    assert scene.block(13).color == scene.scale.color(0)  # Flatten: no FLOPs, grey
+    assert scene.block(13).color != scene.scale.color(scene.scale.vmin)
+
+
+def test_width_encodes_params(doc: CostDocument) -> None:
+    scene = DiagramScene(doc)
+    scene.set_width_metric("params")
+    fc1, conv1, relu = scene.block(15), scene.block(0), scene.block(1)
+    assert fc1.width_fraction == pytest.approx(1.0)  # the largest layer by params
+    assert relu.width_fraction == pytest.approx(0.5)
+    assert relu.width_fraction < conv1.width_fraction < fc1.width_fraction
+    scene.set_width_metric(None)
+    assert {b.width_fraction for b in scene.blocks()} == {1.0}
+
+
+def test_convention_changes_the_flops_figure(doc: CostDocument) -> None:
+    scene = DiagramScene(doc)
+    doc.set_convention("macs")
+    assert "MMACs" in scene.block(3).text_lines()[-1]
+    assert "MACs" in scene.metric_title()
+
+
+def test_selection_is_shared_both_ways(doc: CostDocument, qtbot) -> None:
+    view = DiagramView(doc)
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    doc.selection.set_rows([15], source="table")
+    assert view.scene.block(15).selected
+    assert not view.scene.block(3).selected
+    # click a block in the view: the shared selection follows
+    rect = view.scene.unit_rect(3)
+    pos = view.view.mapFromScene(rect.center())
+    qtbot.mouseClick(view.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert doc.selection.rows == [3]
+    assert view.scene.block(3).selected and not view.scene.block(15).selected
+    # keyboard navigation moves the selection in execution order
+    view.view.setFocus()
+    qtbot.keyClick(view.view, Qt.Key.Key_Down)
+    assert doc.selection.rows == [4]
+    qtbot.mouseClick(view.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(2, 2))
+    assert doc.selection.rows == []
+
+
+def test_view_zoom_fit_and_tooltip(doc: CostDocument, qtbot) -> None:
+    view = DiagramView(doc)
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    z = view.view.zoom()
+    view.view.zoom_by(2.0)
+    assert view.view.zoom() == pytest.approx(min(z * 2, 4.0))
+    view.view.fit()
+    assert view.view.zoom() == pytest.approx(z)
+    html = view.scene.tooltip_html(view.scene.block(3))
+    for text in ("conv2", "Params", "MACs", "FLOPs (NetCost)", "thop", "fvcore", "FlopCounterMode", "%"):
+        assert text in html
+    view.metric_box.setCurrentIndex(view.metric_box.findData("params"))
+    assert view.scene.metric == "params"
+    assert "Params" in view.color_bar.title()
+    view.width_box.setCurrentIndex(view.width_box.findData(None))
+    assert view.color_bar.width_note() == "Block width: uniform"
+
+
+def _traced_report() -> CostReport:
+    """AlexNet as a traced model would report it: features / classifier containers with subtotals."""
+    base = evaluate(load_layer_list("alexnet"))
+    rows = base.layers
+
+    def node(path: str, first: int, last: int, depth: int) -> HierarchyNode:
+        return HierarchyNode(path, "Sequential", depth, first, last, sum_layers(rows[first:last + 1])[0])
+
+    hierarchy = (node("features", 0, 12, 1), node("features.block1", 0, 2, 2), node("classifier", 14, 20, 1))
+    return replace(base, hierarchy=hierarchy, source="torch", network=None)
+
+
+def test_collapsed_container_shows_its_subtotal(qtbot) -> None:
+    doc = CostDocument()
+    report = _traced_report()
+    doc.set_report(report)
+    scene = DiagramScene(doc)
+    assert [g.node.path for g in scene.groups()] == ["features", "features.block1", "classifier"]
+    assert all(b.isVisible() for b in scene.blocks())
+    classifier = scene.group("classifier")
+    scene.set_collapsed("classifier", True)
+    assert classifier.collapsed and classifier.isVisible()
+    assert not any(scene.block(r).isVisible() for r in range(14, 21))
+    subtotal = report.layers[15].totals + report.layers[18].totals + report.layers[20].totals
+    assert si(classifier.node.totals.flops, "FLOPs") in classifier.text_lines()[-1]
+    assert classifier.node.totals.params == subtotal.params
+    assert classifier.color == scene.scale.color(classifier.node.totals.flops)
+    # collapse the outer container: its nested group disappears with its rows
+    scene.set_collapsed("features", True)
+    assert not scene.group("features.block1").isVisible()
+    assert scene.visible_units() == [(0, 0), (13, -1), (14, 2)]
+    # selection of a hidden row highlights the container that shows it
+    doc.selection.set_rows([3])
+    assert scene.group("features").selected
+    scene.collapse_to_depth(None)
+    assert all(b.isVisible() for b in scene.blocks())
+
+
+def test_scene_for_export_renders_without_a_view(doc: CostDocument) -> None:
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QImage, QPainter
+
+    scene = scene_for(doc, dark=True, metric="params")
+    assert scene.theme.dark and scene.metric == "params"
+    rect = scene.sceneRect()
+    assert rect.width() > 0 and rect.height() > 0
+    image = QImage(int(rect.width()), int(rect.height()), QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    scene.render(painter, QRectF(image.rect()), rect)
+    painter.end()
+    # the largest-params block is painted in the top colour of the map
+    fc1 = scene.block(15).mapRectToScene(scene.block(15).block_rect()).center()
+    assert image.pixelColor(int(fc1.x()), int(fc1.y() + 30)) == scene.scale.color(scene.scale.vmax)
+
+
+def test_category_colours_are_fixed_and_distinct() -> None:
+    from costing import CATEGORIES
+    names = {category_color(c).name() for c in CATEGORIES}
+    assert len(names) == len(CATEGORIES)
+
+
+@pytest.mark.parametrize("n", [11, 23, 37, 80])
+def test_columns_are_evenly_filled(n: int, make_chain) -> None:
+    """No lone block in a last column: the column height is the least that fits the chosen number of columns."""
+    scene = DiagramScene(CostDocument(make_chain(n)))
+    per_column: dict[float, int] = {}
+    for b in scene.blocks():
+        per_column[round(b.pos().x())] = per_column.get(round(b.pos().x()), 0) + 1
+    counts = [per_column[x] for x in sorted(per_column)]
+    assert sum(counts) == n
+    # the columns are as short as the column count allows: only the last one may hold fewer, never a stray few
+    assert max(counts) - min(counts[:-1]) <= 1, counts
+    assert counts[-1] >= max(counts) / 2, counts
+
+
+def test_collapsed_traced_model_keeps_columns_balanced(qtbot) -> None:
+    doc = CostDocument()
+    doc.set_report(_traced_report())
+    scene = DiagramScene(doc)
+    scene.collapse_to_depth(0)
+    xs = [scene.unit_rect(r).left() for r, _ in scene.visible_units()]
+    columns = sorted({round(x) for x in xs})
+    counts = [sum(round(x) == c for x in xs) for c in columns]
+    assert len(counts) >= 2 and counts[-1] >= max(counts) / 2, counts
+
+
+def test_zoomed_out_names_keep_their_tail() -> None:
+    from PySide6.QtGui import QFont
+
+    from gui.diagram_items import short_name
+
+    font = QFont()
+    font.setPixelSize(22)
+    assert short_name("layer1.0.conv1", font, 80) == "conv1"
+    assert short_name("layer1.0.conv1", font, 1000) == "layer1.0.conv1"
+    assert short_name("layer1.0", font, 20) == "layer1.0"  # '0' alone would say nothing
+    assert short_name("layer1.0.downsample.0", font, 150) == "downsample.0"
+
+
+def test_zoomed_out_render_of_expanded_frames(qtbot) -> None:
+    """Frames and blocks paint at overview zoom (headers enlarged, names shortened) without errors."""
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QImage, QPainter
+
+    doc = CostDocument()
+    doc.set_report(_traced_report())
+    scene = DiagramScene(doc)
+    rect = scene.sceneRect()
+    for zoom in (0.2, 0.35, 0.6, 1.0):
+        image = QImage(max(1, int(rect.width() * zoom)), max(1, int(rect.height() * zoom)),
+                       QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        scene.render(painter, QRectF(image.rect()), rect)
+        painter.end()
+        assert not image.isNull()

@@ -1,0 +1,163 @@
+"""CostDocument without widgets: edits, undo/redo round trips, signals once per edit, no-op edits, files."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from costing import LayerSpec, Network, evaluate
+from gui.cost_document import CostDocument, network_from_report
+
+
+class Recorder:
+    def __init__(self, doc: CostDocument) -> None:
+        self.calls: list[tuple[str, tuple]] = []
+        for name in ("layerChanged", "reportChanged", "errorChanged", "documentReset", "layersInserted",
+                     "layersRemoved", "layersMoved", "modifiedChanged", "documentAboutToReset"):
+            getattr(doc, name).connect(lambda *a, n=name: self.calls.append((n, a)))
+
+    def count(self, name: str) -> int:
+        return sum(1 for n, _ in self.calls if n == name)
+
+
+def test_edit_undo_redo_restores_identical_report(alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    before = doc.report
+    assert doc.set_layer_arg(3, "out_channels", 128)
+    edited = doc.report
+    assert edited.totals.params != before.totals.params
+    # conv2 96*128*25 replaces 96*192*25; the next conv's inferred in_channels follows (128 -> 384 * 9)
+    assert doc.report.layers[6].args["in_channels"] == 128
+    doc.undo_stack.undo()
+    assert doc.report.layers == before.layers and doc.report.totals == before.totals
+    doc.undo_stack.redo()
+    assert doc.report.layers == edited.layers and doc.report.totals == edited.totals
+
+
+def test_signals_once_per_edit(alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    rec = Recorder(doc)
+    doc.set_layer_arg(0, "stride", 2)
+    assert rec.count("layerChanged") == 1 and rec.count("reportChanged") == 1
+    assert ("reportChanged", (0,)) in rec.calls
+    assert rec.count("modifiedChanged") == 1
+
+
+def test_no_op_edits_push_nothing(alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    assert not doc.set_layer_arg(0, "out_channels", 96)
+    assert not doc.rename_layer(0, "conv1")
+    assert not doc.set_layer_type(0, "Conv2d")
+    assert not doc.set_trainable(0, True)
+    assert not doc.set_settings(batch_size=1)
+    assert doc.undo_stack.count() == 0 and not doc.modified
+
+
+def test_invalid_value_kept_costs_stay_last_valid(alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    valid = doc.report
+    rec = Recorder(doc)
+    doc.set_layer_arg(3, "groups", 5)  # 96 input channels are not divisible by 5
+    assert doc.error is not None and doc.error_row() == 3 and doc.error.field == "groups"
+    assert doc.spec(3).args["groups"] == 5  # the user's value is kept to be fixed
+    assert doc.report is valid and rec.count("reportChanged") == 0 and rec.count("errorChanged") == 1
+    doc.undo_stack.undo()
+    assert doc.error is None and doc.report.totals == valid.totals
+
+
+def test_batch_is_one_step_and_one_recompute(alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    rec = Recorder(doc)
+    with doc.batch("Paste 2 layers"):
+        doc.insert_layers(2, [LayerSpec("ReLU")])
+        doc.insert_layers(2, [LayerSpec("Identity")])
+    assert doc.undo_stack.count() == 1 and rec.count("reportChanged") == 1
+    assert doc.row_count() == len(alexnet.layers) + 2
+    doc.undo_stack.undo()
+    assert doc.row_count() == len(alexnet.layers)
+
+
+def test_undo_restores_selection(alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    doc.selection.set_rows([4, 5])
+    doc.remove_layers([4, 5])
+    assert doc.selection.rows == [4]
+    doc.undo_stack.undo()
+    assert doc.selection.rows == [4, 5]
+    doc.move_layers(1, 1, 3)
+    assert doc.selection.rows == [2]
+    doc.undo_stack.undo()
+    assert doc.selection.rows == [1]
+
+
+def test_layer_ids_stable_across_moves(alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    ids = doc.layer_ids()
+    doc.move_layers(0, 1, 4)
+    assert sorted(doc.layer_ids()) == sorted(ids) and doc.layer_id(2) == ids[0]
+
+
+def test_modified_follows_undo_stack(alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    states: list[bool] = []
+    doc.modifiedChanged.connect(states.append)
+    doc.rename_layer(0, "first")
+    doc.undo_stack.undo()
+    assert states == [True, False] and not doc.modified
+
+
+def test_save_and_load_round_trip(alexnet: Network, tmp_path: Path) -> None:
+    doc = CostDocument(alexnet)
+    doc.set_layer_arg(0, "out_channels", 64)
+    doc.set_convention("macs")
+    path = tmp_path / "net.json"
+    doc.save_file(path)
+    assert not doc.modified and doc.path == path and doc.display_name == "net.json"
+    data = json.loads(path.read_text())
+    assert data["format"] == "netcost.layers/1" and data["view"]["convention"] == "macs"
+    other = CostDocument()
+    other.load_file(path)
+    assert other.network == doc.network and other.report.totals == doc.report.totals
+    assert other.convention == "macs" and not other.modified
+
+
+def test_load_bad_file_leaves_document(alexnet: Network, tmp_path: Path) -> None:
+    doc = CostDocument(alexnet)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "netcost.layers/1", "input_shape": [3], "layers": [{"type": "Nope"}]}')
+    with pytest.raises(ValueError, match=r"layers\[0\]\.type"):
+        doc.load_file(bad)
+    assert doc.network == alexnet
+
+
+def test_read_only_report_and_conversion(alexnet: Network) -> None:
+    traced = replace(evaluate(alexnet), source="torch", network=None)
+    doc = CostDocument(alexnet)
+    resets: list[int] = []
+    doc.documentReset.connect(lambda: resets.append(1))
+    doc.set_report(traced)
+    assert doc.read_only and doc.row_count() == len(alexnet.layers) and resets == [1]
+    with pytest.raises(PermissionError):
+        doc.rename_layer(0, "x")
+    assert doc.convertible_network() is not None
+    assert doc.convert_to_layers()
+    assert not doc.read_only and doc.report.totals == traced.totals
+
+
+def test_not_a_chain_stays_read_only(alexnet: Network) -> None:
+    report = evaluate(alexnet)
+    broken = replace(report, layers=(report.layers[0], report.layers[3]), source="torch")
+    assert network_from_report(broken) is None
+
+
+def test_pin_baseline(alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    doc.pin_baseline()
+    doc.set_layer_arg(0, "out_channels", 48)
+    assert doc.baseline is not None and doc.baseline.params > doc.report.totals.params
+    assert doc.baseline_report is not None
+    doc.clear_baseline()
+    assert doc.baseline is None and doc.baseline_report is None

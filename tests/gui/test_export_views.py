@@ -1,0 +1,118 @@
+"""Single-view exports (the diagram alone, each chart alone) and the window's Export menu and preview."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSizeF
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QMainWindow, QMenu
+
+from costing import Network
+from gui.cost_document import CostDocument
+from gui.export_menu import install_export_menu
+from gui.exporters import ExportError, export_chart, export_diagram
+from gui.report.views import CHARTS
+
+pypdf = pytest.importorskip("pypdf")
+
+
+@pytest.fixture
+def doc(qapp: QApplication, alexnet: Network) -> CostDocument:
+    return CostDocument(alexnet)
+
+
+@pytest.mark.parametrize("suffix", ["png", "svg", "pdf"])
+def test_diagram_alone(doc: CostDocument, tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"diagram.{suffix}"
+    result = export_diagram(doc, out)
+    assert out.stat().st_size > 1000
+    if suffix == "png":
+        image = QImage(str(out))
+        assert image.size() == result.pixel_size and image.width() > 1000
+    elif suffix == "svg":
+        text = " ".join("".join(t.itertext()) for t in ET.parse(out).getroot().iter("{http://www.w3.org/2000/svg}text"))
+        assert "conv1" in text and "fc3" in text  # every block's label, as text
+    else:
+        assert len(pypdf.PdfReader(str(out)).pages) == 1  # one figure-sized page
+
+
+@pytest.mark.parametrize("chart", list(CHARTS))
+def test_each_chart_alone(doc: CostDocument, tmp_path: Path, chart: str) -> None:
+    out = tmp_path / f"{chart}.png"
+    export_chart(doc, chart, out, size=QSizeF(500, 320), scale=2.0)
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1000, 640)
+    colours = {image.pixel(x, y) for x in range(0, 1000, 9) for y in range(0, 640, 9)}
+    assert len(colours) > 20
+
+
+def test_chart_svg_and_pdf(doc: CostDocument, tmp_path: Path) -> None:
+    export_chart(doc, "category_share", tmp_path / "c.svg")
+    ET.parse(tmp_path / "c.svg")
+    export_chart(doc, "scatter", tmp_path / "c.pdf")
+    assert len(pypdf.PdfReader(str(tmp_path / "c.pdf")).pages) == 1
+
+
+def test_unknown_chart(doc: CostDocument, tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="unknown chart"):
+        export_chart(doc, "pie", tmp_path / "x.png")
+
+
+class _Window(QMainWindow):
+    """The two hooks the Export menu uses from the main window: its save prompt and its message bar."""
+
+    def __init__(self, answer: Path) -> None:
+        super().__init__()
+        self.answer, self.asked, self.messages = answer, [], []
+
+    def ask_save_path(self, title: str, suggestion: str, filter_: str) -> str:
+        self.asked.append(suggestion)
+        return str(self.answer)
+
+    def show_message(self, text: str, kind: str = "error") -> None:
+        self.messages.append(text)
+
+
+def test_export_menu_entries_call_the_exporters(doc: CostDocument, tmp_path: Path, qtbot) -> None:
+    window = _Window(tmp_path / "diagram.svg")
+    qtbot.addWidget(window)
+    menu = QMenu("Export", window)
+    actions = install_export_menu(window, menu, doc)
+    texts = [a.text() for a in menu.actions()]
+    assert "&Report…" in texts and "&Diagram…" in texts
+    actions.diagram_action.trigger()
+    assert (tmp_path / "diagram.svg").exists()
+    window.answer = tmp_path / "cum"  # no suffix: PNG is added
+    actions.chart_actions["cumulative"].trigger()
+    assert (tmp_path / "cum.png").exists()
+    window.answer = tmp_path / "nowhere" / "x.png"
+    actions.chart_actions["scatter"].trigger()
+    assert window.messages and "does not exist" in window.messages[-1]
+
+
+def test_report_preview_then_save(doc: CostDocument, tmp_path: Path, qtbot) -> None:
+    from gui.report_preview import ReportPreviewDialog
+
+    target = tmp_path / "report"
+    dialog = ReportPreviewDialog(doc, lambda *a: str(target))
+    qtbot.addWidget(dialog)
+    assert dialog.preview.page_count() == 1  # PNG: one tall page
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("pdf"))
+    dialog.refresh()
+    assert dialog.preview.page_count() >= 2
+    assert "pages" in dialog.status.text()
+    dialog.save()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert len(pypdf.PdfReader(str(tmp_path / "report.pdf")).pages) == dialog.preview.page_count()
+
+
+def test_main_window_has_the_export_entries(doc: CostDocument, tmp_path: Path, qtbot) -> None:
+    main_window = pytest.importorskip("gui.main_window")
+    window = main_window.MainWindow(doc, autosave_dir=tmp_path)
+    qtbot.addWidget(window)
+    menu = window.findChild(QMenu, "exportMenu")
+    texts = [a.text() for a in menu.actions()]
+    assert "&Report…" in texts and "&Diagram…" in texts

@@ -1,0 +1,147 @@
+"""LayerTableModel: Qt's model tester, cell texts, edits through setData, invalid input, minimal dataChanged."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
+
+from costing import LayerSpec, Network
+from gui.cost_document import CostDocument
+from gui.layer_table_model import (
+    ARGS,
+    CONV,
+    ERROR_ROLE,
+    NAME,
+    PARAMS,
+    PCT_CONV,
+    SORT_ROLE,
+    TYPE,
+    LayerTableModel,
+    format_args,
+    parse_args,
+)
+
+DISPLAY = Qt.ItemDataRole.DisplayRole
+
+
+def text(model: LayerTableModel, row: int, col: int) -> str:
+    return str(model.data(model.index(row, col), DISPLAY))
+
+
+def test_model_tester_through_edits(qtmodeltester, alexnet: Network) -> None:
+    # explicit names: an unnamed layer is called by its row (`ReLU-5`), which the tester would see shift
+    named = replace(alexnet, layers=tuple(replace(s, name=s.name or f"l{i}") for i, s in enumerate(alexnet.layers)))
+    doc = CostDocument(named)
+    model = LayerTableModel(doc)
+    qtmodeltester.check(model)
+    # the tester stays connected and checks every signal of these changes
+    doc.insert_layers(2, [LayerSpec("ReLU", name="r"), LayerSpec("Identity", name="i")])
+    doc.remove_layers([0, 5])
+    doc.move_layers(0, 1, 6)
+    doc.set_layer_arg(2, "out_channels", 64)
+    doc.undo_stack.undo()
+    doc.set_network(alexnet)
+    qtmodeltester.check(model)
+
+
+def test_cells(alexnet: Network) -> None:
+    model = LayerTableModel(CostDocument(alexnet))
+    assert model.rowCount() == len(alexnet.layers) and model.columnCount() == 10
+    assert text(model, 0, NAME) == "conv1" and text(model, 0, TYPE) == "Conv2d"
+    assert text(model, 0, ARGS) == "3→96 k11 s4 p2 no bias"  # in_channels 3 inferred from the input
+    assert text(model, 0, PARAMS) == "34.8 K"  # 96 * 3 * 11 * 11 = 34,848
+    assert model.data(model.index(0, PARAMS), SORT_ROLE) == 34848
+    assert model.headerData(CONV, Qt.Orientation.Horizontal) == "FLOPs"
+    assert model.flags(model.index(0, ARGS)) & Qt.ItemFlag.ItemIsEditable
+    assert not model.flags(model.index(0, PARAMS)) & Qt.ItemFlag.ItemIsEditable
+
+
+def test_set_data_changes_totals_one_undo_step(qtbot, alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    model = LayerTableModel(doc)
+    params = doc.report.totals.params
+    with qtbot.waitSignal(doc.reportChanged):
+        assert model.setData(model.index(0, ARGS), "out_channels=64, kernel_size=11, stride=4, padding=2, bias=False")
+    assert doc.report.totals.params < params and doc.undo_stack.count() == 1
+    assert text(model, 0, PARAMS) == "23.2 K"  # 64 * 3 * 11 * 11 = 23,232
+    doc.undo_stack.undo()
+    assert doc.report.totals.params == params
+
+
+def test_invalid_input_shown_not_applied(alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    model = LayerTableModel(doc)
+    valid = doc.report
+    model.setData(model.index(3, ARGS), "out_channels=192, kernel_size=5, padding=2, groups=5")
+    assert doc.report is valid  # the last valid costs stay
+    assert doc.spec(3).args["groups"] == 5  # the typed value is kept
+    message = model.data(model.index(3, ARGS), ERROR_ROLE)
+    assert message and "groups" in message
+    assert model.data(model.index(3, ARGS), Qt.ItemDataRole.DecorationRole) is not None
+    assert "groups" in model.data(model.index(3, NAME), Qt.ItemDataRole.ToolTipRole)
+    assert "g5" in text(model, 3, ARGS)
+    assert model.data(model.index(7, PARAMS), Qt.ItemDataRole.FontRole).italic()  # stale rows below
+    model.setData(model.index(3, ARGS), "abc=1, kernel_size=x")
+    assert "unknown argument 'abc'" in str(doc.error)
+
+
+def test_type_change_keeps_compatible_args(alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    model = LayerTableModel(doc)
+    model.setData(model.index(3, TYPE), "DepthwiseSeparableConv2d")
+    assert doc.spec(3).type == "DepthwiseSeparableConv2d" and doc.spec(3).args["out_channels"] == 192
+    assert doc.error is None
+
+
+def test_data_changed_only_affected_rows(qtbot, alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    model = LayerTableModel(doc)
+    changes: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(lambda a, b, *_: changes.append((a.row(), b.row(), a.column(), b.column())))
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    doc.set_layer_arg(6, "out_channels", 256)
+    assert resets == []
+    assert (6, 6, NAME, ARGS) in changes  # the edited row's own cells
+    assert all(first >= 6 or col_b <= PCT_CONV + 1 for first, _, _, col_b in changes)
+
+
+def test_sorting_in_proxy_keeps_document_order(alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    model = LayerTableModel(doc)
+    proxy = QSortFilterProxyModel()
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SORT_ROLE)
+    proxy.sort(PARAMS, Qt.SortOrder.DescendingOrder)
+    assert proxy.index(0, NAME).data() == "fc1"  # 9216 * 4096 + 4096 parameters
+    assert doc.spec(0).name == "conv1"
+
+
+def test_convention_renames_header(qtbot, alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    model = LayerTableModel(doc)
+    with qtbot.waitSignal(model.headerDataChanged):
+        doc.set_convention("fvcore")
+    assert model.headerData(CONV, Qt.Orientation.Horizontal) == "fvcore flops"
+    assert model.headerData(PCT_CONV, Qt.Orientation.Horizontal) == "% fvcore flops"
+
+
+def test_args_text_round_trip() -> None:
+    args = {"out_channels": 96, "kernel_size": [11, 5], "padding": "same", "bias": False}
+    assert parse_args(format_args(args)) == args
+    assert parse_args("out_channels=12x") == {"out_channels": "12x"}
+
+
+def test_read_only_rows(alexnet: Network) -> None:
+    from dataclasses import replace
+
+    from costing import evaluate
+
+    doc = CostDocument()
+    doc.set_report(replace(evaluate(alexnet), source="torch"))
+    model = LayerTableModel(doc)
+    assert model.rowCount() == len(alexnet.layers)
+    assert not model.flags(model.index(0, NAME)) & Qt.ItemFlag.ItemIsEditable
+    assert not model.setData(model.index(0, NAME), "x")
+    assert model.rowCount(model.index(0, 0)) == 0 and model.index(0, 0).parent() == QModelIndex()

@@ -1,0 +1,160 @@
+"""Model loading never blocks the window, Cancel kills the worker, and no failure replaces the document."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+
+from costing import Network
+from gui.cost_document import CostDocument
+from gui.main_window import MainWindow
+from model_io.resolve import LoadOptions
+
+SLOW = [sys.executable, "-c", "import sys, time; sys.stdin.read(); time.sleep(60)"]
+CRASH = [sys.executable, "-c", "import sys; sys.stdin.read(); sys.stderr.write('boom in model code\\n'); sys.exit(3)"]
+GARBLED = [sys.executable, "-c", "import sys; sys.stdin.read(); print('{\"ok\": true, \"report\": {}}')"]
+
+
+def make_window(qtbot, tmp_path: Path, alexnet: Network, command: list[str] | None = None) -> MainWindow:
+    w = MainWindow(CostDocument(alexnet), autosave_dir=tmp_path / "rec", worker_command=command)
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+@pytest.fixture(autouse=True)
+def no_plugin_views(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gui.main_window as mw
+
+    monkeypatch.setattr(mw, "VIEW_FACTORIES", [])
+
+
+@pytest.fixture
+def closer() -> Iterator[list[MainWindow]]:
+    windows: list[MainWindow] = []
+    yield windows
+    for w in windows:
+        w.loader.cancel()
+        w.document.undo_stack.setClean()
+        w.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_slow_load_keeps_event_loop_running_and_cancel_kills(qtbot, tmp_path, alexnet, closer) -> None:
+    w = make_window(qtbot, tmp_path, alexnet, SLOW)
+    closer.append(w)
+    before = w.document.network
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(10)
+    w.open_reference("slow_model.py:Net")
+    assert w.loader.busy and w.load_indicator.isVisible() and w.act_cancel.isEnabled()
+    pid = w.loader.pid()
+    assert pid and _alive(pid)
+    qtbot.wait(600)
+    assert len(ticks) >= 20  # the event loop ran all along (a blocked loop would tick ~once)
+    assert max(b - a for a, b in zip(ticks, ticks[1:], strict=False)) < 0.25
+    with qtbot.waitSignal(w.loader.canceled, timeout=3000):
+        w.load_indicator.cancel.click()
+    timer.stop()
+    assert not _alive(pid) and not w.loader.busy and not w.load_indicator.isVisible()
+    assert w.document.network == before and not w.document.read_only
+    assert "cancelled" in w.message_bar.text.text()
+
+
+def test_crashing_worker_leaves_document(qtbot, tmp_path, alexnet, closer) -> None:
+    w = make_window(qtbot, tmp_path, alexnet, CRASH)
+    closer.append(w)
+    w.document.rename_layer(0, "mine")
+    w.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
+    network = w.document.network
+    with qtbot.waitSignal(w.loader.failed, timeout=10000):
+        w.open_reference("crash.py:Net")
+    assert w.document.network == network
+    text = w.message_bar.text.text()
+    assert w.message_bar.isVisible() and "exited with code 3" in text and "boom in model code" in text
+
+
+def test_garbled_answer_is_a_clear_failure(qtbot, tmp_path, alexnet, closer) -> None:
+    w = make_window(qtbot, tmp_path, alexnet, GARBLED)
+    closer.append(w)
+    with qtbot.waitSignal(w.loader.failed, timeout=10000):
+        w.open_reference("odd.py:Net")
+    assert "could not be read" in w.message_bar.text.text() and w.document.network == alexnet
+
+
+def test_timeout_kills_the_worker(qtbot, tmp_path, alexnet, closer) -> None:
+    w = make_window(qtbot, tmp_path, alexnet, SLOW)
+    closer.append(w)
+    w.loader.grace_s = 0.0
+    with qtbot.waitSignal(w.loader.failed, timeout=5000):
+        w.open_reference("slow.py:Net", LoadOptions(timeout=0.3))
+    assert "time limit" in w.message_bar.text.text() and w.document.network == alexnet
+
+
+def test_layer_list_loads_in_process(qtbot, tmp_path, alexnet, closer) -> None:
+    w = make_window(qtbot, tmp_path, alexnet)
+    closer.append(w)
+    assert w.open_reference("zoo:conv3x3")
+    assert w.document.network.name != alexnet.name and not w.loader.busy
+    assert w.recent.entries()[0] == "zoo:conv3x3"
+    network = w.document.network
+    with qtbot.waitSignal(w.loader.failed, timeout=60000):  # not a layer list: the worker says it is unknown
+        w.open_reference("zoo:no_such_thing")
+    assert w.message_bar.isVisible() and "no_such_thing" in w.message_bar.text.text()
+    assert w.document.network == network
+
+
+MODEL_FILE = '''
+import torch
+from torch import nn
+
+class Chain(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 8 * 8, 10))
+
+    def forward(self, x):
+        return self.body(x)
+
+class Broken(nn.Module):
+    def __init__(self):
+        super().__init__()
+        raise RuntimeError("constructor fails on purpose")
+
+def example_input():
+    return torch.randn(1, 3, 8, 8)
+'''
+
+
+@pytest.mark.skipif(not (Path(__file__).parents[2] / "model_io" / "worker.py").exists(), reason="no worker yet")
+def test_real_worker_crash_then_success_and_convert(qtbot, tmp_path, alexnet, closer) -> None:
+    model = tmp_path / "models.py"
+    model.write_text(MODEL_FILE)
+    w = make_window(qtbot, tmp_path, alexnet)
+    closer.append(w)
+    with qtbot.waitSignal(w.loader.failed, timeout=60000):
+        w.open_reference(f"{model}:Broken")
+    assert "constructor fails on purpose" in w.message_bar.text.text()
+    assert w.document.network == alexnet and not w.document.read_only
+    with qtbot.waitSignal(w.loader.loadedReport, timeout=60000):
+        w.open_reference(f"{model}:Chain")
+    doc = w.document
+    assert doc.read_only and w.read_only_bar.isVisible() and doc.report.totals.params == 3 * 8 * 9 + 8 + 512 * 10 + 10
+    assert w.convert_to_layers()
+    assert not doc.read_only and [s.type for s in doc.network.layers] == ["Conv2d", "ReLU", "Flatten", "Linear"]
+    assert doc.report.totals.params == 3 * 8 * 9 + 8 + 512 * 10 + 10

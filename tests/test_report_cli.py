@@ -1,0 +1,65 @@
+"""`netcost report`: headless rendering (it picks the offscreen platform itself) and one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _netcost(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    return subprocess.run([sys.executable, "-m", "model_io", *args], capture_output=True, text=True, cwd=ROOT,
+                          env=env, timeout=timeout)
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def test_png_report_without_a_display(tmp_path: Path) -> None:
+    out = tmp_path / "alexnet.png"
+    run = _netcost("report", "zoo:alexnet", "-o", str(out), "--width", "1200")
+    assert run.returncode == 0, run.stderr
+    assert _png_size(out)[0] == 1200
+    assert "wrote" in run.stdout
+
+
+def test_svg_and_pdf_reports(tmp_path: Path) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    svg, pdf = tmp_path / "r.svg", tmp_path / "r.pdf"
+    assert _netcost("report", "zoo:alexnet", "-o", str(svg), "--dark", "--metric", "params").returncode == 0
+    assert "AlexNet" in svg.read_text(encoding="utf-8")
+    run = _netcost("report", "zoo:alexnet", "-o", str(pdf), "--page", "letter", "--convention", "thop")
+    assert run.returncode == 0, run.stderr
+    reader = pypdf.PdfReader(str(pdf))
+    assert f"({len(reader.pages)} pages)" in run.stdout
+    text = unicodedata.normalize("NFKC", " ".join(p.extract_text() for p in reader.pages))  # "ﬂ" -> "fl"
+    assert "thop flops" in " ".join(text.split())
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["zoo:alexnet", "-o", "{tmp}/r.txt"], "written as .png, .svg or .pdf"),
+    (["zoo:no_such_model", "-o", "{tmp}/r.png"], "no_such_model"),
+    (["zoo:alexnet", "-o", "{tmp}/missing/r.pdf"], "does not exist"),
+])
+def test_bad_input_is_one_clear_line(tmp_path: Path, args: list[str], message: str) -> None:
+    run = _netcost("report", *[a.format(tmp=tmp_path) for a in args])
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("netcost: error:") and message in lines[0]
+
+
+def test_resnet50_report(tmp_path: Path) -> None:
+    out = tmp_path / "resnet50.pdf"
+    run = _netcost("report", "zoo:resnet50", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert out.read_bytes()[:5] == b"%PDF-"
