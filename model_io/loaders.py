@@ -1,0 +1,343 @@
+"""Worker side: turn a request (reference, inputs, options) into a CostReport. Runs user code: only ever called
+inside the worker process (model_io.worker), never in the app or the CLI process.
+
+Every user mistake or model failure becomes a `LoadFailure` with one line for the user and, where useful, the
+model's own traceback trimmed to its frames.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import pickletools
+import sys
+import traceback
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from costing import CostReport
+
+from .model_ref import ModelRef, RefError, list_candidates, parse_input, parse_ref
+
+
+class LoadFailure(Exception):
+    """What went wrong, for the user: `message` is one line; `detail` is the trimmed model traceback, if any."""
+
+    def __init__(self, message: str, detail: str = "", kind: str = "error") -> None:
+        super().__init__(message)
+        self.message, self.detail, self.kind = message, detail, kind
+
+
+def user_frames(exc: BaseException, roots: tuple[str, ...]) -> str:
+    """The traceback of `exc` with only the frames from files under `roots` (the user's model folder)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if any(os.path.abspath(f.filename).startswith(r) for r in roots)]
+    lines = traceback.format_list(frames) if frames else []
+    return "".join(lines) + f"{type(exc).__name__}: {exc}"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__
+
+
+# --- inputs ------------------------------------------------------------------------------------------------------
+
+def resolve_inputs(request: dict[str, Any], defaults: list[tuple[tuple[int, ...], str]] | None, label: str
+                   ) -> list[tuple[tuple[int, ...], str]]:
+    try:
+        given = [parse_input(t) for t in request.get("inputs") or ()]
+    except RefError as e:
+        raise LoadFailure(str(e), kind="usage") from None
+    specs = given or list(defaults or [])
+    if not specs:
+        raise LoadFailure(f"{label}: no input shape; give one with --input (e.g. --input 1,3,224,224), or define "
+                          f"example_input() in the file", kind="usage")
+    batch = request.get("batch_size")
+    if batch:
+        specs = [((int(batch), *shape[1:]) if shape else shape, dt) for shape, dt in specs]
+    return specs
+
+
+def _specs_of(value: Any) -> list[tuple[tuple[int, ...], str]]:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        value = (value,)
+    if isinstance(value, dict) or not isinstance(value, (tuple, list)):
+        raise TypeError("example_input must be a tensor or a tuple of tensors")
+    out = []
+    for t in value:
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"example_input holds a {type(t).__name__}, not a tensor")
+        out.append((tuple(t.shape), str(t.dtype).removeprefix("torch.")))
+    return out
+
+
+def _example_inputs(holders: list[Any], label: str) -> list[tuple[tuple[int, ...], str]] | None:
+    holders = holders + [sys.modules.get(type(h).__module__) for h in holders if not inspect.ismodule(h)]
+    for holder in holders:
+        for attr in ("example_inputs", "example_input"):
+            value = getattr(holder, attr, None)
+            if value is None:
+                continue
+            try:
+                return _specs_of(value() if callable(value) else value)
+            except Exception as e:
+                raise LoadFailure(f"{label}: {attr} failed ({_one_line(e)})", user_frames(e, _roots(holder))) \
+                    from None
+    return None
+
+
+def _roots(holder: Any) -> tuple[str, ...]:
+    f = getattr(holder, "__file__", None) or getattr(inspect.getmodule(type(holder)), "__file__", None)
+    return (os.path.dirname(os.path.abspath(f)),) if f else ()
+
+
+# --- python files ------------------------------------------------------------------------------------------------
+
+def import_file(path: str) -> Any:
+    file = Path(path)
+    if not file.is_file():
+        raise LoadFailure(f"{path}: no such file", kind="usage")
+    folder = str(file.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # siblings import as they would when run from their folder (worker only)
+    spec = importlib.util.spec_from_file_location(f"netcost_user_{file.stem}", file)
+    if spec is None or spec.loader is None:
+        raise LoadFailure(f"{path}: cannot be imported as Python", kind="usage")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as e:
+        where = f"{Path(e.filename or path).name} line {e.lineno}" if e.lineno else path
+        raise LoadFailure(f"{where}: {e.msg} (syntax error)", f"{e.text or ''}".rstrip(), kind="syntax") from None
+    except Exception as e:
+        raise LoadFailure(f"importing {file.name} raised {_one_line(e)}", user_frames(e, (folder,)),
+                          kind="model") from None
+    return module
+
+
+def build_python(ref: ModelRef, meta: bool = True) -> tuple[Any, list[str], Any]:
+    """Build the module `ref` names (on the meta device when its constructor allows). Returns the model, notes
+    and the imported file module."""
+    from torch import nn
+
+    module = import_file(ref.path)
+    name = Path(ref.path).name
+    obj = getattr(module, ref.name, None)
+    if obj is None:
+        found = list_candidates(ref.path)
+        hint = f"; found: {', '.join(found)}" if found else "; it defines no nn.Module class or function"
+        raise LoadFailure(f"{name} has no {ref.name!r}{hint}", kind="usage")
+    if not callable(obj):
+        raise LoadFailure(f"{name}:{ref.name} is a {type(obj).__name__}, not a class or function", kind="usage")
+    if inspect.isclass(obj) and not issubclass(obj, nn.Module):
+        raise LoadFailure(f"{name}:{ref.name} is a class but not an nn.Module subclass", kind="usage")
+    folder = (str(Path(ref.path).resolve().parent),)
+    notes: list[str] = []
+    call = f"{ref.name}({', '.join(f'{k}={v!r}' for k, v in ref.kwargs.items())})"
+    model = None
+    if meta:
+        from .tracer import meta_construction
+
+        try:
+            with meta_construction():
+                model = obj(**ref.kwargs)
+        except TypeError as e:
+            if "argument" in str(e):
+                raise LoadFailure(f"{call}: {e}", user_frames(e, folder), kind="usage") from None
+        except Exception as e:
+            notes.append(f"built on the CPU: the constructor does not run on the meta device ({_one_line(e)})")
+    if model is None:
+        try:
+            model = obj(**ref.kwargs)
+        except Exception as e:
+            raise LoadFailure(f"{call} raised {_one_line(e)}", user_frames(e, folder), kind="model") from None
+    if not isinstance(model, nn.Module):
+        raise LoadFailure(f"{call} returned a {type(model).__name__}, not an nn.Module", kind="usage")
+    return model, notes, module
+
+
+# --- torch files ---------------------------------------------------------------------------------------------
+
+def pickle_globals(path: str) -> list[str]:
+    """The classes and functions a torch.save file would import when unpickled (read, never executed)."""
+    names: list[str] = []
+    try:
+        with zipfile.ZipFile(path) as z:
+            pkl = next((n for n in z.namelist() if n.endswith("data.pkl")), None)
+            if pkl is None:
+                return names
+            data = z.read(pkl)
+    except (zipfile.BadZipFile, OSError):
+        return names
+    strings: list[str] = []
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            if op.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE") and isinstance(arg, str):
+                strings.append(arg)
+            elif op.name == "GLOBAL" and isinstance(arg, str):
+                names.append(arg.replace(" ", "."))
+            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                names.append(f"{strings[-2]}.{strings[-1]}")
+    except Exception:  # a truncated or odd pickle: say what we could read
+        pass
+    return names
+
+
+def _is_torchscript(path: str) -> bool:
+    try:
+        with zipfile.ZipFile(path) as z:
+            return any("/code/" in n or n.startswith("code/") for n in z.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def load_torch_file(path: str, trust_pickle: bool) -> tuple[Any, str]:
+    """A TorchScript module ("torchscript") or, when trusted, an unpickled nn.Module ("module")."""
+    import torch
+    from torch import nn
+
+    name = Path(path).name
+    if not Path(path).is_file():
+        raise LoadFailure(f"{path}: no such file", kind="usage")
+    if _is_torchscript(path):
+        try:  # meta first: no weight memory, and every op decomposes into counted ones
+            return torch.jit.load(path, map_location="meta"), "torchscript"
+        except Exception:
+            pass
+        try:
+            return torch.jit.load(path, map_location="cpu"), "torchscript"
+        except Exception as e:
+            raise LoadFailure(f"{name}: a damaged TorchScript archive ({_one_line(e)})", kind="format") from None
+    if not zipfile.is_zipfile(path):
+        head = Path(path).read_bytes()[:2]
+        if head != b"\x80\x02":  # the legacy torch.save format starts with a pickle protocol 2 header
+            raise LoadFailure(f"{name} is not a TorchScript archive or a torch.save file (its extension says "
+                              f"PyTorch, its content does not)", kind="format")
+    if trust_pickle:
+        sys.path.insert(0, str(Path(path).resolve().parent))
+        try:
+            obj = torch.load(path, map_location="meta", weights_only=False)
+        except Exception as e:
+            raise LoadFailure(f"{name}: unpickling failed ({_one_line(e)})", kind="model") from None
+        if isinstance(obj, nn.Module):
+            return obj, "module"
+        raise LoadFailure(_not_a_module(name, obj), kind="usage")
+    try:
+        obj = torch.load(path, map_location="meta", weights_only=True)
+    except Exception as e:
+        classes = [g for g in pickle_globals(path) if not g.startswith(("torch.", "collections.", "builtins."))]
+        if classes or "weights_only" in str(e) or "Unsupported global" in str(e):
+            what = f"a pickled {classes[0]}" if classes else "pickled Python objects"
+            raise LoadFailure(f"{name} holds {what}, which NetCost does not unpickle by default (unpickling runs "
+                              f"code): give the class as file.py:Name, or pass --trust-pickle if the file is yours",
+                              kind="pickle") from None
+        raise LoadFailure(f"{name} is not a TorchScript archive or a readable torch.save file "
+                          f"({_one_line(e)})", kind="format") from None
+    raise LoadFailure(_not_a_module(name, obj), kind="usage")
+
+
+def _not_a_module(name: str, obj: Any) -> str:
+    if isinstance(obj, dict):
+        import torch
+
+        tensors = sum(1 for v in obj.values() if isinstance(v, torch.Tensor))
+        return (f"{name} holds a state_dict ({tensors} tensors, no architecture): give the model's class as "
+                f"file.py:Name (NetCost counts the architecture, the weights are not needed)")
+    return f"{name} holds a {type(obj).__name__}, not a model"
+
+
+# --- the request ---------------------------------------------------------------------------------------------
+
+def run_request(request: dict[str, Any]) -> CostReport:
+    """Load, build and count what `request` names (see worker_client for the fields)."""
+    from . import tracer
+
+    try:
+        ref = parse_ref(str(request["ref"]))
+    except RefError as e:
+        raise LoadFailure(str(e), kind="usage") from None
+    label = ref.label()
+    dtype = request.get("dtype")
+    if ref.kind == "onnx":
+        from .onnx_cost import onnx_report
+
+        specs = resolve_inputs(request, [], label) if request.get("inputs") else None
+        return onnx_report(ref.path, specs, dtype=dtype, batch_size=request.get("batch_size"))
+    if ref.kind == "zoo":
+        from resources.zoo_models import ZOO
+
+        entry = ZOO.get(ref.path)
+        if entry is None:
+            raise LoadFailure(f"unknown built-in model zoo:{ref.path}", kind="usage")
+        from .tracer import meta_construction
+
+        with meta_construction():
+            model = entry.build()
+        specs = resolve_inputs(request, list(entry.inputs), label)
+        return _trace(tracer, model, specs, label, dtype, [], (), "torch")
+    if ref.kind == "python":
+        model, notes, module = build_python(ref)
+        specs = resolve_inputs(request, _example_inputs([module, model], label), label)
+        roots = (str(Path(ref.path).resolve().parent),)
+        if not any(p.is_meta for p in model.parameters()):
+            return _trace(tracer, model, specs, label, dtype, notes, roots, "torch")
+        failure: Exception
+        try:
+            return tracer.trace_module(model, [tracer.InputSpec(tuple(s), d) for s, d in specs], name=label,
+                                       dtype=dtype, warnings=notes, source="torch")
+        except Exception as e:
+            failure = e
+        if not tracer._is_meta_problem(failure):
+            return _guard(lambda: _reraise(failure), label, roots)
+        model, notes, _ = build_python(ref, meta=False)  # its forward needs real tensors: build it for real
+        return _trace(tracer, model, specs, label, dtype, notes, roots, "torch")
+    if ref.kind == "export":
+        from .graph_trace import load_exported, trace_exported
+
+        ep = load_exported(ref.path)
+        specs = resolve_inputs(request, None, label) if request.get("inputs") else None
+        return _guard(lambda: trace_exported(ep, specs, label, dtype), label, ())
+    obj, what = load_torch_file(ref.path, bool(request.get("trust_pickle")))
+    if what == "torchscript":
+        from .graph_trace import script_inputs, trace_script
+
+        specs = resolve_inputs(request, script_inputs(obj), label)
+        try:
+            return trace_script(obj, specs, label, dtype)
+        except Exception:  # some scripted code needs real tensors: count once more on the CPU
+            import torch
+
+            cpu = torch.jit.load(ref.path, map_location="cpu")
+            return _guard(lambda: trace_script(cpu, specs, label, dtype), label, ())
+    specs = resolve_inputs(request, _example_inputs([obj], label), label)
+    return _trace(tracer, obj, specs, label, dtype, [], (), "torch")
+
+
+def _trace(tracer: Any, model: Any, specs: list, label: str, dtype: str | None, notes: list[str],
+           roots: tuple[str, ...], source: str) -> CostReport:
+    inputs = [tracer.InputSpec(tuple(s), d) for s, d in specs]
+    return _guard(lambda: tracer.trace_module(model, inputs, name=label, dtype=dtype, warnings=notes,
+                                              source=source), label, roots)
+
+
+def _reraise(e: BaseException) -> CostReport:
+    raise e
+
+
+def _guard(fn: Callable[[], CostReport], label: str, roots: tuple[str, ...]) -> CostReport:
+    try:
+        return fn()
+    except LoadFailure:
+        raise
+    except MemoryError:
+        raise LoadFailure(f"{label}: ran out of memory while counting", kind="memory") from None
+    except Exception as e:
+        raise LoadFailure(f"the forward of {label} raised {_one_line(e)}", user_frames(e, roots) if roots else
+                          "".join(traceback.format_exception_only(type(e), e)), kind="model") from None

@@ -1,0 +1,133 @@
+"""Model references and input specs, parsed without torch and without running any user code.
+
+    zoo:NAME                       a built-in torch model (resources/zoo_models.py)
+    path/file.py:Name              an nn.Module subclass built with no arguments, or a function returning a module
+    path/file.py:Name(k=1, w=0.5)  the same with literal keyword arguments (ast.literal_eval, never eval)
+    model.pt / model.pth           TorchScript (a pickled module or state_dict is refused unless trusted)
+    model.pt2                      a torch.export program
+    model.onnx                     an ONNX graph
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TORCH_SUFFIXES = (".pt", ".pth")
+EXPORT_SUFFIXES = (".pt2",)
+ONNX_SUFFIXES = (".onnx",)
+INPUT_DTYPES = {"float": "float32", "float32": "float32", "fp32": "float32", "half": "float16",
+                "float16": "float16", "fp16": "float16", "bf16": "bfloat16", "bfloat16": "bfloat16",
+                "long": "int64", "int64": "int64", "int": "int32", "int32": "int32", "bool": "bool"}
+
+
+class RefError(ValueError):
+    """A reference or input spec the user mistyped; the message is one line."""
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    kind: str  # "zoo", "python", "torchscript", "export", "onnx"
+    path: str = ""  # the file (or the zoo name for kind "zoo")
+    name: str = ""  # class or function in a .py file
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def label(self) -> str:
+        if self.kind == "zoo":
+            return f"zoo:{self.path}"
+        if self.kind == "python":
+            args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+            return f"{Path(self.path).name}:{self.name}" + (f"({args})" if self.kwargs else "")
+        return Path(self.path).name
+
+
+_PY_REF = re.compile(r"^(?P<path>.+?\.py):(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<call>\(.*\))?\s*$", re.S)
+
+
+def parse_ref(ref: str) -> ModelRef:
+    """Parse a model reference (not a layer list). Raises RefError with a one-line message."""
+    ref = ref.strip()
+    if ref.startswith("zoo:"):
+        return ModelRef("zoo", ref[4:])
+    m = _PY_REF.match(ref)
+    if m:
+        return ModelRef("python", m["path"], m["name"], _parse_kwargs(m["call"], ref) if m["call"] else {})
+    lower = ref.lower()
+    if lower.endswith(".py"):
+        raise RefError(f"{ref}: name the model class or function too, as {ref}:ClassName")
+    for suffixes, kind in ((TORCH_SUFFIXES, "torchscript"), (EXPORT_SUFFIXES, "export"), (ONNX_SUFFIXES, "onnx")):
+        if lower.endswith(suffixes):
+            return ModelRef(kind, ref)
+    raise RefError(f"{ref}: not a model reference (zoo:NAME, file.py:Name, .pt/.pth, .pt2, .onnx or a layer-list"
+                   f" .json)")
+
+
+def _parse_kwargs(call: str, ref: str) -> dict[str, Any]:
+    try:
+        tree = ast.parse("f" + call, mode="eval")
+    except SyntaxError:
+        raise RefError(f"{ref}: cannot read the arguments {call}") from None
+    node = tree.body
+    if not isinstance(node, ast.Call) or node.args:
+        raise RefError(f"{ref}: give arguments by keyword, e.g. Name(num_classes=10)")
+    out: dict[str, Any] = {}
+    for kw in node.keywords:
+        if kw.arg is None:
+            raise RefError(f"{ref}: ** arguments are not supported")
+        try:
+            out[kw.arg] = ast.literal_eval(kw.value)
+        except ValueError:
+            raise RefError(f"{ref}: {kw.arg}= must be a literal (number, string, tuple, list, dict, "
+                           f"True/False/None)") from None
+    return out
+
+
+def parse_input(text: str) -> tuple[tuple[int, ...], str]:
+    """`1,3,224,224` -> ((1, 3, 224, 224), "float32"); `long:1,2048` -> ((1, 2048), "int64")."""
+    dtype = "float32"
+    body = text.strip()
+    if ":" in body:
+        prefix, body = body.split(":", 1)
+        key = prefix.strip().lower()
+        if key not in INPUT_DTYPES:
+            raise RefError(f"--input {text!r}: unknown dtype {prefix!r} (use one of {', '.join(INPUT_DTYPES)})")
+        dtype = INPUT_DTYPES[key]
+    try:
+        dims = tuple(int(d) for d in body.replace("x", ",").split(",") if d.strip())
+    except ValueError:
+        raise RefError(f"--input {text!r}: expected comma-separated sizes such as 1,3,224,224") from None
+    if not dims or any(d < 0 for d in dims):
+        raise RefError(f"--input {text!r}: give non-negative sizes, batch first")
+    return dims, dtype
+
+
+def list_candidates(py_file: str | Path) -> list[str]:
+    """Classes that look like nn.Module subclasses and top-level functions in `py_file`, found by reading its
+    source (ast): nothing is imported or run. For the app's open dialog and for "no such name" messages."""
+    try:
+        source = Path(py_file).read_text(encoding="utf-8", errors="replace")
+        tree = ast.parse(source, filename=str(py_file))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    classes: dict[str, list[str]] = {}
+    functions: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            classes[node.name] = [ast.unparse(b) for b in node.bases]
+        elif isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+            functions.append(node.name)
+
+    def is_module(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        for base in classes.get(name, []):
+            tail = base.split(".")[-1]
+            if tail in ("Module", "Sequential", "ModuleList", "ModuleDict") or base.startswith(("nn.", "torch.nn.")):
+                return True
+            if tail in classes and tail not in seen and is_module(tail, seen | {name}):
+                return True
+        return False
+
+    skip = {"example_input", "example_inputs"}
+    return [c for c in classes if is_module(c)] + [f for f in functions if f not in skip]

@@ -1,0 +1,205 @@
+"""Count an ONNX graph: load it with `onnx`, run its shape inference, cost each node into the same report as a
+traced model (one row per node, initializers as parameters, counted once where shared).
+
+`onnx` is an optional extra (`pip install netcost[onnx]`); without it the user gets that one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import prod
+from pathlib import Path
+from typing import Any
+
+from costing import CostReport, LayerCost, Totals, make_report, sum_layers
+from costing.conventions import netcost_flops, peer_figures
+from costing.dtypes import DTYPE_BYTES
+from costing.layers.activation import ACTIVATION_FLOPS
+from costing.layers.recurrent import GATE_ELEMENTWISE
+from costing.registry import Out
+
+from .loaders import LoadFailure
+
+# NetCost per-element FLOPs of element-wise ONNX ops (same constants as the layer formulas).
+ELEMENTWISE = {"Relu": ACTIVATION_FLOPS["ReLU"], "LeakyRelu": ACTIVATION_FLOPS["LeakyReLU"],
+               "Sigmoid": ACTIVATION_FLOPS["Sigmoid"], "Tanh": ACTIVATION_FLOPS["Tanh"],
+               "Gelu": ACTIVATION_FLOPS["GELU"], "HardSwish": ACTIVATION_FLOPS["Hardswish"],
+               "Softmax": ACTIVATION_FLOPS["Softmax"], "LogSoftmax": ACTIVATION_FLOPS["Softmax"],
+               "Clip": 2, "Add": 1, "Sub": 1, "Mul": 1, "Div": 1, "Pow": 1, "Sqrt": 1, "Exp": 1, "Log": 1,
+               "Neg": 1, "Abs": 1, "Erf": 1, "Reciprocal": 1, "Max": 1, "Min": 1, "Where": 1, "Equal": 1,
+               "Less": 1, "Greater": 1, "Not": 1, "And": 1, "Or": 1, "Sin": 1, "Cos": 1, "HardSigmoid": 3,
+               "Elu": 3, "Selu": 3, "Softplus": 3, "PRelu": 2}
+ACTIVATIONS = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Gelu", "HardSwish", "Softmax", "LogSoftmax", "Clip",
+               "HardSigmoid", "Elu", "Selu", "Softplus", "PRelu"}
+REDUCTIONS = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2", "ReduceSumSquare"}
+NORM_FLOPS = {"BatchNormalization": 2, "LayerNormalization": 5, "GroupNormalization": 5,
+              "InstanceNormalization": 5, "SimplifiedLayerNormalization": 4, "RMSNormalization": 4}
+FREE = {"Reshape", "Flatten", "Transpose", "Concat", "Gather", "GatherElements", "Unsqueeze", "Squeeze", "Shape",
+        "Constant", "ConstantOfShape", "Identity", "Dropout", "Cast", "Slice", "Split", "Expand", "Tile", "Pad",
+        "Range", "Size", "NonZero", "ScatterND", "Trilu", "CastLike"}
+GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
+
+
+def _import_onnx() -> Any:
+    try:
+        import onnx
+    except ImportError:
+        raise LoadFailure("reading ONNX models needs the onnx package: pip install netcost[onnx]",
+                          kind="usage") from None
+    return onnx
+
+
+def onnx_report(path: str, specs: Sequence[tuple[tuple[int, ...], str]] | None = None, dtype: str | None = None,
+                batch_size: int | None = None) -> CostReport:
+    onnx = _import_onnx()
+    name = Path(path).name
+    if not Path(path).is_file():
+        raise LoadFailure(f"{path}: no such file", kind="usage")
+    try:
+        model = onnx.load(path)
+    except Exception as e:
+        raise LoadFailure(f"{name} is not an ONNX model ({type(e).__name__}: {str(e)[:160]})", kind="format") \
+            from None
+    if not model.graph.node:
+        raise LoadFailure(f"{name} is not an ONNX model (no graph nodes)", kind="format")
+    graph = model.graph
+    inits = {i.name: tuple(i.dims) for i in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in inits]
+    if specs:
+        if len(specs) != len(inputs):
+            raise LoadFailure(f"{name} takes {len(inputs)} input(s); {len(specs)} --input given", kind="usage")
+        for value, (shape, _) in zip(inputs, specs, strict=True):
+            dims = value.type.tensor_type.shape.dim
+            del dims[:]
+            for d in shape:
+                dims.add().dim_value = d
+    elif batch_size:
+        for value in inputs:
+            dims = value.type.tensor_type.shape.dim
+            if dims:
+                dims[0].Clear()
+                dims[0].dim_value = batch_size
+    for init in graph.initializer:  # shape inference copies the model: leave big weights behind (dims are kept)
+        if prod(init.dims) > 4096 and init.HasField("raw_data"):
+            init.ClearField("raw_data")
+    try:
+        model = onnx.shape_inference.infer_shapes(model)
+    except Exception as e:
+        raise LoadFailure(f"{name}: ONNX shape inference failed ({str(e).splitlines()[0][:200]})", kind="model") \
+            from None
+    graph = model.graph
+    shapes: dict[str, tuple[int, ...]] = dict(inits)
+    for v in [*graph.input, *graph.value_info, *graph.output]:
+        dims = v.type.tensor_type.shape.dim
+        shapes.setdefault(v.name, tuple(d.dim_value if d.HasField("dim_value") else 1 for d in dims))
+    dtype = dtype or "float32"
+    elem = DTYPE_BYTES[dtype]
+    rows: list[LayerCost] = []
+    unsupported: list[dict[str, Any]] = []
+    owner: dict[str, str] = {}
+    users: dict[str, list[str]] = {}
+    for i, node in enumerate(graph.node):
+        for x in node.input:
+            if x in inits:
+                users.setdefault(x, []).append(node.name or f"{node.op_type}_{i}")
+    for i, node in enumerate(graph.node):
+        label = node.name or f"{node.op_type}_{i}"
+        op = node.op_type
+        if op in FREE:
+            continue
+        ins = [shapes.get(x, ()) for x in node.input]
+        out = shapes.get(node.output[0], ()) if node.output else ()
+        cost = _node_cost(node, ins, out, inits)
+        if cost is None:
+            unsupported.append({"op": op, "count": 1, "module": label})
+            continue
+        category, o, buffers_idx = cost
+        params = buffers = trainable = 0
+        for j, x in enumerate(node.input):
+            if x in inits and x not in owner:
+                owner[x] = label
+                if j in buffers_idx:
+                    buffers += prod(inits[x])
+                else:
+                    params += prod(inits[x])
+        trainable = params
+        read = sum(prod(s) for x, s in zip(node.input, ins, strict=False) if x) * elem
+        written = sum(prod(shapes.get(y, ())) for y in node.output if y) * elem
+        o.params = params
+        peers = peer_figures(category, o, params)
+        totals = Totals(params=params, trainable_params=trainable, buffers=buffers, macs=o.macs,
+                        flops=netcost_flops(o), bias_adds=o.bias_adds, elementwise_flops=o.elementwise,
+                        attention_macs=o.attention_macs, param_bytes=params * elem, activation_bytes=written,
+                        read_bytes=read, written_bytes=written, memory_access_bytes=read + written, **peers)
+        shared = tuple(sorted({u for x in node.input if x in inits for u in users[x] if u != label}))
+        rows.append(LayerCost(index=len(rows), name=label, type=op, category=category,
+                              input_shape=ins[0] if ins else (), output_shape=out, totals=totals, depth=0,
+                              path=label, shared_with=shared, input_shapes=tuple(ins)))
+    layers = tuple(rows)
+    totals, by_category = sum_layers(layers)
+    in_list = tuple((shapes.get(v.name, ()), _dtype_name(v.type.tensor_type.elem_type, dtype)) for v in inputs)
+    warnings = (f"{len(unsupported)} node(s) have no cost formula and are listed as unsupported",) \
+        if unsupported else ()
+    batch = in_list[0][0][0] if in_list and in_list[0][0] else 1
+    return make_report(name, in_list, batch, dtype, layers, totals, by_category, unsupported=tuple(unsupported),
+                       warnings=warnings, source="onnx")
+
+
+def _dtype_name(elem_type: int, default: str) -> str:
+    return "int64" if elem_type == 7 else default
+
+
+def _attr(node: Any, key: str, default: Any) -> Any:
+    for a in node.attribute:
+        if a.name == key:
+            if a.ints:
+                return list(a.ints)
+            return a.i if a.type == 2 else a.f if a.type == 1 else a.s.decode() if a.type == 3 else default
+    return default
+
+
+def _node_cost(node: Any, ins: list[tuple[int, ...]], out: tuple[int, ...], inits: dict[str, tuple[int, ...]]
+               ) -> tuple[str, Out, set[int]] | None:
+    """(category, cost, indices of inputs that are buffers, not parameters), or None when unsupported."""
+    op = node.op_type
+    n_out = prod(out) if out else 0
+    has_bias = len(node.input) > 2 and bool(node.input[2])
+    if op == "Conv":
+        w = ins[1]
+        macs = n_out * prod(w[1:])
+        return "conv", Out(out, macs=macs, bias_adds=n_out if has_bias else 0), set()
+    if op == "ConvTranspose":
+        w = ins[1]
+        macs = prod(ins[0]) * prod(w[1:])
+        return "conv", Out(out, macs=macs, bias_adds=n_out if has_bias else 0), set()
+    if op == "Gemm":
+        a = ins[0]
+        k = a[0] if _attr(node, "transA", 0) else a[-1]
+        return "linear", Out(out, macs=n_out * k, bias_adds=n_out if has_bias else 0), set()
+    if op == "MatMul":
+        k = ins[0][-1] if ins[0] else 1
+        macs = n_out * k
+        param = node.input[1] in inits
+        return ("linear" if param else "attention"), Out(out, macs=macs, attention_macs=0 if param else macs), set()
+    if op in GATES:
+        x, w = ins[0], ins[1]
+        g, dirs, hidden = GATES[op], w[0], w[1] // GATES[op]
+        steps = x[0] * x[1]
+        macs = steps * dirs * (g * hidden * x[2] + g * hidden * hidden)
+        bias = steps * dirs * 2 * g * hidden if len(node.input) > 3 and node.input[3] else 0
+        return "recurrent", Out(out, macs=macs, bias_adds=bias,
+                                elementwise=steps * dirs * GATE_ELEMENTWISE[op] * hidden), set()
+    if op in NORM_FLOPS:
+        n = prod(ins[0])
+        return "norm", Out(out, elementwise=NORM_FLOPS[op] * n), ({3, 4} if op == "BatchNormalization" else set())
+    if op in ("MaxPool", "AveragePool"):
+        k = prod(_attr(node, "kernel_shape", [1]))
+        return "pool", Out(out, elementwise=n_out * (k - 1 if op == "MaxPool" else k)), set()
+    if op in ("GlobalAveragePool", "GlobalMaxPool"):
+        n = prod(ins[0])
+        return "pool", Out(out, elementwise=n + (n_out if "Average" in op else 0)), set()
+    if op in ELEMENTWISE:
+        return ("activation" if op in ACTIVATIONS else "other"), Out(out, elementwise=ELEMENTWISE[op] * n_out), set()
+    if op in REDUCTIONS:
+        return "other", Out(out, elementwise=prod(ins[0]) if ins else n_out), set()
+    return None
