@@ -63,10 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
 
     def first_load() -> None:
-        if window.autosave.pending() and window.ask_restore_recovery() and window.autosave.restore():
-            return
-        window.autosave.discard()
-        window.open_reference(ref)
+        if not window.offer_recovery():
+            window.open_reference(ref)
 
     QTimer.singleShot(0, first_load)  # after the first paint
     return int(app.exec())

@@ -2,8 +2,15 @@
 cleanly removes it. At the next start, a recovery file left behind means the app did not close cleanly, and the
 window offers to restore it.
 
+Every running window has its own recovery file, `autosave-<session>.json`, guarded by a `QLockFile` next to it
+(`….json.lock`) that the session holds while the file exists. A recovery file whose lock can be taken belongs to a
+session that ended without a clean exit (a crash, a kill): it is an *orphan*, and only orphans are offered for
+restore or deleted by another instance. A file whose owner is still running is never touched, so two copies of the
+app never share, overwrite or delete each other's recovery files. A lock left by a crashed process is recognised as
+stale by its process id (`QLockFile` checks that the process is gone), never by its age.
+
 The recovery file is a layer-list project file (so restoring is an ordinary load) with a `recovery` key naming the
-file it was edited from.
+file it was edited from, the process id and the time it was written.
 """
 
 from __future__ import annotations
@@ -11,10 +18,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
 
 from costing import FormatError, Network
 from model_io.layer_file import atomic_write, load_network
@@ -23,12 +32,19 @@ from .cost_document import CostDocument
 
 IDLE_MS = 3000
 RECOVERY_KEY = "recovery"
+PATTERN = "autosave*.json"  # `autosave.json` of earlier versions is recognised too
 log = logging.getLogger(__name__)
 
 
 def default_directory() -> Path:
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
     return Path(base or Path.home() / ".netcost") / "recovery"
+
+
+def _lock_for(path: Path) -> QLockFile:
+    lock = QLockFile(str(path) + ".lock")
+    lock.setStaleLockTime(0)  # stale only when its process is gone: a session may run for days
+    return lock
 
 
 class Autosave(QObject):
@@ -38,8 +54,11 @@ class Autosave(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.directory = directory or default_directory()
-        self.path = self.directory / "autosave.json"
+        self.directory = Path(directory) if directory is not None else default_directory()
+        self.session = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.path = self.directory / f"autosave-{self.session}.json"
+        self._lock: QLockFile | None = None  # held while our recovery file exists
+        self._claimed: dict[Path, QLockFile] = {}  # orphans whose locks we took (so no other instance takes them)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(idle_ms)
@@ -62,14 +81,21 @@ class Autosave(QObject):
             self.timer.stop()
             self.discard()
 
+    # ---- our own recovery file ---------------------------------------------------------------------------------
     def save_now(self) -> bool:
         doc = self.document
         if not doc.modified or doc.read_only:
             return False
         data = doc.file_data()
-        data[RECOVERY_KEY] = {"path": str(doc.path) if doc.path else None, "pid": os.getpid()}
+        data[RECOVERY_KEY] = {"path": str(doc.path) if doc.path else None, "pid": os.getpid(),
+                              "session": self.session, "time": time.time()}
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
+            if self._lock is None:  # lock first: another instance must never see our file unlocked
+                lock = _lock_for(self.path)
+                if not lock.tryLock(0):
+                    raise OSError(f"cannot lock {self.path.name}.lock ({lock.error().name})")
+                self._lock = lock
             atomic_write(self.path, (json.dumps(data, indent=1) + "\n").encode("utf-8"))
         except OSError as e:  # a full disk must not take the editor down; the next idle period retries
             log.warning("autosave failed: %s", e)
@@ -78,28 +104,88 @@ class Autosave(QObject):
         return True
 
     def discard(self) -> None:
+        """Remove this session's recovery file (a save, a clean state, a clean exit)."""
         self.path.unlink(missing_ok=True)
+        if self._lock is not None:
+            self._lock.unlock()
+            self._lock = None
+
+    def release_lock(self) -> None:
+        """Let go of our recovery file without deleting it: what a crash leaves behind (tests use it)."""
+        self.timer.stop()
+        if self._lock is not None:
+            self._lock.unlock()
+            self._lock = None
+
+    # ---- files left by sessions that did not end cleanly ------------------------------------------------------
+    def orphans(self) -> list[Path]:
+        """Recovery files whose session is gone (their lock could be taken), newest first. Files of running
+        instances are skipped. The locks taken stay held until the file is restored or discarded."""
+        try:
+            candidates = [p for p in self.directory.glob(PATTERN) if p.is_file() and p != self.path]
+        except OSError:
+            return []
+        found = []
+        for path in candidates:
+            lock = self._claimed.get(path)
+            if lock is None:
+                lock = _lock_for(path)
+                if not lock.tryLock(0):
+                    continue  # its instance is still running (or the folder is read-only): not ours
+                self._claimed[path] = lock
+            found.append(path)
+        return sorted(found, key=_mtime, reverse=True)
+
+    def newest_orphan(self) -> Path | None:
+        found = self.orphans()
+        return found[0] if found else None
 
     def pending(self) -> bool:
         """A recovery file from a session that did not end cleanly."""
-        return self.path.is_file()
+        return self.newest_orphan() is not None
 
-    def read(self) -> tuple[Network, dict[str, Any], Path | None]:
-        """(network, extra keys, original path) of the recovery file. Raises FormatError."""
-        network, extra = load_network(self.path)
+    def read(self, path: Path | None = None) -> tuple[Network, dict[str, Any], Path | None]:
+        """(network, extra keys, original path) of a recovery file (the newest orphan by default).
+        Raises FormatError."""
+        path = path or self.newest_orphan()
+        if path is None:
+            raise FormatError("", "no recovery file")
+        network, extra = load_network(path)
         info = extra.pop(RECOVERY_KEY, {}) or {}
         original = info.get("path") if isinstance(info, dict) else None
         return network, extra, Path(original) if original else None
 
-    def restore(self) -> bool:
-        """Load the recovery file into the document, marked modified (it is not saved anywhere yet)."""
+    def discard_orphan(self, path: Path | None = None) -> None:
+        """Delete an orphaned recovery file (the newest by default): the user declined it, or it was restored."""
+        path = path or self.newest_orphan()
+        if path is None:
+            return
+        path.unlink(missing_ok=True)
+        lock = self._claimed.pop(path, None)
+        if lock is not None:
+            lock.unlock()
+
+    def restore(self, path: Path | None = None) -> bool:
+        """Load an orphaned recovery file (the newest by default) into the document, marked modified (it is not
+        saved anywhere yet). Its content moves to this session's own recovery file."""
+        path = path or self.newest_orphan()
+        if path is None:
+            return False
         try:
-            network, extra, original = self.read()
+            network, extra, original = self.read(path)
         except FormatError as e:
             log.warning("recovery file unreadable: %s", e)
-            self.discard()
+            self.discard_orphan(path)
             return False
         self.document.set_network(network, original, extra)
         self.document.undo_stack.resetClean()  # no clean state on the stack: the title shows `*`
-        self.save_now()  # keep a recovery copy until the user saves
+        if self.save_now():  # keep a recovery copy (ours now) until the user saves
+            self.discard_orphan(path)
         return True
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

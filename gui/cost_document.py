@@ -155,13 +155,15 @@ class CostDocument(QObject):
         self.pathChanged.emit()
         self.baselineChanged.emit()
 
-    def set_report(self, report: CostReport, path: Path | None = None) -> None:
-        """Show a traced model's report, read-only."""
+    def set_report(self, report: CostReport, path: Path | None = None, keep_baseline: bool = False) -> None:
+        """Show a traced model's report, read-only. `keep_baseline`: the same model traced again (another batch
+        size or dtype), so a pinned baseline stays and the deltas show what the change costs."""
         self.documentAboutToReset.emit()
         self._read_only_report = report
         self._error = None
         self.path = path
-        self.baseline = self.baseline_report = None
+        if not keep_baseline:
+            self.baseline = self.baseline_report = None
         self.selection.clear()
         self.undo_stack.clear()
         self.undo_stack.setClean()
@@ -240,6 +242,32 @@ class CostDocument(QObject):
         if not (0 <= first <= last < n) or not 0 <= dest <= n or first <= dest <= last + 1:
             return False
         self._push(_MoveCommand(self, first, last, dest, "Move layers"))
+        return True
+
+    def move_rows(self, rows: Sequence[int], dest: int) -> bool:
+        """Move any set of rows (contiguous or not) so that they sit together, in their order, before `dest` (a row
+        index of the list before the move). One undo step; undo restores the order and the selection."""
+        n = len(self._network.layers)
+        rows = sorted({r for r in rows if 0 <= r < n})
+        if not rows or not 0 <= dest <= n:
+            return False
+        if rows == list(range(rows[0], rows[-1] + 1)):
+            return self.move_layers(rows[0], rows[-1], dest)
+        steps: list[tuple[int, int, int]] = []
+        p = dest
+        for r in reversed([r for r in rows if r < dest]):  # those above: each goes just before the growing block
+            if r + 1 != p:
+                steps.append((r, r, p))
+            p -= 1
+        q = dest
+        for r in [r for r in rows if r >= dest]:  # those below: each goes just after it
+            if r != q:
+                steps.append((r, r, q))
+            q += 1
+        if not steps:
+            return False
+        self._push(_MoveRowsCommand(self, steps, rows, list(range(p, p + len(rows))),
+                                    f"Move {len(rows)} layers"))
         return True
 
     def set_settings(self, **changes: Any) -> bool:
@@ -464,6 +492,39 @@ class _MoveCommand(QUndoCommand):
         back = self.first if self.first < self.at else self.first + count
         self.doc._apply_move(self.at, self.at + count - 1, back)
         self.doc.selection.set_rows(range(self.first, self.last + 1))
+
+
+class _MoveRowsCommand(QUndoCommand):
+    """Several single-block moves as one step and one recompute (a drag of a non-contiguous selection)."""
+
+    def __init__(self, doc: CostDocument, steps: list[tuple[int, int, int]], before: list[int], after: list[int],
+                 text: str) -> None:
+        super().__init__(text)
+        self.doc, self.steps, self.before, self.after = doc, steps, before, after
+
+    def _run(self, steps: list[tuple[int, int, int]]) -> None:
+        doc = self.doc
+        doc._batch_depth += 1
+        try:
+            for first, last, dest in steps:
+                doc._apply_move(first, last, dest)
+        finally:
+            doc._batch_depth -= 1
+        if doc._batch_depth == 0:
+            doc._recompute()
+
+    def redo(self) -> None:
+        self._run(self.steps)
+        self.doc.selection.set_rows(self.after)
+
+    def undo(self) -> None:
+        inverse = []
+        for first, last, dest in reversed(self.steps):
+            count = last - first + 1
+            at = dest if dest < first else dest - count
+            inverse.append((at, at + count - 1, first if first < at else first + count))
+        self._run(inverse)
+        self.doc.selection.set_rows(self.before)
 
 
 class _SettingsCommand(QUndoCommand):

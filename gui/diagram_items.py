@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGrap
 
 from costing import HierarchyNode, LayerCost
 
-from .cost_colors import text_color_on
+from .cost_colors import Theme, text_color_on
 
 if TYPE_CHECKING:
     from .diagram_scene import DiagramScene
@@ -24,7 +24,10 @@ BLOCK_W = 300.0
 BLOCK_H = 76.0
 MIN_WIDTH_FRACTION = 0.5  # narrowest block when width encodes a metric: text must still fit
 HEADER_H = 30.0  # tall enough for a header that stays legible zoomed out (see GroupFrameItem.paint)
+CONT_H = 18.0  # the small "name (cont.)" header of a frame continued at the top of the next column
 PAD = 9.0
+ENTRY_GAP = 18.0  # above the first block of a column: the arrow from the previous column runs in this gap
+ENTRY_RUN = 12.0  # ... this far above the block (below every header of the column)
 
 
 class _Fonts:
@@ -48,6 +51,9 @@ class _Fonts:
         self.header = QFont()
         self.header.setPixelSize(12)
         self.header.setBold(True)
+        self.cont = QFont()
+        self.cont.setPixelSize(10)
+        self.cont.setItalic(True)
 
 
 def _lod(painter: QPainter, option: QStyleOptionGraphicsItem) -> float:
@@ -88,6 +94,29 @@ def short_name(name: str, font: QFont, room: float) -> str:
             break  # 'layer1.0' -> '0' says nothing: keep it (it is shrunk or elided to fit)
         name = tail
     return name
+
+
+def fit_title(name: str, kind: str, font: QFont, room: float) -> str:
+    """A block's title line, 'name  Type', fitted to `room`: the name loses leading path components first
+    ('layer1.0.downsample.1  BatchNorm2d' -> 'downsample.1  BatchNorm2d'; the frame around the block names the
+    container), so the distinguishing tail and the type stay readable instead of being elided."""
+    if not kind or kind in name:
+        return short_name(name, font, room)
+    fm = QFontMetricsF(font)
+    full = f"{name}  {kind}"
+    if fm.horizontalAdvance(full) <= room:
+        return full
+    return f"{short_name(name, font, room - fm.horizontalAdvance('  ' + kind))}  {kind}"
+
+
+def frame_fill(theme_background: QColor, foreground: QColor, depth: int) -> QColor:
+    """The opaque colour a frame of nesting `depth` shows (its translucent fill over its ancestors' fills)."""
+    r, g, b = theme_background.redF(), theme_background.greenF(), theme_background.blueF()
+    for level in range(depth + 1):
+        a = (10 + 6 * (level % 2)) / 255
+        r, g, b = (r + (foreground.redF() - r) * a, g + (foreground.greenF() - g) * a,
+                   b + (foreground.blueF() - b) * a)
+    return QColor.fromRgbF(r, g, b)
 
 
 def _lod_lines(lod: float, full: list[tuple[str, QFont]], fonts: _Fonts, name: str, value: str,
@@ -263,6 +292,7 @@ class GroupFrameItem(QGraphicsItem):
             painter.drawRoundedRect(s, 9, 9)
         if not lines:
             return
+        self._paint_continued(painter, lod, scene)
         head = self.header_rect().adjusted(8, 2, -8, 0)
         if lod * 12 < 7:
             # zoomed out: the container's name alone, as large as the header allows (the subtotal is in the
@@ -276,23 +306,67 @@ class GroupFrameItem(QGraphicsItem):
             painter.setPen(theme.foreground)
             fm = QFontMetricsF(font)
             text = fm.elidedText("▾ " + self.node.path, Qt.TextElideMode.ElideMiddle, head.width())
+            self._knock_out(painter, QRectF(head.left(), head.center().y() - 1 - fm.height() / 2,
+                                            fm.horizontalAdvance(text), fm.height()), theme)
+            painter.setPen(theme.foreground)
             painter.drawText(head.adjusted(0, -2, 0, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                              text)
             return
         # the header's subtotal swatch uses the same colour map as the blocks
         sw = QRectF(head.left(), head.top() + (HEADER_H - 4 - 14) / 2, 14, 14)
+        fm = QFontMetricsF(scene.fonts.header)
+        room = head.width() - 20
+        text = "▾ " + "  ·  ".join(t for t, _ in lines)
+        if fm.horizontalAdvance(text) > room:  # the module type goes first, the subtotal last
+            text = f"▾ {self.node.path}  ·  {lines[-1][0]}"
+        if fm.horizontalAdvance(text) > room:  # then the path's leading parts (the enclosing frame names them)
+            tail = f"  ·  {lines[-1][0]}"
+            text = f"▾ {short_name(self.node.path, scene.fonts.header, room - fm.horizontalAdvance('▾ ' + tail))}"
+            text += tail
+        shown = fm.elidedText(text, Qt.TextElideMode.ElideRight, room)
+        # an arrow passing under the header never runs through its text
+        self._knock_out(painter, QRectF(sw.left(), sw.center().y() - fm.height() / 2,
+                                        sw.width() + 5 + fm.horizontalAdvance(shown), fm.height()), theme)
         painter.setPen(QPen(self.color.darker(140), 1))
         painter.setBrush(QBrush(self.color))
         painter.drawRoundedRect(sw, 3, 3)
         painter.setFont(scene.fonts.header)
         painter.setPen(theme.foreground)
-        text = "▾ " + "  ·  ".join(t for t, _ in lines)
-        fm = QFontMetricsF(scene.fonts.header)
-        if fm.horizontalAdvance(text) > head.width() - 20:  # the module type goes first, the subtotal last
-            text = f"▾ {self.node.path}  ·  {lines[-1][0]}"
-        shown = fm.elidedText(text, Qt.TextElideMode.ElideRight, head.width() - 20)
         painter.drawText(QRectF(sw.right() + 5, head.top(), head.width() - 20, HEADER_H - 4),
                          Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shown)
+
+
+    def _knock_out(self, painter: QPainter, rect: QRectF, theme: Theme) -> None:
+        """Fill behind header text with the frame's own (opaque) colour: lines under it stop at the text."""
+        painter.save()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(frame_fill(theme.background, theme.foreground, self.depth))
+        painter.drawRoundedRect(rect.adjusted(-3, -1, 3, 1), 3, 3)
+        painter.restore()
+
+    def continued_header_rects(self) -> list[QRectF]:
+        """The small header band of each segment after the first (the frame continued in another column)."""
+        return [QRectF(s.left(), s.top(), s.width(), CONT_H) for s in self.segments[1:]]
+
+    def _paint_continued(self, painter: QPainter, lod: float, scene: DiagramScene) -> None:
+        """'layer1 (cont.)' atop each continued segment, enlarged zoomed out while the band allows."""
+        rects = self.continued_header_rects()
+        if not rects:
+            return
+        font = QFont(scene.fonts.cont)
+        px = min(CONT_H - 5, max(10.0, 7 / max(lod, 1e-3)))
+        if lod * px < 5:
+            return
+        font.setPixelSize(int(px))
+        fm = QFontMetricsF(font)
+        painter.setFont(font)
+        painter.setPen(scene.theme.muted)
+        for r in rects:
+            head = r.adjusted(10, 1, -10, 0)
+            suffix = " (cont.)"
+            name = short_name(self.node.path, font, head.width() - fm.horizontalAdvance(suffix))
+            text = fm.elidedText(name + suffix, Qt.TextElideMode.ElideMiddle, head.width())
+            painter.drawText(head, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
 
 
 class ArrowsItem(QGraphicsPathItem):
@@ -326,7 +400,7 @@ class ArrowsItem(QGraphicsPathItem):
                 lines.lineTo(b.x(), b.y() - 6)
             else:  # elbow: down, across to the gutter, up to the top margin, across, down into the next column
                 drop = a.y() + 12
-                top = b.y() - 14
+                top = b.y() - ENTRY_RUN
                 lines.lineTo(a.x(), drop)
                 lines.lineTo(gutter, drop)
                 lines.lineTo(gutter, top)

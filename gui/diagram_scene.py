@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from html import escape
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
 from PySide6.QtWidgets import QGraphicsScene
 
 from costing import CONVENTIONS, PEERS, HierarchyNode, Totals
@@ -38,6 +38,8 @@ from .cost_document import CostDocument
 from .diagram_items import (
     BLOCK_H,
     BLOCK_W,
+    CONT_H,
+    ENTRY_GAP,
     HEADER_H,
     MIN_WIDTH_FRACTION,
     PAD,
@@ -45,11 +47,13 @@ from .diagram_items import (
     GroupFrameItem,
     LayerBlockItem,
     _Fonts,
+    fit_title,
 )
 
 VGAP = 24.0  # room for an arrow between blocks
 COL_GAP = 64.0
 MARGIN = 36.0
+OWN_OPS = " (own ops)"  # the tracer's type suffix of a container's own-ops row
 ASPECT = 1.6  # target width/height of the whole diagram (16:10 slides and screens)
 
 
@@ -199,8 +203,16 @@ class DiagramScene(QGraphicsScene):
         cost = item.cost
         if cost is None:
             return [(item.fallback or "…", f.title), ("not costed yet", f.small)]
-        title = cost.name if cost.type in cost.name else f"{cost.name}  {cost.type}"
+        room = BLOCK_W * item.width_fraction - 8
         args = key_args(cost.type, cost.args) or cost.category
+        if cost.type.endswith(OWN_OPS):  # a container's own ops (residual add, reshape): the type goes below
+            title = f"{cost.name}{OWN_OPS}"
+            args = f"{cost.type[: -len(OWN_OPS)]} · {args}"
+        else:
+            title = fit_title(cost.name, cost.type, f.title, room)
+            if cost.type not in cost.name and QFontMetricsF(f.title).horizontalAdvance(title) > room:
+                title = fit_title(cost.name, "", f.title, room)  # no room for both: the type joins the args line
+                args = f"{cost.type} · {args}"
         value = self.value(cost.totals)
         share = self.document.report.share(cost, self._field())
         return [(title, f.title), (args, f.small), ("→ " + shape(cost.output_shape), f.small),
@@ -356,19 +368,23 @@ class DiagramScene(QGraphicsScene):
                 y += PAD
                 continue
             need = len(pending) * HEADER_H + BLOCK_H
-            if y + need > MARGIN + limit and y > MARGIN + PAD * len(stack) + 1:
-                for gi in stack:  # continue open frames in the next column
-                    close_segment(gi, y - VGAP + PAD)
+            column_start = False
+            if y + need > MARGIN + limit and y > self._column_top(len(stack)) + 1:
+                for level, gi in enumerate(stack):  # continue open frames in the next column
+                    close_segment(gi, y - VGAP + PAD + 4 * (len(stack) - 1 - level))
                 col += 1
                 y = MARGIN
-                for level, gi in enumerate(stack):
-                    seg_start[gi] = (col, y + level * 4)
-                y += PAD * len(stack)
+                for level, gi in enumerate(stack):  # each under a small "(cont.)" header band
+                    seg_start[gi] = (col, y + level * CONT_H)
+                y += CONT_H * len(stack)
+                column_start = True
             for gi in pending:
                 seg_start[gi] = (col, y)
                 stack.append(gi)
                 y += HEADER_H
             pending.clear()
+            if column_start:
+                y += ENTRY_GAP  # the arrow from the previous column turns in here, below every header
             unit = self._units[ref]
             x = col_x(col) + (col_w - BLOCK_W) / 2
             unit_pos.append(QPointF(x, y))
@@ -411,6 +427,11 @@ class DiagramScene(QGraphicsScene):
         self.setSceneRect(QRectF(0, 0, width, height + MARGIN))
 
     @staticmethod
+    def _column_top(open_frames: int) -> float:
+        """Where a column's first block would go with `open_frames` continued frames (their headers) above it."""
+        return MARGIN + CONT_H * open_frames + ENTRY_GAP
+
+    @staticmethod
     def _columns_needed(seq: list[tuple[str, int]], limit: float) -> int:
         """Columns the layout below fills with columns `limit` high (the same breaking rule, positions only)."""
         col, y, depth, pending = 0, MARGIN, 0, 0
@@ -421,10 +442,12 @@ class DiagramScene(QGraphicsScene):
                 depth -= 1
                 y += PAD
             else:
-                if y + pending * HEADER_H + BLOCK_H > MARGIN + limit and y > MARGIN + PAD * depth + 1:
+                start = False
+                if y + pending * HEADER_H + BLOCK_H > MARGIN + limit and y > DiagramScene._column_top(depth) + 1:
                     col += 1
-                    y = MARGIN + PAD * depth
-                y += pending * HEADER_H + BLOCK_H + VGAP
+                    y = MARGIN + CONT_H * depth
+                    start = True
+                y += pending * HEADER_H + BLOCK_H + VGAP + (ENTRY_GAP if start else 0.0)
                 depth += pending
                 pending = 0
         return col + 1

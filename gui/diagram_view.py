@@ -68,7 +68,16 @@ class ColorBarWidget(QWidget):
         painter.end()
 
     def paint_to(self, painter: QPainter, rect: QRectF, theme: Theme) -> None:
-        """Draw the legend into any painter (the widget, or an export page); `painter` stays active."""
+        """Draw the legend into any painter (the widget, or an export page). The caller's painter stays active and
+        its state (pen, font, hints, transform) is as it was: this never ends or reconfigures someone else's
+        painter."""
+        painter.save()
+        try:
+            self._paint_legend(painter, rect, theme)
+        finally:
+            painter.restore()
+
+    def _paint_legend(self, painter: QPainter, rect: QRectF, theme: Theme) -> None:
         scale: CostScale = self.scene.scale
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(rect, theme.background)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -298,28 +298,48 @@ class LayerEditorWidget(QWidget):
         self.error_label.hide()
         outer.addWidget(self.error_label)
 
+        # One refresh per edit: a change of the layer (or the list) is followed, within the same command, by the
+        # recompute's reportChanged (valid) or errorChanged (invalid), which refresh at once; the deferred refresh
+        # only runs when nothing follows (an invalid value replaced by another with the same message).
+        self._deferred = QTimer(self)
+        self._deferred.setSingleShot(True)
+        self._deferred.setInterval(0)
+        self._deferred.timeout.connect(self.refresh)
         d = document
-        d.selection.changed.connect(lambda *_: self.refresh())
+        d.selection.changed.connect(self._on_selection_changed)
         d.layerChanged.connect(self._on_document_layer_changed)
         d.reportChanged.connect(self._on_document_report_changed)
-        d.errorChanged.connect(self.refresh)
+        d.errorChanged.connect(self._on_document_error_changed)
         d.documentReset.connect(self.refresh)
-        d.layersInserted.connect(lambda *_: self.refresh())
-        d.layersRemoved.connect(lambda *_: self.refresh())
-        d.layersMoved.connect(lambda *_: self.refresh())
+        d.layersInserted.connect(self._on_document_layers_changed)
+        d.layersRemoved.connect(self._on_document_layers_changed)
+        d.layersMoved.connect(self._on_document_layers_changed)
         self.refresh()
 
     # ---- document signals ------------------------------------------------------------------------------------
+    def _on_selection_changed(self, *_: Any) -> None:
+        self.refresh()
+
     def _on_document_layer_changed(self, row: int, _field: str) -> None:
         if row == self._row:
-            self.refresh()
+            self._deferred.start()
+
+    def _on_document_layers_changed(self, *_: Any) -> None:
+        self._deferred.start()  # the row shown may have moved; the recompute or new selection refreshes first
 
     def _on_document_report_changed(self, first: int) -> None:
-        if self._row is not None and self._row >= first:
+        if self._deferred.isActive() or (self._row is not None and self._row >= first):
+            self.refresh()
+
+    def _on_document_error_changed(self) -> None:
+        if self.document.error is None:  # fixed: the valid report's reportChanged follows at once
+            self._deferred.start()
+        else:
             self.refresh()
 
     # ---- building ------------------------------------------------------------------------------------------
     def refresh(self) -> None:
+        self._deferred.stop()
         doc = self.document
         row = doc.selection.current
         if row is not None and row >= doc.row_count():

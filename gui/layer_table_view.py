@@ -12,6 +12,7 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QSortFilterProxyModel,
     Qt,
     QTimer,
@@ -99,6 +100,7 @@ class LayerTableView(QTableView):
         sel.selectionChanged.connect(self._on_view_selection_changed)
         document.selection.changed.connect(self._on_document_selection_changed)
         document.documentReset.connect(self._on_document_reset)
+        header.sortIndicatorChanged.connect(self._on_sort_indicator_changed)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -108,6 +110,7 @@ class LayerTableView(QTableView):
 
     def _on_document_reset(self) -> None:
         self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self._on_sort_indicator_changed()
         self._set_column_widths()
 
     def _set_column_widths(self) -> None:
@@ -174,20 +177,32 @@ class LayerTableView(QTableView):
         self._fitted = False
 
     # ---- drag to move ------------------------------------------------------------------------------------------
+    def _on_sort_indicator_changed(self, *_: Any) -> None:
+        # rows can be dragged only in the document's order: in a sorted view "drop here" has no meaning
+        self.setDragEnabled(not self.document.read_only and not self.is_sorted())
+
+    def drop_row(self, pos: QPoint) -> int:
+        """The document row a drop at viewport position `pos` inserts before (upper half of a row: before it,
+        lower half: after it, below the last row: at the end)."""
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return self.document.row_count()
+        dest = self.source_row(index.row())
+        return dest + 1 if pos.y() > self.visualRect(index).center().y() else dest
+
     def dropEvent(self, event: QDropEvent) -> None:
         if event.source() is not self or self.document.read_only or self.is_sorted():
             event.ignore()
             return
         rows = self.selected_rows()
-        index = self.indexAt(event.position().toPoint())
-        dest = self.source_row(index.row()) if index.isValid() else self.document.row_count()
-        if index.isValid() and event.position().y() > self.visualRect(index).center().y():
-            dest += 1
-        if rows and rows == list(range(rows[0], rows[-1] + 1)):
-            self.document.move_layers(rows[0], rows[-1], dest)
+        if rows:  # one undo step, through the document (a non-contiguous selection is gathered at the drop)
+            self.document.move_rows(rows, self.drop_row(event.position().toPoint()))
         # CopyAction: the view must not remove the "moved" source rows itself; the document already moved them
         event.setDropAction(Qt.DropAction.CopyAction)
         event.accept()
+        self.stopAutoScroll()
+        self.setState(QAbstractItemView.State.NoState)
+        self.viewport().update()
 
     # ---- clipboard ---------------------------------------------------------------------------------------------
     def copy_selection(self) -> int:

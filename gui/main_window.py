@@ -7,7 +7,10 @@ in a non-modal message bar above the table; the document is only ever replaced b
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +64,7 @@ from .view_slots import EXPORT_HOOK, VIEW_FACTORIES, build_view, load_attr
 
 log = logging.getLogger(__name__)
 STATE_VERSION = 2
+ShortcutSpec = QKeySequence.StandardKey | str | list[str] | None
 PROJECT_FILTER = "NetCost layer lists (*.json);;All files (*)"
 _ERROR_STYLE = "QLabel { color: #d32f2f; }"
 
@@ -172,6 +176,10 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.views: dict[str, QWidget] = {}
         self._pending_ref = ""  # the reference of a load in flight, for recent files and the title
+        self._pending_opts: LoadOptions | None = None  # its load options
+        self._reload_pending = False  # the load in flight traces the current model again (Settings)
+        # where a traced (read-only) model came from: Settings reloads it with a new batch size / dtype
+        self.source: tuple[str, LoadOptions] | None = None
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
@@ -265,15 +273,18 @@ class MainWindow(QMainWindow):
         if VIEW_FACTORIES:
             self.docks[VIEW_FACTORIES[0][0].lower()].raise_()
 
-    def _action(self, text: str, slot: Any, shortcut: QKeySequence | str | None = None, tip: str = "",
-                icon: QStyle.StandardPixmap | None = None) -> QAction:
+    def _action(self, text: str, slot: Any, shortcut: ShortcutSpec = None, tip: str = "",
+                icon: QStyle.StandardPixmap | None = None, fallback: str = "") -> QAction:
+        """An action with `shortcut` (a standard key falls back to `fallback` where the platform defines none,
+        as Linux does for Preferences and often Quit) and a tooltip naming its shortcut."""
         action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
+        keys = shortcuts_for(shortcut, fallback)
+        if keys:
+            action.setShortcuts(keys)
         if tip:
             action.setStatusTip(tip)
-            action.setToolTip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
-                              if shortcut is not None else tip)
+            action.setToolTip(tip)
+        _name_shortcut_in_tooltip(action)
         if icon is not None:
             action.setIcon(self.style().standardIcon(icon))
         action.triggered.connect(lambda *_: slot())
@@ -287,15 +298,19 @@ class MainWindow(QMainWindow):
                                      SP.SP_DialogOpenButton)
         self.act_save = self._action("&Save", self.save, K.Save, "Save the layer list", SP.SP_DialogSaveButton)
         self.act_save_as = self._action("Save &As…", self.save_as, K.SaveAs, "Save under a new name")
-        self.act_quit = self._action("&Quit", self.close, K.Quit, "Quit NetCost")
+        self.act_quit = self._action("&Quit", self.close, K.Quit, "Quit NetCost", fallback="Ctrl+Q")
         self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
         self.act_undo = self.document.undo_stack.createUndoAction(self, "&Undo")
-        self.act_undo.setShortcut(QKeySequence(K.Undo))
+        self.act_undo.setShortcuts(shortcuts_for(K.Undo, "Ctrl+Z"))
         self.act_undo.setIcon(self.style().standardIcon(SP.SP_ArrowBack))
         self.act_redo = self.document.undo_stack.createRedoAction(self, "&Redo")
-        self.act_redo.setShortcuts([QKeySequence(K.Redo), QKeySequence("Ctrl+Y")])
+        self.act_redo.setShortcuts(_unique([*shortcuts_for(K.Redo, "Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]))
         self.act_redo.setIcon(self.style().standardIcon(SP.SP_ArrowForward))
-        self.act_add = self._action("&Add layer", self.add_layer, "Ctrl+Shift+A",
+        # the stack renames them ("Undo Set out_channels …"); the tooltips follow, naming the shortcut
+        self.document.undo_stack.undoTextChanged.connect(self._on_undo_stack_text_changed)
+        self.document.undo_stack.redoTextChanged.connect(self._on_undo_stack_text_changed)
+        self._on_undo_stack_text_changed()
+        self.act_add = self._action("&Add layer", self.add_layer, ["Ctrl+Shift+A", "Ins"],
                                     "Insert a layer after the selection")
         self.act_duplicate = self._action("D&uplicate", self.duplicate, "Ctrl+D", "Duplicate the selected layers")
         self.act_delete = self._action("&Delete", self.delete, K.Delete, "Delete the selected layers",
@@ -313,9 +328,7 @@ class MainWindow(QMainWindow):
                                           "Stop comparing with the pinned baseline")
         self.act_settings = self._action("Se&ttings…", self.settings_dialog, K.Preferences,
                                          "Batch size, dtype, input shape and counting convention",
-                                         SP.SP_FileDialogDetailedView)
-        if self.act_settings.shortcut().isEmpty():
-            self.act_settings.setShortcut(QKeySequence("Ctrl+,"))
+                                         SP.SP_FileDialogDetailedView, fallback="Ctrl+,")
         self.act_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.act_convert = self._action("Con&vert to layer list", self.convert_to_layers, None,
                                         "Turn a traced plain chain into an editable layer list")
@@ -325,6 +338,10 @@ class MainWindow(QMainWindow):
         self.act_csv = self._action("Table as &CSV…", lambda: self.export_table("csv"), None)
         self.act_json = self._action("Table as &JSON…", lambda: self.export_table("json"), None)
         self.act_md = self._action("Table as &Markdown…", lambda: self.export_table("markdown"), None)
+
+    def _on_undo_stack_text_changed(self, *_: Any) -> None:
+        for act in (self.act_undo, self.act_redo):
+            _name_shortcut_in_tooltip(act)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -501,12 +518,31 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, title, str(Path(self.last_folder()) / suggestion), filter_)
         return path
 
-    def ask_restore_recovery(self) -> bool:
+    def ask_restore_recovery(self, path: Path | None = None) -> bool:
+        when = ""
+        if path is not None:
+            with contextlib.suppress(OSError):
+                when = f" (autosaved {time.strftime('%Y-%m-%d %H:%M', time.localtime(path.stat().st_mtime))})"
         answer = QMessageBox.question(
             self, "Restore unsaved work?",
-            "NetCost did not close cleanly last time. Restore the layer list you were editing?",
+            f"NetCost did not close cleanly last time. Restore the layer list you were editing{when}?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
         return answer == QMessageBox.StandardButton.Yes
+
+    def offer_recovery(self) -> bool:
+        """At start: offer the newest recovery file left by a session that did not end cleanly (never one of a
+        copy of NetCost still running). True when it was restored; declining deletes it."""
+        path = self.autosave.newest_orphan()
+        if path is None:
+            return False
+        if not self.ask_restore_recovery(path):
+            self.autosave.discard_orphan(path)
+            return False
+        if self.autosave.restore(path):
+            self.statusBar().showMessage("Restored the unsaved layer list; save it to keep it", 8000)
+            return True
+        self.show_message("The recovery file could not be read; it was removed.", "warning")
+        return False
 
     def maybe_discard(self) -> bool:
         """True when the current document may be replaced (saved, discarded, or not modified)."""
@@ -523,6 +559,7 @@ class MainWindow(QMainWindow):
             return False
         self.loader.cancel()
         self.document.set_network(Network((), (3, 224, 224), "untitled"))
+        self.source = None
         self.message_bar.hide()
         return True
 
@@ -533,7 +570,15 @@ class MainWindow(QMainWindow):
         dialog.open()  # window-modal but non-blocking: the event loop keeps running
 
     def open_path(self, path: str) -> None:
-        """A file from Open, Open Recent or a drop: a .py asks for its class, the rest loads directly."""
+        """A file from Open, Open Recent or a drop: a .py asks for its class, the rest loads directly. A file that
+        is gone is said so, and dropped from Open Recent."""
+        if not path.startswith("zoo:") and not Path(path).exists() and not Path(path.split(":")[0]).exists():
+            if path in self.recent.entries():
+                self.recent.remove(path)
+                self.show_message(f"{path} no longer exists; it was removed from Open Recent.", "warning")
+            else:
+                self.show_message(f"{path}: no such file")
+            return
         if path.endswith(".py") and ":" not in Path(path).name:
             dialog = OpenModelDialog(self, str(Path(path).parent))
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -551,7 +596,7 @@ class MainWindow(QMainWindow):
             return False
         if not ref.startswith("zoo:") and Path(ref).suffix.lower() == ".json":
             return self._open_project(ref)
-        self._pending_ref = ref
+        self._pending_ref, self._pending_opts, self._reload_pending = ref, opts, False
         self.loader.load(ref, opts)
         return True
 
@@ -562,6 +607,7 @@ class MainWindow(QMainWindow):
             self.show_message(f"Cannot open {Path(path).name}: {e}")
             return False
         self.loader.cancel()
+        self.source = None
         self._remember_folder(path)
         self.recent.add(str(Path(path).resolve()))
         self.message_bar.hide()
@@ -629,12 +675,16 @@ class MainWindow(QMainWindow):
         if not self.maybe_discard():  # edited while loading: ask again before replacing
             return
         self.document.set_network(network, None)
+        self.source = None
         self._loaded(ref)
 
     def _on_loader_report(self, ref: str, report: Any) -> None:
         if not self.maybe_discard():
             return
-        self.document.set_report(report)
+        reload = self._reload_pending and self.document.read_only
+        self.document.set_report(report, keep_baseline=reload)
+        opts = self._pending_opts if ref == self._pending_ref and self._pending_opts is not None else LoadOptions()
+        self.source = (ref, opts)
         self._loaded(ref)
 
     def _loaded(self, ref: str) -> None:
@@ -679,7 +729,11 @@ class MainWindow(QMainWindow):
 
     def move_selection(self, step: int) -> None:
         rows = self.document.selection.rows
-        if self.document.read_only or not rows or rows != list(range(rows[0], rows[-1] + 1)):
+        if self.document.read_only or not rows:
+            return
+        if rows != list(range(rows[0], rows[-1] + 1)):
+            self.statusBar().showMessage("Move up/down moves one block of adjacent rows; drag scattered rows to "
+                                         "gather them", 5000)
             return
         if step < 0 and rows[0] > 0:
             self.document.move_layers(rows[0], rows[-1], rows[0] - 1)
@@ -707,7 +761,7 @@ class MainWindow(QMainWindow):
         return True
 
     def settings_dialog(self) -> SettingsDialog:
-        dialog = SettingsDialog(self.document, self)
+        dialog = SettingsDialog(self.document, self, reloadable=self.document.read_only and self.source is not None)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.apply_settings(dialog))
         dialog.open()
@@ -715,11 +769,30 @@ class MainWindow(QMainWindow):
 
     def apply_settings(self, dialog: SettingsDialog) -> None:
         self.document.set_convention(dialog.convention_key())
-        if not self.document.read_only:
-            try:
-                self.document.set_settings(**dialog.network_settings())
-            except ValueError as e:
-                self.show_message(f"Settings not applied: {e}")
+        if self.document.read_only:
+            settings = dialog.network_settings()
+            report = self.document.report
+            if settings["batch_size"] != report.batch_size or settings["dtype"] != report.dtype:
+                self.reload_with(settings["batch_size"], settings["dtype"])
+            return
+        try:
+            self.document.set_settings(**dialog.network_settings())
+        except ValueError as e:
+            self.show_message(f"Settings not applied: {e}")
+
+    def reload_with(self, batch_size: int, dtype: str) -> bool:
+        """Trace the current read-only model again with a new batch size / dtype, in the worker (same progress
+        and Cancel as any load). The model stays on screen until the new report has arrived."""
+        if self.source is None:
+            self.show_message("This model's source is unknown: open it again to change its batch size or dtype.",
+                              "warning")
+            return False
+        ref, opts = self.source
+        opts = replace(opts, batch_size=batch_size, dtype=dtype)
+        self._pending_ref, self._pending_opts, self._reload_pending = ref, opts, True
+        self.loader.load(ref, opts)
+        self.statusBar().showMessage(f"Reloading {ref} with batch size {batch_size}, {dtype} …", 4000)
+        return True
 
     # ---- document signals ------------------------------------------------------------------------------------
     def _on_document_reset(self) -> None:
@@ -780,6 +853,8 @@ class MainWindow(QMainWindow):
 
     def _on_document_error_changed(self) -> None:
         error = self.document.error
+        if error is not None:  # a transient note ("Loaded …") would hide the error label behind it
+            self.statusBar().clearMessage()
         self.error_label.setText(f"⚠ {error}" if error is not None else "")
         self.error_label.setToolTip(str(error) if error is not None else "")
 
@@ -818,6 +893,37 @@ class MainWindow(QMainWindow):
         self.autosave.timer.stop()
         self.autosave.discard()  # a clean exit leaves no recovery file behind
         event.accept()
+
+
+def shortcuts_for(shortcut: ShortcutSpec, fallback: str = "") -> list[QKeySequence]:
+    """Key sequences for a standard key, a text or a list of texts; `fallback` where the platform has none."""
+    if shortcut is None:
+        keys: list[QKeySequence] = []
+    elif isinstance(shortcut, QKeySequence.StandardKey):
+        keys = list(QKeySequence.keyBindings(shortcut))
+    elif isinstance(shortcut, (list, tuple)):
+        keys = [QKeySequence(k) for k in shortcut]
+    else:
+        keys = [QKeySequence(shortcut)]
+    keys = [k for k in keys if not k.isEmpty()]
+    return keys or ([QKeySequence(fallback)] if fallback else [])
+
+
+def _unique(keys: list[QKeySequence]) -> list[QKeySequence]:
+    out: list[QKeySequence] = []
+    for k in keys:
+        if k not in out:
+            out.append(k)
+    return out
+
+
+def _name_shortcut_in_tooltip(action: QAction) -> None:
+    """`Save the layer list (Ctrl+S)`: the tooltip names the primary shortcut, if there is one."""
+    base = action.statusTip() or action.text().replace("&", "").rstrip("…")
+    key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    tip = f"{base} ({key})" if key else base
+    if action.toolTip() != tip:
+        action.setToolTip(tip)
 
 
 def _file_stem(name: str) -> str:

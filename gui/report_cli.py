@@ -37,6 +37,16 @@ def _width(text: str) -> int:
     return v
 
 
+def _depth(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        v = -1
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a hierarchy depth (0 or more)")
+    return v
+
+
 def add_report_parser(subparsers: argparse._SubParsersAction,
                       add_model_options: Callable[[argparse.ArgumentParser], None]) -> None:
     """Register `netcost report`; the parsed namespace carries `run_report(args) -> exit status`."""
@@ -50,6 +60,9 @@ def add_report_parser(subparsers: argparse._SubParsersAction,
     p.add_argument("--width", type=_width, help="PNG width in pixels (instead of --scale)")
     p.add_argument("--scale", type=_scale, default=2.0,
                    help="PNG pixels per layout pixel (default 2: crisp on slides and high-DPI screens)")
+    p.add_argument("--depth", type=_depth, default=None,
+                   help="fold the diagram's containers at this hierarchy depth, as in summary --depth "
+                        "(default: long traced models fold their repeated blocks; PDF continues on further pages)")
     p.add_argument("--page", choices=PAGES, default="a4", help="PDF page size (default: a4)")
     p.set_defaults(run_report=run_report)
 
@@ -90,7 +103,7 @@ def run_report(args: argparse.Namespace) -> int:
     else:
         document.set_report(report)
     document.set_convention(args.convention)
-    opts = ReportOptions(metric=args.metric, dark=args.dark, page=args.page)
+    opts = ReportOptions(metric=args.metric, dark=args.dark, page=args.page, depth=args.depth)
     try:
         result = export_report(document, out, fmt, width=args.width, scale=args.scale, options=opts)
     except ExportError as e:

@@ -1,7 +1,9 @@
 """`SettingsDialog`: batch size, dtype, input shape and counting convention of the document.
 
 It only collects values; the main window applies them (one undo step for the network settings; the convention is a
-view setting outside the undo stack).
+view setting outside the undo stack). For a traced (read-only) model the batch size and dtype are inputs of the trace:
+when the window knows where the model came from (`reloadable`), changing them reloads the model in the background
+worker; otherwise they are disabled and the dialog says why.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, document: CostDocument, parent: QWidget | None = None) -> None:
+    def __init__(self, document: CostDocument, parent: QWidget | None = None, reloadable: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setObjectName("settingsDialog")
@@ -78,10 +80,26 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         lay.addWidget(self.buttons)
-        if document.read_only:  # a traced model's input is fixed at load time
-            for w in (self.batch, self.dtype, self.shape):
-                w.setEnabled(False)
-                w.setToolTip("reload the model to change its input")
+        self.note = QLabel(self)
+        self.note.setObjectName("settingsNote")
+        self.note.setWordWrap(True)
+        self.note.hide()
+        lay.insertWidget(1, self.note)
+        if document.read_only:  # a traced model's input is fixed by its trace
+            self.shape.setEnabled(False)
+            self.shape.setToolTip("open the model again to trace it with another input shape")
+            if reloadable:
+                self.note.setText("This model was traced. Changing the batch size or data type traces it again in "
+                                  "the background (with progress and Cancel in the status bar); the current costs "
+                                  "stay until the new ones arrive.")
+            else:
+                self.note.setText("This model was traced and its source is unknown, so only the convention can be "
+                                  "changed here. Open the model again to trace it with another batch size, data "
+                                  "type or input shape.")
+                for w in (self.batch, self.dtype):
+                    w.setEnabled(False)
+                    w.setToolTip("open the model again to change its input")
+            self.note.show()
         self.shape.textChanged.connect(self._validate)
         self.convention.currentIndexChanged.connect(self._on_convention_changed)
         self._on_convention_changed()

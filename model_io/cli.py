@@ -7,6 +7,7 @@ import sys
 from typing import NoReturn
 
 from costing import CONVENTIONS, FormatError
+from costing import formatting as fmt
 from costing.dtypes import canonical_dtype
 
 from . import tables, zoo
@@ -41,6 +42,16 @@ def _positive(text: str) -> int:
     return v
 
 
+def _depth(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        v = -1
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a depth (0, 1, 2, ...)")
+    return v
+
+
 def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="zoo:NAME, a layer-list .json, file.py:Name, .pt/.pth (TorchScript), .pt2, .onnx")
     p.add_argument("--input", action="append", default=[], metavar="SHAPE",
@@ -64,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("summary", help="per-layer table and totals of a model")
     add_model_options(s)
     s.add_argument("--format", choices=list(tables.FORMATS), default="table")
-    s.add_argument("--depth", type=int, default=None, help="collapse traced models' containers below this depth")
+    s.add_argument("--depth", type=_depth, default=None,
+                   help="collapse traced models' containers below this depth (0: the whole model in one row)")
     s.add_argument("-o", "--output", help="write to this file instead of standard output")
     e = sub.add_parser("export-torch", help="write PyTorch source of the nn.Sequential equal to a layer list")
     e.add_argument("layers", help="a layer-list .json or zoo:NAME")
@@ -116,9 +128,7 @@ def run(argv: list[str]) -> int:
         _write(source, args.output)
         return 0
     if command == "zoo":
-        for name in zoo.layer_list_names():
-            print(f"zoo:{name:<16} {zoo.describe(name)}")
-        _print_torch_zoo()
+        sys.stdout.write(zoo_listing())
         return 0
     if command == "report":
         return int(args.run_report(args))
@@ -126,13 +136,33 @@ def run(argv: list[str]) -> int:
     return _launch_gui(model)
 
 
-def _print_torch_zoo() -> None:
+def zoo_listing() -> str:
+    """`netcost zoo`: every built-in model with its default input, layer lists first (no torch imported)."""
+    groups: list[tuple[str, list[tuple[str, str, str]]]] = []
+    lists = []
+    for name in zoo.layer_list_names():
+        net = zoo.load_layer_list(name)
+        default = "  (the default)" if name == zoo.DEFAULT else ""
+        tokens = "long " if net.layers and net.layers[0].type == "Embedding" else ""
+        lists.append((name, tokens + fmt.shape((net.batch_size, *net.input_shape)), zoo.describe(name) + default))
+    groups.append(("Layer lists (costed directly, editable in the app):", lists))
     try:
-        from .torch_zoo_index import TORCH_ZOO
+        from .torch_zoo_index import TORCH_ZOO, TORCH_ZOO_INPUTS
     except ImportError:
-        return
-    for name, desc in TORCH_ZOO.items():
-        print(f"zoo:{name:<16} {desc} (traced)")
+        pass
+    else:
+        models = [(name, ", ".join(("long " if dt == "int64" else "") + fmt.shape(shape)
+                                   for shape, dt in TORCH_ZOO_INPUTS.get(name, ())), desc)
+                  for name, desc in TORCH_ZOO.items()]
+        groups.append(("PyTorch models (traced in the worker on the meta device):", models))
+    name_w = max(len(n) for _, rows in groups for n, _, _ in rows) + 4
+    input_w = max(len(i) for _, rows in groups for _, i, _ in rows)
+    out = []
+    for title, rows in groups:
+        out.append(title)
+        out += [f"  {'zoo:' + n:<{name_w}}  {i:<{input_w}}  {d}" for n, i, d in rows]
+    out.append("Summarise one with: netcost summary zoo:NAME [--input SHAPE]")
+    return "\n".join(out) + "\n"
 
 
 def _launch_gui(model: str) -> int:

@@ -17,13 +17,14 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils._pytree import tree_map_only
 
 from costing import CostReport, HierarchyNode, LayerCost, make_report, sum_layers
 from costing.dtypes import DTYPE_BYTES
 
-from .loaders import LoadFailure
+from .loaders import LoadFailure, sniff
 from .module_specs import category_of_class
-from .tracer import INF, CostMode, InputSpec, _measured_totals, _Row, make_inputs
+from .tracer import INF, CostMode, InputSpec, _measured_totals, _Row, make_inputs, unfused
 
 
 class _PathRecorder:
@@ -61,11 +62,17 @@ def load_exported(path: str) -> Any:
     name = Path(path).name
     if not Path(path).is_file():
         raise LoadFailure(f"{path}: no such file", kind="usage")
+    what = sniff(path)
+    if what and not what.startswith("a torch.export program"):
+        raise LoadFailure(f"{name} is not a torch.export program: it holds {what}", kind="format")
     try:
         return torch.export.load(path)
     except Exception as e:
         raise LoadFailure(f"{name} is not a torch.export program ({type(e).__name__}: "
                           f"{str(e).splitlines()[0][:200] if str(e) else ''})", kind="format") from None
+
+
+META = torch.device("meta")
 
 
 def trace_exported(ep: Any, specs: Sequence[tuple[tuple[int, ...], str]] | None, label: str,
@@ -102,8 +109,13 @@ def trace_exported(ep: Any, specs: Sequence[tuple[tuple[int, ...], str]] | None,
                 rec.select(path)
             return super().run_node(n)
 
+        def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
+            # tensors the graph creates itself (an LSTM's zero state, torch.arange) carry the export device
+            return super().call_function(target, *tree_map_only(
+                torch.device, lambda _: META, (args, kwargs)))
+
     args = make_inputs(inputs, "meta")
-    with torch.no_grad(), CostMode(rec, elem):
+    with unfused(), CostMode(rec, elem):
         Interp(gm).run(*args)
     for name, _ in gm.named_parameters():
         rec.row(name.rpartition(".")[0])
@@ -263,7 +275,7 @@ def trace_script(sm: Any, specs: Sequence[tuple[tuple[int, ...], str]], label: s
     mode.cache = None  # parameters are tracked by tensor identity: every op must really run
     device = next((p.device for p in named.values()), torch.device("cpu"))
     args = make_inputs(inputs, device)
-    with torch.no_grad(), mode:
+    with unfused(), mode:
         sm(*args)
     params_of: dict[str, list[nn.Parameter]] = {}
     for pname, key in mode.claimed.items():

@@ -33,8 +33,12 @@ class LoadFailure(Exception):
 
 def user_frames(exc: BaseException, roots: tuple[str, ...]) -> str:
     """The traceback of `exc` with only the frames from files under `roots` (the user's model folder)."""
+    roots = tuple(r.rstrip(os.sep) + os.sep for r in roots)
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if any(os.path.abspath(f.filename).startswith(r) for r in roots)]
+              if any(os.path.abspath(f.filename).startswith(r) for r in roots)
+              and not any(part in f.filename for part in ("site-packages", "dist-packages"))]
+    if not frames and "\n" not in str(exc).strip():
+        return ""  # nothing of the model's own, and the one-line message already says it all
     lines = traceback.format_list(frames) if frames else []
     return "".join(lines) + f"{type(exc).__name__}: {exc}"
 
@@ -54,8 +58,9 @@ def resolve_inputs(request: dict[str, Any], defaults: list[tuple[tuple[int, ...]
         raise LoadFailure(str(e), kind="usage") from None
     specs = given or list(defaults or [])
     if not specs:
-        raise LoadFailure(f"{label}: no input shape; give one with --input (e.g. --input 1,3,224,224), or define "
-                          f"example_input() in the file", kind="usage")
+        where = ", or define example_input() in the file" if ".py:" in label else ""
+        raise LoadFailure(f"{label}: no input shape; give one with --input (e.g. --input 1,3,224,224; "
+                          f"long:1,128 for token ids){where}", kind="usage")
     batch = request.get("batch_size")
     if batch:
         specs = [((int(batch), *shape[1:]) if shape else shape, dt) for shape, dt in specs]
@@ -99,26 +104,70 @@ def _roots(holder: Any) -> tuple[str, ...]:
 
 # --- python files ------------------------------------------------------------------------------------------------
 
+def _package_of(file: Path) -> tuple[str, Path] | None:
+    """(dotted module name, folder of the top package) when `file` lies in a package (folders with __init__.py),
+    so that its relative imports (`from .layers import Block`) work as they do in the user's project."""
+    parts = [file.stem]
+    folder = file.parent
+    while (folder / "__init__.py").is_file() and folder.name.isidentifier():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    if len(parts) == 1:
+        return None
+    return ".".join(parts), folder / parts[0]
+
+
+def user_roots(path: str) -> tuple[str, ...]:
+    """Folders whose files are the user's: the model file's own, and its top package's."""
+    file = Path(path).resolve()
+    package = _package_of(file)
+    return (str(file.parent),) + ((str(package[1]),) if package else ())
+
+
 def import_file(path: str) -> Any:
     file = Path(path)
     if not file.is_file():
         raise LoadFailure(f"{path}: no such file", kind="usage")
-    folder = str(file.resolve().parent)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)  # siblings import as they would when run from their folder (worker only)
-    spec = importlib.util.spec_from_file_location(f"netcost_user_{file.stem}", file)
-    if spec is None or spec.loader is None:
-        raise LoadFailure(f"{path}: cannot be imported as Python", kind="usage")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
+    file = file.resolve()
+    folder = str(file.parent)
+    package = _package_of(file)
+    # siblings import as they would when run from their folder; a package's modules as they do in its project
+    # (worker only: this process runs one request and exits)
+    for entry in ([str(package[1].parent)] if package else []) + [folder]:
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
     try:
-        spec.loader.exec_module(module)
+        if package is not None and _importable(package[0].split(".")[0], package[1]):
+            module = importlib.import_module(package[0])
+        else:
+            module = _exec_file(file)
+    except LoadFailure:
+        raise
     except SyntaxError as e:
         where = f"{Path(e.filename or path).name} line {e.lineno}" if e.lineno else path
         raise LoadFailure(f"{where}: {e.msg} (syntax error)", f"{e.text or ''}".rstrip(), kind="syntax") from None
     except Exception as e:
-        raise LoadFailure(f"importing {file.name} raised {_one_line(e)}", user_frames(e, (folder,)),
+        raise LoadFailure(f"importing {file.name} raised {_one_line(e)}", user_frames(e, user_roots(path)),
                           kind="model") from None
+    return module
+
+
+def _importable(top: str, folder: Path) -> bool:
+    """Whether `import top` gives the user's package in `folder`, not another one of that name already loaded."""
+    loaded = sys.modules.get(top)
+    if loaded is None:
+        return True
+    paths = [Path(p).resolve() for p in getattr(loaded, "__path__", [])]
+    return folder.resolve() in paths
+
+
+def _exec_file(file: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(f"netcost_user_{file.stem}", file)
+    if spec is None or spec.loader is None:
+        raise LoadFailure(f"{file}: cannot be imported as Python", kind="usage")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
     return module
 
 
@@ -138,7 +187,7 @@ def build_python(ref: ModelRef, meta: bool = True) -> tuple[Any, list[str], Any]
         raise LoadFailure(f"{name}:{ref.name} is a {type(obj).__name__}, not a class or function", kind="usage")
     if inspect.isclass(obj) and not issubclass(obj, nn.Module):
         raise LoadFailure(f"{name}:{ref.name} is a class but not an nn.Module subclass", kind="usage")
-    folder = (str(Path(ref.path).resolve().parent),)
+    folder = user_roots(ref.path)
     notes: list[str] = []
     call = f"{ref.name}({', '.join(f'{k}={v!r}' for k, v in ref.kwargs.items())})"
     model = None
@@ -190,6 +239,39 @@ def pickle_globals(path: str) -> list[str]:
     return names
 
 
+def sniff(path: str) -> str:
+    """What a file really holds, in words, judged from its first bytes and zip listing (nothing is loaded)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError:
+        return ""
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = z.namelist()
+        except (zipfile.BadZipFile, OSError):
+            return "a damaged zip archive"
+        if any("/code/" in n or n.startswith("code/") for n in names):
+            return "a TorchScript archive (use the .pt extension)"
+        if any(n.endswith(("models/model.json", "archive_format", "serialized_exported_program.json"))
+               for n in names):
+            return "a torch.export program (use the .pt2 extension)"
+        if any(n.endswith("data.pkl") for n in names):
+            return "a torch.save file"
+        return "a zip archive"
+    if head[:2] == b"\x80\x02":
+        return "a torch.save file (legacy format)"
+    if not head.strip():
+        return "nothing (the file is empty)"
+    text = head.lstrip()
+    if text[:1] in (b"{", b"["):
+        return "JSON text (a layer list must have the .json extension)"
+    if b"\0" not in head and all(32 <= c < 127 or c in b"\t\r\n" for c in head[:200]):
+        return "text"
+    return ""
+
+
 def _is_torchscript(path: str) -> bool:
     try:
         with zipfile.ZipFile(path) as z:
@@ -215,11 +297,15 @@ def load_torch_file(path: str, trust_pickle: bool) -> tuple[Any, str]:
             return torch.jit.load(path, map_location="cpu"), "torchscript"
         except Exception as e:
             raise LoadFailure(f"{name}: a damaged TorchScript archive ({_one_line(e)})", kind="format") from None
+    what = sniff(path)
+    if what.startswith("a torch.export program"):
+        raise LoadFailure(f"{name} holds {what}", kind="format")
     if not zipfile.is_zipfile(path):
         head = Path(path).read_bytes()[:2]
         if head != b"\x80\x02":  # the legacy torch.save format starts with a pickle protocol 2 header
+            holds = f"; it holds {what}" if what else ""
             raise LoadFailure(f"{name} is not a TorchScript archive or a torch.save file (its extension says "
-                              f"PyTorch, its content does not)", kind="format")
+                              f"PyTorch, its content does not{holds})", kind="format")
     if trust_pickle:
         sys.path.insert(0, str(Path(path).resolve().parent))
         try:
@@ -238,8 +324,9 @@ def load_torch_file(path: str, trust_pickle: bool) -> tuple[Any, str]:
             raise LoadFailure(f"{name} holds {what}, which NetCost does not unpickle by default (unpickling runs "
                               f"code): give the class as file.py:Name, or pass --trust-pickle if the file is yours",
                               kind="pickle") from None
-        raise LoadFailure(f"{name} is not a TorchScript archive or a readable torch.save file "
-                          f"({_one_line(e)})", kind="format") from None
+        holds = f"it holds {what}" if what and what != "a torch.save file" else _one_line(e)[:200]
+        raise LoadFailure(f"{name} is not a TorchScript archive or a readable torch.save file ({holds})",
+                          kind="format") from None
     raise LoadFailure(_not_a_module(name, obj), kind="usage")
 
 
@@ -285,7 +372,7 @@ def run_request(request: dict[str, Any]) -> CostReport:
     if ref.kind == "python":
         model, notes, module = build_python(ref)
         specs = resolve_inputs(request, _example_inputs([module, model], label), label)
-        roots = (str(Path(ref.path).resolve().parent),)
+        roots = user_roots(ref.path)
         if not any(p.is_meta for p in model.parameters()):
             return _trace(tracer, model, specs, label, dtype, notes, roots, "torch")
         failure: Exception
@@ -339,5 +426,17 @@ def _guard(fn: Callable[[], CostReport], label: str, roots: tuple[str, ...]) -> 
     except MemoryError:
         raise LoadFailure(f"{label}: ran out of memory while counting", kind="memory") from None
     except Exception as e:
-        raise LoadFailure(f"the forward of {label} raised {_one_line(e)}", user_frames(e, roots) if roots else
-                          "".join(traceback.format_exception_only(type(e), e)), kind="model") from None
+        detail = user_frames(e, roots) if roots else \
+            "".join(traceback.format_exception_only(type(e), e)) if "\n" in str(e).strip() else ""
+        raise LoadFailure(f"the forward of {label} raised {_one_line(e)}{_input_hint(e)}", detail,
+                          kind="model") from None
+
+
+def _input_hint(e: BaseException) -> str:
+    """What to change on the command line, for the errors a wrong --input typically gives."""
+    text = str(e)
+    if isinstance(e, TypeError) and "forward()" in text and ("positional argument" in text or "given" in text):
+        return " (give one --input per forward argument, in order)"
+    if "Long, Int" in text or ("indices" in text and "Long" in text):
+        return " (token ids: give the input as --input long:BATCH,LENGTH)"
+    return ""

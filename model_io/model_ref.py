@@ -85,6 +85,17 @@ def _parse_kwargs(call: str, ref: str) -> dict[str, Any]:
     return out
 
 
+def split_dims(text: str) -> tuple[int, ...]:
+    """`1,3,224,224` or `1x3x224x224` -> (1, 3, 224, 224); ValueError for anything else (`1,x`, `1,,2`, ``)."""
+    parts = text.strip().replace("x", ",").replace("X", ",").split(",")
+    if parts and not parts[-1].strip() and len(parts) > 1:
+        parts = parts[:-1]  # a trailing comma: 1,3,
+    dims = tuple(int(p) for p in parts)  # an empty or non-numeric part raises ValueError
+    if not dims:
+        raise ValueError(text)
+    return dims
+
+
 def parse_input(text: str) -> tuple[tuple[int, ...], str]:
     """`1,3,224,224` -> ((1, 3, 224, 224), "float32"); `long:1,2048` -> ((1, 2048), "int64")."""
     dtype = "float32"
@@ -96,10 +107,10 @@ def parse_input(text: str) -> tuple[tuple[int, ...], str]:
             raise RefError(f"--input {text!r}: unknown dtype {prefix!r} (use one of {', '.join(INPUT_DTYPES)})")
         dtype = INPUT_DTYPES[key]
     try:
-        dims = tuple(int(d) for d in body.replace("x", ",").split(",") if d.strip())
+        dims = split_dims(body)
     except ValueError:
         raise RefError(f"--input {text!r}: expected comma-separated sizes such as 1,3,224,224") from None
-    if not dims or any(d < 0 for d in dims):
+    if any(d < 0 for d in dims):
         raise RefError(f"--input {text!r}: give non-negative sizes, batch first")
     return dims, dtype
 

@@ -18,7 +18,7 @@ from costing.layers.activation import ACTIVATION_FLOPS
 from costing.layers.recurrent import GATE_ELEMENTWISE
 from costing.registry import Out
 
-from .loaders import LoadFailure
+from .loaders import LoadFailure, sniff
 
 # NetCost per-element FLOPs of element-wise ONNX ops (same constants as the layer formulas).
 ELEMENTWISE = {"Relu": ACTIVATION_FLOPS["ReLU"], "LeakyRelu": ACTIVATION_FLOPS["LeakyReLU"],
@@ -51,15 +51,16 @@ def _import_onnx() -> Any:
 
 def onnx_report(path: str, specs: Sequence[tuple[tuple[int, ...], str]] | None = None, dtype: str | None = None,
                 batch_size: int | None = None) -> CostReport:
-    onnx = _import_onnx()
     name = Path(path).name
     if not Path(path).is_file():
         raise LoadFailure(f"{path}: no such file", kind="usage")
+    onnx = _import_onnx()
     try:
         model = onnx.load(path)
     except Exception as e:
-        raise LoadFailure(f"{name} is not an ONNX model ({type(e).__name__}: {str(e)[:160]})", kind="format") \
-            from None
+        what = sniff(path)
+        why = f"it holds {what}" if what else f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
+        raise LoadFailure(f"{name} is not an ONNX model: {why}", kind="format") from None
     if not model.graph.node:
         raise LoadFailure(f"{name} is not an ONNX model (no graph nodes)", kind="format")
     graph = model.graph

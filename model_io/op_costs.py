@@ -42,6 +42,7 @@ FREE_OPS = frozenset({
     "new_full", "masked_fill", "masked_fill_", "bernoulli_", "rand", "randn", "randint", "normal_", "uniform_",
     "native_dropout", "dropout", "_local_scalar_dense", "detach", "sym_size", "resize_", "set_", "item",
     "is_same_size", "_assert_async", "_assert_tensor_metadata", "sym_constrain_range_for_size",
+    "_linalg_check_errors", "_assert_scalar", "_functional_assert_async",
 })
 # Ops answered from metadata alone; they never reach a kernel and cost nothing.
 METADATA_OPS = frozenset({"size", "sym_size", "stride", "sym_stride", "numel", "sym_numel", "dim",
@@ -56,6 +57,12 @@ POOL_OPS = frozenset({"max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with
 NORM_OPS = {"native_batch_norm": 2, "_native_batch_norm_legit_no_training": 2, "_native_batch_norm_legit": 2,
             "native_layer_norm": 5, "native_group_norm": 5, "_fused_rms_norm": 4}
 SOFTMAX_OPS = frozenset({"_softmax", "_safe_softmax", "_log_softmax", "softmax", "log_softmax"})
+
+
+# torch's fused CPU kernels for nn.MultiheadAttention / nn.TransformerEncoderLayer in eval() + no_grad(). The tracer
+# turns these fast paths off (tracer.unfused), but TorchScript always takes them on real CPU tensors; they are
+# costed here as the ops they replace (projections, QK^T and AV, softmax, feed-forward, norms).
+FUSED_OPS = frozenset({"_native_multi_head_attention", "_transformer_encoder_layer_fwd"})
 
 
 @dataclass(slots=True)
@@ -80,6 +87,8 @@ def classify(func: Any) -> str:
         return "matmul"
     if name.startswith(ATTENTION_PREFIX):
         return "sdpa"
+    if name in FUSED_OPS:
+        return name
     if name in NORM_OPS:
         return "norm"
     if name in POOL_OPS:
@@ -118,6 +127,8 @@ def cost(kind: str, func: Any, args: tuple, kwargs: dict, out: Any) -> OpCost:
         macs = flop_counter.sdpa_flop_count(q, k, v) // 2
         return OpCost(macs=macs, attention_macs=macs, elementwise=SOFTMAX_FLOPS * prod(q[:-1]) * k[-2],
                       category="attention")
+    if kind in FUSED_OPS:
+        return _fused_cost(name, args, kwargs)
     if kind == "pointwise":
         base = name.rstrip("_")
         per = POINTWISE_FLOPS.get(base, 1)
@@ -148,3 +159,30 @@ def _pool_flops(name: str, args: tuple, out: Any) -> int:
     if isinstance(k, (list, tuple)) and len(k) == 1:
         window = int(k[0]) ** (len(args[0].shape) - 2)
     return n_out * (window - 1 if name.startswith("max") else window)
+
+
+def _attention_core(q: Any, k: Any, heads: int, dim: int) -> tuple[int, int, int]:
+    """(projection MACs, attention MACs, softmax elements) of multi-head attention of q over k, both (..., L, E)."""
+    tokens_q, tokens_k, keys = q.numel() // dim, k.numel() // dim, k.shape[-2]
+    projections = (tokens_q + 2 * tokens_k) * dim * dim + tokens_q * dim * dim  # q, k, v in; out
+    return projections, 2 * tokens_q * keys * dim, tokens_q * heads * keys
+
+
+def _fused_cost(name: str, args: tuple, kwargs: dict) -> OpCost:
+    if name == "_native_multi_head_attention":
+        q, k = args[0], args[1]
+        dim, heads = int(args[3]), int(args[4])
+        proj, attn, scores = _attention_core(q, k, heads, dim)
+        tokens_q, tokens_k = q.numel() // dim, k.numel() // dim
+        bias = (2 * tokens_q + 2 * tokens_k) * dim if args[6] is not None else 0
+        return OpCost(macs=proj + attn, bias_adds=bias, attention_macs=attn, elementwise=SOFTMAX_FLOPS * scores,
+                      category="attention")
+    src, dim, heads, use_gelu = args[0], int(args[1]), int(args[2]), bool(args[7])
+    ffn = int(args[14].shape[0])
+    proj, attn, scores = _attention_core(src, src, heads, dim)
+    tokens = src.numel() // dim
+    act = POINTWISE_FLOPS["gelu" if use_gelu else "relu"]
+    return OpCost(macs=proj + attn + 2 * tokens * dim * ffn, bias_adds=tokens * (5 * dim + ffn),
+                  attention_macs=attn, category="attention",
+                  elementwise=SOFTMAX_FLOPS * scores + 2 * NORM_OPS["native_layer_norm"] * tokens * dim
+                  + act * tokens * ffn + 2 * tokens * dim)

@@ -64,8 +64,10 @@ def apply_options(net: Network, opts: LoadOptions) -> Network:
 
 
 def _parse_dims(text: str) -> tuple[int, ...]:
+    from .model_ref import split_dims
+
     try:
-        dims = tuple(int(d) for d in text.replace("x", ",").split(",") if d.strip())
+        dims = split_dims(text)
     except ValueError:
         raise ModelError(f"--input {text!r}: expected comma-separated sizes such as 1,3,224,224") from None
     if len(dims) < 2 or any(d < 1 for d in dims):

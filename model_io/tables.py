@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from typing import Any
 
 from costing import CATEGORIES, CONVENTIONS, PEERS, CostReport, LayerCost, convention_value
@@ -17,23 +18,54 @@ TOTAL_KEYS = ("params", "trainable_params", "frozen_params", "buffers", "macs", 
 
 def visible_layers(report: CostReport, depth: int | None = None) -> list[LayerCost]:
     """Leaf layers, or for traced models with `depth`, the rows of containers collapsed at that depth."""
+    return [row for row, _, _ in _collapse(report, depth)]
+
+
+def _collapse(report: CostReport, depth: int | None) -> list[tuple[LayerCost, int, int]]:
+    """Visible rows with the range of report.layers each stands for (first, last, inclusive). A container at
+    `depth` becomes one row with its subtotal; a layer outside every container at `depth` stays as it is. The
+    rows' totals add up to the report's totals at every depth."""
+    layers = report.layers
     if depth is None or not report.hierarchy:
-        return list(report.layers)
-    rows: list[LayerCost] = []
-    i = 0
+        return [(r, i, i) for i, r in enumerate(layers)]
+    out: list[tuple[LayerCost, int, int]] = []
     nodes = {n.first: n for n in report.hierarchy if n.depth == depth}
-    while i < len(report.layers):
+    i = 0
+    while i < len(layers):
         node = nodes.get(i)
         if node is not None:
-            first = report.layers[node.first]
-            rows.append(LayerCost(node.first, node.path, node.type, first.category, first.input_shape,
-                                  report.layers[node.last].output_shape, node.totals, depth=node.depth,
-                                  path=node.path))
+            span = layers[node.first:node.last + 1]
+            out.append((LayerCost(node.first, node.path or node.type, node.type, _dominant_category(span),
+                                  span[0].input_shape, span[-1].output_shape, node.totals, depth=node.depth,
+                                  path=node.path, input_shapes=span[0].input_shapes), node.first, node.last))
             i = node.last + 1
-        else:  # a leaf not inside a container at `depth` (every deeper leaf is) stays as it is
-            rows.append(report.layers[i])
+        else:
+            out.append((layers[i], i, i))
             i += 1
-    return rows
+    return out
+
+
+def _dominant_category(rows: Any) -> str:
+    """The category doing most of a container's work (MACs, then FLOPs, then parameters)."""
+    score: dict[str, tuple[int, int, int]] = {}
+    for r in rows:
+        m, f, p = score.get(r.category, (0, 0, 0))
+        score[r.category] = (m + r.macs, f + r.flops, p + r.params)
+    return max(score, key=lambda c: score[c]) if score else "other"
+
+
+def _hierarchy(report: CostReport, depth: int | None) -> list[dict[str, Any]]:
+    """Containers with their range of rows in `layers`: all of them, or with `depth`, those down to `depth` (one
+    at `depth` spans its own single row), their first/last re-indexed to the collapsed rows."""
+    nodes = report.hierarchy
+    if depth is not None and nodes:
+        where = {}
+        for k, (_, a, b) in enumerate(_collapse(report, depth)):
+            for j in range(a, b + 1):
+                where[j] = k
+        nodes = tuple(replace(n, first=where[n.first], last=where[n.last]) for n in nodes if n.depth <= depth)
+    return [{"path": n.path, "type": n.type, "depth": n.depth, "first": n.first, "last": n.last,
+             **_totals_dict(n.totals)} for n in nodes]
 
 
 def _totals_dict(t: Any) -> dict[str, int]:
@@ -60,8 +92,7 @@ def to_dict(report: CostReport, convention: str = "flops", depth: int | None = N
                          "forward_backward_bytes": report.summary.forward_backward_bytes,
                          "params_bytes": report.summary.params_bytes, "total_bytes": report.summary.total_bytes},
         "layers": [_layer_dict(r, convention) for r in visible_layers(report, depth)],
-        "hierarchy": [{"path": n.path, "type": n.type, "depth": n.depth, "first": n.first, "last": n.last,
-                       **_totals_dict(n.totals)} for n in report.hierarchy],
+        "hierarchy": _hierarchy(report, depth),
         "unsupported": [dict(u) for u in report.unsupported],
         "warnings": list(report.warnings),
     }

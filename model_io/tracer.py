@@ -286,6 +286,29 @@ def meta_construction() -> Iterator[None]:
 
 # --- running the forward ---------------------------------------------------------------------------------------
 
+@contextmanager
+def unfused() -> Iterator[None]:
+    """No gradients, and torch's fused CPU fast paths off for the duration: on real CPU tensors (the fallback for
+    models that need them, TorchScript loaded on the CPU) `nn.MultiheadAttention`/`nn.TransformerEncoderLayer` in
+    eval() + no_grad() would run as one `_native_multi_head_attention`/`_transformer_encoder_layer_fwd` op and
+    `nn.LSTM` as `mkldnn_rnn_layer`, which no formula covers (the peers count them as 0). With the fast paths off
+    they run as the same mm/bmm/addmm ops as on the meta device, and are counted. Both switches are restored."""
+    mha = torch.backends.mha.get_fastpath_enabled()
+    get_mkldnn = getattr(torch._C, "_get_mkldnn_enabled", None)
+    set_mkldnn = getattr(torch._C, "_set_mkldnn_enabled", None)
+    mkldnn = get_mkldnn() if get_mkldnn is not None and set_mkldnn is not None else None
+    torch.backends.mha.set_fastpath_enabled(False)
+    if mkldnn is not None:
+        set_mkldnn(False)
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(mha)
+        if mkldnn is not None:
+            set_mkldnn(mkldnn)
+
+
 def make_inputs(specs: Sequence[InputSpec], device: str | torch.device) -> list[torch.Tensor]:
     out = []
     gen = torch.Generator().manual_seed(0)
@@ -312,7 +335,7 @@ def _run(model: nn.Module, inputs: list[torch.Tensor], elem: int, meta_state: di
          ) -> _Recorder:
     recorder = _Recorder(model)
     with ExitStack() as stack:
-        stack.enter_context(torch.no_grad())
+        stack.enter_context(unfused())
         stack.enter_context(_Tracker(recorder))
         stack.enter_context(CostMode(recorder, elem))
         if meta_state is None:

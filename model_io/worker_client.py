@@ -34,7 +34,12 @@ from typing import Any
 
 from costing import CostReport
 
-from .model_ref import list_candidates  # noqa: F401  (re-exported for the app's open dialog)
+from .model_ref import (
+    RefError,
+    list_candidates,  # noqa: F401  (re-exported for the app's open dialog)
+    parse_input,
+    parse_ref,
+)
 from .resolve import LoadOptions, ModelError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +126,12 @@ def _kill(proc: subprocess.Popen) -> None:
 
 def trace_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_MEMORY_MB) -> CostReport:
     """Load and count `ref` in a fresh worker process (see the module docstring)."""
+    try:  # mistyped references and input specs fail here, without starting a worker
+        parse_ref(ref)
+        for spec in opts.inputs:
+            parse_input(spec)
+    except RefError as e:
+        raise ModelError(str(e)) from None
     if ref.lower().endswith(".py") or ".py:" in ref:
         path = ref.split(".py", 1)[0] + ".py"
         if not Path(path).is_file():

@@ -420,7 +420,7 @@ LLAMA_7B = LlamaConfig(dim=4096, layers=32, heads=32, kv_heads=32, ffn=11008)
 LLAMA_70B = LlamaConfig(dim=8192, layers=80, heads=64, kv_heads=8, ffn=28672)
 
 ZOO: dict[str, ZooModel] = {
-    "alexnet-module": ZooModel(AlexNet, "the article's AlexNet as an nn.Module (convs without bias)",
+    "alexnet-module": ZooModel(AlexNet, "The article's AlexNet as an nn.Module (convs without bias)",
                                (((1, 3, 224, 224), "float32"),)),
     "vgg16": ZooModel(lambda: VGG(VGG16_CFG), "VGG-16 (torchvision layout, 138,357,544 params)",
                       (((1, 3, 224, 224), "float32"),)),
@@ -429,9 +429,9 @@ ZOO: dict[str, ZooModel] = {
     "resnet50": ZooModel(lambda: ResNet(Bottleneck, [3, 4, 6, 3]), "ResNet-50 (25,557,032 params)",
                          (((1, 3, 224, 224), "float32"),)),
     "mobilenet_v2": ZooModel(MobileNetV2, "MobileNetV2 (3,504,872 params)", (((1, 3, 224, 224), "float32"),)),
-    "inception_block": ZooModel(InceptionBlock, "an Inception-v1 block (GoogLeNet 3a) at 192x28x28",
+    "inception_block": ZooModel(InceptionBlock, "An Inception-v1 block (GoogLeNet 3a) at 192x28x28",
                                 (((1, 192, 28, 28), "float32"),)),
-    "lstm_tagger_module": ZooModel(LSTMTagger, "embedding -> 2-layer LSTM -> 17 tags, 50 tokens",
+    "lstm_tagger_module": ZooModel(LSTMTagger, "Embedding -> 2-layer LSTM -> 17 tags, 50 tokens",
                                    (((1, 50), "int64"),)),
     "gru": ZooModel(GRUClassifier, "2-layer GRU classifier over 100 steps of 128 features",
                     (((1, 100, 128), "float32"),)),

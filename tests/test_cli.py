@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from model_io import zoo
 from model_io.cli import main
+from model_io.torch_zoo_index import TORCH_ZOO
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +74,10 @@ def test_output_file(capsys, tmp_path):
     ["frobnicate"],
     ["export-torch", "missing.json"],
     ["summary", "zoo:alexnet", "-o", "/nonexistent-dir/x.json"],
+    ["summary", "zoo:resnet50", "--depth", "-1"],
+    ["summary", "zoo:alexnet", "--input", "1,3,x"],
+    ["summary", "zoo:resnet50", "--input", "1,3,,224"],
+    ["summary", "model.py:Net(1)"],
 ])
 def test_user_mistakes_exit_2_with_one_line(capsys, argv):
     code, out, err = run(capsys, *argv)
@@ -109,6 +115,18 @@ def test_zoo_lists_the_built_in_layer_lists(capsys):
     code, out, _ = run(capsys, "zoo")
     assert code == 0
     assert "zoo:alexnet" in out and "zoo:dws_conv1d" in out
+    lines = out.splitlines()
+    entries = [line for line in lines if line.startswith("  zoo:")]
+    assert len(entries) == len(zoo.layer_list_names()) + len(TORCH_ZOO)
+    # one column each for the name, the default input and the description, however long the name
+    assert len({line.index(line.split()[1]) for line in entries}) == 1
+    rows = {line.split()[0]: line for line in entries}
+    assert "  1×3×224×224  The article's AlexNet" in rows["zoo:alexnet"] and "(the default)" in rows["zoo:alexnet"]
+    assert "  long 1×50  " in rows["zoo:lstm_tagger"]
+    assert "  long 1×1024  GPT-2 small" in rows["zoo:gpt2"]
+    assert rows["zoo:transformer_encoder"].split()[1] == "1×128×512"
+    assert lines.index("Layer lists (costed directly, editable in the app):") == 0
+    assert lines.index("PyTorch models (traced in the worker on the meta device):") == len(zoo.layer_list_names()) + 1
 
 
 def test_console_entry_point_runs_as_a_module():

@@ -63,3 +63,11 @@ def test_resnet50_report(tmp_path: Path) -> None:
     run = _netcost("report", "zoo:resnet50", "-o", str(out))
     assert run.returncode == 0, run.stderr
     assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_depth_option(tmp_path: Path) -> None:
+    out = tmp_path / "r.svg"
+    run = _netcost("report", "zoo:alexnet", "-o", str(out), "--depth", "1")
+    assert run.returncode == 0, run.stderr
+    bad = _netcost("report", "zoo:alexnet", "-o", str(out), "--depth", "-2")
+    assert bad.returncode == 2 and "hierarchy depth" in bad.stderr

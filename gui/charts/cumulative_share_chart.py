@@ -44,6 +44,7 @@ class CumulativeShareChart(ChartBase):
         self.params_count = 0
         self._legend_key = ""
         self._style_key: tuple = ()
+        self.plot_item.getViewBox().sigResized.connect(self._place_labels)  # label sizes are in pixels
 
     def _update(self, report: CostReport) -> None:
         f = self.flops_field
@@ -94,6 +95,67 @@ class CumulativeShareChart(ChartBase):
             self.legend.addItem(self.flops_curve, f"cumulative % {self.flops_label}")
             self.legend.addItem(self.params_curve, "cumulative % params")
         self.legend.setOffset((-8, -50))
+        self._place_labels()
+
+    # ---- the "N of M layers" labels: beside their marker, clear of both curves, the legend and each other ----
+    def label_boxes(self) -> list[tuple[float, float, float, float]]:
+        """Data-space boxes (x0, x1, y0, y1) of the visible marker labels (tests check they overlap nothing)."""
+        boxes = []
+        for line in (self.flops_marker, self.params_marker):
+            if line.isVisible():
+                boxes.append(self._label_box(line, line.label.orthoPos))
+        return boxes
+
+    def _label_box(self, line: pg.InfiniteLine, position: float) -> tuple[float, float, float, float]:
+        vb = self.plot_item.getViewBox()
+        (x_lo, x_hi), (y_lo, y_hi) = vb.viewRange()
+        w_px, h_px = max(vb.width(), 120.0), max(vb.height(), 90.0)
+        text = line.label.boundingRect()
+        px, py = (x_hi - x_lo) / w_px, (y_hi - y_lo) / h_px  # data units per pixel
+        wd, hd = text.width() * px, text.height() * py
+        x, yc = line.value(), y_lo + position * (y_hi - y_lo)
+        right = x < (x_lo + x_hi) / 2  # InfLineLabel puts the text on the roomier side of its line
+        x0, x1 = (x, x + wd) if right else (x - wd, x)
+        return x0 - 6 * px, x1 + 6 * px, yc - hd / 2 - 4 * py, yc + hd / 2 + 4 * py  # a little air around it
+
+    def _hits_curves(self, box: tuple[float, float, float, float]) -> bool:
+        x0, x1, y0, y1 = box
+        for cum in (self.flops_cum, self.params_cum):
+            ys = np.concatenate([[0.0], cum])
+            xs = np.arange(len(ys), dtype=float)
+            lo, hi = np.interp([max(x0, 0.0), min(x1, xs[-1])], xs, ys)  # cumulative curves only rise
+            if not (hi < y0 or lo > y1):
+                return True
+        return False
+
+    def _legend_box(self) -> tuple[float, float, float, float] | None:
+        if not self.legend.isVisible():
+            return None
+        vb = self.plot_item.getViewBox()
+        r = vb.mapSceneToView(self.legend.sceneBoundingRect()).boundingRect()
+        return r.left(), r.right(), min(r.top(), r.bottom()), max(r.top(), r.bottom())
+
+    def _place_labels(self, *args: object) -> None:
+        placed: list[tuple[float, float, float, float]] = []
+        legend = self._legend_box()
+        if legend is not None:
+            placed.append(legend)
+        placed.append((-1e9, 1e9, TARGET - 1.0, TARGET + 1.0))  # the 80 % line and its label
+        candidates = (0.55, 0.45, 0.35, 0.65, 0.25, 0.72, 0.15, 0.5, 0.4, 0.3, 0.2, 0.6, 0.1)
+        for line, default in ((self.flops_marker, 0.55), (self.params_marker, 0.45)):
+            if not line.isVisible():
+                continue
+            best = default
+            others = [(m.value() - 0.01, m.value() + 0.01, -1e9, 1e9) for m in (self.flops_marker, self.params_marker)
+                      if m is not line and m.isVisible()]  # the other marker's line
+            for avoid in (placed + others, placed):  # clear of the other marker's line too, if there is room
+                fits = [p for p in candidates if not self._hits_curves(self._label_box(line, p))
+                        and not any(_overlap(self._label_box(line, p), o) for o in avoid)]
+                if fits:
+                    best = fits[0]
+                    break
+            line.label.setPosition(best)
+            placed.append(self._label_box(line, best))
 
     @staticmethod
     def _reach(cum: np.ndarray) -> int:
@@ -130,3 +192,7 @@ class CumulativeShareChart(ChartBase):
         """A click at rank k selects the layer ranked k-th by FLOPs."""
         k = self._rank_at(p)
         return None if k is None else [int(self.flops_order[k - 1])]
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]

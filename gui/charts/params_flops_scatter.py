@@ -159,7 +159,7 @@ class ParamsFlopsScatter(ChartBase):
                 label.setText(f"{si(k)} {unit}/param", color=self.theme.muted)
         self.set_axis_label("bottom", "params (log)")
         self.set_axis_label("left", f"{self.flops_label} (log)")
-        more = f" — {self.hidden} layers without params not shown" if self.hidden else ""
+        more = f" · {self.hidden} without params not shown" if self.hidden else ""  # fits a report's half page
         title = self.title + more
         if (title, self.theme.dark) != self._title:
             self._title = (title, self.theme.dark)

@@ -18,10 +18,16 @@ class ReportOptions:
     page: str = "a4"  # PDF page size
     image_width: float = 1040.0  # logical width of the single-page PNG/SVG report (slide-friendly, ~10.8 in)
     top_n: int = 10
+    # Fold the diagram's containers at this hierarchy depth (as `netcost summary --depth`: 1 folds ResNet's
+    # stages, 2 their blocks); None: automatic (long traced models fold their repeated blocks, then the diagram
+    # continues over further pages of a PDF).
+    depth: int | None = None
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
             raise ValueError(f"unknown metric {self.metric!r} (choose {' or '.join(METRICS)})")
+        if self.depth is not None and self.depth < 0:
+            raise ValueError(f"the hierarchy depth must be 0 or more (not {self.depth})")
         if self.page not in PAGE_SIZES:
             raise ValueError(f"unknown page size {self.page!r} (choose {' or '.join(PAGE_SIZES)})")
 

@@ -133,7 +133,7 @@ class DiagramParts:
         """x extents of the layout's columns (visible items merged across the gaps between them)."""
         spans = sorted((r.left(), r.right()) for item in self.scene.items()
                        if item.isVisible() and item.parentItem() is None and not _is_arrows(item)
-                       for r in [item.sceneBoundingRect()] if r.width() > 0)
+                       for r in _scene_rects(item) if r.width() > 0)
         merged: list[list[float]] = []
         for left, right in spans:
             if merged and left <= merged[-1][1] + 16:
@@ -148,9 +148,9 @@ class DiagramParts:
         for item in self.scene.items():
             if not item.isVisible() or item.parentItem() is not None or _is_arrows(item):
                 continue
-            r = item.sceneBoundingRect()
-            if r.left() >= x0 - 1 and r.right() <= x1 + 1:
-                rect = rect.united(r)
+            for r in _scene_rects(item):
+                if r.left() >= x0 - 1 and r.right() <= x1 + 1:
+                    rect = rect.united(r)
         # room above for the arrow coming in from the previous column, below for the elbow leaving to the next
         return QRectF(x0 - 6, rect.top() - 18, x1 - x0 + 12, rect.height() + 40)
 
@@ -174,7 +174,10 @@ class DiagramParts:
                 limit = math.inf
             else:
                 limit = (page_height - LEGEND_H - 6) / target - 60
-                height = min(limit, one.height() / min(across, math.ceil(one.height() / limit)) * 1.03)
+                needed = math.ceil(one.height() / limit)
+                if needed > across:  # several pieces: fill each piece's columns evenly (no lone block left over)
+                    needed = math.ceil(needed / across) * across
+                height = min(limit, one.height() / needed * 1.03)
             plan = self._layout(width, page_height, height, limit, across)
             if best is None or _rank(plan) < _rank(best):
                 best = plan
@@ -215,12 +218,21 @@ class DiagramParts:
         self.scene.render(painter, target, source, Qt.AspectRatioMode.IgnoreAspectRatio)
 
     def render_legend(self, painter: QPainter, rect: QRectF) -> None:
-        render_widget(painter, self.color_bar, rect)
+        self.color_bar.paint_to(painter, rect, self.scene.theme)  # drawn directly: vector, no widget layout
 
 
 def _rank(plan: DiagramPlan) -> tuple[bool, int, float]:
     """Legible first, then the fewest pieces, then the largest scale."""
     return (plan.scale < MIN_SCALE - 1e-6, len(plan.chunks), -plan.scale)
+
+
+def _scene_rects(item: QGraphicsItem) -> list[QRectF]:
+    """Where an item draws: a frame continued over several columns counts per column piece (its bounding rect
+    would span the gaps and merge those columns into one)."""
+    segments = getattr(item, "segments", None)
+    if segments and not getattr(item, "collapsed", False):
+        return [item.mapRectToScene(seg).adjusted(-4, -4, 4, 4) for seg in segments]
+    return [item.sceneBoundingRect()]
 
 
 def _is_arrows(item: QGraphicsItem) -> bool:
@@ -327,7 +339,8 @@ class ReportViews:
         if self.document.row_count() == 0:
             return []
         try:
-            self._diagram = DiagramParts(self.document, self.options.dark, self.options.metric)
+            self._diagram = DiagramParts(self.document, self.options.dark, self.options.metric,
+                                         collapsed=self._collapsed_at(self.options.depth))
         except ImportError:
             return []
         plan = self._diagram.plan(width, page_height)
@@ -338,6 +351,12 @@ class ReportViews:
             notes.append(f"continued over {len(plan.chunks)} parts, read left to right")
         self.diagram_note = "; ".join(notes)
         return [DiagramChunkBlock(self._diagram, c, plan.scale, legend=i == 0) for i, c in enumerate(plan.chunks)]
+
+    def _collapsed_at(self, depth: int | None) -> set[str] | None:
+        """The containers folded at hierarchy `depth` (None: leave the scene's automatic folding)."""
+        if depth is None:
+            return None
+        return {n.path for n in self.document.report.hierarchy if n.depth == depth}
 
     def chart_grid(self) -> GridBlock | None:
         cells: list[Block] = []

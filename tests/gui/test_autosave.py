@@ -1,33 +1,91 @@
-"""Autosave: a recovery file after idle, removed by a save or a clean close, restored at the next start."""
+"""Autosave: a recovery file per session after idle, removed by a save or a clean close, restored at the next start;
+a running copy of the app never offers, restores or deletes another running copy's recovery file."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from costing import Network
 from gui.autosave import Autosave
 from gui.cost_document import CostDocument
 
+# A "crashed" NetCost: it locks and writes a recovery file the way Autosave does, then dies without cleaning up.
+CRASHING_SESSION = """
+import json, os, sys
+from PySide6.QtCore import QLockFile
+path = sys.argv[1]
+lock = QLockFile(path + ".lock"); lock.setStaleLockTime(0); assert lock.tryLock(0)
+data = {"format": "netcost.layers/1", "name": "crashed", "input_shape": [4],
+        "layers": [{"type": "ReLU", "name": "from_the_crash"}], "recovery": {"path": None, "pid": os.getpid()}}
+open(path, "w").write(json.dumps(data))
+os._exit(0)
+"""
+
+
+def crashed_session(directory: Path, name: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    subprocess.run([sys.executable, "-c", CRASHING_SESSION, str(path)], check=True, timeout=60)
+    return path
+
 
 def test_written_after_idle_and_restored(qtbot, tmp_path: Path, alexnet: Network) -> None:
     doc = CostDocument(alexnet)
     auto = Autosave(doc, tmp_path, idle_ms=30)
     doc.set_layer_arg(0, "out_channels", 64)
-    assert not auto.pending()  # not while the user is still typing
+    assert not auto.path.is_file()  # not while the user is still typing
     with qtbot.waitSignal(auto.saved, timeout=2000):
         pass
-    assert auto.pending()
+    assert auto.path.is_file() and auto.path.name.startswith(f"autosave-{os.getpid()}-")
     data = json.loads(auto.path.read_text())
     assert data["layers"][0]["out_channels"] == 64 and data["recovery"]["path"] is None
+    assert data["recovery"]["session"] == auto.session
 
-    # "next start": a fresh document restores the work, marked modified, without the recovery key
+    # while its session runs, nobody else may take it
     fresh = CostDocument()
     again = Autosave(fresh, tmp_path, idle_ms=30)
-    assert again.pending() and again.restore()
+    assert not again.pending() and not again.restore()
+    # "next start" after a crash: the lock is gone, the file is offered, restored marked modified
+    auto.release_lock()
+    assert again.newest_orphan() == auto.path and again.restore()
     assert fresh.network.layers == doc.network.layers and fresh.modified
     assert "recovery" not in fresh.extra
-    assert again.pending()  # kept until the user saves
+    assert again.path.is_file() and not auto.path.exists()  # now kept as the new session's file until saved
+
+
+def test_running_copies_keep_their_own_files(qtbot, tmp_path: Path, alexnet: Network) -> None:
+    first_doc, second_doc = CostDocument(alexnet), CostDocument(alexnet)
+    first, second = Autosave(first_doc, tmp_path), Autosave(second_doc, tmp_path)
+    first_doc.rename_layer(0, "first")
+    second_doc.rename_layer(0, "second")
+    assert first.save_now() and second.save_now() and first.path != second.path
+    assert not first.pending() and not second.pending()  # each sees the other as running, not crashed
+    second_doc.undo_stack.setClean()  # clean: the second removes its own file only
+    assert not second.path.exists() and first.path.is_file()
+    assert json.loads(first.path.read_text())["layers"][0]["name"] == "first"
+    first_doc.undo_stack.setClean()
+
+
+def test_a_dead_process_file_is_offered_newest_first(qtbot, tmp_path: Path) -> None:
+    older = crashed_session(tmp_path, "autosave-1-older.json")
+    os.utime(older, (time.time() - 600, time.time() - 600))
+    newer = crashed_session(tmp_path, "autosave-2-newer.json")
+    doc = CostDocument()
+    auto = Autosave(doc, tmp_path)
+    assert auto.orphans() == [newer, older]
+    # another copy starting at the same moment does not get the files this one has claimed
+    assert Autosave(CostDocument(), tmp_path).orphans() == []
+    assert auto.restore()
+    assert doc.spec(0).name == "from_the_crash" and doc.modified
+    assert not newer.exists() and older.is_file()  # the older one waits for the next start
+    auto.discard_orphan(older)
+    assert not older.exists() and auto.orphans() == []
+    doc.undo_stack.setClean()
 
 
 def test_idle_timer_restarts_on_each_edit(qtbot, tmp_path: Path, alexnet: Network) -> None:
@@ -46,13 +104,13 @@ def test_save_and_undo_to_clean_remove_it(qtbot, tmp_path: Path, alexnet: Networ
     doc = CostDocument(alexnet)
     auto = Autosave(doc, tmp_path / "rec", idle_ms=10)
     doc.rename_layer(0, "x")
-    qtbot.waitUntil(auto.pending, timeout=2000)
+    qtbot.waitUntil(auto.path.is_file, timeout=2000)
     doc.save_file(tmp_path / "saved.json")
-    assert not auto.pending()
+    assert not auto.path.exists()
     doc.rename_layer(0, "y")
-    assert auto.save_now() and auto.pending()
+    assert auto.save_now() and auto.path.is_file()
     doc.undo_stack.undo()  # back to the saved state: nothing to recover
-    assert not auto.pending()
+    assert not auto.path.exists() and not Path(str(auto.path) + ".lock").exists()
 
 
 def test_window_offers_restore_and_clean_close_discards(qtbot, tmp_path: Path, alexnet: Network) -> None:
@@ -62,21 +120,45 @@ def test_window_offers_restore_and_clean_close_discards(qtbot, tmp_path: Path, a
     qtbot.addWidget(first)
     first.document.set_layer_arg(0, "out_channels", 50)
     assert first.autosave.save_now()
-    # a crash: the window never closes; the next window finds the file
+    asked: list[Path | None] = []
+    probe = MainWindow(autosave_dir=tmp_path)  # a second copy while the first still runs: nothing to offer
+    qtbot.addWidget(probe)
+    probe.ask_restore_recovery = lambda path=None: asked.append(path) or True  # type: ignore[method-assign]
+    assert not probe.offer_recovery() and asked == []
+    probe.close()
+    # a crash: the first window never closes; the next window finds the file
+    first.autosave.release_lock()
     second = MainWindow(autosave_dir=tmp_path)
     qtbot.addWidget(second)
-    assert second.autosave.pending() and second.autosave.restore()
+    second.ask_restore_recovery = lambda path=None: asked.append(path) or True  # type: ignore[method-assign]
+    assert second.offer_recovery() and asked == [first.autosave.path]
     assert second.document.spec(0).args["out_channels"] == 50 and second.isWindowModified()
+    assert "Restored" in second.statusBar().currentMessage()
     second.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
     assert second.close()
-    assert not second.autosave.pending()
+    assert list(tmp_path.glob("*.json")) == []  # a clean exit leaves no recovery file
     first.document.undo_stack.setClean()
     first.close()
 
 
-def test_unreadable_recovery_file_is_dropped(tmp_path: Path) -> None:
-    doc = CostDocument()
-    auto = Autosave(doc, tmp_path)
-    tmp_path.mkdir(exist_ok=True)
-    auto.path.write_text("{broken")
-    assert not auto.restore() and not auto.pending()
+def test_declined_recovery_is_deleted(qtbot, tmp_path: Path) -> None:
+    from gui.main_window import MainWindow
+
+    crashed = crashed_session(tmp_path, "autosave-9-x.json")
+    w = MainWindow(autosave_dir=tmp_path)
+    qtbot.addWidget(w)
+    w.ask_restore_recovery = lambda path=None: False  # type: ignore[method-assign]
+    assert not w.offer_recovery() and not crashed.exists() and w.document.row_count() == 0
+    w.close()
+
+
+def test_unreadable_recovery_file_is_dropped(qtbot, tmp_path: Path) -> None:
+    from gui.main_window import MainWindow
+
+    (tmp_path / "autosave-1-broken.json").write_text("{broken")
+    w = MainWindow(autosave_dir=tmp_path)
+    qtbot.addWidget(w)
+    w.ask_restore_recovery = lambda path=None: True  # type: ignore[method-assign]
+    assert not w.offer_recovery() and not w.autosave.pending()
+    assert not w.message_bar.isHidden() and "could not be read" in w.message_bar.text.text()
+    w.close()

@@ -274,3 +274,38 @@ def test_never_shown_chart_updates_at_once(doc: CostDocument, charts: ChartsWidg
     report = doc.report
     assert np.allclose(_heights(charts.layer_share.params_bars), [report.share(c, "params") * 100
                                                                   for c in report.layers])
+
+
+def _cumulative_for(doc: CostDocument, qtbot):  # noqa: ANN202
+    from gui.charts.cumulative_share_chart import CumulativeShareChart
+    from gui.report.views import prepare_widget
+
+    chart = CumulativeShareChart(doc, None, dark=False)
+    qtbot.addWidget(chart)
+    prepare_widget(chart, 640, 420)  # the report's cell size
+    return chart
+
+
+@pytest.mark.parametrize("model", ["alexnet", "vgg16_like", "zoo:mobilenet_v2"])
+def test_cumulative_labels_clear_the_curves_the_legend_and_each_other(model: str, qtbot) -> None:
+    if model.startswith("zoo:"):
+        from model_io.resolve import LoadOptions, load_report
+
+        doc = CostDocument()
+        doc.set_report(load_report(model, LoadOptions()))
+    elif model == "vgg16_like":
+        from tests.gui.conftest import chain
+
+        doc = CostDocument(chain(120))  # many equal layers: straight curves across the whole plot
+    else:
+        doc = CostDocument(load_layer_list(model))
+    chart = _cumulative_for(doc, qtbot)
+    boxes = chart.label_boxes()
+    assert len(boxes) == 2
+    legend = chart._legend_box()
+    for i, box in enumerate(boxes):
+        assert not chart._hits_curves(box), (model, box)
+        assert legend is None or not (box[0] < legend[1] and legend[0] < box[1] and box[2] < legend[3]
+                                      and legend[2] < box[3])
+        for other in boxes[i + 1:]:
+            assert not (box[0] < other[1] and other[0] < box[1] and box[2] < other[3] and other[2] < box[3])

@@ -266,3 +266,139 @@ def test_zoomed_out_render_of_expanded_frames(qtbot) -> None:
         scene.render(painter, QRectF(image.rect()), rect)
         painter.end()
         assert not image.isNull()
+
+
+def _deep_traced_report() -> CostReport:
+    """AlexNet with nested containers, long enough to wrap into columns with frames left open."""
+    base = evaluate(load_layer_list("alexnet"))
+    rows = base.layers
+
+    def node(path: str, first: int, last: int, depth: int) -> HierarchyNode:
+        return HierarchyNode(path, "Sequential", depth, first, last, sum_layers(rows[first:last + 1])[0])
+
+    hierarchy = (node("features", 0, 12, 1), node("features.block1", 0, 9, 2), node("classifier", 14, 20, 1))
+    return replace(base, hierarchy=hierarchy, source="torch", network=None)
+
+
+def test_continued_frames_get_a_cont_header_and_the_arrow_enters_below_it(qtbot) -> None:
+    from gui.diagram_items import CONT_H, ENTRY_RUN, HEADER_H
+
+    doc = CostDocument()
+    doc.set_report(_deep_traced_report())
+    scene = DiagramScene(doc)
+    scene.set_column_height(400)  # a few blocks per column: both frames continue in the next columns
+    for path in ("features", "features.block1"):
+        frame = scene.group(path)
+        assert len(frame.segments) >= 2
+        assert len(frame.continued_header_rects()) == len(frame.segments) - 1
+    outer, inner = scene.group("features"), scene.group("features.block1")
+    # the inner frame's continued piece starts under the outer one's "(cont.)" band
+    assert inner.segments[1].top() >= outer.segments[1].top() + CONT_H - 0.5
+    # the first block of a continued column sits below every header band of that column, and the arrow into
+    # it turns in the gap between them (never through a header's text)
+    column_tops = {}
+    for row, _ in scene.visible_units():
+        r = scene.unit_rect(row)
+        column_tops.setdefault(round(r.center().x()), r.top())
+    headers = [h for g in scene.groups() if g.isVisible() for h in [*g.continued_header_rects()]]
+    headers += [g.header_rect() for g in scene.groups() if g.isVisible() and not g.collapsed]
+    assert len(column_tops) >= 3
+    for x, top in column_tops.items():
+        if x == min(column_tops):
+            continue  # the first column has no arrow coming in from the side
+        run_y = top - ENTRY_RUN
+        for h in headers:
+            if h.left() <= x <= h.right():
+                assert not (h.top() <= run_y <= h.bottom()), (x, run_y, h)
+    assert HEADER_H > CONT_H
+    # painting every zoom level works with the continued headers
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QImage, QPainter
+    rect = scene.sceneRect()
+    for zoom in (0.25, 1.0):
+        image = QImage(int(rect.width() * zoom), int(rect.height() * zoom), QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        scene.render(painter, QRectF(image.rect()), rect)
+        painter.end()
+
+
+def test_visible_boxes_read_in_execution_order_in_every_layout(qtbot) -> None:
+    doc = CostDocument()
+    doc.set_report(_deep_traced_report())
+    scene = DiagramScene(doc)
+    for depth in (None, 0, 1):
+        scene.collapse_to_depth(depth)
+        for height in (None, 300, 700):
+            scene.set_column_height(height)
+            rows = [r for r, _ in scene.visible_units()]
+            assert rows == sorted(rows)
+            rects = [scene.unit_rect(r) for r in rows]
+            reading = sorted(range(len(rows)), key=lambda i: (round(rects[i].center().x()), rects[i].top()))
+            assert reading == list(range(len(rows))), (depth, height)
+
+
+def test_long_names_are_shortened_to_their_tail_not_elided() -> None:
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    from gui.diagram_items import fit_title
+
+    font = QFont()
+    font.setPixelSize(13)
+    font.setBold(True)
+    assert fit_title("conv1", "Conv2d", font, 300) == "conv1  Conv2d"
+    short = fit_title("layer1.0.downsample.1", "BatchNorm2d", font, 230)
+    assert short.endswith("downsample.1  BatchNorm2d") and "…" not in short
+    assert QFontMetricsF(font).horizontalAdvance(short) <= 230
+    assert fit_title("features.3.conv.0.1", "BatchNorm2d", font, 200).endswith("conv.0.1  BatchNorm2d")
+
+
+def test_block_titles_fit_their_blocks_on_a_traced_model(qtbot) -> None:
+    from PySide6.QtGui import QFontMetricsF
+
+    doc = CostDocument()
+    doc.set_report(_deep_traced_report())
+    scene = DiagramScene(doc)
+    fm = QFontMetricsF(scene.fonts.title)
+    for block in scene.blocks():
+        title = block.text_lines()[0]
+        assert fm.horizontalAdvance(title) <= block.block_rect().width() - 8 or "." not in title, title
+
+
+def test_color_bar_paint_to_leaves_the_callers_painter_usable(doc: CostDocument, qtbot) -> None:
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from gui.diagram_view import ColorBarWidget
+
+    scene = DiagramScene(doc)
+    bar = ColorBarWidget(scene)
+    qtbot.addWidget(bar)
+    image = QImage(700, 140, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    pen = painter.pen()
+    bar.paint_to(painter, QRectF(0, 0, 700, 60), scene.theme)
+    assert painter.isActive() and painter.pen() == pen  # still the caller's, state restored
+    painter.fillRect(QRectF(0, 100, 700, 40), QColor("red"))  # and still drawing
+    painter.end()
+    assert image.pixelColor(350, 120) == QColor("red")
+
+
+def test_keyboard_home_end_and_enter_folds(qtbot) -> None:
+    doc = CostDocument()
+    doc.set_report(_deep_traced_report())
+    view = DiagramView(doc)
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.view.setFocus()
+    qtbot.keyClick(view.view, Qt.Key.Key_End)
+    assert doc.selection.rows == [doc.row_count() - 1]
+    qtbot.keyClick(view.view, Qt.Key.Key_Home)
+    assert doc.selection.rows == [0]
+    qtbot.keyClick(view.view, Qt.Key.Key_PageDown)
+    assert doc.selection.rows == [10]
+    doc.selection.set_rows([15])
+    qtbot.keyClick(view.view, Qt.Key.Key_Return)  # row 15 is shown by itself: nothing to fold
+    assert not view.scene.group("classifier").collapsed

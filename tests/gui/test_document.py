@@ -161,3 +161,32 @@ def test_pin_baseline(alexnet: Network) -> None:
     assert doc.baseline_report is not None
     doc.clear_baseline()
     assert doc.baseline is None and doc.baseline_report is None
+
+
+@pytest.mark.parametrize(("rows", "dest", "order"), [
+    ([0, 2], 5, [1, 3, 4, 0, 2, 5]),  # both above the drop: gathered just before it, in their order
+    ([1, 4], 0, [1, 4, 0, 2, 3, 5]),  # both below
+    ([0, 5], 3, [1, 2, 0, 5, 3, 4]),  # one on each side
+    ([1, 2], 6, [0, 3, 4, 5, 1, 2]),  # contiguous: one move_layers
+])
+def test_move_rows_is_one_step_and_one_recompute(rows: list[int], dest: int, order: list[int]) -> None:
+    net = Network(tuple(LayerSpec("ReLU", name=f"r{i}") for i in range(6)), (4,), "six")
+    doc = CostDocument(net)
+    ids = doc.layer_ids()
+    doc.selection.set_rows(rows)  # as a drag has it: the rows dragged are the selection
+    rec = Recorder(doc)
+    assert doc.move_rows(rows, dest)
+    assert [s.name for s in doc.network.layers] == [f"r{i}" for i in order]
+    assert doc.layer_ids() == [ids[i] for i in order]  # identities travel with the layers
+    assert doc.undo_stack.count() == 1 and rec.count("reportChanged") == 1
+    assert [doc.spec(r).name for r in doc.selection.rows] == [f"r{i}" for i in rows]
+    doc.undo_stack.undo()
+    assert doc.network == net and doc.layer_ids() == ids and doc.selection.rows == rows
+    doc.undo_stack.redo()
+    assert [s.name for s in doc.network.layers] == [f"r{i}" for i in order]
+
+
+def test_move_rows_no_op_pushes_nothing(alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    assert not doc.move_rows([2, 3], 3) and not doc.move_rows([], 0) and not doc.move_rows([0, 1], 0)
+    assert doc.undo_stack.count() == 0

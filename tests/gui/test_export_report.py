@@ -161,3 +161,38 @@ def test_traced_report_with_unsupported_ops_lists_them(qapp: QApplication, alexn
     text = _svg_text(out)
     assert "aten.weird_op ×3 in features.1" in text
     assert "2 modules share parameters" in text
+
+
+def test_svg_renders_sanely_with_qsvgrenderer(doc: CostDocument, tmp_path: Path) -> None:
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
+    out = tmp_path / "report.svg"
+    export_svg(doc, out)
+    renderer = QSvgRenderer(str(out))
+    assert renderer.isValid()
+    size = renderer.defaultSize()
+    assert size.width() > 500 and size.height() > size.width()  # one tall page
+    image = QImage(size.width() // 2, size.height() // 2, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    renderer.render(painter)
+    painter.end()
+    assert _distinct_colours(image) > 20  # the colour map, categories and text all came through
+
+
+def test_depth_option_folds_the_diagram_at_that_hierarchy_depth(qapp: QApplication) -> None:
+    from tests.gui.test_diagram import _deep_traced_report
+
+    document = CostDocument()
+    document.set_report(_deep_traced_report())
+    with pytest.raises(ValueError, match="depth"):
+        ReportOptions(depth=-1)
+    folded = {}
+    for depth in (None, 1, 2):
+        with ReportPage(document, ReportOptions(depth=depth)) as report:
+            scene = report.views._diagram.scene
+            folded[depth] = {g.node.path for g in scene.groups() if g.collapsed and g.isVisible()}
+    assert folded[None] == set()  # a short model is drawn expanded
+    assert folded[1] == {"features", "classifier"}
+    assert folded[2] == {"features.block1"}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QMimeData, QModelIndex, QPointF, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QDropEvent
 
 from costing import LayerSpec, Network
 from gui.cost_document import CostDocument
@@ -145,3 +146,65 @@ def test_read_only_rows(alexnet: Network) -> None:
     assert not model.flags(model.index(0, NAME)) & Qt.ItemFlag.ItemIsEditable
     assert not model.setData(model.index(0, NAME), "x")
     assert model.rowCount(model.index(0, 0)) == 0 and model.index(0, 0).parent() == QModelIndex()
+
+
+class _DropFromTable(QDropEvent):
+    """A drop whose drag started in `view` (QDropEvent.source() is only set by a real drag, which the offscreen
+    platform cannot run; tests/gui runs headless)."""
+
+    def __init__(self, view: object, pos: QPointF, mime: QMimeData) -> None:
+        super().__init__(pos, Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
+                         Qt.KeyboardModifier.NoModifier)
+        self._view = view
+
+    def source(self) -> object:  # noqa: D102
+        return self._view
+
+
+def _drop_on(view, row: int, lower: bool) -> None:  # noqa: ANN001
+    rect = view.visualRect(view.model().index(row, 0))
+    y = rect.center().y() + (rect.height() // 4 if lower else -rect.height() // 4)
+    mime = view.model().mimeData([view.model().index(r, 0) for r in view.selected_rows()])
+    view.dropEvent(_DropFromTable(view, QPointF(rect.center().x(), y), mime))
+
+
+def test_drag_rows_moves_them_in_one_undo_step(qtbot, alexnet: Network) -> None:
+    from gui.layer_table_view import LayerTableView
+
+    doc = CostDocument(alexnet)
+    view = LayerTableView(doc)
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    model = view.table_model
+    assert view.dragEnabled() and model.flags(model.index(0, NAME)) & Qt.ItemFlag.ItemIsDragEnabled
+    doc.selection.set_rows([0])  # conv1, dropped on the lower half of row 3 (conv2): after it
+    _drop_on(view, 3, lower=True)
+    assert [text(model, r, NAME) for r in range(4)] == ["ReLU-0", "MaxPool2d-1", "conv2", "conv1"]
+    assert doc.undo_stack.count() == 1 and doc.selection.rows == [3]
+    assert view.selected_rows() == [3]  # the table shows the moved layer selected
+    doc.selection.set_rows([1, 5])  # a non-contiguous selection, dropped on the upper half of row 0: first
+    _drop_on(view, 0, lower=False)
+    assert [text(model, r, NAME) for r in range(3)] == ["MaxPool2d-0", "MaxPool2d-1", "ReLU-2"]
+    assert doc.undo_stack.count() == 2 and doc.selection.rows == [0, 1]
+    doc.undo_stack.undo()  # one step back: order and selection as before the drop
+    assert [text(model, r, NAME) for r in range(4)] == ["ReLU-0", "MaxPool2d-1", "conv2", "conv1"]
+    assert doc.selection.rows == [1, 5]
+    doc.undo_stack.undo()
+    assert doc.network == alexnet and doc.selection.rows == [0]
+
+
+def test_no_drag_move_in_a_sorted_table(qtbot, alexnet: Network) -> None:
+    from gui.layer_table_view import LayerTableView
+
+    doc = CostDocument(alexnet)
+    view = LayerTableView(doc)
+    qtbot.addWidget(view)
+    view.show()
+    view.sortByColumn(PARAMS, Qt.SortOrder.DescendingOrder)
+    assert not view.dragEnabled()  # "drop between these rows" means nothing in cost order
+    doc.selection.set_rows([0])
+    _drop_on(view, 3, lower=True)
+    assert doc.network == alexnet and doc.undo_stack.count() == 0
+    view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+    assert view.dragEnabled()

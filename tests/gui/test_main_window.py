@@ -261,3 +261,102 @@ def test_no_leaked_windows(qtbot, tmp_path: Path) -> None:
     qtbot.wait(10)
     visible = [t for t in QApplication.topLevelWidgets() if t.isVisible() and isinstance(t, QWidget)]
     assert visible == []
+
+
+def test_every_listed_action_has_a_shortcut(window: MainWindow) -> None:
+    w = window
+    expected = {w.act_new: "Ctrl+N", w.act_open: "Ctrl+O", w.act_save: "Ctrl+S", w.act_save_as: "Ctrl+Shift+S",
+                w.act_undo: "Ctrl+Z", w.act_add: "Ctrl+Shift+A", w.act_duplicate: "Ctrl+D", w.act_delete: "Del",
+                w.act_move_up: "Ctrl+Up", w.act_move_down: "Ctrl+Down", w.act_pin: "Ctrl+B",
+                w.act_settings: "Ctrl+,", w.act_quit: "Ctrl+Q"}
+    for act, key in expected.items():
+        assert act.shortcut().toString() == key, act.text()
+        assert f"({key})" in act.toolTip() or act is w.act_delete, act.text()  # Del reads "Del" natively too
+    redo = [k.toString() for k in w.act_redo.shortcuts()]
+    assert "Ctrl+Y" in redo and "Ctrl+Shift+Z" in redo
+    assert "Ins" in [k.toString() for k in w.act_add.shortcuts()]
+    w.document.rename_layer(0, "x")
+    assert w.act_undo.toolTip() == "Undo Rename conv1 (Ctrl+Z)"  # follows the stack's text, keeps the shortcut
+
+
+def test_keyboard_drives_the_table(qtbot, window: MainWindow) -> None:
+    from PySide6.QtTest import QTest
+
+    doc = window.document
+    window.activateWindow()
+    window.table.setFocus()
+    doc.selection.set_rows([2])  # MaxPool2d
+    QTest.keyClick(window.table, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
+    assert doc.spec(3).type == "MaxPool2d" and doc.selection.rows == [3]
+    QTest.keyClick(window.table, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert doc.spec(2).type == "MaxPool2d"
+    QTest.keyClick(window.table, Qt.Key.Key_Delete)
+    assert doc.spec(2).type == "Conv2d" and doc.row_count() == 20
+    QTest.keyClick(window.table, Qt.Key.Key_Insert)
+    assert doc.row_count() == 21 and doc.selection.rows == [3]
+    QTest.keyClick(window.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert doc.row_count() == 20
+    QTest.keyClick(window.table, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    dialogs = [c for c in window.findChildren(QWidget, "settingsDialog") if c.isVisible()]
+    assert len(dialogs) == 1
+    dialogs[0].reject()
+
+
+def test_non_contiguous_keyboard_move_says_why(window: MainWindow) -> None:
+    doc = window.document
+    doc.selection.set_rows([1, 3])
+    window.act_move_down.trigger()
+    assert doc.undo_stack.count() == 0 and "drag" in window.statusBar().currentMessage()
+
+
+def test_editor_refreshes_once_per_edit(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc, editor = window.document, window.editor
+    doc.selection.set_rows([3])
+    calls: list[int] = []
+    original = editor.refresh
+    monkeypatch.setattr(editor, "refresh", lambda: (calls.append(1), original()))
+    for edit in (lambda: doc.set_layer_arg(3, "out_channels", 200), lambda: doc.rename_layer(3, "c2"),
+                 lambda: doc.set_layer_arg(3, "groups", 7), doc.undo_stack.undo, doc.undo_stack.undo):
+        calls.clear()
+        edit()
+        QApplication.processEvents()
+        assert len(calls) == 1
+    assert editor.title.text() == "Layer 3: conv2" and not editor.error_label.isVisible()  # rename undone too
+    # an invalid value replaced by another with the same message: no report or error signal follows; the
+    # editor still shows it (after the deferred refresh)
+    doc.set_layer_arg(3, "groups", 7)
+    doc.set_layer_arg(3, "out_channels", 203)
+    QApplication.processEvents()
+    assert editor._fields["out_channels"][0].spin.value() == 203  # type: ignore[attr-defined]
+    assert "groups" in editor.error_label.text()
+
+
+def test_open_recent_missing_file_is_removed(window: MainWindow, tmp_path: Path) -> None:
+    gone = str(tmp_path / "gone.json")
+    window.recent.add(gone)
+    window.recent.add("zoo:conv3x3")
+    window.recent_menu.actions()[1].trigger()  # the menu entry of gone.json
+    assert window.recent.entries() == ["zoo:conv3x3"]
+    assert "no longer exists" in window.message_bar.text.text()
+    assert [a.text() for a in window.recent_menu.actions() if not a.isSeparator()] == ["zoo:conv3x3", "Clear list"]
+
+
+def test_settings_of_a_traced_model_without_source_say_so(window: MainWindow, alexnet: Network) -> None:
+    from dataclasses import replace
+
+    from costing import evaluate
+
+    window.document.set_report(replace(evaluate(alexnet), source="torch"))
+    dialog = window.settings_dialog()
+    assert not dialog.batch.isEnabled() and not dialog.dtype.isEnabled() and dialog.convention.isEnabled()
+    assert "only the convention" in dialog.note.text() and not dialog.note.isHidden()
+    dialog.convention.setCurrentIndex(1)
+    dialog.accept()
+    assert window.document.convention == "macs" and not window.loader.busy
+
+
+def test_invalid_edit_is_not_hidden_behind_a_status_note(window: MainWindow) -> None:
+    window.statusBar().showMessage("Loaded zoo:alexnet", 4000)
+    window.document.set_layer_arg(3, "groups", 7)
+    assert window.statusBar().currentMessage() == "" and "groups" in window.error_label.text()
+    assert window.error_label.isVisible()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -158,3 +159,53 @@ def test_real_worker_crash_then_success_and_convert(qtbot, tmp_path, alexnet, cl
     assert w.convert_to_layers()
     assert not doc.read_only and [s.type for s in doc.network.layers] == ["Conv2d", "ReLU", "Flatten", "Linear"]
     assert doc.report.totals.params == 3 * 8 * 9 + 8 + 512 * 10 + 10
+
+
+# A stand-in tracer: answers with a small report built at the batch size and dtype it was asked for, and notes
+# each request in a file (no torch: fast and deterministic).
+FAKE_TRACER = """
+import json, sys
+from costing import LayerSpec, Network, evaluate
+from model_io import report_codec
+req = json.load(sys.stdin)
+with open(sys.argv[1], "a") as log:
+    log.write(json.dumps(req) + "\\n")
+net = Network((LayerSpec("Linear", {"out_features": 4}), LayerSpec("ReLU")), (8,), "traced",
+              req.get("batch_size") or 1, req.get("dtype") or "float32")
+print(json.dumps({"ok": True, "report": report_codec.to_dict(evaluate(net))}))
+"""
+
+
+def test_settings_reload_a_traced_model_through_the_worker(qtbot, tmp_path, alexnet, closer) -> None:
+    requests = tmp_path / "requests.jsonl"
+    w = make_window(qtbot, tmp_path, alexnet, [sys.executable, "-c", FAKE_TRACER, str(requests)])
+    closer.append(w)
+    with qtbot.waitSignal(w.loader.loadedReport, timeout=30000):
+        w.open_reference("model.py:Net", LoadOptions(inputs=("1,8",), timeout=30))
+    doc = w.document
+    assert doc.read_only and doc.report.batch_size == 1
+    w.act_pin.trigger()
+    dialog = w.settings_dialog()
+    assert dialog.batch.isEnabled() and dialog.dtype.isEnabled() and not dialog.shape.isEnabled()
+    assert "traces it again" in dialog.note.text()
+    dialog.batch.setValue(4)
+    dialog.dtype.setCurrentText("float16")
+    dialog.convention.setCurrentIndex(1)  # MACs: applies at once
+    with qtbot.waitSignal(w.loader.loadedReport, timeout=30000):
+        dialog.accept()
+        assert w.loader.busy and w.load_indicator.isVisible() and w.act_cancel.isEnabled()  # same path as a load
+        assert doc.convention == "macs" and doc.report.batch_size == 1  # the old costs stay meanwhile
+    assert doc.read_only and doc.report.batch_size == 4 and doc.report.dtype == "float16"
+    sent = [json.loads(line) for line in requests.read_text().splitlines()]
+    assert [(r["ref"], r["batch_size"], r["dtype"], r["inputs"]) for r in sent] == [
+        ("model.py:Net", None, None, ["1,8"]), ("model.py:Net", 4, "float16", ["1,8"])]
+    assert "(float16)" in w.totals_label.text()
+    assert doc.baseline is not None and w.totals.deltas["params"].text() != ""  # the pin survives the reload
+    # a reload can be cancelled like any load; the current report stays
+    w.loader._command = SLOW
+    dialog = w.settings_dialog()
+    dialog.batch.setValue(16)
+    dialog.accept()
+    with qtbot.waitSignal(w.loader.canceled, timeout=3000):
+        w.load_indicator.cancel.click()
+    assert doc.report.batch_size == 4 and "cancelled" in w.message_bar.text.text()

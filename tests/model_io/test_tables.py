@@ -107,3 +107,45 @@ def test_depth_collapses_containers():
     d = tables.to_dict(traced, depth=1)
     assert [r["name"] for r in d["layers"]] == ["block", "Linear-2"]
     assert d["hierarchy"][0]["params"] == 16
+
+
+@pytest.fixture(scope="module")
+def resnet50():
+    from model_io.tracer import InputSpec, meta_construction, trace_module
+    from resources.zoo_models import ZOO
+
+    with meta_construction():
+        model = ZOO["resnet50"].build()
+    return trace_module(model, [InputSpec((1, 3, 224, 224))])
+
+
+@pytest.mark.parametrize("depth,count", [(0, 1), (1, 11), (2, 23), (3, 139), (4, 143)])
+def test_depth_on_a_traced_resnet50_adds_up(resnet50, depth, count):
+    rows = tables.visible_layers(resnet50, depth)
+    assert len(rows) == count
+    total = sum((r.totals for r in rows), type(resnet50.totals)())
+    assert total == resnet50.totals  # every figure, peer views included: nothing lost or counted twice
+    assert all(r.depth <= depth for r in rows)
+    d = tables.to_dict(resnet50, depth=depth)
+    assert len(d["layers"]) == count
+    for key in TOTAL_KEYS:
+        assert sum(r[key] for r in d["layers"]) == d["totals"][key], key
+    for node in d["hierarchy"]:  # spans index the collapsed rows, and hold their subtotals
+        assert node["depth"] <= depth
+        span = d["layers"][node["first"]:node["last"] + 1]
+        assert sum(r["params"] for r in span) == node["params"] and sum(r["macs"] for r in span) == node["macs"]
+
+
+def test_depth_rows_of_a_traced_resnet50(resnet50):
+    (whole,) = tables.visible_layers(resnet50, 0)
+    assert (whole.name, whole.type, whole.category) == ("ResNet", "ResNet", "conv")
+    assert whole.output_shape == (1, 1000) and whole.params == 25_557_032 and whole.macs == 4_089_184_256
+    top = tables.visible_layers(resnet50, 1)
+    assert [r.name for r in top] == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4",
+                                     "avgpool", "ResNet", "fc"]  # "ResNet": the root's own ops (flatten)
+    layer4 = top[7]
+    assert (layer4.type, layer4.output_shape, layer4.params) == ("Sequential", (1, 2048, 7, 7), 14_964_736)
+    blocks = [r for r in tables.visible_layers(resnet50, 2) if r.type == "Bottleneck"]
+    assert len(blocks) == 3 + 4 + 6 + 3
+    table = tables.to_table(resnet50, depth=1)
+    assert "layer4" in table and "layer4.0" not in table and "Total params: 25,557,032" in table

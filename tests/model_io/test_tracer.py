@@ -3,6 +3,7 @@ leaves the user's model exactly as it was."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -219,3 +220,67 @@ def test_views_and_copies_are_free_not_unsupported() -> None:
 
     report = trace_module(Shapes(), [InputSpec((16,))])
     assert not report.unsupported and report.totals.flops == 0
+
+
+# --- the peers' pitfalls (formulas.md, "Pitfalls"): fused CPU kernels, reused modules --------------------------
+
+class _Pitfall(nn.Module):
+    """Wraps a module that has a fused CPU fast path; `real=True` reads a value (.item()), so the forward cannot
+    run on the meta device and is counted with real CPU tensors, where torch would take the fast path."""
+
+    def __init__(self, inner: nn.Module, real: bool, self_attention: bool = False) -> None:
+        super().__init__()
+        self.inner, self.real, self.self_attention = inner, real, self_attention
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.real:
+            x = x * float(x.abs().max().item() >= 0)
+        out = self.inner(x, x, x, need_weights=False) if self.self_attention else self.inner(x)
+        return out[0] if isinstance(out, tuple) else out
+
+
+def _pitfall_cases() -> list[tuple[str, object]]:
+    return [
+        # nn.MultiheadAttention in eval() + no_grad() with query is key is value: the fused fast path
+        ("mha", lambda: nn.MultiheadAttention(32, 4, batch_first=True)),
+        ("encoder", lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(32, 4, 64, batch_first=True), 2,
+                                                  enable_nested_tensor=False)),
+        ("lstm", lambda: nn.LSTM(32, 16, num_layers=2, batch_first=True)),  # mkldnn_rnn_layer on the CPU
+        ("gru", lambda: nn.GRU(32, 16, batch_first=True)),
+    ]
+
+
+@pytest.mark.parametrize("real", [False, True], ids=["meta", "cpu-fallback"])
+@pytest.mark.parametrize("name,build", _pitfall_cases(), ids=[c[0] for c in _pitfall_cases()])
+def test_fused_fast_paths_are_counted_on_meta_and_on_the_cpu(name: str, build: object, real: bool) -> None:
+    torch.manual_seed(0)
+    inner = build().eval()  # type: ignore[operator]
+    model = _Pitfall(inner, real, self_attention=name == "mha").eval()
+    mha, mkldnn = torch.backends.mha.get_fastpath_enabled(), torch._C._get_mkldnn_enabled()
+    report = trace_module(model, [InputSpec((2, 16, 32))])
+    reference = _Pitfall(inner, False, self_attention=name == "mha").eval()
+    meta_state = {k: torch.empty_like(v, device="meta") for k, v in reference.state_dict().items()}
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        torch.func.functional_call(reference, meta_state, (torch.empty(2, 16, 32, device="meta"),))
+    assert report.totals.flop_counter == counter.get_total_flops() > 0
+    assert not report.unsupported
+    assert any("real tensors on the CPU" in w for w in report.warnings) == real
+    assert not any("not called" in w for w in report.warnings)  # every sub-module ran, none fused away
+    # the switches are put back
+    assert (torch.backends.mha.get_fastpath_enabled(), torch._C._get_mkldnn_enabled()) == (mha, mkldnn)
+
+
+def test_a_module_called_twice_counts_its_work_twice_and_its_parameters_once() -> None:
+    class Twice(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(16, 16)
+            self.alias = self.fc  # the same module under a second name
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.alias(self.fc(self.fc(x)))
+
+    report = trace_module(Twice(), [InputSpec((4, 16))])
+    assert [r.path for r in report.layers] == ["fc"]
+    assert report.totals.params == 16 * 16 + 16  # torchsummary would count it three times
+    assert report.totals.macs == 3 * 4 * 16 * 16

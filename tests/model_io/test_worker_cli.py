@@ -39,3 +39,22 @@ def test_torch_zoo_is_listed(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["zoo"]) == 0
     out = capsys.readouterr().out
     assert "zoo:llama70b" in out and "zoo:alexnet-module" in out
+
+
+def test_onnx_missing_is_one_line_naming_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    hide = tmp_path / "hide"
+    hide.mkdir()  # an `onnx` that fails to import, ahead of the real one on the worker's path
+    (hide / "onnx.py").write_text("raise ModuleNotFoundError(\"No module named 'onnx'\", name='onnx')\n")
+    monkeypatch.setenv("PYTHONPATH", str(hide))
+    model = tmp_path / "m.onnx"
+    model.write_bytes(b"\x08\x07")
+    assert main(["summary", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert err == "netcost: error: reading ONNX models needs the onnx package: pip install netcost[onnx]\n"
+
+
+def test_mistyped_inputs_fail_before_a_worker_starts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summary", f"{FIXTURES / 'tiny_net.py'}:TinyNet", "--input", "1,x", "--timeout", "0.01"]) == 2
+    assert capsys.readouterr().err == "netcost: error: --input '1,x': expected comma-separated sizes such as " \
+                                      "1,3,224,224\n"

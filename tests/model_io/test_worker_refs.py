@@ -28,7 +28,8 @@ def test_inputs() -> None:
     assert parse_input("1,3,224,224") == ((1, 3, 224, 224), "float32")
     assert parse_input("long:1,2048") == ((1, 2048), "int64")
     assert parse_input("fp16:2x8") == ((2, 8), "float16")
-    for bad in ("a,b", "complex:1,2", ""):
+    assert parse_input("1,3,") == ((1, 3), "float32")  # a trailing comma is harmless
+    for bad in ("a,b", "complex:1,2", "", "1,x", "1,,2", "long:", "-1,4"):
         with pytest.raises(RefError):
             parse_input(bad)
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from model_io.torch_zoo_index import TORCH_ZOO
+from model_io.torch_zoo_index import TORCH_ZOO, TORCH_ZOO_INPUTS
 from model_io.tracer import InputSpec, meta_construction, trace_module
 from resources.zoo_models import ZOO
 
@@ -53,6 +53,8 @@ def test_llama_configs_are_llm_scale() -> None:
 
 def test_index_matches_zoo_without_importing_torch() -> None:
     assert set(TORCH_ZOO) == set(ZOO)
+    assert {name: entry.inputs for name, entry in ZOO.items()} == TORCH_ZOO_INPUTS
+    assert all(TORCH_ZOO[name] == entry.description for name, entry in ZOO.items())
     code = "import sys, model_io.torch_zoo_index, model_io.cli, model_io.resolve, model_io.worker_client, " \
            "model_io.model_ref; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
