@@ -127,7 +127,7 @@ def _lod_lines(lod: float, full: list[tuple[str, QFont]], fonts: _Fonts, name: s
         return full
     if lod * 22 >= 8:
         return [(short_name(name, fonts.big, room), fonts.big), (value, fonts.big)]
-    if lod * 34 >= 7:
+    if lod * 34 >= 7:  # (LayerBlockItem.paint skips the labels below this threshold)
         return [(short_name(name, fonts.huge, room), fonts.huge)]
     return []
 
@@ -193,6 +193,8 @@ class LayerBlockItem(QGraphicsItem):
         painter.setBrush(QBrush(self.color))
         painter.drawRoundedRect(rect, 7, 7)
         lod = _lod(painter, option)
+        if lod * 34 < 7:  # zoomed out past any legible text: the colour is all (skip building the labels)
+            return
         lines = scene.block_lines(self)
         if not lines:
             return

@@ -12,8 +12,8 @@ shown (exports, tests) always updates at once.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF
-from PySide6.QtGui import QColor, QCursor, QFont, QShowEvent
+from PySide6.QtCore import QEvent, QPointF, QTimer
+from PySide6.QtGui import QColor, QCursor, QFont, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from costing import CostReport
@@ -171,10 +171,26 @@ class ChartBase(pg.PlotWidget):
         self.plot_item.setLabel(axis, text, color=key[1], **{"font-size": "10pt"})
 
     def deferring(self) -> bool:
-        """True while updates wait for the chart to be shown: hidden, though it (or its window) is on screen."""
-        if self.isVisible():
+        """True while updates wait for the chart to be shown: hidden, though it (or its window) is on screen.
+
+        A dock in a background tab stays `isVisible()` with an empty visible region, so both are checked; it
+        catches up in `paintEvent` when its tab is raised (no showEvent comes then)."""
+        if self.isVisible() and not self.viewport().visibleRegion().isEmpty():
             return False
         return self._shown_once or self.window().isVisible()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # type: ignore[override]
+        if self.stale or self._selection_stale:
+            # a background tab was raised: bring items up to date, then paint them (one more pass)
+            QTimer.singleShot(0, self._catch_up)
+        super().paintEvent(event)
+
+    def _catch_up(self) -> None:
+        if self.stale:
+            self.refresh()
+        elif self._selection_stale:
+            self._selection_stale = False
+            self._show_selection(self.indices_of_rows(self.document.selection.rows))
 
     def showEvent(self, event: QShowEvent) -> None:
         self._shown_once = True
