@@ -77,11 +77,12 @@ class CumulativeShareChart(ChartBase):
         ink = self.theme.foreground
         for line, count, color, what in ((self.flops_marker, self.flops_count, FLOPS_COLOR, self.flops_label),
                                          (self.params_marker, self.params_count, PARAMS_COLOR, "params")):
+            # visibility first: pyqtgraph's InfLineLabel ignores setFormat while hidden (it kept "0 of 0 layers")
+            line.setVisible(count > 0)
             line.setPos(count)
             line.setPen(pg.mkPen(color, width=1.2, style=Qt.PenStyle.DotLine))
             line.label.setFormat(f"{count} of {n} layers: 80 % of {what}")
             line.label.setColor(color if not self.theme.dark else color.lighter(150))
-            line.setVisible(count > 0)
         self.target_line.setPen(pg.mkPen(self.theme.muted, width=1, style=Qt.PenStyle.DashLine))
         self.target_line.label.setColor(ink)
         self.plot_item.setXRange(0, max(n, 1), padding=0.02)

@@ -41,7 +41,7 @@ class LayerShareChart(ChartBase):
     def _update(self, report: CostReport) -> None:
         layers = report.layers
         n = len(layers)
-        f, flabel = self.flops_field, self.flops_label
+        f = self.flops_field
         self.flops_share = np.array([report.share(c, f) * 100 for c in layers], dtype=float)
         self.params_share = np.array([report.share(c, "params") * 100 for c in layers], dtype=float)
         self._names = [c.name for c in layers]
@@ -63,7 +63,7 @@ class LayerShareChart(ChartBase):
         self._top = top * 1.3  # headroom for the legend row above the bars
         self.plot_item.setYRange(0, self._top, padding=0)
         self._ticks(n)
-        self.set_axis_label("left", f"% of model total ({flabel}; params)")
+        self.set_axis_label("left", "% of model total")  # the legend names FLOPs (convention) and params
         self.set_axis_label("bottom", "layer (execution order)")
         self._legend(report)
 

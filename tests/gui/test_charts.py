@@ -103,7 +103,8 @@ def test_convention_is_named_and_used(doc: CostDocument, charts: ChartsWidget) -
     report = doc.report
     chart = charts.layer_share
     assert np.allclose(_heights(chart.flops_bars), [report.share(c, "thop") * 100 for c in report.layers])
-    assert "thop" in chart.plot_item.getAxis("left").labelText
+    # the per-layer chart names the convention in its legend (the axis just says "% of model total")
+    assert any("thop" in label.text for _, label in chart.legend.items)
     assert "thop" in charts.scatter.plot_item.getAxis("left").labelText
 
 
@@ -309,3 +310,15 @@ def test_cumulative_labels_clear_the_curves_the_legend_and_each_other(model: str
                                       and legend[2] < box[3])
         for other in boxes[i + 1:]:
             assert not (box[0] < other[1] and other[0] < box[1] and box[2] < other[3] and other[2] < box[3])
+
+
+def test_cumulative_labels_name_the_counts_after_a_model_loads_into_an_empty_document(qtbot) -> None:
+    # The window builds its charts on an empty document and loads the model afterwards; the marker labels were
+    # hidden then, and pyqtgraph dropped the text update, leaving "0 of 0 layers".
+    doc = CostDocument()
+    charts = ChartsWidget(doc, None, dark=False)
+    qtbot.addWidget(charts)
+    doc.set_network(load_layer_list("alexnet"))
+    chart = charts.cumulative
+    assert chart.params_marker.label.textItem.toPlainText() == "2 of 21 layers: 80 % of params"
+    assert chart.flops_marker.label.textItem.toPlainText().startswith("4 of 21 layers: 80 % of")
