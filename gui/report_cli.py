@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from model_io.cli import depth_arg, int_arg
+
 FORMATS = ("png", "svg", "pdf")
 METRICS = ("flops", "params")
 PAGES = ("a4", "letter")
@@ -27,24 +29,7 @@ def _scale(text: str) -> float:
     return v
 
 
-def _width(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if not 16 <= v <= 40000:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a width between 16 and 40000 pixels")
-    return v
-
-
-def _depth(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = -1
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a hierarchy depth (0 or more)")
-    return v
+_width = int_arg(16, 40000, "a width between 16 and 40000 pixels")
 
 
 def add_report_parser(subparsers: argparse._SubParsersAction,
@@ -60,7 +45,7 @@ def add_report_parser(subparsers: argparse._SubParsersAction,
     p.add_argument("--width", type=_width, help="PNG width in pixels (instead of --scale)")
     p.add_argument("--scale", type=_scale, default=2.0,
                    help="PNG pixels per layout pixel (default 2: crisp on slides and high-DPI screens)")
-    p.add_argument("--depth", type=_depth, default=None,
+    p.add_argument("--depth", type=depth_arg, default=None,
                    help="fold the diagram's containers at this hierarchy depth, as in summary --depth "
                         "(default: long traced models fold their repeated blocks; PDF continues on further pages)")
     p.add_argument("--page", choices=PAGES, default="a4", help="PDF page size (default: a4)")

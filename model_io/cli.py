@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 from costing import CONVENTIONS, FormatError
@@ -32,24 +33,23 @@ def _dtype(text: str) -> str:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def _positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
-    return v
+def int_arg(low: int, high: int | None, what: str) -> Callable[[str], int]:
+    """An argparse type: an integer in [low, high], else a one-line error naming `what`."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            v = low - 1
+        if v < low or (high is not None and v > high):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return v
+
+    return parse
 
 
-def _depth(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = -1
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a depth (0, 1, 2, ...)")
-    return v
+_positive = int_arg(1, None, "a positive integer")
+depth_arg = int_arg(0, None, "a hierarchy depth (0, 1, 2, ...)")
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("summary", help="per-layer table and totals of a model")
     add_model_options(s)
     s.add_argument("--format", choices=list(tables.FORMATS), default="table")
-    s.add_argument("--depth", type=_depth, default=None,
+    s.add_argument("--depth", type=depth_arg, default=None,
                    help="collapse traced models' containers below this depth (0: the whole model in one row)")
     s.add_argument("-o", "--output", help="write to this file instead of standard output")
     e = sub.add_parser("export-torch", help="write PyTorch source of the nn.Sequential equal to a layer list")

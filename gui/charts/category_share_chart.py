@@ -21,12 +21,7 @@ class CategoryShareChart(ChartBase):
     title = "Share of the model, per layer category"
 
     def _build(self) -> None:
-        self._highlight = pg.BarGraphItem(x=[], height=[], width=1.0, y0=0)
-        self._highlight.setZValue(-5)
-        self.flops_bars = pg.BarGraphItem(x=[], height=[], width=BAR_W, y0=0)
-        self.params_bars = pg.BarGraphItem(x=[], height=[], width=BAR_W, y0=0)
-        for item in (self._highlight, self.flops_bars, self.params_bars):
-            self.plot_item.addItem(item)
+        self._add_paired_bars(BAR_W)
         font = QFont()
         font.setPixelSize(11)
         font.setBold(True)

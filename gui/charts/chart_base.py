@@ -106,6 +106,15 @@ class ChartBase(pg.PlotWidget):
         """Report layer indices a click at view point `p` selects (None or []: nothing, clears)."""
         return None
 
+    def _add_paired_bars(self, bar_width: float) -> None:
+        """The FLOPs/params bar pair of the share charts, behind them a highlight bar for the selection."""
+        self._highlight = pg.BarGraphItem(x=[], height=[], width=1.0, y0=0)
+        self._highlight.setZValue(-5)
+        self.flops_bars = pg.BarGraphItem(x=[], height=[], width=bar_width, y0=0)
+        self.params_bars = pg.BarGraphItem(x=[], height=[], width=bar_width, y0=0)
+        for item in (self._highlight, self.flops_bars, self.params_bars):
+            self.plot_item.addItem(item)
+
     # ---- shared --------------------------------------------------------------------------------------------
     @property
     def flops_field(self) -> str:
