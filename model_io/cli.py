@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -165,12 +166,21 @@ def zoo_listing() -> str:
     return "\n".join(out) + "\n"
 
 
+def _has_display() -> bool:
+    """Whether Qt can open a window: on Linux without X11/Wayland (a server, a CI box) it would abort."""
+    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def _launch_gui(model: str) -> int:
-    try:
-        from gui.app import main as gui_main
-    except ImportError:  # the window is not built yet: print the terminal summary instead
+    if not _has_display():  # say so in one line and still show the model, rather than a Qt abort
+        print("netcost: no display (DISPLAY/WAYLAND_DISPLAY unset), so here is the terminal summary; run under a "
+              "desktop session or `xvfb-run` for the window.", file=sys.stderr)
         sys.stdout.write(tables.to_table(load_report(model)))
         return 0
+    from gui.app import main as gui_main
+
     return int(gui_main([model]))
 
 

@@ -136,3 +136,13 @@ def test_console_entry_point_runs_as_a_module():
     done = subprocess.run([sys.executable, "-m", "model_io", "summary", "nope.json"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
+
+
+def test_launch_without_a_display_prints_the_summary_instead_of_aborting(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "platform", "linux")
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    code, out, err = run(capsys)
+    assert code == 0
+    assert "no display" in err and err.count("\n") == 1
+    assert "AlexNet (article)" in out and "61,264,904" in out
