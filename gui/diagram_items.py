@@ -132,7 +132,31 @@ def _lod_lines(lod: float, full: list[tuple[str, QFont]], fonts: _Fonts, name: s
     return []
 
 
-class LayerBlockItem(QGraphicsItem):
+class _CostItem(QGraphicsItem):
+    """What a layer block and a container frame share: colour, width encoding, selection and label read-out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.color = QColor(150, 150, 150)
+        self.width_fraction = 1.0
+        self.selected = False
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def set_selected(self, selected: bool) -> None:
+        if selected != self.selected:
+            self.selected = selected
+            self.update()
+
+    def label_lines(self, scene: DiagramScene) -> list[tuple[str, QFont]]:
+        raise NotImplementedError
+
+    def text_lines(self) -> list[str]:
+        """The label lines at full detail (also what tests and exports read)."""
+        scene = self.scene()
+        return [t for t, _ in self.label_lines(scene)] if scene is not None else []
+
+
+class LayerBlockItem(_CostItem):
     """One layer: a rounded block coloured by the scene's metric; width may encode a second metric."""
 
     def __init__(self, layer_id: int, row: int) -> None:
@@ -141,11 +165,7 @@ class LayerBlockItem(QGraphicsItem):
         self.row = row
         self.cost: LayerCost | None = None
         self.fallback = ""  # "Type" shown before the first valid costs exist
-        self.color = QColor(150, 150, 150)
-        self.width_fraction = 1.0
-        self.selected = False
         self.stale = False  # the row's latest edit is invalid: the block shows its last valid costs
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(False)  # tooltips come from the view (lazily built, never stale)
 
     # geometry: the slot is fixed; the painted block is centred in it
@@ -169,15 +189,8 @@ class LayerBlockItem(QGraphicsItem):
         self.cost, self.color, self.width_fraction, self.stale = cost, color, width_fraction, stale
         self.update()
 
-    def set_selected(self, selected: bool) -> None:
-        if selected != self.selected:
-            self.selected = selected
-            self.update()
-
-    def text_lines(self) -> list[str]:
-        """The block's label lines at full detail (also what tests and exports read)."""
-        scene = self.scene()
-        return [t for t, _ in scene.block_lines(self)] if scene is not None else []
+    def label_lines(self, scene: DiagramScene) -> list[tuple[str, QFont]]:
+        return scene.block_lines(self)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         scene: DiagramScene = self.scene()  # type: ignore[assignment]
@@ -207,7 +220,7 @@ class LayerBlockItem(QGraphicsItem):
                     min_px=7.5 / max(lod, 1e-3))
 
 
-class GroupFrameItem(QGraphicsItem):
+class GroupFrameItem(_CostItem):
     """A container of the module hierarchy: a titled frame around its children (possibly split over columns),
     or, collapsed, one block coloured by its subtotal."""
 
@@ -217,12 +230,8 @@ class GroupFrameItem(QGraphicsItem):
         self.node = node
         self.collapsed = False
         self.segments: list[QRectF] = []  # frame pieces in item coordinates (one per column it spans)
-        self.color = QColor(150, 150, 150)
-        self.width_fraction = 1.0
-        self.selected = False
         self.depth = 0  # nesting among visible frames (z order and inset)
         self._bounds = QRectF()
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -256,14 +265,8 @@ class GroupFrameItem(QGraphicsItem):
             self.color, self.width_fraction = color, width_fraction
             self.update()
 
-    def set_selected(self, selected: bool) -> None:
-        if selected != self.selected:
-            self.selected = selected
-            self.update()
-
-    def text_lines(self) -> list[str]:
-        scene = self.scene()
-        return [t for t, _ in scene.group_lines(self)] if scene is not None else []
+    def label_lines(self, scene: DiagramScene) -> list[tuple[str, QFont]]:
+        return scene.group_lines(self)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         scene: DiagramScene = self.scene()  # type: ignore[assignment]
