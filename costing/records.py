@@ -81,6 +81,12 @@ class LayerCost:
     parts: tuple[LayerCost, ...] = ()  # a composite's sub-layers (depthwise, pointwise)
     shared_with: tuple[str, ...] = ()  # other module paths whose parameters this layer shares
     input_shapes: tuple[Shape, ...] = ()  # every tensor input, for traced modules with several
+    # graph rows: the node's id, the names of the rows (or model inputs) whose outputs it reads, every output
+    node_id: str = ""
+    inputs: tuple[str, ...] = ()
+    output_shapes: tuple[Shape, ...] = ()
+    scope: str = ""
+    opaque: bool = False
 
     # Convenience accessors used everywhere (one place, so views never re-derive them).
     @property
@@ -152,6 +158,17 @@ class SummaryFigures:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """Why a node has no costs: its own error (`stale` False) or an input that could not be costed (`stale`)."""
+
+    node_id: str
+    name: str
+    message: str
+    field: str | None = None
+    stale: bool = False
+
+
+@dataclass(frozen=True)
 class CostReport:
     model: str
     inputs: tuple[tuple[Shape, str], ...]  # (shape with batch, dtype) per model input
@@ -166,6 +183,22 @@ class CostReport:
     warnings: tuple[str, ...] = ()
     source: str = "layers"  # "layers" (an editable list) or how a model was loaded ("torch", "onnx", ...)
     network: Any = None  # the `Network` a layer-list report was evaluated from (enables incremental updates)
+    graph: Any = None  # the `Graph` a graph report was evaluated from
+    problems: tuple[Problem, ...] = ()  # nodes that could not be costed: the report is then incomplete
+    input_names: tuple[str, ...] = ()  # names of the model inputs, as rows' `inputs` name them
+
+    @property
+    def complete(self) -> bool:
+        return not self.problems
+
+    @property
+    def by_id(self) -> dict[str, LayerCost]:
+        """Rows by node id (graph reports)."""
+        idx = self.__dict__.get("_by_id")
+        if idx is None:
+            idx = {r.node_id: r for r in self.layers}
+            object.__setattr__(self, "_by_id", idx)
+        return idx
 
     @property
     def output_shape(self) -> Shape:

@@ -38,9 +38,16 @@ class Out:
     weight_reads: int | None = None  # parameter elements read, when not all of them (Embedding gathers rows)
     inferred: dict[str, Any] = field(default_factory=dict)
     parts: tuple[tuple[str, str, Out], ...] = ()  # (name, type, cost) of a composite's sub-layers
+    # Graph ops: every output as (shape, element kind) when there is more than `shape` in "float", and the
+    # category of a functional op (which depends on what it does, not on its kind: mm is linear, bmm attention).
+    outputs: tuple[tuple[Shape, str], ...] = ()
+    category: str | None = None
+    read_inputs: bool = False  # memory: a functional op reads every input tensor (views too) in full
 
 
 CostFn = Callable[[dict[str, Any], Shape], Out]
+# A functional op (add, cat, view, matmul, ...) gets all its input values ((shape, element kind) each).
+OpFn = Callable[[dict[str, Any], tuple[tuple[Shape, str], ...]], Out]
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,7 @@ class LayerKind:
     fn: CostFn
     dims: int = 1  # how many entries a tuple argument (kernel_size, stride, ...) has
     doc: str = ""
+    functional: bool = False  # an OpFn over all inputs with free-form arguments (checked by the op itself)
 
     def arg(self, name: str) -> Arg:
         for a in self.args:
@@ -80,6 +88,21 @@ def register(*types: str, category: str, args: tuple[Arg, ...] | Callable[[str],
     return deco
 
 
+def register_op(*names: str, category: str = "other") -> Callable[[OpFn], OpFn]:
+    """Register a functional graph op (aten-level: `add`, `view`, `mm`, ...) for each name in `names`."""
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown category {category}")
+
+    def deco(fn: OpFn) -> OpFn:
+        for t in names:
+            if t in _REGISTRY:
+                raise ValueError(f"op {t} registered twice")
+            _REGISTRY[t] = LayerKind(t, category, (), _bind(fn, t), 1, (fn.__doc__ or "").strip(), functional=True)
+        return fn
+
+    return deco
+
+
 def _bind(fn: Callable[..., Out], type_: str) -> CostFn:
     """Cost functions that serve several aliases receive their type name as a keyword."""
     import inspect
@@ -103,12 +126,19 @@ def has_kind(type_: str) -> bool:
 
 
 def kinds() -> dict[str, LayerKind]:
+    """The torch.nn layer kinds (what a layer list or the layer picker offers)."""
     _load()
-    return dict(_REGISTRY)
+    return {k: v for k, v in _REGISTRY.items() if not v.functional}
+
+
+def op_kinds() -> dict[str, LayerKind]:
+    """The functional graph ops (aten-level)."""
+    _load()
+    return {k: v for k, v in _REGISTRY.items() if v.functional}
 
 
 def _load() -> None:
     # The layer modules register themselves on import; importing them here keeps `import costing` cheap to reason
     # about (one place pulls them in) and avoids a cycle with this module. Once loaded, this is a dict lookup.
     if "Linear" not in _REGISTRY:
-        from . import layers  # noqa: F401
+        from . import layers, ops  # noqa: F401

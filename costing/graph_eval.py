@@ -1,0 +1,291 @@
+"""Evaluate a graph: values flow along the edges, each node gets a `LayerCost`, totals are exact integer sums.
+
+`evaluate_graph(graph, previous, dirty)` re-evaluates only the downstream closure of the `dirty` nodes, in
+topological order, and stops along a path as soon as a node's inputs are what they were (its outputs then are too);
+the totals are adjusted by difference. A node that cannot be costed (its own error, or an input that could not be
+costed) gets no row and a `Problem`: the report says it is incomplete, never silently the old numbers.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Collection
+from dataclasses import replace
+from math import prod
+
+from .args import coerce_args
+from .conventions import netcost_flops, peer_figures
+from .dtypes import DTYPE_BYTES
+from .errors import SpecError
+from .evaluate import _part_inputs, _totals, make_report, sum_layers
+from .graph import FIXED_DTYPES, Graph, Node, Ref, Value
+from .records import CostReport, HierarchyNode, LayerCost, Problem, Totals
+from .registry import Out, kind
+
+
+class NodeError(SpecError):
+    def __init__(self, reason: str, field: str | None = None, stale: bool = False) -> None:
+        super().__init__(reason, field)
+        self.stale = stale
+
+
+def _bytes(v: Value, elem: int) -> int:
+    shape, dt = v
+    return prod(shape) * (elem if dt == "float" else FIXED_DTYPES.get(dt, 8))
+
+
+def _functional_totals(out: Out, ins: tuple[Value, ...], outs: tuple[Value, ...], category: str, trainable: bool,
+                       elem: int) -> Totals:
+    read = sum(_bytes(v, elem) for v in ins) if out.read_inputs else 0
+    written = 0 if out.view else sum(_bytes(v, elem) for v in outs)
+    peers = peer_figures(category, out, out.params)
+    p = out.params
+    return Totals(params=p, trainable_params=p if trainable else 0, frozen_params=0 if trainable else p,
+                  buffers=out.buffers, macs=out.macs, flops=netcost_flops(out), bias_adds=out.bias_adds,
+                  elementwise_flops=out.elementwise, attention_macs=out.attention_macs, param_bytes=p * elem,
+                  activation_bytes=written, read_bytes=read, written_bytes=written,
+                  memory_access_bytes=read + written, **peers)
+
+
+def cost_node(node: Node, ins: tuple[Value, ...], elem: int) -> tuple[LayerCost, tuple[Value, ...]]:
+    """One node at its input values: its row (full parameter count) and its output values. Raises NodeError."""
+    m = node.measured
+    if m is not None:
+        if ins != m.inputs:
+            raise NodeError(f"its inputs changed ({_values(m.inputs)} → {_values(ins)}) and it has no pure-Python "
+                            f"rule: the model must be traced again to cost it", "inputs", stale=True)
+        row = LayerCost(0, node.display_name, node.type_label, m.category, m.inputs[0][0] if m.inputs else (),
+                        m.outputs[0][0] if m.outputs else (), m.totals, opaque=True)
+        return row, m.outputs
+    try:
+        k = kind(node.op)
+    except (KeyError, TypeError):
+        raise NodeError(f"unknown op {node.op!r}", "op") from None
+    try:
+        if k.functional:
+            out = k.fn(dict(node.args), ins)
+            outs = out.outputs or ((out.shape, "float"),)
+            category = out.category or k.category
+            totals = _functional_totals(out, ins, outs, category, node.trainable, elem)
+            row = LayerCost(0, node.display_name, node.type_label, category, ins[0][0] if ins else (), outs[0][0],
+                            totals, args=dict(node.args))
+            return row, outs
+        if not ins:
+            raise NodeError("has no input", "inputs")
+        args = node.checked_args(lambda raw: coerce_args(k.args, raw, k.dims))
+        x = ins[0][0]
+        out = k.fn(args, x)
+    except NodeError:
+        raise
+    except SpecError as e:
+        raise NodeError(e.reason, e.field) from None
+    except (TypeError, ValueError, ArithmeticError, IndexError, KeyError) as e:  # never let a value crash a view
+        raise NodeError(f"cannot evaluate these arguments ({e})") from None
+    if out.token_input and ins[0][1] == "float":
+        raise NodeError("reads token ids, but its input is a float tensor", "inputs")
+    outs = out.outputs or ((out.shape, "float"),)
+    resolved = {**args, **out.inferred}
+    totals = _totals(out, x, k.category, node.trainable, elem)
+    parts = ()
+    if out.parts:
+        parts = tuple(
+            LayerCost(0, pname, ptype, k.category, pin, p.shape, _totals(p, pin, k.category, node.trainable, elem),
+                      path=f"{node.display_name}.{pname}", depth=1)
+            for (pname, ptype, p), pin in zip(out.parts, _part_inputs(out, x), strict=True))
+    row = LayerCost(0, node.display_name, node.type_label, k.category, x, out.shape, totals, args=resolved,
+                    inferred=tuple(out.inferred), parts=parts)
+    return row, outs
+
+
+def _values(vs: tuple[Value, ...]) -> str:
+    return ", ".join("×".join(map(str, s)) or "()" for s, _ in vs)
+
+
+def _attribute(graph: Graph, node: Node, t: Totals, elem: int) -> Totals:
+    """Parameters are held once: a repeated call of a module, or elements tied to another node, count zero."""
+    shared = 0
+    if node.module:
+        calls = graph.modules.get(node.module, ())
+        if calls and calls[0] != node.id:
+            shared = t.params
+    for other, n in node.shares:
+        if graph.has(other):
+            shared += n
+    shared = min(shared, t.params)
+    if not shared:
+        return t
+    trainable = max(0, t.trainable_params - shared) if t.trainable_params else 0
+    p = t.params - shared
+    return replace(t, params=p, trainable_params=trainable, frozen_params=p - trainable, param_bytes=p * elem)
+
+
+def _input_names(graph: Graph, node: Node) -> tuple[str, ...]:
+    names = []
+    for r in node.inputs:
+        src = r.node if not graph.has(r.node) else graph.node(r.node).display_name
+        text = src if r.index == 0 else f"{src}:{r.index}"
+        if text not in names:
+            names.append(text)
+    return tuple(names)
+
+
+def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Collection[str] | None = None
+                   ) -> CostReport:
+    """Cost every node of `graph`. With `previous` (a report of an earlier version of the same graph under the
+    same dtype) and `dirty` (the ids an edit touched), only their downstream closure is evaluated again."""
+    elem = DTYPE_BYTES[graph.dtype]
+    prev_graph: Graph | None = previous.graph if previous is not None else None
+    incremental = prev_graph is not None and dirty is not None and prev_graph.dtype == graph.dtype
+    nodes = graph.nodes
+    pos = graph.index
+    if incremental:
+        assert previous is not None and prev_graph is not None and dirty is not None
+        values: dict[Ref, Value] = dict(previous.__dict__["_values"])
+        rows: dict[str, LayerCost] = dict(previous.by_id)
+        seen_inputs: dict[str, tuple[Value, ...]] = dict(previous.__dict__["_inputs"])
+        problems: dict[str, Problem] = {p.node_id: p for p in previous.problems}
+        totals = previous.totals
+        by_category = dict(previous.by_category)
+        todo = {d for d in dirty if d in pos}
+        for gi in graph.inputs:  # settings changes: a new input shape dirties its readers
+            if values.get(Ref(gi.name)) != gi.value:
+                values[Ref(gi.name)] = gi.value
+                todo.update(graph.users.get(gi.name, ()))
+        for old_id in set(prev_graph.index) - set(pos):  # removed nodes
+            old = rows.pop(old_id, None)
+            problems.pop(old_id, None)
+            seen_inputs.pop(old_id, None)
+            if old is not None:
+                totals = totals - old.totals
+                by_category[old.category] = by_category[old.category] - old.totals
+            for r in [r for r in values if r.node == old_id]:
+                del values[r]
+            old_node = prev_graph.node(old_id)
+            if old_node.module:  # the next call of that module may now hold its parameters
+                todo.update(graph.modules.get(old_node.module, ()))
+    else:
+        values = {Ref(gi.name): gi.value for gi in graph.inputs}
+        rows, seen_inputs, problems = {}, {}, {}
+        totals, by_category = Totals(), None
+        todo = set(pos)
+    heap = [pos[i] for i in todo]
+    heapq.heapify(heap)
+    done: set[int] = set()
+    changed_rows: list[tuple[LayerCost | None, LayerCost | None]] = []
+    while heap:
+        p = heapq.heappop(heap)
+        if p in done:
+            continue
+        done.add(p)
+        node = nodes[p]
+        ins = tuple(values.get(r) for r in node.inputs)
+        if incremental and node.id not in todo and seen_inputs.get(node.id) == ins and node.id in rows:
+            continue  # an input it does not read changed: nothing to do
+        old_row = rows.pop(node.id, None)
+        old_outs = [values.pop(r) for r in [Ref(node.id, i) for i in range(_n_outputs(values, node.id))]]
+        problems.pop(node.id, None)
+        seen_inputs[node.id] = ins  # type: ignore[assignment]
+        new_row = None
+        outs: tuple[Value, ...] = ()
+        missing = [r for r, v in zip(node.inputs, ins, strict=True) if v is None]
+        if missing:
+            src = missing[0].node
+            what = graph.node(src).display_name if graph.has(src) else src
+            problems[node.id] = Problem(node.id, node.display_name, f"not costed: its input {what} has no value",
+                                        "inputs", stale=True)
+        else:
+            try:
+                row, outs = cost_node(node, ins, elem)  # type: ignore[arg-type]
+            except NodeError as e:
+                problems[node.id] = Problem(node.id, node.display_name, e.reason, e.field, e.stale)
+            else:
+                t = _attribute(graph, node, row.totals, elem)
+                new_row = replace(row, totals=t, node_id=node.id, name=node.display_name, path=node.display_name,
+                                  scope=node.scope, depth=_depth(graph, node),
+                                  inputs=_input_names(graph, node), output_shapes=tuple(s for s, _ in outs),
+                                  input_shapes=tuple(s for s, _ in ins),  # type: ignore[misc]
+                                  shared_with=tuple(graph.node(s).display_name for s, _ in node.shares
+                                                    if graph.has(s)))
+                rows[node.id] = new_row
+                for i, v in enumerate(outs):
+                    values[Ref(node.id, i)] = v
+        changed_rows.append((old_row, new_row))
+        if list(outs) != old_outs:
+            for u in graph.users.get(node.id, ()):
+                heapq.heappush(heap, pos[u])
+    if incremental:
+        for old_row, new_row in changed_rows:
+            if old_row is not None:
+                totals = totals - old_row.totals
+                by_category[old_row.category] = by_category[old_row.category] - old_row.totals
+            if new_row is not None:
+                totals = totals + new_row.totals
+                by_category[new_row.category] = by_category[new_row.category] + new_row.totals
+        ordered = tuple(_renumber(rows[n.id], i) for i, n in enumerate(nodes) if n.id in rows)
+    else:
+        ordered = tuple(_renumber(rows[n.id], i) for i, n in enumerate(nodes) if n.id in rows)
+        totals, by_category = sum_layers(ordered)
+    problem_list = tuple(problems[n.id] for n in nodes if n.id in problems)
+    report = make_report(
+        graph.name, tuple((gi.shape, _input_dtype(gi.dtype, graph.dtype)) for gi in graph.inputs),
+        graph.batch_size, graph.dtype, ordered, totals, by_category, graph=graph, problems=problem_list,
+        hierarchy=_hierarchy(graph, ordered), input_names=graph.input_names,
+        source=str(graph.source.get("kind", "graph")), warnings=tuple(graph.source.get("warnings", ())),
+        unsupported=_unsupported(graph))
+    object.__setattr__(report, "_values", values)
+    object.__setattr__(report, "_inputs", seen_inputs)
+    return report
+
+
+def _n_outputs(values: dict[Ref, Value], node_id: str) -> int:
+    n = 0
+    while Ref(node_id, n) in values:
+        n += 1
+    return n
+
+
+def _renumber(row: LayerCost, index: int) -> LayerCost:
+    return row if row.index == index else replace(row, index=index)
+
+
+def _input_dtype(kind_: str, dtype: str) -> str:
+    return dtype if kind_ == "float" else kind_
+
+
+def _unsupported(graph: Graph) -> tuple[dict, ...]:
+    out = []
+    for n in graph.nodes:
+        if n.measured is not None:
+            for op, count in n.measured.unsupported:
+                out.append({"op": op, "count": count, "module": n.display_name})
+    return tuple(out)
+
+
+def _hierarchy(graph: Graph, rows: tuple[LayerCost, ...]) -> tuple[HierarchyNode, ...]:
+    """Containers with the rows they hold (first and last row index) and their subtotals (sums of members)."""
+    if not graph.scopes:
+        return ()
+    acc: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        path = r.scope
+        while True:
+            acc.setdefault(path, []).append(i)
+            if not path:
+                break
+            path = path.rpartition(".")[0]
+    out = []
+    for s in graph.scopes:
+        members = acc.get(s.path)
+        if not members:
+            continue
+        out.append(HierarchyNode(s.path, s.type, s.depth, members[0], members[-1],
+                                 Totals.sum(rows[i].totals for i in members)))
+    out.sort(key=lambda h: (h.first, -h.last))
+    return tuple(out)
+
+
+def _depth(graph: Graph, node: Node) -> int:
+    """Rows of a traced model sit one below their container (as torchinfo indents); a flat graph's rows at 0."""
+    if not graph.scopes:
+        return 0
+    return (node.scope.count(".") + 1 if node.scope else 0) + 1

@@ -1,0 +1,56 @@
+"""Element-wise ops over broadcast inputs: arithmetic, activations, comparisons. FLOPs per output element as
+NetCost's layer formulas count them (costing.layers.activation), 1 for everything else."""
+
+from __future__ import annotations
+
+from ..errors import SpecError
+from ..formatting import shape as fmt
+from ..layers.activation import ACTIVATION_FLOPS
+from ..registry import Out, register_op
+from ._values import Value, broadcast, need, numel, result
+
+# per-element FLOPs of activation ops, the same constants as the layer formulas
+ACTIVATIONS = {"relu": ACTIVATION_FLOPS["ReLU"], "hardtanh": ACTIVATION_FLOPS["ReLU6"],
+               "leaky_relu": ACTIVATION_FLOPS["LeakyReLU"], "sigmoid": ACTIVATION_FLOPS["Sigmoid"],
+               "tanh": ACTIVATION_FLOPS["Tanh"], "silu": ACTIVATION_FLOPS["SiLU"], "gelu": ACTIVATION_FLOPS["GELU"],
+               "hardswish": ACTIVATION_FLOPS["Hardswish"]}
+ARITHMETIC = ("add", "sub", "mul", "div", "where", "pow", "maximum", "minimum", "clamp", "clamp_min", "clamp_max",
+              "neg", "rsqrt", "reciprocal", "exp", "log", "sqrt", "cos", "sin", "abs", "erf", "sign", "floor", "ceil",
+              "round", "square", "exp2", "log2", "log1p", "expm1", "hardsigmoid", "mish", "elu", "softplus",
+              "rsub", "lerp", "addcmul", "addcdiv", "fmod", "remainder", "bitwise_not", "logical_not",
+              "logical_and", "logical_or")
+COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf")
+
+
+def _names(bases: tuple[str, ...] | list[str]) -> list[str]:
+    return [n for b in bases for n in (b, b + "_")]
+
+
+def _elementwise(a: dict, ins: tuple[Value, ...], per: int, type_: str, category: str, dtype: str | None = None
+                 ) -> Out:
+    need(ins, 1, "a tensor")
+    shape = broadcast([x for x, _ in ins])
+    if type_.endswith("_") and shape != ins[0][0]:
+        raise SpecError(f"the in-place result {fmt(shape)} does not fit its target {fmt(ins[0][0])}", "inputs")
+    data = ins[1:] if type_.startswith("where") else ins  # where(cond, x, y): the values come from x and y
+    if dtype is None:
+        floats = [dt for _, dt in data if dt == "float"]
+        dtype = floats[0] if floats else data[0][1] if data else ins[0][1]
+    return result([(shape, dtype)], elementwise=per * numel(shape), category=category)
+
+
+@register_op(*_names(list(ACTIVATIONS)), category="activation")
+def activation(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
+    base = type_.rstrip("_")
+    per = ACTIVATIONS[base] + (1 if base == "gelu" and a.get("approximate") == "tanh" else 0)
+    return _elementwise(a, ins, per, type_, "activation")
+
+
+@register_op(*_names(ARITHMETIC))
+def arithmetic(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
+    return _elementwise(a, ins, 1, type_, "other")
+
+
+@register_op(*_names(COMPARISONS))
+def comparison(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
+    return _elementwise(a, ins, 1, type_, "other", "bool")
