@@ -140,5 +140,5 @@ def op_kinds() -> dict[str, LayerKind]:
 def _load() -> None:
     # The layer modules register themselves on import; importing them here keeps `import costing` cheap to reason
     # about (one place pulls them in) and avoids a cycle with this module. Once loaded, this is a dict lookup.
-    if "Linear" not in _REGISTRY:
+    if "Linear" not in _REGISTRY or "add" not in _REGISTRY:
         from . import layers, ops  # noqa: F401

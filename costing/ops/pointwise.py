@@ -19,6 +19,8 @@ ARITHMETIC = ("add", "sub", "mul", "div", "where", "pow", "maximum", "minimum", 
               "round", "square", "exp2", "log2", "log1p", "expm1", "hardsigmoid", "mish", "elu", "softplus",
               "rsub", "lerp", "addcmul", "addcdiv", "fmod", "remainder", "bitwise_not", "logical_not",
               "logical_and", "logical_or")
+FLOAT_RESULT = {"div", "rsqrt", "reciprocal", "exp", "log", "sqrt", "cos", "sin", "erf", "exp2", "log2", "log1p",
+                "expm1"}
 COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf")
 
 
@@ -48,7 +50,9 @@ def activation(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
 
 @register_op(*_names(ARITHMETIC))
 def arithmetic(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
-    return _elementwise(a, ins, 1, type_, "other")
+    # true division and the float-valued functions of integers give floats
+    floats = type_.rstrip("_") in FLOAT_RESULT and a.get("rounding_mode") is None
+    return _elementwise(a, ins, 1, type_, "other", "float" if floats else None)
 
 
 @register_op(*_names(COMPARISONS))

@@ -1,0 +1,479 @@
+"""Build the dataflow graph of one forward pass: every tensor is mapped to the node that produced it.
+
+A call of a leaf module becomes one node: an editable layer node when its torch.nn class has a NetCost formula that
+reproduces what the call did (shapes, MACs, parameters), else an opaque node carrying what was measured. Work a
+container does itself (residual adds, reshapes, `F.scaled_dot_product_attention`, `x @ w`) becomes one node per
+aten op: a functional node when the pure-Python rule of that op reproduces the measured shapes, costs and memory
+traffic, else opaque. Parameters and buffers that such ops read are source nodes, so a tied weight is one node.
+
+In-place ops re-map their tensor to the new node; an in-place write into a view also re-maps the view's base.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils._pytree import tree_flatten
+
+from costing import Totals, cost_layer
+from costing.conventions import netcost_flops, peer_figures
+from costing.errors import LayerError
+from costing.graph import Graph, GraphInput, Measured, Node, Ref, Scope, Value, unique_name
+from costing.graph_eval import NodeError, cost_node
+from costing.registry import Out, has_kind, kind
+
+from . import op_costs
+from .module_specs import category_of, is_absorbing, layer_spec
+from .cost_mode import CostMode
+
+Shape = tuple[int, ...]
+
+
+def value_of(t: torch.Tensor) -> Value:
+    return (tuple(t.shape), "float" if t.is_floating_point() else str(t.dtype).removeprefix("torch."))
+
+
+def _tensors(obj: Any) -> list[torch.Tensor]:
+    flat, _ = tree_flatten(obj)
+    return [t for t in flat if isinstance(t, torch.Tensor)]
+
+
+@dataclass(eq=False)
+class _Call:
+    """One call of a leaf module: its inputs and the cost of every op it ran."""
+
+    path: str
+    module: nn.Module
+    inputs: list[Ref]
+    values: list[Value]
+    macs: int = 0
+    bias_adds: int = 0
+    elementwise: int = 0
+    attention_macs: int = 0
+    unsupported: dict[str, int] = field(default_factory=dict)
+    flops_by_category: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Frame:
+    kind: str  # "container", "leaf" (a leaf module's own call) or "inner" (inside a leaf: charged to it)
+    path: str
+    module: nn.Module | None = None
+    call: _Call | None = None
+
+
+_JSON_SCALARS = (bool, int, float, str, type(None))
+_SKIP_ARGS = {"device", "layout", "pin_memory", "memory_format", "non_blocking", "generator", "out"}
+
+
+def _json_arg(v: Any) -> tuple[bool, Any]:
+    """(ok, value) for a non-tensor op argument as JSON-ready data (dtypes as names)."""
+    if isinstance(v, _JSON_SCALARS):
+        return True, v
+    if isinstance(v, torch.dtype):
+        return True, str(v).removeprefix("torch.")
+    if isinstance(v, (list, tuple, torch.Size)):
+        items = [_json_arg(x) for x in v]
+        return all(ok for ok, _ in items), [x for _, x in items]
+    return False, None
+
+
+def schema_args(func: Any, args: tuple, kwargs: dict) -> tuple[bool, dict[str, Any]]:
+    """The op's non-tensor arguments by schema name (absent optional tensors as None); ok False when one cannot
+    be written as data (the node is then opaque)."""
+    out: dict[str, Any] = {}
+    ok = True
+    for i, a in enumerate(func._schema.arguments):
+        if i < len(args) and not a.kwarg_only:
+            v = args[i]
+        elif a.name in kwargs:
+            v = kwargs[a.name]
+        else:
+            continue
+        if isinstance(v, torch.Tensor) or (isinstance(v, (list, tuple)) and v and isinstance(v[0], torch.Tensor)):
+            continue
+        if a.name in _SKIP_ARGS:
+            continue
+        if v is None and "Tensor" in str(a.type):
+            out[a.name] = None
+            continue
+        good, data = _json_arg(v)
+        ok &= good
+        if good:
+            out[a.name] = data
+    if func._overloadname not in ("default", ""):
+        out["_overload"] = func._overloadname
+    return ok, out
+
+
+class GraphRecorder:
+    """The module stack during the forward and the graph it grows."""
+
+    def __init__(self, model: nn.Module, elem: int, dtype: str, input_names: Sequence[str],
+                 sources: dict[int, tuple[str, bool, bool]], stand_ins: dict[int, torch.Tensor] | None = None
+                 ) -> None:
+        self.model = model
+        self.elem = elem
+        self.dtype = dtype
+        self.info: dict[int, tuple[str, bool]] = {}  # id(module) -> (path, is_leaf)
+        self.paths: dict[str, nn.Module] = {}
+        self._walk("", model)
+        self.nodes: list[Node] = []
+        self.names: set[str] = set(input_names)
+        # TensorImpl address -> (weak reference to the tensor, its ref). Never a strong reference: torch detaches
+        # a factory's result that something else holds (an extra op), and real CPU tensors must be freed.
+        self.producer: dict[int, tuple[weakref.ref, Ref]] = {}
+        self.sources = sources  # id(tensor) -> (parameter/buffer name, is_parameter, requires_grad)
+        # id(real tensor) -> its meta stand-in, for a model whose forward ran on stand-ins (functional_call)
+        self.stand_ins = stand_ins or {}
+        self.holders: dict[int, str] = {}  # id(parameter) -> node id holding it
+        self.spec_cache: dict[int, Any] = {}
+        self.calls: dict[str, int] = {}  # module path -> calls so far
+        self.called: set[str] = set()
+        self.entered: set[str] = set()
+        self.extra_outputs: dict[str, int] = {}  # formula node id -> outputs its formula covers
+        self.mismatched: list[str] = []
+        self.uncalled: list[str] = []
+        self.fallback: dict[str, Node] = {}  # formula node id -> the same call as an opaque node
+        leaf = self.info[id(model)][1]
+        self.stack: list[_Frame] = [] if leaf else [_Frame("container", "", model)]
+
+    def _walk(self, path: str, module: nn.Module) -> None:
+        if id(module) in self.info:  # reachable under two names: its first, as named_modules does
+            return
+        leaf = is_absorbing(module) or next(iter(module.children()), None) is None
+        self.info[id(module)] = (path, leaf)
+        self.paths[path] = module
+        if not leaf:
+            for name, child in module.named_children():
+                self._walk(f"{path}.{name}" if path else name, child)
+
+    # ---- values ------------------------------------------------------------------------------------------
+    def bind(self, t: torch.Tensor, ref: Ref) -> None:
+        self.producer[t._cdata] = (weakref.ref(t), ref)
+
+    def known(self, t: torch.Tensor) -> Ref | None:
+        """The ref of a tensor seen before. A TensorImpl whose Python wrapper died and came back (TorchScript
+        re-wraps its values) is the same tensor; a different live tensor at that address is not."""
+        hit = self.producer.get(t._cdata)
+        if hit is None:
+            return None
+        alive = hit[0]()
+        return hit[1] if alive is None or alive is t else None
+
+    def ref_of(self, t: torch.Tensor, scope: str) -> Ref:
+        hit = self.known(t)
+        if hit is not None:
+            return hit
+        src = self.sources.get(id(t))
+        if src is not None:
+            name, is_param, requires_grad = src
+            owner = name.rpartition(".")[0]
+            holder = self.holders.get(id(t))
+            node = Node("", "parameter" if is_param else "buffer", {"shape": list(t.shape), "dtype": value_of(t)[1]},
+                        (), scope=owner, trainable=requires_grad,
+                        shares=((holder, t.numel()),) if holder is not None and is_param else ())
+            ref = self.add(node, name)
+            if is_param and holder is None:
+                self.holders[id(t)] = ref.node
+        else:
+            node = Node("", "constant", {"shape": list(t.shape), "dtype": value_of(t)[1]}, (), scope=scope)
+            ref = self.add(node, f"{scope}.constant" if scope else "constant")
+        self.bind(t, ref)
+        return ref
+
+    def add(self, node: Node, wanted: str) -> Ref:
+        name = unique_name(wanted, self.names)
+        self.names.add(name)
+        self.nodes.append(dataclasses.replace(node, id=name, name=name))
+        return Ref(name)
+
+    @property
+    def scope(self) -> str:
+        return self.stack[-1].path if self.stack else ""
+
+    # ---- module calls ------------------------------------------------------------------------------------
+    def enter(self, module: nn.Module, args: Any) -> None:
+        top = self.stack[-1] if self.stack else None
+        if top is not None and top.kind != "container":
+            self.stack.append(_Frame("inner", top.path, top.module, top.call))
+            return
+        info = self.info.get(id(module))
+        if info is None:  # a module made outside the model: its ops are the current container's own work
+            self.stack.append(_Frame("container", top.path if top else "", top.module if top else None))
+            return
+        path, leaf = info
+        if not leaf:
+            self.entered.add(path)
+            self.stack.append(_Frame("container", path, module))
+            return
+        scope = path.rpartition(".")[0]
+        ins = _tensors(args)
+        call = _Call(path, module, [self.ref_of(t, scope) for t in ins], [value_of(t) for t in ins])
+        self.stack.append(_Frame("leaf", path, module, call))
+
+    def exit(self, module: nn.Module, output: Any) -> None:
+        frame = self.stack.pop()
+        if frame.kind == "leaf" and frame.module is module and frame.call is not None:
+            self._finish_call(frame.call, _tensors(output))
+
+    def _spec(self, module: nn.Module) -> Any:
+        key = id(module)
+        if key not in self.spec_cache:
+            self.spec_cache[key] = layer_spec(module)
+        return self.spec_cache[key]
+
+    def _finish_call(self, call: _Call, outs: list[torch.Tensor]) -> None:
+        module, path = call.module, call.path
+        self.called.add(path)
+        n_call = self.calls.get(path, 0) + 1
+        self.calls[path] = n_call
+        scope = path.rpartition(".")[0]
+        out_values = [value_of(t) for t in outs]
+        params = list({id(p): p for p in module.parameters()}.values())
+        n_params = sum(p.numel() for p in params)
+        trainable = [p.requires_grad for p in params]
+        spec = self._spec(module)
+        label = type(module).__name__
+        node: Node | None = None
+        covered = 0
+        if spec is not None and call.values and out_values and (all(trainable) or not any(trainable)):
+            try:
+                lc = cost_layer(spec, 0, call.values[0][0], self.dtype)
+            except LayerError:
+                lc = None
+            if lc is not None and lc.output_shape == out_values[0][0] and lc.macs == call.macs \
+                    and lc.params == n_params:
+                node = Node("", spec.type, dict(spec.args), tuple(call.inputs), scope=scope,
+                            trainable=all(trainable) if trainable else True, module=path, label=label)
+                try:
+                    _, formula_outs = cost_node(node, tuple(call.values), self.elem)
+                except NodeError:
+                    node = None
+                else:
+                    covered = len(formula_outs)
+                    if tuple(out_values[:covered]) != formula_outs or out_values[0][1] != "float":
+                        node = None
+        opaque = self._opaque_module(call, out_values, params, module, scope, label)
+        if node is None:
+            if spec is not None and n_call == 1:
+                self.mismatched.append(path or label)
+            node = opaque
+            covered = len(out_values)
+        else:
+            node = dataclasses.replace(node, shares=opaque.shares)
+        wanted = (path or label) if n_call == 1 else f"{path or label}#{n_call}"
+        ref = self.add(node, wanted)
+        if covered < len(out_values):
+            self.extra_outputs[ref.node] = covered
+            self.fallback[ref.node] = dataclasses.replace(opaque, id=ref.node, name=ref.node)
+        if n_call == 1:
+            for p in params:
+                self.holders.setdefault(id(p), ref.node)
+        for i, t in enumerate(outs):
+            self.bind(t, Ref(ref.node, i))
+
+    def _shares(self, params: list[nn.Parameter], path: str, n_call: int) -> tuple[tuple[str, int], ...]:
+        if n_call > 1:
+            return ()  # a repeated call: the `module` field already says its parameters live at the first
+        held: dict[str, int] = {}
+        for p in params:
+            h = self.holders.get(id(p))
+            if h is not None:
+                held[h] = held.get(h, 0) + p.numel()
+        return tuple(held.items())
+
+    def _opaque_module(self, call: _Call, outs: list[Value], params: list[nn.Parameter], module: nn.Module,
+                       scope: str, label: str) -> Node:
+        n = sum(p.numel() for p in params)
+        n_train = sum(p.numel() for p in params if p.requires_grad)
+        buffers = sum(b.numel() for b in module.buffers())
+        read = n * self.elem + sum(_nbytes(v, self.elem) for v in call.values)
+        written = sum(_nbytes(v, self.elem) for v in outs)
+        known = category_of(module)
+        category = known or (max(call.flops_by_category, key=call.flops_by_category.get)
+                             if call.flops_by_category else "other")
+        totals = measured_totals(call.macs, call.bias_adds, call.elementwise, call.attention_macs, n, n_train,
+                                 buffers, read, written, category, known is not None, self.elem,
+                                 outs[0][0] if outs else ())
+        m = Measured(tuple(call.values), tuple(outs), totals, category, tuple(call.unsupported.items()))
+        return Node("", label, {}, tuple(call.inputs), scope=scope, trainable=n_train == n, module=call.path,
+                    measured=m, label=label, shares=self._shares(params, call.path, self.calls[call.path]))
+
+    # ---- ops ---------------------------------------------------------------------------------------------
+    def charge(self, func: Any, kind_: str, c: Any, args: tuple, kwargs: dict, out: Any) -> None:
+        frame = self.stack[-1] if self.stack else None
+        if frame is None or frame.kind != "container":
+            call = frame.call if frame is not None else None
+            if call is None:
+                return
+            if kind_ == op_costs.UNSUPPORTED:
+                name = str(func.overloadpacket.__name__)
+                call.unsupported[name] = call.unsupported.get(name, 0) + 1
+            elif c is not None:
+                call.macs += c.macs
+                call.bias_adds += c.bias_adds
+                call.elementwise += c.elementwise
+                call.attention_macs += c.attention_macs
+                call.flops_by_category[c.category] = call.flops_by_category.get(c.category, 0) + \
+                    2 * c.macs + c.bias_adds + c.elementwise + 1
+            return
+        self._op_node(func, kind_, c, args, kwargs, out, frame.path)
+
+    def _op_node(self, func: Any, kind_: str, c: Any, args: tuple, kwargs: dict, out: Any, scope: str) -> None:
+        name = str(func.overloadpacket.__name__)
+        ins = _tensors((args, kwargs))
+        in_refs = tuple(self.ref_of(t, scope) for t in ins)
+        in_values = tuple(value_of(t) for t in ins)
+        outs = _tensors(out)
+        out_values = [value_of(t) for t in outs]
+        # an in-place write into a view changes its base too: the base is this node's last output
+        base = None
+        if ins and outs and outs[0] is ins[0] and ins[0]._base is not None and not func.is_view:
+            base = ins[0]._base
+            out_values.append(value_of(base))
+        macs = c.macs if c is not None else 0
+        bias = c.bias_adds if c is not None else 0
+        elementwise = c.elementwise if c is not None else 0
+        attn = c.attention_macs if c is not None else 0
+        category = c.category if c is not None else "other"
+        read = sum(_nbytes(v, self.elem) for v in in_values)
+        written = 0 if func.is_view else sum(_nbytes(v, self.elem) for v in out_values[:len(outs)])
+        totals = measured_totals(macs, bias, elementwise, attn, 0, 0, 0, read, written, category, False, self.elem,
+                                 out_values[0][0] if out_values else ())
+        ok, data = schema_args(func, args, kwargs)
+        node = None
+        if ok and base is None and kind_ != op_costs.UNSUPPORTED and has_kind(name) and kind(name).functional:
+            candidate = Node("", name, data, in_refs, scope=scope, label=f"aten.{name}")
+            try:
+                row, rule_outs = cost_node(candidate, in_values, self.elem)
+            except NodeError:
+                pass
+            else:
+                t = row.totals
+                if (rule_outs == tuple(out_values) and t.macs == macs and t.bias_adds == bias
+                        and t.elementwise_flops == elementwise and t.attention_macs == attn
+                        and t.read_bytes == read and t.written_bytes == written):
+                    node = candidate
+        if node is None:
+            unsupported = ((name, 1),) if kind_ == op_costs.UNSUPPORTED else ()
+            m = Measured(in_values, tuple(out_values), totals, category, unsupported)
+            node = Node("", name, data, in_refs, scope=scope, measured=m, label=f"aten.{name}")
+        ref = self.add(node, f"{scope}.{name}" if scope else name)
+        for i, t in enumerate(outs):
+            self.bind(t, Ref(ref.node, i))
+        if base is not None:
+            self.bind(base, Ref(ref.node, len(outs)))
+
+    # ---- the graph ---------------------------------------------------------------------------------------
+    def finish(self, inputs: list[GraphInput], output: Any, name: str, dtype: str, source: dict[str, Any]) -> Graph:
+        # modules and container parameters the forward never used are still held by the model
+        self._unused()
+        outputs = []
+        for t in _tensors(output):
+            hit = self.known(t)
+            if hit is not None:
+                outputs.append(hit)
+        self._make_extra_outputs_opaque()
+        scopes = self._scopes()
+        g = Graph(tuple(self.nodes), tuple(inputs), tuple(outputs), name=name, dtype=dtype, scopes=scopes,
+                  source=source)
+        return g
+
+    def _unused(self) -> None:
+        for path, module in self.paths.items():
+            path_leaf = self.info[id(module)][1]
+            if path_leaf and path not in self.called:
+                params = [self.stand_ins.get(id(p), p) for p in {id(p): p for p in module.parameters()}.values()]
+                buffers = list(module.buffers())
+                if not params and not buffers:
+                    continue
+                fresh = [p for p in params if id(p) not in self.holders]
+                n = sum(p.numel() for p in params)
+                n_train = sum(p.numel() for p in params if p.requires_grad)
+                cat = category_of(module) or "other"
+                t = measured_totals(0, 0, 0, 0, n, n_train, sum(b.numel() for b in buffers), n * self.elem, 0, cat,
+                                    category_of(module) is not None, self.elem, ())
+                node = Node("", type(module).__name__, {}, (), scope=path.rpartition(".")[0], module=path,
+                            measured=Measured((), (), t, cat), label=type(module).__name__,
+                            trainable=n_train == n, shares=self._shares(params, path, 1))
+                ref = self.add(node, path or type(module).__name__)
+                for p in fresh:
+                    self.holders[id(p)] = ref.node
+                self.uncalled.append(path)
+            elif not path_leaf:
+                for t in [*module.parameters(recurse=False), *module.buffers(recurse=False)]:
+                    t = self.stand_ins.get(id(t), t)
+                    if id(t) not in self.holders and self.known(t) is None:
+                        self.ref_of(t, path)
+
+    def _make_extra_outputs_opaque(self) -> None:
+        """A formula node whose extra outputs (an LSTM's final state) are read downstream keeps the shapes seen."""
+        if not self.extra_outputs:
+            return
+        read = {(r.node, r.index) for n in self.nodes for r in n.inputs}
+        for i, n in enumerate(self.nodes):
+            covered = self.extra_outputs.get(n.id)
+            if covered is not None and any(node == n.id and k >= covered for node, k in read):
+                self.nodes[i] = self.fallback[n.id]
+
+    def _scopes(self) -> tuple[Scope, ...]:
+        paths = {""} | set(self.entered)
+        for n in self.nodes:
+            s = n.scope
+            while s:
+                paths.add(s)
+                s = s.rpartition(".")[0]
+        out = []
+        for p in sorted(paths):
+            module = self.paths.get(p)
+            out.append(Scope(p, type(module).__name__ if module is not None else "Module"))
+        return tuple(out)
+
+
+def _nbytes(v: Value, elem: int) -> int:
+    from costing.graph import FIXED_DTYPES
+
+    n = 1
+    for d in v[0]:
+        n *= d
+    return n * (elem if v[1] == "float" else FIXED_DTYPES.get(v[1], 8))
+
+
+def measured_totals(macs: int, bias_adds: int, elementwise: int, attention_macs: int, params: int, trainable: int,
+                    buffers: int, read: int, written: int, category: str, known_module: bool, elem: int,
+                    out_shape: Shape) -> Totals:
+    """The totals of measured work. Peer views: a torch.nn module of a known kind by the rules for its category;
+    functional work and unknown modules as the module-hook tools (thop, torchinfo) never see them and fvcore and
+    ptflops see functional matmuls but not fused attention (whose MACs are attention_macs)."""
+    out = Out(out_shape, params=params, buffers=buffers, macs=macs, bias_adds=bias_adds, elementwise=elementwise,
+              attention_macs=attention_macs)
+    peers = peer_figures(category, out, params)
+    if not known_module:
+        peers.update(thop=0, torchinfo=0, fvcore=macs - attention_macs, ptflops=macs - attention_macs + bias_adds)
+    return Totals(params=params, trainable_params=trainable, frozen_params=params - trainable, buffers=buffers,
+                  macs=macs, flops=netcost_flops(out), bias_adds=bias_adds, elementwise_flops=elementwise,
+                  attention_macs=attention_macs, param_bytes=params * elem, activation_bytes=written,
+                  read_bytes=read, written_bytes=written, memory_access_bytes=read + written, **peers)
+
+
+class GraphMode(CostMode):
+    """CostMode that hands every op (with its cost) to a GraphRecorder."""
+
+    def __init__(self, recorder: GraphRecorder, elem: int, cache: bool = True) -> None:
+        super().__init__(None, elem, cache)
+        self.graph = recorder
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        out, kind_, c = self.run_op(func, args, kwargs)
+        if func.overloadpacket.__name__ in op_costs.METADATA_OPS:
+            return out
+        self.graph.charge(func, kind_, c, args, kwargs, out)
+        return out
