@@ -47,8 +47,43 @@ def _functional_totals(out: Out, ins: tuple[Value, ...], outs: tuple[Value, ...]
                   memory_access_bytes=read + written, **peers)
 
 
+_MEMO: dict[tuple, tuple[LayerCost, tuple[Value, ...]] | NodeError] = {}
+_MEMO_SIZE = 8192
+
+
+def _frozen(v: object) -> object:
+    if isinstance(v, dict):
+        return tuple((k, _frozen(x)) for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return tuple(_frozen(x) for x in v)
+    return v
+
+
 def cost_node(node: Node, ins: tuple[Value, ...], elem: int) -> tuple[LayerCost, tuple[Value, ...]]:
-    """One node at its input values: its row (full parameter count) and its output values. Raises NodeError."""
+    """One node at its input values: its row (full parameter count) and its output values. Raises NodeError.
+
+    Pure, so remembered: a transformer repeats the same few dozen (op, arguments, shapes) in every block."""
+    if node.measured is not None:
+        return _cost_node(node, ins, elem)
+    try:
+        key = (node.op, _frozen(node.args), ins, elem, node.trainable, node.label)
+        hit = _MEMO.get(key)
+    except TypeError:  # an unhashable argument value: cost it as it is
+        return _cost_node(node, ins, elem)
+    if hit is None:
+        try:
+            hit = _cost_node(node, ins, elem)
+        except NodeError as e:
+            hit = e
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        _MEMO[key] = hit
+    if isinstance(hit, NodeError):
+        raise NodeError(hit.reason, hit.field, hit.stale)
+    return hit
+
+
+def _cost_node(node: Node, ins: tuple[Value, ...], elem: int) -> tuple[LayerCost, tuple[Value, ...]]:
     m = node.measured
     if m is not None:
         if ins != m.inputs:
@@ -166,65 +201,64 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
     else:
         values = {Ref(gi.name): gi.value for gi in graph.inputs}
         rows, seen_inputs, problems = {}, {}, {}
-        totals, by_category = Totals(), None
-        todo = set(pos)
-    heap = [pos[i] for i in todo]
-    heapq.heapify(heap)
-    done: set[int] = set()
-    changed_rows: list[tuple[LayerCost | None, LayerCost | None]] = []
-    while heap:
-        p = heapq.heappop(heap)
-        if p in done:
-            continue
-        done.add(p)
-        node = nodes[p]
+        todo = set()
+    def visit(p: int, node: Node) -> tuple[LayerCost | None, tuple[Value, ...]]:
         ins = tuple(values.get(r) for r in node.inputs)
-        if incremental and node.id not in todo and seen_inputs.get(node.id) == ins and node.id in rows:
-            continue  # an input it does not read changed: nothing to do
-        old_row = rows.pop(node.id, None)
-        old_outs = [values.pop(r) for r in [Ref(node.id, i) for i in range(_n_outputs(values, node.id))]]
-        problems.pop(node.id, None)
         seen_inputs[node.id] = ins  # type: ignore[assignment]
-        new_row = None
-        outs: tuple[Value, ...] = ()
-        missing = [r for r, v in zip(node.inputs, ins, strict=True) if v is None]
-        if missing:
-            src = missing[0].node
+        if None in ins:
+            src = next(r.node for r, v in zip(node.inputs, ins, strict=True) if v is None)
             what = graph.node(src).display_name if graph.has(src) else src
             problems[node.id] = Problem(node.id, node.display_name, f"not costed: its input {what} has no value",
                                         "inputs", stale=True)
-        else:
-            try:
-                row, outs = cost_node(node, ins, elem)  # type: ignore[arg-type]
-            except NodeError as e:
-                problems[node.id] = Problem(node.id, node.display_name, e.reason, e.field, e.stale)
-            else:
-                t = _attribute(graph, node, row.totals, elem)
-                new_row = replace(row, totals=t, node_id=node.id, name=node.display_name, path=node.display_name,
-                                  scope=node.scope, depth=_depth(graph, node),
-                                  inputs=_input_names(graph, node), output_shapes=tuple(s for s, _ in outs),
-                                  input_shapes=tuple(s for s, _ in ins),  # type: ignore[misc]
-                                  shared_with=tuple(graph.node(s).display_name for s, _ in node.shares
-                                                    if graph.has(s)))
-                rows[node.id] = new_row
-                for i, v in enumerate(outs):
-                    values[Ref(node.id, i)] = v
-        changed_rows.append((old_row, new_row))
-        if list(outs) != old_outs:
-            for u in graph.users.get(node.id, ()):
-                heapq.heappush(heap, pos[u])
-    if incremental:
-        for old_row, new_row in changed_rows:
+            return None, ()
+        try:
+            row, outs = cost_node(node, ins, elem)  # type: ignore[arg-type]
+        except NodeError as e:
+            problems[node.id] = Problem(node.id, node.display_name, e.reason, e.field, e.stale)
+            return None, ()
+        t = _attribute(graph, node, row.totals, elem)
+        new = LayerCost(p, node.display_name, row.type, row.category, row.input_shape, row.output_shape, t,
+                        row.args, row.inferred, _depth(graph, node), node.display_name, row.parts,
+                        tuple(graph.node(s).display_name for s, _ in node.shares if graph.has(s)),
+                        tuple(s for s, _ in ins), node.id, _input_names(graph, node),  # type: ignore[misc]
+                        tuple(s for s, _ in outs), node.scope, row.opaque)
+        rows[node.id] = new
+        for i, v in enumerate(outs):
+            values[Ref(node.id, i)] = v
+        return new, outs
+
+    if not incremental:
+        for p, node in enumerate(nodes):
+            visit(p, node)
+        ordered = tuple(rows[n.id] for n in nodes if n.id in rows)
+        totals, by_category = sum_layers(ordered)
+    else:
+        heap = [pos[i] for i in todo]
+        heapq.heapify(heap)
+        done: set[int] = set()
+        while heap:
+            p = heapq.heappop(heap)
+            if p in done:
+                continue
+            done.add(p)
+            node = nodes[p]
+            if node.id not in todo and node.id in rows and \
+                    seen_inputs.get(node.id) == tuple(values.get(r) for r in node.inputs):
+                continue  # an input it does not read changed: nothing to do
+            old_row = rows.pop(node.id, None)
+            old_outs = [values.pop(Ref(node.id, i)) for i in range(_n_outputs(values, node.id))]
+            problems.pop(node.id, None)
+            new_row, outs = visit(p, node)
             if old_row is not None:
                 totals = totals - old_row.totals
                 by_category[old_row.category] = by_category[old_row.category] - old_row.totals
             if new_row is not None:
                 totals = totals + new_row.totals
                 by_category[new_row.category] = by_category[new_row.category] + new_row.totals
+            if list(outs) != old_outs:
+                for u in graph.users.get(node.id, ()):
+                    heapq.heappush(heap, pos[u])
         ordered = tuple(_renumber(rows[n.id], i) for i, n in enumerate(nodes) if n.id in rows)
-    else:
-        ordered = tuple(_renumber(rows[n.id], i) for i, n in enumerate(nodes) if n.id in rows)
-        totals, by_category = sum_layers(ordered)
     problem_list = tuple(problems[n.id] for n in nodes if n.id in problems)
     report = make_report(
         graph.name, tuple((gi.shape, _input_dtype(gi.dtype, graph.dtype)) for gi in graph.inputs),

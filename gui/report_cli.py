@@ -1,7 +1,7 @@
 """`netcost report MODEL -o report.png|svg|pdf`: the window's report, rendered headless.
 
-Imported by `model_io.cli` when it builds its parser, so this module imports nothing heavy at load time: Qt is
-imported only when a report is actually rendered.
+Registered by the entry point (gui.entry) when it builds its parser, so this module imports nothing heavy at load
+time: Qt is imported only when a report is actually rendered.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def add_report_parser(subparsers: argparse._SubParsersAction,
                    help="fold the diagram's containers at this hierarchy depth, as in summary --depth "
                         "(default: long traced models fold their repeated blocks; PDF continues on further pages)")
     p.add_argument("--page", choices=PAGES, default="a4", help="PDF page size (default: a4)")
-    p.set_defaults(run_report=run_report)
+    p.set_defaults(handler=run_report)
 
 
 def _error(message: str) -> int:
@@ -70,10 +70,10 @@ def run_report(args: argparse.Namespace) -> int:
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display: render without one
 
-    from model_io.cli import options
-    from model_io.resolve import load_report
+    from costing.graph_eval import evaluate_graph
+    from model_io.cli import load_edited
 
-    report = load_report(args.model, options(args))  # ModelError -> the CLI's one-line message, exit 2
+    report = evaluate_graph(load_edited(args))  # ModelError -> the CLI's one-line message, exit 2
 
     from PySide6.QtWidgets import QApplication
 
@@ -83,10 +83,7 @@ def run_report(args: argparse.Namespace) -> int:
     from .report import ReportOptions
 
     document = CostDocument()
-    if report.network is not None:
-        document.set_network(report.network)
-    else:
-        document.set_report(report)
+    document.set_report(report)
     document.set_convention(args.convention)
     opts = ReportOptions(metric=args.metric, dark=args.dark, page=args.page, depth=args.depth)
     try:

@@ -1,9 +1,12 @@
-"""The `netcost` command line: summary tables, export-torch, the built-in zoo, and launching the app."""
+"""The `netcost` command line without a GUI: summary tables, export-torch, the built-in zoo.
+
+The `netcost` entry point (gui.entry) adds the commands that need Qt (`gui`, `report`) to this parser; nothing
+here imports gui.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -11,9 +14,12 @@ from typing import NoReturn
 from costing import CONVENTIONS, FormatError
 from costing import formatting as fmt
 from costing.dtypes import canonical_dtype
+from costing.graph import Graph
+from costing.graph_eval import evaluate_graph
 
 from . import tables, zoo
-from .resolve import LoadOptions, ModelError, load_layer_list, load_report
+from .edits import EditError, apply_sets
+from .resolve import LoadOptions, ModelError, load_graph_ref
 
 
 class UsageError(Exception):
@@ -63,6 +69,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                    help="which count the %% column and headline use (default: NetCost FLOPs)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds before a model load is abandoned")
     p.add_argument("--trust-pickle", action="store_true", help="allow unpickling a full module you trust")
+    p.add_argument("--set", action="append", default=[], metavar="ROW.ARG=VALUE", dest="sets",
+                   help="edit a row before costing, e.g. layer1.0.conv1.out_channels=32 (repeatable)")
 
 
 def options(args: argparse.Namespace) -> LoadOptions:
@@ -70,7 +78,8 @@ def options(args: argparse.Namespace) -> LoadOptions:
                        trust_pickle=args.trust_pickle)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extend: Callable[[argparse._SubParsersAction], None] | None = None) -> argparse.ArgumentParser:
+    """The parser of the GUI-free commands; `extend` adds more (the entry point's `gui` and `report`)."""
     parser = _Parser(prog="netcost", description="Where the parameters and compute of a network live.")
     sub = parser.add_subparsers(dest="command")
     s = sub.add_parser("summary", help="per-layer table and totals of a model")
@@ -79,22 +88,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--depth", type=depth_arg, default=None,
                    help="collapse traced models' containers below this depth (0: the whole model in one row)")
     s.add_argument("-o", "--output", help="write to this file instead of standard output")
-    e = sub.add_parser("export-torch", help="write PyTorch source of the nn.Sequential equal to a layer list")
-    e.add_argument("layers", help="a layer-list .json or zoo:NAME")
+    e = sub.add_parser("export-torch", help="write runnable PyTorch source of a model's graph (with its edits)")
+    add_model_options(e)
     e.add_argument("-o", "--output", help="write to this file instead of standard output")
     sub.add_parser("zoo", help="list the built-in models")
-    g = sub.add_parser("gui", help="open the desktop app (the default command)")
-    g.add_argument("model", nargs="?", default=f"zoo:{zoo.DEFAULT}")
-    _add_report_command(sub)
+    if extend is not None:
+        extend(sub)
     return parser
 
 
-def _add_report_command(sub: argparse._SubParsersAction) -> None:
-    try:  # the report renders with Qt (gui/); a build without it simply has no `report` command
-        from gui.report_cli import add_report_parser
-    except ImportError:
-        return
-    add_report_parser(sub, add_model_options)
+def load_edited(args: argparse.Namespace) -> Graph:
+    """The model's graph with the command's --set edits applied (a bad edit is a usage error)."""
+    graph = load_graph_ref(args.model, options(args))
+    try:
+        return apply_sets(graph, args.sets)
+    except EditError as e:
+        raise UsageError(str(e)) from None
 
 
 def _write(text: str, output: str | None) -> None:
@@ -109,32 +118,32 @@ def _write(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
-def run(argv: list[str]) -> int:
-    parser = build_parser()
+def run(argv: list[str], parser: argparse.ArgumentParser | None = None) -> int:
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
-    command = args.command or "gui"
+    command = args.command
+    handler = getattr(args, "handler", None)
+    if handler is not None:  # a command added by the entry point
+        return int(handler(args))
     if command == "summary":
-        report = load_report(args.model, options(args))
+        report = evaluate_graph(load_edited(args))
         _write(tables.FORMATS[args.format](report, args.convention, args.depth), args.output)
         return 0
     if command == "export-torch":
-        from .export_torch import to_torch_source
+        from .export_torch import graph_to_torch_source
 
-        ref = args.layers
-        net = load_layer_list(ref if ref.startswith("zoo:") or ref.endswith(".json") else ref)
+        graph = load_edited(args)
         try:
-            source = to_torch_source(net)
+            source = graph_to_torch_source(graph)
         except ValueError as e:
-            raise UsageError(f"{ref}: {e}") from None
+            raise UsageError(f"{args.model}: {e}") from None
         _write(source, args.output)
         return 0
     if command == "zoo":
         sys.stdout.write(zoo_listing())
         return 0
-    if command == "report":
-        return int(args.run_report(args))
-    model = getattr(args, "model", f"zoo:{zoo.DEFAULT}")
-    return _launch_gui(model)
+    parser.print_help()
+    return 2
 
 
 def zoo_listing() -> str:
@@ -166,27 +175,9 @@ def zoo_listing() -> str:
     return "\n".join(out) + "\n"
 
 
-def _has_display() -> bool:
-    """Whether Qt can open a window: on Linux without X11/Wayland (a server, a CI box) it would abort."""
-    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-def _launch_gui(model: str) -> int:
-    if not _has_display():  # say so in one line and still show the model, rather than a Qt abort
-        print("netcost: no display (DISPLAY/WAYLAND_DISPLAY unset), so here is the terminal summary; run under a "
-              "desktop session or `xvfb-run` for the window.", file=sys.stderr)
-        sys.stdout.write(tables.to_table(load_report(model)))
-        return 0
-    from gui.app import main as gui_main
-
-    return int(gui_main([model]))
-
-
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
     try:
-        return run(list(sys.argv[1:] if argv is None else argv))
+        return run(list(sys.argv[1:] if argv is None else argv), parser)
     except (ModelError, UsageError, FormatError) as e:
         print(f"netcost: error: {e}", file=sys.stderr)
         detail = str(getattr(e, "detail", "") or "").strip()
@@ -199,9 +190,5 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _entry() -> None:
-    sys.exit(main())
-
-
 if __name__ == "__main__":
-    _entry()
+    sys.exit(main())

@@ -29,8 +29,8 @@ from costing.graph_eval import NodeError, cost_node
 from costing.registry import Out, has_kind, kind
 
 from . import op_costs
-from .module_specs import category_of, is_absorbing, layer_spec
 from .cost_mode import CostMode
+from .module_specs import category_of, is_absorbing, layer_spec
 
 Shape = tuple[int, ...]
 
@@ -40,8 +40,26 @@ def value_of(t: torch.Tensor) -> Value:
 
 
 def _tensors(obj: Any) -> list[torch.Tensor]:
-    flat, _ = tree_flatten(obj)
-    return [t for t in flat if isinstance(t, torch.Tensor)]
+    """Every tensor in a (nested) call structure, in order; plain containers without pytree's overhead."""
+    out: list[torch.Tensor] = []
+    _collect(obj, out)
+    return out
+
+
+def _collect(obj: Any, out: list[torch.Tensor]) -> None:
+    if isinstance(obj, torch.Tensor):
+        out.append(obj)
+    elif type(obj) in (tuple, list):
+        for x in obj:
+            _collect(x, out)
+    elif type(obj) is dict:
+        for x in obj.values():
+            _collect(x, out)
+    elif isinstance(obj, (int, float, bool, str, type(None), torch.dtype, torch.device)):
+        return
+    else:  # namedtuples, model output classes, ...: pytree knows them
+        flat, _ = tree_flatten(obj)
+        out.extend(t for t in flat if isinstance(t, torch.Tensor))
 
 
 @dataclass(eq=False)
@@ -69,14 +87,14 @@ class _Frame:
 
 
 _JSON_SCALARS = (bool, int, float, str, type(None))
-_SKIP_ARGS = {"device", "layout", "pin_memory", "memory_format", "non_blocking", "generator", "out"}
+_SKIP_ARGS = {"device", "layout", "pin_memory", "non_blocking", "generator", "out"}
 
 
 def _json_arg(v: Any) -> tuple[bool, Any]:
     """(ok, value) for a non-tensor op argument as JSON-ready data (dtypes as names)."""
     if isinstance(v, _JSON_SCALARS):
         return True, v
-    if isinstance(v, torch.dtype):
+    if isinstance(v, (torch.dtype, torch.memory_format)):  # by name (a copy's layout decides later views)
         return True, str(v).removeprefix("torch.")
     if isinstance(v, (list, tuple, torch.Size)):
         items = [_json_arg(x) for x in v]
@@ -84,29 +102,40 @@ def _json_arg(v: Any) -> tuple[bool, Any]:
     return False, None
 
 
+_SCHEMAS: dict[Any, tuple[tuple[str, bool, bool], ...]] = {}
+
+
+def _schema(func: Any) -> tuple[tuple[str, bool, bool], ...]:
+    """(name, keyword-only, is a tensor type) of each argument, read once per op."""
+    s = _SCHEMAS.get(func)
+    if s is None:
+        s = _SCHEMAS[func] = tuple((a.name, a.kwarg_only, "Tensor" in str(a.type)) for a in func._schema.arguments)
+    return s
+
+
 def schema_args(func: Any, args: tuple, kwargs: dict) -> tuple[bool, dict[str, Any]]:
     """The op's non-tensor arguments by schema name (absent optional tensors as None); ok False when one cannot
     be written as data (the node is then opaque)."""
     out: dict[str, Any] = {}
     ok = True
-    for i, a in enumerate(func._schema.arguments):
-        if i < len(args) and not a.kwarg_only:
+    for i, (name, kwarg_only, is_tensor) in enumerate(_schema(func)):
+        if i < len(args) and not kwarg_only:
             v = args[i]
-        elif a.name in kwargs:
-            v = kwargs[a.name]
+        elif name in kwargs:
+            v = kwargs[name]
         else:
             continue
         if isinstance(v, torch.Tensor) or (isinstance(v, (list, tuple)) and v and isinstance(v[0], torch.Tensor)):
             continue
-        if a.name in _SKIP_ARGS:
+        if name in _SKIP_ARGS:
             continue
-        if v is None and "Tensor" in str(a.type):
-            out[a.name] = None
+        if v is None and is_tensor:
+            out[name] = None
             continue
         good, data = _json_arg(v)
         ok &= good
         if good:
-            out[a.name] = data
+            out[name] = data
     if func._overloadname not in ("default", ""):
         out["_overload"] = func._overloadname
     return ok, out
@@ -116,14 +145,16 @@ class GraphRecorder:
     """The module stack during the forward and the graph it grows."""
 
     def __init__(self, model: nn.Module, elem: int, dtype: str, input_names: Sequence[str],
-                 sources: dict[int, tuple[str, bool, bool]], stand_ins: dict[int, torch.Tensor] | None = None
-                 ) -> None:
+                 sources: dict[int, tuple[str, bool, bool]], stand_ins: dict[int, torch.Tensor] | None = None,
+                 flat: bool = False) -> None:
+        """`flat`: no module structure to follow (TorchScript, torch.export): every op is a container's own."""
         self.model = model
         self.elem = elem
         self.dtype = dtype
         self.info: dict[int, tuple[str, bool]] = {}  # id(module) -> (path, is_leaf)
         self.paths: dict[str, nn.Module] = {}
-        self._walk("", model)
+        if not flat:
+            self._walk("", model)
         self.nodes: list[Node] = []
         self.names: set[str] = set(input_names)
         # TensorImpl address -> (weak reference to the tensor, its ref). Never a strong reference: torch detaches
@@ -141,7 +172,8 @@ class GraphRecorder:
         self.mismatched: list[str] = []
         self.uncalled: list[str] = []
         self.fallback: dict[str, Node] = {}  # formula node id -> the same call as an opaque node
-        leaf = self.info[id(model)][1]
+        self.scope_types: dict[str, str] = {}  # container classes known otherwise (torch.export's module stack)
+        leaf = not flat and self.info[id(model)][1]
         self.stack: list[_Frame] = [] if leaf else [_Frame("container", "", model)]
 
     def _walk(self, path: str, module: nn.Module) -> None:
@@ -250,8 +282,10 @@ class GraphRecorder:
                 lc = None
             if lc is not None and lc.output_shape == out_values[0][0] and lc.macs == call.macs \
                     and lc.params == n_params:
-                node = Node("", spec.type, dict(spec.args), tuple(call.inputs), scope=scope,
-                            trainable=all(trainable) if trainable else True, module=path, label=label)
+                node = Node("", spec.type, _implied_dropped(spec.type, dict(spec.args), tuple(call.values),
+                                                            self.elem),
+                            tuple(call.inputs), scope=scope, trainable=all(trainable) if trainable else True,
+                            module=path, label=label)
                 try:
                     _, formula_outs = cost_node(node, tuple(call.values), self.elem)
                 except NodeError:
@@ -360,7 +394,7 @@ class GraphRecorder:
                 if (rule_outs == tuple(out_values) and t.macs == macs and t.bias_adds == bias
                         and t.elementwise_flops == elementwise and t.attention_macs == attn
                         and t.read_bytes == read and t.written_bytes == written):
-                    node = candidate
+                    node = _generic_flatten(candidate, in_values)
         if node is None:
             unsupported = ((name, 1),) if kind_ == op_costs.UNSUPPORTED else ()
             m = Measured(in_values, tuple(out_values), totals, category, unsupported)
@@ -433,8 +467,47 @@ class GraphRecorder:
         out = []
         for p in sorted(paths):
             module = self.paths.get(p)
-            out.append(Scope(p, type(module).__name__ if module is not None else "Module"))
+            name = self.scope_types.get(p) or (type(module).__name__ if module is not None else "Module")
+            out.append(Scope(p, name))
         return tuple(out)
+
+
+def _same(a: Any, b: Any) -> bool:
+    norm = (lambda v: tuple(v) if isinstance(v, (list, tuple)) else v)  # noqa: E731
+    return norm(a) == norm(b)
+
+
+def _implied_dropped(type_: str, args: dict[str, Any], values: tuple[Value, ...], elem: int) -> dict[str, Any]:
+    """The module's arguments without the input sizes its input implies (in_channels, num_features, ...): like a
+    layer list's, they then follow the incoming shape when an edit upstream changes it."""
+    implied = [a.name for a in kind(type_).args if a.inferred and a.name in args]
+    if not implied:
+        return args
+    trial = {k: v for k, v in args.items() if k not in implied}
+    try:
+        row, _ = cost_node(Node("", type_, trial, ()), values, elem)
+    except NodeError:
+        return args
+    keep = [k for k in implied if not _same(row.args.get(k), args[k])]
+    return {**trial, **{k: args[k] for k in keep}}
+
+
+def _generic_flatten(node: Node, values: tuple[Value, ...]) -> Node:
+    """A reshape that flattens the trailing dims (`torch.flatten(x, 1)`, `x.view(x.size(0), -1)`) keeps doing so
+    when an edit changes those dims, as the code that made it would; its traced size bakes them in."""
+    if node.op not in ("view", "_unsafe_view", "reshape") or not values:
+        return node
+    x = values[0][0]
+    size = list(node.args.get("size") or [])
+    k = len(size) - 1
+    if k < 0 or len(x) <= len(size) or size[:k] != list(x[:k]):
+        return node
+    n = 1
+    for d in x[k:]:
+        n *= d
+    if size[k] != n:
+        return node
+    return node.with_arg("size", [*size[:k], -1])
 
 
 def _nbytes(v: Value, elem: int) -> int:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from costing import CostReport
+from costing.graph import Graph
 
 from .model_ref import ModelRef, RefError, list_candidates, parse_input, parse_ref
 
@@ -342,8 +342,8 @@ def _not_a_module(name: str, obj: Any) -> str:
 
 # --- the request ---------------------------------------------------------------------------------------------
 
-def run_request(request: dict[str, Any]) -> CostReport:
-    """Load, build and count what `request` names (see worker_client for the fields)."""
+def run_request(request: dict[str, Any]) -> Graph:
+    """Load, build and trace what `request` names (see worker_client for the fields) into its graph."""
     from . import tracer
 
     try:
@@ -353,10 +353,10 @@ def run_request(request: dict[str, Any]) -> CostReport:
     label = ref.label()
     dtype = request.get("dtype")
     if ref.kind == "onnx":
-        from .onnx_cost import onnx_report
+        from .onnx_cost import onnx_graph
 
         specs = resolve_inputs(request, [], label) if request.get("inputs") else None
-        return onnx_report(ref.path, specs, dtype=dtype, batch_size=request.get("batch_size"))
+        return _sourced(onnx_graph(ref.path, specs, dtype=dtype, batch_size=request.get("batch_size")), request)
     if ref.kind == "zoo":
         from resources.zoo_models import ZOO
 
@@ -368,57 +368,68 @@ def run_request(request: dict[str, Any]) -> CostReport:
         with meta_construction():
             model = entry.build()
         specs = resolve_inputs(request, list(entry.inputs), label)
-        return _trace(tracer, model, specs, label, dtype, [], (), "torch")
+        return _sourced(_trace(tracer, model, specs, label, dtype, [], (), "torch"), request)
     if ref.kind == "python":
         model, notes, module = build_python(ref)
         specs = resolve_inputs(request, _example_inputs([module, model], label), label)
         roots = user_roots(ref.path)
         if not any(p.is_meta for p in model.parameters()):
-            return _trace(tracer, model, specs, label, dtype, notes, roots, "torch")
+            return _sourced(_trace(tracer, model, specs, label, dtype, notes, roots, "torch"), request)
         failure: Exception
         try:
-            return tracer.trace_module(model, [tracer.InputSpec(tuple(s), d) for s, d in specs], name=label,
-                                       dtype=dtype, warnings=notes, source="torch")
+            return _sourced(tracer.trace_graph(model, [tracer.InputSpec(tuple(s), d) for s, d in specs], name=label,
+                                               dtype=dtype, warnings=notes, source="torch"), request)
         except Exception as e:
             failure = e
         if not tracer._is_meta_problem(failure):
             return _guard(lambda: _reraise(failure), label, roots)
         model, notes, _ = build_python(ref, meta=False)  # its forward needs real tensors: build it for real
-        return _trace(tracer, model, specs, label, dtype, notes, roots, "torch")
+        return _sourced(_trace(tracer, model, specs, label, dtype, notes, roots, "torch"), request)
     if ref.kind == "export":
-        from .graph_trace import load_exported, trace_exported
+        from .graph_trace import exported_graph, load_exported
 
         ep = load_exported(ref.path)
         specs = resolve_inputs(request, None, label) if request.get("inputs") else None
-        return _guard(lambda: trace_exported(ep, specs, label, dtype), label, ())
+        return _sourced(_guard(lambda: exported_graph(ep, specs, label, dtype), label, ()), request)
     obj, what = load_torch_file(ref.path, bool(request.get("trust_pickle")))
     if what == "torchscript":
-        from .graph_trace import script_inputs, trace_script
+        from .graph_trace import script_graph, script_inputs
 
         specs = resolve_inputs(request, script_inputs(obj), label)
         try:
-            return trace_script(obj, specs, label, dtype)
+            return _sourced(script_graph(obj, specs, label, dtype), request)
         except Exception:  # some scripted code needs real tensors: count once more on the CPU
             import torch
 
             cpu = torch.jit.load(ref.path, map_location="cpu")
-            return _guard(lambda: trace_script(cpu, specs, label, dtype), label, ())
+            return _sourced(_guard(lambda: script_graph(cpu, specs, label, dtype), label, ()), request)
     specs = resolve_inputs(request, _example_inputs([obj], label), label)
-    return _trace(tracer, obj, specs, label, dtype, [], (), "torch")
+    return _sourced(_trace(tracer, obj, specs, label, dtype, [], (), "torch"), request)
+
+
+def _sourced(graph: Graph, request: dict[str, Any]) -> Graph:
+    """The graph with the reference and options it was traced from (a saved project can trace it again)."""
+    from dataclasses import replace
+
+    source = {**graph.source, "ref": str(request["ref"])}
+    for key in ("inputs", "batch_size", "dtype"):
+        if request.get(key):
+            source[key] = request[key]
+    return replace(graph, source=source)
 
 
 def _trace(tracer: Any, model: Any, specs: list, label: str, dtype: str | None, notes: list[str],
-           roots: tuple[str, ...], source: str) -> CostReport:
+           roots: tuple[str, ...], source: str) -> Graph:
     inputs = [tracer.InputSpec(tuple(s), d) for s, d in specs]
-    return _guard(lambda: tracer.trace_module(model, inputs, name=label, dtype=dtype, warnings=notes,
-                                              source=source), label, roots)
+    return _guard(lambda: tracer.trace_graph(model, inputs, name=label, dtype=dtype, warnings=notes,
+                                             source=source), label, roots)
 
 
-def _reraise(e: BaseException) -> CostReport:
+def _reraise(e: BaseException) -> Graph:
     raise e
 
 
-def _guard(fn: Callable[[], CostReport], label: str, roots: tuple[str, ...]) -> CostReport:
+def _guard(fn: Callable[[], Graph], label: str, roots: tuple[str, ...]) -> Graph:
     try:
         return fn()
     except LoadFailure:

@@ -11,9 +11,11 @@ from math import prod
 from pathlib import Path
 from typing import Any
 
-from costing import CostReport, LayerCost, Totals, make_report, sum_layers
+from costing import CostReport, Totals
 from costing.conventions import netcost_flops, peer_figures
 from costing.dtypes import DTYPE_BYTES
+from costing.graph import Graph, GraphInput, Measured, Node, Ref, unique_name
+from costing.graph_eval import evaluate_graph
 from costing.layers.activation import ACTIVATION_FLOPS
 from costing.layers.recurrent import GATE_ELEMENTWISE
 from costing.registry import Out
@@ -51,6 +53,13 @@ def _import_onnx() -> Any:
 
 def onnx_report(path: str, specs: Sequence[tuple[tuple[int, ...], str]] | None = None, dtype: str | None = None,
                 batch_size: int | None = None) -> CostReport:
+    return evaluate_graph(onnx_graph(path, specs, dtype, batch_size))
+
+
+def onnx_graph(path: str, specs: Sequence[tuple[tuple[int, ...], str]] | None = None, dtype: str | None = None,
+               batch_size: int | None = None) -> Graph:
+    """The ONNX graph as NetCost's: one opaque node per ONNX node (costs measured from its shapes), edges from
+    value names, initializers as the parameters of the first node that reads them."""
     name = Path(path).name
     if not Path(path).is_file():
         raise LoadFailure(f"{path}: no such file", kind="usage")
@@ -95,59 +104,58 @@ def onnx_report(path: str, specs: Sequence[tuple[tuple[int, ...], str]] | None =
         shapes.setdefault(v.name, tuple(d.dim_value if d.HasField("dim_value") else 1 for d in dims))
     dtype = dtype or "float32"
     elem = DTYPE_BYTES[dtype]
-    rows: list[LayerCost] = []
-    unsupported: list[dict[str, Any]] = []
-    owner: dict[str, str] = {}
-    users: dict[str, list[str]] = {}
+    kinds = {v.name: _kind(v.type.tensor_type.elem_type) for v in [*graph.input, *graph.value_info, *graph.output]}
+    owner: set[str] = set()
+    taken = {v.name for v in inputs}
+    producer: dict[str, Ref] = {v.name: Ref(v.name) for v in inputs}
+    nodes: list[Node] = []
     for i, node in enumerate(graph.node):
-        for x in node.input:
-            if x in inits:
-                users.setdefault(x, []).append(node.name or f"{node.op_type}_{i}")
-    for i, node in enumerate(graph.node):
-        label = node.name or f"{node.op_type}_{i}"
+        label = unique_name(node.name or f"{node.op_type}_{i}", taken)
+        taken.add(label)
         op = node.op_type
-        if op in FREE:
-            continue
         ins = [shapes.get(x, ()) for x in node.input]
         out = shapes.get(node.output[0], ()) if node.output else ()
-        cost = _node_cost(node, ins, out, inits)
-        if cost is None:
-            unsupported.append({"op": op, "count": 1, "module": label})
-            continue
-        category, o, buffers_idx = cost
-        params = buffers = trainable = 0
+        cost = None if op in FREE else _node_cost(node, ins, out, inits)
+        category, o, buffers_idx = cost if cost is not None else ("other", Out(out), set())
+        params = buffers = 0
         for j, x in enumerate(node.input):
             if x in inits and x not in owner:
-                owner[x] = label
+                owner.add(x)
                 if j in buffers_idx:
                     buffers += prod(inits[x])
                 else:
                     params += prod(inits[x])
-        trainable = params
-        read = sum(prod(s) for x, s in zip(node.input, ins, strict=False) if x) * elem
-        written = sum(prod(shapes.get(y, ())) for y in node.output if y) * elem
-        o.params = params
-        peers = peer_figures(category, o, params)
-        totals = Totals(params=params, trainable_params=trainable, buffers=buffers, macs=o.macs,
-                        flops=netcost_flops(o), bias_adds=o.bias_adds, elementwise_flops=o.elementwise,
-                        attention_macs=o.attention_macs, param_bytes=params * elem, activation_bytes=written,
-                        read_bytes=read, written_bytes=written, memory_access_bytes=read + written, **peers)
-        shared = tuple(sorted({u for x in node.input if x in inits for u in users[x] if u != label}))
-        rows.append(LayerCost(index=len(rows), name=label, type=op, category=category,
-                              input_shape=ins[0] if ins else (), output_shape=out, totals=totals, depth=0,
-                              path=label, shared_with=shared, input_shapes=tuple(ins)))
-    layers = tuple(rows)
-    totals, by_category = sum_layers(layers)
-    in_list = tuple((shapes.get(v.name, ()), _dtype_name(v.type.tensor_type.elem_type, dtype)) for v in inputs)
-    warnings = (f"{len(unsupported)} node(s) have no cost formula and are listed as unsupported",) \
-        if unsupported else ()
-    batch = in_list[0][0][0] if in_list and in_list[0][0] else 1
-    return make_report(name, in_list, batch, dtype, layers, totals, by_category, unsupported=tuple(unsupported),
-                       warnings=warnings, source="onnx")
+        if cost is None:  # no arithmetic (a reshape) or no formula: no cost of its own, as it always was
+            totals = Totals()
+        else:
+            read = sum(prod(s) for x, s in zip(node.input, ins, strict=False) if x) * elem
+            written = sum(prod(shapes.get(y, ())) for y in node.output if y) * elem
+            o.params = params
+            peers = peer_figures(category, o, params)
+            totals = Totals(params=params, trainable_params=params, buffers=buffers, macs=o.macs,
+                            flops=netcost_flops(o), bias_adds=o.bias_adds, elementwise_flops=o.elementwise,
+                            attention_macs=o.attention_macs, param_bytes=params * elem, activation_bytes=written,
+                            read_bytes=read, written_bytes=written, memory_access_bytes=read + written, **peers)
+        edges = [(x, s) for x, s in zip(node.input, ins, strict=False) if x in producer]
+        outs = tuple((shapes.get(y, ()), kinds.get(y, "float")) for y in node.output if y)
+        unsupported = ((op, 1),) if cost is None and op not in FREE else ()
+        m = Measured(tuple((s, kinds.get(x, "float")) for x, s in edges), outs, totals, category, unsupported)
+        nodes.append(Node(label, op, {}, tuple(producer[x] for x, _ in edges), name=label, measured=m, label=op))
+        for k, y in enumerate(y for y in node.output if y):
+            producer[y] = Ref(label, k)
+    graph_inputs = tuple(GraphInput(v.name, shapes.get(v.name, ()), _kind(v.type.tensor_type.elem_type))
+                         for v in inputs)
+    outputs = tuple(producer[v.name] for v in graph.output if v.name in producer)
+    n_unsupported = sum(1 for n in nodes if n.measured and n.measured.unsupported)
+    warnings = [f"{n_unsupported} node(s) have no cost formula and are listed as unsupported"] if n_unsupported \
+        else []
+    return Graph(tuple(nodes), graph_inputs, outputs, name=name, dtype=dtype,
+                 source={"kind": "onnx", "warnings": warnings})
 
 
-def _dtype_name(elem_type: int, default: str) -> str:
-    return "int64" if elem_type == 7 else default
+def _kind(elem_type: int) -> str:
+    """ONNX element types as NetCost element kinds (float types follow the document dtype)."""
+    return {6: "int32", 7: "int64", 9: "bool", 2: "uint8", 3: "int8"}.get(elem_type, "float")
 
 
 def _attr(node: Any, key: str, default: Any) -> Any:

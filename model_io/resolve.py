@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from costing import CostReport, FormatError, Network, evaluate
+from costing import CostReport, FormatError, Network
+from costing.chain import graph_from_network
+from costing.graph import Graph
+from costing.graph_eval import evaluate_graph
 
 from . import zoo
+from .graph_file import load_graph
 from .layer_file import load_network
 
 
@@ -77,21 +81,43 @@ def _parse_dims(text: str) -> tuple[int, ...]:
 
 def load_report(ref: str, opts: LoadOptions | None = None) -> CostReport:
     """Cost any supported model reference. Raises ModelError with a one-line message on bad input."""
+    return evaluate_graph(load_graph_ref(ref, opts))
+
+
+def load_graph_ref(ref: str, opts: LoadOptions | None = None) -> Graph:
+    """The graph of any supported model reference: a layer list or graph file read here, anything else traced in
+    the isolated worker. Raises ModelError with a one-line message on bad input."""
     opts = opts or LoadOptions()
     if is_layer_list(ref):
-        net = apply_options(load_layer_list(ref), opts)
         try:
-            return evaluate(net)
+            if ref.startswith("zoo:"):
+                graph = graph_from_network(zoo.load_layer_list(ref[4:]))
+            elif not Path(ref).exists():
+                raise ModelError(f"{ref}: no such file")
+            else:
+                graph = load_graph(ref)[0]
         except FormatError as e:
             raise ModelError(f"{ref}: {e}") from None
-        except ValueError as e:  # LayerError is a ValueError
-            raise ModelError(f"{ref}: {e}") from None
-    return _load_traced(ref, opts)
-
-
-def _load_traced(ref: str, opts: LoadOptions) -> CostReport:
+        return apply_graph_options(graph, opts)
     try:
-        from .worker_client import trace_in_worker
+        from .worker_client import graph_in_worker
     except ImportError:
         raise ModelError(f"{ref}: only layer lists (zoo:NAME or .json) are supported in this build") from None
-    return trace_in_worker(ref, opts)
+    return graph_in_worker(ref, opts)
+
+
+def apply_graph_options(graph: Graph, opts: LoadOptions) -> Graph:
+    """--batch, --dtype and --input on a graph read from a file (a traced model is traced with them instead)."""
+    inputs = list(graph.inputs)
+    if opts.inputs:
+        if len(opts.inputs) != len(inputs):
+            raise ModelError(f"{graph.name} takes {len(inputs)} input(s) ({', '.join(graph.input_names)}); "
+                             f"{len(opts.inputs)} --input given")
+        inputs = [replace(gi, shape=_parse_dims(text.split(":")[-1])) for gi, text in zip(inputs, opts.inputs,
+                                                                                         strict=True)]
+    if opts.batch_size is not None:
+        inputs = [replace(gi, shape=(opts.batch_size, *gi.shape[1:])) for gi in inputs]
+    try:
+        return replace(graph, inputs=tuple(inputs), dtype=opts.dtype or graph.dtype)
+    except ValueError as e:
+        raise ModelError(str(e)) from None

@@ -22,27 +22,57 @@ def visible_layers(report: CostReport, depth: int | None = None) -> list[LayerCo
 
 
 def _collapse(report: CostReport, depth: int | None) -> list[tuple[LayerCost, int, int]]:
-    """Visible rows with the range of report.layers each stands for (first, last, inclusive). A container at
-    `depth` becomes one row with its subtotal; a layer outside every container at `depth` stays as it is. The
-    rows' totals add up to the report's totals at every depth."""
+    """Visible rows with the range of report.layers each stands for (first, last, inclusive). The rows of a
+    container at `depth` become one row with its subtotal, where its first row was; a layer outside every
+    container at `depth` stays as it is. The rows' totals add up to the report's totals at every depth."""
     layers = report.layers
     if depth is None or not report.hierarchy:
         return [(r, i, i) for i, r in enumerate(layers)]
+    nodes = {n.path: n for n in report.hierarchy if n.depth == depth}
+    group_of = [_group(r, depth, nodes) for r in layers]
+    members: dict[str, list[int]] = {}
+    for i, g in enumerate(group_of):
+        if g is not None:
+            members.setdefault(g, []).append(i)
+    # a row's inputs, named as the visible rows that hold them
+    shown = {r.name: (g if g is not None else r.name) for r, g in zip(layers, group_of, strict=True)}
     out: list[tuple[LayerCost, int, int]] = []
-    nodes = {n.first: n for n in report.hierarchy if n.depth == depth}
-    i = 0
-    while i < len(layers):
-        node = nodes.get(i)
-        if node is not None:
-            span = layers[node.first:node.last + 1]
-            out.append((LayerCost(node.first, node.path or node.type, node.type, _dominant_category(span),
-                                  span[0].input_shape, span[-1].output_shape, node.totals, depth=node.depth,
-                                  path=node.path, input_shapes=span[0].input_shapes), node.first, node.last))
-            i = node.last + 1
-        else:
-            out.append((layers[i], i, i))
-            i += 1
+    for i, (r, g) in enumerate(zip(layers, group_of, strict=True)):
+        if g is None:
+            out.append((replace(r, inputs=_renamed(r.inputs, shown, r.name)), i, i))
+            continue
+        idx = members[g]
+        if idx[0] != i:
+            continue
+        node = nodes[g]
+        span = [layers[k] for k in idx]
+        name = node.path or node.type
+        inputs = _renamed(tuple(x for k in idx for x in layers[k].inputs), shown, g)
+        out.append((LayerCost(node.first, name, node.type, _dominant_category(span), span[0].input_shape,
+                              span[-1].output_shape, node.totals, depth=node.depth, path=node.path,
+                              input_shapes=span[0].input_shapes, node_id=name, inputs=inputs, scope=node.path),
+                    idx[0], idx[-1]))
     return out
+
+
+def _group(row: LayerCost, depth: int, nodes: dict[str, object]) -> str | None:
+    """The container at `depth` that holds `row` (by its scope), if any."""
+    if row.node_id:
+        parts = row.scope.split(".") if row.scope else []
+        key = "" if depth == 0 else ".".join(parts[:depth]) if len(parts) >= depth else None
+        return key if key in nodes else None
+    return None
+
+
+def _renamed(inputs: tuple[str, ...], shown: dict[str, str], own: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for x in inputs:
+        base, sep, idx = x.partition(":")
+        name = shown.get(base, base)
+        text = name if name != base else x
+        if name != own and text not in out:
+            out.append(text)
+    return tuple(out)
 
 
 def _dominant_category(rows: Any) -> str:
@@ -78,7 +108,8 @@ def to_dict(report: CostReport, convention: str = "flops", depth: int | None = N
     return {
         "schema": SCHEMA,
         "model": report.model,
-        "inputs": [{"shape": list(shape), "dtype": dt} for shape, dt in report.inputs],
+        "inputs": [{"name": name, "shape": list(shape), "dtype": dt}
+                   for name, (shape, dt) in zip(_input_names(report), report.inputs, strict=True)],
         "batch_size": report.batch_size,
         "dtype": report.dtype,
         "convention": {"key": convention, "label": CONVENTIONS[convention].label,
@@ -95,12 +126,21 @@ def to_dict(report: CostReport, convention: str = "flops", depth: int | None = N
         "hierarchy": _hierarchy(report, depth),
         "unsupported": [dict(u) for u in report.unsupported],
         "warnings": list(report.warnings),
+        "complete": report.complete,
+        "problems": [{"name": p.name, "message": p.message, "field": p.field, "stale": p.stale}
+                     for p in report.problems],
     }
+
+
+def _input_names(report: CostReport) -> list[str]:
+    names = list(report.input_names)
+    return names if len(names) == len(report.inputs) else [f"input_{i}" for i in range(len(report.inputs))]
 
 
 def _layer_dict(r: LayerCost, convention: str) -> dict[str, Any]:
     d: dict[str, Any] = {
         "name": r.name, "type": r.type, "category": r.category, "depth": r.depth, "path": r.path,
+        "inputs": list(r.inputs),
         "input_shape": list(r.input_shape), "output_shape": list(r.output_shape),
         "params": r.params, "trainable_params": r.trainable_params, "frozen_params": r.frozen_params,
         "buffers": r.buffers, "macs": r.macs, "flops": r.flops, "param_bytes": r.param_bytes,

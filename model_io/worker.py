@@ -51,11 +51,11 @@ def _skip_dynamo_disable() -> None:
 
 
 def handle(request: dict[str, Any]) -> dict[str, Any]:
-    from . import report_codec
+    from .graph_file import graph_to_dict
     from .loaders import LoadFailure, run_request
 
     try:
-        report = run_request(request)
+        graph = run_request(request)
     except LoadFailure as e:
         return {"ok": False, "error": e.message, "detail": e.detail, "kind": e.kind}
     except MemoryError:
@@ -64,7 +64,7 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
                 "kind": "memory"}
     except SystemExit as e:
         return {"ok": False, "error": f"the model's code called sys.exit({e.code!r})", "detail": "", "kind": "model"}
-    return {"ok": True, "report": report_codec.to_dict(report)}
+    return {"ok": True, "graph": graph_to_dict(graph)}
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ Protocol (for the CLI, the app, or anyone else starting the worker):
                "batch_size": 1 | null, "dtype": "float32" | null, "trust_pickle": false,
                "memory_limit_mb": 4096}                    # RLIMIT_AS of the worker; 0 = no limit
     stdout    one JSON object:
-              {"ok": true, "report": {...}}   the report in report_codec's lossless form (report_codec.from_dict)
+              {"ok": true, "graph": {...}}    the traced graph (model_io.graph_file's netcost.graph/1 form)
               {"ok": false, "error": "one line for the user", "detail": "trimmed model traceback or ''",
                "kind": "usage" | "syntax" | "model" | "pickle" | "format" | "memory" | "internal"}
     stderr    whatever the model printed; its tail is kept for a worker that dies without answering.
@@ -32,7 +32,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from costing import CostReport
+from costing import CostReport, FormatError
+from costing.graph import Graph
+from costing.graph_eval import evaluate_graph
 
 from .model_ref import (
     RefError,
@@ -87,8 +89,13 @@ def describe_exit(returncode: int, stderr: str) -> str:
 
 
 def interpret(ref: str, returncode: int, stdout: str, stderr: str) -> CostReport:
-    """The report in a worker's answer, or a WorkerError saying what happened."""
-    from . import report_codec
+    """The report of the graph in a worker's answer, or a WorkerError saying what happened."""
+    return evaluate_graph(interpret_graph(ref, returncode, stdout, stderr))
+
+
+def interpret_graph(ref: str, returncode: int, stdout: str, stderr: str) -> Graph:
+    """The graph in a worker's answer, or a WorkerError saying what happened."""
+    from .graph_file import parse_graph
 
     try:
         answer = json.loads(stdout) if stdout.strip() else None
@@ -99,7 +106,10 @@ def interpret(ref: str, returncode: int, stdout: str, stderr: str) -> CostReport
     if not answer.get("ok"):
         raise WorkerError(str(answer.get("error", "unknown error")), str(answer.get("detail", "")),
                           str(answer.get("kind", "error")))
-    return report_codec.from_dict(answer["report"])
+    try:
+        return parse_graph(answer["graph"])[0]
+    except (FormatError, KeyError, TypeError) as e:
+        raise WorkerError(f"{ref}: the worker's answer is not a graph ({e})", kind="protocol") from None
 
 
 def run_worker(request: dict[str, Any], timeout: float) -> tuple[int, str, str]:
@@ -126,6 +136,11 @@ def _kill(proc: subprocess.Popen) -> None:
 
 def trace_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_MEMORY_MB) -> CostReport:
     """Load and count `ref` in a fresh worker process (see the module docstring)."""
+    return evaluate_graph(graph_in_worker(ref, opts, memory_limit_mb))
+
+
+def graph_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_MEMORY_MB) -> Graph:
+    """Load and trace `ref` in a fresh worker process into its graph."""
     try:  # mistyped references and input specs fail here, without starting a worker
         parse_ref(ref)
         for spec in opts.inputs:
@@ -137,4 +152,4 @@ def trace_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_
         if not Path(path).is_file():
             raise ModelError(f"{path}: no such file")
     code, out, err = run_worker(request_for(ref, opts, memory_limit_mb), opts.timeout)
-    return interpret(ref, code, out, err)
+    return interpret_graph(ref, code, out, err)

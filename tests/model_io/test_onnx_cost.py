@@ -60,7 +60,9 @@ def test_recurrent_and_matmul_nodes(tmp_path: Path) -> None:
     lstm = report.layers[0]
     assert lstm.params == 4 * h * cin + 4 * h * h + 8 * h
     assert lstm.macs == seq * batch * (4 * h * cin + 4 * h * h)  # the gate matmuls
-    assert report.layers[1].macs == seq * batch * h * 3
+    matmul = next(r for r in report.layers if r.type == "MatMul")  # after the free Squeeze (a row of its own)
+    assert matmul.macs == seq * batch * h * 3
+    assert matmul.inputs == ("Squeeze_1",) and report.layers[1].inputs == ("LSTM_0",)  # edges from value names
 
 
 def test_missing_file_and_garbage(tmp_path: Path) -> None:
