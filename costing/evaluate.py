@@ -120,7 +120,7 @@ def evaluate(net: Network, previous: CostReport | None = None, first_dirty: int 
     else:
         totals, by_category = sum_layers(rows)
     return make_report(net.name, ((net.batched_input, _input_dtype(net)),), net.batch_size, net.dtype,
-                       tuple(rows), totals, by_category, network=net)
+                       tuple(rows), totals, by_category, network=net, input_names=("input",))
 
 
 def _input_dtype(net: Network) -> str:

@@ -154,6 +154,19 @@ def _attribute(graph: Graph, node: Node, t: Totals, elem: int) -> Totals:
     return replace(t, params=p, trainable_params=trainable, frozen_params=p - trainable, param_bytes=p * elem)
 
 
+def _shared_names(graph: Graph, node: Node) -> tuple[str, ...]:
+    """The nodes this node's parameters are tied with, either way."""
+    back = graph.__dict__.get("_shared_by")
+    if back is None:
+        back = {}
+        for n in graph.nodes:
+            for s, _ in n.shares:
+                back.setdefault(s, []).append(n.display_name)
+        object.__setattr__(graph, "_shared_by", back)
+    names = [graph.node(s).display_name for s, _ in node.shares if graph.has(s)] + back.get(node.id, [])
+    return tuple(sorted(set(names)))
+
+
 def _input_names(graph: Graph, node: Node) -> tuple[str, ...]:
     names = []
     for r in node.inputs:
@@ -209,17 +222,17 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
             src = next(r.node for r, v in zip(node.inputs, ins, strict=True) if v is None)
             what = graph.node(src).display_name if graph.has(src) else src
             problems[node.id] = Problem(node.id, node.display_name, f"not costed: its input {what} has no value",
-                                        "inputs", stale=True)
+                                        "inputs", True, node.type_label, p)
             return None, ()
         try:
             row, outs = cost_node(node, ins, elem)  # type: ignore[arg-type]
         except NodeError as e:
-            problems[node.id] = Problem(node.id, node.display_name, e.reason, e.field, e.stale)
+            problems[node.id] = Problem(node.id, node.display_name, e.reason, e.field, e.stale, node.type_label, p)
             return None, ()
         t = _attribute(graph, node, row.totals, elem)
         new = LayerCost(p, node.display_name, row.type, row.category, row.input_shape, row.output_shape, t,
                         row.args, row.inferred, _depth(graph, node), node.display_name, row.parts,
-                        tuple(graph.node(s).display_name for s, _ in node.shares if graph.has(s)),
+                        _shared_names(graph, node),
                         tuple(s for s, _ in ins), node.id, _input_names(graph, node),  # type: ignore[misc]
                         tuple(s for s, _ in outs), node.scope, row.opaque)
         rows[node.id] = new

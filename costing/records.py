@@ -166,6 +166,12 @@ class Problem:
     message: str
     field: str | None = None
     stale: bool = False
+    type: str = ""
+    index: int = -1
+
+    def __str__(self) -> str:
+        """`Conv2d #4 'conv3': groups=3 does not divide in_channels=64` (as a LayerError reads)."""
+        return f"{self.type} #{self.index} '{self.name}': {self.message}"
 
 
 @dataclass(frozen=True)
@@ -190,6 +196,11 @@ class CostReport:
     @property
     def complete(self) -> bool:
         return not self.problems
+
+    @property
+    def cause(self) -> Problem | None:
+        """The first node that fails on its own (the rest are stale because of it)."""
+        return next((p for p in self.problems if not p.stale), self.problems[0] if self.problems else None)
 
     @property
     def by_id(self) -> dict[str, LayerCost]:

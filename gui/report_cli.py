@@ -70,10 +70,9 @@ def run_report(args: argparse.Namespace) -> int:
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display: render without one
 
-    from costing.graph_eval import evaluate_graph
-    from model_io.cli import load_edited
+    from model_io.cli import costed, load_edited
 
-    report = evaluate_graph(load_edited(args))  # ModelError -> the CLI's one-line message, exit 2
+    report = costed(load_edited(args), args)  # ModelError -> the CLI's one-line message, exit 2
 
     from PySide6.QtWidgets import QApplication
 

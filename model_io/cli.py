@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-from costing import CONVENTIONS, FormatError
+from costing import CONVENTIONS, CostReport, FormatError
 from costing import formatting as fmt
 from costing.dtypes import canonical_dtype
 from costing.graph import Graph
@@ -106,6 +106,16 @@ def load_edited(args: argparse.Namespace) -> Graph:
         raise UsageError(str(e)) from None
 
 
+def costed(graph: Graph, args: argparse.Namespace) -> CostReport:
+    """The report of a graph that evaluates everywhere; else the node that breaks, as one line (exit 2)."""
+    report = evaluate_graph(graph)
+    cause = report.cause
+    if cause is not None:
+        edits = f" (after --set {', '.join(args.sets)})" if getattr(args, "sets", None) else ""
+        raise ModelError(f"{args.model}{edits}: {cause}")
+    return report
+
+
 def _write(text: str, output: str | None) -> None:
     if output:
         from .layer_file import atomic_write
@@ -126,7 +136,7 @@ def run(argv: list[str], parser: argparse.ArgumentParser | None = None) -> int:
     if handler is not None:  # a command added by the entry point
         return int(handler(args))
     if command == "summary":
-        report = evaluate_graph(load_edited(args))
+        report = costed(load_edited(args), args)
         _write(tables.FORMATS[args.format](report, args.convention, args.depth), args.output)
         return 0
     if command == "export-torch":

@@ -29,7 +29,8 @@ def _collapse(report: CostReport, depth: int | None) -> list[tuple[LayerCost, in
     if depth is None or not report.hierarchy:
         return [(r, i, i) for i, r in enumerate(layers)]
     nodes = {n.path: n for n in report.hierarchy if n.depth == depth}
-    group_of = [_group(r, depth, nodes) for r in layers]
+    spans = {i: n.path for n in nodes.values() for i in range(n.first, n.last + 1)}
+    group_of = [_group(r, depth, nodes) if r.node_id else spans.get(i) for i, r in enumerate(layers)]
     members: dict[str, list[int]] = {}
     for i, g in enumerate(group_of):
         if g is not None:
@@ -56,12 +57,10 @@ def _collapse(report: CostReport, depth: int | None) -> list[tuple[LayerCost, in
 
 
 def _group(row: LayerCost, depth: int, nodes: dict[str, object]) -> str | None:
-    """The container at `depth` that holds `row` (by its scope), if any."""
-    if row.node_id:
-        parts = row.scope.split(".") if row.scope else []
-        key = "" if depth == 0 else ".".join(parts[:depth]) if len(parts) >= depth else None
-        return key if key in nodes else None
-    return None
+    """The container at `depth` that holds a graph row (by its scope), if any."""
+    parts = row.scope.split(".") if row.scope else []
+    key = "" if depth == 0 else ".".join(parts[:depth]) if len(parts) >= depth else None
+    return key if key in nodes else None
 
 
 def _renamed(inputs: tuple[str, ...], shown: dict[str, str], own: str) -> tuple[str, ...]:

@@ -147,7 +147,7 @@ def trace_graph(model: nn.Module, inputs: Sequence[InputSpec], name: str | None 
             meta_state = None
             if device.type != "meta":
                 stand_in: dict[int, torch.Tensor] = {}  # one meta tensor per real one: tied weights stay tied
-                meta_state = {k: stand_in.setdefault(id(v), torch.empty_like(v, device="meta"))
+                meta_state = {k: stand_in.setdefault(id(v), _stand_in(v))
                               for k, v in [*model.named_parameters(remove_duplicate=False),
                                            *model.named_buffers(remove_duplicate=False)]}
             return _run(model, inputs, "meta", elem, dtype, meta_state, label, notes, info)
@@ -166,6 +166,12 @@ def trace_module(model: nn.Module, inputs: Sequence[InputSpec], name: str | None
                  dtype: str | None = None, warnings: Sequence[str] = (), source: str = "torch") -> CostReport:
     """The report of `model`'s graph (trace_graph, then the pure-Python evaluation)."""
     return evaluate_graph(trace_graph(model, inputs, name, dtype, warnings, source))
+
+
+def _stand_in(t: torch.Tensor) -> torch.Tensor:
+    """A weightless copy of a real tensor, frozen or trainable as the tensor is."""
+    meta = torch.empty_like(t, device="meta")
+    return meta.requires_grad_(True) if t.requires_grad else meta
 
 
 def _param_dtype(model: nn.Module) -> str:

@@ -51,7 +51,7 @@ def test_batch_dtype_convention_options(capsys):
     code, out, _ = run(capsys, "summary", "zoo:alexnet", "--format", "json", "--batch", "4", "--dtype", "fp16",
                        "--convention", "torchinfo")
     d = json.loads(out)
-    assert d["inputs"] == [{"shape": [4, 3, 224, 224], "dtype": "float16"}]
+    assert d["inputs"] == [{"name": "input", "shape": [4, 3, 224, 224], "dtype": "float16"}]
     assert d["totals"]["macs"] == 4 * 861_301_280
     assert d["totals"]["param_bytes"] == 2 * 61_264_904  # fp16: 2 bytes per parameter
     assert d["convention"]["key"] == "torchinfo"
@@ -130,10 +130,10 @@ def test_zoo_lists_the_built_in_layer_lists(capsys):
 
 
 def test_console_entry_point_runs_as_a_module():
-    done = subprocess.run([sys.executable, "-m", "model_io", "summary", "zoo:conv3x3", "--format", "csv"],
+    done = subprocess.run([sys.executable, "-m", "gui", "summary", "zoo:conv3x3", "--format", "csv"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.startswith("name,type,category")
-    done = subprocess.run([sys.executable, "-m", "model_io", "summary", "nope.json"], cwd=ROOT, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "gui", "summary", "nope.json"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
 
@@ -142,7 +142,10 @@ def test_launch_without_a_display_prints_the_summary_instead_of_aborting(capsys,
     monkeypatch.setattr(sys, "platform", "linux")
     for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
         monkeypatch.delenv(var, raising=False)
-    code, out, err = run(capsys)
+    from gui.entry import main as entry_main
+
+    code = entry_main([])
+    out, err = capsys.readouterr()
     assert code == 0
     assert "no display" in err and err.count("\n") == 1
     assert "AlexNet (article)" in out and "61,264,904" in out

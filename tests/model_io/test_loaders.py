@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from costing.graph_eval import evaluate_graph
 from model_io.loaders import LoadFailure, run_request
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
@@ -26,7 +27,7 @@ def _restore_import_state():
 
 
 def _run(ref: str, *inputs: str, batch: int | None = None):
-    return run_request({"ref": ref, "inputs": list(inputs), "batch_size": batch})
+    return evaluate_graph(run_request({"ref": ref, "inputs": list(inputs), "batch_size": batch}))
 
 
 TWO = f"{FIXTURES / 'two_inputs.py'}:TokensAndFeatures"

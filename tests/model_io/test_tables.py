@@ -27,7 +27,7 @@ def test_json_schema(alexnet):
     d = json.loads(tables.to_json(alexnet, "macs"))
     assert d["schema"] == "netcost.report/1"
     assert d["model"] == "AlexNet (article)"
-    assert d["inputs"] == [{"shape": [1, 3, 224, 224], "dtype": "float32"}]
+    assert d["inputs"] == [{"name": "input", "shape": [1, 3, 224, 224], "dtype": "float32"}]
     assert d["convention"]["key"] == "macs" and d["convention"]["value"] == 861_301_280
     t = d["totals"]
     for key in TOTAL_KEYS:
@@ -119,7 +119,9 @@ def resnet50():
     return trace_module(model, [InputSpec((1, 3, 224, 224))])
 
 
-@pytest.mark.parametrize("depth,count", [(0, 1), (1, 11), (2, 23), (3, 139), (4, 143)])
+# depth 4: 126 leaf modules + 32 repeated ReLU calls (each Bottleneck calls its ReLU 3 times) + 16 residual adds
+# + the root's flatten = 175; depth 3 folds the 4 downsample Sequentials (2 rows each) into one row each
+@pytest.mark.parametrize("depth,count", [(0, 1), (1, 11), (2, 23), (3, 171), (4, 175)])
 def test_depth_on_a_traced_resnet50_adds_up(resnet50, depth, count):
     rows = tables.visible_layers(resnet50, depth)
     assert len(rows) == count
@@ -142,7 +144,9 @@ def test_depth_rows_of_a_traced_resnet50(resnet50):
     assert whole.output_shape == (1, 1000) and whole.params == 25_557_032 and whole.macs == 4_089_184_256
     top = tables.visible_layers(resnet50, 1)
     assert [r.name for r in top] == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4",
-                                     "avgpool", "ResNet", "fc"]  # "ResNet": the root's own ops (flatten)
+                                     "avgpool", "view", "fc"]  # "view": the root's own op (torch.flatten)
+    assert [r.inputs for r in top[4:]] == [("maxpool",), ("layer1",), ("layer2",), ("layer3",), ("layer4",),
+                                           ("avgpool",), ("view",)]  # edges between the folded rows
     layer4 = top[7]
     assert (layer4.type, layer4.output_shape, layer4.params) == ("Sequential", (1, 2048, 7, 7), 14_964_736)
     blocks = [r for r in tables.visible_layers(resnet50, 2) if r.type == "Bottleneck"]

@@ -36,10 +36,13 @@ def test_traced_alexnet_equals_the_layer_list() -> None:
 def test_gpt2_attention_is_an_own_ops_row_and_the_head_is_shared() -> None:
     report = trace_module(*_zoo("gpt2"))
     rows = {r.path: r for r in report.layers}
-    attn = next(r for r in report.layers if r.path == "blocks.0.attn" and r.type.endswith("(own ops)"))
-    assert attn.type == "CausalSelfAttention (own ops)" and attn.category == "attention"
+    # the attention's own work is functional nodes inside it: SDPA on meta is two bmm (QK^T and AV)
+    attn = [r for r in report.layers if r.scope == "blocks.0.attn" and r.category == "attention"]
+    assert [r.type for r in attn] == ["aten.bmm", "aten.bmm"]
     # QK^T and AV, causal SDPA on meta: 2 * heads * L * L * head_dim = 2 * 12 * 1024 * 1024 * 64
-    assert attn.macs == attn.totals.attention_macs == 1_610_612_736
+    assert sum(r.macs for r in attn) == sum(r.totals.attention_macs for r in attn) == 1_610_612_736
+    qk = attn[0]
+    assert qk.input_shapes == ((12, 1024, 64), (12, 64, 1024)) and qk.output_shapes == ((12, 1024, 1024),)
     assert rows["lm_head"].params == 0 and rows["lm_head"].shared_with == ("wte",)
     assert rows["wte"].shared_with == ("lm_head",)
     assert report.totals.params == 124_439_808
@@ -122,7 +125,9 @@ def test_shared_parameters_and_reused_modules() -> None:
     assert report.totals.params == 64 + 8 + 8  # one weight, two biases
     rows = {r.path: r for r in report.layers}
     assert rows["b"].params == 8 and rows["b"].shared_with == ("a",)
-    assert rows["act"].totals.elementwise_flops == 16  # two calls x 8 elements, one row
+    # one ReLU module, two calls: two nodes of 8 elements each, one module (an edit would change both)
+    assert rows["act"].totals.elementwise_flops == rows["act#2"].totals.elementwise_flops == 8
+    assert rows["act#2"].inputs == ("b",) and report.graph.modules["act"] == ("act", "act#2")
 
 
 class WithBuffers(nn.Module):
@@ -281,6 +286,8 @@ def test_a_module_called_twice_counts_its_work_twice_and_its_parameters_once() -
             return self.alias(self.fc(self.fc(x)))
 
     report = trace_module(Twice(), [InputSpec((4, 16))])
-    assert [r.path for r in report.layers] == ["fc"]
+    assert [r.path for r in report.layers] == ["fc", "fc#2", "fc#3"]  # one node per call, unique names
+    assert [r.inputs for r in report.layers] == [("x",), ("fc",), ("fc#2",)]
+    assert [r.params for r in report.layers] == [16 * 16 + 16, 0, 0]
     assert report.totals.params == 16 * 16 + 16  # torchsummary would count it three times
     assert report.totals.macs == 3 * 4 * 16 * 16

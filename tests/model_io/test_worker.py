@@ -142,7 +142,10 @@ def test_torchscript_and_export(torch_files: Path) -> None:
     assert script.totals.params == 21 and script.totals.macs == 4 * 18 and script.source == "torchscript"
     exported = load_report(str(torch_files / "exported.pt2"))
     assert exported.totals.params == 21 and exported.totals.macs == 18
-    assert [r.path for r in exported.layers] == ["fc"] and exported.layers[0].type == "Linear"
+    # one node per aten op of the export (its weights are sources), all inside the Linear they came from
+    assert {r.scope for r in exported.layers} == {"fc"}
+    assert [(h.path, h.type) for h in exported.hierarchy if h.path] == [("fc", "Linear")]
+    assert exported.layers[-1].type == "aten.addmm" and exported.layers[-1].inputs[0] == "fc.bias"
 
 
 def test_trace_in_worker_is_the_resolver_hook() -> None:

@@ -16,7 +16,7 @@ def test_summary_of_a_python_file_as_json(capsys: pytest.CaptureFixture[str]) ->
     ref = f"{FIXTURES / 'tiny_net.py'}:TinyNet(width=4)"
     assert main(["summary", ref, "--input", "1,3,16,16", "--format", "json", "--timeout", "60"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["inputs"] == [{"shape": [1, 3, 16, 16], "dtype": "float32"}]
+    assert data["inputs"] == [{"name": "x", "shape": [1, 3, 16, 16], "dtype": "float32"}]
     assert data["totals"]["params"] == 4 * 27 + 4 + 8 + 4 * 10 + 10
     assert data["hierarchy"] and data["unsupported"] == []
 
