@@ -64,7 +64,12 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
                 "kind": "memory"}
     except SystemExit as e:
         return {"ok": False, "error": f"the model's code called sys.exit({e.code!r})", "detail": "", "kind": "model"}
-    return {"ok": True, "report": report_codec.to_dict(report)}
+    answer = {"ok": True, "report": report_codec.to_dict(report)}
+    if request.get("measure"):  # `--measure`: also run it for real and time each row (model_io.measure)
+        from .measure import measure_answer
+
+        answer.update(measure_answer(request, report))
+    return answer
 
 
 def main() -> None:

@@ -126,6 +126,13 @@ def _kill(proc: subprocess.Popen) -> None:
 
 def trace_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_MEMORY_MB) -> CostReport:
     """Load and count `ref` in a fresh worker process (see the module docstring)."""
+    check_request(ref, opts)
+    code, out, err = run_worker(request_for(ref, opts, memory_limit_mb), opts.timeout)
+    return interpret(ref, code, out, err)
+
+
+def check_request(ref: str, opts: LoadOptions) -> None:
+    """ModelError for what fails without starting a worker: a mistyped reference or --input, a missing file."""
     try:  # mistyped references and input specs fail here, without starting a worker
         parse_ref(ref)
         for spec in opts.inputs:
@@ -136,5 +143,3 @@ def trace_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_
         path = ref.split(".py", 1)[0] + ".py"
         if not Path(path).is_file():
             raise ModelError(f"{path}: no such file")
-    code, out, err = run_worker(request_for(ref, opts, memory_limit_mb), opts.timeout)
-    return interpret(ref, code, out, err)
