@@ -10,9 +10,10 @@ from typing import NoReturn
 
 from costing import CONVENTIONS, FormatError
 from costing import formatting as fmt
+from costing.devices import DeviceError
 from costing.dtypes import canonical_dtype
 
-from . import tables, zoo
+from . import latency_cli, tables, zoo
 from .resolve import LoadOptions, ModelError, load_layer_list, load_report
 
 
@@ -79,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--depth", type=depth_arg, default=None,
                    help="collapse traced models' containers below this depth (0: the whole model in one row)")
     s.add_argument("-o", "--output", help="write to this file instead of standard output")
+    latency_cli.add_summary_options(s, _positive)
+    latency_cli.add_devices_parser(sub)
     e = sub.add_parser("export-torch", help="write PyTorch source of the nn.Sequential equal to a layer list")
     e.add_argument("layers", help="a layer-list .json or zoo:NAME")
     e.add_argument("-o", "--output", help="write to this file instead of standard output")
@@ -113,6 +116,11 @@ def run(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "gui"
+    if command == "summary" and latency_cli.wanted(args):  # --device / --measure (model_io.latency_cli)
+        _write(latency_cli.summary_text(args, options(args)), args.output)
+        return 0
+    if command == "devices":
+        return latency_cli.run_devices(args)
     if command == "summary":
         report = load_report(args.model, options(args))
         _write(tables.FORMATS[args.format](report, args.convention, args.depth), args.output)
@@ -187,7 +195,7 @@ def _launch_gui(model: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         return run(list(sys.argv[1:] if argv is None else argv))
-    except (ModelError, UsageError, FormatError) as e:
+    except (ModelError, UsageError, FormatError, DeviceError) as e:
         print(f"netcost: error: {e}", file=sys.stderr)
         detail = str(getattr(e, "detail", "") or "").strip()
         if detail:  # the model's own traceback, already trimmed to its frames (model_io.worker_client)

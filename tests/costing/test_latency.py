@@ -7,7 +7,7 @@ import pytest
 from costing import LayerSpec, Network, cost_layer, evaluate
 from costing import formatting as fmt
 from costing.devices import PRESETS, Device, DeviceError, find_device, merge, parse_devices
-from costing.latency import estimate, layer_latency, roofline_time
+from costing.latency import estimate, layer_latency, rank_correlation, roofline_time
 
 # A round device: 1 TFLOP/s fp32, 2 TFLOP/s fp16, 100 GB/s -> ridge point 10 FLOPs/byte in fp32.
 ROUND = Device("round", {"fp32": 1e12, "fp16": 2e12}, 100e9, "test")
@@ -102,3 +102,13 @@ def test_user_devices_validate_and_override():
 def test_duration_format():
     assert [fmt.duration(v) for v in (0, 156.16e-9, 231.2e-6, 0.0999996, 2.5)] == \
         ["0 s", "156 ns", "231 µs", "100 ms", "2.50 s"]
+
+
+def test_rank_correlation():
+    assert rank_correlation([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert rank_correlation([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    # ranks x 1,2,3,4 vs y 1,3,2,4: d² = 0+1+1+0 = 2 -> 1 - 6*2 / (4*15) = 0.8
+    assert rank_correlation([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(0.8)
+    # a tie shares its average rank: y ranks 1, 2.5, 2.5, 4 -> Pearson of the ranks = 0.9487
+    assert rank_correlation([1, 2, 3, 4], [5, 6, 6, 9]) == pytest.approx(0.9487, abs=1e-4)
+    assert rank_correlation([1, 2], [1, 2]) is None and rank_correlation([1, 1, 1], [1, 2, 3]) is None
