@@ -26,7 +26,10 @@ PROBE_FAST = 10e9  # FLOP/s: a half type this fast on the probe has native units
 
 
 def threads() -> int:
-    """The CPU threads timings use: the cores this process may run on."""
+    """The CPU threads timings use: NETCOST_THREADS if set, else the cores this process may run on."""
+    given = os.environ.get("NETCOST_THREADS", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:
@@ -111,13 +114,11 @@ def calibrate(dtypes: tuple[str, ...] = CALIBRATED_DTYPES) -> tuple[Device, ...]
 
 def calibrate_in_subprocess(timeout: float = 120.0) -> tuple[Device, ...]:
     """Run `calibrate` in a child process; DeviceError with one line when it fails."""
-    from .worker_client import worker_env
+    from .measure_client import timing_env
 
-    env = worker_env()
-    env["OMP_NUM_THREADS"] = str(threads())  # the worker's default of 1 thread is for counting, not timing
     try:
         proc = subprocess.run([sys.executable, "-m", "model_io.calibrate"], capture_output=True, text=True,
-                              env=env, timeout=timeout)
+                              env=timing_env(), timeout=timeout)
     except subprocess.TimeoutExpired:
         raise DeviceError(f"calibration gave no answer within {timeout:g} s") from None
     try:

@@ -49,6 +49,20 @@ def available_bytes() -> int:
         return 0
 
 
+def timing_env() -> dict[str, str]:
+    """The worker's environment with OpenMP sized for timing: the worker's default of one thread is for counting,
+    and raising it later at run time leaves the first forwards 10x slow (ResNet-18: 0.5 s instead of 0.05 s)."""
+    from .calibrate import threads
+    from .worker_client import worker_env
+
+    env = worker_env()
+    env["OMP_NUM_THREADS"] = str(threads())
+    # idle OpenMP threads sleep instead of spinning: on a busy machine spinning threads steal each other's time
+    # slices (ResNet-18 on 2 shared cores: 0.4-0.7 s a forward spinning, 0.07 s passive)
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    return env
+
+
 def measure_request(ref: str, opts: LoadOptions, repeats: int = DEFAULT_REPEATS, warmup: int = 2) -> dict:
     from .calibrate import threads
     from .worker_client import DEFAULT_MEMORY_MB, request_for
@@ -82,5 +96,5 @@ def measure_in_worker(ref: str, opts: LoadOptions, repeats: int = DEFAULT_REPEAT
     from .worker_client import check_request, run_worker
 
     check_request(ref, opts)
-    code, out, err = run_worker(measure_request(ref, opts, repeats), opts.timeout)
+    code, out, err = run_worker(measure_request(ref, opts, repeats), opts.timeout, timing_env())
     return interpret_measured(ref, code, out, err)

@@ -102,10 +102,11 @@ def interpret(ref: str, returncode: int, stdout: str, stderr: str) -> CostReport
     return report_codec.from_dict(answer["report"])
 
 
-def run_worker(request: dict[str, Any], timeout: float) -> tuple[int, str, str]:
-    """Run one request; returns (returncode, stdout, stderr). Raises WorkerError on a timeout."""
+def run_worker(request: dict[str, Any], timeout: float, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run one request (in `env`, default worker_env()); returns (returncode, stdout, stderr). Raises
+    WorkerError on a timeout."""
     proc = subprocess.Popen(worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=worker_env(), start_new_session=True, text=True)
+                            stderr=subprocess.PIPE, env=env or worker_env(), start_new_session=True, text=True)
     try:
         out, err = proc.communicate(json.dumps(request), timeout=timeout)
     except subprocess.TimeoutExpired:
