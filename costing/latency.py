@@ -100,6 +100,12 @@ def estimate(report: CostReport, device: Device, compute_dtype: str | None = Non
     return LatencyEstimate(device, key, peak, tuple(layer_latency(r, peak, bw) for r in report.layers))
 
 
+def measured_correlation(est: LatencyEstimate, measured: Sequence[float | None]) -> float | None:
+    """Spearman correlation of estimated and measured per-layer times, over the rows that ran and do work."""
+    pairs = [(e.seconds, m) for e, m in zip(est.rows, measured, strict=True) if m is not None and e.bound != "none"]
+    return rank_correlation([p[0] for p in pairs], [p[1] for p in pairs])
+
+
 def rank_correlation(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     """Spearman's rank correlation (ties get their average rank); None for fewer than 3 pairs or a constant
     series."""

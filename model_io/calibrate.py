@@ -121,10 +121,15 @@ def calibrate_in_subprocess(timeout: float = 120.0) -> tuple[Device, ...]:
                               env=timing_env(), timeout=timeout)
     except subprocess.TimeoutExpired:
         raise DeviceError(f"calibration gave no answer within {timeout:g} s") from None
+    return interpret_calibration(proc.returncode, proc.stdout, proc.stderr)
+
+
+def interpret_calibration(returncode: int, stdout: str, stderr: str) -> tuple[Device, ...]:
+    """The devices a `python -m model_io.calibrate` child printed, or DeviceError with its last error line."""
     try:
-        return parse_devices(json.loads(proc.stdout), "calibration")
+        return parse_devices(json.loads(stdout), "calibration")
     except (json.JSONDecodeError, DeviceError):
-        last = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        last = (stderr.strip().splitlines() or [f"exit code {returncode}"])[-1]
         raise DeviceError(f"calibration failed: {last[:200]}") from None
 
 

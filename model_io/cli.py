@@ -98,6 +98,9 @@ def _add_report_command(sub: argparse._SubParsersAction) -> None:
     except ImportError:
         return
     add_report_parser(sub, add_model_options)
+    from gui.roofline_cli import add_roofline_parser  # `netcost roofline` (issue 14), Qt-rendered like report
+
+    add_roofline_parser(sub, add_model_options)
 
 
 def _write(text: str, output: str | None) -> None:
@@ -141,6 +144,8 @@ def run(argv: list[str]) -> int:
         return 0
     if command == "report":
         return int(args.run_report(args))
+    if command == "roofline":
+        return int(args.run_roofline(args))
     model = getattr(args, "model", f"zoo:{zoo.DEFAULT}")
     return _launch_gui(model)
 

@@ -89,6 +89,14 @@ def all_devices() -> tuple[Device, ...]:
     return merge(PRESETS, load_calibration(), load_user_devices())
 
 
+def devices_or_error() -> tuple[tuple[Device, ...], str]:
+    """all_devices(), or for a broken user file the others and the file's one-line error (the app keeps going)."""
+    try:
+        return all_devices(), ""
+    except DeviceError as e:
+        return merge(PRESETS, load_calibration()), str(e)
+
+
 def lookup(name: str) -> Device:
     """The device called `name` among all_devices(); DeviceError otherwise."""
     return find_device(name, all_devices())

@@ -13,7 +13,7 @@ from typing import Any
 
 from costing import CostReport
 from costing import formatting as fmt
-from costing.latency import CONVENTION_TEXT, LatencyEstimate, RowLatency, rank_correlation
+from costing.latency import CONVENTION_TEXT, LatencyEstimate, RowLatency, measured_correlation
 
 from . import tables
 from .measure_client import Measurement
@@ -49,9 +49,7 @@ class LatencyView:
         """Spearman rank correlation of estimated and measured per-layer times (rows that ran and do work)."""
         if self.estimate is None or self.measurement is None:
             return None
-        pairs = [(e.seconds, m) for e, m in zip(self.estimate.rows, self.measured_rows(), strict=True)
-                 if m is not None and e.bound != "none"]
-        return rank_correlation([p[0] for p in pairs], [p[1] for p in pairs])
+        return measured_correlation(self.estimate, self.measured_rows())
 
 
 def to_dict(view: LatencyView, convention: str, depth: int | None) -> dict[str, Any]:

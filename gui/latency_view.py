@@ -1,0 +1,201 @@
+"""`LatencyView`: the Latency dock — device picker, calibrate and measure actions, the roofline chart and a
+per-layer table of estimated latency, bound and measured time, all on the shared selection.
+
+Measuring runs the window's traced model (`window().source`: its reference and load options) for real in the
+worker; a layer list is not runnable as it is and says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from costing import formatting as fmt
+from costing.latency import CONVENTION_TEXT
+
+from .charts.roofline_chart import RooflineChart
+from .cost_document import CostDocument
+from .device_picker import DevicePickerWidget
+from .latency_state import LatencyState
+from .timing_jobs import TimingJob
+
+COLUMNS = ("Layer", "Bound", "Est. latency", "Measured", "Measured ÷ est.")
+
+
+class LatencyTableModel(QAbstractTableModel):
+    """One row per report layer: the roofline estimate beside the measured time."""
+
+    def __init__(self, state: LatencyState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self._rows: list[tuple[str, str, str, str, str]] = []
+        self._seconds: list[tuple[float, float]] = []  # (estimate, measured or -1), for sorting
+        state.document.reportChanged.connect(self.refresh)
+        state.document.documentReset.connect(self.refresh)
+        state.changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self, *args: object) -> None:
+        self.beginResetModel()
+        report = self.state.document.report
+        est = self.state.estimate()
+        measured = self.state.measured_rows() or [None] * len(report.layers)
+        self._rows = []
+        for i, row in enumerate(report.layers):
+            e = est.rows[i] if est else None
+            s = measured[i]
+            ratio = f"{s / e.seconds:.1f}×" if e is not None and s and e.seconds else ""
+            self._rows.append((row.name, e.bound if e else "", fmt.duration(e.seconds) if e else "",
+                               fmt.duration(s) if s is not None else "", ratio))
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() >= 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+                   ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+
+class LatencyView(QWidget):
+    def __init__(self, document: CostDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.state = LatencyState.of(document)
+        self.job = TimingJob(self)
+        self.picker = DevicePickerWidget(self.state, self)
+        self.calibrate_button = QPushButton("Calibrate this machine", self)
+        self.calibrate_button.setToolTip("Measure this machine's GEMM FLOP/s and copy bandwidth (a few seconds); "
+                                         "adds the device 'this-machine'")
+        self.measure_button = QPushButton("Measure on this machine", self)
+        self.measure_button.setToolTip("Run the model for real (random weights) and time every layer: median of 5")
+        self.status = QLabel(self)
+        self.status.setObjectName("latencyStatus")
+        self.summary = QLabel(self)
+        self.summary.setWordWrap(True)
+        self.summary.setObjectName("latencySummary")
+        self.chart = RooflineChart(document, self, state=self.state)
+        self.table = QTableView(self)
+        self.model = LatencyTableModel(self.state, self.table)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Device:", self))
+        for w in (self.picker, self.calibrate_button, self.measure_button):
+            bar.addWidget(w)
+        bar.addWidget(self.status, 1)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.chart)
+        split.addWidget(self.table)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(bar)
+        lay.addWidget(self.summary)
+        lay.addWidget(split, 1)
+        self.calibrate_button.clicked.connect(self.job.calibrate)
+        self.measure_button.clicked.connect(self.measure)
+        self.job.calibrated.connect(self._on_job_calibrated)
+        self.job.measured.connect(self._on_job_measured)
+        self.job.failed.connect(self.status.setText)
+        self.job.busyChanged.connect(self._on_job_busy_changed)
+        self.state.changed.connect(self._update_summary)
+        document.reportChanged.connect(self._update_summary)
+        document.documentReset.connect(self._update_summary)
+        document.selection.changed.connect(self._on_selection_changed)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self._update_summary()
+
+    # ---- actions -----------------------------------------------------------------------------------------
+    def measure(self) -> None:
+        """Time the window's traced model for real (a layer list: a one-line explanation instead)."""
+        source = getattr(self.window(), "source", None)
+        if source is None:
+            self.status.setText("Measuring runs PyTorch models (File › Open Built-in, or file.py:Name); export a "
+                                "layer list with `netcost export-torch` to run it")
+            return
+        ref, opts = source
+        self.job.measure(ref, opts)
+
+    def _on_job_busy_changed(self, busy: bool) -> None:
+        for b in (self.calibrate_button, self.measure_button):
+            b.setEnabled(not busy)
+        if busy:
+            self.status.setText("Running on this machine …")
+
+    def _on_job_calibrated(self) -> None:
+        self.state.reload_devices()
+        self.state.set_device("this-machine")
+        self.status.setText("Calibrated: 'this-machine' added to the devices")
+
+    def _on_job_measured(self, report: object, measurement: object) -> None:
+        self.state.set_measurement(measurement, report)  # type: ignore[arg-type]
+        self.status.setText("")
+
+    # ---- read-outs ---------------------------------------------------------------------------------------
+    def _update_summary(self, *args: object) -> None:
+        est = self.state.estimate()
+        parts = []
+        if self.state.device_error:
+            parts.append(f"Your devices file was not read: {self.state.device_error}")
+        if est is None:
+            parts.append("Choose a device to estimate each layer's latency with the roofline model.")
+        else:
+            t = est.total
+            parts.append(f"Estimated {fmt.duration(t.seconds)} on {est.device.name} ({t.bound}-bound overall) — "
+                         f"{CONVENTION_TEXT}.")
+        m = self.state.measurement
+        if m is not None:
+            total = sum(s for s in self.state.measured_rows() if s is not None)
+            rho = self.state.correlation()
+            corr = f"; rank correlation with the estimate {rho:.2f}" if rho is not None else ""
+            parts.append(f"Measured {fmt.duration(total)} on {m.device} ({m.threads} threads, median of "
+                         f"{m.repeats}){corr}.")
+        self.summary.setText(" ".join(parts))
+
+    def _on_selection_changed(self, rows: list[int], source: object) -> None:
+        if source is self:
+            return
+        indices = self.chart.indices_of_rows(rows)
+        sel = QItemSelection()
+        for i in indices:
+            sel.select(self.model.index(i, 0), self.model.index(i, len(COLUMNS) - 1))
+        sm = self.table.selectionModel()
+        sm.blockSignals(True)
+        sm.select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        sm.blockSignals(False)
+        if indices:
+            self.table.scrollTo(self.model.index(indices[0], 0))
+
+    def _on_table_selection_changed(self, *args: object) -> None:
+        indices = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        self.document.selection.set_rows(self.chart.rows_of_indices(indices), self)
