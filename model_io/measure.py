@@ -41,32 +41,58 @@ def _gib(n: float) -> str:
     return f"{n / (1 << 30):.1f} GiB"
 
 
-def _real_model(request: dict[str, Any], label: str) -> tuple[Any, list[tuple[tuple[int, ...], str]]]:
+def build_model(request: dict[str, Any], label: str, meta: bool = False, what: str = "not measured: --measure"
+                ) -> tuple[Any, list[tuple[tuple[int, ...], str]]]:
+    """The model `request` names, with real weights or on the meta device, and its input specs. Zoo models and
+    .py models only: their code is what runs (TorchScript and exported programs are frozen graphs)."""
     ref = parse_ref(str(request["ref"]))
     if ref.kind == "zoo":
         from resources.zoo_models import ZOO
 
         entry = ZOO[ref.path]
-        if entry.meta_only:
+        if entry.meta_only and not meta:
             raise LoadFailure(f"{label}: not measured: this config is built on the meta device only (its weights "
                               f"would not fit in memory)", kind="memory")
+        if meta:
+            from .tracer import meta_construction
+
+            with meta_construction():
+                return entry.build(), resolve_inputs(request, list(entry.inputs), label)
         return entry.build(), resolve_inputs(request, list(entry.inputs), label)
     if ref.kind == "python":
         from .loaders import _example_inputs
 
-        model, _, module = build_python(ref, meta=False)
+        model, _, module = build_python(ref, meta=meta)
         return model, resolve_inputs(request, _example_inputs([module, model], label), label)
-    raise LoadFailure(f"{label}: not measured: --measure runs zoo models and .py models (file.py:Name); this "
-                      f"reference is {ref.kind}", kind="usage")
+    raise LoadFailure(f"{label}: {what} runs zoo models and .py models (file.py:Name); this reference is "
+                      f"{ref.kind}", kind="usage")
 
 
-def _inputs(specs: list[tuple[tuple[int, ...], str]], device: str, dtype: Any) -> list[Any]:
+def module_paths(model: Any) -> dict[int, str]:
+    """id(module) -> path of every module the tracer makes rows of (a module reachable under two names keeps its
+    first, as traced; the inside of a layer NetCost costs as a whole is not walked)."""
+    paths: dict[int, str] = {}
+
+    def walk(path: str, module: Any) -> None:
+        if id(module) in paths:
+            return
+        paths[id(module)] = path
+        if not is_absorbing(module):
+            for name, child in module.named_children():
+                walk(f"{path}.{name}" if path else name, child)
+
+    walk("", model)
+    return paths
+
+
+def make_inputs(specs: list[tuple[tuple[int, ...], str]], device: str, dtype: Any) -> list[Any]:
+    """Tensors for the forward: random floats, zeros for token ids (a valid index of every embedding)."""
     import torch
 
     out = []
     for shape, dt in specs:
         tdt = getattr(torch, dt, None)
-        if tdt is None or not tdt.is_floating_point:  # token ids: 0 is a valid index of every embedding
+        if tdt is None or not tdt.is_floating_point:
             out.append(torch.zeros(shape, dtype=tdt or torch.int64, device=device))
         else:
             out.append(torch.randn(shape, device=device, dtype=dtype))
@@ -78,22 +104,12 @@ class _Timer:
 
     def __init__(self, model: Any, sync: Any) -> None:
         self.sync = sync
-        self.paths: dict[int, str] = {}
-        self.handles: list[Any] = []
+        self.paths = module_paths(model)
         self.stack: list[list[float]] = []  # [start, children's time] per open call
         self.times: dict[str, float] = {}
         self.self_times: dict[str, float] = {}
-        self._walk("", model)
-
-    def _walk(self, path: str, module: Any) -> None:
-        if id(module) in self.paths:  # a module reachable under two names is timed under its first, as traced
-            return
-        self.paths[id(module)] = path
-        self.handles.append(module.register_forward_pre_hook(self._enter))
-        self.handles.append(module.register_forward_hook(self._exit))
-        if not is_absorbing(module):
-            for name, child in module.named_children():
-                self._walk(f"{path}.{name}" if path else name, child)
+        self.handles = [h for m in model.modules() if id(m) in self.paths
+                        for h in (m.register_forward_pre_hook(self._enter), m.register_forward_hook(self._exit))]
 
     def _enter(self, module: Any, args: Any) -> None:
         self.sync()
@@ -133,9 +149,9 @@ def measure(request: dict[str, Any], report: CostReport) -> dict[str, Any]:
     # forward instead of 0.03 s); a trained network's would not be, so flush them to zero as inference would
     torch.set_flush_denormal(True)
     dtype = getattr(torch, report.dtype)
-    model, specs = _real_model(request, label)
+    model, specs = build_model(request, label)
     model = model.to(device=device, dtype=dtype).eval()
-    inputs = _inputs(specs, device, dtype)
+    inputs = make_inputs(specs, device, dtype)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     runs: list[tuple[dict[str, float], dict[str, float]]] = []
     forwards: list[float] = []

@@ -69,6 +69,10 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
         from .measure import measure_answer
 
         answer.update(measure_answer(request, report))
+    if request.get("attention_calls"):  # `netcost llm`: the decode step's attention calls (model_io.llm_trace)
+        from .llm_trace import attention_answer
+
+        answer.update(attention_answer(request))
     return answer
 
 
