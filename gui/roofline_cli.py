@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from model_io.cli import int_arg
+
 from .report_cli import FORMATS, _error, _scale, _width
 
 
@@ -22,7 +24,8 @@ def add_roofline_parser(subparsers: argparse._SubParsersAction,
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="roofline.png, .svg or .pdf")
     p.add_argument("--measure", action="store_true", help="also run the model on this machine and plot what "
                    "each layer reached (hollow points)")
-    p.add_argument("--repeats", type=int, default=5, help="timed runs for --measure (default 5)")
+    p.add_argument("--repeats", type=int_arg(1, None, "a positive integer"), default=5,
+                   help="timed runs for --measure (default 5)")
     p.add_argument("--dark", action="store_true", help="dark palette (for slides)")
     p.add_argument("--width", type=_width, help="PNG width in pixels (instead of --scale)")
     p.add_argument("--scale", type=_scale, default=2.0, help="PNG pixels per layout pixel (default 2)")
@@ -42,7 +45,7 @@ def run_roofline(args: argparse.Namespace) -> int:
     if args.measure:
         from model_io.measure_client import measure_in_worker
 
-        report, measurement = measure_in_worker(args.model, options(args), max(1, args.repeats))
+        report, measurement = measure_in_worker(args.model, options(args), args.repeats)
     else:
         from model_io.resolve import load_report
 

@@ -59,7 +59,10 @@ def trace_llm(ref: str, batch: int, prompt: int, dtype: str | None, timeout: flo
     request = request_for(ref, step_opts)
     request["attention_calls"] = True
     code, out, err = run_worker(request, timeout)
-    step = interpret(ref, code, out, err)
+    try:
+        step = interpret(ref, code, out, err)
+    except ModelError as e:  # a model that does not take token ids fails here: say what it was fed
+        raise ModelError(f"{e} (`netcost llm` feeds token ids: --input long:{batch},1)") from None
     calls = _calls(ref, json.loads(out))
     return trace_in_worker(ref, prompt_opts), step, calls
 
