@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, QSizeF, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -28,7 +28,10 @@ from costing.latency import CONVENTION_TEXT
 from .charts.roofline_chart import RooflineChart
 from .cost_document import CostDocument
 from .device_picker import DevicePickerWidget
+from .export_menu import IMAGE_FILTER, ViewContextMenu, _ask_path, _done, _stem, _with_suffix
+from .exporters import ExportError, ExportResult
 from .latency_state import LatencyState
+from .roofline_export import export_roofline
 from .timing_jobs import TimingJob
 
 COLUMNS = ("Layer", "Bound", "Est. latency", "Measured", "Measured ÷ est.")
@@ -134,6 +137,9 @@ class LatencyView(QWidget):
         document.documentReset.connect(self._update_summary)
         document.selection.changed.connect(self._on_selection_changed)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        # the chart's context menu exports it, as the other charts' menus do (gui.export_menu)
+        self._context_menu = ViewContextMenu(self.chart, self.chart.viewport(), "Export roofline chart…",
+                                             self.export_chart)
         self._update_summary()
 
     # ---- actions -----------------------------------------------------------------------------------------
@@ -146,6 +152,23 @@ class LatencyView(QWidget):
             return
         ref, opts = source
         self.job.measure(ref, opts)
+
+    def export_chart(self, path: str = "") -> ExportResult | None:
+        """The roofline at its on-screen size and palette to PNG, SVG or PDF (asks for the file without `path`)."""
+        window = self.window()
+        path = path or _ask_path(window)("Export roofline chart", f"{_stem(self.document.name)}-roofline.png",
+                                         IMAGE_FILTER)
+        if not path:
+            return None
+        visible = self.chart.isVisible() and self.chart.width() >= 200
+        size = QSizeF(self.chart.width(), self.chart.height()) if visible else None
+        try:
+            result = export_roofline(self.document, _with_suffix(path), dark=self.chart.theme.dark, size=size)
+        except ExportError as e:
+            _done(window, None, str(e))
+            return None
+        _done(window, result)
+        return result
 
     def _on_job_busy_changed(self, busy: bool) -> None:
         for b in (self.calibrate_button, self.measure_button):

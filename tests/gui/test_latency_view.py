@@ -116,6 +116,13 @@ def test_roofline_export_png(doc: CostDocument, tmp_path: Path) -> None:
     assert (image.width(), result.pixel_size.width()) == (1000, 1000) and image.height() > 500
 
 
+def test_roofline_exports_from_its_view(view: LatencyView, tmp_path: Path) -> None:
+    view.state.set_device("rtx-4090")
+    result = view.export_chart(str(tmp_path / "from-view"))  # no suffix: PNG
+    assert result is not None and result.path == tmp_path / "from-view.png"
+    assert QImage(str(result.path)).width() == 2 * view.chart.width()  # its on-screen size, at 2x
+
+
 def test_roofline_cli(tmp_path: Path, capsys) -> None:
     from model_io.cli import main
 
