@@ -19,7 +19,7 @@ from costing import formatting as fmt  # noqa: E402
 from costing.latency import estimate  # noqa: E402
 from model_io import device_files  # noqa: E402
 from model_io.calibrate import GEMM_N, best_time, calibrate_in_subprocess  # noqa: E402
-from model_io.latency_tables import LatencyView  # noqa: E402
+from model_io.latency_tables import LatencySummary  # noqa: E402
 from model_io.measure_client import measure_in_worker  # noqa: E402
 from model_io.resolve import LoadOptions  # noqa: E402
 
@@ -37,7 +37,7 @@ def main(refs: list[str]) -> None:
     for ref in refs:
         opts = LoadOptions(inputs=INPUTS.get(ref, ()))
         report, m = measure_in_worker(ref, opts, repeats=7)
-        view = LatencyView(report, estimate(report, cpu), m)
+        view = LatencySummary(report, estimate(report, cpu), m)
         est = view.estimate
         assert est is not None
         measured = view.measured_rows()

@@ -22,8 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from costing import CostReport
 from costing import formatting as fmt
 from costing.latency import CONVENTION_TEXT
+from model_io.measure_client import Measurement
 
 from .charts.roofline_chart import RooflineChart
 from .cost_document import CostDocument
@@ -181,8 +183,8 @@ class LatencyView(QWidget):
         self.state.set_device("this-machine")
         self.status.setText("Calibrated: 'this-machine' added to the devices")
 
-    def _on_job_measured(self, report: object, measurement: object) -> None:
-        self.state.set_measurement(measurement, report)  # type: ignore[arg-type]
+    def _on_job_measured(self, report: CostReport, measurement: Measurement) -> None:
+        self.state.set_measurement(measurement, report)
         self.status.setText("")
 
     # ---- read-outs ---------------------------------------------------------------------------------------

@@ -5,17 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
 from costing import formatting as fmt
 from costing.devices import PEAK_DTYPES, Device
 from costing.latency import estimate
 
 from . import device_files
-from .latency_tables import LatencyView, render
+from .latency_tables import LatencySummary, render
 from .resolve import LoadOptions, load_report
 
 
-def add_summary_options(p: argparse.ArgumentParser, positive: object) -> None:
+def add_summary_options(p: argparse.ArgumentParser, positive: Callable[[str], int]) -> None:
     p.add_argument("--device", metavar="NAME",
                    help="add the roofline latency estimate on this device (see `netcost devices`)")
     p.add_argument("--measure", action="store_true",
@@ -36,7 +37,7 @@ def summary_text(args: argparse.Namespace, opts: LoadOptions) -> str:
         report, measurement = measure_in_worker(args.model, opts, args.repeats)
     else:
         report, measurement = load_report(args.model, opts), None
-    view = LatencyView(report, estimate(report, device) if device else None, measurement)
+    view = LatencySummary(report, estimate(report, device) if device else None, measurement)
     return render(view, args.format, args.convention, args.depth)
 
 

@@ -20,7 +20,7 @@ from .measure_client import Measurement
 
 
 @dataclass(frozen=True)
-class LatencyView:
+class LatencySummary:
     """What a summary shows beside the counts: an estimate, a measurement, or both."""
 
     report: CostReport
@@ -52,7 +52,7 @@ class LatencyView:
         return measured_correlation(self.estimate, self.measured_rows())
 
 
-def to_dict(view: LatencyView, convention: str, depth: int | None) -> dict[str, Any]:
+def to_dict(view: LatencySummary, convention: str, depth: int | None) -> dict[str, Any]:
     d = tables.to_dict(view.report, convention, depth)
     if view.estimate is not None:
         est = view.estimate
@@ -73,7 +73,7 @@ def to_dict(view: LatencyView, convention: str, depth: int | None) -> dict[str, 
     return d
 
 
-def _columns(view: LatencyView, depth: int | None, raw: bool) -> tables.ExtraColumns:
+def _columns(view: LatencySummary, depth: int | None, raw: bool) -> tables.ExtraColumns:
     cols: tables.ExtraColumns = {}
 
     def show(s: float | None) -> str:
@@ -89,7 +89,7 @@ def _columns(view: LatencyView, depth: int | None, raw: bool) -> tables.ExtraCol
     return cols
 
 
-def footer(view: LatencyView) -> list[str]:
+def footer(view: LatencySummary) -> list[str]:
     lines = []
     est = view.estimate
     if est is not None:
@@ -111,7 +111,7 @@ def footer(view: LatencyView) -> list[str]:
     return lines
 
 
-def render(view: LatencyView, format_key: str, convention: str = "flops", depth: int | None = None) -> str:
+def render(view: LatencySummary, format_key: str, convention: str = "flops", depth: int | None = None) -> str:
     """The summary in `format_key` (tables.FORMATS) with the latency figures added."""
     if format_key == "json":
         return json.dumps(to_dict(view, convention, depth), indent=2) + "\n"

@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
+from costing import CostReport
 from costing import formatting as fmt
 from costing.devices import Device
 from costing.latency import CONVENTION_TEXT
@@ -22,7 +24,8 @@ from . import device_files
 from .resolve import LoadOptions, ModelError, is_layer_list
 
 
-def add_llm_parser(sub: argparse._SubParsersAction, positive: Any, dtype: Any) -> None:
+def add_llm_parser(sub: argparse._SubParsersAction, positive: Callable[[str], int], dtype: Callable[[str], str]
+                   ) -> None:
     p = sub.add_parser("llm", help="LLM inference estimate: prefill vs one decode step with a KV cache, tokens/s")
     p.add_argument("model", help="a causal LM: zoo:gpt2, zoo:llama7b, file.py:Name taking token ids")
     p.add_argument("--device", action="append", default=[], metavar="NAME",
@@ -47,7 +50,8 @@ def _calls(ref: str, answer: dict[str, Any]) -> list[AttentionCall]:
     return [AttentionCall(c["path"], c["q"][0], c["q"][1], c["k"][1], c["q"][3]) for c in calls]
 
 
-def trace_llm(ref: str, batch: int, prompt: int, dtype: str | None, timeout: float):  # noqa: ANN201
+def trace_llm(ref: str, batch: int, prompt: int, dtype: str | None, timeout: float
+              ) -> tuple[CostReport, CostReport, list[AttentionCall]]:
     """(prefill report, one-token report, attention calls at one token). ModelError on what does not qualify."""
     if is_layer_list(ref):
         raise ModelError(f"{ref}: `netcost llm` runs PyTorch causal LMs (zoo:gpt2, zoo:llama7b, file.py:Name)")

@@ -10,6 +10,8 @@ Protocol (for the CLI, the app, or anyone else starting the worker):
                "inputs": ["1,3,224,224", "long:1,2048"],   # optional; else the model's own defaults
                "batch_size": 1 | null, "dtype": "float32" | null, "trust_pickle": false,
                "memory_limit_mb": 4096}                    # RLIMIT_AS of the worker; 0 = no limit
+              optional: "measure": {...} (time it for real: model_io.measure_client),
+                        "attention_calls": true (the attention calls of its forward: model_io.llm)
     stdout    one JSON object:
               {"ok": true, "report": {...}}   the report in report_codec's lossless form (report_codec.from_dict)
               {"ok": false, "error": "one line for the user", "detail": "trimmed model traceback or ''",
