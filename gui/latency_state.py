@@ -30,7 +30,7 @@ class LatencyState(QObject):
         self.devices: tuple[Device, ...] = ()
         self.device_error = ""  # a broken user device file: said once, presets still offered
         self.device: Device | None = None
-        self._measurement: tuple[Measurement, str, tuple[str, ...]] | None = None  # with its model and row paths
+        self._measurement: tuple[Measurement, CostReport] | None = None  # with the report it was taken on
         self._cache: tuple[int, str, LatencyEstimate | None] | None = None
         self.reload_devices()
         saved = QSettings().value(SETTINGS_KEY, "", str)
@@ -72,20 +72,17 @@ class LatencyState(QObject):
 
     # ---- the measurement -------------------------------------------------------------------------------------
     def set_measurement(self, measurement: Measurement | None, report: CostReport | None = None) -> None:
-        """Keep a measurement of `report` (the document's model as the worker counted it while timing it)."""
-        report = report or self.document.report
-        self._measurement = None if measurement is None else (
-            measurement, report.model, tuple(r.path for r in report.layers))
+        """Keep a measurement of `report`, the document's report when the run started: it applies while the
+        document still shows that very report (an edit, a reload or another model ends it)."""
+        self._measurement = None if measurement is None else (measurement, report or self.document.report)
         self.changed.emit()
 
     @property
     def measurement(self) -> Measurement | None:
         if self._measurement is None:
             return None
-        m, model, paths = self._measurement
-        report = self.document.report
-        same = report.model == model and tuple(r.path for r in report.layers) == paths
-        return m if same else None
+        m, report = self._measurement
+        return m if self.document.report is report else None
 
     def measured_rows(self) -> list[float | None]:
         """Measured seconds per row of the current report ([] without a measurement of this model)."""

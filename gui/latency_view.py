@@ -1,8 +1,8 @@
 """`LatencyView`: the Latency dock — device picker, calibrate and measure actions, the roofline chart and a
 per-layer table of estimated latency, bound and measured time, all on the shared selection.
 
-Measuring runs the window's traced model (`window().source`: its reference and load options) for real in the
-worker; a layer list is not runnable as it is and says so.
+Measuring runs the document's model for real in the worker: a layer list as its exported nn.Sequential, a traced
+model from the window's `source` (its reference and load options).
 """
 
 from __future__ import annotations
@@ -94,6 +94,7 @@ class LatencyView(QWidget):
         self.document = document
         self.state = LatencyState.of(document)
         self.job = TimingJob(self)
+        self._measured_report: CostReport | None = None
         self.picker = DevicePickerWidget(self.state, self)
         self.calibrate_button = QPushButton("Calibrate this machine", self)
         self.calibrate_button.setToolTip("Measure this machine's GEMM FLOP/s and copy bandwidth (a few seconds); "
@@ -147,13 +148,15 @@ class LatencyView(QWidget):
     # ---- actions -----------------------------------------------------------------------------------------
     def measure(self) -> None:
         """Time the window's traced model for real (a layer list: a one-line explanation instead)."""
+        self._measured_report = self.document.report  # what the result will belong to
         source = getattr(self.window(), "source", None)
-        if source is None:
-            self.status.setText("Measuring runs PyTorch models (File › Open Built-in, or file.py:Name); export a "
-                                "layer list with `netcost export-torch` to run it")
-            return
-        ref, opts = source
-        self.job.measure(ref, opts)
+        if not self.document.read_only:  # a layer list: the rows on screen, as their exported nn.Sequential
+            self.job.measure_network(self.document.network)
+        elif source is not None:
+            ref, opts = source
+            self.job.measure(ref, opts)
+        else:
+            self.status.setText("This model's source is not known to the window: open it again to measure it")
 
     def export_chart(self, path: str = "") -> ExportResult | None:
         """The roofline at its on-screen size and palette to PNG, SVG or PDF (asks for the file without `path`)."""
@@ -184,7 +187,7 @@ class LatencyView(QWidget):
         self.status.setText("Calibrated: 'this-machine' added to the devices")
 
     def _on_job_measured(self, report: CostReport, measurement: Measurement) -> None:
-        self.state.set_measurement(measurement, report)
+        self.state.set_measurement(measurement, self._measured_report)
         self.status.setText("")
 
     # ---- read-outs ---------------------------------------------------------------------------------------

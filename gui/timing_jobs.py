@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
+from costing import Network
 from costing.devices import DeviceError
 from model_io import device_files, worker_client
 from model_io.calibrate import interpret_calibration
-from model_io.measure_client import interpret_measured, measure_request, timing_env
+from model_io.measure_client import by_index as measurement_by_index
+from model_io.measure_client import (
+    check_dtype,
+    interpret_measured,
+    measure_request,
+    network_source,
+    renamed,
+    timing_env,
+)
 from model_io.resolve import LoadOptions, ModelError
 
 
@@ -25,7 +35,9 @@ class TimingJob(QObject):
         super().__init__(parent)
         self._process: QProcess | None = None
         self._kind = ""
-        self._ref = ""
+        self._ref = self._label = ""
+        self._folder: tempfile.TemporaryDirectory | None = None  # an exported layer list being measured
+        self._by_index = False
 
     @property
     def busy(self) -> bool:
@@ -35,9 +47,34 @@ class TimingJob(QObject):
         self._start("calibrate", [sys.executable, "-m", "model_io.calibrate"], b"")
 
     def measure(self, ref: str, opts: LoadOptions, repeats: int = 5) -> None:
-        self._ref = ref
-        request = json.dumps(measure_request(ref, opts, repeats)).encode("utf-8")
+        self._ref = self._label = ref
+        try:
+            request = json.dumps(measure_request(ref, opts, repeats)).encode("utf-8")
+        except ModelError as e:
+            self.failed.emit(str(e))
+            return
         self._start("measure", worker_client.worker_command(), request)
+
+    def measure_network(self, net: Network, repeats: int = 5) -> None:
+        """A layer list: its exported nn.Sequential runs, in a folder kept until the run ends."""
+        if self.busy:
+            return
+        folder = tempfile.TemporaryDirectory(prefix="netcost-measure-")
+        try:
+            check_dtype(net.name, net.dtype)
+            ref = network_source(net, folder.name)
+        except ModelError as e:
+            folder.cleanup()
+            self.failed.emit(str(e))
+            return
+        self._folder, self._by_index = folder, True
+        self.measure(ref, LoadOptions(dtype=net.dtype), repeats)
+        self._label = net.name  # messages name the layer list, not the temporary file it runs as
+
+    def _release_folder(self) -> None:
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
 
     def _start(self, kind: str, command: list[str], stdin: bytes) -> None:
         if self.busy:
@@ -49,6 +86,7 @@ class TimingJob(QObject):
         process.setProcessEnvironment(env)
         process.setWorkingDirectory(str(worker_client.PROJECT_ROOT))
         process.finished.connect(self._on_process_finished)
+        process.errorOccurred.connect(self._on_process_error)
         self._process, self._kind = process, kind
         self.busyChanged.emit(True)
         process.start(command[0], command[1:])
@@ -60,6 +98,14 @@ class TimingJob(QObject):
             self._process.kill()
             self._process.waitForFinished(2000)
 
+    def _on_process_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart and self._process is not None:  # no finished() follows
+            self._process.deleteLater()
+            self._process = None
+            self._release_folder()
+            self.busyChanged.emit(False)
+            self.failed.emit(f"could not start {sys.executable}")
+
     def _on_process_finished(self, code: int, status: QProcess.ExitStatus) -> None:
         process, self._process = self._process, None
         if process is None:
@@ -67,17 +113,19 @@ class TimingJob(QObject):
         out = bytes(process.readAllStandardOutput().data()).decode("utf-8", "replace")
         err = bytes(process.readAllStandardError().data()).decode("utf-8", "replace")
         process.deleteLater()
+        self._release_folder()
+        by_index, self._by_index = self._by_index, False
         self.busyChanged.emit(False)
         code = code if status == QProcess.ExitStatus.NormalExit else -9
         try:
-            self._finish(code, out, err)
+            self._finish(code, out, err, by_index)
         except (DeviceError, ModelError) as e:
-            self.failed.emit(str(e))
+            self.failed.emit(renamed(str(e), self._ref, self._label) if self._ref else str(e))
 
-    def _finish(self, code: int, out: str, err: str) -> None:
+    def _finish(self, code: int, out: str, err: str, by_index: bool) -> None:
         if self._kind == "calibrate":
             device_files.save_calibration(interpret_calibration(code, out, err))
             self.calibrated.emit()
         else:
             report, measurement = interpret_measured(self._ref, code, out, err)
-            self.measured.emit(report, measurement)
+            self.measured.emit(report, measurement_by_index(measurement) if by_index else measurement)

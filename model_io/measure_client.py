@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from costing import CostReport
+from costing import CostReport, Network, evaluate
 
 from .resolve import LoadOptions, ModelError, is_layer_list
 
@@ -27,10 +28,13 @@ class Measurement:
     forward_s: float  # median of whole forwards without hooks
     times: dict[str, float]  # median per module path, whole calls
     self_times: dict[str, float]  # containers: their own ops (time less their children's)
+    by_index: bool = False  # a layer list run as its exported nn.Sequential: row i is the module named "i"
 
     def row_seconds(self, report: CostReport) -> list[float | None]:
         """Measured seconds per row of report.layers (None where no module of that path ran): a container's own
         ops row gets its self time, a leaf layer its whole calls."""
+        if self.by_index:
+            return [self.times.get(str(i)) for i in range(len(report.layers))]
         containers = {n.path for n in report.hierarchy}
         return [(self.self_times if r.path in containers else self.times).get(r.path) for r in report.layers]
 
@@ -63,7 +67,16 @@ def timing_env() -> dict[str, str]:
     return env
 
 
+def check_dtype(label: str, dtype: str | None) -> None:
+    """int8 is a counting setting (bytes per element), not something torch can run these layers in."""
+    if dtype == "int8":
+        raise ModelError(f"{label}: not measured: torch has no int8 kernels for these layers (measure it in "
+                         f"float32, float16 or bfloat16)")
+
+
 def measure_request(ref: str, opts: LoadOptions, repeats: int = DEFAULT_REPEATS, warmup: int = 2) -> dict:
+    """The worker request that counts `ref` and times it (ModelError for what cannot be measured at all)."""
+    check_dtype(ref, opts.dtype)
     from .calibrate import threads
     from .worker_client import DEFAULT_MEMORY_MB, request_for
 
@@ -90,11 +103,49 @@ def interpret_measured(ref: str, returncode: int, stdout: str, stderr: str) -> t
 
 def measure_in_worker(ref: str, opts: LoadOptions, repeats: int = DEFAULT_REPEATS) -> tuple[CostReport, Measurement]:
     """Count and time `ref` in a fresh worker. ModelError (one line) when it cannot be measured."""
-    if is_layer_list(ref):
-        raise ModelError(f"{ref}: not measured: --measure runs PyTorch models (zoo models such as zoo:resnet18, or "
-                         f"file.py:Name); export a layer list with `netcost export-torch` first")
     from .worker_client import check_request, run_worker
 
+    if is_layer_list(ref):
+        from .resolve import apply_options, load_layer_list
+
+        return measure_network(apply_options(load_layer_list(ref), opts), opts.timeout, repeats)
     check_request(ref, opts)
     code, out, err = run_worker(measure_request(ref, opts, repeats), opts.timeout, timing_env())
     return interpret_measured(ref, code, out, err)
+
+
+def network_source(net: Network, folder: str | Path) -> str:
+    """Write `net` as runnable PyTorch (`netcost export-torch`) into `folder`; returns the reference to measure."""
+    from .export_torch import to_torch_source
+
+    try:
+        source = to_torch_source(net)
+    except ValueError as e:  # an invalid list (LayerError is a ValueError)
+        raise ModelError(f"{net.name}: not measured: {e}") from None
+    path = Path(folder) / "netcost_layers.py"
+    path.write_text(source, encoding="utf-8")
+    return f"{path}:build"
+
+
+def renamed(message: str, ref: str, name: str) -> str:
+    """A worker message about an exported layer list, naming the list instead of its temporary file."""
+    return message.replace(ref, name).replace(Path(ref).name, name)
+
+
+def by_index(measurement: Measurement) -> Measurement:
+    """The measurement of an exported layer list, its rows matched by position."""
+    return replace(measurement, by_index=True)
+
+
+def measure_network(net: Network, timeout: float = 120.0, repeats: int = DEFAULT_REPEATS
+                    ) -> tuple[CostReport, Measurement]:
+    """Time a layer list for real: its exported nn.Sequential runs in the worker, row i timed as module i."""
+    check_dtype(net.name, net.dtype)
+    report = evaluate(net)
+    with tempfile.TemporaryDirectory(prefix="netcost-measure-") as folder:
+        ref = network_source(net, folder)
+        try:
+            _, m = measure_in_worker(ref, LoadOptions(dtype=net.dtype, timeout=timeout), repeats)
+        except ModelError as e:
+            raise ModelError(renamed(str(e), ref, net.name)) from None
+    return report, by_index(m)

@@ -95,11 +95,6 @@ def test_measurement_shows_beside_the_estimate(view: LatencyView, doc: CostDocum
     assert view.state.measurement is None and _cell(view, 0, 3) == ""
 
 
-def test_measure_on_a_layer_list_explains(view: LatencyView) -> None:
-    view.measure_button.click()
-    assert "Measuring runs PyTorch models" in view.status.text()
-
-
 def test_broken_devices_file_keeps_presets(doc: CostDocument, qtbot, monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     (tmp_path / "netcost").mkdir()
@@ -132,43 +127,3 @@ def test_roofline_cli(tmp_path: Path, capsys) -> None:
     assert "a100-80gb" in svg and "no fusion" in svg  # the title, as text in the vector file
     assert main(["roofline", "zoo:alexnet", "--device", "nope", "-o", str(out)]) == 2
     assert "unknown device 'nope'" in capsys.readouterr().err
-
-
-RESIDUAL = '''
-import torch
-from torch import nn
-
-class Residual(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(128, 128)
-
-    def forward(self, x):
-        return x + torch.relu(self.fc(x))
-
-def example_input():
-    return torch.randn(32, 128)
-'''
-
-
-def test_measure_and_calibrate_actions_run_in_the_background(view: LatencyView, qtbot, tmp_path: Path,
-                                                             monkeypatch) -> None:
-    from model_io.resolve import LoadOptions
-    from model_io.worker_client import trace_in_worker
-
-    model = tmp_path / "res.py"
-    model.write_text(RESIDUAL)
-    ref = f"{model}:Residual"
-    report = trace_in_worker(ref, LoadOptions())
-    view.document.set_report(report)
-    monkeypatch.setattr(view, "window", lambda: type("W", (), {"source": (ref, LoadOptions())})())
-    with qtbot.waitSignal(view.job.measured, timeout=60_000):
-        view.measure_button.click()
-        assert not view.measure_button.isEnabled()  # one run at a time; the window stays responsive
-    assert view.measure_button.isEnabled()
-    assert all(_cell(view, r, 3) for r in range(view.model.rowCount()))  # every row measured
-    assert "Measured" in view.summary.text() and "median of 5" in view.summary.text()
-    with qtbot.waitSignal(view.job.calibrated, timeout=60_000):
-        view.calibrate_button.click()
-    assert view.picker.currentData() == "this-machine"
-    assert view.state.device.peak_flops["fp32"] > 1e9 and _cell(view, 0, 2) != ""
