@@ -48,16 +48,18 @@ class Phase:
         return self.tokens / self.time.seconds if self.time.seconds else 0.0
 
 
-def prefill(report: CostReport, device: Device) -> Phase:
-    """The prompt at once: the report traced at the prompt length (batch x length token ids)."""
+def prefill(report: CostReport, device: Device, compute_dtype: str | None = None) -> Phase:
+    """The prompt at once: the report traced at the prompt length (batch x length token ids). `compute_dtype`
+    picks another peak than the report's dtype, as in costing.latency.estimate."""
     shape = report.inputs[0][0] if report.inputs else (1, 1)
     tokens = shape[0] * (shape[1] if len(shape) > 1 else 1)
-    return Phase(tokens, estimate(report, device).total)
+    return Phase(tokens, estimate(report, device, compute_dtype).total)
 
 
-def decode_step(report: CostReport, calls: Sequence[AttentionCall], cache_len: int, device: Device) -> Phase:
+def decode_step(report: CostReport, calls: Sequence[AttentionCall], cache_len: int, device: Device,
+                compute_dtype: str | None = None) -> Phase:
     """One new token per sequence with `cache_len` tokens cached: `report` is the model traced at one token."""
-    est = estimate(report, device)
+    est = estimate(report, device, compute_dtype)
     elem = DTYPE_BYTES[report.dtype]
     extra: dict[str, tuple[int, int]] = {}
     for c in calls:

@@ -30,8 +30,9 @@ class LatencyState(QObject):
         self.devices: tuple[Device, ...] = ()
         self.device_error = ""  # a broken user device file: said once, presets still offered
         self.device: Device | None = None
+        self.peak: str | None = None  # a peak key (tf32, ...) instead of the document dtype's
         self._measurement: tuple[Measurement, CostReport] | None = None  # with the report it was taken on
-        self._cache: tuple[int, str, LatencyEstimate | None] | None = None
+        self._cache: tuple[int, str, str, LatencyEstimate | None] | None = None
         self.reload_devices()
         saved = QSettings().value(SETTINGS_KEY, "", str)
         if saved:
@@ -61,14 +62,19 @@ class LatencyState(QObject):
             QSettings().setValue(SETTINGS_KEY, found.name if found else "")
         self.changed.emit()
 
+    def set_peak(self, peak: str | None) -> None:
+        if peak != self.peak:
+            self.peak = peak
+            self.changed.emit()
+
     # ---- the estimate ----------------------------------------------------------------------------------------
     def estimate(self) -> LatencyEstimate | None:
         """The roofline estimate of the document's current report on the chosen device (None without one)."""
         report = self.document.report
-        key = (id(report), self.device.name if self.device else "")
-        if self._cache is None or self._cache[:2] != key:
-            self._cache = (*key, estimate(report, self.device) if self.device else None)
-        return self._cache[2]
+        key = (id(report), self.device.name if self.device else "", self.peak or "")
+        if self._cache is None or self._cache[:3] != key:
+            self._cache = (*key, estimate(report, self.device, self.peak) if self.device else None)
+        return self._cache[3]
 
     # ---- the measurement -------------------------------------------------------------------------------------
     def set_measurement(self, measurement: Measurement | None, report: CostReport | None = None) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, QSizeF, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from costing import CostReport
 from costing import formatting as fmt
+from costing.devices import PEAK_DTYPES
 from costing.latency import CONVENTION_TEXT
 from model_io.measure_client import Measurement
 
@@ -96,6 +98,12 @@ class LatencyView(QWidget):
         self.job = TimingJob(self)
         self._measured_report: CostReport | None = None
         self.picker = DevicePickerWidget(self.state, self)
+        self.peak_box = QComboBox(self)
+        self.peak_box.setToolTip("Which of the device's peaks: the document dtype's, or e.g. TF32 tensor cores")
+        self.peak_box.addItem("dtype's peak", None)
+        for key in PEAK_DTYPES:
+            self.peak_box.addItem(key, key)
+        self.peak_box.currentIndexChanged.connect(lambda: self.state.set_peak(self.peak_box.currentData()))
         self.calibrate_button = QPushButton("Calibrate this machine", self)
         self.calibrate_button.setToolTip("Measure this machine's GEMM FLOP/s and copy bandwidth (a few seconds); "
                                          "adds the device 'this-machine'")
@@ -117,7 +125,7 @@ class LatencyView(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Device:", self))
-        for w in (self.picker, self.calibrate_button, self.measure_button):
+        for w in (self.picker, self.peak_box, self.calibrate_button, self.measure_button):
             bar.addWidget(w)
         bar.addWidget(self.status, 1)
         split = QSplitter(Qt.Orientation.Horizontal, self)

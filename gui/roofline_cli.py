@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from costing.devices import PEAK_DTYPES
 from model_io.cli import int_arg
 
 from .report_cli import FORMATS, _error, _scale, _width
@@ -22,6 +23,7 @@ def add_roofline_parser(subparsers: argparse._SubParsersAction,
     add_model_options(p)
     p.add_argument("--device", required=True, metavar="NAME", help="a device of `netcost devices`")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="roofline.png, .svg or .pdf")
+    p.add_argument("--peak", choices=PEAK_DTYPES, help="which of the device's peaks (default: the dtype's)")
     p.add_argument("--measure", action="store_true", help="also run the model on this machine and plot what "
                    "each layer reached (hollow points)")
     p.add_argument("--repeats", type=int_arg(1, None, "a positive integer"), default=5,
@@ -58,7 +60,7 @@ def run_roofline(args: argparse.Namespace) -> int:
     from .exporters import ExportError
     from .roofline_export import export_roofline, roofline_document
 
-    document = roofline_document(report, device.name, measurement)
+    document = roofline_document(report, device.name, measurement, args.peak)
     try:
         result = export_roofline(document, out, dark=args.dark, width=args.width, scale=args.scale)
     except ExportError as e:

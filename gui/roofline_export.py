@@ -30,8 +30,10 @@ def export_roofline(document: CostDocument, path: str | Path, *, dark: bool = Fa
         return export_view(view, path, width=width, scale=scale, title=f"NetCost roofline: {document.name}")
 
 
-def roofline_document(report: CostReport, device: str, measurement: Measurement | None = None) -> CostDocument:
-    """A document showing `report` with `device` chosen (and `measurement`), for exports without a window."""
+def roofline_document(report: CostReport, device: str, measurement: Measurement | None = None,
+                      peak: str | None = None) -> CostDocument:
+    """A document showing `report` with `device` (and `peak`, `measurement`) chosen, for exports without a
+    window."""
     document = CostDocument()
     if report.network is not None:  # a layer list stays editable, as `netcost report` opens it
         document.set_network(report.network)
@@ -39,6 +41,7 @@ def roofline_document(report: CostReport, device: str, measurement: Measurement 
         document.set_report(report)
     state = LatencyState.of(document)
     state.set_device(device, remember=False)
+    state.set_peak(peak)
     if measurement is not None:
         state.set_measurement(measurement, report)
     return document

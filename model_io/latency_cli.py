@@ -19,6 +19,8 @@ from .resolve import LoadOptions, load_report
 def add_summary_options(p: argparse.ArgumentParser, positive: Callable[[str], int]) -> None:
     p.add_argument("--device", metavar="NAME",
                    help="add the roofline latency estimate on this device (see `netcost devices`)")
+    p.add_argument("--peak", choices=PEAK_DTYPES,
+                   help="which of the device's peaks to use (default: the document dtype's; tf32: TF32 tensor cores)")
     p.add_argument("--measure", action="store_true",
                    help="also run the model for real on this machine and time each layer (median of --repeats)")
     p.add_argument("--repeats", type=positive, default=5, help="timed runs for --measure (default 5)")
@@ -37,7 +39,7 @@ def summary_text(args: argparse.Namespace, opts: LoadOptions) -> str:
         report, measurement = measure_in_worker(args.model, opts, args.repeats)
     else:
         report, measurement = load_report(args.model, opts), None
-    view = LatencySummary(report, estimate(report, device) if device else None, measurement)
+    view = LatencySummary(report, estimate(report, device, args.peak) if device else None, measurement)
     return render(view, args.format, args.convention, args.depth)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from costing import CostReport
 from costing import formatting as fmt
-from costing.devices import Device
+from costing.devices import PEAK_DTYPES, Device
 from costing.latency import CONVENTION_TEXT
 from costing.llm import AttentionCall, Phase, decode_step, prefill
 
@@ -35,6 +35,7 @@ def add_llm_parser(sub: argparse._SubParsersAction, positive: Callable[[str], in
                    help="tokens in the KV cache for the decode step (repeatable; default: the prompt length)")
     p.add_argument("--batch", type=positive, default=1, help="sequences decoded together (default 1)")
     p.add_argument("--dtype", type=dtype, help="float32, float16, bfloat16 or int8 (weights, activations, cache)")
+    p.add_argument("--peak", choices=PEAK_DTYPES, help="which of the device's peaks (default: the dtype's)")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds before a model load is abandoned")
 
@@ -75,7 +76,8 @@ def run_llm(args: argparse.Namespace) -> int:
     devices = [device_files.lookup(n) for n in args.device] if args.device else list(device_files.all_devices())
     contexts = args.context or [args.prompt]
     full, step, calls = trace_llm(args.model, args.batch, args.prompt, args.dtype, args.timeout)
-    results = [(d, prefill(full, d), [decode_step(step, calls, t, d) for t in contexts]) for d in devices]
+    results = [(d, prefill(full, d, args.peak), [decode_step(step, calls, t, d, args.peak) for t in contexts])
+               for d in devices]
     if args.format == "json":
         sys.stdout.write(json.dumps(to_dict(args.model, full.dtype, args.batch, args.prompt, results), indent=2)
                          + "\n")

@@ -60,6 +60,14 @@ def test_picking_a_device_fills_chart_table_and_summary(view: LatencyView, doc: 
     assert LatencyState(CostDocument()).device.name == "a100-40gb"
 
 
+def test_peak_box_switches_the_roof(view: LatencyView) -> None:
+    view.state.set_device("a100-40gb")
+    view.peak_box.setCurrentIndex(view.peak_box.findData("tf32"))
+    assert _cell(view, 0, 2) == "1.35 µs"  # 210,830,400 FLOPs / 156e12 (TF32 tensor cores)
+    assert view.chart.y[0] == pytest.approx(math.log10(156e12))
+    assert "tf32 peak 156 TFLOP/s" in view.chart.plot_item.titleLabel.text
+
+
 def test_edit_updates_the_estimate(view: LatencyView, doc: CostDocument) -> None:
     view.state.set_device("t4")
     before = _cell(view, 0, 2)

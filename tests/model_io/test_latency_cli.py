@@ -99,3 +99,14 @@ def test_collapsed_rows_add_their_layers_latency(capsys):
     inside = [r["latency_s"] for r in leaves if r["path"].startswith("layer1.")]
     assert len(inside) == 12 and layer1["latency_s"] == pytest.approx(sum(inside))  # not max() of the sums
     assert d["totals"]["latency_s"] == pytest.approx(json.loads(full)["totals"]["latency_s"])
+
+
+def test_peak_option_picks_another_roof(capsys):
+    code, out, _ = run(capsys, "summary", "zoo:alexnet", "--device", "a100-40gb", "--peak", "tf32", "--format", "json")
+    d = json.loads(out)
+    conv1 = d["layers"][0]
+    # TF32 tensor cores: 210,830,400 / 156e12 = 1.35 µs, still above 1,903,104 B / 1555e9 = 1.22 µs
+    assert code == 0 and d["latency"]["peak_dtype"] == "tf32" and conv1["bound"] == "compute"
+    assert conv1["latency_s"] == pytest.approx(210_830_400 / 156e12)
+    code, _, err = run(capsys, "summary", "zoo:alexnet", "--device", "a100-40gb", "--peak", "fp64")
+    assert code == 2 and "argument --peak: invalid choice: 'fp64'" in err
