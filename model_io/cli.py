@@ -13,7 +13,7 @@ from costing import formatting as fmt
 from costing.devices import DeviceError
 from costing.dtypes import canonical_dtype
 
-from . import latency_cli, tables, zoo
+from . import latency_cli, llm, tables, zoo
 from .resolve import LoadOptions, ModelError, load_layer_list, load_report
 
 
@@ -82,9 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", help="write to this file instead of standard output")
     latency_cli.add_summary_options(s, _positive)
     latency_cli.add_devices_parser(sub)
-    from .llm import add_llm_parser
-
-    add_llm_parser(sub, _positive, _dtype)
+    llm.add_llm_parser(sub, _positive, _dtype)
     e = sub.add_parser("export-torch", help="write PyTorch source of the nn.Sequential equal to a layer list")
     e.add_argument("layers", help="a layer-list .json or zoo:NAME")
     e.add_argument("-o", "--output", help="write to this file instead of standard output")
@@ -128,9 +126,7 @@ def run(argv: list[str]) -> int:
     if command == "devices":
         return latency_cli.run_devices(args)
     if command == "llm":
-        from .llm import run_llm
-
-        return run_llm(args)
+        return llm.run_llm(args)
     if command == "summary":
         report = load_report(args.model, options(args))
         _write(tables.FORMATS[args.format](report, args.convention, args.depth), args.output)
