@@ -138,6 +138,7 @@ class LatencyView(QWidget):
         lay.addWidget(self.summary)
         lay.addWidget(split, 1)
         self.calibrate_button.clicked.connect(self.job.calibrate)
+        self.destroyed.connect(self.job.cancel)  # closing the window ends a run in flight
         self.measure_button.clicked.connect(self.measure)
         self.job.calibrated.connect(self._on_job_calibrated)
         self.job.measured.connect(self._on_job_measured)

@@ -3,11 +3,14 @@ with the CLI's programs and messages (model_io.calibrate, model_io.measure_clien
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import sys
 import tempfile
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from costing import Network
 from costing.devices import DeviceError
@@ -24,6 +27,8 @@ from model_io.measure_client import (
 )
 from model_io.resolve import LoadOptions, ModelError
 
+CALIBRATION_TIMEOUT_S = 120.0
+
 
 class TimingJob(QObject):
     calibrated = Signal()  # the calibration cache was written
@@ -38,16 +43,25 @@ class TimingJob(QObject):
         self._ref = self._label = ""
         self._folder: tempfile.TemporaryDirectory | None = None  # an exported layer list being measured
         self._by_index = False
+        self._timeout_s = 120.0
+        self._timed_out = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._on_timer_timeout)
 
     @property
     def busy(self) -> bool:
         return self._process is not None
 
     def calibrate(self) -> None:
+        self._timeout_s = CALIBRATION_TIMEOUT_S
         self._start("calibrate", [sys.executable, "-m", "model_io.calibrate"], b"")
 
     def measure(self, ref: str, opts: LoadOptions, repeats: int = 5) -> None:
+        if self.busy:
+            return
         self._ref = self._label = ref
+        self._timeout_s = opts.timeout
         try:
             request = json.dumps(measure_request(ref, opts, repeats)).encode("utf-8")
         except ModelError as e:
@@ -85,23 +99,37 @@ class TimingJob(QObject):
             env.insert(key, value)
         process.setProcessEnvironment(env)
         process.setWorkingDirectory(str(worker_client.PROJECT_ROOT))
+        params = QProcess.UnixProcessParameters()  # its own session: a kill reaches anything it started
+        params.flags = QProcess.UnixProcessFlag.CreateNewSession
+        process.setUnixProcessParameters(params)
         process.finished.connect(self._on_process_finished)
         process.errorOccurred.connect(self._on_process_error)
-        self._process, self._kind = process, kind
+        self._process, self._kind, self._timed_out = process, kind, False
+        self._timer.start(int(max(self._timeout_s, 1.0) * 1000))
         self.busyChanged.emit(True)
         process.start(command[0], command[1:])
         process.write(stdin)
         process.closeWriteChannel()
 
     def cancel(self) -> None:
+        """Stop the run now, with everything it started (its session)."""
         if self._process is not None:
+            pid = int(self._process.processId())
+            if pid > 0:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
             self._process.kill()
             self._process.waitForFinished(2000)
+
+    def _on_timer_timeout(self) -> None:
+        self._timed_out = True
+        self.cancel()
 
     def _on_process_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart and self._process is not None:  # no finished() follows
             self._process.deleteLater()
             self._process = None
+            self._timer.stop()
             self._release_folder()
             self.busyChanged.emit(False)
             self.failed.emit(f"could not start {sys.executable}")
@@ -113,10 +141,14 @@ class TimingJob(QObject):
         out = bytes(process.readAllStandardOutput().data()).decode("utf-8", "replace")
         err = bytes(process.readAllStandardError().data()).decode("utf-8", "replace")
         process.deleteLater()
+        self._timer.stop()
         self._release_folder()
         by_index, self._by_index = self._by_index, False
         self.busyChanged.emit(False)
         code = code if status == QProcess.ExitStatus.NormalExit else -9
+        if self._timed_out:
+            self.failed.emit(f"{self._label or 'calibration'}: no answer after {self._timeout_s:g} s; stopped")
+            return
         try:
             self._finish(code, out, err, by_index)
         except (DeviceError, ModelError) as e:

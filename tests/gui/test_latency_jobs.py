@@ -78,3 +78,14 @@ def test_measure_and_calibrate_actions_run_in_the_background(view: LatencyView, 
         view.calibrate_button.click()
     assert view.picker.currentData() == "this-machine"
     assert view.state.device.peak_flops["fp32"] > 1e9 and _cell(view, 0, 2) != ""
+
+
+def test_a_hanging_model_is_stopped_at_its_time_limit(qtbot) -> None:
+    from gui.timing_jobs import TimingJob
+    from model_io.resolve import LoadOptions
+
+    job = TimingJob()
+    hangs = Path(__file__).resolve().parent.parent / "fixtures" / "models" / "hangs.py"
+    with qtbot.waitSignal(job.failed, timeout=30_000) as blocker:
+        job.measure(f"{hangs}:Slow", LoadOptions(timeout=1.5))
+    assert blocker.args[0] == f"{hangs}:Slow: no answer after 1.5 s; stopped" and not job.busy
