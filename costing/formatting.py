@@ -54,6 +54,17 @@ def nbytes(value: float) -> str:
         return f"{sign}{text} {unit}"
 
 
+def duration(seconds: float) -> str:
+    """Seconds with 3 significant digits in the unit that fits: 0.000012345 -> '12.3 µs', 1.5 -> '1.50 s'."""
+    sign = "-" if seconds < 0 else ""
+    v = float(f"{abs(seconds):.3g}")  # round first, so 999.96 µs reads 1.00 ms
+    if v == 0:
+        return "0 s"
+    scale, unit = next((s, u) for s, u in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+                       if v >= s or u == "ns")
+    return f"{sign}{_sig(v / scale, 3)} {unit}"
+
+
 def mib(value: float) -> str:
     """torchsummary prints sizes in MiB with two decimals (and calls them MB)."""
     return f"{value / (1 << 20):.2f}"

@@ -17,8 +17,10 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
     g.add_argument("model", nargs="?", default=f"zoo:{zoo.DEFAULT}")
     g.set_defaults(handler=lambda args: launch_gui(args.model))
     from .report_cli import add_report_parser
+    from .roofline_cli import add_roofline_parser
 
     add_report_parser(sub, add_model_options)
+    add_roofline_parser(sub, add_model_options)
 
 
 def has_display() -> bool:

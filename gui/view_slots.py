@@ -19,6 +19,7 @@ from .cost_document import CostDocument
 VIEW_FACTORIES: list[tuple[str, str, str]] = [
     ("Diagram", "gui.diagram_view", "DiagramView"),
     ("Charts", "gui.charts_widget", "ChartsWidget"),
+    ("Latency", "gui.latency_view", "LatencyView"),  # roofline estimate and measured time (issue 14)
 ]
 EXPORT_HOOK: tuple[str, str] = ("gui.export_menu", "install_export_menu")
 

@@ -13,11 +13,12 @@ from typing import NoReturn
 
 from costing import CONVENTIONS, CostReport, FormatError
 from costing import formatting as fmt
+from costing.devices import DeviceError
 from costing.dtypes import canonical_dtype
 from costing.graph import Graph
 from costing.graph_eval import evaluate_graph
 
-from . import tables, zoo
+from . import latency_cli, llm, tables, zoo
 from .edits import EditError, apply_sets
 from .resolve import LoadOptions, ModelError, load_graph_ref
 
@@ -88,6 +89,9 @@ def build_parser(extend: Callable[[argparse._SubParsersAction], None] | None = N
     s.add_argument("--depth", type=depth_arg, default=None,
                    help="collapse traced models' containers below this depth (0: the whole model in one row)")
     s.add_argument("-o", "--output", help="write to this file instead of standard output")
+    latency_cli.add_summary_options(s, _positive)
+    latency_cli.add_devices_parser(sub)
+    llm.add_llm_parser(sub, _positive, _dtype)
     e = sub.add_parser("export-torch", help="write runnable PyTorch source of a model's graph (with its edits)")
     add_model_options(e)
     e.add_argument("-o", "--output", help="write to this file instead of standard output")
@@ -135,6 +139,13 @@ def run(argv: list[str], parser: argparse.ArgumentParser | None = None) -> int:
     handler = getattr(args, "handler", None)
     if handler is not None:  # a command added by the entry point
         return int(handler(args))
+    if command == "summary" and latency_cli.wanted(args):  # --device / --measure (model_io.latency_cli)
+        _write(latency_cli.summary_text(args, options(args)), args.output)
+        return 0
+    if command == "devices":
+        return latency_cli.run_devices(args)
+    if command == "llm":
+        return llm.run_llm(args)
     if command == "summary":
         report = costed(load_edited(args), args)
         _write(tables.FORMATS[args.format](report, args.convention, args.depth), args.output)
@@ -188,7 +199,7 @@ def zoo_listing() -> str:
 def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
     try:
         return run(list(sys.argv[1:] if argv is None else argv), parser)
-    except (ModelError, UsageError, FormatError) as e:
+    except (ModelError, UsageError, FormatError, DeviceError) as e:
         print(f"netcost: error: {e}", file=sys.stderr)
         detail = str(getattr(e, "detail", "") or "").strip()
         if detail:  # the model's own traceback, already trimmed to its frames (model_io.worker_client)

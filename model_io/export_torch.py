@@ -97,6 +97,22 @@ def _ident(name: str, taken: set[str]) -> str:
     return out
 
 
+def module_attributes(graph: Graph) -> dict[str, str]:
+    """Node id -> the attribute of the generated Model that holds its torch.nn module (one per module: the calls
+    of one module share it). Deterministic, so a measurement of the generated file maps back to the rows."""
+    taken: set[str] = set()
+    by_key: dict[str, str] = {}
+    out: dict[str, str] = {}
+    for n in graph.nodes:
+        if n.op in ("parameter", "buffer", "constant") or n.opaque or kind(n.op).functional:
+            continue
+        key = n.module or n.id
+        if key not in by_key:
+            by_key[key] = _ident(f"m_{n.display_name}", taken)
+        out[n.id] = by_key[key]
+    return out
+
+
 def graph_to_torch_source(graph: Graph) -> str:
     """Python source defining `Model`, `build()` and `example_input()` for `graph`. Raises ValueError for a graph
     that cannot be written (an opaque node, a node that does not evaluate)."""
@@ -112,6 +128,7 @@ def graph_to_torch_source(graph: Graph) -> str:
     taken: set[str] = set()
     var: dict[str, str] = {gi.name: _ident(f"x_{gi.name}", taken) for gi in graph.inputs}
     attrs: dict[str, str] = {}  # module key (or node id) -> attribute name
+    modules = module_attributes(graph)
     init: list[str] = []
     body: list[str] = []
     helpers: set[str] = set()
@@ -147,7 +164,7 @@ def graph_to_torch_source(graph: Graph) -> str:
                 multi.add(n.id)
         else:
             if key not in attrs:
-                attrs[key] = _ident(f"m_{n.display_name}", taken)
+                attrs[key] = modules[n.id]
                 expr = _module_expr(n, row, helpers)
                 init.append(f"        self.{attrs[key]} = {expr}  # {_comment(n.display_name)}")
                 for other, _ in n.shares:  # a tied weight: the same tensor, as in the traced model

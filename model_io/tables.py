@@ -21,6 +21,16 @@ def visible_layers(report: CostReport, depth: int | None = None) -> list[LayerCo
     return [row for row, _, _ in _collapse(report, depth)]
 
 
+def visible_spans(report: CostReport, depth: int | None = None) -> list[tuple[int, int]]:
+    """For each visible row, the range of report.layers it stands for (first, last, inclusive)."""
+    return [(a, b) for _, a, b in _collapse(report, depth)]
+
+
+# Extra columns a derived analysis adds to the text tables (model_io.latency_tables): header -> one value per
+# visible row, and the value for CSV's TOTAL row.
+ExtraColumns = dict[str, tuple[list[str], str]]
+
+
 def _collapse(report: CostReport, depth: int | None) -> list[tuple[LayerCost, int, int]]:
     """Visible rows with the range of report.layers each stands for (first, last, inclusive). The rows of a
     container at `depth` become one row with its subtotal, where its first row was; a layer outside every
@@ -166,35 +176,41 @@ CSV_COLUMNS = ("name", "type", "category", "depth", "output_shape", "params", "t
                "memory_access_bytes")
 
 
-def to_csv(report: CostReport, convention: str = "flops", depth: int | None = None) -> str:
+def to_csv(report: CostReport, convention: str = "flops", depth: int | None = None,
+           extra: ExtraColumns | None = None) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    extra = extra or {}
+    w.writerow(CSV_COLUMNS + tuple(extra))
     total_conv = convention_value(report.totals, convention)
-    for r in visible_layers(report, depth):
+    for i, r in enumerate(visible_layers(report, depth)):
         value = convention_value(r.totals, convention)
         w.writerow([r.name, r.type, r.category, r.depth, "x".join(map(str, r.output_shape)), r.params,
                     r.trainable_params, r.frozen_params, r.macs, r.flops, value,
                     f"{report.share(r, 'params') * 100:.4f}", f"{value / total_conv * 100 if total_conv else 0:.4f}",
-                    r.activation_bytes, r.memory_access_bytes])
+                    r.activation_bytes, r.memory_access_bytes] + [rows[i] for rows, _ in extra.values()])
     t = report.totals
     w.writerow(["TOTAL", "", "", "", "x".join(map(str, report.output_shape)), t.params, t.trainable_params,
                 t.frozen_params, t.macs, t.flops, total_conv, "100.0000", "100.0000", t.activation_bytes,
-                t.memory_access_bytes])
+                t.memory_access_bytes] + [total for _, total in extra.values()])
     return buf.getvalue()
 
 
-def _rows(report: CostReport, convention: str, depth: int | None) -> tuple[list[str], list[list[str]]]:
+def _rows(report: CostReport, convention: str, depth: int | None, extra: ExtraColumns | None = None
+          ) -> tuple[list[str], list[list[str]]]:
     label = CONVENTIONS[convention].label
-    head = ["#", "Layer", "Type", "Output shape", "Params", "MACs", label, "% params", f"% {label}", "Memory"]
+    extra = extra or {}
+    head = ["#", "Layer", "Type", "Output shape", "Params", "MACs", label, "% params", f"% {label}", "Memory",
+            *extra]
     total_conv = convention_value(report.totals, convention)
     rows = []
-    for r in visible_layers(report, depth):
+    for i, r in enumerate(visible_layers(report, depth)):
         value = convention_value(r.totals, convention)
         indent = "  " * r.depth
         rows.append([str(r.index), indent + r.name, r.type, fmt.shape(r.output_shape), fmt.grouped(r.params),
                      fmt.grouped(r.macs), fmt.grouped(value), fmt.percent(report.share(r, "params")),
-                     fmt.percent(value / total_conv if total_conv else 0), fmt.nbytes(r.activation_bytes)])
+                     fmt.percent(value / total_conv if total_conv else 0), fmt.nbytes(r.activation_bytes)]
+                    + [values[i] for values, _ in extra.values()])
     return head, rows
 
 
@@ -225,9 +241,10 @@ def footer_lines(report: CostReport, convention: str) -> list[str]:
     return lines
 
 
-def to_markdown(report: CostReport, convention: str = "flops", depth: int | None = None) -> str:
-    head, rows = _rows(report, convention, depth)
-    right = {0, 4, 5, 6, 7, 8, 9}
+def to_markdown(report: CostReport, convention: str = "flops", depth: int | None = None,
+                extra: ExtraColumns | None = None) -> str:
+    head, rows = _rows(report, convention, depth, extra)
+    right = {0, 4, 5, 6, 7, 8, 9, *range(10, len(head))}
     out = [f"## {report.model}", "",
            f"Input {', '.join(fmt.shape(s) for s, _ in report.inputs)} · batch {report.batch_size} · "
            f"{report.dtype} · convention: {CONVENTIONS[convention].label}", "",
@@ -238,11 +255,12 @@ def to_markdown(report: CostReport, convention: str = "flops", depth: int | None
     return "\n".join(out) + "\n"
 
 
-def to_table(report: CostReport, convention: str = "flops", depth: int | None = None) -> str:
+def to_table(report: CostReport, convention: str = "flops", depth: int | None = None,
+             extra: ExtraColumns | None = None) -> str:
     """A terminal table in the spirit of torchsummary / torchinfo."""
-    head, rows = _rows(report, convention, depth)
+    head, rows = _rows(report, convention, depth, extra)
     widths = [max(len(head[i]), *(len(r[i]) for r in rows)) if rows else len(head[i]) for i in range(len(head))]
-    right = {0, 4, 5, 6, 7, 8, 9}
+    right = {0, 4, 5, 6, 7, 8, 9, *range(10, len(head))}
 
     def line(cells: list[str]) -> str:
         return "  ".join(c.rjust(w) if i in right else c.ljust(w)

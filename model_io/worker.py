@@ -64,7 +64,18 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
                 "kind": "memory"}
     except SystemExit as e:
         return {"ok": False, "error": f"the model's code called sys.exit({e.code!r})", "detail": "", "kind": "model"}
-    return {"ok": True, "graph": graph_to_dict(graph)}
+    answer = {"ok": True, "graph": graph_to_dict(graph)}
+    if request.get("measure"):  # `--measure`: also run it for real and time each row (model_io.measure)
+        from costing.graph_eval import evaluate_graph
+
+        from .measure import measure_answer
+
+        answer.update(measure_answer(request, evaluate_graph(graph)))
+    if request.get("attention_calls"):  # `netcost llm`: the decode step's attention calls (model_io.llm_trace)
+        from .llm_trace import attention_answer
+
+        answer.update(attention_answer(request))
+    return answer
 
 
 def main() -> None:

@@ -10,6 +10,8 @@ Protocol (for the CLI, the app, or anyone else starting the worker):
                "inputs": ["1,3,224,224", "long:1,2048"],   # optional; else the model's own defaults
                "batch_size": 1 | null, "dtype": "float32" | null, "trust_pickle": false,
                "memory_limit_mb": 4096}                    # RLIMIT_AS of the worker; 0 = no limit
+              optional: "measure": {...} (time it for real: model_io.measure_client),
+                        "attention_calls": true (the attention calls of its forward: model_io.llm)
     stdout    one JSON object:
               {"ok": true, "graph": {...}}    the traced graph (model_io.graph_file's netcost.graph/1 form)
               {"ok": false, "error": "one line for the user", "detail": "trimmed model traceback or ''",
@@ -112,10 +114,11 @@ def interpret_graph(ref: str, returncode: int, stdout: str, stderr: str) -> Grap
         raise WorkerError(f"{ref}: the worker's answer is not a graph ({e})", kind="protocol") from None
 
 
-def run_worker(request: dict[str, Any], timeout: float) -> tuple[int, str, str]:
-    """Run one request; returns (returncode, stdout, stderr). Raises WorkerError on a timeout."""
+def run_worker(request: dict[str, Any], timeout: float, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run one request (in `env`, default worker_env()); returns (returncode, stdout, stderr). Raises
+    WorkerError on a timeout."""
     proc = subprocess.Popen(worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=worker_env(), start_new_session=True, text=True)
+                            stderr=subprocess.PIPE, env=env or worker_env(), start_new_session=True, text=True)
     try:
         out, err = proc.communicate(json.dumps(request), timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -141,6 +144,13 @@ def trace_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_
 
 def graph_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_MEMORY_MB) -> Graph:
     """Load and trace `ref` in a fresh worker process into its graph."""
+    check_request(ref, opts)
+    code, out, err = run_worker(request_for(ref, opts, memory_limit_mb), opts.timeout)
+    return interpret_graph(ref, code, out, err)
+
+
+def check_request(ref: str, opts: LoadOptions) -> None:
+    """ModelError for what fails without starting a worker: a mistyped reference or --input, a missing file."""
     try:  # mistyped references and input specs fail here, without starting a worker
         parse_ref(ref)
         for spec in opts.inputs:
@@ -151,5 +161,3 @@ def graph_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_
         path = ref.split(".py", 1)[0] + ".py"
         if not Path(path).is_file():
             raise ModelError(f"{path}: no such file")
-    code, out, err = run_worker(request_for(ref, opts, memory_limit_mb), opts.timeout)
-    return interpret_graph(ref, code, out, err)

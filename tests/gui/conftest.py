@@ -28,6 +28,14 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
     yield folder
 
 
+@pytest.fixture(autouse=True)
+def isolated_device_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The latency views read the user's devices file and calibration cache: never the real ones in tests."""
+    folder = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder / "cache"))
+
+
 @pytest.fixture
 def alexnet() -> Network:
     return load_layer_list("alexnet")

@@ -1,0 +1,134 @@
+"""Roofline latency: a derived analysis of a `CostReport` for one `Device` (the records are not widened).
+
+Per layer, `latency = max(FLOPs / peak[dtype], memory-access bytes / bandwidth)`, under the no-fusion convention
+below; the bound is whichever term is larger. The model's latency is the sum over layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .devices import Device
+from .records import CostReport, LayerCost
+
+CONVENTION = "roofline, no fusion"
+CONVENTION_TEXT = ("roofline, no fusion: each layer is its own kernel that reads its inputs and weights from memory "
+                   "and writes its output back, layers run one after another; latency = max(FLOPs / peak, "
+                   "memory-access bytes / bandwidth)")
+BOUNDS = ("compute", "memory", "none")  # "none": a row that does no work (a view such as Flatten)
+
+
+@dataclass(frozen=True)
+class RowLatency:
+    seconds: float
+    compute_s: float  # FLOPs / peak
+    memory_s: float  # bytes / bandwidth
+    flops: int
+    bytes: int
+    bound: str
+
+    @property
+    def intensity(self) -> float:
+        """FLOPs per byte (the roofline's x)."""
+        return self.flops / self.bytes if self.bytes else 0.0
+
+    @property
+    def attained_flops(self) -> float:
+        """FLOP/s this layer reaches under the model (the roofline's y)."""
+        return self.flops / self.seconds if self.seconds else 0.0
+
+
+def roofline_time(flops: int, nbytes: int, peak: float, bandwidth: float) -> RowLatency:
+    compute, memory = flops / peak, nbytes / bandwidth
+    bound = "none" if not (flops or nbytes) else "compute" if compute >= memory else "memory"
+    return RowLatency(max(compute, memory), compute, memory, flops, nbytes, bound)
+
+
+def combine(rows: Sequence[RowLatency]) -> RowLatency:
+    """Several layers run one after another (a collapsed container, the whole model): times add; the bound is
+    the one holding most of the time."""
+    by_bound = {b: sum(r.seconds for r in rows if r.bound == b) for b in BOUNDS}
+    total = sum(r.seconds for r in rows)
+    bound = "none" if not total else max(("compute", "memory"), key=lambda b: by_bound[b])
+    return RowLatency(total, sum(r.compute_s for r in rows), sum(r.memory_s for r in rows),
+                      sum(r.flops for r in rows), sum(r.bytes for r in rows), bound)
+
+
+@dataclass(frozen=True)
+class LatencyEstimate:
+    device: Device
+    peak_key: str  # which peak was used ("fp32", "fp16", ...)
+    peak_flops: float
+    rows: tuple[RowLatency, ...]  # one per report.layers, in order
+
+    @property
+    def total(self) -> RowLatency:
+        return combine(self.rows)
+
+    @property
+    def total_s(self) -> float:
+        return self.total.seconds
+
+    @property
+    def bandwidth(self) -> float:
+        return self.device.memory_bandwidth
+
+    @property
+    def ridge_point(self) -> float:
+        """FLOPs per byte where the compute roof meets the memory roof."""
+        return self.peak_flops / self.device.memory_bandwidth
+
+    def attainable(self, intensity: float) -> float:
+        """The roof: the most FLOP/s a kernel of this arithmetic intensity can reach on the device."""
+        return min(self.peak_flops, intensity * self.device.memory_bandwidth)
+
+    def span(self, first: int, last: int) -> RowLatency:
+        """Rows first..last (inclusive) of report.layers run in sequence."""
+        return combine(self.rows[first:last + 1])
+
+
+def layer_latency(layer: LayerCost, peak: float, bandwidth: float) -> RowLatency:
+    return roofline_time(layer.flops, layer.memory_access_bytes, peak, bandwidth)
+
+
+def estimate(report: CostReport, device: Device, compute_dtype: str | None = None) -> LatencyEstimate:
+    """Per-layer roofline latency of `report` on `device`, at the report's dtype unless `compute_dtype` (a peak
+    key such as "tf32", or a document dtype) says otherwise."""
+    peak, key = device.peak(compute_dtype or report.dtype)
+    bw = device.memory_bandwidth
+    return LatencyEstimate(device, key, peak, tuple(layer_latency(r, peak, bw) for r in report.layers))
+
+
+def measured_correlation(est: LatencyEstimate, measured: Sequence[float | None]) -> float | None:
+    """Spearman correlation of estimated and measured per-layer times, over the rows that ran and do work."""
+    pairs = [(e.seconds, m) for e, m in zip(est.rows, measured, strict=True) if m is not None and e.bound != "none"]
+    return rank_correlation([p[0] for p in pairs], [p[1] for p in pairs])
+
+
+def rank_correlation(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Spearman's rank correlation (ties get their average rank); None for fewer than 3 pairs or a constant
+    series."""
+    if len(xs) != len(ys) or len(xs) < 3:
+        return None
+    rx, ry = _ranks(xs), _ranks(ys)
+    n = len(xs)
+    mx, my = sum(rx) / n, sum(ry) / n
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
+    vx = sum((a - mx) ** 2 for a in rx)
+    vy = sum((b - my) ** 2 for b in ry)
+    return cov / (vx * vy) ** 0.5 if vx and vy else None
+
+
+def _ranks(values: Sequence[float]) -> list[float]:
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks

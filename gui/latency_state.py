@@ -1,0 +1,105 @@
+"""`LatencyState`: the chosen device and the last measurement of one document, shared by the latency views.
+
+It lives as a child of the `CostDocument` (`LatencyState.of(document)`), so every view of that document sees the
+same device. The estimate itself is the engine's (`costing.latency.estimate`), recomputed when the report or the
+device changes; a measurement belongs to the report it was taken on and is dropped when the model changes.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from costing import CostReport
+from costing.devices import Device
+from costing.latency import LatencyEstimate, estimate, measured_correlation
+from model_io import device_files
+from model_io.measure_client import Measurement
+
+from .cost_document import CostDocument
+
+SETTINGS_KEY = "latency/device"
+
+
+class LatencyState(QObject):
+    changed = Signal()  # device, device list or measurement changed (the report's own changes come from the doc)
+
+    def __init__(self, document: CostDocument) -> None:
+        super().__init__(document)
+        self.setObjectName("latencyState")
+        self.document = document
+        self.devices: tuple[Device, ...] = ()
+        self.device_error = ""  # a broken user device file: said once, presets still offered
+        self.device: Device | None = None
+        self.peak: str | None = None  # a peak key (tf32, ...) instead of the document dtype's
+        self._measurement: tuple[Measurement, CostReport] | None = None  # with the report it was taken on
+        self._cache: tuple[int, str, str, LatencyEstimate | None] | None = None
+        self.reload_devices()
+        saved = QSettings().value(SETTINGS_KEY, "", str)
+        if saved:
+            self.set_device(saved, remember=False)
+        document.documentReset.connect(self._on_document_reset)
+
+    @classmethod
+    def of(cls, document: CostDocument) -> LatencyState:
+        """The document's state, created on first use."""
+        found = document.findChild(LatencyState, "latencyState")
+        return found if isinstance(found, LatencyState) else cls(document)
+
+    # ---- devices ---------------------------------------------------------------------------------------------
+    def reload_devices(self) -> None:
+        """Presets, this machine's calibration and the user's file, read again (after a calibration)."""
+        self.devices, self.device_error = device_files.devices_or_error()
+        if self.device is not None:
+            self.device = next((d for d in self.devices if d.name == self.device.name), None)
+        self.changed.emit()
+
+    def set_device(self, name: str | None, remember: bool = True) -> None:
+        found = next((d for d in self.devices if name and d.name.lower() == name.lower()), None)
+        if found == self.device:
+            return
+        self.device = found
+        if remember:
+            QSettings().setValue(SETTINGS_KEY, found.name if found else "")
+        self.changed.emit()
+
+    def set_peak(self, peak: str | None) -> None:
+        if peak != self.peak:
+            self.peak = peak
+            self.changed.emit()
+
+    # ---- the estimate ----------------------------------------------------------------------------------------
+    def estimate(self) -> LatencyEstimate | None:
+        """The roofline estimate of the document's current report on the chosen device (None without one)."""
+        report = self.document.report
+        key = (id(report), self.device.name if self.device else "", self.peak or "")
+        if self._cache is None or self._cache[:3] != key:
+            self._cache = (*key, estimate(report, self.device, self.peak) if self.device else None)
+        return self._cache[3]
+
+    # ---- the measurement -------------------------------------------------------------------------------------
+    def set_measurement(self, measurement: Measurement | None, report: CostReport | None = None) -> None:
+        """Keep a measurement of `report`, the document's report when the run started: it applies while the
+        document still shows that very report (an edit, a reload or another model ends it)."""
+        self._measurement = None if measurement is None else (measurement, report or self.document.report)
+        self.changed.emit()
+
+    @property
+    def measurement(self) -> Measurement | None:
+        if self._measurement is None:
+            return None
+        m, report = self._measurement
+        return m if self.document.report is report else None
+
+    def measured_rows(self) -> list[float | None]:
+        """Measured seconds per row of the current report ([] without a measurement of this model)."""
+        m = self.measurement
+        return m.row_seconds(self.document.report) if m is not None else []
+
+    def correlation(self) -> float | None:
+        est, measured = self.estimate(), self.measured_rows()
+        return measured_correlation(est, measured) if est is not None and measured else None
+
+    def _on_document_reset(self) -> None:
+        if self._measurement is not None and self.measurement is None:
+            self._measurement = None
+            self.changed.emit()

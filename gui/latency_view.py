@@ -1,0 +1,239 @@
+"""`LatencyView`: the Latency dock — device picker, calibrate and measure actions, the roofline chart and a
+per-layer table of estimated latency, bound and measured time, all on the shared selection.
+
+Measuring runs the document's model for real in the worker: a layer list as its exported nn.Sequential, a traced
+model from the window's `source` (its reference and load options).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, QSizeF, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from costing import CostReport
+from costing import formatting as fmt
+from costing.devices import PEAK_DTYPES
+from costing.latency import CONVENTION_TEXT
+from model_io.measure_client import Measurement
+
+from .charts.roofline_chart import RooflineChart
+from .cost_document import CostDocument
+from .device_picker import DevicePickerWidget
+from .export_menu import IMAGE_FILTER, ViewContextMenu, _ask_path, _done, _stem, _with_suffix
+from .exporters import ExportError, ExportResult
+from .latency_state import LatencyState
+from .roofline_export import export_roofline
+from .timing_jobs import TimingJob
+
+COLUMNS = ("Layer", "Bound", "Est. latency", "Measured", "Measured ÷ est.")
+
+
+class LatencyTableModel(QAbstractTableModel):
+    """One row per report layer: the roofline estimate beside the measured time."""
+
+    def __init__(self, state: LatencyState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self._rows: list[tuple[str, str, str, str, str]] = []
+        self._seconds: list[tuple[float, float]] = []  # (estimate, measured or -1), for sorting
+        state.document.reportChanged.connect(self.refresh)
+        state.document.documentReset.connect(self.refresh)
+        state.changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self, *args: object) -> None:
+        self.beginResetModel()
+        report = self.state.document.report
+        est = self.state.estimate()
+        measured = self.state.measured_rows() or [None] * len(report.layers)
+        self._rows = []
+        for i, row in enumerate(report.layers):
+            e = est.rows[i] if est else None
+            s = measured[i]
+            ratio = f"{s / e.seconds:.1f}×" if e is not None and s and e.seconds else ""
+            self._rows.append((row.name, e.bound if e else "", fmt.duration(e.seconds) if e else "",
+                               fmt.duration(s) if s is not None else "", ratio))
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() >= 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+                   ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+
+class LatencyView(QWidget):
+    def __init__(self, document: CostDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.state = LatencyState.of(document)
+        self.job = TimingJob(self)
+        self._measured_report: CostReport | None = None
+        self.picker = DevicePickerWidget(self.state, self)
+        self.peak_box = QComboBox(self)
+        self.peak_box.setToolTip("Which of the device's peaks: the document dtype's, or e.g. TF32 tensor cores")
+        self.peak_box.addItem("dtype's peak", None)
+        for key in PEAK_DTYPES:
+            self.peak_box.addItem(key, key)
+        self.peak_box.currentIndexChanged.connect(lambda: self.state.set_peak(self.peak_box.currentData()))
+        self.calibrate_button = QPushButton("Calibrate this machine", self)
+        self.calibrate_button.setToolTip("Measure this machine's GEMM FLOP/s and copy bandwidth (a few seconds); "
+                                         "adds the device 'this-machine'")
+        self.measure_button = QPushButton("Measure on this machine", self)
+        self.measure_button.setToolTip("Run the model for real (random weights) and time every layer: median of 5")
+        self.status = QLabel(self)
+        self.status.setObjectName("latencyStatus")
+        self.summary = QLabel(self)
+        self.summary.setWordWrap(True)
+        self.summary.setObjectName("latencySummary")
+        self.chart = RooflineChart(document, self, state=self.state)
+        self.table = QTableView(self)
+        self.model = LatencyTableModel(self.state, self.table)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Device:", self))
+        for w in (self.picker, self.peak_box, self.calibrate_button, self.measure_button):
+            bar.addWidget(w)
+        bar.addWidget(self.status, 1)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.chart)
+        split.addWidget(self.table)
+        split.setSizes([600, 400])  # kept in proportion as the dock resizes: the chart gets the larger part
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(bar)
+        lay.addWidget(self.summary)
+        lay.addWidget(split, 1)
+        self.calibrate_button.clicked.connect(self.job.calibrate)
+        self.destroyed.connect(self.job.cancel)  # closing the window ends a run in flight
+        self.measure_button.clicked.connect(self.measure)
+        self.job.calibrated.connect(self._on_job_calibrated)
+        self.job.measured.connect(self._on_job_measured)
+        self.job.failed.connect(self.status.setText)
+        self.job.busyChanged.connect(self._on_job_busy_changed)
+        self.state.changed.connect(self._update_summary)
+        document.reportChanged.connect(self._update_summary)
+        document.documentReset.connect(self._update_summary)
+        document.selection.changed.connect(self._on_selection_changed)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        # the chart's context menu exports it, as the other charts' menus do (gui.export_menu)
+        self._context_menu = ViewContextMenu(self.chart, self.chart.viewport(), "Export roofline chart…",
+                                             self.export_chart)
+        self._update_summary()
+
+    # ---- actions -----------------------------------------------------------------------------------------
+    def measure(self) -> None:
+        """Time the window's traced model for real (a layer list: a one-line explanation instead)."""
+        self._measured_report = self.document.report  # what the result will belong to
+        source = getattr(self.window(), "source", None)
+        if not self.document.read_only:  # a layer list: the rows on screen, as their exported nn.Sequential
+            self.job.measure_network(self.document.network)
+        elif source is not None:
+            ref, opts = source
+            self.job.measure(ref, opts)
+        else:
+            self.status.setText("This model's source is not known to the window: open it again to measure it")
+
+    def export_chart(self, path: str = "") -> ExportResult | None:
+        """The roofline at its on-screen size and palette to PNG, SVG or PDF (asks for the file without `path`)."""
+        window = self.window()
+        path = path or _ask_path(window)("Export roofline chart", f"{_stem(self.document.name)}-roofline.png",
+                                         IMAGE_FILTER)
+        if not path:
+            return None
+        visible = self.chart.isVisible() and self.chart.width() >= 200
+        size = QSizeF(self.chart.width(), self.chart.height()) if visible else None
+        try:
+            result = export_roofline(self.document, _with_suffix(path), dark=self.chart.theme.dark, size=size)
+        except ExportError as e:
+            _done(window, None, str(e))
+            return None
+        _done(window, result)
+        return result
+
+    def _on_job_busy_changed(self, busy: bool) -> None:
+        for b in (self.calibrate_button, self.measure_button):
+            b.setEnabled(not busy)
+        if busy:
+            self.status.setText("Running on this machine …")
+
+    def _on_job_calibrated(self) -> None:
+        self.state.reload_devices()
+        self.state.set_device("this-machine")
+        self.status.setText("Calibrated: 'this-machine' added to the devices")
+
+    def _on_job_measured(self, report: CostReport, measurement: Measurement) -> None:
+        self.state.set_measurement(measurement, self._measured_report)
+        self.status.setText("")
+
+    # ---- read-outs ---------------------------------------------------------------------------------------
+    def _update_summary(self, *args: object) -> None:
+        est = self.state.estimate()
+        parts = []
+        if self.state.device_error:
+            parts.append(f"Your devices file was not read: {self.state.device_error}")
+        if est is None:
+            parts.append("Choose a device to estimate each layer's latency with the roofline model.")
+        else:
+            t = est.total
+            parts.append(f"Estimated {fmt.duration(t.seconds)} on {est.device.name} ({t.bound}-bound overall) — "
+                         f"{CONVENTION_TEXT}.")
+        m = self.state.measurement
+        if m is not None:
+            total = sum(s for s in self.state.measured_rows() if s is not None)
+            rho = self.state.correlation()
+            corr = f"; rank correlation with the estimate {rho:.2f}" if rho is not None else ""
+            parts.append(f"Measured {fmt.duration(total)} on {m.device} ({m.threads} threads, median of "
+                         f"{m.repeats}){corr}.")
+        self.summary.setText(" ".join(parts))
+
+    def _on_selection_changed(self, rows: list[int], source: object) -> None:
+        if source is self:
+            return
+        indices = self.chart.indices_of_rows(rows)
+        sel = QItemSelection()
+        for i in indices:
+            sel.select(self.model.index(i, 0), self.model.index(i, len(COLUMNS) - 1))
+        sm = self.table.selectionModel()
+        sm.blockSignals(True)
+        sm.select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        sm.blockSignals(False)
+        if indices:
+            self.table.scrollTo(self.model.index(indices[0], 0))
+
+    def _on_table_selection_changed(self, *args: object) -> None:
+        indices = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        self.document.selection.set_rows(self.chart.rows_of_indices(indices), self)

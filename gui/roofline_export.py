@@ -1,0 +1,47 @@
+"""Export the roofline chart alone (PNG, SVG or PDF) through the app's exporters, for the window's context menu
+and `netcost roofline`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSizeF
+
+from costing import CostReport
+from model_io.measure_client import Measurement
+
+from .charts.roofline_chart import RooflineChart
+from .cost_document import CostDocument
+from .exporters import ExportResult, export_view
+from .latency_state import LatencyState
+from .report.theme import theme
+from .report.views import SingleView, render_widget
+
+SIZE = QSizeF(760, 500)
+
+
+def export_roofline(document: CostDocument, path: str | Path, *, dark: bool = False, size: QSizeF | None = None,
+                    width: int | None = None, scale: float = 2.0) -> ExportResult:
+    """The document's roofline on its chosen device (and measurement, if any) at `size` logical pixels."""
+    chart = RooflineChart(document, None, dark=dark, state=LatencyState.of(document))
+    view = SingleView(size or SIZE, theme(dark).background, lambda p, r: render_widget(p, chart, r),
+                      chart.deleteLater)
+    with view:
+        return export_view(view, path, width=width, scale=scale, title=f"NetCost roofline: {document.name}")
+
+
+def roofline_document(report: CostReport, device: str, measurement: Measurement | None = None,
+                      peak: str | None = None) -> CostDocument:
+    """A document showing `report` with `device` (and `peak`, `measurement`) chosen, for exports without a
+    window."""
+    document = CostDocument()
+    if report.network is not None:  # a layer list stays editable, as `netcost report` opens it
+        document.set_network(report.network)
+    else:
+        document.set_report(report)
+    state = LatencyState.of(document)
+    state.set_device(device, remember=False)
+    state.set_peak(peak)
+    if measurement is not None:
+        state.set_measurement(measurement, report)
+    return document

@@ -1,0 +1,137 @@
+"""The Latency dock: device picker, roofline chart and per-layer table follow the document, the device and the
+shared selection; measurements show beside the estimate; the roofline exports through the app's exporters."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, QSettings
+from PySide6.QtGui import QImage
+
+from gui.cost_document import CostDocument
+from gui.latency_state import LatencyState
+from gui.latency_view import LatencyView
+from gui.roofline_export import export_roofline
+from model_io.measure_client import Measurement
+from model_io.zoo import load_layer_list
+
+
+@pytest.fixture
+def doc(qtbot) -> CostDocument:
+    return CostDocument(load_layer_list("alexnet"))
+
+
+@pytest.fixture
+def view(doc: CostDocument, qtbot) -> LatencyView:
+    w = LatencyView(doc)
+    qtbot.addWidget(w)
+    w.resize(1200, 500)
+    w.show()
+    return w
+
+
+def _cell(view: LatencyView, row: int, column: int) -> str:
+    return view.model.data(view.model.index(row, column))
+
+
+def test_picking_a_device_fills_chart_table_and_summary(view: LatencyView, doc: CostDocument) -> None:
+    assert view.chart.points.data.size == 0 and "choose a device" in view.summary.text().lower()
+    assert _cell(view, 0, 2) == ""
+    view.picker.setCurrentIndex(view.picker.findData("a100-40gb"))
+    assert view.state.device is not None and view.state.device.name == "a100-40gb"
+    # conv1: 210,830,400 FLOPs / 19.5e12 FLOP/s = 10.8 µs, compute-bound; fc1: 151 MB / 1555 GB/s = 97.1 µs
+    assert (_cell(view, 0, 0), _cell(view, 0, 1), _cell(view, 0, 2)) == ("conv1", "compute", "10.8 µs")
+    assert (_cell(view, 15, 0), _cell(view, 15, 1), _cell(view, 15, 2)) == ("fc1", "memory", "97.1 µs")
+    # one point per layer that does work and moves bytes (Flatten and the Dropouts move nothing)
+    report = doc.report
+    working = [i for i, r in enumerate(report.layers) if r.flops and r.memory_access_bytes]
+    assert view.chart.indices.tolist() == working
+    assert view.chart.x[0] == pytest.approx(math.log10(210_830_400 / 1_903_104))  # intensity, FLOPs per byte
+    assert view.chart.y[0] == pytest.approx(math.log10(19.5e12))  # compute-bound: on the flat roof
+    roof_x, roof_y = view.chart.roof.getData()
+    assert roof_x[1] == pytest.approx(math.log10(19.5e12 / 1555e9)) and roof_y[1] == pytest.approx(math.log10(19.5e12))
+    title = view.chart.plot_item.titleLabel.text
+    assert "a100-40gb" in title and "no fusion" in title
+    assert "no fusion" in view.summary.text() and "Estimated" in view.summary.text()
+    assert QSettings().value("latency/device") == "a100-40gb"  # remembered for the next document
+    assert LatencyState(CostDocument()).device.name == "a100-40gb"
+
+
+def test_peak_box_switches_the_roof(view: LatencyView) -> None:
+    view.state.set_device("a100-40gb")
+    view.peak_box.setCurrentIndex(view.peak_box.findData("tf32"))
+    assert _cell(view, 0, 2) == "1.35 µs"  # 210,830,400 FLOPs / 156e12 (TF32 tensor cores)
+    assert view.chart.y[0] == pytest.approx(math.log10(156e12))
+    assert "tf32 peak 156 TFLOP/s" in view.chart.plot_item.titleLabel.text
+
+
+def test_edit_updates_the_estimate(view: LatencyView, doc: CostDocument) -> None:
+    view.state.set_device("t4")
+    before = _cell(view, 0, 2)
+    doc.set_layer_arg(0, "out_channels", 192)  # twice the FLOPs of conv1 (and its outputs)
+    assert _cell(view, 0, 2) != before
+    assert view.chart.y[0] == pytest.approx(math.log10(8.1e12))
+
+
+def test_selection_is_shared(view: LatencyView, doc: CostDocument) -> None:
+    view.state.set_device("l4")
+    doc.selection.set_rows([15])
+    assert [i.row() for i in view.table.selectionModel().selectedRows()] == [15]
+    k = view.chart.indices.tolist().index(15)
+    assert view.chart._highlight.data["x"].tolist() == [view.chart.x[k]]
+    view.table.selectRow(3)
+    assert doc.selection.rows == [3]
+    assert view.chart._indices_at(QPointF(view.chart.x[0], view.chart.y[0])) == [0]
+
+
+def test_measurement_shows_beside_the_estimate(view: LatencyView, doc: CostDocument) -> None:
+    view.state.set_device("desktop-8core-avx2")
+    report = doc.report
+    # a stand-in measurement keyed by row path (a layer list's paths are its names): 2x the estimate per row
+    est = view.state.estimate()
+    times = {r.path: 2 * e.seconds for r, e in zip(report.layers, est.rows, strict=True) if e.seconds}
+    view.state.set_measurement(Measurement("cpu", 2, 5, sum(times.values()), times, {}), report)
+    assert _cell(view, 0, 4) == "2.0×" and _cell(view, 0, 3) != ""
+    assert "rank correlation with the estimate 1.00" in view.summary.text()
+    measured = view.chart.my[~np.isnan(view.chart.my)]
+    assert len(measured) == len(view.chart.x)  # one hollow point per layer, half the attained FLOP/s
+    assert np.allclose(measured, view.chart.y - math.log10(2))
+    doc.set_network(load_layer_list("gap_fc"))  # another model: the measurement no longer applies
+    assert view.state.measurement is None and _cell(view, 0, 3) == ""
+
+
+def test_broken_devices_file_keeps_presets(doc: CostDocument, qtbot, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    (tmp_path / "netcost").mkdir()
+    (tmp_path / "netcost" / "devices.json").write_text("{oops")
+    w = LatencyView(CostDocument(load_layer_list("alexnet")))
+    qtbot.addWidget(w)
+    assert "not valid JSON" in w.summary.text() and w.picker.findData("a100-40gb") > 0
+
+
+def test_roofline_export_png(doc: CostDocument, tmp_path: Path) -> None:
+    LatencyState.of(doc).set_device("h100-sxm", remember=False)
+    result = export_roofline(doc, tmp_path / "roof.png", width=1000)
+    image = QImage(str(result.path))
+    assert (image.width(), result.pixel_size.width()) == (1000, 1000) and image.height() > 500
+
+
+def test_roofline_exports_from_its_view(view: LatencyView, tmp_path: Path) -> None:
+    view.state.set_device("rtx-4090")
+    result = view.export_chart(str(tmp_path / "from-view"))  # no suffix: PNG
+    assert result is not None and result.path == tmp_path / "from-view.png"
+    assert QImage(str(result.path)).width() == 2 * view.chart.width()  # its on-screen size, at 2x
+
+
+def test_roofline_cli(tmp_path: Path, capsys) -> None:
+    from model_io.cli import main
+
+    out = tmp_path / "r.svg"
+    assert main(["roofline", "zoo:alexnet", "--device", "a100-80gb", "-o", str(out)]) == 0
+    svg = out.read_text()
+    assert "a100-80gb" in svg and "no fusion" in svg  # the title, as text in the vector file
+    assert main(["roofline", "zoo:alexnet", "--device", "nope", "-o", str(out)]) == 2
+    assert "unknown device 'nope'" in capsys.readouterr().err
