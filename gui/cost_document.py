@@ -1,30 +1,47 @@
-"""`CostDocument`: the one model every view observes. It owns the layer list, the undo stack and the report.
+"""`CostDocument`: the one model every view observes: a dataflow graph, its report, the undo stack.
 
-Public write methods only push commands onto the `QUndoStack`; only a command's redo/undo mutates (through the
-`_apply_*` methods below). After each mutation the engine re-evaluates from the first dirty row (incrementally),
-once per command, or once per `batch()` for pastes and macros. An invalid value is kept in the layer list (so the
-user can fix it) while the report keeps the last valid costs and `error` names the problem.
+One mode: a hand-written layer list, a graph file and a traced model are all a `Graph`; rows are its nodes in
+graph (topological) order and keep their node id across edits. Public write methods only push commands onto the
+`QUndoStack`; only a command's redo/undo swaps the graph (each command holds the graph before and after: nodes
+are immutable and shared, so that costs a tuple). After each mutation the engine re-evaluates the downstream
+closure of the touched nodes, once per command or once per `batch()`. A node that cannot be costed is kept as the
+user wrote it: it and what depends on it have no costs, `error` names the node that breaks, and the totals say
+they are incomplete.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from costing import CONVENTIONS, CostReport, LayerCost, LayerError, LayerSpec, Network, Totals, evaluate
-from costing.args import REQUIRED, coerce_value
+from costing import CONVENTIONS, CostReport, LayerCost, LayerError, LayerSpec, Network, Totals
+from costing.chain import graph_from_network
+from costing.graph import Graph, GraphError, GraphInput, Node, Ref, unique_name
+from costing.graph_eval import evaluate_graph
 from costing.registry import has_kind, kind
-from model_io.layer_file import atomic_write, load_network, network_to_dict
+from model_io.graph_file import graph_to_dict, load_graph
+from model_io.layer_file import atomic_write, network_to_dict
 
 from .layer_selection import LayerSelection
+
+
+@dataclass(frozen=True)
+class _Change:
+    """What a command did to the rows, so views hear the same begin/end pairs as a list edit would give them."""
+
+    kind: str  # "edit", "insert", "remove", "move", "settings", "reset"
+    first: int = 0
+    last: int = 0
+    dest: int = 0  # "move": the row the block goes before (Qt's beginMoveRows convention)
+    field: str = ""
+    rows: tuple[int, ...] = ()  # "edit": the rows changed; "remove": every removed row
 
 
 class CostDocument(QObject):
@@ -37,8 +54,8 @@ class CostDocument(QObject):
     layerChanged = Signal(int, str)  # row, field ("type", "name", "trainable" or an argument name)
     reportChanged = Signal(int)  # first row whose costs may have changed
     errorChanged = Signal()  # `error` appeared, changed or cleared
-    documentAboutToReset = Signal()  # emitted before the network or model is replaced (Qt models: beginResetModel)
-    documentReset = Signal()  # a new network or model: views rebuild
+    documentAboutToReset = Signal()  # emitted before the graph is replaced (Qt models: beginResetModel)
+    documentReset = Signal()  # a new graph: views rebuild
     settingsChanged = Signal()  # batch size, dtype, input shape, name
     conventionChanged = Signal(str)
     baselineChanged = Signal()
@@ -49,17 +66,12 @@ class CostDocument(QObject):
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self.selection = LayerSelection(self)
-        self._ids = itertools.count(1)
-        self._network = Network((), (3, 224, 224), "untitled")
-        self._layer_ids: list[int] = []
-        self._report: CostReport = evaluate(self._network)
-        self._report_ids: list[int] = []
-        self._rows_by_id: dict[int, LayerCost] = {}
+        self._graph = graph_from_network(Network((), (3, 224, 224), "untitled"))
+        self._report: CostReport = evaluate_graph(self._graph)
         self._error: LayerError | None = None
-        self._dirty_from: int | None = None  # min first-dirty row since the last valid report
+        self._dirty: set[str] | None = None  # nodes touched since the last evaluation (batched edits)
         self._batch_depth = 0
         self._resetting = False
-        self._read_only_report: CostReport | None = None
         self.convention = "flops"
         self.baseline: Totals | None = None
         self.baseline_report: CostReport | None = None  # the whole report at pin time (summary, categories)
@@ -75,13 +87,33 @@ class CostDocument(QObject):
 
     # ---- reading ------------------------------------------------------------------------------------------
     @property
-    def network(self) -> Network:
-        return self._network
+    def graph(self) -> Graph:
+        return self._graph
+
+    @property
+    def network(self) -> Network | None:
+        """The layer list this document is, when it is a plain chain of layers (None for a graph with branches)."""
+        g = self._graph
+        if len(g.inputs) != 1 or g.scopes:
+            return None
+        prev = Ref(g.inputs[0].name)
+        specs = []
+        for i, n in enumerate(g.nodes):
+            if n.inputs != (prev,) or n.opaque or not has_kind(n.op) or kind(n.op).functional or n.module:
+                return None
+            auto = n.display_name == f"{n.op}-{i}"  # the name an unnamed layer shows at this row: not written
+            specs.append(LayerSpec(n.op, dict(n.args), "" if auto else n.display_name, n.trainable))
+            prev = Ref(n.id)
+        gi = g.inputs[0]
+        try:
+            return Network(tuple(specs), gi.shape[1:], g.name, gi.shape[0], g.dtype)
+        except ValueError:
+            return None
 
     @property
     def report(self) -> CostReport:
-        """The last valid report (a traced model's report when read-only)."""
-        return self._read_only_report or self._report
+        """The report of the current graph (incomplete while a node cannot be costed: see `error`)."""
+        return self._report
 
     @property
     def error(self) -> LayerError | None:
@@ -89,12 +121,17 @@ class CostDocument(QObject):
 
     @property
     def read_only(self) -> bool:
-        """A traced model that is not a plain chain of supported layers: costs only, no editing."""
-        return self._read_only_report is not None
+        """Every document is editable (opaque nodes are, row by row, see `editable`)."""
+        return False
+
+    @property
+    def traced(self) -> bool:
+        """A model traced from code (it can be traced again with other settings)."""
+        return bool(self._graph.source.get("ref"))
 
     @property
     def name(self) -> str:
-        return self.report.model if self.read_only else self._network.name
+        return self._graph.name
 
     @property
     def modified(self) -> bool:
@@ -106,47 +143,69 @@ class CostDocument(QObject):
         return self.path.name if self.path is not None else (self.name or "untitled")
 
     def row_count(self) -> int:
-        return len(self.report.layers) if self.read_only else len(self._network.layers)
+        return len(self._graph.nodes)
+
+    def node(self, row: int) -> Node:
+        return self._graph.nodes[row]
+
+    def row_of(self, node_id: str) -> int | None:
+        return self._graph.index.get(node_id)
 
     def spec(self, row: int) -> LayerSpec:
-        return self._network.layers[row]
+        n = self._graph.nodes[row]
+        return LayerSpec(n.op, dict(n.args), n.display_name, n.trainable)
 
-    def layer_id(self, row: int) -> int:
-        """A stable identity for the layer at `row` (kept across edits and moves; views key items by it)."""
-        return row + 1 if self.read_only else self._layer_ids[row]
+    def editable(self, row: int) -> bool:
+        """A layer node with a formula: its type and arguments can be changed (not an opaque or functional one)."""
+        n = self._graph.nodes[row]
+        return not n.opaque and has_kind(n.op) and not kind(n.op).functional
 
-    def layer_ids(self) -> list[int]:
-        return list(range(1, self.row_count() + 1)) if self.read_only else list(self._layer_ids)
+    def layer_id(self, row: int) -> str:
+        """A stable identity for the node at `row` (kept across edits and moves; views key items by it)."""
+        return self._graph.nodes[row].id
+
+    def layer_ids(self) -> list[str]:
+        return [n.id for n in self._graph.nodes]
 
     def row_cost(self, row: int) -> LayerCost | None:
-        """The costs shown for `row`: fresh, or the last valid ones while an edit is invalid (None if never valid)."""
-        if self.read_only:
-            return self.report.layers[row]
-        return self._rows_by_id.get(self._layer_ids[row])
+        """The costs of `row`, or None while it (or something it reads) cannot be costed."""
+        return self._report.by_id.get(self._graph.nodes[row].id)
 
     def error_row(self) -> int | None:
         return self._error.index if self._error is not None else None
 
+    def is_stale(self, row: int) -> bool:
+        return self._graph.nodes[row].id not in self._report.by_id
+
     # ---- loading ------------------------------------------------------------------------------------------
     def set_network(self, network: Network, path: Path | None = None, extra: dict[str, Any] | None = None) -> None:
+        """Replace the document with a layer list (not undoable: clears the undo stack)."""
+        self.set_graph(graph_from_network(network), path, extra)
+
+    def set_report(self, report: CostReport, path: Path | None = None, keep_baseline: bool = False) -> None:
+        """Show a loaded model's report (its graph, editable). `keep_baseline`: the same model traced again with
+        other settings, so a pinned baseline stays and the deltas show what the change costs."""
+        graph = report.graph if report.graph is not None else graph_from_network(report.network)
+        self.set_graph(graph, path, keep_baseline=keep_baseline, report=report)
+
+    def set_graph(self, graph: Graph, path: Path | None = None, extra: dict[str, Any] | None = None,
+                  keep_baseline: bool = False, report: CostReport | None = None) -> None:
         """Replace the document (not undoable: clears the undo stack). Views rebuild on `documentReset`."""
         self.documentAboutToReset.emit()
-        self._read_only_report = None
-        self._network = network
-        self._layer_ids = [next(self._ids) for _ in network.layers]
-        self._report_ids = []
-        self._rows_by_id = {}
-        self._dirty_from = 0
+        self._graph = graph
         self.path = path
         self.extra = dict(extra or {})
         view = self.extra.get("view")
         if isinstance(view, dict) and view.get("convention") in CONVENTIONS:
             self.set_convention(view["convention"])
-        self.baseline = self.baseline_report = None
+        if not keep_baseline:
+            self.baseline = self.baseline_report = None
         self.selection.clear()
         self._resetting = True  # views hear one documentReset, never a reportChanged about rows they lack yet
         try:
-            self._recompute(full=True)
+            self._report = report if report is not None and report.graph is graph else evaluate_graph(graph)
+            self._dirty = None
+            self._update_error()
         finally:
             self._resetting = False
         self.undo_stack.clear()
@@ -155,127 +214,180 @@ class CostDocument(QObject):
         self.pathChanged.emit()
         self.baselineChanged.emit()
 
-    def set_report(self, report: CostReport, path: Path | None = None, keep_baseline: bool = False) -> None:
-        """Show a traced model's report, read-only. `keep_baseline`: the same model traced again (another batch
-        size or dtype), so a pinned baseline stays and the deltas show what the change costs."""
-        self.documentAboutToReset.emit()
-        self._read_only_report = report
-        self._error = None
-        self.path = path
-        if not keep_baseline:
-            self.baseline = self.baseline_report = None
-        self.selection.clear()
-        self.undo_stack.clear()
-        self.undo_stack.setClean()
-        self.documentReset.emit()
-        self.pathChanged.emit()
-        self.baselineChanged.emit()
-
     # ---- editing (each call is one undo step; no-ops push nothing) ----------------------------------------
+    def _calls(self, row: int) -> list[int]:
+        """The rows that are calls of the same module as `row` (an edit of a module changes all of them)."""
+        n = self._graph.nodes[row]
+        if not n.module:
+            return [row]
+        return [self._graph.index[i] for i in self._graph.modules.get(n.module, (n.id,))]
+
+    def _edit_nodes(self, row: int, make: Any, field: str, text: str, all_calls: bool = True) -> bool:
+        rows = self._calls(row) if all_calls else [row]
+        new = [make(self._graph.nodes[r]) for r in rows]
+        if all(a == b for a, b in zip(new, (self._graph.nodes[r] for r in rows), strict=True)):
+            return False
+        graph, dirty = self._graph.replace_nodes(_untie(self._graph, new))
+        self._push(_GraphCommand(self, graph, dirty, _Change("edit", field=field, rows=tuple(rows)), text, [row],
+                                 [row]))
+        return True
+
     def set_layer_arg(self, row: int, field: str, value: Any) -> bool:
-        """Set one constructor argument (None removes it: torch's default, or inferred from the input)."""
-        old = self._network.layers[row]
+        """Set one argument (None removes it: torch's default, or inferred from the input)."""
+        old = self._graph.nodes[row]
         if old.args.get(field) == value and (value is not None or field not in old.args):
             return False
-        new = old.with_arg(field, value)
-        self._push(_EditCommand(self, row, old, new, field, f"Set {field} of {old.display_name(row)}"))
-        return True
+        return self._edit_nodes(row, lambda n: n.with_arg(field, value), field,
+                                f"Set {field} of {old.display_name}")
 
     def set_layer_type(self, row: int, type_: str, args: dict[str, Any] | None = None) -> bool:
-        old = self._network.layers[row]
-        if old.type == type_ and args is None:
+        old = self._graph.nodes[row]
+        if old.op == type_ and args is None:
             return False
-        new = replace(old, type=type_, args=dict(args or {}))
-        self._push(_EditCommand(self, row, old, new, "type", f"Change {old.display_name(row)} to {type_}"))
-        return True
+        return self._edit_nodes(row, lambda n: replace(n, op=type_, args=dict(args or {}), label="", measured=None),
+                                "type", f"Change {old.display_name} to {type_}")
 
     def rename_layer(self, row: int, name: str) -> bool:
-        old = self._network.layers[row]
-        if old.name == name:
+        old = self._graph.nodes[row]
+        if old.display_name == name or not name:
             return False
-        self._push(_EditCommand(self, row, old, replace(old, name=name), "name", f"Rename {old.display_name(row)}"))
-        return True
+        taken = {n.display_name for n in self._graph.nodes} | set(self._graph.input_names)
+        new_name = unique_name(name, taken - {old.display_name})
+        return self._edit_nodes(row, lambda n: replace(n, name=new_name), "name", f"Rename {old.display_name}",
+                                all_calls=False)
 
     def set_trainable(self, row: int, trainable: bool) -> bool:
-        old = self._network.layers[row]
+        old = self._graph.nodes[row]
         if old.trainable == trainable:
             return False
-        text = f"{'Unfreeze' if trainable else 'Freeze'} {old.display_name(row)}"
-        self._push(_EditCommand(self, row, old, replace(old, trainable=trainable), "trainable", text))
-        return True
+        text = f"{'Unfreeze' if trainable else 'Freeze'} {old.display_name}"
+        return self._edit_nodes(row, lambda n: replace(n, trainable=trainable), "trainable", text)
 
     def replace_layer(self, row: int, spec: LayerSpec) -> bool:
-        old = self._network.layers[row]
-        if old == spec:
+        old = self._graph.nodes[row]
+        if (old.op, dict(old.args), old.trainable) == (spec.type, dict(spec.args), spec.trainable):
             return False
-        self._push(_EditCommand(self, row, old, spec, "type", f"Edit {old.display_name(row)}"))
-        return True
+        return self._edit_nodes(row, lambda n: replace(n, op=spec.type, args=dict(spec.args), trainable=spec.trainable,
+                                                       label="" if n.op != spec.type else n.label,
+                                                       measured=None if n.op != spec.type else n.measured),
+                                "type", f"Edit {old.display_name}")
 
     def insert_layers(self, row: int, specs: Sequence[LayerSpec], text: str | None = None) -> bool:
+        """Insert layers before `row`: the first reads the output of the node at `row - 1` (the graph's first
+        input at row 0), and that output's other readers now read the last inserted layer. In a chain this is a
+        list insert; after a node inside a branch it puts the layers on that branch."""
         if not specs:
             return False
-        row = max(0, min(row, len(self._network.layers)))
+        g = self._graph
+        row = max(0, min(row, len(g.nodes)))
+        src = Ref(g.nodes[row - 1].id) if row > 0 else Ref(g.inputs[0].name)
+        taken = {n.display_name for n in g.nodes} | set(g.index) | set(g.input_names)
+        new: list[Node] = []
+        prev = src
+        scope = g.nodes[row - 1].scope if row > 0 else ""
+        for k, spec in enumerate(specs):
+            name = unique_name(spec.name or f"{spec.type}-{row + k}", taken)
+            taken.add(name)
+            node = Node(name, spec.type, dict(spec.args), (prev,), name=name, scope=scope, trainable=spec.trainable)
+            new.append(node)
+            prev = Ref(name)
+        try:
+            graph, dirty = g.insert(row, new, {src: prev})
+        except GraphError as e:
+            raise ValueError(str(e)) from None
         label = text or (f"Insert {specs[0].type}" if len(specs) == 1 else f"Insert {len(specs)} layers")
-        self._push(_InsertCommand(self, row, tuple(specs), label))
+        change = _Change("insert", row, row + len(specs) - 1)
+        self._push(_GraphCommand(self, graph, dirty, change, label, list(range(row, row + len(specs)))))
         return True
 
     def append_layer(self, spec: LayerSpec) -> bool:
-        return self.insert_layers(len(self._network.layers), [spec], f"Add {spec.type}")
+        return self.insert_layers(len(self._graph.nodes), [spec], f"Add {spec.type}")
 
     def duplicate_layers(self, rows: Sequence[int]) -> bool:
         rows = sorted(set(rows))
         if not rows:
             return False
-        specs = [self._network.layers[r] for r in rows]
+        specs = [replace(self.spec(r), name="") for r in rows]
         return self.insert_layers(rows[-1] + 1, specs, f"Duplicate {len(rows)} layer{'s' * (len(rows) > 1)}")
 
     def remove_layers(self, rows: Sequence[int]) -> bool:
-        rows = sorted({r for r in rows if 0 <= r < len(self._network.layers)})
+        """Delete rows; a reader of a deleted node reads that node's first input instead. Raises ValueError when a
+        reader would be left with nothing to read (a deleted source)."""
+        rows = sorted({r for r in rows if 0 <= r < len(self._graph.nodes)})
         if not rows:
             return False
-        self._push(_RemoveCommand(self, rows, f"Delete {len(rows)} layer{'s' * (len(rows) > 1)}"))
+        try:
+            graph, dirty = self._graph.remove(self._graph.nodes[r].id for r in rows)
+        except GraphError as e:
+            raise ValueError(str(e)) from None
+        n = len(graph.nodes)
+        self._push(_GraphCommand(self, graph, dirty, _Change("remove", rows=tuple(rows)),
+                                 f"Delete {len(rows)} layer{'s' * (len(rows) > 1)}",
+                                 [min(rows[0], n - 1)] if n else []))
         return True
 
     def move_layers(self, first: int, last: int, dest: int) -> bool:
-        """Move rows first..last so that they sit before `dest` (a row index of the list before the move)."""
-        n = len(self._network.layers)
+        """Move rows first..last so that they sit before `dest` (a row index before the move). Only a chain can
+        be reordered: in a graph with branches the order of rows is the data flow's."""
+        n = len(self._graph.nodes)
         if not (0 <= first <= last < n) or not 0 <= dest <= n or first <= dest <= last + 1:
             return False
-        self._push(_MoveCommand(self, first, last, dest, "Move layers"))
-        return True
+        order = list(range(n))
+        block = order[first:last + 1]
+        del order[first:last + 1]
+        at = dest if dest < first else dest - len(block)
+        order[at:at] = block
+        return self._reorder(order, _Change("move", first, last, dest), "Move layers", range(at, at + len(block)),
+                             list(range(first, last + 1)))
 
     def move_rows(self, rows: Sequence[int], dest: int) -> bool:
-        """Move any set of rows (contiguous or not) so that they sit together, in their order, before `dest` (a row
-        index of the list before the move). One undo step; undo restores the order and the selection."""
-        n = len(self._network.layers)
+        """Move any set of rows so that they sit together, in their order, before `dest` (one undo step)."""
+        n = len(self._graph.nodes)
         rows = sorted({r for r in rows if 0 <= r < n})
         if not rows or not 0 <= dest <= n:
             return False
         if rows == list(range(rows[0], rows[-1] + 1)):
             return self.move_layers(rows[0], rows[-1], dest)
-        steps: list[tuple[int, int, int]] = []
-        p = dest
-        for r in reversed([r for r in rows if r < dest]):  # those above: each goes just before the growing block
-            if r + 1 != p:
-                steps.append((r, r, p))
-            p -= 1
-        q = dest
-        for r in [r for r in rows if r >= dest]:  # those below: each goes just after it
-            if r != q:
-                steps.append((r, r, q))
-            q += 1
-        if not steps:
+        rest = [r for r in range(n) if r not in set(rows)]
+        at = sum(1 for r in rest if r < dest)
+        order = rest[:at] + rows + rest[at:]
+        if order == list(range(n)):
             return False
-        self._push(_MoveRowsCommand(self, steps, rows, list(range(p, p + len(rows))),
-                                    f"Move {len(rows)} layers"))
+        return self._reorder(order, _Change("reset"), f"Move {len(rows)} layers", range(at, at + len(rows)), rows)
+
+    def _reorder(self, order: list[int], change: _Change, text: str, selected: range, before: list[int]) -> bool:
+        if self.network is None:
+            raise ValueError("only a plain chain of layers can be reordered; this graph has branches (delete and "
+                             "insert instead)")
+        g = self._graph
+        prev = Ref(g.inputs[0].name)
+        nodes = []
+        for r in order:
+            n = g.nodes[r]
+            nodes.append(replace(n, inputs=(prev,)))
+            prev = Ref(n.id)
+        graph = replace(g, nodes=tuple(nodes), outputs=())
+        self._push(_GraphCommand(self, graph, {n.id for n in nodes}, change, text, list(selected), before))
         return True
 
     def set_settings(self, **changes: Any) -> bool:
-        """Change batch_size, dtype, input_shape or name (one undo step). Raises ValueError for bad values."""
-        new = replace(self._network, **changes)  # validates
-        if new == self._network:
+        """Change batch_size, dtype, input_shape (the first input's, without the batch) or name (one undo step).
+        Raises ValueError for bad values."""
+        g = self._graph
+        inputs = list(g.inputs)
+        if "input_shape" in changes or "batch_size" in changes:
+            batch = changes.get("batch_size", g.batch_size)
+            if not isinstance(batch, int) or batch < 1:
+                raise ValueError(f"batch_size={batch!r} must be a positive integer")
+            shape = tuple(changes.get("input_shape", inputs[0].shape[1:]))
+            if not shape or any(not isinstance(d, int) or d < 1 for d in shape):
+                raise ValueError(f"input_shape={list(shape)!r} must be a non-empty list of positive ints")
+            inputs = [replace(gi, shape=(batch, *(shape if i == 0 else gi.shape[1:]))) for i, gi in enumerate(inputs)]
+        new = replace(g, inputs=tuple(inputs), name=changes.get("name", g.name), dtype=changes.get("dtype", g.dtype))
+        if new.inputs == g.inputs and new.name == g.name and new.dtype == g.dtype:
             return False
-        self._push(_SettingsCommand(self, self._network, new, "Change " + ", ".join(changes)))
+        dirty = {u for gi in new.inputs for u in g.users.get(gi.name, ())}
+        self._push(_GraphCommand(self, new, dirty, _Change("settings"), "Change " + ", ".join(changes), []))
         return True
 
     def set_convention(self, convention: str) -> None:
@@ -296,35 +408,33 @@ class CostDocument(QObject):
 
     # ---- files --------------------------------------------------------------------------------------------
     def load_file(self, path: str | Path) -> None:
-        """Replace the document with a project / layer-list file. Raises FormatError (the document is untouched)."""
-        network, extra = load_network(path)
-        self.set_network(network, Path(path), extra)
+        """Replace the document with a project, graph or layer-list file. Raises FormatError (the document is
+        untouched)."""
+        graph, extra = load_graph(path)
+        self.set_graph(graph, Path(path), extra)
 
     def file_data(self) -> dict[str, Any]:
-        """The project file's JSON: the layer list plus view settings under the optional `view` key."""
-        if self.read_only:
-            raise PermissionError("a traced model is not a layer list: convert it first")
-        extra = {**self.extra, "view": {**self.extra.get("view", {}), "convention": self.convention}}
-        return network_to_dict(self._network, extra)
+        """The project file's JSON: a plain chain as a layer list (netcost.layers/1), anything else as a graph
+        (netcost.graph/1, a traced model with its reference and edits), plus view settings under `view`."""
+        extra = {**self.extra, "view": {**_as_dict(self.extra.get("view")), "convention": self.convention}}
+        net = self.network
+        if net is not None:
+            return network_to_dict(net, extra)
+        return graph_to_dict(self._graph, extra)
 
     def save_file(self, path: str | Path) -> None:
         """Save atomically and mark the undo stack clean. Raises OSError (the document stays modified)."""
-        atomic_write(path, (json.dumps(self.file_data(), indent=2) + "\n").encode("utf-8"))
+        atomic_write(path, (json.dumps(self.file_data(), indent=1) + "\n").encode("utf-8"))
         self.path = Path(path)
         self.undo_stack.setClean()
         self.pathChanged.emit()
 
     def convertible_network(self) -> Network | None:
-        """The editable layer list equal to a read-only traced model, or None if it is not a plain chain."""
-        return network_from_report(self.report) if self.read_only else None
+        """Kept for the views that offered to convert a read-only model: every model is editable now."""
+        return None
 
     def convert_to_layers(self) -> bool:
-        """Turn a traced plain-chain model into an editable layer list (one action; not undoable: a new doc)."""
-        network = self.convertible_network()
-        if network is None:
-            return False
-        self.set_network(network, None)
-        return True
+        return False
 
     @contextmanager
     def batch(self, text: str) -> Iterator[None]:
@@ -336,238 +446,164 @@ class CostDocument(QObject):
         finally:
             self._batch_depth -= 1
             self.undo_stack.endMacro()
-            if self._batch_depth == 0 and self._dirty_from is not None:
+            if self._batch_depth == 0 and self._dirty is not None:
                 self._recompute()
 
     # ---- mutation (called by commands only) ---------------------------------------------------------------
     def _push(self, command: QUndoCommand) -> None:
-        if self.read_only:
-            raise PermissionError("this model is read-only: convert it to a layer list to edit it")
         self.undo_stack.push(command)
 
-    def _mark_dirty(self, row: int) -> None:
-        self._dirty_from = row if self._dirty_from is None else min(self._dirty_from, row)
+    def _apply(self, graph: Graph, change: _Change, dirty: set[str], undo: bool) -> None:
+        """Swap in `graph`, telling the views what happened to the rows (undo: `change` is run backwards)."""
+        c = change
+        kind_ = c.kind
+        if undo:
+            kind_ = {"insert": "remove_block", "remove": "insert_rows", "move": "unmove"}.get(kind_, kind_)
+        if kind_ == "insert":
+            self.layersAboutToBeInserted.emit(c.first, c.last)
+            self._graph = graph
+            self.layersInserted.emit(c.first, c.last)
+        elif kind_ == "remove_block":
+            self.layersAboutToBeRemoved.emit(c.first, c.last)
+            self._graph = graph
+            self.layersRemoved.emit(c.first, c.last)
+        elif kind_ in ("remove", "insert_rows"):
+            blocks = _blocks(c.rows)
+            if kind_ == "remove":
+                for first, last in reversed(blocks):  # bottom-up, so earlier rows keep their index
+                    self.layersAboutToBeRemoved.emit(first, last)
+                    self._graph = _without(self._graph, graph, first, last)
+                    self.layersRemoved.emit(first, last)
+            else:
+                for first, last in blocks:
+                    self.layersAboutToBeInserted.emit(first, last)
+                    self._graph = _with_rows(self._graph, graph, last)
+                    self.layersInserted.emit(first, last)
+            self._graph = graph
+        elif kind_ in ("move", "unmove"):
+            count = c.last - c.first + 1
+            at = c.dest if c.dest < c.first else c.dest - count
+            first, last, dest = (c.first, c.last, c.dest) if kind_ == "move" else \
+                (at, at + count - 1, c.first if c.first < at else c.first + count)
+            self.layersAboutToBeMoved.emit(first, last, dest)
+            self._graph = graph
+            self.layersMoved.emit(first, last, dest)
+        elif kind_ == "reset":
+            self.documentAboutToReset.emit()
+            self._graph = graph
+            self.documentReset.emit()
+        else:
+            self._graph = graph
+            if kind_ == "settings":
+                self.settingsChanged.emit()
+            for r in c.rows:
+                self.layerChanged.emit(r, c.field)
+        self._dirty = set(dirty) if self._dirty is None else self._dirty | dirty
         if self._batch_depth == 0:
             self._recompute()
 
-    def _apply_edit(self, row: int, spec: LayerSpec, field: str) -> None:
-        self._network = self._network.replace_layer(row, spec)
-        self.layerChanged.emit(row, field)
-        self._mark_dirty(row)
-
-    def _apply_insert(self, row: int, specs: tuple[LayerSpec, ...], ids: list[int]) -> None:
-        last = row + len(specs) - 1
-        self.layersAboutToBeInserted.emit(row, last)
-        layers = list(self._network.layers)
-        layers[row:row] = specs
-        self._layer_ids[row:row] = ids
-        self._network = replace(self._network, layers=tuple(layers))
-        self.layersInserted.emit(row, last)
-        self._mark_dirty(row)
-
-    def _apply_remove(self, first: int, last: int) -> None:
-        self.layersAboutToBeRemoved.emit(first, last)
-        layers = list(self._network.layers)
-        del layers[first:last + 1]
-        del self._layer_ids[first:last + 1]
-        self._network = replace(self._network, layers=tuple(layers))
-        self.layersRemoved.emit(first, last)
-        self._mark_dirty(first)
-
-    def _apply_move(self, first: int, last: int, dest: int) -> None:
-        self.layersAboutToBeMoved.emit(first, last, dest)
-        layers, ids = list(self._network.layers), self._layer_ids
-        block, block_ids = layers[first:last + 1], ids[first:last + 1]
-        del layers[first:last + 1]
-        del ids[first:last + 1]
-        at = dest if dest < first else dest - (last - first + 1)
-        layers[at:at] = block
-        ids[at:at] = block_ids
-        self._network = replace(self._network, layers=tuple(layers))
-        self.layersMoved.emit(first, last, dest)
-        self._mark_dirty(min(first, at))
-
-    def _apply_settings(self, network: Network) -> None:
-        full = (network.batched_input != self._network.batched_input or network.dtype != self._network.dtype)
-        self._network = replace(network, layers=self._network.layers)
-        self.settingsChanged.emit()
-        if full:
-            self._report_ids = []  # every row changes: no reuse
-        self._mark_dirty(0)
-
-    def _recompute(self, full: bool = False) -> None:
-        first = 0 if full or self._dirty_from is None else self._dirty_from
-        previous = None if full or not self._report_ids else self._report
-        try:
-            report = evaluate(self._network, previous, first)
-        except LayerError as e:
-            changed = self._error is None or str(self._error) != str(e)
-            self._error = e
-            if changed and not self._resetting:
-                self.errorChanged.emit()
-            return
-        had_error = self._error is not None
-        self._error = None
-        self._dirty_from = None
+    def _recompute(self) -> None:
+        dirty = self._dirty or set()
+        self._dirty = None
+        report = evaluate_graph(self._graph, self._report, dirty)
+        first = min((self._graph.index[d] for d in dirty if d in self._graph.index), default=0)
         self._report = report
-        self._report_ids = list(self._layer_ids)
-        self._rows_by_id = dict(zip(self._report_ids, report.layers, strict=True))
         if self._resetting:
             return
-        if had_error:
+        changed = self._update_error()
+        if changed:
             self.errorChanged.emit()
         self.reportChanged.emit(first)
 
+    def _update_error(self) -> bool:
+        cause = self._report.cause
+        error = None if cause is None else LayerError(cause.message, cause.field, cause.index, cause.name, cause.type)
+        changed = str(error) != str(self._error) if (error is None) == (self._error is None) else True
+        self._error = error
+        return changed
 
-class _EditCommand(QUndoCommand):
-    def __init__(self, doc: CostDocument, row: int, old: LayerSpec, new: LayerSpec, field: str, text: str) -> None:
+
+def _as_dict(v: Any) -> dict[str, Any]:
+    return dict(v) if isinstance(v, dict) else {}
+
+
+def _untie(graph: Graph, nodes: list[Node]) -> list[Node]:
+    """An edited node no longer shares its weights (as replacing the module in torch would): neither do its
+    partners."""
+    edited = {n.id for n in nodes}
+    out = [replace(n, shares=()) if n.shares and n != graph.node(n.id) else n for n in nodes]
+    partners = {s for n in nodes for s, _ in graph.node(n.id).shares} | {
+        m.id for m in graph.nodes if any(s in edited for s, _ in m.shares)}
+    out += [replace(graph.node(p), shares=()) for p in partners - edited if graph.node(p).shares]
+    return out
+
+
+def _blocks(rows: tuple[int, ...]) -> list[tuple[int, int]]:
+    blocks: list[tuple[int, int]] = []
+    for r in rows:
+        if blocks and blocks[-1][1] == r - 1:
+            blocks[-1] = (blocks[-1][0], r)
+        else:
+            blocks.append((r, r))
+    return blocks
+
+
+def _without(current: Graph, final: Graph, first: int, last: int) -> Graph:
+    """`current` less rows first..last: the rows views see between two removal signals (edges as in `final`)."""
+    keep = [n for i, n in enumerate(current.nodes) if not first <= i <= last]
+    fin = {n.id: n for n in final.nodes}
+    return replace(current, nodes=tuple(fin.get(n.id, n) for n in keep))
+
+
+def _with_rows(current: Graph, full: Graph, last: int) -> Graph:
+    """`full`'s first rows up to `last` plus the rest of `current` (rows re-inserted block by block on undo)."""
+    head = list(full.nodes[:last + 1])
+    ids = {n.id for n in head}
+    tail = [n for n in current.nodes if n.id not in ids]
+    return replace(full, nodes=tuple(head + tail))
+
+
+class _GraphCommand(QUndoCommand):
+    """One edit: the graph before and after, the rows it touched, and the selection to show after it."""
+
+    def __init__(self, doc: CostDocument, new: Graph, dirty: set[str], change: _Change, text: str,
+                 selection: list[int], before: list[int] | None = None) -> None:
         super().__init__(text)
-        self.doc, self.row, self.old, self.new, self.field = doc, row, old, new, field
-        self.selection = [row]
+        self.doc, self.old, self.new, self.change = doc, doc._graph, new, change
+        self.dirty = set(dirty)
+        self.selection = selection
+        self.before = doc.selection.rows if before is None else before
+        # the nodes whose evaluation the undo changes: the same ones plus those only the old graph has
+        self.undo_dirty = self.dirty | (set(self.old.index) - set(new.index)) | \
+            {u for i in set(new.index) - set(self.old.index) for u in self.old.users.get(i, ())}
 
     def redo(self) -> None:
-        self.doc._apply_edit(self.row, self.new, self.field)
+        self.doc._apply(self.new, self.change, self.dirty | _new_ids(self.old, self.new), undo=False)
         self.doc.selection.set_rows(self.selection)
 
     def undo(self) -> None:
-        self.doc._apply_edit(self.row, self.old, self.field)
-        self.doc.selection.set_rows(self.selection)
-
-
-class _InsertCommand(QUndoCommand):
-    def __init__(self, doc: CostDocument, row: int, specs: tuple[LayerSpec, ...], text: str) -> None:
-        super().__init__(text)
-        self.doc, self.row, self.specs = doc, row, specs
-        self.ids = [next(doc._ids) for _ in specs]
-        self.before = doc.selection.rows
-
-    def redo(self) -> None:
-        self.doc._apply_insert(self.row, self.specs, list(self.ids))
-        self.doc.selection.set_rows(range(self.row, self.row + len(self.specs)))
-
-    def undo(self) -> None:
-        self.doc._apply_remove(self.row, self.row + len(self.specs) - 1)
+        self.doc._apply(self.old, self.change, self.undo_dirty | _new_ids(self.new, self.old), undo=True)
         self.doc.selection.set_rows(self.before)
 
 
-class _RemoveCommand(QUndoCommand):
-    def __init__(self, doc: CostDocument, rows: list[int], text: str) -> None:
-        super().__init__(text)
-        self.doc = doc
-        # contiguous blocks, removed bottom-up so earlier indices stay valid
-        self.blocks: list[tuple[int, int]] = []
-        for r in rows:
-            if self.blocks and self.blocks[-1][1] == r - 1:
-                self.blocks[-1] = (self.blocks[-1][0], r)
-            else:
-                self.blocks.append((r, r))
-        self.saved = [(f, tuple(doc.network.layers[f:l + 1]), doc._layer_ids[f:l + 1]) for f, l in self.blocks]
-        self.before = doc.selection.rows
-
-    def redo(self) -> None:
-        for first, last in reversed(self.blocks):
-            self.doc._apply_remove(first, last)
-        n = self.doc.row_count()
-        self.doc.selection.set_rows([min(self.blocks[0][0], n - 1)] if n else [])
-
-    def undo(self) -> None:
-        for first, specs, ids in self.saved:
-            self.doc._apply_insert(first, specs, list(ids))
-        self.doc.selection.set_rows(self.before)
-
-
-class _MoveCommand(QUndoCommand):
-    def __init__(self, doc: CostDocument, first: int, last: int, dest: int, text: str) -> None:
-        super().__init__(text)
-        self.doc, self.first, self.last, self.dest = doc, first, last, dest
-        count = last - first + 1
-        self.at = dest if dest < first else dest - count  # where the block starts after the move
-
-    def redo(self) -> None:
-        self.doc._apply_move(self.first, self.last, self.dest)
-        self.doc.selection.set_rows(range(self.at, self.at + self.last - self.first + 1))
-
-    def undo(self) -> None:
-        count = self.last - self.first + 1
-        back = self.first if self.first < self.at else self.first + count
-        self.doc._apply_move(self.at, self.at + count - 1, back)
-        self.doc.selection.set_rows(range(self.first, self.last + 1))
-
-
-class _MoveRowsCommand(QUndoCommand):
-    """Several single-block moves as one step and one recompute (a drag of a non-contiguous selection)."""
-
-    def __init__(self, doc: CostDocument, steps: list[tuple[int, int, int]], before: list[int], after: list[int],
-                 text: str) -> None:
-        super().__init__(text)
-        self.doc, self.steps, self.before, self.after = doc, steps, before, after
-
-    def _run(self, steps: list[tuple[int, int, int]]) -> None:
-        doc = self.doc
-        doc._batch_depth += 1
-        try:
-            for first, last, dest in steps:
-                doc._apply_move(first, last, dest)
-        finally:
-            doc._batch_depth -= 1
-        if doc._batch_depth == 0:
-            doc._recompute()
-
-    def redo(self) -> None:
-        self._run(self.steps)
-        self.doc.selection.set_rows(self.after)
-
-    def undo(self) -> None:
-        inverse = []
-        for first, last, dest in reversed(self.steps):
-            count = last - first + 1
-            at = dest if dest < first else dest - count
-            inverse.append((at, at + count - 1, first if first < at else first + count))
-        self._run(inverse)
-        self.doc.selection.set_rows(self.before)
-
-
-class _SettingsCommand(QUndoCommand):
-    def __init__(self, doc: CostDocument, old: Network, new: Network, text: str) -> None:
-        super().__init__(text)
-        self.doc, self.old, self.new = doc, old, new
-
-    def redo(self) -> None:
-        self.doc._apply_settings(self.new)
-
-    def undo(self) -> None:
-        self.doc._apply_settings(self.old)
+def _new_ids(old: Graph, new: Graph) -> set[str]:
+    """Nodes that `new` has and `old` has not, and the readers whose inputs were rewired to or from them."""
+    added = set(new.index) - set(old.index)
+    rewired = {n.id for n in new.nodes if old.has(n.id) and old.node(n.id).inputs != n.inputs}
+    return added | rewired
 
 
 def network_from_report(report: CostReport) -> Network | None:
-    """A traced report as a layer list when it is a plain chain: one input, every leaf a supported type, each
-    layer's input the previous one's output, no shared parameters. Otherwise None (the model stays read-only)."""
-    if len(report.inputs) != 1 or not report.layers or report.unsupported:
-        return None
-    shape, _ = report.inputs[0]
+    """A report's layer list, when its graph is a plain chain of layers (tests and tools that want a list)."""
+    doc_graph = report.graph
+    if doc_graph is None:
+        return report.network
+    prev = Ref(doc_graph.inputs[0].name) if doc_graph.inputs else None
     specs = []
-    for layer in report.layers:
-        if (not has_kind(layer.type) or layer.shared_with or layer.input_shape != shape
-                or len(layer.input_shapes) > 1):
+    for n in doc_graph.nodes:
+        if n.inputs != (prev,) or n.opaque or not has_kind(n.op) or kind(n.op).functional:
             return None
-        k = kind(layer.type)
-        schema = {a.name: a for a in k.args}
-        args = {}
-        for name, v in layer.args.items():
-            a = schema.get(name)
-            if a is None or v is None or name in layer.inferred:
-                continue
-            if a.default is not REQUIRED and a.default is not None and coerce_value(a, a.default, k.dims) == v:
-                continue  # torch's default: leave it out, as a user would
-            if isinstance(v, tuple):
-                v = v[0] if v and len(set(v)) == 1 and a.kind in ("ints", "padding") else list(v)
-            args[name] = v
-        specs.append(LayerSpec(layer.type, args, layer.path or layer.name, layer.frozen_params == 0))
-        shape = layer.output_shape
-    try:
-        network = Network(tuple(specs), tuple(report.inputs[0][0][1:]), report.model, report.batch_size,
-                          report.dtype)
-        evaluate(network)  # the chain must evaluate as a layer list too
-    except (ValueError, KeyError):
-        return None
-    return network
+        specs.append(LayerSpec(n.op, dict(n.args), n.display_name, n.trainable))
+        prev = Ref(n.id)
+    gi: GraphInput = doc_graph.inputs[0]
+    return Network(tuple(specs), gi.shape[1:], doc_graph.name, gi.shape[0], doc_graph.dtype)

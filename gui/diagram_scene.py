@@ -250,7 +250,7 @@ class DiagramScene(QGraphicsScene):
         report = self.document.report
         n = self.document.row_count()
         nodes = [h for h in report.hierarchy if h.path and not (h.first <= 0 and h.last >= n - 1 and h.depth <= 0)
-                 and 0 <= h.first <= h.last < n] if self.document.read_only else []
+                 and 0 <= h.first <= h.last < n]
         nodes.sort(key=lambda h: (h.first, -h.last, h.depth))
         for i, node in enumerate(nodes):
             g = GroupFrameItem(i, node)
@@ -271,8 +271,7 @@ class DiagramScene(QGraphicsScene):
 
     def _new_block(self, lid: int, row: int) -> LayerBlockItem:
         item = LayerBlockItem(lid, row)
-        if not self.document.read_only:
-            item.fallback = self.document.spec(row).display_name(row)
+        item.fallback = self.document.spec(row).display_name(row)
         self.addItem(item)
         return item
 
@@ -471,17 +470,19 @@ class DiagramScene(QGraphicsScene):
 
     def _skips(self, unit_pos: list[QPointF], col_of_unit: list[int], segments: dict[int, list[QRectF]]
                ) -> list[tuple[QPointF, QPointF, float]]:
-        """Residual joins the report shows: a container whose own ops (the row whose path is the container's
-        path, e.g. ResNet's `out += identity`) close it consumes the container's input as well: draw input -> join.
-        Only within one column (a bypass across columns would cross everything)."""
-        layers = self.document.report.layers if self.document.read_only else ()
+        """Residual joins of the graph: the last node of a container that also reads a value from before the
+        container (ResNet's `out + identity`) gets an arrow from the container's input. Only within one column
+        (a bypass across columns would cross everything)."""
+        graph = self.document.graph
         unit_of_row = {u.row: k for k, u in enumerate(self._units) if u.group < 0}
         skips = []
         for gi, g in enumerate(self._groups):
             node = g.node
-            if gi not in segments or g.collapsed or node.last >= len(layers) or node.first == node.last:
+            if gi not in segments or g.collapsed or node.last >= len(graph.nodes) or node.first == node.last:
                 continue
-            if layers[node.last].path != node.path:
+            join = graph.nodes[node.last]
+            before = {graph.nodes[r].id for r in range(node.first)} | set(graph.input_names)
+            if len(join.inputs) < 2 or not any(r.node in before for r in join.inputs):
                 continue
             a, b = unit_of_row.get(node.first), unit_of_row.get(node.last)
             if a is None or b is None or col_of_unit[a] != col_of_unit[b]:
@@ -598,7 +599,7 @@ class DiagramScene(QGraphicsScene):
         self.refresh()
 
     def _on_document_layer(self, row: int, field: str) -> None:
-        if field in ("name", "type") and not self.document.read_only:
+        if field in ("name", "type"):
             self.block(row).fallback = self.document.spec(row).display_name(row)
 
     # ---- tooltip -------------------------------------------------------------------------------------------

@@ -151,9 +151,11 @@ class LayerTableModel(QAbstractTableModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.ItemIsDropEnabled
-        if self.document.read_only:
-            return _F_READ
-        return _F_EDIT if index.column() <= ARGS else _F_ROW
+        col = index.column()
+        if col == NAME:
+            return _F_EDIT
+        # type and arguments of opaque or functional nodes are what the trace saw: not editable
+        return _F_EDIT if col <= ARGS and self.document.editable(index.row()) else _F_ROW
 
     def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.MoveAction
@@ -173,8 +175,6 @@ class LayerTableModel(QAbstractTableModel):
         if role == _DISPLAY:
             return self._display(row, col, doc.row_cost(row))
         if role == _EDIT:
-            if doc.read_only:
-                return self._display(row, col, doc.row_cost(row))
             spec = doc.spec(row)
             return {NAME: spec.name, TYPE: spec.type, ARGS: format_args(dict(spec.args))}.get(
                 col, self._display(row, col, doc.row_cost(row)))
@@ -190,9 +190,13 @@ class LayerTableModel(QAbstractTableModel):
         if role == _TOOLTIP:
             cost = doc.row_cost(row)
             if is_error_row:
-                return f"{error}\n(the other layers keep their last valid costs)"
-            if error is not None and row > error.index:
-                return f"last valid costs: layer {error.index} has an error"
+                return f"{error}\n(it and the layers that depend on it are not costed until it is fixed)"
+            if cost is None:
+                return f"not costed: it depends on {error.name}, which has an error"
+            if not doc.editable(row) and col in (TYPE, ARGS):
+                node = doc.node(row)
+                return ("measured when traced (no NetCost formula): not editable" if node.opaque else
+                        f"{node.type_label}: a functional op of the model's code (its arguments are what ran)")
             if col == ARGS and cost is not None and cost.inferred:
                 return "inferred from the incoming shape: " + ", ".join(
                     f"{k}={cost.args.get(k)}" for k in cost.inferred)
@@ -203,7 +207,7 @@ class LayerTableModel(QAbstractTableModel):
         if role == _BACKGROUND:
             return QBrush(QColor(230, 40, 40, 50)) if is_error_row else None
         if role == _FONT:
-            if error is not None and row > error.index:  # stale: last valid costs
+            if doc.is_stale(row) and not is_error_row:  # not costed: it depends on the error
                 font = QFont()
                 font.setItalic(True)
                 return font
@@ -212,9 +216,6 @@ class LayerTableModel(QAbstractTableModel):
 
     def _args_for_display(self, row: int, cost: LayerCost | None) -> tuple[str, dict[str, Any]]:
         doc = self.document
-        if doc.read_only:
-            assert cost is not None
-            return cost.type, dict(cost.args)
         spec = doc.spec(row)
         # resolved (inferred filled) values from the last valid costs, overridden by what the user typed
         base = dict(cost.args) if cost is not None and cost.type == spec.type else {}
@@ -223,11 +224,9 @@ class LayerTableModel(QAbstractTableModel):
     def _display(self, row: int, col: int, cost: LayerCost | None) -> Any:
         doc = self.document
         if col == NAME:
-            if doc.read_only:
-                return (cost.path or cost.name) if cost is not None else ""
             return doc.spec(row).display_name(row)
         if col == TYPE:
-            return cost.type if doc.read_only and cost is not None else doc.spec(row).type
+            return doc.node(row).type_label
         if col == ARGS:
             type_, args = self._args_for_display(row, cost)
             try:
@@ -283,10 +282,12 @@ class LayerTableModel(QAbstractTableModel):
 
     # ---- writing (through the document: one undo step per call) ------------------------------------------
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if not index.isValid() or role != Qt.ItemDataRole.EditRole or self.document.read_only:
+        if not index.isValid() or role != Qt.ItemDataRole.EditRole:
             return False
         row, col = index.row(), index.column()
         doc = self.document
+        if col in (TYPE, ARGS) and not doc.editable(row):
+            return False
         spec = doc.spec(row)
         if col == NAME:
             return doc.rename_layer(row, str(value).strip())

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from costing import LayerSpec, Network, evaluate
+from costing import LayerSpec, Network
+from costing.graph_eval import evaluate_graph
 from gui.cost_document import CostDocument, network_from_report
 
 
@@ -56,16 +56,22 @@ def test_no_op_edits_push_nothing(alexnet: Network) -> None:
     assert doc.undo_stack.count() == 0 and not doc.modified
 
 
-def test_invalid_value_kept_costs_stay_last_valid(alexnet: Network) -> None:
+def test_invalid_value_kept_and_what_depends_on_it_is_not_costed(alexnet: Network) -> None:
     doc = CostDocument(alexnet)
     valid = doc.report
     rec = Recorder(doc)
     doc.set_layer_arg(3, "groups", 5)  # 96 input channels are not divisible by 5
     assert doc.error is not None and doc.error_row() == 3 and doc.error.field == "groups"
     assert doc.spec(3).args["groups"] == 5  # the user's value is kept to be fixed
-    assert doc.report is valid and rec.count("reportChanged") == 0 and rec.count("errorChanged") == 1
+    assert rec.count("errorChanged") == 1
+    # the rows before it keep their (current, valid) costs; it and every row after it have none, and the report
+    # says so: never the old numbers
+    assert all(doc.row_cost(r) == valid.layers[r] for r in range(3))
+    assert all(doc.row_cost(r) is None for r in range(3, doc.row_count()))
+    assert not doc.report.complete and doc.report.totals == sum((valid.layers[r].totals for r in range(3)),
+                                                                 type(valid.totals)())
     doc.undo_stack.undo()
-    assert doc.error is None and doc.report.totals == valid.totals
+    assert doc.error is None and doc.report.totals == valid.totals and doc.report.complete
 
 
 def test_batch_is_one_step_and_one_recompute(alexnet: Network) -> None:
@@ -133,24 +139,38 @@ def test_load_bad_file_leaves_document(alexnet: Network, tmp_path: Path) -> None
     assert doc.network == alexnet
 
 
-def test_read_only_report_and_conversion(alexnet: Network) -> None:
-    traced = replace(evaluate(alexnet), source="torch", network=None)
+def test_a_traced_graph_with_branches_is_editable(alexnet: Network) -> None:
+    from model_io.graph_file import loads_graph
+
+    graph, _ = loads_graph(json.dumps(INCEPTION))
     doc = CostDocument(alexnet)
     resets: list[int] = []
     doc.documentReset.connect(lambda: resets.append(1))
-    doc.set_report(traced)
-    assert doc.read_only and doc.row_count() == len(alexnet.layers) and resets == [1]
-    with pytest.raises(PermissionError):
-        doc.rename_layer(0, "x")
-    assert doc.convertible_network() is not None
-    assert doc.convert_to_layers()
-    assert not doc.read_only and doc.report.totals == traced.totals
+    doc.set_report(evaluate_graph(graph))
+    assert not doc.read_only and doc.row_count() == len(graph.nodes) and resets == [1]
+    assert doc.network is None and network_from_report(doc.report) is None  # not a chain
+    before = doc.report.totals
+    b1 = doc.row_of("b1")
+    assert doc.set_layer_arg(b1, "out_channels", 32)  # the 1x1 branch: 64 -> 32 filters of 192 channels
+    assert doc.report.totals.params == before.params - 32 * (192 + 1)
+    cat = doc.row_cost(doc.row_of("cat"))
+    assert cat is not None and cat.output_shape == (1, 32 + 128 + 32 + 32, 28, 28)
+    assert doc.set_layer_arg(b1, "stride", 2)  # 14x14 beside 28x28: the concat breaks, and says why
+    assert doc.error is not None and doc.error.name == "cat" and "do not match" in str(doc.error)
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert doc.error is None and doc.report.totals == before
 
 
-def test_not_a_chain_stays_read_only(alexnet: Network) -> None:
-    report = evaluate(alexnet)
-    broken = replace(report, layers=(report.layers[0], report.layers[3]), source="torch")
-    assert network_from_report(broken) is None
+INCEPTION = {"format": "netcost.graph/1", "name": "inception", "input_shape": [192, 28, 28], "nodes": [
+    {"type": "Conv2d", "name": "b1", "inputs": ["input"], "out_channels": 64, "kernel_size": 1},
+    {"type": "Conv2d", "name": "b2r", "inputs": ["input"], "out_channels": 96, "kernel_size": 1},
+    {"type": "Conv2d", "name": "b2", "out_channels": 128, "kernel_size": 3, "padding": 1},
+    {"type": "Conv2d", "name": "b3r", "inputs": ["input"], "out_channels": 16, "kernel_size": 1},
+    {"type": "Conv2d", "name": "b3", "out_channels": 32, "kernel_size": 5, "padding": 2},
+    {"type": "MaxPool2d", "name": "pool", "inputs": ["input"], "kernel_size": 3, "stride": 1, "padding": 1},
+    {"type": "Conv2d", "name": "b4", "out_channels": 32, "kernel_size": 1},
+    {"type": "cat", "name": "cat", "inputs": ["b1", "b2", "b3", "b4"], "dim": 1}]}
 
 
 def test_pin_baseline(alexnet: Network) -> None:

@@ -72,7 +72,9 @@ def test_measure_and_calibrate_actions_run_in_the_background(view: LatencyView, 
         view.measure_button.click()
         assert not view.measure_button.isEnabled()  # one run at a time; the window stays responsive
     assert view.measure_button.isEnabled()
-    assert all(_cell(view, r, 3) for r in range(view.model.rowCount()))  # every row measured
+    # every module row measured; functional ops (the relu and the add) are timed inside their container only
+    modules = [r for r in range(view.model.rowCount()) if not view.document.report.layers[r].type.startswith("aten.")]
+    assert modules and all(_cell(view, r, 3) for r in modules)
     assert "Measured" in view.summary.text() and "median of 5" in view.summary.text()
     with qtbot.waitSignal(view.job.calibrated, timeout=60_000):
         view.calibrate_button.click()

@@ -75,7 +75,9 @@ def test_invalid_input_shown_not_applied(alexnet: Network) -> None:
     model = LayerTableModel(doc)
     valid = doc.report
     model.setData(model.index(3, ARGS), "out_channels=192, kernel_size=5, padding=2, groups=5")
-    assert doc.report is valid  # the last valid costs stay
+    # rows above keep their costs; the bad one and all below have none (shown as not costed), never old numbers
+    assert doc.row_cost(2) == valid.layers[2] and doc.row_cost(3) is None and not doc.report.complete
+    assert text(model, 3, PARAMS) == "—" and text(model, 7, PARAMS) == "—"
     assert doc.spec(3).args["groups"] == 5  # the typed value is kept
     message = model.data(model.index(3, ARGS), ERROR_ROLE)
     assert message and "groups" in message
@@ -134,17 +136,25 @@ def test_args_text_round_trip() -> None:
     assert parse_args("out_channels=12x") == {"out_channels": "12x"}
 
 
-def test_read_only_rows(alexnet: Network) -> None:
-    from dataclasses import replace
+def test_opaque_and_functional_rows_keep_what_the_trace_saw() -> None:
+    from costing import Totals
+    from costing.graph import Graph, GraphInput, Measured, Node, Ref
+    from costing.graph_eval import evaluate_graph
 
-    from costing import evaluate
-
+    measured = Measured((((1, 8), "float"),), (((1, 8), "float"),), Totals(macs=5), "other")
+    graph = Graph((Node("fc", "Linear", {"out_features": 8}, (Ref("x"),), name="fc"),
+                   Node("custom", "Swish", {}, (Ref("fc"),), name="custom", measured=measured, label="Swish"),
+                   Node("add", "add", {}, (Ref("custom"), Ref("x")), name="add", label="aten.add")),
+                  (GraphInput("x", (1, 8)),))
     doc = CostDocument()
-    doc.set_report(replace(evaluate(alexnet), source="torch"))
+    doc.set_report(evaluate_graph(graph))
     model = LayerTableModel(doc)
-    assert model.rowCount() == len(alexnet.layers)
-    assert not model.flags(model.index(0, NAME)) & Qt.ItemFlag.ItemIsEditable
-    assert not model.setData(model.index(0, NAME), "x")
+    assert model.rowCount() == 3 and [text(model, r, TYPE) for r in range(3)] == ["Linear", "Swish", "aten.add"]
+    editable = [[bool(model.flags(model.index(r, c)) & Qt.ItemFlag.ItemIsEditable) for c in (NAME, TYPE, ARGS)]
+                for r in range(3)]
+    assert editable == [[True, True, True], [True, False, False], [True, False, False]]
+    assert not model.setData(model.index(1, ARGS), "x=1") and model.setData(model.index(2, NAME), "residual")
+    assert "no NetCost formula" in model.data(model.index(1, ARGS), Qt.ItemDataRole.ToolTipRole)
     assert model.rowCount(model.index(0, 0)) == 0 and model.index(0, 0).parent() == QModelIndex()
 
 
@@ -180,15 +190,17 @@ def test_drag_rows_moves_them_in_one_undo_step(qtbot, alexnet: Network) -> None:
     assert view.dragEnabled() and model.flags(model.index(0, NAME)) & Qt.ItemFlag.ItemIsDragEnabled
     doc.selection.set_rows([0])  # conv1, dropped on the lower half of row 3 (conv2): after it
     _drop_on(view, 3, lower=True)
-    assert [text(model, r, NAME) for r in range(4)] == ["ReLU-0", "MaxPool2d-1", "conv2", "conv1"]
+    # an unnamed layer keeps the name it was given (its row when it was made): names do not move under the user
+    assert [text(model, r, NAME) for r in range(4)] == ["ReLU-1", "MaxPool2d-2", "conv2", "conv1"]
     assert doc.undo_stack.count() == 1 and doc.selection.rows == [3]
     assert view.selected_rows() == [3]  # the table shows the moved layer selected
     doc.selection.set_rows([1, 5])  # a non-contiguous selection, dropped on the upper half of row 0: first
     _drop_on(view, 0, lower=False)
-    assert [text(model, r, NAME) for r in range(3)] == ["MaxPool2d-0", "MaxPool2d-1", "ReLU-2"]
+    assert [text(model, r, NAME) for r in range(3)] == ["MaxPool2d-2", "MaxPool2d-5", "ReLU-1"]
     assert doc.undo_stack.count() == 2 and doc.selection.rows == [0, 1]
     doc.undo_stack.undo()  # one step back: order and selection as before the drop
-    assert [text(model, r, NAME) for r in range(4)] == ["ReLU-0", "MaxPool2d-1", "conv2", "conv1"]
+    # an unnamed layer keeps the name it was given (its row when it was made): names do not move under the user
+    assert [text(model, r, NAME) for r in range(4)] == ["ReLU-1", "MaxPool2d-2", "conv2", "conv1"]
     assert doc.selection.rows == [1, 5]
     doc.undo_stack.undo()
     assert doc.network == alexnet and doc.selection.rows == [0]
