@@ -313,7 +313,9 @@ def _hierarchy(graph: Graph, rows: tuple[LayerCost, ...]) -> tuple[HierarchyNode
     if not graph.scopes:
         return ()
     acc: dict[str, list[int]] = {}
-    for i, r in enumerate(rows):
+    pos = {r.index: k for k, r in enumerate(rows)}
+    for r in rows:
+        i = r.index  # the node's row in the graph (a row that cannot be costed leaves a gap, not a shift)
         path = r.scope
         while True:
             acc.setdefault(path, []).append(i)
@@ -326,7 +328,7 @@ def _hierarchy(graph: Graph, rows: tuple[LayerCost, ...]) -> tuple[HierarchyNode
         if not members:
             continue
         out.append(HierarchyNode(s.path, s.type, s.depth, members[0], members[-1],
-                                 Totals.sum(rows[i].totals for i in members)))
+                                 Totals.sum(rows[pos[i]].totals for i in members)))
     out.sort(key=lambda h: (h.first, -h.last))
     return tuple(out)
 

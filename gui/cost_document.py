@@ -31,6 +31,8 @@ from model_io.layer_file import atomic_write, network_to_dict
 
 from .layer_selection import LayerSelection
 
+TRACED_KINDS = ("torch", "torchscript", "torch.export", "onnx")
+
 
 @dataclass(frozen=True)
 class _Change:
@@ -126,8 +128,10 @@ class CostDocument(QObject):
 
     @property
     def traced(self) -> bool:
-        """A model traced from code (it can be traced again with other settings)."""
-        return bool(self._graph.source.get("ref"))
+        """A model traced from code or read from a model file: its shapes are baked into the trace (masks,
+        positions, reshapes), so other input settings mean tracing it again."""
+        src = self._graph.source
+        return bool(src.get("ref")) or src.get("kind") in TRACED_KINDS
 
     @property
     def name(self) -> str:
@@ -185,7 +189,11 @@ class CostDocument(QObject):
     def set_report(self, report: CostReport, path: Path | None = None, keep_baseline: bool = False) -> None:
         """Show a loaded model's report (its graph, editable). `keep_baseline`: the same model traced again with
         other settings, so a pinned baseline stays and the deltas show what the change costs."""
-        graph = report.graph if report.graph is not None else graph_from_network(report.network)
+        graph = report.graph
+        if graph is None:  # a layer list's report
+            graph = graph_from_network(report.network)
+            if report.source != "layers":
+                graph = replace(graph, source={"kind": report.source})
         self.set_graph(graph, path, keep_baseline=keep_baseline, report=report)
 
     def set_graph(self, graph: Graph, path: Path | None = None, extra: dict[str, Any] | None = None,

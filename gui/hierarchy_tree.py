@@ -8,7 +8,7 @@ then says so and offers nothing to expand.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -62,6 +62,12 @@ class HierarchyTreeWidget(QWidget):
         self.tree.itemCollapsed.connect(lambda item: self.expanded.discard(str(item.data(0, PATH_ROLE))))
         self.tree.itemSelectionChanged.connect(self._on_tree_selection_changed)
         document.documentReset.connect(self.rebuild)
+        # an edit changes subtotals: rebuild once the edits of a burst are done (not on every keystroke)
+        self._later = QTimer(self)
+        self._later.setSingleShot(True)
+        self._later.setInterval(150)
+        self._later.timeout.connect(self.rebuild)
+        document.reportChanged.connect(lambda _first: self._later.start())
         document.conventionChanged.connect(lambda _c: self._update_figures())
         self.rebuild()
 
@@ -70,22 +76,19 @@ class HierarchyTreeWidget(QWidget):
         doc = self.document
         self.tree.clear()
         report = doc.report
-        if not doc.read_only:
+        self.convert_button.hide()
+        if not report.hierarchy:
             self.info.setText("A layer list is flat: its layers are in the table.")
-            self.convert_button.hide()
             self._set_headers()
             return
-        convertible = doc.convertible_network() is not None
-        self.convert_button.setVisible(self.show_convert)
-        self.convert_button.setEnabled(convertible)
-        self.tree.setRootIsDecorated(bool(report.hierarchy))
-        self.info.setText(f"{report.model}: {len(report.layers)} layers in {len(report.hierarchy)} containers"
-                          + ("" if convertible else " · read-only (not a plain chain of supported layers)"))
+        self.tree.setRootIsDecorated(True)
+        self.info.setText(f"{report.model}: {doc.row_count()} nodes in {len(report.hierarchy)} containers")
         self._set_headers()
         parents: list[tuple[HierarchyNode, QTreeWidgetItem]] = []
         nodes = sorted(report.hierarchy, key=lambda n: (n.first, -n.last, n.depth))
         pending = list(nodes)
-        for i, layer in enumerate(report.layers):
+        for layer in report.layers:
+            i = layer.index  # the row of its node (rows that cannot be costed have no figures to show)
             while pending and pending[0].first <= i:
                 node = pending.pop(0)
                 while parents and not (parents[-1][0].first <= node.first and node.last <= parents[-1][0].last):

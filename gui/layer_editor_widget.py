@@ -299,8 +299,8 @@ class LayerEditorWidget(QWidget):
         outer.addWidget(self.error_label)
 
         # One refresh per edit: a change of the layer (or the list) is followed, within the same command, by the
-        # recompute's reportChanged (valid) or errorChanged (invalid), which refresh at once; the deferred refresh
-        # only runs when nothing follows (an invalid value replaced by another with the same message).
+        # recompute's reportChanged (after errorChanged when the error appeared, changed or cleared), which
+        # refreshes at once; the deferred refresh only runs when nothing follows.
         self._deferred = QTimer(self)
         self._deferred.setSingleShot(True)
         self._deferred.setInterval(0)
@@ -332,10 +332,7 @@ class LayerEditorWidget(QWidget):
             self.refresh()
 
     def _on_document_error_changed(self) -> None:
-        if self.document.error is None:  # fixed: the valid report's reportChanged follows at once
-            self._deferred.start()
-        else:
-            self.refresh()
+        self._deferred.start()  # the recompute's reportChanged follows at once and refreshes
 
     # ---- building ------------------------------------------------------------------------------------------
     def refresh(self) -> None:

@@ -65,7 +65,7 @@ from .view_slots import EXPORT_HOOK, VIEW_FACTORIES, build_view, load_attr
 log = logging.getLogger(__name__)
 STATE_VERSION = 2
 ShortcutSpec = QKeySequence.StandardKey | str | list[str] | None
-PROJECT_FILTER = "NetCost layer lists (*.json);;All files (*)"
+PROJECT_FILTER = "NetCost projects and layer lists (*.json);;All files (*)"
 _ERROR_STYLE = "QLabel { color: #d32f2f; }"
 
 
@@ -202,19 +202,6 @@ class MainWindow(QMainWindow):
         lay.setSpacing(4)
         self.message_bar = MessageBar(central)
         lay.addWidget(self.message_bar)
-        self.read_only_bar = QFrame(central)
-        self.read_only_bar.setObjectName("readOnlyBar")
-        self.read_only_bar.setStyleSheet("QFrame#readOnlyBar { background: rgba(230, 160, 0, 40); "
-                                         "border-radius: 4px; }")
-        rl = QHBoxLayout(self.read_only_bar)
-        rl.setContentsMargins(8, 4, 4, 4)
-        self.read_only_label = QLabel(self.read_only_bar)
-        self.read_only_label.setWordWrap(True)
-        self.convert_button = QPushButton("Convert to layer list", self.read_only_bar)
-        self.convert_button.clicked.connect(self.convert_to_layers)
-        rl.addWidget(self.read_only_label, 1)
-        rl.addWidget(self.convert_button)
-        lay.addWidget(self.read_only_bar)
         self.table = LayerTableView(self.document, central)
         lay.addWidget(self.table, 1)
         self.empty_hint = QLabel(central)
@@ -330,8 +317,6 @@ class MainWindow(QMainWindow):
                                          "Batch size, dtype, input shape and counting convention",
                                          SP.SP_FileDialogDetailedView, fallback="Ctrl+,")
         self.act_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
-        self.act_convert = self._action("Con&vert to layer list", self.convert_to_layers, None,
-                                        "Turn a traced plain chain into an editable layer list")
         self.act_cancel = self._action("Cancel loading", self.loader.cancel, "Esc", "Stop the model being loaded",
                                        SP.SP_BrowserStop)
         self.act_cancel.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -380,8 +365,7 @@ class MainWindow(QMainWindow):
             for name in names:
                 act = sub.addAction(name)
                 act.triggered.connect(lambda *_, t=name: self.add_layer(t))
-        for act in (self.act_duplicate, self.act_delete, None, self.act_move_up, self.act_move_down, None,
-                    self.act_convert):
+        for act in (self.act_duplicate, self.act_delete, None, self.act_move_up, self.act_move_down):
             e.addSeparator() if act is None else e.addAction(act)
         mm = bar.addMenu("&Model")
         for act in (self.act_pin, self.act_clear_pin, None, self.act_settings, None, self.act_cancel):
@@ -546,7 +530,7 @@ class MainWindow(QMainWindow):
 
     def maybe_discard(self) -> bool:
         """True when the current document may be replaced (saved, discarded, or not modified)."""
-        if not self.document.modified or self.document.read_only:
+        if not self.document.modified:
             return True
         answer = self.ask_unsaved()
         if answer == "save":
@@ -614,16 +598,11 @@ class MainWindow(QMainWindow):
         return True
 
     def save(self) -> bool:
-        if self.document.read_only:
-            self.show_message("A traced model is read-only; convert it to a layer list to save it.", "warning")
-            return False
         if self.document.path is None:
             return self.save_as()
         return self._save_to(self.document.path)
 
     def save_as(self) -> bool:
-        if self.document.read_only:
-            return self.save()
         stem = self.document.path.name if self.document.path else _file_stem(self.document.name) + ".json"
         path = self.ask_save_path("Save layer list", stem, PROJECT_FILTER)
         if not path:
@@ -681,7 +660,7 @@ class MainWindow(QMainWindow):
     def _on_loader_report(self, ref: str, report: Any) -> None:
         if not self.maybe_discard():
             return
-        reload = self._reload_pending and self.document.read_only
+        reload = self._reload_pending and self.document.traced
         self.document.set_report(report, keep_baseline=reload)
         opts = self._pending_opts if ref == self._pending_ref and self._pending_opts is not None else LoadOptions()
         self.source = (ref, opts)
@@ -711,34 +690,39 @@ class MainWindow(QMainWindow):
         return rows[-1] + 1 if rows else self.document.row_count()
 
     def add_layer(self, type_: str | None = None) -> None:
-        if self.document.read_only:
-            return
         if type_ is None:
             current = self.document.selection.current
             type_ = self.document.spec(current).type if current is not None else "Conv2d"
-        self.document.insert_layers(self._insert_row(), [template_spec(type_)], f"Add {type_}")
+        self._structural(lambda: self.document.insert_layers(self._insert_row(), [template_spec(type_)],
+                                                             f"Add {type_}"))
         self.table.setFocus()
 
     def duplicate(self) -> None:
-        if not self.document.read_only:
-            self.document.duplicate_layers(self.document.selection.rows)
+        self._structural(lambda: self.document.duplicate_layers(self.document.selection.rows))
 
     def delete(self) -> None:
-        if not self.document.read_only:
-            self.document.remove_layers(self.document.selection.rows)
+        self._structural(lambda: self.document.remove_layers(self.document.selection.rows))
+
+    def _structural(self, edit: Any) -> None:
+        """An insert, delete or move the graph cannot take (a deleted source that others read, a reorder of a
+        graph with branches) is refused with its reason; the document stays as it was."""
+        try:
+            edit()
+        except ValueError as e:
+            self.show_message(f"Not done: {e}", "warning")
 
     def move_selection(self, step: int) -> None:
         rows = self.document.selection.rows
-        if self.document.read_only or not rows:
+        if not rows:
             return
         if rows != list(range(rows[0], rows[-1] + 1)):
             self.statusBar().showMessage("Move up/down moves one block of adjacent rows; drag scattered rows to "
                                          "gather them", 5000)
             return
         if step < 0 and rows[0] > 0:
-            self.document.move_layers(rows[0], rows[-1], rows[0] - 1)
+            self._structural(lambda: self.document.move_layers(rows[0], rows[-1], rows[0] - 1))
         elif step > 0 and rows[-1] + 1 < self.document.row_count():
-            self.document.move_layers(rows[0], rows[-1], rows[-1] + 2)
+            self._structural(lambda: self.document.move_layers(rows[0], rows[-1], rows[-1] + 2))
 
     def copy(self) -> None:
         n = self.table.copy_selection()
@@ -746,22 +730,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Copied {n} layer{'s' * (n > 1)}", 3000)
 
     def paste(self) -> None:
-        if self.document.read_only:
-            return
         try:
             self.table.paste()
         except FormatError as e:
             self.show_message(f"Cannot paste: {e}", "warning")
 
-    def convert_to_layers(self) -> bool:
-        if not self.document.convert_to_layers():
-            self.show_message("This model is not a plain chain of supported layers; it stays read-only.", "warning")
-            return False
-        self.statusBar().showMessage("Converted to an editable layer list", 4000)
-        return True
-
     def settings_dialog(self) -> SettingsDialog:
-        dialog = SettingsDialog(self.document, self, reloadable=self.document.read_only and self.source is not None)
+        dialog = SettingsDialog(self.document, self, reloadable=self.document.traced and self.source is not None)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.apply_settings(dialog))
         dialog.open()
@@ -769,10 +744,13 @@ class MainWindow(QMainWindow):
 
     def apply_settings(self, dialog: SettingsDialog) -> None:
         self.document.set_convention(dialog.convention_key())
-        if self.document.read_only:
+        if self.document.traced:
             settings = dialog.network_settings()
             report = self.document.report
             if settings["batch_size"] != report.batch_size or settings["dtype"] != report.dtype:
+                if self.document.modified:  # tracing again starts from the model's code
+                    self.statusBar().showMessage("Traced again with the new settings: edits made in the window "
+                                                 "are not carried over", 8000)
                 self.reload_with(settings["batch_size"], settings["dtype"])
             return
         try:
@@ -802,23 +780,13 @@ class MainWindow(QMainWindow):
         self._on_document_error_changed()
         self._on_document_convention_changed(doc.convention)
         self._update_actions()
-        if doc.read_only:
-            convertible = doc.convertible_network() is not None
-            self.read_only_label.setText(
-                f"<b>{doc.report.model}</b> was traced from a model: its costs are shown read-only."
-                + ("" if convertible else " It is not a plain chain of supported layers, so it cannot be "
-                   "converted to an editable layer list."))
-            self.convert_button.setVisible(convertible)
-            self.docks["hierarchy"].raise_()
-        else:
-            self.docks["editor"].raise_()
-        self.read_only_bar.setVisible(doc.read_only)
+        self.docks["hierarchy" if doc.graph.scopes else "editor"].raise_()
         if doc.row_count() and not doc.selection.rows:
             doc.selection.set_rows([0])
 
     def _update_actions(self) -> None:
         doc = self.document
-        editable = not doc.read_only
+        editable = True
         has_rows = bool(doc.selection.rows)
         for act in (self.act_add, self.act_paste):
             act.setEnabled(editable)
@@ -827,7 +795,6 @@ class MainWindow(QMainWindow):
             act.setEnabled(editable and has_rows)
         self.act_save.setEnabled(editable)
         self.act_save_as.setEnabled(editable)
-        self.act_convert.setEnabled(doc.read_only and doc.convertible_network() is not None)
         self.act_clear_pin.setEnabled(doc.baseline is not None)
         empty = doc.row_count() == 0
         self.table.setVisible(not empty)
@@ -835,9 +802,8 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         doc = self.document
-        suffix = " (read-only)" if doc.read_only else ""
-        self.setWindowTitle(f"{doc.display_name}[*]{suffix} — NetCost")
-        self.setWindowModified(doc.modified and not doc.read_only)
+        self.setWindowTitle(f"{doc.display_name}[*] — NetCost")
+        self.setWindowModified(doc.modified)
 
     def _update_status_totals(self) -> None:
         doc = self.document

@@ -45,17 +45,17 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setObjectName("settingsDialog")
-        net = document.network
-        report = document.report
+        graph = document.graph
         lay = QVBoxLayout(self)
         form = QFormLayout()
         self.batch = QSpinBox(self)
         self.batch.setRange(1, 1 << 20)
-        self.batch.setValue(report.batch_size if document.read_only else net.batch_size)
+        self.batch.setValue(graph.batch_size)
         self.dtype = QComboBox(self)
         self.dtype.addItems(list(DTYPE_BYTES))
-        self.dtype.setCurrentText(report.dtype if document.read_only else net.dtype)
-        self.shape = QLineEdit(", ".join(map(str, net.input_shape)), self)
+        self.dtype.setCurrentText(graph.dtype)
+        first = graph.inputs[0].shape[1:] if graph.inputs else ()
+        self.shape = QLineEdit(", ".join(map(str, first)), self)
         self.shape.setPlaceholderText("3, 224, 224 (without the batch)")
         self.convention = QComboBox(self)
         for key, conv in CONVENTIONS.items():
@@ -85,7 +85,7 @@ class SettingsDialog(QDialog):
         self.note.setWordWrap(True)
         self.note.hide()
         lay.insertWidget(1, self.note)
-        if document.read_only:  # a traced model's input is fixed by its trace
+        if document.traced:  # a traced model's shapes are baked into its trace (masks, positions, reshapes)
             self.shape.setEnabled(False)
             self.shape.setToolTip("open the model again to trace it with another input shape")
             if reloadable:

@@ -55,6 +55,13 @@ class TotalsWidget(QWidget):
         bl.addWidget(self.baseline_label, 1)
         bl.addWidget(self.clear_button)
         outer.addWidget(self.baseline_bar)
+        # while a node cannot be costed the totals leave it (and what depends on it) out: say so above them
+        self.incomplete = QLabel(self)
+        self.incomplete.setObjectName("incomplete")
+        self.incomplete.setWordWrap(True)
+        self.incomplete.setStyleSheet("QLabel#incomplete { color: #d32f2f; font-weight: 600; }")
+        self.incomplete.hide()
+        outer.addWidget(self.incomplete)
 
         grid = QGridLayout()
         grid.setHorizontalSpacing(14)
@@ -120,6 +127,11 @@ class TotalsWidget(QWidget):
     def refresh(self) -> None:
         doc = self.document
         report, conv = doc.report, doc.convention
+        problems = report.problems
+        if problems:
+            self.incomplete.setText(f"Incomplete: {len(problems)} of {doc.row_count()} rows not costed "
+                                    f"(from {report.cause.name if report.cause else problems[0].name})")
+        self.incomplete.setVisible(bool(problems))
         label = CONVENTIONS[conv].label
         names = {"params": "Params", "trainable": "  trainable", "frozen": "  frozen", "macs": "MACs",
                  "flops": "FLOPs (NetCost)", "convention": f"{label} (chosen)",

@@ -111,7 +111,7 @@ def interpret_graph(ref: str, returncode: int, stdout: str, stderr: str) -> Grap
     try:
         return parse_graph(answer["graph"])[0]
     except (FormatError, KeyError, TypeError) as e:
-        raise WorkerError(f"{ref}: the worker's answer is not a graph ({e})", kind="protocol") from None
+        raise WorkerError(f"{ref}: the worker's answer could not be read (not a graph: {e})", kind="protocol") from None
 
 
 def run_worker(request: dict[str, Any], timeout: float, env: dict[str, str] | None = None) -> tuple[int, str, str]:

@@ -63,12 +63,15 @@ def test_cell_edit_updates_totals_and_shows_invalid(window: MainWindow) -> None:
     assert window.totals.values["params"].text() != params_before
     shown = window.totals.values["params"].text()
     model.setData(model.index(3, ARGS), "out_channels=192, kernel_size=5, groups=5")
-    assert window.totals.values["params"].text() == shown  # last valid totals
+    # the totals leave out what cannot be costed, and say so: never the old numbers as if current
+    assert window.totals.values["params"].text() != shown and window.totals.incomplete.isVisible()
+    assert "rows not costed (from conv2)" in window.totals.incomplete.text()
     assert "groups" in window.error_label.text()
     assert model.data(model.index(3, ARGS), ERROR_ROLE)
     assert window.document.undo_stack.count() == 2
     window.act_undo.trigger()
-    assert window.error_label.text() == ""
+    assert window.error_label.text() == "" and not window.totals.incomplete.isVisible()
+    assert window.totals.values["params"].text() == shown
 
 
 def test_edit_actions(window: MainWindow) -> None:
@@ -215,18 +218,16 @@ def test_editor_edits_are_undoable(window: MainWindow) -> None:
     assert window.editor._fields["out_channels"][0].spin.value() == 96  # type: ignore[attr-defined]
 
 
-def test_read_only_model_banner_and_convert(window: MainWindow, alexnet: Network) -> None:
+def test_a_loaded_model_is_editable(window: MainWindow, alexnet: Network) -> None:
     from dataclasses import replace
 
     from costing import evaluate
 
     window.document.set_report(replace(evaluate(alexnet), source="torch"))
-    assert window.read_only_bar.isVisible() and window.convert_button.isVisible()
-    assert not window.act_add.isEnabled() and "(read-only)" in window.windowTitle()
-    window.convert_button.click()
-    assert not window.document.read_only and window.act_add.isEnabled()
-    assert not window.read_only_bar.isVisible()
-
+    assert window.act_add.isEnabled() and "(read-only)" not in window.windowTitle()
+    params = window.document.report.totals.params
+    window.document.set_layer_arg(0, "out_channels", 48)
+    assert window.document.report.totals.params < params and window.act_save.isEnabled()
 
 def test_plugin_views_build(qtbot, tmp_path: Path, alexnet: Network) -> None:
     from gui.cost_document import CostDocument

@@ -155,24 +155,27 @@ def test_real_worker_crash_then_success_and_convert(qtbot, tmp_path, alexnet, cl
     with qtbot.waitSignal(w.loader.loadedReport, timeout=60000):
         w.open_reference(f"{model}:Chain")
     doc = w.document
-    assert doc.read_only and w.read_only_bar.isVisible() and doc.report.totals.params == 3 * 8 * 9 + 8 + 512 * 10 + 10
-    assert w.convert_to_layers()
-    assert not doc.read_only and [s.type for s in doc.network.layers] == ["Conv2d", "ReLU", "Flatten", "Linear"]
-    assert doc.report.totals.params == 3 * 8 * 9 + 8 + 512 * 10 + 10
+    assert doc.traced and doc.report.totals.params == 3 * 8 * 9 + 8 + 512 * 10 + 10
+    assert [doc.node(r).op for r in range(doc.row_count())] == ["Conv2d", "ReLU", "Flatten", "Linear"]
+    assert doc.set_layer_arg(0, "out_channels", 4)  # editable as it is: the Linear's input follows (4*8*8)
+    assert doc.report.totals.params == 3 * 4 * 9 + 4 + 256 * 10 + 10
 
 
 # A stand-in tracer: answers with a small report built at the batch size and dtype it was asked for, and notes
 # each request in a file (no torch: fast and deterministic).
 FAKE_TRACER = """
 import json, sys
-from costing import LayerSpec, Network, evaluate
-from model_io import report_codec
+from dataclasses import replace
+from costing import LayerSpec, Network
+from costing.chain import graph_from_network
+from model_io.graph_file import graph_to_dict
 req = json.load(sys.stdin)
 with open(sys.argv[1], "a") as log:
     log.write(json.dumps(req) + "\\n")
 net = Network((LayerSpec("Linear", {"out_features": 4}), LayerSpec("ReLU")), (8,), "traced",
               req.get("batch_size") or 1, req.get("dtype") or "float32")
-print(json.dumps({"ok": True, "report": report_codec.to_dict(evaluate(net))}))
+graph = replace(graph_from_network(net), source={"kind": "torch", "ref": req["ref"]})
+print(json.dumps({"ok": True, "graph": graph_to_dict(graph)}))
 """
 
 
@@ -183,7 +186,7 @@ def test_settings_reload_a_traced_model_through_the_worker(qtbot, tmp_path, alex
     with qtbot.waitSignal(w.loader.loadedReport, timeout=30000):
         w.open_reference("model.py:Net", LoadOptions(inputs=("1,8",), timeout=30))
     doc = w.document
-    assert doc.read_only and doc.report.batch_size == 1
+    assert doc.traced and doc.report.batch_size == 1
     w.act_pin.trigger()
     dialog = w.settings_dialog()
     assert dialog.batch.isEnabled() and dialog.dtype.isEnabled() and not dialog.shape.isEnabled()
@@ -195,7 +198,7 @@ def test_settings_reload_a_traced_model_through_the_worker(qtbot, tmp_path, alex
         dialog.accept()
         assert w.loader.busy and w.load_indicator.isVisible() and w.act_cancel.isEnabled()  # same path as a load
         assert doc.convention == "macs" and doc.report.batch_size == 1  # the old costs stay meanwhile
-    assert doc.read_only and doc.report.batch_size == 4 and doc.report.dtype == "float16"
+    assert doc.traced and doc.report.batch_size == 4 and doc.report.dtype == "float16"
     sent = [json.loads(line) for line in requests.read_text().splitlines()]
     assert [(r["ref"], r["batch_size"], r["dtype"], r["inputs"]) for r in sent] == [
         ("model.py:Net", None, None, ["1,8"]), ("model.py:Net", 4, "float16", ["1,8"])]
