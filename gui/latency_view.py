@@ -159,9 +159,10 @@ class LatencyView(QWidget):
         """Time the window's traced model for real (a layer list: a one-line explanation instead)."""
         self._measured_report = self.document.report  # what the result will belong to
         source = getattr(self.window(), "source", None)
-        if not self.document.read_only:  # a layer list: the rows on screen, as their exported nn.Sequential
-            self.job.measure_network(self.document.network)
-        elif source is not None:
+        network = self.document.network
+        if not self.document.traced and network is not None:  # a layer list: its rows, as exported PyTorch
+            self.job.measure_network(network)
+        elif source is not None and self.document.traced:
             ref, opts = source
             self.job.measure(ref, opts)
         else:

@@ -48,7 +48,7 @@ class Measurement:
         out: list[float | None] = []
         for r in report.layers:
             node = graph.node(r.node_id) if graph is not None and graph.has(r.node_id) else None
-            module = node.module if node is not None else r.path
+            module = node.module if node is not None and node.module else r.path
             t = self.times.get(module) if module else None
             out.append(t / len(calls.get(module, (module,))) if t is not None else None)
         return out

@@ -7,8 +7,11 @@ from dataclasses import replace
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from costing import CostReport, HierarchyNode, LayerSpec, evaluate, sum_layers
+from costing import CostReport, LayerSpec
+from costing.chain import graph_from_network
 from costing.formatting import si
+from costing.graph import Scope
+from costing.graph_eval import evaluate_graph
 from gui.cost_colors import CostScale, category_color, metric_value
 from gui.cost_document import CostDocument
 from gui.diagram_scene import DiagramScene, scene_for
@@ -151,16 +154,22 @@ def test_view_zoom_fit_and_tooltip(doc: CostDocument, qtbot) -> None:
     assert view.color_bar.width_note() == "Block width: uniform"
 
 
+def _scoped(spans: tuple[tuple[str, int, int], ...]) -> CostReport:
+    """AlexNet as a traced model's graph: its rows inside containers (path, first row, last row; inner ones
+    after outer ones), subtotals from the evaluation."""
+    graph = graph_from_network(load_layer_list("alexnet"))
+    scope = [""] * len(graph.nodes)
+    for path, first, last in spans:
+        for r in range(first, last + 1):
+            scope[r] = path
+    nodes = tuple(replace(n, scope=scope[i]) for i, n in enumerate(graph.nodes))
+    scopes = (Scope("", "AlexNet"), *(Scope(p, "Sequential") for p, _, _ in spans))
+    return evaluate_graph(replace(graph, nodes=nodes, scopes=scopes, source={"kind": "torch"}))
+
+
 def _traced_report() -> CostReport:
     """AlexNet as a traced model would report it: features / classifier containers with subtotals."""
-    base = evaluate(load_layer_list("alexnet"))
-    rows = base.layers
-
-    def node(path: str, first: int, last: int, depth: int) -> HierarchyNode:
-        return HierarchyNode(path, "Sequential", depth, first, last, sum_layers(rows[first:last + 1])[0])
-
-    hierarchy = (node("features", 0, 12, 1), node("features.block1", 0, 2, 2), node("classifier", 14, 20, 1))
-    return replace(base, hierarchy=hierarchy, source="torch", network=None)
+    return _scoped((("features", 0, 12), ("features.block1", 0, 2), ("classifier", 14, 20)))
 
 
 def test_collapsed_container_shows_its_subtotal(qtbot) -> None:
@@ -270,14 +279,7 @@ def test_zoomed_out_render_of_expanded_frames(qtbot) -> None:
 
 def _deep_traced_report() -> CostReport:
     """AlexNet with nested containers, long enough to wrap into columns with frames left open."""
-    base = evaluate(load_layer_list("alexnet"))
-    rows = base.layers
-
-    def node(path: str, first: int, last: int, depth: int) -> HierarchyNode:
-        return HierarchyNode(path, "Sequential", depth, first, last, sum_layers(rows[first:last + 1])[0])
-
-    hierarchy = (node("features", 0, 12, 1), node("features.block1", 0, 9, 2), node("classifier", 14, 20, 1))
-    return replace(base, hierarchy=hierarchy, source="torch", network=None)
+    return _scoped((("features", 0, 12), ("features.block1", 0, 9), ("classifier", 14, 20)))
 
 
 def test_continued_frames_get_a_cont_header_and_the_arrow_enters_below_it(qtbot) -> None:

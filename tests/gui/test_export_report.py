@@ -149,13 +149,20 @@ def test_traced_report_with_unsupported_ops_lists_them(qapp: QApplication, alexn
                                                        tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from costing import evaluate
+    from costing.chain import graph_from_network
+    from costing.graph import Measured
+    from costing.graph_eval import evaluate_graph
 
-    report = replace(evaluate(alexnet), model="traced-alexnet", source="torch",
-                     unsupported=({"op": "aten.weird_op", "count": 3, "module": "features.1"},),
-                     warnings=("2 modules share parameters",))
+    graph = graph_from_network(alexnet)
+    row = evaluate_graph(graph).layers[1]  # the first ReLU, as a traced module with an op NetCost cannot cost
+    measured = Measured(((row.input_shape, "float"),), ((row.output_shape, "float"),), row.totals, row.category,
+                        (("aten.weird_op", 3),))
+    nodes = list(graph.nodes)
+    nodes[1] = replace(nodes[1], name="features.1", measured=measured, label="WeirdReLU")
+    graph = replace(graph, nodes=tuple(nodes), name="traced-alexnet",
+                    source={"kind": "torch", "warnings": ["2 modules share parameters"]})
     doc = CostDocument()
-    doc.set_report(report)
+    doc.set_report(evaluate_graph(graph))
     out = tmp_path / "traced.svg"
     export_svg(doc, out)
     text = _svg_text(out)

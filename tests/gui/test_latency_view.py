@@ -127,7 +127,7 @@ def test_roofline_exports_from_its_view(view: LatencyView, tmp_path: Path) -> No
 
 
 def test_roofline_cli(tmp_path: Path, capsys) -> None:
-    from model_io.cli import main
+    from gui.entry import main
 
     out = tmp_path / "r.svg"
     assert main(["roofline", "zoo:alexnet", "--device", "a100-80gb", "-o", str(out)]) == 0
