@@ -46,6 +46,7 @@ from costing import formatting as fmt
 from costing.args import REQUIRED
 from costing.registry import has_kind, kind
 from model_io import tables
+from model_io.escape import failure_text
 from model_io.layer_file import atomic_write
 from model_io.resolve import LoadOptions
 
@@ -635,8 +636,8 @@ class MainWindow(QMainWindow):
     def _save_to(self, path: Path) -> bool:
         try:
             self.document.save_file(path)
-        except OSError as e:
-            self.show_message(f"Cannot save {path.name}: {e.strerror or e}")
+        except Exception as e:  # any failure (a full disk, an unwritable value) is said, never swallowed
+            self.show_message(f"Cannot save {path.name}: {failure_text(e)}")
             return False
         self._remember_folder(path)
         self.recent.add(str(path.resolve()))

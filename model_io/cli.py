@@ -12,7 +12,7 @@ from costing import CONVENTIONS, FormatError
 from costing import formatting as fmt
 from costing.dtypes import canonical_dtype
 
-from . import tables, zoo
+from . import escape, tables, zoo
 from .resolve import LoadOptions, ModelError, load_layer_list, load_report
 
 
@@ -188,10 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(list(sys.argv[1:] if argv is None else argv))
     except (ModelError, UsageError, FormatError) as e:
-        print(f"netcost: error: {e}", file=sys.stderr)
+        # user-supplied strings (keys, names, paths, the model's messages) are escaped: one line stays one line
+        print(f"netcost: error: {escape.printable(e)}", file=sys.stderr)
         detail = str(getattr(e, "detail", "") or "").strip()
         if detail:  # the model's own traceback, already trimmed to its frames (model_io.worker_client)
-            print("\n".join("  " + line for line in detail.splitlines()[-20:]), file=sys.stderr)
+            print("\n".join("  " + escape.printable(line) for line in detail.splitlines()[-20:]), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from costing import FormatError, LayerSpec, Network, SpecError
-from costing.args import coerce_args
+from costing.args import MAX_SIZE, coerce_args
 from costing.dtypes import canonical_dtype
 from costing.registry import has_kind, kind
+
+from . import project_keys, strict_json
 
 FORMAT = "netcost.layers/1"
 _LAYER_KEYS = ("type", "name", "trainable")
@@ -45,9 +47,13 @@ def parse_network(data: Any) -> tuple[Network, dict[str, Any]]:
     if (not isinstance(shape, list) or not shape
             or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)):
         raise FormatError("input_shape", f"{shape!r} must be a non-empty list of positive integers")
+    if any(d > MAX_SIZE for d in shape):
+        raise FormatError("input_shape", "a size above 2**63 - 1 cannot be built by torch (sizes are int64)")
     batch = data.get("batch_size", 1)
     if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
         raise FormatError("batch_size", f"{batch!r} must be a positive integer")
+    if batch > MAX_SIZE:
+        raise FormatError("batch_size", "a size above 2**63 - 1 cannot be built by torch (sizes are int64)")
     try:
         dtype = canonical_dtype(data.get("dtype", "float32"))
     except ValueError as e:
@@ -57,6 +63,7 @@ def parse_network(data: Any) -> tuple[Network, dict[str, Any]]:
         raise FormatError("layers", "missing or not a list")
     specs = tuple(parse_layer(item, f"layers[{i}]") for i, item in enumerate(layers))
     extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}
+    project_keys.check(extra)
     return Network(specs, tuple(shape), name, batch, dtype), extra
 
 
@@ -100,15 +107,7 @@ def network_to_dict(net: Network, extra: dict[str, Any] | None = None) -> dict[s
 
 
 def loads_network(text: str) -> tuple[Network, dict[str, Any]]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise FormatError("", f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-    except RecursionError:
-        raise FormatError("", "not valid JSON (nested too deeply)") from None
-    except ValueError as e:  # e.g. an integer literal longer than Python's 4,300-digit limit
-        raise FormatError("", f"not valid JSON ({e})") from None
-    return parse_network(data)
+    return parse_network(strict_json.loads(text))
 
 
 def load_network(path: str | os.PathLike[str]) -> tuple[Network, dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import replace
@@ -10,6 +9,8 @@ from typing import Any
 
 from costing import CATEGORIES, CONVENTIONS, PEERS, CostReport, LayerCost, convention_value
 from costing import formatting as fmt
+
+from . import escape
 
 SCHEMA = "netcost.report/1"
 TOTAL_KEYS = ("params", "trainable_params", "frozen_params", "buffers", "macs", "flops", "param_bytes",
@@ -129,19 +130,18 @@ CSV_COLUMNS = ("name", "type", "category", "depth", "output_shape", "params", "t
 
 def to_csv(report: CostReport, convention: str = "flops", depth: int | None = None) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    buf.write(escape.csv_row(CSV_COLUMNS))
     total_conv = convention_value(report.totals, convention)
     for r in visible_layers(report, depth):
         value = convention_value(r.totals, convention)
-        w.writerow([r.name, r.type, r.category, r.depth, "x".join(map(str, r.output_shape)), r.params,
+        buf.write(escape.csv_row([r.name, r.type, r.category, r.depth, "x".join(map(str, r.output_shape)), r.params,
                     r.trainable_params, r.frozen_params, r.macs, r.flops, value,
                     f"{report.share(r, 'params') * 100:.4f}", f"{value / total_conv * 100 if total_conv else 0:.4f}",
-                    r.activation_bytes, r.memory_access_bytes])
+                    r.activation_bytes, r.memory_access_bytes]))
     t = report.totals
-    w.writerow(["TOTAL", "", "", "", "x".join(map(str, report.output_shape)), t.params, t.trainable_params,
-                t.frozen_params, t.macs, t.flops, total_conv, "100.0000", "100.0000", t.activation_bytes,
-                t.memory_access_bytes])
+    buf.write(escape.csv_row(["TOTAL", "", "", "", "x".join(map(str, report.output_shape)), t.params,
+                              t.trainable_params, t.frozen_params, t.macs, t.flops, total_conv, "100.0000", "100.0000",
+                              t.activation_bytes, t.memory_access_bytes]))
     return buf.getvalue()
 
 
@@ -189,19 +189,20 @@ def footer_lines(report: CostReport, convention: str) -> list[str]:
 def to_markdown(report: CostReport, convention: str = "flops", depth: int | None = None) -> str:
     head, rows = _rows(report, convention, depth)
     right = {0, 4, 5, 6, 7, 8, 9}
-    out = [f"## {report.model}", "",
+    out = [f"## {escape.markdown(report.model)}", "",
            f"Input {', '.join(fmt.shape(s) for s, _ in report.inputs)} · batch {report.batch_size} · "
            f"{report.dtype} · convention: {CONVENTIONS[convention].label}", "",
            "| " + " | ".join(head) + " |",
            "| " + " | ".join("---:" if i in right else "---" for i in range(len(head))) + " |"]
-    out += ["| " + " | ".join(c.replace("|", "\\|").strip() for c in row) + " |" for row in rows]
-    out += [""] + [f"- {line}" for line in footer_lines(report, convention)]
+    out += ["| " + " | ".join(escape.markdown(c.strip()) for c in row) + " |" for row in rows]
+    out += [""] + [f"- {escape.markdown(line)}" for line in footer_lines(report, convention)]
     return "\n".join(out) + "\n"
 
 
 def to_table(report: CostReport, convention: str = "flops", depth: int | None = None) -> str:
     """A terminal table in the spirit of torchsummary / torchinfo."""
     head, rows = _rows(report, convention, depth)
+    rows = [[escape.printable(c) for c in row] for row in rows]
     widths = [max(len(head[i]), *(len(r[i]) for r in rows)) if rows else len(head[i]) for i in range(len(head))]
     right = {0, 4, 5, 6, 7, 8, 9}
 
@@ -210,10 +211,10 @@ def to_table(report: CostReport, convention: str = "flops", depth: int | None = 
                          for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
 
     rule = "=" * len(line(head))
-    title = (f"{report.model} — input {', '.join(fmt.shape(s) for s, _ in report.inputs)}, batch {report.batch_size},"
-             f" {report.dtype}")
+    title = (f"{escape.printable(report.model)} — input {', '.join(fmt.shape(s) for s, _ in report.inputs)}, "
+             f"batch {report.batch_size}, {report.dtype}")
     body = [title, rule, line(head), "-" * len(rule)] + [line(r) for r in rows] + [rule]
-    return "\n".join(body + footer_lines(report, convention)) + "\n"
+    return "\n".join(body + [escape.printable(text) for text in footer_lines(report, convention)]) + "\n"
 
 
 FORMATS = {"table": to_table, "json": to_json, "csv": to_csv, "markdown": to_markdown}
