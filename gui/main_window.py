@@ -113,6 +113,9 @@ class MessageBar(QFrame):
         self.kind = ""
         self.hide()
 
+    def _on_autosave_failed(self, message: str) -> None:
+        self.show_message(message, "warning")
+
     def show_message(self, text: str, kind: str = "error") -> None:
         self.kind = kind
         pixmap = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
@@ -174,6 +177,7 @@ class MainWindow(QMainWindow):
         self.loader = ModelLoader(self, worker_command)
         self.recent = RecentFiles(self)
         self.autosave = Autosave(self.document, autosave_dir, parent=self)
+        self.autosave.failed.connect(self._on_autosave_failed)
         self.docks: dict[str, QDockWidget] = {}
         self.views: dict[str, QWidget] = {}
         self._pending_ref = ""  # the reference of a load in flight, for recent files and the title
@@ -700,6 +704,9 @@ class MainWindow(QMainWindow):
 
     def _on_loader_canceled(self, ref: str) -> None:
         self.show_message(f"Loading {ref} was cancelled; the current document is unchanged.", "info")
+
+    def _on_autosave_failed(self, message: str) -> None:
+        self.show_message(message, "warning")
 
     def show_message(self, text: str, kind: str = "error") -> None:
         """Non-modal: the message bar above the table and the status bar."""

@@ -5,9 +5,11 @@ The format is a contract (see the README): users write these files by hand and s
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -123,9 +125,38 @@ def load_network(path: str | os.PathLike[str]) -> tuple[Network, dict[str, Any]]
     return loads_network(text)
 
 
+# A save takes well under a second; a temporary file this old was left by a save that was killed (kill -9, power).
+STALE_TMP_S = 120.0
+
+
+def temp_pattern(name: str) -> str:
+    """The glob of the temporary files `atomic_write` makes for a file called `name`."""
+    return f".{glob.escape(name)}.*.tmp"
+
+
+def remove_stale_temps(folder: str | os.PathLike[str], pattern: str, stale_s: float = STALE_TMP_S) -> int:
+    """Delete temporary files matching `pattern` in `folder` older than `stale_s` (best effort); how many went."""
+    removed = 0
+    now = time.time()
+    try:
+        candidates = list(Path(folder).glob(pattern))
+    except OSError:
+        return 0
+    for tmp in candidates:
+        try:
+            if tmp.is_file() and now - tmp.stat().st_mtime > stale_s:
+                tmp.unlink()
+                removed += 1
+        except OSError:
+            pass
+    return removed
+
+
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write via a temporary file in the same folder, fsync, then rename: a crash never leaves half a file."""
+    """Write via a temporary file in the same folder, fsync, then rename: a crash never leaves half a file, and
+    what a killed earlier save of the same file left behind is cleaned up."""
     p = Path(path)
+    remove_stale_temps(p.parent or ".", temp_pattern(p.name))
     try:  # keep the mode of the file being replaced; a new file gets the usual 0o666 less the umask
         mode = p.stat().st_mode & 0o7777
     except OSError:
