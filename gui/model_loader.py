@@ -9,6 +9,7 @@ half-loaded one behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -41,6 +42,7 @@ class ModelLoader(QObject):
         self._timer.timeout.connect(self._on_timer_timeout)
         self._pid = 0
         self._ending = ""  # why we killed the worker ("cancel", "timeout"), if we did
+        self._timeout = 0.0
         self.grace_s = 2.0  # the worker enforces the time limit itself; this kill backs it up a little later
 
     @property
@@ -95,6 +97,7 @@ class ModelLoader(QObject):
         process.finished.connect(self._on_process_finished)
         process.errorOccurred.connect(self._on_process_error)
         self._process, self._ref, self._ending = process, ref, ""
+        self._timeout = max(opts.timeout, 0.1)
         self._started_at = time.monotonic()
         self._timer.start(int((max(opts.timeout, 0.1) + self.grace_s) * 1000))
         self.started.emit(ref)
@@ -121,6 +124,11 @@ class ModelLoader(QObject):
         # SIGKILL is immediate; waiting a moment reaps the process so no zombie outlives the cancel
         process.waitForFinished(2000)
 
+    def _end_group(self) -> None:
+        if self._pid > 0:
+            with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+                os.killpg(self._pid, signal.SIGKILL)
+
     def _on_timer_timeout(self) -> None:
         if self._process is not None:
             self._ending = "timeout"
@@ -137,6 +145,9 @@ class ModelLoader(QObject):
         ref, ending = self._ref, self._ending
         out = bytes(process.readAllStandardOutput().data()).decode("utf-8", "replace")
         err = bytes(process.readAllStandardError().data()).decode("utf-8", "replace")
+        if not ending and time.monotonic() - self._started_at >= self._timeout and '"ok"' not in out:
+            ending = "timeout"  # the worker's watchdog ended it at its deadline
+        self._end_group()  # whatever the model started does not outlive the load
         self._release()
         if ending == "cancel":
             self.canceled.emit(ref)

@@ -65,6 +65,21 @@ def parse_ref(ref: str) -> ModelRef:
                    f" .json)")
 
 
+def absolute_ref(ref: str, cwd: str | Path | None = None) -> str:
+    """`ref` with its file made absolute against `cwd` (default: the current folder), the rest as written: the
+    worker runs in a folder of its own, so `model.py:Net` must not depend on where it runs. Anything that is
+    not a file reference (or does not parse) is returned unchanged: the worker's error names it."""
+    try:
+        parsed = parse_ref(ref)
+    except RefError:
+        return ref
+    if parsed.kind == "zoo" or Path(parsed.path).is_absolute():
+        return ref
+    stripped = ref.strip()
+    absolute = str(Path(cwd or Path.cwd()) / parsed.path)
+    return absolute + stripped[len(parsed.path):]
+
+
 def _parse_kwargs(call: str, ref: str) -> dict[str, Any]:
     try:
         tree = ast.parse("f" + call, mode="eval")
