@@ -43,6 +43,7 @@ class ModelLoader(QObject):
         self._pid = 0
         self._ending = ""  # why we killed the worker ("cancel", "timeout"), if we did
         self._timeout = 0.0
+        self.failure_kind = ""  # the worker's `kind` of the last failure ("pickle", "timeout", ...), "" if none
         self.grace_s = 2.0  # the worker enforces the time limit itself; this kill backs it up a little later
 
     @property
@@ -82,6 +83,7 @@ class ModelLoader(QObject):
         self.loadedNetwork.emit(ref, network)
 
     def _start_worker(self, ref: str, opts: LoadOptions) -> None:
+        self.failure_kind = ""
         command = self._command or worker_client.worker_command()
         request = json.dumps(worker_client.request_for(ref, opts)).encode("utf-8")
         process = QProcess(self)
@@ -161,6 +163,7 @@ class ModelLoader(QObject):
         try:
             report = worker_client.interpret(ref, code, out, err)
         except ModelError as e:
+            self.failure_kind = str(getattr(e, "kind", ""))
             self.failed.emit(ref, _one_message(ref, e))
             return
         except (ValueError, KeyError, TypeError) as e:  # a garbled answer is a worker failure, in one line

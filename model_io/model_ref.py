@@ -24,6 +24,10 @@ INPUT_DTYPES = {"float": "float32", "float32": "float32", "fp32": "float32", "ha
                 "long": "int64", "int64": "int64", "int": "int32", "int32": "int32", "bool": "bool"}
 
 
+# how the CLI trusts a pickled file; the window shows its own button in place of these words
+TRUST_PICKLE_HINT = "pass --trust-pickle"
+
+
 class RefError(ValueError):
     """A reference or input spec the user mistyped; the message is one line."""
 
