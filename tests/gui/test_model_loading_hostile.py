@@ -107,3 +107,14 @@ def test_processes_a_model_started_do_not_outlive_a_load_in_the_window(qtbot, tm
             kill_quietly(child)
     finally:
         close(w)
+
+
+def test_the_open_dialog_says_a_py_file_runs_with_your_rights(qtbot, tmp_path):
+    from gui.open_model_dialog import OpenModelDialog
+
+    dialog = OpenModelDialog(None, str(tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.set_file(str(FIXTURES / "tiny_net.py"))
+    assert dialog.code_warning.isVisibleTo(dialog) and "runs its code with your rights" in dialog.code_warning.text()
+    dialog.set_file(str(tmp_path / "layers.json"))
+    assert not dialog.code_warning.isVisibleTo(dialog)
