@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 DEFAULT_MEMORY_MB = 4096
+_WATCHDOG = 0  # pid of the watchdog (model_io.worker_guard), 0 if none
 
 
 def _limit_memory(mb: int) -> None:
@@ -64,7 +65,9 @@ def _guard(request: dict[str, Any]) -> None:
     worker_guard.detach_stdin()
     folder = worker_guard.private_cwd()
     worker_guard.limit_resources(timeout)
-    worker_guard.start_watchdog(timeout, leads, cleanup=folder)
+    worker_guard.become_subreaper()
+    global _WATCHDOG
+    _WATCHDOG = worker_guard.start_watchdog(timeout, leads, cleanup=folder)
 
 
 def handle(request: dict[str, Any]) -> dict[str, Any]:
@@ -108,6 +111,10 @@ def main() -> None:
                         "detail": traceback.format_exc(), "kind": "internal"}
     answer.write(json.dumps(response))
     answer.flush()
+    if _WATCHDOG:  # what the model started, detached or not, ends with the load (the watchdog ends the group)
+        from .worker_guard import end_descendants
+
+        end_descendants(os.getpid(), keep=_WATCHDOG)
     os._exit(0)  # skip teardown: the model's atexit handlers and torch finalizers cannot change the answer
 
 

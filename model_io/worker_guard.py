@@ -2,6 +2,8 @@
 
 - its own session and process group, so that one `killpg` ends it and everything the model started;
 - no stdin (the request has been read), a private empty working directory, no core dumps, a CPU-time cap;
+- Linux: the worker is a child subreaper, so processes the model detaches (double fork, setsid) stay below it and
+  are ended too (`end_descendants`, before the worker exits and by the watchdog);
 - a watchdog: a tiny forked process, outside the worker's group, that ends the whole group when the worker is past
   its deadline, when the worker's parent (the CLI or the window) is gone, or as soon as the worker itself has ended
   (children the model left behind do not survive the load). It runs no Python of the model's and needs no GIL of
@@ -22,6 +24,7 @@ import tempfile
 import time
 
 POLL_S = 0.05
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 CPU_GRACE_S = 5.0  # CPU time is a second, coarser deadline (a busy model): a little after the wall-clock one
 
 
@@ -34,6 +37,59 @@ def own_session() -> bool:
         with contextlib.suppress(OSError):
             os.setsid()
     return os.getpgrp() == os.getpid()
+
+
+def become_subreaper() -> bool:
+    """Linux: processes the model starts that detach themselves (double fork, setsid) are re-parented to the
+    worker instead of init while it runs, so `end_descendants` still finds them. False where not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` in the parent tree (Linux /proc; [] elsewhere)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+            ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], list(children.get(pid, []))
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def end_descendants(pid: int, keep: int = 0) -> int:
+    """SIGKILL every process below `pid` except `keep` (the watchdog); a few passes, since a dying parent's
+    children are re-parented (to the subreaper) and a forking child makes new ones. How many were signalled."""
+    ended = 0
+    for _ in range(3):
+        found = [p for p in descendants(pid) if p != keep]
+        if not found:
+            break
+        for p in found:
+            with contextlib.suppress(OSError):
+                os.kill(p, signal.SIGKILL)
+                ended += 1
+        time.sleep(0.01)
+    return ended
 
 
 def detach_stdin() -> None:
@@ -87,6 +143,8 @@ def start_watchdog(timeout_s: float | None, leads_group: bool, cleanup: str | No
         _detach_from_worker()
         while os.getppid() == worker and _parent_alive(worker, parent) and time.monotonic() < deadline:
             time.sleep(POLL_S)
+        if os.getppid() == worker:  # past the deadline or orphaned: detached processes first, then the group
+            end_descendants(worker, keep=os.getpid())
         with contextlib.suppress(OSError):
             if leads_group:
                 os.killpg(worker, signal.SIGKILL)  # the worker (if still running) and all the model started

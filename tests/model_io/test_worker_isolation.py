@@ -44,10 +44,11 @@ def kill_quietly(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def test_a_child_holding_the_pipes_neither_stalls_the_answer_nor_survives(tmp_path):
+@pytest.mark.parametrize("detach", [False, True], ids=["same-group", "own-session"])
+def test_a_child_holding_the_pipes_neither_stalls_the_answer_nor_survives(tmp_path, detach):
     pidfile = tmp_path / "child.pid"
     # before: the CLI waited for the child's end of the pipes, i.e. the whole timeout, and called it a hang
-    report = trace_in_worker(f"{FIXTURES / 'hostile.py'}:LeavesChild(pidfile={str(pidfile)!r})",
+    report = trace_in_worker(f"{FIXTURES / 'hostile.py'}:LeavesChild(pidfile={str(pidfile)!r}, detach={detach})",
                              LoadOptions(timeout=40))
     child = int(pidfile.read_text())
     try:
