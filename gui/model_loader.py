@@ -84,7 +84,12 @@ class ModelLoader(QObject):
 
     def _start_worker(self, ref: str, opts: LoadOptions) -> None:
         self.failure_kind = ""
-        command = self._command or worker_client.worker_command()
+        try:
+            command = self._command or worker_client.worker_command()
+        except ModelError as e:  # an unusable NETCOST_SANDBOX: said, never raised into Qt
+            self.started.emit(ref)
+            self.failed.emit(ref, f"{ref}: {e}")
+            return
         request = json.dumps(worker_client.request_for(ref, opts)).encode("utf-8")
         process = QProcess(self)
         env = QProcessEnvironment()

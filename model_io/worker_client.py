@@ -49,7 +49,7 @@ from .model_ref import (
 )
 from .resolve import LoadOptions, ModelError
 from .worker_pipes import read_until_exit
-from .worker_sandbox import kept_environment
+from .worker_sandbox import SandboxError, kept_environment, sandbox_prefix
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MEMORY_MB = 4096
@@ -66,7 +66,12 @@ class WorkerError(ModelError):
 
 
 def worker_command() -> list[str]:
-    return [sys.executable, "-m", "model_io.worker"]
+    """The worker's command line, inside the opt-in NETCOST_SANDBOX wrapper when set (ModelError if unusable)."""
+    try:
+        prefix = sandbox_prefix(os.environ)
+    except SandboxError as e:
+        raise ModelError(str(e)) from None
+    return [*prefix, sys.executable, "-m", "model_io.worker"]
 
 
 def worker_env() -> dict[str, str]:

@@ -129,3 +129,35 @@ def test_the_worker_ends_when_its_parent_dies():
         kill_quietly(worker)
         parent.kill()
         parent.wait()
+
+
+def _user_namespaces() -> bool:
+    try:
+        return subprocess.run(["unshare", "--user", "--map-root-user", "--net", "true"], capture_output=True,
+                              timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.skipif(not _user_namespaces(), reason="needs unshare and unprivileged user namespaces")
+def test_the_opt_in_no_network_sandbox_cuts_the_models_network(tmp_path, monkeypatch):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        out = tmp_path / "net.txt"
+        ref = f"{FIXTURES / 'hostile.py'}:NetProbe(port={port}, out={str(out)!r})"
+        trace_in_worker(ref, LoadOptions(timeout=40))
+        assert out.read_text() == "connected"  # without the sandbox the model reaches the network
+        monkeypatch.setenv("NETCOST_SANDBOX", "no-network")
+        report = trace_in_worker(ref, LoadOptions(timeout=40))
+        assert out.read_text() != "connected" and report.totals.params == 10
+
+
+def test_an_unusable_sandbox_is_one_clear_line(monkeypatch, capsys):
+    from model_io.cli import main
+
+    monkeypatch.setenv("NETCOST_SANDBOX", "no-such-wrapper --strict")
+    assert main(["summary", f"{FIXTURES / 'tiny_net.py'}:TinyNet"]) == 2
+    assert capsys.readouterr().err == "netcost: error: NETCOST_SANDBOX: 'no-such-wrapper' is not a command on this " \
+                                      "machine\n"
