@@ -45,6 +45,14 @@ class Arg:
         return self.default is REQUIRED and not self.inferred
 
 
+def check_output_shape(shape: tuple[int, ...]) -> None:
+    """A layer whose output torch could not allocate (Upsample by 1e300, ...) is an error, not a 1e300-row table."""
+    for d in shape:
+        if d > MAX_SIZE:
+            raise SpecError(f"the output size {d:.3g} is larger than torch can build (sizes are int64, at most "
+                            "2**63 - 1)")
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 

@@ -63,3 +63,9 @@ def test_network_refuses_an_input_torch_cannot_build():
         Network((), (2**63,))
     with pytest.raises(ValueError, match="int64"):
         Network((), (3,), batch_size=2**63)
+
+
+def test_an_output_torch_cannot_build_is_refused():
+    # found by the fuzz test: the tables then failed on a float overflow of a 4e300-element output
+    with pytest.raises(LayerError, match=r"output size 4e\+300 is larger than torch can build"):
+        evaluate(Network((LayerSpec("Upsample", {"scale_factor": 1e300}),), (3, 4)))
