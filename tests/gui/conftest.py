@@ -36,6 +36,15 @@ def isolated_device_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     monkeypatch.setenv("XDG_CACHE_HOME", str(folder / "cache"))
 
 
+@pytest.fixture(autouse=True)
+def no_modal_questions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A window closed by pytest-qt at teardown with an edited document would ask "save changes?" in a modal box
+    that no one answers; tests that care set `ask_unsaved` on their window."""
+    from gui.main_window import MainWindow
+
+    monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: "discard")
+
+
 @pytest.fixture
 def alexnet() -> Network:
     return load_layer_list("alexnet")
