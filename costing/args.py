@@ -21,6 +21,9 @@ class _Required:
 
 REQUIRED: Any = _Required()
 
+# torch stores every size as int64: a larger one cannot be built, so it is refused with that reason
+MAX_SIZE = 2**63 - 1
+
 # Argument kinds. `ints` with `dims=n` accepts an int or a list of n ints and yields a tuple of n ints.
 KINDS = ("int", "bool", "opt_bool", "float", "opt_float", "ints", "padding", "choice", "opt_int", "opt_ints", "shape",
          "size", "opt_sizes", "opt_scales", "str", "any")
@@ -42,6 +45,14 @@ class Arg:
         return self.default is REQUIRED and not self.inferred
 
 
+def check_output_shape(shape: tuple[int, ...]) -> None:
+    """A layer whose output torch could not allocate (Upsample by 1e300, ...) is an error, not a 1e300-row table."""
+    for d in shape:
+        if d > MAX_SIZE:
+            raise SpecError(f"the output size {d:.3g} is larger than torch can build (sizes are int64, at most "
+                            "2**63 - 1)")
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -51,6 +62,9 @@ def _is_number(v: Any) -> bool:
 
 
 def _check_min(arg: Arg, v: int | float, shown: Any) -> None:
+    if isinstance(v, int) and not -MAX_SIZE - 1 <= v <= MAX_SIZE:
+        raise SpecError(f"{arg.name}={v} is larger than torch can build (sizes are int64, at most 2**63 - 1)",
+                        arg.name)
     if arg.minimum is not None and v < arg.minimum:
         bound = "positive" if arg.minimum == 1 else f">= {arg.minimum}"
         if arg.minimum == 0:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from math import prod
 
-from .args import coerce_args
+from .args import check_output_shape, coerce_args
 from .conventions import netcost_flops, peer_figures
 from .dtypes import DTYPE_BYTES, TOKEN_BYTES
 from .errors import LayerError, SpecError
@@ -57,6 +57,7 @@ def cost_layer(spec: LayerSpec, index: int, x: Shape, dtype: str = "float32") ->
     try:
         args = spec.checked_args(lambda raw: coerce_args(k.args, raw, k.dims))
         out = k.fn(args, x)
+        check_output_shape(out.shape)  # issue 13: sizes above int64 are refused, outputs included
     except SpecError as e:
         raise LayerError(e.reason, e.field, index, name, spec.type) from None
     except (TypeError, ValueError, ArithmeticError, IndexError, KeyError) as e:  # never let a value crash a view

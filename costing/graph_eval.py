@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import replace
 from math import prod
 
-from .args import coerce_args
+from .args import check_output_shape, coerce_args
 from .conventions import netcost_flops, peer_figures
 from .dtypes import DTYPE_BYTES
 from .errors import SpecError
@@ -100,6 +100,8 @@ def _cost_node(node: Node, ins: tuple[Value, ...], elem: int) -> tuple[LayerCost
         if k.functional:
             out = k.fn(dict(node.args), ins)
             outs = out.outputs or ((out.shape, "float"),)
+            for shape, _ in outs:
+                check_output_shape(shape)
             category = out.category or k.category
             totals = _functional_totals(out, ins, outs, category, node.trainable, elem)
             row = LayerCost(0, node.display_name, node.type_label, category, ins[0][0] if ins else (), outs[0][0],
@@ -110,6 +112,7 @@ def _cost_node(node: Node, ins: tuple[Value, ...], elem: int) -> tuple[LayerCost
         args = node.checked_args(lambda raw: coerce_args(k.args, raw, k.dims))
         x = ins[0][0]
         out = k.fn(args, x)
+        check_output_shape(out.shape)  # sizes above int64 are refused, outputs included
     except NodeError:
         raise
     except SpecError as e:

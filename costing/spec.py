@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .args import MAX_SIZE
 from .dtypes import canonical_dtype
 
 
@@ -57,6 +58,8 @@ class Network:
             raise ValueError(f"batch_size={self.batch_size!r} must be a positive integer")
         if not self.input_shape or any(not isinstance(d, int) or d < 1 for d in self.input_shape):
             raise ValueError(f"input_shape={list(self.input_shape)!r} must be a non-empty list of positive ints")
+        if self.batch_size > MAX_SIZE or any(d > MAX_SIZE for d in self.input_shape):
+            raise ValueError("batch_size and input_shape sizes above 2**63 - 1 cannot be built by torch (int64)")
 
     @property
     def batched_input(self) -> tuple[int, ...]:

@@ -15,6 +15,7 @@ file it was edited from, the process id and the time it was written.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -26,7 +27,8 @@ from typing import Any
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
 
 from costing import FormatError, Network
-from model_io.layer_file import atomic_write, load_network
+from model_io.escape import failure_text
+from model_io.layer_file import atomic_write, load_network, remove_stale_temps
 
 from .cost_document import CostDocument
 
@@ -49,6 +51,7 @@ def _lock_for(path: Path) -> QLockFile:
 
 class Autosave(QObject):
     saved = Signal(str)  # path of the recovery file
+    failed = Signal(str)  # one line: why the recovery file could not be written (the window shows it)
 
     def __init__(self, document: CostDocument, directory: Path | None = None, idle_ms: int = IDLE_MS,
                  parent: QObject | None = None) -> None:
@@ -59,6 +62,7 @@ class Autosave(QObject):
         self.path = self.directory / f"autosave-{self.session}.json"
         self._lock: QLockFile | None = None  # held while our recovery file exists
         self._claimed: dict[Path, QLockFile] = {}  # orphans whose locks we took (so no other instance takes them)
+        self.failing = False  # the last attempt failed (the window keeps its message up until one succeeds)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(idle_ms)
@@ -86,10 +90,10 @@ class Autosave(QObject):
         doc = self.document
         if not doc.modified or doc.read_only:
             return False
-        data = doc.file_data()
-        data[RECOVERY_KEY] = {"path": str(doc.path) if doc.path else None, "pid": os.getpid(),
-                              "session": self.session, "time": time.time()}
         try:
+            data = doc.file_data()
+            data[RECOVERY_KEY] = {"path": str(doc.path) if doc.path else None, "pid": os.getpid(),
+                                  "session": self.session, "time": time.time()}
             self.directory.mkdir(parents=True, exist_ok=True)
             if self._lock is None:  # lock first: another instance must never see our file unlocked
                 lock = _lock_for(self.path)
@@ -97,15 +101,21 @@ class Autosave(QObject):
                     raise OSError(f"cannot lock {self.path.name}.lock ({lock.error().name})")
                 self._lock = lock
             atomic_write(self.path, (json.dumps(data, indent=1) + "\n").encode("utf-8"))
-        except OSError as e:  # a full disk must not take the editor down; the next idle period retries
-            log.warning("autosave failed: %s", e)
+        except Exception as e:  # a full disk must not take the editor down, nor pass unnoticed; the next idle retries
+            reason = failure_text(e)
+            log.warning("autosave failed: %s", reason)
+            self.failing = True
+            self.failed.emit(f"Autosave failed ({reason}); your unsaved changes are not protected until it works "
+                             "again — save them yourself")
             return False
+        self.failing = False
         self.saved.emit(str(self.path))
         return True
 
     def discard(self) -> None:
         """Remove this session's recovery file (a save, a clean state, a clean exit)."""
-        self.path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a folder turned read-only: the lock below still goes
+            self.path.unlink(missing_ok=True)
         if self._lock is not None:
             self._lock.unlock()
             self._lock = None
@@ -121,6 +131,8 @@ class Autosave(QObject):
     def orphans(self) -> list[Path]:
         """Recovery files whose session is gone (their lock could be taken), newest first. Files of running
         instances are skipped. The locks taken stay held until the file is restored or discarded."""
+        # temporary files of autosaves that were killed mid-write (atomic_write cleans only its own file's)
+        remove_stale_temps(self.directory, f".{PATTERN}.*.tmp")
         try:
             candidates = [p for p in self.directory.glob(PATTERN) if p.is_file() and p != self.path]
         except OSError:

@@ -46,6 +46,10 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+def _fits_spin(value: Any) -> bool:
+    return _is_int(value) and -_INT_MAX <= value <= _INT_MAX
+
+
 def field_kind(arg: Arg, dims: int, value: Any) -> str:
     """Which widget shows `value`; a given value that the natural widget cannot hold falls back to text."""
     k = arg.kind
@@ -53,8 +57,8 @@ def field_kind(arg: Arg, dims: int, value: Any) -> str:
                "padding": "tuple"}.get(k, "text")
     if value is None:
         return natural
-    if natural == "spin" and not _is_int(value):
-        return "text"
+    if natural == "spin" and not _fits_spin(value):
+        return "text"  # not an int, or one a spin box cannot hold (sizes up to int64 are valid)
     if natural == "check" and not isinstance(value, bool):
         return "text"
     if natural == "choice" and value not in arg.choices:
@@ -62,7 +66,8 @@ def field_kind(arg: Arg, dims: int, value: Any) -> str:
     if natural == "tuple":
         if k == "padding" and value in ("same", "valid"):
             return natural
-        ok = _is_int(value) or (isinstance(value, (list, tuple)) and len(value) == dims and all(map(_is_int, value)))
+        ok = _fits_spin(value) or (isinstance(value, (list, tuple)) and len(value) == dims
+                                   and all(map(_fits_spin, value)))
         return natural if ok else "text"
     return natural
 
@@ -404,7 +409,8 @@ class LayerEditorWidget(QWidget):
         cost = doc.row_cost(row)
         resolved = dict(cost.args) if cost is not None and cost.type == spec.type else {}
         inferred = set(cost.inferred) if cost is not None and cost.type == spec.type else set()
-        kinds_ = tuple(field_kind(a, k.dims, spec.args.get(a.name)) for a in k.args)
+        # the value shown decides the widget: an inferred size past a spin box's range is shown as text
+        kinds_ = tuple(field_kind(a, k.dims, spec.args.get(a.name, resolved.get(a.name))) for a in k.args)
         key = (row, spec.type, kinds_)
         if key != self._layout_key:  # rebuild only when the set of widgets changes, not on every value
             self._clear_fields()

@@ -21,6 +21,7 @@ from PySide6.QtGui import QDropEvent, QGuiApplication, QShowEvent, QStandardItem
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QStyledItemDelegate, QTableView, QWidget
 
 from costing import FormatError, LayerSpec
+from model_io import strict_json
 from model_io.layer_file import network_to_dict, parse_layer
 
 from .cost_document import CostDocument
@@ -229,9 +230,9 @@ class LayerTableView(QTableView):
 def parse_clipboard(text: str) -> list[LayerSpec]:
     """Layers from text: our clipboard JSON, a layer-list file's JSON, or a JSON list of layer objects."""
     try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
-        raise FormatError("", "the clipboard does not hold layers (expected layer-list JSON)") from None
+        data = strict_json.loads(text)
+    except FormatError as e:
+        raise FormatError("", f"the clipboard does not hold layers (expected layer-list JSON; {e.reason})") from None
     items = data.get("layers") if isinstance(data, dict) else data
     if isinstance(data, dict) and "type" in data:
         items = [data]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,9 @@ from costing import formatting as fmt
 from costing.args import REQUIRED
 from costing.registry import has_kind, kind
 from model_io import tables
+from model_io.escape import failure_text, printable
 from model_io.layer_file import atomic_write
+from model_io.model_ref import TRUST_PICKLE_HINT
 from model_io.resolve import LoadOptions
 
 from .autosave import Autosave
@@ -100,7 +103,12 @@ class MessageBar(QFrame):
         self.icon = QLabel(self)
         self.text = QLabel(self)
         self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.PlainText)  # a message quotes user strings: never render them as HTML
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action = QPushButton(self)  # an optional way out offered with the message (e.g. trust a pickle)
+        self.action.hide()
+        self._on_action: Callable[[], None] | None = None
+        self.action.clicked.connect(self._run_action)
         close = QToolButton(self)
         close.setAutoRaise(True)
         close.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarCloseButton))
@@ -108,11 +116,26 @@ class MessageBar(QFrame):
         close.clicked.connect(self.hide)
         lay.addWidget(self.icon)
         lay.addWidget(self.text, 1)
+        lay.addWidget(self.action)
         lay.addWidget(close)
         self.kind = ""
         self.hide()
 
+    def set_action(self, label: str, callback: Callable[[], None]) -> None:
+        """Offer one button with the message now shown (cleared by the next message)."""
+        self._on_action = callback
+        self.action.setText(label)
+        self.action.show()
+
+    def _run_action(self) -> None:
+        callback, self._on_action = self._on_action, None
+        self.action.hide()
+        if callback is not None:
+            callback()
+
     def show_message(self, text: str, kind: str = "error") -> None:
+        self._on_action = None
+        self.action.hide()
         self.kind = kind
         pixmap = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
                   "warning": QStyle.StandardPixmap.SP_MessageBoxWarning}.get(
@@ -173,6 +196,7 @@ class MainWindow(QMainWindow):
         self.loader = ModelLoader(self, worker_command)
         self.recent = RecentFiles(self)
         self.autosave = Autosave(self.document, autosave_dir, parent=self)
+        self.autosave.failed.connect(self._on_autosave_failed)
         self.docks: dict[str, QDockWidget] = {}
         self.views: dict[str, QWidget] = {}
         self._pending_ref = ""  # the reference of a load in flight, for recent files and the title
@@ -614,8 +638,8 @@ class MainWindow(QMainWindow):
     def _save_to(self, path: Path) -> bool:
         try:
             self.document.save_file(path)
-        except OSError as e:
-            self.show_message(f"Cannot save {path.name}: {e.strerror or e}")
+        except Exception as e:  # any failure (a full disk, an unwritable value) is said, never swallowed
+            self.show_message(f"Cannot save {path.name}: {failure_text(e)}")
             return False
         self._remember_folder(path)
         self.recent.add(str(path.resolve()))
@@ -674,10 +698,33 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Loaded {ref}", 4000)
 
     def _on_loader_failed(self, ref: str, message: str) -> None:
-        self.show_message(message)
+        if self.loader.failure_kind != "pickle":
+            self.show_message(message)
+            return
+        # the CLI's way out is --trust-pickle; the window offers the same choice, with its warning, as a button
+        self.show_message(message.replace(TRUST_PICKLE_HINT, "choose Trust and load"))
+        opts = self._pending_opts if ref == self._pending_ref and self._pending_opts is not None else LoadOptions()
+        self.message_bar.set_action("Trust and load…", lambda: self.trust_pickle_and_load(ref, opts))
+
+    def trust_pickle_and_load(self, ref: str, opts: LoadOptions) -> bool:
+        """Load a pickled file after the user confirmed they trust it (unpickling runs the file's code)."""
+        if not self.ask_trust_pickle(ref):
+            return False
+        return self.open_reference(ref, replace(opts, trust_pickle=True))
+
+    def ask_trust_pickle(self, ref: str) -> bool:
+        answer = QMessageBox.warning(
+            self, "Run the code in this file?",
+            f"Loading {printable(ref)} unpickles it, which runs code from the file with your rights (it can read, "
+            "change or delete your files). Only continue for a file you made yourself or fully trust.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
 
     def _on_loader_canceled(self, ref: str) -> None:
         self.show_message(f"Loading {ref} was cancelled; the current document is unchanged.", "info")
+
+    def _on_autosave_failed(self, message: str) -> None:
+        self.show_message(message, "warning")
 
     def show_message(self, text: str, kind: str = "error") -> None:
         """Non-modal: the message bar above the table and the status bar."""

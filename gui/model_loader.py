@@ -9,6 +9,7 @@ half-loaded one behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -41,6 +42,8 @@ class ModelLoader(QObject):
         self._timer.timeout.connect(self._on_timer_timeout)
         self._pid = 0
         self._ending = ""  # why we killed the worker ("cancel", "timeout"), if we did
+        self._timeout = 0.0
+        self.failure_kind = ""  # the worker's `kind` of the last failure ("pickle", "timeout", ...), "" if none
         self.grace_s = 2.0  # the worker enforces the time limit itself; this kill backs it up a little later
 
     @property
@@ -80,7 +83,13 @@ class ModelLoader(QObject):
         self.loadedNetwork.emit(ref, network)
 
     def _start_worker(self, ref: str, opts: LoadOptions) -> None:
-        command = self._command or worker_client.worker_command()
+        self.failure_kind = ""
+        try:
+            command = self._command or worker_client.worker_command()
+        except ModelError as e:  # an unusable NETCOST_SANDBOX: said, never raised into Qt
+            self.started.emit(ref)
+            self.failed.emit(ref, f"{ref}: {e}")
+            return
         request = json.dumps(worker_client.request_for(ref, opts)).encode("utf-8")
         process = QProcess(self)
         env = QProcessEnvironment()
@@ -95,6 +104,7 @@ class ModelLoader(QObject):
         process.finished.connect(self._on_process_finished)
         process.errorOccurred.connect(self._on_process_error)
         self._process, self._ref, self._ending = process, ref, ""
+        self._timeout = max(opts.timeout, 0.1)
         self._started_at = time.monotonic()
         self._timer.start(int((max(opts.timeout, 0.1) + self.grace_s) * 1000))
         self.started.emit(ref)
@@ -121,6 +131,11 @@ class ModelLoader(QObject):
         # SIGKILL is immediate; waiting a moment reaps the process so no zombie outlives the cancel
         process.waitForFinished(2000)
 
+    def _end_group(self) -> None:
+        if self._pid > 0:
+            with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+                os.killpg(self._pid, signal.SIGKILL)
+
     def _on_timer_timeout(self) -> None:
         if self._process is not None:
             self._ending = "timeout"
@@ -137,6 +152,9 @@ class ModelLoader(QObject):
         ref, ending = self._ref, self._ending
         out = bytes(process.readAllStandardOutput().data()).decode("utf-8", "replace")
         err = bytes(process.readAllStandardError().data()).decode("utf-8", "replace")
+        if not ending and time.monotonic() - self._started_at >= self._timeout and '"ok"' not in out:
+            ending = "timeout"  # the worker's watchdog ended it at its deadline
+        self._end_group()  # whatever the model started does not outlive the load
         self._release()
         if ending == "cancel":
             self.canceled.emit(ref)
@@ -150,6 +168,7 @@ class ModelLoader(QObject):
         try:
             report = worker_client.interpret(ref, code, out, err)
         except ModelError as e:
+            self.failure_kind = str(getattr(e, "kind", ""))
             self.failed.emit(ref, _one_message(ref, e))
             return
         except (ValueError, KeyError, TypeError) as e:  # a garbled answer is a worker failure, in one line

@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
 from model_io import zoo
 from model_io.resolve import LoadOptions
 
+CODE_WARNING = ("Opening a .py file runs its code with your rights (it can read and change your files); NetCost "
+                "runs it in a separate, limited process, but that is not a sandbox. Open files you trust.")
 MODEL_FILTER = ("Models (*.py *.json *.pt *.pth *.pt2 *.onnx);;Python (*.py);;Layer lists (*.json);;"
                 "TorchScript (*.pt *.pth);;torch.export (*.pt2);;ONNX (*.onnx);;All files (*)")
 
@@ -120,6 +122,10 @@ class OpenModelDialog(QDialog):
         self.class_list.itemDoubleClicked.connect(lambda _i: self.accept())
         lay.addWidget(self.class_label)
         lay.addWidget(self.class_list, 1)
+        self.code_warning = QLabel(CODE_WARNING, self)  # shown with a .py: opening it runs its code
+        self.code_warning.setWordWrap(True)
+        self.code_warning.setStyleSheet("QLabel { color: #b26a00; }")
+        lay.addWidget(self.code_warning)
 
         form = QFormLayout()
         self.reference = QLineEdit(ref, self)
@@ -150,6 +156,7 @@ class OpenModelDialog(QDialog):
     def _show_class_list(self, visible: bool) -> None:
         self.class_label.setVisible(visible)
         self.class_list.setVisible(visible)
+        self.code_warning.setVisible(visible)
 
     def _on_zoo_selected(self) -> None:
         items = self.zoo_list.selectedItems()

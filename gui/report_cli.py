@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from model_io.cli import depth_arg, int_arg
+from model_io.escape import printable
 
 FORMATS = ("png", "svg", "pdf")
 METRICS = ("flops", "params")
@@ -53,7 +54,7 @@ def add_report_parser(subparsers: argparse._SubParsersAction,
 
 
 def _error(message: str) -> int:
-    print(f"netcost: error: {message}", file=sys.stderr)
+    print(f"netcost: error: {printable(message)}", file=sys.stderr)
     return 2
 
 
@@ -96,5 +97,5 @@ def run_report(args: argparse.Namespace) -> int:
         detail = f"{result.pixel_size.width()} × {result.pixel_size.height()} px"
     else:
         detail = f"{result.pages} page{'s' * (result.pages != 1)}" if fmt == "pdf" else "vector"
-    print(f"wrote {out} ({detail})")
+    print(f"wrote {printable(out)} ({detail})")
     return 0

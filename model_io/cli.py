@@ -18,7 +18,7 @@ from costing.dtypes import canonical_dtype
 from costing.graph import Graph
 from costing.graph_eval import evaluate_graph
 
-from . import latency_cli, llm, tables, zoo
+from . import escape, latency_cli, llm, tables, zoo
 from .edits import EditError, apply_sets
 from .resolve import LoadOptions, ModelError, load_graph_ref
 
@@ -200,10 +200,11 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
     try:
         return run(list(sys.argv[1:] if argv is None else argv), parser)
     except (ModelError, UsageError, FormatError, DeviceError) as e:
-        print(f"netcost: error: {e}", file=sys.stderr)
+        # user-supplied strings (keys, names, paths, the model's messages) are escaped: one line stays one line
+        print(f"netcost: error: {escape.printable(e)}", file=sys.stderr)
         detail = str(getattr(e, "detail", "") or "").strip()
         if detail:  # the model's own traceback, already trimmed to its frames (model_io.worker_client)
-            print("\n".join("  " + line for line in detail.splitlines()[-20:]), file=sys.stderr)
+            print("\n".join("  " + escape.printable(line) for line in detail.splitlines()[-20:]), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from costing import FormatError, SpecError, Totals
-from costing.args import coerce_args
+from costing.args import MAX_SIZE, coerce_args
 from costing.chain import INPUT_NAME, graph_from_network
 from costing.dtypes import canonical_dtype
 from costing.graph import Graph, GraphInput, Measured, Node, Ref, Scope
 from costing.registry import has_kind, kind
 
+from . import project_keys, strict_json
 from .layer_file import FORMAT as LAYERS_FORMAT
 from .layer_file import atomic_write, parse_network
 
@@ -95,6 +96,8 @@ def _shape(v: Any, path: str, allow_empty: bool = False) -> tuple[int, ...]:
     if (not isinstance(v, list) or (not v and not allow_empty)
             or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in v)):
         raise FormatError(path, f"{v!r} must be a list of non-negative integers")
+    if any(d > MAX_SIZE for d in v):
+        raise FormatError(path, "a size above 2**63 - 1 cannot be built by torch (sizes are int64)")
     return tuple(v)
 
 
@@ -240,6 +243,7 @@ def parse_graph(data: Any) -> tuple[Graph, dict[str, Any]]:
     if not isinstance(source, dict):
         raise FormatError("source", "must be an object")
     extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}
+    project_keys.check(extra)
     return Graph(tuple(nodes), inputs, outputs, name=name, dtype=dtype, scopes=tuple(scopes), source=source), extra
 
 
@@ -296,15 +300,8 @@ def _parse_node(item: Any, path: str, index: int, prev: Ref | None, known: dict[
 
 
 def loads_graph(text: str) -> tuple[Graph, dict[str, Any]]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise FormatError("", f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-    except RecursionError:
-        raise FormatError("", "not valid JSON (nested too deeply)") from None
-    except ValueError as e:
-        raise FormatError("", f"not valid JSON ({e})") from None
-    return parse_graph(data)
+    """Strict JSON (duplicate keys and NaN literals refused) as a graph or v1 layer list."""
+    return parse_graph(strict_json.loads(text))
 
 
 def load_graph(path: str | os.PathLike[str]) -> tuple[Graph, dict[str, Any]]:

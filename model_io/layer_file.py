@@ -5,16 +5,20 @@ The format is a contract (see the README): users write these files by hand and s
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from costing import FormatError, LayerSpec, Network, SpecError
-from costing.args import coerce_args
+from costing.args import MAX_SIZE, coerce_args
 from costing.dtypes import canonical_dtype
 from costing.registry import has_kind, kind
+
+from . import project_keys, strict_json
 
 FORMAT = "netcost.layers/1"
 _LAYER_KEYS = ("type", "name", "trainable")
@@ -45,9 +49,13 @@ def parse_network(data: Any) -> tuple[Network, dict[str, Any]]:
     if (not isinstance(shape, list) or not shape
             or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)):
         raise FormatError("input_shape", f"{shape!r} must be a non-empty list of positive integers")
+    if any(d > MAX_SIZE for d in shape):
+        raise FormatError("input_shape", "a size above 2**63 - 1 cannot be built by torch (sizes are int64)")
     batch = data.get("batch_size", 1)
     if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
         raise FormatError("batch_size", f"{batch!r} must be a positive integer")
+    if batch > MAX_SIZE:
+        raise FormatError("batch_size", "a size above 2**63 - 1 cannot be built by torch (sizes are int64)")
     try:
         dtype = canonical_dtype(data.get("dtype", "float32"))
     except ValueError as e:
@@ -57,6 +65,7 @@ def parse_network(data: Any) -> tuple[Network, dict[str, Any]]:
         raise FormatError("layers", "missing or not a list")
     specs = tuple(parse_layer(item, f"layers[{i}]") for i, item in enumerate(layers))
     extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}
+    project_keys.check(extra)
     return Network(specs, tuple(shape), name, batch, dtype), extra
 
 
@@ -100,15 +109,7 @@ def network_to_dict(net: Network, extra: dict[str, Any] | None = None) -> dict[s
 
 
 def loads_network(text: str) -> tuple[Network, dict[str, Any]]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise FormatError("", f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-    except RecursionError:
-        raise FormatError("", "not valid JSON (nested too deeply)") from None
-    except ValueError as e:  # e.g. an integer literal longer than Python's 4,300-digit limit
-        raise FormatError("", f"not valid JSON ({e})") from None
-    return parse_network(data)
+    return parse_network(strict_json.loads(text))
 
 
 def load_network(path: str | os.PathLike[str]) -> tuple[Network, dict[str, Any]]:
@@ -124,9 +125,38 @@ def load_network(path: str | os.PathLike[str]) -> tuple[Network, dict[str, Any]]
     return loads_network(text)
 
 
+# A save takes well under a second; a temporary file this old was left by a save that was killed (kill -9, power).
+STALE_TMP_S = 120.0
+
+
+def temp_pattern(name: str) -> str:
+    """The glob of the temporary files `atomic_write` makes for a file called `name`."""
+    return f".{glob.escape(name)}.*.tmp"
+
+
+def remove_stale_temps(folder: str | os.PathLike[str], pattern: str, stale_s: float = STALE_TMP_S) -> int:
+    """Delete temporary files matching `pattern` in `folder` older than `stale_s` (best effort); how many went."""
+    removed = 0
+    now = time.time()
+    try:
+        candidates = list(Path(folder).glob(pattern))
+    except OSError:
+        return 0
+    for tmp in candidates:
+        try:
+            if tmp.is_file() and now - tmp.stat().st_mtime > stale_s:
+                tmp.unlink()
+                removed += 1
+        except OSError:
+            pass
+    return removed
+
+
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write via a temporary file in the same folder, fsync, then rename: a crash never leaves half a file."""
+    """Write via a temporary file in the same folder, fsync, then rename: a crash never leaves half a file, and
+    what a killed earlier save of the same file left behind is cleaned up."""
     p = Path(path)
+    remove_stale_temps(p.parent or ".", temp_pattern(p.name))
     try:  # keep the mode of the file being replaced; a new file gets the usual 0o666 less the umask
         mode = p.stat().st_mode & 0o7777
     except OSError:

@@ -20,7 +20,7 @@ from typing import Any
 
 from costing.graph import Graph
 
-from .model_ref import ModelRef, RefError, list_candidates, parse_input, parse_ref
+from .model_ref import TRUST_PICKLE_HINT, ModelRef, RefError, list_candidates, parse_input, parse_ref
 
 
 class LoadFailure(Exception):
@@ -322,7 +322,7 @@ def load_torch_file(path: str, trust_pickle: bool) -> tuple[Any, str]:
         if classes or "weights_only" in str(e) or "Unsupported global" in str(e):
             what = f"a pickled {classes[0]}" if classes else "pickled Python objects"
             raise LoadFailure(f"{name} holds {what}, which NetCost does not unpickle by default (unpickling runs "
-                              f"code): give the class as file.py:Name, or pass --trust-pickle if the file is yours",
+                              f"code): give the class as file.py:Name, or {TRUST_PICKLE_HINT} if the file is yours",
                               kind="pickle") from None
         holds = f"it holds {what}" if what and what != "a torch.save file" else _one_line(e)[:200]
         raise LoadFailure(f"{name} is not a TorchScript archive or a readable torch.save file ({holds})",

@@ -24,6 +24,10 @@ INPUT_DTYPES = {"float": "float32", "float32": "float32", "fp32": "float32", "ha
                 "long": "int64", "int64": "int64", "int": "int32", "int32": "int32", "bool": "bool"}
 
 
+# how the CLI trusts a pickled file; the window shows its own button in place of these words
+TRUST_PICKLE_HINT = "pass --trust-pickle"
+
+
 class RefError(ValueError):
     """A reference or input spec the user mistyped; the message is one line."""
 
@@ -63,6 +67,21 @@ def parse_ref(ref: str) -> ModelRef:
             return ModelRef(kind, ref)
     raise RefError(f"{ref}: not a model reference (zoo:NAME, file.py:Name, .pt/.pth, .pt2, .onnx or a layer-list"
                    f" .json)")
+
+
+def absolute_ref(ref: str, cwd: str | Path | None = None) -> str:
+    """`ref` with its file made absolute against `cwd` (default: the current folder), the rest as written: the
+    worker runs in a folder of its own, so `model.py:Net` must not depend on where it runs. Anything that is
+    not a file reference (or does not parse) is returned unchanged: the worker's error names it."""
+    try:
+        parsed = parse_ref(ref)
+    except RefError:
+        return ref
+    if parsed.kind == "zoo" or Path(parsed.path).is_absolute():
+        return ref
+    stripped = ref.strip()
+    absolute = str(Path(cwd or Path.cwd()) / parsed.path)
+    return absolute + stripped[len(parsed.path):]
 
 
 def _parse_kwargs(call: str, ref: str) -> dict[str, Any]:

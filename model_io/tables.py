@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import replace
@@ -10,6 +9,8 @@ from typing import Any
 
 from costing import CATEGORIES, CONVENTIONS, PEERS, CostReport, LayerCost, convention_value
 from costing import formatting as fmt
+
+from . import escape
 
 SCHEMA = "netcost.report/1"
 TOTAL_KEYS = ("params", "trainable_params", "frozen_params", "buffers", "macs", "flops", "param_bytes",
@@ -179,20 +180,19 @@ CSV_COLUMNS = ("name", "type", "category", "depth", "output_shape", "params", "t
 def to_csv(report: CostReport, convention: str = "flops", depth: int | None = None,
            extra: ExtraColumns | None = None) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
     extra = extra or {}
-    w.writerow(CSV_COLUMNS + tuple(extra))
+    buf.write(escape.csv_row(CSV_COLUMNS + tuple(extra)))
     total_conv = convention_value(report.totals, convention)
     for i, r in enumerate(visible_layers(report, depth)):
         value = convention_value(r.totals, convention)
-        w.writerow([r.name, r.type, r.category, r.depth, "x".join(map(str, r.output_shape)), r.params,
+        buf.write(escape.csv_row([r.name, r.type, r.category, r.depth, "x".join(map(str, r.output_shape)), r.params,
                     r.trainable_params, r.frozen_params, r.macs, r.flops, value,
                     f"{report.share(r, 'params') * 100:.4f}", f"{value / total_conv * 100 if total_conv else 0:.4f}",
-                    r.activation_bytes, r.memory_access_bytes] + [rows[i] for rows, _ in extra.values()])
+                    r.activation_bytes, r.memory_access_bytes] + [rows[i] for rows, _ in extra.values()]))
     t = report.totals
-    w.writerow(["TOTAL", "", "", "", "x".join(map(str, report.output_shape)), t.params, t.trainable_params,
-                t.frozen_params, t.macs, t.flops, total_conv, "100.0000", "100.0000", t.activation_bytes,
-                t.memory_access_bytes] + [total for _, total in extra.values()])
+    buf.write(escape.csv_row(["TOTAL", "", "", "", "x".join(map(str, report.output_shape)), t.params,
+                              t.trainable_params, t.frozen_params, t.macs, t.flops, total_conv, "100.0000", "100.0000",
+                              t.activation_bytes, t.memory_access_bytes] + [total for _, total in extra.values()]))
     return buf.getvalue()
 
 
@@ -245,13 +245,13 @@ def to_markdown(report: CostReport, convention: str = "flops", depth: int | None
                 extra: ExtraColumns | None = None) -> str:
     head, rows = _rows(report, convention, depth, extra)
     right = {0, 4, 5, 6, 7, 8, 9, *range(10, len(head))}
-    out = [f"## {report.model}", "",
+    out = [f"## {escape.markdown(report.model)}", "",
            f"Input {', '.join(fmt.shape(s) for s, _ in report.inputs)} · batch {report.batch_size} · "
            f"{report.dtype} · convention: {CONVENTIONS[convention].label}", "",
            "| " + " | ".join(head) + " |",
            "| " + " | ".join("---:" if i in right else "---" for i in range(len(head))) + " |"]
-    out += ["| " + " | ".join(c.replace("|", "\\|").strip() for c in row) + " |" for row in rows]
-    out += [""] + [f"- {line}" for line in footer_lines(report, convention)]
+    out += ["| " + " | ".join(escape.markdown(c.strip()) for c in row) + " |" for row in rows]
+    out += [""] + [f"- {escape.markdown(line)}" for line in footer_lines(report, convention)]
     return "\n".join(out) + "\n"
 
 
@@ -259,6 +259,7 @@ def to_table(report: CostReport, convention: str = "flops", depth: int | None = 
              extra: ExtraColumns | None = None) -> str:
     """A terminal table in the spirit of torchsummary / torchinfo."""
     head, rows = _rows(report, convention, depth, extra)
+    rows = [[escape.printable(c) for c in row] for row in rows]
     widths = [max(len(head[i]), *(len(r[i]) for r in rows)) if rows else len(head[i]) for i in range(len(head))]
     right = {0, 4, 5, 6, 7, 8, 9, *range(10, len(head))}
 
@@ -267,10 +268,10 @@ def to_table(report: CostReport, convention: str = "flops", depth: int | None = 
                          for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
 
     rule = "=" * len(line(head))
-    title = (f"{report.model} — input {', '.join(fmt.shape(s) for s, _ in report.inputs)}, batch {report.batch_size},"
-             f" {report.dtype}")
+    title = (f"{escape.printable(report.model)} — input {', '.join(fmt.shape(s) for s, _ in report.inputs)}, "
+             f"batch {report.batch_size}, {report.dtype}")
     body = [title, rule, line(head), "-" * len(rule)] + [line(r) for r in rows] + [rule]
-    return "\n".join(body + footer_lines(report, convention)) + "\n"
+    return "\n".join(body + [escape.printable(text) for text in footer_lines(report, convention)]) + "\n"
 
 
 FORMATS = {"table": to_table, "json": to_json, "csv": to_csv, "markdown": to_markdown}

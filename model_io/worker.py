@@ -1,9 +1,12 @@
 """The isolated worker: `python -m model_io.worker` reads one request (JSON) on stdin, loads and counts the model,
 and writes one response (JSON) on stdout. The protocol is documented in model_io.worker_client.
 
-User model code runs only here. It may print (its stdout is redirected to stderr, so the answer stays clean),
-raise, hang (the parent's timeout kills the process group), exhaust memory (capped by RLIMIT_AS) or kill itself
-(the parent reports the exit code or signal).
+User model code runs only here, with the user's rights but the least else (model_io.worker_guard: its own
+session, no stdin, a private empty working directory, no core dumps). It may print (its stdout is redirected to
+stderr, so the answer stays clean), raise, hang (a watchdog ends the whole process group at the request's
+`timeout_s`, or when the parent is gone; the parent's own timeout backs it up), exhaust memory (capped by RLIMIT_AS),
+start processes (ended with the group once the worker is done) or kill itself (the parent reports the exit code or
+signal).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import sys
 from typing import Any
 
 DEFAULT_MEMORY_MB = 4096
+_WATCHDOG = 0  # pid of the watchdog (model_io.worker_guard), 0 if none
 
 
 def _limit_memory(mb: int) -> None:
@@ -48,6 +52,22 @@ def _skip_dynamo_disable() -> None:
             if getattr(fn, "__dynamo_disable", None) is None:
                 with contextlib.suppress(AttributeError, TypeError):
                     fn.__dynamo_disable = fn
+
+
+def _guard(request: dict[str, Any]) -> None:
+    """Least rights and an enforced end before any model code runs (model_io.worker_guard); before torch is
+    imported, because the watchdog is forked."""
+    from . import worker_guard
+
+    timeout = request.get("timeout_s")
+    timeout = float(timeout) if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) else None
+    leads = worker_guard.own_session()
+    worker_guard.detach_stdin()
+    folder = worker_guard.private_cwd()
+    worker_guard.limit_resources(timeout)
+    worker_guard.become_subreaper()
+    global _WATCHDOG
+    _WATCHDOG = worker_guard.start_watchdog(timeout, leads, cleanup=folder)
 
 
 def handle(request: dict[str, Any]) -> dict[str, Any]:
@@ -84,10 +104,13 @@ def main() -> None:
     sys.stdout = sys.stderr
     try:
         request = json.loads(sys.stdin.read() or "{}")
-    except json.JSONDecodeError as e:
+        if not isinstance(request, dict):
+            raise ValueError("the request must be a JSON object")
+    except ValueError as e:  # JSONDecodeError included
         response: dict[str, Any] = {"ok": False, "error": f"bad request: {e}", "detail": "", "kind": "protocol"}
     else:
         _limit_memory(int(request.get("memory_limit_mb", DEFAULT_MEMORY_MB)))
+        _guard(request)
         try:
             if os.environ.get("NETCOST_WORKER_DYNAMO") != "1":
                 _skip_dynamo_disable()
@@ -99,6 +122,10 @@ def main() -> None:
                         "detail": traceback.format_exc(), "kind": "internal"}
     answer.write(json.dumps(response))
     answer.flush()
+    if _WATCHDOG:  # what the model started, detached or not, ends with the load (the watchdog ends the group)
+        from .worker_guard import end_descendants
+
+        end_descendants(os.getpid(), keep=_WATCHDOG)
     os._exit(0)  # skip teardown: the model's atexit handlers and torch finalizers cannot change the answer
 
 

@@ -3,21 +3,26 @@
 Protocol (for the CLI, the app, or anyone else starting the worker):
 
     command   worker_command()  ==  [sys.executable, "-m", "model_io.worker"]
-              run with the project root on PYTHONPATH (worker_env()), in its own session (start_new_session=True)
-              so that a timeout can kill it and anything it started.
+              run with the clean environment worker_env() (the project root on PYTHONPATH), in PROJECT_ROOT, in
+              its own session (start_new_session=True) so that one killpg ends it and anything it started. The
+              parent ends that group once the worker has exited (end_group), answer or not.
     stdin     one JSON object, then EOF:
-              {"ref": "file.py:Net(width=2)" | "zoo:gpt2" | "model.pt" | "model.pt2" | "model.onnx",
+              {"ref": "/abs/file.py:Net(width=2)" | "zoo:gpt2" | "model.pt" | "model.pt2" | "model.onnx",
                "inputs": ["1,3,224,224", "long:1,2048"],   # optional; else the model's own defaults
                "batch_size": 1 | null, "dtype": "float32" | null, "trust_pickle": false,
-               "memory_limit_mb": 4096}                    # RLIMIT_AS of the worker; 0 = no limit
+               "memory_limit_mb": 4096,                    # RLIMIT_AS of the worker; 0 = no limit
+               "timeout_s": 120 | null}                    # the worker ends itself (and its group) at this age
               optional: "measure": {...} (time it for real: model_io.measure_client),
                         "attention_calls": true (the attention calls of its forward: model_io.llm)
-    stdout    one JSON object:
+              File paths are absolute (request_for makes them so): the worker runs in a private folder.
+    stdout    one JSON object (read once the worker has exited: children that inherited the pipe are not waited
+              for):
               {"ok": true, "graph": {...}}    the traced graph (model_io.graph_file's netcost.graph/1 form)
               {"ok": false, "error": "one line for the user", "detail": "trimmed model traceback or ''",
                "kind": "usage" | "syntax" | "model" | "pickle" | "format" | "memory" | "internal"}
     stderr    whatever the model printed; its tail is kept for a worker that dies without answering.
-    exit      0 after answering. Any other ending (signal, non-zero code, no answer) is a dead worker.
+    exit      0 after answering. Any other ending (signal, non-zero code, no answer) is a dead worker, or a
+              timeout when it came at or after timeout_s (the worker's watchdog ended it).
 
 The app runs the same command with QProcess; `request_for`, `interpret` and `describe_exit` give it the same
 messages the CLI prints.
@@ -31,6 +36,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +46,19 @@ from costing.graph_eval import evaluate_graph
 
 from .model_ref import (
     RefError,
+    absolute_ref,
     list_candidates,  # noqa: F401  (re-exported for the app's open dialog)
     parse_input,
     parse_ref,
 )
 from .resolve import LoadOptions, ModelError
+from .worker_pipes import read_until_exit
+from .worker_sandbox import SandboxError, kept_environment, sandbox_prefix
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MEMORY_MB = 4096
 STDERR_TAIL = 2000
+TIMEOUT_GRACE_S = 3.0  # the worker's watchdog ends it at the timeout; the parent's kill backs that up this much later
 
 
 class WorkerError(ModelError):
@@ -60,19 +70,27 @@ class WorkerError(ModelError):
 
 
 def worker_command() -> list[str]:
-    return [sys.executable, "-m", "model_io.worker"]
+    """The worker's command line, inside the opt-in NETCOST_SANDBOX wrapper when set (ModelError if unusable)."""
+    try:
+        prefix = sandbox_prefix(os.environ)
+    except SandboxError as e:
+        raise ModelError(str(e)) from None
+    return [*prefix, sys.executable, "-m", "model_io.worker"]
 
 
 def worker_env() -> dict[str, str]:
-    env = dict(os.environ)
+    """A clean environment: what Python, torch and the model caches need (worker_sandbox.KEEP), not the
+    user's tokens and keys. The project root goes first on PYTHONPATH."""
+    env = kept_environment(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
     env.setdefault("OMP_NUM_THREADS", "1")  # counting runs on meta tensors: threads only cost start-up
     return env
 
 
 def request_for(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_MEMORY_MB) -> dict[str, Any]:
-    return {"ref": ref, "inputs": list(opts.inputs), "batch_size": opts.batch_size, "dtype": opts.dtype,
-            "trust_pickle": opts.trust_pickle, "memory_limit_mb": memory_limit_mb}
+    return {"ref": absolute_ref(ref), "inputs": list(opts.inputs), "batch_size": opts.batch_size,
+            "dtype": opts.dtype, "trust_pickle": opts.trust_pickle, "memory_limit_mb": memory_limit_mb,
+            "timeout_s": opts.timeout if opts.timeout and opts.timeout > 0 else None}
 
 
 def describe_exit(returncode: int, stderr: str) -> str:
@@ -111,30 +129,50 @@ def interpret_graph(ref: str, returncode: int, stdout: str, stderr: str) -> Grap
     try:
         return parse_graph(answer["graph"])[0]
     except (FormatError, KeyError, TypeError) as e:
-        raise WorkerError(f"{ref}: the worker's answer could not be read (not a graph: {e})", kind="protocol") from None
+        raise WorkerError(f"{ref}: the worker's answer could not be read (not a graph: {e})",
+                          kind="protocol") from None
 
 
 def run_worker(request: dict[str, Any], timeout: float, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """Run one request (in `env`, default worker_env()); returns (returncode, stdout, stderr). Raises
-    WorkerError on a timeout."""
+    """Run one request (in `env`, default worker_env()); returns (returncode, stdout, stderr). Raises WorkerError
+    on a timeout. The answer is read as soon as the worker exits, and the worker's whole process group is ended
+    then, whatever it left running."""
+    started = time.monotonic()
     proc = subprocess.Popen(worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env or worker_env(), start_new_session=True, text=True)
+                            stderr=subprocess.PIPE, env=env or worker_env(), cwd=str(PROJECT_ROOT),
+                            start_new_session=True)
     try:
-        out, err = proc.communicate(json.dumps(request), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill(proc)
+        with contextlib.suppress(BrokenPipeError):  # a worker that died at once: its exit says why
+            assert proc.stdin is not None
+            proc.stdin.write(json.dumps(request).encode("utf-8"))
+            proc.stdin.close()
+        out, err = read_until_exit(proc, started + timeout + TIMEOUT_GRACE_S)
+    finally:
+        end_group(proc)
+    code = proc.returncode
+    if code is None or (time.monotonic() - started >= timeout and not _has_answer(out)):
         raise WorkerError(f"{request.get('ref')}: no answer after {timeout:g} s (the model's code hangs or is very "
-                          f"slow); the worker was stopped — give more time with --timeout", kind="timeout") from None
-    except BaseException:
-        _kill(proc)
-        raise
-    return proc.returncode, out, err
+                          f"slow); the worker was stopped — give more time with --timeout", kind="timeout")
+    return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _has_answer(out: bytes) -> bool:
+    try:
+        return isinstance(json.loads(out), dict)
+    except ValueError:
+        return False
+
+
+def end_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the worker's process group (the worker, if still running, and everything the model started), then
+    reap the worker."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)  # the whole session: the worker and anything it started
-    proc.communicate()
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+    for f in (proc.stdout, proc.stderr):
+        if f is not None:
+            f.close()
 
 
 def trace_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_MEMORY_MB) -> CostReport:

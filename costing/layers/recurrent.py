@@ -55,14 +55,16 @@ def recurrent(a: dict, x: tuple[int, ...], type_: str) -> Out:
     h_out = proj or h
     dirs = 2 if a["bidirectional"] else 1
     steps = x[0] * x[1]  # batch * sequence length, whichever order
-    params = macs = bias_adds = 0
-    for layer in range(layers):
-        in_l = cin if layer == 0 else dirs * h_out
-        per_dir_params = g * h * in_l + g * h * h_out + (2 * g * h if a["bias"] else 0) + h * proj
-        per_step_macs = g * h * in_l + g * h * h_out + h * proj
-        params += dirs * per_dir_params
-        macs += dirs * steps * per_step_macs
-        bias_adds += dirs * steps * (2 * g * h if a["bias"] else 0)
+    # closed form over the layers (never a loop over num_layers, which a user may set to 10**12): layer 0 reads
+    # input_size features, each of the `layers - 1` others reads dirs * h_out
+    bias = 2 * g * h if a["bias"] else 0
+    per_dir_params = g * h * cin + g * h * h_out + bias + h * proj
+    per_dir_params += (layers - 1) * (g * h * dirs * h_out + g * h * h_out + bias + h * proj)
+    per_step_macs = g * h * cin + g * h * h_out + h * proj
+    per_step_macs += (layers - 1) * (g * h * dirs * h_out + g * h * h_out + h * proj)
+    params = dirs * per_dir_params
+    macs = dirs * steps * per_step_macs
+    bias_adds = layers * dirs * steps * bias
     elementwise = layers * dirs * steps * GATE_ELEMENTWISE[type_] * h
     out = (x[0], x[1], dirs * h_out)
     return Out(out, params=params, macs=macs, bias_adds=bias_adds, elementwise=elementwise, inferred=inferred)

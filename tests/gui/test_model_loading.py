@@ -200,8 +200,9 @@ def test_settings_reload_a_traced_model_through_the_worker(qtbot, tmp_path, alex
         assert doc.convention == "macs" and doc.report.batch_size == 1  # the old costs stay meanwhile
     assert doc.traced and doc.report.batch_size == 4 and doc.report.dtype == "float16"
     sent = [json.loads(line) for line in requests.read_text().splitlines()]
+    ref = str(Path.cwd() / "model.py") + ":Net"  # the worker runs in a folder of its own: paths go absolute
     assert [(r["ref"], r["batch_size"], r["dtype"], r["inputs"]) for r in sent] == [
-        ("model.py:Net", None, None, ["1,8"]), ("model.py:Net", 4, "float16", ["1,8"])]
+        (ref, None, None, ["1,8"]), (ref, 4, "float16", ["1,8"])]
     assert "(float16)" in w.totals_label.text()
     assert doc.baseline is not None and w.totals.deltas["params"].text() != ""  # the pin survives the reload
     # a reload can be cancelled like any load; the current report stays

@@ -218,7 +218,8 @@ def test_fuzz_bytes_give_format_error_or_load(fuzz_file, data):
     assert isinstance(net, Network)
 
 
-JUNK_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False), st.text(max_size=5),
+JUNK_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False, allow_infinity=False),
+                        st.text(max_size=5),
                         st.lists(st.integers(-1, 3), max_size=4), st.dictionaries(st.text(max_size=3), st.integers(),
                                                                                   max_size=2))
 
