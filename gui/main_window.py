@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from costing import CONVENTIONS, FormatError, LayerSpec, Network, convention_value
 from costing import formatting as fmt
 from costing.args import REQUIRED
+from costing.graph import Graph
 from costing.registry import has_kind, kind
 from model_io import tables
 from model_io.escape import failure_text, printable
@@ -674,10 +675,13 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(entries))
 
     # ---- loader results ---------------------------------------------------------------------------------------
-    def _on_loader_network(self, ref: str, network: Network) -> None:
+    def _on_loader_network(self, ref: str, network: Network | Graph) -> None:
         if not self.maybe_discard():  # edited while loading: ask again before replacing
             return
-        self.document.set_network(network, None)
+        if isinstance(network, Graph):
+            self.document.set_graph(network, None)
+        else:
+            self.document.set_network(network, None)
         self.source = None
         self._loaded(ref)
 

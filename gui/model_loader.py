@@ -18,13 +18,14 @@ import time
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from costing import FormatError, Network
+from costing.graph import Graph
 from model_io import worker_client
 from model_io.resolve import LoadOptions, ModelError, is_layer_list, load_layer_list
 
 
 class ModelLoader(QObject):
     started = Signal(str)  # the reference being loaded
-    loadedNetwork = Signal(str, object)  # reference, Network (a layer list: editable)
+    loadedNetwork = Signal(str, object)  # reference, Network (a layer list) or Graph (a graph file)
     loadedReport = Signal(str, object)  # reference, CostReport (a traced model)
     failed = Signal(str, str)  # reference, one clear message
     canceled = Signal(str)
@@ -76,10 +77,15 @@ class ModelLoader(QObject):
 
         self.started.emit(ref)
         try:
-            network: Network = apply_options(load_layer_list(ref), opts)
+            network: Network | Graph = apply_options(load_layer_list(ref), opts)
         except (ModelError, FormatError) as e:
-            self.failed.emit(ref, str(e))
-            return
+            try:  # a graph file (branches): loaded as the graph it is
+                from model_io.resolve import load_graph_ref
+
+                network = load_graph_ref(ref, opts)
+            except (ModelError, FormatError):
+                self.failed.emit(ref, str(e))
+                return
         self.loadedNetwork.emit(ref, network)
 
     def _start_worker(self, ref: str, opts: LoadOptions) -> None:

@@ -172,10 +172,10 @@ def zoo_listing() -> str:
     groups: list[tuple[str, list[tuple[str, str, str]]]] = []
     lists = []
     for name in zoo.layer_list_names():
-        net = zoo.load_layer_list(name)
+        graph = zoo.load_model_graph(name)
         default = "  (the default)" if name == zoo.DEFAULT else ""
-        tokens = "long " if net.layers and net.layers[0].type == "Embedding" else ""
-        lists.append((name, tokens + fmt.shape((net.batch_size, *net.input_shape)), zoo.describe(name) + default))
+        shapes = ", ".join(("long " if gi.dtype == "int64" else "") + fmt.shape(gi.shape) for gi in graph.inputs)
+        lists.append((name, shapes, zoo.describe(name) + default))
     groups.append(("Layer lists (costed directly, editable in the app):", lists))
     try:
         from .torch_zoo_index import TORCH_ZOO, TORCH_ZOO_INPUTS

@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from costing import CostReport, FormatError, Network
-from costing.chain import graph_from_network
 from costing.graph import Graph
 from costing.graph_eval import evaluate_graph
 
@@ -91,7 +90,7 @@ def load_graph_ref(ref: str, opts: LoadOptions | None = None) -> Graph:
     if is_layer_list(ref):
         try:
             if ref.startswith("zoo:"):
-                graph = graph_from_network(zoo.load_layer_list(ref[4:]))
+                graph = zoo.load_model_graph(ref[4:])
             elif not Path(ref).exists():
                 raise ModelError(f"{ref}: no such file")
             else:

@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from costing import FormatError, Network
+from costing.graph import Graph
 
 from .layer_file import load_network
 
@@ -35,7 +36,16 @@ def describe(name: str) -> str:
 
 
 def load_layer_list(name: str) -> Network:
-    """The built-in layer list `name` (without the `zoo:` prefix)."""
+    """The built-in layer list `name` (without the `zoo:` prefix); FormatError for a built-in graph."""
     if name not in layer_list_names():
         raise FormatError("", f"unknown built-in layer list 'zoo:{name}' (available: {', '.join(layer_list_names())})")
     return load_network(LAYERS_DIR / f"{name}.json")[0]
+
+
+def load_model_graph(name: str) -> Graph:
+    """The built-in layer list or hand-written graph `name` as a graph."""
+    from .graph_file import load_graph
+
+    if name not in layer_list_names():
+        raise FormatError("", f"unknown built-in layer list 'zoo:{name}' (available: {', '.join(layer_list_names())})")
+    return load_graph(LAYERS_DIR / f"{name}.json")[0]
