@@ -13,6 +13,7 @@ from costing import formatting as fmt
 from costing.dtypes import canonical_dtype
 
 from . import tables, zoo
+from .memory_cap import DEFAULT_MEMORY_MB, parse_memory
 from .resolve import LoadOptions, ModelError, load_layer_list, load_report
 
 
@@ -63,11 +64,20 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                    help="which count the %% column and headline use (default: NetCost FLOPs)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds before a model load is abandoned")
     p.add_argument("--trust-pickle", action="store_true", help="allow unpickling a full module you trust")
+    p.add_argument("--memory", type=_memory, default=DEFAULT_MEMORY_MB, metavar="SIZE",
+                   help="the model worker's memory cap, e.g. 8G or 6144M, or none (default 4G)")
+
+
+def _memory(text: str) -> int:
+    try:
+        return parse_memory(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def options(args: argparse.Namespace) -> LoadOptions:
     return LoadOptions(batch_size=args.batch, dtype=args.dtype, inputs=tuple(args.input), timeout=args.timeout,
-                       trust_pickle=args.trust_pickle)
+                       trust_pickle=args.trust_pickle, memory_mb=args.memory)
 
 
 def build_parser() -> argparse.ArgumentParser:

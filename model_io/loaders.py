@@ -20,6 +20,7 @@ from typing import Any
 
 from costing import CostReport
 
+from .memory_cap import is_out_of_memory
 from .model_ref import ModelRef, RefError, list_candidates, parse_input, parse_ref
 
 
@@ -29,6 +30,11 @@ class LoadFailure(Exception):
     def __init__(self, message: str, detail: str = "", kind: str = "error") -> None:
         super().__init__(message)
         self.message, self.detail, self.kind = message, detail, kind
+
+
+def out_of_memory(what: str) -> LoadFailure:
+    """Running out of memory in `what`; the worker's answer adds the cap (model_io.memory_cap)."""
+    return LoadFailure(what, kind="memory")
 
 
 def user_frames(exc: BaseException, roots: tuple[str, ...]) -> str:
@@ -206,6 +212,8 @@ def build_python(ref: ModelRef, meta: bool = True) -> tuple[Any, list[str], Any]
         try:
             model = obj(**ref.kwargs)
         except Exception as e:
+            if is_out_of_memory(e):
+                raise out_of_memory(f"building {call}") from None
             raise LoadFailure(f"{call} raised {_one_line(e)}", user_frames(e, folder), kind="model") from None
     if not isinstance(model, nn.Module):
         raise LoadFailure(f"{call} returned a {type(model).__name__}, not an nn.Module", kind="usage")
@@ -423,9 +431,9 @@ def _guard(fn: Callable[[], CostReport], label: str, roots: tuple[str, ...]) -> 
         return fn()
     except LoadFailure:
         raise
-    except MemoryError:
-        raise LoadFailure(f"{label}: ran out of memory while counting", kind="memory") from None
     except Exception as e:
+        if is_out_of_memory(e):  # MemoryError, or torch's allocator refused under the cap
+            raise out_of_memory(f"counting {label}") from None
         detail = user_frames(e, roots) if roots else \
             "".join(traceback.format_exception_only(type(e), e)) if "\n" in str(e).strip() else ""
         raise LoadFailure(f"the forward of {label} raised {_one_line(e)}{_input_hint(e)}", detail,

@@ -13,6 +13,7 @@ from costing import CostReport, FormatError, Network, evaluate
 
 from . import zoo
 from .layer_file import load_network
+from .memory_cap import DEFAULT_MEMORY_MB
 
 
 class ModelError(Exception):
@@ -26,6 +27,7 @@ class LoadOptions:
     inputs: tuple[str, ...] = ()  # --input specs, e.g. "1,3,224,224" or "long:1,2048"
     timeout: float = 120.0
     trust_pickle: bool = False
+    memory_mb: int = DEFAULT_MEMORY_MB  # the worker's data-memory cap in MiB (--memory); 0: no cap
 
 
 def is_layer_list(ref: str) -> bool:

@@ -2,7 +2,8 @@
 and writes one response (JSON) on stdout. The protocol is documented in model_io.worker_client.
 
 User model code runs only here. It may print (its stdout is redirected to stderr, so the answer stays clean),
-raise, hang (the parent's timeout kills the process group), exhaust memory (capped by RLIMIT_AS) or kill itself
+raise, hang (the parent's timeout kills the process group), exhaust memory (capped by model_io.memory_cap) or kill
+itself
 (the parent reports the exit code or signal).
 """
 
@@ -14,22 +15,12 @@ import os
 import sys
 from typing import Any
 
-DEFAULT_MEMORY_MB = 4096
+from . import memory_cap
+from .memory_cap import DEFAULT_MEMORY_MB
 
 
 def _limit_memory(mb: int) -> None:
-    if mb <= 0:
-        return
-    try:
-        import resource
-
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        want = mb * 1024 * 1024
-        if hard != resource.RLIM_INFINITY:
-            want = min(want, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
-    except (ImportError, ValueError, OSError):  # not on this platform: the timeout still applies
-        pass
+    memory_cap.apply(mb)
 
 
 def _skip_dynamo_disable() -> None:
@@ -54,13 +45,16 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
     from . import report_codec
     from .loaders import LoadFailure, run_request
 
+    mb = int(request.get("memory_limit_mb", DEFAULT_MEMORY_MB))
     try:
         report = run_request(request)
     except LoadFailure as e:
+        if e.kind == "memory":  # its message names what ran out; the cap is the worker's to say
+            return {"ok": False, "error": memory_cap.out_of_memory_message(e.message, mb), "detail": e.detail,
+                    "kind": "memory"}
         return {"ok": False, "error": e.message, "detail": e.detail, "kind": e.kind}
     except MemoryError:
-        mb = request.get("memory_limit_mb", DEFAULT_MEMORY_MB)
-        return {"ok": False, "error": f"ran out of memory (the worker's limit is {mb} MiB)", "detail": "",
+        return {"ok": False, "error": memory_cap.out_of_memory_message(str(request.get("ref")), mb), "detail": "",
                 "kind": "memory"}
     except SystemExit as e:
         return {"ok": False, "error": f"the model's code called sys.exit({e.code!r})", "detail": "", "kind": "model"}

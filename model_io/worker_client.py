@@ -9,7 +9,7 @@ Protocol (for the CLI, the app, or anyone else starting the worker):
               {"ref": "file.py:Net(width=2)" | "zoo:gpt2" | "model.pt" | "model.pt2" | "model.onnx",
                "inputs": ["1,3,224,224", "long:1,2048"],   # optional; else the model's own defaults
                "batch_size": 1 | null, "dtype": "float32" | null, "trust_pickle": false,
-               "memory_limit_mb": 4096}                    # RLIMIT_AS of the worker; 0 = no limit
+               "memory_limit_mb": 4096}                    # data-memory cap (model_io.memory_cap); 0 = none
     stdout    one JSON object:
               {"ok": true, "report": {...}}   the report in report_codec's lossless form (report_codec.from_dict)
               {"ok": false, "error": "one line for the user", "detail": "trimmed model traceback or ''",
@@ -34,6 +34,7 @@ from typing import Any
 
 from costing import CostReport
 
+from .memory_cap import DEFAULT_MEMORY_MB  # noqa: F401  (re-exported: the protocol's default)
 from .model_ref import (
     RefError,
     list_candidates,  # noqa: F401  (re-exported for the app's open dialog)
@@ -43,7 +44,6 @@ from .model_ref import (
 from .resolve import LoadOptions, ModelError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MEMORY_MB = 4096
 STDERR_TAIL = 2000
 
 
@@ -66,9 +66,11 @@ def worker_env() -> dict[str, str]:
     return env
 
 
-def request_for(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_MEMORY_MB) -> dict[str, Any]:
+def request_for(ref: str, opts: LoadOptions, memory_limit_mb: int | None = None) -> dict[str, Any]:
+    """The request for `ref`; the memory cap is `opts.memory_mb` unless given here."""
+    mb = opts.memory_mb if memory_limit_mb is None else memory_limit_mb
     return {"ref": ref, "inputs": list(opts.inputs), "batch_size": opts.batch_size, "dtype": opts.dtype,
-            "trust_pickle": opts.trust_pickle, "memory_limit_mb": memory_limit_mb}
+            "trust_pickle": opts.trust_pickle, "memory_limit_mb": mb}
 
 
 def describe_exit(returncode: int, stderr: str) -> str:
@@ -124,7 +126,7 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.communicate()
 
 
-def trace_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_MEMORY_MB) -> CostReport:
+def trace_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int | None = None) -> CostReport:
     """Load and count `ref` in a fresh worker process (see the module docstring)."""
     try:  # mistyped references and input specs fail here, without starting a worker
         parse_ref(ref)
