@@ -3,8 +3,7 @@ and writes one response (JSON) on stdout. The protocol is documented in model_io
 
 User model code runs only here. It may print (its stdout is redirected to stderr, so the answer stays clean),
 raise, hang (the parent's timeout kills the process group), exhaust memory (capped by model_io.memory_cap) or kill
-itself
-(the parent reports the exit code or signal).
+itself (the parent reports the exit code or signal).
 """
 
 from __future__ import annotations
