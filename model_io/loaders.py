@@ -193,31 +193,67 @@ def build_python(ref: ModelRef, meta: bool = True) -> tuple[Any, list[str], Any]
         raise LoadFailure(f"{name}:{ref.name} is a {type(obj).__name__}, not a class or function", kind="usage")
     if inspect.isclass(obj) and not issubclass(obj, nn.Module):
         raise LoadFailure(f"{name}:{ref.name} is a class but not an nn.Module subclass", kind="usage")
-    folder = user_roots(ref.path)
-    notes: list[str] = []
     call = f"{ref.name}({', '.join(f'{k}={v!r}' for k, v in ref.kwargs.items())})"
+    model, notes = construct(lambda: obj(**ref.kwargs), call, user_roots(ref.path), weightless=meta)
+    return model, notes, module
+
+
+def construct(factory: Callable[[], Any], call: str, roots: tuple[str, ...], weightless: bool = True
+              ) -> tuple[Any, list[str]]:
+    """Run `factory` (`call` names it in messages). Weightless first: on the meta device, else on the CPU with
+    parameters and buffers registered on meta (constructors that compute sizes with torch ops, as RegNet's);
+    with real weights on the CPU only when both fail, or when `weightless` is False. Returns (model, notes)."""
+    from torch import nn
+
+    notes: list[str] = []
     model = None
-    if meta:
+    if weightless:
         from .tracer import meta_construction
+        from .weightless import meta_weights
 
         try:
             with meta_construction():
-                model = obj(**ref.kwargs)
+                model = factory()
         except TypeError as e:
             if "argument" in str(e):
-                raise LoadFailure(f"{call}: {e}", user_frames(e, folder), kind="usage") from None
+                raise LoadFailure(f"{call}: {e}", user_frames(e, roots), kind="usage") from None
         except Exception as e:
-            notes.append(f"built on the CPU: the constructor does not run on the meta device ({_one_line(e)})")
+            try:
+                with meta_weights():
+                    model = factory()
+            except Exception:
+                notes.append(f"built on the CPU: the constructor does not run on the meta device ({_one_line(e)})")
     if model is None:
         try:
-            model = obj(**ref.kwargs)
+            model = factory()
         except Exception as e:
             if is_out_of_memory(e):
                 raise out_of_memory(f"building {call}") from None
-            raise LoadFailure(f"{call} raised {_one_line(e)}", user_frames(e, folder), kind="model") from None
+            raise LoadFailure(f"{call} raised {_one_line(e)}", user_frames(e, roots), kind="model") from None
     if not isinstance(model, nn.Module):
         raise LoadFailure(f"{call} returned a {type(model).__name__}, not an nn.Module", kind="usage")
-    return model, notes, module
+    return model, notes
+
+
+def count_fresh(model: Any, notes: list[str], rebuild: Callable[[], tuple[Any, list[str]]], specs: list,
+                label: str, dtype: str | None, roots: tuple[str, ...]) -> CostReport:
+    """Count `model` on the meta device; if its forward needs real tensors, count a fresh model from `rebuild`
+    (real weights, on the CPU): the failed attempt may have changed the first one (moved tensors it keeps outside
+    its parameters to meta, as torchvision's AnchorGenerator does)."""
+    from . import tracer
+
+    inputs = [tracer.InputSpec(tuple(s), d) for s, d in specs]
+    try:
+        return tracer.trace_module(model, inputs, name=label, dtype=dtype, warnings=notes, source="torch",
+                                   meta=True)
+    except Exception as e:
+        meta_error = e
+    if not tracer._is_meta_problem(meta_error):
+        return _guard(lambda: _reraise(meta_error), label, roots)
+    model, notes = rebuild()
+    notes = [*notes, tracer.cpu_fallback_note(meta_error)]
+    return _guard(lambda: tracer.trace_module(model, inputs, name=label, dtype=dtype, warnings=notes,
+                                              source="torch", meta=False), label, roots)
 
 
 # --- torch files ---------------------------------------------------------------------------------------------
@@ -380,19 +416,8 @@ def run_request(request: dict[str, Any]) -> CostReport:
     if ref.kind == "python":
         model, notes, module = build_python(ref)
         specs = resolve_inputs(request, _example_inputs([module, model], label), label)
-        roots = user_roots(ref.path)
-        if not any(p.is_meta for p in model.parameters()):
-            return _trace(tracer, model, specs, label, dtype, notes, roots, "torch")
-        failure: Exception
-        try:
-            return tracer.trace_module(model, [tracer.InputSpec(tuple(s), d) for s, d in specs], name=label,
-                                       dtype=dtype, warnings=notes, source="torch")
-        except Exception as e:
-            failure = e
-        if not tracer._is_meta_problem(failure):
-            return _guard(lambda: _reraise(failure), label, roots)
-        model, notes, _ = build_python(ref, meta=False)  # its forward needs real tensors: build it for real
-        return _trace(tracer, model, specs, label, dtype, notes, roots, "torch")
+        return count_fresh(model, notes, lambda: build_python(ref, meta=False)[:2], specs, label, dtype,
+                           user_roots(ref.path))
     if ref.kind == "export":
         from .graph_trace import load_exported, trace_exported
 

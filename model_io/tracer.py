@@ -31,6 +31,7 @@ from costing.errors import LayerError
 from costing.registry import Out
 
 from . import op_costs
+from .model_state import preserved
 from .module_specs import category_of, is_absorbing, layer_spec
 
 Shape = tuple[int, ...]
@@ -351,9 +352,12 @@ def _is_meta_problem(e: BaseException) -> bool:
 
 
 def trace_module(model: nn.Module, inputs: Sequence[InputSpec], name: str | None = None,
-                 dtype: str | None = None, warnings: Sequence[str] = (), source: str = "torch") -> CostReport:
+                 dtype: str | None = None, warnings: Sequence[str] = (), source: str = "torch",
+                 meta: bool | None = None) -> CostReport:
     """Count `model` at `inputs` (shapes with batch). Runs on the meta device unless the model's code needs real
-    tensors; then once more on the CPU with a note in the report's warnings. Model errors propagate."""
+    tensors; then once more on the CPU with a note in the report's warnings. Model errors propagate.
+    `meta=True`: the meta device only (its error propagates, for a caller that retries with a fresh model);
+    `meta=False`: the model's own device only."""
     dtype = dtype or _param_dtype(model)
     elem = DTYPE_BYTES[dtype]
     notes = list(warnings)
@@ -361,24 +365,32 @@ def trace_module(model: nn.Module, inputs: Sequence[InputSpec], name: str | None
     model.eval()  # inference costs: dropout off, batch norm on running statistics
     try:
         device = _device_of(model)
-        try:
-            meta_state = None
-            if device.type != "meta":
-                stand_in: dict[int, torch.Tensor] = {}  # one meta tensor per real one: tied weights stay tied
-                meta_state = {k: stand_in.setdefault(id(v), torch.empty_like(v, device="meta"))
-                              for k, v in [*model.named_parameters(remove_duplicate=False),
-                                           *model.named_buffers(remove_duplicate=False)]}
-            rec = _run(model, make_inputs(inputs, "meta"), elem, meta_state)
-        except Exception as meta_error:
-            if device.type == "meta" or not _is_meta_problem(meta_error):
-                raise
+        rec = None
+        if meta is not False:
+            try:
+                meta_state = None
+                if device.type != "meta":
+                    stand_in: dict[int, torch.Tensor] = {}  # one meta tensor per real one: tied weights stay tied
+                    meta_state = {k: stand_in.setdefault(id(v), torch.empty_like(v, device="meta"))
+                                  for k, v in [*model.named_parameters(remove_duplicate=False),
+                                               *model.named_buffers(remove_duplicate=False)]}
+                with preserved(model):  # what a failed attempt stored on the model is put back
+                    rec = _run(model, make_inputs(inputs, "meta"), elem, meta_state)
+            except Exception as meta_error:
+                if meta or device.type == "meta" or not _is_meta_problem(meta_error):
+                    raise
+                notes.append(cpu_fallback_note(meta_error))
+        if rec is None:
             rec = _run(model, make_inputs(inputs, device), elem, None)
-            notes.append(f"counted with real tensors on the CPU: the forward does not run on the meta device "
-                         f"({type(meta_error).__name__}: {str(meta_error).splitlines()[0][:160]})")
     finally:
         for m, training in flags:
             m.training = training
     return build_report(model, rec, inputs, name or type(model).__name__, dtype, notes, source)
+
+
+def cpu_fallback_note(meta_error: BaseException) -> str:
+    return (f"counted with real tensors on the CPU: the forward does not run on the meta device "
+            f"({type(meta_error).__name__}: {str(meta_error).splitlines()[0][:160] if str(meta_error) else ''})")
 
 
 def _param_dtype(model: nn.Module) -> str:
