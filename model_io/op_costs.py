@@ -15,6 +15,7 @@ import torch
 from torch.utils import flop_counter
 
 from costing.layers.activation import ACTIVATION_FLOPS
+from costing.layers.misc import UPSAMPLE_FLOPS
 
 aten = torch.ops.aten
 
@@ -43,6 +44,7 @@ FREE_OPS = frozenset({
     "native_dropout", "dropout", "_local_scalar_dense", "detach", "sym_size", "resize_", "set_", "item",
     "is_same_size", "_assert_async", "_assert_tensor_metadata", "sym_constrain_range_for_size",
     "_linalg_check_errors", "_assert_scalar", "_functional_assert_async",
+    "im2col",  # unfolding patches copies them; the matmul that follows is the arithmetic
 })
 # Ops answered from metadata alone; they never reach a kernel and cost nothing.
 METADATA_OPS = frozenset({"size", "sym_size", "stride", "sym_stride", "numel", "sym_numel", "dim",
@@ -63,6 +65,27 @@ SOFTMAX_OPS = frozenset({"_softmax", "_safe_softmax", "_log_softmax", "softmax",
 # turns these fast paths off (tracer.unfused), but TorchScript always takes them on real CPU tensors; they are
 # costed here as the ops they replace (projections, QK^T and AV, softmax, feed-forward, norms).
 FUSED_OPS = frozenset({"_native_multi_head_attention", "_transformer_encoder_layer_fwd"})
+
+# Resampling: per output element the Upsample layer's FLOPs for the same interpolation (costing.layers.misc).
+UPSAMPLE_MODES = {"upsample_nearest1d": "nearest", "upsample_nearest2d": "nearest", "upsample_nearest3d": "nearest",
+                  "_upsample_nearest_exact1d": "nearest", "_upsample_nearest_exact2d": "nearest",
+                  "_upsample_nearest_exact3d": "nearest", "upsample_linear1d": "linear",
+                  "upsample_bilinear2d": "bilinear", "_upsample_bilinear2d_aa": "bilinear",
+                  "upsample_bicubic2d": "bicubic", "_upsample_bicubic2d_aa": "bicubic",
+                  "upsample_trilinear3d": "trilinear"}
+GRID_SAMPLER_MODES = {0: "bilinear", 1: "nearest", 2: "bicubic"}  # grid_sampler's interpolation_mode codes
+# Ordering ops: comparisons. sort/argsort: n log2(L) per row of length L; topk: n log2(k) (a heap of k);
+# kthvalue/median: n (selection); nonzero/masked_select/unique: one compare per element scanned (their output size
+# depends on the values, the scan does not).
+ORDERING_OPS = frozenset({"sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "nonzero",
+                          "masked_select", "_unique2", "unique_dim", "unique_consecutive"})
+# Scatter-style writes: a plain write is data movement; an accumulating one adds each source element once.
+SCATTER_OPS = frozenset({"index_put", "index_put_", "_index_put_impl_", "scatter", "scatter_", "scatter_add",
+                         "scatter_add_", "scatter_reduce", "scatter_reduce_", "index_add", "index_add_",
+                         "index_reduce", "index_reduce_"})
+# Ops whose work depends on the values, not only the shapes: not counted, and the report says so.
+DATA_DEPENDENT = {"nms": "non-maximum suppression compares each kept box with the remaining ones: its work depends "
+                         "on how many boxes score and overlap (at most n(n-1)/2 IoUs for n boxes)"}
 
 
 @dataclass(slots=True)
@@ -89,6 +112,17 @@ def classify(func: Any) -> str:
         return "sdpa"
     if name in FUSED_OPS:
         return name
+    if name.rstrip("_") in POINTWISE_FLOPS:  # in-place variants (hardswish_) lack the pointwise tag
+        return "pointwise"
+    if name in ("_grouped_mm", "grid_sampler_2d", "grid_sampler_3d", "_weight_norm_interface", "col2im",
+                "roi_align"):
+        return name
+    if name in UPSAMPLE_MODES:
+        return "upsample"
+    if name in ORDERING_OPS:
+        return "ordering"
+    if name in SCATTER_OPS:
+        return "scatter"
     if name in NORM_OPS:
         return "norm"
     if name in POOL_OPS:
@@ -146,7 +180,68 @@ def cost(kind: str, func: Any, args: tuple, kwargs: dict, out: Any) -> OpCost:
         return OpCost(elementwise=_pool_flops(name, args, out), category="pool")
     if kind == "reduction":
         return OpCost(elementwise=_numel(args[0]) if args else _numel(out), category="other")
+    return _more_cost(kind, name, args, kwargs, out)
+
+
+def _arg(args: tuple, kwargs: dict, index: int, name: str, default: Any) -> Any:
+    return kwargs[name] if name in kwargs else args[index] if len(args) > index else default
+
+
+def _more_cost(kind: str, name: str, args: tuple, kwargs: dict, out: Any) -> OpCost:
+    if kind == "_grouped_mm":  # MoE experts: each row of mat_a meets one group's (K, N) matrix
+        a, b = args[0], args[1]
+        macs = _numel(out) * a.shape[-1]
+        if a.dim() == 2 and b.dim() == 2:  # groups split K: out is (G, M, N), each sums over its share of K
+            macs //= out.shape[0]
+        return OpCost(macs=macs, category="linear")
+    if kind == "upsample":
+        return OpCost(elementwise=_numel(out) * UPSAMPLE_FLOPS[UPSAMPLE_MODES[name]], category="other")
+    if kind in ("grid_sampler_2d", "grid_sampler_3d"):
+        spatial = 2 if kind == "grid_sampler_2d" else 3
+        mode = GRID_SAMPLER_MODES.get(int(_arg(args, kwargs, 2, "interpolation_mode", 0)), "bilinear")
+        if spatial == 3 and mode == "bilinear":
+            mode = "trilinear"
+        grid_points = _numel(args[1]) // spatial  # each point's coordinates are unnormalised: a multiply and an add
+        return OpCost(elementwise=_numel(out) * UPSAMPLE_FLOPS[mode] + 2 * spatial * grid_points, category="other")
+    if kind == "_weight_norm_interface":  # w = g * v / ||v||: square and add per element, sqrt and divide per
+        v, g = args[0], args[1]  # norm, a multiply per element
+        return OpCost(elementwise=3 * _numel(v) + 2 * _numel(g), category="other")
+    if kind == "col2im":  # folding adds the overlapping patches back together
+        return OpCost(elementwise=_numel(args[0]), category="other")
+    if kind == "roi_align":  # torchvision: sampling_ratio^2 bilinear samples (7 FLOPs + 1 add) per output, a divide
+        ratio = int(_arg(args, kwargs, 5, "sampling_ratio", -1))
+        if ratio <= 0:  # adaptive: the sample count follows each box's size, i.e. the values
+            return OpCost(category="other")
+        return OpCost(elementwise=_numel(out) * (ratio * ratio * (UPSAMPLE_FLOPS["bilinear"] + 1) + 1),
+                      category="other")
+    if kind == "ordering":
+        x = args[0]
+        n = _numel(x)
+        if name in ("sort", "argsort", "msort"):
+            length = x.shape[0 if name == "msort" else int(_arg(args, kwargs, 1, "dim", -1))] if x.dim() else 1
+            return OpCost(elementwise=n * max(1, (length - 1).bit_length()), category="other")
+        if name == "topk":
+            k = int(_arg(args, kwargs, 1, "k", 1))
+            return OpCost(elementwise=n * max(1, (k - 1).bit_length()), category="other")
+        return OpCost(elementwise=n, category="other")
+    if kind == "scatter":
+        if name.startswith(("index_put", "_index_put")):  # (self, indices, values, accumulate)
+            accumulate = bool(_arg(args, kwargs, 3, "accumulate", False))
+            source = _arg(args, kwargs, 2, "values", None)
+        elif name.startswith("scatter"):  # (self, dim, index, src | value, ...): one element per index entry;
+            # a plain scatter only writes, the others (and scatter with reduce=) combine with what is there
+            accumulate = name not in ("scatter", "scatter_") or len(args) > 4 or "reduce" in kwargs
+            source = args[2]
+        else:  # index_add / index_reduce (self, dim, index, source, ...)
+            accumulate, source = True, _arg(args, kwargs, 3, "source", None)
+        return OpCost(elementwise=_numel(source) if accumulate else 0, category="other")
     raise ValueError(kind)
+
+
+def data_dependent_notes(ops: set[str]) -> list[str]:
+    """One plain line per op among `ops` whose cost depends on the values (they are listed, not counted)."""
+    return [f"{op} is data-dependent and not counted: {DATA_DEPENDENT[op]}" for op in sorted(ops)
+            if op in DATA_DEPENDENT]
 
 
 def _pool_flops(name: str, args: tuple, out: Any) -> int:

@@ -595,6 +595,7 @@ def build_report(model: nn.Module, rec: _Recorder, inputs: Sequence[InputSpec], 
     if unsupported:
         n = sum(u["count"] for u in unsupported)
         notes.append(f"{n} op call(s) have no cost formula and are listed as unsupported")
+        notes += op_costs.data_dependent_notes({u["op"] for u in unsupported})
     rows = tuple(layers)
     totals, by_category = sum_layers(rows)
     prefix = [Totals()]  # running sums: a container's totals are a difference of two, not a loop over its rows
