@@ -413,6 +413,12 @@ def run_request(request: dict[str, Any]) -> CostReport:
             model = entry.build()
         specs = resolve_inputs(request, list(entry.inputs), label)
         return _trace(tracer, model, specs, label, dtype, [], (), "torch")
+    if ref.kind in ("torchvision", "timm", "hf"):
+        from . import library_models
+
+        built = library_models.build(ref)
+        specs = resolve_inputs(request, built.inputs, label)
+        return count_fresh(built.model, built.notes, lambda: _built_for_real(ref), specs, label, dtype, ())
     if ref.kind == "python":
         model, notes, module = build_python(ref)
         specs = resolve_inputs(request, _example_inputs([module, model], label), label)
@@ -438,6 +444,13 @@ def run_request(request: dict[str, Any]) -> CostReport:
             return _guard(lambda: trace_script(cpu, specs, label, dtype), label, ())
     specs = resolve_inputs(request, _example_inputs([obj], label), label)
     return _trace(tracer, obj, specs, label, dtype, [], (), "torch")
+
+
+def _built_for_real(ref: ModelRef) -> tuple[Any, list[str]]:
+    from . import library_models
+
+    built = library_models.build(ref, weightless=False)
+    return built.model, built.notes
 
 
 def _trace(tracer: Any, model: Any, specs: list, label: str, dtype: str | None, notes: list[str],

@@ -37,7 +37,8 @@ SOFTMAX_FLOPS = ACTIVATION_FLOPS["Softmax"]
 FREE_OPS = frozenset({
     "clone", "copy_", "_to_copy", "contiguous", "cat", "stack", "split", "split_with_sizes", "unsafe_split",
     "unbind", "_unsafe_view", "empty", "empty_like", "empty_strided", "zeros", "zeros_like", "ones", "ones_like",
-    "full", "full_like", "fill_", "zero_", "arange", "scalar_tensor", "lift_fresh_copy", "embedding",
+    "full", "full_like", "fill_", "zero_", "arange", "linspace", "logspace", "scalar_tensor", "lift_fresh_copy",
+    "embedding",
     "index", "index_select", "gather", "select_scatter", "slice_scatter", "tril", "triu", "repeat",
     "repeat_interleave", "constant_pad_nd", "pad", "flip", "roll", "new_empty", "new_zeros", "new_ones",
     "new_full", "masked_fill", "masked_fill_", "bernoulli_", "rand", "randn", "randint", "normal_", "uniform_",
@@ -78,7 +79,9 @@ GRID_SAMPLER_MODES = {0: "bilinear", 1: "nearest", 2: "bicubic"}  # grid_sampler
 # kthvalue/median: n (selection); nonzero/masked_select/unique: one compare per element scanned (their output size
 # depends on the values, the scan does not).
 ORDERING_OPS = frozenset({"sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "nonzero",
-                          "masked_select", "_unique2", "unique_dim", "unique_consecutive"})
+                          "masked_select", "_unique2", "unique_dim", "unique_consecutive", "histc", "bincount",
+                          "bucketize", "searchsorted"})
+UNTAGGED_POINTWISE = frozenset({"floor_divide", "remainder", "fmod"})
 # Scatter-style writes: a plain write is data movement; an accumulating one adds each source element once.
 SCATTER_OPS = frozenset({"index_put", "index_put_", "_index_put_impl_", "scatter", "scatter_", "scatter_add",
                          "scatter_add_", "scatter_reduce", "scatter_reduce_", "index_add", "index_add_",
@@ -112,8 +115,10 @@ def classify(func: Any) -> str:
         return "sdpa"
     if name in FUSED_OPS:
         return name
-    if name.rstrip("_") in POINTWISE_FLOPS:  # in-place variants (hardswish_) lack the pointwise tag
-        return "pointwise"
+    if name.rstrip("_") in POINTWISE_FLOPS or name.rstrip("_") in UNTAGGED_POINTWISE:  # in-place variants
+        return "pointwise"  # (hardswish_) and a few element-wise ops lack the pointwise tag
+    if name in ("grouped_mm", "grouped_mm_fallback"):  # F.grouped_mm, transformers' own fallback op: the same
+        return "_grouped_mm"
     if name in ("_grouped_mm", "grid_sampler_2d", "grid_sampler_3d", "_weight_norm_interface", "col2im",
                 "roi_align"):
         return name
@@ -223,6 +228,10 @@ def _more_cost(kind: str, name: str, args: tuple, kwargs: dict, out: Any) -> OpC
         if name == "topk":
             k = int(_arg(args, kwargs, 1, "k", 1))
             return OpCost(elementwise=n * max(1, (k - 1).bit_length()), category="other")
+        if name in ("searchsorted", "bucketize"):  # a binary search of each query among L boundaries
+            queries, bounds = (args[1], args[0]) if name == "searchsorted" else (args[0], args[1])
+            steps = max(1, (bounds.shape[-1] if bounds.dim() else 1).bit_length())
+            return OpCost(elementwise=_numel(queries) * steps, category="other")
         return OpCost(elementwise=n, category="other")
     if kind == "scatter":
         if name.startswith(("index_put", "_index_put")):  # (self, indices, values, accumulate)
