@@ -93,10 +93,40 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("layers", help="a layer-list .json or zoo:NAME")
     e.add_argument("-o", "--output", help="write to this file instead of standard output")
     sub.add_parser("zoo", help="list the built-in models")
+    _add_check_command(sub)
     g = sub.add_parser("gui", help="open the desktop app (the default command)")
     g.add_argument("model", nargs="?", default=f"zoo:{zoo.DEFAULT}")
     _add_report_command(sub)
     return parser
+
+
+def _amount(text: str) -> int:
+    from .budget import parse_amount
+
+    try:
+        return parse_amount(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _add_check_command(sub: argparse._SubParsersAction) -> None:
+    c = sub.add_parser("check", help="exit 1 if a model exceeds a budget (for CI), 0 if it fits")
+    add_model_options(c)
+    c.add_argument("--max-params", type=_amount, metavar="N", help="e.g. 30M")
+    c.add_argument("--max-macs", type=_amount, metavar="N", help="e.g. 5G")
+    c.add_argument("--max-flops", type=_amount, metavar="N", help="NetCost FLOPs, e.g. 10G")
+    c.add_argument("--max-activation", type=_amount, metavar="BYTES", help="forward activation memory, e.g. 512MiB")
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from .budget import LIMITS, report_line, verdicts
+
+    limits = {name: getattr(args, name) for name in LIMITS}
+    if all(v is None for v in limits.values()):
+        raise UsageError("check: give at least one budget (--max-params, --max-macs, --max-flops, --max-activation)")
+    results = verdicts(load_report(args.model, options(args)), limits)
+    print(report_line(args.model, results, github=os.environ.get("GITHUB_ACTIONS") == "true"))
+    return 1 if any(v.over for v in results) else 0
 
 
 def _add_report_command(sub: argparse._SubParsersAction) -> None:
@@ -141,6 +171,8 @@ def run(argv: list[str]) -> int:
     if command == "zoo":
         sys.stdout.write(zoo_listing())
         return 0
+    if command == "check":
+        return _run_check(args)
     if command == "report":
         return int(args.run_report(args))
     model = getattr(args, "model", f"zoo:{zoo.DEFAULT}")
