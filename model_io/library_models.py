@@ -123,18 +123,26 @@ def _torchvision(ref: ModelRef, weightless: bool) -> LibraryModel:
     kwargs = dict(ref.kwargs)
     choice = kwargs.pop("weights", None)
     weights = torchvision_weights(ref.path, choice) if choice is not None or not kwargs else None
-    if weights is not None:
+    notes: list[str] = []
+    if weights is not None and type(weights).__name__.endswith("QuantizedWeights"):
+        # int8 modules keep packed weights outside nn.Parameters, run ops no formula covers, and need real tensors:
+        # count the float architecture they quantize (torchvision publishes the same figures for both)
+        kwargs.update(weights=None, quantize=False)
+        notes.append(f"counted as the float architecture of {ref.path} (its int8 version has the same parameters "
+                     f"and MACs)")
+    elif weights is not None:
         kwargs["weights"] = weights
     else:
         kwargs["weights"] = None
         if "weights_backbone" in inspect.signature(builder).parameters:
             kwargs.setdefault("weights_backbone", None)  # its default would download the backbone's weights
     with _no_weight_download():
-        model, notes = construct(lambda: builder(**kwargs), f"torchvision.models.{_call(ref)}", (), weightless)
-    return LibraryModel(model, _torchvision_inputs(ref.path, weights or torchvision_weights(ref.path)), notes)
+        model, built_notes = construct(lambda: builder(**kwargs), f"torchvision.models.{_call(ref)}", (), weightless)
+    return LibraryModel(model, torchvision_inputs(ref.path, weights or torchvision_weights(ref.path)),
+                        notes + built_notes)
 
 
-def _torchvision_inputs(name: str, weights: Any) -> Specs:
+def torchvision_inputs(name: str, weights: Any) -> Specs:
     """An input as the weights' transforms produce it (crop or resize size; video clips of 16 frames)."""
     transforms = weights.transforms() if weights is not None else None
     kind = type(transforms).__name__
