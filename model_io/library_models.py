@@ -14,7 +14,6 @@ Worker side (imports torch and the library); nothing is downloaded.
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import inspect
 import os
 import re
@@ -25,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from .loaders import LoadFailure, construct
-from .model_ref import ModelRef
+from .model_ref import LIBRARY_KINDS, ModelRef, library_installed
 
-LIBRARY_KINDS = {"torchvision": "torchvision", "timm": "timm", "hf": "transformers"}
 Specs = list[tuple[tuple[int, ...], str]]
 DEFAULT_TOKENS = 128  # sequence length of the default token input (capped at the model's positions)
 VIDEO_FRAMES = 16  # torchvision's video models are evaluated on 16-frame clips (their `clip_len`)
@@ -40,9 +38,7 @@ class LibraryModel:
     notes: list[str] = field(default_factory=list)
 
 
-def installed(library: str) -> bool:
-    """Whether `library` can be imported here (found, not imported: cheap enough for the app's menus)."""
-    return importlib.util.find_spec(library) is not None
+installed = library_installed  # re-exported for the worker side and tests
 
 
 def build(ref: ModelRef, weightless: bool = True) -> LibraryModel:
@@ -323,7 +319,7 @@ _SKIP = re.compile(r"^quantized_")  # quantized builders share the float models'
 
 
 def catalogue(library: str) -> list[str]:
-    """The model names a library offers, sorted (imports the library: run it in a worker process)."""
+    """The model names a library offers, sorted (imports the library: run it in a separate process)."""
     if library == "torchvision":
         from torchvision import models
 
@@ -332,4 +328,23 @@ def catalogue(library: str) -> list[str]:
         import timm
 
         return sorted(timm.list_models())
-    raise ValueError(library)
+    raise ValueError(f"no catalogue for {library!r} (torchvision, timm)")
+
+
+def main(argv: list[str]) -> int:
+    """`python -m model_io.library_models torchvision|timm`: the names as one JSON list on stdout (for the app,
+    which never imports torch itself)."""
+    import json
+    import sys
+
+    if len(argv) != 1 or not library_installed(argv[0]):
+        print(f"usage: python -m model_io.library_models torchvision|timm (installed); got {argv}", file=sys.stderr)
+        return 2
+    print(json.dumps(catalogue(argv[0])))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

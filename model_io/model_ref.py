@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,21 @@ class ModelRef:
         return Path(self.path).name
 
 
-LIBRARY_PREFIXES = ("torchvision", "timm", "hf")
+# Reference prefix -> the library that builds its models (model_io.library_models).
+LIBRARY_KINDS = {"torchvision": "torchvision", "timm": "timm", "hf": "transformers"}
+LIBRARY_PREFIXES = tuple(LIBRARY_KINDS)
+
+
+def library_installed(library: str) -> bool:
+    """Whether `library` can be imported here: found, not imported (cheap enough for the app's menus)."""
+    try:
+        return importlib.util.find_spec(library) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def is_library_ref(ref: str) -> bool:
+    return ref.strip().startswith(tuple(p + ":" for p in LIBRARY_PREFIXES))
 _LIBRARY_REF = re.compile(r"^(?P<kind>torchvision|timm|hf):(?P<name>[^()]+?)\s*(?P<call>\(.*\))?\s*$", re.S)
 _PY_REF = re.compile(r"^(?P<path>.+?\.py):(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<call>\(.*\))?\s*$", re.S)
 
@@ -62,7 +77,7 @@ def parse_ref(ref: str) -> ModelRef:
     m = _LIBRARY_REF.match(ref)
     if m:
         return ModelRef(m["kind"], m["name"].strip(), "", _parse_kwargs(m["call"], ref) if m["call"] else {})
-    if ref.startswith(tuple(p + ":" for p in LIBRARY_PREFIXES)):
+    if is_library_ref(ref):
         raise RefError(f"{ref}: name the model, e.g. torchvision:resnet50, timm:resnet50 or hf:path/to/config")
     m = _PY_REF.match(ref)
     if m:
