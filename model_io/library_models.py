@@ -304,12 +304,15 @@ def bind_keyword_inputs(model: Any, names: list[str]) -> None:
     # no key/value cache: counting one forward, a cache only adds its own bookkeeping
     extra = {"use_cache": False} if "use_cache" in inspect.signature(forward).parameters else {}
 
-    def by_keyword(*inputs: Any) -> Any:
+    def by_keyword(*inputs: Any, **named: Any) -> Any:
         if len(inputs) > len(names):
             raise TypeError(f"forward() takes {len(names)} inputs ({', '.join(names)}), {len(inputs)} given")
         with _mask_values_unknown():
-            return forward(**dict(zip(names, inputs, strict=False)), **extra)
+            return forward(**dict(zip(names, inputs, strict=False)), **{**extra, **named})
 
+    # the signature names the inputs, as a caller (or a tool calling forward(**inputs)) expects
+    by_keyword.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None) for n in names])
     model.forward = by_keyword
 
 

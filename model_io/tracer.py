@@ -25,7 +25,7 @@ from torch.utils._pytree import tree_flatten
 from torch.utils.module_tracker import ModuleTracker
 
 from costing import CostReport, HierarchyNode, LayerCost, LayerSpec, Totals, cost_layer, make_report, sum_layers
-from costing.conventions import netcost_flops, peer_figures
+from costing.conventions import netcost_flops, peer_figures, torchinfo_leaf
 from costing.dtypes import DTYPE_BYTES
 from costing.errors import LayerError
 from costing.registry import Out
@@ -508,15 +508,21 @@ def _measured_totals(row: _Row, category: str, params: int, trainable: int, buff
     out = Out(out_shape, params=params, buffers=buffers, macs=row.macs, bias_adds=row.bias_adds,
               elementwise=row.elementwise, attention_macs=row.attention_macs)
     peers = peer_figures(category, out, params)
-    if not known:  # functional work and unknown modules: module-hook tools (thop, torchinfo) never see it
+    if not known:  # functional work and unknown modules: thop's module rules never see it
         # fvcore and ptflops see functional matmuls but not fused attention (SDPA), whose MACs are attention_macs
-        peers.update(thop=0, torchinfo=0, fvcore=row.macs - row.attention_macs,
-                     ptflops=row.macs - row.attention_macs + row.bias_adds)
+        peers.update(thop=0, torchinfo=0 if row.own else _torchinfo_calls(row),
+                     fvcore=row.macs - row.attention_macs, ptflops=row.macs - row.attention_macs + row.bias_adds)
     return Totals(params=params, trainable_params=trainable, frozen_params=params - trainable, buffers=buffers,
                   macs=row.macs, flops=netcost_flops(out), bias_adds=row.bias_adds,
                   elementwise_flops=row.elementwise, attention_macs=row.attention_macs, param_bytes=params * elem,
                   activation_bytes=written, read_bytes=read, written_bytes=written,
                   memory_access_bytes=read + written, **peers)
+
+
+def _torchinfo_calls(row: _Row) -> int:
+    """torchinfo applies its name rule to every leaf module it sees called, of whatever class (GPT-2's Conv1D)."""
+    named = [(n, p.numel()) for n, p in row.module.named_parameters()]
+    return sum(torchinfo_leaf(type(row.module).__name__, named, outs[0][0]) for _, outs in row.calls if outs)
 
 
 def _bytes_of(tensors: tuple[tuple[Shape, torch.dtype], ...], elem: int) -> int:
