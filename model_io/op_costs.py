@@ -98,6 +98,8 @@ class OpCost:
     elementwise: int = 0
     attention_macs: int = 0
     category: str = "other"  # what the op is, for rows that take their category from their ops
+    ptflops: int = 0  # what ptflops' torch.* / F.* patches charge for this call (rows without a module hook)
+    fvcore_elements: int = 0  # fvcore's element counts beyond MACs (norms, adaptive pooling, resampling)
 
 
 FREE = "free"
@@ -151,7 +153,64 @@ def _numel(t: Any) -> int:
 
 
 def cost(kind: str, func: Any, args: tuple, kwargs: dict, out: Any) -> OpCost:
-    """The cost of one call of an op of `kind` (see `classify`)."""
+    """The cost of one call of an op of `kind` (see `classify`), with what ptflops and fvcore charge for it."""
+    c = _cost(kind, func, args, kwargs, out)
+    name = func.overloadpacket.__name__
+    c.ptflops = _ptflops(kind, name, args, kwargs, out, c)
+    c.fvcore_elements = _fvcore_elements(kind, name, args, kwargs, out)
+    return c
+
+
+# ptflops 0.7.4 patches these torch.nn.functional calls (input elements; interpolate: output elements) and
+# torch.matmul/mm/bmm/addmm/baddbmm (MACs, the added tensor once); F.conv*, F.linear and SDPA are not patched.
+PTFLOPS_FUNCTIONAL_OPS = frozenset({"relu", "relu_", "gelu", "gelu_", "silu", "silu_", "elu", "elu_", "prelu",
+                                    "_prelu_kernel", "_softmax"}) | POOL_OPS
+PTFLOPS_MATMULS = frozenset({"mm", "bmm", "addmm", "baddbmm"})
+# fvcore's handles beyond matmuls and convolutions, by the aten op the dispatcher sees for them
+FVCORE_ELEMENTS = {"_adaptive_avg_pool2d": ("in", 1), "adaptive_avg_pool2d": ("in", 1),
+                   "upsample_nearest2d": ("out", 1), "upsample_bilinear2d": ("out", 4),
+                   "grid_sampler_2d": ("out", 4)}
+
+
+def _is_global_avg_pool(name: str, args: tuple, kwargs: dict) -> bool:
+    """`mean` over the last two dims with keepdim: what F.adaptive_avg_pool2d(x, 1) dispatches as."""
+    if name != "mean" or not args or getattr(args[0], "dim", lambda: 0)() != 4:
+        return False
+    dims = _arg(args, kwargs, 1, "dim", None)
+    keep = bool(_arg(args, kwargs, 2, "keepdim", False))
+    return keep and isinstance(dims, (list, tuple)) and sorted(d % 4 for d in dims) == [2, 3]
+
+
+def _ptflops(kind: str, name: str, args: tuple, kwargs: dict, out: Any, c: OpCost) -> int:
+    if name in PTFLOPS_MATMULS:  # not the matmuls of fused attention (SDPA runs as bmm here; ptflops never sees it)
+        added = _numel(args[0]) if name in ("addmm", "baddbmm") else 0
+        return c.macs - c.attention_macs + (added if not c.attention_macs else 0)
+    if name in PTFLOPS_FUNCTIONAL_OPS or _is_global_avg_pool(name, args, kwargs):
+        return _numel(args[0]) if args else 0
+    if kind == "upsample":
+        return _numel(out)
+    return 0
+
+
+def _fvcore_elements(kind: str, name: str, args: tuple, kwargs: dict, out: Any) -> int:
+    if _is_global_avg_pool(name, args, kwargs):
+        return _numel(args[0])
+    if kind == "norm":  # layer/group norm 5 per element with affine, else 4; batch norm (eval) 2 / 1; no RMSNorm
+        if name == "_fused_rms_norm":
+            return 0
+        index = 2 if name == "native_layer_norm" else 1  # where the op takes its weight
+        affine = len(args) > index and args[index] is not None
+        if "batch_norm" in name:
+            return _numel(args[0]) * (2 if affine else 1)
+        return _numel(args[0]) * (5 if affine else 4)
+    rule = FVCORE_ELEMENTS.get(name)
+    if rule is None:
+        return 0
+    side, scale = rule
+    return scale * (_numel(args[0]) if side == "in" else _numel(out))
+
+
+def _cost(kind: str, func: Any, args: tuple, kwargs: dict, out: Any) -> OpCost:
     name = func.overloadpacket.__name__
     if kind == "matmul":
         macs = flop_counter.flop_registry[func.overloadpacket](*args, **kwargs, out_val=out) // 2
