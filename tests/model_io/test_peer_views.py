@@ -48,6 +48,24 @@ def test_ptflops_linear_bias_per_row_and_layer_norm_once() -> None:
     assert report.totals.ptflops == (16 * 32 + 32) * 10 + 10 * 32
 
 
+def test_multihead_attention_as_ptflops_hooks_it_and_torchinfo_skips_it() -> None:
+    model = nn.MultiheadAttention(16, 2, batch_first=True)
+
+    class SelfAttention(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.mha = model
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.mha(x, x, x, need_weights=False)[0]
+
+    report = trace_module(SelfAttention(), [InputSpec((1, 5, 16))])
+    # L=5, E=16, 2 heads: projections 4*5*16*16 + QK^T and AV 2*5*5*16, then ptflops' extras: q scaling 5*16,
+    # in-projection bias 3*5*16, softmax 2*5*5, out-projection bias 5*16
+    assert report.totals.ptflops == 5120 + 800 + 80 + 240 + 50 + 80
+    assert report.totals.torchinfo == 0  # not a leaf module (out_proj is its child): torchinfo never counts it
+
+
 # --- against the tools themselves -------------------------------------------------------------------------------
 
 def _needs(module: str) -> None:
