@@ -172,6 +172,30 @@ FVCORE_ELEMENTS = {"_adaptive_avg_pool2d": ("in", 1), "adaptive_avg_pool2d": ("i
                    "grid_sampler_2d": ("out", 4)}
 
 
+def ptflops_patched(charges: dict[str, int], module: Any) -> int:
+    """ptflops' charges for a row's ops, less those of torch.nn.functional functions the module captured at
+    construction (`self.activation = F.relu` in nn.TransformerEncoderLayer, HF's `self.act = F.gelu`): ptflops
+    patches the attribute `F.relu` later, so a reference taken before runs unpatched and is never counted."""
+    functional = _functional_names()
+    captured = tuple(functional[id(v)] for v in vars(module).values() if id(v) in functional)
+    return sum(v for op, v in charges.items() if not (captured and op.strip("_").startswith(captured)))
+
+
+_FUNCTIONAL: dict[int, str] = {}
+
+
+def _functional_names() -> dict[int, str]:
+    """id -> name of the torch.nn.functional functions (Python ones and C builtins such as F.gelu)."""
+    if not _FUNCTIONAL:
+        import inspect
+
+        import torch.nn.functional as F
+
+        _FUNCTIONAL.update({id(f): name for name, f in vars(F).items()
+                            if (inspect.isfunction(f) or inspect.isbuiltin(f)) and not name.startswith("_")})
+    return _FUNCTIONAL
+
+
 def _is_global_avg_pool(name: str, args: tuple, kwargs: dict) -> bool:
     """`mean` over the last two dims with keepdim: what F.adaptive_avg_pool2d(x, 1) dispatches as."""
     if name != "mean" or not args or getattr(args[0], "dim", lambda: 0)() != 4:

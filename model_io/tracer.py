@@ -68,7 +68,7 @@ class _Row:
     read: int = 0  # own rows: bytes read by their ops
     written: int = 0
     flops_by_category: Counter = field(default_factory=Counter)
-    ptflops_ops: int = 0  # what ptflops' function patches charge for this row's ops (op_costs.OpCost.ptflops)
+    ptflops_ops: Counter = field(default_factory=Counter)  # op name -> what ptflops' patches charge (OpCost)
     fvcore_elements: int = 0
     unsupported: Counter = field(default_factory=Counter)
     ops: int = 0  # costed (non-free) ops seen
@@ -211,7 +211,8 @@ class CostMode(TorchDispatchMode):
             row.bias_adds += c.bias_adds
             row.elementwise += c.elementwise
             row.attention_macs += c.attention_macs
-            row.ptflops_ops += c.ptflops
+            if c.ptflops:
+                row.ptflops_ops[func.overloadpacket.__name__] += c.ptflops
             row.fvcore_elements += c.fvcore_elements
             row.flops_by_category[c.category] += 2 * c.macs + c.bias_adds + c.elementwise + 1
         return out
@@ -517,7 +518,8 @@ def _measured_totals(row: _Row, category: str, params: int, trainable: int, buff
     peers["fvcore"] = 0 if category == "recurrent" and known else row.macs - row.attention_macs + row.fvcore_elements
     if not known:  # functional work and unknown modules: thop's module rules never see it, ptflops only the
         # torch.* / F.* calls it patches, torchinfo leaf modules of any class by its name rule
-        peers.update(thop=0, torchinfo=0 if row.own else _torchinfo_calls(row), ptflops=row.ptflops_ops)
+        peers.update(thop=0, torchinfo=0 if row.own else _torchinfo_calls(row),
+                     ptflops=op_costs.ptflops_patched(row.ptflops_ops, row.module))
     return Totals(params=params, trainable_params=trainable, frozen_params=params - trainable, buffers=buffers,
                   macs=row.macs, flops=netcost_flops(out), bias_adds=row.bias_adds,
                   elementwise_flops=row.elementwise, attention_macs=row.attention_macs, param_bytes=params * elem,

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from model_io.tracer import InputSpec, trace_module
@@ -46,6 +47,25 @@ def test_ptflops_linear_bias_per_row_and_layer_norm_once() -> None:
     model = nn.Sequential(nn.Linear(16, 32), nn.LayerNorm(32))
     report = trace_module(model, [InputSpec((1, 10, 16))])
     assert report.totals.ptflops == (16 * 32 + 32) * 10 + 10 * 32
+
+
+class CallsRelu(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(x) + 1  # looked up at call time: ptflops' patch sees it
+
+
+class KeepsRelu(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.activation = F.relu  # taken before ptflops patches F.relu: it runs unpatched
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.activation(x) + 1
+
+
+@pytest.mark.parametrize(("model", "counted"), [(CallsRelu(), 12), (KeepsRelu(), 0)])
+def test_ptflops_sees_functional_calls_but_not_captured_functions(model: nn.Module, counted: int) -> None:
+    assert trace_module(model, [InputSpec((3, 4))]).totals.ptflops == counted  # 12 elements through F.relu
 
 
 def test_multihead_attention_as_ptflops_hooks_it_and_torchinfo_skips_it() -> None:
