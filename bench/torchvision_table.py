@@ -41,7 +41,6 @@ def build(name, num_classes=None, image_size=None):
         kwargs["image_size"] = image_size
     return builder(**kwargs)
 '''
-MAX_PROPOSALS = 1000  # torchvision's R-CNN default rpn_post_nms_top_n_test
 
 
 def _group(name: str) -> str:
@@ -54,28 +53,43 @@ def _group(name: str) -> str:
     return "classification"
 
 
-def _second_stage(report) -> tuple[str, int | None, int | None]:  # noqa: ANN001
+def _second_stage(name: str, report) -> tuple[str, str]:  # noqa: ANN001
     """R-CNNs: the boxes their second stage ran on (proposals after NMS; detections for the mask and keypoint
-    heads), and the MACs with the box head at its 1000 proposals and the mask/keypoint heads on no detections (as
-    torchvision's figures count them: an untrained or random-image run detects nothing above its threshold), and
-    the MACs of one detection in the mask/keypoint head."""
+    heads), and what the published figure implies: the first stage (backbone, FPN, RPN) plus P proposals through
+    the box head plus D detections through the mask/keypoint head, for the smallest D that makes P whole."""
     heads = {"box": ("roi_heads.box_head", "roi_heads.box_predictor"),
              "mask": ("roi_heads.mask_head", "roi_heads.mask_predictor"),
              "keypoint": ("roi_heads.keypoint_head", "roi_heads.keypoint_predictor")}
-    seen, at_max, per_detection = [], report.totals.macs, None
+    seen, per, first = [], {}, report.totals.macs
     for head, prefixes in heads.items():
         rows = [r for r in report.layers if r.name.startswith(prefixes)]
         if not rows or not rows[0].input_shape:
             continue
-        n = rows[0].input_shape[0]
-        limit = MAX_PROPOSALS if head == "box" else 0
-        macs = sum(r.macs for r in rows)
+        n, macs = rows[0].input_shape[0], sum(r.macs for r in rows)
+        first -= macs
         if n:
-            at_max += (limit - n) * macs // n
-            if head != "box":
-                per_detection = macs // n
+            per[head] = macs / n
         seen.append(f"{head} {n}")
-    return ", ".join(seen), (at_max if seen else None), per_detection
+    if "box" not in per:
+        return ", ".join(seen), ""
+    from model_io import library_models
+    from model_io.model_ref import parse_ref
+
+    limit = library_models.build(parse_ref(f"torchvision:{name}")).model.rpn._post_nms_top_n["testing"]
+    published = _published_macs(name)
+    detection = next((per[h] for h in ("mask", "keypoint") if h in per), 0.0)
+    for d in range(0, 101 if detection else 1):
+        p = (published - first - d * detection) / per["box"]
+        if 0 <= round(p) <= limit and abs(p - round(p)) * per["box"] < 0.5e6:  # _ops has 3 decimals (GMACs)
+            implied = f"published = first stage {first / 1e9:.3f} + {round(p)} proposals"
+            return ", ".join(seen), implied + (f" + {d} detections" if detection else "") + f" (max {limit})"
+    return ", ".join(seen), f"first stage {first / 1e9:.3f}; no whole count of proposals gives the published"
+
+
+def _published_macs(name: str) -> float:
+    from model_io.library_models import torchvision_weights
+
+    return torchvision_weights(name).meta["_ops"] * 1e9
 
 
 def _count(ref: str, inputs: tuple[str, ...] = ()) -> tuple[int | None, int | None, str, float, object]:
@@ -103,7 +117,7 @@ def main() -> int:
     factory.write_text(FACTORY)
     lines = [f"torchvision {torchvision.__version__}, torch {__import__('torch').__version__}", "",
              "| model | group | input | params (published) | params = | GMACs (published) | GMACs (NetCost) | "
-             "MACs = | .py factory | second stage ran on | GMACs at 1000 proposals | s |", "|" + " --- |" * 12]
+             "MACs = | .py factory | second stage ran on | what the published GMACs count | s |", "|" + " --- |" * 12]
     tally: dict[str, list[int]] = {}
     for name in names:
         weights = torchvision_weights(name)
@@ -133,15 +147,9 @@ def main() -> int:
         t[2] += p_ok
         t[3] += p_ok and m_ok
         gmacs = f"{macs / 1e9:.3f}" if macs is not None else f"error: {error}"
-        stage, at_max, per_detection = _second_stage(report) if report else ("", None, None)
-        at_max_text = ""
-        if at_max is not None:
-            at_max_text = f"{at_max / 1e9:.3f}" + (" (= published)" if round(at_max / 1e9, 3) == want_ops else "")
-            if round(at_max / 1e9, 3) != want_ops and per_detection:  # how many detections the figure implies
-                implied = (want_ops * 1e9 - at_max) / per_detection
-                at_max_text += f"; published = that + {implied:.2f} detections"
+        stage, implied = _second_stage(name, report) if report and group == "detection" else ("", "")
         lines.append(f"| {name} | {group} | {shape} | {want_p:,} | {'yes' if p_ok else 'no'} | {want_ops} | {gmacs} | "
-                     f"{'yes' if m_ok else 'no'} | {fact} | {stage} | {at_max_text} | {seconds:.1f} |")
+                     f"{'yes' if m_ok else 'no'} | {fact} | {stage} | {implied} | {seconds:.1f} |")
         print(lines[-1], flush=True)
     lines.append("")
     for group, (n, ran, p_ok, both) in tally.items():

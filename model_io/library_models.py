@@ -120,12 +120,14 @@ def _torchvision(ref: ModelRef, weightless: bool) -> LibraryModel:
     choice = kwargs.pop("weights", None)
     weights = torchvision_weights(ref.path, choice) if choice is not None or not kwargs else None
     notes: list[str] = []
-    if weights is not None and type(weights).__name__.endswith("QuantizedWeights"):
+    float_name = ref.path.removeprefix("quantized_")
+    if weights is not None and type(weights).__name__.endswith("QuantizedWeights") and float_name in names:
         # int8 modules keep packed weights outside nn.Parameters, run ops no formula covers, and need real tensors:
-        # count the float architecture they quantize (torchvision publishes the same figures for both)
-        kwargs.update(weights=None, quantize=False)
-        notes.append(f"counted as the float architecture of {ref.path} (its int8 version has the same parameters "
-                     f"and MACs)")
+        # count the float model they quantize, at its own DEFAULT weights' architecture (no auxiliary heads);
+        # torchvision publishes the same parameters and GMACs for both
+        builder, weights = models.get_model_builder(float_name), torchvision_weights(float_name)
+        kwargs["weights"] = weights
+        notes.append(f"counted as the float architecture of {ref.path} ({float_name}: the same parameters and MACs)")
     elif weights is not None:
         kwargs["weights"] = weights
     else:
