@@ -18,6 +18,7 @@ records, modelled on each tool's counting rules (torch 2.13; see the README's co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
 
@@ -65,6 +66,23 @@ def peer_figures(category: str, out: Out, params: int) -> dict[str, int]:
                "flop_counter": 2 * out.macs}
     figures.update(out.peer)
     return figures
+
+
+def torchinfo_leaf(class_name: str, params: Sequence[tuple[str, int]], out_shape: Shape) -> int:
+    """torchinfo's mult-adds of one call of a leaf module of any class, by its rule (torchinfo 1.8,
+    `LayerInfo.calculate_macs`), which goes by names: a parameter named `weight` or `bias` counts numel x output
+    positions (all dims but the channels when the class name contains "Conv", so HF GPT-2's Conv1D counts as a
+    convolution; else the first dim), other names with weight/bias in them (`weight_ih_l0`) numel x the first two
+    dims, any other parameter (`gamma`, `cls_token`) nothing."""
+    total = 0
+    for name, numel in params:
+        if name in ("weight", "bias"):
+            positions = prod(out_shape[:1] + out_shape[2:]) if "Conv" in class_name else \
+                (out_shape[0] if out_shape else 1)
+            total += numel * positions
+        elif "weight" in name or "bias" in name:
+            total += numel * prod(out_shape[:2])
+    return total
 
 
 def convention_value(totals: object, convention: str) -> int:

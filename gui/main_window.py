@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -50,7 +51,7 @@ from costing.registry import has_kind, kind
 from model_io import tables
 from model_io.escape import failure_text, printable
 from model_io.layer_file import atomic_write
-from model_io.model_ref import TRUST_PICKLE_HINT
+from model_io.model_ref import TRUST_PICKLE_HINT, is_library_ref
 from model_io.resolve import LoadOptions
 
 from .autosave import Autosave
@@ -365,6 +366,7 @@ class MainWindow(QMainWindow):
         for ref, description in zoo_entries():
             act = self.zoo_menu.addAction(f"{ref[4:]} — {description}")
             act.triggered.connect(lambda *_, r=ref: self.open_reference(r))
+        self._add_library_entries(self.zoo_menu)
         m.addSeparator()
         m.addAction(self.act_save)
         m.addAction(self.act_save_as)
@@ -578,10 +580,38 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(lambda: self.open_reference(*dialog.selection()))
         dialog.open()  # window-modal but non-blocking: the event loop keeps running
 
+    def _add_library_entries(self, menu: QMenu) -> None:
+        """One entry per installed model library (torchvision, timm: a searchable list; transformers: a config)."""
+        from .library_browser_dialog import library_menu_entries
+
+        entries = library_menu_entries()
+        if entries:
+            menu.addSeparator()
+        for prefix, title in entries:
+            act = menu.addAction(title)
+            act.setObjectName(f"openLibrary_{prefix}")
+            act.triggered.connect(lambda *_, p=prefix: self.open_library(p))
+
+    def open_library(self, prefix: str) -> None:
+        """Pick a model of an installed library and load it as `prefix:NAME` (`hf:` asks for its config.json)."""
+        if prefix == "hf":
+            path, _ = QFileDialog.getOpenFileName(self, "Open a Hugging Face config", self.last_folder(),
+                                                  "Transformers config (config.json *.json);;All files (*)")
+            if path:
+                self.open_reference(f"hf:{path}")
+            return
+        from .library_browser_dialog import LibraryBrowserDialog
+
+        dialog = LibraryBrowserDialog(prefix, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: dialog.reference() and self.open_reference(dialog.reference()))
+        dialog.open()
+
     def open_path(self, path: str) -> None:
         """A file from Open, Open Recent or a drop: a .py asks for its class, the rest loads directly. A file that
         is gone is said so, and dropped from Open Recent."""
-        if not path.startswith("zoo:") and not Path(path).exists() and not Path(path.split(":")[0]).exists():
+        if not path.startswith("zoo:") and not is_library_ref(path) and not Path(path).exists() \
+                and not Path(path.split(":")[0]).exists():
             if path in self.recent.entries():
                 self.recent.remove(path)
                 self.show_message(f"{path} no longer exists; it was removed from Open Recent.", "warning")
@@ -603,7 +633,7 @@ class MainWindow(QMainWindow):
         ref = ref.strip()
         if not ref or not self.maybe_discard():
             return False
-        if not ref.startswith("zoo:") and Path(ref).suffix.lower() == ".json":
+        if not ref.startswith("zoo:") and not is_library_ref(ref) and Path(ref).suffix.lower() == ".json":
             return self._open_project(ref)
         self._pending_ref, self._pending_opts, self._reload_pending = ref, opts, False
         self.loader.load(ref, opts)

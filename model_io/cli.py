@@ -7,6 +7,7 @@ here imports gui.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -20,6 +21,7 @@ from costing.graph_eval import evaluate_graph
 
 from . import escape, latency_cli, llm, tables, zoo
 from .edits import EditError, apply_sets
+from .memory_cap import DEFAULT_MEMORY_MB, parse_memory
 from .resolve import LoadOptions, ModelError, load_graph_ref
 
 
@@ -72,11 +74,20 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trust-pickle", action="store_true", help="allow unpickling a full module you trust")
     p.add_argument("--set", action="append", default=[], metavar="ROW.ARG=VALUE", dest="sets",
                    help="edit a row before costing, e.g. layer1.0.conv1.out_channels=32 (repeatable)")
+    p.add_argument("--memory", type=_memory, default=DEFAULT_MEMORY_MB, metavar="SIZE",
+                   help="the model worker's memory cap, e.g. 8G or 6144M, or none (default 4G)")
+
+
+def _memory(text: str) -> int:
+    try:
+        return parse_memory(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def options(args: argparse.Namespace) -> LoadOptions:
     return LoadOptions(batch_size=args.batch, dtype=args.dtype, inputs=tuple(args.input), timeout=args.timeout,
-                       trust_pickle=args.trust_pickle)
+                       trust_pickle=args.trust_pickle, memory_mb=args.memory)
 
 
 def build_parser(extend: Callable[[argparse._SubParsersAction], None] | None = None) -> argparse.ArgumentParser:
@@ -96,6 +107,7 @@ def build_parser(extend: Callable[[argparse._SubParsersAction], None] | None = N
     add_model_options(e)
     e.add_argument("-o", "--output", help="write to this file instead of standard output")
     sub.add_parser("zoo", help="list the built-in models")
+    _add_check_command(sub)
     if extend is not None:
         extend(sub)
     return parser
@@ -118,6 +130,35 @@ def costed(graph: Graph, args: argparse.Namespace) -> CostReport:
         edits = f" (after --set {', '.join(args.sets)})" if getattr(args, "sets", None) else ""
         raise ModelError(f"{args.model}{edits}: {cause}")
     return report
+
+
+def _amount(text: str) -> int:
+    from .budget import parse_amount
+
+    try:
+        return parse_amount(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _add_check_command(sub: argparse._SubParsersAction) -> None:
+    c = sub.add_parser("check", help="exit 1 if a model exceeds a budget (for CI), 0 if it fits")
+    add_model_options(c)
+    c.add_argument("--max-params", type=_amount, metavar="N", help="e.g. 30M")
+    c.add_argument("--max-macs", type=_amount, metavar="N", help="e.g. 5G")
+    c.add_argument("--max-flops", type=_amount, metavar="N", help="NetCost FLOPs, e.g. 10G")
+    c.add_argument("--max-activation", type=_amount, metavar="BYTES", help="forward activation memory, e.g. 512MiB")
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from .budget import LIMITS, report_line, verdicts
+
+    limits = {name: getattr(args, name) for name in LIMITS}
+    if all(v is None for v in limits.values()):
+        raise UsageError("check: give at least one budget (--max-params, --max-macs, --max-flops, --max-activation)")
+    results = verdicts(costed(load_edited(args), args), limits)
+    print(report_line(args.model, results, github=os.environ.get("GITHUB_ACTIONS") == "true"))
+    return 1 if any(v.over for v in results) else 0
 
 
 def _write(text: str, output: str | None) -> None:
@@ -163,6 +204,8 @@ def run(argv: list[str], parser: argparse.ArgumentParser | None = None) -> int:
     if command == "zoo":
         sys.stdout.write(zoo_listing())
         return 0
+    if command == "check":
+        return _run_check(args)
     parser.print_help()
     return 2
 

@@ -22,7 +22,7 @@ from torch import nn
 from torch.utils._pytree import tree_flatten
 
 from costing import Totals, cost_layer
-from costing.conventions import netcost_flops, peer_figures
+from costing.conventions import netcost_flops, peer_figures, torchinfo_leaf
 from costing.errors import LayerError
 from costing.graph import Graph, GraphInput, Measured, Node, Ref, Scope, Value, unique_name
 from costing.graph_eval import NodeError, cost_node
@@ -76,6 +76,9 @@ class _Call:
     attention_macs: int = 0
     unsupported: dict[str, int] = field(default_factory=dict)
     flops_by_category: dict[str, int] = field(default_factory=dict)
+    ptflops_ops: dict[str, int] = field(default_factory=dict)  # op name -> what ptflops' patches charge
+    fvcore_elements: int = 0
+    outputs: list[Value] = field(default_factory=list)
 
 
 @dataclass
@@ -335,7 +338,9 @@ class GraphRecorder:
                              if call.flops_by_category else "other")
         totals = measured_totals(call.macs, call.bias_adds, call.elementwise, call.attention_macs, n, n_train,
                                  buffers, read, written, category, known is not None, self.elem,
-                                 outs[0][0] if outs else ())
+                                 outs[0][0] if outs else (), fvcore_elements=call.fvcore_elements,
+                                 ptflops=op_costs.ptflops_patched(call.ptflops_ops, module),
+                                 torchinfo=_torchinfo_call(module, outs))
         m = Measured(tuple(call.values), tuple(outs), totals, category, tuple(call.unsupported.items()))
         return Node("", label, {}, tuple(call.inputs), scope=scope, trainable=n_train == n, module=call.path,
                     measured=m, label=label, shares=self._shares(params, call.path, self.calls[call.path]))
@@ -357,6 +362,10 @@ class GraphRecorder:
                 call.attention_macs += c.attention_macs
                 call.flops_by_category[c.category] = call.flops_by_category.get(c.category, 0) + \
                     2 * c.macs + c.bias_adds + c.elementwise + 1
+                if c.ptflops:
+                    name = str(func.overloadpacket.__name__)
+                    call.ptflops_ops[name] = call.ptflops_ops.get(name, 0) + c.ptflops
+                call.fvcore_elements += c.fvcore_elements
             return
         self._op_node(func, kind_, c, args, kwargs, out, frame.path)
 
@@ -379,8 +388,10 @@ class GraphRecorder:
         category = c.category if c is not None else "other"
         read = sum(_nbytes(v, self.elem) for v in in_values)
         written = 0 if func.is_view else sum(_nbytes(v, self.elem) for v in out_values[:len(outs)])
+        fv = c.fvcore_elements if c is not None else 0
+        pt = op_costs.ptflops_patched({name: c.ptflops}, self.paths.get(scope)) if c is not None and c.ptflops else 0
         totals = measured_totals(macs, bias, elementwise, attn, 0, 0, 0, read, written, category, False, self.elem,
-                                 out_values[0][0] if out_values else ())
+                                 out_values[0][0] if out_values else (), fvcore_elements=fv, ptflops=pt, torchinfo=0)
         ok, data = schema_args(func, args, kwargs)
         node = None
         if ok and base is None and kind_ != op_costs.UNSUPPORTED and has_kind(name) and kind(name).functional:
@@ -393,7 +404,8 @@ class GraphRecorder:
                 t = row.totals
                 if (rule_outs == tuple(out_values) and t.macs == macs and t.bias_adds == bias
                         and t.elementwise_flops == elementwise and t.attention_macs == attn
-                        and t.read_bytes == read and t.written_bytes == written):
+                        and t.read_bytes == read and t.written_bytes == written
+                        and t.peer_views() == totals.peer_views()):  # every peer view as the tool counts it
                     node = _generic_flatten(candidate, in_values)
         if node is None:
             unsupported = ((name, 1),) if kind_ == op_costs.UNSUPPORTED else ()
@@ -510,6 +522,12 @@ def _generic_flatten(node: Node, values: tuple[Value, ...]) -> Node:
     return node.with_arg("size", [*size[:k], -1])
 
 
+def _torchinfo_call(module: nn.Module, outs: list[Value]) -> int:
+    """torchinfo's name rule for one call of a leaf module of any class (GPT-2's Conv1D counts as a conv)."""
+    named = [(n, p.numel()) for n, p in module.named_parameters()]
+    return torchinfo_leaf(type(module).__name__, named, outs[0][0]) if outs else 0
+
+
 def _nbytes(v: Value, elem: int) -> int:
     from costing.graph import FIXED_DTYPES
 
@@ -521,15 +539,20 @@ def _nbytes(v: Value, elem: int) -> int:
 
 def measured_totals(macs: int, bias_adds: int, elementwise: int, attention_macs: int, params: int, trainable: int,
                     buffers: int, read: int, written: int, category: str, known_module: bool, elem: int,
-                    out_shape: Shape) -> Totals:
+                    out_shape: Shape, fvcore_elements: int = 0, ptflops: int | None = None,
+                    torchinfo: int | None = None) -> Totals:
     """The totals of measured work. Peer views: a torch.nn module of a known kind by the rules for its category;
-    functional work and unknown modules as the module-hook tools (thop, torchinfo) never see them and fvcore and
-    ptflops see functional matmuls but not fused attention (whose MACs are attention_macs)."""
+    fvcore counts ops whatever module runs them (matmuls and convolutions but not fused attention, whose MACs are
+    attention_macs; norms, adaptive pooling and resampling by its element rules); for functional work and unknown
+    modules thop's module rules never see them, ptflops only the torch.* / F.* calls it patches (`ptflops`), and
+    torchinfo applies its name rule to leaf modules of any class (`torchinfo`)."""
     out = Out(out_shape, params=params, buffers=buffers, macs=macs, bias_adds=bias_adds, elementwise=elementwise,
               attention_macs=attention_macs)
     peers = peer_figures(category, out, params)
+    peers["fvcore"] = 0 if category == "recurrent" and known_module else macs - attention_macs + fvcore_elements
     if not known_module:
-        peers.update(thop=0, torchinfo=0, fvcore=macs - attention_macs, ptflops=macs - attention_macs + bias_adds)
+        peers.update(thop=0, torchinfo=torchinfo or 0,
+                     ptflops=ptflops if ptflops is not None else macs - attention_macs + bias_adds)
     return Totals(params=params, trainable_params=trainable, frozen_params=params - trainable, buffers=buffers,
                   macs=macs, flops=netcost_flops(out), bias_adds=bias_adds, elementwise_flops=elementwise,
                   attention_macs=attention_macs, param_bytes=params * elem, activation_bytes=written,

@@ -20,6 +20,7 @@ from typing import Any
 
 from costing.graph import Graph
 
+from .memory_cap import is_out_of_memory
 from .model_ref import TRUST_PICKLE_HINT, ModelRef, RefError, list_candidates, parse_input, parse_ref
 
 
@@ -29,6 +30,11 @@ class LoadFailure(Exception):
     def __init__(self, message: str, detail: str = "", kind: str = "error") -> None:
         super().__init__(message)
         self.message, self.detail, self.kind = message, detail, kind
+
+
+def out_of_memory(what: str) -> LoadFailure:
+    """Running out of memory in `what`; the worker's answer adds the cap (model_io.memory_cap)."""
+    return LoadFailure(what, kind="memory")
 
 
 def user_frames(exc: BaseException, roots: tuple[str, ...]) -> str:
@@ -187,29 +193,67 @@ def build_python(ref: ModelRef, meta: bool = True) -> tuple[Any, list[str], Any]
         raise LoadFailure(f"{name}:{ref.name} is a {type(obj).__name__}, not a class or function", kind="usage")
     if inspect.isclass(obj) and not issubclass(obj, nn.Module):
         raise LoadFailure(f"{name}:{ref.name} is a class but not an nn.Module subclass", kind="usage")
-    folder = user_roots(ref.path)
-    notes: list[str] = []
     call = f"{ref.name}({', '.join(f'{k}={v!r}' for k, v in ref.kwargs.items())})"
+    model, notes = construct(lambda: obj(**ref.kwargs), call, user_roots(ref.path), weightless=meta)
+    return model, notes, module
+
+
+def construct(factory: Callable[[], Any], call: str, roots: tuple[str, ...], weightless: bool = True
+              ) -> tuple[Any, list[str]]:
+    """Run `factory` (`call` names it in messages). Weightless first: on the meta device, else on the CPU with
+    parameters and buffers registered on meta (constructors that compute sizes with torch ops, as RegNet's);
+    with real weights on the CPU only when both fail, or when `weightless` is False. Returns (model, notes)."""
+    from torch import nn
+
+    notes: list[str] = []
     model = None
-    if meta:
+    if weightless:
         from .tracer import meta_construction
+        from .weightless import meta_weights
 
         try:
             with meta_construction():
-                model = obj(**ref.kwargs)
+                model = factory()
         except TypeError as e:
             if "argument" in str(e):
-                raise LoadFailure(f"{call}: {e}", user_frames(e, folder), kind="usage") from None
+                raise LoadFailure(f"{call}: {e}", user_frames(e, roots), kind="usage") from None
         except Exception as e:
-            notes.append(f"built on the CPU: the constructor does not run on the meta device ({_one_line(e)})")
+            try:
+                with meta_weights():
+                    model = factory()
+            except Exception:
+                notes.append(f"built on the CPU: the constructor does not run on the meta device ({_one_line(e)})")
     if model is None:
         try:
-            model = obj(**ref.kwargs)
+            model = factory()
         except Exception as e:
-            raise LoadFailure(f"{call} raised {_one_line(e)}", user_frames(e, folder), kind="model") from None
+            if is_out_of_memory(e):
+                raise out_of_memory(f"building {call}") from None
+            raise LoadFailure(f"{call} raised {_one_line(e)}", user_frames(e, roots), kind="model") from None
     if not isinstance(model, nn.Module):
         raise LoadFailure(f"{call} returned a {type(model).__name__}, not an nn.Module", kind="usage")
-    return model, notes, module
+    return model, notes
+
+
+def count_fresh(model: Any, notes: list[str], rebuild: Callable[[], tuple[Any, list[str]]], specs: list,
+                label: str, dtype: str | None, roots: tuple[str, ...]) -> Graph:
+    """Count `model` on the meta device; if its forward needs real tensors, count a fresh model from `rebuild`
+    (real weights, on the CPU): the failed attempt may have changed the first one (moved tensors it keeps outside
+    its parameters to meta, as torchvision's AnchorGenerator does)."""
+    from . import tracer
+
+    inputs = [tracer.InputSpec(tuple(s), d) for s, d in specs]
+    try:
+        return tracer.trace_graph(model, inputs, name=label, dtype=dtype, warnings=notes, source="torch",
+                                  meta=True)
+    except Exception as e:
+        meta_error = e
+    if not tracer._is_meta_problem(meta_error):
+        return _guard(lambda: _reraise(meta_error), label, roots)
+    model, notes = rebuild()
+    notes = [*notes, tracer.cpu_fallback_note(meta_error)]
+    return _guard(lambda: tracer.trace_graph(model, inputs, name=label, dtype=dtype, warnings=notes,
+                                             source="torch", meta=False), label, roots)
 
 
 # --- torch files ---------------------------------------------------------------------------------------------
@@ -369,22 +413,18 @@ def run_request(request: dict[str, Any]) -> Graph:
             model = entry.build()
         specs = resolve_inputs(request, list(entry.inputs), label)
         return _sourced(_trace(tracer, model, specs, label, dtype, [], (), "torch"), request)
+    if ref.kind in ("torchvision", "timm", "hf"):
+        from . import library_models
+
+        built = library_models.build(ref)
+        specs = resolve_inputs(request, built.inputs, label)
+        return _sourced(count_fresh(built.model, built.notes, lambda: _built_for_real(ref), specs, label, dtype, ()),
+                        request)
     if ref.kind == "python":
         model, notes, module = build_python(ref)
         specs = resolve_inputs(request, _example_inputs([module, model], label), label)
-        roots = user_roots(ref.path)
-        if not any(p.is_meta for p in model.parameters()):
-            return _sourced(_trace(tracer, model, specs, label, dtype, notes, roots, "torch"), request)
-        failure: Exception
-        try:
-            return _sourced(tracer.trace_graph(model, [tracer.InputSpec(tuple(s), d) for s, d in specs], name=label,
-                                               dtype=dtype, warnings=notes, source="torch"), request)
-        except Exception as e:
-            failure = e
-        if not tracer._is_meta_problem(failure):
-            return _guard(lambda: _reraise(failure), label, roots)
-        model, notes, _ = build_python(ref, meta=False)  # its forward needs real tensors: build it for real
-        return _sourced(_trace(tracer, model, specs, label, dtype, notes, roots, "torch"), request)
+        return _sourced(count_fresh(model, notes, lambda: build_python(ref, meta=False)[:2], specs, label, dtype,
+                                    user_roots(ref.path)), request)
     if ref.kind == "export":
         from .graph_trace import exported_graph, load_exported
 
@@ -418,6 +458,13 @@ def _sourced(graph: Graph, request: dict[str, Any]) -> Graph:
     return replace(graph, source=source)
 
 
+def _built_for_real(ref: ModelRef) -> tuple[Any, list[str]]:
+    from . import library_models
+
+    built = library_models.build(ref, weightless=False)
+    return built.model, built.notes
+
+
 def _trace(tracer: Any, model: Any, specs: list, label: str, dtype: str | None, notes: list[str],
            roots: tuple[str, ...], source: str) -> Graph:
     inputs = [tracer.InputSpec(tuple(s), d) for s, d in specs]
@@ -434,9 +481,9 @@ def _guard(fn: Callable[[], Graph], label: str, roots: tuple[str, ...]) -> Graph
         return fn()
     except LoadFailure:
         raise
-    except MemoryError:
-        raise LoadFailure(f"{label}: ran out of memory while counting", kind="memory") from None
     except Exception as e:
+        if is_out_of_memory(e):  # MemoryError, or torch's allocator refused under the cap
+            raise out_of_memory(f"counting {label}") from None
         detail = user_frames(e, roots) if roots else \
             "".join(traceback.format_exception_only(type(e), e)) if "\n" in str(e).strip() else ""
         raise LoadFailure(f"the forward of {label} raised {_one_line(e)}{_input_hint(e)}", detail,

@@ -6,11 +6,14 @@
     model.pt / model.pth           TorchScript (a pickled module or state_dict is refused unless trusted)
     model.pt2                      a torch.export program
     model.onnx                     an ONNX graph
+    torchvision:NAME, timm:NAME    a builder of an installed library (model_io.library_models), NAME(k=1) too
+    hf:PATH                        a transformers config (a folder with config.json, or the file)
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,20 +37,39 @@ class RefError(ValueError):
 
 @dataclass(frozen=True)
 class ModelRef:
-    kind: str  # "zoo", "python", "torchscript", "export", "onnx"
-    path: str = ""  # the file (or the zoo name for kind "zoo")
+    kind: str  # "zoo", "python", "torchscript", "export", "onnx", "torchvision", "timm", "hf"
+    path: str = ""  # the file (the zoo or library model name for those kinds; the config path for "hf")
     name: str = ""  # class or function in a .py file
     kwargs: dict[str, Any] = field(default_factory=dict)
 
     def label(self) -> str:
         if self.kind == "zoo":
             return f"zoo:{self.path}"
+        if self.kind in LIBRARY_PREFIXES:
+            args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+            return f"{self.kind}:{self.path}" + (f"({args})" if self.kwargs else "")
         if self.kind == "python":
             args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
             return f"{Path(self.path).name}:{self.name}" + (f"({args})" if self.kwargs else "")
         return Path(self.path).name
 
 
+# Reference prefix -> the library that builds its models (model_io.library_models).
+LIBRARY_KINDS = {"torchvision": "torchvision", "timm": "timm", "hf": "transformers"}
+LIBRARY_PREFIXES = tuple(LIBRARY_KINDS)
+
+
+def library_installed(library: str) -> bool:
+    """Whether `library` can be imported here: found, not imported (cheap enough for the app's menus)."""
+    try:
+        return importlib.util.find_spec(library) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def is_library_ref(ref: str) -> bool:
+    return ref.strip().startswith(tuple(p + ":" for p in LIBRARY_PREFIXES))
+_LIBRARY_REF = re.compile(r"^(?P<kind>torchvision|timm|hf):(?P<name>[^()]+?)\s*(?P<call>\(.*\))?\s*$", re.S)
 _PY_REF = re.compile(r"^(?P<path>.+?\.py):(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<call>\(.*\))?\s*$", re.S)
 
 
@@ -56,6 +78,11 @@ def parse_ref(ref: str) -> ModelRef:
     ref = ref.strip()
     if ref.startswith("zoo:"):
         return ModelRef("zoo", ref[4:])
+    m = _LIBRARY_REF.match(ref)
+    if m:
+        return ModelRef(m["kind"], m["name"].strip(), "", _parse_kwargs(m["call"], ref) if m["call"] else {})
+    if is_library_ref(ref):
+        raise RefError(f"{ref}: name the model, e.g. torchvision:resnet50, timm:resnet50 or hf:path/to/config")
     m = _PY_REF.match(ref)
     if m:
         return ModelRef("python", m["path"], m["name"], _parse_kwargs(m["call"], ref) if m["call"] else {})
@@ -65,8 +92,8 @@ def parse_ref(ref: str) -> ModelRef:
     for suffixes, kind in ((TORCH_SUFFIXES, "torchscript"), (EXPORT_SUFFIXES, "export"), (ONNX_SUFFIXES, "onnx")):
         if lower.endswith(suffixes):
             return ModelRef(kind, ref)
-    raise RefError(f"{ref}: not a model reference (zoo:NAME, file.py:Name, .pt/.pth, .pt2, .onnx or a layer-list"
-                   f" .json)")
+    raise RefError(f"{ref}: not a model reference (zoo:NAME, file.py:Name, .pt/.pth, .pt2, .onnx, a layer-list"
+                   f" .json, torchvision:NAME, timm:NAME or hf:PATH)")
 
 
 def absolute_ref(ref: str, cwd: str | Path | None = None) -> str:

@@ -16,6 +16,7 @@ from costing.graph_eval import evaluate_graph
 from . import zoo
 from .graph_file import load_graph
 from .layer_file import load_network
+from .memory_cap import DEFAULT_MEMORY_MB
 
 
 class ModelError(Exception):
@@ -29,9 +30,12 @@ class LoadOptions:
     inputs: tuple[str, ...] = ()  # --input specs, e.g. "1,3,224,224" or "long:1,2048"
     timeout: float = 120.0
     trust_pickle: bool = False
+    memory_mb: int = DEFAULT_MEMORY_MB  # the worker's data-memory cap in MiB (--memory); 0: no cap
 
 
 def is_layer_list(ref: str) -> bool:
+    if ref.startswith(("torchvision:", "timm:", "hf:")):  # hf:config.json is a transformers config
+        return False
     if ref.startswith("zoo:"):
         return ref[4:] in zoo.layer_list_names()
     return ref.lower().endswith(".json")

@@ -24,8 +24,10 @@ from costing.dtypes import DTYPE_BYTES
 from costing.graph import Graph, GraphInput, Ref
 from costing.graph_eval import evaluate_graph
 
+from . import op_costs
 from .cost_mode import InputSpec, make_inputs, meta_construction, unfused
 from .graph_builder import GraphMode, GraphRecorder
+from .model_state import preserved
 
 __all__ = ["InputSpec", "MetaUnsupported", "make_inputs", "meta_construction", "trace_graph", "trace_module",
            "unfused"]
@@ -115,6 +117,8 @@ def _run(model: nn.Module, inputs: Sequence[InputSpec], device: Any, elem: int, 
     unsupported = sum(c for n in graph.nodes if n.measured for _, c in n.measured.unsupported)
     if unsupported:
         notes.append(f"{unsupported} op call(s) have no cost formula and are listed as unsupported")
+        notes += op_costs.data_dependent_notes({op for n in graph.nodes if n.measured
+                                                for op, _ in n.measured.unsupported})
     return _with_warnings(graph, notes)
 
 
@@ -128,10 +132,12 @@ def _is_meta_problem(e: BaseException) -> bool:
 
 
 def trace_graph(model: nn.Module, inputs: Sequence[InputSpec], name: str | None = None, dtype: str | None = None,
-                warnings: Sequence[str] = (), source: str = "torch", ref: str | None = None) -> Graph:
+                warnings: Sequence[str] = (), source: str = "torch", ref: str | None = None,
+                meta: bool | None = None) -> Graph:
     """The dataflow graph of `model` at `inputs` (shapes with batch). Runs on the meta device unless the model's
     code needs real tensors; then once more on the CPU with a note in the graph's warnings. Model errors
-    propagate."""
+    propagate. `meta=True`: the meta device only (its error propagates, for a caller that retries with a fresh
+    model); `meta=False`: the model's own device only."""
     dtype = dtype or _param_dtype(model)
     elem = DTYPE_BYTES[dtype]
     notes = list(warnings)
@@ -143,29 +149,36 @@ def trace_graph(model: nn.Module, inputs: Sequence[InputSpec], name: str | None 
     model.eval()  # inference costs: dropout off, batch norm on running statistics
     try:
         device = _device_of(model)
-        try:
-            meta_state = None
-            if device.type != "meta":
-                stand_in: dict[int, torch.Tensor] = {}  # one meta tensor per real one: tied weights stay tied
-                meta_state = {k: stand_in.setdefault(id(v), _stand_in(v))
-                              for k, v in [*model.named_parameters(remove_duplicate=False),
-                                           *model.named_buffers(remove_duplicate=False)]}
-            return _run(model, inputs, "meta", elem, dtype, meta_state, label, notes, info)
-        except Exception as meta_error:
-            if device.type == "meta" or not _is_meta_problem(meta_error):
-                raise
-            notes.append(f"counted with real tensors on the CPU: the forward does not run on the meta device "
-                         f"({type(meta_error).__name__}: {str(meta_error).splitlines()[0][:160]})")
-            return _run(model, inputs, device, elem, dtype, None, label, notes, info)
+        if meta is not False:
+            try:
+                meta_state = None
+                if device.type != "meta":
+                    stand_in: dict[int, torch.Tensor] = {}  # one meta tensor per real one: tied weights stay tied
+                    meta_state = {k: stand_in.setdefault(id(v), _stand_in(v))
+                                  for k, v in [*model.named_parameters(remove_duplicate=False),
+                                               *model.named_buffers(remove_duplicate=False)]}
+                with preserved(model):  # what a failed attempt stored on the model is put back
+                    return _run(model, inputs, "meta", elem, dtype, meta_state, label, notes, info)
+            except Exception as meta_error:
+                if meta or device.type == "meta" or not _is_meta_problem(meta_error):
+                    raise
+                notes.append(cpu_fallback_note(meta_error))
+        return _run(model, inputs, device, elem, dtype, None, label, notes, info)
     finally:
         for m, training in flags:
             m.training = training
 
 
 def trace_module(model: nn.Module, inputs: Sequence[InputSpec], name: str | None = None,
-                 dtype: str | None = None, warnings: Sequence[str] = (), source: str = "torch") -> CostReport:
+                 dtype: str | None = None, warnings: Sequence[str] = (), source: str = "torch",
+                 meta: bool | None = None) -> CostReport:
     """The report of `model`'s graph (trace_graph, then the pure-Python evaluation)."""
-    return evaluate_graph(trace_graph(model, inputs, name, dtype, warnings, source))
+    return evaluate_graph(trace_graph(model, inputs, name, dtype, warnings, source, meta=meta))
+
+
+def cpu_fallback_note(meta_error: BaseException) -> str:
+    return (f"counted with real tensors on the CPU: the forward does not run on the meta device "
+            f"({type(meta_error).__name__}: {str(meta_error).splitlines()[0][:160] if str(meta_error) else ''})")
 
 
 def _stand_in(t: torch.Tensor) -> torch.Tensor:

@@ -4,7 +4,8 @@ and writes one response (JSON) on stdout. The protocol is documented in model_io
 User model code runs only here, with the user's rights but the least else (model_io.worker_guard: its own
 session, no stdin, a private empty working directory, no core dumps). It may print (its stdout is redirected to
 stderr, so the answer stays clean), raise, hang (a watchdog ends the whole process group at the request's
-`timeout_s`, or when the parent is gone; the parent's own timeout backs it up), exhaust memory (capped by RLIMIT_AS),
+`timeout_s`, or when the parent is gone; the parent's own timeout backs it up), exhaust memory (capped by
+model_io.memory_cap),
 start processes (ended with the group once the worker is done) or kill itself (the parent reports the exit code or
 signal).
 """
@@ -17,23 +18,14 @@ import os
 import sys
 from typing import Any
 
-DEFAULT_MEMORY_MB = 4096
+from . import memory_cap
+from .memory_cap import DEFAULT_MEMORY_MB
+
 _WATCHDOG = 0  # pid of the watchdog (model_io.worker_guard), 0 if none
 
 
 def _limit_memory(mb: int) -> None:
-    if mb <= 0:
-        return
-    try:
-        import resource
-
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        want = mb * 1024 * 1024
-        if hard != resource.RLIM_INFINITY:
-            want = min(want, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
-    except (ImportError, ValueError, OSError):  # not on this platform: the timeout still applies
-        pass
+    memory_cap.apply(mb)
 
 
 def _skip_dynamo_disable() -> None:
@@ -74,13 +66,16 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
     from .graph_file import graph_to_dict
     from .loaders import LoadFailure, run_request
 
+    mb = int(request.get("memory_limit_mb", DEFAULT_MEMORY_MB))
     try:
         graph = run_request(request)
     except LoadFailure as e:
+        if e.kind == "memory":  # its message names what ran out; the cap is the worker's to say
+            return {"ok": False, "error": memory_cap.out_of_memory_message(e.message, mb), "detail": e.detail,
+                    "kind": "memory"}
         return {"ok": False, "error": e.message, "detail": e.detail, "kind": e.kind}
     except MemoryError:
-        mb = request.get("memory_limit_mb", DEFAULT_MEMORY_MB)
-        return {"ok": False, "error": f"ran out of memory (the worker's limit is {mb} MiB)", "detail": "",
+        return {"ok": False, "error": memory_cap.out_of_memory_message(str(request.get("ref")), mb), "detail": "",
                 "kind": "memory"}
     except SystemExit as e:
         return {"ok": False, "error": f"the model's code called sys.exit({e.code!r})", "detail": "", "kind": "model"}

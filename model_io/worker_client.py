@@ -10,7 +10,7 @@ Protocol (for the CLI, the app, or anyone else starting the worker):
               {"ref": "/abs/file.py:Net(width=2)" | "zoo:gpt2" | "model.pt" | "model.pt2" | "model.onnx",
                "inputs": ["1,3,224,224", "long:1,2048"],   # optional; else the model's own defaults
                "batch_size": 1 | null, "dtype": "float32" | null, "trust_pickle": false,
-               "memory_limit_mb": 4096,                    # RLIMIT_AS of the worker; 0 = no limit
+               "memory_limit_mb": 4096,                    # data-memory cap (model_io.memory_cap); 0 = none
                "timeout_s": 120 | null}                    # the worker ends itself (and its group) at this age
               optional: "measure": {...} (time it for real: model_io.measure_client),
                         "attention_calls": true (the attention calls of its forward: model_io.llm)
@@ -44,6 +44,7 @@ from costing import CostReport, FormatError
 from costing.graph import Graph
 from costing.graph_eval import evaluate_graph
 
+from .memory_cap import DEFAULT_MEMORY_MB  # noqa: F401  (re-exported: the protocol's default)
 from .model_ref import (
     RefError,
     absolute_ref,
@@ -56,7 +57,6 @@ from .worker_pipes import read_until_exit
 from .worker_sandbox import SandboxError, kept_environment, sandbox_prefix
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MEMORY_MB = 4096
 STDERR_TAIL = 2000
 TIMEOUT_GRACE_S = 3.0  # the worker's watchdog ends it at the timeout; the parent's kill backs that up this much later
 
@@ -87,9 +87,11 @@ def worker_env() -> dict[str, str]:
     return env
 
 
-def request_for(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_MEMORY_MB) -> dict[str, Any]:
+def request_for(ref: str, opts: LoadOptions, memory_limit_mb: int | None = None) -> dict[str, Any]:
+    """The request for `ref`; the memory cap is `opts.memory_mb` unless given here."""
+    mb = opts.memory_mb if memory_limit_mb is None else memory_limit_mb
     return {"ref": absolute_ref(ref), "inputs": list(opts.inputs), "batch_size": opts.batch_size,
-            "dtype": opts.dtype, "trust_pickle": opts.trust_pickle, "memory_limit_mb": memory_limit_mb,
+            "dtype": opts.dtype, "trust_pickle": opts.trust_pickle, "memory_limit_mb": mb,
             "timeout_s": opts.timeout if opts.timeout and opts.timeout > 0 else None}
 
 
@@ -175,7 +177,7 @@ def end_group(proc: subprocess.Popen) -> None:
             f.close()
 
 
-def trace_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_MEMORY_MB) -> CostReport:
+def trace_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int | None = None) -> CostReport:
     """Load and count `ref` in a fresh worker process (see the module docstring)."""
     return evaluate_graph(graph_in_worker(ref, opts, memory_limit_mb))
 

@@ -13,9 +13,11 @@ from ._shape import numel
 # Hardswish: add, clamp (2), multiply, divide; Softmax: max, subtract, exp, sum, divide.
 ACTIVATION_FLOPS = {"ReLU": 1, "ReLU6": 2, "LeakyReLU": 2, "Sigmoid": 4, "Tanh": 5, "SiLU": 5, "GELU": 8,
                     "Hardswish": 5, "Softmax": 5}
-# ptflops counts these through a module hook and again through its torch.nn.functional patch.
-PTFLOPS_MODULES = {"ReLU", "ReLU6", "LeakyReLU"}
-PTFLOPS_FUNCTIONAL = {"ReLU", "ReLU6", "LeakyReLU", "GELU", "Softmax"}
+# ptflops (0.7.4) counts an activation's elements through its module hook (these classes) and again through its
+# torch.nn.functional patch when the module's forward calls a patched function: ReLU -> F.relu, GELU -> F.gelu,
+# SiLU -> F.silu, Softmax -> F.softmax; ReLU6 and LeakyReLU call F.hardtanh / F.leaky_relu, which are not patched.
+PTFLOPS_MODULES = {"ReLU", "ReLU6", "LeakyReLU", "GELU"}
+PTFLOPS_FUNCTIONAL = {"ReLU", "GELU", "Softmax", "SiLU"}
 
 
 def activation_args(type_: str) -> tuple[Arg, ...]:

@@ -43,6 +43,10 @@ def multihead_attention(a: dict, x: tuple[int, ...]) -> Out:
     tokens = b * seq
     proj = 4 * tokens * e * e
     attn = 2 * b * seq * seq * e
+    # ptflops' MultiheadAttention hook: projections and both matmuls, plus the q scaling (L*E), the in-projection
+    # bias (3*L*E), one softmax op per score (n*L*L) and the out-projection bias, which it always adds (L*E).
+    # torchinfo counts only leaf modules, and MultiheadAttention has a child (out_proj, never called itself).
+    ptflops = proj + attn + b * (seq * e + (3 * seq * e if a["bias"] else 0) + n * seq * seq + seq * e)
     return Out(x, params=4 * e * e + (4 * e if a["bias"] else 0), macs=proj + attn, attention_macs=attn,
                bias_adds=4 * tokens * e if a["bias"] else 0, elementwise=SOFTMAX_FLOPS * b * n * seq * seq,
-               inferred=inferred)
+               inferred=inferred, peer={"ptflops": ptflops, "torchinfo": 0})

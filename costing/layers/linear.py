@@ -24,7 +24,8 @@ def linear(a: dict, x: tuple[int, ...]) -> Out:
     rows = numel(x[:-1])
     params = cin * cout + (cout if a["bias"] else 0)
     macs = rows * cin * cout
-    # torchinfo multiplies by the first (batch) dim only; ptflops adds Cout bias FLOPs once, not per row.
-    peer = {"torchinfo": params * x[0], "ptflops": macs + (cout if a["bias"] else 0)}
+    # torchinfo multiplies by the first (batch) dim only. ptflops' nn.Linear hook adds the bias per row
+    # ((Cin*Cout + Cout) * rows; its F.linear patch, which adds it once, is disabled in ptflops 0.7.4).
+    peer = {"torchinfo": params * x[0]}
     return Out((*x[:-1], cout), params=params, macs=macs, bias_adds=rows * cout if a["bias"] else 0,
                inferred=inferred, peer=peer)

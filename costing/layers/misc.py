@@ -85,8 +85,9 @@ def upsample(a: dict, x: tuple[int, ...]) -> Out:
     if any(s < 1 for s in spatial):
         raise SpecError(f"the upsampled size {list(spatial)} is empty", "scale_factor")
     out = (x[0], x[1], *spatial)
+    # ptflops: its nn.Upsample hook and its F.interpolate patch each count the output elements
     return Out(out, elementwise=numel(out) * UPSAMPLE_FLOPS[mode], ptflops_elements=numel(out),
-               ptflops_functional=False, fvcore_elements=numel(out) * (4 if mode == "bilinear" else 1))
+               ptflops_functional=True, fvcore_elements=numel(out) * (4 if mode == "bilinear" else 1))
 
 
 EMBEDDING_ARGS = (

@@ -69,7 +69,8 @@ def layer_norm(a: dict, x: tuple[int, ...]) -> Out:
     affine = a["elementwise_affine"]
     params = size * (2 if a["bias"] else 1) if affine else 0
     n = numel(x)
-    return Out(x, params=params, elementwise=n * (5 if affine else 4), ptflops_elements=n * (2 if affine else 1),
+    # ptflops' norm hook doubles for `module.affine`, which LayerNorm does not have (it is elementwise_affine): once
+    return Out(x, params=params, elementwise=n * (5 if affine else 4), ptflops_elements=n,
                thop_elements=n * (4 if affine else 2), fvcore_elements=n * (5 if affine else 4), inferred=inferred)
 
 
