@@ -79,7 +79,7 @@ def _literal_shape(node: ast.AST) -> str:
 
 def zoo_entries() -> list[tuple[str, str]]:
     """(reference, description) of every built-in entry: layer lists, then traced torch models if available."""
-    entries = [(f"zoo:{name}", zoo.describe(name)) for name in zoo.layer_list_names()]
+    entries = [(f"zoo:{name}", zoo.describe(name)) for name in zoo.model_names()]
     try:
         from model_io.torch_zoo_index import TORCH_ZOO
     except ImportError:

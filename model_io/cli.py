@@ -214,7 +214,7 @@ def zoo_listing() -> str:
     """`netcost zoo`: every built-in model with its default input, layer lists first (no torch imported)."""
     groups: list[tuple[str, list[tuple[str, str, str]]]] = []
     lists = []
-    for name in zoo.layer_list_names():
+    for name in zoo.model_names():
         graph = zoo.load_model_graph(name)
         default = "  (the default)" if name == zoo.DEFAULT else ""
         shapes = ", ".join(("long " if gi.dtype == "int64" else "") + fmt.shape(gi.shape) for gi in graph.inputs)

@@ -104,7 +104,7 @@ def absolute_ref(ref: str, cwd: str | Path | None = None) -> str:
         parsed = parse_ref(ref)
     except RefError:
         return ref
-    if parsed.kind == "zoo" or Path(parsed.path).is_absolute():
+    if parsed.kind in ("zoo", "torchvision", "timm") or is_library_ref(ref) or Path(parsed.path).is_absolute():
         return ref
     stripped = ref.strip()
     absolute = str(Path(cwd or Path.cwd()) / parsed.path)

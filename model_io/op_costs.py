@@ -177,7 +177,8 @@ def ptflops_patched(charges: dict[str, int], module: Any) -> int:
     construction (`self.activation = F.relu` in nn.TransformerEncoderLayer, HF's `self.act = F.gelu`): ptflops
     patches the attribute `F.relu` later, so a reference taken before runs unpatched and is never counted."""
     functional = _functional_names()
-    captured = tuple(functional[id(v)] for v in vars(module).values() if id(v) in functional)
+    members = vars(module).values() if module is not None else ()  # no module: a flat graph (TorchScript, export)
+    captured = tuple(functional[id(v)] for v in members if id(v) in functional)
     return sum(v for op, v in charges.items() if not (captured and op.strip("_").startswith(captured)))
 
 

@@ -37,7 +37,7 @@ def is_layer_list(ref: str) -> bool:
     if ref.startswith(("torchvision:", "timm:", "hf:")):  # hf:config.json is a transformers config
         return False
     if ref.startswith("zoo:"):
-        return ref[4:] in zoo.layer_list_names()
+        return ref[4:] in zoo.model_names()
     return ref.lower().endswith(".json")
 
 

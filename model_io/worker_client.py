@@ -182,7 +182,7 @@ def trace_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int | None = N
     return evaluate_graph(graph_in_worker(ref, opts, memory_limit_mb))
 
 
-def graph_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int = DEFAULT_MEMORY_MB) -> Graph:
+def graph_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int | None = None) -> Graph:
     """Load and trace `ref` in a fresh worker process into its graph."""
     check_request(ref, opts)
     code, out, err = run_worker(request_for(ref, opts, memory_limit_mb), opts.timeout)

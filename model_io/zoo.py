@@ -12,6 +12,7 @@ from costing.graph import Graph
 from .layer_file import load_network
 
 LAYERS_DIR = Path(__file__).resolve().parent.parent / "resources" / "layers"
+GRAPHS_DIR = Path(__file__).resolve().parent.parent / "resources" / "graphs"  # hand-written graphs (branches)
 DEFAULT = "alexnet"
 
 # Before/after pairs from the article's closing section: what a design change buys.
@@ -30,8 +31,22 @@ def layer_list_names() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in LAYERS_DIR.glob("*.json")))
 
 
+@cache
+def graph_names() -> tuple[str, ...]:
+    return tuple(sorted(p.stem for p in GRAPHS_DIR.glob("*.json")))
+
+
+def model_names() -> tuple[str, ...]:
+    """Every built-in layer list and graph (`zoo:NAME`, costed here without tracing)."""
+    return tuple(sorted(layer_list_names() + graph_names()))
+
+
+def _file(name: str) -> Path:
+    return (GRAPHS_DIR if name in graph_names() else LAYERS_DIR) / f"{name}.json"
+
+
 def describe(name: str) -> str:
-    data = json.loads((LAYERS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    data = json.loads(_file(name).read_text(encoding="utf-8"))
     return str(data.get("description", data.get("name", name)))
 
 
@@ -46,6 +61,6 @@ def load_model_graph(name: str) -> Graph:
     """The built-in layer list or hand-written graph `name` as a graph."""
     from .graph_file import load_graph
 
-    if name not in layer_list_names():
-        raise FormatError("", f"unknown built-in layer list 'zoo:{name}' (available: {', '.join(layer_list_names())})")
-    return load_graph(LAYERS_DIR / f"{name}.json")[0]
+    if name not in model_names():
+        raise FormatError("", f"unknown built-in layer list 'zoo:{name}' (available: {', '.join(model_names())})")
+    return load_graph(_file(name))[0]

@@ -117,7 +117,7 @@ def test_zoo_lists_the_built_in_layer_lists(capsys):
     assert "zoo:alexnet" in out and "zoo:dws_conv1d" in out
     lines = out.splitlines()
     entries = [line for line in lines if line.startswith("  zoo:")]
-    assert len(entries) == len(zoo.layer_list_names()) + len(TORCH_ZOO)
+    assert len(entries) == len(zoo.model_names()) + len(TORCH_ZOO)  # layer lists, hand-written graphs, models
     # one column each for the name, the default input and the description, however long the name
     assert len({line.index(line.split()[1]) for line in entries}) == 1
     rows = {line.split()[0]: line for line in entries}

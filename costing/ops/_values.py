@@ -47,20 +47,22 @@ def broadcast(shapes: list[Shape]) -> Shape:
     return tuple(out)
 
 
-def functional(out: Out) -> Out:
-    """Peer views of work outside torch.nn modules: module-hook tools (thop, torchinfo) never see it; fvcore and
-    ptflops see functional matmuls but not fused attention (the same rule as traced containers' own ops)."""
-    out.peer = {"thop": 0, "torchinfo": 0, "fvcore": out.macs - out.attention_macs,
-                "ptflops": out.macs - out.attention_macs + out.bias_adds, "flop_counter": 2 * out.macs}
+def functional(out: Out, fvcore: int = 0, ptflops: int = 0) -> Out:
+    """Peer views of work outside torch.nn modules (the rules of traced containers' own ops, model_io.op_costs):
+    module-hook tools (thop, torchinfo) never see it; fvcore counts matmuls and convolutions but not fused
+    attention, plus its element rules (`fvcore`: norms, adaptive pooling, resampling); ptflops only what its
+    torch.* / F.* patches charge (`ptflops`: matmuls, some activations and pools)."""
+    out.peer = {"thop": 0, "torchinfo": 0, "fvcore": out.macs - out.attention_macs + fvcore, "ptflops": ptflops,
+                "flop_counter": 2 * out.macs}
     out.read_inputs = True
     return out
 
 
 def result(outputs: list[Value] | tuple[Value, ...], *, view: bool = False, category: str = "other",
-           **cost: int) -> Out:
+           fvcore: int = 0, ptflops: int = 0, **cost: int) -> Out:
     outs = tuple(outputs)
     first = outs[0][0] if outs else ()
-    return functional(Out(first, view=view, outputs=outs, category=category, **cost))
+    return functional(Out(first, view=view, outputs=outs, category=category, **cost), fvcore, ptflops)
 
 
 def int_list(value: Any, field: str) -> tuple[int, ...]:

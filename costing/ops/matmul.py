@@ -23,7 +23,7 @@ def _mm_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int, int]:
 def mm(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 2, "two matrices")
     n, k, m = _mm_shape(ins[0][0], ins[1][0])
-    return result([((n, m), ins[0][1])], macs=n * k * m, category="linear")
+    return result([((n, m), ins[0][1])], macs=n * k * m, category="linear", ptflops=n * k * m)
 
 
 @register_op("addmm", category="linear")
@@ -32,7 +32,8 @@ def addmm(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 3, "the bias and two matrices")
     n, k, m = _mm_shape(ins[1][0], ins[2][0])
     broadcast([ins[0][0], (n, m)])
-    return result([((n, m), ins[1][1])], macs=n * k * m, bias_adds=n * m, category="linear")
+    return result([((n, m), ins[1][1])], macs=n * k * m, bias_adds=n * m, category="linear",
+                  ptflops=n * k * m + numel(ins[0][0]))
 
 
 def _bmm_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int, int, int]:

@@ -28,6 +28,9 @@ def _names(bases: tuple[str, ...] | list[str]) -> list[str]:
     return [n for b in bases for n in (b, b + "_")]
 
 
+PTFLOPS_PATCHED = {"relu", "relu_", "gelu", "gelu_", "silu", "silu_", "elu", "elu_"}  # F.* ptflops patches
+
+
 def _elementwise(a: dict, ins: tuple[Value, ...], per: int, type_: str, category: str, dtype: str | None = None
                  ) -> Out:
     need(ins, 1, "a tensor")
@@ -38,7 +41,8 @@ def _elementwise(a: dict, ins: tuple[Value, ...], per: int, type_: str, category
     if dtype is None:
         floats = [dt for _, dt in data if dt == "float"]
         dtype = floats[0] if floats else data[0][1] if data else ins[0][1]
-    return result([(shape, dtype)], elementwise=per * numel(shape), category=category)
+    pt = numel(ins[0][0]) if type_ in PTFLOPS_PATCHED else 0
+    return result([(shape, dtype)], elementwise=per * numel(shape), category=category, ptflops=pt)
 
 
 @register_op(*_names(list(ACTIVATIONS)), category="activation")

@@ -29,7 +29,12 @@ def reduction(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     x, dt = ins[0]
     out = _reduced(x, a.get("dim"), bool(a.get("keepdim", False)))
     kind = "bool" if type_ in ("any", "all") else dt
-    return result([(out, kind)], elementwise=numel(x))
+    # a mean over H, W with keepdim is what F.adaptive_avg_pool2d(x, 1) runs as: fvcore and ptflops count it so
+    dims = a.get("dim")
+    pooled = (type_ == "mean" and len(x) == 4 and bool(a.get("keepdim")) and isinstance(dims, (list, tuple))
+              and sorted(d % 4 for d in dims) == [2, 3])
+    n = numel(x) if pooled else 0
+    return result([(out, kind)], elementwise=numel(x), fvcore=n, ptflops=n)
 
 
 @register_op("max", "min")
@@ -47,11 +52,12 @@ SOFTMAX_FLOPS = ACTIVATION_FLOPS["Softmax"]
 
 
 @register_op("_softmax", "_safe_softmax", "_log_softmax", "softmax", "log_softmax", category="activation")
-def softmax(a: dict, ins: tuple[Value, ...]) -> Out:
+def softmax(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
     norm_dim(a.get("dim", -1), len(x))
-    return result([(x, dt)], elementwise=SOFTMAX_FLOPS * numel(x), category="activation")
+    return result([(x, dt)], elementwise=SOFTMAX_FLOPS * numel(x), category="activation",
+                  ptflops=numel(x) if type_ == "_softmax" else 0)
 
 
 @register_op("native_batch_norm", "_native_batch_norm_legit_no_training", "_native_batch_norm_legit",
@@ -66,7 +72,9 @@ def batch_norm(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
         if v != (x[1],):
             raise SpecError(f"a statistic of shape {fmt(v)} does not match {x[1]} channels", "inputs")
     stat = (x[1],) if type_ != "_native_batch_norm_legit_no_training" else (0,)
-    return result([(x, dt), (stat, dt), (stat, dt)], elementwise=2 * numel(x), category="norm")
+    affine = a.get("weight", True) is not None and len(ins) > 1
+    return result([(x, dt), (stat, dt), (stat, dt)], elementwise=2 * numel(x), category="norm",
+                  fvcore=numel(x) * (2 if affine else 1))
 
 
 @register_op("native_layer_norm", category="norm")
@@ -83,7 +91,8 @@ def layer_norm(a: dict, ins: tuple[Value, ...]) -> Out:
             raise SpecError(f"an affine parameter of shape {fmt(v)} does not match {list(ns)}", "inputs")
     per = 5 if a.get("weight", True) is not None and len(ins) > 1 else 4
     stat = (*x[:len(x) - len(ns)], *(1 for _ in ns))
-    return result([(x, dt), (stat, dt), (stat, dt)], elementwise=per * numel(x), category="norm")
+    return result([(x, dt), (stat, dt), (stat, dt)], elementwise=per * numel(x), category="norm",
+                  fvcore=per * numel(x))
 
 
 def _window(a: dict, x: tuple[int, ...], dilation: bool) -> tuple[tuple[int, ...], int]:
@@ -108,7 +117,8 @@ def max_pool(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
     out, window = _window(a, x, True)
-    return result([(out, dt), (out, "int64")], elementwise=numel(out) * (window - 1), category="pool")
+    return result([(out, dt), (out, "int64")], elementwise=numel(out) * (window - 1), category="pool",
+                  ptflops=numel(x))
 
 
 @register_op("avg_pool1d", "avg_pool2d", "avg_pool3d", category="pool")
@@ -116,7 +126,7 @@ def avg_pool(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
     out, window = _window(a, x, False)
-    return result([(out, dt)], elementwise=numel(out) * window, category="pool")
+    return result([(out, dt)], elementwise=numel(out) * window, category="pool", ptflops=numel(x))
 
 
 def _adaptive(a: dict, x: tuple[int, ...]) -> tuple[int, ...]:
@@ -131,11 +141,12 @@ def _adaptive(a: dict, x: tuple[int, ...]) -> tuple[int, ...]:
 
 @register_op("_adaptive_avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "_adaptive_avg_pool3d",
              category="pool")
-def adaptive_avg_pool(a: dict, ins: tuple[Value, ...]) -> Out:
+def adaptive_avg_pool(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
     out = _adaptive(a, x)
-    return result([(out, dt)], elementwise=numel(x) + numel(out), category="pool")
+    fv = numel(x) if type_ in ("_adaptive_avg_pool2d", "adaptive_avg_pool2d") else 0
+    return result([(out, dt)], elementwise=numel(x) + numel(out), category="pool", fvcore=fv, ptflops=numel(x))
 
 
 @register_op("adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", category="pool")
@@ -143,4 +154,4 @@ def adaptive_max_pool(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
     out = _adaptive(a, x)
-    return result([(out, dt), (out, "int64")], elementwise=numel(x), category="pool")
+    return result([(out, dt), (out, "int64")], elementwise=numel(x), category="pool", ptflops=numel(x))

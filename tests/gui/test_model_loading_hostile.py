@@ -19,8 +19,9 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 # refuses a pickle unless trusted, as the real worker does; notes each request
 PICKLE_WORKER = """
 import json, sys
-from costing import LayerSpec, Network, evaluate
-from model_io import report_codec
+from costing import LayerSpec, Network
+from costing.chain import graph_from_network
+from model_io.graph_file import graph_to_dict
 from model_io.model_ref import TRUST_PICKLE_HINT
 req = json.load(sys.stdin)
 with open(sys.argv[1], "a") as log:
@@ -31,7 +32,7 @@ if not req["trust_pickle"]:
     print(json.dumps({"ok": False, "kind": "pickle", "detail": "", "error": error}))
 else:
     net = Network((LayerSpec("Linear", {"out_features": 4}),), (8,), "unpickled")
-    print(json.dumps({"ok": True, "report": report_codec.to_dict(evaluate(net))}))
+    print(json.dumps({"ok": True, "graph": graph_to_dict(graph_from_network(net))}))
 """
 
 
@@ -73,7 +74,7 @@ def test_the_window_offers_to_trust_a_pickle_with_a_warning(qtbot, tmp_path, ale
         w.ask_trust_pickle = lambda ref: True  # type: ignore[method-assign]
         with qtbot.waitSignal(w.loader.loadedReport, timeout=30000):
             w.message_bar.action.click()
-        assert w.document.read_only and w.document.report.model == "unpickled"
+        assert w.document.report.model == "unpickled" and w.document.row_count() == 1
         sent = [json.loads(line)["trust_pickle"] for line in log.read_text().splitlines()]
         assert sent == [False, False, True]
     finally:
