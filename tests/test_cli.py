@@ -126,7 +126,7 @@ def test_zoo_lists_the_built_in_layer_lists(capsys):
     assert "  long 1×1024  GPT-2 small" in rows["zoo:gpt2"]
     assert rows["zoo:transformer_encoder"].split()[1] == "1×128×512"
     assert lines.index("Layer lists (costed directly, editable in the app):") == 0
-    assert lines.index("PyTorch models (traced in the worker on the meta device):") == len(zoo.layer_list_names()) + 1
+    assert lines.index("PyTorch models (traced in the worker on the meta device):") == len(zoo.model_names()) + 1
 
 
 def test_console_entry_point_runs_as_a_module():
