@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 from costing import FormatError, SpecError, Totals
@@ -23,7 +22,7 @@ from costing.registry import has_kind, kind
 
 from . import project_keys, strict_json
 from .layer_file import FORMAT as LAYERS_FORMAT
-from .layer_file import atomic_write, parse_network
+from .layer_file import atomic_write, parse_network, read_text
 
 FORMAT = "netcost.graph/1"
 _NODE_KEYS = ("type", "name", "inputs", "scope", "module", "trainable", "measured", "shares", "label", "args")
@@ -306,13 +305,4 @@ def loads_graph(text: str) -> tuple[Graph, dict[str, Any]]:
 
 def load_graph(path: str | os.PathLike[str]) -> tuple[Graph, dict[str, Any]]:
     """A graph file or a v1 layer list as a graph. Raises FormatError naming the bad field."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise FormatError("", f"cannot read {p}: {e.strerror or e}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise FormatError("", f"{p.name} is not a UTF-8 text file") from None
-    return loads_graph(text)
+    return loads_graph(read_text(path))

@@ -112,17 +112,21 @@ def loads_network(text: str) -> tuple[Network, dict[str, Any]]:
     return parse_network(strict_json.loads(text))
 
 
-def load_network(path: str | os.PathLike[str]) -> tuple[Network, dict[str, Any]]:
+def read_text(path: str | os.PathLike[str]) -> str:
+    """A project file's text, or a FormatError saying why it cannot be read (shared by every file format)."""
     p = Path(path)
     try:
         raw = p.read_bytes()
     except OSError as e:
         raise FormatError("", f"cannot read {p}: {e.strerror or e}") from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise FormatError("", f"{p.name} is not a UTF-8 text file") from None
-    return loads_network(text)
+
+
+def load_network(path: str | os.PathLike[str]) -> tuple[Network, dict[str, Any]]:
+    return loads_network(read_text(path))
 
 
 # A save takes well under a second; a temporary file this old was left by a save that was killed (kill -9, power).
