@@ -167,6 +167,16 @@ def coerce_value(arg: Arg, value: Any, dims: int = 1) -> Any:
     raise AssertionError(f"unknown argument kind {k}")  # a bug in a registration, not a user error
 
 
+def remembered_check(holder: Any, raw: Mapping[str, Any], check: Any) -> dict[str, Any]:
+    """`check(raw)`, remembered on the immutable `holder` (a layer spec, a graph node): re-evaluating at another
+    input shape skips argument checking, about a third of a row's cost. Errors are not remembered."""
+    cached = holder.__dict__.get("_checked")
+    if cached is None:
+        cached = check(raw)
+        object.__setattr__(holder, "_checked", cached)
+    return cached
+
+
 def coerce_args(schema: tuple[Arg, ...], raw: Mapping[str, Any], dims: int = 1) -> dict[str, Any]:
     """Return every schema argument with its value (user's, else torch's default); inferred ones may be None."""
     known = {a.name for a in schema}

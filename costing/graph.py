@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .args import remembered_check
 from .dtypes import canonical_dtype
 from .records import Totals
 
@@ -99,12 +100,8 @@ class Node:
         return replace(self, args=args)
 
     def checked_args(self, check: Any) -> dict[str, Any]:
-        """`check(self.args)`, remembered on this immutable node (argument checks are a third of a row's cost)."""
-        cached = self.__dict__.get("_checked")
-        if cached is None:
-            cached = check(self.args)
-            object.__setattr__(self, "_checked", cached)
-        return cached
+        """`check(self.args)`, remembered on this immutable node (costing.args.remembered_check)."""
+        return remembered_check(self, self.args, check)
 
 
 @dataclass(frozen=True)

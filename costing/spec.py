@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .args import MAX_SIZE
+from .args import MAX_SIZE, remembered_check
 from .dtypes import canonical_dtype
 
 
@@ -31,13 +31,8 @@ class LayerSpec:
         return self.name or f"{self.type}-{index}"
 
     def checked_args(self, check: Callable[[Mapping[str, Any]], dict[str, Any]]) -> dict[str, Any]:
-        """`check(self.args)`, remembered on this (immutable) spec: re-evaluating a row whose input shape changed
-        skips argument checking, about a third of the per-row cost. Errors are not remembered."""
-        cached = self.__dict__.get("_checked")
-        if cached is None:
-            cached = check(self.args)
-            object.__setattr__(self, "_checked", cached)
-        return cached
+        """`check(self.args)`, remembered on this immutable spec (costing.args.remembered_check)."""
+        return remembered_check(self, self.args, check)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from costing.registry import has_kind, kind
 
 from . import project_keys, strict_json
 from .layer_file import FORMAT as LAYERS_FORMAT
-from .layer_file import atomic_write, parse_network, read_text
+from .layer_file import atomic_write, check_format, parse_network, read_text
 
 FORMAT = "netcost.graph/1"
 _NODE_KEYS = ("type", "name", "inputs", "scope", "module", "trainable", "measured", "shares", "label", "args")
@@ -202,14 +202,7 @@ def parse_graph(data: Any) -> tuple[Graph, dict[str, Any]]:
         return graph_from_network(net), extra
     if fmt is None:
         raise FormatError("format", f'missing; expected "{FORMAT}" (or "{LAYERS_FORMAT}")')
-    if not isinstance(fmt, str) or not fmt.startswith("netcost.graph/"):
-        raise FormatError("format", f'{fmt!r} is not a NetCost graph (expected "{FORMAT}")')
-    if fmt != FORMAT:
-        version = fmt.rsplit("/", 1)[1]
-        if version.isdigit() and int(version) > 1:
-            raise FormatError("format", f"{fmt!r} is a newer version than this NetCost reads ({FORMAT}); "
-                                        "upgrade NetCost")
-        raise FormatError("format", f"{fmt!r} is not a version this NetCost knows (expected \"{FORMAT}\")")
+    check_format(fmt, FORMAT, "a NetCost graph")
     name = data.get("name", "untitled")
     if not isinstance(name, str):
         raise FormatError("name", "must be a string")

@@ -25,6 +25,19 @@ _LAYER_KEYS = ("type", "name", "trainable")
 _TOP_KEYS = ("format", "name", "input_shape", "batch_size", "dtype", "layers")
 
 
+def check_format(fmt: Any, current: str, what: str) -> None:
+    """`fmt` must be `current` ("netcost.layers/1"): a newer version says to upgrade, anything else what it is not."""
+    family = current.rsplit("/", 1)[0] + "/"
+    if not isinstance(fmt, str) or not fmt.startswith(family):
+        raise FormatError("format", f'{fmt!r} is not {what} (expected "{current}")')
+    if fmt != current:
+        version = fmt.rsplit("/", 1)[1]
+        if version.isdigit() and int(version) > int(current.rsplit("/", 1)[1]):
+            raise FormatError("format", f"{fmt!r} is a newer version than this NetCost reads ({current}); "
+                                        "upgrade NetCost")
+        raise FormatError("format", f"{fmt!r} is not a version this NetCost knows (expected \"{current}\")")
+
+
 def parse_network(data: Any) -> tuple[Network, dict[str, Any]]:
     """Validate a decoded layer-list document; return the network and the extra top-level keys (kept on save)."""
     if not isinstance(data, dict):
@@ -32,14 +45,7 @@ def parse_network(data: Any) -> tuple[Network, dict[str, Any]]:
     fmt = data.get("format")
     if fmt is None:
         raise FormatError("format", f'missing; expected "{FORMAT}"')
-    if not isinstance(fmt, str) or not fmt.startswith("netcost.layers/"):
-        raise FormatError("format", f'{fmt!r} is not a NetCost layer list (expected "{FORMAT}")')
-    if fmt != FORMAT:
-        version = fmt.rsplit("/", 1)[1]
-        if version.isdigit() and int(version) > 1:
-            raise FormatError("format", f"{fmt!r} is a newer version than this NetCost reads ({FORMAT}); "
-                                        "upgrade NetCost")
-        raise FormatError("format", f"{fmt!r} is not a version this NetCost knows (expected \"{FORMAT}\")")
+    check_format(fmt, FORMAT, "a NetCost layer list")
     name = data.get("name", "untitled")
     if not isinstance(name, str):
         raise FormatError("name", "must be a string")

@@ -166,20 +166,13 @@ def _even_sizes(a: dict, x: Shape) -> tuple[list[int], int]:
     return [min(size, n - k) for k in range(0, n, size)] or [0], d
 
 
-@register_op("split")
-def split(a: dict, ins: tuple[Value, ...]) -> Out:
+@register_op("split", "unsafe_split")
+def split(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
+    """Equal chunks of `split_size` along `dim` (views; `unsafe_split` writes copies)."""
     need(ins, 1, "the tensor")
     x, dt = ins[0]
     sizes, d = _even_sizes(a, x)
-    return _split(x, dt, sizes, d, True)
-
-
-@register_op("unsafe_split")
-def unsafe_split(a: dict, ins: tuple[Value, ...]) -> Out:
-    need(ins, 1, "the tensor")
-    x, dt = ins[0]
-    sizes, d = _even_sizes(a, x)
-    return _split(x, dt, sizes, d, False)
+    return _split(x, dt, sizes, d, type_ == "split")
 
 
 @register_op("split_with_sizes")
