@@ -19,10 +19,11 @@ from costing.graph_eval import evaluate_graph  # noqa: E402
 from model_io.tracer import InputSpec, meta_construction, trace_graph  # noqa: E402
 from resources.zoo_models import ZOO  # noqa: E402
 
-# (model, node to edit, argument, two values to alternate)
+# (model, node to edit, argument, two values to alternate): edits that keep the model valid (halving one of
+# Llama's gate/up pair alone would break their product, and everything after it is then not costed: O(nodes))
 CASES = [("resnet50", "layer3.2.conv2", "out_channels", (256, 128)),
          ("gpt2", "blocks.5.mlp.c_fc", "out_features", (3072, 2048)),
-         ("llama70b", "layers.40.mlp.gate_proj", "out_features", (28672, 14336))]
+         ("llama70b", "layers.40.self_attn.o_proj", "bias", (True, False))]
 
 
 def _graph(name: str):  # noqa: ANN202

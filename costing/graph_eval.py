@@ -252,6 +252,7 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
         heap = [pos[i] for i in todo]
         heapq.heapify(heap)
         done: set[int] = set()
+        scope_delta: dict[str, Totals] = {}  # container -> change of its subtotal
         while heap:
             p = heapq.heappop(heap)
             if p in done:
@@ -271,15 +272,29 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
             if new_row is not None:
                 totals = totals + new_row.totals
                 by_category[new_row.category] = by_category[new_row.category] + new_row.totals
+            if old_row is not None or new_row is not None:
+                change = (new_row.totals if new_row is not None else Totals()) - \
+                    (old_row.totals if old_row is not None else Totals())
+                path = node.scope
+                while True:
+                    scope_delta[path] = scope_delta.get(path, Totals()) + change
+                    if not path:
+                        break
+                    path = path.rpartition(".")[0]
             if list(outs) != old_outs:
                 for u in graph.users.get(node.id, ()):
                     heapq.heappush(heap, pos[u])
         ordered = tuple(_renumber(rows[n.id], i) for i, n in enumerate(nodes) if n.id in rows)
     problem_list = tuple(problems[n.id] for n in nodes if n.id in problems)
+    # the same rows in the same places (an argument edit that costs everywhere): subtotals change by difference
+    same_rows = incremental and previous is not None and graph.index is prev_graph.index and \
+        not problem_list and not previous.problems and graph.scopes == prev_graph.scopes
+    hierarchy = tuple(replace(h, totals=h.totals + scope_delta[h.path]) if h.path in scope_delta else h
+                      for h in previous.hierarchy) if same_rows else _hierarchy(graph, ordered)
     report = make_report(
         graph.name, tuple((gi.shape, _input_dtype(gi.dtype, graph.dtype)) for gi in graph.inputs),
         graph.batch_size, graph.dtype, ordered, totals, by_category, graph=graph, problems=problem_list,
-        hierarchy=_hierarchy(graph, ordered), input_names=graph.input_names,
+        hierarchy=hierarchy, input_names=graph.input_names,
         source=str(graph.source.get("kind", "graph")), warnings=tuple(graph.source.get("warnings", ())),
         unsupported=_unsupported(graph))
     object.__setattr__(report, "_values", values)

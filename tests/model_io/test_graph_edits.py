@@ -169,3 +169,4 @@ def test_incremental_evaluation_equals_a_full_one_after_random_edits() -> None:
         report = evaluate_graph(graph, report, dirty)
         full = evaluate_graph(graph)
         assert report.totals == full.totals and report.layers == full.layers and report.problems == full.problems
+        assert report.hierarchy == full.hierarchy and report.by_category == full.by_category
