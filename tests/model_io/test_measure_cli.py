@@ -9,12 +9,6 @@ import pytest
 from model_io.cli import main
 
 
-@pytest.fixture(autouse=True)
-def _own_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-
-
 def run(capsys, *argv):
     code = main(list(argv))
     out, err = capsys.readouterr()
