@@ -20,7 +20,8 @@ Shape = tuple[int, ...]
 # A tensor as the engine sees it: its shape (with batch) and its element kind: "float" (bytes follow the
 # document's dtype), or a fixed-size integer/bool type ("int64", "int32", "bool", "uint8", "int8").
 Value = tuple[Shape, str]
-FIXED_DTYPES = {"int64": 8, "int32": 4, "int16": 2, "bool": 1, "uint8": 1, "int8": 1, "float64": 8}
+FIXED_DTYPES = {"int64": 8, "int32": 4, "int16": 2, "bool": 1, "uint8": 1, "int8": 1, "float64": 8,
+                "complex64": 8, "complex128": 16}  # complex values: what an FFT inside a model returns
 
 
 @dataclass(frozen=True, slots=True)

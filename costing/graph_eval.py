@@ -302,6 +302,12 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
     return report
 
 
+def input_values(report: CostReport, node_id: str) -> tuple[Value | None, ...] | None:
+    """The (shape, dtype) values `node_id` read in the evaluation that made `report` (None: not evaluated)."""
+    seen = report.__dict__.get("_inputs")
+    return None if seen is None else seen.get(node_id)
+
+
 def _n_outputs(values: dict[Ref, Value], node_id: str) -> int:
     n = 0
     while Ref(node_id, n) in values:
@@ -330,23 +336,33 @@ def _hierarchy(graph: Graph, rows: tuple[LayerCost, ...]) -> tuple[HierarchyNode
     """Containers with the rows they hold (first and last row index) and their subtotals (sums of members)."""
     if not graph.scopes:
         return ()
-    acc: dict[str, list[int]] = {}
-    pos = {r.index: k for k, r in enumerate(rows)}
+    # Each row is summed once into its own scope, then scopes into their parents, deepest first: summing every
+    # scope's members directly would add a row once per enclosing scope.
+    span: dict[str, list[int]] = {}  # path -> [first, last] row index (a row that cannot be costed leaves a gap)
+    direct: dict[str, list[Totals]] = {}
     for r in rows:
-        i = r.index  # the node's row in the graph (a row that cannot be costed leaves a gap, not a shift)
+        direct.setdefault(r.scope, []).append(r.totals)
         path = r.scope
         while True:
-            acc.setdefault(path, []).append(i)
+            got = span.get(path)
+            if got is None:
+                span[path] = [r.index, r.index]
+            else:
+                got[1] = r.index
             if not path:
                 break
             path = path.rpartition(".")[0]
+    subtotal = {path: Totals.sum(ts) for path, ts in direct.items()}
+    for path in sorted(span, key=lambda p: -p.count(".") if p else 1):
+        if path:
+            parent = path.rpartition(".")[0]
+            subtotal[parent] = subtotal[parent] + subtotal[path] if parent in subtotal else subtotal[path]
     out = []
     for s in graph.scopes:
-        members = acc.get(s.path)
-        if not members:
+        first_last = span.get(s.path)
+        if first_last is None:
             continue
-        out.append(HierarchyNode(s.path, s.type, s.depth, members[0], members[-1],
-                                 Totals.sum(rows[pos[i]].totals for i in members)))
+        out.append(HierarchyNode(s.path, s.type, s.depth, first_last[0], first_last[1], subtotal[s.path]))
     out.sort(key=lambda h: (h.first, -h.last))
     return tuple(out)
 

@@ -28,6 +28,7 @@ from costing.graph_eval import evaluate_graph
 from costing.registry import has_kind, kind
 from model_io.graph_file import graph_to_dict, load_graph
 from model_io.layer_file import atomic_write, network_to_dict
+from model_io.retrace import remeasured
 
 from .layer_selection import LayerSelection
 
@@ -403,6 +404,23 @@ class CostDocument(QObject):
         if convention != self.convention:
             self.convention = convention
             self.conventionChanged.emit(convention)
+
+    def remeasure(self, traced: Graph) -> dict[str, str]:
+        """Measure the stale opaque nodes again from `traced` (the model traced with this graph's layer edits,
+        model_io.retrace), in place: no new undo step, and the steps that led here hold the re-measured graph, so
+        undo and redo never bring the stale state back. Returns, per node that still cannot be costed, why."""
+        graph, _, failed = remeasured(self._graph, self._report, traced)
+        if graph is self._graph:
+            return failed
+        old = self._graph
+        for i in range(self.undo_stack.count()):
+            cmd = self.undo_stack.command(i)
+            if isinstance(cmd, _GraphCommand):
+                cmd.new = graph if cmd.new is old else cmd.new
+                cmd.old = graph if cmd.old is old else cmd.old
+        rows = tuple(i for i, (a, b) in enumerate(zip(old.nodes, graph.nodes, strict=True)) if a is not b)
+        self._apply(graph, _Change("edit", rows=rows, field="measured"), {graph.nodes[r].id for r in rows}, False)
+        return failed
 
     def pin_baseline(self) -> None:
         self.baseline = self.report.totals

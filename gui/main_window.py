@@ -53,6 +53,7 @@ from model_io.escape import failure_text, printable
 from model_io.layer_file import atomic_write
 from model_io.model_ref import TRUST_PICKLE_HINT, is_library_ref
 from model_io.resolve import LoadOptions
+from model_io.retrace import carried_over, module_edits
 
 from .autosave import Autosave
 from .cost_document import CostDocument
@@ -63,6 +64,7 @@ from .layer_table_view import LayerTableView
 from .model_loader import ModelLoader
 from .open_model_dialog import MODEL_FILTER, OpenModelDialog
 from .recent_files import RecentFiles
+from .remeasure import Remeasurer
 from .settings_dialog import SettingsDialog
 from .totals_widget import TotalsWidget
 from .view_slots import EXPORT_HOOK, VIEW_FACTORIES, build_view, load_attr
@@ -204,8 +206,13 @@ class MainWindow(QMainWindow):
         self._pending_ref = ""  # the reference of a load in flight, for recent files and the title
         self._pending_opts: LoadOptions | None = None  # its load options
         self._reload_pending = False  # the load in flight traces the current model again (Settings)
+        self._reload_graph: Graph | None = None  # the edited graph that reload applies the layer edits of
         # where a traced (read-only) model came from: Settings reloads it with a new batch size / dtype
         self.source: tuple[str, LoadOptions] | None = None
+        # opaque rows an edit left stale are measured again by tracing the model with the edits (gui/remeasure.py)
+        self.remeasurer = Remeasurer(self.document, lambda: self.source[1] if self.source else None,
+                                     worker_command, self)
+        self.remeasurer.message.connect(self._on_remeasure_message)
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
@@ -719,10 +726,13 @@ class MainWindow(QMainWindow):
         if not self.maybe_discard():
             return
         reload = self._reload_pending and self.document.traced
+        edited, self._reload_graph = (self._reload_graph if reload else None), None
         self.document.set_report(report, keep_baseline=reload)
         opts = self._pending_opts if ref == self._pending_ref and self._pending_opts is not None else LoadOptions()
-        self.source = (ref, opts)
+        self.source = (ref, replace(opts, module_edits=()))
         self._loaded(ref)
+        if edited is not None and report.graph is not None:
+            self.statusBar().showMessage(carried_over(edited, report.graph), 10000)
 
     def _loaded(self, ref: str) -> None:
         self.message_bar.hide()
@@ -759,6 +769,12 @@ class MainWindow(QMainWindow):
 
     def _on_autosave_failed(self, message: str) -> None:
         self.show_message(message, "warning")
+
+    def _on_remeasure_message(self, text: str, kind: str) -> None:
+        if kind == "info":
+            self.statusBar().showMessage(text, 8000)
+        else:
+            self.show_message(text, kind)
 
     def show_message(self, text: str, kind: str = "error") -> None:
         """Non-modal: the message bar above the table and the status bar."""
@@ -829,17 +845,17 @@ class MainWindow(QMainWindow):
             settings = dialog.network_settings()
             report = self.document.report
             if settings["batch_size"] != report.batch_size or settings["dtype"] != report.dtype:
-                if self.document.modified:  # tracing again starts from the model's code
-                    self.statusBar().showMessage("Traced again with the new settings: edits made in the window "
-                                                 "are not carried over", 8000)
-                self.reload_with(settings["batch_size"], settings["dtype"])
+                # tracing again starts from the model's code: the layer edits made here are applied to it
+                edits = module_edits(report) if self.document.modified else ()
+                self._reload_graph = self.document.graph if edits else None
+                self.reload_with(settings["batch_size"], settings["dtype"], edits)
             return
         try:
             self.document.set_settings(**dialog.network_settings())
         except ValueError as e:
             self.show_message(f"Settings not applied: {e}")
 
-    def reload_with(self, batch_size: int, dtype: str) -> bool:
+    def reload_with(self, batch_size: int, dtype: str, edits: tuple[dict[str, Any], ...] = ()) -> bool:
         """Trace the current read-only model again with a new batch size / dtype, in the worker (same progress
         and Cancel as any load). The model stays on screen until the new report has arrived."""
         if self.source is None:
@@ -847,7 +863,7 @@ class MainWindow(QMainWindow):
                               "warning")
             return False
         ref, opts = self.source
-        opts = replace(opts, batch_size=batch_size, dtype=dtype)
+        opts = replace(opts, batch_size=batch_size, dtype=dtype, module_edits=edits)
         self._pending_ref, self._pending_opts, self._reload_pending = ref, opts, True
         self.loader.load(ref, opts)
         self.statusBar().showMessage(f"Reloading {ref} with batch size {batch_size}, {dtype} …", 4000)

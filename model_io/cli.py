@@ -22,7 +22,7 @@ from costing.graph_eval import evaluate_graph
 from . import escape, latency_cli, llm, tables, zoo
 from .edits import EditError, apply_sets
 from .memory_cap import DEFAULT_MEMORY_MB, parse_memory
-from .resolve import LoadOptions, ModelError, load_graph_ref
+from .resolve import LoadOptions, ModelError, load_graph_ref, measured_again
 
 
 class UsageError(Exception):
@@ -115,11 +115,14 @@ def build_parser(extend: Callable[[argparse._SubParsersAction], None] | None = N
 
 def load_edited(args: argparse.Namespace) -> Graph:
     """The model's graph with the command's --set edits applied (a bad edit is a usage error)."""
-    graph = load_graph_ref(args.model, options(args))
+    opts = options(args)
+    graph = load_graph_ref(args.model, opts)
     try:
-        return apply_sets(graph, args.sets)
+        graph = apply_sets(graph, args.sets)
     except EditError as e:
         raise UsageError(str(e)) from None
+    # an edit upstream of an opaque node (no formula): trace the model again with the edits to measure it
+    return measured_again(graph, opts) if args.sets else graph
 
 
 def costed(graph: Graph, args: argparse.Namespace) -> CostReport:

@@ -127,10 +127,14 @@ INIT_METHODS = frozenset({"normal_", "uniform_", "zero_", "zeros_", "ones_", "fi
 
 class _SkipMetaInit(TorchFunctionMode):
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
-        if getattr(func, "__name__", "") in INIT_METHODS and args and isinstance(args[0], torch.Tensor) \
-                and args[0].is_meta:
-            return args[0]
-        return func(*args, **(kwargs or {}))
+        kwargs = kwargs or {}
+        if getattr(func, "__name__", "") in INIT_METHODS:
+            # torch.nn.init functions dispatch here with the tensor as a keyword (`tensor=`), Tensor methods with it
+            # first: running either on meta would only import torch._dynamo (~2 s) to produce the same empty tensor.
+            target = args[0] if args else kwargs.get("tensor")
+            if isinstance(target, torch.Tensor) and target.is_meta:
+                return target
+        return func(*args, **kwargs)
 
 
 @contextmanager

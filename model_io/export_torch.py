@@ -19,6 +19,8 @@ from costing.graph import Graph, Node, Ref
 from costing.graph_eval import evaluate_graph
 from costing.registry import kind
 
+from .retrace import constructor_args
+
 _DWS_CLASS = '''
 
 class DepthwiseSeparableConv{n}d(nn.Module):
@@ -241,7 +243,7 @@ def _literal_arg(v: Any, name: str) -> str:
 
 
 def _module_expr(n: Node, row: Any, helpers: set[str]) -> str:
-    args = {k: v for k, v in row.args.items() if k in n.args or k in row.inferred}
+    args = constructor_args(n, row)
     call = ", ".join(f"{k}={_literal(v)}" for k, v in args.items())
     if n.op.startswith("DepthwiseSeparable"):
         helpers.add(n.op)

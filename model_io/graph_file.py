@@ -17,7 +17,7 @@ from costing import FormatError, SpecError, Totals
 from costing.args import MAX_SIZE, coerce_args
 from costing.chain import INPUT_NAME, graph_from_network
 from costing.dtypes import canonical_dtype
-from costing.graph import Graph, GraphInput, Measured, Node, Ref, Scope
+from costing.graph import FIXED_DTYPES, Graph, GraphInput, Measured, Node, Ref, Scope
 from costing.registry import has_kind, kind
 
 from . import project_keys, strict_json
@@ -103,7 +103,7 @@ def _shape(v: Any, path: str, allow_empty: bool = False) -> tuple[int, ...]:
 def _element_kind(v: Any, path: str) -> str:
     if not isinstance(v, str):
         raise FormatError(path, f"{v!r} must be a dtype name")
-    if v in ("float", *_TOKEN_DTYPES.values()) or v in ("uint8", "int8", "int16", "float64"):
+    if v in ("float", *_TOKEN_DTYPES.values()) or v in FIXED_DTYPES:
         return "float" if v == "float64" else v
     if v.lower() in _TOKEN_DTYPES:
         return _TOKEN_DTYPES[v.lower()]

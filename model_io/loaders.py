@@ -396,6 +396,14 @@ def run_request(request: dict[str, Any]) -> Graph:
         raise LoadFailure(str(e), kind="usage") from None
     label = ref.label()
     dtype = request.get("dtype")
+    edits = list(request.get("module_edits") or [])
+    if edits and ref.kind in ("onnx", "export"):
+        raise LoadFailure(f"{label}: layer edits can only be applied to a model's Python code, not to "
+                          f"{'an ONNX file' if ref.kind == 'onnx' else 'a torch.export program'}", kind="usage")
+
+    def edited(model: Any) -> Any:
+        return _edited(model, edits, label)
+
     if ref.kind == "onnx":
         from .onnx_cost import onnx_graph
 
@@ -410,7 +418,7 @@ def run_request(request: dict[str, Any]) -> Graph:
         from .tracer import meta_construction
 
         with meta_construction():
-            model = entry.build()
+            model = edited(entry.build())
         specs = resolve_inputs(request, list(entry.inputs), label)
         return _sourced(_trace(tracer, model, specs, label, dtype, [], (), "torch"), request)
     if ref.kind in ("torchvision", "timm", "hf"):
@@ -418,13 +426,13 @@ def run_request(request: dict[str, Any]) -> Graph:
 
         built = library_models.build(ref)
         specs = resolve_inputs(request, built.inputs, label)
-        return _sourced(count_fresh(built.model, built.notes, lambda: _built_for_real(ref), specs, label, dtype, ()),
-                        request)
+        return _sourced(count_fresh(edited(built.model), built.notes, lambda: _rebuilt(_built_for_real(ref), edited),
+                                    specs, label, dtype, ()), request)
     if ref.kind == "python":
         model, notes, module = build_python(ref)
         specs = resolve_inputs(request, _example_inputs([module, model], label), label)
-        return _sourced(count_fresh(model, notes, lambda: build_python(ref, meta=False)[:2], specs, label, dtype,
-                                    user_roots(ref.path)), request)
+        return _sourced(count_fresh(edited(model), notes, lambda: _rebuilt(build_python(ref, meta=False)[:2], edited),
+                                    specs, label, dtype, user_roots(ref.path)), request)
     if ref.kind == "export":
         from .graph_trace import exported_graph, load_exported
 
@@ -432,6 +440,9 @@ def run_request(request: dict[str, Any]) -> Graph:
         specs = resolve_inputs(request, None, label) if request.get("inputs") else None
         return _sourced(_guard(lambda: exported_graph(ep, specs, label, dtype), label, ()), request)
     obj, what = load_torch_file(ref.path, bool(request.get("trust_pickle")))
+    if edits and what == "torchscript":
+        raise LoadFailure(f"{label}: layer edits can only be applied to a model's Python code, not to a "
+                          "TorchScript program", kind="usage")
     if what == "torchscript":
         from .graph_trace import script_graph, script_inputs
 
@@ -444,7 +455,25 @@ def run_request(request: dict[str, Any]) -> Graph:
             cpu = torch.jit.load(ref.path, map_location="cpu")
             return _sourced(_guard(lambda: script_graph(cpu, specs, label, dtype), label, ()), request)
     specs = resolve_inputs(request, _example_inputs([obj], label), label)
-    return _sourced(_trace(tracer, obj, specs, label, dtype, [], (), "torch"), request)
+    return _sourced(_trace(tracer, edited(obj), specs, label, dtype, [], (), "torch"), request)
+
+
+def _edited(model: Any, edits: list[dict[str, Any]], label: str) -> Any:
+    """`model` with the request's layer edits applied to its modules (re-tracing an edited graph)."""
+    if not edits:
+        return model
+    from .module_swap import ModuleEditError, apply_module_edits
+
+    try:
+        apply_module_edits(model, edits)
+    except ModuleEditError as e:
+        raise LoadFailure(f"{label}: cannot apply the edits to the model's code: {e}", kind="usage") from None
+    return model
+
+
+def _rebuilt(built: tuple[Any, list[str]], edited: Callable[[Any], Any]) -> tuple[Any, list[str]]:
+    model, notes = built
+    return edited(model), notes
 
 
 def _sourced(graph: Graph, request: dict[str, Any]) -> Graph:

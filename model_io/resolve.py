@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from costing import CostReport, FormatError, Network
 from costing.graph import Graph
@@ -31,6 +32,8 @@ class LoadOptions:
     timeout: float = 120.0
     trust_pickle: bool = False
     memory_mb: int = DEFAULT_MEMORY_MB  # the worker's data-memory cap in MiB (--memory); 0: no cap
+    # layer edits the worker applies to the model's modules before tracing (model_io.retrace.module_edits)
+    module_edits: tuple[dict[str, Any], ...] = field(default=(), hash=False)
 
 
 def is_layer_list(ref: str) -> bool:
@@ -107,6 +110,35 @@ def load_graph_ref(ref: str, opts: LoadOptions | None = None) -> Graph:
     except ImportError:
         raise ModelError(f"{ref}: only layer lists (zoo:NAME or .json) are supported in this build") from None
     return graph_in_worker(ref, opts)
+
+
+def measured_again(graph: Graph, opts: LoadOptions | None = None) -> Graph:
+    """`graph` (a traced model, edited) with its stale opaque nodes measured again: the model is traced once more
+    in the worker with the graph's layer edits applied to its code. Unchanged when nothing is stale; ModelError with
+    the reason when tracing again cannot cost them."""
+    from .retrace import module_edits, remeasured, retrace_blocker, stale_opaque
+
+    report = evaluate_graph(graph)
+    if not stale_opaque(report):
+        return graph
+    blocker = retrace_blocker(report)
+    if blocker:
+        raise ModelError(f"{graph.name}: cannot trace again with the edits: {blocker}")
+    ref = str(graph.source["ref"])
+    base = opts or LoadOptions()
+    traced = load_graph_ref(ref, replace(base, inputs=base.inputs or _source_inputs(graph),
+                                         batch_size=graph.batch_size, dtype=graph.dtype,
+                                         module_edits=module_edits(report)))
+    new, _, failed = remeasured(graph, report, traced)
+    if failed:
+        raise ModelError(f"{graph.name}: {next(iter(failed.values()))}")
+    return new
+
+
+def _source_inputs(graph: Graph) -> tuple[str, ...]:
+    """The --input specs a graph was traced with (kept in its source), so tracing again sees the same inputs."""
+    given = graph.source.get("inputs")
+    return tuple(str(x) for x in given) if isinstance(given, list) else ()
 
 
 def apply_graph_options(graph: Graph, opts: LoadOptions) -> Graph:

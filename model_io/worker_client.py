@@ -92,7 +92,8 @@ def request_for(ref: str, opts: LoadOptions, memory_limit_mb: int | None = None)
     mb = opts.memory_mb if memory_limit_mb is None else memory_limit_mb
     return {"ref": absolute_ref(ref), "inputs": list(opts.inputs), "batch_size": opts.batch_size,
             "dtype": opts.dtype, "trust_pickle": opts.trust_pickle, "memory_limit_mb": mb,
-            "timeout_s": opts.timeout if opts.timeout and opts.timeout > 0 else None}
+            "timeout_s": opts.timeout if opts.timeout and opts.timeout > 0 else None,
+            **({"module_edits": list(opts.module_edits)} if opts.module_edits else {})}
 
 
 def describe_exit(returncode: int, stderr: str) -> str:

@@ -1,0 +1,50 @@
+"""An edit upstream of an opaque node (no formula) in the window: the rows are marked not costed at once, the
+model is traced again in the background with the edit, and the totals complete, equal to torch's count of the
+same edit; undo and redo never bring the stale rows back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gui.cost_document import CostDocument
+from gui.main_window import MainWindow
+from model_io.resolve import load_graph_ref
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
+
+
+@pytest.fixture(autouse=True)
+def no_plugin_views(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gui.main_window as mw
+
+    monkeypatch.setattr(mw, "VIEW_FACTORIES", [])
+
+
+def test_editing_before_an_opaque_node_measures_it_again(qtbot, tmp_path, alexnet) -> None:
+    w = MainWindow(CostDocument(alexnet), autosave_dir=tmp_path / "rec")
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.loader.loadedReport, timeout=60000):
+        w.open_reference(f"{FIXTURE}:Net")
+    doc = w.document
+    before = doc.report.totals
+    conv = doc.row_of("conv")
+    with qtbot.waitSignal(w.remeasurer.loader.loadedReport, timeout=60000):
+        assert doc.set_layer_arg(conv, "out_channels", 8)
+        assert not doc.report.complete and doc.is_stale(doc.row_of("fc"))  # at once: not costed, never old numbers
+        assert "Incomplete" in w.totals.incomplete.text()
+    assert doc.report.complete and not doc.is_stale(doc.row_of("fc"))
+    written = load_graph_ref(f"{FIXTURE}:Net8")  # the same model written with 8 channels, traced
+    from costing.graph_eval import evaluate_graph
+
+    assert doc.report.totals == evaluate_graph(written).totals
+    assert doc.report.totals.params == 314  # Conv2d(3, 8, 3) + Linear(8, 10), as torch's numel
+    assert "every row is costed" in w.statusBar().currentMessage()
+    doc.undo_stack.undo()
+    assert doc.report.complete and doc.report.totals == before
+    doc.undo_stack.redo()
+    assert doc.report.complete and doc.report.totals == evaluate_graph(written).totals
+    assert not w.remeasurer.busy  # redo holds the measured graph: nothing to trace again
+    doc.undo_stack.setClean()
