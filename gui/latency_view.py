@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, QSizeF, Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -49,12 +50,18 @@ class LatencyTableModel(QAbstractTableModel):
         self.state = state
         self._rows: list[tuple[str, str, str, str, str]] = []
         self._seconds: list[tuple[float, float]] = []  # (estimate, measured or -1), for sorting
+        self._stale = False  # an edit arrived while the table was hidden
         state.document.reportChanged.connect(self.refresh)
         state.document.documentReset.connect(self.refresh)
         state.changed.connect(self.refresh)
         self.refresh()
 
     def refresh(self, *args: object) -> None:
+        view = self.parent()
+        if isinstance(view, QWidget) and not view.isVisible():  # a background dock tab: caught up when shown
+            self._stale = True
+            return
+        self._stale = False
         self.beginResetModel()
         report = self.state.document.report
         est = self.state.estimate()
@@ -123,6 +130,7 @@ class LatencyView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setResizeContentsPrecision(64)  # widths from the first rows: not every row's text on every edit
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Device:", self))
         for w in (self.picker, self.peak_box, self.calibrate_button, self.measure_button):
@@ -153,6 +161,11 @@ class LatencyView(QWidget):
         self._context_menu = ViewContextMenu(self.chart, self.chart.viewport(), "Export roofline chart…",
                                              self.export_chart)
         self._update_summary()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self.model._stale:
+            self.model.refresh()
 
     # ---- actions -----------------------------------------------------------------------------------------
     def measure(self) -> None:
