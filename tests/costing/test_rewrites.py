@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from costing import rewrites as R
-from costing.graph import Graph, GraphInput, Node, Ref
+from costing.graph import Graph
 from costing.graph_eval import evaluate_graph
 from model_io.zoo import load_model_graph
 
@@ -95,19 +95,9 @@ def test_alexnet_rewrites_match_hand_arithmetic() -> None:
 
 
 def naive_inception() -> Graph:
-    """The naive Inception block: 1×1 (64), 3×3 (128), 5×5 (32) convs with bias + ReLU, 3×3 max-pool, concat."""
-    x = Ref("x")
-    nodes = [
-        Node("b1", "Conv2d", {"out_channels": 64, "kernel_size": 1}, (x,), name="branch1.conv"),
-        Node("b1r", "ReLU", {}, (Ref("b1"),), name="branch1.relu"),
-        Node("b2", "Conv2d", {"out_channels": 128, "kernel_size": 3, "padding": 1}, (x,), name="branch2.conv"),
-        Node("b2r", "ReLU", {}, (Ref("b2"),), name="branch2.relu"),
-        Node("b3", "Conv2d", {"out_channels": 32, "kernel_size": 5, "padding": 2}, (x,), name="branch3.conv"),
-        Node("b3r", "ReLU", {}, (Ref("b3"),), name="branch3.relu"),
-        Node("b4", "MaxPool2d", {"kernel_size": 3, "stride": 1, "padding": 1}, (x,), name="branch4.pool"),
-        Node("cat", "cat", {"dim": 1}, (Ref("b1r"), Ref("b2r"), Ref("b3r"), Ref("b4")), name="concat"),
-    ]
-    return Graph(tuple(nodes), (GraphInput("x", (1, 192, 28, 28)),), name="naive inception")
+    """zoo:inception_naive: 1×1 (64), 3×3 (128), 5×5 (32) convs with bias + ReLU and a 3×3 max-pool on
+    192×28×28, concatenated (the article's block before its 1×1 reductions)."""
+    return load_model_graph("inception_naive")
 
 
 def test_naive_inception_rewrites_match_hand_arithmetic() -> None:
