@@ -51,11 +51,12 @@ _MEMO: dict[tuple, tuple[LayerCost, tuple[Value, ...]] | NodeError] = {}
 _MEMO_SIZE = 8192
 
 
-def _frozen(v: object) -> object:
+def frozen(v: object) -> object:
+    """`v` with dicts and lists as tuples: hashable, for memo keys."""
     if isinstance(v, dict):
-        return tuple((k, _frozen(x)) for k, x in v.items())
+        return tuple((k, frozen(x)) for k, x in v.items())
     if isinstance(v, (list, tuple)):
-        return tuple(_frozen(x) for x in v)
+        return tuple(frozen(x) for x in v)
     return v
 
 
@@ -66,7 +67,7 @@ def cost_node(node: Node, ins: tuple[Value, ...], elem: int) -> tuple[LayerCost,
     if node.measured is not None:
         return _cost_node(node, ins, elem)
     try:
-        key = (node.op, _frozen(node.args), ins, elem, node.trainable, node.label)
+        key = (node.op, frozen(node.args), ins, elem, node.trainable, node.label)
         hit = _MEMO.get(key)
     except TypeError:  # an unhashable argument value: cost it as it is
         return _cost_node(node, ins, elem)

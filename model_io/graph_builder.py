@@ -25,7 +25,7 @@ from costing import Totals, cost_layer
 from costing.conventions import netcost_flops, peer_figures, torchinfo_leaf
 from costing.errors import LayerError
 from costing.graph import Graph, GraphInput, Measured, Node, Ref, Scope, Value, unique_name
-from costing.graph_eval import NodeError, cost_node
+from costing.graph_eval import NodeError, cost_node, frozen
 from costing.registry import Out, has_kind, kind
 
 from . import op_costs
@@ -154,6 +154,7 @@ class GraphRecorder:
         self.model = model
         self.elem = elem
         self.dtype = dtype
+        self._verdicts: dict[tuple, tuple[bool, Totals]] = {}  # an op's values -> (its rule holds, its totals)
         self.info: dict[int, tuple[str, bool]] = {}  # id(module) -> (path, is_leaf)
         self.paths: dict[str, nn.Module] = {}
         if not flat:
@@ -224,10 +225,17 @@ class GraphRecorder:
         return ref
 
     def add(self, node: Node, wanted: str) -> Ref:
+        return self.append(dataclasses.replace(node, id=(name := self.reserve(wanted)), name=name))
+
+    def reserve(self, wanted: str) -> str:
+        """A unique node name from `wanted` (a module called twice: "x", "x#2")."""
         name = unique_name(wanted, self.names)
         self.names.add(name)
-        self.nodes.append(dataclasses.replace(node, id=name, name=name))
-        return Ref(name)
+        return name
+
+    def append(self, node: Node) -> Ref:
+        self.nodes.append(node)
+        return Ref(node.id)
 
     @property
     def scope(self) -> str:
@@ -297,17 +305,21 @@ class GraphRecorder:
                     covered = len(formula_outs)
                     if tuple(out_values[:covered]) != formula_outs or out_values[0][1] != "float":
                         node = None
-        opaque = self._opaque_module(call, out_values, params, module, scope, label)
+        # the measured version: the node itself when no formula holds, else the fallback for extra outputs
+        opaque = self._opaque_module(call, out_values, params, module, scope, label) \
+            if node is None or covered < len(out_values) else None
+        wanted = (path or label) if n_call == 1 else f"{path or label}#{n_call}"
         if node is None:
+            assert opaque is not None
             if spec is not None and n_call == 1:
                 self.mismatched.append(path or label)
-            node = opaque
             covered = len(out_values)
+            ref = self.add(opaque, wanted)
         else:
-            node = dataclasses.replace(node, shares=opaque.shares)
-        wanted = (path or label) if n_call == 1 else f"{path or label}#{n_call}"
-        ref = self.add(node, wanted)
-        if covered < len(out_values):
+            nid = self.reserve(wanted)
+            ref = self.append(dataclasses.replace(node, id=nid, name=nid,
+                                                  shares=self._shares(params, path, self.calls[path])))
+        if opaque is not None and covered < len(out_values):
             self.extra_outputs[ref.node] = covered
             self.fallback[ref.node] = dataclasses.replace(opaque, id=ref.node, name=ref.node)
         if n_call == 1:
@@ -381,41 +393,62 @@ class GraphRecorder:
         if ins and outs and outs[0] is ins[0] and ins[0]._base is not None and not func.is_view:
             base = ins[0]._base
             out_values.append(value_of(base))
+        pt = op_costs.ptflops_patched({name: c.ptflops}, self.paths.get(scope)) if c is not None and c.ptflops else 0
+        ok, data = schema_args(func, args, kwargs)
+        # The same op on the same values gets the same verdict: a transformer repeats a few dozen of them per block.
+        costs = None if c is None else (c.macs, c.bias_adds, c.elementwise, c.attention_macs, c.category,
+                                        c.fvcore_elements)
+        try:
+            key: tuple | None = (name, kind_, func.is_view, base is None, ok, in_values, tuple(out_values), costs, pt,
+                                 frozen(data))
+            verdict = self._verdicts.get(key)  # type: ignore[arg-type]
+        except TypeError:  # an unhashable argument: judged as it is
+            key, verdict = None, None
+        if verdict is None:
+            verdict = self._verdict(name, kind_, c, func.is_view, ok and base is None, data, in_refs, scope,
+                                    in_values, out_values, len(outs), pt)
+            if key is not None:
+                self._verdicts[key] = verdict
+        functional, totals = verdict
+        nid = self.reserve(f"{scope}.{name}" if scope else name)
+        if functional:
+            node = _generic_flatten(Node(nid, name, data, in_refs, nid, scope, label=f"aten.{name}"), in_values)
+        else:
+            unsupported = ((name, 1),) if kind_ == op_costs.UNSUPPORTED else ()
+            m = Measured(in_values, tuple(out_values), totals, c.category if c is not None else "other", unsupported)
+            node = Node(nid, name, data, in_refs, nid, scope, measured=m, label=f"aten.{name}")
+        ref = self.append(node)
+        for i, t in enumerate(outs):
+            self.bind(t, Ref(ref.node, i))
+        if base is not None:
+            self.bind(base, Ref(ref.node, len(outs)))
+
+    def _verdict(self, name: str, kind_: str, c: Any, is_view: bool, expressible: bool, data: dict[str, Any],
+                 in_refs: tuple[Ref, ...], scope: str, in_values: tuple[Value, ...], out_values: list[Value],
+                 n_outs: int, pt: int) -> tuple[bool, Totals]:
+        """Whether a functional node's rule reproduces what the op measured (else it is opaque), and the totals."""
         macs = c.macs if c is not None else 0
         bias = c.bias_adds if c is not None else 0
         elementwise = c.elementwise if c is not None else 0
         attn = c.attention_macs if c is not None else 0
         category = c.category if c is not None else "other"
         read = sum(_nbytes(v, self.elem) for v in in_values)
-        written = 0 if func.is_view else sum(_nbytes(v, self.elem) for v in out_values[:len(outs)])
+        written = 0 if is_view else sum(_nbytes(v, self.elem) for v in out_values[:n_outs])
         fv = c.fvcore_elements if c is not None else 0
-        pt = op_costs.ptflops_patched({name: c.ptflops}, self.paths.get(scope)) if c is not None and c.ptflops else 0
         totals = measured_totals(macs, bias, elementwise, attn, 0, 0, 0, read, written, category, False, self.elem,
                                  out_values[0][0] if out_values else (), fvcore_elements=fv, ptflops=pt, torchinfo=0)
-        ok, data = schema_args(func, args, kwargs)
-        node = None
-        if ok and base is None and kind_ != op_costs.UNSUPPORTED and has_kind(name) and kind(name).functional:
-            candidate = Node("", name, data, in_refs, scope=scope, label=f"aten.{name}")
-            try:
-                row, rule_outs = cost_node(candidate, in_values, self.elem)
-            except NodeError:
-                pass
-            else:
-                t = row.totals
-                if (rule_outs == tuple(out_values) and t.macs == macs and t.bias_adds == bias
-                        and t.elementwise_flops == elementwise and t.attention_macs == attn
-                        and t.read_bytes == read and t.written_bytes == written
-                        and t.peer_views() == totals.peer_views()):  # every peer view as the tool counts it
-                    node = _generic_flatten(candidate, in_values)
-        if node is None:
-            unsupported = ((name, 1),) if kind_ == op_costs.UNSUPPORTED else ()
-            m = Measured(in_values, tuple(out_values), totals, category, unsupported)
-            node = Node("", name, data, in_refs, scope=scope, measured=m, label=f"aten.{name}")
-        ref = self.add(node, f"{scope}.{name}" if scope else name)
-        for i, t in enumerate(outs):
-            self.bind(t, Ref(ref.node, i))
-        if base is not None:
-            self.bind(base, Ref(ref.node, len(outs)))
+        if not (expressible and kind_ != op_costs.UNSUPPORTED and has_kind(name) and kind(name).functional):
+            return False, totals
+        try:
+            row, rule_outs = cost_node(Node("", name, data, in_refs, scope=scope), in_values, self.elem)
+        except NodeError:
+            return False, totals
+        t = row.totals
+        same = (rule_outs == tuple(out_values) and t.macs == macs and t.bias_adds == bias
+                and t.elementwise_flops == elementwise and t.attention_macs == attn
+                and t.read_bytes == read and t.written_bytes == written
+                and t.peer_views() == totals.peer_views())  # every peer view as the tool counts it
+        return same, totals
 
     # ---- the graph ---------------------------------------------------------------------------------------
     def finish(self, inputs: list[GraphInput], output: Any, name: str, dtype: str, source: dict[str, Any]) -> Graph:
