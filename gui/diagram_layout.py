@@ -102,6 +102,7 @@ class DiagramLayout:
     width: float
     height: float
     columns: list[tuple[float, float]] = field(default_factory=list)  # x extents of newspaper columns
+    anchor_x: float = 0.0  # where the root level's first igraph column sits: views keep it still (no jumping)
 
 
 # ---- structure: what is drawn, scopes, edges through hidden nodes -------------------------------------------
@@ -245,6 +246,7 @@ class _Level:
     routes: dict[tuple[str, str], list[Point]]  # control points of each level edge (without the end points)
     entry: dict[tuple[str, str], float]  # x offset on the target's top edge of each level edge
     edges: frozenset[tuple[str, str]] = frozenset()  # what it was laid out for (the cache checks it)
+    anchor: float = 0.0  # x of igraph's column 0 in this level's coordinates
 
 
 class DiagramLayouter:
@@ -312,7 +314,8 @@ class DiagramLayouter:
                     boxes[k] = ab
         routes = [self._route(e, ku, kv, hops, levels, origin) for e, ku, kv, hops in chains]
         root = levels[""]
-        return DiagramLayout(boxes, frames, routes, root.w + 2 * z.margin, root.h + 2 * z.margin)
+        return DiagramLayout(boxes, frames, routes, root.w + 2 * z.margin, root.h + 2 * z.margin,
+                             anchor_x=z.margin + root.anchor)
 
     def clear(self) -> None:
         self._cache.clear()
@@ -473,7 +476,7 @@ class DiagramLayouter:
             step = min(26.0, 0.7 * w / max(len(lst), 1))
             for t, (_, ab) in enumerate(lst):
                 entry[ab] = (t - (len(lst) - 1) / 2) * step
-        return _Level(right - left, height, pos, routes, entry)
+        return _Level(right - left, height, pos, routes, entry, anchor=center[min(center)] - left if center else 0.0)
 
     def _columns(self, items: list[tuple[float, int, float, bool, int]], nl: int) -> dict[float, float]:
         """Centre x of each igraph column: items keep igraph's order, a column is as wide as its widest item in

@@ -86,6 +86,8 @@ class DiagramScene(QGraphicsScene):
         self.scale = CostScale(1, 1, mode="linear")
         self.width_max = 0
         self.layout: DiagramLayout | None = None
+        self.dx = 0.0  # scene x of the layout's origin
+        self._weighted_edges = False
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)  # items move on every relayout
         self.setBackgroundBrush(self.theme.background)
         self._ids: list[str] = []
@@ -280,7 +282,7 @@ class DiagramScene(QGraphicsScene):
         node shows as the block it feeds)."""
         item = self._visible_item_for(row)
         if isinstance(item, GroupFrameItem):
-            return item.block_rect()
+            return item.mapRectToScene(item.block_rect())
         if item is None:
             return QRectF()
         return item.mapRectToScene(item.block_rect())
@@ -420,6 +422,7 @@ class DiagramScene(QGraphicsScene):
     def edge_at(self, pos: QPointF, tolerance: float) -> Route | None:
         """The edge passing within `tolerance` scene units of `pos` (the nearest end wins), or None."""
         best: tuple[float, Route] | None = None
+        pos = QPointF(pos.x() - self.dx, pos.y())
         stroker = QPainterPathStroker()
         stroker.setWidth(2 * tolerance)
         probe = QRectF(pos.x() - tolerance, pos.y() - tolerance, 2 * tolerance, 2 * tolerance)
@@ -525,13 +528,17 @@ class DiagramScene(QGraphicsScene):
         layout = wrap(self._base, self.column_height, None if self.column_height else self.aspect, SIZES,
                       lambda p: st.level[p])
         self.layout = layout
+        # one column: keep the root's first column at x = 0, so expanding a scope leaves the chain where it was
+        dx = 0.0 if layout.columns else -layout.anchor_x
+        self.dx = dx
         visible = layout.boxes
         for nid, item in self._blocks.items():
             b = visible.get(nid)
             item.setVisible(b is not None)
             if b is not None:
-                item.setPos(b.x, b.y)
+                item.setPos(b.x + dx, b.y)
         for path, g in self._groups.items():
+            g.setPos(dx, 0)
             key = SCOPE + path
             g.collapsed = path not in self._expanded
             if key in visible:
@@ -549,10 +556,12 @@ class DiagramScene(QGraphicsScene):
             b = visible.get(INPUT + name)
             item.setVisible(b is not None)
             if b is not None:
-                item.setPos(b.x, b.y)
+                item.setPos(b.x + dx, b.y)
+        self._edges.setPos(dx, 0)
+        self._highlight.setPos(dx, 0)
         self._draw_edges()
         self._draw_highlight()
-        self.setSceneRect(QRectF(0, 0, layout.width, layout.height))
+        self.setSceneRect(QRectF(dx, 0, layout.width, layout.height))
         self.layoutChanged.emit()
 
     def columns(self) -> list[tuple[float, float]]:
@@ -561,7 +570,7 @@ class DiagramScene(QGraphicsScene):
             return []
         if self.layout.columns:
             return list(self.layout.columns)
-        return [(SIZES.margin, self.layout.width - SIZES.margin)]
+        return [(SIZES.margin + self.dx, self.layout.width - SIZES.margin + self.dx)]
 
     def _visible_keys(self) -> list[str]:
         return list(self.layout.boxes) if self.layout else []
@@ -575,6 +584,7 @@ class DiagramScene(QGraphicsScene):
             if top > 0:
                 widths = [EDGE_WIDTHS[min(len(EDGE_WIDTHS) - 1, int(len(EDGE_WIDTHS) * _log_fraction(b, top)))]
                           for b in sizes]
+        self._weighted_edges = widths is not None
         self._edges.labels = True
         self._edges.set_routes(routes, self.theme.muted, widths)
 
@@ -643,7 +653,7 @@ class DiagramScene(QGraphicsScene):
             g.set_state(color_of(int(getattr(t, field))), width_of(t))
             if g.isVisible():
                 g.update()
-        if self.metric == "memory":
+        if self.metric == "memory" or self._weighted_edges:  # widths follow activation bytes, or stop doing so
             self._draw_edges()
         if changed:
             self.settingsChanged.emit()

@@ -9,6 +9,8 @@ tree) is revealed: its scopes open and the view centres on it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QFont,
@@ -150,6 +152,7 @@ class DiagramGraphicsView(QGraphicsView):
         self._reshape.setSingleShot(True)
         self._reshape.setInterval(120)
         self._reshape.timeout.connect(self._on_reshape_timeout)
+        self.find_requested: Callable[[], None] | None = None
         self.minimap = DiagramMinimapWidget(self)
         self.horizontalScrollBar().valueChanged.connect(self.minimap.sync)
         self.verticalScrollBar().valueChanged.connect(self.minimap.sync)
@@ -273,7 +276,9 @@ class DiagramGraphicsView(QGraphicsView):
         doc = self.diagram.document
         n = doc.row_count()
         current = doc.selection.current
-        if key in (Qt.Key.Key_Down, Qt.Key.Key_Up) and n and current is not None:
+        if event.matches(QKeySequence.StandardKey.Find) and self.find_requested is not None:
+            self.find_requested()  # (the window's shortcut map delivers it here when the view has focus)
+        elif key in (Qt.Key.Key_Down, Qt.Key.Key_Up) and n and current is not None:
             self._step_along_edges(key == Qt.Key.Key_Down)
         elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right) and n and current is not None:
             self._step_sideways(1 if key == Qt.Key.Key_Right else -1)
@@ -379,6 +384,7 @@ class DiagramView(QWidget):
         shortcut = QShortcut(QKeySequence.StandardKey.Find, self)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.activated.connect(self.find_bar.open)
+        self.view.find_requested = self.find_bar.open
 
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 4, 6, 0)
