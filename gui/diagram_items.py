@@ -68,23 +68,41 @@ def _draw_lines(painter: QPainter, rect: QRectF, lines: list[tuple[str, QFont, Q
     """Centred lines, each shrunk (down to `min_px` scene pixels) and then elided to fit the rect's width."""
     room = rect.width() - 8
     fitted: list[tuple[str, QFont, QColor]] = []
+    heights = []
     for text, font, color in lines:
-        fm = QFontMetricsF(font)
-        while " · " in text and fm.horizontalAdvance(text) > room:
-            text = text.rsplit(" · ", 1)[0]  # drop trailing parts (the share) before shrinking or eliding
-        width = fm.horizontalAdvance(text)
-        if min_px and width > room and font.pixelSize() > min_px:
-            font = QFont(font)
-            font.setPixelSize(max(int(min_px), int(font.pixelSize() * room / width)))
-            fm = QFontMetricsF(font)
-        fitted.append((fm.elidedText(text, Qt.TextElideMode.ElideRight, room), font, color))
-    heights = [QFontMetricsF(f).height() for _, f, _ in fitted]
+        shown, used, h = _fit(text, font, room, min_px)
+        fitted.append((shown, used, color))
+        heights.append(h)
     y = rect.center().y() - sum(heights) / 2
     for (text, font, color), h in zip(fitted, heights, strict=True):
         painter.setFont(font)
         painter.setPen(color)
         painter.drawText(QRectF(rect.left() + 4, y, room, h), Qt.AlignmentFlag.AlignCenter, text)
         y += h
+
+
+_FITTED: dict[tuple[str, int, bool, float, float], tuple[str, QFont, float]] = {}
+
+
+def _fit(text: str, font: QFont, room: float, min_px: float) -> tuple[str, QFont, float]:
+    """`text` fitted to `room` (trailing ' · ' parts dropped, then shrunk to `min_px`, then elided), its font and
+    line height. Remembered: most labels repaint unchanged (measuring text is most of a block's paint)."""
+    key = (text, font.pixelSize(), font.bold(), round(room, 1), round(min_px, 1))
+    hit = _FITTED.get(key)
+    if hit is not None:
+        return hit
+    fm = QFontMetricsF(font)
+    while " · " in text and fm.horizontalAdvance(text) > room:
+        text = text.rsplit(" · ", 1)[0]  # drop trailing parts (the share) before shrinking or eliding
+    width = fm.horizontalAdvance(text)
+    if min_px and width > room and font.pixelSize() > min_px:
+        font = QFont(font)
+        font.setPixelSize(max(int(min_px), int(font.pixelSize() * room / width)))
+        fm = QFontMetricsF(font)
+    if len(_FITTED) > 20000:
+        _FITTED.clear()
+    hit = _FITTED[key] = (fm.elidedText(text, Qt.TextElideMode.ElideRight, room), font, fm.height())
+    return hit
 
 
 def short_name(name: str, font: QFont, room: float) -> str:
@@ -477,7 +495,10 @@ class EdgesItem(QGraphicsItem):
         lod = _lod(painter, option)
         if self.labels and lod >= 0.9:
             scene: DiagramScene = self.scene()  # type: ignore[assignment]
-            self._paint_labels(painter, option.exposedRect, scene)
+            inverse, ok = painter.worldTransform().inverted()
+            device = painter.device()
+            seen = inverse.mapRect(QRectF(0, 0, device.width(), device.height())) if ok and device else self._bounds
+            self._paint_labels(painter, option.exposedRect.intersected(seen), scene)
 
     def _paint_labels(self, painter: QPainter, exposed: QRectF, scene: DiagramScene) -> None:
         font = scene.fonts.cont
@@ -494,9 +515,7 @@ class EdgesItem(QGraphicsItem):
                 continue
             done.add(key)
             rect = QRectF(x + 5, y + 3, fm.horizontalAdvance(text) + 6, fm.height())
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(scene.theme.background)
-            painter.drawRoundedRect(rect, 3, 3)
+            painter.fillRect(rect, scene.theme.background)
             painter.setPen(scene.theme.muted)
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 

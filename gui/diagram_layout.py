@@ -130,6 +130,7 @@ class DiagramStructure:
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
+        self._ancestors: dict[str, list[str]] = {}
         nodes = graph.nodes
         self.row = {n.id: i for i, n in enumerate(nodes)}
         fed = set(graph.input_names)  # values that depend on a graph input
@@ -216,12 +217,16 @@ class DiagramStructure:
 
     def ancestors(self, path: str) -> list[str]:
         """Drawn scope paths from the outermost to `path` itself (the root "" excluded)."""
+        hit = self._ancestors.get(path)
+        if hit is not None:
+            return hit
         out = []
         s: str | None = path
         while s:
             out.append(s)
             s = self.scopes[s].parent
-        return out[::-1]
+        self._ancestors[path] = out[::-1]
+        return self._ancestors[path]
 
     def scope_of(self, node_id: str) -> str:
         s = self.graph.nodes[self.row[node_id]].scope
@@ -256,6 +261,7 @@ class DiagramLayouter:
         self.s = structure
         self.sizes = sizes or Sizes()
         self._cache: dict[tuple[str, frozenset[str]], _Level] = {}
+        self._chains: dict[str, list[str]] = {}
 
     # public
     def layout(self, expanded: Iterable[str]) -> DiagramLayout:
@@ -326,7 +332,10 @@ class DiagramLayouter:
         if key.startswith(INPUT):
             return [""]
         parent = (self.s.scopes[key[len(SCOPE):]].parent or "") if key.startswith(SCOPE) else self.s.scope_of(key)
-        return ["", *self.s.ancestors(parent)]
+        hit = self._chains.get(parent)
+        if hit is None:
+            hit = self._chains[parent] = ["", *self.s.ancestors(parent)]
+        return hit
 
     def _size(self, key: str, exp: set[str], levels: dict[str, _Level]) -> tuple[float, float]:
         z = self.sizes
@@ -676,7 +685,8 @@ def _apply_columns(layout: DiagramLayout, cuts: list[float], z: Sizes,
                             (gutter, bottom_k + 10), (gutter, entry), (xc + (k + 1) * pitch, entry)]
             pts.append(move(p[0], p[1], band_of(p[1])))
             prev = p
-        routes.append(Route(r.src, r.dst, r.value, r.index, r.dst_node, r.dst_input, _dedupe(pts)))
+        routes.append(Route(r.src, r.dst, r.value, r.index, r.dst_node, r.dst_input,
+                            _dedupe(pts) if len(pts) != len(r.points) else pts))
     height = max([b.bottom for b in boxes.values()] + [s.bottom for f in frames.values() for s in f]) + z.margin
     n = len(cuts) + 1
     columns = [(z.margin + k * pitch, z.margin + k * pitch + layout.width - 2 * z.margin) for k in range(n)]

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsScene
 
-from costing import CONVENTIONS, PEERS, HierarchyNode, Totals
+from costing import CONVENTIONS, PEERS, HierarchyNode, LayerCost, Totals
 from costing.formatting import grouped, key_args, nbytes, percent, shape, si
 
 from .cost_colors import (
@@ -62,6 +62,7 @@ ASPECT = 1.6  # target width/height of the whole diagram (16:10 slides and scree
 AUTO_BOXES = 40  # a model opens with whole levels of scopes expanded while at most this many boxes show
 SIZES = Sizes(block=(BLOCK_W, BLOCK_H), scope=(BLOCK_W, BLOCK_H), input=(INPUT_W, INPUT_H), header=HEADER_H,
               pad=PAD, cont=CONT_H, entry_gap=ENTRY_GAP)
+EDGE_CHUNK = 48  # edges per item
 EDGE_WIDTHS = (1.2, 2.0, 3.2, 4.8, 7.0)  # activation bytes, by fifths of the largest (log), when memory is shown
 
 
@@ -88,6 +89,7 @@ class DiagramScene(QGraphicsScene):
         self.layout: DiagramLayout | None = None
         self.dx = 0.0  # scene x of the layout's origin
         self._weighted_edges = False
+        self._titles: dict[tuple[str, str, int, float], tuple[str, str]] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)  # items move on every relayout
         self.setBackgroundBrush(self.theme.background)
         self._ids: list[str] = []
@@ -97,9 +99,9 @@ class DiagramScene(QGraphicsScene):
         self._expanded: set[str] = set()
         self._selected: set[str] = set()
         self._selected_keys: set[str] = set()
-        self._edges = EdgesItem(-10)
+        self._routes: list[Route] = []
+        self._edge_chunks: list[EdgesItem] = []  # spatial pieces: a view paints only the edges it shows
         self._highlight = EdgesItem(-9)
-        self.addItem(self._edges)
         self.addItem(self._highlight)
         self._structure: DiagramStructure | None = None
         self._layouter: DiagramLayouter | None = None
@@ -145,7 +147,10 @@ class DiagramScene(QGraphicsScene):
         return list(self._inputs.values())
 
     def routes(self) -> list[Route]:
-        return list(self._edges.routes)
+        return list(self._routes)
+
+    def edge_widths(self) -> set[float]:
+        return {w for item in self._edge_chunks for _, w in item._paths}
 
     def item_for_key(self, key: str) -> LayerBlockItem | GroupFrameItem | InputItem:
         if key.startswith(SCOPE):
@@ -157,7 +162,7 @@ class DiagramScene(QGraphicsScene):
     def edge_items(self) -> list[tuple[LayerBlockItem | GroupFrameItem | InputItem,
                                        LayerBlockItem | GroupFrameItem | InputItem]]:
         """(source item, target item) of every drawn edge."""
-        return [(self.item_for_key(r.src), self.item_for_key(r.dst)) for r in self._edges.routes]
+        return [(self.item_for_key(r.src), self.item_for_key(r.dst)) for r in self._routes]
 
     def key_of_item(self, item: object) -> str:
         if isinstance(item, GroupFrameItem):
@@ -301,7 +306,7 @@ class DiagramScene(QGraphicsScene):
     def neighbours(self, key: str, forward: bool) -> list[str]:
         """Visible keys one edge downstream (forward) or upstream of `key`, left to right."""
         out = []
-        for r in self._edges.routes:
+        for r in self._routes:
             if (r.src if forward else r.dst) == key:
                 k = r.dst if forward else r.src
                 if k not in out:
@@ -325,6 +330,21 @@ class DiagramScene(QGraphicsScene):
         if cost is None:
             return [(item.fallback or "…", f.title), ("not costed yet", f.small)]
         room = BLOCK_W * item.width_fraction - 8
+        key = (cost.name, cost.type, id(cost.args), room)
+        hit = self._titles.get(key)
+        if hit is None:
+            hit = self._titles[key] = self._title_lines(cost, room)
+            if len(self._titles) > 20000:
+                self._titles.clear()
+        title, args = hit
+        value = self.value(cost.totals)
+        share = self.document.report.share(cost, self._field())
+        return [(title, f.title), (args, f.small), ("→ " + shape(cost.output_shape), f.small),
+                (f"{self.format_value(value)} · {share_text(share)}", f.value)]
+
+    def _title_lines(self, cost: LayerCost, room: float) -> tuple[str, str]:
+        """A block's title and argument lines, fitted to `room` (remembered per layer and width)."""
+        f = self.fonts
         args = key_args(cost.type, cost.args) or cost.category
         if cost.type.endswith(OWN_OPS):  # a container's own ops (residual add, reshape): the type goes below
             title = f"{cost.name}{OWN_OPS}"
@@ -334,10 +354,7 @@ class DiagramScene(QGraphicsScene):
             if cost.type not in cost.name and QFontMetricsF(f.title).horizontalAdvance(title) > room:
                 title = fit_title(cost.name, "", f.title, room)  # no room for both: the type joins the args line
                 args = f"{cost.type} · {args}"
-        value = self.value(cost.totals)
-        share = self.document.report.share(cost, self._field())
-        return [(title, f.title), (args, f.small), ("→ " + shape(cost.output_shape), f.small),
-                (f"{self.format_value(value)} · {share_text(share)}", f.value)]
+        return title, args
 
     def group_lines(self, item: GroupFrameItem) -> list[tuple[str, QFont]]:
         f = self.fonts
@@ -426,7 +443,7 @@ class DiagramScene(QGraphicsScene):
         stroker = QPainterPathStroker()
         stroker.setWidth(2 * tolerance)
         probe = QRectF(pos.x() - tolerance, pos.y() - tolerance, 2 * tolerance, 2 * tolerance)
-        for r in self._edges.routes:
+        for r in self._routes:
             xs = [p[0] for p in r.points]
             ys = [p[1] for p in r.points]
             if not xs or not probe.intersects(QRectF(min(xs) - 1, min(ys) - 1, max(xs) - min(xs) + 2,
@@ -557,7 +574,6 @@ class DiagramScene(QGraphicsScene):
             item.setVisible(b is not None)
             if b is not None:
                 item.setPos(b.x + dx, b.y)
-        self._edges.setPos(dx, 0)
         self._highlight.setPos(dx, 0)
         self._draw_edges()
         self._draw_highlight()
@@ -585,8 +601,21 @@ class DiagramScene(QGraphicsScene):
                 widths = [EDGE_WIDTHS[min(len(EDGE_WIDTHS) - 1, int(len(EDGE_WIDTHS) * _log_fraction(b, top)))]
                           for b in sizes]
         self._weighted_edges = widths is not None
-        self._edges.labels = True
-        self._edges.set_routes(routes, self.theme.muted, widths)
+        self._routes = list(routes)
+        order = sorted(range(len(routes)), key=lambda k: (round(routes[k].points[0][0] / 600) if routes[k].points
+                                                          else 0, routes[k].points[0][1] if routes[k].points else 0))
+        chunks = [order[i:i + EDGE_CHUNK] for i in range(0, len(order), EDGE_CHUNK)]
+        while len(self._edge_chunks) > len(chunks):
+            self.removeItem(self._edge_chunks.pop())
+        while len(self._edge_chunks) < len(chunks):
+            item = EdgesItem(-10)
+            item.labels = True
+            self.addItem(item)
+            self._edge_chunks.append(item)
+        for item, chunk in zip(self._edge_chunks, chunks, strict=True):
+            item.setPos(self.dx, 0)
+            item.set_routes([routes[k] for k in chunk], self.theme.muted,
+                            [widths[k] for k in chunk] if widths else None)
 
     def _draw_highlight(self) -> None:
         keys = self._selected_keys

@@ -14,8 +14,8 @@ from costing.graph import Scope
 from costing.graph_eval import evaluate_graph
 from gui.cost_colors import CostScale, category_color, metric_value
 from gui.cost_document import CostDocument
-from gui.diagram_scene import DiagramScene, scene_for
 from gui.diagram_items import CONT_H
+from gui.diagram_scene import DiagramScene, scene_for
 from gui.diagram_view import DiagramView
 from model_io.zoo import load_layer_list
 

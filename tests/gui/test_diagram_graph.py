@@ -181,10 +181,10 @@ def test_memory_metric_draws_heavier_edges_for_bigger_activations(qtbot) -> None
     doc = _resnet_doc()
     scene = DiagramScene(doc)
     scene.set_metric("memory")
-    widths = {w for _, w in scene._edges._paths}
+    widths = scene.edge_widths()
     assert len(widths) >= 2  # the 8x16x16 activations and the 1x10 logits differ by far
     scene.set_metric("flops")
-    assert {w for _, w in scene._edges._paths} == {1.4}
+    assert scene.edge_widths() == {1.4}
 
 
 def test_find_reveal_and_keyboard_along_edges(qtbot) -> None:
