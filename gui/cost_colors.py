@@ -7,8 +7,10 @@ this module only maps those numbers to colours and labels.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,26 +106,47 @@ def share_text(fraction: float, digits: int = 1) -> str:
     return f"<{percent(2 * floor, digits)}" if 0 < fraction < floor else percent(fraction, digits)
 
 
+# The colour scales the diagram offers: linear (the default: colour proportional to cost, so the few layers that
+# hold most of it stand out, AlexNet's conv2 against its cheap ReLUs, fc1 for params), log (every decade its own
+# band: tells cheap layers apart, but flattens a 100x difference into a few shades), and share (a layer's colour is
+# the cumulative share of the total held by the layers at or below its cost: the top colours mark the layers that
+# together hold most of it).
+SCALES: dict[str, str] = {"linear": "linear scale", "log": "log scale", "share": "cumulative share"}
+
+
 class CostScale:
-    """Maps values in [vmin, vmax] to the shared colour map, on a log (default) or linear scale.
+    """Maps values to the shared colour map on a linear (default), log or cumulative-share scale.
 
     Zero (or negative) values get ZERO_COLOR: on a log scale they have no position, and on a linear one painting
     them with the darkest colour would read as "a little cost"."""
 
-    def __init__(self, vmin: float, vmax: float, log: bool = True) -> None:
-        self.log = log
-        self.vmin = max(vmin, 1.0) if log else max(vmin, 0.0)
+    def __init__(self, vmin: float, vmax: float, log: bool = False, mode: str | None = None,
+                 values: Iterable[float] = ()) -> None:
+        self.mode = mode or ("log" if log else "linear")
+        if self.mode not in SCALES:
+            raise KeyError(self.mode)
+        self.log = self.mode == "log"
+        self.vmin = max(vmin, 1.0) if self.log else max(vmin, 0.0)
         self.vmax = max(vmax, self.vmin)
+        # share: the sorted positive values and their running sums (fraction = sum of values <= v / total)
+        self._sorted = sorted(v for v in values if v > 0) if self.mode == "share" else []
+        self._cum = list(itertools.accumulate(self._sorted))
 
     @classmethod
-    def from_values(cls, values: Iterable[float], log: bool = True) -> CostScale:
+    def from_values(cls, values: Iterable[float], log: bool = False, mode: str | None = None) -> CostScale:
         positive = [v for v in values if v > 0]
+        mode = mode or ("log" if log else "linear")
         if not positive:
-            return cls(1.0, 1.0, log)
-        return cls(min(positive) if log else 0.0, max(positive), log)
+            return cls(1.0, 1.0, mode=mode)
+        return cls(min(positive) if mode != "linear" else 0.0, max(positive), mode=mode, values=positive)
 
     def fraction(self, value: float) -> float:
         """Position of `value` on the bar, 0..1 (clipped)."""
+        if self.mode == "share":
+            if not self._cum:
+                return 1.0
+            k = bisect.bisect_right(self._sorted, value)
+            return self._cum[k - 1] / self._cum[-1] if k else 0.0
         if self.vmax <= self.vmin:
             return 1.0
         if self.log:
@@ -135,6 +158,11 @@ class CostScale:
 
     def value_at(self, t: float) -> float:
         """Inverse of `fraction` (for colour-bar ticks)."""
+        if self.mode == "share":
+            if not self._cum:
+                return self.vmax
+            k = bisect.bisect_left(self._cum, t * self._cum[-1])
+            return self._sorted[min(k, len(self._sorted) - 1)]
         if self.log:
             return 10 ** (math.log10(self.vmin) + t * (math.log10(self.vmax) - math.log10(self.vmin)))
         return self.vmin + t * (self.vmax - self.vmin)
@@ -145,9 +173,12 @@ class CostScale:
         return QColor(_LUT[round(self.fraction(value) * (_LUT_SIZE - 1))])
 
     def ticks(self) -> list[float]:
-        """Round tick values inside the range: decades on a log scale, ~5 nice steps on a linear one."""
+        """Round tick values inside the range: decades on a log scale, ~5 nice steps on a linear one (a share
+        scale's ticks are fractions: see `labelled_ticks`)."""
         if self.vmax <= self.vmin:
             return [self.vmax]
+        if self.mode == "share":
+            return []
         if self.log:
             lo, hi = math.ceil(math.log10(self.vmin)), math.floor(math.log10(self.vmax))
             step = max(1, math.ceil((hi - lo + 1) / 7))
@@ -155,6 +186,13 @@ class CostScale:
         step = _nice_step((self.vmax - self.vmin) / 5)
         first = math.ceil(self.vmin / step) * step
         return [float(v) for v in np.arange(first, self.vmax + step * 1e-9, step)]
+
+    def labelled_ticks(self, fmt: Callable[[float], str]) -> list[tuple[float, str]]:
+        """(position 0..1, label) of the colour bar's ticks: values, or on a share scale the share of the total
+        held by everything at or below that colour."""
+        if self.mode == "share":
+            return [(t, percent(t, 0)) for t in (0.0, 0.25, 0.5, 0.75, 1.0)]
+        return [(self.fraction(v), fmt(v)) for v in [self.vmin, *self.ticks(), self.vmax]]
 
 
 def _nice_step(raw: float) -> float:

@@ -1,5 +1,6 @@
-"""Graphics items of the block diagram: one `LayerBlockItem` per layer, one `GroupFrameItem` per container of a
-traced model's hierarchy, and one `ArrowsItem` drawing every connection as a single path.
+"""Graphics items of the block diagram: one `LayerBlockItem` per drawn node, one `GroupFrameItem` per module
+scope (a frame when expanded, one block when collapsed), an `InputItem` per graph input, and `EdgesItem`s that
+draw every edge of the data flow as a few paths (one per line width) rather than thousands of items.
 
 Items hold no costs of their own: the scene hands each block its `LayerCost` (or a container its `Totals`) and a
 colour; `paint` formats the text lazily (only exposed items are painted, so an edit is O(rows) attribute sets).
@@ -11,22 +12,24 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from costing import HierarchyNode, LayerCost
 
 from .cost_colors import Theme, text_color_on
+from .diagram_layout import Point, Route
 
 if TYPE_CHECKING:
     from .diagram_scene import DiagramScene
 
-BLOCK_W = 300.0
-BLOCK_H = 76.0
+BLOCK_W = 240.0
+BLOCK_H = 72.0
+INPUT_W, INPUT_H = 170.0, 30.0
 MIN_WIDTH_FRACTION = 0.5  # narrowest block when width encodes a metric: text must still fit
 HEADER_H = 30.0  # tall enough for a header that stays legible zoomed out (see GroupFrameItem.paint)
 CONT_H = 18.0  # the small "name (cont.)" header of a frame continued at the top of the next column
-PAD = 9.0
-ENTRY_GAP = 18.0  # above the first block of a column: the arrow from the previous column runs in this gap
+PAD = 12.0
+ENTRY_GAP = 20.0  # above the first block of a continued column: the arrow from the previous column turns in
 ENTRY_RUN = 12.0  # ... this far above the block (below every header of the column)
 
 
@@ -65,23 +68,41 @@ def _draw_lines(painter: QPainter, rect: QRectF, lines: list[tuple[str, QFont, Q
     """Centred lines, each shrunk (down to `min_px` scene pixels) and then elided to fit the rect's width."""
     room = rect.width() - 8
     fitted: list[tuple[str, QFont, QColor]] = []
+    heights = []
     for text, font, color in lines:
-        fm = QFontMetricsF(font)
-        while " · " in text and fm.horizontalAdvance(text) > room:
-            text = text.rsplit(" · ", 1)[0]  # drop trailing parts (the share) before shrinking or eliding
-        width = fm.horizontalAdvance(text)
-        if min_px and width > room and font.pixelSize() > min_px:
-            font = QFont(font)
-            font.setPixelSize(max(int(min_px), int(font.pixelSize() * room / width)))
-            fm = QFontMetricsF(font)
-        fitted.append((fm.elidedText(text, Qt.TextElideMode.ElideRight, room), font, color))
-    heights = [QFontMetricsF(f).height() for _, f, _ in fitted]
+        shown, used, h = _fit(text, font, room, min_px)
+        fitted.append((shown, used, color))
+        heights.append(h)
     y = rect.center().y() - sum(heights) / 2
     for (text, font, color), h in zip(fitted, heights, strict=True):
         painter.setFont(font)
         painter.setPen(color)
         painter.drawText(QRectF(rect.left() + 4, y, room, h), Qt.AlignmentFlag.AlignCenter, text)
         y += h
+
+
+_FITTED: dict[tuple[str, int, bool, float, float], tuple[str, QFont, float]] = {}
+
+
+def _fit(text: str, font: QFont, room: float, min_px: float) -> tuple[str, QFont, float]:
+    """`text` fitted to `room` (trailing ' · ' parts dropped, then shrunk to `min_px`, then elided), its font and
+    line height. Remembered: most labels repaint unchanged (measuring text is most of a block's paint)."""
+    key = (text, font.pixelSize(), font.bold(), round(room, 1), round(min_px, 1))
+    hit = _FITTED.get(key)
+    if hit is not None:
+        return hit
+    fm = QFontMetricsF(font)
+    while " · " in text and fm.horizontalAdvance(text) > room:
+        text = text.rsplit(" · ", 1)[0]  # drop trailing parts (the share) before shrinking or eliding
+    width = fm.horizontalAdvance(text)
+    if min_px and width > room and font.pixelSize() > min_px:
+        font = QFont(font)
+        font.setPixelSize(max(int(min_px), int(font.pixelSize() * room / width)))
+        fm = QFontMetricsF(font)
+    if len(_FITTED) > 20000:
+        _FITTED.clear()
+    hit = _FITTED[key] = (fm.elidedText(text, Qt.TextElideMode.ElideRight, room), font, fm.height())
+    return hit
 
 
 def short_name(name: str, font: QFont, room: float) -> str:
@@ -374,66 +395,132 @@ class GroupFrameItem(_CostItem):
             painter.drawText(head, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
 
 
-class ArrowsItem(QGraphicsPathItem):
-    """Every connection of the diagram as one path (one item instead of thousands; rebuilt on relayout only)."""
+class InputItem(QGraphicsItem):
+    """A graph input: a small pill with its name and shape, where the data flow starts."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
         super().__init__()
-        self.setZValue(-10)
-        self.heads = QPainterPath()
-        self.bypass = QPainterPath()
+        self.name = name
+        self.text = name
+        self.selected = False
 
-    def set_connections(self, links: list[tuple[QPointF, QPointF, float]], color: QColor,
-                        skips: list[tuple[QPointF, QPointF, float]] = ()) -> None:
-        """`links`: (start, end, gutter_x) in scene coordinates; gutter_x routes a link that changes column.
-        `skips`: (fork point on the input arrow, join point on a block's right edge, x of the bypass lane)."""
-        bypass = QPainterPath()
-        for a, b, lane in skips:
-            bypass.moveTo(a)
-            bypass.lineTo(lane, a.y())
-            bypass.lineTo(lane, b.y())
-            bypass.lineTo(b.x() + 6, b.y())
-            bypass.addPolygon(QPolygonF([QPointF(b.x() + 8, b.y() - 4), QPointF(b.x() + 8, b.y() + 4),
-                                         QPointF(b.x() + 1, b.y())]))
-            bypass.closeSubpath()
-        self.bypass = bypass
-        lines = QPainterPath()
-        heads = QPainterPath()
-        for a, b, gutter in links:
-            lines.moveTo(a)
-            if abs(a.x() - b.x()) < 0.5:
-                lines.lineTo(b.x(), b.y() - 6)
-            else:  # elbow: down, across to the gutter, up to the top margin, across, down into the next column
-                drop = a.y() + 12
-                top = b.y() - ENTRY_RUN
-                lines.lineTo(a.x(), drop)
-                lines.lineTo(gutter, drop)
-                lines.lineTo(gutter, top)
-                lines.lineTo(b.x(), top)
-                lines.lineTo(b.x(), b.y() - 6)
-            heads.addPolygon(QPolygonF([QPointF(b.x() - 5, b.y() - 8), QPointF(b.x() + 5, b.y() - 8),
-                                        QPointF(b.x(), b.y() - 1)]))
-            heads.closeSubpath()
-        self.heads = heads
-        path = QPainterPath(lines)
+    def boundingRect(self) -> QRectF:
+        return QRectF(-2, -2, INPUT_W + 4, INPUT_H + 4)
+
+    def block_rect(self) -> QRectF:
+        return QRectF(0, 0, INPUT_W, INPUT_H)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        scene: DiagramScene = self.scene()  # type: ignore[assignment]
+        theme = scene.theme
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(theme.frame, 1.2))
+        painter.setBrush(QBrush(theme.background))
+        painter.drawRoundedRect(self.block_rect(), INPUT_H / 2, INPUT_H / 2)
+        if _lod(painter, option) * 11 < 5:
+            return
+        painter.setFont(scene.fonts.small)
+        painter.setPen(theme.foreground)
+        fm = QFontMetricsF(scene.fonts.small)
+        painter.drawText(self.block_rect(), Qt.AlignmentFlag.AlignCenter,
+                         fm.elidedText(self.text, Qt.TextElideMode.ElideRight, INPUT_W - 16))
+
+
+def route_path(points: list[Point]) -> QPainterPath:
+    """Straight where x stays, a vertical-tangent curve where it changes (as dataflow tools draw edges)."""
+    path = QPainterPath()
+    if not points:
+        return path
+    path.moveTo(*points[0])
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        if abs(x0 - x1) < 0.5 or abs(y0 - y1) < 0.5:
+            path.lineTo(x1, y1)
+        else:
+            my = (y0 + y1) / 2
+            path.cubicTo(x0, my, x1, my, x1, y1)
+    return path
+
+
+def _head(path: QPainterPath, tip: Point, size: float) -> None:
+    x, y = tip
+    path.addPolygon(QPolygonF([QPointF(x - size * 0.6, y - size * 1.3), QPointF(x + size * 0.6, y - size * 1.3),
+                               QPointF(x, y)]))
+    path.closeSubpath()
+
+
+class EdgesItem(QGraphicsItem):
+    """Many edges drawn as one path per line width, with arrowheads; shape labels when zoomed in."""
+
+    def __init__(self, z: float = -10) -> None:
+        super().__init__()
+        self.setZValue(z)
+        self._paths: list[tuple[QPainterPath, float]] = []  # (lines, width)
+        self._heads = QPainterPath()
+        self._bounds = QRectF()
+        self.color = QColor(120, 120, 120)
+        self.routes: list[Route] = []
+        self.labels = False  # draw each edge's tensor shape when zoomed in
+
+    def set_routes(self, routes: list[Route], color: QColor, widths: list[float] | None = None) -> None:
         self.prepareGeometryChange()
-        self.setPath(path)
-        self.setPen(QPen(color, 1.6))
-        self._head_brush = QBrush(color)
+        self.routes = routes
+        self.color = color
+        groups: dict[float, QPainterPath] = {}
+        heads = QPainterPath()
+        for k, r in enumerate(routes):
+            w = widths[k] if widths else 1.4
+            groups.setdefault(w, QPainterPath()).addPath(route_path(r.points[:-1] + [_short(r.points)]))
+            if r.points:
+                _head(heads, r.points[-1], 3.5 + w)
+        self._paths = sorted(((p, w) for w, p in groups.items()), key=lambda t: t[1])
+        self._heads = heads
+        bounds = heads.boundingRect()
+        for p, w in self._paths:
+            bounds = bounds.united(p.boundingRect().adjusted(-w, -w, w, w))
+        self._bounds = bounds.adjusted(-2, -2, 2, 2)
         self.update()
 
     def boundingRect(self) -> QRectF:
-        return super().boundingRect().united(self.heads.boundingRect()).united(self.bypass.boundingRect())
+        return self._bounds
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(self.pen())
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(self.path())
+        for path, w in self._paths:
+            painter.setPen(QPen(self.color, w, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
+            painter.drawPath(path)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self._head_brush)
-        painter.drawPath(self.heads)
-        if not self.bypass.isEmpty():
-            painter.setPen(QPen(self._head_brush.color(), 1.4, Qt.PenStyle.DashLine))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawPath(self.bypass)
+        painter.setBrush(QBrush(self.color))
+        painter.drawPath(self._heads)
+        lod = _lod(painter, option)
+        if self.labels and lod >= 0.9:
+            scene: DiagramScene = self.scene()  # type: ignore[assignment]
+            inverse, ok = painter.worldTransform().inverted()
+            device = painter.device()
+            seen = inverse.mapRect(QRectF(0, 0, device.width(), device.height())) if ok and device else self._bounds
+            self._paint_labels(painter, option.exposedRect.intersected(seen), scene)
+
+    def _paint_labels(self, painter: QPainter, exposed: QRectF, scene: DiagramScene) -> None:
+        font = scene.fonts.cont
+        painter.setFont(font)
+        fm = QFontMetricsF(font)
+        done: set[tuple[str, int, float]] = set()
+        for r in self.routes:  # one label per value, just below where it leaves its producer
+            if len(r.points) < 2:
+                continue
+            x, y = r.points[0]
+            text = scene.edge_label(r)
+            key = (r.src, text)
+            if not text or key in done or not exposed.contains(QPointF(x, y + 8)):
+                continue
+            done.add(key)
+            rect = QRectF(x + 5, y + 3, fm.horizontalAdvance(text) + 6, fm.height())
+            painter.fillRect(rect, scene.theme.background)
+            painter.setPen(scene.theme.muted)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+
+def _short(points: list[Point]) -> Point:
+    """The last point, pulled back under the arrowhead (a line end would poke through its tip)."""
+    x, y = points[-1]
+    return (x, y - 4) if len(points) > 1 and abs(points[-2][0] - x) < 0.5 else (x, y)

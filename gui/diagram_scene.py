@@ -1,29 +1,31 @@
-"""`DiagramScene`: the block diagram of a `CostDocument`, one `LayerBlockItem` per layer id.
+"""`DiagramScene`: the dataflow diagram of a `CostDocument`, coloured by cost, one `LayerBlockItem` per node id.
 
-Layout: execution order top to bottom, wrapped into newspaper columns (each read top to bottom, an elbow arrow
-leads to the next) so that long networks keep a slide-like aspect ratio. A traced model's containers are framed
-groups that collapse into one block showing their subtotal.
+The layout is the graph's true data flow, top to bottom (`diagram_layout`: layered, compound by module scope);
+a tall layout is cut into newspaper columns at chain points so it keeps a screen-like aspect. Module scopes are
+frames that collapse into one block showing their subtotal; long models open with their repeated blocks folded.
 
-Updates in place: `reportChanged`/`layerChanged` recolour and relabel existing items; only insert/remove/move add
-or remove items; `documentReset` rebuilds. The scene can be built and rendered without any view (exports).
+Updates in place: `reportChanged`/`layerChanged` recolour and relabel existing items (edges only change width when
+they encode activation bytes); insert/remove/move add or drop only the items whose ids appeared or vanished and
+lay out again; `documentReset` rebuilds. The scene can be built and rendered without any view (exports), and then
+shows no interactive selection unless asked.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from html import escape
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsScene
 
-from costing import CONVENTIONS, PEERS, HierarchyNode, Totals
+from costing import CONVENTIONS, PEERS, HierarchyNode, LayerCost, Totals
 from costing.formatting import grouped, key_args, nbytes, percent, shape, si
 
 from .cost_colors import (
     METRICS,
+    SCALES,
     CostScale,
     Theme,
     convention_label,
@@ -41,57 +43,68 @@ from .diagram_items import (
     CONT_H,
     ENTRY_GAP,
     HEADER_H,
+    INPUT_H,
+    INPUT_W,
     MIN_WIDTH_FRACTION,
     PAD,
-    ArrowsItem,
+    EdgesItem,
     GroupFrameItem,
+    InputItem,
     LayerBlockItem,
     _Fonts,
     fit_title,
+    route_path,
 )
+from .diagram_layout import INPUT, SCOPE, DiagramLayout, DiagramLayouter, DiagramStructure, Route, Sizes, wrap
 
-VGAP = 24.0  # room for an arrow between blocks
-COL_GAP = 64.0
-MARGIN = 36.0
 OWN_OPS = " (own ops)"  # the tracer's type suffix of a container's own-ops row
 ASPECT = 1.6  # target width/height of the whole diagram (16:10 slides and screens)
-
-
-@dataclass(frozen=True)
-class _Unit:
-    """One visible box of the layout: a layer row, or a collapsed container (`group` >= 0)."""
-
-    row: int
-    group: int = -1
+AUTO_BOXES = 40  # a model opens with whole levels of scopes expanded while at most this many boxes show
+SIZES = Sizes(block=(BLOCK_W, BLOCK_H), scope=(BLOCK_W, BLOCK_H), input=(INPUT_W, INPUT_H), header=HEADER_H,
+              pad=PAD, cont=CONT_H, entry_gap=ENTRY_GAP)
+EDGE_CHUNK = 48  # edges per item
+EDGE_WIDTHS = (1.2, 2.0, 3.2, 4.8, 7.0)  # activation bytes, by fifths of the largest (log), when memory is shown
 
 
 class DiagramScene(QGraphicsScene):
-    """See the module docstring. `metric`, `log_scale` and `width_metric` are view settings, not edits."""
+    """See the module docstring. `metric`, `scale_mode` and `width_metric` are view settings, not edits."""
 
     settingsChanged = Signal()  # metric, scale, width encoding or the colour range changed (colour bar follows)
+    layoutChanged = Signal()  # items moved (expand/collapse, structure, columns): views refit or recentre
 
-    def __init__(self, document: CostDocument, parent: QObject | None = None, dark: bool | None = None) -> None:
+    def __init__(self, document: CostDocument, parent: QObject | None = None, dark: bool | None = None,
+                 show_selection: bool = True) -> None:
         super().__init__(parent)
         self.document = document
         self.metric = "flops"
-        self.log_scale = True
+        self.scale_mode = "linear"
         self.width_metric: str | None = "params"
+        self.show_selection = show_selection
         self.column_height: float | None = None  # exports fix the column height (a page) instead of the aspect
         self.aspect = ASPECT  # the on-screen view sets its viewport's width/height so blocks fill it
         self.theme = Theme.of(palette_is_dark() if dark is None else dark)
         self.fonts = _Fonts()
-        self.scale = CostScale(1, 1)
+        self.scale = CostScale(1, 1, mode="linear")
         self.width_max = 0
+        self.layout: DiagramLayout | None = None
+        self.dx = 0.0  # scene x of the layout's origin
+        self._weighted_edges = False
+        self._titles: dict[tuple[str, str, int, float], tuple[str, str]] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)  # items move on every relayout
         self.setBackgroundBrush(self.theme.background)
-        self._ids: list[int] = []
-        self._blocks: dict[int, LayerBlockItem] = {}
-        self._groups: list[GroupFrameItem] = []
-        self._collapsed: set[str] = set()
-        self._units: list[_Unit] = []
-        self._selected: set[int] = set()
-        self._arrows = ArrowsItem()
-        self.addItem(self._arrows)
+        self._ids: list[str] = []
+        self._blocks: dict[str, LayerBlockItem] = {}
+        self._groups: dict[str, GroupFrameItem] = {}
+        self._inputs: dict[str, InputItem] = {}
+        self._expanded: set[str] = set()
+        self._selected: set[str] = set()
+        self._selected_keys: set[str] = set()
+        self._routes: list[Route] = []
+        self._edge_chunks: list[EdgesItem] = []  # spatial pieces: a view paints only the edges it shows
+        self._highlight = EdgesItem(-9)
+        self.addItem(self._highlight)
+        self._structure: DiagramStructure | None = None
+        self._layouter: DiagramLayouter | None = None
         d = document
         d.documentReset.connect(self._on_document_reset)
         d.layersInserted.connect(self._on_document_structure)
@@ -105,18 +118,59 @@ class DiagramScene(QGraphicsScene):
         self.rebuild()
 
     # ---- public API ----------------------------------------------------------------------------------------
+    @property
+    def structure(self) -> DiagramStructure:
+        assert self._structure is not None
+        return self._structure
+
+    @property
+    def log_scale(self) -> bool:
+        return self.scale_mode == "log"
+
     def block(self, row: int) -> LayerBlockItem:
         return self._blocks[self._ids[row]]
 
+    def block_for(self, node_id: str) -> LayerBlockItem:
+        return self._blocks[node_id]
+
     def blocks(self) -> list[LayerBlockItem]:
-        """Blocks in row order."""
-        return [self._blocks[i] for i in self._ids]
+        """The drawn nodes' blocks in row order (hidden view/constant nodes have none)."""
+        return [self._blocks[i] for i in self._ids if i in self._blocks]
 
     def groups(self) -> list[GroupFrameItem]:
-        return list(self._groups)
+        return list(self._groups.values())
 
     def group(self, path: str) -> GroupFrameItem:
-        return next(g for g in self._groups if g.node.path == path)
+        return self._groups[path]
+
+    def input_items(self) -> list[InputItem]:
+        return list(self._inputs.values())
+
+    def routes(self) -> list[Route]:
+        return list(self._routes)
+
+    def edge_widths(self) -> set[float]:
+        return {w for item in self._edge_chunks for _, w in item._paths}
+
+    def item_for_key(self, key: str) -> LayerBlockItem | GroupFrameItem | InputItem:
+        if key.startswith(SCOPE):
+            return self._groups[key[len(SCOPE):]]
+        if key.startswith(INPUT):
+            return self._inputs[key[len(INPUT):]]
+        return self._blocks[key]
+
+    def edge_items(self) -> list[tuple[LayerBlockItem | GroupFrameItem | InputItem,
+                                       LayerBlockItem | GroupFrameItem | InputItem]]:
+        """(source item, target item) of every drawn edge."""
+        return [(self.item_for_key(r.src), self.item_for_key(r.dst)) for r in self._routes]
+
+    def key_of_item(self, item: object) -> str:
+        if isinstance(item, GroupFrameItem):
+            return SCOPE + item.node.path
+        if isinstance(item, InputItem):
+            return INPUT + item.name
+        assert isinstance(item, LayerBlockItem)
+        return item.layer_id
 
     def set_metric(self, metric: str) -> None:
         if metric not in METRICS:
@@ -125,10 +179,15 @@ class DiagramScene(QGraphicsScene):
             self.metric = metric
             self.refresh()
 
-    def set_log_scale(self, log: bool) -> None:
-        if log != self.log_scale:
-            self.log_scale = log
+    def set_scale_mode(self, mode: str) -> None:
+        if mode not in SCALES:
+            raise KeyError(mode)
+        if mode != self.scale_mode:
+            self.scale_mode = mode
             self.refresh()
+
+    def set_log_scale(self, log: bool) -> None:
+        self.set_scale_mode("log" if log else "linear")
 
     def set_width_metric(self, metric: str | None) -> None:
         """None: uniform width; otherwise block width encodes this metric (labelled in the colour bar)."""
@@ -142,7 +201,8 @@ class DiagramScene(QGraphicsScene):
         if dark != self.theme.dark:
             self.theme = Theme.of(dark)
             self.setBackgroundBrush(self.theme.background)
-            self._relayout()
+            self._draw_edges()
+            self._draw_highlight()
             for item in self.items():
                 item.update()
 
@@ -151,31 +211,56 @@ class DiagramScene(QGraphicsScene):
         aspect = min(max(aspect, 0.4), 5.0)
         if abs(aspect - self.aspect) > 0.15 * self.aspect:
             self.aspect = aspect
-            self._relayout()
+            if self.column_height is None:
+                self._place()
 
     def set_column_height(self, height: float | None) -> None:
-        """Wrap into columns of at most `height` scene units (None: the slide-like default aspect). For exports."""
+        """Wrap into columns of at most `height` scene units (None: the screen-like default aspect). For exports."""
         if height != self.column_height:
             self.column_height = height
-            self._relayout()
+            self._place()
+
+    def is_expanded(self, path: str) -> bool:
+        return path in self._expanded
+
+    def expanded(self) -> set[str]:
+        return set(self._expanded)
 
     def set_collapsed(self, path: str, collapsed: bool) -> None:
-        if collapsed == (path in self._collapsed):
+        if path not in self._groups or collapsed == (path not in self._expanded):
             return
-        (self._collapsed.add if collapsed else self._collapsed.discard)(path)
+        (self._expanded.discard if collapsed else self._expanded.add)(path)
         self._relayout()
         self.refresh()
+
+    def set_expanded_scopes(self, paths: Iterable[str]) -> None:
+        new = {p for p in paths if p in self._groups}
+        if new != self._expanded:
+            self._expanded = new
+            self._relayout()
+            self.refresh()
 
     def toggle_collapsed(self, path: str) -> None:
-        self.set_collapsed(path, path not in self._collapsed)
+        self.set_collapsed(path, path in self._expanded)
 
     def collapse_to_depth(self, depth: int | None) -> None:
-        """Collapse every container nested `depth` levels deep (0: the outermost); None expands all."""
-        levels = self._nesting()
-        self._collapsed = set() if depth is None else {
-            g.node.path for g, lvl in zip(self._groups, levels, strict=True) if lvl == depth}
-        self._relayout()
-        self.refresh()
+        """Collapse every scope nested `depth` levels deep (0: the outermost) and show those above it open;
+        None expands all."""
+        levels = self.structure.level
+        self.set_expanded_scopes(self._groups if depth is None else
+                                 [p for p in self._groups if levels[p] < depth])
+
+    def reveal(self, row: int) -> bool:
+        """Expand the scopes around `row`'s node so its own block shows. True if anything was expanded."""
+        st = self.structure
+        nid = self._shown_node(row)
+        if nid is None:
+            return False
+        need = set(st.ancestors(st.scope_of(nid))) - self._expanded
+        if not need:
+            return False
+        self.set_expanded_scopes(self._expanded | need)
+        return True
 
     def value(self, totals: Totals, metric: str | None = None) -> int:
         return metric_value(totals, metric or self.metric, self.document.convention)
@@ -186,16 +271,57 @@ class DiagramScene(QGraphicsScene):
     def format_value(self, value: float, metric: str | None = None) -> str:
         return format_metric(metric or self.metric, value, self.document.convention)
 
-    def visible_units(self) -> list[tuple[int, int]]:
-        """(row, group index or -1) of each visible box, in order."""
-        return [(u.row, u.group) for u in self._units]
+    def visible_units(self) -> list[tuple[int, str]]:
+        """(first row, scope path or '') of each visible box, in row order."""
+        out = []
+        for key in self._visible_keys():
+            if key.startswith(SCOPE):
+                path = key[len(SCOPE):]
+                out.append((self.structure.scopes[path].order, path))
+            elif not key.startswith(INPUT):
+                out.append((self.structure.row[key], ""))
+        return sorted(out)
 
     def unit_rect(self, row: int) -> QRectF:
-        """Scene rect of the box showing `row` (its block, or the collapsed container that hides it)."""
+        """Scene rect of the box showing `row` (its block, or the collapsed scope that hides it; a hidden view
+        node shows as the block it feeds)."""
         item = self._visible_item_for(row)
         if isinstance(item, GroupFrameItem):
-            return item.block_rect()
+            return item.mapRectToScene(item.block_rect())
+        if item is None:
+            return QRectF()
         return item.mapRectToScene(item.block_rect())
+
+    def key_for_row(self, row: int) -> str | None:
+        nid = self._shown_node(row)
+        return None if nid is None else self.structure.visible_key(nid, self._expanded)
+
+    def rows_of_key(self, key: str) -> list[int]:
+        if key.startswith(SCOPE):
+            return list(self.structure.scopes[key[len(SCOPE):]].members)
+        if key.startswith(INPUT):
+            return []
+        return [self.structure.row[key]]
+
+    def neighbours(self, key: str, forward: bool) -> list[str]:
+        """Visible keys one edge downstream (forward) or upstream of `key`, left to right."""
+        out = []
+        for r in self._routes:
+            if (r.src if forward else r.dst) == key:
+                k = r.dst if forward else r.src
+                if k not in out:
+                    out.append(k)
+        boxes = self.layout.boxes if self.layout else {}
+        return sorted(out, key=lambda k: boxes[k].x if k in boxes else 0.0)
+
+    def find(self, text: str) -> list[int]:
+        """Rows of the drawn nodes whose name, type or op contains `text` (case-insensitive), in row order."""
+        needle = text.strip().lower()
+        if not needle:
+            return []
+        graph = self.document.graph
+        return [r for r, n in enumerate(graph.nodes) if n.id in self._blocks
+                and (needle in n.display_name.lower() or needle in n.type_label.lower() or needle in n.op.lower())]
 
     # ---- text ----------------------------------------------------------------------------------------------
     def block_lines(self, item: LayerBlockItem) -> list[tuple[str, QFont]]:
@@ -204,6 +330,21 @@ class DiagramScene(QGraphicsScene):
         if cost is None:
             return [(item.fallback or "…", f.title), ("not costed yet", f.small)]
         room = BLOCK_W * item.width_fraction - 8
+        key = (cost.name, cost.type, id(cost.args), room)
+        hit = self._titles.get(key)
+        if hit is None:
+            hit = self._titles[key] = self._title_lines(cost, room)
+            if len(self._titles) > 20000:
+                self._titles.clear()
+        title, args = hit
+        value = self.value(cost.totals)
+        share = self.document.report.share(cost, self._field())
+        return [(title, f.title), (args, f.small), ("→ " + shape(cost.output_shape), f.small),
+                (f"{self.format_value(value)} · {share_text(share)}", f.value)]
+
+    def _title_lines(self, cost: LayerCost, room: float) -> tuple[str, str]:
+        """A block's title and argument lines, fitted to `room` (remembered per layer and width)."""
+        f = self.fonts
         args = key_args(cost.type, cost.args) or cost.category
         if cost.type.endswith(OWN_OPS):  # a container's own ops (residual add, reshape): the type goes below
             title = f"{cost.name}{OWN_OPS}"
@@ -213,10 +354,7 @@ class DiagramScene(QGraphicsScene):
             if cost.type not in cost.name and QFontMetricsF(f.title).horizontalAdvance(title) > room:
                 title = fit_title(cost.name, "", f.title, room)  # no room for both: the type joins the args line
                 args = f"{cost.type} · {args}"
-        value = self.value(cost.totals)
-        share = self.document.report.share(cost, self._field())
-        return [(title, f.title), (args, f.small), ("→ " + shape(cost.output_shape), f.small),
-                (f"{self.format_value(value)} · {share_text(share)}", f.value)]
+        return title, args
 
     def group_lines(self, item: GroupFrameItem) -> list[tuple[str, QFont]]:
         f = self.fonts
@@ -224,12 +362,98 @@ class DiagramScene(QGraphicsScene):
         value = self.value(node.totals)
         total = self.value(self.document.report.totals)
         share = value / total if total else 0.0  # a ratio of two report figures, for display
-        name = node.path.rsplit(".", 1)[-1] if item.collapsed else node.path
-        count = node.last - node.first + 1
+        count = len(self.structure.scopes[node.path].members) if node.path in self.structure.scopes else 0
         if item.collapsed:
-            return [(f"{node.path}  ▸", f.title), (f"{node.type} · {count} layers", f.small),
+            return [(f"{node.path}  ▸", f.title), (f"{node.type} · {count} nodes", f.small),
                     (f"{self.format_value(value)} · {share_text(share)}", f.value)]
-        return [(f"{name}  {node.type}", f.header), (f"{self.format_value(value)} · {share_text(share)}", f.header)]
+        return [(f"{node.path}  {node.type}", f.header),
+                (f"{self.format_value(value)} · {share_text(share)}", f.header)]
+
+    def edge_label(self, route: Route) -> str:
+        """The shape of the tensor an edge carries (as its consumer reads it)."""
+        shp = self._edge_shape(route)
+        return shape(shp) if shp else ""
+
+    def _edge_shape(self, route: Route) -> tuple[int, ...] | None:
+        report = self.document.report
+        cost = report.by_id.get(route.dst_node)
+        if cost is not None and route.dst_input < len(cost.input_shapes):
+            return cost.input_shapes[route.dst_input]
+        src = report.by_id.get(route.value)
+        if src is not None and src.output_shapes and route.index < len(src.output_shapes):
+            return src.output_shapes[route.index]
+        for name, (shp, _) in zip(report.input_names, report.inputs, strict=False):
+            if name == route.value:
+                return shp
+        return None
+
+    def _edge_bytes(self, route: Route) -> int:
+        """Activation bytes of the value an edge carries: what its producer writes (views write nothing)."""
+        src = self.document.report.by_id.get(route.value)
+        if src is not None:
+            n = max(len(src.output_shapes), 1)
+            return src.totals.activation_bytes // n
+        return self.document.report.summary.input_bytes if route.src.startswith(INPUT) else 0
+
+    def edge_tooltip(self, route: Route) -> str:
+        st = self.structure
+        graph = self.document.graph
+
+        def name(key: str) -> str:
+            if key.startswith(SCOPE):
+                return key[len(SCOPE):]
+            if key.startswith(INPUT):
+                return f"input {key[len(INPUT):]}"
+            return graph.nodes[st.row[key]].display_name
+
+        shp = self._edge_shape(route)
+        lines = [f"<b>{escape(name(route.src))}</b> → <b>{escape(name(route.dst))}</b>"]
+        if shp:
+            lines.append(f"tensor {shape(shp)}")
+        b = self._edge_bytes(route)
+        if b:
+            lines.append(f"activation {nbytes(b)}")
+        if route.dst_node in st.row and not route.dst.startswith(SCOPE):
+            via = self._via(route)
+            if via:
+                lines.append(f"through {escape(', '.join(via))}")
+        return "<br>".join(lines)
+
+    def _via(self, route: Route) -> list[str]:
+        """The hidden view ops between the value and its consumer (`view`, `transpose`, ...)."""
+        graph = self.document.graph
+        st = self.structure
+        node = graph.nodes[st.row[route.dst_node]]
+        if route.dst_input >= len(node.inputs):
+            return []
+        out: list[str] = []
+        ref = node.inputs[route.dst_input]
+        while ref.node in st.hidden and len(out) < 8:
+            n = graph.nodes[st.row[ref.node]]
+            out.append(n.op)
+            if not n.inputs:
+                break
+            ref = n.inputs[0]
+        return out[::-1]
+
+    def edge_at(self, pos: QPointF, tolerance: float) -> Route | None:
+        """The edge passing within `tolerance` scene units of `pos` (the nearest end wins), or None."""
+        best: tuple[float, Route] | None = None
+        pos = QPointF(pos.x() - self.dx, pos.y())
+        stroker = QPainterPathStroker()
+        stroker.setWidth(2 * tolerance)
+        probe = QRectF(pos.x() - tolerance, pos.y() - tolerance, 2 * tolerance, 2 * tolerance)
+        for r in self._routes:
+            xs = [p[0] for p in r.points]
+            ys = [p[1] for p in r.points]
+            if not xs or not probe.intersects(QRectF(min(xs) - 1, min(ys) - 1, max(xs) - min(xs) + 2,
+                                                     max(ys) - min(ys) + 2)):
+                continue
+            if stroker.createStroke(route_path(r.points)).contains(pos):
+                d = math.dist((pos.x(), pos.y()), r.points[-1])
+                if best is None or d < best[0]:
+                    best = (d, r)
+        return best[1] if best else None
 
     def _field(self) -> str:
         return metric_field(self.metric, self.document.convention)
@@ -237,284 +461,192 @@ class DiagramScene(QGraphicsScene):
     # ---- building ------------------------------------------------------------------------------------------
     def rebuild(self) -> None:
         """Drop every item and build from the document (a new model was loaded)."""
-        for item in self._blocks.values():
+        for item in [*self._blocks.values(), *self._groups.values(), *self._inputs.values()]:
             self.removeItem(item)
-        for g in self._groups:
-            self.removeItem(g)
         self._blocks.clear()
-        self._groups = []
+        self._groups.clear()
+        self._inputs.clear()
         self._selected = set()
-        self._ids = self.document.layer_ids()
-        for row, lid in enumerate(self._ids):
-            self._blocks[lid] = self._new_block(lid, row)
-        report = self.document.report
-        n = self.document.row_count()
-        nodes = [h for h in report.hierarchy if h.path and not (h.first <= 0 and h.last >= n - 1 and h.depth <= 0)
-                 and 0 <= h.first <= h.last < n]
-        nodes.sort(key=lambda h: (h.first, -h.last, h.depth))
-        for i, node in enumerate(nodes):
-            g = GroupFrameItem(i, node)
-            self._groups.append(g)
-            self.addItem(g)
-        levels = self._nesting()
-        for g, lvl in zip(self._groups, levels, strict=True):
-            g.setZValue(-5 + lvl * 0.01)
-        # Long traced models open with their repeated blocks folded (ResNet stages show their bottlenecks).
-        self._collapsed = set()
-        if n > 80 and self._groups:
-            deepest = max(levels)
-            self._collapsed = {g.node.path for g, lvl in zip(self._groups, levels, strict=True)
-                               if lvl == min(1, deepest)}
+        self._structure = None
+        self._sync_structure()
+        self._expanded = self._default_expansion()
         self._relayout()
         self.refresh()
         self._on_selection_changed(self.document.selection.rows, None)
 
-    def _new_block(self, lid: int, row: int) -> LayerBlockItem:
-        item = LayerBlockItem(lid, row)
-        item.fallback = self.document.spec(row).display_name(row)
-        self.addItem(item)
-        return item
+    def _sync_structure(self) -> None:
+        """Items for the current graph's drawn nodes, scopes and inputs, keeping those whose ids remain."""
+        doc = self.document
+        st = DiagramStructure(doc.graph)
+        self._structure = st
+        self._layouter = DiagramLayouter(st, SIZES)
+        self._ids = doc.layer_ids()
+        drawn = [nid for sc in st.scopes.values() for nid in sc.nodes]
+        keep = set(drawn)
+        for nid in [i for i in self._blocks if i not in keep]:
+            self.removeItem(self._blocks.pop(nid))
+            self._selected.discard(nid)
+        for nid in drawn:
+            row = st.row[nid]
+            item = self._blocks.get(nid)
+            if item is None:
+                item = self._blocks[nid] = LayerBlockItem(nid, row)
+                self.addItem(item)
+            item.row = row
+            item.fallback = doc.spec(row).display_name(row)
+        hier = {h.path: h for h in doc.report.hierarchy}
+        paths = [p for p in st.scopes if p]
+        for p in [p for p in self._groups if p not in st.scopes or not p]:
+            self.removeItem(self._groups.pop(p))
+        for k, p in enumerate(sorted(paths, key=lambda q: (st.scopes[q].order, st.level[q]))):
+            node = hier.get(p) or HierarchyNode(p, doc.graph.scope_type(p), p.count(".") + 1,
+                                                st.scopes[p].order, st.scopes[p].members[-1], Totals())
+            g = self._groups.get(p)
+            if g is None:
+                g = self._groups[p] = GroupFrameItem(k, node)
+                self.addItem(g)
+            g.index, g.node, g.depth = k, node, st.level[p]
+        self._groups = dict(sorted(self._groups.items(), key=lambda kv: kv[1].index))
+        for name in [n for n in self._inputs if n not in st.used_inputs]:
+            self.removeItem(self._inputs.pop(name))
+        shapes = dict(zip(doc.graph.input_names, (i.shape for i in doc.graph.inputs), strict=True))
+        for name in st.used_inputs:
+            item = self._inputs.get(name)
+            if item is None:
+                item = self._inputs[name] = InputItem(name)
+                self.addItem(item)
+            item.text = f"{name}  {shape(shapes[name])}"
 
-    def _nesting(self) -> list[int]:
-        """Nesting level of each group among the groups (ranges contain each other; sorted outer first)."""
-        levels: list[int] = []
-        stack: list[HierarchyNode] = []
-        for g in self._groups:
-            while stack and not (stack[-1].first <= g.node.first and g.node.last <= stack[-1].last):
-                stack.pop()
-            levels.append(len(stack))
-            stack.append(g.node)
-        return levels
+    def _default_expansion(self) -> set[str]:
+        """Whole levels of scopes open while at most AUTO_BOXES boxes show (ResNet-50: its stages open, their
+        bottlenecks folded; GPT-2: its blocks folded)."""
+        st = self.structure
+        expanded: set[str] = set()
+        boxes = len(st.scopes[""].nodes) + len(st.scopes[""].children) + len(st.used_inputs)
+        frontier = list(st.scopes[""].children)
+        while frontier:
+            grow = sum(len(st.scopes[p].nodes) + len(st.scopes[p].children) - 1 for p in frontier)
+            if boxes + grow > AUTO_BOXES and (expanded or boxes + grow > 4 * AUTO_BOXES or len(frontier) > 1):
+                break
+            expanded |= set(frontier)
+            boxes += grow
+            frontier = [c for p in frontier for c in st.scopes[p].children]
+        return expanded
 
     # ---- layout --------------------------------------------------------------------------------------------
-    def _sequence(self) -> list[tuple[str, int]]:
-        """('open'|'close', group) and ('unit', index into units) in drawing order; fills `self._units`."""
-        seq: list[tuple[str, int]] = []
-        units: list[_Unit] = []
-        starts: dict[int, list[int]] = {}
-        for i, g in enumerate(self._groups):
-            starts.setdefault(g.node.first, []).append(i)  # already outer first
-        n = len(self._ids)
-        open_stack: list[int] = []
-        row = 0
-        while row < n:
-            for gi in starts.get(row, []):
-                g = self._groups[gi]
-                if g.node.path in self._collapsed:
-                    units.append(_Unit(row, gi))
-                    seq.append(("unit", len(units) - 1))
-                    row = g.node.last + 1
-                    break
-                open_stack.append(gi)
-                seq.append(("open", gi))
-            else:
-                units.append(_Unit(row))
-                seq.append(("unit", len(units) - 1))
-                row += 1
-            while open_stack and self._groups[open_stack[-1]].node.last < row:
-                seq.append(("close", open_stack.pop()))
-        while open_stack:
-            seq.append(("close", open_stack.pop()))
-        self._units = units
-        return seq
-
     def _relayout(self) -> None:
-        """Place every visible item, route the arrows and fix the scene rect (structure or collapse changed)."""
-        seq = self._sequence()
-        max_depth = 0
-        depth = 0
-        for kind, _ in seq:
-            depth += kind == "open"
-            max_depth = max(max_depth, depth)
-            depth -= kind == "close"
-        col_w = BLOCK_W + 2 * PAD * (max_depth + 1)
-        heights = {"open": HEADER_H, "close": PAD, "unit": BLOCK_H + VGAP}
-        total = sum(heights[k] for k, _ in seq)
-        cols = max(1, round(math.sqrt(self.aspect * total / (col_w + COL_GAP))))
-        least = BLOCK_H + VGAP + HEADER_H * max_depth
-        if self.column_height:
-            limit = max(self.column_height, least)
-        else:
-            limit = self._balanced_limit(seq, cols, max(total / cols, least), total + least)
+        """Lay out for the current expansion (cached per scope), then place the items."""
+        assert self._layouter is not None
+        self._base = self._layouter.layout(self._expanded)
+        self._place()
 
-        hidden_groups = {gi for gi, g in enumerate(self._groups) if g.node.path in self._collapsed}
-        visible_rows: set[int] = set()
-        unit_pos: list[QPointF] = []
-        col_of_unit: list[int] = []
-        segments: dict[int, list[QRectF]] = {}
-        seg_start: dict[int, tuple[int, float]] = {}  # group -> (column, top y) of its current segment
-        stack: list[int] = []
-        col, y = 0, MARGIN
-        pending: list[int] = []  # opens waiting for their first unit (a header never ends a column)
-
-        def col_x(c: int) -> float:
-            return MARGIN + c * (col_w + COL_GAP)
-
-        def close_segment(gi: int, bottom: float) -> None:
-            c, top = seg_start[gi]
-            level = stack.index(gi)
-            x = MARGIN + c * (col_w + COL_GAP) + PAD * level
-            segments.setdefault(gi, []).append(QRectF(x, top, col_w - 2 * PAD * level, bottom - top))
-
-        for kind, ref in seq:
-            if kind == "open":
-                pending.append(ref)
-                continue
-            if kind == "close":
-                close_segment(ref, y + PAD)
-                seg_start.pop(ref)
-                stack.remove(ref)
-                y += PAD
-                continue
-            need = len(pending) * HEADER_H + BLOCK_H
-            column_start = False
-            if y + need > MARGIN + limit and y > self._column_top(len(stack)) + 1:
-                for level, gi in enumerate(stack):  # continue open frames in the next column
-                    close_segment(gi, y - VGAP + PAD + 4 * (len(stack) - 1 - level))
-                col += 1
-                y = MARGIN
-                for level, gi in enumerate(stack):  # each under a small "(cont.)" header band
-                    seg_start[gi] = (col, y + level * CONT_H)
-                y += CONT_H * len(stack)
-                column_start = True
-            for gi in pending:
-                seg_start[gi] = (col, y)
-                stack.append(gi)
-                y += HEADER_H
-            pending.clear()
-            if column_start:
-                y += ENTRY_GAP  # the arrow from the previous column turns in here, below every header
-            unit = self._units[ref]
-            x = col_x(col) + (col_w - BLOCK_W) / 2
-            unit_pos.append(QPointF(x, y))
-            col_of_unit.append(col)
-            if unit.group >= 0:
-                segments[unit.group] = [QRectF(x, y, BLOCK_W, BLOCK_H)]
+    def _place(self) -> None:
+        st = self.structure
+        layout = wrap(self._base, self.column_height, None if self.column_height else self.aspect, SIZES,
+                      lambda p: st.level[p])
+        self.layout = layout
+        # one column: keep the root's first column at x = 0, so expanding a scope leaves the chain where it was
+        dx = 0.0 if layout.columns else -layout.anchor_x
+        self.dx = dx
+        visible = layout.boxes
+        for nid, item in self._blocks.items():
+            b = visible.get(nid)
+            item.setVisible(b is not None)
+            if b is not None:
+                item.setPos(b.x + dx, b.y)
+        for path, g in self._groups.items():
+            g.setPos(dx, 0)
+            key = SCOPE + path
+            g.collapsed = path not in self._expanded
+            if key in visible:
+                b = visible[key]
+                g.set_segments([QRectF(b.x, b.y, b.w, b.h)])
+                g.setZValue(1)
+                g.setVisible(True)
+            elif path in layout.frames:
+                g.set_segments([QRectF(s.x, s.y, s.w, s.h) for s in layout.frames[path]])
+                g.setZValue(-5 + st.level[path] * 0.01)
+                g.setVisible(True)
             else:
-                visible_rows.add(unit.row)
-            y += BLOCK_H + VGAP
+                g.setVisible(False)
+        for name, item in self._inputs.items():
+            b = visible.get(INPUT + name)
+            item.setVisible(b is not None)
+            if b is not None:
+                item.setPos(b.x + dx, b.y)
+        self._highlight.setPos(dx, 0)
+        self._draw_edges()
+        self._draw_highlight()
+        self.setSceneRect(QRectF(dx, 0, layout.width, layout.height))
+        self.layoutChanged.emit()
 
-        # items
-        for row, lid in enumerate(self._ids):
-            b = self._blocks[lid]
-            b.row = row
-            b.setVisible(row in visible_rows)
-        for u, pos in zip(self._units, unit_pos, strict=True):
-            if u.group < 0:
-                self._blocks[self._ids[u.row]].setPos(pos)
-        levels = self._nesting()
-        for gi, g in enumerate(self._groups):
-            g.collapsed = gi in hidden_groups
-            g.depth = levels[gi]
-            g.setVisible(gi in segments)  # groups inside a collapsed one have none
-            g.setZValue(1 if g.collapsed else -5 + levels[gi] * 0.01)
-            if gi in segments:
-                g.set_segments(segments[gi])
-        # arrows between consecutive visible boxes
-        links: list[tuple[QPointF, QPointF, float]] = []
-        for i in range(1, len(unit_pos)):
-            a, b = unit_pos[i - 1], unit_pos[i]
-            start = QPointF(a.x() + BLOCK_W / 2, a.y() + BLOCK_H)
-            end = QPointF(b.x() + BLOCK_W / 2, b.y())
-            gutter = col_x(col_of_unit[i]) - COL_GAP / 2
-            links.append((start, end, gutter))
-        self._arrows.set_connections(links, self.theme.muted, self._skips(unit_pos, col_of_unit, segments))
-        width = col_x(col) + col_w + MARGIN
-        height = max((p.y() for p in unit_pos), default=0) + BLOCK_H
-        for segs in segments.values():
-            height = max(height, *(s.bottom() for s in segs))
-        self.setSceneRect(QRectF(0, 0, width, height + MARGIN))
+    def columns(self) -> list[tuple[float, float]]:
+        """x extents of the layout's newspaper columns (one column when it is not cut)."""
+        if self.layout is None:
+            return []
+        if self.layout.columns:
+            return list(self.layout.columns)
+        return [(SIZES.margin + self.dx, self.layout.width - SIZES.margin + self.dx)]
 
-    @staticmethod
-    def _column_top(open_frames: int) -> float:
-        """Where a column's first block would go with `open_frames` continued frames (their headers) above it."""
-        return MARGIN + CONT_H * open_frames + ENTRY_GAP
+    def _visible_keys(self) -> list[str]:
+        return list(self.layout.boxes) if self.layout else []
 
-    @staticmethod
-    def _columns_needed(seq: list[tuple[str, int]], limit: float) -> int:
-        """Columns the layout below fills with columns `limit` high (the same breaking rule, positions only)."""
-        col, y, depth, pending = 0, MARGIN, 0, 0
-        for kind, _ in seq:
-            if kind == "open":
-                pending += 1
-            elif kind == "close":
-                depth -= 1
-                y += PAD
-            else:
-                start = False
-                if y + pending * HEADER_H + BLOCK_H > MARGIN + limit and y > DiagramScene._column_top(depth) + 1:
-                    col += 1
-                    y = MARGIN + CONT_H * depth
-                    start = True
-                y += pending * HEADER_H + BLOCK_H + VGAP + (ENTRY_GAP if start else 0.0)
-                depth += pending
-                pending = 0
-        return col + 1
+    def _draw_edges(self) -> None:
+        routes = self.layout.routes if self.layout else []
+        widths = None
+        if self.metric == "memory" and routes:
+            sizes = [self._edge_bytes(r) for r in routes]
+            top = max(sizes)
+            if top > 0:
+                widths = [EDGE_WIDTHS[min(len(EDGE_WIDTHS) - 1, int(len(EDGE_WIDTHS) * _log_fraction(b, top)))]
+                          for b in sizes]
+        self._weighted_edges = widths is not None
+        self._routes = list(routes)
+        order = sorted(range(len(routes)), key=lambda k: (round(routes[k].points[0][0] / 600) if routes[k].points
+                                                          else 0, routes[k].points[0][1] if routes[k].points else 0))
+        chunks = [order[i:i + EDGE_CHUNK] for i in range(0, len(order), EDGE_CHUNK)]
+        while len(self._edge_chunks) > len(chunks):
+            self.removeItem(self._edge_chunks.pop())
+        while len(self._edge_chunks) < len(chunks):
+            item = EdgesItem(-10)
+            item.labels = True
+            self.addItem(item)
+            self._edge_chunks.append(item)
+        for item, chunk in zip(self._edge_chunks, chunks, strict=True):
+            item.setPos(self.dx, 0)
+            item.set_routes([routes[k] for k in chunk], self.theme.muted,
+                            [widths[k] for k in chunk] if widths else None)
 
-    def _balanced_limit(self, seq: list[tuple[str, int]], cols: int, low: float, high: float) -> float:
-        """The least column height that still fits in `cols` columns: the columns come out evenly filled (no lone
-        `fc` in a last column). Long models skip the search: there the last column's share is negligible."""
-        if len(seq) > 3000:
-            return low * 1.03
-        if self._columns_needed(seq, low) <= cols:
-            return low
-        for _ in range(30):
-            if high - low < 1.0:
-                break
-            mid = (low + high) / 2
-            if self._columns_needed(seq, mid) <= cols:
-                high = mid
-            else:
-                low = mid
-        return high
-
-    def _skips(self, unit_pos: list[QPointF], col_of_unit: list[int], segments: dict[int, list[QRectF]]
-               ) -> list[tuple[QPointF, QPointF, float]]:
-        """Residual joins of the graph: the last node of a container that also reads a value from before the
-        container (ResNet's `out + identity`) gets an arrow from the container's input. Only within one column
-        (a bypass across columns would cross everything)."""
-        graph = self.document.graph
-        unit_of_row = {u.row: k for k, u in enumerate(self._units) if u.group < 0}
-        skips = []
-        for gi, g in enumerate(self._groups):
-            node = g.node
-            if gi not in segments or g.collapsed or node.last >= len(graph.nodes) or node.first == node.last:
-                continue
-            join = graph.nodes[node.last]
-            before = {graph.nodes[r].id for r in range(node.first)} | set(graph.input_names)
-            if len(join.inputs) < 2 or not any(r.node in before for r in join.inputs):
-                continue
-            a, b = unit_of_row.get(node.first), unit_of_row.get(node.last)
-            if a is None or b is None or col_of_unit[a] != col_of_unit[b]:
-                continue
-            seg = segments[gi][0]
-            x = seg.right() - PAD * 0.8
-            skips.append((QPointF(unit_pos[a].x() + BLOCK_W / 2, unit_pos[a].y() - VGAP / 2),
-                          QPointF(unit_pos[b].x() + BLOCK_W, unit_pos[b].y() + BLOCK_H / 2), x))
-        return skips
+    def _draw_highlight(self) -> None:
+        keys = self._selected_keys
+        routes = [r for r in (self.layout.routes if self.layout else []) if r.src in keys or r.dst in keys]
+        self._highlight.set_routes(routes, self.theme.selection, [2.6] * len(routes))
 
     # ---- colours -------------------------------------------------------------------------------------------
-    def _unit_totals(self) -> Iterable[Totals]:
-        doc = self.document
-        for u in self._units:
-            if u.group >= 0:
-                yield self._groups[u.group].node.totals
-            else:
-                cost = doc.row_cost(u.row)
+    def _unit_totals(self) -> list[Totals]:
+        out = []
+        report = self.document.report
+        for key in self._visible_keys():
+            if key.startswith(SCOPE):
+                out.append(self._groups[key[len(SCOPE):]].node.totals)
+            elif not key.startswith(INPUT):
+                cost = report.by_id.get(key)
                 if cost is not None:
-                    yield cost.totals
+                    out.append(cost.totals)
+        return out
 
     def refresh(self) -> None:
         """Recolour and relabel every item in place from the document's current report (O(rows), no new items)."""
         doc = self.document
+        report = doc.report
         conv = doc.convention
         field = metric_field(self.metric, conv)
         wfield = metric_field(self.width_metric, conv) if self.width_metric else None
-        totals = list(self._unit_totals())
-        scale = CostScale.from_values((getattr(t, field) for t in totals), self.log_scale)
+        totals = self._unit_totals()
+        scale = CostScale.from_values((getattr(t, field) for t in totals), mode=self.scale_mode)
         wmax = max((getattr(t, wfield) for t in totals), default=0) if wfield else 0
-        changed = (scale.vmin, scale.vmax, scale.log, wmax) != (self.scale.vmin, self.scale.vmax, self.scale.log,
-                                                                self.width_max)
+        changed = (scale.vmin, scale.vmax, scale.mode, wmax) != (self.scale.vmin, self.scale.vmax, self.scale.mode,
+                                                                 self.width_max)
         self.scale, self.width_max = scale, wmax
         error_row = doc.error_row()
         colors: dict[int, QColor] = {}  # value -> colour: repeated layers share one lookup
@@ -531,21 +663,29 @@ class DiagramScene(QGraphicsScene):
             return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * getattr(t, wfield) / wmax
 
         gray = QColor(150, 150, 150)
-        for row, lid in enumerate(self._ids):
-            item = self._blocks[lid]
-            cost = doc.row_cost(row)
+        by_id = report.by_id
+        for nid, item in self._blocks.items():
+            cost = by_id.get(nid)
             if cost is None:
                 item.set_state(None, gray, 1.0, error_row is not None)
                 continue
             t = cost.totals
             item.set_state(cost, color_of(int(getattr(t, field))), width_of(t),
-                           error_row is not None and row >= error_row)
-            item.update()  # shares of the total change with any edit: repaint lazily (only exposed items paint)
-        for g in self._groups:
+                           error_row is not None and item.row >= error_row)
+            if item.isVisible():
+                item.update()  # shares of the total change with any edit: repaint lazily (only exposed items paint)
+        hier = {h.path: h for h in report.hierarchy}
+        for path, g in self._groups.items():
+            if path in hier:
+                g.node = hier[path]
             t = g.node.totals
             g.set_state(color_of(int(getattr(t, field))), width_of(t))
-            g.update()
-        self.settingsChanged.emit() if changed else None
+            if g.isVisible():
+                g.update()
+        if self.metric == "memory" or self._weighted_edges:  # widths follow activation bytes, or stop doing so
+            self._draw_edges()
+        if changed:
+            self.settingsChanged.emit()
 
     def _width_fraction(self, totals: Totals) -> float:
         if not self.width_metric or self.width_max <= 0:
@@ -553,29 +693,51 @@ class DiagramScene(QGraphicsScene):
         return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * self.value(totals, self.width_metric) / self.width_max
 
     # ---- selection -----------------------------------------------------------------------------------------
-    def _visible_item_for(self, row: int) -> LayerBlockItem | GroupFrameItem:
-        block = self._blocks[self._ids[row]]
-        if block.isVisible():
-            return block
-        for u in self._units:
-            if u.group >= 0:
-                node = self._groups[u.group].node
-                if node.first <= row <= node.last:
-                    return self._groups[u.group]
-        return block
+    def _shown_node(self, row: int) -> str | None:
+        """The drawn node that stands for `row`: itself, or for a hidden view node the first drawn one it feeds
+        (else the one it reads)."""
+        graph = self.document.graph
+        if not 0 <= row < len(graph.nodes):
+            return None
+        st = self.structure
+        nid = graph.nodes[row].id
+        seen = 0
+        start = nid
+        while nid in st.hidden and seen < 64:
+            users = graph.users.get(nid, ())
+            if not users:
+                break
+            nid = users[0]
+            seen += 1
+        if nid in st.hidden:
+            nid = start
+            while nid in st.hidden and graph.node(nid).inputs and seen < 128:
+                nid = graph.node(nid).inputs[0].node
+                seen += 1
+        return nid if nid in self._blocks else None
+
+    def _visible_item_for(self, row: int) -> LayerBlockItem | GroupFrameItem | None:
+        key = self.key_for_row(row)
+        if key is None:
+            return None
+        item = self.item_for_key(key)
+        return item if not isinstance(item, InputItem) else None
 
     def _on_selection_changed(self, rows: list[int], source: object) -> None:
-        ids = {self._ids[r] for r in rows if 0 <= r < len(self._ids)}
+        if not self.show_selection:
+            rows = []
+        ids = {self._ids[r] for r in rows if 0 <= r < len(self._ids)} & set(self._blocks)
         for lid in self._selected - ids:
             if lid in self._blocks:
                 self._blocks[lid].set_selected(False)
         for lid in ids:
             self._blocks[lid].set_selected(True)
         self._selected = ids
-        for u in self._units:
-            if u.group >= 0:
-                node = self._groups[u.group].node
-                self._groups[u.group].set_selected(any(node.first <= r <= node.last for r in rows))
+        keys = {k for k in (self.key_for_row(r) for r in rows) if k is not None}
+        for path, g in self._groups.items():
+            g.set_selected(g.collapsed and SCOPE + path in keys)
+        self._selected_keys = keys
+        self._draw_highlight()
 
     # ---- document signals ----------------------------------------------------------------------------------
     def _on_document_reset(self) -> None:
@@ -583,34 +745,31 @@ class DiagramScene(QGraphicsScene):
 
     def _on_document_structure(self, *args: int) -> None:
         """Insert/remove/move: add or drop only the items whose ids appeared or vanished, then relayout."""
-        ids = self.document.layer_ids()
-        new = set(ids)
-        for lid in [i for i in self._blocks if i not in new]:
-            self.removeItem(self._blocks.pop(lid))
-            self._selected.discard(lid)
-        self._ids = ids
-        for row, lid in enumerate(ids):
-            if lid not in self._blocks:
-                self._blocks[lid] = self._new_block(lid, row)
+        self._sync_structure()
+        self._expanded &= set(self._groups)
         self._relayout()
         self.refresh()
+        self._on_selection_changed(self.document.selection.rows, None)
 
     def _on_document_report(self, *args: object) -> None:
         self.refresh()
 
     def _on_document_layer(self, row: int, field: str) -> None:
-        if field in ("name", "type"):
+        if field in ("name", "type") and self._ids[row] in self._blocks:
             self.block(row).fallback = self.document.spec(row).display_name(row)
 
     # ---- tooltip -------------------------------------------------------------------------------------------
-    def tooltip_html(self, item: LayerBlockItem | GroupFrameItem) -> str:
+    def tooltip_html(self, item: LayerBlockItem | GroupFrameItem | InputItem) -> str:
         """The full record of a block or container: every metric, % of totals, and the conventions' names."""
         report = self.document.report
         conv = self.document.convention
+        if isinstance(item, InputItem):
+            return f"<b>input {escape(item.name)}</b><br>{escape(item.text)}"
         if isinstance(item, GroupFrameItem):
             node = item.node
-            head = (f"<b>{escape(node.path)}</b> &nbsp;{escape(node.type)}<br>"
-                    f"layers {node.first}–{node.last} ({node.last - node.first + 1} rows)")
+            count = len(self.structure.scopes[node.path].members) if node.path in self.structure.scopes else 0
+            head = (f"<b>{escape(node.path)}</b> &nbsp;{escape(node.type)}<br>{count} nodes"
+                    f" ({'double-click to expand' if item.collapsed else 'click the header to fold'})")
             totals = node.totals
         else:
             cost = item.cost
@@ -618,7 +777,8 @@ class DiagramScene(QGraphicsScene):
                 return f"<b>{escape(item.fallback)}</b><br>not costed yet"
             head = (f"<b>{escape(cost.name)}</b> &nbsp;{escape(cost.type)} &nbsp;<i>{cost.category}</i><br>"
                     f"{escape(key_args(cost.type, cost.args))}<br>"
-                    f"{shape(cost.input_shape)} → {shape(cost.output_shape)}")
+                    f"{' + '.join(shape(s) for s in (cost.input_shapes or (cost.input_shape,)))}"
+                    f" → {shape(cost.output_shape)}")
             if cost.path and cost.path != cost.name:
                 head += f"<br><span>{escape(cost.path)}</span>"
             totals = cost.totals
@@ -652,12 +812,22 @@ class DiagramScene(QGraphicsScene):
         return f"{head}<table cellspacing=0>{body}</table><small>{note}</small>"
 
 
+def _log_fraction(value: int, top: int) -> float:
+    """0..1 position of `value` on a log scale spanning three decades below `top` (edge widths)."""
+    if value <= 0 or top <= 0:
+        return 0.0
+    return min(max(1 + math.log10(value / top) / 3, 0.0), 0.999)
+
+
 def scene_for(document: CostDocument, dark: bool = False, metric: str = "flops", width_metric: str | None = "params",
-              log_scale: bool = True) -> DiagramScene:
-    """A ready-to-render scene for exports (no view, no window): `scene.render(painter, target, scene.sceneRect())`."""
-    scene = DiagramScene(document, dark=dark)
+              log_scale: bool | None = None, scale_mode: str | None = None,
+              show_selection: bool = False) -> DiagramScene:
+    """A ready-to-render scene for exports (no view, no window): `scene.render(painter, target, scene.sceneRect())`.
+    It shows no selection unless `show_selection` (an export is a document, not a screenshot of the session)."""
+    scene = DiagramScene(document, dark=dark, show_selection=show_selection)
     scene.width_metric = width_metric
-    scene.log_scale = log_scale
+    scene.scale_mode = scale_mode or ("log" if log_scale else "linear" if log_scale is not None else "linear")
     scene.metric = metric
+    scene._draw_edges()
     scene.refresh()
     return scene

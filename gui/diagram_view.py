@@ -1,18 +1,28 @@
-"""`DiagramView`: the block diagram widget — a toolbar (metric, scale, width encoding, fit, collapse), the zoomable
-`QGraphicsView` over a `DiagramScene`, and a colour bar legend with the scale and units."""
+"""`DiagramView`: the dataflow diagram widget — a toolbar (metric, scale, width encoding, fit, collapse, find), the
+zoomable `QGraphicsView` over a `DiagramScene` with an overview minimap, and a colour bar legend with the scale and
+units.
+
+Navigation: wheel zooms at the cursor, drag pans, F or 0 fits; Up/Down (or Alt+Up/Down) move the selection to a
+predecessor/successor along the edges, Left/Right to the box beside it, Home/End/PageUp/PageDown in execution
+order; Enter or double-click folds/unfolds a scope; Ctrl+F finds a layer. A node selected elsewhere (table, module
+tree) is revealed: its scopes open and the view centres on it."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QFont,
     QFontMetricsF,
     QKeyEvent,
+    QKeySequence,
     QLinearGradient,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPen,
+    QShortcut,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -26,9 +36,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .cost_colors import METRICS, ZERO_COLOR, CostScale, Theme, gradient_stops, palette_is_dark
+from costing import CONVENTIONS
+
+from .cost_colors import METRICS, SCALES, ZERO_COLOR, CostScale, Theme, gradient_stops, palette_is_dark
 from .cost_document import CostDocument
-from .diagram_items import GroupFrameItem, LayerBlockItem
+from .diagram_find import DiagramFindWidget
+from .diagram_items import GroupFrameItem, InputItem, LayerBlockItem
+from .diagram_minimap import DiagramMinimapWidget
 from .diagram_scene import DiagramScene
 
 _WIDTH_CHOICES: tuple[tuple[str, str | None], ...] = (
@@ -53,7 +67,9 @@ class ColorBarWidget(QWidget):
 
     def title(self) -> str:
         s = self.scene
-        return f"Colour: {s.metric_title()} per layer ({'log' if s.scale.log else 'linear'} scale)"
+        if s.scale.mode == "share":
+            return f"Colour: {s.metric_title()}, cumulative share held by the layers at or below each colour"
+        return f"Colour: {s.metric_title()} per layer ({SCALES[s.scale.mode]})"
 
     def width_note(self) -> str:
         s = self.scene
@@ -104,9 +120,8 @@ class ColorBarWidget(QWidget):
         painter.drawRect(bar)
         painter.setPen(theme.foreground)
         last_right = -1e9
-        for v in [scale.vmin, *scale.ticks(), scale.vmax]:
-            x = bar.left() + scale.fraction(v) * bar.width()
-            text = self.scene.format_value(v)
+        for t, text in scale.labelled_ticks(self.scene.format_value):
+            x = bar.left() + t * bar.width()
             w = fm.horizontalAdvance(text)
             tx = min(max(x - w / 2, bar.left() - 6), bar.right() + 30 - w)
             if tx < last_right + 8:
@@ -117,9 +132,9 @@ class ColorBarWidget(QWidget):
 
 
 class DiagramGraphicsView(QGraphicsView):
-    """Wheel zoom around the cursor, drag to pan, click to select, keys to move the selection, lazy tooltips."""
+    """Wheel zoom at the cursor, drag to pan, click to select, keys to move along edges, lazy tooltips."""
 
-    MIN_SCALE, MAX_SCALE = 0.02, 4.0
+    MIN_SCALE, MAX_SCALE = 0.01, 4.0
 
     def __init__(self, scene: DiagramScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -137,6 +152,11 @@ class DiagramGraphicsView(QGraphicsView):
         self._reshape.setSingleShot(True)
         self._reshape.setInterval(120)
         self._reshape.timeout.connect(self._on_reshape_timeout)
+        self.find_requested: Callable[[], None] | None = None
+        self.minimap = DiagramMinimapWidget(self)
+        self.horizontalScrollBar().valueChanged.connect(self.minimap.sync)
+        self.verticalScrollBar().valueChanged.connect(self.minimap.sync)
+        scene.layoutChanged.connect(self.minimap.invalidate)
 
     def zoom(self) -> float:
         return self.transform().m11()
@@ -145,6 +165,7 @@ class DiagramGraphicsView(QGraphicsView):
         target = min(max(self.zoom() * factor, self.MIN_SCALE), self.MAX_SCALE)
         self.scale(target / self.zoom(), target / self.zoom())
         self._fitted = False
+        self.minimap.sync()
 
     def fit(self) -> None:
         rect = self.diagram.sceneRect()
@@ -156,12 +177,14 @@ class DiagramGraphicsView(QGraphicsView):
             self.scale(1.25, 1.25)
             self.centerOn(rect.center())
         self._fitted = True
+        self.minimap.sync()
 
     def resizeEvent(self, event: QEvent) -> None:  # type: ignore[override]
         super().resizeEvent(event)
         if self._fitted:
             self._reshape.start()  # settle first: a relayout per pixel of a drag would be wasted work
             self.fit()
+        self.minimap.sync()
 
     def _on_reshape_timeout(self) -> None:
         size = self.viewport().size()
@@ -172,7 +195,7 @@ class DiagramGraphicsView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120
         if steps:
-            self.zoom_by(1.2 ** steps)
+            self.zoom_by(1.2 ** steps)  # AnchorUnderMouse: the point under the cursor stays put
         event.accept()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -191,9 +214,9 @@ class DiagramGraphicsView(QGraphicsView):
             self.diagram.toggle_collapsed(item.node.path)
         event.accept()
 
-    def _item_at(self, pos: QPoint) -> LayerBlockItem | GroupFrameItem | None:
+    def _item_at(self, pos: QPoint) -> LayerBlockItem | GroupFrameItem | InputItem | None:
         for item in self.items(pos):
-            if isinstance(item, (LayerBlockItem, GroupFrameItem)):
+            if isinstance(item, (LayerBlockItem, GroupFrameItem, InputItem)) and item.isVisible():
                 return item
         return None
 
@@ -203,37 +226,74 @@ class DiagramGraphicsView(QGraphicsView):
         if isinstance(item, GroupFrameItem) and not item.collapsed:
             self.diagram.toggle_collapsed(item.node.path)  # the header of an expanded frame folds it
             return
-        if item is None:
+        if item is None or isinstance(item, InputItem):
             if not modifiers & Qt.KeyboardModifier.ControlModifier:
                 selection.clear(self)
             return
-        rows = (list(range(item.node.first, item.node.last + 1)) if isinstance(item, GroupFrameItem)
-                else [item.row])
+        rows = self.diagram.rows_of_key(self.diagram.key_of_item(item))
         if modifiers & Qt.KeyboardModifier.ControlModifier:
             current = set(selection.rows)
             rows = sorted(current - set(rows)) if set(rows) <= current else sorted(current | set(rows))
         selection.set_rows(rows, self)
+
+    def select_key(self, key: str) -> None:
+        rows = self.diagram.rows_of_key(key)
+        if rows:
+            self.diagram.document.selection.set_rows(rows, self)
+            self.ensureVisible(self.diagram.unit_rect(rows[0]), 60, 60)
+
+    def _current_key(self) -> str | None:
+        current = self.diagram.document.selection.current
+        return None if current is None else self.diagram.key_for_row(current)
+
+    def _step_along_edges(self, forward: bool) -> bool:
+        key = self._current_key()
+        if key is None:
+            return False
+        near = self.diagram.neighbours(key, forward)
+        if not near:
+            return True
+        boxes = self.diagram.layout.boxes if self.diagram.layout else {}
+        here = boxes[key].cx if key in boxes else 0.0
+        self.select_key(min(near, key=lambda k: abs(boxes[k].cx - here) if k in boxes else 0.0))
+        return True
+
+    def _step_sideways(self, direction: int) -> bool:
+        """The nearest box to the left or right that overlaps the current one's rows."""
+        key = self._current_key()
+        boxes = self.diagram.layout.boxes if self.diagram.layout else {}
+        if key is None or key not in boxes:
+            return False
+        b = boxes[key]
+        side = [k for k, o in boxes.items() if k != key and o.y < b.bottom and o.bottom > b.y
+                and (o.cx - b.cx) * direction > 0]
+        if side:
+            self.select_key(min(side, key=lambda k: abs(boxes[k].cx - b.cx)))
+        return True
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         doc = self.diagram.document
         n = doc.row_count()
         current = doc.selection.current
-        step = {Qt.Key.Key_Down: 1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_Left: -1,
-                Qt.Key.Key_PageDown: 10, Qt.Key.Key_PageUp: -10}.get(Qt.Key(key))
-        if step is not None and n:
-            row = 0 if current is None else min(max(current + step, 0), n - 1)
-            doc.selection.set_rows([row], self)
-            self.ensureVisible(self.diagram.unit_rect(row), 40, 40)
+        if event.matches(QKeySequence.StandardKey.Find) and self.find_requested is not None:
+            self.find_requested()  # (the window's shortcut map delivers it here when the view has focus)
+        elif key in (Qt.Key.Key_Down, Qt.Key.Key_Up) and n and current is not None:
+            self._step_along_edges(key == Qt.Key.Key_Down)
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right) and n and current is not None:
+            self._step_sideways(1 if key == Qt.Key.Key_Right else -1)
+        elif key in (Qt.Key.Key_Down, Qt.Key.Key_Up, Qt.Key.Key_Right, Qt.Key.Key_Left) and n:
+            self._select_row(0)
+        elif key in (Qt.Key.Key_PageDown, Qt.Key.Key_PageUp) and n:
+            step = 10 if key == Qt.Key.Key_PageDown else -10
+            self._select_row(0 if current is None else min(max(current + step, 0), n - 1))
         elif key in (Qt.Key.Key_Home, Qt.Key.Key_End) and n:
-            row = 0 if key == Qt.Key.Key_Home else n - 1
-            doc.selection.set_rows([row], self)
-            self.ensureVisible(self.diagram.unit_rect(row), 40, 40)
+            self._select_row(0 if key == Qt.Key.Key_Home else n - 1)
         elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
             self.zoom_by(1.25)
         elif key == Qt.Key.Key_Minus:
             self.zoom_by(0.8)
-        elif key in (Qt.Key.Key_F, Qt.Key.Key_0):
+        elif key in (Qt.Key.Key_F, Qt.Key.Key_0) and not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.fit()
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space) and current is not None:
             item = self.diagram._visible_item_for(current)
@@ -242,12 +302,35 @@ class DiagramGraphicsView(QGraphicsView):
         else:
             super().keyPressEvent(event)
 
+    def _select_row(self, row: int) -> None:
+        """Select `row` in execution order, opening its scopes (keys that walk rows, not edges)."""
+        self.diagram.reveal(row)
+        self.diagram.document.selection.set_rows([row], self)
+        self.ensureVisible(self.diagram.unit_rect(row), 60, 60)
+
+    def show_row(self, row: int) -> None:
+        """Reveal `row` (open its scopes) and centre the view on it (find, a selection made elsewhere)."""
+        self.diagram.reveal(row)
+        rect = self.diagram.unit_rect(row)
+        if rect.isEmpty():
+            return
+        if self.zoom() < 0.5:  # too small to read: zoom in on it
+            self.resetTransform()
+            self.scale(0.8, 0.8)
+            self._fitted = False
+        self.centerOn(rect.center())
+        self.minimap.sync()
+
     def viewportEvent(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:
             pos = event.pos()  # type: ignore[attr-defined]
             item = self._item_at(pos)
             if item is not None:
                 QToolTip.showText(event.globalPos(), self.diagram.tooltip_html(item), self)  # type: ignore
+                return True
+            route = self.diagram.edge_at(self.mapToScene(pos), 6 / max(self.zoom(), 1e-3))
+            if route is not None:
+                QToolTip.showText(event.globalPos(), self.diagram.edge_tooltip(route), self)  # type: ignore
             else:
                 QToolTip.hideText()
             return True
@@ -263,14 +346,20 @@ class DiagramView(QWidget):
         self.scene = DiagramScene(document, self)
         self.view = DiagramGraphicsView(self.scene, self)
         self.color_bar = ColorBarWidget(self.scene, self)
+        self.find_bar = DiagramFindWidget(self.scene.find, self._on_find_bar_go, self)
 
         self.metric_box = QComboBox(self)
         for key, m in METRICS.items():
             self.metric_box.addItem(m.name, key)
         self.metric_box.setToolTip("Colour blocks by this metric (FLOPs follow the document's convention)")
         self.scale_box = QComboBox(self)
-        self.scale_box.addItem("log scale", True)
-        self.scale_box.addItem("linear scale", False)
+        for key, text in SCALES.items():
+            self.scale_box.addItem(text, key)
+        self.scale_box.setCurrentIndex(self.scale_box.findData(self.scene.scale_mode))
+        self.scale_box.setToolTip("Linear: colour proportional to cost (the heavy layers stand out)\n"
+                                  "Log: every decade its own band (tells the cheap layers apart)\n"
+                                  "Cumulative share: the top colours mark the layers that together hold most of "
+                                  "the total")
         self.width_box = QComboBox(self)
         for text, key in _WIDTH_CHOICES:
             self.width_box.addItem(text, key)
@@ -282,12 +371,20 @@ class DiagramView(QWidget):
         fit.clicked.connect(self.view.fit)
         self.collapse_button = QToolButton(self)
         self.collapse_button.setText("Collapse")
-        self.collapse_button.setToolTip("Fold every container into one block showing its subtotal")
+        self.collapse_button.setToolTip("Fold every scope into one block showing its subtotal")
         self.collapse_button.clicked.connect(lambda: self._collapse(0))
         self.expand_button = QToolButton(self)
         self.expand_button.setText("Expand")
-        self.expand_button.setToolTip("Unfold every container")
+        self.expand_button.setToolTip("Unfold every scope")
         self.expand_button.clicked.connect(lambda: self._collapse(None))
+        find = QToolButton(self)
+        find.setText("Find")
+        find.setToolTip("Find a layer by name or type (Ctrl+F)")
+        find.clicked.connect(self.find_bar.open)
+        shortcut = QShortcut(QKeySequence.StandardKey.Find, self)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(self.find_bar.open)
+        self.view.find_requested = self.find_bar.open
 
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 4, 6, 0)
@@ -301,20 +398,24 @@ class DiagramView(QWidget):
         bar.addWidget(fit)
         bar.addWidget(self.collapse_button)
         bar.addWidget(self.expand_button)
+        bar.addWidget(find)
         bar.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addLayout(bar)
+        layout.addWidget(self.find_bar)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.color_bar)
 
         self.metric_box.currentIndexChanged.connect(lambda: self.scene.set_metric(self.metric_box.currentData()))
-        self.scale_box.currentIndexChanged.connect(lambda: self.scene.set_log_scale(self.scale_box.currentData()))
+        self.scale_box.currentIndexChanged.connect(lambda: self.scene.set_scale_mode(self.scale_box.currentData()))
         self.width_box.currentIndexChanged.connect(
             lambda: self.scene.set_width_metric(self.width_box.currentData()))
         document.documentReset.connect(self._on_document_reset)
+        document.conventionChanged.connect(self._on_document_convention_changed)
         document.selection.changed.connect(self._on_selection_changed)
+        self._on_document_convention_changed(document.convention)
         self._on_document_reset()
 
     def _collapse(self, depth: int | None) -> None:
@@ -324,6 +425,7 @@ class DiagramView(QWidget):
     def set_dark(self, dark: bool) -> None:
         self.scene.set_dark(dark)
         self.color_bar.update()
+        self.view.minimap.invalidate()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
@@ -336,6 +438,28 @@ class DiagramView(QWidget):
         self.expand_button.setVisible(has_groups)
         self.view.fit()
 
+    def _on_document_convention_changed(self, convention: str) -> None:
+        """The FLOPs entry reads as the convention counts ('MACs', 'thop flops'); the MACs entry would then say
+        the same twice under the MACs convention, so it steps aside."""
+        c = CONVENTIONS[convention]
+        self.metric_box.setItemText(self.metric_box.findData("flops"), c.label)
+        macs = self.metric_box.findData("macs")
+        same = convention == "macs"
+        if same and self.metric_box.currentIndex() == macs:
+            self.metric_box.setCurrentIndex(self.metric_box.findData("flops"))
+        view = self.metric_box.view()
+        if hasattr(view, "setRowHidden"):
+            view.setRowHidden(macs, same)
+        self.color_bar.update()
+
+    def _on_find_bar_go(self, row: int) -> None:
+        self.document.selection.set_rows([row], self.view)
+        self.view.show_row(row)
+
     def _on_selection_changed(self, rows: list[int], source: object) -> None:
-        if source is not self.view and rows and rows[0] < self.document.row_count():
+        if source is self.view or not rows or rows[0] >= self.document.row_count():
+            return
+        if len(rows) == 1:  # a node chosen in the table or the module tree: open its scopes, centre on it
+            self.view.show_row(rows[0])
+        else:
             self.view.ensureVisible(self.scene.unit_rect(rows[0]), 40, 40)

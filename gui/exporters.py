@@ -103,12 +103,12 @@ def _page_painter(report: ReportPage, page: Page, number: int, count: int) -> Pa
 
 # ---- single views -------------------------------------------------------------------------------------------
 def export_diagram(document: CostDocument, path: str | Path, fmt: str | None = None, *, dark: bool = False,
-                   metric: str = "flops", width_metric: str | None = "params", log_scale: bool = True,
+                   metric: str = "flops", width_metric: str | None = "params", log_scale: bool | None = None,
                    collapsed: Collection[str] | None = None, width: int | None = None,
-                   scale: float = 2.0) -> ExportResult:
+                   scale: float = 2.0, scale_mode: str | None = None) -> ExportResult:
     """The whole block diagram (not just the visible part) with its colour bar, tightly cropped. `collapsed`:
     the container paths to fold (None: the diagram's default for the model)."""
-    view = diagram_view(document, dark, metric, width_metric, log_scale, collapsed)
+    view = diagram_view(document, dark, metric, width_metric, log_scale, collapsed, scale_mode)
     if view is None:
         raise ExportError("the block diagram is not available in this build")
     with view:

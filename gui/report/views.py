@@ -114,11 +114,13 @@ class DiagramParts:
     """An offscreen `DiagramScene` and its colour bar, laid out for a given width (and page height for PDF)."""
 
     def __init__(self, document: CostDocument, dark: bool, metric: str, width_metric: str | None = "params",
-                 log_scale: bool = True, collapsed: Collection[str] | None = None) -> None:
+                 log_scale: bool | None = None, collapsed: Collection[str] | None = None,
+                 scale_mode: str | None = None) -> None:
         from ..diagram_scene import scene_for
         from ..diagram_view import ColorBarWidget
 
-        self.scene = scene_for(document, dark=dark, metric=metric, width_metric=width_metric, log_scale=log_scale)
+        self.scene = scene_for(document, dark=dark, metric=metric, width_metric=width_metric, log_scale=log_scale,
+                               scale_mode=scale_mode)
         if collapsed is not None:  # a live view's folding, copied (else the scene's own default for long models)
             for group in self.scene.groups():
                 self.scene.set_collapsed(group.node.path, group.node.path in collapsed)
@@ -236,7 +238,7 @@ def _scene_rects(item: QGraphicsItem) -> list[QRectF]:
 
 
 def _is_arrows(item: QGraphicsItem) -> bool:
-    return type(item).__name__ == "ArrowsItem"
+    return type(item).__name__ in ("ArrowsItem", "EdgesItem")
 
 
 @dataclass
@@ -272,11 +274,11 @@ class DiagramChunkBlock(Block):
 
 
 def diagram_view(document: CostDocument, dark: bool = False, metric: str = "flops",
-                 width_metric: str | None = "params", log_scale: bool = True,
-                 collapsed: Collection[str] | None = None) -> SingleView | None:
+                 width_metric: str | None = "params", log_scale: bool | None = None,
+                 collapsed: Collection[str] | None = None, scale_mode: str | None = None) -> SingleView | None:
     """The whole diagram with its colour bar, at 100 % in the default slide-like layout."""
     try:
-        parts = DiagramParts(document, dark, metric, width_metric, log_scale, collapsed)
+        parts = DiagramParts(document, dark, metric, width_metric, log_scale, collapsed, scale_mode)
     except ImportError:
         return None
     plan = parts.plan(1e9, None)

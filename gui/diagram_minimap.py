@@ -1,0 +1,89 @@
+"""`DiagramMinimapWidget`: an overview of the whole diagram in a corner of the view, with the visible area
+outlined; click or drag in it to move there. Shown only while the diagram is larger than the view."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QGraphicsView, QWidget
+
+SIZE = 190  # the longer side, in pixels
+
+
+class DiagramMinimapWidget(QWidget):
+    """Renders the scene once per layout change into an image (a static overview: painting it is a blit)."""
+
+    def __init__(self, view: QGraphicsView) -> None:
+        super().__init__(view)
+        self.view = view
+        self._image: QImage | None = None
+        self._scale = 1.0
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Overview: click or drag to move the view")
+        self.hide()
+
+    def invalidate(self) -> None:
+        self._image = None
+        self.sync()
+
+    def sync(self) -> None:
+        """Show or hide (the diagram fits the view: no overview needed), place in the corner, repaint."""
+        scene = self.view.scene()
+        rect = scene.sceneRect() if scene is not None else QRectF()
+        visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        needed = not rect.isEmpty() and not visible.contains(rect.adjusted(20, 20, -20, -20))
+        if not needed:
+            self.hide()
+            return
+        s = SIZE / max(rect.width(), rect.height())
+        w, h = max(24, int(rect.width() * s)), max(24, int(rect.height() * s))
+        vp = self.view.viewport()
+        self.setGeometry(vp.x() + vp.width() - w - 10, vp.y() + vp.height() - h - 10, w, h)
+        self._scale = s
+        self.show()
+        self.raise_()
+        self.update()
+
+    def _render(self) -> QImage:
+        scene = self.view.scene()
+        image = QImage(max(1, self.width()), max(1, self.height()), QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(scene.backgroundBrush().color())
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        scene.render(painter, QRectF(image.rect()), scene.sceneRect(), Qt.AspectRatioMode.IgnoreAspectRatio)
+        painter.end()
+        return image
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if self._image is None or self._image.size() != self.size():
+            self._image = self._render()
+        painter = QPainter(self)
+        painter.drawImage(0, 0, self._image)
+        frame = QColor(self.palette().color(self.foregroundRole()))
+        painter.setPen(QPen(frame, 1))
+        painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        scene_rect = self.view.scene().sceneRect()
+        visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect().intersected(scene_rect)
+        s = self._scale
+        box = QRectF((visible.left() - scene_rect.left()) * s, (visible.top() - scene_rect.top()) * s,
+                     visible.width() * s, visible.height() * s)
+        painter.setPen(QPen(QColor(220, 40, 20), 2))
+        fill = QColor(220, 40, 20)
+        fill.setAlpha(30)
+        painter.setBrush(fill)
+        painter.drawRect(box)
+        painter.end()
+
+    def _move_to(self, pos: QPointF) -> None:
+        rect = self.view.scene().sceneRect()
+        self.view.centerOn(QPointF(rect.left() + pos.x() / self._scale, rect.top() + pos.y() / self._scale))
+        self.update()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._move_to(event.position())
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._move_to(event.position())
+        event.accept()
