@@ -42,6 +42,7 @@ class GroupDelta:
     label: str
     before: Totals
     after: Totals
+    rows: tuple[str, ...] = ()  # node ids of the current rows in the group
 
     @property
     def delta(self) -> Totals:
@@ -107,6 +108,7 @@ class Comparison:
         after: dict[str, Totals] = {}
         order: dict[str, float] = {}
         label: dict[str, str] = {}
+        members: dict[str, list[str]] = {}
         base_key: dict[str, str] = {}
         for i, r in enumerate(self.baseline.layers):
             k = _group_key(r, depth)
@@ -122,10 +124,12 @@ class Comparison:
             elif r.node_id in self.origin and self.origin[r.node_id] in base_key:
                 k = base_key[self.origin[r.node_id]]
             after[k] = after.get(k, Totals()) + r.totals
+            members.setdefault(k, []).append(r.node_id)
             order.setdefault(k, i + 0.5)
             label.setdefault(k, _group_label(r, depth))
         keys = sorted(set(before) | set(after), key=lambda k: order[k])
-        return [GroupDelta(k, label[k], before.get(k, Totals()), after.get(k, Totals())) for k in keys]
+        return [GroupDelta(k, label[k], before.get(k, Totals()), after.get(k, Totals()), tuple(members.get(k, ())))
+                for k in keys]
 
 
 def compare(baseline: CostReport, current: CostReport, origin: Mapping[str, str] | None = None) -> Comparison:
