@@ -321,8 +321,9 @@ def _conv(row: LayerCost, node: Node) -> dict[str, Any] | None:
     if a.get("groups", 1) != 1 or a.get("padding_mode", "zeros") != "zeros":
         return None
     k = _tuple(a["kernel_size"], n)
-    return {"n": n, "k": k, "s": _tuple(a.get("stride", 1), n), "p": a.get("padding", 0), "d": _tuple(a.get("dilation", 1), n),
-            "cin": a["in_channels"], "cout": a["out_channels"], "bias": bool(a.get("bias", True)),
+    return {"n": n, "k": k, "s": _tuple(a.get("stride", 1), n), "p": a.get("padding", 0),
+            "d": _tuple(a.get("dilation", 1), n), "cin": a["in_channels"], "cout": a["out_channels"],
+            "bias": bool(a.get("bias", True)),
             "x": row.input_shape}
 
 
@@ -626,9 +627,16 @@ _APPLIERS = {"two_3x3": _apply_two_3x3, "factorize_nx1": _apply_factorize, "dept
 # ---- width (channel dependency groups) ---------------------------------------------------------------------------
 
 def _width_candidates(graph: Graph, report: CostReport) -> list[Rewrite]:
-    from .width import scalable_scopes
+    from .width import scalable_scopes, scale_width
 
-    return [_make("width", s) for s in scalable_scopes(graph, report)]
+    out = []
+    for s in scalable_scopes(graph, report):
+        try:
+            scale_width(graph, report, s, DEFAULTS["width"]["factor"])
+        except ValueError:
+            continue  # every group there had to stay as it is
+        out.append(_make("width", s))
+    return out
 
 
 def _apply_width(graph: Graph, rewrite: Rewrite, report: CostReport, params: dict) -> RewriteResult:

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import NoReturn
 
 from costing import CONVENTIONS, CostReport, FormatError
@@ -74,6 +75,9 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trust-pickle", action="store_true", help="allow unpickling a full module you trust")
     p.add_argument("--set", action="append", default=[], metavar="ROW.ARG=VALUE", dest="sets",
                    help="edit a row before costing, e.g. layer1.0.conv1.out_channels=32 (repeatable)")
+    p.add_argument("--rewrite", action="append", default=[], metavar="ID[:KEY=VALUE]", dest="rewrites",
+                   help="apply a rewrite listed by `netcost rewrites` before costing, e.g. two_3x3:conv2 or "
+                        "width:layer3:factor=0.25 (repeatable, applied after --set, in order)")
     p.add_argument("--memory", type=_memory, default=DEFAULT_MEMORY_MB, metavar="SIZE",
                    help="the model worker's memory cap, e.g. 8G or 6144M, or none (default 4G)")
 
@@ -108,18 +112,28 @@ def build_parser(extend: Callable[[argparse._SubParsersAction], None] | None = N
     e.add_argument("-o", "--output", help="write to this file instead of standard output")
     sub.add_parser("zoo", help="list the built-in models")
     _add_check_command(sub)
+    _add_rewrite_commands(sub)
     if extend is not None:
         extend(sub)
     return parser
 
 
 def load_edited(args: argparse.Namespace) -> Graph:
-    """The model's graph with the command's --set edits applied (a bad edit is a usage error)."""
+    """The model's graph with the command's --set edits, then its --rewrite ids, applied (a bad edit or id is a
+    usage error)."""
     graph = load_graph_ref(args.model, options(args))
     try:
-        return apply_sets(graph, args.sets)
+        graph = apply_sets(graph, args.sets)
     except EditError as e:
         raise UsageError(str(e)) from None
+    if getattr(args, "rewrites", None):
+        from costing.rewrites import RewriteError, apply_all
+
+        try:
+            graph = apply_all(graph, args.rewrites)
+        except RewriteError as e:
+            raise UsageError(f"--rewrite: {e}") from None
+    return graph
 
 
 def costed(graph: Graph, args: argparse.Namespace) -> CostReport:
@@ -127,7 +141,9 @@ def costed(graph: Graph, args: argparse.Namespace) -> CostReport:
     report = evaluate_graph(graph)
     cause = report.cause
     if cause is not None:
-        edits = f" (after --set {', '.join(args.sets)})" if getattr(args, "sets", None) else ""
+        done = [f"--set {x}" for x in getattr(args, "sets", None) or ()] + \
+            [f"--rewrite {x}" for x in getattr(args, "rewrites", None) or ()]
+        edits = f" (after {', '.join(done)})" if done else ""
         raise ModelError(f"{args.model}{edits}: {cause}")
     return report
 
@@ -148,6 +164,65 @@ def _add_check_command(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--max-macs", type=_amount, metavar="N", help="e.g. 5G")
     c.add_argument("--max-flops", type=_amount, metavar="N", help="NetCost FLOPs, e.g. 10G")
     c.add_argument("--max-activation", type=_amount, metavar="BYTES", help="forward activation memory, e.g. 512MiB")
+
+
+def _add_rewrite_commands(sub: argparse._SubParsersAction) -> None:
+    from costing.rewrites import KINDS
+
+    from .rewrite_tables import COMPARE_FORMATS, REWRITE_FORMATS
+
+    r = sub.add_parser("rewrites", help="the article's design tricks that apply to a model, with their exact deltas")
+    add_model_options(r)
+    r.add_argument("--kind", action="append", choices=list(KINDS), dest="kinds",
+                   help="only this kind of rewrite (repeatable)")
+    r.add_argument("--format", choices=list(REWRITE_FORMATS), default="table")
+    r.add_argument("-o", "--output", help="write to this file instead of standard output")
+    c = sub.add_parser("compare", help="per-row and total deltas of a model (with its edits) against a baseline")
+    add_model_options(c)
+    c.add_argument("other", nargs="?", metavar="MODEL_B",
+                   help="compare MODEL_B (with --set/--rewrite) against the first model, the baseline")
+    c.add_argument("--baseline", metavar="MODEL", help="the baseline model (default: the model without its edits)")
+    c.add_argument("--changed-only", action="store_true", help="list only the rows that differ")
+    c.add_argument("--format", choices=list(COMPARE_FORMATS), default="table")
+    c.add_argument("-o", "--output", help="write to this file instead of standard output")
+
+
+def _run_rewrites(args: argparse.Namespace) -> str:
+    from costing.rewrites import RewriteError, previews
+
+    from .rewrite_tables import format_rewrites
+
+    graph = load_edited(args)
+    report = costed(graph, args)
+    try:
+        found = previews(graph, args.kinds, report)
+    except RewriteError as e:
+        raise UsageError(f"{args.model}: {e}") from None
+    return format_rewrites(args.model, found, args.format)
+
+
+def _run_compare(args: argparse.Namespace) -> str:
+    from costing.compare import compare
+
+    from .rewrite_tables import format_compare
+
+    if args.other and args.baseline:
+        raise UsageError("compare: give either MODEL_B or --baseline, not both")
+    if not (args.other or args.baseline or args.sets or args.rewrites):
+        raise UsageError("compare: give a second model, --baseline MODEL, or edits (--set / --rewrite)")
+    base_ref = args.model if args.other else (args.baseline or args.model)
+    new_ref = args.other or args.model
+    base_args = argparse.Namespace(**{**vars(args), "model": base_ref, "sets": [], "rewrites": []})
+    baseline = costed(load_graph_ref(base_ref, options(args)), base_args)
+    if new_ref == base_ref and not (args.sets or args.rewrites):
+        compared = baseline
+    else:
+        new_args = argparse.Namespace(**{**vars(args), "model": new_ref})
+        compared = costed(load_edited(new_args), new_args)
+    edits = [f"--set {x}" for x in args.sets] + [f"--rewrite {x}" for x in args.rewrites]
+    result = replace(compare(baseline, compared), baseline=base_ref,
+                     compared=new_ref + (f" ({', '.join(edits)})" if edits else ""))
+    return format_compare(result, args.format, args.changed_only)
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -206,6 +281,12 @@ def run(argv: list[str], parser: argparse.ArgumentParser | None = None) -> int:
         return 0
     if command == "check":
         return _run_check(args)
+    if command == "rewrites":
+        _write(_run_rewrites(args), args.output)
+        return 0
+    if command == "compare":
+        _write(_run_compare(args), args.output)
+        return 0
     parser.print_help()
     return 2
 
