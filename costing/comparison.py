@@ -1,5 +1,8 @@
 """A report compared with a baseline report: per row, per scope and in total, and what kind of change it is.
 
+The window's comparison (a document against its pinned baseline, where node ids persist); `costing.compare` is the
+CLI's (two reports loaded apart, matched by row name) and supplies the settings-change lines both show.
+
 Rows are matched by node id (ids survive edits), then by row name (a model loaded again, a second document).
 A rewrite's new nodes are not in the baseline; `origin` (new node id -> the baseline node id it came from, as a
 rewrite's mapping gives it) lets them be grouped with the row they replace. A change of batch size, dtype or input
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .formatting import shape as _shape
+from .compare import settings_changes
 from .graph import Graph
 from .records import CostReport, LayerCost, Totals
 from .registry import has_kind, kind
@@ -162,20 +165,6 @@ def compare(baseline: CostReport, current: CostReport, origin: Mapping[str, str]
     removed = tuple(r for r in baseline.layers if r.node_id not in used)
     return Comparison(baseline, current, rows, removed, settings_changes(baseline, current),
                       design_changed(baseline.graph, current.graph, baseline, current), origin)
-
-
-def settings_changes(baseline: CostReport, current: CostReport) -> tuple[str, ...]:
-    out = []
-    if baseline.batch_size != current.batch_size:
-        out.append(f"batch {baseline.batch_size} → {current.batch_size}")
-    if baseline.dtype != current.dtype:
-        out.append(f"dtype {baseline.dtype} → {current.dtype}")
-    b_shapes = [s[1:] for s, _ in baseline.inputs]
-    c_shapes = [s[1:] for s, _ in current.inputs]
-    if b_shapes != c_shapes:
-        fmt = "; ".join
-        out.append(f"input {fmt(_shape(s) for s in b_shapes)} → {fmt(_shape(s) for s in c_shapes)}")
-    return tuple(out)
 
 
 def design_changed(before: Graph | None, after: Graph | None, baseline: CostReport, current: CostReport) -> bool:

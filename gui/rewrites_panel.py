@@ -58,7 +58,7 @@ class RewritesPanel(QWidget):
         super().__init__(parent)
         self.document = document
         self.candidates: list[rw.Rewrite] = []
-        self.previews: dict[str, rw.RewritePreview | str] = {}  # id -> its preview, or why it has none
+        self.previews: dict[tuple, rw.RewritePreview | str] = {}  # (id, params) -> its preview, or why not
         self._params: dict[str, rw.Rewrite] = {}  # base id -> the candidate with the user's parameters
         self._graph = None  # the graph the list was made for
         self.stale = True
@@ -239,13 +239,14 @@ class RewritesPanel(QWidget):
     # ---- previews ------------------------------------------------------------------------------------------
     def preview_of(self, rewrite: rw.Rewrite) -> rw.RewritePreview | str:
         """The exact deltas of `rewrite` on the document's graph (computed once), or why it cannot be applied."""
-        got = self.previews.get(rewrite.id)
+        key = _key(rewrite)
+        got = self.previews.get(key)
         if got is None or (isinstance(got, rw.RewritePreview) and got.result.base is not self.document.graph):
             try:
                 got = rw.preview(self.document.graph, rewrite, self.document.report)
             except rw.RewriteError as e:
                 got = str(e)
-            self.previews[rewrite.id] = got
+            self.previews[key] = got
         return got
 
     def _preview_some(self) -> None:
@@ -254,7 +255,7 @@ class RewritesPanel(QWidget):
         for i in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(i)
             r = self._rewrite_of(item)
-            if r is None or r.id in self.previews:
+            if r is None or _key(r) in self.previews:
                 continue
             self.preview_of(r)
             self._show_preview(item, r)
@@ -265,7 +266,7 @@ class RewritesPanel(QWidget):
         self._update_details()
 
     def _show_preview(self, item: QTreeWidgetItem, r: rw.Rewrite) -> None:
-        p = self.previews.get(r.id)
+        p = self.previews.get(_key(r))
         if p is None:
             for col in range(D_PARAMS, len(HEADERS)):
                 item.setText(col, "…")
@@ -366,7 +367,7 @@ class RewritesPanel(QWidget):
             self.description.setText("")
             self.apply_button.setEnabled(False)
             return
-        p = self.previews.get(r.id)
+        p = self.previews.get(_key(r))
         if isinstance(p, rw.RewritePreview):
             self.description.setText(
                 f"{r.description}\nParams {fmt.delta(p.after.params, p.before.params)} · MACs "
@@ -400,3 +401,8 @@ class RewritesPanel(QWidget):
             self.status.setText(f"Applied {r.id} (Undo: Ctrl+Z)")
             self.applied.emit(r.id)
         return done
+
+
+def _key(r: rw.Rewrite) -> tuple:
+    """A preview's key: the id and the parameters (a ratio change keeps the id)."""
+    return (r.id, tuple(sorted((k, str(v)) for k, v in r.params.items())))
