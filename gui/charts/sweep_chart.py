@@ -138,13 +138,17 @@ class SweepChart(pg.GraphicsLayoutWidget):
         label = self.axis.label if self.axis is not None else "input size"
         unit = f" ({self.axis.unit})" if self.axis is not None and self.axis.unit else ""
         ticks = self._x_ticks(xs, log_x)
-        spans = {"macs": series["total"], "memory": series["memory"], "params": series["params"]}
+        spans = {"macs": series["total"] + (series["attention"] if has_attention else []),
+                 "memory": series["memory"], "params": series["params"]}
         for key, plot in self.plots.items():
             values = [v for v in spans[key] if v > 0]
             log_y = bool(values) and max(values) > 10 * min(values)  # a flat line reads better on a linear axis
             plot.setLogMode(x=log_x, y=log_y)
-            plot.enableAutoRange()
-            if values and not log_y:  # from zero: a constant (params of a CNN) is a flat line, not noise
+            plot.enableAutoRange(x=True)
+            # explicit y ranges: a switch to log mode would otherwise read the linear range as exponents
+            if values and log_y:
+                plot.setYRange(math.log10(min(values)) - 0.15, math.log10(max(values)) + 0.15, padding=0)
+            elif values:  # from zero: a constant (params of a CNN) is a flat line, not noise
                 plot.setYRange(0, max(values) * 1.12, padding=0)
             plot.getAxis("bottom").setTicks([ticks] if ticks else None)
             plot.setLabel("bottom", label + unit, color=self.theme.foreground.name(), **{"font-size": "9pt"})
