@@ -426,12 +426,15 @@ class CostDocument(QObject):
         old = self._graph
         changed = {n.id for n in graph.nodes if old.has(n.id) and old.node(n.id) != n}
         mapping = mapping or {}
-        new_ids = [i for ids in mapping.values() for i in ids if i in graph.index]
         for old_id, ids in mapping.items():
             for i in ids:
                 if i != old_id and not old.has(i):
                     self.origin[i] = self.origin.get(old_id, old_id)
+        # the selection moves to the new nodes (a rewrite that only changes arguments, like a width change of
+        # a whole stage: to the first of them, not to every row it touched)
+        new_ids = [i for ids in mapping.values() for i in ids if i in graph.index and not old.has(i)]
         selected = sorted({graph.index[i] for i in new_ids}) or \
+            sorted({graph.index[i] for ids in mapping.values() for i in ids if i in graph.index})[:1] or \
             sorted({graph.index[i] for i in changed if i in graph.index})[:1]
         self._push(_GraphCommand(self, graph, changed, _Change("diff"), text, selected))
         return True
