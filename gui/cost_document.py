@@ -23,6 +23,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from costing import CONVENTIONS, CostReport, LayerCost, LayerError, LayerSpec, Network, Totals
 from costing.chain import graph_from_network
+from costing.comparison import Comparison, RowDelta, compare
 from costing.graph import Graph, GraphError, GraphInput, Node, Ref, unique_name
 from costing.graph_eval import evaluate_graph
 from costing.registry import has_kind, kind
@@ -39,7 +40,7 @@ TRACED_KINDS = ("torch", "torchscript", "torch.export", "onnx")
 class _Change:
     """What a command did to the rows, so views hear the same begin/end pairs as a list edit would give them."""
 
-    kind: str  # "edit", "insert", "remove", "move", "settings", "reset"
+    kind: str  # "edit", "insert", "remove", "move", "settings", "reset", "diff" (any graph change, e.g. a rewrite)
     first: int = 0
     last: int = 0
     dest: int = 0  # "move": the row the block goes before (Qt's beginMoveRows convention)
@@ -62,6 +63,7 @@ class CostDocument(QObject):
     settingsChanged = Signal()  # batch size, dtype, input shape, name
     conventionChanged = Signal(str)
     baselineChanged = Signal()
+    scaleChanged = Signal()  # the colour scale was fixed to the baseline or freed (`scale_fixed`)
     pathChanged = Signal()
     modifiedChanged = Signal(bool)  # follows the undo stack's clean state
 
@@ -78,6 +80,10 @@ class CostDocument(QObject):
         self.convention = "flops"
         self.baseline: Totals | None = None
         self.baseline_report: CostReport | None = None  # the whole report at pin time (summary, categories)
+        self.scale_fixed = False  # colour views take their range from the baseline (an untouched layer keeps its
+        # colour); see `scale_report`
+        self.origin: dict[str, str] = {}  # node id made by a rewrite -> the node it replaced (comparison groups)
+        self._comparison: Comparison | None = None
         self.path: Path | None = None
         self.extra: dict[str, Any] = {}  # unknown top-level keys of the project file (kept on save)
         self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
@@ -209,6 +215,8 @@ class CostDocument(QObject):
             self.set_convention(view["convention"])
         if not keep_baseline:
             self.baseline = self.baseline_report = None
+        self.origin = {}
+        self._comparison = None
         self.selection.clear()
         self._resetting = True  # views hear one documentReset, never a reportChanged about rows they lack yet
         try:
@@ -422,15 +430,89 @@ class CostDocument(QObject):
         self._apply(graph, _Change("edit", rows=rows, field="measured"), {graph.nodes[r].id for r in rows}, False)
         return failed
 
+    def apply_graph_change(self, graph: Graph, text: str, mapping: dict[str, tuple[str, ...]] | None = None
+                           ) -> bool:
+        """Replace the graph by an edited version of it (a rewrite) as one undo step. `mapping` (old node id ->
+        the ids that replace it) moves the selection to the new nodes and lets the comparison group them with
+        the rows they replace. Raises ValueError for a graph that is not valid."""
+        if graph.nodes == self._graph.nodes and graph.inputs == self._graph.inputs:
+            return False
+        try:
+            graph.validate()
+        except GraphError as e:
+            raise ValueError(str(e)) from None
+        old = self._graph
+        changed = {n.id for n in graph.nodes if old.has(n.id) and old.node(n.id) != n}
+        mapping = mapping or {}
+        for old_id, ids in mapping.items():
+            for i in ids:
+                if i != old_id and not old.has(i):
+                    self.origin[i] = self.origin.get(old_id, old_id)
+        # the selection moves to the new nodes (a rewrite that only changes arguments, like a width change of
+        # a whole stage: to the first of them, not to every row it touched)
+        new_ids = [i for ids in mapping.values() for i in ids if i in graph.index and not old.has(i)]
+        selected = sorted({graph.index[i] for i in new_ids}) or \
+            sorted({graph.index[i] for ids in mapping.values() for i in ids if i in graph.index})[:1] or \
+            sorted({graph.index[i] for i in changed if i in graph.index})[:1]
+        self._push(_GraphCommand(self, graph, changed, _Change("diff"), text, selected))
+        return True
+
     def pin_baseline(self) -> None:
         self.baseline = self.report.totals
         self.baseline_report = self.report
+        self._comparison = None
         self.baselineChanged.emit()
 
     def clear_baseline(self) -> None:
         if self.baseline is not None:
             self.baseline = self.baseline_report = None
+            self._comparison = None
             self.baselineChanged.emit()
+
+    def set_scale_fixed(self, fixed: bool) -> None:
+        """A view setting (not an edit): colour scales follow the baseline's range while one is pinned."""
+        if fixed != self.scale_fixed:
+            self.scale_fixed = fixed
+            self.scaleChanged.emit()
+
+    def scale_report(self) -> CostReport:
+        """The report whose values set the colour range: the baseline's while the scale is fixed to it (so a
+        layer a rewrite did not touch keeps its colour), else the current one."""
+        if self.scale_fixed and self.baseline_report is not None:
+            return self.baseline_report
+        return self._report
+
+    def scale_range(self, field: str) -> tuple[int, int] | None:
+        """(smallest positive, largest) per-row value of a `Totals` field in `scale_report()`, or None when no
+        row has any (views then use their own range)."""
+        values = [getattr(r.totals, field) for r in self.scale_report().layers]
+        positive = [v for v in values if v > 0]
+        return (min(positive), max(positive)) if positive else None
+
+    # ---- comparison with the pinned baseline --------------------------------------------------------------
+    def comparison(self) -> Comparison | None:
+        """The current report against the pinned baseline (None while none is pinned); computed once per
+        report."""
+        if self.baseline_report is None:
+            return None
+        c = self._comparison
+        if c is None or c.current is not self._report or c.baseline is not self.baseline_report \
+                or len(c.origin) != len(self.origin):
+            c = self._comparison = compare(self.baseline_report, self._report, self.origin)
+        return c
+
+    def row_delta(self, row: int) -> RowDelta | None:
+        """The row's costs against the baseline: status same / changed / new, before, after and delta (None
+        without a baseline or while the row is not costed)."""
+        c = self.comparison()
+        if c is None or not 0 <= row < len(self._graph.nodes):
+            return None
+        return c.rows.get(self._graph.nodes[row].id)
+
+    def removed_rows(self) -> tuple[LayerCost, ...]:
+        """Baseline rows that the current graph no longer has."""
+        c = self.comparison()
+        return c.removed if c is not None else ()
 
     # ---- files --------------------------------------------------------------------------------------------
     def load_file(self, path: str | Path) -> None:
@@ -518,6 +600,8 @@ class CostDocument(QObject):
             self.documentAboutToReset.emit()
             self._graph = graph
             self.documentReset.emit()
+        elif kind_ == "diff":
+            self._apply_diff(graph)
         else:
             self._graph = graph
             if kind_ == "settings":
@@ -527,6 +611,34 @@ class CostDocument(QObject):
         self._dirty = set(dirty) if self._dirty is None else self._dirty | dirty
         if self._batch_depth == 0:
             self._recompute()
+
+    def _apply_diff(self, graph: Graph) -> None:
+        """Swap in any edited version of the graph as row removals, then insertions, then changed rows (the
+        signals a table or diagram updates in place from); a reorder of kept rows is a reset."""
+        old = self._graph
+        kept_old = [n.id for n in old.nodes if graph.has(n.id)]
+        kept_new = [n.id for n in graph.nodes if old.has(n.id)]
+        if kept_old != kept_new:
+            self.documentAboutToReset.emit()
+            self._graph = graph
+            self.documentReset.emit()
+            return
+        removed = tuple(i for i, n in enumerate(old.nodes) if not graph.has(n.id))
+        for first, last in reversed(_blocks(removed)):
+            self.layersAboutToBeRemoved.emit(first, last)
+            self._graph = _without(self._graph, graph, first, last)
+            self.layersRemoved.emit(first, last)
+        added = tuple(i for i, n in enumerate(graph.nodes) if not old.has(n.id))
+        for first, last in _blocks(added):
+            self.layersAboutToBeInserted.emit(first, last)
+            self._graph = _with_rows(self._graph, graph, last)
+            self.layersInserted.emit(first, last)
+        self._graph = graph
+        if graph.inputs != old.inputs:
+            self.settingsChanged.emit()
+        for r, n in enumerate(graph.nodes):
+            if old.has(n.id) and old.node(n.id) != n:
+                self.layerChanged.emit(r, "args")
 
     def _recompute(self) -> None:
         dirty = self._dirty or set()

@@ -23,6 +23,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 
 from costing import CONVENTIONS, LayerCost, Totals, convention_value
 from costing import formatting as fmt
+from costing.comparison import NEW, SAME, RowDelta
 from costing.registry import has_kind, kind, kinds
 
 from .cost_document import CostDocument
@@ -30,8 +31,10 @@ from .cost_document import CostDocument
 Index = QModelIndex | QPersistentModelIndex
 
 NAME, TYPE, ARGS, SHAPE, PARAMS, MACS, CONV, PCT_CONV, PCT_PARAMS, MEMORY = range(10)
-COLUMN_COUNT = 10
-COST_COLUMNS = (PARAMS, MACS, CONV, PCT_CONV, PCT_PARAMS, MEMORY)
+DELTA_PARAMS, DELTA_CONV = 10, 11  # against the pinned baseline (empty, and hidden by the view, without one)
+COLUMN_COUNT = 12
+DELTA_COLUMNS = (DELTA_PARAMS, DELTA_CONV)
+COST_COLUMNS = (PARAMS, MACS, CONV, PCT_CONV, PCT_PARAMS, MEMORY, *DELTA_COLUMNS)
 SORT_ROLE = Qt.ItemDataRole.UserRole  # raw numbers for the proxy's sort
 LAYER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ERROR_ROLE = Qt.ItemDataRole.UserRole + 2  # the engine's message on the cell it concerns, else None
@@ -48,6 +51,10 @@ _DISPLAY, _EDIT, _TOOLTIP = int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRol
 _ALIGN_ROLE, _DECORATION = int(Qt.ItemDataRole.TextAlignmentRole), int(Qt.ItemDataRole.DecorationRole)
 _BACKGROUND, _FONT = int(Qt.ItemDataRole.BackgroundRole), int(Qt.ItemDataRole.FontRole)
 _SORT, _LAYER_ID, _ERROR = int(SORT_ROLE), int(LAYER_ID_ROLE), int(ERROR_ROLE)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+# delta cells: saved (green), grown (red), a row the baseline does not have (blue), unchanged (grey)
+DELTA_COLORS = {"less": QColor("#2e7d32"), "more": QColor("#d32f2f"), NEW: QColor("#1565c0"),
+                SAME: QColor(128, 128, 128)}
 _ERROR_ONLY = frozenset((_DECORATION, _BACKGROUND, _FONT, _ERROR))  # roles that are None while all is valid
 
 
@@ -122,6 +129,7 @@ class LayerTableModel(QAbstractTableModel):
         d.reportChanged.connect(self._on_document_report_changed)
         d.errorChanged.connect(self._on_document_error_changed)
         d.conventionChanged.connect(self._on_document_convention_changed)
+        d.baselineChanged.connect(self._on_document_baseline_changed)
 
     # ---- shape ---------------------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
@@ -138,11 +146,13 @@ class LayerTableModel(QAbstractTableModel):
         conv = CONVENTIONS[self.document.convention]
         if role == Qt.ItemDataRole.DisplayRole:
             return ("Name", "Type", "Arguments", "Output shape", "Params", "MACs", conv.label, f"% {conv.label}",
-                    "% params", "Memory")[section]
+                    "% params", "Memory", "Δ params", f"Δ {conv.label}")[section]
         if role == Qt.ItemDataRole.ToolTipRole:
             return {CONV: f"{conv.label}: {conv.description}", PCT_CONV: f"share of the model's {conv.label}",
                     MACS: CONVENTIONS["macs"].description, MEMORY: "activation memory written by the layer (forward)",
-                    ARGS: "constructor arguments (torch names); inferred ones come from the incoming shape"
+                    ARGS: "constructor arguments (torch names); inferred ones come from the incoming shape",
+                    DELTA_PARAMS: "params against the pinned baseline (Model ▸ Pin baseline)",
+                    DELTA_CONV: f"{conv.label} against the pinned baseline (Model ▸ Pin baseline)",
                     }.get(section)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(_RIGHT if section in COST_COLUMNS else _LEFT)
@@ -172,6 +182,8 @@ class LayerTableModel(QAbstractTableModel):
         if not index.isValid():
             return None
         row, col = index.row(), index.column()
+        if col >= DELTA_PARAMS and role in (_DISPLAY, _FOREGROUND, _TOOLTIP, _SORT):
+            return self._delta_data(row, col, role)
         if role == _DISPLAY:
             return self._display(row, col, doc.row_cost(row))
         if role == _EDIT:
@@ -213,6 +225,26 @@ class LayerTableModel(QAbstractTableModel):
                 return font
             return None
         return None
+
+    def _delta_data(self, row: int, col: int, role: int) -> Any:
+        """A row's change against the baseline: `-205 K (-66.7 %)`, `new +614 K`, `=` when untouched."""
+        d = self.document.row_delta(row)
+        if d is None:
+            return None if role != _SORT else 0
+        field = "params" if col == DELTA_PARAMS else self.document.convention
+        after = _value(d.after.totals, field)
+        before = _value(d.before.totals, field) if d.before is not None else 0
+        diff = after - before
+        if role == _SORT:
+            return diff
+        if role == _FOREGROUND:
+            key = NEW if d.status == NEW else "less" if diff < 0 else "more" if diff > 0 else SAME
+            return QBrush(DELTA_COLORS[key])
+        if role == _TOOLTIP:
+            return _delta_tooltip(d, field)
+        if d.status == NEW:
+            return f"new +{fmt.si(after)}" if after else "new"
+        return fmt.delta(after, before) if diff else "="
 
     def _args_for_display(self, row: int, cost: LayerCost | None) -> tuple[str, dict[str, Any]]:
         doc = self.document
@@ -350,8 +382,29 @@ class LayerTableModel(QAbstractTableModel):
 
     def _on_document_convention_changed(self, _convention: str) -> None:
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, CONV, PCT_CONV)
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, DELTA_CONV, DELTA_CONV)
         if self.rowCount():
             self.dataChanged.emit(self.index(0, CONV), self.index(self.rowCount() - 1, PCT_CONV))
+            self.dataChanged.emit(self.index(0, DELTA_CONV), self.index(self.rowCount() - 1, DELTA_CONV))
+
+    def _on_document_baseline_changed(self) -> None:
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, DELTA_PARAMS), self.index(self.rowCount() - 1, DELTA_CONV))
+
+
+def _value(totals: Totals, field: str) -> int:
+    return totals.params if field == "params" else convention_value(totals, field)
+
+
+def _delta_tooltip(d: RowDelta, field: str) -> str:
+    label = "params" if field == "params" else CONVENTIONS[field].label
+    after = _value(d.after.totals, field)
+    if d.before is None:
+        was = f" (replaces {', '.join(d.replaces)})" if d.replaces else ""
+        return f"new since the baseline{was}: {fmt.grouped(after)} {label}"
+    before = _value(d.before.totals, field)
+    return (f"{label}: {fmt.grouped(before)} → {fmt.grouped(after)} ({'+' if after > before else ''}"
+            f"{fmt.grouped(after - before)})")
 
 
 def supported_types() -> dict[str, list[str]]:

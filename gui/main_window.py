@@ -59,7 +59,7 @@ from .autosave import Autosave
 from .cost_document import CostDocument
 from .hierarchy_tree import HierarchyTreeWidget
 from .layer_editor_widget import LayerEditorWidget
-from .layer_table_model import supported_types
+from .layer_table_model import DELTA_COLUMNS, supported_types
 from .layer_table_view import LayerTableView
 from .model_loader import ModelLoader
 from .open_model_dialog import MODEL_FILTER, OpenModelDialog
@@ -282,6 +282,10 @@ class MainWindow(QMainWindow):
         hierarchy = self._add_dock("hierarchy", "Modules", self.hierarchy, right)
         self.splitDockWidget(totals, editor, Qt.Orientation.Vertical)
         self.tabifyDockWidget(editor, hierarchy)
+        from .rewrites_panel import RewritesPanel
+
+        self.rewrites = RewritesPanel(self.document, self)
+        self.tabifyDockWidget(hierarchy, self._add_dock("rewrites", "Rewrites", self.rewrites, right))
         editor.raise_()
         previous: QDockWidget | None = None
         for title, module, class_name in VIEW_FACTORIES:
@@ -346,6 +350,10 @@ class MainWindow(QMainWindow):
                                     SP.SP_DialogApplyButton)
         self.act_clear_pin = self._action("C&lear baseline", self.document.clear_baseline, "Ctrl+Shift+B",
                                           "Stop comparing with the pinned baseline")
+        self.act_rewrites = self._action("&Rewrites…", self.show_rewrites, "Ctrl+Shift+R",
+                                         "The article's design tricks that apply here, with their savings")
+        self.act_sweep = self._action("Input-size s&weep", lambda: self._raise_dock("sweep"), "Ctrl+Shift+W",
+                                      "Params, MACs and activation memory against the input size")
         self.act_settings = self._action("Se&ttings…", self.settings_dialog, K.Preferences,
                                          "Batch size, dtype, input shape and counting convention",
                                          SP.SP_FileDialogDetailedView, fallback="Ctrl+,")
@@ -402,7 +410,8 @@ class MainWindow(QMainWindow):
         for act in (self.act_duplicate, self.act_delete, None, self.act_move_up, self.act_move_down):
             e.addSeparator() if act is None else e.addAction(act)
         mm = bar.addMenu("&Model")
-        for act in (self.act_pin, self.act_clear_pin, None, self.act_settings, None, self.act_cancel):
+        for act in (self.act_pin, self.act_clear_pin, None, self.act_rewrites, self.act_sweep, None,
+                    self.act_settings, None, self.act_cancel):
             mm.addSeparator() if act is None else mm.addAction(act)
         self.conv_menu = mm.addMenu("Co&nvention")
         for key, conv in CONVENTIONS.items():
@@ -469,6 +478,9 @@ class MainWindow(QMainWindow):
         d.layersRemoved.connect(lambda *_: self._update_actions())
         d.selection.changed.connect(lambda *_: self._update_actions())
         d.baselineChanged.connect(self._update_actions)
+        d.baselineChanged.connect(self._show_delta_columns)
+        self.rewrites.applied.connect(self._on_rewrites_applied)
+        self._show_delta_columns()
         self.loader.loadedNetwork.connect(self._on_loader_network)
         self.loader.loadedReport.connect(self._on_loader_report)
         self.loader.failed.connect(self._on_loader_failed)
@@ -868,6 +880,27 @@ class MainWindow(QMainWindow):
         self.loader.load(ref, opts)
         self.statusBar().showMessage(f"Reloading {ref} with batch size {batch_size}, {dtype} …", 4000)
         return True
+
+    def show_rewrites(self) -> None:
+        self._raise_dock("rewrites")
+        self.rewrites.tree.setFocus()
+
+    def _on_rewrites_applied(self, _rewrite_id: str) -> None:
+        self._show_delta_columns()
+        self._raise_dock("compare")
+
+    def _raise_dock(self, key: str) -> None:
+        dock = self.docks.get(key)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+
+    def _show_delta_columns(self) -> None:
+        """The table's Δ columns only while a baseline is pinned."""
+        for col in DELTA_COLUMNS:
+            self.table.setColumnHidden(col, self.document.baseline is None)
+            if self.document.baseline is not None:
+                self.table.resizeColumnToContents(col)
 
     # ---- document signals ------------------------------------------------------------------------------------
     def _on_document_reset(self) -> None:

@@ -168,7 +168,9 @@ class TotalsWidget(QWidget):
         if self.baseline_bar.isVisibleTo(self) != (base is not None):
             self.baseline_bar.setVisible(base is not None)
         if base is not None:
-            self.baseline_label.setText(f"Δ vs pinned baseline ({fmt.si(base.totals.params)} params)")
+            cmp = doc.comparison()
+            what = f"\n{cmp.describe()[0].upper()}{cmp.describe()[1:]}" if cmp is not None else ""
+            self.baseline_label.setText(f"Δ vs pinned baseline ({fmt.si(base.totals.params)} params){what}")
             self.baseline_label.setToolTip(f"pinned from {base.model}")
         self.split_title.setText("Share by category")
         self.split_heads[1].setText(label)

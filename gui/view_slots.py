@@ -20,6 +20,8 @@ VIEW_FACTORIES: list[tuple[str, str, str]] = [
     ("Diagram", "gui.diagram_view", "DiagramView"),
     ("Charts", "gui.charts_widget", "ChartsWidget"),
     ("Latency", "gui.latency_view", "LatencyView"),  # roofline estimate and measured time (issue 14)
+    ("Compare", "gui.compare_view", "CompareView"),  # before vs after a pinned baseline (issue 11)
+    ("Sweep", "gui.sweep_view", "SweepView"),  # costs against the input size (issue 11)
 ]
 EXPORT_HOOK: tuple[str, str] = ("gui.export_menu", "install_export_menu")
 

@@ -1,0 +1,408 @@
+"""`RewritesPanel`: the article's design tricks that apply to the current graph, each with its exact params, MACs,
+FLOPs and memory deltas shown before it is applied; Apply makes it one undoable step on the document.
+
+Candidates and previews come from `costing.rewrites` (the panel computes nothing): candidates at once, previews a
+few per pass of the event loop (the selected rows' first), so a big model's list fills in without freezing the
+window. The rows selected in the table come first (or alone, with "Selected rows only"). Before the first rewrite
+the current costs are pinned as the baseline (unless unticked), so the table, totals and comparison show the
+saving.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from costing import formatting as fmt
+from costing import rewrites as rw
+
+from .cost_document import CostDocument
+
+KIND_NAMES = {
+    "two_3x3": "k×k → stacked 3×3 (Inception v2)",
+    "factorize_nx1": "N×N → N×1 + 1×N (Inception v3)",
+    "depthwise_separable": "depthwise-separable (Xception, MobileNet)",
+    "global_avg_pool": "global average pooling instead of Flatten + FC",
+    "reduce_1x1": "1×1 reduction before a k×k conv (Inception v1)",
+    "width": "channel width of a scope (pruning)",
+}
+SHORT_NAMES = {"two_3x3": "stacked 3×3", "factorize_nx1": "N×1 + 1×N", "depthwise_separable": "depthwise-sep.",
+               "global_avg_pool": "global avg pool", "reduce_1x1": "1×1 reduction", "width": "width ×"}
+TRICK, WHERE, D_PARAMS, D_MACS, D_FLOPS, D_MEMORY = range(6)
+HEADERS = ("Trick", "Where", "Δ params", "Δ MACs", "Δ FLOPs", "Δ activations")
+PREVIEWS_PER_TICK = 3
+DEBOUNCE_MS = 250
+LESS, MORE = QColor("#2e7d32"), QColor("#d32f2f")
+REWRITE_ROLE = Qt.ItemDataRole.UserRole
+
+
+class RewritesPanel(QWidget):
+    applied = Signal(str)  # the rewrite's id, after it was applied
+
+    def __init__(self, document: CostDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.candidates: list[rw.Rewrite] = []
+        self.previews: dict[tuple, rw.RewritePreview | str] = {}  # (id, params) -> its preview, or why not
+        self._params: dict[str, rw.Rewrite] = {}  # base id -> the candidate with the user's parameters
+        self._graph = None  # the graph the list was made for
+        self.stale = True
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(4)
+        top = QHBoxLayout()
+        self.kind_filter = QComboBox(self)
+        self.kind_filter.addItem("All tricks", "")
+        for k in rw.KINDS:
+            self.kind_filter.addItem(KIND_NAMES.get(k, k), k)
+        self.kind_filter.setToolTip("Show one kind of rewrite")
+        self.selection_only = QCheckBox("Selected rows only", self)
+        self.selection_only.setToolTip("Only the rewrites of the rows selected in the table or diagram")
+        top.addWidget(self.kind_filter, 1)
+        top.addWidget(self.selection_only)
+        lay.addLayout(top)
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("rewritesList")
+        self.tree.setColumnCount(len(HEADERS))
+        self.tree.setHeaderLabels(list(HEADERS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(TRICK, QHeaderView.ResizeMode.Stretch)
+        for col in range(WHERE, len(HEADERS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        lay.addWidget(self.tree, 1)
+        self.description = QLabel(self)
+        self.description.setObjectName("rewriteDescription")
+        self.description.setWordWrap(True)
+        self.description.setTextFormat(Qt.TextFormat.PlainText)
+        lay.addWidget(self.description)
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        self.ratio = QDoubleSpinBox(self)
+        self.ratio.setRange(0.05, 0.95)
+        self.ratio.setSingleStep(0.05)
+        self.ratio.setDecimals(3)
+        self.ratio.setToolTip("Width of the 1×1 reduction as a fraction of the conv's input channels")
+        self.factor = QDoubleSpinBox(self)
+        self.factor.setRange(0.125, 4.0)
+        self.factor.setSingleStep(0.125)
+        self.factor.setDecimals(3)
+        self.factor.setToolTip("Multiplies the channel widths of the scope (0.5 halves them)")
+        self.scope = QComboBox(self)
+        self.scope.setToolTip("The stage, block or whole model whose widths change")
+        for w in (self.ratio, self.factor):
+            w.setKeyboardTracking(False)
+        form.addRow("Reduction ratio", self.ratio)
+        form.addRow("Width factor", self.factor)
+        form.addRow("Scope", self.scope)
+        self.form = form
+        lay.addLayout(form)
+        bottom = QHBoxLayout()
+        self.pin_first = QCheckBox("Pin baseline first", self)
+        self.pin_first.setChecked(True)
+        self.pin_first.setToolTip("When no baseline is pinned, pin the current costs before applying, so the table, "
+                                  "totals and comparison show what the rewrite changed")
+        self.apply_button = QPushButton("Apply", self)
+        self.apply_button.setObjectName("applyRewrite")
+        self.apply_button.setShortcut(QKeySequence("Ctrl+Return"))
+        self.apply_button.setToolTip("Apply the selected rewrite as one undoable step (Ctrl+Return)")
+        bottom.addWidget(self.pin_first, 1)
+        bottom.addWidget(self.apply_button)
+        lay.addLayout(bottom)
+        self.status = QLabel(self)
+        self.status.setObjectName("rewriteStatus")
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        lay.addWidget(self.status)
+
+        self.preview_timer = QTimer(self)
+        self.preview_timer.setInterval(0)
+        self.preview_timer.timeout.connect(self._preview_some)
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(DEBOUNCE_MS)
+        self.debounce.timeout.connect(self.refresh)
+        self.tree.currentItemChanged.connect(lambda *_: self._on_tree_current_changed())
+        self.tree.itemDoubleClicked.connect(lambda *_: self.apply_current())
+        self.apply_button.clicked.connect(lambda: self.apply_current())
+        self.kind_filter.currentIndexChanged.connect(lambda _i: self._fill())
+        self.selection_only.toggled.connect(lambda _on: self._fill())
+        self.ratio.valueChanged.connect(lambda v: self._on_param_changed(ratio=v))
+        self.factor.valueChanged.connect(lambda v: self._on_param_changed(factor=v))
+        self.scope.activated.connect(lambda _i: self._on_param_changed(scope=str(self.scope.currentData())))
+        d = document
+        d.reportChanged.connect(lambda _first: self._on_document_changed())
+        d.documentReset.connect(self._on_document_changed)
+        d.selection.changed.connect(lambda *_: self._fill())
+        self._show_params(None)
+        self.refresh()
+
+    # ---- building the list ---------------------------------------------------------------------------------
+    def _on_document_changed(self) -> None:
+        self.stale = True
+        if self.isVisible():
+            self.debounce.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Candidates of the graph as it is now; previews are filled in by the timer."""
+        self.debounce.stop()
+        self.stale = False
+        doc = self.document
+        graph = doc.graph
+        keep = self._graph is graph
+        self._graph = graph
+        if not keep:
+            self.previews, self._params = {}, {}
+        try:
+            self.candidates = rw.candidates(graph, report=doc.report) if graph.nodes else []
+            self.status.setText("" if self.candidates or not graph.nodes else
+                                "None of the tricks applies to this model (it has no plain k×k conv, no "
+                                "Flatten + Linear on a feature map, no scalable scope).")
+        except rw.RewriteError as e:
+            self.candidates = []
+            self.status.setText(f"No rewrites: {e}")
+        self._fill_scopes()
+        self._fill()
+        self.preview_timer.start()
+
+    def _fill_scopes(self) -> None:
+        self.scope.clear()
+        self.scope.addItem("the whole model", "")
+        for s in self.document.graph.scopes:
+            self.scope.addItem(s.path, s.path)
+
+    def _shown(self) -> list[rw.Rewrite]:
+        """The candidates to list (with the user's parameters), the selected rows' first."""
+        kind_ = self.kind_filter.currentData()
+        doc = self.document
+        selected = {doc.node(r).display_name for r in doc.selection.rows if 0 <= r < doc.row_count()}
+        scopes = {doc.node(r).scope for r in doc.selection.rows if 0 <= r < doc.row_count()}
+
+        def at_selection(r: rw.Rewrite) -> bool:
+            if r.kind == "width":
+                return bool(r.node) and any(s == r.node or s.startswith(r.node + ".") for s in scopes)
+            return r.node in selected
+
+        out = [self._params.get(r.id, r) for r in self.candidates if not kind_ or r.kind == kind_]
+        if self.selection_only.isChecked():
+            return [r for r in out if at_selection(r)]
+        return sorted(out, key=lambda r: not at_selection(r))  # stable: graph order within each part
+
+    def _fill(self) -> None:
+        current = self.current_rewrite()
+        shown = self._shown()
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        for r in shown:
+            name = SHORT_NAMES.get(r.kind, r.kind) + (f"{r.params['factor']:g}" if r.kind == "width" else "")
+            item = QTreeWidgetItem([name, r.node or "whole model"])
+            item.setData(TRICK, REWRITE_ROLE, r.id)
+            item.setToolTip(TRICK, r.description)
+            for col in range(D_PARAMS, len(HEADERS)):
+                item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self._show_preview(item, r)
+            self.tree.addTopLevelItem(item)
+        self.tree.blockSignals(False)
+        ids = [r.id for r in shown]
+        base = self._base_id(current) if current is not None else None
+        pick = next((i for i, r in enumerate(shown) if self._base_id(r) == base), 0 if shown else -1)
+        if pick >= 0:
+            self.tree.setCurrentItem(self.tree.topLevelItem(pick))
+        self._on_tree_current_changed()
+        if not ids and self.candidates and self.selection_only.isChecked():
+            self.description.setText("No rewrite applies to the selected rows.")
+
+    # ---- previews ------------------------------------------------------------------------------------------
+    def preview_of(self, rewrite: rw.Rewrite) -> rw.RewritePreview | str:
+        """The exact deltas of `rewrite` on the document's graph (computed once), or why it cannot be applied."""
+        key = _key(rewrite)
+        got = self.previews.get(key)
+        if got is None or (isinstance(got, rw.RewritePreview) and got.result.base is not self.document.graph):
+            try:
+                got = rw.preview(self.document.graph, rewrite, self.document.report)
+            except rw.RewriteError as e:
+                got = str(e)
+            self.previews[key] = got
+        return got
+
+    def _preview_some(self) -> None:
+        """A few previews per pass of the event loop: the listed order (selected rows first)."""
+        done = 0
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            r = self._rewrite_of(item)
+            if r is None or _key(r) in self.previews:
+                continue
+            self.preview_of(r)
+            self._show_preview(item, r)
+            done += 1
+            if done >= PREVIEWS_PER_TICK:
+                return
+        self.preview_timer.stop()
+        self._update_details()
+
+    def _show_preview(self, item: QTreeWidgetItem, r: rw.Rewrite) -> None:
+        p = self.previews.get(_key(r))
+        if p is None:
+            for col in range(D_PARAMS, len(HEADERS)):
+                item.setText(col, "…")
+            return
+        if isinstance(p, str):
+            item.setText(D_PARAMS, "n/a")
+            item.setToolTip(D_PARAMS, p)
+            return
+        values = {D_PARAMS: (p.params_delta, fmt.si), D_MACS: (p.macs_delta, fmt.si), D_FLOPS: (p.flops_delta, fmt.si),
+                  D_MEMORY: (p.activation_bytes_delta, fmt.nbytes)}
+        for col, (v, f) in values.items():
+            item.setText(col, ("+" if v > 0 else "") + f(v) if v else "±0")
+            item.setForeground(col, QBrush(LESS if v < 0 else MORE if v > 0 else QColor(128, 128, 128)))
+            item.setToolTip(col, f"{fmt.grouped(v)} exactly")
+
+    # ---- selection and parameters --------------------------------------------------------------------------
+    def _rewrite_of(self, item: QTreeWidgetItem | None) -> rw.Rewrite | None:
+        if item is None:
+            return None
+        rid = item.data(TRICK, REWRITE_ROLE)
+        for r in self._shown_cache():
+            if r.id == rid:
+                return r
+        return None
+
+    def _shown_cache(self) -> list[rw.Rewrite]:
+        return [self._params.get(r.id, r) for r in self.candidates]
+
+    def current_rewrite(self) -> rw.Rewrite | None:
+        return self._rewrite_of(self.tree.currentItem())
+
+    def select(self, rewrite_id: str) -> bool:
+        """Make the candidate `rewrite_id` current (scripts, tests); False when it is not listed."""
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            r = self._rewrite_of(item)
+            if r is not None and (r.id == rewrite_id or self._base_id(r) == rewrite_id):
+                self.tree.setCurrentItem(item)
+                return True
+        return False
+
+    def _base_id(self, r: rw.Rewrite) -> str:
+        """The id of the candidate `r` was made from (a width candidate keeps it when its scope changes)."""
+        return next((b for b, v in self._params.items() if v is r), r.id)
+
+    def _on_tree_current_changed(self) -> None:
+        r = self.current_rewrite()
+        self._show_params(r)
+        if r is not None:
+            item = self.tree.currentItem()
+            self.preview_of(r)
+            if item is not None:
+                self._show_preview(item, r)
+        self._update_details()
+
+    def _show_params(self, r: rw.Rewrite | None) -> None:
+        kind_ = r.kind if r is not None else ""
+        for widget, visible in ((self.ratio, kind_ == "reduce_1x1"), (self.factor, kind_ == "width"),
+                                (self.scope, kind_ == "width")):
+            widget.setVisible(visible)
+            label = self.form.labelForField(widget)
+            if label is not None:
+                label.setVisible(visible)
+        if r is None:
+            return
+        for widget, key in ((self.ratio, "ratio"), (self.factor, "factor")):
+            if key in r.params:
+                widget.blockSignals(True)
+                widget.setValue(float(r.params[key]))
+                widget.blockSignals(False)
+        if "scope" in r.params:
+            self.scope.setCurrentIndex(max(0, self.scope.findData(r.params["scope"])))
+
+    def _on_param_changed(self, **params: object) -> None:
+        r = self.current_rewrite()
+        if r is None:
+            return
+        try:
+            new = rw.with_params(r, **params)
+        except rw.RewriteError as e:
+            self.status.setText(str(e))
+            return
+        self._params[self._base_id(r)] = new
+        item = self.tree.currentItem()
+        if item is not None:
+            item.setData(TRICK, REWRITE_ROLE, new.id)
+            item.setText(WHERE, new.node or "whole model")
+            if new.kind == "width":
+                item.setText(TRICK, f"{SHORT_NAMES['width']}{new.params['factor']:g}")
+            item.setToolTip(TRICK, new.description)
+            self.preview_of(new)
+            self._show_preview(item, new)
+        self._update_details()
+
+    def _update_details(self) -> None:
+        r = self.current_rewrite()
+        if r is None:
+            self.description.setText("")
+            self.apply_button.setEnabled(False)
+            return
+        p = self.previews.get(_key(r))
+        if isinstance(p, rw.RewritePreview):
+            self.description.setText(
+                f"{r.description}\nParams {fmt.delta(p.after.params, p.before.params)} · MACs "
+                f"{fmt.delta(p.after.macs, p.before.macs)} · FLOPs "
+                f"{fmt.delta(p.after.flops, p.before.flops)} · activations "
+                f"{fmt.delta(p.after.activation_bytes, p.before.activation_bytes, fmt.nbytes)}")
+            self.apply_button.setEnabled(True)
+        else:
+            self.description.setText(r.description + (f"\nCannot be applied: {p}" if isinstance(p, str) else ""))
+            self.apply_button.setEnabled(False)
+
+    # ---- applying ------------------------------------------------------------------------------------------
+    def apply_current(self) -> bool:
+        """Apply the selected rewrite as one undo step (pinning a baseline first if asked and none is)."""
+        r = self.current_rewrite()
+        if r is None:
+            return False
+        p = self.preview_of(r)
+        if isinstance(p, str):
+            self.status.setText(f"Not applied: {p}")
+            return False
+        doc = self.document
+        if self.pin_first.isChecked() and doc.baseline is None:
+            doc.pin_baseline()
+        try:
+            done = doc.apply_graph_change(p.result.graph, f"Rewrite: {r.description}", p.result.mapping)
+        except ValueError as e:
+            self.status.setText(f"Not applied: {e}")
+            return False
+        if done:
+            self.status.setText(f"Applied {r.id} (Undo: Ctrl+Z)")
+            self.applied.emit(r.id)
+        return done
+
+
+def _key(r: rw.Rewrite) -> tuple:
+    """A preview's key: the id and the parameters (a ratio change keeps the id)."""
+    return (r.id, tuple(sorted((k, str(v)) for k, v in r.params.items())))
