@@ -56,13 +56,14 @@ from .diagram_items import (
     route_path,
 )
 from .diagram_layout import INPUT, SCOPE, DiagramLayout, DiagramLayouter, DiagramStructure, Route, Sizes, wrap
+from .gc_pause import without_gc
 
 OWN_OPS = " (own ops)"  # the tracer's type suffix of a container's own-ops row
 ASPECT = 1.6  # target width/height of the whole diagram (16:10 slides and screens)
 AUTO_BOXES = 40  # a model opens with whole levels of scopes expanded while at most this many boxes show
 SIZES = Sizes(block=(BLOCK_W, BLOCK_H), scope=(BLOCK_W, BLOCK_H), input=(INPUT_W, INPUT_H), header=HEADER_H,
               pad=PAD, cont=CONT_H, entry_gap=ENTRY_GAP)
-EDGE_CHUNK = 48  # edges per item
+EDGE_CHUNK = 12  # edges per item (small: a partial repaint strokes only the pieces it shows)
 EDGE_WIDTHS = (1.2, 2.0, 3.2, 4.8, 7.0)  # activation bytes, by fifths of the largest (log), when memory is shown
 
 
@@ -89,6 +90,7 @@ class DiagramScene(QGraphicsScene):
         self.layout: DiagramLayout | None = None
         self.dx = 0.0  # scene x of the layout's origin
         self._weighted_edges = False
+        self._shown_total: tuple[int, str] | None = None
         self._titles: dict[tuple[str, str, int, float], tuple[str, str]] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)  # items move on every relayout
         self.setBackgroundBrush(self.theme.background)
@@ -150,7 +152,7 @@ class DiagramScene(QGraphicsScene):
         return list(self._routes)
 
     def edge_widths(self) -> set[float]:
-        return {w for item in self._edge_chunks for _, w in item._paths}
+        return {w for item in self._edge_chunks for w in item.line_widths()}
 
     def item_for_key(self, key: str) -> LayerBlockItem | GroupFrameItem | InputItem:
         if key.startswith(SCOPE):
@@ -226,6 +228,7 @@ class DiagramScene(QGraphicsScene):
     def expanded(self) -> set[str]:
         return set(self._expanded)
 
+    @without_gc
     def set_collapsed(self, path: str, collapsed: bool) -> None:
         if path not in self._groups or collapsed == (path not in self._expanded):
             return
@@ -233,6 +236,7 @@ class DiagramScene(QGraphicsScene):
         self._relayout()
         self.refresh()
 
+    @without_gc
     def set_expanded_scopes(self, paths: Iterable[str]) -> None:
         new = {p for p in paths if p in self._groups}
         if new != self._expanded:
@@ -338,9 +342,9 @@ class DiagramScene(QGraphicsScene):
                 self._titles.clear()
         title, args = hit
         value = self.value(cost.totals)
-        share = self.document.report.share(cost, self._field())
+        share = item.share or share_text(self.document.report.share(cost, self._field()))
         return [(title, f.title), (args, f.small), ("→ " + shape(cost.output_shape), f.small),
-                (f"{self.format_value(value)} · {share_text(share)}", f.value)]
+                (f"{self.format_value(value)} · {share}", f.value)]
 
     def _title_lines(self, cost: LayerCost, room: float) -> tuple[str, str]:
         """A block's title and argument lines, fitted to `room` (remembered per layer and width)."""
@@ -459,6 +463,7 @@ class DiagramScene(QGraphicsScene):
         return metric_field(self.metric, self.document.convention)
 
     # ---- building ------------------------------------------------------------------------------------------
+    @without_gc
     def rebuild(self) -> None:
         """Drop every item and build from the document (a new model was loaded)."""
         for item in [*self._blocks.values(), *self._groups.values(), *self._inputs.values()]:
@@ -534,12 +539,14 @@ class DiagramScene(QGraphicsScene):
         return expanded
 
     # ---- layout --------------------------------------------------------------------------------------------
+    @without_gc
     def _relayout(self) -> None:
         """Lay out for the current expansion (cached per scope), then place the items."""
         assert self._layouter is not None
         self._base = self._layouter.layout(self._expanded)
         self._place()
 
+    @without_gc
     def _place(self) -> None:
         st = self.structure
         layout = wrap(self._base, self.column_height, None if self.column_height else self.aspect, SIZES,
@@ -635,6 +642,7 @@ class DiagramScene(QGraphicsScene):
                     out.append(cost.totals)
         return out
 
+    @without_gc
     def refresh(self) -> None:
         """Recolour and relabel every item in place from the document's current report (O(rows), no new items)."""
         doc = self.document
@@ -664,24 +672,31 @@ class DiagramScene(QGraphicsScene):
 
         gray = QColor(150, 150, 150)
         by_id = report.by_id
+        total = getattr(report.totals, field)
+        # a block repaints only when what it shows changed: its cost (a new record), colour, width, or its share
+        # of the total (formatted, so a total that moves by less than the shown precision repaints nothing)
+        relabel = changed or (total, field) != self._shown_total
+        self._shown_total = (total, field)
         for nid, item in self._blocks.items():
             cost = by_id.get(nid)
             if cost is None:
                 item.set_state(None, gray, 1.0, error_row is not None)
                 continue
             t = cost.totals
+            share = item.share
+            if relabel or cost is not item.cost:
+                share = share_text(getattr(t, field) / total if total else 0.0)
             item.set_state(cost, color_of(int(getattr(t, field))), width_of(t),
-                           error_row is not None and item.row >= error_row)
-            if item.isVisible():
-                item.update()  # shares of the total change with any edit: repaint lazily (only exposed items paint)
+                           error_row is not None and item.row >= error_row, share)
         hier = {h.path: h for h in report.hierarchy}
         for path, g in self._groups.items():
             if path in hier:
                 g.node = hier[path]
             t = g.node.totals
-            g.set_state(color_of(int(getattr(t, field))), width_of(t))
-            if g.isVisible():
-                g.update()
+            value = int(getattr(t, field))
+            g.set_state(color_of(value), width_of(t), (value, total, g.collapsed, conv))
+        for chunk in self._edge_chunks:
+            chunk.invalidate_labels()
         if self.metric == "memory" or self._weighted_edges:  # widths follow activation bytes, or stop doing so
             self._draw_edges()
         if changed:
@@ -743,6 +758,7 @@ class DiagramScene(QGraphicsScene):
     def _on_document_reset(self) -> None:
         self.rebuild()
 
+    @without_gc
     def _on_document_structure(self, *args: int) -> None:
         """Insert/remove/move: add or drop only the items whose ids appeared or vanished, then relayout."""
         self._sync_structure()
