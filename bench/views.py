@@ -187,18 +187,22 @@ def dataflow() -> None:
     view.zoom_by(1 / view.zoom())  # 100 %: every label drawn
     view.centerOn(s500.unit_rect(small.row_of("s2.n40")).center())
     app.processEvents()
-    edit_times, paint_times = [], []
     row = small.row_of("s2.n40")
+    edit_times, paint_times, full_times = [], [], []
     for k in range(9):
+        # as the app does: the edit, then the event loop paints what changed (the scene's dirty items)
         t = time.perf_counter()
         small.set_layer_arg(row, "out_channels", 16 + 8 * (k % 2))
         t1 = time.perf_counter()
-        view.viewport().repaint()
+        app.processEvents()
         edit_times.append(time.perf_counter() - t)
         paint_times.append(time.perf_counter() - t1)
+        t = time.perf_counter()
+        view.viewport().repaint()  # the worst case: the whole view exposed (a scroll, a raised tab)
+        full_times.append(time.perf_counter() - t)
     print(f"dataflow, 500 nodes: one edit recoloured incl. repaint of a 1920x1080 view at 100 %: median "
           f"{_ms(statistics.median(edit_times))} (of which paint {_ms(statistics.median(paint_times))})  "
-          f"(target <= 16 ms)")
+          f"(target <= 16 ms); a full repaint of that view: median {_ms(statistics.median(full_times))}")
     view.close()
 
 

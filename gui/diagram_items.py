@@ -79,19 +79,34 @@ def _lod(painter: QPainter, option: QStyleOptionGraphicsItem | None = None) -> f
 FAST_PX = 11.0  # a block drawn smaller than this on screen is a plain filled rect: corners and text would not show
 
 
-def _draw_lines(painter: QPainter, rect: QRectF, lines: list[tuple[str, QFont, QColor]], min_px: float = 0.0
-                ) -> None:
-    """Centred lines, each shrunk (down to `min_px` scene pixels) and then elided to fit the rect's width."""
+_Plan = list[tuple[QPointF, QStaticText, QFont, QColor]]
+
+
+def _line_plan(rect: QRectF, lines: list[tuple[str, QFont, QColor]], min_px: float = 0.0) -> _Plan:
+    """Where each centred line goes, each shrunk (down to `min_px` scene pixels) and then elided to fit the rect's
+    width, laid out as static text."""
     room = rect.width() - 8
     fitted = [(*_fit(text, font, room, min_px), color) for text, font, color in lines]
     y = rect.center().y() - sum(h for _, _, h, _ in fitted) / 2
     left = rect.left() + 4
+    plan = []
     for text, font, h, color in fitted:
         static, w = _static(text, font)
+        plan.append((QPointF(left + (room - w) / 2, y), static, font, color))
+        y += h
+    return plan
+
+
+def _draw_plan(painter: QPainter, plan: _Plan) -> None:
+    for at, static, font, color in plan:
         painter.setFont(font)
         painter.setPen(color)
-        painter.drawStaticText(QPointF(left + (room - w) / 2, y), static)
-        y += h
+        painter.drawStaticText(at, static)
+
+
+def _draw_lines(painter: QPainter, rect: QRectF, lines: list[tuple[str, QFont, QColor]], min_px: float = 0.0
+                ) -> None:
+    _draw_plan(painter, _line_plan(rect, lines, min_px))
 
 
 _BODIES: dict[tuple, QPixmap] = {}
@@ -259,6 +274,8 @@ class LayerBlockItem(_CostItem):
         self.fallback = ""  # "Type" shown before the first valid costs exist
         self.stale = False  # the row's latest edit is invalid: the block shows its last valid costs
         self.share = ""  # the share of the total the label shows (a repaint only when this or the rest changes)
+        self._plan_key: tuple = ()
+        self._plan: _Plan = []
         self.setAcceptHoverEvents(False)  # tooltips come from the view (lazily built, never stale)
 
     # geometry: the slot is fixed; the painted block is centred in it
@@ -308,16 +325,24 @@ class LayerBlockItem(_CostItem):
         _draw_body(painter, rect, self.color, pen, lod)
         if lod * 34 < 7:  # zoomed out past any legible text: the colour is all (skip building the labels)
             return
+        # the laid-out labels are kept until what they show or the zoom changes (a recolour keeps them)
+        key = (id(self.cost), self.share, self.fallback, text_color_on(self.color).rgba(), rect.width(),
+               round(lod, 4), scene.label_key())
+        if key != self._plan_key:
+            self._plan_key, self._plan = key, self._label_plan(scene, rect, lod)
+        _draw_plan(painter, self._plan)
+
+    def _label_plan(self, scene: DiagramScene, rect: QRectF, lod: float) -> _Plan:
         lines = scene.block_lines(self)
         if not lines:
-            return
+            return []
         ink = text_color_on(self.color)
         muted = QColor(ink)
         muted.setAlpha(200)
         name = self.cost.name if self.cost is not None else lines[0][0]
         chosen = _lod_lines(lod, lines, scene.fonts, name, lines[-1][0], rect.width() - 8)
-        _draw_lines(painter, rect, [(t, f, ink if f is not scene.fonts.small else muted) for t, f in chosen],
-                    min_px=7.5 / max(lod, 1e-3))
+        return _line_plan(rect, [(t, f, ink if f is not scene.fonts.small else muted) for t, f in chosen],
+                          min_px=7.5 / max(lod, 1e-3))
 
 
 class GroupFrameItem(_CostItem):
@@ -386,24 +411,23 @@ class GroupFrameItem(_CostItem):
         if self.collapsed:
             rect = self.block_rect()
             # a stacked look says "several layers inside"
-            painter.setPen(QPen(self.color.darker(150), 1))
-            painter.setBrush(QBrush(self.color.darker(115)))
-            painter.drawRoundedRect(rect.translated(5, 5), 7, 7)
-            painter.setPen(QPen(theme.selection, 5) if self.selected else QPen(self.color.darker(135), 1))
-            painter.setBrush(QBrush(self.color))
-            painter.drawRoundedRect(rect, 7, 7)
+            if lod * BLOCK_H < FAST_PX:
+                painter.fillRect(rect.translated(5, 5), self.color.darker(115))
+                painter.fillRect(rect, theme.selection if self.selected else self.color)
+                return
+            _draw_body(painter, rect.translated(5, 5), self.color.darker(115), QPen(self.color.darker(150), 1), lod)
+            _draw_body(painter, rect, self.color,
+                       QPen(theme.selection, 5) if self.selected else QPen(self.color.darker(135), 1), lod)
             ink = text_color_on(self.color)
             name = self.node.path if lod < 0.72 else lines[0][0]
             chosen = _lod_lines(lod, lines, scene.fonts, name, lines[-1][0], rect.width() - 8)
             _draw_lines(painter, rect, [(t, f, ink) for t, f in chosen], min_px=7.5 / max(lod, 1e-3))
             return
-        fill = QColor(theme.foreground)
-        fill.setAlpha(10 + 6 * (self.depth % 2))
-        pen = QPen(theme.selection, 3) if self.selected else QPen(theme.frame, 1.2)
-        painter.setPen(pen)
-        painter.setBrush(QBrush(fill))
-        for s in self.segments:
-            painter.drawRoundedRect(s, 9, 9)
+        if self.selected:  # (the frame itself is drawn with the scene's background: draw_frame)
+            painter.setPen(QPen(theme.selection, 3))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            for s in self.segments:
+                painter.drawRoundedRect(s, 9, 9)
         if not lines:
             return
         self._paint_continued(painter, lod, scene)
@@ -449,6 +473,23 @@ class GroupFrameItem(_CostItem):
         painter.drawText(QRectF(sw.right() + 5, head.top(), head.width() - 20, HEADER_H - 4),
                          Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shown)
 
+
+    def draw_frame(self, painter: QPainter, theme: Theme) -> None:
+        """The expanded frame's fill and outline, in item coordinates. The scene draws these with its background,
+        which views cache: the fills are view-sized and would otherwise be blended again under every recoloured
+        block. The large translucent fill goes without antialiasing (a jagged corner is invisible at this alpha)."""
+        fill = QColor(theme.foreground)
+        fill.setAlpha(10 + 6 * (self.depth % 2))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(fill))
+        for s in self.segments:
+            painter.drawRoundedRect(s, 9, 9)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(theme.frame, 1.2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for s in self.segments:
+            painter.drawRoundedRect(s, 9, 9)
 
     def _knock_out(self, painter: QPainter, rect: QRectF, theme: Theme) -> None:
         """Fill behind header text with the frame's own (opaque) colour: lines under it stop at the text."""
@@ -556,6 +597,7 @@ class EdgesItem(QGraphicsItem):
         self.routes: list[Route] = []
         self.labels = False  # draw each edge's tensor shape when zoomed in
         self._labels: list[tuple[float, float, str]] | None = None
+        self._label_costs: list[object] = []  # the consumers' records the labels were read from
 
     def set_routes(self, routes: list[Route], color: QColor, widths: list[float] | None = None) -> None:
         """Routes to draw; their paths are built when first painted (a view shows a few of many pieces), the
@@ -599,6 +641,11 @@ class EdgesItem(QGraphicsItem):
         return self._bounds
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        self.draw(painter, option.exposedRect, self.scene())  # type: ignore[arg-type]
+
+    def draw(self, painter: QPainter, exposed: QRectF, scene: DiagramScene) -> None:
+        """Paint the edges (and, zoomed in, their labels) in item coordinates: as an item, or from the scene's
+        background (where the view caches them: a recolour of the blocks above does not stroke them again)."""
         lod = _lod(painter)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         if lod < 0.25:  # zoomed out: straight hairlines without antialiasing (stroking curves is the cost)
@@ -615,21 +662,34 @@ class EdgesItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QBrush(self.color))
         painter.drawPath(heads)
-        if self.labels and lod >= 0.9:
-            scene: DiagramScene = self.scene()  # type: ignore[assignment]
+        if self.labels and lod >= 0.9 and scene is not None:
             inverse, ok = painter.worldTransform().inverted()
             device = painter.device()
             seen = inverse.mapRect(QRectF(0, 0, device.width(), device.height())) if ok and device else self._bounds
-            self._paint_labels(painter, option.exposedRect.intersected(seen), scene)
+            self._paint_labels(painter, exposed.intersected(seen), scene)
 
-    def invalidate_labels(self) -> None:
-        """The report changed: the shapes are read again when the labels are next painted."""
+    def stale_label_rect(self, scene: DiagramScene) -> QRectF:
+        """After a new report: the area (item coordinates) of the labels whose text changed, read again only where
+        a consumer's record changed (its input shapes are the labels). Empty when none was drawn yet."""
+        if self._labels is None:
+            return QRectF()
+        by_id = scene.document.report.by_id
+        if all(by_id.get(r.dst_node) is c for r, c in zip(self.routes, self._label_costs, strict=True)):
+            return QRectF()
+        old = set(self._labels)
         self._labels = None
+        new = set(self._label_list(scene))
+        rect = QRectF()
+        for x, y, _ in old ^ new:
+            rect = rect.united(QRectF(x, y, 160, 20))
+        return rect
 
     def _label_list(self, scene: DiagramScene) -> list[tuple[float, float, str]]:
         """(x, y, text) of each label: one per value, just below where it leaves its producer."""
         if self._labels is None:
             out, done = [], set()
+            by_id = scene.document.report.by_id
+            self._label_costs = [by_id.get(r.dst_node) for r in self.routes]
             for r in self.routes:
                 if len(r.points) < 2:
                     continue

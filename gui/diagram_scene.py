@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from html import escape
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainterPathStroker
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsScene
 
 from costing import CONVENTIONS, PEERS, HierarchyNode, LayerCost, Totals
@@ -203,7 +203,7 @@ class DiagramScene(QGraphicsScene):
         if dark != self.theme.dark:
             self.theme = Theme.of(dark)
             self.setBackgroundBrush(self.theme.background)
-            self._draw_edges()
+            self._draw_edges()  # (invalidates the cached background)
             self._draw_highlight()
             for item in self.items():
                 item.update()
@@ -328,6 +328,11 @@ class DiagramScene(QGraphicsScene):
                 and (needle in n.display_name.lower() or needle in n.type_label.lower() or needle in n.op.lower())]
 
     # ---- text ----------------------------------------------------------------------------------------------
+    def label_key(self) -> tuple:
+        """What block labels depend on besides each block's own cost and share (items keep their laid-out text
+        while it is unchanged)."""
+        return (self.metric, self.document.convention, self.width_metric)
+
     def block_lines(self, item: LayerBlockItem) -> list[tuple[str, QFont]]:
         f = self.fonts
         cost = item.cost
@@ -582,9 +587,9 @@ class DiagramScene(QGraphicsScene):
             if b is not None:
                 item.setPos(b.x + dx, b.y)
         self._highlight.setPos(dx, 0)
+        self.setSceneRect(QRectF(dx, 0, layout.width, layout.height))
         self._draw_edges()
         self._draw_highlight()
-        self.setSceneRect(QRectF(dx, 0, layout.width, layout.height))
         self.layoutChanged.emit()
 
     def columns(self) -> list[tuple[float, float]]:
@@ -612,17 +617,31 @@ class DiagramScene(QGraphicsScene):
         order = sorted(range(len(routes)), key=lambda k: (round(routes[k].points[0][0] / 600) if routes[k].points
                                                           else 0, routes[k].points[0][1] if routes[k].points else 0))
         chunks = [order[i:i + EDGE_CHUNK] for i in range(0, len(order), EDGE_CHUNK)]
-        while len(self._edge_chunks) > len(chunks):
-            self.removeItem(self._edge_chunks.pop())
+        del self._edge_chunks[len(chunks):]
         while len(self._edge_chunks) < len(chunks):
-            item = EdgesItem(-10)
+            item = EdgesItem(-10)  # drawn by drawBackground, not an item of the scene
             item.labels = True
-            self.addItem(item)
             self._edge_chunks.append(item)
         for item, chunk in zip(self._edge_chunks, chunks, strict=True):
-            item.setPos(self.dx, 0)
             item.set_routes([routes[k] for k in chunk], self.theme.muted,
                             [widths[k] for k in chunk] if widths else None)
+        self.invalidate(self.sceneRect(), QGraphicsScene.SceneLayer.BackgroundLayer)
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        """The background colour and every edge: views cache this layer (CacheBackground), so blocks recoloured
+        above it repaint without stroking the edges again; only a relayout or new edge widths redraw it."""
+        super().drawBackground(painter, rect)
+        painter.save()
+        painter.translate(self.dx, 0)
+        local = rect.translated(-self.dx, 0)
+        for g in sorted((g for g in self._groups.values() if g.isVisible() and not g.collapsed),
+                        key=lambda g: g.depth):  # outer frames first: inner ones shade over them
+            if g.boundingRect().intersects(local):
+                g.draw_frame(painter, self.theme)
+        for chunk in self._edge_chunks:
+            if chunk.boundingRect().intersects(local):
+                chunk.draw(painter, local, self)
+        painter.restore()
 
     def _draw_highlight(self) -> None:
         keys = self._selected_keys
@@ -695,8 +714,11 @@ class DiagramScene(QGraphicsScene):
             t = g.node.totals
             value = int(getattr(t, field))
             g.set_state(color_of(value), width_of(t), (value, total, g.collapsed, conv))
+        stale = QRectF()
         for chunk in self._edge_chunks:
-            chunk.invalidate_labels()
+            stale = stale.united(chunk.stale_label_rect(self))
+        if not stale.isEmpty():
+            self.invalidate(stale.translated(self.dx, 0), QGraphicsScene.SceneLayer.BackgroundLayer)
         if self.metric == "memory" or self._weighted_edges:  # widths follow activation bytes, or stop doing so
             self._draw_edges()
         if changed:
