@@ -275,6 +275,7 @@ class LayerBlockItem(_CostItem):
         self.stale = False  # the row's latest edit is invalid: the block shows its last valid costs
         self.share = ""  # the share of the total the label shows (a repaint only when this or the rest changes)
         self._plan_key: tuple = ()
+        self.gen = -1  # the scene's refresh this block shows
         self._plan: _Plan = []
         self.setAcceptHoverEvents(False)  # tooltips come from the view (lazily built, never stale)
 
@@ -294,14 +295,15 @@ class LayerBlockItem(_CostItem):
         return path
 
     def set_state(self, cost: LayerCost | None, color: QColor, width_fraction: float, stale: bool,
-                  share: str = "") -> bool:
+                  share: str = "", quiet: bool = False) -> bool:
         """Recolour/relabel in place (the scene calls this on every report; identity is kept). Repaints only when
-        something it shows changed; True then."""
+        something it shows changed (not when `quiet`: it is being painted); True then."""
         if (cost is self.cost and color == self.color and width_fraction == self.width_fraction
                 and stale == self.stale and share == self.share):
             return False
         self.cost, self.color, self.width_fraction, self.stale, self.share = cost, color, width_fraction, stale, share
-        self.update()
+        if not quiet:
+            self.update()
         return True
 
     def label_lines(self, scene: DiagramScene) -> list[tuple[str, QFont]]:
@@ -309,6 +311,8 @@ class LayerBlockItem(_CostItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         scene: DiagramScene = self.scene()  # type: ignore[assignment]
+        if self.gen != scene.gen:  # off screen at the last edit: catch up now
+            scene.sync_block(self, quiet=True)
         rect = self.block_rect()
         theme = scene.theme
         lod = _lod(painter)

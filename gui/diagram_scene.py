@@ -13,7 +13,8 @@ shows no interactive selection unless asked.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from html import escape
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Signal
@@ -57,6 +58,7 @@ from .diagram_items import (
 )
 from .diagram_layout import INPUT, SCOPE, DiagramLayout, DiagramLayouter, DiagramStructure, Route, Sizes, wrap
 from .gc_pause import without_gc
+from .on_screen import out_of_sight
 
 OWN_OPS = " (own ops)"  # the tracer's type suffix of a container's own-ops row
 ASPECT = 1.6  # target width/height of the whole diagram (16:10 slides and screens)
@@ -90,7 +92,8 @@ class DiagramScene(QGraphicsScene):
         self.layout: DiagramLayout | None = None
         self.dx = 0.0  # scene x of the layout's origin
         self._weighted_edges = False
-        self._shown_total: tuple[int, str] | None = None
+        self.gen = 0  # refreshes so far: a block painted or read with an older one catches up (sync_block)
+        self._recolour: _Recolour | None = None
         self._titles: dict[tuple[str, str, int, float], tuple[str, str]] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)  # items move on every relayout
         self.setBackgroundBrush(self.theme.background)
@@ -130,14 +133,14 @@ class DiagramScene(QGraphicsScene):
         return self.scale_mode == "log"
 
     def block(self, row: int) -> LayerBlockItem:
-        return self._blocks[self._ids[row]]
+        return self.sync_block(self._blocks[self._ids[row]])
 
     def block_for(self, node_id: str) -> LayerBlockItem:
-        return self._blocks[node_id]
+        return self.sync_block(self._blocks[node_id])
 
     def blocks(self) -> list[LayerBlockItem]:
         """The drawn nodes' blocks in row order (hidden view/constant nodes have none)."""
-        return [self._blocks[i] for i in self._ids if i in self._blocks]
+        return [self.sync_block(self._blocks[i]) for i in self._ids if i in self._blocks]
 
     def groups(self) -> list[GroupFrameItem]:
         return list(self._groups.values())
@@ -159,7 +162,7 @@ class DiagramScene(QGraphicsScene):
             return self._groups[key[len(SCOPE):]]
         if key.startswith(INPUT):
             return self._inputs[key[len(INPUT):]]
-        return self._blocks[key]
+        return self.sync_block(self._blocks[key])
 
     def edge_items(self) -> list[tuple[LayerBlockItem | GroupFrameItem | InputItem,
                                        LayerBlockItem | GroupFrameItem | InputItem]]:
@@ -663,7 +666,8 @@ class DiagramScene(QGraphicsScene):
 
     @without_gc
     def refresh(self) -> None:
-        """Recolour and relabel every item in place from the document's current report (O(rows), no new items)."""
+        """Recolour and relabel in place from the document's current report (no new items): the scale from every
+        visible box, the blocks on screen now, the others when next painted or read (`sync_block`)."""
         doc = self.document
         report = doc.report
         conv = doc.convention
@@ -689,24 +693,19 @@ class DiagramScene(QGraphicsScene):
                 return 1.0
             return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * getattr(t, wfield) / wmax
 
-        gray = QColor(150, 150, 150)
-        by_id = report.by_id
         total = getattr(report.totals, field)
-        # a block repaints only when what it shows changed: its cost (a new record), colour, width, or its share
-        # of the total (formatted, so a total that moves by less than the shown precision repaints nothing)
-        relabel = changed or (total, field) != self._shown_total
-        self._shown_total = (total, field)
+        self.gen += 1
+        self._recolour = _Recolour(self.gen, field, total, report.by_id, error_row, color_of, width_of)
+        # blocks in a view now; the others (scrolled away, in a background tab) when they are next painted or
+        # read: a 5,000-node graph's edit then costs what is on screen, not every block
+        seen = self._viewed_rect()
+        boxes = self.layout.boxes if self.layout is not None and seen is not None else {}
         for nid, item in self._blocks.items():
-            cost = by_id.get(nid)
-            if cost is None:
-                item.set_state(None, gray, 1.0, error_row is not None)
-                continue
-            t = cost.totals
-            share = item.share
-            if relabel or cost is not item.cost:
-                share = share_text(getattr(t, field) / total if total else 0.0)
-            item.set_state(cost, color_of(int(getattr(t, field))), width_of(t),
-                           error_row is not None and item.row >= error_row, share)
+            if seen is not None:
+                b = boxes.get(nid)
+                if b is None or not seen.intersects(QRectF(b.x + self.dx, b.y, b.w, b.h)):
+                    continue
+            self.sync_block(item)
         hier = {h.path: h for h in report.hierarchy}
         for path, g in self._groups.items():
             if path in hier:
@@ -723,6 +722,33 @@ class DiagramScene(QGraphicsScene):
             self._draw_edges()
         if changed:
             self.settingsChanged.emit()
+
+    def _viewed_rect(self) -> QRectF | None:
+        """The scene area the views show (None without a view: exports and tests read every item)."""
+        views = self.views()
+        if not views:
+            return None
+        seen = QRectF()
+        for v in views:
+            if not out_of_sight(v):
+                seen = seen.united(v.mapToScene(v.viewport().rect()).boundingRect().adjusted(-20, -20, 20, 20))
+        return seen
+
+    def sync_block(self, item: LayerBlockItem, quiet: bool = False) -> LayerBlockItem:
+        """Bring a block up to the latest refresh (colour, width, cost, share); `quiet` while it is painted."""
+        ctx = self._recolour
+        if ctx is None or item.gen == ctx.gen:
+            return item
+        item.gen = ctx.gen
+        cost = ctx.by_id.get(item.layer_id)
+        if cost is None:
+            item.set_state(None, _GRAY, 1.0, ctx.error_row is not None, quiet=quiet)
+            return item
+        t = cost.totals
+        v = getattr(t, ctx.field)
+        item.set_state(cost, ctx.color_of(int(v)), ctx.width_of(t), ctx.error_row is not None and
+                       item.row >= ctx.error_row, share_text(v / ctx.total if ctx.total else 0.0), quiet=quiet)
+        return item
 
     def _width_fraction(self, totals: Totals) -> float:
         if not self.width_metric or self.width_max <= 0:
@@ -848,6 +874,22 @@ class DiagramScene(QGraphicsScene):
         note = (f"Coloured by {escape(self.metric_title())}; FLOPs figures use the {escape(convention_label(conv))}"
                 " convention")
         return f"{head}<table cellspacing=0>{body}</table><small>{note}</small>"
+
+
+_GRAY = QColor(150, 150, 150)  # a block without costs yet
+
+
+@dataclass
+class _Recolour:
+    """What the latest refresh coloured with: blocks synced later use the same scale and total."""
+
+    gen: int
+    field: str
+    total: int
+    by_id: dict[str, LayerCost]
+    error_row: int | None
+    color_of: Callable[[int], QColor]
+    width_of: Callable[[Totals], float]
 
 
 def _log_fraction(value: int, top: int) -> float:
