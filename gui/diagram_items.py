@@ -43,6 +43,8 @@ CONT_H = 18.0  # the small "name (cont.)" header of a frame continued at the top
 PAD = 12.0
 ENTRY_GAP = 20.0  # above the first block of a continued column: the arrow from the previous column turns in
 ENTRY_RUN = 12.0  # ... this far above the block (below every header of the column)
+LESS, MORE = "less", "more"  # a change against the pinned baseline (NEW: costing.comparison.NEW)
+BADGE_COLORS = {LESS: QColor("#2e7d32"), MORE: QColor("#c62828"), "new": QColor("#1565c0")}
 
 
 class _Fonts:
@@ -225,6 +227,29 @@ def frame_fill(theme_background: QColor, foreground: QColor, depth: int) -> QCol
     return QColor.fromRgbF(r, g, b)
 
 
+_BADGE_FONT = QFont()
+_BADGE_FONT.setPixelSize(11)
+_BADGE_FONT.setBold(True)
+
+
+def _draw_badge(painter: QPainter, rect: QRectF, text: str, kind_: str, lod: float) -> None:
+    """A pill across the block's top-right corner: its change against the baseline ('−72 %', 'new'), green when
+    it costs less, red when more; enlarged zoomed out as the labels are."""
+    font = _BADGE_FONT
+    if lod < 0.75:
+        font = QFont(_BADGE_FONT)
+        font.setPixelSize(min(22, int(11 * 0.75 / max(lod, 1e-3))))
+    static, w = _static(text, font)
+    h = QFontMetricsF(font).height()
+    pill = QRectF(rect.right() - w - 14, rect.top() - h / 2 - 1, w + 10, h + 2)
+    painter.setPen(QPen(QColor(255, 255, 255), 1.2))
+    painter.setBrush(QBrush(BADGE_COLORS.get(kind_, QColor(90, 90, 90))))
+    painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
+    painter.setFont(font)
+    painter.setPen(QColor(255, 255, 255))
+    painter.drawStaticText(QPointF(pill.left() + 5, pill.top() + 1), static)
+
+
 def _lod_lines(lod: float, full: list[tuple[str, QFont]], fonts: _Fonts, name: str, value: str,
                room: float = 1e9) -> list[tuple[str, QFont]]:
     """Level of detail: drop lines before they would render below ~8 px on screen, enlarging what stays (the
@@ -274,13 +299,14 @@ class LayerBlockItem(_CostItem):
         self.fallback = ""  # "Type" shown before the first valid costs exist
         self.stale = False  # the row's latest edit is invalid: the block shows its last valid costs
         self.share = ""  # the share of the total the label shows (a repaint only when this or the rest changes)
+        self.badge: tuple[str, str] = ("", "")  # (text, kind): '−72 %' less, '+3.1 M' more, 'new'
         self._plan_key: tuple = ()
         self.gen = -1  # the scene's refresh this block shows
         self._plan: _Plan = []
         self.setAcceptHoverEvents(False)  # tooltips come from the view (lazily built, never stale)
 
     # geometry: the slot is fixed; the painted block is centred in it
-    _BOUNDS = QRectF(-3, -3, BLOCK_W + 6, BLOCK_H + 6)
+    _BOUNDS = QRectF(-3, -10, BLOCK_W + 6, BLOCK_H + 13)  # (the delta badge sits across the top edge)
 
     def boundingRect(self) -> QRectF:
         return self._BOUNDS
@@ -295,13 +321,15 @@ class LayerBlockItem(_CostItem):
         return path
 
     def set_state(self, cost: LayerCost | None, color: QColor, width_fraction: float, stale: bool,
-                  share: str = "", quiet: bool = False) -> bool:
+                  share: str = "", quiet: bool = False, badge: tuple[str, str] = ("", "")) -> bool:
         """Recolour/relabel in place (the scene calls this on every report; identity is kept). Repaints only when
-        something it shows changed (not when `quiet`: it is being painted); True then."""
+        something it shows changed (not when `quiet`: it is being painted); True then. `badge`: (text, kind) of
+        its change against a pinned baseline."""
         if (cost is self.cost and color == self.color and width_fraction == self.width_fraction
-                and stale == self.stale and share == self.share):
+                and stale == self.stale and share == self.share and badge == self.badge):
             return False
         self.cost, self.color, self.width_fraction, self.stale, self.share = cost, color, width_fraction, stale, share
+        self.badge = badge
         if not quiet:
             self.update()
         return True
@@ -335,6 +363,8 @@ class LayerBlockItem(_CostItem):
         if key != self._plan_key:
             self._plan_key, self._plan = key, self._label_plan(scene, rect, lod)
         _draw_plan(painter, self._plan)
+        if self.badge[0]:
+            _draw_badge(painter, rect, *self.badge, lod)
 
     def _label_plan(self, scene: DiagramScene, rect: QRectF, lod: float) -> _Plan:
         lines = scene.block_lines(self)
@@ -361,6 +391,7 @@ class GroupFrameItem(_CostItem):
         self.segments: list[QRectF] = []  # frame pieces in item coordinates (one per column it spans)
         self.depth = 0  # nesting among visible frames (z order and inset)
         self.label: tuple = ()
+        self.badge: tuple[str, str] = ("", "")  # collapsed: its subtotal's change against a pinned baseline
         self._bounds = QRectF()
 
     def boundingRect(self) -> QRectF:
@@ -372,7 +403,7 @@ class GroupFrameItem(_CostItem):
         bounds = QRectF()
         for s in segments:
             bounds = bounds.united(s)
-        self._bounds = bounds.adjusted(-4, -4, 4, 4)
+        self._bounds = bounds.adjusted(-4, -10, 4, 4)
         self.update()
 
     def block_rect(self) -> QRectF:
@@ -398,7 +429,7 @@ class GroupFrameItem(_CostItem):
         width_changed = width_fraction != self.width_fraction
         self.color, self.width_fraction, self.label = color, width_fraction, label
         if self.collapsed:
-            self.update(self.block_rect().adjusted(-4, -4, 10, 10) if not width_changed else self._bounds)
+            self.update(self.block_rect().adjusted(-4, -12, 10, 10) if not width_changed else self._bounds)
         else:
             self.update(self.header_rect().adjusted(-4, -4, 4, 4))
         return True
@@ -426,6 +457,8 @@ class GroupFrameItem(_CostItem):
             name = self.node.path if lod < 0.72 else lines[0][0]
             chosen = _lod_lines(lod, lines, scene.fonts, name, lines[-1][0], rect.width() - 8)
             _draw_lines(painter, rect, [(t, f, ink) for t, f in chosen], min_px=7.5 / max(lod, 1e-3))
+            if self.badge[0] and lod * 34 >= 7:
+                _draw_badge(painter, rect, *self.badge, lod)
             return
         if self.selected:  # (the frame itself is drawn with the scene's background: draw_frame)
             painter.setPen(QPen(theme.selection, 3))
@@ -526,6 +559,59 @@ class GroupFrameItem(_CostItem):
             name = short_name(self.node.path, font, head.width() - fm.horizontalAdvance(suffix))
             text = fm.elidedText(name + suffix, Qt.TextElideMode.ElideMiddle, head.width())
             painter.drawText(head, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+
+
+class RemovedRowsItem(QGraphicsItem):
+    """The pinned baseline's rows the current graph no longer has, as ghost blocks (dashed, unfilled) in a column
+    beside the layout: what a rewrite removed stays visible with what it cost."""
+
+    MAX_ROWS = 12
+    TITLE_H = 26.0
+    ROW_H = 46.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[str, str, str]] = []  # (name, type, cost it took away)
+        self._bounds = QRectF()
+
+    def set_rows(self, rows: list[tuple[str, str, str]]) -> None:
+        self.prepareGeometryChange()
+        self.rows = rows
+        n = min(len(rows), self.MAX_ROWS) + (1 if len(rows) > self.MAX_ROWS else 0)
+        self._bounds = QRectF(-4, -4, BLOCK_W + 8, self.TITLE_H + n * self.ROW_H + 8)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def text_lines(self) -> list[str]:
+        return [f"{name}  {kind_} {value}" for name, kind_, value in self.rows]
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        scene: DiagramScene = self.scene()  # type: ignore[assignment]
+        theme = scene.theme
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fonts = scene.fonts
+        painter.setFont(fonts.header)
+        painter.setPen(theme.foreground)
+        painter.drawText(QRectF(0, 0, BLOCK_W, self.TITLE_H - 6), Qt.AlignmentFlag.AlignLeft
+                         | Qt.AlignmentFlag.AlignVCenter, f"Removed since the baseline ({len(self.rows)})")
+        ghost = QColor(theme.foreground)
+        ghost.setAlpha(150)
+        y = self.TITLE_H
+        for name, kind_, value in self.rows[:self.MAX_ROWS]:
+            r = QRectF(0, y, BLOCK_W, self.ROW_H - 8)
+            painter.setPen(QPen(ghost, 1.2, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(r, 7, 7)
+            _draw_lines(painter, r, [(fit_title(name, kind_, fonts.title, BLOCK_W - 8), fonts.title, ghost),
+                                     (value, fonts.small, BADGE_COLORS[LESS])])
+            y += self.ROW_H
+        if len(self.rows) > self.MAX_ROWS:
+            painter.setFont(fonts.small)
+            painter.setPen(ghost)
+            painter.drawText(QRectF(0, y, BLOCK_W, 20), Qt.AlignmentFlag.AlignLeft,
+                             f"… and {len(self.rows) - self.MAX_ROWS} more (Compare dock)")
 
 
 class InputItem(QGraphicsItem):

@@ -13,7 +13,7 @@ shows no interactive selection unless asked.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from html import escape
 
@@ -22,7 +22,9 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPathSt
 from PySide6.QtWidgets import QGraphicsScene
 
 from costing import CONVENTIONS, PEERS, HierarchyNode, LayerCost, Totals
+from costing.comparison import NEW, SAME, RowDelta
 from costing.formatting import grouped, key_args, nbytes, percent, shape, si
+from costing.records import CostReport
 
 from .cost_colors import (
     METRICS,
@@ -46,12 +48,15 @@ from .diagram_items import (
     HEADER_H,
     INPUT_H,
     INPUT_W,
+    LESS,
     MIN_WIDTH_FRACTION,
+    MORE,
     PAD,
     EdgesItem,
     GroupFrameItem,
     InputItem,
     LayerBlockItem,
+    RemovedRowsItem,
     _Fonts,
     fit_title,
     route_path,
@@ -108,6 +113,9 @@ class DiagramScene(QGraphicsScene):
         self._edge_chunks: list[EdgesItem] = []  # spatial pieces: a view paints only the edges it shows
         self._highlight = EdgesItem(-9)
         self.addItem(self._highlight)
+        self._removed = RemovedRowsItem()  # the baseline's rows an edit removed, as ghosts
+        self._removed.setVisible(False)
+        self.addItem(self._removed)
         self._structure: DiagramStructure | None = None
         self._layouter: DiagramLayouter | None = None
         d = document
@@ -120,6 +128,8 @@ class DiagramScene(QGraphicsScene):
         d.errorChanged.connect(self._on_document_report)
         d.conventionChanged.connect(self._on_document_report)
         d.selection.changed.connect(self._on_selection_changed)
+        d.baselineChanged.connect(self._on_document_report)  # deltas appear or go
+        d.scaleChanged.connect(self._on_document_report)  # colours fixed to the baseline or freed
         self.rebuild()
 
     # ---- public API ----------------------------------------------------------------------------------------
@@ -593,6 +603,7 @@ class DiagramScene(QGraphicsScene):
         self.setSceneRect(QRectF(dx, 0, layout.width, layout.height))
         self._draw_edges()
         self._draw_highlight()
+        self._place_removed()
         self.layoutChanged.emit()
 
     def columns(self) -> list[tuple[float, float]]:
@@ -652,12 +663,19 @@ class DiagramScene(QGraphicsScene):
         self._highlight.set_routes(routes, self.theme.selection, [2.6] * len(routes))
 
     # ---- colours -------------------------------------------------------------------------------------------
-    def _unit_totals(self) -> list[Totals]:
+    def _unit_totals(self, report: CostReport | None = None) -> list[Totals]:
+        """The totals of every visible box in `report` (default: the current one; the pinned baseline's while
+        the scale is fixed to it: boxes the baseline lacks are left out)."""
         out = []
-        report = self.document.report
+        hier = {h.path: h for h in report.hierarchy} if report is not None else None
+        report = report or self.document.report
         for key in self._visible_keys():
             if key.startswith(SCOPE):
-                out.append(self._groups[key[len(SCOPE):]].node.totals)
+                path = key[len(SCOPE):]
+                if hier is None:
+                    out.append(self._groups[path].node.totals)
+                elif path in hier:
+                    out.append(hier[path].totals)
             elif not key.startswith(INPUT):
                 cost = report.by_id.get(key)
                 if cost is not None:
@@ -673,8 +691,16 @@ class DiagramScene(QGraphicsScene):
         conv = doc.convention
         field = metric_field(self.metric, conv)
         wfield = metric_field(self.width_metric, conv) if self.width_metric else None
+        hier = {h.path: h for h in report.hierarchy}
+        for path, g in self._groups.items():
+            if path in hier:
+                g.node = hier[path]
+        base = doc.baseline_report
         totals = self._unit_totals()
-        scale = CostScale.from_values((getattr(t, field) for t in totals), mode=self.scale_mode)
+        # fixed to the baseline: the range of the baseline's boxes, so a layer an edit did not touch keeps its
+        # colour (a changed one may leave the range: it takes the end colour)
+        ranged = self._unit_totals(base) if doc.scale_fixed and base is not None else totals
+        scale = CostScale.from_values((getattr(t, field) for t in ranged), mode=self.scale_mode)
         wmax = max((getattr(t, wfield) for t in totals), default=0) if wfield else 0
         changed = (scale.vmin, scale.vmax, scale.mode, wmax) != (self.scale.vmin, self.scale.vmax, self.scale.mode,
                                                                  self.width_max)
@@ -695,7 +721,9 @@ class DiagramScene(QGraphicsScene):
 
         total = getattr(report.totals, field)
         self.gen += 1
-        self._recolour = _Recolour(self.gen, field, total, report.by_id, error_row, color_of, width_of)
+        comparison = doc.comparison()
+        self._recolour = _Recolour(self.gen, field, total, report.by_id, error_row, color_of, width_of,
+                                   comparison.rows if comparison is not None else None)
         # blocks in a view now; the others (scrolled away, in a background tab) when they are next painted or
         # read: a 5,000-node graph's edit then costs what is on screen, not every block
         seen = self._viewed_rect()
@@ -706,13 +734,17 @@ class DiagramScene(QGraphicsScene):
                 if b is None or not seen.intersects(QRectF(b.x + self.dx, b.y, b.w, b.h)):
                     continue
             self.sync_block(item)
-        hier = {h.path: h for h in report.hierarchy}
+        base_hier = {h.path: h for h in base.hierarchy} if base is not None else None
         for path, g in self._groups.items():
-            if path in hier:
-                g.node = hier[path]
             t = g.node.totals
             value = int(getattr(t, field))
-            g.set_state(color_of(value), width_of(t), (value, total, g.collapsed, conv))
+            badge = ("", "")
+            if base_hier is not None:  # a scope against its subtotal in the baseline
+                b = base_hier.get(path)
+                badge = ("new", NEW) if b is None else delta_badge(value, int(getattr(b.totals, field)), self.metric)
+            g.set_state(color_of(value), width_of(t), (value, total, g.collapsed, conv, badge))
+            g.badge = badge
+        self._show_removed(field)
         stale = QRectF()
         for chunk in self._edge_chunks:
             stale = stale.united(chunk.stale_label_rect(self))
@@ -746,9 +778,40 @@ class DiagramScene(QGraphicsScene):
             return item
         t = cost.totals
         v = getattr(t, ctx.field)
+        badge = ("", "")
+        if ctx.deltas is not None:
+            d = ctx.deltas.get(item.layer_id)
+            if d is not None and d.status == NEW:
+                badge = ("new", NEW)
+            elif d is not None and d.before is not None and d.status != SAME:
+                badge = delta_badge(int(v), int(getattr(d.before.totals, ctx.field)), self.metric)
         item.set_state(cost, ctx.color_of(int(v)), ctx.width_of(t), ctx.error_row is not None and
-                       item.row >= ctx.error_row, share_text(v / ctx.total if ctx.total else 0.0), quiet=quiet)
+                       item.row >= ctx.error_row, share_text(v / ctx.total if ctx.total else 0.0), quiet=quiet,
+                       badge=badge)
         return item
+
+    def _show_removed(self, field: str) -> None:
+        """The baseline's rows the current graph no longer has, as ghost blocks beside the layout."""
+        removed = self.document.removed_rows()
+        item = self._removed
+        rows = [(r.name, r.type, ("−" if getattr(r.totals, field) else "") + self.format_value(getattr(r.totals, field))
+                 + (f" · −{si(r.totals.params)} params" if r.totals.params else "")) for r in removed]
+        if rows == item.rows:
+            return
+        item.set_rows(rows)
+        item.setVisible(bool(rows))
+        self._place_removed()
+
+    def _place_removed(self) -> None:
+        layout = self.layout
+        if layout is None:
+            return
+        rect = QRectF(self.dx, 0, layout.width, layout.height)
+        if self._removed.rows:
+            self._removed.setPos(self.dx + layout.width, SIZES.margin)
+            rect = rect.united(self._removed.sceneBoundingRect().adjusted(0, 0, SIZES.margin, SIZES.margin))
+        if rect != self.sceneRect():
+            self.setSceneRect(rect)
 
     def _width_fraction(self, totals: Totals) -> float:
         if not self.width_metric or self.width_max <= 0:
@@ -845,6 +908,8 @@ class DiagramScene(QGraphicsScene):
                     f" → {shape(cost.output_shape)}")
             if cost.path and cost.path != cost.name:
                 head += f"<br><span>{escape(cost.path)}</span>"
+            if item.badge[0]:
+                head += f"<br><b>vs the baseline: {escape(item.badge[0])}</b> ({escape(self.metric_title())})"
             totals = cost.totals
         t = report.totals
 
@@ -890,6 +955,21 @@ class _Recolour:
     error_row: int | None
     color_of: Callable[[int], QColor]
     width_of: Callable[[Totals], float]
+    deltas: Mapping[str, RowDelta] | None = None  # against the pinned baseline
+
+
+def delta_badge(value: int, before: int, metric: str) -> tuple[str, str]:
+    """(text, kind) of a block's change against the baseline in the shown metric: '−72 %', '+3.1 M' when it had
+    none before; ('', '') when unchanged. kind: LESS or MORE."""
+    if value == before:
+        return ("", "")
+    kind_ = LESS if value < before else MORE
+    if before > 0:
+        rel = (value - before) / before * 100
+        text = f"{rel:+.1f} %" if abs(rel) < 10 else f"{rel:+.0f} %"
+    else:
+        text = "+" + si(value - before)
+    return (text.replace("-", "−"), kind_)
 
 
 def _log_fraction(value: int, top: int) -> float:

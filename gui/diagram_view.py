@@ -60,6 +60,8 @@ class ColorBarWidget(QWidget):
         self.scene = scene
         self.setMinimumHeight(58)
         scene.settingsChanged.connect(self.update)
+        scene.document.baselineChanged.connect(self.update)
+        scene.document.scaleChanged.connect(self.update)
         scene.document.conventionChanged.connect(self.update)
 
     def sizeHint(self) -> QSize:
@@ -69,7 +71,11 @@ class ColorBarWidget(QWidget):
         s = self.scene
         if s.scale.mode == "share":
             return f"Colour: {s.metric_title()}, cumulative share held by the layers at or below each colour"
-        return f"Colour: {s.metric_title()} per layer ({SCALES[s.scale.mode]})"
+        doc = s.document
+        if doc.baseline_report is None:
+            return f"Colour: {s.metric_title()} per layer ({SCALES[s.scale.mode]})"
+        fixed = ", fixed to the baseline" if doc.scale_fixed else ""
+        return f"Colour: {s.metric_title()} per layer ({SCALES[s.scale.mode]}{fixed}); badges: change vs the baseline"
 
     def width_note(self) -> str:
         s = self.scene
@@ -158,6 +164,12 @@ class DiagramGraphicsView(QGraphicsView):
         self.horizontalScrollBar().valueChanged.connect(self.minimap.sync)
         self.verticalScrollBar().valueChanged.connect(self.minimap.sync)
         scene.layoutChanged.connect(self.minimap.invalidate)
+        # recoloured once edits pause (rendering the whole scene on every edit would cost more than the edit)
+        self._minimap_timer = QTimer(self)
+        self._minimap_timer.setSingleShot(True)
+        self._minimap_timer.setInterval(400)
+        self._minimap_timer.timeout.connect(lambda: self.minimap.isVisible() and self.minimap.invalidate())
+        scene.document.reportChanged.connect(lambda *_: self._minimap_timer.start())
 
     def zoom(self) -> float:
         return self.transform().m11()
