@@ -114,8 +114,8 @@ def test_inception_concat_has_four_incoming_edges_from_its_branches(qtbot) -> No
     assert all(concat.pos().y() > b.pos().y() for b in scene.blocks() if b is not concat)
     # every edge ends on its target's top edge and starts at its source's bottom
     for r in scene.routes():
-        dst = scene.item_for_key(r.dst).sceneBoundingRect()
-        assert abs(r.points[-1][1] + scene.dx * 0 - (dst.top() + 3)) < 1.5  # the slot's margin is 3 px
+        item = scene.item_for_key(r.dst)
+        assert abs(r.points[-1][1] - item.mapRectToScene(item.block_rect()).top()) < 1.5
 
 
 def test_edit_keeps_items_and_edges_and_recolours(qtbot) -> None:
