@@ -70,9 +70,11 @@ class DiagramScene(QGraphicsScene):
 
     settingsChanged = Signal()  # metric, scale, width encoding or the colour range changed (colour bar follows)
 
-    def __init__(self, document: CostDocument, parent: QObject | None = None, dark: bool | None = None) -> None:
+    def __init__(self, document: CostDocument, parent: QObject | None = None, dark: bool | None = None,
+                 show_selection: bool = True) -> None:
         super().__init__(parent)
         self.document = document
+        self.show_selection = show_selection  # False for exports: the user's selection is not part of a figure
         self.metric = "flops"
         self.log_scale = True
         self.width_metric: str | None = "params"
@@ -565,6 +567,8 @@ class DiagramScene(QGraphicsScene):
         return block
 
     def _on_selection_changed(self, rows: list[int], source: object) -> None:
+        if not self.show_selection:
+            rows = []
         ids = {self._ids[r] for r in rows if 0 <= r < len(self._ids)}
         for lid in self._selected - ids:
             if lid in self._blocks:
@@ -653,9 +657,10 @@ class DiagramScene(QGraphicsScene):
 
 
 def scene_for(document: CostDocument, dark: bool = False, metric: str = "flops", width_metric: str | None = "params",
-              log_scale: bool = True) -> DiagramScene:
-    """A ready-to-render scene for exports (no view, no window): `scene.render(painter, target, scene.sceneRect())`."""
-    scene = DiagramScene(document, dark=dark)
+              log_scale: bool = True, include_selection: bool = False) -> DiagramScene:
+    """A ready-to-render scene for exports (no view, no window): `scene.render(painter, target, scene.sceneRect())`.
+    The interactive selection is drawn only when `include_selection` asks for it."""
+    scene = DiagramScene(document, dark=dark, show_selection=include_selection)
     scene.width_metric = width_metric
     scene.log_scale = log_scale
     scene.metric = metric

@@ -218,6 +218,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._wire()
         self._restore_settings()
+        for clash in drop_shortcut_clashes(self.findChildren(QAction)):
+            log.warning("shortcut %s", clash)
         self._on_document_reset()
 
     # ---- construction -------------------------------------------------------------------------------------------
@@ -947,13 +949,40 @@ def shortcuts_for(shortcut: ShortcutSpec, fallback: str = "") -> list[QKeySequen
     if shortcut is None:
         keys: list[QKeySequence] = []
     elif isinstance(shortcut, QKeySequence.StandardKey):
-        keys = list(QKeySequence.keyBindings(shortcut))
+        keys = platform_keys(shortcut)
     elif isinstance(shortcut, (list, tuple)):
         keys = [QKeySequence(k) for k in shortcut]
     else:
         keys = [QKeySequence(shortcut)]
     keys = [k for k in keys if not k.isEmpty()]
     return keys or ([QKeySequence(fallback)] if fallback else [])
+
+
+def platform_keys(key: QKeySequence.StandardKey) -> list[QKeySequence]:
+    """The platform's bindings of a standard key (GNOME and KDE bind Delete to Del *and* Ctrl+D)."""
+    return list(QKeySequence.keyBindings(key))
+
+
+def drop_shortcut_clashes(actions: list[QAction]) -> list[str]:
+    """Make every key sequence trigger one action: Qt fires none of the actions sharing a sequence ("Ambiguous
+    shortcut overload"). A sequence that is an action's primary shortcut wins over the same sequence as another
+    action's alternative (Ctrl+D: Duplicate, not GNOME's second binding of Delete). Returns the clashes left
+    between two primaries (a bug to fix where the actions are made)."""
+    primary: dict[str, QAction] = {}
+    for act in actions:
+        keys = act.shortcuts()
+        if keys:
+            primary.setdefault(keys[0].toString(), act)
+    clashes = []
+    for act in actions:
+        keys = act.shortcuts()
+        kept = [k for i, k in enumerate(keys) if i == 0 or primary.get(k.toString(), act) is act]
+        if len(kept) != len(keys):
+            act.setShortcuts(kept)
+            _name_shortcut_in_tooltip(act)
+        if keys and primary[keys[0].toString()] is not act:
+            clashes.append(f"{keys[0].toString()}: {act.text()} and {primary[keys[0].toString()].text()}")
+    return clashes
 
 
 def _unique(keys: list[QKeySequence]) -> list[QKeySequence]:

@@ -361,3 +361,43 @@ def test_invalid_edit_is_not_hidden_behind_a_status_note(window: MainWindow) -> 
     window.document.set_layer_arg(3, "groups", 7)
     assert window.statusBar().currentMessage() == "" and "groups" in window.error_label.text()
     assert window.error_label.isVisible()
+
+
+def _gnome_keys(key):  # noqa: ANN001, ANN202 - GNOME's and KDE's bindings (Qt's table): Delete is Del and Ctrl+D
+    from PySide6.QtGui import QKeySequence
+
+    extra = {QKeySequence.StandardKey.Delete: [QKeySequence("Del"), QKeySequence("Ctrl+D")]}
+    return extra.get(key, list(QKeySequence.keyBindings(key)))
+
+
+def test_every_shortcut_triggers_one_action_with_the_real_views(qtbot, tmp_path: Path, alexnet: Network,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Qt fires none of the actions that share a sequence ("Ambiguous shortcut overload: Ctrl+D"): across the
+    whole window, with the plugged-in views' actions and shortcuts too, each sequence belongs to one action."""
+    from PySide6.QtGui import QAction, QShortcut
+    from PySide6.QtTest import QTest
+
+    import gui.main_window as mw
+
+    monkeypatch.setattr(mw, "platform_keys", _gnome_keys)
+    w = MainWindow(autosave_dir=tmp_path / "r")
+    qtbot.addWidget(w)
+    w.document.set_network(alexnet)
+    owners: dict[str, list[str]] = {}
+    for act in w.findChildren(QAction):
+        for key in act.shortcuts():
+            owners.setdefault(key.toString(), []).append(act.text())
+    for sc in w.findChildren(QShortcut):
+        owners.setdefault(sc.key().toString(), []).append(f"shortcut {sc.objectName()}")
+    assert owners.get("Ctrl+D") == ["D&uplicate"]
+    assert {k: v for k, v in owners.items() if len(v) > 1} == {}
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w)
+    w.table.setFocus()
+    w.document.selection.set_rows([2])
+    QTest.keyClick(w.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert w.document.row_count() == 22 and w.document.spec(3).type == "MaxPool2d"  # duplicated, not deleted
+    w.document.undo_stack.setClean()
+    w.close()
