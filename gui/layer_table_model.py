@@ -137,7 +137,8 @@ class LayerTableModel(QAbstractTableModel):
             return None
         conv = CONVENTIONS[self.document.convention]
         if role == Qt.ItemDataRole.DisplayRole:
-            return ("Name", "Type", "Arguments", "Output shape", "Params", "MACs", conv.label, f"% {conv.label}",
+            label = _two_lines(conv.label)
+            return ("Name", "Type", "Arguments", "Output shape", "Params", "MACs", label, f"% {label}",
                     "% params", "Memory")[section]
         if role == Qt.ItemDataRole.ToolTipRole:
             return {CONV: f"{conv.label}: {conv.description}", PCT_CONV: f"share of the model's {conv.label}",
@@ -352,6 +353,17 @@ class LayerTableModel(QAbstractTableModel):
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, CONV, PCT_CONV)
         if self.rowCount():
             self.dataChanged.emit(self.index(0, CONV), self.index(self.rowCount() - 1, PCT_CONV))
+
+
+def _two_lines(label: str) -> str:
+    """A long convention name ("torchinfo mult-adds") on two header lines, so its column stays as narrow as
+    its numbers."""
+    return label.replace(" ", "\n", 1) if len(label) > 10 else label
+
+
+def duplicate_of_macs(convention: str) -> bool:
+    """Under the MACs convention the chosen-convention column shows the MACs column's numbers again."""
+    return convention == "macs"
 
 
 def supported_types() -> dict[str, list[str]]:

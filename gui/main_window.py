@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -150,6 +150,29 @@ class MessageBar(QFrame):
         self.show()
 
 
+class FitWidthScrollArea(QScrollArea):
+    """Scrolls vertically only, and is never narrower than its widget needs (plus the scroll bar): the Totals
+    panel's delta column was cut off when a pinned baseline widened it and a scroll bar took its room."""
+
+    def setWidget(self, widget: QWidget) -> None:  # type: ignore[override]
+        super().setWidget(widget)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the content's minimum width changed: the dock follows
+        return super().eventFilter(watched, event)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        widget = self.widget()
+        if widget is None:
+            return hint
+        bar = self.verticalScrollBar().sizeHint().width()
+        frame = 2 * self.frameWidth()
+        return QSize(max(hint.width(), widget.minimumSizeHint().width() + bar + frame), hint.height())
+
+
 class LoadIndicator(QWidget):
     """Status-bar part of a background load: what is loading, for how long, and Cancel."""
 
@@ -247,7 +270,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{key}")
         if scroll:  # a tall panel scrolls instead of forcing the window taller than a 800 px screen
-            area_widget = QScrollArea(dock)
+            area_widget = FitWidthScrollArea(dock)
             area_widget.setWidgetResizable(True)
             area_widget.setFrameShape(QFrame.Shape.NoFrame)
             area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

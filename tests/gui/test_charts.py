@@ -322,3 +322,26 @@ def test_cumulative_labels_name_the_counts_after_a_model_loads_into_an_empty_doc
     chart = charts.cumulative
     assert chart.params_marker.label.textItem.toPlainText() == "2 of 21 layers: 80 % of params"
     assert chart.flops_marker.label.textItem.toPlainText().startswith("4 of 21 layers: 80 % of")
+
+
+@pytest.mark.parametrize("size", [(860, 400), (1400, 700)])  # the charts dock of a 1280 x 800 and a 1920 window
+@pytest.mark.parametrize("model", ["alexnet", "lstm_tagger"])
+def test_legends_and_titles_sit_outside_the_data_and_are_not_cut(model: str, size: tuple[int, int], qtbot) -> None:
+    doc = CostDocument(load_layer_list(model))
+    charts = ChartsWidget(doc, dark=False)
+    _shown(charts, qtbot, size)
+    for key, chart in charts.charts.items():
+        visible = chart.mapToScene(chart.viewport().rect()).boundingRect()
+        plot = chart.plot_item.getViewBox().sceneBoundingRect()  # where bars, points and curves are drawn
+        legend = chart.legend_rect()
+        assert not legend.isEmpty(), key
+        assert not legend.intersects(plot), (key, legend, plot)
+        assert chart.plot_item.sceneBoundingRect().bottom() <= visible.bottom() + 0.5, key  # nothing pushed out
+        for sample, label in chart.legend.items:
+            text = label.item.mapRectToScene(label.item.boundingRect())
+            assert visible.contains(text) and text.width() >= label.item.document().idealWidth(), (key, label.text)
+            assert not sample.sceneBoundingRect().intersects(plot), key
+        title = chart.plot_item.titleLabel
+        shown = title.mapRectToScene(title.boundingRect())
+        assert visible.contains(title.item.mapRectToScene(title.item.boundingRect())), (key, title.text)
+        assert shown.bottom() <= legend.top() + 0.5, key

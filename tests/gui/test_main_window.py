@@ -401,3 +401,28 @@ def test_every_shortcut_triggers_one_action_with_the_real_views(qtbot, tmp_path:
     assert w.document.row_count() == 22 and w.document.spec(3).type == "MaxPool2d"  # duplicated, not deleted
     w.document.undo_stack.setClean()
     w.close()
+
+
+def test_totals_delta_column_is_never_cut(qtbot, window: MainWindow) -> None:
+    """With a baseline pinned the deltas and the category shares widen ("69.5 %  (-22.3 pp)"): the panel keeps
+    room for all of them, even when the dock is dragged narrower or a scroll bar appears."""
+    from PySide6.QtWidgets import QScrollArea
+
+    doc = window.document
+    doc.pin_baseline()
+    doc.set_layer_arg(15, "out_features", 9000)  # fc1 more than doubles: every figure moves, shares by tens of pp
+    area = window.docks["totals"].widget()
+    assert isinstance(area, QScrollArea)
+    for width in (None, 240):
+        if width is not None:
+            window.resizeDocks([window.docks["totals"]], [width], Qt.Orientation.Horizontal)
+        qtbot.wait(20)
+        viewport = area.viewport()
+        cells = [*window.totals.deltas.values(), *window.totals.split_heads,
+                 *(c for cells in window.totals.split_rows.values() for c in cells)]
+        shown = [c for c in cells if c.isVisible() and c.text()]
+        assert any("pp" in c.text() for c in shown) and any("%" in c.text() for c in window.totals.deltas.values())
+        for cell in shown:
+            assert cell.width() >= cell.fontMetrics().horizontalAdvance(cell.text()), cell.text()
+            right = cell.mapTo(viewport, cell.rect().topRight()).x()
+            assert right <= viewport.width(), (cell.text(), right, viewport.width())
