@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
@@ -55,6 +56,7 @@ from model_io.model_ref import TRUST_PICKLE_HINT, is_library_ref
 from model_io.resolve import LoadOptions
 
 from .autosave import Autosave
+from .color_scheme import SCHEMES, apply_scheme, saved_scheme
 from .cost_document import CostDocument
 from .hierarchy_tree import HierarchyTreeWidget
 from .layer_editor_widget import LayerEditorWidget
@@ -433,6 +435,17 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             v.addAction(dock.toggleViewAction())
         v.addSeparator()
+        self.scheme_menu = v.addMenu("&Colour scheme")
+        self.scheme_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for key, text in SCHEMES.items():
+            act = self.scheme_menu.addAction(text)
+            act.setCheckable(True)
+            act.setData(key)
+            group.addAction(act)
+            act.triggered.connect(lambda *_, k=key: self.set_color_scheme(k))
+            self.scheme_actions[key] = act
+        v.addSeparator()
         reset = v.addAction("Reset layout")
         reset.triggered.connect(self.reset_layout)
         self._update_recent_menu()
@@ -496,8 +509,17 @@ class MainWindow(QMainWindow):
         self.act_cancel.setEnabled(False)
 
     # ---- settings persistence ------------------------------------------------------------------------------------
+    def set_color_scheme(self, scheme: str) -> None:
+        """Light, dark or the system's, for the whole app and remembered; every view follows the palette."""
+        apply_scheme(scheme)
+        for key, act in self.scheme_actions.items():
+            act.setChecked(key == scheme)
+
     def _restore_settings(self) -> None:
         s = QSettings()
+        scheme = saved_scheme()
+        apply_scheme(scheme, remember=False)
+        self.scheme_actions[scheme].setChecked(True)
         self.resize(1280, 800)
         self._default_state = self.saveState(STATE_VERSION)
         geometry = s.value("window/geometry")
@@ -950,11 +972,6 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
         # after the drop returns: a prompt inside a drop handler would block the drag source
         QTimer.singleShot(0, lambda: self.open_path(files[0]))
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.PaletteChange:  # light/dark switch: colours chosen per palette
-            self.totals.refresh()
-        super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.maybe_discard():

@@ -426,3 +426,45 @@ def test_totals_delta_column_is_never_cut(qtbot, window: MainWindow) -> None:
             assert cell.width() >= cell.fontMetrics().horizontalAdvance(cell.text()), cell.text()
             right = cell.mapTo(viewport, cell.rect().topRight()).x()
             assert right <= viewport.width(), (cell.text(), right, viewport.width())
+
+
+def test_plugin_views_follow_the_chosen_colour_scheme(qtbot, tmp_path: Path, alexnet: Network) -> None:
+    """View ▸ Colour scheme: dark or light whatever the system says, remembered; the window, the table, the
+    charts, the diagram and the totals all switch (named "plugin" so the real views are plugged in)."""
+    from PySide6.QtGui import QPalette
+
+    from gui.color_scheme import current_scheme
+
+    def lightness(widget: QWidget, role: QPalette.ColorRole = QPalette.ColorRole.Window) -> int:
+        return widget.palette().color(role).lightness()
+
+    w = MainWindow(autosave_dir=tmp_path / "r")
+    qtbot.addWidget(w)
+    w.document.set_network(alexnet)
+    w.document.pin_baseline()
+    w.document.set_layer_arg(15, "out_features", 9000)  # the totals show red (grown) deltas
+    w.show()
+    charts, diagram = w.views["charts"], w.views["diagram"]
+    try:
+        assert [a.data() for a in w.scheme_menu.actions()] == ["system", "light", "dark"]
+        assert w.scheme_actions["system"].isChecked()
+        w.scheme_actions["dark"].trigger()
+        qtbot.waitUntil(lambda: lightness(w) < 100)  # the new palette reaches the widgets through the event loop
+        assert lightness(w.table.viewport(), QPalette.ColorRole.Base) < 100
+        assert lightness(w.table, QPalette.ColorRole.Text) > 180
+        assert all(chart.theme.dark for chart in charts.charts.values())
+        assert diagram.scene.theme.dark
+        assert "#ef7070" in w.totals.deltas["params"].styleSheet()  # the red that reads on a dark ground
+        shot = w.grab().toImage()
+        assert shot.pixelColor(shot.width() // 2, shot.height() - 5).lightness() < 100  # drawn dark, not just set
+        again = MainWindow(autosave_dir=tmp_path / "r2")  # remembered
+        qtbot.addWidget(again)
+        assert again.scheme_actions["dark"].isChecked() and current_scheme() == "dark"
+        w.scheme_actions["light"].trigger()
+        qtbot.waitUntil(lambda: lightness(w) > 180)
+        assert not any(chart.theme.dark for chart in charts.charts.values())
+        assert not diagram.scene.theme.dark and "#d32f2f" in w.totals.deltas["params"].styleSheet()
+    finally:
+        w.set_color_scheme("system")  # the palette is the application's: leave it as other tests expect
+        w.document.undo_stack.setClean()
+    assert current_scheme() == "system"
