@@ -163,10 +163,12 @@ class LayerTableView(QTableView):
         header = self.horizontalHeader()
         hfm = header.fontMetrics()
         shown = [c for c in range(COLUMN_COUNT) if not self.isColumnHidden(c)]
+        sorted_by = header.sortIndicatorSection() if self.is_sorted() else -1
         natural = {}
         for col in shown:
             title = str(self.model().headerData(col, Qt.Orientation.Horizontal))
-            head = max(hfm.horizontalAdvance(line) for line in title.split("\n")) + 30  # margins and sort arrow
+            arrow = 18 if col == sorted_by else 0  # the sort arrow takes room from the title of its column only
+            head = max(hfm.horizontalAdvance(line) for line in title.split("\n")) + 14 + arrow
             natural[col] = max(self.sizeHintForColumn(col), head, 40)
         widths = dict(natural)
         widths[NAME] = min(widths[NAME], 200)
@@ -240,6 +242,8 @@ class LayerTableView(QTableView):
     def _on_sort_indicator_changed(self, *_: Any) -> None:
         # rows can be dragged only in the document's order: in a sorted view "drop here" has no meaning
         self.setDragEnabled(not self.document.read_only and not self.is_sorted())
+        if self.isVisible() and not self._user_sized:
+            self._set_column_widths()  # room for the arrow in the sorted column's header
 
     def drop_row(self, pos: QPoint) -> int:
         """The document row a drop at viewport position `pos` inserts before (upper half of a row: before it,

@@ -78,6 +78,7 @@ class ChartBase(pg.PlotWidget):
         self.legend = LegendBand()
         self.legend.setParentItem(self.plot_item)
         self._title_html = ""
+        self._legend_band = -1.0
         self._build()
         self.plot_item.geometryChanged.connect(self.place_legend)
         self.scene().sigMouseMoved.connect(self._on_scene_moved)
@@ -205,7 +206,17 @@ class ChartBase(pg.PlotWidget):
     def place_legend(self, *args: object) -> None:
         """Make room for the legend between the title and the plot (call after changing its entries)."""
         width = self.plot_item.width() if self.plot_item.width() > 50 else float(self.width())
-        self.legend.place(self.plot_item, width)
+        band = self.legend.place(self.plot_item, width)
+        if band != self._legend_band:
+            self._legend_band = band
+            # the plot item keeps the height it was laid out with before the band changed (2 px too tall with a
+            # second legend row, which cut the x axis title): fit it to the view again once the layout settled
+            QTimer.singleShot(0, self._fit_plot_item)
+
+    def _fit_plot_item(self) -> None:
+        rect = QRectF(self.viewport().rect())
+        if self.plot_item.geometry() != rect and rect.height() > 50:
+            self.plot_item.setGeometry(rect)
 
     def legend_rect(self) -> QRectF:
         """Where the legend is, in scene coordinates (empty when there is none)."""

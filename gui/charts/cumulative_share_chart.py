@@ -29,7 +29,7 @@ class CumulativeShareChart(ChartBase):
         self.plot_item.addItem(self.params_curve)
         # its label at the right end, where the curves have long risen past the line (at the left they cross it)
         self.target_line = pg.InfiniteLine(pos=TARGET, angle=0, movable=False,
-                                           label="80 %", labelOpts={"position": 0.97})
+                                           label="80 %", labelOpts={"position": 0.94})
         self.flops_marker = pg.InfiniteLine(angle=90, movable=False, label=" ", labelOpts={"position": 0.55})
         self.params_marker = pg.InfiniteLine(angle=90, movable=False, label=" ", labelOpts={"position": 0.45})
         for item in (self.target_line, self.flops_marker, self.params_marker):

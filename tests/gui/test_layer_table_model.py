@@ -261,7 +261,7 @@ def test_columns_fit_their_headers_and_numbers_after_a_convention_change(qtbot, 
         if view.isColumnHidden(col):
             continue
         title = str(view.model().headerData(col, Qt.Orientation.Horizontal))
-        assert view.columnWidth(col) >= max(fm.horizontalAdvance(t) for t in title.split("\n")) + 20, title
+        assert view.columnWidth(col) >= max(fm.horizontalAdvance(t) for t in title.split("\n")) + 12, title
         assert view.columnWidth(col) >= view.sizeHintForColumn(col), title  # no number or name cut
     # at 1920 px the spare room is shared out: Memory (the last column) was stretched to ~600 px
     memory = view.columnWidth(view.model().columnCount() - 1)
