@@ -197,6 +197,7 @@ class ChartBase(pg.PlotWidget):
         label = self.plot_item.titleLabel
         document = label.item.document()  # the two lines centred on each other
         document.setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+        document.setTextWidth(-1)  # unwrapped first: the previous title's width would wrap a longer one
         document.setTextWidth(document.idealWidth())
         label.updateMin()
         height = max(28.0, label.item.boundingRect().height() + 4)
@@ -211,7 +212,7 @@ class ChartBase(pg.PlotWidget):
             self._legend_band = band
             # the plot item keeps the height it was laid out with before the band changed (2 px too tall with a
             # second legend row, which cut the x axis title): fit it to the view again once the layout settled
-            QTimer.singleShot(0, self._fit_plot_item)
+            QTimer.singleShot(0, self, self._fit_plot_item)  # dropped if the chart is deleted first
 
     def _fit_plot_item(self) -> None:
         rect = QRectF(self.viewport().rect())

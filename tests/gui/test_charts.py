@@ -353,3 +353,4 @@ def test_legends_and_titles_sit_outside_the_data_and_are_not_cut(model: str, siz
         shown = title.mapRectToScene(title.boundingRect())
         assert visible.contains(title.item.mapRectToScene(title.item.boundingRect())), (key, title.text)
         assert shown.bottom() <= legend.top() + 0.5, key
+        assert title.item.boundingRect().height() < 50, key  # a title and at most one note line, never wrapped
