@@ -76,6 +76,7 @@ class DiagramScene(QGraphicsScene):
                  show_selection: bool = True) -> None:
         super().__init__(parent)
         self.document = document
+        self.show_selection = show_selection  # False for exports: the user's selection is not part of a figure
         self.metric = "flops"
         self.scale_mode = "linear"
         self.width_metric: str | None = "params"
@@ -821,10 +822,10 @@ def _log_fraction(value: int, top: int) -> float:
 
 def scene_for(document: CostDocument, dark: bool = False, metric: str = "flops", width_metric: str | None = "params",
               log_scale: bool | None = None, scale_mode: str | None = None,
-              show_selection: bool = False) -> DiagramScene:
+              include_selection: bool = False) -> DiagramScene:
     """A ready-to-render scene for exports (no view, no window): `scene.render(painter, target, scene.sceneRect())`.
-    It shows no selection unless `show_selection` (an export is a document, not a screenshot of the session)."""
-    scene = DiagramScene(document, dark=dark, show_selection=show_selection)
+    It shows no selection unless `include_selection` (an export is a document, not a screenshot of the session)."""
+    scene = DiagramScene(document, dark=dark, show_selection=include_selection)
     scene.width_metric = width_metric
     scene.scale_mode = scale_mode or ("log" if log_scale else "linear" if log_scale is not None else "linear")
     scene.metric = metric

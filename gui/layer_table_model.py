@@ -145,8 +145,9 @@ class LayerTableModel(QAbstractTableModel):
             return None
         conv = CONVENTIONS[self.document.convention]
         if role == Qt.ItemDataRole.DisplayRole:
-            return ("Name", "Type", "Arguments", "Output shape", "Params", "MACs", conv.label, f"% {conv.label}",
-                    "% params", "Memory", "Δ params", f"Δ {conv.label}")[section]
+            label = _two_lines(conv.label)
+            return ("Name", "Type", "Arguments", "Output shape", "Params", "MACs", label, f"% {label}",
+                    "% params", "Memory", "Δ params", f"Δ {label}")[section]
         if role == Qt.ItemDataRole.ToolTipRole:
             return {CONV: f"{conv.label}: {conv.description}", PCT_CONV: f"share of the model's {conv.label}",
                     MACS: CONVENTIONS["macs"].description, MEMORY: "activation memory written by the layer (forward)",
@@ -405,6 +406,17 @@ def _delta_tooltip(d: RowDelta, field: str) -> str:
     before = _value(d.before.totals, field)
     return (f"{label}: {fmt.grouped(before)} → {fmt.grouped(after)} ({'+' if after > before else ''}"
             f"{fmt.grouped(after - before)})")
+
+
+def _two_lines(label: str) -> str:
+    """A long convention name ("torchinfo mult-adds") on two header lines, so its column stays as narrow as
+    its numbers."""
+    return label.replace(" ", "\n", 1) if len(label) > 10 else label
+
+
+def duplicate_of_macs(convention: str) -> bool:
+    """Under the MACs convention the chosen-convention column shows the MACs column's numbers again."""
+    return convention == "macs"
 
 
 def supported_types() -> dict[str, list[str]]:
