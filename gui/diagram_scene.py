@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 from PySide6.QtWidgets import QGraphicsScene
 
-from costing import CONVENTIONS, PEERS, HierarchyNode, Totals
+from costing import CONVENTIONS, PEERS, HierarchyNode
 from costing.formatting import grouped, key_args, nbytes, percent, shape, si
 
 from .cost_colors import (
@@ -28,9 +28,6 @@ from .cost_colors import (
     Theme,
     convention_label,
     format_metric,
-    metric_field,
-    metric_label,
-    metric_value,
     palette_is_dark,
     share_text,
 )
@@ -49,6 +46,8 @@ from .diagram_items import (
     _Fonts,
     fit_title,
 )
+from .latency_state import LatencyState
+from .metric_values import Subject, getter, title_of, value_of
 
 VGAP = 24.0  # room for an arrow between blocks
 COL_GAP = 64.0
@@ -90,6 +89,7 @@ class DiagramScene(QGraphicsScene):
         self._collapsed: set[str] = set()
         self._units: list[_Unit] = []
         self._selected: set[int] = set()
+        self._latency_watched = False
         self._arrows = ArrowsItem()
         self.addItem(self._arrows)
         d = document
@@ -123,6 +123,9 @@ class DiagramScene(QGraphicsScene):
             raise KeyError(metric)
         if metric != self.metric:
             self.metric = metric
+            if METRICS[metric].derived and not self._latency_watched:  # another device recolours
+                LatencyState.of(self.document).changed.connect(self._on_document_report)
+                self._latency_watched = True
             self.refresh()
 
     def set_log_scale(self, log: bool) -> None:
@@ -177,11 +180,12 @@ class DiagramScene(QGraphicsScene):
         self._relayout()
         self.refresh()
 
-    def value(self, totals: Totals, metric: str | None = None) -> int:
-        return metric_value(totals, metric or self.metric, self.document.convention)
+    def value(self, subject: Subject, metric: str | None = None) -> float:
+        """`metric` (default: the colour's) of a row's costs, a container or the whole report."""
+        return value_of(self.document, subject, metric or self.metric)
 
     def metric_title(self, metric: str | None = None) -> str:
-        return metric_label(metric or self.metric, self.document.convention)
+        return title_of(self.document, metric or self.metric)
 
     def format_value(self, value: float, metric: str | None = None) -> str:
         return format_metric(metric or self.metric, value, self.document.convention)
@@ -213,16 +217,17 @@ class DiagramScene(QGraphicsScene):
             if cost.type not in cost.name and QFontMetricsF(f.title).horizontalAdvance(title) > room:
                 title = fit_title(cost.name, "", f.title, room)  # no room for both: the type joins the args line
                 args = f"{cost.type} · {args}"
-        value = self.value(cost.totals)
-        share = self.document.report.share(cost, self._field())
+        value = self.value(cost)
+        total = self.value(self.document.report)
+        share = value / total if total else 0.0
         return [(title, f.title), (args, f.small), ("→ " + shape(cost.output_shape), f.small),
                 (f"{self.format_value(value)} · {share_text(share)}", f.value)]
 
     def group_lines(self, item: GroupFrameItem) -> list[tuple[str, QFont]]:
         f = self.fonts
         node = item.node
-        value = self.value(node.totals)
-        total = self.value(self.document.report.totals)
+        value = self.value(node)
+        total = self.value(self.document.report)
         share = value / total if total else 0.0  # a ratio of two report figures, for display
         name = node.path.rsplit(".", 1)[-1] if item.collapsed else node.path
         count = node.last - node.first + 1
@@ -230,9 +235,6 @@ class DiagramScene(QGraphicsScene):
             return [(f"{node.path}  ▸", f.title), (f"{node.type} · {count} layers", f.small),
                     (f"{self.format_value(value)} · {share_text(share)}", f.value)]
         return [(f"{name}  {node.type}", f.header), (f"{self.format_value(value)} · {share_text(share)}", f.header)]
-
-    def _field(self) -> str:
-        return metric_field(self.metric, self.document.convention)
 
     # ---- building ------------------------------------------------------------------------------------------
     def rebuild(self) -> None:
@@ -494,41 +496,41 @@ class DiagramScene(QGraphicsScene):
         return skips
 
     # ---- colours -------------------------------------------------------------------------------------------
-    def _unit_totals(self) -> Iterable[Totals]:
+    def _unit_subjects(self) -> Iterable[Subject]:
         doc = self.document
         for u in self._units:
             if u.group >= 0:
-                yield self._groups[u.group].node.totals
+                yield self._groups[u.group].node
             else:
                 cost = doc.row_cost(u.row)
                 if cost is not None:
-                    yield cost.totals
+                    yield cost
 
     def refresh(self) -> None:
         """Recolour and relabel every item in place from the document's current report (O(rows), no new items)."""
         doc = self.document
-        conv = doc.convention
-        field = metric_field(self.metric, conv)
-        wfield = metric_field(self.width_metric, conv) if self.width_metric else None
-        totals = list(self._unit_totals())
-        scale = CostScale.from_values((getattr(t, field) for t in totals), self.log_scale)
-        wmax = max((getattr(t, wfield) for t in totals), default=0) if wfield else 0
+        wmetric = self.width_metric
+        value = getter(doc, self.metric)
+        wvalue = getter(doc, wmetric) if wmetric else value
+        subjects = list(self._unit_subjects())
+        scale = CostScale.from_values((value(s) for s in subjects), self.log_scale)
+        wmax = max((wvalue(s) for s in subjects), default=0) if wmetric else 0
         changed = (scale.vmin, scale.vmax, scale.log, wmax) != (self.scale.vmin, self.scale.vmax, self.scale.log,
                                                                 self.width_max)
         self.scale, self.width_max = scale, wmax
         error_row = doc.error_row()
-        colors: dict[int, QColor] = {}  # value -> colour: repeated layers share one lookup
+        colors: dict[float, QColor] = {}  # value -> colour: repeated layers share one lookup
 
-        def color_of(value: int) -> QColor:
+        def color_of(value: float) -> QColor:
             c = colors.get(value)
             if c is None:
                 c = colors[value] = scale.color(value)
             return c
 
-        def width_of(t: Totals) -> float:
-            if not wfield or wmax <= 0:
+        def width_of(s: Subject) -> float:
+            if not wmetric or wmax <= 0:
                 return 1.0
-            return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * getattr(t, wfield) / wmax
+            return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * wvalue(s) / wmax
 
         gray = QColor(150, 150, 150)
         for row, lid in enumerate(self._ids):
@@ -537,20 +539,18 @@ class DiagramScene(QGraphicsScene):
             if cost is None:
                 item.set_state(None, gray, 1.0, error_row is not None)
                 continue
-            t = cost.totals
-            item.set_state(cost, color_of(int(getattr(t, field))), width_of(t),
+            item.set_state(cost, color_of(value(cost)), width_of(cost),
                            error_row is not None and row >= error_row)
             item.update()  # shares of the total change with any edit: repaint lazily (only exposed items paint)
         for g in self._groups:
-            t = g.node.totals
-            g.set_state(color_of(int(getattr(t, field))), width_of(t))
+            g.set_state(color_of(value(g.node)), width_of(g.node))
             g.update()
         self.settingsChanged.emit() if changed else None
 
-    def _width_fraction(self, totals: Totals) -> float:
+    def _width_fraction(self, subject: Subject) -> float:
         if not self.width_metric or self.width_max <= 0:
             return 1.0
-        return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * self.value(totals, self.width_metric) / self.width_max
+        return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * self.value(subject, self.width_metric) / self.width_max
 
     # ---- selection -----------------------------------------------------------------------------------------
     def _visible_item_for(self, row: int) -> LayerBlockItem | GroupFrameItem:
