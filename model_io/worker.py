@@ -95,6 +95,7 @@ def _prepare_warm() -> None:
             import torchvision  # noqa: F401
         if os.environ.get("NETCOST_WORKER_DYNAMO") != "1":
             _skip_dynamo_disable()
+        loaders.warm_up()
     os.write(2, WARM_MARK)
 
 

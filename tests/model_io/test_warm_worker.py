@@ -4,6 +4,7 @@ is guarded as a loading worker is: it ends when the process that started it dies
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -13,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from model_io.worker_client import PROJECT_ROOT
+from model_io.worker_client import PROJECT_ROOT, worker_command, worker_env
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process groups and /proc: Linux")
 
@@ -55,3 +58,14 @@ def test_an_idle_warm_worker_ends_when_its_parent_dies() -> None:
             os.kill(worker, signal.SIGKILL)
         parent.kill()
         parent.wait()
+
+
+def test_a_warm_worker_answers_exactly_as_a_fresh_one() -> None:
+    # the warm-up trace before the request (model_io.loaders.warm_up) leaves nothing the next model's count sees
+    request = json.dumps({"ref": f"{FIXTURES / 'branchy.py'}:Branchy", "timeout_s": 120}).encode()
+    answers = []
+    for extra in ([], ["--warm"]):
+        done = subprocess.run([*worker_command(), *extra], input=request, capture_output=True, env=worker_env(),
+                              cwd=str(PROJECT_ROOT), timeout=180)
+        answers.append(json.loads(done.stdout))
+    assert answers[0]["ok"] and answers[1] == answers[0]
