@@ -35,7 +35,7 @@ class LatencyState(QObject):
         self.peak: str | None = None  # a peak key (tf32, ...) instead of the document dtype's
         self._measurement: tuple[Measurement, CostReport] | None = None  # with the report it was taken on
         self._cache: tuple[int, str, str, LatencyEstimate | None] | None = None
-        self._lookup: tuple[int, dict[str, int], list[int]] | None = None  # report id, node id -> k, graph rows
+        self._lookup: tuple[CostReport, dict[str, int], list[int]] | None = None  # node id -> k, graph rows
         self.reload_devices()
         saved = QSettings().value(SETTINGS_KEY, "", str)
         if saved:
@@ -89,8 +89,8 @@ class LatencyState(QObject):
         report = self.document.report
         if isinstance(subject, CostReport):
             return est.total if subject is report else None
-        if self._lookup is None or self._lookup[0] != id(report):
-            self._lookup = (id(report), {r.node_id: k for k, r in enumerate(report.layers)},
+        if self._lookup is None or self._lookup[0] is not report:
+            self._lookup = (report, {r.node_id: k for k, r in enumerate(report.layers)},
                             [r.index for r in report.layers])
         _, position, rows = self._lookup
         if isinstance(subject, HierarchyNode):  # first/last are graph rows; rows not costed leave gaps
