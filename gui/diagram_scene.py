@@ -30,9 +30,6 @@ from .cost_colors import (
     Theme,
     convention_label,
     format_metric,
-    metric_field,
-    metric_label,
-    metric_value,
     palette_is_dark,
     share_text,
 )
@@ -56,6 +53,8 @@ from .diagram_items import (
     route_path,
 )
 from .diagram_layout import INPUT, SCOPE, DiagramLayout, DiagramLayouter, DiagramStructure, Route, Sizes, wrap
+from .latency_state import LatencyState
+from .metric_values import Subject, getter, title_of, value_of
 
 OWN_OPS = " (own ops)"  # the tracer's type suffix of a container's own-ops row
 ASPECT = 1.6  # target width/height of the whole diagram (16:10 slides and screens)
@@ -102,6 +101,7 @@ class DiagramScene(QGraphicsScene):
         self._selected_keys: set[str] = set()
         self._routes: list[Route] = []
         self._edge_chunks: list[EdgesItem] = []  # spatial pieces: a view paints only the edges it shows
+        self._latency_watched = False
         self._highlight = EdgesItem(-9)
         self.addItem(self._highlight)
         self._structure: DiagramStructure | None = None
@@ -178,6 +178,9 @@ class DiagramScene(QGraphicsScene):
             raise KeyError(metric)
         if metric != self.metric:
             self.metric = metric
+            if METRICS[metric].derived and not self._latency_watched:  # another device recolours
+                LatencyState.of(self.document).changed.connect(self._on_document_report)
+                self._latency_watched = True
             self.refresh()
 
     def set_scale_mode(self, mode: str) -> None:
@@ -263,11 +266,12 @@ class DiagramScene(QGraphicsScene):
         self.set_expanded_scopes(self._expanded | need)
         return True
 
-    def value(self, totals: Totals, metric: str | None = None) -> int:
-        return metric_value(totals, metric or self.metric, self.document.convention)
+    def value(self, subject: Subject, metric: str | None = None) -> float:
+        """`metric` (default: the colour's) of a row's costs, a container or the whole report."""
+        return value_of(self.document, subject, metric or self.metric)
 
     def metric_title(self, metric: str | None = None) -> str:
-        return metric_label(metric or self.metric, self.document.convention)
+        return title_of(self.document, metric or self.metric)
 
     def format_value(self, value: float, metric: str | None = None) -> str:
         return format_metric(metric or self.metric, value, self.document.convention)
@@ -338,8 +342,9 @@ class DiagramScene(QGraphicsScene):
             if len(self._titles) > 20000:
                 self._titles.clear()
         title, args = hit
-        value = self.value(cost.totals)
-        share = self.document.report.share(cost, self._field())
+        value = self.value(cost)
+        total = self.value(self.document.report)
+        share = value / total if total else 0.0
         return [(title, f.title), (args, f.small), ("→ " + shape(cost.output_shape), f.small),
                 (f"{self.format_value(value)} · {share_text(share)}", f.value)]
 
@@ -360,8 +365,8 @@ class DiagramScene(QGraphicsScene):
     def group_lines(self, item: GroupFrameItem) -> list[tuple[str, QFont]]:
         f = self.fonts
         node = item.node
-        value = self.value(node.totals)
-        total = self.value(self.document.report.totals)
+        value = self.value(node)
+        total = self.value(self.document.report)
         share = value / total if total else 0.0  # a ratio of two report figures, for display
         count = len(self.structure.scopes[node.path].members) if node.path in self.structure.scopes else 0
         if item.collapsed:
@@ -455,9 +460,6 @@ class DiagramScene(QGraphicsScene):
                 if best is None or d < best[0]:
                     best = (d, r)
         return best[1] if best else None
-
-    def _field(self) -> str:
-        return metric_field(self.metric, self.document.convention)
 
     # ---- building ------------------------------------------------------------------------------------------
     def rebuild(self) -> None:
@@ -624,44 +626,44 @@ class DiagramScene(QGraphicsScene):
         self._highlight.set_routes(routes, self.theme.selection, [2.6] * len(routes))
 
     # ---- colours -------------------------------------------------------------------------------------------
-    def _unit_totals(self) -> list[Totals]:
-        out = []
+    def _unit_subjects(self) -> list[Subject]:
+        out: list[Subject] = []
         report = self.document.report
         for key in self._visible_keys():
             if key.startswith(SCOPE):
-                out.append(self._groups[key[len(SCOPE):]].node.totals)
+                out.append(self._groups[key[len(SCOPE):]].node)
             elif not key.startswith(INPUT):
                 cost = report.by_id.get(key)
                 if cost is not None:
-                    out.append(cost.totals)
+                    out.append(cost)
         return out
 
     def refresh(self) -> None:
         """Recolour and relabel every item in place from the document's current report (O(rows), no new items)."""
         doc = self.document
         report = doc.report
-        conv = doc.convention
-        field = metric_field(self.metric, conv)
-        wfield = metric_field(self.width_metric, conv) if self.width_metric else None
-        totals = self._unit_totals()
-        scale = CostScale.from_values((getattr(t, field) for t in totals), mode=self.scale_mode)
-        wmax = max((getattr(t, wfield) for t in totals), default=0) if wfield else 0
+        wmetric = self.width_metric
+        value = getter(doc, self.metric)
+        wvalue = getter(doc, wmetric) if wmetric else value
+        subjects = self._unit_subjects()
+        scale = CostScale.from_values((value(s) for s in subjects), mode=self.scale_mode)
+        wmax = max((wvalue(s) for s in subjects), default=0) if wmetric else 0
         changed = (scale.vmin, scale.vmax, scale.mode, wmax) != (self.scale.vmin, self.scale.vmax, self.scale.mode,
                                                                  self.width_max)
         self.scale, self.width_max = scale, wmax
         error_row = doc.error_row()
-        colors: dict[int, QColor] = {}  # value -> colour: repeated layers share one lookup
+        colors: dict[float, QColor] = {}  # value -> colour: repeated layers share one lookup
 
-        def color_of(value: int) -> QColor:
+        def color_of(value: float) -> QColor:
             c = colors.get(value)
             if c is None:
                 c = colors[value] = scale.color(value)
             return c
 
-        def width_of(t: Totals) -> float:
-            if not wfield or wmax <= 0:
+        def width_of(s: Subject) -> float:
+            if not wmetric or wmax <= 0:
                 return 1.0
-            return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * getattr(t, wfield) / wmax
+            return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * wvalue(s) / wmax
 
         gray = QColor(150, 150, 150)
         by_id = report.by_id
@@ -670,8 +672,7 @@ class DiagramScene(QGraphicsScene):
             if cost is None:
                 item.set_state(None, gray, 1.0, error_row is not None)
                 continue
-            t = cost.totals
-            item.set_state(cost, color_of(int(getattr(t, field))), width_of(t),
+            item.set_state(cost, color_of(value(cost)), width_of(cost),
                            error_row is not None and item.row >= error_row)
             if item.isVisible():
                 item.update()  # shares of the total change with any edit: repaint lazily (only exposed items paint)
@@ -679,8 +680,7 @@ class DiagramScene(QGraphicsScene):
         for path, g in self._groups.items():
             if path in hier:
                 g.node = hier[path]
-            t = g.node.totals
-            g.set_state(color_of(int(getattr(t, field))), width_of(t))
+            g.set_state(color_of(value(g.node)), width_of(g.node))
             if g.isVisible():
                 g.update()
         if self.metric == "memory" or self._weighted_edges:  # widths follow activation bytes, or stop doing so
@@ -688,10 +688,10 @@ class DiagramScene(QGraphicsScene):
         if changed:
             self.settingsChanged.emit()
 
-    def _width_fraction(self, totals: Totals) -> float:
+    def _width_fraction(self, subject: Subject) -> float:
         if not self.width_metric or self.width_max <= 0:
             return 1.0
-        return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * self.value(totals, self.width_metric) / self.width_max
+        return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * self.value(subject, self.width_metric) / self.width_max
 
     # ---- selection -----------------------------------------------------------------------------------------
     def _shown_node(self, row: int) -> str | None:

@@ -24,17 +24,21 @@ from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 from costing import CONVENTIONS, LayerCost, Totals, convention_value
 from costing import formatting as fmt
 from costing.comparison import NEW, SAME, RowDelta
+from costing.latency import CONVENTION, RowLatency
 from costing.registry import has_kind, kind, kinds
 
 from .cost_document import CostDocument
+from .latency_state import LatencyState
 
 Index = QModelIndex | QPersistentModelIndex
 
 NAME, TYPE, ARGS, SHAPE, PARAMS, MACS, CONV, PCT_CONV, PCT_PARAMS, MEMORY = range(10)
-DELTA_PARAMS, DELTA_CONV = 10, 11  # against the pinned baseline (empty, and hidden by the view, without one)
-COLUMN_COUNT = 12
+# The roofline estimate on the Latency dock's device (issue 14): a derived analysis, after the cost columns.
+LATENCY = 10
+DELTA_PARAMS, DELTA_CONV = 11, 12  # against the pinned baseline (empty, and hidden by the view, without one)
+COLUMN_COUNT = 13
 DELTA_COLUMNS = (DELTA_PARAMS, DELTA_CONV)
-COST_COLUMNS = (PARAMS, MACS, CONV, PCT_CONV, PCT_PARAMS, MEMORY, *DELTA_COLUMNS)
+COST_COLUMNS = (PARAMS, MACS, CONV, PCT_CONV, PCT_PARAMS, MEMORY, LATENCY, *DELTA_COLUMNS)
 SORT_ROLE = Qt.ItemDataRole.UserRole  # raw numbers for the proxy's sort
 LAYER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ERROR_ROLE = Qt.ItemDataRole.UserRole + 2  # the engine's message on the cell it concerns, else None
@@ -130,6 +134,8 @@ class LayerTableModel(QAbstractTableModel):
         d.errorChanged.connect(self._on_document_error_changed)
         d.conventionChanged.connect(self._on_document_convention_changed)
         d.baselineChanged.connect(self._on_document_baseline_changed)
+        self.latency = LatencyState.of(document)
+        self.latency.changed.connect(self._on_latency_changed)
 
     # ---- shape ---------------------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
@@ -143,11 +149,13 @@ class LayerTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return str(section)
             return None
+        if section == LATENCY:
+            return self._latency_header(role)
         conv = CONVENTIONS[self.document.convention]
         if role == Qt.ItemDataRole.DisplayRole:
             label = _two_lines(conv.label)
             return ("Name", "Type", "Arguments", "Output shape", "Params", "MACs", label, f"% {label}",
-                    "% params", "Memory", "Δ params", f"Δ {label}")[section]
+                    "% params", "Memory", "Latency", "Δ params", f"Δ {label}")[section]
         if role == Qt.ItemDataRole.ToolTipRole:
             return {CONV: f"{conv.label}: {conv.description}", PCT_CONV: f"share of the model's {conv.label}",
                     MACS: CONVENTIONS["macs"].description, MEMORY: "activation memory written by the layer (forward)",
@@ -213,6 +221,8 @@ class LayerTableModel(QAbstractTableModel):
             if col == ARGS and cost is not None and cost.inferred:
                 return "inferred from the incoming shape: " + ", ".join(
                     f"{k}={cost.args.get(k)}" for k in cost.inferred)
+            if col == LATENCY:
+                return self._latency_tip(self.latency.row_latency(row))
             if col == MEMORY and cost is not None:
                 return (f"activations {fmt.nbytes(cost.activation_bytes)} · params {fmt.nbytes(cost.param_bytes)}"
                         f" · memory access {fmt.nbytes(cost.memory_access_bytes)}")
@@ -280,6 +290,9 @@ class LayerTableModel(QAbstractTableModel):
             return fmt.percent(self._share(cost, col))
         if col == MEMORY:
             return fmt.nbytes(cost.activation_bytes)
+        if col == LATENCY:
+            lat = self.latency.row_latency(row)
+            return fmt.duration(lat.seconds) if lat is not None else ""
         return None
 
     def _share(self, cost: LayerCost, col: int) -> float:
@@ -295,10 +308,37 @@ class LayerTableModel(QAbstractTableModel):
             return str(self._display(row, col, cost)).lower()
         if cost is None:
             return -1
+        if col == LATENCY:
+            lat = self.latency.row_latency(row)
+            return lat.seconds if lat is not None else -1.0
         return {SHAPE: float(sum(cost.output_shape)), PARAMS: cost.params, MACS: cost.macs,
                 CONV: convention_value(cost.totals, self.document.convention),
                 PCT_CONV: self._share(cost, PCT_CONV), PCT_PARAMS: self._share(cost, PCT_PARAMS),
                 MEMORY: cost.activation_bytes}.get(col, 0)
+
+    def _latency_header(self, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return "Latency"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            device = self.latency.device
+            where = f"on {device.name}" if device else "— choose a device in the Latency dock"
+            return f"estimated latency {where} ({CONVENTION}: max(FLOPs / peak, memory access / bandwidth))"
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(_RIGHT)
+        return None
+
+    def _latency_tip(self, lat: RowLatency | None) -> str | None:
+        """Which roof bounds the row, and both terms with their arithmetic."""
+        est = self.latency.estimate()
+        if est is None:
+            return "choose a device in the Latency dock to estimate each layer's latency"
+        if lat is None:
+            return None
+        peak, bw = fmt.si(est.peak_flops, "FLOP/s"), fmt.si(est.bandwidth, "B/s")
+        return (f"{lat.bound}-bound on {est.device.name} ({est.peak_key})\n"
+                f"compute: {fmt.si(lat.flops, 'FLOPs')} / {peak} = {fmt.duration(lat.compute_s)}\n"
+                f"memory: {fmt.nbytes(lat.bytes)} / {bw} = {fmt.duration(lat.memory_s)}\n"
+                f"({CONVENTION})")
 
     def _icon(self) -> QIcon:
         if self._error_icon is None:
@@ -391,6 +431,12 @@ class LayerTableModel(QAbstractTableModel):
     def _on_document_baseline_changed(self) -> None:
         if self.rowCount():
             self.dataChanged.emit(self.index(0, DELTA_PARAMS), self.index(self.rowCount() - 1, DELTA_CONV))
+
+    def _on_latency_changed(self) -> None:
+        """Another device, peak or device list: the column's header and every value change."""
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, LATENCY, LATENCY)
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, LATENCY), self.index(self.rowCount() - 1, LATENCY))
 
 
 def _value(totals: Totals, field: str) -> int:

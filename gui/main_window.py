@@ -1026,7 +1026,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_discard():
             event.ignore()
             return
-        self.loader.cancel()
+        self.loader.shutdown()  # the load in flight and the spare worker
         self.save_settings()
         self.autosave.timer.stop()
         self.autosave.discard()  # a clean exit leaves no recovery file behind
