@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QIcon,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -59,6 +60,7 @@ from model_io.retrace import carried_over, module_edits
 from .autosave import Autosave
 from .color_scheme import SCHEMES, apply_scheme, saved_scheme
 from .cost_document import CostDocument
+from .dock_tabs import hide_stale_tab_bars
 from .hierarchy_tree import HierarchyTreeWidget
 from .layer_editor_widget import LayerEditorWidget
 from .layer_table_model import DELTA_COLUMNS, supported_types
@@ -567,6 +569,11 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             dock.show()
         self._default_sizes()
+        QTimer.singleShot(0, self, lambda: hide_stale_tab_bars(self))
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        QTimer.singleShot(0, self, lambda: hide_stale_tab_bars(self))  # once laid out (gui/dock_tabs.py)
 
     def last_folder(self) -> str:
         return str(QSettings().value("lastFolder", str(Path.home())))

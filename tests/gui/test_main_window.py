@@ -468,3 +468,29 @@ def test_plugin_views_follow_the_chosen_colour_scheme(qtbot, tmp_path: Path, ale
         w.set_color_scheme("system")  # the palette is the application's: leave it as other tests expect
         w.document.undo_stack.setClean()
     assert current_scheme() == "system"
+
+
+def test_plugin_views_dock_tabs_show_one_bar_per_group(qtbot, tmp_path: Path, alexnet: Network) -> None:
+    """Qt leaves a stale copy of the second tabbed group's bar ("Diagram | Charts") painted over the docks: the
+    window hides it, on show and after Reset layout."""
+    from PySide6.QtWidgets import QTabBar
+
+    w = MainWindow(autosave_dir=tmp_path / "recovery")
+    w.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
+    qtbot.addWidget(w)
+    w.document.set_network(alexnet)
+    w.resize(1280, 800)
+    w.show()
+
+    def shown_bars() -> list[list[str]]:
+        return sorted([b.tabText(i) for i in range(b.count())] for b in w.findChildren(QTabBar)
+                      if b.parentWidget() is w and b.isVisible())
+
+    groups = [["Diagram", "Charts", "Latency", "Compare", "Sweep"], ["Layer", "Modules", "Rewrites"]]
+    qtbot.waitUntil(lambda: shown_bars() == groups)
+    w.reset_layout()
+    qtbot.waitUntil(lambda: shown_bars() == groups)
+    w.docks["compare"].raise_()
+    qtbot.wait(20)
+    assert shown_bars() == groups
+    w.close()
