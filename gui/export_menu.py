@@ -56,6 +56,23 @@ def _done(window: QWidget, result: ExportResult | None, error: str = "") -> None
         bar().showMessage(f"Exported {result.path}", 4000)
 
 
+def ask_and_export(widget: QWidget, title: str, what: str, name: str,
+                   export: Callable[[str], ExportResult]) -> ExportResult | None:
+    """Ask for an image file (`NAME-WHAT.png` suggested), `export` to it, and say where it went or why not (a
+    view's Export… button)."""
+    window = widget.window()
+    path = _ask_path(window)(title, f"{_stem(name)}-{what}.png", IMAGE_FILTER)
+    if not path:
+        return None
+    try:
+        result = export(_with_suffix(path))
+    except ExportError as e:
+        _done(window, None, str(e))
+        return None
+    _done(window, result)
+    return result
+
+
 class ExportMenu(QObject):
     """The actions installed into the Export menu, kept for the window's lifetime (and for tests)."""
 

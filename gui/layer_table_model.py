@@ -23,7 +23,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 
 from costing import CONVENTIONS, LayerCost, Totals, convention_value
 from costing import formatting as fmt
-from costing.comparison import NEW, SAME, RowDelta
+from costing.comparison import ADDED, SAME, RowDelta
 from costing.latency import CONVENTION, RowLatency
 from costing.registry import has_kind, kind, kinds
 
@@ -57,7 +57,7 @@ _BACKGROUND, _FONT = int(Qt.ItemDataRole.BackgroundRole), int(Qt.ItemDataRole.Fo
 _SORT, _LAYER_ID, _ERROR = int(SORT_ROLE), int(LAYER_ID_ROLE), int(ERROR_ROLE)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 # delta cells: saved (green), grown (red), a row the baseline does not have (blue), unchanged (grey)
-DELTA_COLORS = {"less": QColor("#2e7d32"), "more": QColor("#d32f2f"), NEW: QColor("#1565c0"),
+DELTA_COLORS = {"less": QColor("#2e7d32"), "more": QColor("#d32f2f"), ADDED: QColor("#1565c0"),
                 SAME: QColor(128, 128, 128)}
 _ERROR_ONLY = frozenset((_DECORATION, _BACKGROUND, _FONT, _ERROR))  # roles that are None while all is valid
 
@@ -243,17 +243,16 @@ class LayerTableModel(QAbstractTableModel):
         if d is None:
             return None if role != _SORT else 0
         field = "params" if col == DELTA_PARAMS else self.document.convention
-        after = _value(d.after.totals, field)
-        before = _value(d.before.totals, field) if d.before is not None else 0
+        after, before = _value(d.totals("after"), field), _value(d.totals("before"), field)
         diff = after - before
         if role == _SORT:
             return diff
         if role == _FOREGROUND:
-            key = NEW if d.status == NEW else "less" if diff < 0 else "more" if diff > 0 else SAME
+            key = ADDED if d.status == ADDED else "less" if diff < 0 else "more" if diff > 0 else SAME
             return QBrush(DELTA_COLORS[key])
         if role == _TOOLTIP:
             return _delta_tooltip(d, field)
-        if d.status == NEW:
+        if d.status == ADDED:
             return f"new +{fmt.si(after)}" if after else "new"
         return fmt.delta(after, before) if diff else "="
 
@@ -445,11 +444,11 @@ def _value(totals: Totals, field: str) -> int:
 
 def _delta_tooltip(d: RowDelta, field: str) -> str:
     label = "params" if field == "params" else CONVENTIONS[field].label
-    after = _value(d.after.totals, field)
+    after = _value(d.totals("after"), field)
     if d.before is None:
         was = f" (replaces {', '.join(d.replaces)})" if d.replaces else ""
         return f"new since the baseline{was}: {fmt.grouped(after)} {label}"
-    before = _value(d.before.totals, field)
+    before = _value(d.totals("before"), field)
     return (f"{label}: {fmt.grouped(before)} → {fmt.grouped(after)} ({'+' if after > before else ''}"
             f"{fmt.grouped(after - before)})")
 

@@ -180,3 +180,25 @@ def test_report_preview_shows_the_pages_as_soon_as_it_opens(doc: CostDocument, q
     dialog.refresh()
     assert len(canvas.page_rects()) >= 2 and canvas.height() >= canvas.page_rects()[-1].bottom()  # scrolls to all
     dialog.reject()
+
+
+@pytest.mark.parametrize("view_class,what", [("CompareView", "comparison"), ("SweepView", "sweep")])
+def test_a_view_export_button_asks_writes_and_reports(doc: CostDocument, tmp_path: Path, qtbot, view_class: str,
+                                                      what: str) -> None:
+    from gui.compare_view import CompareView
+    from gui.sweep_view import SweepView
+
+    doc.pin_baseline()
+    doc.set_layer_arg(doc.row_of("fc1"), "out_features", 1024)
+    window = _Window(tmp_path / "view")  # no suffix: PNG is added
+    qtbot.addWidget(window)
+    view = {"CompareView": CompareView, "SweepView": SweepView}[view_class](doc, window)
+    if isinstance(view, SweepView):
+        view.run_to_end()
+    window.setCentralWidget(view)
+    result = view.export()
+    assert result is not None and result.path == tmp_path / "view.png"
+    assert QImage(str(result.path)).width() > 200
+    assert window.asked == [f"AlexNet_article-{what}.png"]  # named like the other exports (doc: "AlexNet (article)")
+    window.answer = tmp_path / "nowhere" / "x.png"
+    assert view.export() is None and "does not exist" in window.messages[-1]
