@@ -160,8 +160,8 @@ class Comparison:
                 k = base_key.get(d.before.node_id, k)
             elif r.node_id in self.origin and self.origin[r.node_id] in base_key:
                 k = base_key[self.origin[r.node_id]]
-                if k.startswith("row:") and k in label:  # a row group a rewrite added to: name what it holds now
-                    label[k] += f" + {r.name}"
+                if k.startswith("row:") and k[4:] in self.current.by_id:
+                    label[k] += f" + {r.name}"  # a kept row a rewrite added to: named for what it holds now
             after[k] = after.get(k, Totals()) + r.totals
             members.setdefault(k, []).append(r.node_id)
             order.setdefault(k, i + 0.5)

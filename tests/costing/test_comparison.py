@@ -76,3 +76,16 @@ def test_a_settings_change_is_not_a_design_change() -> None:
     # same params, 4 × 4 the MACs (batch 4, 4× the pixels), every row "changed" (its output shape moved)
     assert c.delta.params == 0 and c.current.totals.macs == 16 * c.baseline.totals.macs
     assert {d.status for d in c.ordered} == {"changed"}
+
+
+def test_a_kept_row_a_rewrite_adds_to_is_named_for_both() -> None:
+    from model_io.zoo import load_model_graph
+
+    base = load_model_graph("alexnet")
+    rw = R.find(base, "global_avg_pool:fc1")
+    result = R.apply(base, rw)
+    origin = {new: old for old, news in result.mapping.items() for new in news if new != old}
+    c = compare(evaluate_graph(base), evaluate_graph(result.graph), origin)
+    group = next(g for g in c.groups(0) if "gap" in g.rows)
+    # the pooling joins the Flatten it was put before; its FLOPs are new, the Flatten's are still 0
+    assert group.label == "Flatten-13 + gap" and group.before.flops == 0 < group.after.flops
