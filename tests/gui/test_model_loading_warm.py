@@ -13,18 +13,13 @@ import pytest
 
 from gui.model_loader import ModelLoader
 from model_io.resolve import LoadOptions
+from tests.processes import running
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process groups and /proc: Linux")
 READY_MS = 90_000  # a spare imports torch: seconds on a busy machine
 
 
-def _running(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return False
-    return stat[stat.rindex(b")") + 2:].split()[0] != b"Z"
 
 
 def _start_ticks(pid: int) -> int:
@@ -66,7 +61,7 @@ def test_the_next_load_runs_in_a_pre_started_worker_used_once(qtbot, loader: Mod
         loader.load(f"{FIXTURES / 'pollutes.py'}:Net", LoadOptions(timeout=60))
         assert loader.used_spare and loader.pid() == spare and _start_ticks(spare) == born
     assert got.args[1].totals.params == 4 * 6 + 6  # its own patched Linear: 4 -> 2*3
-    assert not _running(spare)  # one model per worker
+    assert not running(spare)  # one model per worker
     nxt = _wait_spare(qtbot, loader, spare)  # replaced in the background
     with qtbot.waitSignal(loader.loadedReport, timeout=60_000) as got:
         loader.load(f"{FIXTURES / 'tiny_net.py'}:TinyNet", LoadOptions(timeout=60))
@@ -83,13 +78,13 @@ def test_a_crashed_hung_or_killed_warm_worker_is_reported_and_replaced(qtbot, lo
         loader.load(f"{FIXTURES / 'dies.py'}:KillsItself", LoadOptions(timeout=60))
         assert loader.used_spare
     assert "SIGKILL" in failed.args[1] and not loader.busy
-    assert not _running(spare)
+    assert not running(spare)
     spare = _wait_spare(qtbot, loader, spare)  # replaced
     with qtbot.waitSignal(loader.failed, timeout=30_000) as failed:
         loader.load(f"{FIXTURES / 'hangs.py'}:Slow", LoadOptions(timeout=2))  # the deadline counts from the request
         assert loader.used_spare
     assert "time limit" in failed.args[1]
-    assert not _running(spare)
+    assert not running(spare)
     spare = _wait_spare(qtbot, loader, spare)  # replaced
     os.killpg(spare, signal.SIGKILL)  # killed while it waits (the OOM killer, a user's kill)
     qtbot.waitUntil(lambda: loader.spare_pid() == 0, timeout=10_000)
@@ -104,4 +99,4 @@ def test_closing_ends_the_spare(qtbot) -> None:
     loader.prestart()
     spare = loader.spare_pid()
     loader.shutdown()
-    assert not _running(spare) and loader.spare_pid() == 0
+    assert not running(spare) and loader.spare_pid() == 0

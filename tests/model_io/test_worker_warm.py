@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from model_io.worker_client import PROJECT_ROOT, worker_command, worker_env
+from tests.processes import running
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 
@@ -31,12 +32,6 @@ proc.wait()
 """
 
 
-def _running(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return False
-    return stat[stat.rindex(b")") + 2:].split()[0] != b"Z"
 
 
 def test_an_idle_warm_worker_ends_when_its_parent_dies() -> None:
@@ -46,13 +41,13 @@ def test_an_idle_warm_worker_ends_when_its_parent_dies() -> None:
     worker = int(parent.stdout.readline())
     try:
         assert parent.stdout.readline().strip() == "netcost-worker: warm"
-        assert _running(worker)
+        assert running(worker)
         parent.send_signal(signal.SIGKILL)  # the window crashes while its spare waits
         parent.wait(timeout=10)
         end = time.monotonic() + 20
-        while _running(worker) and time.monotonic() < end:
+        while running(worker) and time.monotonic() < end:
             time.sleep(0.05)
-        assert not _running(worker), "the spare worker outlived the window"
+        assert not running(worker), "the spare worker outlived the window"
     finally:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(worker, signal.SIGKILL)
