@@ -144,28 +144,33 @@ def dataflow() -> None:
     graph = residual_graph(25, 200)
     doc = CostDocument()
     doc.set_graph(graph)
-    t = time.perf_counter()
+    # wall time, and this process's CPU time (the machines are shared: CPU time is what the code costs)
+    t, c = time.perf_counter(), time.process_time()
     scene = DiagramScene(doc)
     scene.collapse_to_depth(None)  # all 5,000 nodes drawn
     rect = scene.sceneRect()
-    laid = time.perf_counter() - t
+    laid, laid_cpu = time.perf_counter() - t, time.process_time() - c
     fit = min(1920 / rect.width(), 1080 / rect.height())
+    c = time.process_time()
     shown = paint(scene, max(1, int(rect.width() * fit)), max(1, int(rect.height() * fit)), rect)
+    shown_cpu = time.process_time() - c
     print(f"dataflow, 5,000 nodes expanded: layout + items {_ms(laid)}, paint fitted {_ms(shown)}, "
-          f"total {_ms(laid + shown)}  (target <= 500 ms)")
+          f"total {_ms(laid + shown)} (CPU {_ms(laid_cpu + shown_cpu)})  (target <= 500 ms)")
     t = time.perf_counter()
     folded = DiagramScene(doc)
     folded.collapse_to_depth(0)
     base = time.perf_counter() - t
-    times = []
+    times, cpu = [], []
     for k in range(5):
         path = f"s{3 + k}"
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         folded.set_collapsed(path, False)
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
         folded.set_collapsed(path, True)
     print(f"dataflow, 5,000 nodes folded (25 scopes) built in {_ms(base)}; expanding one 200-node scope: median "
-          f"{_ms(statistics.median(times))}, max {_ms(max(times))}  (target <= 100 ms)")
+          f"{_ms(statistics.median(times))}, max {_ms(max(times))} (CPU median {_ms(statistics.median(cpu))})  "
+          "(target <= 100 ms)")
     scene.deleteLater()
     folded.deleteLater()
     app.processEvents()
@@ -187,18 +192,24 @@ def dataflow() -> None:
     view.zoom_by(1 / view.zoom())  # 100 %: every label drawn
     view.centerOn(s500.unit_rect(small.row_of("s2.n40")).center())
     app.processEvents()
-    edit_times, paint_times = [], []
     row = small.row_of("s2.n40")
+    edit_times, paint_times, full_times, edit_cpu = [], [], [], []
     for k in range(9):
-        t = time.perf_counter()
+        # as the app does: the edit, then the event loop paints what changed (the scene's dirty items)
+        t, c = time.perf_counter(), time.process_time()
         small.set_layer_arg(row, "out_channels", 16 + 8 * (k % 2))
         t1 = time.perf_counter()
-        view.viewport().repaint()
+        app.processEvents()
         edit_times.append(time.perf_counter() - t)
+        edit_cpu.append(time.process_time() - c)
         paint_times.append(time.perf_counter() - t1)
+        t = time.perf_counter()
+        view.viewport().repaint()  # the worst case: the whole view exposed (a scroll, a raised tab)
+        full_times.append(time.perf_counter() - t)
     print(f"dataflow, 500 nodes: one edit recoloured incl. repaint of a 1920x1080 view at 100 %: median "
           f"{_ms(statistics.median(edit_times))} (of which paint {_ms(statistics.median(paint_times))})  "
-          f"(target <= 16 ms)")
+          f"(CPU {_ms(statistics.median(edit_cpu))}) (target <= 16 ms); a full repaint of that view: median "
+          f"{_ms(statistics.median(full_times))}")
     view.close()
 
 

@@ -8,10 +8,22 @@ colour; `paint` formats the text lazily (only exposed items are painted, so an e
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPaintEngine,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+    QStaticText,
+)
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from costing import HierarchyNode, LayerCost
@@ -59,26 +71,99 @@ class _Fonts:
         self.cont.setItalic(True)
 
 
-def _lod(painter: QPainter, option: QStyleOptionGraphicsItem) -> float:
-    return option.levelOfDetailFromTransform(painter.worldTransform())
+def _lod(painter: QPainter, option: QStyleOptionGraphicsItem | None = None) -> float:
+    """Scene-to-device scale (views and exports scale and translate the scene, never rotate it)."""
+    return abs(painter.worldTransform().m11())
+
+
+FAST_PX = 11.0  # a block drawn smaller than this on screen is a plain filled rect: corners and text would not show
+
+
+_Plan = list[tuple[QPointF, QStaticText, QFont, QColor]]
+
+
+def _line_plan(rect: QRectF, lines: list[tuple[str, QFont, QColor]], min_px: float = 0.0) -> _Plan:
+    """Where each centred line goes, each shrunk (down to `min_px` scene pixels) and then elided to fit the rect's
+    width, laid out as static text."""
+    room = rect.width() - 8
+    fitted = [(*_fit(text, font, room, min_px), color) for text, font, color in lines]
+    y = rect.center().y() - sum(h for _, _, h, _ in fitted) / 2
+    left = rect.left() + 4
+    plan = []
+    for text, font, h, color in fitted:
+        static, w = _static(text, font)
+        plan.append((QPointF(left + (room - w) / 2, y), static, font, color))
+        y += h
+    return plan
+
+
+def _draw_plan(painter: QPainter, plan: _Plan) -> None:
+    for at, static, font, color in plan:
+        painter.setFont(font)
+        painter.setPen(color)
+        painter.drawStaticText(at, static)
 
 
 def _draw_lines(painter: QPainter, rect: QRectF, lines: list[tuple[str, QFont, QColor]], min_px: float = 0.0
                 ) -> None:
-    """Centred lines, each shrunk (down to `min_px` scene pixels) and then elided to fit the rect's width."""
-    room = rect.width() - 8
-    fitted: list[tuple[str, QFont, QColor]] = []
-    heights = []
-    for text, font, color in lines:
-        shown, used, h = _fit(text, font, room, min_px)
-        fitted.append((shown, used, color))
-        heights.append(h)
-    y = rect.center().y() - sum(heights) / 2
-    for (text, font, color), h in zip(fitted, heights, strict=True):
-        painter.setFont(font)
-        painter.setPen(color)
-        painter.drawText(QRectF(rect.left() + 4, y, room, h), Qt.AlignmentFlag.AlignCenter, text)
-        y += h
+    _draw_plan(painter, _line_plan(rect, lines, min_px))
+
+
+_BODIES: dict[tuple, QPixmap] = {}
+
+
+def _draw_body(painter: QPainter, rect: QRectF, color: QColor, pen: QPen, scale: float, radius: float = 7.0) -> None:
+    """A rounded, outlined block. On a raster device it is copied from a pixmap made once per colour, pen and
+    device size (antialiasing a rounded rect costs ~10x a copy, and repeated layers share colours); vector devices
+    (SVG, PDF) get the shape itself."""
+    engine = painter.paintEngine()
+    if engine is None or engine.type() != QPaintEngine.Type.Raster or scale > 4:
+        painter.setPen(pen)
+        painter.setBrush(QBrush(color))
+        painter.drawRoundedRect(rect, radius, radius)
+        return
+    dpr = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+    pad = math.ceil(pen.widthF() / 2 + 1)
+    w, h = round(rect.width() * scale), round(rect.height() * scale)
+    key = (color.rgba(), pen.color().rgba(), pen.widthF(), int(pen.style().value), w, h, dpr, radius)
+    pix = _BODIES.get(key)
+    if pix is None:
+        pix = QPixmap(round((w + 2 * pad) * dpr), round((h + 2 * pad) * dpr))
+        pix.setDevicePixelRatio(dpr)
+        pix.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pix)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(pen)
+        p.setBrush(QBrush(color))
+        p.drawRoundedRect(QRectF(pad, pad, w, h), radius * scale, radius * scale)
+        p.end()
+        if len(_BODIES) > 3000:
+            _BODIES.clear()
+        _BODIES[key] = pix
+    t = painter.worldTransform()
+    at = t.map(rect.topLeft())
+    painter.resetTransform()
+    painter.drawPixmap(QPointF(round(at.x()) - pad, round(at.y()) - pad), pix)
+    painter.setWorldTransform(t)
+
+
+_STATIC: dict[tuple[str, int, bool, bool], tuple[QStaticText, float]] = {}
+
+
+def _static(text: str, font: QFont) -> tuple[QStaticText, float]:
+    """`text` laid out once (QStaticText keeps its glyph positions): labels repaint on every recolour, and laying
+    text out is most of what drawText costs."""
+    key = (text, font.pixelSize(), font.bold(), font.italic())
+    hit = _STATIC.get(key)
+    if hit is None:
+        static = QStaticText(text)
+        static.setTextFormat(Qt.TextFormat.PlainText)
+        static.setPerformanceHint(QStaticText.PerformanceHint.AggressiveCaching)
+        static.prepare(font=font)
+        if len(_STATIC) > 20000:
+            _STATIC.clear()
+        hit = _STATIC[key] = (static, static.size().width())
+    return hit
 
 
 _FITTED: dict[tuple[str, int, bool, float, float], tuple[str, QFont, float]] = {}
@@ -161,7 +246,8 @@ class _CostItem(QGraphicsItem):
         self.color = QColor(150, 150, 150)
         self.width_fraction = 1.0
         self.selected = False
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # no item cache: a recolour repaints the item anyway (a cached pixmap would be redrawn and then copied),
+        # and thousands of small pixmaps cost more than they save zoomed out
 
     def set_selected(self, selected: bool) -> None:
         if selected != self.selected:
@@ -187,11 +273,17 @@ class LayerBlockItem(_CostItem):
         self.cost: LayerCost | None = None
         self.fallback = ""  # "Type" shown before the first valid costs exist
         self.stale = False  # the row's latest edit is invalid: the block shows its last valid costs
+        self.share = ""  # the share of the total the label shows (a repaint only when this or the rest changes)
+        self._plan_key: tuple = ()
+        self.gen = -1  # the scene's refresh this block shows
+        self._plan: _Plan = []
         self.setAcceptHoverEvents(False)  # tooltips come from the view (lazily built, never stale)
 
     # geometry: the slot is fixed; the painted block is centred in it
+    _BOUNDS = QRectF(-3, -3, BLOCK_W + 6, BLOCK_H + 6)
+
     def boundingRect(self) -> QRectF:
-        return QRectF(-3, -3, BLOCK_W + 6, BLOCK_H + 6)
+        return self._BOUNDS
 
     def block_rect(self) -> QRectF:
         w = BLOCK_W * self.width_fraction
@@ -202,43 +294,59 @@ class LayerBlockItem(_CostItem):
         path.addRect(self.block_rect())
         return path
 
-    def set_state(self, cost: LayerCost | None, color: QColor, width_fraction: float, stale: bool) -> None:
-        """Recolour/relabel in place (the scene calls this on every report; identity is kept)."""
+    def set_state(self, cost: LayerCost | None, color: QColor, width_fraction: float, stale: bool,
+                  share: str = "", quiet: bool = False) -> bool:
+        """Recolour/relabel in place (the scene calls this on every report; identity is kept). Repaints only when
+        something it shows changed (not when `quiet`: it is being painted); True then."""
         if (cost is self.cost and color == self.color and width_fraction == self.width_fraction
-                and stale == self.stale):
-            return
-        self.cost, self.color, self.width_fraction, self.stale = cost, color, width_fraction, stale
-        self.update()
+                and stale == self.stale and share == self.share):
+            return False
+        self.cost, self.color, self.width_fraction, self.stale, self.share = cost, color, width_fraction, stale, share
+        if not quiet:
+            self.update()
+        return True
 
     def label_lines(self, scene: DiagramScene) -> list[tuple[str, QFont]]:
         return scene.block_lines(self)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         scene: DiagramScene = self.scene()  # type: ignore[assignment]
+        if self.gen != scene.gen:  # off screen at the last edit: catch up now
+            scene.sync_block(self, quiet=True)
         rect = self.block_rect()
         theme = scene.theme
+        lod = _lod(painter)
+        if lod * BLOCK_H < FAST_PX:  # zoomed out: the colour is all that shows (no antialiasing, no text)
+            painter.fillRect(rect, theme.selection if self.selected else self.color)
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.selected:
-            painter.setPen(QPen(theme.selection, 5))
+            pen = QPen(theme.selection, 5)
         elif self.stale:
-            painter.setPen(QPen(theme.selection, 2, Qt.PenStyle.DashLine))
+            pen = QPen(theme.selection, 2, Qt.PenStyle.DashLine)
         else:
-            painter.setPen(QPen(self.color.darker(135), 1))
-        painter.setBrush(QBrush(self.color))
-        painter.drawRoundedRect(rect, 7, 7)
-        lod = _lod(painter, option)
+            pen = QPen(self.color.darker(135), 1)
+        _draw_body(painter, rect, self.color, pen, lod)
         if lod * 34 < 7:  # zoomed out past any legible text: the colour is all (skip building the labels)
             return
+        # the laid-out labels are kept until what they show or the zoom changes (a recolour keeps them)
+        key = (id(self.cost), self.share, self.fallback, text_color_on(self.color).rgba(), rect.width(),
+               round(lod, 4), scene.label_key())
+        if key != self._plan_key:
+            self._plan_key, self._plan = key, self._label_plan(scene, rect, lod)
+        _draw_plan(painter, self._plan)
+
+    def _label_plan(self, scene: DiagramScene, rect: QRectF, lod: float) -> _Plan:
         lines = scene.block_lines(self)
         if not lines:
-            return
+            return []
         ink = text_color_on(self.color)
         muted = QColor(ink)
         muted.setAlpha(200)
         name = self.cost.name if self.cost is not None else lines[0][0]
         chosen = _lod_lines(lod, lines, scene.fonts, name, lines[-1][0], rect.width() - 8)
-        _draw_lines(painter, rect, [(t, f, ink if f is not scene.fonts.small else muted) for t, f in chosen],
-                    min_px=7.5 / max(lod, 1e-3))
+        return _line_plan(rect, [(t, f, ink if f is not scene.fonts.small else muted) for t, f in chosen],
+                          min_px=7.5 / max(lod, 1e-3))
 
 
 class GroupFrameItem(_CostItem):
@@ -252,6 +360,7 @@ class GroupFrameItem(_CostItem):
         self.collapsed = False
         self.segments: list[QRectF] = []  # frame pieces in item coordinates (one per column it spans)
         self.depth = 0  # nesting among visible frames (z order and inset)
+        self.label: tuple = ()
         self._bounds = QRectF()
 
     def boundingRect(self) -> QRectF:
@@ -281,10 +390,18 @@ class GroupFrameItem(_CostItem):
         path.addRect(self.block_rect() if self.collapsed else self.header_rect())
         return path
 
-    def set_state(self, color: QColor, width_fraction: float) -> None:
-        if color != self.color or width_fraction != self.width_fraction:
-            self.color, self.width_fraction = color, width_fraction
-            self.update()
+    def set_state(self, color: QColor, width_fraction: float, label: tuple = ()) -> bool:
+        """Recolour in place; `label` is what its text shows (value, share). Repaints only what changed: a frame's
+        header (repainting the whole frame would repaint every block inside it), or the collapsed block."""
+        if color == self.color and width_fraction == self.width_fraction and label == self.label:
+            return False
+        width_changed = width_fraction != self.width_fraction
+        self.color, self.width_fraction, self.label = color, width_fraction, label
+        if self.collapsed:
+            self.update(self.block_rect().adjusted(-4, -4, 10, 10) if not width_changed else self._bounds)
+        else:
+            self.update(self.header_rect().adjusted(-4, -4, 4, 4))
+        return True
 
     def label_lines(self, scene: DiagramScene) -> list[tuple[str, QFont]]:
         return scene.group_lines(self)
@@ -298,24 +415,23 @@ class GroupFrameItem(_CostItem):
         if self.collapsed:
             rect = self.block_rect()
             # a stacked look says "several layers inside"
-            painter.setPen(QPen(self.color.darker(150), 1))
-            painter.setBrush(QBrush(self.color.darker(115)))
-            painter.drawRoundedRect(rect.translated(5, 5), 7, 7)
-            painter.setPen(QPen(theme.selection, 5) if self.selected else QPen(self.color.darker(135), 1))
-            painter.setBrush(QBrush(self.color))
-            painter.drawRoundedRect(rect, 7, 7)
+            if lod * BLOCK_H < FAST_PX:
+                painter.fillRect(rect.translated(5, 5), self.color.darker(115))
+                painter.fillRect(rect, theme.selection if self.selected else self.color)
+                return
+            _draw_body(painter, rect.translated(5, 5), self.color.darker(115), QPen(self.color.darker(150), 1), lod)
+            _draw_body(painter, rect, self.color,
+                       QPen(theme.selection, 5) if self.selected else QPen(self.color.darker(135), 1), lod)
             ink = text_color_on(self.color)
             name = self.node.path if lod < 0.72 else lines[0][0]
             chosen = _lod_lines(lod, lines, scene.fonts, name, lines[-1][0], rect.width() - 8)
             _draw_lines(painter, rect, [(t, f, ink) for t, f in chosen], min_px=7.5 / max(lod, 1e-3))
             return
-        fill = QColor(theme.foreground)
-        fill.setAlpha(10 + 6 * (self.depth % 2))
-        pen = QPen(theme.selection, 3) if self.selected else QPen(theme.frame, 1.2)
-        painter.setPen(pen)
-        painter.setBrush(QBrush(fill))
-        for s in self.segments:
-            painter.drawRoundedRect(s, 9, 9)
+        if self.selected:  # (the frame itself is drawn with the scene's background: draw_frame)
+            painter.setPen(QPen(theme.selection, 3))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            for s in self.segments:
+                painter.drawRoundedRect(s, 9, 9)
         if not lines:
             return
         self._paint_continued(painter, lod, scene)
@@ -361,6 +477,23 @@ class GroupFrameItem(_CostItem):
         painter.drawText(QRectF(sw.right() + 5, head.top(), head.width() - 20, HEADER_H - 4),
                          Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shown)
 
+
+    def draw_frame(self, painter: QPainter, theme: Theme) -> None:
+        """The expanded frame's fill and outline, in item coordinates. The scene draws these with its background,
+        which views cache: the fills are view-sized and would otherwise be blended again under every recoloured
+        block. The large translucent fill goes without antialiasing (a jagged corner is invisible at this alpha)."""
+        fill = QColor(theme.foreground)
+        fill.setAlpha(10 + 6 * (self.depth % 2))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(fill))
+        for s in self.segments:
+            painter.drawRoundedRect(s, 9, 9)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(theme.frame, 1.2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for s in self.segments:
+            painter.drawRoundedRect(s, 9, 9)
 
     def _knock_out(self, painter: QPainter, rect: QRectF, theme: Theme) -> None:
         """Fill behind header text with the frame's own (opaque) colour: lines under it stop at the text."""
@@ -429,22 +562,29 @@ class InputItem(QGraphicsItem):
 def route_path(points: list[Point]) -> QPainterPath:
     """Straight where x stays, a vertical-tangent curve where it changes (as dataflow tools draw edges)."""
     path = QPainterPath()
+    _add_route(path, points)
+    return path
+
+
+def _add_route(path: QPainterPath, points: list[Point], curves: bool = True) -> None:
     if not points:
-        return path
+        return
     path.moveTo(*points[0])
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
-        if abs(x0 - x1) < 0.5 or abs(y0 - y1) < 0.5:
+    x0, y0 = points[0]
+    for x1, y1 in points[1:]:
+        if not curves or abs(x0 - x1) < 0.5 or abs(y0 - y1) < 0.5:
             path.lineTo(x1, y1)
         else:
             my = (y0 + y1) / 2
             path.cubicTo(x0, my, x1, my, x1, y1)
-    return path
+        x0, y0 = x1, y1
 
 
 def _head(path: QPainterPath, tip: Point, size: float) -> None:
     x, y = tip
-    path.addPolygon(QPolygonF([QPointF(x - size * 0.6, y - size * 1.3), QPointF(x + size * 0.6, y - size * 1.3),
-                               QPointF(x, y)]))
+    path.moveTo(x - size * 0.6, y - size * 1.3)
+    path.lineTo(x + size * 0.6, y - size * 1.3)
+    path.lineTo(x, y)
     path.closeSubpath()
 
 
@@ -454,70 +594,128 @@ class EdgesItem(QGraphicsItem):
     def __init__(self, z: float = -10) -> None:
         super().__init__()
         self.setZValue(z)
-        self._paths: list[tuple[QPainterPath, float]] = []  # (lines, width)
-        self._heads = QPainterPath()
+        self.widths: list[float] | None = None
+        self._built: dict[bool, tuple[list[tuple[QPainterPath, float]], QPainterPath]] = {}
         self._bounds = QRectF()
         self.color = QColor(120, 120, 120)
         self.routes: list[Route] = []
         self.labels = False  # draw each edge's tensor shape when zoomed in
+        self._labels: list[tuple[float, float, str]] | None = None
+        self._label_costs: list[object] = []  # the consumers' records the labels were read from
 
     def set_routes(self, routes: list[Route], color: QColor, widths: list[float] | None = None) -> None:
+        """Routes to draw; their paths are built when first painted (a view shows a few of many pieces), the
+        bounds now from the points (a curve between two points stays inside their box)."""
         self.prepareGeometryChange()
         self.routes = routes
+        self.widths = widths
+        self._labels = None
+        self._built = {}
         self.color = color
-        groups: dict[float, QPainterPath] = {}
-        heads = QPainterPath()
-        for k, r in enumerate(routes):
-            w = widths[k] if widths else 1.4
-            groups.setdefault(w, QPainterPath()).addPath(route_path(r.points[:-1] + [_short(r.points)]))
-            if r.points:
-                _head(heads, r.points[-1], 3.5 + w)
-        self._paths = sorted(((p, w) for w, p in groups.items()), key=lambda t: t[1])
-        self._heads = heads
-        bounds = heads.boundingRect()
-        for p, w in self._paths:
-            bounds = bounds.united(p.boundingRect().adjusted(-w, -w, w, w))
-        self._bounds = bounds.adjusted(-2, -2, 2, 2)
+        xs = [x for r in routes for x, _ in r.points]
+        ys = [y for r in routes for _, y in r.points]
+        pad = 3.5 + max(widths or (1.4,)) * 1.5 + 2
+        self._bounds = QRectF(min(xs) - pad, min(ys) - pad, max(xs) - min(xs) + 2 * pad,
+                              max(ys) - min(ys) + 2 * pad) if xs else QRectF()
         self.update()
+
+    def line_widths(self) -> set[float]:
+        return set(self.widths) if self.widths else ({1.4} if self.routes else set())
+
+    def _paths_for(self, curves: bool) -> tuple[list[tuple[QPainterPath, float]], QPainterPath]:
+        """(one path per line width, the arrowheads): with curves, or as straight segments (zoomed out)."""
+        hit = self._built.get(curves)
+        if hit is None:
+            groups: dict[float, QPainterPath] = {}
+            heads = QPainterPath()
+            widths = self.widths
+            for k, r in enumerate(self.routes):
+                if not r.points:
+                    continue
+                w = widths[k] if widths else 1.4
+                path = groups.get(w)
+                if path is None:
+                    path = groups[w] = QPainterPath()
+                _add_route(path, r.points[:-1] + [_short(r.points)], curves)
+                _head(heads, r.points[-1], 3.5 + w)
+            hit = self._built[curves] = (sorted(((p, w) for w, p in groups.items()), key=lambda t: t[1]), heads)
+        return hit
 
     def boundingRect(self) -> QRectF:
         return self._bounds
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.draw(painter, option.exposedRect, self.scene())  # type: ignore[arg-type]
+
+    def draw(self, painter: QPainter, exposed: QRectF, scene: DiagramScene) -> None:
+        """Paint the edges (and, zoomed in, their labels) in item coordinates: as an item, or from the scene's
+        background (where the view caches them: a recolour of the blocks above does not stroke them again)."""
+        lod = _lod(painter)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        for path, w in self._paths:
+        if lod < 0.25:  # zoomed out: straight hairlines without antialiasing (stroking curves is the cost)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            for path, w in self._paths_for(False)[0]:
+                painter.setPen(QPen(self.color, max(1.0, w * lod * 1.5) if w > 1.4 else 0))
+                painter.drawPath(path)
+            return
+        paths, heads = self._paths_for(True)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for path, w in paths:
             painter.setPen(QPen(self.color, w, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
             painter.drawPath(path)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QBrush(self.color))
-        painter.drawPath(self._heads)
-        lod = _lod(painter, option)
-        if self.labels and lod >= 0.9:
-            scene: DiagramScene = self.scene()  # type: ignore[assignment]
+        painter.drawPath(heads)
+        if self.labels and lod >= 0.9 and scene is not None:
             inverse, ok = painter.worldTransform().inverted()
             device = painter.device()
             seen = inverse.mapRect(QRectF(0, 0, device.width(), device.height())) if ok and device else self._bounds
-            self._paint_labels(painter, option.exposedRect.intersected(seen), scene)
+            self._paint_labels(painter, exposed.intersected(seen), scene)
+
+    def stale_label_rect(self, scene: DiagramScene) -> QRectF:
+        """After a new report: the area (item coordinates) of the labels whose text changed, read again only where
+        a consumer's record changed (its input shapes are the labels). Empty when none was drawn yet."""
+        if self._labels is None:
+            return QRectF()
+        by_id = scene.document.report.by_id
+        if all(by_id.get(r.dst_node) is c for r, c in zip(self.routes, self._label_costs, strict=True)):
+            return QRectF()
+        old = set(self._labels)
+        self._labels = None
+        new = set(self._label_list(scene))
+        rect = QRectF()
+        for x, y, _ in old ^ new:
+            rect = rect.united(QRectF(x, y, 160, 20))
+        return rect
+
+    def _label_list(self, scene: DiagramScene) -> list[tuple[float, float, str]]:
+        """(x, y, text) of each label: one per value, just below where it leaves its producer."""
+        if self._labels is None:
+            out, done = [], set()
+            by_id = scene.document.report.by_id
+            self._label_costs = [by_id.get(r.dst_node) for r in self.routes]
+            for r in self.routes:
+                if len(r.points) < 2:
+                    continue
+                text = scene.edge_label(r)
+                if text and (r.src, text) not in done:
+                    done.add((r.src, text))
+                    out.append((r.points[0][0], r.points[0][1], text))
+            self._labels = out
+        return self._labels
 
     def _paint_labels(self, painter: QPainter, exposed: QRectF, scene: DiagramScene) -> None:
         font = scene.fonts.cont
         painter.setFont(font)
-        fm = QFontMetricsF(font)
-        done: set[tuple[str, int, float]] = set()
-        for r in self.routes:  # one label per value, just below where it leaves its producer
-            if len(r.points) < 2:
+        painter.setPen(scene.theme.muted)
+        h = QFontMetricsF(font).height()
+        left, right, top, bottom = exposed.left(), exposed.right(), exposed.top(), exposed.bottom()
+        for x, y, text in self._label_list(scene):
+            if not (left <= x <= right and top <= y + 8 <= bottom):
                 continue
-            x, y = r.points[0]
-            text = scene.edge_label(r)
-            key = (r.src, text)
-            if not text or key in done or not exposed.contains(QPointF(x, y + 8)):
-                continue
-            done.add(key)
-            rect = QRectF(x + 5, y + 3, fm.horizontalAdvance(text) + 6, fm.height())
-            painter.fillRect(rect, scene.theme.background)
-            painter.setPen(scene.theme.muted)
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+            static, w = _static(text, font)
+            painter.fillRect(QRectF(x + 5, y + 3, w + 6, h), scene.theme.background)
+            painter.drawStaticText(QPointF(x + 8, y + 3), static)
 
 
 def _short(points: list[Point]) -> Point:

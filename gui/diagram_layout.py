@@ -63,7 +63,7 @@ class Sizes:
     min_frame_w: float = 200.0
 
 
-@dataclass
+@dataclass(slots=True)
 class Box:
     key: str
     x: float
@@ -669,7 +669,15 @@ def _apply_columns(layout: DiagramLayout, cuts: list[float], z: Sizes,
             out.append(Box(f"{SCOPE}{path}", x, y, f.w, ybottom - y))
         frames[path] = out
     routes = []
+    bisect_right = bisect.bisect_right
     for r in layout.routes:
+        if r.points:  # most edges stay within one column: shift them whole
+            k0 = bisect_right(cuts, r.points[0][1])
+            if all(bisect_right(cuts, y) == k0 for _, y in r.points):
+                sx, sy = k0 * pitch, dy[k0]
+                routes.append(Route(r.src, r.dst, r.value, r.index, r.dst_node, r.dst_input,
+                                    [(x + sx, y + sy) for x, y in r.points]))
+                continue
         pts: list[Point] = []
         prev: Point | None = None
         for p in r.points:

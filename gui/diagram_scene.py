@@ -13,11 +13,12 @@ shows no interactive selection unless asked.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from html import escape
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainterPathStroker
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsScene
 
 from costing import CONVENTIONS, PEERS, HierarchyNode, LayerCost, Totals
@@ -53,15 +54,17 @@ from .diagram_items import (
     route_path,
 )
 from .diagram_layout import INPUT, SCOPE, DiagramLayout, DiagramLayouter, DiagramStructure, Route, Sizes, wrap
+from .gc_pause import without_gc
 from .latency_state import LatencyState
 from .metric_values import Subject, getter, title_of, value_of
+from .on_screen import out_of_sight
 
 OWN_OPS = " (own ops)"  # the tracer's type suffix of a container's own-ops row
 ASPECT = 1.6  # target width/height of the whole diagram (16:10 slides and screens)
 AUTO_BOXES = 40  # a model opens with whole levels of scopes expanded while at most this many boxes show
 SIZES = Sizes(block=(BLOCK_W, BLOCK_H), scope=(BLOCK_W, BLOCK_H), input=(INPUT_W, INPUT_H), header=HEADER_H,
               pad=PAD, cont=CONT_H, entry_gap=ENTRY_GAP)
-EDGE_CHUNK = 48  # edges per item
+EDGE_CHUNK = 12  # edges per item (small: a partial repaint strokes only the pieces it shows)
 EDGE_WIDTHS = (1.2, 2.0, 3.2, 4.8, 7.0)  # activation bytes, by fifths of the largest (log), when memory is shown
 
 
@@ -75,7 +78,6 @@ class DiagramScene(QGraphicsScene):
                  show_selection: bool = True) -> None:
         super().__init__(parent)
         self.document = document
-        self.show_selection = show_selection  # False for exports: the user's selection is not part of a figure
         self.metric = "flops"
         self.scale_mode = "linear"
         self.width_metric: str | None = "params"
@@ -89,6 +91,8 @@ class DiagramScene(QGraphicsScene):
         self.layout: DiagramLayout | None = None
         self.dx = 0.0  # scene x of the layout's origin
         self._weighted_edges = False
+        self.gen = 0  # refreshes so far: a block painted or read with an older one catches up (sync_block)
+        self._recolour: _Recolour | None = None
         self._titles: dict[tuple[str, str, int, float], tuple[str, str]] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)  # items move on every relayout
         self.setBackgroundBrush(self.theme.background)
@@ -129,14 +133,14 @@ class DiagramScene(QGraphicsScene):
         return self.scale_mode == "log"
 
     def block(self, row: int) -> LayerBlockItem:
-        return self._blocks[self._ids[row]]
+        return self.sync_block(self._blocks[self._ids[row]])
 
     def block_for(self, node_id: str) -> LayerBlockItem:
-        return self._blocks[node_id]
+        return self.sync_block(self._blocks[node_id])
 
     def blocks(self) -> list[LayerBlockItem]:
         """The drawn nodes' blocks in row order (hidden view/constant nodes have none)."""
-        return [self._blocks[i] for i in self._ids if i in self._blocks]
+        return [self.sync_block(self._blocks[i]) for i in self._ids if i in self._blocks]
 
     def groups(self) -> list[GroupFrameItem]:
         return list(self._groups.values())
@@ -151,14 +155,14 @@ class DiagramScene(QGraphicsScene):
         return list(self._routes)
 
     def edge_widths(self) -> set[float]:
-        return {w for item in self._edge_chunks for _, w in item._paths}
+        return {w for item in self._edge_chunks for w in item.line_widths()}
 
     def item_for_key(self, key: str) -> LayerBlockItem | GroupFrameItem | InputItem:
         if key.startswith(SCOPE):
             return self._groups[key[len(SCOPE):]]
         if key.startswith(INPUT):
             return self._inputs[key[len(INPUT):]]
-        return self._blocks[key]
+        return self.sync_block(self._blocks[key])
 
     def edge_items(self) -> list[tuple[LayerBlockItem | GroupFrameItem | InputItem,
                                        LayerBlockItem | GroupFrameItem | InputItem]]:
@@ -205,7 +209,7 @@ class DiagramScene(QGraphicsScene):
         if dark != self.theme.dark:
             self.theme = Theme.of(dark)
             self.setBackgroundBrush(self.theme.background)
-            self._draw_edges()
+            self._draw_edges()  # (invalidates the cached background)
             self._draw_highlight()
             for item in self.items():
                 item.update()
@@ -230,6 +234,7 @@ class DiagramScene(QGraphicsScene):
     def expanded(self) -> set[str]:
         return set(self._expanded)
 
+    @without_gc
     def set_collapsed(self, path: str, collapsed: bool) -> None:
         if path not in self._groups or collapsed == (path not in self._expanded):
             return
@@ -237,6 +242,7 @@ class DiagramScene(QGraphicsScene):
         self._relayout()
         self.refresh()
 
+    @without_gc
     def set_expanded_scopes(self, paths: Iterable[str]) -> None:
         new = {p for p in paths if p in self._groups}
         if new != self._expanded:
@@ -329,6 +335,11 @@ class DiagramScene(QGraphicsScene):
                 and (needle in n.display_name.lower() or needle in n.type_label.lower() or needle in n.op.lower())]
 
     # ---- text ----------------------------------------------------------------------------------------------
+    def label_key(self) -> tuple:
+        """What block labels depend on besides each block's own cost and share (items keep their laid-out text
+        while it is unchanged)."""
+        return (self.metric, self.document.convention, self.width_metric)
+
     def block_lines(self, item: LayerBlockItem) -> list[tuple[str, QFont]]:
         f = self.fonts
         cost = item.cost
@@ -343,10 +354,13 @@ class DiagramScene(QGraphicsScene):
                 self._titles.clear()
         title, args = hit
         value = self.value(cost)
-        total = self.value(self.document.report)
-        share = value / total if total else 0.0
+        if not item.share:
+            total = self.value(self.document.report)
+            share = share_text(value / total if total else 0.0)
+        else:
+            share = item.share
         return [(title, f.title), (args, f.small), ("→ " + shape(cost.output_shape), f.small),
-                (f"{self.format_value(value)} · {share_text(share)}", f.value)]
+                (f"{self.format_value(value)} · {share}", f.value)]
 
     def _title_lines(self, cost: LayerCost, room: float) -> tuple[str, str]:
         """A block's title and argument lines, fitted to `room` (remembered per layer and width)."""
@@ -462,6 +476,7 @@ class DiagramScene(QGraphicsScene):
         return best[1] if best else None
 
     # ---- building ------------------------------------------------------------------------------------------
+    @without_gc
     def rebuild(self) -> None:
         """Drop every item and build from the document (a new model was loaded)."""
         for item in [*self._blocks.values(), *self._groups.values(), *self._inputs.values()]:
@@ -537,12 +552,14 @@ class DiagramScene(QGraphicsScene):
         return expanded
 
     # ---- layout --------------------------------------------------------------------------------------------
+    @without_gc
     def _relayout(self) -> None:
         """Lay out for the current expansion (cached per scope), then place the items."""
         assert self._layouter is not None
         self._base = self._layouter.layout(self._expanded)
         self._place()
 
+    @without_gc
     def _place(self) -> None:
         st = self.structure
         layout = wrap(self._base, self.column_height, None if self.column_height else self.aspect, SIZES,
@@ -578,9 +595,9 @@ class DiagramScene(QGraphicsScene):
             if b is not None:
                 item.setPos(b.x + dx, b.y)
         self._highlight.setPos(dx, 0)
+        self.setSceneRect(QRectF(dx, 0, layout.width, layout.height))
         self._draw_edges()
         self._draw_highlight()
-        self.setSceneRect(QRectF(dx, 0, layout.width, layout.height))
         self.layoutChanged.emit()
 
     def columns(self) -> list[tuple[float, float]]:
@@ -608,17 +625,31 @@ class DiagramScene(QGraphicsScene):
         order = sorted(range(len(routes)), key=lambda k: (round(routes[k].points[0][0] / 600) if routes[k].points
                                                           else 0, routes[k].points[0][1] if routes[k].points else 0))
         chunks = [order[i:i + EDGE_CHUNK] for i in range(0, len(order), EDGE_CHUNK)]
-        while len(self._edge_chunks) > len(chunks):
-            self.removeItem(self._edge_chunks.pop())
+        del self._edge_chunks[len(chunks):]
         while len(self._edge_chunks) < len(chunks):
-            item = EdgesItem(-10)
+            item = EdgesItem(-10)  # drawn by drawBackground, not an item of the scene
             item.labels = True
-            self.addItem(item)
             self._edge_chunks.append(item)
         for item, chunk in zip(self._edge_chunks, chunks, strict=True):
-            item.setPos(self.dx, 0)
             item.set_routes([routes[k] for k in chunk], self.theme.muted,
                             [widths[k] for k in chunk] if widths else None)
+        self.invalidate(self.sceneRect(), QGraphicsScene.SceneLayer.BackgroundLayer)
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        """The background colour and every edge: views cache this layer (CacheBackground), so blocks recoloured
+        above it repaint without stroking the edges again; only a relayout or new edge widths redraw it."""
+        super().drawBackground(painter, rect)
+        painter.save()
+        painter.translate(self.dx, 0)
+        local = rect.translated(-self.dx, 0)
+        for g in sorted((g for g in self._groups.values() if g.isVisible() and not g.collapsed),
+                        key=lambda g: g.depth):  # outer frames first: inner ones shade over them
+            if g.boundingRect().intersects(local):
+                g.draw_frame(painter, self.theme)
+        for chunk in self._edge_chunks:
+            if chunk.boundingRect().intersects(local):
+                chunk.draw(painter, local, self)
+        painter.restore()
 
     def _draw_highlight(self) -> None:
         keys = self._selected_keys
@@ -638,12 +669,15 @@ class DiagramScene(QGraphicsScene):
                     out.append(cost)
         return out
 
+    @without_gc
     def refresh(self) -> None:
-        """Recolour and relabel every item in place from the document's current report (O(rows), no new items)."""
+        """Recolour and relabel in place from the document's current report (no new items): the scale from every
+        visible box, the blocks on screen now, the others when next painted or read (`sync_block`)."""
         doc = self.document
         report = doc.report
+        conv = doc.convention
         wmetric = self.width_metric
-        value = getter(doc, self.metric)
+        value = getter(doc, self.metric)  # a Totals field, or the latency estimate (gui/metric_values.py)
         wvalue = getter(doc, wmetric) if wmetric else value
         subjects = self._unit_subjects()
         scale = CostScale.from_values((value(s) for s in subjects), mode=self.scale_mode)
@@ -665,28 +699,60 @@ class DiagramScene(QGraphicsScene):
                 return 1.0
             return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * wvalue(s) / wmax
 
-        gray = QColor(150, 150, 150)
-        by_id = report.by_id
+        total = value(report)
+        self.gen += 1
+        self._recolour = _Recolour(self.gen, value, total, report.by_id, error_row, color_of, width_of)
+        # blocks in a view now; the others (scrolled away, in a background tab) when they are next painted or
+        # read: a 5,000-node graph's edit then costs what is on screen, not every block
+        seen = self._viewed_rect()
+        boxes = self.layout.boxes if self.layout is not None and seen is not None else {}
         for nid, item in self._blocks.items():
-            cost = by_id.get(nid)
-            if cost is None:
-                item.set_state(None, gray, 1.0, error_row is not None)
-                continue
-            item.set_state(cost, color_of(value(cost)), width_of(cost),
-                           error_row is not None and item.row >= error_row)
-            if item.isVisible():
-                item.update()  # shares of the total change with any edit: repaint lazily (only exposed items paint)
+            if seen is not None:
+                b = boxes.get(nid)
+                if b is None or not seen.intersects(QRectF(b.x + self.dx, b.y, b.w, b.h)):
+                    continue
+            self.sync_block(item)
         hier = {h.path: h for h in report.hierarchy}
         for path, g in self._groups.items():
             if path in hier:
                 g.node = hier[path]
-            g.set_state(color_of(value(g.node)), width_of(g.node))
-            if g.isVisible():
-                g.update()
+            v = value(g.node)
+            g.set_state(color_of(v), width_of(g.node), (v, total, g.collapsed, conv))
+        stale = QRectF()
+        for chunk in self._edge_chunks:
+            stale = stale.united(chunk.stale_label_rect(self))
+        if not stale.isEmpty():
+            self.invalidate(stale.translated(self.dx, 0), QGraphicsScene.SceneLayer.BackgroundLayer)
         if self.metric == "memory" or self._weighted_edges:  # widths follow activation bytes, or stop doing so
             self._draw_edges()
         if changed:
             self.settingsChanged.emit()
+
+    def _viewed_rect(self) -> QRectF | None:
+        """The scene area the views show (None without a view: exports and tests read every item)."""
+        views = self.views()
+        if not views:
+            return None
+        seen = QRectF()
+        for v in views:
+            if not out_of_sight(v):
+                seen = seen.united(v.mapToScene(v.viewport().rect()).boundingRect().adjusted(-20, -20, 20, 20))
+        return seen
+
+    def sync_block(self, item: LayerBlockItem, quiet: bool = False) -> LayerBlockItem:
+        """Bring a block up to the latest refresh (colour, width, cost, share); `quiet` while it is painted."""
+        ctx = self._recolour
+        if ctx is None or item.gen == ctx.gen:
+            return item
+        item.gen = ctx.gen
+        cost = ctx.by_id.get(item.layer_id)
+        if cost is None:
+            item.set_state(None, _GRAY, 1.0, ctx.error_row is not None, quiet=quiet)
+            return item
+        v = ctx.value(cost)
+        item.set_state(cost, ctx.color_of(v), ctx.width_of(cost), ctx.error_row is not None and
+                       item.row >= ctx.error_row, share_text(v / ctx.total if ctx.total else 0.0), quiet=quiet)
+        return item
 
     def _width_fraction(self, subject: Subject) -> float:
         if not self.width_metric or self.width_max <= 0:
@@ -744,6 +810,7 @@ class DiagramScene(QGraphicsScene):
     def _on_document_reset(self) -> None:
         self.rebuild()
 
+    @without_gc
     def _on_document_structure(self, *args: int) -> None:
         """Insert/remove/move: add or drop only the items whose ids appeared or vanished, then relayout."""
         self._sync_structure()
@@ -811,6 +878,22 @@ class DiagramScene(QGraphicsScene):
         note = (f"Coloured by {escape(self.metric_title())}; FLOPs figures use the {escape(convention_label(conv))}"
                 " convention")
         return f"{head}<table cellspacing=0>{body}</table><small>{note}</small>"
+
+
+_GRAY = QColor(150, 150, 150)  # a block without costs yet
+
+
+@dataclass
+class _Recolour:
+    """What the latest refresh coloured with: blocks synced later use the same scale and total."""
+
+    gen: int
+    value: Callable[[Subject], float]  # the colour metric's value of a row (gui/metric_values.py)
+    total: float
+    by_id: dict[str, LayerCost]
+    error_row: int | None
+    color_of: Callable[[float], QColor]
+    width_of: Callable[[Subject], float]
 
 
 def _log_fraction(value: int, top: int) -> float:

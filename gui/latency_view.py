@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, QSizeF, Qt
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, QSizeF, Qt, QTimer
+from PySide6.QtGui import QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -36,6 +36,7 @@ from .device_picker import DevicePickerWidget
 from .export_menu import IMAGE_FILTER, ViewContextMenu, _ask_path, _done, _stem, _with_suffix
 from .exporters import ExportError, ExportResult
 from .latency_state import LatencyState
+from .on_screen import out_of_sight
 from .roofline_export import export_roofline
 from .timing_jobs import TimingJob
 
@@ -58,7 +59,8 @@ class LatencyTableModel(QAbstractTableModel):
 
     def refresh(self, *args: object) -> None:
         view = self.parent()
-        if isinstance(view, QWidget) and not view.isVisible():  # a background dock tab: caught up when shown
+        # hidden, or a background dock tab (visible with nothing exposed): caught up when shown or painted
+        if isinstance(view, QWidget) and out_of_sight(view):
             self._stale = True
             return
         self._stale = False
@@ -166,6 +168,11 @@ class LatencyView(QWidget):
         super().showEvent(event)
         if self.model._stale:
             self.model.refresh()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        super().paintEvent(event)
+        if self.model._stale:  # a background tab raised (no showEvent comes then)
+            QTimer.singleShot(0, self.model.refresh)
 
     # ---- actions -----------------------------------------------------------------------------------------
     def measure(self) -> None:

@@ -38,6 +38,7 @@ from costing.registry import has_kind, kind
 from .cost_document import CostDocument
 from .layer_table_model import compatible_args
 from .layer_table_view import type_combo
+from .text_line import TextLineWidget
 
 _INT_MAX = 2**31 - 1
 
@@ -260,9 +261,7 @@ class LayerEditorWidget(QWidget):
         self.title.setFont(font)
         self.title.setWordWrap(True)
         outer.addWidget(self.title)
-        self.shape_label = QLabel(self)
-        self.shape_label.setWordWrap(True)
-        self.shape_label.setForegroundRole(self.shape_label.foregroundRole())
+        self.shape_label = TextLineWidget(self)  # changes with every edit of the row: repaints alone
         outer.addWidget(self.shape_label)
 
         self.head = QWidget(self)

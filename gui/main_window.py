@@ -70,6 +70,7 @@ from .open_model_dialog import MODEL_FILTER, OpenModelDialog
 from .recent_files import RecentFiles
 from .remeasure import Remeasurer
 from .settings_dialog import SettingsDialog
+from .text_line import TextLineWidget
 from .totals_widget import TotalsWidget
 from .view_slots import EXPORT_HOOK, VIEW_FACTORIES, build_view, load_attr
 
@@ -495,11 +496,10 @@ class MainWindow(QMainWindow):
         self.error_label.setStyleSheet(_ERROR_STYLE)
         self.error_label.setObjectName("statusError")
         self.load_indicator = LoadIndicator(self.loader, self)
-        self.totals_label = QLabel(self)
+        # a new figure repaints this line alone (a QLabel would lay the whole window out again on each edit)
+        self.totals_label = TextLineWidget(self, min_chars=62, alignment=Qt.AlignmentFlag.AlignRight)
         self.totals_label.setObjectName("statusTotals")
-        # a width that fits typical totals: a new figure then repaints the label, not the whole window
         self.totals_label.setMinimumWidth(self.totals_label.fontMetrics().horizontalAdvance("0" * 62))
-        self.totals_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         sb.addWidget(self.error_label, 1)
         sb.addPermanentWidget(self.load_indicator)
         sb.addPermanentWidget(self.totals_label)

@@ -10,8 +10,10 @@ saving.
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QShowEvent
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -32,6 +34,7 @@ from costing import formatting as fmt
 from costing import rewrites as rw
 
 from .cost_document import CostDocument
+from .on_screen import out_of_sight
 
 KIND_NAMES = {
     "two_3x3": "k×k → stacked 3×3 (Inception v2)",
@@ -45,7 +48,7 @@ SHORT_NAMES = {"two_3x3": "stacked 3×3", "factorize_nx1": "N×1 + 1×N", "depth
                "global_avg_pool": "global avg pool", "reduce_1x1": "1×1 reduction", "width": "width ×"}
 TRICK, WHERE, D_PARAMS, D_MACS, D_FLOPS, D_MEMORY = range(6)
 HEADERS = ("Trick", "Where", "Δ params", "Δ MACs", "Δ FLOPs", "Δ activations")
-PREVIEWS_PER_TICK = 3
+PREVIEW_SLICE_S = 0.008  # previews per pass of the event loop: as many as fit in this (at least one)
 DEBOUNCE_MS = 250
 LESS, MORE = QColor("#2e7d32"), QColor("#d32f2f")
 REWRITE_ROLE = Qt.ItemDataRole.UserRole
@@ -87,8 +90,10 @@ class RewritesPanel(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(TRICK, QHeaderView.ResizeMode.Stretch)
+        # sized to their contents once per batch of previews (ResizeToContents would measure every row again on
+        # each cell set: seconds for a few hundred candidates)
         for col in range(WHERE, len(HEADERS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
         lay.addWidget(self.tree, 1)
         self.description = QLabel(self)
         self.description.setObjectName("rewriteDescription")
@@ -134,6 +139,11 @@ class RewritesPanel(QWidget):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         lay.addWidget(self.status)
 
+        self._by_id: dict[str, rw.Rewrite] = {}  # listed id -> candidate (with the user's parameters)
+        self._cursor = 0  # the first listed row whose preview may be missing
+        self.resize_timer = QTimer(self)
+        self.resize_timer.setSingleShot(True)
+        self.resize_timer.timeout.connect(self._resize_columns)
         self.preview_timer = QTimer(self)
         self.preview_timer.setInterval(0)
         self.preview_timer.timeout.connect(self._preview_some)
@@ -157,9 +167,14 @@ class RewritesPanel(QWidget):
         self.refresh()
 
     # ---- building the list ---------------------------------------------------------------------------------
+    def on_screen(self) -> bool:
+        """Shown and not behind another dock's tab (a tabbed-away dock stays `isVisible()` with nothing exposed)."""
+        return not out_of_sight(self)
+
     def _on_document_changed(self) -> None:
         self.stale = True
-        if self.isVisible():
+        self.preview_timer.stop()  # previews of the old graph are of no use
+        if self.on_screen():
             self.debounce.start()
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -167,9 +182,22 @@ class RewritesPanel(QWidget):
         if self.stale:
             self.refresh()
 
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        # a background tab raised (no showEvent comes then): catch up after this paint
+        if self.stale and not self.debounce.isActive():
+            self.debounce.start(0)
+        elif self._cursor < self.tree.topLevelItemCount() and not self.preview_timer.isActive():
+            self.preview_timer.start()
+
+    def _resize_columns(self) -> None:
+        for col in range(WHERE, len(HEADERS)):
+            self.tree.resizeColumnToContents(col)
+
     def refresh(self) -> None:
         """Candidates of the graph as it is now; previews are filled in by the timer."""
         self.debounce.stop()
+        self.debounce.setInterval(DEBOUNCE_MS)
         self.stale = False
         doc = self.document
         graph = doc.graph
@@ -208,6 +236,7 @@ class RewritesPanel(QWidget):
             return r.node in selected
 
         out = [self._params.get(r.id, r) for r in self.candidates if not kind_ or r.kind == kind_]
+        self._by_id = {r.id: r for r in self._shown_cache()}
         if self.selection_only.isChecked():
             return [r for r in out if at_selection(r)]
         return sorted(out, key=lambda r: not at_selection(r))  # stable: graph order within each part
@@ -227,6 +256,8 @@ class RewritesPanel(QWidget):
             self._show_preview(item, r)
             self.tree.addTopLevelItem(item)
         self.tree.blockSignals(False)
+        self._cursor = 0
+        self.resize_timer.start(0)
         ids = [r.id for r in shown]
         base = self._base_id(current) if current is not None else None
         pick = next((i for i, r in enumerate(shown) if self._base_id(r) == base), 0 if shown else -1)
@@ -250,19 +281,25 @@ class RewritesPanel(QWidget):
         return got
 
     def _preview_some(self) -> None:
-        """A few previews per pass of the event loop: the listed order (selected rows first)."""
-        done = 0
-        for i in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(i)
+        """Previews for a few milliseconds per pass of the event loop, in the listed order (selected rows first);
+        paused while the panel is not on screen (it resumes when painted again)."""
+        if not self.on_screen():
+            self.preview_timer.stop()
+            return
+        start = time.perf_counter()
+        n = self.tree.topLevelItemCount()
+        while self._cursor < n:
+            item = self.tree.topLevelItem(self._cursor)
             r = self._rewrite_of(item)
-            if r is None or _key(r) in self.previews:
-                continue
-            self.preview_of(r)
-            self._show_preview(item, r)
-            done += 1
-            if done >= PREVIEWS_PER_TICK:
-                return
+            if r is not None and _key(r) not in self.previews:
+                self.preview_of(r)
+                self._show_preview(item, r)
+                if time.perf_counter() - start > PREVIEW_SLICE_S:
+                    self.resize_timer.start(200)
+                    return
+            self._cursor += 1
         self.preview_timer.stop()
+        self.resize_timer.start(0)
         self._update_details()
 
     def _show_preview(self, item: QTreeWidgetItem, r: rw.Rewrite) -> None:
@@ -287,10 +324,12 @@ class RewritesPanel(QWidget):
         if item is None:
             return None
         rid = item.data(TRICK, REWRITE_ROLE)
-        for r in self._shown_cache():
-            if r.id == rid:
-                return r
-        return None
+        r = self._by_id.get(rid)
+        if r is None:  # its parameters changed since the list was made
+            r = next((c for c in self._shown_cache() if c.id == rid), None)
+            if r is not None:
+                self._by_id[rid] = r
+        return r
 
     def _shown_cache(self) -> list[rw.Rewrite]:
         return [self._params.get(r.id, r) for r in self.candidates]
@@ -350,6 +389,7 @@ class RewritesPanel(QWidget):
             self.status.setText(str(e))
             return
         self._params[self._base_id(r)] = new
+        self._by_id[new.id] = new
         item = self.tree.currentItem()
         if item is not None:
             item.setData(TRICK, REWRITE_ROLE, new.id)
