@@ -1,13 +1,15 @@
 """A report compared with a baseline report: per row, per scope and in total, and what kind of change it is.
 
-The window's comparison (a document against its pinned baseline, where node ids persist); `costing.compare` is the
-CLI's (two reports loaded apart, matched by row name) and supplies the settings-change lines both show.
+One module for every view of a comparison: the window's (a document against its pinned baseline), the CLI's
+`netcost compare` (two reports loaded apart) and its tables.
 
-Rows are matched by node id (ids survive edits), then by row name (a model loaded again, a second document).
-A rewrite's new nodes are not in the baseline; `origin` (new node id -> the baseline node id it came from, as a
-rewrite's mapping gives it) lets them be grouped with the row they replace. A change of batch size, dtype or input
-shape is a *settings* change: the same design measured under other conditions; anything else that changes the
-graph's nodes is a *design* change.
+Rows are matched by node id while both reports come from one load (ids survive edits: a document and its
+baseline, a model and the same model with `--set`/`--rewrite`), then by row name (a model loaded again, two
+files). A row only in the current report is `added`, one only in the baseline `removed`; `listing()` gives them
+all in graph order with removed rows where they stood. A rewrite's new nodes are not in the baseline; `origin`
+(new node id -> the baseline node id it came from, as a rewrite's mapping gives it) names the row they replace and
+puts them in its group. A change of batch size, dtype or input shape is a *settings* change: the same design
+measured under other conditions; anything else that changes the graph's nodes is a *design* change.
 """
 
 from __future__ import annotations
@@ -15,26 +17,48 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .compare import settings_changes
+from .formatting import shape
 from .graph import Graph
 from .records import CostReport, LayerCost, Totals
 from .registry import has_kind, kind
 
-SAME, CHANGED, NEW = "same", "changed", "new"
+SAME, CHANGED, ADDED, REMOVED = "same", "changed", "added", "removed"
+# the per-row and total figures `netcost compare` prints
+METRICS: tuple[str, ...] = ("params", "macs", "flops", "activation_bytes", "param_bytes", "memory_access_bytes")
 
 
 @dataclass(frozen=True)
 class RowDelta:
-    """One current row against the baseline: `before` is None for a row the baseline does not have."""
+    """One row against the baseline: `before` is None for an added row, `after` for a removed one."""
 
-    status: str  # SAME, CHANGED or NEW
-    after: LayerCost
+    status: str  # SAME, CHANGED, ADDED or REMOVED
+    after: LayerCost | None
     before: LayerCost | None = None
-    replaces: tuple[str, ...] = ()  # a new row: names of the baseline rows it was made from
+    replaces: tuple[str, ...] = ()  # an added row: names of the baseline rows it was made from
+
+    @property
+    def row(self) -> LayerCost:
+        """The current row, or the baseline's for a removed one."""
+        row = self.after if self.after is not None else self.before
+        assert row is not None
+        return row
+
+    @property
+    def name(self) -> str:
+        return self.row.name
+
+    @property
+    def type(self) -> str:
+        return self.row.type
+
+    def totals(self, side: str) -> Totals:
+        """The row's totals `before` or `after` (zero on the side it is missing from)."""
+        r = self.before if side == "before" else self.after
+        return r.totals if r is not None else Totals()
 
     @property
     def delta(self) -> Totals:
-        return self.after.totals - (self.before.totals if self.before is not None else Totals())
+        return self.totals("after") - self.totals("before")
 
 
 @dataclass(frozen=True)
@@ -57,7 +81,7 @@ class Comparison:
     baseline: CostReport
     current: CostReport
     rows: Mapping[str, RowDelta]  # current node id -> its delta
-    removed: tuple[LayerCost, ...]  # baseline rows with no current row
+    ordered: tuple[RowDelta, ...]  # every row, current and removed, in graph order (removed where they stood)
     settings: tuple[str, ...]  # "batch 1 → 8", "dtype float32 → bfloat16", "input 1×3×224×224 → 1×3×320×320"
     design: bool  # the nodes (ops, layer arguments, edges) differ
     origin: Mapping[str, str] = field(default_factory=dict)
@@ -65,6 +89,15 @@ class Comparison:
     @property
     def delta(self) -> Totals:
         return self.current.totals - self.baseline.totals
+
+    @property
+    def removed(self) -> tuple[LayerCost, ...]:
+        """Baseline rows with no current row, in baseline order."""
+        return tuple(d.row for d in self.ordered if d.status == REMOVED)
+
+    def changed(self) -> tuple[RowDelta, ...]:
+        """The rows that differ (changed, added, removed), in `ordered`'s order."""
+        return tuple(d for d in self.ordered if d.status != SAME)
 
     @property
     def kind(self) -> str:
@@ -80,16 +113,17 @@ class Comparison:
         parts = []
         if self.design:
             counts = self.counts()
-            bits = [f"{n} {what}" for what, n in (("changed", counts[CHANGED]), ("new", counts[NEW]),
+            bits = [f"{n} {what}" for what, n in (("changed", counts[CHANGED]), ("new", counts[ADDED]),
                                                   ("removed", len(self.removed))) if n]
             parts.append("design change" + (f" ({', '.join(bits)})" if bits else ""))
         if self.settings:
-            parts.append("settings change, not a design change: " + ", ".join(self.settings) if not self.design
-                         else "settings change: " + ", ".join(self.settings))
+            what = "settings change" if self.design else "settings change, not a design change"
+            parts.append(f"{what}: {', '.join(self.settings)}")
         return "; ".join(parts)
 
     def counts(self) -> dict[str, int]:
-        out = {SAME: 0, CHANGED: 0, NEW: 0}
+        """Current rows per status (SAME, CHANGED, ADDED)."""
+        out = {SAME: 0, CHANGED: 0, ADDED: 0}
         for d in self.rows.values():
             out[d.status] += 1
         return out
@@ -126,6 +160,8 @@ class Comparison:
                 k = base_key.get(d.before.node_id, k)
             elif r.node_id in self.origin and self.origin[r.node_id] in base_key:
                 k = base_key[self.origin[r.node_id]]
+                if k.startswith("row:") and k[4:] in self.current.by_id:
+                    label[k] += f" + {r.name}"  # a kept row a rewrite added to: named for what it holds now
             after[k] = after.get(k, Totals()) + r.totals
             members.setdefault(k, []).append(r.node_id)
             order.setdefault(k, i + 0.5)
@@ -135,36 +171,71 @@ class Comparison:
                 for k in keys]
 
 
-def compare(baseline: CostReport, current: CostReport, origin: Mapping[str, str] | None = None) -> Comparison:
+def compare(baseline: CostReport, current: CostReport, origin: Mapping[str, str] | None = None, *,
+            shared_ids: bool = True) -> Comparison:
+    """`current` against `baseline`. `shared_ids`: both come from one load, so equal node ids are the same node
+    (False for two files loaded apart, whose ids mean nothing to each other: rows are then matched by name)."""
     origin = dict(origin or {})
-    base_by_id = {r.node_id: r for r in baseline.layers if r.node_id}
-    base_by_name: dict[str, LayerCost] = {}
-    for r in baseline.layers:
-        base_by_name.setdefault(r.name, r)
-    current_ids = {r.node_id for r in current.layers}
-    used: set[str] = set()
+    base = baseline.layers
+    match: dict[int, int] = {}  # current row index -> baseline row index
+    if shared_ids:
+        by_id = {r.node_id: i for i, r in enumerate(base) if r.node_id}
+        match = {k: by_id[r.node_id] for k, r in enumerate(current.layers) if r.node_id in by_id}
+    by_name: dict[str, int] = {}
+    for i, r in enumerate(base):
+        by_name.setdefault(r.name, i)
+    used = set(match.values())
+    for k, r in enumerate(current.layers):  # by name: rows whose id the baseline lacks (a model loaded again)
+        i = by_name.get(r.name)
+        if k not in match and r.node_id not in origin and i is not None and i not in used:
+            match[k] = i
+            used.add(i)
     rows: dict[str, RowDelta] = {}
-    pending: list[LayerCost] = []
-    for r in current.layers:
-        b = base_by_id.get(r.node_id) if r.node_id else None
-        if b is not None:
-            used.add(b.node_id)
-            rows[r.node_id] = RowDelta(SAME if b.totals == r.totals else CHANGED, r, b)
+    ordered: list[RowDelta] = []
+    next_base = 0
+
+    def removed_up_to(stop: int, contiguous: bool = False) -> None:
+        """List the unmatched baseline rows before `stop` (only the run right here when `contiguous`)."""
+        nonlocal next_base
+        while next_base < stop and (next_base not in used or not contiguous):
+            if next_base not in used:
+                ordered.append(RowDelta(REMOVED, None, base[next_base]))
+            next_base += 1
+
+    for k, r in enumerate(current.layers):
+        i = match.get(k)
+        if i is None:  # what it replaced, if anything, stood here: the removed rows come first
+            removed_up_to(len(base), contiguous=True)
+            src = baseline.by_id.get(origin[r.node_id]) if r.node_id in origin else None
+            d = RowDelta(ADDED, r, None, (src.name,) if src is not None else ())
         else:
-            pending.append(r)
-    for r in pending:  # by name, for rows whose id the baseline lacks (a model loaded again)
-        b = base_by_name.get(r.name)
-        if b is not None and b.node_id not in used and b.node_id not in current_ids \
-                and r.node_id not in origin:
-            used.add(b.node_id)
-            rows[r.node_id] = RowDelta(SAME if b.totals == r.totals else CHANGED, r, b)
-        else:
-            src = origin.get(r.node_id)
-            replaces = (base_by_id[src].name,) if src in base_by_id else ()
-            rows[r.node_id] = RowDelta(NEW, r, None, replaces)
-    removed = tuple(r for r in baseline.layers if r.node_id not in used)
-    return Comparison(baseline, current, rows, removed, settings_changes(baseline, current),
+            removed_up_to(i)
+            next_base = max(next_base, i + 1)
+            d = RowDelta(_status(base[i], r), r, base[i])
+        rows[r.node_id] = d
+        ordered.append(d)
+    removed_up_to(len(base))
+    return Comparison(baseline, current, rows, tuple(ordered), settings_changes(baseline, current),
                       design_changed(baseline.graph, current.graph, baseline, current), origin)
+
+
+def _status(before: LayerCost, after: LayerCost) -> str:
+    same = (before.totals, before.type, before.output_shape) == (after.totals, after.type, after.output_shape)
+    return SAME if same else CHANGED
+
+
+def settings_changes(baseline: CostReport, current: CostReport) -> tuple[str, ...]:
+    """The settings that differ, one line each: input shapes, batch size, dtype."""
+    out = []
+    a = ", ".join(shape(s) for s, _ in baseline.inputs)
+    b = ", ".join(shape(s) for s, _ in current.inputs)
+    if a != b:
+        out.append(f"input {a} → {b}")
+    if baseline.batch_size != current.batch_size:
+        out.append(f"batch {baseline.batch_size} → {current.batch_size}")
+    if baseline.dtype != current.dtype:
+        out.append(f"dtype {baseline.dtype} → {current.dtype}")
+    return tuple(out)
 
 
 def design_changed(before: Graph | None, after: Graph | None, baseline: CostReport, current: CostReport) -> bool:

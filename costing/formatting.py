@@ -62,7 +62,7 @@ def duration(seconds: float) -> str:
         return "0 s"
     scale, unit = next((s, u) for s, u in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
                        if v >= s or u == "ns")
-    return f"{sign}{_sig(v / scale, 3)} {unit}"
+    return f"{sign}{_sig(float(f'{v / scale:.3g}'), 3)} {unit}"  # 1e-7 / 1e-9 is 99.999...: "100 ns"
 
 
 def mib(value: float) -> str:

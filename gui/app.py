@@ -26,8 +26,12 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationDomain("netcost.invalid")
     app.setApplicationName("NetCost")
     app.setApplicationDisplayName("NetCost")
-    # Fusion follows the system colour scheme (light/dark) the same way on every platform
+    # Fusion draws every widget from the palette the same way on every platform: the system's light or dark one,
+    # or the one chosen in View ▸ Colour scheme (applied before the window is built: no flash of the other)
     app.setStyle("Fusion")
+    from .color_scheme import apply_scheme, saved_scheme
+
+    apply_scheme(saved_scheme(), remember=False)
     return app
 
 

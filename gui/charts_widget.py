@@ -23,10 +23,11 @@ CHART_CLASSES: dict[str, type[ChartBase]] = {
 }
 
 
-def make_chart(key: str, document: CostDocument, parent: QWidget | None = None, dark: bool | None = None
-               ) -> ChartBase:
-    """One chart; `dark=None` follows the application palette, True/False fixes it (exports)."""
-    return CHART_CLASSES[key](document, parent, dark=dark)
+def make_chart(key: str, document: CostDocument, parent: QWidget | None = None, dark: bool | None = None,
+               show_selection: bool = True) -> ChartBase:
+    """One chart; `dark=None` follows the application palette, True/False fixes it (exports, which also leave
+    the selection out)."""
+    return CHART_CLASSES[key](document, parent, dark=dark, show_selection=show_selection)
 
 
 class ChartsWidget(QWidget):

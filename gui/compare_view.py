@@ -12,7 +12,6 @@ from PySide6.QtCore import QSizeF, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -25,8 +24,8 @@ from costing import formatting as fmt
 from .charts.compare_chart import CompareChart
 from .cost_colors import convention_label
 from .cost_document import CostDocument
-from .export_menu import IMAGE_FILTER, ViewContextMenu
-from .exporters import ExportError, ExportResult, export_view
+from .export_menu import ViewContextMenu, ask_and_export
+from .exporters import ExportResult, export_view
 from .report.views import SingleView, render_widget
 
 MAX_REMOVED_NAMED = 6
@@ -153,24 +152,4 @@ class CompareView(QWidget):
             return export_view(view, path, title=f"NetCost comparison: {self.document.name}")
 
     def export(self) -> ExportResult | None:
-        ask = getattr(self.window(), "ask_save_path", None)
-        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.document.name) or "netcost"
-        if callable(ask):
-            path = ask("Export comparison", f"{stem}-comparison.png", IMAGE_FILTER)
-        else:
-            path = QFileDialog.getSaveFileName(self, "Export comparison", f"{stem}-comparison.png", IMAGE_FILTER)[0]
-        if not path:
-            return None
-        if Path(path).suffix.lower() not in (".png", ".svg", ".pdf"):
-            path += ".png"
-        try:
-            result = self.export_to(path)
-        except ExportError as e:
-            show = getattr(self.window(), "show_message", None)
-            if callable(show):
-                show(str(e))
-            return None
-        bar = getattr(self.window(), "statusBar", None)
-        if callable(bar):
-            bar().showMessage(f"Exported {result.path}", 4000)
-        return result
+        return ask_and_export(self, "Export comparison", "comparison", self.document.name, self.export_to)

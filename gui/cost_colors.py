@@ -1,8 +1,9 @@
 """The one colour map of NetCost: cost value -> colour (diagram, charts, colour bar and exports), plus the fixed
 category colours and the metric definitions the views colour by.
 
-Views never compute costs: a metric is a field of `costing.Totals` (FLOPs follow the document's convention), and
-this module only maps those numbers to colours and labels.
+Views never compute costs: a metric is a field of `costing.Totals` (FLOPs follow the document's convention), or a
+derived analysis of the report (latency: `gui.metric_values` asks the document's latency estimate), and this module
+only maps those numbers to colours and labels.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from costing import CATEGORIES, CONVENTIONS, Totals
-from costing.formatting import nbytes, percent, si
+from costing.formatting import duration, nbytes, percent, si
 
 COLORMAP_NAME = "viridis"  # perceptually uniform, colour-blind safe, prints in greyscale as a monotone ramp
 _LUT_SIZE = 256
@@ -54,6 +55,7 @@ class Metric:
     field: str | None  # the Totals field; None: the document's FLOPs convention
     name: str  # short menu text
     is_bytes: bool = False
+    derived: bool = False  # not a Totals field: a per-device analysis of the report (gui.metric_values)
 
 
 METRICS: dict[str, Metric] = {m.key: m for m in (
@@ -61,6 +63,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric("macs", "macs", "MACs"),
     Metric("params", "params", "Params"),
     Metric("memory", "memory_access_bytes", "Memory access", is_bytes=True),
+    Metric("latency", "latency_s", "Latency", derived=True),  # roofline seconds on the Latency dock's device
 )}
 
 
@@ -70,6 +73,8 @@ def metric_field(metric: str, convention: str = "flops") -> str:
 
 
 def metric_value(totals: Totals, metric: str, convention: str = "flops") -> int:
+    if METRICS[metric].derived:
+        raise ValueError(f"{metric} is not a field of the totals: gui.metric_values.value_of gives it")
     return int(getattr(totals, metric_field(metric, convention)))
 
 
@@ -85,6 +90,8 @@ def metric_label(metric: str, convention: str = "flops") -> str:
         return convention_label(convention)
     if metric == "memory":
         return "Memory access (bytes)"
+    if metric == "latency":
+        return "Latency (roofline)"
     return m.name
 
 
@@ -93,6 +100,8 @@ def format_metric(metric: str, value: float, convention: str = "flops") -> str:
     m = METRICS[metric]
     if m.is_bytes:
         return nbytes(value)
+    if metric == "latency":
+        return duration(value)
     if m.field is None:
         return si(value, CONVENTIONS[convention].unit)
     if metric == "params":
@@ -126,7 +135,8 @@ class CostScale:
         if self.mode not in SCALES:
             raise KeyError(self.mode)
         self.log = self.mode == "log"
-        self.vmin = max(vmin, 1.0) if self.log else max(vmin, 0.0)
+        # log: counts start at 1; seconds (latency) are positive fractions and keep their own minimum
+        self.vmin = (vmin if vmin > 0 else 1.0) if self.log else max(vmin, 0.0)
         self.vmax = max(vmax, self.vmin)
         # share: the sorted positive values and their running sums (fraction = sum of values <= v / total)
         self._sorted = sorted(v for v in values if v > 0) if self.mode == "share" else []

@@ -35,9 +35,11 @@ class DiagramMinimapWidget(QWidget):
         if not needed:
             self.hide()
             return
-        s = SIZE / max(rect.width(), rect.height())
-        w, h = max(24, int(rect.width() * s)), max(24, int(rect.height() * s))
         vp = self.view.viewport()
+        # at most a quarter of the view each way (a short dock), so it never hides what it overviews
+        s = min(SIZE / max(rect.width(), rect.height()), 0.25 * vp.width() / rect.width(),
+                0.3 * vp.height() / rect.height())
+        w, h = max(24, int(rect.width() * s)), max(24, int(rect.height() * s))
         self.setGeometry(vp.x() + vp.width() - w - 10, vp.y() + vp.height() - h - 10, w, h)
         self._scale = s
         self.show()

@@ -22,7 +22,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPathSt
 from PySide6.QtWidgets import QGraphicsScene
 
 from costing import CONVENTIONS, PEERS, HierarchyNode, LayerCost, Totals
-from costing.comparison import NEW, SAME, RowDelta
+from costing.comparison import ADDED, SAME, RowDelta
 from costing.formatting import grouped, key_args, nbytes, percent, shape, si
 from costing.records import CostReport
 
@@ -33,9 +33,6 @@ from .cost_colors import (
     Theme,
     convention_label,
     format_metric,
-    metric_field,
-    metric_label,
-    metric_value,
     palette_is_dark,
     share_text,
 )
@@ -63,6 +60,8 @@ from .diagram_items import (
 )
 from .diagram_layout import INPUT, SCOPE, DiagramLayout, DiagramLayouter, DiagramStructure, Route, Sizes, wrap
 from .gc_pause import without_gc
+from .latency_state import LatencyState
+from .metric_values import Subject, getter, title_of, value_of
 from .on_screen import out_of_sight
 
 OWN_OPS = " (own ops)"  # the tracer's type suffix of a container's own-ops row
@@ -111,6 +110,7 @@ class DiagramScene(QGraphicsScene):
         self._selected_keys: set[str] = set()
         self._routes: list[Route] = []
         self._edge_chunks: list[EdgesItem] = []  # spatial pieces: a view paints only the edges it shows
+        self._latency_watched = False
         self._highlight = EdgesItem(-9)
         self.addItem(self._highlight)
         self._removed = RemovedRowsItem()  # the baseline's rows an edit removed, as ghosts
@@ -192,6 +192,9 @@ class DiagramScene(QGraphicsScene):
             raise KeyError(metric)
         if metric != self.metric:
             self.metric = metric
+            if METRICS[metric].derived and not self._latency_watched:  # another device recolours
+                LatencyState.of(self.document).changed.connect(self._on_document_report)
+                self._latency_watched = True
             self.refresh()
 
     def set_scale_mode(self, mode: str) -> None:
@@ -279,11 +282,12 @@ class DiagramScene(QGraphicsScene):
         self.set_expanded_scopes(self._expanded | need)
         return True
 
-    def value(self, totals: Totals, metric: str | None = None) -> int:
-        return metric_value(totals, metric or self.metric, self.document.convention)
+    def value(self, subject: Subject, metric: str | None = None) -> float:
+        """`metric` (default: the colour's) of a row's costs, a container or the whole report."""
+        return value_of(self.document, subject, metric or self.metric)
 
     def metric_title(self, metric: str | None = None) -> str:
-        return metric_label(metric or self.metric, self.document.convention)
+        return title_of(self.document, metric or self.metric)
 
     def format_value(self, value: float, metric: str | None = None) -> str:
         return format_metric(metric or self.metric, value, self.document.convention)
@@ -359,8 +363,12 @@ class DiagramScene(QGraphicsScene):
             if len(self._titles) > 20000:
                 self._titles.clear()
         title, args = hit
-        value = self.value(cost.totals)
-        share = item.share or share_text(self.document.report.share(cost, self._field()))
+        value = self.value(cost)
+        if not item.share:
+            total = self.value(self.document.report)
+            share = share_text(value / total if total else 0.0)
+        else:
+            share = item.share
         return [(title, f.title), (args, f.small), ("→ " + shape(cost.output_shape), f.small),
                 (f"{self.format_value(value)} · {share}", f.value)]
 
@@ -381,8 +389,8 @@ class DiagramScene(QGraphicsScene):
     def group_lines(self, item: GroupFrameItem) -> list[tuple[str, QFont]]:
         f = self.fonts
         node = item.node
-        value = self.value(node.totals)
-        total = self.value(self.document.report.totals)
+        value = self.value(node)
+        total = self.value(self.document.report)
         share = value / total if total else 0.0  # a ratio of two report figures, for display
         count = len(self.structure.scopes[node.path].members) if node.path in self.structure.scopes else 0
         if item.collapsed:
@@ -476,9 +484,6 @@ class DiagramScene(QGraphicsScene):
                 if best is None or d < best[0]:
                     best = (d, r)
         return best[1] if best else None
-
-    def _field(self) -> str:
-        return metric_field(self.metric, self.document.convention)
 
     # ---- building ------------------------------------------------------------------------------------------
     @without_gc
@@ -663,23 +668,23 @@ class DiagramScene(QGraphicsScene):
         self._highlight.set_routes(routes, self.theme.selection, [2.6] * len(routes))
 
     # ---- colours -------------------------------------------------------------------------------------------
-    def _unit_totals(self, report: CostReport | None = None) -> list[Totals]:
-        """The totals of every visible box in `report` (default: the current one; the pinned baseline's while
-        the scale is fixed to it: boxes the baseline lacks are left out)."""
-        out = []
+    def _unit_subjects(self, report: CostReport | None = None) -> list[Subject]:
+        """Every visible box's record in `report` (default: the current one; the pinned baseline's while the scale
+        is fixed to it: boxes the baseline lacks are left out)."""
+        out: list[Subject] = []
         hier = {h.path: h for h in report.hierarchy} if report is not None else None
         report = report or self.document.report
         for key in self._visible_keys():
             if key.startswith(SCOPE):
                 path = key[len(SCOPE):]
                 if hier is None:
-                    out.append(self._groups[path].node.totals)
+                    out.append(self._groups[path].node)
                 elif path in hier:
-                    out.append(hier[path].totals)
+                    out.append(hier[path])
             elif not key.startswith(INPUT):
                 cost = report.by_id.get(key)
                 if cost is not None:
-                    out.append(cost.totals)
+                    out.append(cost)
         return out
 
     @without_gc
@@ -689,40 +694,41 @@ class DiagramScene(QGraphicsScene):
         doc = self.document
         report = doc.report
         conv = doc.convention
-        field = metric_field(self.metric, conv)
-        wfield = metric_field(self.width_metric, conv) if self.width_metric else None
+        wmetric = self.width_metric
+        value = getter(doc, self.metric)  # a Totals field, or the latency estimate (gui/metric_values.py)
+        wvalue = getter(doc, wmetric) if wmetric else value
         hier = {h.path: h for h in report.hierarchy}
         for path, g in self._groups.items():
             if path in hier:
                 g.node = hier[path]
         base = doc.baseline_report
-        totals = self._unit_totals()
+        subjects = self._unit_subjects()
         # fixed to the baseline: the range of the baseline's boxes, so a layer an edit did not touch keeps its
         # colour (a changed one may leave the range: it takes the end colour)
-        ranged = self._unit_totals(base) if doc.scale_fixed and base is not None else totals
-        scale = CostScale.from_values((getattr(t, field) for t in ranged), mode=self.scale_mode)
-        wmax = max((getattr(t, wfield) for t in totals), default=0) if wfield else 0
+        ranged = self._unit_subjects(base) if doc.scale_fixed and base is not None else subjects
+        scale = CostScale.from_values((value(s) for s in ranged), mode=self.scale_mode)
+        wmax = max((wvalue(s) for s in subjects), default=0) if wmetric else 0
         changed = (scale.vmin, scale.vmax, scale.mode, wmax) != (self.scale.vmin, self.scale.vmax, self.scale.mode,
                                                                  self.width_max)
         self.scale, self.width_max = scale, wmax
         error_row = doc.error_row()
-        colors: dict[int, QColor] = {}  # value -> colour: repeated layers share one lookup
+        colors: dict[float, QColor] = {}  # value -> colour: repeated layers share one lookup
 
-        def color_of(value: int) -> QColor:
+        def color_of(value: float) -> QColor:
             c = colors.get(value)
             if c is None:
                 c = colors[value] = scale.color(value)
             return c
 
-        def width_of(t: Totals) -> float:
-            if not wfield or wmax <= 0:
+        def width_of(s: Subject) -> float:
+            if not wmetric or wmax <= 0:
                 return 1.0
-            return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * getattr(t, wfield) / wmax
+            return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * wvalue(s) / wmax
 
-        total = getattr(report.totals, field)
+        total = value(report)
         self.gen += 1
         comparison = doc.comparison()
-        self._recolour = _Recolour(self.gen, field, total, report.by_id, error_row, color_of, width_of,
+        self._recolour = _Recolour(self.gen, value, total, report.by_id, error_row, color_of, width_of,
                                    comparison.rows if comparison is not None else None)
         # blocks in a view now; the others (scrolled away, in a background tab) when they are next painted or
         # read: a 5,000-node graph's edit then costs what is on screen, not every block
@@ -736,15 +742,14 @@ class DiagramScene(QGraphicsScene):
             self.sync_block(item)
         base_hier = {h.path: h for h in base.hierarchy} if base is not None else None
         for path, g in self._groups.items():
-            t = g.node.totals
-            value = int(getattr(t, field))
+            v = value(g.node)
             badge = ("", "")
             if base_hier is not None:  # a scope against its subtotal in the baseline
                 b = base_hier.get(path)
-                badge = ("new", NEW) if b is None else delta_badge(value, int(getattr(b.totals, field)), self.metric)
-            g.set_state(color_of(value), width_of(t), (value, total, g.collapsed, conv, badge))
+                badge = ("new", "new") if b is None else delta_badge(v, value(b))
+            g.set_state(color_of(v), width_of(g.node), (v, total, g.collapsed, conv, badge))
             g.badge = badge
-        self._show_removed(field)
+        self._show_removed(value)
         stale = QRectF()
         for chunk in self._edge_chunks:
             stale = stale.united(chunk.stale_label_rect(self))
@@ -776,25 +781,24 @@ class DiagramScene(QGraphicsScene):
         if cost is None:
             item.set_state(None, _GRAY, 1.0, ctx.error_row is not None, quiet=quiet)
             return item
-        t = cost.totals
-        v = getattr(t, ctx.field)
+        v = ctx.value(cost)
         badge = ("", "")
         if ctx.deltas is not None:
             d = ctx.deltas.get(item.layer_id)
-            if d is not None and d.status == NEW:
-                badge = ("new", NEW)
+            if d is not None and d.status == ADDED:
+                badge = ("new", "new")
             elif d is not None and d.before is not None and d.status != SAME:
-                badge = delta_badge(int(v), int(getattr(d.before.totals, ctx.field)), self.metric)
-        item.set_state(cost, ctx.color_of(int(v)), ctx.width_of(t), ctx.error_row is not None and
+                badge = delta_badge(v, ctx.value(d.before))
+        item.set_state(cost, ctx.color_of(v), ctx.width_of(cost), ctx.error_row is not None and
                        item.row >= ctx.error_row, share_text(v / ctx.total if ctx.total else 0.0), quiet=quiet,
                        badge=badge)
         return item
 
-    def _show_removed(self, field: str) -> None:
+    def _show_removed(self, value: Callable[[Subject], float]) -> None:
         """The baseline's rows the current graph no longer has, as ghost blocks beside the layout."""
         removed = self.document.removed_rows()
         item = self._removed
-        rows = [(r.name, r.type, ("−" if getattr(r.totals, field) else "") + self.format_value(getattr(r.totals, field))
+        rows = [(r.name, r.type, ("−" if value(r) else "") + self.format_value(value(r))
                  + (f" · −{si(r.totals.params)} params" if r.totals.params else "")) for r in removed]
         if rows == item.rows:
             return
@@ -813,10 +817,10 @@ class DiagramScene(QGraphicsScene):
         if rect != self.sceneRect():
             self.setSceneRect(rect)
 
-    def _width_fraction(self, totals: Totals) -> float:
+    def _width_fraction(self, subject: Subject) -> float:
         if not self.width_metric or self.width_max <= 0:
             return 1.0
-        return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * self.value(totals, self.width_metric) / self.width_max
+        return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * self.value(subject, self.width_metric) / self.width_max
 
     # ---- selection -----------------------------------------------------------------------------------------
     def _shown_node(self, row: int) -> str | None:
@@ -949,16 +953,16 @@ class _Recolour:
     """What the latest refresh coloured with: blocks synced later use the same scale and total."""
 
     gen: int
-    field: str
-    total: int
+    value: Callable[[Subject], float]  # the colour metric's value of a row (gui/metric_values.py)
+    total: float
     by_id: dict[str, LayerCost]
     error_row: int | None
-    color_of: Callable[[int], QColor]
-    width_of: Callable[[Totals], float]
+    color_of: Callable[[float], QColor]
+    width_of: Callable[[Subject], float]
     deltas: Mapping[str, RowDelta] | None = None  # against the pinned baseline
 
 
-def delta_badge(value: int, before: int, metric: str) -> tuple[str, str]:
+def delta_badge(value: float, before: float) -> tuple[str, str]:
     """(text, kind) of a block's change against the baseline in the shown metric: '−72 %', '+3.1 M' when it had
     none before; ('', '') when unchanged. kind: LESS or MORE."""
     if value == before:
@@ -981,10 +985,10 @@ def _log_fraction(value: int, top: int) -> float:
 
 def scene_for(document: CostDocument, dark: bool = False, metric: str = "flops", width_metric: str | None = "params",
               log_scale: bool | None = None, scale_mode: str | None = None,
-              show_selection: bool = False) -> DiagramScene:
+              include_selection: bool = False) -> DiagramScene:
     """A ready-to-render scene for exports (no view, no window): `scene.render(painter, target, scene.sceneRect())`.
-    It shows no selection unless `show_selection` (an export is a document, not a screenshot of the session)."""
-    scene = DiagramScene(document, dark=dark, show_selection=show_selection)
+    It shows no selection unless `include_selection` (an export is a document, not a screenshot of the session)."""
+    scene = DiagramScene(document, dark=dark, show_selection=include_selection)
     scene.width_metric = width_metric
     scene.scale_mode = scale_mode or ("log" if log_scale else "linear" if log_scale is not None else "linear")
     scene.metric = metric

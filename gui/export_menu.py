@@ -56,6 +56,23 @@ def _done(window: QWidget, result: ExportResult | None, error: str = "") -> None
         bar().showMessage(f"Exported {result.path}", 4000)
 
 
+def ask_and_export(widget: QWidget, title: str, what: str, name: str,
+                   export: Callable[[str], ExportResult]) -> ExportResult | None:
+    """Ask for an image file (`NAME-WHAT.png` suggested), `export` to it, and say where it went or why not (a
+    view's Export… button)."""
+    window = widget.window()
+    path = _ask_path(window)(title, f"{_stem(name)}-{what}.png", IMAGE_FILTER)
+    if not path:
+        return None
+    try:
+        result = export(_with_suffix(path))
+    except ExportError as e:
+        _done(window, None, str(e))
+        return None
+    _done(window, result)
+    return result
+
+
 class ExportMenu(QObject):
     """The actions installed into the Export menu, kept for the window's lifetime (and for tests)."""
 
@@ -70,6 +87,10 @@ class ExportMenu(QObject):
         self.diagram_action = QAction("&Diagram…", self)
         self.diagram_action.setStatusTip("The whole block diagram with its colour bar as PNG, SVG or PDF")
         self.diagram_action.triggered.connect(lambda: self.export_diagram())
+        # exported figures show the model, not where the user happened to click, unless asked
+        self.selection_action = QAction("Include the current &selection", self)
+        self.selection_action.setCheckable(True)
+        self.selection_action.setStatusTip("Draw the selected layers' highlight into exported diagrams and charts")
         menu.addSeparator()
         menu.addAction(self.report_action)
         menu.addAction(self.diagram_action)
@@ -80,6 +101,7 @@ class ExportMenu(QObject):
             act.triggered.connect(lambda *_, k=key: self.export_chart(k))
             charts.addAction(act)
             self.chart_actions[key] = act
+        menu.addAction(self.selection_action)
         self._filters: list[ViewContextMenu] = []
         self.install_view_menus()
         QTimer.singleShot(0, self.install_view_menus)  # views built right after the menus
@@ -89,6 +111,7 @@ class ExportMenu(QObject):
         from .report_preview import ReportPreviewDialog
 
         dialog = ReportPreviewDialog(self.document, self.ask_path, self.window, _stem(self.document.name))
+        dialog.selection_box.setChecked(self.selection_action.isChecked())
         dialog.finished.connect(lambda *_: _done(self.window, dialog.result_, dialog.error))
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
@@ -100,7 +123,8 @@ class ExportMenu(QObject):
             return None
         view = view or self._find_view("DiagramView")
         scene = getattr(view, "scene", None)
-        kwargs: dict[str, object] = {"dark": palette_is_dark(view.palette()) if view else palette_is_dark()}
+        kwargs: dict[str, object] = {"dark": palette_is_dark(view.palette()) if view else palette_is_dark(),
+                                     "include_selection": self.selection_action.isChecked()}
         if scene is not None and hasattr(scene, "groups"):
             kwargs.update(metric=scene.metric, width_metric=scene.width_metric, log_scale=scene.log_scale,
                           scale_mode=getattr(scene, "scale_mode", None),
@@ -129,7 +153,8 @@ class ExportMenu(QObject):
                 size = QSizeF(view.width(), view.height())
             dark = getattr(getattr(view, "theme", None), "dark", dark)
         try:
-            result = export_chart(self.document, chart, _with_suffix(path), dark=dark, size=size)
+            result = export_chart(self.document, chart, _with_suffix(path), dark=dark, size=size,
+                                  include_selection=self.selection_action.isChecked())
         except ExportError as e:
             _done(self.window, None, str(e))
             return None

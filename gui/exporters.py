@@ -105,10 +105,12 @@ def _page_painter(report: ReportPage, page: Page, number: int, count: int) -> Pa
 def export_diagram(document: CostDocument, path: str | Path, fmt: str | None = None, *, dark: bool = False,
                    metric: str = "flops", width_metric: str | None = "params", log_scale: bool | None = None,
                    collapsed: Collection[str] | None = None, width: int | None = None,
-                   scale: float = 2.0, scale_mode: str | None = None) -> ExportResult:
+                   scale: float = 2.0, scale_mode: str | None = None, include_selection: bool = False
+                   ) -> ExportResult:
     """The whole block diagram (not just the visible part) with its colour bar, tightly cropped. `collapsed`:
-    the container paths to fold (None: the diagram's default for the model)."""
-    view = diagram_view(document, dark, metric, width_metric, log_scale, collapsed, scale_mode)
+    the container paths to fold (None: the diagram's default for the model). The window's selection is left
+    out unless `include_selection`."""
+    view = diagram_view(document, dark, metric, width_metric, log_scale, collapsed, scale_mode, include_selection)
     if view is None:
         raise ExportError("the block diagram is not available in this build")
     with view:
@@ -117,11 +119,12 @@ def export_diagram(document: CostDocument, path: str | Path, fmt: str | None = N
 
 def export_chart(document: CostDocument, chart: str, path: str | Path, fmt: str | None = None, *,
                  dark: bool = False, size: QSizeF | None = None, width: int | None = None,
-                 scale: float = 2.0) -> ExportResult:
-    """One chart (a key of `CHARTS`) alone, at `size` logical pixels (default 640 x 420)."""
+                 scale: float = 2.0, include_selection: bool = False) -> ExportResult:
+    """One chart (a key of `CHARTS`) alone, at `size` logical pixels (default 640 x 420), without the window's
+    selection unless `include_selection`."""
     if chart not in CHARTS:
         raise ExportError(f"unknown chart {chart!r} (choose one of {', '.join(CHARTS)})")
-    view = chart_view(document, chart, dark=dark, size=size or QSizeF(640, 420))
+    view = chart_view(document, chart, dark=dark, size=size or QSizeF(640, 420), include_selection=include_selection)
     if view is None:
         raise ExportError("the charts are not available in this build")
     with view:

@@ -7,11 +7,13 @@ device changes; a measurement belongs to the report it was taken on and is dropp
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 from PySide6.QtCore import QObject, QSettings, Signal
 
-from costing import CostReport
+from costing import CostReport, HierarchyNode, LayerCost
 from costing.devices import Device
-from costing.latency import LatencyEstimate, estimate, measured_correlation
+from costing.latency import LatencyEstimate, RowLatency, combine, estimate, measured_correlation
 from model_io import device_files
 from model_io.measure_client import Measurement
 
@@ -33,6 +35,7 @@ class LatencyState(QObject):
         self.peak: str | None = None  # a peak key (tf32, ...) instead of the document dtype's
         self._measurement: tuple[Measurement, CostReport] | None = None  # with the report it was taken on
         self._cache: tuple[int, str, str, LatencyEstimate | None] | None = None
+        self._lookup: tuple[CostReport, dict[str, int], list[int]] | None = None  # node id -> k, graph rows
         self.reload_devices()
         saved = QSettings().value(SETTINGS_KEY, "", str)
         if saved:
@@ -75,6 +78,30 @@ class LatencyState(QObject):
         if self._cache is None or self._cache[:3] != key:
             self._cache = (*key, estimate(report, self.device, self.peak) if self.device else None)
         return self._cache[3]
+
+    def latency_of(self, subject: LayerCost | HierarchyNode | CostReport) -> RowLatency | None:
+        """The estimate of one report row (found by node id: an incomplete report has fewer rows than the
+        document), of a container (its rows run one after another: the sum) or of the whole report; None without
+        a device or for a row of another report."""
+        est = self.estimate()
+        if est is None:
+            return None
+        report = self.document.report
+        if isinstance(subject, CostReport):
+            return est.total if subject is report else None
+        if self._lookup is None or self._lookup[0] is not report:
+            self._lookup = (report, {r.node_id: k for k, r in enumerate(report.layers)},
+                            [r.index for r in report.layers])
+        _, position, rows = self._lookup
+        if isinstance(subject, HierarchyNode):  # first/last are graph rows; rows not costed leave gaps
+            return combine(est.rows[bisect_left(rows, subject.first):bisect_right(rows, subject.last)])
+        k = position.get(subject.node_id)
+        return est.rows[k] if k is not None else None
+
+    def row_latency(self, row: int) -> RowLatency | None:
+        """The estimate of the document's row `row` (None while it is not costed)."""
+        cost = self.document.row_cost(row)
+        return self.latency_of(cost) if cost is not None else None
 
     # ---- the measurement -------------------------------------------------------------------------------------
     def set_measurement(self, measurement: Measurement | None, report: CostReport | None = None) -> None:

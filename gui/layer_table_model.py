@@ -23,18 +23,22 @@ from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 
 from costing import CONVENTIONS, LayerCost, Totals, convention_value
 from costing import formatting as fmt
-from costing.comparison import NEW, SAME, RowDelta
+from costing.comparison import ADDED, SAME, RowDelta
+from costing.latency import CONVENTION, RowLatency
 from costing.registry import has_kind, kind, kinds
 
 from .cost_document import CostDocument
+from .latency_state import LatencyState
 
 Index = QModelIndex | QPersistentModelIndex
 
 NAME, TYPE, ARGS, SHAPE, PARAMS, MACS, CONV, PCT_CONV, PCT_PARAMS, MEMORY = range(10)
-DELTA_PARAMS, DELTA_CONV = 10, 11  # against the pinned baseline (empty, and hidden by the view, without one)
-COLUMN_COUNT = 12
+# The roofline estimate on the Latency dock's device (issue 14): a derived analysis, after the cost columns.
+LATENCY = 10
+DELTA_PARAMS, DELTA_CONV = 11, 12  # against the pinned baseline (empty, and hidden by the view, without one)
+COLUMN_COUNT = 13
 DELTA_COLUMNS = (DELTA_PARAMS, DELTA_CONV)
-COST_COLUMNS = (PARAMS, MACS, CONV, PCT_CONV, PCT_PARAMS, MEMORY, *DELTA_COLUMNS)
+COST_COLUMNS = (PARAMS, MACS, CONV, PCT_CONV, PCT_PARAMS, MEMORY, LATENCY, *DELTA_COLUMNS)
 SORT_ROLE = Qt.ItemDataRole.UserRole  # raw numbers for the proxy's sort
 LAYER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ERROR_ROLE = Qt.ItemDataRole.UserRole + 2  # the engine's message on the cell it concerns, else None
@@ -53,7 +57,7 @@ _BACKGROUND, _FONT = int(Qt.ItemDataRole.BackgroundRole), int(Qt.ItemDataRole.Fo
 _SORT, _LAYER_ID, _ERROR = int(SORT_ROLE), int(LAYER_ID_ROLE), int(ERROR_ROLE)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 # delta cells: saved (green), grown (red), a row the baseline does not have (blue), unchanged (grey)
-DELTA_COLORS = {"less": QColor("#2e7d32"), "more": QColor("#d32f2f"), NEW: QColor("#1565c0"),
+DELTA_COLORS = {"less": QColor("#2e7d32"), "more": QColor("#d32f2f"), ADDED: QColor("#1565c0"),
                 SAME: QColor(128, 128, 128)}
 _ERROR_ONLY = frozenset((_DECORATION, _BACKGROUND, _FONT, _ERROR))  # roles that are None while all is valid
 
@@ -130,6 +134,8 @@ class LayerTableModel(QAbstractTableModel):
         d.errorChanged.connect(self._on_document_error_changed)
         d.conventionChanged.connect(self._on_document_convention_changed)
         d.baselineChanged.connect(self._on_document_baseline_changed)
+        self.latency = LatencyState.of(document)
+        self.latency.changed.connect(self._on_latency_changed)
 
     # ---- shape ---------------------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
@@ -143,10 +149,13 @@ class LayerTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return str(section)
             return None
+        if section == LATENCY:
+            return self._latency_header(role)
         conv = CONVENTIONS[self.document.convention]
         if role == Qt.ItemDataRole.DisplayRole:
-            return ("Name", "Type", "Arguments", "Output shape", "Params", "MACs", conv.label, f"% {conv.label}",
-                    "% params", "Memory", "Δ params", f"Δ {conv.label}")[section]
+            label = _two_lines(conv.label)
+            return ("Name", "Type", "Arguments", "Output shape", "Params", "MACs", label, f"% {label}",
+                    "% params", "Memory", "Latency", "Δ params", f"Δ {label}")[section]
         if role == Qt.ItemDataRole.ToolTipRole:
             return {CONV: f"{conv.label}: {conv.description}", PCT_CONV: f"share of the model's {conv.label}",
                     MACS: CONVENTIONS["macs"].description, MEMORY: "activation memory written by the layer (forward)",
@@ -212,6 +221,8 @@ class LayerTableModel(QAbstractTableModel):
             if col == ARGS and cost is not None and cost.inferred:
                 return "inferred from the incoming shape: " + ", ".join(
                     f"{k}={cost.args.get(k)}" for k in cost.inferred)
+            if col == LATENCY:
+                return self._latency_tip(self.latency.row_latency(row))
             if col == MEMORY and cost is not None:
                 return (f"activations {fmt.nbytes(cost.activation_bytes)} · params {fmt.nbytes(cost.param_bytes)}"
                         f" · memory access {fmt.nbytes(cost.memory_access_bytes)}")
@@ -232,17 +243,16 @@ class LayerTableModel(QAbstractTableModel):
         if d is None:
             return None if role != _SORT else 0
         field = "params" if col == DELTA_PARAMS else self.document.convention
-        after = _value(d.after.totals, field)
-        before = _value(d.before.totals, field) if d.before is not None else 0
+        after, before = _value(d.totals("after"), field), _value(d.totals("before"), field)
         diff = after - before
         if role == _SORT:
             return diff
         if role == _FOREGROUND:
-            key = NEW if d.status == NEW else "less" if diff < 0 else "more" if diff > 0 else SAME
+            key = ADDED if d.status == ADDED else "less" if diff < 0 else "more" if diff > 0 else SAME
             return QBrush(DELTA_COLORS[key])
         if role == _TOOLTIP:
             return _delta_tooltip(d, field)
-        if d.status == NEW:
+        if d.status == ADDED:
             return f"new +{fmt.si(after)}" if after else "new"
         return fmt.delta(after, before) if diff else "="
 
@@ -279,6 +289,9 @@ class LayerTableModel(QAbstractTableModel):
             return fmt.percent(self._share(cost, col))
         if col == MEMORY:
             return fmt.nbytes(cost.activation_bytes)
+        if col == LATENCY:
+            lat = self.latency.row_latency(row)
+            return fmt.duration(lat.seconds) if lat is not None else ""
         return None
 
     def _share(self, cost: LayerCost, col: int) -> float:
@@ -294,10 +307,37 @@ class LayerTableModel(QAbstractTableModel):
             return str(self._display(row, col, cost)).lower()
         if cost is None:
             return -1
+        if col == LATENCY:
+            lat = self.latency.row_latency(row)
+            return lat.seconds if lat is not None else -1.0
         return {SHAPE: float(sum(cost.output_shape)), PARAMS: cost.params, MACS: cost.macs,
                 CONV: convention_value(cost.totals, self.document.convention),
                 PCT_CONV: self._share(cost, PCT_CONV), PCT_PARAMS: self._share(cost, PCT_PARAMS),
                 MEMORY: cost.activation_bytes}.get(col, 0)
+
+    def _latency_header(self, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return "Latency"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            device = self.latency.device
+            where = f"on {device.name}" if device else "— choose a device in the Latency dock"
+            return f"estimated latency {where} ({CONVENTION}: max(FLOPs / peak, memory access / bandwidth))"
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(_RIGHT)
+        return None
+
+    def _latency_tip(self, lat: RowLatency | None) -> str | None:
+        """Which roof bounds the row, and both terms with their arithmetic."""
+        est = self.latency.estimate()
+        if est is None:
+            return "choose a device in the Latency dock to estimate each layer's latency"
+        if lat is None:
+            return None
+        peak, bw = fmt.si(est.peak_flops, "FLOP/s"), fmt.si(est.bandwidth, "B/s")
+        return (f"{lat.bound}-bound on {est.device.name} ({est.peak_key})\n"
+                f"compute: {fmt.si(lat.flops, 'FLOPs')} / {peak} = {fmt.duration(lat.compute_s)}\n"
+                f"memory: {fmt.nbytes(lat.bytes)} / {bw} = {fmt.duration(lat.memory_s)}\n"
+                f"({CONVENTION})")
 
     def _icon(self) -> QIcon:
         if self._error_icon is None:
@@ -391,6 +431,12 @@ class LayerTableModel(QAbstractTableModel):
         if self.rowCount():
             self.dataChanged.emit(self.index(0, DELTA_PARAMS), self.index(self.rowCount() - 1, DELTA_CONV))
 
+    def _on_latency_changed(self) -> None:
+        """Another device, peak or device list: the column's header and every value change."""
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, LATENCY, LATENCY)
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, LATENCY), self.index(self.rowCount() - 1, LATENCY))
+
 
 def _value(totals: Totals, field: str) -> int:
     return totals.params if field == "params" else convention_value(totals, field)
@@ -398,13 +444,24 @@ def _value(totals: Totals, field: str) -> int:
 
 def _delta_tooltip(d: RowDelta, field: str) -> str:
     label = "params" if field == "params" else CONVENTIONS[field].label
-    after = _value(d.after.totals, field)
+    after = _value(d.totals("after"), field)
     if d.before is None:
         was = f" (replaces {', '.join(d.replaces)})" if d.replaces else ""
         return f"new since the baseline{was}: {fmt.grouped(after)} {label}"
-    before = _value(d.before.totals, field)
+    before = _value(d.totals("before"), field)
     return (f"{label}: {fmt.grouped(before)} → {fmt.grouped(after)} ({'+' if after > before else ''}"
             f"{fmt.grouped(after - before)})")
+
+
+def _two_lines(label: str) -> str:
+    """A long convention name ("torchinfo mult-adds") on two header lines, so its column stays as narrow as
+    its numbers."""
+    return label.replace(" ", "\n", 1) if len(label) > 10 else label
+
+
+def duplicate_of_macs(convention: str) -> bool:
+    """Under the MACs convention the chosen-convention column shows the MACs column's numbers again."""
+    return convention == "macs"
 
 
 def supported_types() -> dict[str, list[str]]:

@@ -17,7 +17,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QDropEvent, QGuiApplication, QShowEvent, QStandardItemModel
+from PySide6.QtGui import QDropEvent, QGuiApplication, QResizeEvent, QShowEvent, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QStyledItemDelegate, QTableView, QWidget
 
 from costing import FormatError, LayerSpec
@@ -25,7 +25,18 @@ from model_io import strict_json
 from model_io.layer_file import network_to_dict, parse_layer
 
 from .cost_document import CostDocument
-from .layer_table_model import ARGS, COLUMN_COUNT, NAME, SHAPE, SORT_ROLE, TYPE, LayerTableModel, supported_types
+from .layer_table_model import (
+    ARGS,
+    COLUMN_COUNT,
+    MACS,
+    NAME,
+    SHAPE,
+    SORT_ROLE,
+    TYPE,
+    LayerTableModel,
+    duplicate_of_macs,
+    supported_types,
+)
 
 Index = QModelIndex | QPersistentModelIndex
 CLIPBOARD_KEY = "netcost.clipboard/1"
@@ -83,6 +94,7 @@ class LayerTableView(QTableView):
                              | QAbstractItemView.EditTrigger.AnyKeyPressed)
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # "layer1….conv1": both ends of a dotted name
         self.setDragEnabled(True)
         self.setAcceptDrops(True)
         self.setDropIndicatorShown(True)
@@ -90,13 +102,22 @@ class LayerTableView(QTableView):
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)  # no ragged gap at the right edge
+        # the last column is not stretched (Memory took 600 px at 1920 while the names were cut): spare width
+        # goes to the names and arguments first (`_set_column_widths`)
+        header.setStretchLastSection(False)
         header.setHighlightSections(False)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self._set_column_widths()
+        # column widths from the first 100 rows: fitting read all 498 rows of GPT-2 on every open (3 s of 3.9)
+        self.verticalHeader().setResizeContentsPrecision(100)
         self._syncing = False
         self._fitted = False
+        self._user_sized = False  # the user dragged a column edge: the window's resizes keep their widths
+        self._fitting = False
+        self._show_convention_columns(document.convention)
+        self._set_column_widths()
+        header.sectionResized.connect(self._on_header_section_resized)
+        document.conventionChanged.connect(self._on_document_convention_changed)
         sel = self.selectionModel()
         sel.selectionChanged.connect(self._on_view_selection_changed)
         document.selection.changed.connect(self._on_document_selection_changed)
@@ -112,29 +133,71 @@ class LayerTableView(QTableView):
     def _on_document_reset(self) -> None:
         self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         self._on_sort_indicator_changed()
+        self._user_sized = False
+        self._show_convention_columns(self.document.convention)
         self._set_column_widths()
 
+    def _on_document_convention_changed(self, convention: str) -> None:
+        self._show_convention_columns(convention)
+        self._set_column_widths()  # the header names another convention: "ult-adds" was all that showed
+
+    def _show_convention_columns(self, convention: str) -> None:
+        """One MACs column, not two, when the chosen convention is MACs."""
+        self._fitting = True  # hiding a column resizes its section: not the user's doing
+        try:
+            self.setColumnHidden(MACS, duplicate_of_macs(convention))
+        finally:
+            self._fitting = False
+
+    def _on_header_section_resized(self, *args: int) -> None:
+        if not self._fitting:
+            self._user_sized = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.isVisible() and not self._user_sized and event.size().width() != event.oldSize().width():
+            self._set_column_widths()
+
     def _set_column_widths(self) -> None:
-        """Fit the columns to their contents (the rows in view) and the header; if all ten do not fit the viewport,
-        the text columns give up width first, so the numbers stay readable at 1280 px."""
+        """Fit the columns to their contents (the rows in view) and their header (room for the sort arrow). If
+        they do not fit the viewport, the text columns give up width first, so the numbers stay readable at
+        1280 px; spare width goes to the names and arguments (cut first), then to every column alike."""
         header = self.horizontalHeader()
         hfm = header.fontMetrics()
-        widths = []
-        for col in range(COLUMN_COUNT):
+        shown = [c for c in range(COLUMN_COUNT) if not self.isColumnHidden(c)]
+        sorted_by = header.sortIndicatorSection() if self.is_sorted() else -1
+        natural = {}
+        for col in shown:
             title = str(self.model().headerData(col, Qt.Orientation.Horizontal))
-            widths.append(max(self.sizeHintForColumn(col), hfm.horizontalAdvance(title) + 16, 40))
+            arrow = 18 if col == sorted_by else 0  # the sort arrow takes room from the title of its column only
+            head = max(hfm.horizontalAdvance(line) for line in title.split("\n")) + 14 + arrow
+            natural[col] = max(self.sizeHintForColumn(col), head, 40)
+        widths = dict(natural)
         widths[NAME] = min(widths[NAME], 200)
         widths[ARGS] = min(widths[ARGS], 230)
         available = self.viewport().width() if self.isVisible() else 800
-        excess = sum(widths) - available
+        excess = sum(widths.values()) - available
         for col, floor in ((ARGS, 110), (NAME, 80), (SHAPE, 90), (TYPE, 70)):
             if excess <= 0:
                 break
             cut = min(excess, max(0, widths[col] - floor))
             widths[col] -= cut
             excess -= cut
-        for col, w in enumerate(widths):
-            self.setColumnWidth(col, w)
+        spare = max(0, -excess)
+        for col in (NAME, ARGS):  # the cut text columns back to their full width, as far as there is room
+            grow = min(spare, max(0, natural[col] - widths[col]))
+            widths[col] += grow
+            spare -= grow
+        if spare > 0:  # what is left, spread over every column by its width: no ragged gap, no 600 px Memory
+            total = sum(widths.values())
+            for col in widths:
+                widths[col] += spare * widths[col] // total
+        self._fitting = True
+        try:
+            for col, w in widths.items():
+                self.setColumnWidth(col, w)
+        finally:
+            self._fitting = False
 
     # ---- rows in document order ----------------------------------------------------------------------------
     def source_row(self, view_row: int) -> int:
@@ -181,6 +244,8 @@ class LayerTableView(QTableView):
     def _on_sort_indicator_changed(self, *_: Any) -> None:
         # rows can be dragged only in the document's order: in a sorted view "drop here" has no meaning
         self.setDragEnabled(not self.document.read_only and not self.is_sorted())
+        if self.isVisible() and not self._user_sized:
+            self._set_column_widths()  # room for the arrow in the sorted column's header
 
     def drop_row(self, pos: QPoint) -> int:
         """The document row a drop at viewport position `pos` inserts before (upper half of a row: before it,

@@ -15,14 +15,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
     QIcon,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -56,7 +58,9 @@ from model_io.resolve import LoadOptions
 from model_io.retrace import carried_over, module_edits
 
 from .autosave import Autosave
+from .color_scheme import SCHEMES, apply_scheme, saved_scheme
 from .cost_document import CostDocument
+from .dock_tabs import hide_stale_tab_bars
 from .hierarchy_tree import HierarchyTreeWidget
 from .layer_editor_widget import LayerEditorWidget
 from .layer_table_model import DELTA_COLUMNS, supported_types
@@ -153,6 +157,29 @@ class MessageBar(QFrame):
         self.show()
 
 
+class FitWidthScrollArea(QScrollArea):
+    """Scrolls vertically only, and is never narrower than its widget needs (plus the scroll bar): the Totals
+    panel's delta column was cut off when a pinned baseline widened it and a scroll bar took its room."""
+
+    def setWidget(self, widget: QWidget) -> None:  # type: ignore[override]
+        super().setWidget(widget)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the content's minimum width changed: the dock follows
+        return super().eventFilter(watched, event)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        widget = self.widget()
+        if widget is None:
+            return hint
+        bar = self.verticalScrollBar().sizeHint().width()
+        frame = 2 * self.frameWidth()
+        return QSize(max(hint.width(), widget.minimumSizeHint().width() + bar + frame), hint.height())
+
+
 class LoadIndicator(QWidget):
     """Status-bar part of a background load: what is loading, for how long, and Cancel."""
 
@@ -226,6 +253,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._wire()
         self._restore_settings()
+        for clash in drop_shortcut_clashes(self.findChildren(QAction)):
+            log.warning("shortcut %s", clash)
         self._on_document_reset()
 
     # ---- construction -------------------------------------------------------------------------------------------
@@ -253,7 +282,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{key}")
         if scroll:  # a tall panel scrolls instead of forcing the window taller than a 800 px screen
-            area_widget = QScrollArea(dock)
+            area_widget = FitWidthScrollArea(dock)
             area_widget.setWidgetResizable(True)
             area_widget.setFrameShape(QFrame.Shape.NoFrame)
             area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -425,6 +454,17 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             v.addAction(dock.toggleViewAction())
         v.addSeparator()
+        self.scheme_menu = v.addMenu("&Colour scheme")
+        self.scheme_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for key, text in SCHEMES.items():
+            act = self.scheme_menu.addAction(text)
+            act.setCheckable(True)
+            act.setData(key)
+            group.addAction(act)
+            act.triggered.connect(lambda *_, k=key: self.set_color_scheme(k))
+            self.scheme_actions[key] = act
+        v.addSeparator()
         reset = v.addAction("Reset layout")
         reset.triggered.connect(self.reset_layout)
         self._update_recent_menu()
@@ -490,8 +530,17 @@ class MainWindow(QMainWindow):
         self.act_cancel.setEnabled(False)
 
     # ---- settings persistence ------------------------------------------------------------------------------------
+    def set_color_scheme(self, scheme: str) -> None:
+        """Light, dark or the system's, for the whole app and remembered; every view follows the palette."""
+        apply_scheme(scheme)
+        for key, act in self.scheme_actions.items():
+            act.setChecked(key == scheme)
+
     def _restore_settings(self) -> None:
         s = QSettings()
+        scheme = saved_scheme()
+        apply_scheme(scheme, remember=False)
+        self.scheme_actions[scheme].setChecked(True)
         self.resize(1280, 800)
         self._default_state = self.saveState(STATE_VERSION)
         geometry = s.value("window/geometry")
@@ -520,6 +569,11 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             dock.show()
         self._default_sizes()
+        QTimer.singleShot(0, self, lambda: hide_stale_tab_bars(self))
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        QTimer.singleShot(0, self, lambda: hide_stale_tab_bars(self))  # once laid out (gui/dock_tabs.py)
 
     def last_folder(self) -> str:
         return str(QSettings().value("lastFolder", str(Path.home())))
@@ -975,16 +1029,11 @@ class MainWindow(QMainWindow):
         # after the drop returns: a prompt inside a drop handler would block the drag source
         QTimer.singleShot(0, lambda: self.open_path(files[0]))
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.PaletteChange:  # light/dark switch: colours chosen per palette
-            self.totals.refresh()
-        super().changeEvent(event)
-
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.maybe_discard():
             event.ignore()
             return
-        self.loader.cancel()
+        self.loader.shutdown()  # the load in flight and the spare worker
         self.save_settings()
         self.autosave.timer.stop()
         self.autosave.discard()  # a clean exit leaves no recovery file behind
@@ -996,13 +1045,40 @@ def shortcuts_for(shortcut: ShortcutSpec, fallback: str = "") -> list[QKeySequen
     if shortcut is None:
         keys: list[QKeySequence] = []
     elif isinstance(shortcut, QKeySequence.StandardKey):
-        keys = list(QKeySequence.keyBindings(shortcut))
+        keys = platform_keys(shortcut)
     elif isinstance(shortcut, (list, tuple)):
         keys = [QKeySequence(k) for k in shortcut]
     else:
         keys = [QKeySequence(shortcut)]
     keys = [k for k in keys if not k.isEmpty()]
     return keys or ([QKeySequence(fallback)] if fallback else [])
+
+
+def platform_keys(key: QKeySequence.StandardKey) -> list[QKeySequence]:
+    """The platform's bindings of a standard key (GNOME and KDE bind Delete to Del *and* Ctrl+D)."""
+    return list(QKeySequence.keyBindings(key))
+
+
+def drop_shortcut_clashes(actions: list[QAction]) -> list[str]:
+    """Make every key sequence trigger one action: Qt fires none of the actions sharing a sequence ("Ambiguous
+    shortcut overload"). A sequence that is an action's primary shortcut wins over the same sequence as another
+    action's alternative (Ctrl+D: Duplicate, not GNOME's second binding of Delete). Returns the clashes left
+    between two primaries (a bug to fix where the actions are made)."""
+    primary: dict[str, QAction] = {}
+    for act in actions:
+        keys = act.shortcuts()
+        if keys:
+            primary.setdefault(keys[0].toString(), act)
+    clashes = []
+    for act in actions:
+        keys = act.shortcuts()
+        kept = [k for i, k in enumerate(keys) if i == 0 or primary.get(k.toString(), act) is act]
+        if len(kept) != len(keys):
+            act.setShortcuts(kept)
+            _name_shortcut_in_tooltip(act)
+        if keys and primary[keys[0].toString()] is not act:
+            clashes.append(f"{keys[0].toString()}: {act.text()} and {primary[keys[0].toString()].text()}")
+    return clashes
 
 
 def _unique(keys: list[QKeySequence]) -> list[QKeySequence]:

@@ -5,6 +5,12 @@ in the isolated worker (`python -m model_io.worker`, protocol in `model_io/worke
 the request goes to its stdin, one JSON response comes back on stdout. Cancel and the timeout kill the process.
 The loader only reports (`loaded` / `failed`); it never touches a document, so a failure cannot leave a
 half-loaded one behind.
+
+Warm worker: a second after a worker load ends, the loader starts a spare worker (`model_io.worker --warm`) that
+imports torch and waits; the next load writes its request to it, so it costs only the model's build and trace.
+Each spare runs one model and ends, as a fresh worker does (a crash or a polluted interpreter stays with that
+model), and the next spare is started after that load. A spare that dies while waiting is dropped and the next
+load starts a fresh worker. `NETCOST_WARM_WORKER=0` turns the spare off.
 """
 
 from __future__ import annotations
@@ -21,6 +27,10 @@ from costing import FormatError, Network
 from costing.graph import Graph
 from model_io import worker_client
 from model_io.resolve import LoadOptions, ModelError, is_layer_list, load_layer_list
+from model_io.worker import WARM_MARK
+
+WARM_ENV = "NETCOST_WARM_WORKER"  # "0": no spare worker (each load imports torch anew)
+SPARE_DELAY_MS = 1000  # after a load: the window paints the new model first, then the spare imports torch
 
 
 class ModelLoader(QObject):
@@ -31,10 +41,22 @@ class ModelLoader(QObject):
     canceled = Signal(str)
     busyChanged = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None, command: list[str] | None = None) -> None:
-        """`command` replaces the worker's command line (tests use a deliberately slow or crashing stand-in)."""
+    def __init__(self, parent: QObject | None = None, command: list[str] | None = None,
+                 warm: bool | None = None) -> None:
+        """`command` replaces the worker's command line (tests use a deliberately slow or crashing stand-in).
+        `warm`: keep a spare worker (default: yes for the real worker, unless NETCOST_WARM_WORKER=0)."""
         super().__init__(parent)
         self._command = command
+        self.warm = (command is None and os.environ.get(WARM_ENV, "1") != "0") if warm is None else warm
+        self._spare: QProcess | None = None
+        self._spare_command: list[str] = []
+        self._spare_pid = 0
+        self.spare_ready = False  # the spare has torch imported (it wrote WARM_MARK)
+        self.used_spare = False  # the current (or last) worker load runs in a spare started before it
+        self.spare_delay_ms = SPARE_DELAY_MS
+        self._spare_timer = QTimer(self)
+        self._spare_timer.setSingleShot(True)
+        self._spare_timer.timeout.connect(self.prestart)
         self._process: QProcess | None = None
         self._ref = ""
         self._started_at = 0.0
@@ -60,6 +82,67 @@ class ModelLoader(QObject):
 
     def pid(self) -> int:
         return self._pid if self._process is not None else 0
+
+    def spare_pid(self) -> int:
+        """The waiting spare worker's pid, 0 without one."""
+        return self._spare_pid if self._spare is not None else 0
+
+    # ---- the spare worker ----------------------------------------------------------------------------------
+    def prestart(self) -> bool:
+        """Start a spare worker now unless there is one (or the loader keeps none). True when one was started."""
+        if not self.warm or self._spare is not None:
+            return False
+        try:
+            command = self._command or worker_client.worker_command()
+        except ModelError:  # an unusable NETCOST_SANDBOX: the load itself will say so
+            return False
+        process = self._new_process()
+        process.finished.connect(self._on_spare_finished)
+        process.errorOccurred.connect(self._on_spare_error)
+        process.readyReadStandardError.connect(self._on_spare_stderr)
+        self._spare, self._spare_command, self.spare_ready = process, command, False
+        process.start(command[0], [*command[1:], "--warm"])
+        self._spare_pid = int(process.processId())
+        return True
+
+    def shutdown(self) -> None:
+        """Cancel a load and end the spare (the window is closing)."""
+        self._spare_timer.stop()
+        self.cancel()
+        self._take_spare([])  # matches no load: ended
+
+    def _take_spare(self, command: list[str]) -> QProcess | None:
+        """The spare for a load with `command`, detached from its waiting handlers; None (and the spare ended)
+        when there is none, it has died, or it was started with another command."""
+        process = self._spare
+        if process is None:
+            return None
+        self._spare = None
+        for signal_, slot in ((process.finished, self._on_spare_finished), (process.errorOccurred,
+                              self._on_spare_error), (process.readyReadStandardError, self._on_spare_stderr)):
+            signal_.disconnect(slot)
+        if process.state() != QProcess.ProcessState.Running or command != self._spare_command:
+            self._kill_spare(process)
+            return None
+        return process
+
+    def _kill_spare(self, process: QProcess) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+            os.killpg(self._spare_pid, signal.SIGKILL)  # its group: the spare (its watchdog ends itself)
+        process.waitForFinished(2000)
+        process.deleteLater()
+
+    def _on_spare_stderr(self) -> None:
+        if self._spare is not None and WARM_MARK in bytes(self._spare.readAllStandardError().data()):
+            self.spare_ready = True
+
+    def _on_spare_finished(self, *args: object) -> None:
+        """The spare died while waiting (killed, out of memory): dropped; the next load starts a fresh worker."""
+        self._take_spare([])
+
+    def _on_spare_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self._on_spare_finished()
 
     # ---- loading -------------------------------------------------------------------------------------------
     def load(self, ref: str, opts: LoadOptions | None = None) -> None:
@@ -97,16 +180,10 @@ class ModelLoader(QObject):
             self.failed.emit(ref, f"{ref}: {e}")
             return
         request = json.dumps(worker_client.request_for(ref, opts)).encode("utf-8")
-        process = QProcess(self)
-        env = QProcessEnvironment()
-        for key, value in worker_client.worker_env().items():
-            env.insert(key, value)
-        process.setProcessEnvironment(env)
-        process.setWorkingDirectory(str(worker_client.PROJECT_ROOT))
-        # its own session, so a kill reaches the worker and anything it started (as the CLI does)
-        params = QProcess.UnixProcessParameters()
-        params.flags = QProcess.UnixProcessFlag.CreateNewSession
-        process.setUnixProcessParameters(params)
+        self._spare_timer.stop()
+        spare = self._take_spare(command) if self.warm else None
+        self.used_spare = spare is not None
+        process = spare or self._new_process()
         process.finished.connect(self._on_process_finished)
         process.errorOccurred.connect(self._on_process_error)
         self._process, self._ref, self._ending = process, ref, ""
@@ -115,10 +192,27 @@ class ModelLoader(QObject):
         self._timer.start(int((max(opts.timeout, 0.1) + self.grace_s) * 1000))
         self.started.emit(ref)
         self.busyChanged.emit(True)
-        process.start(command[0], command[1:])
-        self._pid = int(process.processId())
+        if spare is None:
+            process.start(command[0], command[1:])
+            self._pid = int(process.processId())
+        else:
+            self._pid = self._spare_pid
         process.write(request)
         process.closeWriteChannel()
+
+    def _new_process(self) -> QProcess:
+        """A worker process, not started: the clean environment, the project root, its own session (so a kill
+        reaches the worker and anything it started, as the CLI does)."""
+        process = QProcess(self)
+        env = QProcessEnvironment()
+        for key, value in worker_client.worker_env().items():
+            env.insert(key, value)
+        process.setProcessEnvironment(env)
+        process.setWorkingDirectory(str(worker_client.PROJECT_ROOT))
+        params = QProcess.UnixProcessParameters()
+        params.flags = QProcess.UnixProcessFlag.CreateNewSession
+        process.setUnixProcessParameters(params)
+        return process
 
     def cancel(self) -> None:
         """Kill the worker now. The current document is untouched; `canceled` follows."""
@@ -157,7 +251,7 @@ class ModelLoader(QObject):
             return
         ref, ending = self._ref, self._ending
         out = bytes(process.readAllStandardOutput().data()).decode("utf-8", "replace")
-        err = bytes(process.readAllStandardError().data()).decode("utf-8", "replace")
+        err = bytes(process.readAllStandardError().data()).replace(WARM_MARK, b"", 1).decode("utf-8", "replace")
         if not ending and time.monotonic() - self._started_at >= self._timeout and '"ok"' not in out:
             ending = "timeout"  # the worker's watchdog ended it at its deadline
         self._end_group()  # whatever the model started does not outlive the load
@@ -192,6 +286,8 @@ class ModelLoader(QObject):
         if self._process is not None:
             self._process.deleteLater()
         self._process = None
+        if self.warm and self._spare is None:  # the next model's worker, once this one is on screen
+            self._spare_timer.start(self.spare_delay_ms)
         self.busyChanged.emit(False)
 
 

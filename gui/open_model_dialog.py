@@ -6,10 +6,10 @@ ever runs in the worker) and pre-fills the input shape from the file's `example_
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -31,6 +31,7 @@ from model_io.resolve import LoadOptions
 
 CODE_WARNING = ("Opening a .py file runs its code with your rights (it can read and change your files); NetCost "
                 "runs it in a separate, limited process, but that is not a sandbox. Open files you trust.")
+SETTINGS_LAST, SETTINGS_FILE = "openModel/lastReference", "openModel/lastFile"
 MODEL_FILTER = ("Models (*.py *.json *.pt *.pth *.pt2 *.onnx);;Python (*.py);;Layer lists (*.json);;"
                 "TorchScript (*.pt *.pth);;torch.export (*.pt2);;ONNX (*.onnx);;All files (*)")
 
@@ -41,6 +42,9 @@ class PythonScan:
     functions: tuple[str, ...]  # public top-level functions (factories)
     default_input: str  # "1, 3, 224, 224" from a literal example_input(s), else ""
     error: str = ""  # a syntax error, reported with its line
+    # the arguments each candidate needs that have no default (a building block such as Block(c_in, c_out))
+    required: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    preferred: str = ""  # the candidate to pre-select: the model the file is about, buildable as it is
 
 
 def scan_python_file(path: str | Path) -> PythonScan:
@@ -62,8 +66,74 @@ def scan_python_file(path: str | Path) -> PythonScan:
         elif isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id in ("example_input", "example_inputs") for t in node.targets):
             default = default or _literal_shape(node.value)
-    return PythonScan(tuple(c for c in candidates if c in classes),
-                      tuple(c for c in candidates if c not in classes), default)
+    found_classes = tuple(c for c in candidates if c in classes)
+    functions = tuple(c for c in candidates if c not in classes)
+    required = _required_arguments(tree, candidates)
+    return PythonScan(found_classes, functions, default, required=required,
+                      preferred=_preferred(tree, candidates, required))
+
+
+def _required_arguments(tree: ast.Module, candidates: list[str]) -> dict[str, tuple[str, ...]]:
+    """Per candidate, the constructor (class) or call (function) arguments without a default. A class without
+    an `__init__` of its own takes its in-file base's (one from torch takes none)."""
+    defs = {n.name: n for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+
+    def needed(fn: ast.FunctionDef, method: bool) -> tuple[str, ...]:
+        positional = [*fn.args.posonlyargs, *fn.args.args][1 if method else 0:]
+        without = positional[: len(positional) - len(fn.args.defaults)] if fn.args.defaults else positional
+        kwonly = [a for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True) if d is None]
+        return tuple(a.arg for a in [*without, *kwonly])
+
+    def of_class(node: ast.ClassDef, seen: frozenset[str]) -> tuple[str, ...]:
+        init = next((b for b in node.body if isinstance(b, ast.FunctionDef) and b.name == "__init__"), None)
+        if init is not None:
+            return needed(init, method=True)
+        for base in node.bases:
+            name = ast.unparse(base).split(".")[-1]
+            if isinstance(defs.get(name), ast.ClassDef) and name not in seen:
+                return of_class(defs[name], seen | {name})  # type: ignore[arg-type]
+        return ()
+
+    out: dict[str, tuple[str, ...]] = {}
+    for name in candidates:
+        node = defs.get(name)
+        if isinstance(node, ast.ClassDef):
+            out[name] = of_class(node, frozenset({name}))
+        elif isinstance(node, ast.FunctionDef):
+            out[name] = needed(node, method=False)
+    return out
+
+
+def _preferred(tree: ast.Module, candidates: list[str], required: dict[str, tuple[str, ...]]) -> str:
+    """The candidate a user most likely means: one that builds without arguments; of those, one the file's own
+    code builds (`Net()` under `if __name__ == "__main__"`), else the one made of the most other candidates (the
+    whole model rather than its blocks, or a trivial helper), the last defined on a tie."""
+    buildable = [c for c in candidates if not required.get(c)]
+    if not buildable:
+        return candidates[0] if candidates else ""
+    uses: dict[str, set[str]] = {c: set() for c in candidates}  # candidates each candidate's code calls
+    outside: set[str] = set()  # names called by the rest of the file
+    for node in tree.body:
+        name = getattr(node, "name", None)
+        calls = {ast.unparse(sub.func).split(".")[-1] for sub in ast.walk(node) if isinstance(sub, ast.Call)}
+        if name in uses:
+            uses[name] = (calls & set(candidates)) - {name}
+        else:
+            outside |= calls
+
+    def parts(c: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [c]
+        while todo:
+            for d in uses.get(todo.pop(), ()):
+                if d not in seen:
+                    seen.add(d)
+                    todo.append(d)
+        return seen
+
+    called = [c for c in buildable if c in outside]
+    pool = called or buildable
+    return max(reversed(pool), key=lambda c: len(parts(c)))
 
 
 def _literal_shape(node: ast.AST) -> str:
@@ -152,6 +222,8 @@ class OpenModelDialog(QDialog):
         lay.addWidget(buttons)
         self._show_class_list(False)
         self.resize(640, 560)
+        if not ref:
+            self._restore()
 
     def _show_class_list(self, visible: bool) -> None:
         self.class_label.setVisible(visible)
@@ -186,16 +258,24 @@ class OpenModelDialog(QDialog):
         self._show_class_list(True)
         if scan.error:
             self.message.setText(scan.error)
-        for name in scan.classes:
-            QListWidgetItem(f"{name}   (class)", self.class_list).setData(Qt.ItemDataRole.UserRole, name)
-        for name in scan.functions:
-            QListWidgetItem(f"{name}()   (function)", self.class_list).setData(Qt.ItemDataRole.UserRole, name)
+        for name in (*scan.classes, *scan.functions):
+            kind = "class" if name in scan.classes else "function"
+            needs = scan.required.get(name, ())
+            note = f"{kind}, needs {', '.join(needs)}" if needs else kind
+            call = "" if kind == "class" else "()"
+            item = QListWidgetItem(f"{name}{call}   ({note})", self.class_list)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            if needs:  # selectable (Reference can add the arguments: Block(c_in=3, c_out=8)) but not offered first
+                item.setToolTip(f"{name} needs {', '.join(needs)}: add them to the reference, e.g. "
+                                f"{name}({', '.join(f'{a}=…' for a in needs)})")
         if not scan.error and not (scan.classes or scan.functions):
             self.message.setText(f"{Path(path).name} defines no nn.Module class or function")
         if scan.default_input:
             self.inputs.setText(scan.default_input)
         if self.class_list.count():
-            self.class_list.setCurrentRow(0)
+            names = [self.class_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.class_list.count())]
+            wanted = self._remembered_class(path) or scan.preferred
+            self.class_list.setCurrentRow(names.index(wanted) if wanted in names else 0)
         self._update_reference()
 
     def _update_reference(self) -> None:
@@ -204,6 +284,36 @@ class OpenModelDialog(QDialog):
         if path.endswith(".py"):
             name = str(items[0].data(Qt.ItemDataRole.UserRole)) if items else ""
             self.reference.setText(f"{path}:{name}" if name else "")
+
+    # ---- remembered between openings (QSettings; tests isolate them) ----------------------------------------
+    def _restore(self) -> None:
+        """Show what was opened last: its file and class, or its built-in entry."""
+        settings = QSettings()
+        last = str(settings.value(SETTINGS_LAST, "") or "")
+        file = str(settings.value(SETTINGS_FILE, "") or "")
+        if last.startswith("zoo:"):
+            for i in range(self.zoo_list.count()):
+                if self.zoo_list.item(i).data(Qt.ItemDataRole.UserRole) == last:
+                    self.zoo_list.setCurrentRow(i)
+                    self.zoo_list.scrollToItem(self.zoo_list.item(i))
+                    break
+        elif file and Path(file).exists():
+            self.set_file(file)
+
+    def _remembered_class(self, path: str) -> str:
+        last = str(QSettings().value(SETTINGS_LAST, "") or "")
+        prefix = f"{path}:"
+        return last[len(prefix):].split("(")[0] if last.startswith(prefix) else ""
+
+    def accept(self) -> None:
+        ref = self.reference.text().strip()
+        if ref:
+            settings = QSettings()
+            settings.setValue(SETTINGS_LAST, ref)
+            file = self.file_edit.text().strip()
+            if file and ref.startswith(file):
+                settings.setValue(SETTINGS_FILE, file)
+        super().accept()
 
     def selection(self) -> tuple[str, LoadOptions]:
         """The reference and load options the user chose."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,23 +33,72 @@ AskPath = Callable[[str, str, str], str]  # (title, suggested name, filter) -> p
 FILTERS = {"png": "PNG image (*.png)", "svg": "SVG vector image (*.svg)", "pdf": "PDF document (*.pdf)"}
 
 
+class _PagesCanvas(QWidget):
+    """The rendered pages, one under the other, painted at the canvas's width (its height follows the width).
+
+    It paints the images itself: labels added to a shown scroll area were laid out only on a later event, so
+    the preview stayed an empty 100 x 30 box until something (a popup) made the window lay out again."""
+
+    GAP = 12
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pages: list[QImage] = []
+
+    def page_rects(self, width: int | None = None) -> list[QRectF]:
+        w = float(max(200, (self.width() if width is None else width) - 2 * self.GAP))
+        rects, y = [], float(self.GAP)
+        for image in self.pages:
+            h = w * image.height() / max(1, image.width())
+            rects.append(QRectF(self.GAP, y, w, h))
+            y += h + self.GAP
+        return rects
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        rects = self.page_rects(width)
+        return round(rects[-1].bottom() + self.GAP) if rects else 0
+
+    def sizeHint(self) -> QSize:
+        return QSize(420, self.heightForWidth(420))
+
+    def set_pages(self, pages: list[QImage]) -> None:
+        self.pages = pages
+        self.updateGeometry()
+        self.setMinimumHeight(self.heightForWidth(self.width()))
+        self.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.setMinimumHeight(self.heightForWidth(self.width()))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        edge = self.palette().color(QPalette.ColorRole.WindowText)
+        for image, rect in zip(self.pages, self.page_rects(), strict=True):
+            if rect.intersects(QRectF(event.rect())):
+                painter.drawImage(rect, image)
+                painter.setPen(edge)  # a page edge, in light and dark palettes
+                painter.drawRect(rect.adjusted(-0.5, -0.5, 0.5, 0.5))
+        painter.end()
+
+
 class ReportPreviewWidget(QScrollArea):
     """The report's pages as the exporter lays them out, scaled to the width of the pane."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
-        self.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        self._pages: list[QImage] = []
-        self._box = QWidget()
-        self._layout = QVBoxLayout(self._box)
-        self._layout.setSpacing(12)
-        self._layout.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self.setWidget(self._box)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.canvas = _PagesCanvas()
+        self.setWidget(self.canvas)
         self.setMinimumSize(420, 360)
 
     def page_count(self) -> int:
-        return len(self._pages)
+        return len(self.canvas.pages)
 
     def set_report(self, report: ReportPage) -> None:
         """Render every page at the screen's pixel density (once; resizing only rescales)."""
@@ -64,28 +113,9 @@ class ReportPreviewWidget(QScrollArea):
             painter.scale(dpr, dpr)
             report.paint(painter, page, i + 1, len(pages))
             painter.end()
+            image.setDevicePixelRatio(dpr)
             images.append(image)
-        self._pages = images
-        self._show()
-
-    def resizeEvent(self, event: object) -> None:  # type: ignore[override]
-        super().resizeEvent(event)  # type: ignore[arg-type]
-        self._show()
-
-    def _show(self) -> None:
-        while self._layout.count():
-            item = self._layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
-        width = max(200, self.viewport().width() - 28)
-        for image in self._pages:
-            label = QLabel(self._box)
-            pixmap = QPixmap.fromImage(image.scaledToWidth(round(width * self.devicePixelRatioF()),
-                                                           Qt.TransformationMode.SmoothTransformation))
-            pixmap.setDevicePixelRatio(self.devicePixelRatioF())
-            label.setPixmap(pixmap)
-            label.setFrameShape(QLabel.Shape.Box)  # a page edge, in light and dark palettes
-            self._layout.addWidget(label)
+        self.canvas.set_pages(images)
 
 
 class ReportPreviewDialog(QDialog):
@@ -107,6 +137,9 @@ class ReportPreviewDialog(QDialog):
         self.metric_box.addItem("Params", "params")
         self.metric_box.setToolTip("What the diagram is coloured by and which top-10 table comes first")
         self.dark_box = QCheckBox("Dark (slides)", self)
+        self.selection_box = QCheckBox("Show the selection", self)
+        self.selection_box.setToolTip("Draw the layers selected in the window (outline, bands, rings) into the "
+                                      "report's diagram and charts")
         self.page_box = QComboBox(self)
         self.page_box.addItem("A4", "a4")
         self.page_box.addItem("Letter", "letter")
@@ -128,6 +161,7 @@ class ReportPreviewDialog(QDialog):
         form.addRow("Format", self.format_box)
         form.addRow("Colour by", self.metric_box)
         form.addRow("", self.dark_box)
+        form.addRow("", self.selection_box)
         form.addRow("PDF page", self.page_box)
         form.addRow("PNG width", self.width_box)
         form.addRow("PNG scale", self.scale_box)
@@ -154,6 +188,7 @@ class ReportPreviewDialog(QDialog):
         for box in (self.format_box, self.metric_box, self.page_box):
             box.currentIndexChanged.connect(self._on_options_changed)
         self.dark_box.toggled.connect(self._on_options_changed)
+        self.selection_box.toggled.connect(self._on_options_changed)
         self.width_box.valueChanged.connect(self._on_options_changed)
         self.scale_box.valueChanged.connect(self._on_options_changed)
         self._rendering = False
@@ -166,7 +201,7 @@ class ReportPreviewDialog(QDialog):
 
     def options(self) -> ReportOptions:
         return ReportOptions(metric=str(self.metric_box.currentData()), dark=self.dark_box.isChecked(),
-                             page=str(self.page_box.currentData()))
+                             page=str(self.page_box.currentData()), include_selection=self.selection_box.isChecked())
 
     def _on_options_changed(self, *args: object) -> None:
         png, pdf = self.fmt() == "png", self.fmt() == "pdf"

@@ -21,9 +21,11 @@ SIZE = QSizeF(760, 500)
 
 
 def export_roofline(document: CostDocument, path: str | Path, *, dark: bool = False, size: QSizeF | None = None,
-                    width: int | None = None, scale: float = 2.0) -> ExportResult:
-    """The document's roofline on its chosen device (and measurement, if any) at `size` logical pixels."""
-    chart = RooflineChart(document, None, dark=dark, state=LatencyState.of(document))
+                    width: int | None = None, scale: float = 2.0, include_selection: bool = False) -> ExportResult:
+    """The document's roofline on its chosen device (and measurement, if any) at `size` logical pixels, without
+    the window's selection unless `include_selection`."""
+    chart = RooflineChart(document, None, dark=dark, state=LatencyState.of(document),
+                          show_selection=include_selection)
     view = SingleView(size or SIZE, theme(dark).background, lambda p, r: render_widget(p, chart, r),
                       chart.deleteLater)
     with view:

@@ -14,7 +14,6 @@ from PySide6.QtCore import QSizeF, Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -29,8 +28,8 @@ from costing.graph import Graph
 
 from .charts.sweep_chart import SweepChart, round_2, size_text
 from .cost_document import CostDocument
-from .export_menu import IMAGE_FILTER, ViewContextMenu
-from .exporters import ExportError, ExportResult, export_view
+from .export_menu import ViewContextMenu, ask_and_export
+from .exporters import ExportResult, export_view
 from .report.views import SingleView, render_widget
 
 DEBOUNCE_MS = 400
@@ -228,23 +227,4 @@ class SweepView(QWidget):
             return export_view(view, path, title=f"NetCost input-size sweep: {self.document.name}")
 
     def export(self) -> ExportResult | None:
-        ask = getattr(self.window(), "ask_save_path", None)
-        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.document.name) or "netcost"
-        suggestion = f"{stem}-sweep.png"
-        path = ask("Export sweep", suggestion, IMAGE_FILTER) if callable(ask) else \
-            QFileDialog.getSaveFileName(self, "Export sweep", suggestion, IMAGE_FILTER)[0]
-        if not path:
-            return None
-        if Path(path).suffix.lower() not in (".png", ".svg", ".pdf"):
-            path += ".png"
-        try:
-            result = self.export_to(path)
-        except ExportError as e:
-            show = getattr(self.window(), "show_message", None)
-            if callable(show):
-                show(str(e))
-            return None
-        bar = getattr(self.window(), "statusBar", None)
-        if callable(bar):
-            bar().showMessage(f"Exported {result.path}", 4000)
-        return result
+        return ask_and_export(self, "Export sweep", "sweep", self.document.name, self.export_to)

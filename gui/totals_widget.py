@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -119,6 +119,11 @@ class TotalsWidget(QWidget):
         document.conventionChanged.connect(lambda _c: self.refresh())
         document.baselineChanged.connect(self.refresh)
         self.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # light/dark switch: delta colours chosen per palette
+            self.refresh()
+        super().changeEvent(event)
 
     def _colors(self) -> tuple[str, str]:
         dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128

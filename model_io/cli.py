@@ -10,7 +10,6 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from typing import NoReturn
 
 from costing import CONVENTIONS, CostReport, FormatError
@@ -204,7 +203,7 @@ def _run_rewrites(args: argparse.Namespace) -> str:
 
 
 def _run_compare(args: argparse.Namespace) -> str:
-    from costing.compare import compare
+    from costing.comparison import compare
 
     from .rewrite_tables import format_compare
 
@@ -222,9 +221,10 @@ def _run_compare(args: argparse.Namespace) -> str:
         new_args = argparse.Namespace(**{**vars(args), "model": new_ref})
         compared = costed(load_edited(new_args), new_args)
     edits = [f"--set {x}" for x in args.sets] + [f"--rewrite {x}" for x in args.rewrites]
-    result = replace(compare(baseline, compared), baseline=base_ref,
-                     compared=new_ref + (f" ({', '.join(edits)})" if edits else ""))
-    return format_compare(result, args.format, args.changed_only)
+    # the same model twice (the second with edits): node ids name the same nodes; two models: match rows by name
+    result = compare(baseline, compared, shared_ids=new_ref == base_ref)
+    label = new_ref + (f" ({', '.join(edits)})" if edits else "")
+    return format_compare(result, args.format, args.changed_only, names=(base_ref, label))
 
 
 def _run_check(args: argparse.Namespace) -> int:

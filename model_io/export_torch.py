@@ -10,6 +10,7 @@ measured when traced) cannot be written as code: the export refuses and names th
 from __future__ import annotations
 
 import keyword
+import math
 import re
 from typing import Any
 
@@ -73,6 +74,18 @@ def _literal(v: Any) -> str:
     scale_factor) take a tuple but not a list; a 1-tuple becomes its one value."""
     if isinstance(v, (tuple, list)):
         return _literal(v[0]) if len(v) == 1 else "(" + ", ".join(_literal(e) for e in v) + ")"
+    return _python(v)
+
+
+def _python(v: Any) -> str:
+    """`repr(v)`, but a non-finite float as `float('-inf')` (its repr, `-inf`, is no Python literal), also
+    inside lists and tuples."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return f"float('{v}')"
+    if isinstance(v, list):
+        return "[" + ", ".join(_python(e) for e in v) + "]"
+    if isinstance(v, tuple):
+        return "(" + ", ".join(_python(e) for e in v) + ("," if len(v) == 1 else "") + ")"
     return repr(v)
 
 
@@ -198,8 +211,12 @@ def _aten_call(n: Node, ins: list[str], device: str | None) -> tuple[str, bool]:
     """The call of the aten overload the node is, and whether it returns several values."""
     import torch
 
-    overload = n.args.get("_overload", "default")
-    op = getattr(getattr(torch.ops.aten, n.op), overload)
+    packet = getattr(torch.ops.aten, n.op)
+    op = getattr(packet, n.args.get("_overload", "default"))
+    if "_overload" not in n.args and n.inputs and "Tensor" in packet.overloads() \
+            and not any("Tensor" in str(a.type) for a in op._schema.arguments):
+        op = packet.Tensor  # a hand-written `add`: aten.add.default is the Scalar + Scalar overload
+    overload = op._overloadname
     pos: list[str] = []
     kw: list[str] = []
     k = 0
@@ -235,11 +252,7 @@ def _aten_call(n: Node, ins: list[str], device: str | None) -> tuple[str, bool]:
 def _literal_arg(v: Any, name: str) -> str:
     if name in ("dtype", "memory_format") and isinstance(v, str):
         return f"torch.{v}"
-    if isinstance(v, float) and v != v:
-        return "float('nan')"
-    if isinstance(v, float) and v in (float("inf"), float("-inf")):
-        return f"float('{v}')"
-    return repr(v)
+    return _python(v)
 
 
 def _module_expr(n: Node, row: Any, helpers: set[str]) -> str:

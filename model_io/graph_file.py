@@ -32,14 +32,6 @@ _TOKEN_DTYPES = {"int64": "int64", "long": "int64", "int32": "int32", "int": "in
 
 # --- writing -----------------------------------------------------------------------------------------------------
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, (tuple, list)):
-        return [_plain(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    return v
-
-
 def _ref_text(r: Ref, names: dict[str, str]) -> str:
     base = names.get(r.node, r.node)
     return base if r.index == 0 else f"{base}:{r.index}"
@@ -56,7 +48,7 @@ def graph_to_dict(g: Graph, extra: dict[str, Any] | None = None) -> dict[str, An
         item: dict[str, Any] = {"type": n.op, "name": n.display_name}
         if n.inputs != ((prev,) if prev is not None else ()):
             item["inputs"] = [_ref_text(r, names) for r in n.inputs]
-        args = _plain(dict(n.args))
+        args = strict_json.plain(dict(n.args))
         if any(k in _NODE_KEYS for k in args):
             item["args"] = args
         else:
@@ -79,14 +71,15 @@ def graph_to_dict(g: Graph, extra: dict[str, Any] | None = None) -> dict[str, An
     if g.scopes:
         data["scopes"] = [{"path": s.path, "type": s.type} for s in g.scopes]
     if g.source:
-        data["source"] = _plain(dict(g.source))
+        data["source"] = strict_json.plain(dict(g.source))
     if extra:
         data.update({k: v for k, v in extra.items() if k not in _TOP_KEYS})
     return data
 
 
 def save_graph(path: str | os.PathLike[str], g: Graph, extra: dict[str, Any] | None = None) -> None:
-    atomic_write(path, (json.dumps(graph_to_dict(g, extra), indent=1) + "\n").encode("utf-8"))
+    """Strict JSON (non-finite argument values tagged, see `strict_json.plain`), written atomically."""
+    atomic_write(path, (json.dumps(graph_to_dict(g, extra), indent=1, allow_nan=False) + "\n").encode("utf-8"))
 
 
 # --- reading -----------------------------------------------------------------------------------------------------
@@ -234,6 +227,7 @@ def parse_graph(data: Any) -> tuple[Graph, dict[str, Any]]:
     source = data.get("source", {})
     if not isinstance(source, dict):
         raise FormatError("source", "must be an object")
+    source = strict_json.floats(source, "source")
     extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}
     project_keys.check(extra)
     return Graph(tuple(nodes), inputs, outputs, name=name, dtype=dtype, scopes=tuple(scopes), source=source), extra
@@ -265,6 +259,7 @@ def _parse_node(item: Any, path: str, index: int, prev: Ref | None, known: dict[
     args = item.get("args") if "args" in item else {k: v for k, v in item.items() if k not in _NODE_KEYS}
     if not isinstance(args, dict):
         raise FormatError(f"{path}.args", "must be an object")
+    args = strict_json.floats(args, f"{path}.args" if "args" in item else path)
     if measured is None:
         k = kind(op)
         if not k.functional:

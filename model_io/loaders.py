@@ -487,6 +487,35 @@ def _sourced(graph: Graph, request: dict[str, Any]) -> Graph:
     return replace(graph, source=source)
 
 
+def warm_up() -> None:
+    """Build on meta and trace a tiny model along the path every load takes, so that what torch imports lazily on
+    first use (its meta init kernels import sympy: about 2 s) is imported before a warm worker's request comes.
+    Only NetCost's own code runs here; the graph is thrown away."""
+    import torch
+    from torch import nn
+
+    from . import tracer
+
+    class WarmUp(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = nn.Embedding(8, 8)
+            self.conv = nn.Conv2d(1, 8, 3, padding=1)
+            self.norm2d = nn.BatchNorm2d(8)
+            self.norm = nn.LayerNorm(8)
+            self.fc = nn.Linear(8, 8)
+
+        def forward(self, ids: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+            x = self.norm(self.embed(ids))
+            x = torch.nn.functional.scaled_dot_product_attention(x, x, x, is_causal=True)
+            y = self.norm2d(self.conv(image)).relu().mean((2, 3))
+            return torch.nn.functional.gelu(self.fc(x)).softmax(-1).sum(1) + y
+
+    with tracer.meta_construction():
+        model = WarmUp()
+    _trace(tracer, model, [((1, 4), "int64"), ((1, 1, 4, 4), "float32")], "warm-up", None, [], (), "torch")
+
+
 def _built_for_real(ref: ModelRef) -> tuple[Any, list[str]]:
     from . import library_models
 

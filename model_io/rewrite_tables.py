@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from costing import formatting as fmt
-from costing.compare import METRICS, Comparison
+from costing.comparison import METRICS, SAME, Comparison, RowDelta
+from costing.records import Totals
 from costing.rewrites import RewritePreview
 
 from . import escape
@@ -76,59 +77,57 @@ def _grid(title: str, head: list[str], rows: list[list[str]], right: set[int], f
 
 # ---- compare -------------------------------------------------------------------------------------------------
 
-def compare_dict(c: Comparison) -> dict[str, Any]:
-    def totals(side: str) -> dict[str, int]:
-        t = c.before if side == "before" else c.after
+def compare_dict(c: Comparison, names: tuple[str, str] | None = None, changed_only: bool = False) -> dict[str, Any]:
+    """`netcost compare --format json`; `names`: (baseline, compared) as the command line named them."""
+    base, new = names or (c.baseline.model, c.current.model)
+
+    def figures(t: Totals) -> dict[str, int]:
         return {m: int(getattr(t, m)) for m in METRICS}
 
+    def row(r: RowDelta) -> dict[str, Any]:
+        before, after, delta = figures(r.totals("before")), figures(r.totals("after")), figures(r.delta)
+        return {"name": r.name, "type": r.type, "status": r.status, **{f"{m}_before": before[m] for m in METRICS},
+                **{f"{m}_after": after[m] for m in METRICS}, **{f"{m}_delta": delta[m] for m in METRICS}}
+
     return {
-        "baseline": c.baseline, "compared": c.compared, "settings_changes": list(c.settings),
-        "totals": {"before": totals("before"), "after": totals("after"),
-                   "delta": {m: int(getattr(c.delta, m)) for m in METRICS}},
-        "rows": [{"name": r.name, "type": r.type, "status": r.status,
-                  **{f"{m}_before": r.value(m, "before") for m in METRICS},
-                  **{f"{m}_after": r.value(m, "after") for m in METRICS},
-                  **{f"{m}_delta": r.delta(m) for m in METRICS}} for r in c.rows],
+        "baseline": base, "compared": new, "settings_changes": list(c.settings),
+        "totals": {"before": figures(c.baseline.totals), "after": figures(c.current.totals),
+                   "delta": figures(c.delta)},
+        "rows": [row(r) for r in (c.changed() if changed_only else c.ordered)],
     }
 
 
-def format_compare(c: Comparison, form: str, changed_only: bool = False) -> str:
-    rows = c.changed_rows() if changed_only else c.rows
+def format_compare(c: Comparison, form: str, changed_only: bool = False,
+                   names: tuple[str, str] | None = None) -> str:
+    """`netcost compare` in `form`; `names`: (baseline, compared) as the command line named them."""
+    rows = c.changed() if changed_only else c.ordered
+    t0, t1, dt = c.baseline.totals, c.current.totals, c.delta
     if form == "json":
-        d = compare_dict(c)
-        if changed_only:
-            d["rows"] = [r for r in d["rows"] if r["status"] != "same"]
-        return json.dumps(d, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(compare_dict(c, names, changed_only), indent=2, ensure_ascii=False) + "\n"
     if form == "csv":
         buf = io.StringIO()
         cols = ["name", "type", "status"] + [f"{m}_{s}" for m in METRICS for s in ("before", "after", "delta")]
         buf.write(escape.csv_row(cols))
         for r in rows:
-            buf.write(escape.csv_row([r.name, r.type, r.status] + [
-                v for m in METRICS for v in (r.value(m, "before"), r.value(m, "after"), r.delta(m))]))
-        buf.write(escape.csv_row(["TOTAL", "", "changed" if c.changed_rows() else "same"] + [
-            v for m in METRICS for v in (getattr(c.before, m), getattr(c.after, m), getattr(c.delta, m))]))
+            sides = (r.totals("before"), r.totals("after"), r.delta)
+            buf.write(escape.csv_row([r.name, r.type, r.status] + [getattr(t, m) for m in METRICS for t in sides]))
+        buf.write(escape.csv_row(["TOTAL", "", "changed" if c.changed() else SAME] + [
+            getattr(t, m) for m in METRICS for t in (t0, t1, dt)]))
         return buf.getvalue()
     head = ["Layer", "Type", "Status", "Params", "Params Δ", "MACs", "MACs Δ", "FLOPs Δ", "Activations Δ"]
 
-    def cells(name: str, type_: str, status: str, before: Any, after: Any) -> list[str]:
-        def d(m: str) -> int:
-            return int(getattr(after, m, 0) or 0) - int(getattr(before, m, 0) or 0)
+    def cells(name: str, type_: str, status: str, shown: Totals, d: Totals) -> list[str]:
+        act = d.activation_bytes
+        return [name, type_, status, fmt.grouped(shown.params), _signed(d.params), fmt.grouped(shown.macs),
+                _signed(d.macs), _signed(d.flops), ("+" if act > 0 else "-" if act < 0 else "") + fmt.nbytes(abs(act))]
 
-        act = d("activation_bytes")
-        src = after if after is not None else before
-        return [name, type_, status, fmt.grouped(src.params), _signed(d("params")), fmt.grouped(src.macs),
-                _signed(d("macs")), _signed(d("flops")),
-                ("+" if act > 0 else "-" if act < 0 else "") + fmt.nbytes(abs(act))]
-
-    body = [cells(r.name, r.type, r.status, r.before, r.after) for r in rows]
-    body.append(cells("TOTAL", "", "", c.before, c.after))
-    t0, t1 = c.before, c.after
+    body = [cells(r.name, r.type, r.status, r.row.totals, r.delta) for r in rows]
+    body.append(cells("TOTAL", "", "", t1, dt))
     footer = [f"Params: {fmt.grouped(t0.params)} → {fmt.grouped(t1.params)} ({fmt.delta(t1.params, t0.params)})",
               f"MACs: {fmt.grouped(t0.macs)} → {fmt.grouped(t1.macs)} ({fmt.delta(t1.macs, t0.macs)})",
               f"FLOPs: {fmt.grouped(t0.flops)} → {fmt.grouped(t1.flops)} ({fmt.delta(t1.flops, t0.flops)})",
               f"Activations: {fmt.nbytes(t0.activation_bytes)} → {fmt.nbytes(t1.activation_bytes)}   "
               f"Params size: {fmt.nbytes(t0.param_bytes)} → {fmt.nbytes(t1.param_bytes)}"]
-    footer += [f"Settings change (not a design change): {s}" for s in c.settings]
-    title = f"{c.compared} vs {c.baseline} (baseline)"
-    return _grid(title, head, body, {3, 4, 5, 6, 7, 8}, form, footer)
+    footer += [f"Settings change{'' if c.design else ' (not a design change)'}: {s}" for s in c.settings]
+    base, new = names or (c.baseline.model, c.current.model)
+    return _grid(f"{new} vs {base} (baseline)", head, body, {3, 4, 5, 6, 7, 8}, form, footer)

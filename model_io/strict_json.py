@@ -3,14 +3,49 @@
 Python's decoder silently keeps the last of duplicate keys (`{"a": 1, "a": 2}`: which one did the author mean?) and
 accepts the non-standard literals `NaN`, `Infinity` and `-Infinity`, which no other JSON reader agrees on. Both are
 refused here with the JSON path of the offending object, as a `FormatError` like every other file mistake.
+
+A value that strict JSON cannot write as a number — a node argument of ±infinity or NaN, as GPT-2's causal mask
+fills with `-inf` — is written as the object `{"float": "inf"}`, `{"float": "-inf"}` or `{"float": "nan"}`
+(`plain`) and read back as that float (`floats`); no argument NetCost knows is an object, so the tag is unambiguous.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from costing import FormatError
+
+FLOAT_TAG = "float"
+_NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def plain(v: Any) -> Any:
+    """`v` as strict JSON holds it: tuples as lists, keys as strings, a non-finite float as {"float": "-inf"}."""
+    if isinstance(v, (tuple, list)):
+        return [plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): plain(x) for k, x in v.items()}
+    if isinstance(v, float) and not math.isfinite(v):
+        return {FLOAT_TAG: "nan" if math.isnan(v) else "inf" if v > 0 else "-inf"}
+    return v
+
+
+def floats(v: Any, path: str) -> Any:
+    """The inverse of `plain` on decoded JSON: each {"float": "inf" | "-inf" | "nan"} becomes that float (a bad
+    name is a FormatError at `path`); lists stay lists."""
+    if isinstance(v, list):
+        return [floats(x, f"{path}[{i}]") for i, x in enumerate(v)]
+    if isinstance(v, dict):
+        if FLOAT_TAG in v and len(v) == 1:
+            name = v[FLOAT_TAG]
+            if name not in _NON_FINITE:
+                raise FormatError(path, f'{{"float": {name!r}}} must name "inf", "-inf" or "nan" '
+                                        f"(a finite number is written as a number)")
+            return _NON_FINITE[name]
+        return {k: floats(x, f"{path}.{k}" if path else k) for k, x in v.items()}
+    return v
 
 
 class _Refused(ValueError):

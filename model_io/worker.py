@@ -8,6 +8,12 @@ stderr, so the answer stays clean), raise, hang (a watchdog ends the whole proce
 model_io.memory_cap),
 start processes (ended with the group once the worker is done) or kill itself (the parent reports the exit code or
 signal).
+
+`--warm`: a spare worker, started before it has a request (the window keeps one). It does what needs no request
+first — its own session, private folder, subreaper and watchdog (forked while there are no threads), then torch and
+the tracer imported — writes WARM_MARK on stderr and waits for its one request. It is used for one model and then
+ends like any worker, so what a model does to the process (global state, monkey-patches, a crash) never reaches the
+next one.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from . import memory_cap
 from .memory_cap import DEFAULT_MEMORY_MB
 
 _WATCHDOG = 0  # pid of the watchdog (model_io.worker_guard), 0 if none
+_DEADLINE_FD = -1  # a warm worker's pipe to its watchdog (the deadline goes through it once the request is read)
+WARM_MARK = b"netcost-worker: warm\n"  # on stderr once a --warm worker has torch imported
 
 
 def _limit_memory(mb: int) -> None:
@@ -51,8 +59,7 @@ def _guard(request: dict[str, Any]) -> None:
     imported, because the watchdog is forked."""
     from . import worker_guard
 
-    timeout = request.get("timeout_s")
-    timeout = float(timeout) if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) else None
+    timeout = _timeout_of(request)
     leads = worker_guard.own_session()
     worker_guard.detach_stdin()
     folder = worker_guard.private_cwd()
@@ -60,6 +67,47 @@ def _guard(request: dict[str, Any]) -> None:
     worker_guard.become_subreaper()
     global _WATCHDOG
     _WATCHDOG = worker_guard.start_watchdog(timeout, leads, cleanup=folder)
+
+
+def _timeout_of(request: dict[str, Any]) -> float | None:
+    timeout = request.get("timeout_s")
+    return float(timeout) if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) else None
+
+
+def _prepare_warm() -> None:
+    """The request-free part of `_guard`, then the imports every model needs (see the module docstring)."""
+    from . import worker_guard
+
+    global _WATCHDOG, _DEADLINE_FD
+    leads = worker_guard.own_session()
+    folder = worker_guard.private_cwd()
+    worker_guard.become_subreaper()
+    read_end, _DEADLINE_FD = os.pipe()
+    _WATCHDOG = worker_guard.start_watchdog(None, leads, cleanup=folder, deadline_fd=read_end)
+    os.close(read_end)
+    import importlib.util
+
+    with contextlib.suppress(Exception):  # a broken install fails again, with its message, when the request runs
+        import torch  # noqa: F401  (the point of a warm worker)
+
+        from . import graph_file, loaders, tracer  # noqa: F401
+        if importlib.util.find_spec("torchvision") is not None:  # torchvision:NAME and detection models use it
+            import torchvision  # noqa: F401
+        if os.environ.get("NETCOST_WORKER_DYNAMO") != "1":
+            _skip_dynamo_disable()
+        loaders.warm_up()
+    os.write(2, WARM_MARK)
+
+
+def _guard_warm(request: dict[str, Any]) -> None:
+    """The request's part of the guard for a warm worker: no stdin, the CPU cap and the watchdog's deadline."""
+    from . import worker_guard
+
+    timeout = _timeout_of(request)
+    worker_guard.detach_stdin()
+    worker_guard.limit_resources(timeout)
+    if _DEADLINE_FD >= 0:
+        worker_guard.set_deadline(_DEADLINE_FD, timeout)
 
 
 def handle(request: dict[str, Any]) -> dict[str, Any]:
@@ -94,9 +142,12 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
+    warm = "--warm" in sys.argv[1:]
     answer = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything the model prints goes to stderr, never into the answer
     sys.stdout = sys.stderr
+    if warm:
+        _prepare_warm()
     try:
         request = json.loads(sys.stdin.read() or "{}")
         if not isinstance(request, dict):
@@ -105,9 +156,12 @@ def main() -> None:
         response: dict[str, Any] = {"ok": False, "error": f"bad request: {e}", "detail": "", "kind": "protocol"}
     else:
         _limit_memory(int(request.get("memory_limit_mb", DEFAULT_MEMORY_MB)))
-        _guard(request)
+        if warm:
+            _guard_warm(request)
+        else:
+            _guard(request)
         try:
-            if os.environ.get("NETCOST_WORKER_DYNAMO") != "1":
+            if not warm and os.environ.get("NETCOST_WORKER_DYNAMO") != "1":
                 _skip_dynamo_disable()
             response = handle(request)
         except BaseException as e:  # a bug of ours or an odd model: still one answer, never a silent exit

@@ -8,6 +8,8 @@
   its deadline, when the worker's parent (the CLI or the window) is gone, or as soon as the worker itself has ended
   (children the model left behind do not survive the load). It runs no Python of the model's and needs no GIL of
   the worker's, so a model stuck in native code is ended as surely as one stuck in `time.sleep`.
+  A warm worker (started before its request, model_io.worker `--warm`) forks the watchdog before importing torch
+  and hands it the deadline through a pipe once the request has come (`set_deadline`).
 
 POSIX only; elsewhere these are no-ops and the parent's own timeout still applies.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import select
 import shutil
 import signal
 import sys
@@ -118,7 +121,8 @@ def limit_resources(timeout_s: float | None) -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
     if timeout_s is not None and timeout_s > 0:
         soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-        want = math.ceil(timeout_s + CPU_GRACE_S)
+        used = sum(os.times()[:2])  # a warm worker already spent CPU importing torch: the model gets its own
+        want = math.ceil(used + timeout_s + CPU_GRACE_S)
         if hard != resource.RLIM_INFINITY:
             want = min(want, hard)
         if soft == resource.RLIM_INFINITY or want < soft:
@@ -126,13 +130,15 @@ def limit_resources(timeout_s: float | None) -> None:
                 resource.setrlimit(resource.RLIMIT_CPU, (want, hard))
 
 
-def start_watchdog(timeout_s: float | None, leads_group: bool, cleanup: str | None = None) -> int:
+def start_watchdog(timeout_s: float | None, leads_group: bool, cleanup: str | None = None,
+                   deadline_fd: int = -1) -> int:
     """Fork the watchdog (call before any thread exists, i.e. before importing torch). Returns its pid, 0 where
-    it cannot run. `cleanup`: a folder it removes once the worker has ended."""
+    it cannot run. `cleanup`: a folder it removes once the worker has ended. `deadline_fd`: the read end of a pipe
+    the deadline comes through later (`set_deadline`); until then only the parent and the worker are watched."""
     if not hasattr(os, "fork"):
         return 0
     worker, parent = os.getpid(), os.getppid()
-    deadline = time.monotonic() + timeout_s if timeout_s is not None and timeout_s > 0 else math.inf
+    deadline = _deadline(timeout_s)
     try:
         pid = os.fork()
     except OSError:
@@ -140,8 +146,15 @@ def start_watchdog(timeout_s: float | None, leads_group: bool, cleanup: str | No
     if pid:
         return pid
     try:  # the watchdog: no Python of the model's ever runs here
-        _detach_from_worker()
+        _detach_from_worker(deadline_fd)
         while os.getppid() == worker and _parent_alive(worker, parent) and time.monotonic() < deadline:
+            if deadline_fd >= 0 and select.select([deadline_fd], [], [], 0)[0]:
+                data = os.read(deadline_fd, 64)  # EOF (the worker closed it or died): no deadline to wait for
+                if data:
+                    with contextlib.suppress(ValueError):
+                        deadline = _deadline(float(data))
+                os.close(deadline_fd)
+                deadline_fd = -1
             time.sleep(POLL_S)
         if os.getppid() == worker:  # past the deadline or orphaned: detached processes first, then the group
             end_descendants(worker, keep=os.getpid())
@@ -156,13 +169,29 @@ def start_watchdog(timeout_s: float | None, leads_group: bool, cleanup: str | No
         os._exit(0)
 
 
-def _detach_from_worker() -> None:
+def set_deadline(fd: int, timeout_s: float | None) -> None:
+    """Tell the watchdog of a warm worker its deadline, `timeout_s` from now (None: none), and close the pipe."""
+    with contextlib.suppress(OSError):
+        os.write(fd, str(timeout_s if timeout_s is not None and timeout_s > 0 else 0).encode())
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+def _deadline(timeout_s: float | None) -> float:
+    return time.monotonic() + timeout_s if timeout_s is not None and timeout_s > 0 else math.inf
+
+
+def _detach_from_worker(keep: int = -1) -> None:
     """Hold none of the parent's pipes (a reader waiting for EOF must not wait for us) and leave the worker's
-    process group, so that ending the group (ours to do) is not ended halfway by it."""
+    process group, so that ending the group (ours to do) is not ended halfway by it. `keep`: the deadline pipe."""
     fd = os.open(os.devnull, os.O_RDWR)
     for std in (0, 1, 2):
         os.dup2(fd, std)
-    os.closerange(3, _max_fd())
+    if keep >= 3:
+        os.closerange(3, keep)
+        os.closerange(keep + 1, _max_fd())
+    else:
+        os.closerange(3, _max_fd())
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl+C in a terminal is the parent's to handle

@@ -74,9 +74,9 @@ class CategoryShareChart(ChartBase):
         if key != self._legend_key:
             self._legend_key = key
             self.legend.clear()
-            self.legend.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=ink), f"solid: {self.flops_label}")
+            self.legend.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=ink), f"{self.flops_label} (solid)")
             self.legend.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=lighter(ink), pen=pg.mkPen(ink)),
-                                "light: params")
+                                "params (light)")
 
     def _lift_labels(self, *args: object) -> None:
         """Two short neighbours (norm: 0.3 % beside 0.2 %) would print their numbers into each other: the params

@@ -12,14 +12,15 @@ shown (exports, tests) always updates at once.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QTimer
-from PySide6.QtGui import QColor, QCursor, QFont, QPaintEvent, QShowEvent
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QCursor, QFont, QPaintEvent, QShowEvent, QTextOption
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from costing import CostReport
 
 from ..cost_colors import Theme, convention_label, palette_is_dark
 from ..cost_document import CostDocument
+from .legend_band import LegendBand
 
 
 def per_bar(items: list) -> list | None:
@@ -53,9 +54,12 @@ class ChartBase(pg.PlotWidget):
 
     title = ""
 
-    def __init__(self, document: CostDocument, parent: QWidget | None = None, dark: bool | None = None) -> None:
+    def __init__(self, document: CostDocument, parent: QWidget | None = None, dark: bool | None = None,
+                 show_selection: bool = True) -> None:
         super().__init__(parent, axisItems=self._axis_items())
         self.document = document
+        # False for exports: the interactive selection is the user's pointer, not part of a figure
+        self.show_selection = show_selection
         self.theme = Theme.of(palette_is_dark() if dark is None else dark)
         self._follow_palette = dark is None
         self.hover_text = ""
@@ -71,8 +75,12 @@ class ChartBase(pg.PlotWidget):
         self.plot_item.getViewBox().setMouseEnabled(False, False)  # a static chart: clicks select, never pan
         self.plot_item.showGrid(x=False, y=True, alpha=0.18)
         self.setMinimumSize(260, 200)
-        self.legend = self.plot_item.addLegend(offset=(-8, 8), labelTextSize="9pt")
+        self.legend = LegendBand()
+        self.legend.setParentItem(self.plot_item)
+        self._title_html = ""
+        self._legend_band = -1.0
         self._build()
+        self.plot_item.geometryChanged.connect(self.place_legend)
         self.scene().sigMouseMoved.connect(self._on_scene_moved)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
         d = document
@@ -130,7 +138,13 @@ class ChartBase(pg.PlotWidget):
         report = self.document.report
         self._report_index = {id(c): i for i, c in enumerate(report.layers)}
         self._update(report)
-        self._show_selection(self.indices_of_rows(self.document.selection.rows))
+        self._show_selection(self._selected_indices())
+        self.place_legend()
+
+    def _selected_indices(self, rows: list[int] | None = None) -> list[int]:
+        if not self.show_selection:
+            return []
+        return self.indices_of_rows(self.document.selection.rows if rows is None else rows)
 
     def indices_of_rows(self, rows: list[int]) -> list[int]:
         """Positions in `report.layers` of document rows (they differ while an inserted row is still invalid)."""
@@ -167,10 +181,47 @@ class ChartBase(pg.PlotWidget):
             font = QFont()
             font.setPixelSize(11)
             axis.setTickFont(font)
-        self.legend.setBrush(pg.mkBrush(t.background.red(), t.background.green(), t.background.blue(), 215))
-        self.legend.setPen(pg.mkPen(t.frame))
         self.legend.setLabelTextColor(t.foreground)
-        self.plot_item.setTitle(self.title, color=t.foreground.name(), size="11pt")
+        self.set_title(self.title)
+
+    # ---- title and legend: outside the plotted data --------------------------------------------------------
+    def set_title(self, text: str, detail: str = "") -> None:
+        """The title, with an optional smaller second line (a narrow dock must not clip the figures in it); the
+        title row grows to what the text needs."""
+        more = f"<br><span style='font-size:9pt'>{detail}</span>" if detail else ""
+        html = f"{text}{more}|{self.theme.foreground.name()}"
+        if html == self._title_html:
+            return
+        self._title_html = html
+        self.plot_item.setTitle(text + more, color=self.theme.foreground.name(), size="11pt")
+        label = self.plot_item.titleLabel
+        document = label.item.document()  # the two lines centred on each other
+        document.setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+        document.setTextWidth(-1)  # unwrapped first: the previous title's width would wrap a longer one
+        document.setTextWidth(document.idealWidth())
+        label.updateMin()
+        height = max(28.0, label.item.boundingRect().height() + 4)
+        label.setMaximumHeight(height)
+        self.plot_item.layout.setRowFixedHeight(0, height)
+
+    def place_legend(self, *args: object) -> None:
+        """Make room for the legend between the title and the plot (call after changing its entries)."""
+        width = self.plot_item.width() if self.plot_item.width() > 50 else float(self.width())
+        band = self.legend.place(self.plot_item, width)
+        if band != self._legend_band:
+            self._legend_band = band
+            # the plot item keeps the height it was laid out with before the band changed (2 px too tall with a
+            # second legend row, which cut the x axis title): fit it to the view again once the layout settled
+            QTimer.singleShot(0, self, self._fit_plot_item)  # dropped if the chart is deleted first
+
+    def _fit_plot_item(self) -> None:
+        rect = QRectF(self.viewport().rect())
+        if self.plot_item.geometry() != rect and rect.height() > 50:
+            self.plot_item.setGeometry(rect)
+
+    def legend_rect(self) -> QRectF:
+        """Where the legend is, in scene coordinates (empty when there is none)."""
+        return self.legend.sceneBoundingRect() if self.legend.isVisible() and self.legend.items else QRectF()
 
     def set_axis_label(self, axis: str, text: str) -> None:
         key = (text, self.theme.foreground.name())
@@ -199,7 +250,7 @@ class ChartBase(pg.PlotWidget):
             self.refresh()
         elif self._selection_stale:
             self._selection_stale = False
-            self._show_selection(self.indices_of_rows(self.document.selection.rows))
+            self._show_selection(self._selected_indices())
 
     def showEvent(self, event: QShowEvent) -> None:
         self._shown_once = True
@@ -207,7 +258,7 @@ class ChartBase(pg.PlotWidget):
             self.refresh()
         elif self._selection_stale:
             self._selection_stale = False
-            self._show_selection(self.indices_of_rows(self.document.selection.rows))
+            self._show_selection(self._selected_indices())
         super().showEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:
@@ -232,7 +283,7 @@ class ChartBase(pg.PlotWidget):
         if self.deferring():
             self._selection_stale = True
             return
-        self._show_selection(self.indices_of_rows(rows))
+        self._show_selection(self._selected_indices(rows))
 
     def _on_scene_moved(self, pos: QPointF) -> None:
         vb = self.plot_item.getViewBox()

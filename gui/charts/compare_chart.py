@@ -88,14 +88,16 @@ class CompareChart(ChartBase):
         self.hidden_groups = 0
 
     def apply_theme(self) -> None:
+        self.title = f"Before vs after: {self.metric_label()}"
         super().apply_theme()
-        # the colour key rides in the title: a legend inside the plot would cover the bars of some group
-        muted = self.theme.muted.name()
-        key = (f"&nbsp;&nbsp;<span style='font-size:9pt; color:{muted}'>■ baseline</span>"
-               f"&nbsp;<span style='font-size:9pt; color:{LESS.name()}'>■ less</span>"
-               f"&nbsp;<span style='font-size:9pt; color:{MORE.name()}'>■ more</span>")
-        self.plot_item.setTitle(f"Before vs after: {self.metric_label()}{key}", color=self.theme.foreground.name(),
-                                size="11pt")
+        # the colour key in the legend band (chart_base): between the title and the bars, never over them
+        muted = QColor(self.theme.muted)
+        muted.setAlpha(70)
+        self.legend.clear()
+        for brush, pen, text in ((muted, self.theme.muted, "baseline"), (LESS, LESS.darker(130), "less"),
+                                 (MORE, MORE.darker(130), "more")):
+            self.legend.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=brush, pen=pg.mkPen(pen)), text)
+        self.place_legend()
 
     # ---- data ----------------------------------------------------------------------------------------------
     def _update(self, report: CostReport) -> None:

@@ -27,8 +27,9 @@ class CumulativeShareChart(ChartBase):
         self.params_curve = pg.PlotDataItem()
         self.plot_item.addItem(self.flops_curve)
         self.plot_item.addItem(self.params_curve)
+        # its label at the right end, where the curves have long risen past the line (at the left they cross it)
         self.target_line = pg.InfiniteLine(pos=TARGET, angle=0, movable=False,
-                                           label="80 %", labelOpts={"position": 0.03})
+                                           label="80 %", labelOpts={"position": 0.94})
         self.flops_marker = pg.InfiniteLine(angle=90, movable=False, label=" ", labelOpts={"position": 0.55})
         self.params_marker = pg.InfiniteLine(angle=90, movable=False, label=" ", labelOpts={"position": 0.45})
         for item in (self.target_line, self.flops_marker, self.params_marker):
@@ -95,7 +96,6 @@ class CumulativeShareChart(ChartBase):
             self.legend.clear()
             self.legend.addItem(self.flops_curve, f"cumulative % {self.flops_label}")
             self.legend.addItem(self.params_curve, "cumulative % params")
-        self.legend.setOffset((-8, -50))
         self._place_labels()
 
     # ---- the "N of M layers" labels: beside their marker, clear of both curves, the legend and each other ----

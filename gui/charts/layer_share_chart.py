@@ -55,7 +55,7 @@ class LayerShareChart(ChartBase):
             self.params_bars.setOpts(x=x + BAR_W / 2, height=self.params_share, width=BAR_W)
         self.flops_bars.setOpts(x=x - BAR_W / 2, height=self.flops_share, width=BAR_W, **style)
         top = float(max(self.flops_share.max(initial=0), self.params_share.max(initial=0), 1.0))
-        self._top = top * 1.3  # headroom for the legend row above the bars
+        self._top = top * 1.06  # a little air above the tallest bar (the legend has its own band above the plot)
         self.plot_item.setYRange(0, self._top, padding=0)
         self._ticks(n)
         self.set_axis_label("left", "% of model total")  # the legend names FLOPs (convention) and params
@@ -109,11 +109,10 @@ class LayerShareChart(ChartBase):
             return
         self._legend_keys = key
         self.legend.clear()
-        self.legend.setColumnCount(4)
         ink = self.theme.foreground
-        self.legend.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=ink), f"solid: {self.flops_label}")
+        self.legend.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=ink), f"{self.flops_label} (solid)")
         self.legend.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=lighter(ink), pen=pg.mkPen(ink)),
-                            "light: params")
+                            "params (light)")
         for c in present:
             self.legend.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=category_color(c)), c)
 

@@ -24,6 +24,7 @@ POINT_SIZE = 10.0
 MAX_POINT_SIZE = 24.0
 SPOT_GRID = 200  # points closer than 1/200 decade (~1 %) on both axes share a spot
 MAX_COUNT_LABELS = 40
+MIN_SPAN = 1.6  # decades
 
 
 class LogAxis(pg.AxisItem):
@@ -113,7 +114,6 @@ class ParamsFlopsScatter(ChartBase):
         self.hidden = 0
         self._range = (0.0, 6.0, 0.0, 9.0)
         self._guide_key: tuple = ()
-        self._title = ""
         self._legend_key = ""
         self.plot_item.getViewBox().sigResized.connect(self._place_labels)
 
@@ -142,7 +142,10 @@ class ParamsFlopsScatter(ChartBase):
                             pen=[self.styles.edge[c] for c in cats], data=self.indices)
         if len(shown):
             x0, x1 = float(self.x.min()) - 0.4, float(self.x.max()) + 0.55  # room for a '×12' on the right
-            y0, y1 = float(self.y.min()) - 0.4, float(self.y.max()) + 0.9  # headroom for the legend row
+            y0, y1 = float(self.y.min()) - 0.4, float(self.y.max()) + 0.4
+            # at least MIN_SPAN decades each way: a few similar layers still show the guides they sit between
+            grow_x, grow_y = max(0.0, MIN_SPAN - (x1 - x0)) / 2, max(0.0, MIN_SPAN - (y1 - y0)) / 2
+            x0, x1, y0, y1 = x0 - grow_x, x1 + grow_x, y0 - grow_y, y1 + grow_y
         else:
             x0, x1, y0, y1 = 0.0, 6.0, 0.0, 9.0
         self._range = (x0, x1, y0, y1)
@@ -159,11 +162,8 @@ class ParamsFlopsScatter(ChartBase):
                 label.setText(f"{si(k)} {unit}/param", color=self.theme.muted)
         self.set_axis_label("bottom", "params (log)")
         self.set_axis_label("left", f"{self.flops_label} (log)")
-        more = f" · {self.hidden} without params not shown" if self.hidden else ""  # fits a report's half page
-        title = self.title + more
-        if (title, self.theme.dark) != self._title:
-            self._title = (title, self.theme.dark)
-            self.plot_item.setTitle(title, color=self.theme.foreground.name(), size="11pt")
+        # on a line of its own: beside the title it was cut off in a narrow dock
+        self.set_title(self.title, f"{self.hidden} layers without params not shown" if self.hidden else "")
         self._update_legend(report)
         self._update_count_labels()
         self._place_labels()
@@ -216,9 +216,6 @@ class ParamsFlopsScatter(ChartBase):
             r = float(self.sizes[p]) / 2 + 2
             spot_box[k] = len(boxes)
             boxes.append((px - r, py - r, px + r, py + r))
-        if self.legend.isVisible() and self.legend.items:
-            size = self.legend.boundingRect()
-            boxes.append((8.0, 8.0, 8.0 + size.width(), 8.0 + size.height()))
         guide_ds = [math.log10(k) for k in GUIDES]
 
         def free(rect: tuple[float, float, float, float], own_line: float | None = None, lines: bool = True,
@@ -307,8 +304,6 @@ class ParamsFlopsScatter(ChartBase):
             return
         self._legend_key = key
         self.legend.clear()
-        self.legend.setColumnCount(max(1, len(present)))
-        self.legend.setOffset((8, 8))  # top-left: the conv cloud sits high, the linear cloud low and right
         for c in present:
             color = category_color(c)
             self.legend.addItem(pg.ScatterPlotItem(size=10, brush=color, pen=pg.mkPen(color.darker(150))), c)

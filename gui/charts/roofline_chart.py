@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QResizeEvent
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from costing import CostReport
@@ -25,16 +25,15 @@ from .chart_base import ChartBase
 from .params_flops_scatter import LogAxis
 
 POINT_SIZE = 9.0
-WIDE = 640  # px: the category legend takes three columns from this chart width, else two
 
 
 class RooflineChart(ChartBase):
     title = "Roofline"
 
     def __init__(self, document: CostDocument, parent: QWidget | None = None, dark: bool | None = None,
-                 state: LatencyState | None = None) -> None:
+                 state: LatencyState | None = None, show_selection: bool = True) -> None:
         self.state = state or LatencyState.of(document)
-        super().__init__(document, parent, dark)
+        super().__init__(document, parent, dark, show_selection)
         self.state.changed.connect(self._on_document_changed)
 
     def _axis_items(self) -> dict[str, pg.AxisItem]:
@@ -96,7 +95,7 @@ class RooflineChart(ChartBase):
             self.ridge.setVisible(False)
             self.plot_item.setXRange(-1, 3, padding=0)
             self.plot_item.setYRange(9, 13, padding=0)
-            self._set_title("Roofline — choose a device above")
+            self.set_title("Roofline — choose a device above")
             return
         ridge = math.log10(est.ridge_point)
         peak = math.log10(est.peak_flops)
@@ -115,20 +114,14 @@ class RooflineChart(ChartBase):
         self.plot_item.setYRange(y0, y1, padding=0)
         self.set_axis_label("bottom", "arithmetic intensity (FLOPs per byte moved, log)")
         self.set_axis_label("left", "attained FLOP/s (log)")
-        self._set_title(f"Roofline on {est.device.name} · {CONVENTION}",
+        self.set_title(f"Roofline on {est.device.name} · {CONVENTION}",
                         f"{est.peak_key} peak {fmt.si(est.peak_flops, 'FLOP/s')} · bandwidth "
                         f"{fmt.si(est.bandwidth, 'B/s')}")
-
-    def _set_title(self, text: str, detail: str = "") -> None:
-        """Two short lines rather than one long one: a narrow dock must not clip the device's figures."""
-        more = f"<br><span style='font-size:9pt'>{detail}</span>" if detail else ""
-        self.plot_item.setTitle(text + more, color=self.theme.foreground.name(), size="11pt")
 
     def _update_legend(self, est: LatencyEstimate | None, measured: bool) -> None:
         present = sorted({self.document.report.layers[i].category for i in self.indices.tolist()},
                          key=list(self.styles.solid).index)
-        columns = 3 if self.width() >= WIDE else 2
-        key = f"{est is None}|{present}|{measured}|{columns}|{self.theme.dark}"
+        key = f"{est is None}|{present}|{measured}|{self.theme.dark}"
         if key == self._legend_key:
             return
         self._legend_key = key
@@ -141,15 +134,6 @@ class RooflineChart(ChartBase):
         if measured:
             self.legend.addItem(pg.ScatterPlotItem(size=9, brush=None, pen=pg.mkPen(fg, width=1.5)),
                                 "measured (hollow)")
-        self.legend.setColumnCount(columns)
-        self.legend.setOffset((-8, -40))  # bottom right: the memory slope leaves that corner empty
-
-    def resizeEvent(self, event: QResizeEvent | None) -> None:  # type: ignore[override]
-        super().resizeEvent(event)
-        if event is None or not hasattr(self, "indices"):  # pyqtgraph calls it with None while it is built
-            return
-        if (event.size().width() >= WIDE) != (event.oldSize().width() >= WIDE):
-            self._update_legend(self.state.estimate(), bool(np.isfinite(self.my).any()))
 
     def _show_selection(self, indices: list[int]) -> None:
         chosen = set(indices)

@@ -22,6 +22,8 @@ class ReportOptions:
     # stages, 2 their blocks); None: automatic (long traced models fold their repeated blocks, then the diagram
     # continues over further pages of a PDF).
     depth: int | None = None
+    # Draw the window's current selection (outlines, bands, rings) into the figures; off: a report shows the model
+    include_selection: bool = False
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:

@@ -115,12 +115,12 @@ class DiagramParts:
 
     def __init__(self, document: CostDocument, dark: bool, metric: str, width_metric: str | None = "params",
                  log_scale: bool | None = None, collapsed: Collection[str] | None = None,
-                 scale_mode: str | None = None) -> None:
+                 scale_mode: str | None = None, include_selection: bool = False) -> None:
         from ..diagram_scene import scene_for
         from ..diagram_view import ColorBarWidget
 
         self.scene = scene_for(document, dark=dark, metric=metric, width_metric=width_metric, log_scale=log_scale,
-                               scale_mode=scale_mode)
+                               scale_mode=scale_mode, include_selection=include_selection)
         if collapsed is not None:  # a live view's folding, copied (else the scene's own default for long models)
             for group in self.scene.groups():
                 self.scene.set_collapsed(group.node.path, group.node.path in collapsed)
@@ -275,10 +275,12 @@ class DiagramChunkBlock(Block):
 
 def diagram_view(document: CostDocument, dark: bool = False, metric: str = "flops",
                  width_metric: str | None = "params", log_scale: bool | None = None,
-                 collapsed: Collection[str] | None = None, scale_mode: str | None = None) -> SingleView | None:
+                 collapsed: Collection[str] | None = None, scale_mode: str | None = None,
+                 include_selection: bool = False) -> SingleView | None:
     """The whole diagram with its colour bar, at 100 % in the default slide-like layout."""
     try:
-        parts = DiagramParts(document, dark, metric, width_metric, log_scale, collapsed, scale_mode)
+        parts = DiagramParts(document, dark, metric, width_metric, log_scale, collapsed, scale_mode,
+                             include_selection)
     except ImportError:
         return None
     plan = parts.plan(1e9, None)
@@ -303,8 +305,9 @@ _CHART_CLASSES: dict[str, tuple[str, str]] = {
 }
 
 
-def make_chart(document: CostDocument, chart: str, dark: bool) -> QWidget | None:
-    """A fresh, never-shown chart widget in the given palette (None when the charts are not in this build)."""
+def make_chart(document: CostDocument, chart: str, dark: bool, include_selection: bool = False) -> QWidget | None:
+    """A fresh, never-shown chart widget in the given palette (None when the charts are not in this build),
+    without the window's selection unless `include_selection`."""
     import importlib
 
     module, name = _CHART_CLASSES[chart]
@@ -312,13 +315,13 @@ def make_chart(document: CostDocument, chart: str, dark: bool) -> QWidget | None
         cls = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError):
         return None
-    widget: QWidget = cls(document, None, dark=dark)
+    widget: QWidget = cls(document, None, dark=dark, show_selection=include_selection)
     return widget
 
 
 def chart_view(document: CostDocument, chart: str, dark: bool = False,
-               size: QSizeF | None = None) -> SingleView | None:
-    widget = make_chart(document, chart, dark)
+               size: QSizeF | None = None, include_selection: bool = False) -> SingleView | None:
+    widget = make_chart(document, chart, dark, include_selection)
     if widget is None:
         return None
     size = size or QSizeF(640, 420)
@@ -342,7 +345,8 @@ class ReportViews:
             return []
         try:
             self._diagram = DiagramParts(self.document, self.options.dark, self.options.metric,
-                                         collapsed=self._collapsed_at(self.options.depth))
+                                         collapsed=self._collapsed_at(self.options.depth),
+                                         include_selection=self.options.include_selection)
         except ImportError:
             return []
         plan = self._diagram.plan(width, page_height)
@@ -363,7 +367,7 @@ class ReportViews:
     def chart_grid(self) -> GridBlock | None:
         cells: list[Block] = []
         for key in CHARTS:
-            widget = make_chart(self.document, key, self.options.dark)
+            widget = make_chart(self.document, key, self.options.dark, self.options.include_selection)
             if widget is None:
                 continue
             self._widgets.append(widget)

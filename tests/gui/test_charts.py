@@ -322,3 +322,35 @@ def test_cumulative_labels_name_the_counts_after_a_model_loads_into_an_empty_doc
     chart = charts.cumulative
     assert chart.params_marker.label.textItem.toPlainText() == "2 of 21 layers: 80 % of params"
     assert chart.flops_marker.label.textItem.toPlainText().startswith("4 of 21 layers: 80 % of")
+
+
+def _six_categories() -> Network:
+    """conv, norm, activation, pool, other and linear: eight legend entries, two rows in a 1280 x 800 window."""
+    specs = (LayerSpec("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}), LayerSpec("BatchNorm2d"),
+             LayerSpec("ReLU"), LayerSpec("MaxPool2d", {"kernel_size": 2}), LayerSpec("Flatten"),
+             LayerSpec("Linear", {"out_features": 10}))
+    return Network(specs, (3, 32, 32), "six")
+
+
+@pytest.mark.parametrize("size", [(860, 410), (1400, 700)])  # the charts dock of a 1280 x 800 and a 1920 window
+@pytest.mark.parametrize("model", ["alexnet", "lstm_tagger", "six"])
+def test_legends_and_titles_sit_outside_the_data_and_are_not_cut(model: str, size: tuple[int, int], qtbot) -> None:
+    doc = CostDocument(_six_categories() if model == "six" else load_layer_list(model))
+    charts = ChartsWidget(doc, dark=False)
+    _shown(charts, qtbot, size)
+    for key, chart in charts.charts.items():
+        visible = chart.mapToScene(chart.viewport().rect()).boundingRect()
+        plot = chart.plot_item.getViewBox().sceneBoundingRect()  # where bars, points and curves are drawn
+        legend = chart.legend_rect()
+        assert not legend.isEmpty(), key
+        assert not legend.intersects(plot), (key, legend, plot)
+        assert chart.plot_item.sceneBoundingRect().bottom() <= visible.bottom() + 0.5, key  # nothing pushed out
+        for sample, label in chart.legend.items:
+            text = label.item.mapRectToScene(label.item.boundingRect())
+            assert visible.contains(text) and text.width() >= label.item.document().idealWidth(), (key, label.text)
+            assert not sample.sceneBoundingRect().intersects(plot), key
+        title = chart.plot_item.titleLabel
+        shown = title.mapRectToScene(title.boundingRect())
+        assert visible.contains(title.item.mapRectToScene(title.item.boundingRect())), (key, title.text)
+        assert shown.bottom() <= legend.top() + 0.5, key
+        assert title.item.boundingRect().height() < 50, key  # a title and at most one note line, never wrapped

@@ -174,7 +174,7 @@ def test_export_scene_shows_no_selection_unless_asked(qtbot) -> None:
     assert live.block(doc.row_of("fc")).selected and live._highlight.routes
     export = scene_for(doc)
     assert not any(b.selected for b in export.blocks()) and not export._highlight.routes
-    assert scene_for(doc, show_selection=True).block(doc.row_of("fc")).selected
+    assert scene_for(doc, include_selection=True).block(doc.row_of("fc")).selected
 
 
 def test_memory_metric_draws_heavier_edges_for_bigger_activations(qtbot) -> None:

@@ -130,6 +130,29 @@ def test_save_and_load_round_trip(alexnet: Network, tmp_path: Path) -> None:
     assert other.convention == "macs" and not other.modified
 
 
+def test_a_graph_with_an_infinite_argument_saves_as_a_project_and_reopens(tmp_path: Path) -> None:
+    from model_io.graph_file import graph_to_dict, loads_graph
+    from model_io.strict_json import loads
+
+    text = json.dumps({"format": "netcost.graph/1", "name": "masked", "inputs": [{"name": "x", "shape": [1, 8]}],
+                       "nodes": [{"type": "Linear", "name": "fc", "out_features": 16},
+                                 {"type": "clamp", "name": "clip", "min": {"float": "-inf"}, "max": 6.0},
+                                 {"type": "full", "name": "bias", "inputs": [], "size": [1, 16],
+                                  "fill_value": {"float": "-inf"}, "dtype": "float32"},
+                                 {"type": "add", "name": "sum", "inputs": ["clip", "bias"]}]})
+    doc = CostDocument()
+    doc.set_graph(loads_graph(text)[0])
+    doc.set_layer_arg(doc.row_of("fc"), "bias", False)  # an edit, then the project
+    path = tmp_path / "masked.json"
+    doc.save_file(path)
+    assert loads(path.read_text())["nodes"][1]["min"] == {"float": "-inf"}  # strict JSON: no -Infinity literal
+    other = CostDocument()
+    other.load_file(path)
+    assert graph_to_dict(other.graph) == graph_to_dict(doc.graph) and other.report.totals == doc.report.totals
+    assert other.report.complete and other.report.totals.params == 8 * 16  # fc without its bias
+    assert other.graph.by_name("clip").args["min"] == float("-inf")
+
+
 def test_load_bad_file_leaves_document(alexnet: Network, tmp_path: Path) -> None:
     doc = CostDocument(alexnet)
     bad = tmp_path / "bad.json"

@@ -203,3 +203,13 @@ def test_depth_option_folds_the_diagram_at_that_hierarchy_depth(qapp: QApplicati
     assert folded[None] == set()  # a short model is drawn expanded
     assert folded[1] == {"features", "classifier"}
     assert folded[2] == {"features.block1"}
+
+
+def test_report_leaves_the_selection_out_unless_asked(doc: CostDocument, tmp_path: Path) -> None:
+    """The window's selection (red outline, pink bands, rings) is not part of the model: a report shows none."""
+    export_png(doc, tmp_path / "none.png", scale=1.0)
+    doc.selection.set_rows([3])
+    export_png(doc, tmp_path / "plain.png", scale=1.0)
+    export_png(doc, tmp_path / "asked.png", scale=1.0, options=ReportOptions(include_selection=True))
+    assert QImage(str(tmp_path / "plain.png")) == QImage(str(tmp_path / "none.png"))
+    assert QImage(str(tmp_path / "asked.png")) != QImage(str(tmp_path / "none.png"))

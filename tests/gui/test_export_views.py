@@ -5,9 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QSizeF
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu
 
 from costing import Network
@@ -116,3 +117,88 @@ def test_main_window_has_the_export_entries(doc: CostDocument, tmp_path: Path, q
     menu = window.findChild(QMenu, "exportMenu")
     texts = [a.text() for a in menu.actions()]
     assert "&Report…" in texts and "&Diagram…" in texts
+
+
+def _selection_pixels(path: Path, colour: QColor) -> int:
+    """Pixels within a few levels of the selection colour (the outline, ring or band edge of a selected layer)."""
+    image = QImage(str(path)).convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), dtype=np.uint8).reshape(image.height(), image.bytesPerLine())
+    rgb = rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3).astype(int)
+    return int((np.abs(rgb - np.array([colour.red(), colour.green(), colour.blue()])).max(axis=2) < 40).sum())
+
+
+@pytest.mark.parametrize("chart", list(CHARTS))
+def test_exported_chart_leaves_the_selection_out_unless_asked(doc: CostDocument, tmp_path: Path, chart: str) -> None:
+    from gui.cost_colors import Theme
+
+    red = Theme.of(False).selection
+    export_chart(doc, chart, tmp_path / "none.png")
+    doc.selection.set_rows([3])  # conv2, the heaviest layer: outlined in every chart on screen
+    export_chart(doc, chart, tmp_path / "plain.png")
+    export_chart(doc, chart, tmp_path / "asked.png", include_selection=True)
+    assert _selection_pixels(tmp_path / "plain.png", red) == 0
+    assert QImage(str(tmp_path / "plain.png")) == QImage(str(tmp_path / "none.png"))  # no band, ring or tint
+    assert _selection_pixels(tmp_path / "asked.png", red) > 40
+
+
+def test_export_menu_asks_before_drawing_the_selection(doc: CostDocument, tmp_path: Path, qtbot) -> None:
+    from gui.cost_colors import Theme
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    menu = QMenu(window)
+    exports = install_export_menu(window, menu, doc)
+    doc.selection.set_rows([3])
+    paths = iter([str(tmp_path / "a.png"), str(tmp_path / "b.png")])
+    exports.ask_path = lambda *a: next(paths)
+    exports.export_chart("scatter")
+    assert not exports.selection_action.isChecked() and exports.selection_action in menu.actions()
+    exports.selection_action.setChecked(True)
+    exports.export_chart("scatter")
+    red = Theme.of(False).selection
+    assert _selection_pixels(tmp_path / "a.png", red) == 0 < _selection_pixels(tmp_path / "b.png", red)
+
+
+def test_report_preview_shows_the_pages_as_soon_as_it_opens(doc: CostDocument, qtbot) -> None:
+    """It used to be an empty 100 x 30 box until some popup made the window lay out again."""
+    from gui.report_preview import ReportPreviewDialog
+
+    dialog = ReportPreviewDialog(doc, lambda *a: "")
+    qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.waitExposed(dialog)
+    canvas = dialog.preview.canvas
+    viewport = dialog.preview.viewport()
+    assert canvas.width() >= viewport.width() - 2 and canvas.width() > 400
+    page = canvas.page_rects()[0]
+    assert page.width() > 300 and page.height() > page.width()  # one tall PNG page, scaled to the pane
+    shot = dialog.preview.viewport().grab().toImage()
+    # the page is drawn: far more than the pane's background colour inside it
+    colours = {shot.pixel(x, y) for x in range(20, shot.width() - 20, 7) for y in range(20, shot.height() - 20, 7)}
+    assert len(colours) > 30
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("pdf"))
+    dialog.refresh()
+    assert len(canvas.page_rects()) >= 2 and canvas.height() >= canvas.page_rects()[-1].bottom()  # scrolls to all
+    dialog.reject()
+
+
+@pytest.mark.parametrize("view_class,what", [("CompareView", "comparison"), ("SweepView", "sweep")])
+def test_a_view_export_button_asks_writes_and_reports(doc: CostDocument, tmp_path: Path, qtbot, view_class: str,
+                                                      what: str) -> None:
+    from gui.compare_view import CompareView
+    from gui.sweep_view import SweepView
+
+    doc.pin_baseline()
+    doc.set_layer_arg(doc.row_of("fc1"), "out_features", 1024)
+    window = _Window(tmp_path / "view")  # no suffix: PNG is added
+    qtbot.addWidget(window)
+    view = {"CompareView": CompareView, "SweepView": SweepView}[view_class](doc, window)
+    if isinstance(view, SweepView):
+        view.run_to_end()
+    window.setCentralWidget(view)
+    result = view.export()
+    assert result is not None and result.path == tmp_path / "view.png"
+    assert QImage(str(result.path)).width() > 200
+    assert window.asked == [f"AlexNet_article-{what}.png"]  # named like the other exports (doc: "AlexNet (article)")
+    window.answer = tmp_path / "nowhere" / "x.png"
+    assert view.export() is None and "does not exist" in window.messages[-1]

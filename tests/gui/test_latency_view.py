@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QSettings
+from PySide6.QtCore import QItemSelectionModel, QPointF, QSettings
 from PySide6.QtGui import QImage
 
 from gui.cost_document import CostDocument
@@ -82,7 +82,9 @@ def test_selection_is_shared(view: LatencyView, doc: CostDocument) -> None:
     assert [i.row() for i in view.table.selectionModel().selectedRows()] == [15]
     k = view.chart.indices.tolist().index(15)
     assert view.chart._highlight.data["x"].tolist() == [view.chart.x[k]]
-    view.table.selectRow(3)
+    # a click on row 3 (explicit flags: selectRow() would read whatever key modifiers an earlier test left)
+    view.table.selectionModel().select(view.table.model().index(3, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                       | QItemSelectionModel.SelectionFlag.Rows)
     assert doc.selection.rows == [3]
     assert view.chart._indices_at(QPointF(view.chart.x[0], view.chart.y[0])) == [0]
 

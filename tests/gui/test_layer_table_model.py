@@ -13,6 +13,7 @@ from gui.layer_table_model import (
     ARGS,
     CONV,
     ERROR_ROLE,
+    MEMORY,
     NAME,
     PARAMS,
     PCT_CONV,
@@ -48,7 +49,8 @@ def test_model_tester_through_edits(qtmodeltester, alexnet: Network) -> None:
 
 def test_cells(alexnet: Network) -> None:
     model = LayerTableModel(CostDocument(alexnet))
-    assert model.rowCount() == len(alexnet.layers) and model.columnCount() == 12  # + two Δ-vs-baseline columns
+    # ten cost columns, Latency, and two Δ-vs-baseline columns
+    assert model.rowCount() == len(alexnet.layers) and model.columnCount() == 13
     assert text(model, 0, NAME) == "conv1" and text(model, 0, TYPE) == "Conv2d"
     assert text(model, 0, ARGS) == "3→96 k11 s4 p2 no bias"  # in_channels 3 inferred from the input
     assert text(model, 0, PARAMS) == "34.8 K"  # 96 * 3 * 11 * 11 = 34,848
@@ -126,8 +128,9 @@ def test_convention_renames_header(qtbot, alexnet: Network) -> None:
     model = LayerTableModel(doc)
     with qtbot.waitSignal(model.headerDataChanged):
         doc.set_convention("fvcore")
-    assert model.headerData(CONV, Qt.Orientation.Horizontal) == "fvcore flops"
-    assert model.headerData(PCT_CONV, Qt.Orientation.Horizontal) == "% fvcore flops"
+    # a long name takes two header lines (its column stays as narrow as its numbers)
+    assert model.headerData(CONV, Qt.Orientation.Horizontal) == "fvcore\nflops"
+    assert model.headerData(PCT_CONV, Qt.Orientation.Horizontal) == "% fvcore\nflops"
 
 
 def test_args_text_round_trip() -> None:
@@ -220,3 +223,50 @@ def test_no_drag_move_in_a_sorted_table(qtbot, alexnet: Network) -> None:
     assert doc.network == alexnet and doc.undo_stack.count() == 0
     view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
     assert view.dragEnabled()
+
+
+def _shown_table(qtbot, doc: CostDocument, width: int):  # noqa: ANN202
+    from gui.layer_table_view import LayerTableView
+
+    view = LayerTableView(doc)
+    qtbot.addWidget(view)
+    view.resize(width, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.wait(10)  # the first fit runs once the viewport has its width
+    return view
+
+
+def _headers(view) -> list[str]:  # noqa: ANN001
+    model = view.model()
+    return [str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(model.columnCount())
+            if not view.isColumnHidden(c)]
+
+
+def test_one_macs_column_under_the_macs_convention(qtbot, alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    view = _shown_table(qtbot, doc, 1000)
+    assert _headers(view).count("MACs") == 1 and "FLOPs" in _headers(view)
+    doc.set_convention("macs")
+    assert _headers(view).count("MACs") == 1 and "% MACs" in _headers(view)
+    doc.set_convention("flops")
+    assert _headers(view).count("MACs") == 1 and "FLOPs" in _headers(view)
+
+
+def test_columns_fit_their_headers_and_numbers_after_a_convention_change(qtbot, alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    view = _shown_table(qtbot, doc, 1400)
+    doc.set_convention("torchinfo")  # "torchinfo mult-adds": only "ult-adds" showed before
+    header = view.horizontalHeader()
+    fm = header.fontMetrics()
+    for col in range(view.model().columnCount()):
+        if view.isColumnHidden(col):
+            continue
+        title = str(view.model().headerData(col, Qt.Orientation.Horizontal))
+        assert view.columnWidth(col) >= max(fm.horizontalAdvance(t) for t in title.split("\n")) + 12, title
+        assert view.columnWidth(col) >= view.sizeHintForColumn(col), title  # no number or name cut
+    # at 1920 px the spare room is shared out: Memory (the last column) was stretched to ~600 px
+    memory = view.columnWidth(MEMORY)
+    assert memory <= 2 * view.sizeHintForColumn(MEMORY)
+    used = sum(view.columnWidth(c) for c in range(view.model().columnCount()) if not view.isColumnHidden(c))
+    assert view.viewport().width() - 40 <= used <= view.viewport().width()  # no ragged gap, no scroll bar

@@ -361,3 +361,136 @@ def test_invalid_edit_is_not_hidden_behind_a_status_note(window: MainWindow) -> 
     window.document.set_layer_arg(3, "groups", 7)
     assert window.statusBar().currentMessage() == "" and "groups" in window.error_label.text()
     assert window.error_label.isVisible()
+
+
+def _gnome_keys(key):  # noqa: ANN001, ANN202 - GNOME's and KDE's bindings (Qt's table): Delete is Del and Ctrl+D
+    from PySide6.QtGui import QKeySequence
+
+    extra = {QKeySequence.StandardKey.Delete: [QKeySequence("Del"), QKeySequence("Ctrl+D")]}
+    return extra.get(key, list(QKeySequence.keyBindings(key)))
+
+
+def test_every_shortcut_triggers_one_action_with_the_real_views(qtbot, tmp_path: Path, alexnet: Network,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Qt fires none of the actions that share a sequence ("Ambiguous shortcut overload: Ctrl+D"): across the
+    whole window, with the plugged-in views' actions and shortcuts too, each sequence belongs to one action."""
+    from PySide6.QtGui import QAction, QShortcut
+    from PySide6.QtTest import QTest
+
+    import gui.main_window as mw
+
+    monkeypatch.setattr(mw, "platform_keys", _gnome_keys)
+    w = MainWindow(autosave_dir=tmp_path / "r")
+    qtbot.addWidget(w)
+    w.document.set_network(alexnet)
+    owners: dict[str, list[str]] = {}
+    for act in w.findChildren(QAction):
+        for key in act.shortcuts():
+            owners.setdefault(key.toString(), []).append(act.text())
+    for sc in w.findChildren(QShortcut):
+        owners.setdefault(sc.key().toString(), []).append(f"shortcut {sc.objectName()}")
+    assert owners.get("Ctrl+D") == ["D&uplicate"]
+    assert {k: v for k, v in owners.items() if len(v) > 1} == {}
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w)
+    w.table.setFocus()
+    w.document.selection.set_rows([2])
+    QTest.keyClick(w.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert w.document.row_count() == 22 and w.document.spec(3).type == "MaxPool2d"  # duplicated, not deleted
+    w.document.undo_stack.setClean()
+    w.close()
+
+
+def test_totals_delta_column_is_never_cut(qtbot, window: MainWindow) -> None:
+    """With a baseline pinned the deltas and the category shares widen ("69.5 %  (-22.3 pp)"): the panel keeps
+    room for all of them, even when the dock is dragged narrower or a scroll bar appears."""
+    from PySide6.QtWidgets import QScrollArea
+
+    doc = window.document
+    doc.pin_baseline()
+    doc.set_layer_arg(15, "out_features", 9000)  # fc1 more than doubles: every figure moves, shares by tens of pp
+    area = window.docks["totals"].widget()
+    assert isinstance(area, QScrollArea)
+    for width in (None, 240):
+        if width is not None:
+            window.resizeDocks([window.docks["totals"]], [width], Qt.Orientation.Horizontal)
+        qtbot.wait(20)
+        viewport = area.viewport()
+        cells = [*window.totals.deltas.values(), *window.totals.split_heads,
+                 *(c for cells in window.totals.split_rows.values() for c in cells)]
+        shown = [c for c in cells if c.isVisible() and c.text()]
+        assert any("pp" in c.text() for c in shown) and any("%" in c.text() for c in window.totals.deltas.values())
+        for cell in shown:
+            assert cell.width() >= cell.fontMetrics().horizontalAdvance(cell.text()), cell.text()
+            right = cell.mapTo(viewport, cell.rect().topRight()).x()
+            assert right <= viewport.width(), (cell.text(), right, viewport.width())
+
+
+def test_plugin_views_follow_the_chosen_colour_scheme(qtbot, tmp_path: Path, alexnet: Network) -> None:
+    """View ▸ Colour scheme: dark or light whatever the system says, remembered; the window, the table, the
+    charts, the diagram and the totals all switch (named "plugin" so the real views are plugged in)."""
+    from PySide6.QtGui import QPalette
+
+    from gui.color_scheme import current_scheme
+
+    def lightness(widget: QWidget, role: QPalette.ColorRole = QPalette.ColorRole.Window) -> int:
+        return widget.palette().color(role).lightness()
+
+    w = MainWindow(autosave_dir=tmp_path / "r")
+    qtbot.addWidget(w)
+    w.document.set_network(alexnet)
+    w.document.pin_baseline()
+    w.document.set_layer_arg(15, "out_features", 9000)  # the totals show red (grown) deltas
+    w.show()
+    charts, diagram = w.views["charts"], w.views["diagram"]
+    try:
+        assert [a.data() for a in w.scheme_menu.actions()] == ["system", "light", "dark"]
+        assert w.scheme_actions["system"].isChecked()
+        w.scheme_actions["dark"].trigger()
+        qtbot.waitUntil(lambda: lightness(w) < 100)  # the new palette reaches the widgets through the event loop
+        assert lightness(w.table.viewport(), QPalette.ColorRole.Base) < 100
+        assert lightness(w.table, QPalette.ColorRole.Text) > 180
+        assert all(chart.theme.dark for chart in charts.charts.values())
+        assert diagram.scene.theme.dark
+        assert "#ef7070" in w.totals.deltas["params"].styleSheet()  # the red that reads on a dark ground
+        shot = w.grab().toImage()
+        assert shot.pixelColor(shot.width() // 2, shot.height() - 5).lightness() < 100  # drawn dark, not just set
+        again = MainWindow(autosave_dir=tmp_path / "r2")  # remembered
+        qtbot.addWidget(again)
+        assert again.scheme_actions["dark"].isChecked() and current_scheme() == "dark"
+        w.scheme_actions["light"].trigger()
+        qtbot.waitUntil(lambda: lightness(w) > 180)
+        assert not any(chart.theme.dark for chart in charts.charts.values())
+        assert not diagram.scene.theme.dark and "#d32f2f" in w.totals.deltas["params"].styleSheet()
+    finally:
+        w.set_color_scheme("system")  # the palette is the application's: leave it as other tests expect
+        w.document.undo_stack.setClean()
+    assert current_scheme() == "system"
+
+
+def test_plugin_views_dock_tabs_show_one_bar_per_group(qtbot, tmp_path: Path, alexnet: Network) -> None:
+    """Qt leaves a stale copy of the second tabbed group's bar ("Diagram | Charts") painted over the docks: the
+    window hides it, on show and after Reset layout."""
+    from PySide6.QtWidgets import QTabBar
+
+    w = MainWindow(autosave_dir=tmp_path / "recovery")
+    w.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
+    qtbot.addWidget(w)
+    w.document.set_network(alexnet)
+    w.resize(1280, 800)
+    w.show()
+
+    def shown_bars() -> list[list[str]]:
+        return sorted([b.tabText(i) for i in range(b.count())] for b in w.findChildren(QTabBar)
+                      if b.parentWidget() is w and b.isVisible())
+
+    groups = [["Diagram", "Charts", "Latency", "Compare", "Sweep"], ["Layer", "Modules", "Rewrites"]]
+    qtbot.waitUntil(lambda: shown_bars() == groups)
+    w.reset_layout()
+    qtbot.waitUntil(lambda: shown_bars() == groups)
+    w.docks["compare"].raise_()
+    qtbot.wait(20)
+    assert shown_bars() == groups
+    w.close()

@@ -213,3 +213,73 @@ def test_settings_reload_a_traced_model_through_the_worker(qtbot, tmp_path, alex
     with qtbot.waitSignal(w.loader.canceled, timeout=3000):
         w.load_indicator.cancel.click()
     assert doc.report.batch_size == 4 and "cancelled" in w.message_bar.text.text()
+
+
+BLOCKS_PY = '''
+import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self, c_in, c_out, *, stride=1):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, stride, 1)
+
+    def forward(self, x):
+        return self.conv(x).relu()
+
+
+class Wide(Block):
+    pass
+
+
+class Net(nn.Module):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.body = nn.Sequential(Block(3, 16), Block(16, 32, stride=2))
+        self.head = nn.Linear(32, num_classes)
+
+    def forward(self, x):
+        return self.head(self.body(x).mean((2, 3)))
+
+
+class Tiny(nn.Module):
+    def forward(self, x):
+        return x
+
+
+def make_wide(width, depth=2):
+    return nn.Sequential(*[Block(width, width) for _ in range(depth)])
+
+
+def example_input():
+    return torch.randn(1, 3, 32, 32)
+'''
+
+
+def test_open_dialog_preselects_a_class_that_builds_and_remembers_the_file(qtbot, tmp_path) -> None:
+    from gui.open_model_dialog import OpenModelDialog, scan_python_file
+
+    path = tmp_path / "blocks.py"
+    path.write_text(BLOCKS_PY, encoding="utf-8")
+    scan = scan_python_file(path)
+    assert scan.required == {"Block": ("c_in", "c_out"), "Wide": ("c_in", "c_out"), "Net": (), "Tiny": (),
+                             "make_wide": ("width",)}
+    dialog = OpenModelDialog(None, str(tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.set_file(str(path))
+    # Block is first in the file but needs arguments: the model the file is about is chosen
+    assert dialog.reference.text() == f"{path}:Net" and dialog.inputs.text() == "1, 3, 32, 32"
+    texts = [dialog.class_list.item(i).text() for i in range(dialog.class_list.count())]
+    assert "Block   (class, needs c_in, c_out)" in texts and "make_wide()   (function, needs width)" in texts
+    dialog.class_list.setCurrentRow(texts.index("Tiny   (class)"))
+    dialog.accept()
+    again = OpenModelDialog(None, str(tmp_path))  # reopened: the same file and the class last opened
+    qtbot.addWidget(again)
+    assert again.file_edit.text() == str(path) and again.reference.text() == f"{path}:Tiny"
+    again.zoo_list.setCurrentRow(0)
+    zoo_ref = again.reference.text()
+    again.accept()
+    third = OpenModelDialog(None, str(tmp_path))
+    qtbot.addWidget(third)
+    assert third.reference.text() == zoo_ref and third.zoo_list.currentRow() == 0

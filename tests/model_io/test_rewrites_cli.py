@@ -106,14 +106,15 @@ def test_candidates_on_loaded_models_all_apply_and_evaluate(name: str) -> None:
 
 
 def test_a_comparison_labels_a_settings_change_apart_from_the_design() -> None:
-    from costing.compare import compare
+    from costing.comparison import compare
     from costing.graph import GraphInput
 
     g = load_model_graph("alexnet")
     wider = g.with_inputs([GraphInput(g.inputs[0].name, (2, 3, 256, 256))])
     c = compare(evaluate_graph(g), evaluate_graph(wider))
     assert c.settings == ("input 1×3×224×224 → 2×3×256×256", "batch 1 → 2")
-    assert {r.status for r in c.rows} == {"changed"} and c.delta.macs > 0
+    assert c.kind == "settings" and "not a design change" in c.describe()
+    assert {r.status for r in c.ordered} == {"changed"} and c.delta.macs > 0
 
 
 # ---- the CLI contract -----------------------------------------------------------------------------------------

@@ -16,18 +16,12 @@ import pytest
 
 from model_io.resolve import LoadOptions
 from model_io.worker_client import PROJECT_ROOT, trace_in_worker, worker_command, worker_env
+from tests.processes import running
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process groups and /proc: Linux")
 
 
-def running(pid: int) -> bool:
-    """Alive and not a zombie (a dead child whose new parent has not reaped it yet is not running)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return False
-    return stat[stat.rindex(b")") + 2:].split()[0] != b"Z"
 
 
 def gone_within(pid: int, seconds: float) -> bool:
