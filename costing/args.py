@@ -167,6 +167,16 @@ def coerce_value(arg: Arg, value: Any, dims: int = 1) -> Any:
     raise AssertionError(f"unknown argument kind {k}")  # a bug in a registration, not a user error
 
 
+def with_arg(args: Mapping[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """`args` with `key` set to `value`; None removes it (torch's default, or the size inferred from the input)."""
+    out = dict(args)
+    if value is None:
+        out.pop(key, None)
+    else:
+        out[key] = value
+    return out
+
+
 def remembered_check(holder: Any, raw: Mapping[str, Any], check: Any) -> dict[str, Any]:
     """`check(raw)`, remembered on the immutable `holder` (a layer spec, a graph node): re-evaluating at another
     input shape skips argument checking, about a third of a row's cost. Errors are not remembered."""

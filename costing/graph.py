@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .args import remembered_check
+from .args import remembered_check, with_arg
 from .dtypes import canonical_dtype
 from .records import Totals
 
@@ -93,12 +93,7 @@ class Node:
         return self.measured is not None
 
     def with_arg(self, key: str, value: Any) -> Node:
-        args = dict(self.args)
-        if value is None:
-            args.pop(key, None)
-        else:
-            args[key] = value
-        return replace(self, args=args)
+        return replace(self, args=with_arg(self.args, key, value))
 
     def checked_args(self, check: Any) -> dict[str, Any]:
         """`check(self.args)`, remembered on this immutable node (costing.args.remembered_check)."""

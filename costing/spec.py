@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .args import MAX_SIZE, remembered_check
+from .args import MAX_SIZE, remembered_check, with_arg
 from .dtypes import canonical_dtype
 
 
@@ -20,12 +20,7 @@ class LayerSpec:
     trainable: bool = True
 
     def with_arg(self, key: str, value: Any) -> LayerSpec:
-        args = dict(self.args)
-        if value is None:
-            args.pop(key, None)
-        else:
-            args[key] = value
-        return replace(self, args=args)
+        return replace(self, args=with_arg(self.args, key, value))
 
     def display_name(self, index: int) -> str:
         return self.name or f"{self.type}-{index}"

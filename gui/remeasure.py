@@ -8,14 +8,13 @@ cannot help (another row is broken, the source is unknown, the edit changed the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from costing import CostReport
 from costing.graph_eval import input_values
-from model_io.resolve import LoadOptions
-from model_io.retrace import module_edits, retrace_blocker, stale_opaque
+from model_io.resolve import LoadOptions, retrace_options
+from model_io.retrace import retrace_blocker, stale_opaque
 
 from .cost_document import CostDocument
 from .model_loader import ModelLoader
@@ -71,12 +70,7 @@ class Remeasurer(QObject):
             return False
         graph = report.graph
         assert graph is not None
-        opts = self._options() or LoadOptions()
-        given = graph.source.get("inputs")
-        inputs = opts.inputs or (tuple(str(x) for x in given) if isinstance(given, list) else ())
-        opts = replace(opts, inputs=inputs, batch_size=graph.batch_size, dtype=graph.dtype,
-                       module_edits=module_edits(report))
-        self.loader.load(str(graph.source["ref"]), opts)
+        self.loader.load(str(graph.source["ref"]), retrace_options(report, self._options()))
         names = ", ".join(graph.node(i).display_name for i in stale[:3]) + (" …" if len(stale) > 3 else "")
         self.message.emit(f"Measuring {names} again: tracing the model with your edits …", "info")
         return True

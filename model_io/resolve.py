@@ -116,29 +116,35 @@ def measured_again(graph: Graph, opts: LoadOptions | None = None) -> Graph:
     """`graph` (a traced model, edited) with its stale opaque nodes measured again: the model is traced once more
     in the worker with the graph's layer edits applied to its code. Unchanged when nothing is stale; ModelError with
     the reason when tracing again cannot cost them."""
-    from .retrace import module_edits, remeasured, retrace_blocker, stale_opaque
+    from .retrace import remeasured, retrace_blocker, stale_opaque
 
+    if not any(n.opaque for n in graph.nodes):  # nothing measured: nothing can be stale (no evaluation needed)
+        return graph
     report = evaluate_graph(graph)
     if not stale_opaque(report):
         return graph
     blocker = retrace_blocker(report)
     if blocker:
         raise ModelError(f"{graph.name}: cannot trace again with the edits: {blocker}")
-    ref = str(graph.source["ref"])
-    base = opts or LoadOptions()
-    traced = load_graph_ref(ref, replace(base, inputs=base.inputs or _source_inputs(graph),
-                                         batch_size=graph.batch_size, dtype=graph.dtype,
-                                         module_edits=module_edits(report)))
+    traced = load_graph_ref(str(graph.source["ref"]), retrace_options(report, opts))
     new, _, failed = remeasured(graph, report, traced)
     if failed:
         raise ModelError(f"{graph.name}: {next(iter(failed.values()))}")
     return new
 
 
-def _source_inputs(graph: Graph) -> tuple[str, ...]:
-    """The --input specs a graph was traced with (kept in its source), so tracing again sees the same inputs."""
+def retrace_options(report: CostReport, opts: LoadOptions | None = None) -> LoadOptions:
+    """The options that trace `report`'s model again as it is now: its inputs (as given, else as it was traced
+    with), batch size and dtype, and its layer edits for the worker to apply (model_io.retrace)."""
+    from .retrace import module_edits
+
+    graph = report.graph
+    assert graph is not None
+    base = opts or LoadOptions()
     given = graph.source.get("inputs")
-    return tuple(str(x) for x in given) if isinstance(given, list) else ()
+    inputs = base.inputs or (tuple(str(x) for x in given) if isinstance(given, list) else ())
+    return replace(base, inputs=inputs, batch_size=graph.batch_size, dtype=graph.dtype,
+                   module_edits=module_edits(report))
 
 
 def apply_graph_options(graph: Graph, opts: LoadOptions) -> Graph:
