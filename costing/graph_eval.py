@@ -300,7 +300,14 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
         unsupported=_unsupported(graph))
     object.__setattr__(report, "_values", values)
     object.__setattr__(report, "_inputs", seen_inputs)
+    # which nodes this evaluation visited (None: all of them), so views repaint only those rows
+    object.__setattr__(report, "_evaluated", frozenset(nodes[p].id for p in done) if incremental else None)
     return report
+
+
+def evaluated_ids(report: CostReport) -> frozenset[str] | None:
+    """The node ids the incremental evaluation that made `report` visited; None after a full evaluation."""
+    return report.__dict__.get("_evaluated")
 
 
 def input_values(report: CostReport, node_id: str) -> tuple[Value | None, ...] | None:

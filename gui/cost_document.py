@@ -25,7 +25,7 @@ from costing import CONVENTIONS, CostReport, LayerCost, LayerError, LayerSpec, N
 from costing.chain import graph_from_network
 from costing.comparison import Comparison, RowDelta, compare
 from costing.graph import Graph, GraphError, GraphInput, Node, Ref, unique_name
-from costing.graph_eval import evaluate_graph
+from costing.graph_eval import evaluate_graph, evaluated_ids
 from costing.registry import has_kind, kind
 from model_io.graph_file import graph_to_dict, load_graph
 from model_io.layer_file import atomic_write, network_to_dict
@@ -73,6 +73,7 @@ class CostDocument(QObject):
         self.selection = LayerSelection(self)
         self._graph = graph_from_network(Network((), (3, 224, 224), "untitled"))
         self._report: CostReport = evaluate_graph(self._graph)
+        self._changed_rows: tuple[int, ...] | None = None  # see `changed_rows`
         self._error: LayerError | None = None
         self._dirty: set[str] | None = None  # nodes touched since the last evaluation (batched edits)
         self._batch_depth = 0
@@ -182,6 +183,11 @@ class CostDocument(QObject):
         """The costs of `row`, or None while it (or something it reads) cannot be costed."""
         return self._report.by_id.get(self._graph.nodes[row].id)
 
+    def changed_rows(self) -> tuple[int, ...] | None:
+        """The rows whose costs the last recompute changed, in order; None when it may have changed any row from
+        `reportChanged`'s first one down (a structural edit, a full evaluation)."""
+        return self._changed_rows
+
     def error_row(self) -> int | None:
         return self._error.index if self._error is not None else None
 
@@ -221,6 +227,7 @@ class CostDocument(QObject):
         self._resetting = True  # views hear one documentReset, never a reportChanged about rows they lack yet
         try:
             self._report = report if report is not None and report.graph is graph else evaluate_graph(graph)
+            self._changed_rows = None
             self._dirty = None
             self._update_error()
         finally:
@@ -576,7 +583,7 @@ class CostDocument(QObject):
             self._graph = graph
             self.layersRemoved.emit(c.first, c.last)
         elif kind_ in ("remove", "insert_rows"):
-            blocks = _blocks(c.rows)
+            blocks = row_runs(c.rows)
             if kind_ == "remove":
                 for first, last in reversed(blocks):  # bottom-up, so earlier rows keep their index
                     self.layersAboutToBeRemoved.emit(first, last)
@@ -624,12 +631,12 @@ class CostDocument(QObject):
             self.documentReset.emit()
             return
         removed = tuple(i for i, n in enumerate(old.nodes) if not graph.has(n.id))
-        for first, last in reversed(_blocks(removed)):
+        for first, last in reversed(row_runs(removed)):
             self.layersAboutToBeRemoved.emit(first, last)
             self._graph = _without(self._graph, graph, first, last)
             self.layersRemoved.emit(first, last)
         added = tuple(i for i, n in enumerate(graph.nodes) if not old.has(n.id))
-        for first, last in _blocks(added):
+        for first, last in row_runs(added):
             self.layersAboutToBeInserted.emit(first, last)
             self._graph = _with_rows(self._graph, graph, last)
             self.layersInserted.emit(first, last)
@@ -643,8 +650,10 @@ class CostDocument(QObject):
     def _recompute(self) -> None:
         dirty = self._dirty or set()
         self._dirty = None
-        report = evaluate_graph(self._graph, self._report, dirty)
+        old = self._report
+        report = evaluate_graph(self._graph, old, dirty)
         first = min((self._graph.index[d] for d in dirty if d in self._graph.index), default=0)
+        self._changed_rows = _changed_rows(old, report)
         self._report = report
         if self._resetting:
             return
@@ -676,7 +685,8 @@ def _untie(graph: Graph, nodes: list[Node]) -> list[Node]:
     return out
 
 
-def _blocks(rows: tuple[int, ...]) -> list[tuple[int, int]]:
+def row_runs(rows: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Sorted rows as (first, last) runs of consecutive ones (one signal per run)."""
     blocks: list[tuple[int, int]] = []
     for r in rows:
         if blocks and blocks[-1][1] == r - 1:
@@ -724,8 +734,20 @@ class _GraphCommand(QUndoCommand):
         self.doc.selection.set_rows(self.before)
 
 
+def _changed_rows(old: CostReport, new: CostReport) -> tuple[int, ...] | None:
+    """The rows of an incremental evaluation whose costs differ from `old`'s, when the rows stayed in place."""
+    visited = evaluated_ids(new)
+    graph, before = new.graph, old.graph
+    if visited is None or graph is None or before is None or graph.index is not before.index:
+        return None
+    pos = graph.index
+    return tuple(sorted(pos[i] for i in visited if i in pos and old.by_id.get(i) != new.by_id.get(i)))
+
+
 def _new_ids(old: Graph, new: Graph) -> set[str]:
     """Nodes that `new` has and `old` has not, and the readers whose inputs were rewired to or from them."""
+    if new.index is old.index:  # the same nodes in the same places (an argument edit): compare only the changed
+        return {b.id for a, b in zip(old.nodes, new.nodes, strict=True) if a is not b and a.inputs != b.inputs}
     added = set(new.index) - set(old.index)
     rewired = {n.id for n in new.nodes if old.has(n.id) and old.node(n.id).inputs != n.inputs}
     return added | rewired

@@ -747,7 +747,9 @@ class DiagramScene(QGraphicsScene):
             if base_hier is not None:  # a scope against its subtotal in the baseline
                 b = base_hier.get(path)
                 badge = ("new", "new") if b is None else delta_badge(v, value(b))
-            g.set_state(color_of(v), width_of(g.node), (v, total, g.collapsed, conv, badge))
+            # what its label shows: the share as text, so a new total repaints only the shares that read otherwise
+            g.set_state(color_of(v), width_of(g.node),
+                        (v, share_text(v / total if total else 0.0), g.collapsed, conv, badge))
             g.badge = badge
         self._show_removed(value)
         stale = QRectF()

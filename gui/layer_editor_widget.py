@@ -12,7 +12,7 @@ import ast
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -38,6 +38,7 @@ from costing.registry import has_kind, kind
 from .cost_document import CostDocument
 from .layer_table_model import compatible_args
 from .layer_table_view import type_combo
+from .on_screen import out_of_sight
 from .text_line import TextLineWidget
 
 _INT_MAX = 2**31 - 1
@@ -305,6 +306,7 @@ class LayerEditorWidget(QWidget):
         # One refresh per edit: a change of the layer (or the list) is followed, within the same command, by the
         # recompute's reportChanged (after errorChanged when the error appeared, changed or cleared), which
         # refreshes at once; the deferred refresh only runs when nothing follows.
+        self._stale = False  # a refresh was skipped while out of sight
         self._deferred = QTimer(self)
         self._deferred.setSingleShot(True)
         self._deferred.setInterval(0)
@@ -319,6 +321,16 @@ class LayerEditorWidget(QWidget):
         d.layersRemoved.connect(self._on_document_layers_changed)
         d.layersMoved.connect(self._on_document_layers_changed)
         self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._stale:  # its dock's tab was raised (no showEvent comes then): catch up after this paint
+            self._deferred.start()
 
     # ---- document signals ------------------------------------------------------------------------------------
     def _on_selection_changed(self, *_: Any) -> None:
@@ -341,6 +353,10 @@ class LayerEditorWidget(QWidget):
     # ---- building ------------------------------------------------------------------------------------------
     def refresh(self) -> None:
         self._deferred.stop()
+        if self.window().isVisible() and out_of_sight(self):  # behind another dock's tab: catch up when shown
+            self._stale = True
+            return
+        self._stale = False
         doc = self.document
         row = doc.selection.current
         if row is not None and row >= doc.row_count():

@@ -27,7 +27,7 @@ from costing.comparison import ADDED, SAME, RowDelta
 from costing.latency import CONVENTION, RowLatency
 from costing.registry import has_kind, kind, kinds
 
-from .cost_document import CostDocument
+from .cost_document import CostDocument, row_runs
 from .latency_state import LatencyState
 
 Index = QModelIndex | QPersistentModelIndex
@@ -42,6 +42,8 @@ COST_COLUMNS = (PARAMS, MACS, CONV, PCT_CONV, PCT_PARAMS, MEMORY, LATENCY, *DELT
 SORT_ROLE = Qt.ItemDataRole.UserRole  # raw numbers for the proxy's sort
 LAYER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ERROR_ROLE = Qt.ItemDataRole.UserRole + 2  # the engine's message on the cell it concerns, else None
+# in a dataChanged's roles: only the shares moved with a new total (see `LayerTableModel.shares_moved`)
+SHARES_ROLE = Qt.ItemDataRole.UserRole + 3
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -60,6 +62,11 @@ _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 DELTA_COLORS = {"less": QColor("#2e7d32"), "more": QColor("#d32f2f"), ADDED: QColor("#1565c0"),
                 SAME: QColor(128, 128, 128)}
 _ERROR_ONLY = frozenset((_DECORATION, _BACKGROUND, _FONT, _ERROR))  # roles that are None while all is valid
+_ANSWERED = frozenset((_EDIT, _TOOLTIP, _DECORATION, _BACKGROUND, _FONT, _FOREGROUND, _SORT, _LAYER_ID, _ERROR))
+# display texts cached per row version (`LayerTableModel._texts`): everything but the shares (they follow the
+# totals), the latency (the chosen device) and the deltas (the baseline)
+_CACHED = (NAME, TYPE, ARGS, SHAPE, PARAMS, MACS, CONV, MEMORY)
+_CACHED_SLOT = tuple(_CACHED.index(c) if c in _CACHED else -1 for c in range(COLUMN_COUNT))
 
 
 def format_args(args: dict[str, Any]) -> str:
@@ -117,8 +124,10 @@ class LayerTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.document = document
         self._shown_totals: Totals | None = document.report.totals  # only to know whether % cells changed
+        self._totals_before: Totals | None = None  # the totals before the last recompute (`shares_moved`)
         self._error_row: int | None = document.error_row()
         self._error_icon: QIcon | None = None
+        self._text_cache: dict[str, tuple[Any, Any, int, tuple[Any, ...]]] = {}  # node id -> `_texts`' entry
         d = document
         d.layersAboutToBeInserted.connect(lambda f, l: self.beginInsertRows(QModelIndex(), f, l))
         d.layersInserted.connect(self._on_document_layers_inserted)
@@ -181,20 +190,31 @@ class LayerTableModel(QAbstractTableModel):
 
     # ---- reading -------------------------------------------------------------------------------------------
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        # Qt asks seven roles of every painted cell: the common answers come first and cheaply
         role = int(role)
+        if role == _DISPLAY:
+            if not index.isValid():
+                return None
+            row, col = index.row(), index.column()
+            if col >= DELTA_PARAMS:
+                return self._delta_data(row, col, role)
+            slot = _CACHED_SLOT[col]
+            return self._texts(row)[slot] if slot >= 0 else self._display(row, col, self.document.row_cost(row))
         if role == _ALIGN_ROLE:
             return _ALIGN[index.column()]
+        if role not in _ANSWERED:
+            return None
         doc = self.document
-        error = doc.error
+        error = doc._error
         if error is None and role in _ERROR_ONLY:  # the common case of a painted cell: nothing to mark
             return None
         if not index.isValid():
             return None
         row, col = index.row(), index.column()
-        if col >= DELTA_PARAMS and role in (_DISPLAY, _FOREGROUND, _TOOLTIP, _SORT):
+        if col >= DELTA_PARAMS and role in (_FOREGROUND, _TOOLTIP, _SORT):
             return self._delta_data(row, col, role)
-        if role == _DISPLAY:
-            return self._display(row, col, doc.row_cost(row))
+        if role == _FOREGROUND:
+            return None
         if role == _EDIT:
             spec = doc.spec(row)
             return {NAME: spec.name, TYPE: spec.type, ARGS: format_args(dict(spec.args))}.get(
@@ -256,6 +276,19 @@ class LayerTableModel(QAbstractTableModel):
             return f"new +{fmt.si(after)}" if after else "new"
         return fmt.delta(after, before) if diff else "="
 
+    def _texts(self, row: int) -> tuple[Any, ...]:
+        """The texts of `row`'s `_CACHED` columns, formatted once per version of its node and costs (the objects
+        are immutable: an edit makes new ones), so repainting a row an edit did not change formats nothing."""
+        doc = self.document
+        node = doc._graph.nodes[row]
+        cost = doc._report.by_id.get(node.id)
+        hit = self._text_cache.get(node.id)
+        if hit is not None and hit[0] is node and hit[1] is cost and hit[2] == row:
+            return hit[3]
+        texts = tuple(self._display(row, c, cost) for c in _CACHED)
+        self._text_cache[node.id] = (node, cost, row, texts)
+        return texts
+
     def _args_for_display(self, row: int, cost: LayerCost | None) -> tuple[str, dict[str, Any]]:
         doc = self.document
         spec = doc.spec(row)
@@ -294,13 +327,25 @@ class LayerTableModel(QAbstractTableModel):
             return fmt.duration(lat.seconds) if lat is not None else ""
         return None
 
-    def _share(self, cost: LayerCost, col: int) -> float:
-        report = self.document.report
+    def _share(self, cost: LayerCost, col: int, totals: Totals | None = None) -> float:
+        """The row's fraction of the model's params or chosen measure (of `totals`, else the report's)."""
+        totals = self.document.report.totals if totals is None else totals
         if col == PCT_PARAMS:
-            return report.share(cost, "params")
-        conv = self.document.convention
-        total = convention_value(report.totals, conv)
-        return convention_value(cost.totals, conv) / total if total else 0.0
+            part, whole = cost.totals.params, totals.params
+        else:
+            conv = self.document.convention
+            part, whole = convention_value(cost.totals, conv), convention_value(totals, conv)
+        return part / whole if whole else 0.0
+
+    def shares_moved(self, row: int) -> bool:
+        """Whether `row`'s share cells read otherwise now than under the totals before the last recompute. A new
+        total moves every share, but most still round to the same text: those cells need no repaint."""
+        cost = self.document.row_cost(row)
+        before = self._totals_before
+        if cost is None or before is None:
+            return True
+        return any(fmt.percent(self._share(cost, c, before)) != fmt.percent(self._share(cost, c))
+                   for c in (PCT_CONV, PCT_PARAMS))
 
     def _sort_value(self, row: int, col: int, cost: LayerCost | None) -> Any:
         if col in (NAME, TYPE, ARGS):
@@ -389,11 +434,13 @@ class LayerTableModel(QAbstractTableModel):
     def _renumbered(self, first: int) -> None:
         """Unnamed layers are called by their row (`ReLU-5`, as the engine names them): rows below a structural
         change get new names."""
+        self._text_cache.clear()  # (entries are keyed by row too: only to drop removed nodes' texts)
         n = self.rowCount()
         if first < n:
             self.dataChanged.emit(self.index(first, NAME), self.index(n - 1, NAME))
 
     def _on_document_reset(self) -> None:
+        self._text_cache.clear()
         self._shown_totals = self.document.report.totals
         self._error_row = self.document.error_row()
         self.endResetModel()
@@ -407,10 +454,19 @@ class LayerTableModel(QAbstractTableModel):
         if n == 0:
             return
         first = max(0, min(first, n - 1))
-        self.dataChanged.emit(self.index(first, ARGS), self.index(n - 1, COLUMN_COUNT - 1))
         totals = self.document.report.totals
-        if first > 0 and totals != self._shown_totals:  # shares of the rows above changed too
-            self.dataChanged.emit(self.index(0, PCT_CONV), self.index(first - 1, PCT_PARAMS))
+        rows = self.document.changed_rows()
+        # only the cells that changed, so the view repaints a few rows and the share columns, not the whole table
+        if rows is None:
+            self.dataChanged.emit(self.index(first, ARGS), self.index(n - 1, COLUMN_COUNT - 1))
+        else:
+            for a, b in row_runs(rows):
+                self.dataChanged.emit(self.index(a, ARGS), self.index(b, COLUMN_COUNT - 1))
+        self._totals_before = self._shown_totals
+        if totals != self._shown_totals and (rows is not None or first > 0):  # every row's share moved
+            # SHARES_ROLE: a view may repaint only the cells whose text moved (`shares_moved`)
+            self.dataChanged.emit(self.index(0, PCT_CONV), self.index(n - 1 if rows is not None else first - 1,
+                                                                       PCT_PARAMS), [SHARES_ROLE])
         self._shown_totals = totals
 
     def _on_document_error_changed(self) -> None:
@@ -421,6 +477,7 @@ class LayerTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(min(rows), 0), self.index(n - 1, COLUMN_COUNT - 1))
 
     def _on_document_convention_changed(self, _convention: str) -> None:
+        self._text_cache.clear()  # the convention's column
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, CONV, PCT_CONV)
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, DELTA_CONV, DELTA_CONV)
         if self.rowCount():

@@ -24,13 +24,14 @@ from costing import FormatError, LayerSpec
 from model_io import strict_json
 from model_io.layer_file import network_to_dict, parse_layer
 
-from .cost_document import CostDocument
+from .cost_document import CostDocument, row_runs
 from .layer_table_model import (
     ARGS,
     COLUMN_COUNT,
     MACS,
     NAME,
     SHAPE,
+    SHARES_ROLE,
     SORT_ROLE,
     TYPE,
     LayerTableModel,
@@ -80,10 +81,11 @@ class LayerTableView(QTableView):
         super().__init__(parent)
         self.document = document
         self.table_model = LayerTableModel(document, self)
+        # The sort proxy sits between only while a column is sorted: it asks the Python model two extra calls
+        # (rowCount, columnCount) for every role of every painted cell, a third of an edit's repaint.
         self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.table_model)
         self.proxy.setSortRole(SORT_ROLE)
-        self.setModel(self.proxy)
+        self.setModel(self.table_model)
         self.setObjectName("layerTable")
         self.setSortingEnabled(True)
         self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # document order until a header is clicked
@@ -199,19 +201,74 @@ class LayerTableView(QTableView):
         finally:
             self._fitting = False
 
+    def dataChanged(self, top_left: Index, bottom_right: Index, roles: Any = ()) -> None:
+        """Qt repaints the whole viewport for a changed range that starts above it (after an edit every row's
+        share changes): the range is clipped to the rows in view, so an edit repaints only the cells it changed."""
+        if top_left.isValid() and bottom_right.isValid() and top_left != bottom_right and \
+                self.state() != QAbstractItemView.State.EditingState:  # an open editor takes the new value
+            first = max(0, self.rowAt(0))
+            last = self.rowAt(self.viewport().height() - 1)
+            last = bottom_right.row() if last < 0 else last
+            top, bottom = max(top_left.row(), first), min(bottom_right.row(), last)
+            if top > bottom:
+                return
+            if list(roles) == [SHARES_ROLE]:  # only the cells whose share text moved
+                moved = tuple(r for r in range(top, bottom + 1) if self.table_model.shares_moved(self.source_row(r)))
+                for a, b in row_runs(moved):
+                    super().dataChanged(top_left.siblingAtRow(a), bottom_right.siblingAtRow(b), [])
+                return
+            top_left, bottom_right = top_left.siblingAtRow(top), bottom_right.siblingAtRow(bottom)
+        super().dataChanged(top_left, bottom_right, list(roles))
+
     # ---- rows in document order ----------------------------------------------------------------------------
+    def _sorting(self) -> bool:
+        return self.model() is self.proxy
+
+    def _to_source(self, index: Index) -> QModelIndex:
+        return self.proxy.mapToSource(index) if self._sorting() else QModelIndex(index)
+
+    def _from_source(self, index: QModelIndex) -> QModelIndex:
+        return self.proxy.mapFromSource(index) if self._sorting() else index
+
     def source_row(self, view_row: int) -> int:
-        return self.proxy.mapToSource(self.proxy.index(view_row, 0)).row()
+        return self._to_source(self.model().index(view_row, 0)).row()
 
     def selected_rows(self) -> list[int]:
-        return sorted({self.proxy.mapToSource(i).row() for i in self.selectionModel().selectedRows()})
+        return sorted({self._to_source(i).row() for i in self.selectionModel().selectedRows()})
 
     def current_row(self) -> int | None:
         index = self.currentIndex()
-        return self.proxy.mapToSource(index).row() if index.isValid() else None
+        return self._to_source(index).row() if index.isValid() else None
 
     def is_sorted(self) -> bool:
-        return self.horizontalHeader().sortIndicatorSection() >= 0 and self.proxy.sortColumn() >= 0
+        return self.horizontalHeader().sortIndicatorSection() >= 0 and self._sorting()
+
+    def _use_proxy(self, on: bool) -> None:
+        """Put the sort proxy between the view and the model, or take it out; the columns (widths, hidden ones,
+        the sort indicator), the selection and the current row are kept."""
+        if on == self._sorting():
+            return
+        header = self.horizontalHeader()
+        state = header.saveState()
+        old = self.selectionModel()
+        self._fitting = True  # restoring the widths is not the user's resize
+        try:
+            if on:
+                self.proxy.setSourceModel(self.table_model)
+            self.setModel(self.proxy if on else self.table_model)
+            if not on:
+                self.proxy.setSourceModel(None)  # it would keep mapping every edit while unused
+            header.blockSignals(True)
+            try:
+                header.restoreState(state)
+            finally:
+                header.blockSignals(False)
+        finally:
+            self._fitting = False
+        if old is not None:
+            old.deleteLater()
+        self.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
+        self._on_document_selection_changed(self.document.selection.rows, None)
 
     # ---- selection sync --------------------------------------------------------------------------------------
     def _on_view_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
@@ -227,13 +284,13 @@ class LayerTableView(QTableView):
             n = self.table_model.rowCount()
             for r in rows:
                 if 0 <= r < n:
-                    left = self.proxy.mapFromSource(self.table_model.index(r, 0))
-                    right = self.proxy.mapFromSource(self.table_model.index(r, COLUMN_COUNT - 1))
+                    left = self._from_source(self.table_model.index(r, 0))
+                    right = self._from_source(self.table_model.index(r, COLUMN_COUNT - 1))
                     selection.select(left, right)
             flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
             self.selectionModel().select(selection, flags)
             if rows and rows[0] < n:
-                current = self.proxy.mapFromSource(self.table_model.index(rows[0], 0))
+                current = self._from_source(self.table_model.index(rows[0], 0))
                 self.selectionModel().setCurrentIndex(current, QItemSelectionModel.SelectionFlag.NoUpdate)
                 self.scrollTo(current)
         finally:
@@ -242,6 +299,12 @@ class LayerTableView(QTableView):
 
     # ---- drag to move ------------------------------------------------------------------------------------------
     def _on_sort_indicator_changed(self, *_: Any) -> None:
+        header = self.horizontalHeader()
+        section = header.sortIndicatorSection()
+        if (section >= 0) != self._sorting():
+            self._use_proxy(section >= 0)
+        if section >= 0:
+            self.proxy.sort(section, header.sortIndicatorOrder())
         # rows can be dragged only in the document's order: in a sorted view "drop here" has no meaning
         self.setDragEnabled(not self.document.read_only and not self.is_sorted())
         if self.isVisible() and not self._user_sized:
