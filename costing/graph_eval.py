@@ -219,6 +219,10 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
         values = {Ref(gi.name): gi.value for gi in graph.inputs}
         rows, seen_inputs, problems = {}, {}, {}
         todo = set()
+    # what the previous graph derived from all its nodes still holds if no node changed its ties or measurement
+    unchanged_whole = incremental and _same_whole(prev_graph, graph)  # type: ignore[arg-type]
+    if unchanged_whole and "_shared_by" in prev_graph.__dict__:  # type: ignore[union-attr]
+        object.__setattr__(graph, "_shared_by", prev_graph.__dict__["_shared_by"])  # type: ignore[union-attr]
     def visit(p: int, node: Node) -> tuple[LayerCost | None, tuple[Value, ...]]:
         ins = tuple(values.get(r) for r in node.inputs)
         seen_inputs[node.id] = ins  # type: ignore[assignment]
@@ -285,8 +289,16 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
             if list(outs) != old_outs:
                 for u in graph.users.get(node.id, ()):
                     heapq.heappush(heap, pos[u])
-        ordered = tuple(_renumber(rows[n.id], i) for i, n in enumerate(nodes) if n.id in rows)
-    problem_list = tuple(problems[n.id] for n in nodes if n.id in problems)
+        if graph.index is prev_graph.index and not problems and not previous.problems:
+            # every node costed in the same place before and after (an argument edit): patch the visited rows
+            # into the previous list instead of walking all nodes in Python (5 ms of a Llama-70B edit)
+            patched = list(previous.layers)
+            for p in done:
+                patched[p] = rows[nodes[p].id]
+            ordered = tuple(patched)
+        else:
+            ordered = tuple(_renumber(rows[n.id], i) for i, n in enumerate(nodes) if n.id in rows)
+    problem_list = tuple(problems[n.id] for n in nodes if n.id in problems) if problems else ()
     # the same rows in the same places (an argument edit that costs everywhere): subtotals change by difference
     same_rows = incremental and previous is not None and graph.index is prev_graph.index and \
         not problem_list and not previous.problems and graph.scopes == prev_graph.scopes
@@ -297,9 +309,10 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
         graph.batch_size, graph.dtype, ordered, totals, by_category, graph=graph, problems=problem_list,
         hierarchy=hierarchy, input_names=graph.input_names,
         source=str(graph.source.get("kind", "graph")), warnings=tuple(graph.source.get("warnings", ())),
-        unsupported=_unsupported(graph))
+        unsupported=previous.unsupported if unchanged_whole and previous is not None else _unsupported(graph))
     object.__setattr__(report, "_values", values)
     object.__setattr__(report, "_inputs", seen_inputs)
+    object.__setattr__(report, "_by_id", rows)  # (the rows by node id, as `CostReport.by_id` would build them)
     # which nodes this evaluation visited (None: all of them), so views repaint only those rows
     object.__setattr__(report, "_evaluated", frozenset(nodes[p].id for p in done) if incremental else None)
     return report
@@ -329,6 +342,15 @@ def _renumber(row: LayerCost, index: int) -> LayerCost:
 
 def _input_dtype(kind_: str, dtype: str) -> str:
     return dtype if kind_ == "float" else kind_
+
+
+def _same_whole(old: Graph, new: Graph) -> bool:
+    """The same nodes in the same places, and the ones an edit replaced keep their names, weight ties and trace
+    measurements (what `_shared_names` and `_unsupported` read of every node)."""
+    if new.index is not old.index:
+        return False
+    return all(a.display_name == b.display_name and a.shares == b.shares and a.measured == b.measured
+               for a, b in zip(old.nodes, new.nodes, strict=True) if a is not b)
 
 
 def _unsupported(graph: Graph) -> tuple[dict, ...]:

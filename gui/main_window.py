@@ -164,10 +164,14 @@ class FitWidthScrollArea(QScrollArea):
     def setWidget(self, widget: QWidget) -> None:  # type: ignore[override]
         super().setWidget(widget)
         widget.installEventFilter(self)
+        self._needed = widget.minimumSizeHint().width()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
-            self.updateGeometry()  # the content's minimum width changed: the dock follows
+            needed = watched.minimumSizeHint().width()  # type: ignore[attr-defined]
+            if needed != self._needed:  # the content's minimum width changed: the dock follows (only then: a
+                self._needed = needed  # relayout of the docks and the main window on every edit cost ~1 ms)
+                self.updateGeometry()
         return super().eventFilter(watched, event)
 
     def minimumSizeHint(self) -> QSize:
