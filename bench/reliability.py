@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from costing import CONVENTIONS, FormatError, LayerError, evaluate, kinds  # noqa: E402
 from model_io import tables  # noqa: E402
 from model_io.layer_file import atomic_write, loads_network  # noqa: E402
+from tests.hang_guard import Hang, no_hang  # noqa: E402 - the suite's guard: SIGALRM interrupts a loop
 
 HANG_S = 10.0
 KINDS = kinds()
@@ -47,24 +48,6 @@ JUNK = [None, True, False, 0.5, -1e300, 1e300, "", "x", "=cmd|' /C calc'!A0", "a
 NAMES = ["", "conv", "=1+1", "+x", "-y", "@z", "a\rb", "a\nb", "\x1b[31mred", "|pipe|", "<script>x</script>",
          "bidi\u202e", "ü✓"]
 CONTROL = {chr(c) for c in range(32) if chr(c) != "\n"} | {"\x7f"}
-
-
-class Hang(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def bounded(seconds: float):
-    def alarm(*_: object) -> None:
-        raise Hang
-
-    old = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 # ---- 1. fuzzed files ------------------------------------------------------------------------------------------
@@ -140,7 +123,7 @@ def check_file(text: str, folder: Path, app) -> str:  # noqa: ANN001
     from gui.cost_document import CostDocument
 
     try:
-        with bounded(HANG_S):
+        with no_hang(HANG_S):
             try:
                 net, _ = loads_network(text)
                 report = evaluate(net)

@@ -24,6 +24,7 @@ from costing import CONVENTIONS, HierarchyNode, LayerCost, Totals, convention_va
 from costing import formatting as fmt
 
 from .cost_document import CostDocument
+from .plain_text import plain_tip
 
 ROWS_ROLE = Qt.ItemDataRole.UserRole  # (first, last) rows of the layer list under an item
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -118,7 +119,7 @@ class HierarchyTreeWidget(QWidget):
         item = QTreeWidgetItem([name, type_, "", ""])
         item.setData(0, ROWS_ROLE, rows)
         item.setData(0, PATH_ROLE, path)
-        item.setToolTip(0, path)
+        item.setToolTip(0, plain_tip(path))
         self._set_figures(item, totals)
         font = item.font(0)
         font.setBold(True)
@@ -130,8 +131,8 @@ class HierarchyTreeWidget(QWidget):
         item = QTreeWidgetItem([name, layer.type, "", ""])
         item.setData(0, ROWS_ROLE, (row, row))
         item.setData(0, PATH_ROLE, layer.path or layer.name)
-        item.setToolTip(0, f"{layer.path or layer.name}: {fmt.shape(layer.input_shape)} → "
-                           f"{fmt.shape(layer.output_shape)}")
+        item.setToolTip(0, plain_tip(f"{layer.path or layer.name}: {fmt.shape(layer.input_shape)} → "
+                                     f"{fmt.shape(layer.output_shape)}"))
         self._set_figures(item, layer.totals)
         return item
 

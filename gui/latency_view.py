@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, QSizeF, Qt, QTimer
-from PySide6.QtGui import QPaintEvent, QShowEvent
+from PySide6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, QSizeF, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -36,7 +35,7 @@ from .device_picker import DevicePickerWidget
 from .export_menu import IMAGE_FILTER, ViewContextMenu, _ask_path, _done, _stem, _with_suffix
 from .exporters import ExportError, ExportResult
 from .latency_state import LatencyState
-from .on_screen import out_of_sight
+from .on_screen import CatchUpWhenShown, out_of_sight
 from .roofline_export import export_roofline
 from .timing_jobs import TimingJob
 
@@ -163,16 +162,7 @@ class LatencyView(QWidget):
         self._context_menu = ViewContextMenu(self.chart, self.chart.viewport(), "Export roofline chart…",
                                              self.export_chart)
         self._update_summary()
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
-        super().showEvent(event)
-        if self.model._stale:
-            self.model.refresh()
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
-        super().paintEvent(event)
-        if self.model._stale:  # a background tab raised (no showEvent comes then)
-            QTimer.singleShot(0, self.model.refresh)
+        CatchUpWhenShown(self, lambda: self.model._stale, self.model.refresh)
 
     # ---- actions -----------------------------------------------------------------------------------------
     def measure(self) -> None:

@@ -12,7 +12,7 @@ import ast
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QPaintEvent, QShowEvent
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -38,7 +38,8 @@ from costing.registry import has_kind, kind
 from .cost_document import CostDocument
 from .layer_table_model import compatible_args
 from .layer_table_view import type_combo
-from .on_screen import out_of_sight
+from .on_screen import CatchUpWhenShown, out_of_sight
+from .plain_text import plain_tip
 from .text_line import TextLineWidget
 
 _INT_MAX = 2**31 - 1
@@ -307,6 +308,7 @@ class LayerEditorWidget(QWidget):
         # recompute's reportChanged (after errorChanged when the error appeared, changed or cleared), which
         # refreshes at once; the deferred refresh only runs when nothing follows.
         self._stale = False  # a refresh was skipped while out of sight
+        CatchUpWhenShown(self, lambda: self._stale, self.refresh)
         self._deferred = QTimer(self)
         self._deferred.setSingleShot(True)
         self._deferred.setInterval(0)
@@ -321,16 +323,6 @@ class LayerEditorWidget(QWidget):
         d.layersRemoved.connect(self._on_document_layers_changed)
         d.layersMoved.connect(self._on_document_layers_changed)
         self.refresh()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.refresh()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        if self._stale:  # its dock's tab was raised (no showEvent comes then): catch up after this paint
-            self._deferred.start()
 
     # ---- document signals ------------------------------------------------------------------------------------
     def _on_selection_changed(self, *_: Any) -> None:
@@ -470,7 +462,7 @@ class LayerEditorWidget(QWidget):
             _set_label(label, arg.name + suffix, italic=not given, bad=bad)
             if bad:  # bring the field the engine complains about into view
                 self.scroll.ensureWidgetVisible(field)
-            tip = str(error) if bad else (arg.help or _default_tip(arg))
+            tip = plain_tip(str(error)) if bad else (arg.help or _default_tip(arg))
             if field.toolTip() != tip:
                 field.setToolTip(tip)
             if reset.isEnabled() != given:

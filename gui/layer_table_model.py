@@ -21,7 +21,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 
-from costing import CONVENTIONS, LayerCost, Totals, convention_value
+from costing import CONVENTIONS, LayerCost, LayerError, Totals, convention_value
 from costing import formatting as fmt
 from costing.comparison import ADDED, SAME, RowDelta
 from costing.latency import CONVENTION, RowLatency
@@ -29,6 +29,7 @@ from costing.registry import has_kind, kind, kinds
 
 from .cost_document import CostDocument, row_runs
 from .latency_state import LatencyState
+from .plain_text import plain_tip
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -229,24 +230,8 @@ class LayerTableModel(QAbstractTableModel):
         if role == _DECORATION:
             return self._icon() if is_error_row and field_column(error.field) == col else None
         if role == _TOOLTIP:
-            cost = doc.row_cost(row)
-            if is_error_row:
-                return f"{error}\n(it and the layers that depend on it are not costed until it is fixed)"
-            if cost is None:
-                return f"not costed: it depends on {error.name}, which has an error"
-            if not doc.editable(row) and col in (TYPE, ARGS):
-                node = doc.node(row)
-                return ("measured when traced (no NetCost formula): not editable" if node.opaque else
-                        f"{node.type_label}: a functional op of the model's code (its arguments are what ran)")
-            if col == ARGS and cost is not None and cost.inferred:
-                return "inferred from the incoming shape: " + ", ".join(
-                    f"{k}={cost.args.get(k)}" for k in cost.inferred)
-            if col == LATENCY:
-                return self._latency_tip(self.latency.row_latency(row))
-            if col == MEMORY and cost is not None:
-                return (f"activations {fmt.nbytes(cost.activation_bytes)} · params {fmt.nbytes(cost.param_bytes)}"
-                        f" · memory access {fmt.nbytes(cost.memory_access_bytes)}")
-            return None
+            tip = self._tooltip(row, col, error)
+            return plain_tip(tip) if tip else tip
         if role == _BACKGROUND:
             return QBrush(QColor(230, 40, 40, 50)) if is_error_row else None
         if role == _FONT:
@@ -255,6 +240,31 @@ class LayerTableModel(QAbstractTableModel):
                 font.setItalic(True)
                 return font
             return None
+        return None
+
+    def _tooltip(self, row: int, col: int, error: LayerError | None) -> str | None:
+        """A cell's tooltip (names in it are the user's: `plain_tip` keeps them from rendering as markup)."""
+        doc = self.document
+        is_error_row = error is not None and error.index == row
+        cost = doc.row_cost(row)
+        if is_error_row:
+            return f"{error}\n(it and the layers that depend on it are not costed until it is fixed)"
+        if cost is None:
+            if error is None:  # (an opaque node waiting for its new measurement)
+                return "not costed yet: it is being measured again with the edits"
+            return f"not costed: it depends on {error.name}, which has an error"
+        if not doc.editable(row) and col in (TYPE, ARGS):
+            node = doc.node(row)
+            return ("measured when traced (no NetCost formula): not editable" if node.opaque else
+                    f"{node.type_label}: a functional op of the model's code (its arguments are what ran)")
+        if col == ARGS and cost is not None and cost.inferred:
+            return "inferred from the incoming shape: " + ", ".join(
+                f"{k}={cost.args.get(k)}" for k in cost.inferred)
+        if col == LATENCY:
+            return self._latency_tip(self.latency.row_latency(row))
+        if col == MEMORY and cost is not None:
+            return (f"activations {fmt.nbytes(cost.activation_bytes)} · params {fmt.nbytes(cost.param_bytes)}"
+                    f" · memory access {fmt.nbytes(cost.memory_access_bytes)}")
         return None
 
     def _delta_data(self, row: int, col: int, role: int) -> Any:

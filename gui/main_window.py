@@ -67,6 +67,7 @@ from .layer_table_model import DELTA_COLUMNS, supported_types
 from .layer_table_view import LayerTableView
 from .model_loader import ModelLoader
 from .open_model_dialog import MODEL_FILTER, OpenModelDialog
+from .plain_text import plain_tip
 from .recent_files import RecentFiles
 from .remeasure import Remeasurer
 from .settings_dialog import SettingsDialog
@@ -1010,7 +1011,7 @@ class MainWindow(QMainWindow):
         if error is not None:  # a transient note ("Loaded …") would hide the error label behind it
             self.statusBar().clearMessage()
         self.error_label.setText(f"⚠ {error}" if error is not None else "")
-        self.error_label.setToolTip(str(error) if error is not None else "")
+        self.error_label.setToolTip(plain_tip(str(error)) if error is not None else "")
 
     def _on_document_convention_changed(self, convention: str) -> None:
         for act in self.conv_menu.actions():

@@ -13,6 +13,7 @@ from costing import CATEGORIES, CONVENTIONS, CostReport, convention_value
 from costing import formatting as fmt
 
 from .cost_document import CostDocument
+from .plain_text import plain_tip
 
 # (key, label, value of a report, formatter). Labels that depend on settings are filled in `_update_labels`.
 _Getter = Callable[[CostReport, str], float]
@@ -201,7 +202,7 @@ class TotalsWidget(QWidget):
             cmp = doc.comparison()
             what = f"\n{cmp.describe()[0].upper()}{cmp.describe()[1:]}" if cmp is not None else ""
             self.baseline_label.setText(f"Δ vs pinned baseline ({fmt.si(base.totals.params)} params){what}")
-            self.baseline_label.setToolTip(f"pinned from {base.model}")
+            self.baseline_label.setToolTip(plain_tip(f"pinned from {base.model}"))
         self.split_title.setText("Share by category")
         self.split_heads[1].setText(label)
         for cat, (name, p_cell, f_cell) in self.split_rows.items():

@@ -1,4 +1,4 @@
-"""Shared test set-up: headless Qt and the hypothesis profiles.
+"""Shared test set-up: headless Qt, the hypothesis profiles, and the user's config and cache folders kept out.
 
 `HYPOTHESIS_PROFILE=dev` runs more examples locally; CI uses the default `ci` profile (200 examples per test).
 """
@@ -17,9 +17,18 @@ ROOT = str(Path(__file__).resolve().parent.parent)
 if ROOT not in sys.path[:1]:
     sys.path.insert(0, ROOT)
 
+import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
 settings.register_profile("ci", max_examples=200, **_COMMON)
 settings.register_profile("dev", max_examples=1000, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def isolated_device_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's devices file and calibration cache (XDG folders) are never read or written by tests."""
+    folder = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder / "cache"))

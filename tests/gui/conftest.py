@@ -29,14 +29,6 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
 
 
 @pytest.fixture(autouse=True)
-def isolated_device_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The latency views read the user's devices file and calibration cache: never the real ones in tests."""
-    folder = tmp_path_factory.mktemp("xdg")
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder / "config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(folder / "cache"))
-
-
-@pytest.fixture(autouse=True)
 def no_modal_questions(monkeypatch: pytest.MonkeyPatch) -> None:
     """A window closed by pytest-qt at teardown with an edited document would ask "save changes?" in a modal box
     that no one answers; tests that care set `ask_unsaved` on their window."""

@@ -270,3 +270,18 @@ def test_columns_fit_their_headers_and_numbers_after_a_convention_change(qtbot, 
     assert memory <= 2 * view.sizeHintForColumn(MEMORY)
     used = sum(view.columnWidth(c) for c in range(view.model().columnCount()) if not view.isColumnHidden(c))
     assert view.viewport().width() - 40 <= used <= view.viewport().width()  # no ragged gap, no scroll bar
+
+
+def test_a_name_that_looks_like_markup_shows_as_written(alexnet: Network) -> None:
+    """Qt renders a tooltip as HTML when it merely looks like markup: a layer called `<b>fc</b>` must read as
+    typed, not as a bold `fc`."""
+    from PySide6.QtGui import QTextDocument
+
+    doc = CostDocument(alexnet)
+    model = LayerTableModel(doc)
+    doc.rename_layer(15, "<b>fc</b>")
+    doc.set_layer_arg(15, "out_features", -3)  # invalid: the error tooltip names the layer
+    tip = model.data(model.index(15, ARGS), Qt.ItemDataRole.ToolTipRole)
+    rendered = QTextDocument()
+    rendered.setHtml(tip)
+    assert "<b>fc</b>" in rendered.toPlainText() and "out_features" in rendered.toPlainText()

@@ -37,12 +37,6 @@ class Attention(nn.Module):
 '''
 
 
-@pytest.fixture(autouse=True)
-def _own_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-
-
 def test_llm_json_by_hand(capsys, tmp_path):
     model = tmp_path / "tiny.py"
     model.write_text(TINY_LM)
