@@ -33,6 +33,12 @@ class TextLineWidget(QWidget):
     def clear(self) -> None:
         self.setText("")
 
+    def set_min_chars(self, chars: int) -> None:
+        """Room for `chars` digits from now on (a relayout only when it changes)."""
+        if chars != self._min_chars:
+            self._min_chars = chars
+            self.updateGeometry()
+
     def sizeHint(self) -> QSize:
         fm = self.fontMetrics()
         return QSize(fm.horizontalAdvance("0") * self._min_chars, fm.height() + 4)
