@@ -14,7 +14,6 @@ from costing import formatting as fmt
 
 from .cost_document import CostDocument
 from .plain_text import plain_tip
-from .text_line import TextLineWidget
 
 # (key, label, value of a report, formatter). Labels that depend on settings are filled in `_update_labels`.
 _Getter = Callable[[CostReport, str], float]
@@ -32,9 +31,6 @@ _ROWS: tuple[tuple[str, _Getter, Callable[[float], str]], ...] = (
 )
 _EXACT = {"params", "trainable", "frozen", "macs", "flops", "convention"}
 GOOD, BAD = "#2e7d32", "#d32f2f"
-# room (in digit widths) for any figure ("1023.9 MiB") and any share ("100.0 %", with a baseline
-# "100.0 %  (-22.3 pp)"): the cells keep their size whatever they show
-VALUE_CHARS, SHARE_CHARS, SHARE_DELTA_CHARS = 10, 7, 16
 GOOD_DARK, BAD_DARK = "#81c784", "#ef7070"
 
 
@@ -73,15 +69,13 @@ class TotalsWidget(QWidget):
         grid.setVerticalSpacing(3)
         grid.setColumnStretch(0, 1)
         self.labels: dict[str, QLabel] = {}
-        # the figures that change on every edit are TextLineWidgets: a QLabel asks for a relayout of the panel
-        # with each new text (~0.5 ms of an edit's frame); these keep a size that fits any figure
-        self.values: dict[str, TextLineWidget] = {}
+        self.values: dict[str, QLabel] = {}
         self.deltas: dict[str, QLabel] = {}
         mono = QFont(self.font())
         mono.setStyleHint(QFont.StyleHint.Monospace)
         for i, (key, _, _) in enumerate(_ROWS):
-            label, delta = QLabel(self), QLabel(self)
-            value = TextLineWidget(self, min_chars=VALUE_CHARS, alignment=Qt.AlignmentFlag.AlignRight)
+            label, value, delta = QLabel(self), QLabel(self), QLabel(self)
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             delta.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             # (not mouse-selectable: a selectable label rebuilds a text document on every edit, ~1 ms of the
             # frame; right-click copies a value instead, see `contextMenuEvent`)
@@ -110,11 +104,12 @@ class TotalsWidget(QWidget):
             head.setFont(bold)
             head.setAlignment(Qt.AlignmentFlag.AlignRight)
             split.addWidget(head, 0, 1 + j)
-        self.split_rows: dict[str, tuple[QLabel, TextLineWidget, TextLineWidget]] = {}
+        self.split_rows: dict[str, tuple[QLabel, QLabel, QLabel]] = {}
         for i, cat in enumerate(CATEGORIES, start=1):
-            cells = (QLabel(cat, self), *(TextLineWidget(self, SHARE_CHARS, Qt.AlignmentFlag.AlignRight)
-                                          for _ in range(2)))
+            cells = (QLabel(cat, self), QLabel(self), QLabel(self))
             for j, c in enumerate(cells):
+                if j:
+                    c.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 split.addWidget(c, i, j)
             self.split_rows[cat] = cells
         outer.addLayout(split)
@@ -211,8 +206,6 @@ class TotalsWidget(QWidget):
         self.split_title.setText("Share by category")
         self.split_heads[1].setText(label)
         for cat, (name, p_cell, f_cell) in self.split_rows.items():
-            for cell in (p_cell, f_cell):
-                cell.set_min_chars(SHARE_DELTA_CHARS if base is not None else SHARE_CHARS)
             part = report.by_category.get(cat)
             in_base = base is not None and cat in base.by_category and (
                 base.by_category[cat].params or convention_value(base.by_category[cat], conv))
