@@ -630,7 +630,25 @@ def _cut_candidates(layout: DiagramLayout, z: Sizes) -> list[float]:
         lo, hi = min(ys), max(ys)
         for g in range(bisect.bisect_right(gaps, lo), bisect.bisect_left(gaps, hi)):
             sources[g].add(r.src)
-    return [y for y, s in zip(gaps, sources, strict=True) if len(s) <= 1]
+    lonely = _lonely_cuts(layout, gaps)
+    return [y for g, (y, s) in enumerate(zip(gaps, sources, strict=True)) if len(s) <= 1 and g not in lonely]
+
+
+def _lonely_cuts(layout: DiagramLayout, gaps: list[float]) -> set[int]:
+    """Indices of the gaps that would leave fewer than 2 of a frame's boxes on one side of the cut: a frame's
+    last node alone at the top of the next column (or its first alone at the bottom) reads as a stray."""
+    boxes = sorted(layout.boxes.values(), key=lambda b: b.y)
+    tops = [b.y for b in boxes]
+    out: set[int] = set()
+    for segs in layout.frames.values():
+        f = segs[0]
+        inside = sorted(b.y + b.h / 2 for b in boxes[bisect.bisect_left(tops, f.y):bisect.bisect_right(tops, f.bottom)]
+                        if b.x >= f.x and b.x + b.w <= f.x + f.w and b.bottom <= f.bottom)
+        for g in range(bisect.bisect_right(gaps, f.y), bisect.bisect_left(gaps, f.bottom)):
+            above = bisect.bisect_left(inside, gaps[g])
+            if above < 2 or len(inside) - above < 2:
+                out.add(g)
+    return out
 
 
 def _apply_columns(layout: DiagramLayout, cuts: list[float], z: Sizes,
