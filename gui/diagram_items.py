@@ -24,7 +24,7 @@ from PySide6.QtGui import (
     QPixmap,
     QStaticText,
 )
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QStyleOptionGraphicsItem, QWidget
 
 from costing import HierarchyNode, LayerCost
 
@@ -44,6 +44,7 @@ PAD = 12.0
 ENTRY_GAP = 20.0  # above the first block of a continued column: the arrow from the previous column turns in
 ENTRY_RUN = 12.0  # ... this far above the block (below every header of the column)
 LESS, MORE = "less", "more"  # a change against the pinned baseline (NEW: costing.comparison.NEW)
+_NO_PEN = QPen(Qt.PenStyle.NoPen)
 BADGE_COLORS = {LESS: QColor("#2e7d32"), MORE: QColor("#c62828"), "new": QColor("#1565c0")}
 
 
@@ -263,11 +264,14 @@ def _lod_lines(lod: float, full: list[tuple[str, QFont]], fonts: _Fonts, name: s
     return []
 
 
-class _CostItem(QGraphicsItem):
-    """What a layer block and a container frame share: colour, width encoding, selection and label read-out."""
+class _CostItem(QGraphicsRectItem):
+    """What a layer block and a container frame share: colour, width encoding, selection and label read-out.
+    The bounds are the rect item's rect (its C++ boundingRect: Qt asks for it several times per item and paint,
+    and a Python override costs a call into Python each time: thousands of blocks per paint); it draws itself."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, bounds: QRectF) -> None:
+        super().__init__(bounds)
+        self.setPen(_NO_PEN)  # (the rect item's bounds grow by half its pen's width otherwise)
         self.color = QColor(150, 150, 150)
         self.width_fraction = 1.0
         self.selected = False
@@ -292,7 +296,7 @@ class LayerBlockItem(_CostItem):
     """One layer: a rounded block coloured by the scene's metric; width may encode a second metric."""
 
     def __init__(self, layer_id: int, row: int) -> None:
-        super().__init__()
+        super().__init__(self._BOUNDS)
         self.layer_id = layer_id
         self.row = row
         self.cost: LayerCost | None = None
@@ -307,9 +311,6 @@ class LayerBlockItem(_CostItem):
 
     # geometry: the slot is fixed; the painted block is centred in it
     _BOUNDS = QRectF(-3, -10, BLOCK_W + 6, BLOCK_H + 13)  # (the delta badge sits across the top edge)
-
-    def boundingRect(self) -> QRectF:
-        return self._BOUNDS
 
     def block_rect(self) -> QRectF:
         w = BLOCK_W * self.width_fraction
@@ -384,7 +385,7 @@ class GroupFrameItem(_CostItem):
     or, collapsed, one block coloured by its subtotal."""
 
     def __init__(self, index: int, node: HierarchyNode) -> None:
-        super().__init__()
+        super().__init__(QRectF())
         self.index = index
         self.node = node
         self.collapsed = False
@@ -392,18 +393,13 @@ class GroupFrameItem(_CostItem):
         self.depth = 0  # nesting among visible frames (z order and inset)
         self.label: tuple = ()
         self.badge: tuple[str, str] = ("", "")  # collapsed: its subtotal's change against a pinned baseline
-        self._bounds = QRectF()
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
 
     def set_segments(self, segments: list[QRectF]) -> None:
-        self.prepareGeometryChange()
         self.segments = segments
         bounds = QRectF()
         for s in segments:
             bounds = bounds.united(s)
-        self._bounds = bounds.adjusted(-4, -10, 4, 4)
+        self.setRect(bounds.adjusted(-4, -10, 4, 4))
         self.update()
 
     def block_rect(self) -> QRectF:
@@ -429,7 +425,7 @@ class GroupFrameItem(_CostItem):
         width_changed = width_fraction != self.width_fraction
         self.color, self.width_fraction, self.label = color, width_fraction, label
         if self.collapsed:
-            self.update(self.block_rect().adjusted(-4, -12, 10, 10) if not width_changed else self._bounds)
+            self.update(self.block_rect().adjusted(-4, -12, 10, 10) if not width_changed else self.rect())
         else:
             self.update(self.header_rect().adjusted(-4, -4, 4, 4))
         return True
@@ -655,10 +651,14 @@ def route_path(points: list[Point]) -> QPainterPath:
 def _add_route(path: QPainterPath, points: list[Point], curves: bool = True) -> None:
     if not points:
         return
-    path.moveTo(*points[0])
     x0, y0 = points[0]
+    path.moveTo(x0, y0)
+    if not curves:
+        for x1, y1 in points[1:]:
+            path.lineTo(x1, y1)
+        return
     for x1, y1 in points[1:]:
-        if not curves or abs(x0 - x1) < 0.5 or abs(y0 - y1) < 0.5:
+        if abs(x0 - x1) < 0.5 or abs(y0 - y1) < 0.5:
             path.lineTo(x1, y1)
         else:
             my = (y0 + y1) / 2
@@ -709,7 +709,8 @@ class EdgesItem(QGraphicsItem):
         return set(self.widths) if self.widths else ({1.4} if self.routes else set())
 
     def _paths_for(self, curves: bool) -> tuple[list[tuple[QPainterPath, float]], QPainterPath]:
-        """(one path per line width, the arrowheads): with curves, or as straight segments (zoomed out)."""
+        """(one path per line width, the arrowheads): with curves, or as straight segments (zoomed out, where no
+        arrowheads are drawn: the lines run to their ends and the heads stay empty)."""
         hit = self._built.get(curves)
         if hit is None:
             groups: dict[float, QPainterPath] = {}
@@ -722,8 +723,11 @@ class EdgesItem(QGraphicsItem):
                 path = groups.get(w)
                 if path is None:
                     path = groups[w] = QPainterPath()
-                _add_route(path, r.points[:-1] + [_short(r.points)], curves)
-                _head(heads, r.points[-1], 3.5 + w)
+                if curves:
+                    _add_route(path, r.points[:-1] + [_short(r.points)])
+                    _head(heads, r.points[-1], 3.5 + w)
+                else:
+                    _add_route(path, r.points, False)
             hit = self._built[curves] = (sorted(((p, w) for w, p in groups.items()), key=lambda t: t[1]), heads)
         return hit
 

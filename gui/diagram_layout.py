@@ -80,7 +80,7 @@ class Box:
         return self.x + self.w / 2
 
 
-@dataclass
+@dataclass(slots=True)
 class Route:
     """One drawn edge: from a visible key to a visible key, the value it carries, and its points. Points are
     joined by vertical-tangent curves where x changes and by straight lines where it does not."""
@@ -252,6 +252,14 @@ class _Level:
     entry: dict[tuple[str, str], float]  # x offset on the target's top edge of each level edge
     edges: frozenset[tuple[str, str]] = frozenset()  # what it was laid out for (the cache checks it)
     anchor: float = 0.0  # x of igraph's column 0 in this level's coordinates
+    _drawn: list[tuple[str, Box, str | None]] | None = None
+
+    def drawn(self) -> list[tuple[str, Box, str | None]]:
+        """(key, box, scope path or None) of what it draws, ports left out (kept with the cached level)."""
+        if self._drawn is None:
+            self._drawn = [(k, b, k[len(SCOPE):] if k.startswith(SCOPE) else None) for k, b in self.pos.items()
+                           if not (k.startswith(_IN) or k.startswith(_OUT))]
+        return self._drawn
 
 
 class DiagramLayouter:
@@ -261,23 +269,33 @@ class DiagramLayouter:
         self.s = structure
         self.sizes = sizes or Sizes()
         self._cache: dict[tuple[str, frozenset[str]], _Level] = {}
-        self._chains: dict[str, list[str]] = {}
+        self._chains: dict[str, list[str]] = {}  # scope path -> levels from the root
+        self._key_chains: dict[str, list[str]] = {}  # visible key -> its levels (one of the lists above)
 
     # public
     def layout(self, expanded: Iterable[str]) -> DiagramLayout:
         s, z = self.s, self.sizes
         exp = {p for p in expanded if p in s.scopes} | {""}
         exp = {p for p in exp if all(a in exp for a in s.ancestors(p))}
-        key_of = {nid: s.visible_key(nid, exp) for sc in s.scopes.values() for nid in sc.nodes}
+        key_of: dict[str, str] = {}  # drawn node -> its box: itself, or its outermost collapsed scope
+        for path, sc in s.scopes.items():
+            folded = next((p for p in s.ancestors(path) if p not in exp), None)
+            key_of.update({n: n for n in sc.nodes} if folded is None else dict.fromkeys(sc.nodes, SCOPE + folded))
         # level edges: each original edge lifted to the lowest common level, with port hops below it
         level_edges: dict[str, set[tuple[str, str]]] = {p: set() for p in exp}
         chains: list[tuple[_Edge, str, str, list[tuple[str, str, str]]]] = []
+        chain = self._chain
         for e in s.edges:
-            ku = e.src if e.src.startswith(INPUT) else key_of[e.src]
+            ku = key_of.get(e.src, e.src)  # (an input's key is its own)
             kv = key_of[e.dst]
             if ku == kv:
                 continue
-            cu, cv = self._chain(ku), self._chain(kv)
+            cu, cv = chain(ku), chain(kv)
+            if cu is cv:  # most edges: both ends in the same level
+                hop = (cu[-1], ku, kv)
+                level_edges[cu[-1]].add(hop[1:])
+                chains.append((e, ku, kv, [hop]))
+                continue
             n = 0
             while n < min(len(cu), len(cv)) and cu[n] == cv[n]:
                 n += 1
@@ -306,11 +324,8 @@ class DiagramLayouter:
         while stack:
             p = stack.pop()
             ox, oy = origin[p]
-            for k, b in levels[p].pos.items():
-                if k.startswith(_IN) or k.startswith(_OUT):
-                    continue
+            for k, b, path in levels[p].drawn():
                 ab = Box(k, ox + b.x, oy + b.y, b.w, b.h)
-                path = k[len(SCOPE):] if k.startswith(SCOPE) else None
                 if path is not None and path in exp:
                     frames[path] = [ab]
                     inner = levels[path]
@@ -328,13 +343,19 @@ class DiagramLayouter:
 
     # internals
     def _chain(self, key: str) -> list[str]:
-        """Expanded levels around a visible key, from the root: ["", "layer1", "layer1.0"]."""
+        """Expanded levels around a visible key, from the root: ["", "layer1", "layer1.0"] (whatever is expanded:
+        a key is visible only while its levels are; keys in one level share one list)."""
+        hit = self._key_chains.get(key)
+        if hit is not None:
+            return hit
         if key.startswith(INPUT):
-            return [""]
-        parent = (self.s.scopes[key[len(SCOPE):]].parent or "") if key.startswith(SCOPE) else self.s.scope_of(key)
+            parent = ""
+        else:
+            parent = (self.s.scopes[key[len(SCOPE):]].parent or "") if key.startswith(SCOPE) else self.s.scope_of(key)
         hit = self._chains.get(parent)
         if hit is None:
             hit = self._chains[parent] = ["", *self.s.ancestors(parent)]
+        self._key_chains[key] = hit
         return hit
 
     def _size(self, key: str, exp: set[str], levels: dict[str, _Level]) -> tuple[float, float]:
@@ -388,7 +409,8 @@ class DiagramLayouter:
     def _layered(self, keys: list[str], edges: frozenset[tuple[str, str]],
                  sizes: dict[str, tuple[float, float]]) -> _Level:
         z = self.sizes
-        keys = sorted(keys, key=lambda k: (self._order(k), k))
+        order = self._order
+        keys = sorted(keys, key=lambda k: (order(k), k))
         idx = {k: i for i, k in enumerate(keys)}
         n = len(keys)
         succ: list[list[int]] = [[] for _ in range(n)]
@@ -403,21 +425,23 @@ class DiagramLayouter:
             succ[i].append(j)
             pred[j].append(i)
             pairs.append((i, j))
-        ports_in = [i for i, k in enumerate(keys) if k.startswith(_IN)]
-        ports_out = [i for i, k in enumerate(keys) if k.startswith(_OUT)]
+        is_in = [k.startswith(_IN) for k in keys]
+        is_out = [k.startswith(_OUT) for k in keys]
+        size = [sizes[k] for k in keys]
         layer = [0] * n
-        first = 1 if ports_in else 0
+        first = 1 if any(is_in) else 0
         for i in range(n):  # longest path, in order (keys are topologically sorted)
-            if keys[i].startswith(_IN):
-                continue
-            layer[i] = max((layer[p] + 1 for p in pred[i]), default=first)
+            if not is_in[i]:
+                p = pred[i]
+                layer[i] = max([layer[q] for q in p]) + 1 if p else first
         for i in range(n - 1, -1, -1):  # sources (constants, a second input) sit just above their first reader
-            if not pred[i] and succ[i] and not keys[i].startswith(_IN):
-                layer[i] = max(layer[i], min(layer[j] for j in succ[i]) - 1)
-        bottom = max((layer[i] for i in range(n) if not keys[i].startswith(_OUT)), default=0) + 1
-        for i in ports_out:
-            layer[i] = bottom
-        if not ports_out:
+            if not pred[i] and succ[i] and not is_in[i]:
+                layer[i] = max(layer[i], min([layer[j] for j in succ[i]]) - 1)
+        bottom = max((layer[i] for i in range(n) if not is_out[i]), default=0) + 1
+        for i in range(n):
+            if is_out[i]:
+                layer[i] = bottom
+        if not any(is_out):
             bottom -= 1
         g = igraph.Graph(n=n, edges=pairs, directed=True)
         lay = g.layout_sugiyama(layers=layer, hgap=1, vgap=1, maxiter=60 if n < 400 else 20)
@@ -426,18 +450,22 @@ class DiagramLayouter:
         # items per layer: (x from igraph, width, kind) -> column compaction below
         nl = bottom + 1
         heights = [0.0] * nl
-        for i, k in enumerate(keys):
-            heights[layer[i]] = max(heights[layer[i]], sizes[k][1])
-        items: list[tuple[float, int, float, bool, int]] = []  # x, layer, width, is_box, ref
-        for i, k in enumerate(keys):
-            items.append((xs[i], layer[i], sizes[k][0], not (k.startswith(_IN) or k.startswith(_OUT)), i))
+        for i in range(n):
+            h = size[i][1]
+            if h > heights[layer[i]]:
+                heights[layer[i]] = h
+        items: list[tuple[float, int, float, bool, int]] = [  # x, layer, width, is_box, ref
+            (xs[i], layer[i], size[i][0], not (is_in[i] or is_out[i]), i) for i in range(n)]
         dummies: list[list[tuple[float, int]]] = []
+        lane = z.lane
         for e, pts in enumerate(routing):
-            i, j = pairs[e]
-            cps = [(float(p[0]), layer[i] + 1 + t) for t, p in enumerate(pts)] if len(pts) else []
+            if len(pts):
+                base = layer[pairs[e][0]] + 1
+                cps = [(float(p[0]), base + t) for t, p in enumerate(pts)]
+                items += [(x, lyr, lane, False, -1) for x, lyr in cps]
+            else:
+                cps = []
             dummies.append(cps)
-            for x, lyr in cps:
-                items.append((x, int(lyr), z.lane, False, -1))
         center = self._columns(items, nl)
         tops = [0.0] * nl
         y = 0.0
@@ -445,41 +473,54 @@ class DiagramLayouter:
             tops[lyr] = y
             y += heights[lyr] + (z.vgap if lyr < nl - 1 else 0.0)
         height = y
-        pos: dict[str, Box] = {}
+        # x of every box and lane first: the level's left edge is the origin of what follows
+        cxs = [center[round(x, 6)] for x in xs]
         left, right = math.inf, -math.inf
+        for i in range(n):
+            half = size[i][0] / 2
+            if cxs[i] - half < left:
+                left = cxs[i] - half
+            if cxs[i] + half > right:
+                right = cxs[i] + half
+        lanes = [[center[round(x, 6)] for x, _ in cps] for cps in dummies]
+        for cs in lanes:
+            for cx in cs:
+                if cx < left:
+                    left = cx
+                if cx > right:
+                    right = cx
+        if not keys:
+            left = right = 0.0
+        pos: dict[str, Box] = {}
         for i, k in enumerate(keys):
-            w, h = sizes[k]
-            cx = center[round(xs[i], 6)]
-            top = tops[layer[i]] + (heights[layer[i]] - h) / 2
-            if k.startswith(_IN):
+            w, h = size[i]
+            if is_in[i]:
                 top = -z.header
-            elif k.startswith(_OUT):
+            elif is_out[i]:
                 top = height + z.pad
-            pos[k] = Box(k, cx - w / 2, top, w, h)
-            left, right = min(left, cx - w / 2), max(right, cx + w / 2)
+            else:
+                top = tops[layer[i]] + (heights[layer[i]] - h) / 2
+            pos[k] = Box(k, (cxs[i] - w / 2) - left, top, w, h)
         routes: dict[tuple[str, str], list[Point]] = {}
         for e, (i, j) in enumerate(pairs):
             pts: list[Point] = []
-            for x, lyr in dummies[e]:
-                cx = center[round(x, 6)]
-                pts += [(cx, tops[int(lyr)]), (cx, tops[int(lyr)] + heights[int(lyr)])]
-                left, right = min(left, cx), max(right, cx)
-            routes[(keys[i], keys[j])] = pts
-            if (keys[i], keys[j]) not in edges:  # a back edge, drawn the way it goes
+            for (_, lyr), cx in zip(dummies[e], lanes[e], strict=True):
+                pts += [(cx - left, tops[lyr]), (cx - left, tops[lyr] + heights[lyr])]
+            ab = (keys[i], keys[j])
+            if ab in edges:
+                routes[ab] = pts
+            else:  # a back edge, drawn the way it goes
                 routes[(keys[j], keys[i])] = pts[::-1]
-                del routes[(keys[i], keys[j])]
-        if not keys:
-            left = right = 0.0
-        for b in pos.values():
-            b.x -= left
-        routes = {k: [(x - left, y) for x, y in v] for k, v in routes.items()}
         # where each edge meets its target's top: spread over the middle of the box, in the order they arrive
+        # (a lone edge meets it in the middle: no entry)
         entry: dict[tuple[str, str], float] = {}
         incoming: dict[str, list[tuple[float, tuple[str, str]]]] = {}
         for (a, b), pts in routes.items():
             before = pts[-1][0] if pts else pos[a].cx
             incoming.setdefault(b, []).append((before, (a, b)))
         for b, lst in incoming.items():
+            if len(lst) < 2:
+                continue
             lst.sort()
             w = pos[b].w
             step = min(26.0, 0.7 * w / max(len(lst), 1))
@@ -491,26 +532,35 @@ class DiagramLayouter:
         """Centre x of each igraph column: items keep igraph's order, a column is as wide as its widest item in
         each layer, and lanes that hold only edges stay narrow."""
         z = self.sizes
+        hgap, lane = z.hgap, z.lane
         by_col: dict[float, list[tuple[int, float, bool]]] = {}
         for x, lyr, w, box, _ in items:
-            by_col.setdefault(round(x, 6), []).append((lyr, w, box))
+            col = round(x, 6)
+            hit = by_col.get(col)
+            if hit is None:
+                by_col[col] = [(lyr, w, box)]
+            else:
+                hit.append((lyr, w, box))
         right = [-math.inf] * nl
         kind_right = [False] * nl
         center: dict[float, float] = {}
         prev = -math.inf
         for col in sorted(by_col):
             c = prev
-            for lyr, w, box in by_col[col]:
-                if right[lyr] == -math.inf:
+            members = by_col[col]
+            for lyr, w, box in members:
+                r = right[lyr]
+                if r == -math.inf:
                     continue
-                gap = z.hgap if box and kind_right[lyr] else (z.hgap + z.lane) / 2 if box or kind_right[lyr] \
-                    else z.lane * 0.7
-                c = max(c, right[lyr] + gap + w / 2)
+                gap = hgap if box and kind_right[lyr] else (hgap + lane) / 2 if box or kind_right[lyr] \
+                    else lane * 0.7
+                if r + gap + w / 2 > c:
+                    c = r + gap + w / 2
             if c == -math.inf:
                 c = 0.0
             center[col] = c
             prev = c
-            for lyr, w, box in by_col[col]:
+            for lyr, w, box in members:
                 if c + w / 2 >= right[lyr]:
                     right[lyr] = c + w / 2
                     kind_right[lyr] = box
@@ -519,21 +569,25 @@ class DiagramLayouter:
     def _route(self, e: _Edge, ku: str, kv: str, hops: list[tuple[str, str, str]], levels: dict[str, _Level],
                origin: dict[str, Point]) -> Route:
         pts: list[Point] = []
-        for n, (lvl, a, b) in enumerate(hops):
+        for lvl, a, b in hops:
             level = levels[lvl]
             ox, oy = origin[lvl]
-            if n == 0:
-                ba = level.pos[a]
+            pos = level.pos
+            if not pts:
+                ba = pos[a]
                 pts.append((ox + ba.cx, oy + ba.bottom))
             elif a.startswith(_IN):  # entering a frame: its port on the top border
-                pts.append((ox + level.pos[a].cx, oy + level.pos[a].y))
-            pts += [(ox + x, oy + y) for x, y in level.routes.get((a, b), [])]
-            bb = level.pos[b]
-            if b.startswith(SCOPE) and b[len(SCOPE):] in levels:  # into a frame: through its port
-                continue
-            if b.startswith(_OUT):
-                pts.append((ox + bb.cx, oy + bb.y))
-                continue
+                pts.append((ox + pos[a].cx, oy + pos[a].y))
+            mid = level.routes.get((a, b))
+            if mid:
+                pts += [(ox + x, oy + y) for x, y in mid]
+            bb = pos[b]
+            if b[:1] == "\x1f":  # a scope or a port (node ids never start with the separator)
+                if b.startswith(SCOPE) and b[len(SCOPE):] in levels:  # into a frame: through its port
+                    continue
+                if b.startswith(_OUT):
+                    pts.append((ox + bb.cx, oy + bb.y))
+                    continue
             pts.append((ox + bb.cx + level.entry.get((a, b), 0.0), oy + bb.y))
         return Route(ku, kv, e.value, e.index, e.dst, e.dst_input, _dedupe(pts))
 
@@ -630,7 +684,25 @@ def _cut_candidates(layout: DiagramLayout, z: Sizes) -> list[float]:
         lo, hi = min(ys), max(ys)
         for g in range(bisect.bisect_right(gaps, lo), bisect.bisect_left(gaps, hi)):
             sources[g].add(r.src)
-    return [y for y, s in zip(gaps, sources, strict=True) if len(s) <= 1]
+    lonely = _lonely_cuts(layout, gaps)
+    return [y for g, (y, s) in enumerate(zip(gaps, sources, strict=True)) if len(s) <= 1 and g not in lonely]
+
+
+def _lonely_cuts(layout: DiagramLayout, gaps: list[float]) -> set[int]:
+    """Indices of the gaps that would leave fewer than 2 of a frame's boxes on one side of the cut: a frame's
+    last node alone at the top of the next column (or its first alone at the bottom) reads as a stray."""
+    boxes = sorted(layout.boxes.values(), key=lambda b: b.y)
+    tops = [b.y for b in boxes]
+    out: set[int] = set()
+    for segs in layout.frames.values():
+        f = segs[0]
+        inside = sorted(b.y + b.h / 2 for b in boxes[bisect.bisect_left(tops, f.y):bisect.bisect_right(tops, f.bottom)]
+                        if b.x >= f.x and b.x + b.w <= f.x + f.w and b.bottom <= f.bottom)
+        for g in range(bisect.bisect_right(gaps, f.y), bisect.bisect_left(gaps, f.bottom)):
+            above = bisect.bisect_left(inside, gaps[g])
+            if above < 2 or len(inside) - above < 2:
+                out.add(g)
+    return out
 
 
 def _apply_columns(layout: DiagramLayout, cuts: list[float], z: Sizes,
@@ -672,8 +744,9 @@ def _apply_columns(layout: DiagramLayout, cuts: list[float], z: Sizes,
     bisect_right = bisect.bisect_right
     for r in layout.routes:
         if r.points:  # most edges stay within one column: shift them whole
-            k0 = bisect_right(cuts, r.points[0][1])
-            if all(bisect_right(cuts, y) == k0 for _, y in r.points):
+            ys = [y for _, y in r.points]
+            k0 = bisect_right(cuts, min(ys))
+            if bisect_right(cuts, max(ys)) == k0:
                 sx, sy = k0 * pitch, dy[k0]
                 routes.append(Route(r.src, r.dst, r.value, r.index, r.dst_node, r.dst_input,
                                     [(x + sx, y + sy) for x, y in r.points]))

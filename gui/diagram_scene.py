@@ -730,16 +730,14 @@ class DiagramScene(QGraphicsScene):
         comparison = doc.comparison()
         self._recolour = _Recolour(self.gen, value, total, report.by_id, error_row, color_of, width_of,
                                    comparison.rows if comparison is not None else None)
-        # blocks in a view now; the others (scrolled away, in a background tab) when they are next painted or
-        # read: a 5,000-node graph's edit then costs what is on screen, not every block
+        # shown blocks in a view now; the others (scrolled away, in a background tab, folded in a scope) when they
+        # are next painted or read: a 5,000-node graph's edit then costs what is on screen, not every block
         seen = self._viewed_rect()
-        boxes = self.layout.boxes if self.layout is not None and seen is not None else {}
-        for nid, item in self._blocks.items():
-            if seen is not None:
-                b = boxes.get(nid)
-                if b is None or not seen.intersects(QRectF(b.x + self.dx, b.y, b.w, b.h)):
-                    continue
-            self.sync_block(item)
+        blocks, dx = self._blocks, self.dx
+        for nid, b in (self.layout.boxes if self.layout is not None else {}).items():
+            item = blocks.get(nid)
+            if item is not None and (seen is None or seen.intersects(QRectF(b.x + dx, b.y, b.w, b.h))):
+                self.sync_block(item)
         base_hier = {h.path: h for h in base.hierarchy} if base is not None else None
         for path, g in self._groups.items():
             v = value(g.node)

@@ -167,6 +167,22 @@ def test_expanding_a_scope_keeps_the_other_items_in_place(qtbot) -> None:
     assert scene.unit_rect(frames["layer1.2"].node.first) == before["layer1.2"]  # and back
 
 
+def test_a_column_cut_leaves_no_frame_with_a_lone_node(qtbot) -> None:
+    """Wrapped into columns, every piece of a frame split by a cut holds at least two of its boxes (ResNet-50's
+    layer2.0 once continued in the next column with only its last ReLU)."""
+    doc = _resnet_doc(blocks=2)
+    scene = DiagramScene(doc)
+    scene.collapse_to_depth(None)
+    assert len(scene.columns()) > 1
+    split = [g for g in scene.groups() if g.isVisible() and not g.collapsed and len(g.segments) > 1]
+    assert split  # a frame continues in the next column
+    rects = [b.sceneBoundingRect() for b in scene.blocks() if b.isVisible()]
+    for g in split:
+        for s in g.segments:
+            seg = g.mapRectToScene(s)
+            assert sum(seg.contains(r.center()) for r in rects) >= 2, (g.node.path, seg)
+
+
 def test_export_scene_shows_no_selection_unless_asked(qtbot) -> None:
     doc = _resnet_doc()
     doc.selection.set_rows([doc.row_of("fc")])
