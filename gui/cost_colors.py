@@ -215,11 +215,22 @@ def gradient_stops() -> list[tuple[float, QColor]]:
     return [(i / (_LUT_SIZE - 1), _LUT[i]) for i in range(0, _LUT_SIZE, 16)] + [(1.0, _LUT[-1])]
 
 
+_INK: dict[int, QColor] = {}  # background rgba -> ink (every block asks on every paint; colours repeat)
+
+
 def text_color_on(background: QColor) -> QColor:
-    """Black or white, whichever reads better on `background` (relative luminance)."""
-    r, g, b = (c / 255 for c in (background.red(), background.green(), background.blue()))
-    lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return QColor(20, 20, 20) if lum > 0.45 else QColor(255, 255, 255)
+    """Black or white, whichever reads better on `background` (relative luminance). The colour returned is
+    shared: copy it before changing it."""
+    key = background.rgba()
+    ink = _INK.get(key)
+    if ink is None:
+        r, g, b = (c / 255 for c in (background.red(), background.green(), background.blue()))
+        lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
+        ink = QColor(20, 20, 20) if lum > 0.45 else QColor(255, 255, 255)
+        if len(_INK) > 4096:
+            _INK.clear()
+        _INK[key] = ink
+    return ink
 
 
 def palette_is_dark(palette: QPalette | None = None) -> bool:

@@ -680,7 +680,7 @@ def _untie(graph: Graph, nodes: list[Node]) -> list[Node]:
     edited = {n.id for n in nodes}
     out = [replace(n, shares=()) if n.shares and n != graph.node(n.id) else n for n in nodes]
     partners = {s for n in nodes for s, _ in graph.node(n.id).shares} | {
-        m.id for m in graph.nodes if any(s in edited for s, _ in m.shares)}
+        m.id for m in graph.nodes if m.shares and any(s in edited for s, _ in m.shares)}
     out += [replace(graph.node(p), shares=()) for p in partners - edited if graph.node(p).shares]
     return out
 

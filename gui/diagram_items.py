@@ -113,6 +113,7 @@ def _draw_lines(painter: QPainter, rect: QRectF, lines: list[tuple[str, QFont, Q
 
 
 _BODIES: dict[tuple, QPixmap] = {}
+_RASTER, _SOLID = QPaintEngine.Type.Raster, Qt.PenStyle.SolidLine  # (looked up once: enum access is slow)
 
 
 def _draw_body(painter: QPainter, rect: QRectF, color: QColor, pen: QPen, scale: float, radius: float = 7.0) -> None:
@@ -120,7 +121,7 @@ def _draw_body(painter: QPainter, rect: QRectF, color: QColor, pen: QPen, scale:
     device size (antialiasing a rounded rect costs ~10x a copy, and repeated layers share colours); vector devices
     (SVG, PDF) get the shape itself."""
     engine = painter.paintEngine()
-    if engine is None or engine.type() != QPaintEngine.Type.Raster or scale > 4:
+    if engine is None or engine.type() != _RASTER or scale > 4:
         painter.setPen(pen)
         painter.setBrush(QBrush(color))
         painter.drawRoundedRect(rect, radius, radius)
@@ -128,7 +129,7 @@ def _draw_body(painter: QPainter, rect: QRectF, color: QColor, pen: QPen, scale:
     dpr = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
     pad = math.ceil(pen.widthF() / 2 + 1)
     w, h = round(rect.width() * scale), round(rect.height() * scale)
-    key = (color.rgba(), pen.color().rgba(), pen.widthF(), int(pen.style().value), w, h, dpr, radius)
+    key = (color.rgba(), pen.color().rgba(), pen.widthF(), pen.style() == _SOLID, w, h, dpr, radius)
     pix = _BODIES.get(key)
     if pix is None:
         pix = QPixmap(round((w + 2 * pad) * dpr), round((h + 2 * pad) * dpr))

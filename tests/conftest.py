@@ -27,8 +27,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)
-def isolated_device_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The user's devices file and calibration cache (XDG folders) are never read or written by tests."""
-    folder = tmp_path_factory.mktemp("xdg")
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder / "config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(folder / "cache"))
+def isolated_device_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's devices file and calibration cache are never read or written by tests: the XDG folders are the
+    test's `tmp_path/config` and `tmp_path/cache` (tests write their own devices file there)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 
@@ -32,10 +30,10 @@ def test_copy_bandwidth_is_sane():
     assert 5e8 < bw < 5e12  # 0.5 GB/s .. 5 TB/s: any machine this runs on
 
 
-def test_calibration_cache_round_trip():
+def test_calibration_cache_round_trip(tmp_path):
     dev = Device("this-machine", {"fp32": 1e11}, 2e10, "calibrated: test", "cpu")
     path = device_files.save_calibration((dev,))
-    assert path == Path(os.environ["XDG_CACHE_HOME"]) / "netcost" / "calibration.json"  # the test's own folder
+    assert path == tmp_path / "cache" / "netcost" / "calibration.json"
     assert device_files.lookup("this-machine") == dev
     data = json.loads(path.read_text())
     data["fingerprint"]["cpu"] = "another CPU"  # a cache copied from elsewhere is not this machine's
