@@ -8,9 +8,10 @@ tab: they skip the edit and catch up when shown again; 'show charts' is that cat
 Targets (issue 5): <= 0.5 s to build 5,000 blocks, <= 16 ms per edit at 500 layers.
 
 Then the dataflow layout (issue 10): a 5,000-node residual graph (25 scopes of 200 nodes: chains of conv/relu with
-a skip add every 4 nodes) laid out and shown expanded (structure, igraph layout, items, one paint of the fitted
-view); expanding one 200-node scope of it while the others stay folded; and one edit at 500 nodes recoloured
-including the paint of a 1920x1080 view. Targets: <= 0.5 s, <= 100 ms, <= 16 ms.
+a skip add every 4 nodes) laid out and shown expanded (a scene built with every scope open: structure, igraph
+layout, items, one paint of the fitted view; median of three fresh scenes); expanding one 200-node scope of it
+while the others stay folded; and one edit at 500 nodes recoloured including the paint of a 1920x1080 view.
+Targets: <= 0.5 s, <= 100 ms, <= 16 ms.
 """
 
 from __future__ import annotations
@@ -144,18 +145,23 @@ def dataflow() -> None:
     graph = residual_graph(25, 200)
     doc = CostDocument()
     doc.set_graph(graph)
-    # wall time, and this process's CPU time (the machines are shared: CPU time is what the code costs)
-    t, c = time.perf_counter(), time.process_time()
-    scene = DiagramScene(doc)
-    scene.collapse_to_depth(None)  # all 5,000 nodes drawn
-    rect = scene.sceneRect()
-    laid, laid_cpu = time.perf_counter() - t, time.process_time() - c
-    fit = min(1920 / rect.width(), 1080 / rect.height())
-    c = time.process_time()
-    shown = paint(scene, max(1, int(rect.width() * fit)), max(1, int(rect.height() * fit)), rect)
-    shown_cpu = time.process_time() - c
-    print(f"dataflow, 5,000 nodes expanded: layout + items {_ms(laid)}, paint fitted {_ms(shown)}, "
-          f"total {_ms(laid + shown)} (CPU {_ms(laid_cpu + shown_cpu)})  (target <= 500 ms)")
+    every_scope = [s.path for s in graph.scopes]
+    runs = []
+    for _ in range(3):  # fresh scenes: the median and the best of three (this machine's speed drifts by 1.5x)
+        # wall time, and this process's CPU time (the machines are shared: CPU time is what the code costs)
+        t, c = time.perf_counter(), time.process_time()
+        scene = DiagramScene(doc, expanded=every_scope)  # all 5,000 nodes drawn, laid out once
+        rect = scene.sceneRect()
+        laid, laid_cpu = time.perf_counter() - t, time.process_time() - c
+        fit = min(1920 / rect.width(), 1080 / rect.height())
+        c = time.process_time()
+        shown = paint(scene, max(1, int(rect.width() * fit)), max(1, int(rect.height() * fit)), rect)
+        runs.append((laid + shown, laid, shown, laid_cpu + time.process_time() - c))
+        scene.deleteLater()
+        app.processEvents()
+    total, laid, shown, cpu = sorted(runs)[1]
+    print(f"dataflow, 5,000 nodes expanded (median of 3): layout + items {_ms(laid)}, paint fitted {_ms(shown)}, "
+          f"total {_ms(total)} (CPU {_ms(cpu)}; best {_ms(min(r[0] for r in runs))})  (target <= 500 ms)")
     t = time.perf_counter()
     folded = DiagramScene(doc)
     folded.collapse_to_depth(0)
@@ -171,7 +177,6 @@ def dataflow() -> None:
     print(f"dataflow, 5,000 nodes folded (25 scopes) built in {_ms(base)}; expanding one 200-node scope: median "
           f"{_ms(statistics.median(times))}, max {_ms(max(times))} (CPU median {_ms(statistics.median(cpu))})  "
           "(target <= 100 ms)")
-    scene.deleteLater()
     folded.deleteLater()
     app.processEvents()
     # one edit at 500 nodes, recoloured and the view repainted
@@ -181,8 +186,7 @@ def dataflow() -> None:
 
     from gui.diagram_view import DiagramGraphicsView
 
-    s500 = DiagramScene(small)
-    s500.collapse_to_depth(None)
+    s500 = DiagramScene(small, expanded=[s.path for s in small.graph.scopes])
     view = DiagramGraphicsView(s500)  # on screen at 100 %, as a user edits
     view.resize(1920, 1080)
     view.show()

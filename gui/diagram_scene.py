@@ -13,7 +13,7 @@ shows no interactive selection unless asked.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from html import escape
 
@@ -80,7 +80,9 @@ class DiagramScene(QGraphicsScene):
     layoutChanged = Signal()  # items moved (expand/collapse, structure, columns): views refit or recentre
 
     def __init__(self, document: CostDocument, parent: QObject | None = None, dark: bool | None = None,
-                 show_selection: bool = True) -> None:
+                 show_selection: bool = True, expanded: Collection[str] | None = None) -> None:
+        """`expanded`: the scopes to show open from the start (a view's folding copied into an export; "expand
+        all"), laid out once; None: the default for the model's size."""
         super().__init__(parent)
         self.document = document
         self.metric = "flops"
@@ -132,7 +134,7 @@ class DiagramScene(QGraphicsScene):
         d.selection.changed.connect(self._on_selection_changed)
         d.baselineChanged.connect(self._on_document_report)  # deltas appear or go
         d.scaleChanged.connect(self._on_document_report)  # colours fixed to the baseline or freed
-        self.rebuild()
+        self.rebuild(expanded)
 
     # ---- public API ----------------------------------------------------------------------------------------
     @property
@@ -489,8 +491,9 @@ class DiagramScene(QGraphicsScene):
 
     # ---- building ------------------------------------------------------------------------------------------
     @without_gc
-    def rebuild(self) -> None:
-        """Drop every item and build from the document (a new model was loaded)."""
+    def rebuild(self, expanded: Collection[str] | None = None) -> None:
+        """Drop every item and build from the document (a new model was loaded), with `expanded` open (default:
+        as many levels as fit)."""
         for item in [*self._blocks.values(), *self._groups.values(), *self._inputs.values()]:
             self.removeItem(item)
         self._blocks.clear()
@@ -499,7 +502,7 @@ class DiagramScene(QGraphicsScene):
         self._selected = set()
         self._structure = None
         self._sync_structure()
-        self._expanded = self._default_expansion()
+        self._expanded = self._default_expansion() if expanded is None else set(expanded) & set(self._groups)
         self._relayout()
         self.refresh()
         self._on_selection_changed(self.document.selection.rows, None)
@@ -992,10 +995,11 @@ def _log_fraction(value: int, top: int) -> float:
 
 def scene_for(document: CostDocument, dark: bool = False, metric: str = "flops", width_metric: str | None = "params",
               log_scale: bool | None = None, scale_mode: str | None = None,
-              include_selection: bool = False) -> DiagramScene:
+              include_selection: bool = False, expanded: Collection[str] | None = None) -> DiagramScene:
     """A ready-to-render scene for exports (no view, no window): `scene.render(painter, target, scene.sceneRect())`.
-    It shows no selection unless `include_selection` (an export is a document, not a screenshot of the session)."""
-    scene = DiagramScene(document, dark=dark, show_selection=include_selection)
+    It shows no selection unless `include_selection` (an export is a document, not a screenshot of the session);
+    `expanded`: the scopes shown open (default: as the window opens a model)."""
+    scene = DiagramScene(document, dark=dark, show_selection=include_selection, expanded=expanded)
     scene.width_metric = width_metric
     scene.scale_mode = scale_mode or ("log" if log_scale else "linear" if log_scale is not None else "linear")
     scene.metric = metric

@@ -122,8 +122,7 @@ class DiagramParts:
         self.scene = scene_for(document, dark=dark, metric=metric, width_metric=width_metric, log_scale=log_scale,
                                scale_mode=scale_mode, include_selection=include_selection)
         if collapsed is not None:  # a live view's folding, copied (else the scene's own default for long models)
-            for group in self.scene.groups():
-                self.scene.set_collapsed(group.node.path, group.node.path in collapsed)
+            self.scene.set_expanded_scopes([g.node.path for g in self.scene.groups() if g.node.path not in collapsed])
         self.color_bar = ColorBarWidget(self.scene)
         _without_item_cache(self.scene)
 

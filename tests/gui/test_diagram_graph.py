@@ -251,3 +251,20 @@ def test_colour_box_follows_the_convention(qtbot) -> None:
     assert view.metric_box.view().isRowHidden(box.findData("macs"))  # no second "MACs"
     doc.set_convention("flops")
     assert not view.metric_box.view().isRowHidden(box.findData("macs"))
+
+
+def test_a_scene_built_open_matches_one_opened_after(qtbot) -> None:
+    """`DiagramScene(doc, expanded=...)` lays the graph out once with those scopes open (exports copy a view's
+    folding; "expand all"): the same items in the same places as building it folded and opening them after."""
+    doc = _resnet_doc(3)
+    open_ = ["layer1", "layer1.1", "layer1.0.downsample"]
+    direct = DiagramScene(doc, expanded=open_)
+    later = DiagramScene(doc)
+    later.set_expanded_scopes(open_)
+    assert direct.expanded() == later.expanded() == set(open_)
+
+    def places(scene: DiagramScene) -> dict[str, tuple[float, float]]:
+        return {b.layer_id: (b.pos().x(), b.pos().y()) for b in scene.blocks() if b.isVisible()}
+
+    assert places(direct) == places(later) and len(places(direct)) > 8
+    assert DiagramScene(doc, expanded=["no.such.scope"]).expanded() == set()
