@@ -39,6 +39,10 @@ class HierarchyTreeWidget(QWidget):
         self.show_convert = show_convert
         self.setObjectName("hierarchy")
         self.expanded: set[str] = set()
+        self._built: tuple | None = None  # `_signature` of what the items show
+        self._path_items: dict[str, QTreeWidgetItem] = {}  # container path -> item
+        self._row_items: dict[int, QTreeWidgetItem] = {}  # leaf row -> item
+        self._shown: dict[str | int, Totals] = {}  # path or row -> the totals its item shows
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         bar = QHBoxLayout()
@@ -67,15 +71,41 @@ class HierarchyTreeWidget(QWidget):
         self._later = QTimer(self)
         self._later.setSingleShot(True)
         self._later.setInterval(150)
-        self._later.timeout.connect(self.rebuild)
+        self._later.timeout.connect(self._on_report_settled)
         document.reportChanged.connect(lambda _first: self._later.start())
         document.conventionChanged.connect(lambda _c: self._update_figures())
         self.rebuild()
 
-    # ---- building (only on a new document: a traced model never changes in place) -------------------------
+    # ---- building --------------------------------------------------------------------------------------------
+    def _signature(self) -> tuple:
+        """What the tree's items stand for: the containers' paths and rows, the leaves' names and types."""
+        report = self.document.report
+        return (tuple((n.path, n.first, n.last) for n in report.hierarchy),
+                tuple((layer.path or layer.name, layer.type) for layer in report.layers))
+
+    def _on_report_settled(self) -> None:
+        """After a burst of edits: the figures that changed, in place (rebuilding Llama-70B's 5,000-item tree
+        took 0.2 s, a stall after every edit); the whole tree only when its structure changed."""
+        if self._signature() != self._built:
+            self.rebuild()
+            return
+        report = self.document.report
+        for node in report.hierarchy:
+            item = self._path_items.get(node.path)
+            if item is not None and self._shown.get(node.path) != node.totals:
+                self._set_figures(item, node.totals, node.path)
+        for layer in report.layers:
+            item = self._row_items.get(layer.index)
+            if item is not None and self._shown.get(layer.index) is not layer.totals:
+                self._set_figures(item, layer.totals, layer.index)
+
     def rebuild(self) -> None:
         doc = self.document
         self.tree.clear()
+        self._path_items.clear()
+        self._row_items.clear()
+        self._shown.clear()
+        self._built = self._signature()
         report = doc.report
         self.convert_button.hide()
         if not report.hierarchy:
@@ -120,7 +150,8 @@ class HierarchyTreeWidget(QWidget):
         item.setData(0, ROWS_ROLE, rows)
         item.setData(0, PATH_ROLE, path)
         item.setToolTip(0, plain_tip(path))
-        self._set_figures(item, totals)
+        self._path_items[path] = item
+        self._set_figures(item, totals, path)
         font = item.font(0)
         font.setBold(True)
         item.setFont(0, font)
@@ -133,10 +164,14 @@ class HierarchyTreeWidget(QWidget):
         item.setData(0, PATH_ROLE, layer.path or layer.name)
         item.setToolTip(0, plain_tip(f"{layer.path or layer.name}: {fmt.shape(layer.input_shape)} → "
                                      f"{fmt.shape(layer.output_shape)}"))
-        self._set_figures(item, layer.totals)
+        self._row_items[row] = item
+        self._set_figures(item, layer.totals, row)
         return item
 
-    def _set_figures(self, item: QTreeWidgetItem, totals: Totals) -> None:
+    def _set_figures(self, item: QTreeWidgetItem, totals: Totals, key: str | int | None = None) -> None:
+        """`key`: the container path or leaf row it shows, so a later edit updates only changed figures."""
+        if key is not None:
+            self._shown[key] = totals
         item.setText(2, fmt.si(totals.params))
         item.setText(3, fmt.si(convention_value(totals, self.document.convention)))
         for col in (2, 3):

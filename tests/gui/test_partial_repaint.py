@@ -99,7 +99,7 @@ def test_diagram_after_an_edit_shows_what_a_full_repaint_draws(qtbot, tmp_path: 
     scene = win.views["diagram"].scene
     scene.set_expanded_scopes(["layer1", "layer1.1"])  # one block open, its siblings folded with subtotal, share
     _settle(qtbot)
-    row = doc.row_of(doc.graph.by_name("layer1.1.conv2").id)
+    row = doc.row_of(doc.graph.by_name("layer1.1.conv1").id)
     labels = {g.node.path: g.label for g in scene.groups()}
     doc.set_layer_arg(row, "out_channels", 64)
     _settle(qtbot)
@@ -141,3 +141,40 @@ def test_sorting_and_back_keeps_widths_and_selection(qtbot, window: MainWindow) 
     _settle(qtbot)
     assert not table.is_sorted() and table.selected_rows() == [7] and table.source_row(7) == 7
     assert [table.columnWidth(c) for c in range(5)] == widths
+
+
+def test_module_tree_updates_changed_subtotals_in_place(qtbot) -> None:
+    """After an edit the Modules tree shows the new subtotals of the containers and the layer, on the same items
+    (expand state kept); a structural edit rebuilds it."""
+    from costing import formatting as fmt
+    from gui.hierarchy_tree import PATH_ROLE, HierarchyTreeWidget
+
+    doc = _resnet_doc(3)
+    tree = HierarchyTreeWidget(doc)
+    qtbot.addWidget(tree)
+    tree.show()
+
+    def find(path: str):  # noqa: ANN202 - a QTreeWidgetItem
+        return next(i for i in _items(tree.tree) if i.data(0, PATH_ROLE) == path)
+
+    block, layer = find("layer1.1"), find("layer1.1.conv1")
+    block.setExpanded(True)
+    before = (block.text(2), layer.text(2))
+    row = doc.row_of(doc.graph.by_name("layer1.1.conv1").id)
+    doc.set_layer_arg(row, "out_channels", 64)
+    qtbot.waitUntil(lambda: layer.text(2) != before[1])
+    assert find("layer1.1") is block and find("layer1.1.conv1") is layer and block.isExpanded()
+    assert block.text(2) != before[0]
+    assert layer.text(2) == fmt.si(doc.row_cost(row).params)
+    assert block.text(2) == fmt.si(next(h for h in doc.report.hierarchy if h.path == "layer1.1").totals.params)
+    doc.remove_layers([row])  # the structure changed: rebuilt without it
+    qtbot.waitUntil(lambda: all(i.data(0, PATH_ROLE) != "layer1.1.conv1" for i in _items(tree.tree)))
+
+
+def _items(tree) -> list:  # noqa: ANN001
+    out, stack = [], [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    while stack:
+        item = stack.pop()
+        out.append(item)
+        stack.extend(item.child(i) for i in range(item.childCount()))
+    return out
