@@ -770,6 +770,27 @@ class DiagramScene(QGraphicsScene):
         if changed:
             self.settingsChanged.emit()
 
+    def overview(self) -> tuple[list[QRectF], list[tuple[QRectF, QColor]]]:
+        """What an overview draws, in scene coordinates: the open frames' pieces, and every drawn box with its
+        current colour (blocks not on screen are brought up to date without a repaint). Rendering the scene
+        instead called every item's paint: 0.6 s for a 5,000-node graph, after every edit."""
+        frames = [s.translated(g.pos()) for g in self._groups.values() if g.isVisible() and not g.collapsed
+                  for s in g.segments]
+        boxes: list[tuple[QRectF, QColor]] = []
+        dx = self.dx
+        for key, b in (self.layout.boxes.items() if self.layout is not None else ()):
+            if key.startswith(SCOPE):
+                group = self._groups.get(key[len(SCOPE):])
+                color = group.color if group is not None else None
+            elif key.startswith(INPUT):
+                color = self.theme.frame
+            else:
+                item = self._blocks.get(key)
+                color = self.sync_block(item, quiet=True).color if item is not None else None
+            if color is not None:
+                boxes.append((QRectF(b.x + dx, b.y, b.w, b.h), color))
+        return frames, boxes
+
     def _viewed_rect(self) -> QRectF | None:
         """The scene area the views show (None without a view: exports and tests read every item)."""
         views = self.views()

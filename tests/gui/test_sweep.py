@@ -98,3 +98,26 @@ def test_edit_restarts_and_export(qtbot, alexnet: Network, tmp_path: Path) -> No
     png = view.export_to(tmp_path / "sweep.png")
     svg = view.export_to(tmp_path / "sweep.svg")
     assert png.path.stat().st_size > 10_000 and "<svg" in svg.path.read_text()[:400]
+
+
+def test_a_sweep_behind_another_tab_waits_until_raised(qtbot, tmp_path: Path, alexnet: Network) -> None:
+    """Each point is a whole evaluation: a Sweep tab nobody looks at must not re-run after every edit (0.5 s of
+    the window per point on Llama-70B); raised, it catches up with the graph as it is then."""
+    from gui.main_window import MainWindow
+
+    win = MainWindow(CostDocument(alexnet), autosave_dir=tmp_path / "recovery")
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    sweep = win.views["sweep"]
+    win.docks["diagram"].raise_()  # the Sweep tab is behind the Diagram's
+    qtbot.wait(50)
+    win.document.set_layer_arg(0, "out_channels", 64)
+    qtbot.wait(600)  # longer than the sweep's debounce (400 ms)
+    assert sweep.stale and not sweep.running() and not sweep.points
+    win.docks["sweep"].raise_()
+    qtbot.waitUntil(lambda: not sweep.stale and not sweep.running() and len(sweep.points) == len(sweep.sizes),
+                    timeout=10_000)
+    assert sweep.points[0].totals is not None
+    win.document.undo_stack.setClean()
