@@ -1,5 +1,4 @@
-"""`without_gc`: run a burst of allocations without Python's cyclic garbage collector; `freeze_loaded`: keep
-an open model's objects out of the collector's way.
+"""`without_gc`: run a burst of allocations without Python's cyclic garbage collector.
 
 Laying out or recolouring a big graph allocates hundreds of thousands of short-lived tuples and records; each
 allocation threshold crossed starts a collection that walks every tracked object of the loaded model (graph,
@@ -32,12 +31,3 @@ def without_gc(func: Callable[P, R]) -> Callable[P, R]:
 
     return wrapper
 
-
-def freeze_loaded() -> None:
-    """Called once a model is loaded and shown. Its objects (graph, report, the views' items) live as long as it
-    is open, yet every full collection walked them all: 0.35 s for Llama-70B, every few edits, a stall in the
-    middle of editing. They are moved to the collector's permanent generation (`gc.freeze`), after the previous
-    model's leftover cycles are collected; objects made later (each edit's report) are collected as usual."""
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()

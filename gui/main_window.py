@@ -61,7 +61,6 @@ from .autosave import Autosave
 from .color_scheme import SCHEMES, apply_scheme, saved_scheme
 from .cost_document import CostDocument
 from .dock_tabs import hide_stale_tab_bars
-from .gc_pause import freeze_loaded
 from .hierarchy_tree import HierarchyTreeWidget
 from .layer_editor_widget import LayerEditorWidget
 from .layer_table_model import DELTA_COLUMNS, supported_types
@@ -973,7 +972,6 @@ class MainWindow(QMainWindow):
         self.docks["hierarchy" if doc.graph.scopes else "editor"].raise_()
         if doc.row_count() and not doc.selection.rows:
             doc.selection.set_rows([0])
-        QTimer.singleShot(0, freeze_loaded)  # after the views have built their items for it
 
     def _update_actions(self) -> None:
         doc = self.document
