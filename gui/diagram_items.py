@@ -394,6 +394,8 @@ class GroupFrameItem(_CostItem):
         self.depth = 0  # nesting among visible frames (z order and inset)
         self.label: tuple = ()
         self.badge: tuple[str, str] = ("", "")  # collapsed: its subtotal's change against a pinned baseline
+        self._plan_key: tuple = ()  # collapsed: what `_plan` (its laid-out label) was made for
+        self._plan: _Plan = []
 
     def set_segments(self, segments: list[QRectF]) -> None:
         self.segments = segments
@@ -439,7 +441,6 @@ class GroupFrameItem(_CostItem):
         theme = scene.theme
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         lod = _lod(painter, option)
-        lines = scene.group_lines(self)
         if self.collapsed:
             rect = self.block_rect()
             # a stacked look says "several layers inside"
@@ -451,12 +452,21 @@ class GroupFrameItem(_CostItem):
             _draw_body(painter, rect, self.color,
                        QPen(theme.selection, 5) if self.selected else QPen(self.color.darker(135), 1), lod)
             ink = text_color_on(self.color)
-            name = self.node.path if lod < 0.72 else lines[0][0]
-            chosen = _lod_lines(lod, lines, scene.fonts, name, lines[-1][0], rect.width() - 8)
-            _draw_lines(painter, rect, [(t, f, ink) for t, f in chosen], min_px=7.5 / max(lod, 1e-3))
+            # the laid-out labels are kept until what they show, the place or the zoom changes (as a block's)
+            scope = scene.structure.scopes.get(self.node.path)
+            key = (self.label, self.node.path, self.node.type, len(scope.members) if scope else 0, ink.rgba(),
+                   rect.x(), rect.y(), rect.width(), round(lod, 4), scene.label_key())
+            if key != self._plan_key:
+                lines = scene.group_lines(self)
+                name = self.node.path if lod < 0.72 else lines[0][0]
+                chosen = _lod_lines(lod, lines, scene.fonts, name, lines[-1][0], rect.width() - 8)
+                self._plan_key = key
+                self._plan = _line_plan(rect, [(t, f, ink) for t, f in chosen], min_px=7.5 / max(lod, 1e-3))
+            _draw_plan(painter, self._plan)
             if self.badge[0] and lod * 34 >= 7:
                 _draw_badge(painter, rect, *self.badge, lod)
             return
+        lines = scene.group_lines(self)
         if self.selected:  # (the frame itself is drawn with the scene's background: draw_frame)
             painter.setPen(QPen(theme.selection, 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)

@@ -299,6 +299,18 @@ class LayerTableModel(QAbstractTableModel):
         self._text_cache[node.id] = (node, cost, row, texts)
         return texts
 
+    def _moved_columns(self, row: int) -> list[tuple[int, int]]:
+        """Runs of the columns (Arguments on) of a row the last evaluation changed whose cells may now read
+        otherwise: the cached texts that differ (a new in_channels leaves the shape alone), and the derived
+        columns (shares, latency, deltas) always. A row never shown is repainted whole when it shows."""
+        hit = self._text_cache.get(self.document._graph.nodes[row].id)
+        new = self._texts(row)
+        if hit is None or hit[2] != row:
+            return [(ARGS, COLUMN_COUNT - 1)]
+        old = hit[3]
+        return row_runs(tuple(c for c in range(ARGS, COLUMN_COUNT)
+                              if _CACHED_SLOT[c] < 0 or old[_CACHED_SLOT[c]] != new[_CACHED_SLOT[c]]))
+
     def _args_for_display(self, row: int, cost: LayerCost | None) -> tuple[str, dict[str, Any]]:
         doc = self.document
         spec = doc.spec(row)
@@ -470,8 +482,9 @@ class LayerTableModel(QAbstractTableModel):
         if rows is None:
             self.dataChanged.emit(self.index(first, ARGS), self.index(n - 1, COLUMN_COUNT - 1))
         else:
-            for a, b in row_runs(rows):
-                self.dataChanged.emit(self.index(a, ARGS), self.index(b, COLUMN_COUNT - 1))
+            for r in rows:
+                for a, b in self._moved_columns(r):
+                    self.dataChanged.emit(self.index(r, a), self.index(r, b))
         self._totals_before = self._shown_totals
         if totals != self._shown_totals and (rows is not None or first > 0):  # every row's share moved
             # SHARES_ROLE: a view may repaint only the cells whose text moved (`shares_moved`)
