@@ -678,8 +678,9 @@ class DiagramScene(QGraphicsScene):
         is fixed to it: boxes the baseline lacks are left out)."""
         layout = self.layout
         if self._units is None or self._units[0] is not layout:  # the boxes' kinds, sorted once per layout
-            paths = [k[len(SCOPE):] for k in self._visible_keys() if k.startswith(SCOPE)]
-            ids = [k for k in self._visible_keys() if not k.startswith((SCOPE, INPUT))]
+            keys = self._visible_keys()
+            paths = [k[len(SCOPE):] for k in keys if k.startswith(SCOPE)]
+            ids = [k for k in keys if not k.startswith((SCOPE, INPUT))]
             self._units = (layout, paths, ids)
         _, paths, ids = self._units
         by_id = (report or self.document.report).by_id

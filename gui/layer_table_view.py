@@ -301,8 +301,7 @@ class LayerTableView(QTableView):
     def _on_sort_indicator_changed(self, *_: Any) -> None:
         header = self.horizontalHeader()
         section = header.sortIndicatorSection()
-        if (section >= 0) != self._sorting():
-            self._use_proxy(section >= 0)
+        self._use_proxy(section >= 0)
         if section >= 0:
             self.proxy.sort(section, header.sortIndicatorOrder())
         # rows can be dragged only in the document's order: in a sorted view "drop here" has no meaning
