@@ -161,9 +161,12 @@ class GraphRecorder:
             self._walk("", model)
         self.nodes: list[Node] = []
         self.names: set[str] = set(input_names)
-        # TensorImpl address -> (weak reference to the tensor, its ref). Never a strong reference: torch detaches
-        # a factory's result that something else holds (an extra op), and real CPU tensors must be freed.
+        # TensorImpl address -> (weak reference to the tensor, its ref). A hit counts only while that very tensor
+        # lives: an address is reused once a tensor dies, and a fresh tensor (`torch.tensor([])` in a KV cache)
+        # must never inherit a dead one's edge. Meta tensors cost no memory and are kept alive for the whole trace
+        # (`_kept`), so their addresses are never reused; real CPU tensors are not kept (they must be freed).
         self.producer: dict[int, tuple[weakref.ref, Ref]] = {}
+        self._kept: list[torch.Tensor] = []
         self.sources = sources  # id(tensor) -> (parameter/buffer name, is_parameter, requires_grad)
         # id(real tensor) -> its meta stand-in, for a model whose forward ran on stand-ins (functional_call)
         self.stand_ins = stand_ins or {}
@@ -193,15 +196,16 @@ class GraphRecorder:
     # ---- values ------------------------------------------------------------------------------------------
     def bind(self, t: torch.Tensor, ref: Ref) -> None:
         self.producer[t._cdata] = (weakref.ref(t), ref)
+        if t.is_meta:
+            self._kept.append(t)
 
     def known(self, t: torch.Tensor) -> Ref | None:
-        """The ref of a tensor seen before. A TensorImpl whose Python wrapper died and came back (TorchScript
-        re-wraps its values) is the same tensor; a different live tensor at that address is not."""
+        """The ref of a tensor seen before: the same live tensor object, never another one at a reused address
+        (torch keeps a tensor's Python object alive as long as the tensor itself lives)."""
         hit = self.producer.get(t._cdata)
         if hit is None:
             return None
-        alive = hit[0]()
-        return hit[1] if alive is None or alive is t else None
+        return hit[1] if hit[0]() is t else None
 
     def ref_of(self, t: torch.Tensor, scope: str) -> Ref:
         hit = self.known(t)
