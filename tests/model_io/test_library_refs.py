@@ -1,15 +1,14 @@
 """torchvision:NAME, timm:NAME and hf:PATH references parse without the libraries, and a missing library or a bad
-name is one clear line (these run everywhere; tests/model_io/test_library_models.py needs the libraries)."""
+name is one clear line (these run everywhere; tests/library/ needs the libraries)."""
 
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import pytest
 
 from model_io.model_ref import ModelRef, RefError, parse_ref
-from model_io.resolve import LoadOptions, ModelError, is_layer_list, load_report
+from model_io.resolve import ModelError, is_layer_list, load_report
 
 
 @pytest.mark.parametrize(("text", "ref", "label"), [
@@ -37,9 +36,3 @@ def test_a_missing_library_is_one_line() -> None:
     with pytest.raises(ModelError) as info:
         load_report("torchvision:resnet50")
     assert str(info.value) == "torchvision:resnet50: torchvision is not installed here (pip install torchvision)"
-
-
-@pytest.mark.skipif(importlib.util.find_spec("transformers") is None, reason="needs transformers")
-def test_an_hf_folder_without_config(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="the folder has no config.json"):
-        load_report(f"hf:{tmp_path}", LoadOptions())

@@ -11,11 +11,18 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from costing import CostReport
+from costing.graph_eval import evaluate_graph
 from model_io import library_models
 from model_io.loaders import LoadFailure, run_request
 from model_io.model_ref import parse_ref
-from model_io.resolve import LoadOptions, load_report
+from model_io.resolve import LoadOptions, ModelError, load_report
 from model_io.tracer import InputSpec, make_inputs
+
+
+def _count(request: dict[str, Any]) -> CostReport:
+    """What the worker computes for `request`, in this process: the traced graph, evaluated."""
+    return evaluate_graph(run_request(request))
 
 
 def _needs(library: str) -> None:
@@ -29,7 +36,7 @@ def _needs(library: str) -> None:
 def test_torchvision_models_match_the_published_figures(name: str) -> None:
     _needs("torchvision")
     meta = library_models.torchvision_weights(name).meta
-    report = run_request({"ref": f"torchvision:{name}"})
+    report = _count({"ref": f"torchvision:{name}"})
     assert report.totals.params == meta["num_params"]
     assert round(report.totals.macs / 1e9, 3) == meta["_ops"]
     assert not any("built on the CPU" in w for w in report.warnings)  # RegNet sizes itself with torch: still weightless
@@ -38,7 +45,7 @@ def test_torchvision_models_match_the_published_figures(name: str) -> None:
 def test_torchvision_weights_pick_the_architecture_and_input() -> None:
     _needs("torchvision")
     meta = library_models.torchvision_weights("vit_b_16", "IMAGENET1K_SWAG_E2E_V1").meta
-    report = run_request({"ref": 'torchvision:vit_b_16(weights="IMAGENET1K_SWAG_E2E_V1")'})
+    report = _count({"ref": 'torchvision:vit_b_16(weights="IMAGENET1K_SWAG_E2E_V1")'})
     assert report.inputs[0][0] == (1, 3, 384, 384) and report.totals.params == meta["num_params"]
     assert round(report.totals.macs / 1e9, 3) == meta["_ops"]
 
@@ -55,7 +62,7 @@ def test_a_detection_model_is_counted_on_a_fresh_cpu_build() -> None:
 def test_an_unknown_torchvision_name_suggests_close_ones() -> None:
     _needs("torchvision")
     with pytest.raises(LoadFailure, match="did you mean resnet50"):
-        run_request({"ref": "torchvision:resnet5O"})
+        _count({"ref": "torchvision:resnet5O"})
 
 
 # --- timm --------------------------------------------------------------------------------------------------------
@@ -64,11 +71,17 @@ def test_timm_models_count_their_parameters_and_default_input() -> None:
     _needs("timm")
     import timm
 
-    report = run_request({"ref": "timm:resnet18"})
+    report = _count({"ref": "timm:resnet18"})
     with torch.device("meta"):
         model = timm.create_model("resnet18", pretrained=False)
     assert report.totals.params == sum(p.numel() for p in model.parameters())
     assert report.inputs[0][0] == (1, *model.pretrained_cfg["input_size"])
+
+
+def test_an_hf_folder_without_config(tmp_path: Path) -> None:
+    _needs("transformers")
+    with pytest.raises(ModelError, match="the folder has no config.json"):
+        load_report(f"hf:{tmp_path}", LoadOptions())
 
 
 # --- Hugging Face configs: unique params and FlopCounterMode on meta / 2 -------------------------------------------
@@ -117,7 +130,7 @@ def _pytorch_count(ref: str) -> tuple[int, int]:
 def test_hf_configs_match_pytorchs_own_count(name: str, tmp_path: Path) -> None:
     _needs("transformers")
     ref = f"hf:{_save(_configs()[name], tmp_path)}"
-    report = run_request({"ref": ref})
+    report = _count({"ref": ref})
     assert (report.totals.params, report.totals.macs) == _pytorch_count(ref)
     assert not report.unsupported and not any("real tensors" in w for w in report.warnings)
 
@@ -125,7 +138,7 @@ def test_hf_configs_match_pytorchs_own_count(name: str, tmp_path: Path) -> None:
 def test_mixtral_in_bf16_counts_every_expert_as_pytorch_does_on_real_tensors(tmp_path: Path) -> None:
     _needs("transformers")
     config = _configs()["mixtral"]
-    bf16 = run_request({"ref": f"hf:{_save(config, tmp_path / 'bf16', 'bfloat16')}"})
+    bf16 = _count({"ref": f"hf:{_save(config, tmp_path / 'bf16', 'bfloat16')}"})
     assert not bf16.unsupported and bf16.dtype == "bfloat16"
     # the reference: transformers' eager experts loop and eager attention on real CPU tensors, counted by
     # FlopCounterMode (their mm/bmm ops; it misses the fused CPU attention kernel and has no grouped_mm formula)
