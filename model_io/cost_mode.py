@@ -59,13 +59,32 @@ class CostMode(TorchDispatchMode):
             spec, c = hit
             out = args[0] if spec is _SELF else _from_spec(spec)
         else:
-            out = func(*args, **kwargs)
+            out = _call(func, args, kwargs)
             c = None if kind in (op_costs.FREE, op_costs.UNSUPPORTED) else op_costs.cost(kind, func, args, kwargs, out)
             if key is not None:
                 spec = _SELF if inplace and out is args[0] else _to_spec(out) if cacheable else None
                 if spec is not None:
                     self.cache[key] = (spec, c)
         return out, kind, c
+
+
+def _call(func: Any, args: tuple, kwargs: dict) -> Any:
+    """`func(*args, **kwargs)`, except that `_grouped_mm` (MoE experts) also runs on meta tensors of other float
+    dtypes: its meta kernel checks the dtypes of the CUDA kernel (bf16, fp16), while the CPU kernel takes every
+    float dtype and no output shape depends on it. It runs on bf16 stand-ins and answers in the dtype it was given."""
+    if func.overloadpacket is torch.ops.aten._grouped_mm and args and args[0].is_meta \
+            and args[0].dtype in (torch.float32, torch.float64):
+        dtype = kwargs.get("out_dtype") or args[0].dtype
+        out = func(*[_bf16(a) for a in args], **{k: _bf16(v) for k, v in kwargs.items() if k != "out_dtype"})
+        return torch.empty_strided(out.shape, out.stride(), dtype=dtype, device="meta")
+    return func(*args, **kwargs)
+
+
+def _bf16(a: Any) -> Any:
+    """A bf16 meta stand-in for a float tensor (the offsets stay integers)."""
+    if isinstance(a, torch.Tensor) and a.is_floating_point():
+        return torch.empty_strided(a.shape, a.stride(), dtype=torch.bfloat16, device="meta")
+    return a
 
 
 # --- meta-op cache: on the meta device an op's output depends only on its inputs' metadata and its arguments,

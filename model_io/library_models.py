@@ -219,46 +219,9 @@ def _hf(ref: ModelRef, weightless: bool) -> LibraryModel:
 
     model, notes = construct(make, f"{what} from {ref.label()}", (), weightless)
     names, specs = hf_inputs(model, config)
-    bind_keyword_inputs(model, names)
-    notes = [*notes, f"built {what} from the config; inputs by keyword: {', '.join(names)}", *_experts_on_meta(model)]
+    bind_keyword_inputs(model, names, use_cache=bool(ref.kwargs.get("use_cache", False)))
+    notes = [*notes, f"built {what} from the config; inputs by keyword: {', '.join(names)}"]
     return LibraryModel(model, specs, notes)
-
-
-def _experts_on_meta(model: Any) -> list[str]:
-    """MoE experts (transformers' `use_experts_implementation` modules) run as `grouped_mm` by default, whose meta
-    kernel takes bf16 only; in other dtypes they are switched to `batched_mm`: the same MACs (every token through its
-    top-k experts) as batched matmuls the meta device runs, so the model stays weightless."""
-    import torch
-
-    experts = [m for m in model.modules() if hasattr(m, "_is_expert_parallel") and hasattr(m, "config")]
-    dtypes = {p.dtype for m in experts for p in m.parameters(recurse=False)}
-    if not experts or dtypes <= {torch.bfloat16}:
-        return []
-    for module in experts:
-        module.config._experts_implementation = "batched_mm"
-    return [f"MoE experts counted through transformers' batched_mm ({len(experts)} expert block(s), "
-            f"{', '.join(sorted(str(d).removeprefix('torch.') for d in dtypes))}): the same MACs as grouped_mm"]
-
-
-@contextmanager
-def _mask_values_unknown() -> Iterator[None]:
-    """transformers reads a mask's values (`.all()`, packed-sequence checks) to pick a faster attention path unless
-    it is tracing; a meta tensor has no values, so it counts as traced: the mask is built and attention counted."""
-    try:
-        from transformers import masking_utils
-    except ImportError:
-        yield
-        return
-    is_tracing = masking_utils.is_tracing
-
-    def tracing_or_meta(tensor: Any = None) -> bool:
-        return bool(getattr(tensor, "is_meta", False)) or is_tracing(tensor)
-
-    masking_utils.is_tracing = tracing_or_meta
-    try:
-        yield
-    finally:
-        masking_utils.is_tracing = is_tracing
 
 
 def _sub(config: Any, *keys: str) -> Any:
@@ -300,17 +263,16 @@ def hf_inputs(model: Any, config: Any) -> tuple[list[str], Specs]:
     return [n for n, _ in out], [s for _, s in out]
 
 
-def bind_keyword_inputs(model: Any, names: list[str]) -> None:
-    """Make `model(*inputs)` (how the tracer calls it) pass the inputs as `names=` keywords."""
+def bind_keyword_inputs(model: Any, names: list[str], use_cache: bool = False) -> None:
+    """Make `model(*inputs)` (how the tracer calls it) pass the inputs as `names=` keywords. No key/value cache
+    unless `hf:PATH(use_cache=True)` asks for one: counting one forward, a cache only adds its own bookkeeping."""
     forward: Callable[..., Any] = model.forward
-    # no key/value cache: counting one forward, a cache only adds its own bookkeeping
-    extra = {"use_cache": False} if "use_cache" in inspect.signature(forward).parameters else {}
+    extra = {"use_cache": use_cache} if "use_cache" in inspect.signature(forward).parameters else {}
 
     def by_keyword(*inputs: Any, **named: Any) -> Any:
         if len(inputs) > len(names):
             raise TypeError(f"forward() takes {len(names)} inputs ({', '.join(names)}), {len(inputs)} given")
-        with _mask_values_unknown():
-            return forward(**dict(zip(names, inputs, strict=False)), **{**extra, **named})
+        return forward(**dict(zip(names, inputs, strict=False)), **{**extra, **named})
 
     # the signature names the inputs, as a caller (or a tool calling forward(**inputs)) expects
     by_keyword.__signature__ = inspect.Signature(  # type: ignore[attr-defined]

@@ -250,10 +250,16 @@ def count_fresh(model: Any, notes: list[str], rebuild: Callable[[], tuple[Any, l
         meta_error = e
     if not tracer._is_meta_problem(meta_error):
         return _guard(lambda: _reraise(meta_error), label, roots)
-    model, notes = rebuild()
-    notes = [*notes, tracer.cpu_fallback_note(meta_error)]
-    return _guard(lambda: tracer.trace_graph(model, inputs, name=label, dtype=dtype, warnings=notes,
-                                             source="torch", meta=False), label, roots)
+    try:
+        model, notes = rebuild()
+        notes = [*notes, tracer.cpu_fallback_note(meta_error)]
+        return _guard(lambda: tracer.trace_graph(model, inputs, name=label, dtype=dtype, warnings=notes,
+                                                 source="torch", meta=False), label, roots)
+    except LoadFailure as e:  # the retry's failure alone would hide why there was one (a 7 B model out of memory)
+        e.message = f"{e.message} (with real weights on the CPU, because the forward failed on the meta device: " \
+                    f"{_one_line(meta_error)})"
+        e.args = (e.message,)
+        raise
 
 
 # --- torch files ---------------------------------------------------------------------------------------------

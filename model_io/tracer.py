@@ -28,6 +28,7 @@ from . import op_costs
 from .cost_mode import InputSpec, make_inputs, meta_construction, unfused
 from .graph_builder import GraphMode, GraphRecorder
 from .model_state import preserved
+from .transformers_meta import meta_values_unknown
 
 __all__ = ["InputSpec", "MetaUnsupported", "make_inputs", "meta_construction", "trace_graph", "trace_module",
            "unfused"]
@@ -99,6 +100,7 @@ def _run(model: nn.Module, inputs: Sequence[InputSpec], device: Any, elem: int, 
         recorder.bind(t, Ref(nm))
     with ExitStack() as stack:
         stack.enter_context(unfused())
+        stack.enter_context(meta_values_unknown(model))
         stack.enter_context(_Tracker(recorder))
         stack.enter_context(GraphMode(recorder, elem))
         if meta_state is None:

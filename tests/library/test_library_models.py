@@ -18,6 +18,7 @@ from model_io.loaders import LoadFailure, run_request
 from model_io.model_ref import parse_ref
 from model_io.resolve import LoadOptions, ModelError, load_report
 from model_io.tracer import InputSpec, make_inputs
+from model_io.transformers_meta import meta_values_unknown
 
 
 def _count(request: dict[str, Any]) -> CostReport:
@@ -121,7 +122,11 @@ def _save(config: Any, folder: Path, dtype: str | None = None) -> Path:
 def _pytorch_count(ref: str) -> tuple[int, int]:
     built = library_models.build(parse_ref(ref))
     inputs = make_inputs([InputSpec(tuple(s), d) for s, d in built.inputs], "meta")
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
+    for module in built.model.modules():  # FlopCounterMode has no `_grouped_mm` formula and torch runs it on meta
+        if hasattr(module, "_is_expert_parallel"):  # in bf16 only: MoE experts as bmm, the same multiplications
+            module.config._experts_implementation = "batched_mm"
+    # meta_values_unknown: transformers takes its tracing path instead of reading the meta inputs' values
+    with FlopCounterMode(display=False) as counter, torch.no_grad(), meta_values_unknown(built.model):
         built.model(*inputs)
     return sum(p.numel() for p in built.model.parameters()), counter.get_total_flops() // 2
 

@@ -40,6 +40,16 @@ def test_running_out_names_the_cap_and_how_to_raise_it() -> None:
     assert describe(4096) == "4 GiB"
 
 
+def test_a_failed_cpu_retry_says_why_the_meta_forward_failed() -> None:
+    # the meta forward fails (`.item()`), the retry with real weights runs out: the message says both, or a user
+    # of a large model sees only the memory (issue 24 item 2)
+    with pytest.raises(ModelError) as info:
+        load_report(f"{FIXTURES / 'reads_values.py'}:ReadsValues", LoadOptions(inputs=("1,32768",), memory_mb=1024))
+    message = str(info.value)
+    assert "ran out of memory" in message and "memory cap is 1 GiB" in message
+    assert "the forward failed on the meta device: RuntimeError: Tensor.item() cannot be called on meta" in message
+
+
 def test_the_cli_passes_memory_to_the_worker(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["summary", f"{FIXTURES / 'dies.py'}:EatsMemory", "--memory", "2G"]) == 2
     assert "memory cap is 2 GiB" in capsys.readouterr().err

@@ -31,15 +31,17 @@ def _count(fn: Callable[..., torch.Tensor], shape: tuple[int, ...], dtype: str =
     return report.totals.macs, report.totals.flops
 
 
-def test_grouped_mm_counts_every_token_through_its_expert() -> None:
-    # transformers 5's MoE path: 10 tokens split over 4 experts, each expert a 16 -> 32 matrix
-    experts = torch.empty(4, 16, 32, dtype=torch.bfloat16, device="meta")
+@pytest.mark.parametrize("dtype", ["bfloat16", "float32"])
+def test_grouped_mm_counts_every_token_through_its_expert(dtype: str) -> None:
+    # transformers 5's MoE path: 10 tokens split over 4 experts, each expert a 16 -> 32 matrix; torch's meta kernel
+    # takes bf16 only (its CPU kernel every dtype): fp32 runs on meta too (issue 24 item 6)
+    experts = torch.empty(4, 16, 32, dtype=getattr(torch, dtype), device="meta")
 
     def moe(m: nn.Module, x: torch.Tensor) -> torch.Tensor:
         offs = torch.tensor([2, 5, 7, 10], dtype=torch.int32, device=x.device)
         return torch._grouped_mm(x, m.w, offs=offs)
 
-    macs, flops = _count(moe, (10, 16), "bfloat16", w=experts)
+    macs, flops = _count(moe, (10, 16), dtype, w=experts)
     assert macs == 10 * 16 * 32 and flops == 2 * macs
 
 
