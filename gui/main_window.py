@@ -57,7 +57,7 @@ from model_io.model_ref import TRUST_PICKLE_HINT, is_library_ref
 from model_io.resolve import LoadOptions
 from model_io.retrace import carried_over, module_edits
 
-from .autosave import Autosave
+from .autosave import Autosave, RecoveryUnreadable
 from .color_scheme import SCHEMES, apply_scheme, saved_scheme
 from .cost_document import CostDocument
 from .dock_tabs import hide_stale_tab_bars
@@ -614,7 +614,7 @@ class MainWindow(QMainWindow):
                 when = f" (autosaved {time.strftime('%Y-%m-%d %H:%M', time.localtime(path.stat().st_mtime))})"
         answer = QMessageBox.question(
             self, "Restore unsaved work?",
-            f"NetCost did not close cleanly last time. Restore the layer list you were editing{when}?",
+            f"NetCost did not close cleanly last time. Restore the unsaved work you were editing{when}?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
         return answer == QMessageBox.StandardButton.Yes
 
@@ -627,11 +627,17 @@ class MainWindow(QMainWindow):
         if not self.ask_restore_recovery(path):
             self.autosave.discard_orphan(path)
             return False
-        if self.autosave.restore(path):
-            self.statusBar().showMessage("Restored the unsaved layer list; save it to keep it", 8000)
-            return True
-        self.show_message("The recovery file could not be read; it was removed.", "warning")
-        return False
+        try:
+            restored = self.autosave.restore(path)
+        except RecoveryUnreadable as e:  # never deleted: the user may still want what is in it
+            self.show_message(f"The recovery file could not be read ({e.reason}); it was kept as {e.kept}",
+                              "warning")
+            return False
+        if restored:
+            self.source = None  # a restored model's reference was not opened in this session
+            name = self.document.display_name
+            self.statusBar().showMessage(f"Restored your unsaved work on {name}; save it to keep it", 8000)
+        return restored
 
     def maybe_discard(self) -> bool:
         """True when the current document may be replaced (saved, discarded, or not modified)."""
