@@ -260,3 +260,22 @@ def test_kill_9_after_an_autosave_restores_the_graph(qtbot, tmp_path: Path) -> N
     autosaved.pop("recovery")
     assert w.document.graph == loads_graph(json.dumps(autosaved))[0]
     assert w.document.report.totals.params != 0
+
+
+def test_a_traced_model_with_edits_is_restored_exactly(qtbot, tmp_path: Path) -> None:
+    """The issue's case: a traced model (its source reference, opaque nodes with measured costs), edited."""
+    from model_io.resolve import load_graph_ref
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
+    doc = CostDocument()
+    doc.set_graph(load_graph_ref(f"{fixture}:Net"))
+    assert any(n.opaque for n in doc.graph.nodes) and doc.graph.source["ref"]
+    auto = Autosave(doc, tmp_path, idle_ms=30)
+    with qtbot.waitSignal(auto.saved, timeout=5000):
+        assert doc.set_layer_arg(doc.row_of("fc"), "out_features", 7)
+    auto.release_lock()
+    fresh = CostDocument()
+    assert Autosave(fresh, tmp_path).restore()
+    assert fresh.graph == doc.graph and fresh.report.totals == doc.report.totals and fresh.modified
+    doc.undo_stack.setClean()
+    fresh.undo_stack.setClean()
