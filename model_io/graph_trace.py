@@ -82,7 +82,8 @@ def _no_unpickling() -> Iterator[None]:
     """While an untrusted .pt2 loads: torch.load only with weights_only=True (torch's serde falls back to
     weights_only=False when that fails), and no plain or TorchScript unpickling at all. Belt and braces under
     `pt2_code_payloads`, for archive layouts it does not know."""
-    load, loads, load_obj = torch.load, pickle.loads, torch._C._pickle_load_obj
+    load, loads = torch.load, pickle.loads
+    load_obj = getattr(torch._C, "_pickle_load_obj", None)  # TorchScript objects' unpickler (not in every torch)
 
     def safe_load(f: Any, *args: Any, **kwargs: Any) -> Any:
         kwargs["weights_only"] = True
@@ -94,11 +95,15 @@ def _no_unpickling() -> Iterator[None]:
     def refuse(*_: Any, **__: Any) -> Any:
         raise _RefusedUnpickling("pickled Python objects")
 
-    torch.load, pickle.loads, torch._C._pickle_load_obj = safe_load, refuse, refuse
+    torch.load, pickle.loads = safe_load, refuse
+    if load_obj is not None:
+        torch._C._pickle_load_obj = refuse
     try:
         yield
     finally:
-        torch.load, pickle.loads, torch._C._pickle_load_obj = load, loads, load_obj
+        torch.load, pickle.loads = load, loads
+        if load_obj is not None:
+            torch._C._pickle_load_obj = load_obj
 
 
 def _plain_tensors(data: bytes) -> bool:
