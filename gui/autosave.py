@@ -9,8 +9,13 @@ restore or deleted by another instance. A file whose owner is still running is n
 app never share, overwrite or delete each other's recovery files. A lock left by a crashed process is recognised as
 stale by its process id (`QLockFile` checks that the process is gone), never by its age.
 
-The recovery file is a layer-list project file (so restoring is an ordinary load) with a `recovery` key naming the
-file it was edited from, the process id and the time it was written.
+The recovery file is the document's project file as Save would write it — a layer list, or a graph file for any
+other document (a traced model with its edits, a hand-made graph), so restoring is an ordinary load — with a
+`recovery` key naming the file it was edited from, the process id and the time it was written.
+
+A recovery file is deleted only when its content was restored (it then lives on as this session's file) or the user
+declined it. One that cannot be read is never deleted: it is renamed out of the way (`unreadable-….json`, no longer
+offered at each start) and the window says where it is.
 """
 
 from __future__ import annotations
@@ -26,16 +31,28 @@ from typing import Any
 
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
 
-from costing import FormatError, Network
+from costing import FormatError
+from costing.graph import Graph
 from model_io.escape import failure_text
-from model_io.layer_file import atomic_write, load_network, remove_stale_temps
+from model_io.graph_file import load_graph
+from model_io.layer_file import atomic_write, remove_stale_temps
 
 from .cost_document import CostDocument
 
 IDLE_MS = 3000
 RECOVERY_KEY = "recovery"
 PATTERN = "autosave*.json"  # `autosave.json` of earlier versions is recognised too
+UNREADABLE_PREFIX = "unreadable-"  # a recovery file that could not be read, kept under this name (not offered again)
 log = logging.getLogger(__name__)
+
+
+class RecoveryUnreadable(Exception):
+    """A recovery file could not be read; it was kept (`kept`: where it is now) and the message says why."""
+
+    def __init__(self, reason: str, kept: Path) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kept = kept
 
 
 def default_directory() -> Path:
@@ -156,16 +173,16 @@ class Autosave(QObject):
         """A recovery file from a session that did not end cleanly."""
         return self.newest_orphan() is not None
 
-    def read(self, path: Path | None = None) -> tuple[Network, dict[str, Any], Path | None]:
-        """(network, extra keys, original path) of a recovery file (the newest orphan by default).
-        Raises FormatError."""
+    def read(self, path: Path | None = None) -> tuple[Graph, dict[str, Any], Path | None]:
+        """(graph, extra keys, original path) of a recovery file (the newest orphan by default): a layer list or a
+        graph file, as the document saved it. Raises FormatError."""
         path = path or self.newest_orphan()
         if path is None:
             raise FormatError("", "no recovery file")
-        network, extra = load_network(path)
+        graph, extra = load_graph(path)
         info = extra.pop(RECOVERY_KEY, {}) or {}
         original = info.get("path") if isinstance(info, dict) else None
-        return network, extra, Path(original) if original else None
+        return graph, extra, Path(original) if original else None
 
     def discard_orphan(self, path: Path | None = None) -> None:
         """Delete an orphaned recovery file (the newest by default): the user declined it, or it was restored."""
@@ -179,21 +196,35 @@ class Autosave(QObject):
 
     def restore(self, path: Path | None = None) -> bool:
         """Load an orphaned recovery file (the newest by default) into the document, marked modified (it is not
-        saved anywhere yet). Its content moves to this session's own recovery file."""
+        saved anywhere yet). Its content moves to this session's own recovery file; until that copy is written the
+        orphan stays. False when there is none; RecoveryUnreadable (the file kept, renamed) when it cannot be read
+        (the document is untouched)."""
         path = path or self.newest_orphan()
         if path is None:
             return False
         try:
-            network, extra, original = self.read(path)
-        except FormatError as e:
-            log.warning("recovery file unreadable: %s", e)
-            self.discard_orphan(path)
-            return False
-        self.document.set_network(network, original, extra)
+            graph, extra, original = self.read(path)
+        except (FormatError, OSError) as e:
+            reason = str(e) if isinstance(e, FormatError) else failure_text(e)
+            log.warning("recovery file unreadable: %s", reason)
+            raise RecoveryUnreadable(reason, self._set_aside(path)) from None
+        self.document.set_graph(graph, original, extra)
         self.document.undo_stack.resetClean()  # no clean state on the stack: the title shows `*`
         if self.save_now():  # keep a recovery copy (ours now) until the user saves
             self.discard_orphan(path)
         return True
+
+    def _set_aside(self, path: Path) -> Path:
+        """Rename an unreadable orphan so it is not offered at every start, never deleting it; where it is now."""
+        kept = path.with_name(UNREADABLE_PREFIX + path.name)
+        try:
+            path.replace(kept)
+        except OSError:  # a read-only folder: it stays where it is (and is offered again next time)
+            kept = path
+        lock = self._claimed.pop(path, None)
+        if lock is not None:
+            lock.unlock()
+        return kept
 
 
 def _mtime(path: Path) -> float:

@@ -54,10 +54,10 @@ from model_io import tables
 from model_io.escape import failure_text, printable
 from model_io.layer_file import atomic_write
 from model_io.model_ref import TRUST_PICKLE_HINT, is_library_ref
-from model_io.resolve import LoadOptions
+from model_io.resolve import LoadOptions, runs_code
 from model_io.retrace import carried_over, module_edits
 
-from .autosave import Autosave
+from .autosave import Autosave, RecoveryUnreadable
 from .color_scheme import SCHEMES, apply_scheme, saved_scheme
 from .cost_document import CostDocument
 from .dock_tabs import hide_stale_tab_bars
@@ -243,8 +243,13 @@ class MainWindow(QMainWindow):
         # where a traced (read-only) model came from: Settings reloads it with a new batch size / dtype
         self.source: tuple[str, LoadOptions] | None = None
         # opaque rows an edit left stale are measured again by tracing the model with the edits (gui/remeasure.py)
+        # the models whose code this session may run again: those the user opened here, or allowed when asked
+        # (a graph file's `source.ref` is data: opening the file must never run the model it names)
+        self.trusted_refs: set[str] = set()
+        self._declined_refs: set[str] = set()  # asked and refused: not asked again for this document
+        self.document.documentReset.connect(self._declined_refs.clear)
         self.remeasurer = Remeasurer(self.document, lambda: self.source[1] if self.source else None,
-                                     worker_command, self)
+                                     worker_command, self, consent=self.consent_to_trace)
         self.remeasurer.message.connect(self._on_remeasure_message)
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -614,7 +619,7 @@ class MainWindow(QMainWindow):
                 when = f" (autosaved {time.strftime('%Y-%m-%d %H:%M', time.localtime(path.stat().st_mtime))})"
         answer = QMessageBox.question(
             self, "Restore unsaved work?",
-            f"NetCost did not close cleanly last time. Restore the layer list you were editing{when}?",
+            f"NetCost did not close cleanly last time. Restore the unsaved work you were editing{when}?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
         return answer == QMessageBox.StandardButton.Yes
 
@@ -627,11 +632,17 @@ class MainWindow(QMainWindow):
         if not self.ask_restore_recovery(path):
             self.autosave.discard_orphan(path)
             return False
-        if self.autosave.restore(path):
-            self.statusBar().showMessage("Restored the unsaved layer list; save it to keep it", 8000)
-            return True
-        self.show_message("The recovery file could not be read; it was removed.", "warning")
-        return False
+        try:
+            restored = self.autosave.restore(path)
+        except RecoveryUnreadable as e:  # never deleted: the user may still want what is in it
+            self.show_message(f"The recovery file could not be read ({e.reason}); it was kept as {e.kept}",
+                              "warning")
+            return False
+        if restored:
+            self.source = None  # a restored model's reference was not opened in this session
+            name = self.document.display_name
+            self.statusBar().showMessage(f"Restored your unsaved work on {name}; save it to keep it", 8000)
+        return restored
 
     def maybe_discard(self) -> bool:
         """True when the current document may be replaced (saved, discarded, or not modified)."""
@@ -799,6 +810,8 @@ class MainWindow(QMainWindow):
         reload = self._reload_pending and self.document.traced
         edited, self._reload_graph = (self._reload_graph if reload else None), None
         self.document.set_report(report, keep_baseline=reload)
+        if report.graph is not None and report.graph.source.get("ref"):
+            self.trusted_refs.add(str(report.graph.source["ref"]))  # the user opened it: may be traced again
         opts = self._pending_opts if ref == self._pending_ref and self._pending_opts is not None else LoadOptions()
         self.source = (ref, replace(opts, module_edits=()))
         self._loaded(ref)
@@ -832,6 +845,28 @@ class MainWindow(QMainWindow):
             self, "Run the code in this file?",
             f"Loading {printable(ref)} unpickles it, which runs code from the file with your rights (it can read, "
             "change or delete your files). Only continue for a file you made yourself or fully trust.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def consent_to_trace(self, ref: str) -> bool:
+        """Whether the model `ref` may be traced again (its code run) for an edit: yes for built-in models and
+        those opened in this session; a reference that came from a file is asked about once per document."""
+        if not runs_code(ref) or ref in self.trusted_refs:
+            return True
+        if ref in self._declined_refs:
+            return False
+        if self.ask_trust_source(ref):
+            self.trusted_refs.add(ref)
+            return True
+        self._declined_refs.add(ref)
+        return False
+
+    def ask_trust_source(self, ref: str) -> bool:
+        answer = QMessageBox.warning(
+            self, "Run the model this file names?",
+            f"This edit needs the model traced again, and this file names {printable(ref)} as its model. Tracing "
+            "runs that file's code with your rights (it can read, change or delete your files). Only continue for "
+            "a model you made yourself or fully trust.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Yes
 

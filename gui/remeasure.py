@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from costing import CostReport
 from costing.graph_eval import input_values
+from model_io.escape import printable
 from model_io.resolve import LoadOptions, retrace_options
 from model_io.retrace import retrace_blocker, stale_opaque
 
@@ -25,11 +26,14 @@ class Remeasurer(QObject):
     busyChanged = Signal(bool)
 
     def __init__(self, document: CostDocument, options: Callable[[], LoadOptions | None],
-                 command: list[str] | None = None, parent: QObject | None = None, delay_ms: int = 400) -> None:
-        """`options`: the load options the model was opened with (inputs, time limit), or None if unknown."""
+                 command: list[str] | None = None, parent: QObject | None = None, delay_ms: int = 400,
+                 consent: Callable[[str], bool] | None = None) -> None:
+        """`options`: the load options the model was opened with (inputs, time limit), or None if unknown.
+        `consent(ref)`: whether the model `ref` may be traced (its code run); None: always."""
         super().__init__(parent)
         self.document = document
         self._options = options
+        self._consent = consent
         self.loader = ModelLoader(self, command)
         self.loader.loadedReport.connect(self._on_traced)
         self.loader.failed.connect(self._on_failed)
@@ -70,7 +74,12 @@ class Remeasurer(QObject):
             return False
         graph = report.graph
         assert graph is not None
-        self.loader.load(str(graph.source["ref"]), retrace_options(report, self._options()))
+        ref = str(graph.source["ref"])
+        if self._consent is not None and not self._consent(ref):  # a reference a file named: its code never
+            self._say(f"{len(stale)} measured row(s) not costed: tracing them again would run {printable(ref)}, "
+                      "which this file names as its model and you did not open or allow", "warning")
+            return False
+        self.loader.load(ref, retrace_options(report, self._options()))
         names = ", ".join(graph.node(i).display_name for i in stale[:3]) + (" …" if len(stale) > 3 else "")
         self.message.emit(f"Measuring {names} again: tracing the model with your edits …", "info")
         return True

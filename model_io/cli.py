@@ -22,7 +22,7 @@ from costing.graph_eval import evaluate_graph
 from . import escape, latency_cli, llm, tables, zoo
 from .edits import EditError, apply_sets
 from .memory_cap import DEFAULT_MEMORY_MB, parse_memory
-from .resolve import LoadOptions, ModelError, load_graph_ref, measured_again
+from .resolve import LoadOptions, ModelError, RefOrigin, is_layer_list, load_graph_ref, measured_again
 
 
 class UsageError(Exception):
@@ -72,6 +72,9 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                    help="which count the %% column and headline use (default: NetCost FLOPs)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds before a model load is abandoned")
     p.add_argument("--trust-pickle", action="store_true", help="allow unpickling a full module you trust")
+    p.add_argument("--trust-source", action="store_true",
+                   help="let an edit trace again the model file a graph .json names as its source (runs that file's "
+                        "code; without this, such an edit is refused)")
     p.add_argument("--set", action="append", default=[], metavar="ROW.ARG=VALUE", dest="sets",
                    help="edit a row before costing, e.g. layer1.0.conv1.out_channels=32 (repeatable)")
     p.add_argument("--rewrite", action="append", default=[], metavar="ID[:KEY=VALUE]", dest="rewrites",
@@ -133,8 +136,10 @@ def load_edited(args: argparse.Namespace) -> Graph:
             graph = apply_all(graph, args.rewrites)
         except RewriteError as e:
             raise UsageError(f"--rewrite: {e}") from None
-    # an edit upstream of an opaque node (no formula): trace the model again with the edits to measure it
-    return measured_again(graph, opts) if args.sets else graph
+    # an edit upstream of an opaque node (no formula): trace the model again with the edits to measure it; a
+    # reference read from a graph file is data, so running it needs --trust-source
+    read_from_file = is_layer_list(args.model) and not args.trust_source
+    return measured_again(graph, opts, RefOrigin.FILE if read_from_file else RefOrigin.USER) if args.sets else graph
 
 
 def costed(graph: Graph, args: argparse.Namespace) -> CostReport:

@@ -10,8 +10,13 @@ Both are costed from their ops (op_costs); there is no layer formula to reuse wi
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from collections.abc import Sequence
+import io
+import json
+import pickle
+import zipfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,7 @@ from costing.graph_eval import evaluate_graph
 from .cost_mode import InputSpec, make_inputs, unfused
 from .graph_builder import GraphMode, GraphRecorder, _Frame, value_of
 from .loaders import LoadFailure, sniff
+from .model_ref import TRUST_PICKLE_HINT
 
 
 def _class(qualname: str) -> type | None:
@@ -41,18 +47,111 @@ def _class(qualname: str) -> type | None:
 
 # --- torch.export ------------------------------------------------------------------------------------------------
 
-def load_exported(path: str) -> Any:
+def load_exported(path: str, trust_pickle: bool = False) -> Any:
+    """A torch.export program. Unless trusted, one that would unpickle anything (pickled weights or constants,
+    opaque objects, inputs that are not plain tensors) or load compiled code is refused before torch reads it:
+    `torch.export.load` unpickles those with weights_only=False, i.e. runs whatever code they name."""
     name = Path(path).name
     if not Path(path).is_file():
         raise LoadFailure(f"{path}: no such file", kind="usage")
     what = sniff(path)
     if what and not what.startswith("a torch.export program"):
         raise LoadFailure(f"{name} is not a torch.export program: it holds {what}", kind="format")
+    if not trust_pickle:
+        unsafe = pt2_code_payloads(path)
+        if unsafe:
+            raise LoadFailure(f"{name} holds {unsafe[0]}, which NetCost does not load by default (unpickling runs "
+                              f"code): {TRUST_PICKLE_HINT} if the file is yours", kind="pickle")
     try:
-        return torch.export.load(path)
+        with contextlib.nullcontext() if trust_pickle else _no_unpickling():
+            return torch.export.load(path)
+    except _RefusedUnpickling as e:  # a pickle the archive check did not foresee: refused all the same
+        raise LoadFailure(f"{name} holds {e}, which NetCost does not load by default (unpickling runs code): "
+                          f"{TRUST_PICKLE_HINT} if the file is yours", kind="pickle") from None
     except Exception as e:
         raise LoadFailure(f"{name} is not a torch.export program ({type(e).__name__}: "
                           f"{str(e).splitlines()[0][:200] if str(e) else ''})", kind="format") from None
+
+
+class _RefusedUnpickling(Exception):
+    """An untrusted .pt2 asked torch to unpickle something beyond plain tensors; the message says what."""
+
+
+@contextlib.contextmanager
+def _no_unpickling() -> Iterator[None]:
+    """While an untrusted .pt2 loads: torch.load only with weights_only=True (torch's serde falls back to
+    weights_only=False when that fails), and no plain or TorchScript unpickling at all. Belt and braces under
+    `pt2_code_payloads`, for archive layouts it does not know."""
+    load, loads = torch.load, pickle.loads
+    load_obj = getattr(torch._C, "_pickle_load_obj", None)  # TorchScript objects' unpickler (not in every torch)
+
+    def safe_load(f: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs["weights_only"] = True
+        try:
+            return load(f, *args, **kwargs)
+        except pickle.UnpicklingError:
+            raise _RefusedUnpickling("pickled Python objects") from None
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise _RefusedUnpickling("pickled Python objects")
+
+    torch.load, pickle.loads = safe_load, refuse
+    if load_obj is not None:
+        torch._C._pickle_load_obj = refuse
+    try:
+        yield
+    finally:
+        torch.load, pickle.loads = load, loads
+        if load_obj is not None:
+            torch._C._pickle_load_obj = load_obj
+
+
+def _plain_tensors(data: bytes) -> bool:
+    """Whether a torch.save payload loads with weights_only=True (tensors and containers, nothing that runs)."""
+    try:
+        torch.load(io.BytesIO(data), map_location="meta", weights_only=True)
+    except Exception:
+        return False
+    return True
+
+
+def pt2_code_payloads(path: str) -> list[str]:
+    """What in a .pt2 archive would run code when `torch.export.load` reads it, in words ([] when nothing would):
+    compiled AOTInductor code, weights or constants marked `use_pickle`, custom and opaque objects, and torch.save
+    payloads (sample inputs, legacy weights) that are not plain tensors. Read from the zip and its JSON configs;
+    nothing is unpickled except with weights_only=True."""
+    found: list[str] = []
+    try:
+        with zipfile.ZipFile(path) as z:
+            # every record sits under one top-level folder named after the archive: compare what follows it
+            records = {n.split("/", 1)[1]: n for n in z.namelist() if "/" in n}
+            for rel, full in records.items():
+                if rel.startswith("data/aotinductor/"):
+                    found.append("compiled AOTInductor code")
+                elif rel.startswith("data/weights/") and rel.endswith("_weights_config.json") or \
+                        rel.startswith("data/constants/") and rel.endswith("_constants_config.json"):
+                    found += _pickled_entries(json.loads(z.read(full)), "weights" in rel)
+                elif _torch_save_record(rel) and not _plain_tensors(z.read(full)):
+                    found.append(f"pickled Python objects ({rel})")
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, AttributeError, TypeError) as e:
+        return [f"an archive NetCost cannot check ({type(e).__name__})"]
+    return list(dict.fromkeys(found))
+
+
+def _torch_save_record(rel: str) -> bool:
+    """Records torch's serde reads with torch.load, falling back to weights_only=False (torch 2.6's layout too)."""
+    return (rel.endswith(".pt") and rel.startswith(("data/sample_inputs/", "data/weights/", "data/constants/"))) \
+        or rel in ("serialized_state_dict.json", "serialized_constants.json", "serialized_example_inputs.json")
+
+
+def _pickled_entries(config: Any, weights: bool) -> list[str]:
+    """Payload-config entries torch would unpickle: `use_pickle`, and any constant that is not a plain tensor
+    (custom_obj_*: TorchScript objects, opaque_obj_*: pickle.loads)."""
+    out = []
+    for fqn, meta in config["config"].items():
+        if meta.get("use_pickle") or (not weights and not str(meta.get("path_name", "")).startswith("tensor_")):
+            out.append(f"pickled {'weights' if weights else 'constants'} ({fqn})")
+    return out
 
 
 META = torch.device("meta")

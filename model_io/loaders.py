@@ -442,7 +442,7 @@ def run_request(request: dict[str, Any]) -> Graph:
     if ref.kind == "export":
         from .graph_trace import exported_graph, load_exported
 
-        ep = load_exported(ref.path)
+        ep = load_exported(ref.path, bool(request.get("trust_pickle")))
         specs = resolve_inputs(request, None, label) if request.get("inputs") else None
         return _sourced(_guard(lambda: exported_graph(ep, specs, label, dtype), label, ()), request)
     obj, what = load_torch_file(ref.path, bool(request.get("trust_pickle")))

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,28 @@ class LoadOptions:
     memory_mb: int = DEFAULT_MEMORY_MB  # the worker's data-memory cap in MiB (--memory); 0: no cap
     # layer edits the worker applies to the model's modules before tracing (model_io.retrace.module_edits)
     module_edits: tuple[dict[str, Any], ...] = field(default=(), hash=False)
+
+
+class RefOrigin(Enum):
+    """Where a traced graph's `source.ref` came from, i.e. whether tracing it again may run its code."""
+    USER = "user"  # the user named it (a reference given to this command or opened in this window), or trusted it
+    FILE = "file"  # read from a graph file: data, which must never make NetCost run code without consent
+
+
+TRUST_SOURCE_HINT = "pass --trust-source"
+BUILT_IN_PREFIXES = ("zoo:", "torchvision:", "timm:")  # code NetCost ships or the user installed, no file's
+
+
+def runs_code(ref: str) -> bool:
+    """Whether tracing `ref` runs code from a file (a .py model, a pickle, an hf: config's folder): everything but
+    the built-in and library builders."""
+    return not ref.startswith(BUILT_IN_PREFIXES)
+
+
+def untrusted_source(graph: Graph, origin: RefOrigin) -> str:
+    """The reference tracing `graph` again would run without the user's consent ("" when there is none)."""
+    ref = str(graph.source.get("ref") or "")
+    return ref if ref and origin is RefOrigin.FILE and runs_code(ref) else ""
 
 
 def is_layer_list(ref: str) -> bool:
@@ -112,10 +135,11 @@ def load_graph_ref(ref: str, opts: LoadOptions | None = None) -> Graph:
     return graph_in_worker(ref, opts)
 
 
-def measured_again(graph: Graph, opts: LoadOptions | None = None) -> Graph:
+def measured_again(graph: Graph, opts: LoadOptions | None = None, origin: RefOrigin = RefOrigin.FILE) -> Graph:
     """`graph` (a traced model, edited) with its stale opaque nodes measured again: the model is traced once more
     in the worker with the graph's layer edits applied to its code. Unchanged when nothing is stale; ModelError with
-    the reason when tracing again cannot cost them."""
+    the reason when tracing again cannot cost them, or when its reference came from a file (`origin`) and would run
+    code: a graph file must not make NetCost run the model it names unless the user trusts it."""
     from .retrace import remeasured, retrace_blocker, stale_opaque
 
     if not any(n.opaque for n in graph.nodes):  # nothing measured: nothing can be stale (no evaluation needed)
@@ -126,6 +150,10 @@ def measured_again(graph: Graph, opts: LoadOptions | None = None) -> Graph:
     blocker = retrace_blocker(report)
     if blocker:
         raise ModelError(f"{graph.name}: cannot trace again with the edits: {blocker}")
+    ref = untrusted_source(graph, origin)
+    if ref:
+        raise ModelError(f"{graph.name}: the edit needs the model traced again, which would run {ref} (the graph "
+                         f"file's source): {TRUST_SOURCE_HINT} if you trust that file")
     traced = load_graph_ref(str(graph.source["ref"]), retrace_options(report, opts))
     new, _, failed = remeasured(graph, report, traced)
     if failed:

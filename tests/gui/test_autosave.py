@@ -152,13 +152,130 @@ def test_declined_recovery_is_deleted(qtbot, tmp_path: Path) -> None:
     w.close()
 
 
-def test_unreadable_recovery_file_is_dropped(qtbot, tmp_path: Path) -> None:
+def test_unreadable_recovery_file_is_kept_and_named(qtbot, tmp_path: Path) -> None:
     from gui.main_window import MainWindow
 
-    (tmp_path / "autosave-1-broken.json").write_text("{broken")
+    broken = tmp_path / "autosave-1-broken.json"
+    broken.write_text("{broken")
     w = MainWindow(autosave_dir=tmp_path)
     qtbot.addWidget(w)
     w.ask_restore_recovery = lambda path=None: True  # type: ignore[method-assign]
-    assert not w.offer_recovery() and not w.autosave.pending()
-    assert not w.message_bar.isHidden() and "could not be read" in w.message_bar.text.text()
+    assert not w.offer_recovery() and not w.autosave.pending()  # not offered again at every start
+    kept = tmp_path / "unreadable-autosave-1-broken.json"
+    assert kept.read_text() == "{broken"  # never deleted: the user's work may still be in it
+    text = w.message_bar.text.text()
+    assert not w.message_bar.isHidden() and "could not be read" in text and str(kept) in text
+    assert w.document.row_count() == 0  # the document is untouched
     w.close()
+
+
+def _graph_window(tmp_path: Path):  # noqa: ANN202 - a MainWindow (imported late: Qt set-up first)
+    from gui.main_window import MainWindow
+    from model_io.resolve import load_graph_ref
+
+    w = MainWindow(autosave_dir=tmp_path)
+    w.document.set_graph(load_graph_ref("zoo:inception_3a"))
+    return w
+
+
+def _edit_cell(w, row: int, text: str) -> None:  # noqa: ANN001 - a MainWindow
+    from gui.layer_table_model import ARGS
+
+    model = w.table.table_model
+    assert model.setData(model.index(row, ARGS), text)
+
+
+def test_a_graph_document_is_restored_as_autosaved(qtbot, tmp_path: Path) -> None:
+    """A hand-made graph (branches, a concat: saved as netcost.graph/1) edited in a cell, autosaved, the window
+    dropped without a clean close: the next window restores the same graph and totals, not an error."""
+    first = _graph_window(tmp_path)
+    qtbot.addWidget(first)
+    row = first.document.row_of(first.document.graph.nodes[0].id)
+    _edit_cell(first, row, "out_channels=48, kernel_size=1")
+    first.document.set_convention("macs")
+    assert first.autosave.save_now()
+    assert json.loads(first.autosave.path.read_text())["format"] == "netcost.graph/1"
+    edited, totals = first.document.graph, first.document.report.totals
+    first.autosave.release_lock()  # what a crash leaves: the file, no lock holder
+
+    second = _window(tmp_path)
+    qtbot.addWidget(second)
+    second.ask_restore_recovery = lambda path=None: True  # type: ignore[method-assign]
+    assert second.offer_recovery()
+    assert second.message_bar.isHidden()
+    assert second.document.graph == edited and second.document.report.totals == totals
+    assert second.document.convention == "macs" and second.isWindowModified()
+    assert "Restored" in second.statusBar().currentMessage()
+    assert not first.autosave.path.exists() and second.autosave.path.is_file()  # moved to the new session
+    first.document.undo_stack.setClean()
+
+
+def _window(tmp_path: Path):  # noqa: ANN202 - a fresh MainWindow on the recovery folder
+    from gui.main_window import MainWindow
+
+    return MainWindow(autosave_dir=tmp_path)
+
+
+# A NetCost window in its own process: a graph document edited and autosaved, then it waits to be killed.
+EDITING_SESSION = """
+import sys
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from gui.main_window import MainWindow
+from gui.layer_table_model import ARGS
+from model_io.resolve import load_graph_ref
+w = MainWindow(autosave_dir=sys.argv[1])
+w.document.set_graph(load_graph_ref("zoo:inception_3a"))
+model = w.table.table_model
+assert model.setData(model.index(2, ARGS), "out_channels=80, kernel_size=1")
+assert w.autosave.save_now()
+print(w.autosave.path, flush=True)
+import time
+time.sleep(600)
+"""
+
+
+def test_kill_9_after_an_autosave_restores_the_graph(qtbot, tmp_path: Path) -> None:
+    import signal
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-c", EDITING_SESSION, str(tmp_path)], stdout=subprocess.PIPE,
+                            env=env, text=True)
+    try:
+        recovery = Path(proc.stdout.readline().strip())  # type: ignore[union-attr]
+        assert recovery.is_file()
+        autosaved = json.loads(recovery.read_text())
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    w = _window(tmp_path)
+    qtbot.addWidget(w)
+    w.ask_restore_recovery = lambda path=None: True  # type: ignore[method-assign]
+    assert w.offer_recovery(), w.message_bar.text.text()
+    assert w.document.spec(2).args["out_channels"] == 80 and w.isWindowModified()
+    # the restored document is the last autosave: saving it writes the same graph
+    from model_io.graph_file import loads_graph
+
+    autosaved.pop("recovery")
+    assert w.document.graph == loads_graph(json.dumps(autosaved))[0]
+    assert w.document.report.totals.params != 0
+
+
+def test_a_traced_model_with_edits_is_restored_exactly(qtbot, tmp_path: Path) -> None:
+    """The issue's case: a traced model (its source reference, opaque nodes with measured costs), edited."""
+    from model_io.resolve import load_graph_ref
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
+    doc = CostDocument()
+    doc.set_graph(load_graph_ref(f"{fixture}:Net"))
+    assert any(n.opaque for n in doc.graph.nodes) and doc.graph.source["ref"]
+    auto = Autosave(doc, tmp_path, idle_ms=30)
+    with qtbot.waitSignal(auto.saved, timeout=5000):
+        assert doc.set_layer_arg(doc.row_of("fc"), "out_features", 7)
+    auto.release_lock()
+    fresh = CostDocument()
+    assert Autosave(fresh, tmp_path).restore()
+    assert fresh.graph == doc.graph and fresh.report.totals == doc.report.totals and fresh.modified
+    doc.undo_stack.setClean()
+    fresh.undo_stack.setClean()

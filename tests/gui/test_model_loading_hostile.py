@@ -119,3 +119,25 @@ def test_the_open_dialog_says_a_py_file_runs_with_your_rights(qtbot, tmp_path):
     assert dialog.code_warning.isVisibleTo(dialog) and "runs its code with your rights" in dialog.code_warning.text()
     dialog.set_file(str(tmp_path / "layers.json"))
     assert not dialog.code_warning.isVisibleTo(dialog)
+
+
+def test_a_crafted_pt2_is_refused_in_the_window_and_runs_nothing(qtbot, tmp_path, alexnet):
+    """A .pt2 whose weights are pickles: refused with the reason and the window's trust button, the payload unrun."""
+    import torch
+
+    from tests.model_io.test_pt2_trust import Small, craft
+
+    legit = tmp_path / "small.pt2"
+    torch.export.save(torch.export.export(Small(), (torch.zeros(2, 4),)), str(legit))
+    marker = tmp_path / "ran"
+    bad = craft(legit, tmp_path / "bad.pt2", marker, "weights")
+    w = make_window(qtbot, tmp_path, alexnet)
+    try:
+        with qtbot.waitSignal(w.loader.failed, timeout=60000):
+            w.open_reference(str(bad), LoadOptions(timeout=60))
+        text = w.message_bar.text.text()
+        assert "bad.pt2 holds pickled weights (fc.weight)" in text and "choose Trust and load" in text
+        assert w.message_bar.action.isVisible() and w.document.network == alexnet
+        assert not marker.exists()
+    finally:
+        close(w)

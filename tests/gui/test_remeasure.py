@@ -48,3 +48,39 @@ def test_editing_before_an_opaque_node_measures_it_again(qtbot, tmp_path, alexne
     assert doc.report.complete and doc.report.totals == evaluate_graph(written).totals
     assert not w.remeasurer.busy  # redo holds the measured graph: nothing to trace again
     doc.undo_stack.setClean()
+
+
+def test_a_graph_file_never_runs_the_model_it_names_without_consent(qtbot, tmp_path, alexnet) -> None:
+    """An opened graph file names a .py as its model: a plain cell edit before an opaque node asks first; declined,
+    the rows stay not costed and nothing runs; allowed, the model is traced again as before."""
+    from gui.layer_table_model import ARGS
+    from tests.model_io.test_source_trust import hostile_graph_file
+
+    path, marker, ref = hostile_graph_file(load_graph_ref(f"{FIXTURE}:Net"), tmp_path)
+    w = MainWindow(CostDocument(alexnet), autosave_dir=tmp_path / "rec")
+    qtbot.addWidget(w)
+    w.show()
+    asked: list[str] = []
+    w.ask_trust_source = lambda r: asked.append(r) or False  # type: ignore[method-assign]
+    assert w.open_reference(str(path))
+    doc, model = w.document, w.table.table_model
+    conv = doc.row_of("conv")
+    assert model.setData(model.index(conv, ARGS), "out_channels=8, kernel_size=3, padding=1")
+    qtbot.waitUntil(lambda: "not costed" in w.statusBar().currentMessage(), timeout=5000)
+    assert asked == [ref] and not w.remeasurer.busy
+    assert ref in w.statusBar().currentMessage() and not doc.report.complete
+    qtbot.wait(800)  # past the remeasurer's delay: nothing was started, nothing ran
+    assert not marker.exists() and not w.remeasurer.busy
+    assert model.setData(model.index(conv, ARGS), "out_channels=4, kernel_size=3, padding=1")
+    qtbot.wait(800)
+    assert asked == [ref] and not marker.exists()  # declined once: not asked again for this document
+
+    w.open_reference(str(path))  # opened again: asked again, and this time allowed
+    w.ask_trust_source = lambda r: asked.append(r) or True  # type: ignore[method-assign]
+    with qtbot.waitSignal(w.remeasurer.loader.loadedReport, timeout=60000):
+        assert doc.set_layer_arg(doc.row_of("conv"), "out_channels", 8)
+    from costing.graph_eval import evaluate_graph
+
+    assert asked == [ref, ref] and marker.read_text() == "ran"
+    assert doc.report.complete and doc.report.totals == evaluate_graph(load_graph_ref(f"{FIXTURE}:Net8")).totals
+    doc.undo_stack.setClean()

@@ -16,7 +16,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from costing.graph_eval import evaluate_graph
 from model_io.edits import apply_sets
 from model_io.module_swap import ModuleEditError, apply_module_edits
-from model_io.resolve import LoadOptions, ModelError, load_graph_ref, measured_again
+from model_io.resolve import LoadOptions, ModelError, RefOrigin, load_graph_ref, measured_again
 from model_io.retrace import module_edits, stale_opaque
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
@@ -52,7 +52,7 @@ def test_an_edit_before_opaque_nodes_traces_again_with_the_edit_and_matches_torc
     assert not report.complete and stale_opaque(report) == ["_fft_r2c"]
     sent = {e["module"]: e for e in module_edits(report)}
     assert sent["conv"]["args"]["out_channels"] == 8 and "resolved" not in sent["fc"]  # fc: after the FFT
-    again = evaluate_graph(measured_again(edited))
+    again = evaluate_graph(measured_again(edited, origin=RefOrigin.USER))
     assert again.complete
     params, macs = torch_count("Net8")
     assert (again.totals.params, again.totals.macs) == (params, macs) == (314, 221_264)
@@ -73,7 +73,7 @@ def test_a_structural_edit_before_an_opaque_node_says_why_it_cannot_be_traced() 
                                  rewire={Ref("act"): Ref("squeeze")})
     with pytest.raises(ModelError, match=r"_fft_r2c: traced with your layer edits it reads 1×16×32×32.*"
                                          r"1×4×32×32.*cannot be applied to the model's code"):
-        measured_again(narrowed)
+        measured_again(narrowed, origin=RefOrigin.USER)
 
 
 def test_module_edits_rebuild_layers_in_torch() -> None:
