@@ -29,6 +29,8 @@ from model_io import worker_client
 from model_io.resolve import LoadOptions, ModelError, is_layer_list, load_layer_list
 from model_io.worker import WARM_MARK
 
+from .process_output import BoundedOutput
+
 WARM_ENV = "NETCOST_WARM_WORKER"  # "0": no spare worker (each load imports torch anew)
 SPARE_DELAY_MS = 1000  # after a load: the window paints the new model first, then the spare imports torch
 
@@ -58,6 +60,7 @@ class ModelLoader(QObject):
         self._spare_timer.setSingleShot(True)
         self._spare_timer.timeout.connect(self.prestart)
         self._process: QProcess | None = None
+        self._output: BoundedOutput | None = None  # the running load's output, read as it comes
         self._ref = ""
         self._started_at = 0.0
         self._timer = QTimer(self)
@@ -186,6 +189,7 @@ class ModelLoader(QObject):
         process = spare or self._new_process()
         process.finished.connect(self._on_process_finished)
         process.errorOccurred.connect(self._on_process_error)
+        self._output = BoundedOutput(process)
         self._process, self._ref, self._ending = process, ref, ""
         self._timeout = max(opts.timeout, 0.1)
         self._started_at = time.monotonic()
@@ -250,8 +254,9 @@ class ModelLoader(QObject):
         if process is None:
             return
         ref, ending = self._ref, self._ending
-        out = bytes(process.readAllStandardOutput().data()).decode("utf-8", "replace")
-        err = bytes(process.readAllStandardError().data()).replace(WARM_MARK, b"", 1).decode("utf-8", "replace")
+        raw_out, raw_err = self._output.take() if self._output is not None else (b"", b"")
+        out = raw_out.decode("utf-8", "replace")
+        err = raw_err.replace(WARM_MARK, b"", 1).decode("utf-8", "replace")
         if not ending and time.monotonic() - self._started_at >= self._timeout and '"ok"' not in out:
             ending = "timeout"  # the worker's watchdog ended it at its deadline
         self._end_group()  # whatever the model started does not outlive the load
@@ -285,7 +290,7 @@ class ModelLoader(QObject):
         self._timer.stop()
         if self._process is not None:
             self._process.deleteLater()
-        self._process = None
+        self._process, self._output = None, None
         if self.warm and self._spare is None:  # the next model's worker, once this one is on screen
             self._spare_timer.start(self.spare_delay_ms)
         self.busyChanged.emit(False)

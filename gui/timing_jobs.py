@@ -27,6 +27,8 @@ from model_io.measure_client import (
 )
 from model_io.resolve import LoadOptions, ModelError
 
+from .process_output import BoundedOutput
+
 CALIBRATION_TIMEOUT_S = 120.0
 
 
@@ -39,6 +41,7 @@ class TimingJob(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._process: QProcess | None = None
+        self._output: BoundedOutput | None = None
         self._kind = ""
         self._ref = self._label = ""
         self._folder: tempfile.TemporaryDirectory | None = None  # an exported layer list being measured
@@ -104,6 +107,7 @@ class TimingJob(QObject):
         process.setUnixProcessParameters(params)
         process.finished.connect(self._on_process_finished)
         process.errorOccurred.connect(self._on_process_error)
+        self._output = BoundedOutput(process)  # a measured model may print without end: its tail is kept
         self._process, self._kind, self._timed_out = process, kind, False
         self._timer.start(int(max(self._timeout_s, 1.0) * 1000))
         self.busyChanged.emit(True)
@@ -138,8 +142,8 @@ class TimingJob(QObject):
         process, self._process = self._process, None
         if process is None:
             return
-        out = bytes(process.readAllStandardOutput().data()).decode("utf-8", "replace")
-        err = bytes(process.readAllStandardError().data()).decode("utf-8", "replace")
+        raw_out, raw_err = self._output.take() if self._output is not None else (b"", b"")
+        out, err = raw_out.decode("utf-8", "replace"), raw_err.decode("utf-8", "replace")
         process.deleteLater()
         self._timer.stop()
         self._release_folder()
