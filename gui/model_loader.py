@@ -25,7 +25,7 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from costing import FormatError, Network
 from costing.graph import Graph
-from model_io import worker_client
+from model_io import orphans, worker_client
 from model_io.resolve import LoadOptions, ModelError, is_layer_list, load_layer_list
 from model_io.worker import WARM_MARK
 
@@ -53,6 +53,7 @@ class ModelLoader(QObject):
         self._spare: QProcess | None = None
         self._spare_command: list[str] = []
         self._spare_pid = 0
+        self._spare_born = -1  # the spare's start (clock ticks): what it leaves behind started after
         self.spare_ready = False  # the spare has torch imported (it wrote WARM_MARK)
         self.used_spare = False  # the current (or last) worker load runs in a spare started before it
         self.spare_delay_ms = SPARE_DELAY_MS
@@ -67,6 +68,7 @@ class ModelLoader(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer_timeout)
         self._pid = 0
+        self._born = -1  # the running worker's start (clock ticks, model_io.orphans)
         self._ending = ""  # why we killed the worker ("cancel", "timeout"), if we did
         self._timeout = 0.0
         self.failure_kind = ""  # the worker's `kind` of the last failure ("pickle", "timeout", ...), "" if none
@@ -104,8 +106,11 @@ class ModelLoader(QObject):
         process.errorOccurred.connect(self._on_spare_error)
         process.readyReadStandardError.connect(self._on_spare_stderr)
         self._spare, self._spare_command, self.spare_ready = process, command, False
+        orphans.adopt_orphans()
         process.start(command[0], [*command[1:], "--warm"])
         self._spare_pid = int(process.processId())
+        orphans.spawned(self._spare_pid)
+        self._spare_born = orphans.start_ticks(self._spare_pid)
         return True
 
     def shutdown(self) -> None:
@@ -134,6 +139,7 @@ class ModelLoader(QObject):
             os.killpg(self._spare_pid, signal.SIGKILL)  # its group: the spare (its watchdog ends itself)
         process.waitForFinished(2000)
         process.deleteLater()
+        orphans.end_orphans(self._spare_pid, self._spare_born)
 
     def _on_spare_stderr(self) -> None:
         if self._spare is not None and WARM_MARK in bytes(self._spare.readAllStandardError().data()):
@@ -197,10 +203,13 @@ class ModelLoader(QObject):
         self.started.emit(ref)
         self.busyChanged.emit(True)
         if spare is None:
+            orphans.adopt_orphans()  # however the worker ends, what the model started comes here to be ended
             process.start(command[0], command[1:])
             self._pid = int(process.processId())
+            orphans.spawned(self._pid)
+            self._born = orphans.start_ticks(self._pid)
         else:
-            self._pid = self._spare_pid
+            self._pid, self._born = self._spare_pid, self._spare_born
         process.write(request)
         process.closeWriteChannel()
 
@@ -236,9 +245,11 @@ class ModelLoader(QObject):
         process.waitForFinished(2000)
 
     def _end_group(self) -> None:
+        """The worker has finished (Qt reaped it): its group, then what it left re-parented to the window."""
         if self._pid > 0:
             with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
                 os.killpg(self._pid, signal.SIGKILL)
+            orphans.end_orphans(self._pid, self._born)
 
     def _on_timer_timeout(self) -> None:
         if self._process is not None:

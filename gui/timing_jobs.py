@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from costing import Network
 from costing.devices import DeviceError
-from model_io import device_files, worker_client
+from model_io import device_files, orphans, worker_client
 from model_io.calibrate import interpret_calibration
 from model_io.measure_client import by_index as measurement_by_index
 from model_io.measure_client import (
@@ -42,6 +42,7 @@ class TimingJob(QObject):
         super().__init__(parent)
         self._process: QProcess | None = None
         self._output: BoundedOutput | None = None
+        self._pid, self._born = 0, -1  # the run's process and its start (clock ticks, model_io.orphans)
         self._kind = ""
         self._ref = self._label = ""
         self._folder: tempfile.TemporaryDirectory | None = None  # an exported layer list being measured
@@ -111,7 +112,11 @@ class TimingJob(QObject):
         self._process, self._kind, self._timed_out = process, kind, False
         self._timer.start(int(max(self._timeout_s, 1.0) * 1000))
         self.busyChanged.emit(True)
+        orphans.adopt_orphans()  # a measured model runs in a worker too: what it leaves comes here to be ended
         process.start(command[0], command[1:])
+        self._pid = int(process.processId())
+        orphans.spawned(self._pid)
+        self._born = orphans.start_ticks(self._pid)
         process.write(stdin)
         process.closeWriteChannel()
 
@@ -145,6 +150,10 @@ class TimingJob(QObject):
         raw_out, raw_err = self._output.take() if self._output is not None else (b"", b"")
         out, err = raw_out.decode("utf-8", "replace"), raw_err.decode("utf-8", "replace")
         process.deleteLater()
+        if self._pid > 0:  # whatever the run left, detached or not, ends with it
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._pid, signal.SIGKILL)
+            orphans.end_orphans(self._pid, self._born)
         self._timer.stop()
         self._release_folder()
         by_index, self._by_index = self._by_index, False
