@@ -206,5 +206,7 @@ def check_request(ref: str, opts: LoadOptions) -> None:
         raise ModelError(str(e)) from None
     if ref.lower().endswith(".py") or ".py:" in ref:
         path = ref.split(".py", 1)[0] + ".py"
-        if not Path(path).is_file():
+        if not Path(path).exists():
             raise ModelError(f"{path}: no such file")
+        if not Path(path).is_file():  # a FIFO or a device: the worker would wait on it until its timeout
+            raise ModelError(f"{path}: not a regular file")
