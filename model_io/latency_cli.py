@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 
@@ -11,7 +10,7 @@ from costing import formatting as fmt
 from costing.devices import PEAK_DTYPES, Device
 from costing.latency import estimate
 
-from . import device_files
+from . import device_files, strict_json
 from .latency_tables import LatencySummary, render
 from .resolve import LoadOptions, load_report
 
@@ -59,7 +58,7 @@ def run_devices(args: argparse.Namespace) -> int:
     devices = device_files.all_devices()
     if args.format == "json":
         rows = [{k: d.as_dict()[k] for k in ("name", "peak_flops", "memory_bandwidth", "source")} for d in devices]
-        sys.stdout.write(json.dumps({"devices": rows}, indent=2) + "\n")
+        sys.stdout.write(strict_json.dumps({"devices": rows}, indent=2) + "\n")
     else:
         sys.stdout.write(devices_table(devices))
     return 0

@@ -20,7 +20,7 @@ from costing.devices import PEAK_DTYPES, Device
 from costing.latency import CONVENTION_TEXT
 from costing.llm import AttentionCall, Phase, decode_step, prefill
 
-from . import device_files
+from . import device_files, strict_json
 from .resolve import LoadOptions, ModelError, is_layer_list
 
 
@@ -79,7 +79,8 @@ def run_llm(args: argparse.Namespace) -> int:
     results = [(d, prefill(full, d, args.peak), [decode_step(step, calls, t, d, args.peak) for t in contexts])
                for d in devices]
     if args.format == "json":
-        sys.stdout.write(json.dumps(to_dict(args.model, full.dtype, args.batch, args.prompt, results), indent=2)
+        sys.stdout.write(strict_json.dumps(to_dict(args.model, full.dtype, args.batch, args.prompt, results),
+                                           indent=2)
                          + "\n")
     else:
         sys.stdout.write(to_table(args.model, full.dtype, args.batch, args.prompt, len(calls), results))
