@@ -14,7 +14,7 @@ from costing import CostReport
 from costing import formatting as fmt
 from costing.latency import CONVENTION_TEXT, LatencyEstimate, RowLatency, measured_correlation
 
-from . import strict_json, tables
+from . import escape, strict_json, tables
 from .measure_client import Measurement
 
 
@@ -118,5 +118,7 @@ def render(view: LatencySummary, format_key: str, convention: str = "flops", dep
         return tables.to_csv(view.report, convention, depth, _columns(view, depth, raw=True))
     extra = _columns(view, depth, raw=False)
     if format_key == "markdown":
-        return tables.to_markdown(view.report, convention, depth, extra) + "".join(f"- {x}\n" for x in footer(view))
-    return tables.to_table(view.report, convention, depth, extra) + "".join(f"{x}\n" for x in footer(view))
+        return tables.to_markdown(view.report, convention, depth, extra) + "".join(
+            f"- {escape.markdown(x)}\n" for x in footer(view))
+    return tables.to_table(view.report, convention, depth, extra) + "".join(
+        f"{escape.printable(x)}\n" for x in footer(view))  # the device's name is the user's text

@@ -20,7 +20,7 @@ from costing.devices import PEAK_DTYPES, Device
 from costing.latency import CONVENTION_TEXT
 from costing.llm import AttentionCall, Phase, decode_step, prefill
 
-from . import device_files, strict_json
+from . import device_files, escape, strict_json
 from .resolve import LoadOptions, ModelError, is_layer_list
 
 
@@ -108,13 +108,13 @@ def to_table(model: str, dtype: str, batch: int, prompt: int, calls: int, result
     for d, pre, steps in results:
         for k, s in enumerate(steps):
             first = k == 0
-            rows.append([d.name if first else "", fmt.duration(pre.time.seconds) if first else "",
+            rows.append([escape.printable(d.name) if first else "", fmt.duration(pre.time.seconds) if first else "",
                          fmt.si(pre.tokens_per_s) if first else "", f"T={s.cache_len}", fmt.duration(s.time.seconds),
                          fmt.si(s.tokens_per_s), s.time.bound, fmt.nbytes(s.kv_cache_bytes)])
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) if i in (0, 6) else c.rjust(w) for i, (c, w) in
                        enumerate(zip(r, widths, strict=True))).rstrip() for r in [head, *rows]]
     lines.insert(1, "-" * len(lines[0]))
-    title = (f"{model} — batch {batch}, {dtype}; decode: one token per sequence, {calls} attention calls reading "
-             f"the KV cache")
+    title = (f"{escape.printable(model)} — batch {batch}, {dtype}; decode: one token per sequence, {calls} "
+             f"attention calls reading the KV cache")
     return "\n".join([title, *lines, f"Convention: {CONVENTION_TEXT}"]) + "\n"
