@@ -24,8 +24,8 @@ from . import device_files, escape, strict_json
 from .resolve import LoadOptions, ModelError, is_layer_list
 
 
-def add_llm_parser(sub: argparse._SubParsersAction, positive: Callable[[str], int], dtype: Callable[[str], str]
-                   ) -> None:
+def add_llm_parser(sub: argparse._SubParsersAction, positive: Callable[[str], int], dtype: Callable[[str], str],
+                   timeout: Callable[[str], float]) -> None:
     p = sub.add_parser("llm", help="LLM inference estimate: prefill vs one decode step with a KV cache, tokens/s")
     p.add_argument("model", help="a causal LM: zoo:gpt2, zoo:llama7b, file.py:Name taking token ids")
     p.add_argument("--device", action="append", default=[], metavar="NAME",
@@ -37,7 +37,7 @@ def add_llm_parser(sub: argparse._SubParsersAction, positive: Callable[[str], in
     p.add_argument("--dtype", type=dtype, help="float32, float16, bfloat16 or int8 (weights, activations, cache)")
     p.add_argument("--peak", choices=PEAK_DTYPES, help="which of the device's peaks (default: the dtype's)")
     p.add_argument("--format", choices=("table", "json"), default="table")
-    p.add_argument("--timeout", type=float, default=120.0, help="seconds before a model load is abandoned")
+    p.add_argument("--timeout", type=timeout, default=120.0, help="seconds before a model load is abandoned")
 
 
 def _calls(ref: str, answer: dict[str, Any]) -> list[AttentionCall]:
