@@ -92,6 +92,7 @@ def end_orphans(worker: int, since: int) -> int:
     that was re-parented here, with everything below each, and remove the worker's private folder (its watchdog,
     which would have, is among them). Call it after reaping the worker. How many processes were ended."""
     if not adopt_orphans() or since < 0:
+        _spawned.discard(worker)
         return 0
     ended: set[int] = set()
     for _ in range(MAX_PASSES):
