@@ -3,22 +3,23 @@
 Exporters take a path and options and never open a dialog (the Export menu and the CLI collect the options).
 Everything is painted in logical pixels (1/96 in) and the painter is scaled to the device, so the three formats
 share one layout: PNG at any width or scale, SVG as vector with text as text (`QSvgGenerator`), PDF as vector
-(`QPdfWriter`) on A4 or Letter pages. Files are written to a temporary name and renamed, so a failed export never
-leaves half a file behind.
+(`QPdfWriter`) on A4 or Letter pages. Each is rendered in memory, then written with checked writes to a temporary
+name, synced and renamed, so a failed export (a full disk) is an error and never leaves half a file behind.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSize, QSizeF
 from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication
+
+from model_io.layer_file import atomic_write
 
 from .cost_document import CostDocument
 from .report import ReportOptions, ReportPage
@@ -164,17 +165,26 @@ def _require_app() -> None:
         raise ExportError("exporting needs a QApplication (the CLI creates an offscreen one)")
 
 
-def _temp_for(path: Path) -> Path:
+def _check_folder(path: Path) -> None:
     if not path.parent.is_dir():
         raise ExportError(f"{path}: the folder {path.parent} does not exist")
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
-def _commit(tmp: Path, path: Path) -> None:
+def _buffer() -> QBuffer:
+    buf = QBuffer()
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    return buf
+
+
+def _save(path: Path, data: bytes) -> None:
+    """Write what Qt rendered in memory with checked writes, fsync, rename (model_io.layer_file.atomic_write).
+    Qt's own file writers drop write errors: on a full disk QPdfWriter left a 0-byte or cut PDF and said nothing.
+    A failed write leaves neither the temporary file nor a partial `path`; the message names the cause."""
+    if not data:
+        raise ExportError(f"cannot write {path}: nothing was rendered")
     try:
-        os.replace(tmp, path)
+        atomic_write(path, data)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise ExportError(f"cannot write {path}: {e.strerror or e}") from None
 
 
@@ -190,6 +200,7 @@ def _write_png(path: str | Path, size: QSizeF, paint: PaintFn, width: int | None
     pixels = QSize(width or math.ceil(size.width() * s), math.ceil(size.height() * s))
     if pixels.width() * pixels.height() > 400_000_000:
         raise ExportError(f"{path}: {pixels.width()} x {pixels.height()} pixels is too large; lower the scale")
+    _check_folder(path)
     image = QImage(pixels, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(background)
     painter = QPainter(image)
@@ -202,20 +213,20 @@ def _write_png(path: str | Path, size: QSizeF, paint: PaintFn, width: int | None
     dots_per_metre = round(96 * s / 0.0254)  # an image viewer shows the report at its physical size
     image.setDotsPerMeterX(dots_per_metre)
     image.setDotsPerMeterY(dots_per_metre)
-    tmp = _temp_for(path)
-    if not image.save(str(tmp), "PNG"):
-        tmp.unlink(missing_ok=True)
-        raise ExportError(f"cannot write {path}")
-    _commit(tmp, path)
+    buf = _buffer()
+    if not image.save(buf, "PNG"):
+        raise ExportError(f"cannot write {path}: the image could not be encoded")
+    _save(path, bytes(buf.data().data()))
     return ExportResult(path, pixels)
 
 
 def _write_svg(path: str | Path, size: QSizeF, paint: PaintFn, title: str) -> ExportResult:
     _require_app()
     path = Path(path)
-    tmp = _temp_for(path)
+    _check_folder(path)
+    buf = _buffer()
     gen = QSvgGenerator(QSvgGenerator.SvgVersion.Svg11)  # SVG 1.1 has clip paths: plots stay inside their frames
-    gen.setFileName(str(tmp))
+    gen.setOutputDevice(buf)
     gen.setSize(QSize(math.ceil(size.width()), math.ceil(size.height())))
     gen.setViewBox(QRectF(0, 0, math.ceil(size.width()), math.ceil(size.height())))
     gen.setResolution(96)  # logical pixels are 1/96 in
@@ -228,7 +239,7 @@ def _write_svg(path: str | Path, size: QSizeF, paint: PaintFn, title: str) -> Ex
         paint(painter)
     finally:
         painter.end()
-    _commit(tmp, path)
+    _save(path, bytes(buf.data().data()))
     return ExportResult(path)
 
 
@@ -236,8 +247,9 @@ def _write_pdf(path: str | Path, sizes: Sequence[QSizeF], paints: Sequence[Paint
                page_size: QPageSize) -> ExportResult:
     _require_app()
     path = Path(path)
-    tmp = _temp_for(path)
-    writer = QPdfWriter(str(tmp))
+    _check_folder(path)
+    buf = _buffer()
+    writer = QPdfWriter(buf)
     writer.setTitle(title)
     writer.setCreator("NetCost")
     # 96 dpi: one device unit per logical pixel. The output is vector either way, and a higher resolution would
@@ -246,7 +258,6 @@ def _write_pdf(path: str | Path, sizes: Sequence[QSizeF], paints: Sequence[Paint
     writer.setPageLayout(QPageLayout(page_size, QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
     painter = QPainter()
     if not painter.begin(writer):
-        tmp.unlink(missing_ok=True)
         raise ExportError(f"cannot write {path}")
     try:
         for i, (size, paint) in enumerate(zip(sizes, paints, strict=True)):
@@ -259,6 +270,6 @@ def _write_pdf(path: str | Path, sizes: Sequence[QSizeF], paints: Sequence[Paint
             painter.restore()
     finally:
         painter.end()
-    _commit(tmp, path)
+    _save(path, bytes(buf.data().data()))
     return ExportResult(path, pages=len(paints))
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from model_io import worker_client
+from model_io import orphans, worker_client
 from model_io.model_ref import LIBRARY_KINDS, library_installed
 
 TITLES = {"torchvision": "torchvision models…", "timm": "timm models…", "hf": "Hugging Face config…"}
@@ -79,6 +79,7 @@ class LibraryBrowserDialog(QDialog):
         proc.finished.connect(self._on_process_finished)
         self._process = proc
         proc.start(command[0], command[1:])
+        orphans.spawned(int(proc.processId()))  # the window may be a subreaper: this child is its own, no orphan
 
     def _on_process_finished(self, code: int, _status: QProcess.ExitStatus) -> None:
         proc, self._process = self._process, None

@@ -25,9 +25,11 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from costing import FormatError, Network
 from costing.graph import Graph
-from model_io import worker_client
+from model_io import orphans, worker_client
 from model_io.resolve import LoadOptions, ModelError, is_layer_list, load_layer_list
 from model_io.worker import WARM_MARK
+
+from .process_output import BoundedOutput
 
 WARM_ENV = "NETCOST_WARM_WORKER"  # "0": no spare worker (each load imports torch anew)
 SPARE_DELAY_MS = 1000  # after a load: the window paints the new model first, then the spare imports torch
@@ -51,6 +53,7 @@ class ModelLoader(QObject):
         self._spare: QProcess | None = None
         self._spare_command: list[str] = []
         self._spare_pid = 0
+        self._spare_born = -1  # the spare's start (clock ticks): what it leaves behind started after
         self.spare_ready = False  # the spare has torch imported (it wrote WARM_MARK)
         self.used_spare = False  # the current (or last) worker load runs in a spare started before it
         self.spare_delay_ms = SPARE_DELAY_MS
@@ -58,12 +61,14 @@ class ModelLoader(QObject):
         self._spare_timer.setSingleShot(True)
         self._spare_timer.timeout.connect(self.prestart)
         self._process: QProcess | None = None
+        self._output: BoundedOutput | None = None  # the running load's output, read as it comes
         self._ref = ""
         self._started_at = 0.0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer_timeout)
         self._pid = 0
+        self._born = -1  # the running worker's start (clock ticks, model_io.orphans)
         self._ending = ""  # why we killed the worker ("cancel", "timeout"), if we did
         self._timeout = 0.0
         self.failure_kind = ""  # the worker's `kind` of the last failure ("pickle", "timeout", ...), "" if none
@@ -101,8 +106,11 @@ class ModelLoader(QObject):
         process.errorOccurred.connect(self._on_spare_error)
         process.readyReadStandardError.connect(self._on_spare_stderr)
         self._spare, self._spare_command, self.spare_ready = process, command, False
+        orphans.adopt_orphans()
         process.start(command[0], [*command[1:], "--warm"])
         self._spare_pid = int(process.processId())
+        orphans.spawned(self._spare_pid)
+        self._spare_born = orphans.start_ticks(self._spare_pid)
         return True
 
     def shutdown(self) -> None:
@@ -131,6 +139,7 @@ class ModelLoader(QObject):
             os.killpg(self._spare_pid, signal.SIGKILL)  # its group: the spare (its watchdog ends itself)
         process.waitForFinished(2000)
         process.deleteLater()
+        orphans.end_orphans(self._spare_pid, self._spare_born)
 
     def _on_spare_stderr(self) -> None:
         if self._spare is not None and WARM_MARK in bytes(self._spare.readAllStandardError().data()):
@@ -186,6 +195,7 @@ class ModelLoader(QObject):
         process = spare or self._new_process()
         process.finished.connect(self._on_process_finished)
         process.errorOccurred.connect(self._on_process_error)
+        self._output = BoundedOutput(process)
         self._process, self._ref, self._ending = process, ref, ""
         self._timeout = max(opts.timeout, 0.1)
         self._started_at = time.monotonic()
@@ -193,10 +203,13 @@ class ModelLoader(QObject):
         self.started.emit(ref)
         self.busyChanged.emit(True)
         if spare is None:
+            orphans.adopt_orphans()  # however the worker ends, what the model started comes here to be ended
             process.start(command[0], command[1:])
             self._pid = int(process.processId())
+            orphans.spawned(self._pid)
+            self._born = orphans.start_ticks(self._pid)
         else:
-            self._pid = self._spare_pid
+            self._pid, self._born = self._spare_pid, self._spare_born
         process.write(request)
         process.closeWriteChannel()
 
@@ -232,9 +245,11 @@ class ModelLoader(QObject):
         process.waitForFinished(2000)
 
     def _end_group(self) -> None:
+        """The worker has finished (Qt reaped it): its group, then what it left re-parented to the window."""
         if self._pid > 0:
             with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
                 os.killpg(self._pid, signal.SIGKILL)
+            orphans.end_orphans(self._pid, self._born)
 
     def _on_timer_timeout(self) -> None:
         if self._process is not None:
@@ -250,8 +265,9 @@ class ModelLoader(QObject):
         if process is None:
             return
         ref, ending = self._ref, self._ending
-        out = bytes(process.readAllStandardOutput().data()).decode("utf-8", "replace")
-        err = bytes(process.readAllStandardError().data()).replace(WARM_MARK, b"", 1).decode("utf-8", "replace")
+        raw_out, raw_err = self._output.take() if self._output is not None else (b"", b"")
+        out = raw_out.decode("utf-8", "replace")
+        err = raw_err.replace(WARM_MARK, b"", 1).decode("utf-8", "replace")
         if not ending and time.monotonic() - self._started_at >= self._timeout and '"ok"' not in out:
             ending = "timeout"  # the worker's watchdog ended it at its deadline
         self._end_group()  # whatever the model started does not outlive the load
@@ -285,7 +301,7 @@ class ModelLoader(QObject):
         self._timer.stop()
         if self._process is not None:
             self._process.deleteLater()
-        self._process = None
+        self._process, self._output = None, None
         if self.warm and self._spare is None:  # the next model's worker, once this one is on screen
             self._spare_timer.start(self.spare_delay_ms)
         self.busyChanged.emit(False)

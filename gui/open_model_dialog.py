@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from model_io import zoo
 from model_io.resolve import LoadOptions
+from model_io.safe_read import SMALL_LIMIT, UnreadableFile, read_regular_text
 
 CODE_WARNING = ("Opening a .py file runs its code with your rights (it can read and change your files); NetCost "
                 "runs it in a separate, limited process, but that is not a sandbox. Open files you trust.")
@@ -49,11 +50,13 @@ class PythonScan:
 
 def scan_python_file(path: str | Path) -> PythonScan:
     try:
-        source = Path(path).read_text(encoding="utf-8")
+        source = read_regular_text(path, SMALL_LIMIT)  # a FIFO named x.py must not freeze the dialog
         tree = ast.parse(source, filename=str(path))
     except SyntaxError as e:
         return PythonScan((), (), "", f"{Path(path).name}, line {e.lineno}: {e.msg}")
-    except (OSError, UnicodeDecodeError, ValueError) as e:
+    except UnreadableFile as e:
+        return PythonScan((), (), "", str(e))
+    except (OSError, ValueError) as e:
         return PythonScan((), (), "", f"cannot read {path}: {e}")
     from model_io.model_ref import list_candidates  # the resolver's own reading, so both agree on the names
 

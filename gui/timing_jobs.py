@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from costing import Network
 from costing.devices import DeviceError
-from model_io import device_files, worker_client
+from model_io import device_files, orphans, worker_client
 from model_io.calibrate import interpret_calibration
 from model_io.measure_client import by_index as measurement_by_index
 from model_io.measure_client import (
@@ -26,6 +26,8 @@ from model_io.measure_client import (
     timing_env,
 )
 from model_io.resolve import LoadOptions, ModelError
+
+from .process_output import BoundedOutput
 
 CALIBRATION_TIMEOUT_S = 120.0
 
@@ -39,6 +41,8 @@ class TimingJob(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._process: QProcess | None = None
+        self._output: BoundedOutput | None = None
+        self._pid, self._born = 0, -1  # the run's process and its start (clock ticks, model_io.orphans)
         self._kind = ""
         self._ref = self._label = ""
         self._folder: tempfile.TemporaryDirectory | None = None  # an exported layer list being measured
@@ -104,10 +108,15 @@ class TimingJob(QObject):
         process.setUnixProcessParameters(params)
         process.finished.connect(self._on_process_finished)
         process.errorOccurred.connect(self._on_process_error)
+        self._output = BoundedOutput(process)  # a measured model may print without end: its tail is kept
         self._process, self._kind, self._timed_out = process, kind, False
         self._timer.start(int(max(self._timeout_s, 1.0) * 1000))
         self.busyChanged.emit(True)
+        orphans.adopt_orphans()  # a measured model runs in a worker too: what it leaves comes here to be ended
         process.start(command[0], command[1:])
+        self._pid = int(process.processId())
+        orphans.spawned(self._pid)
+        self._born = orphans.start_ticks(self._pid)
         process.write(stdin)
         process.closeWriteChannel()
 
@@ -138,9 +147,13 @@ class TimingJob(QObject):
         process, self._process = self._process, None
         if process is None:
             return
-        out = bytes(process.readAllStandardOutput().data()).decode("utf-8", "replace")
-        err = bytes(process.readAllStandardError().data()).decode("utf-8", "replace")
+        raw_out, raw_err = self._output.take() if self._output is not None else (b"", b"")
+        out, err = raw_out.decode("utf-8", "replace"), raw_err.decode("utf-8", "replace")
         process.deleteLater()
+        if self._pid > 0:  # whatever the run left, detached or not, ends with it
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._pid, signal.SIGKILL)
+            orphans.end_orphans(self._pid, self._born)
         self._timer.stop()
         self._release_folder()
         by_index, self._by_index = self._by_index, False

@@ -7,6 +7,7 @@ here imports gui.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -58,6 +59,22 @@ def int_arg(low: int, high: int | None, what: str) -> Callable[[str], int]:
     return parse
 
 
+MAX_TIMEOUT_S = 7 * 24 * 3600.0  # a week: past it a load is not abandoned, it is forgotten
+
+
+def timeout_arg(text: str) -> float:
+    """An argparse type: seconds, a finite number above 0 and at most a week (-1, 0, inf and nan are refused here,
+    not by a traceback or a wrong message once the worker runs)."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not 0 < v <= MAX_TIMEOUT_S:  # False for nan as well
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time limit (seconds above 0, at most "
+                                         f"{MAX_TIMEOUT_S:g} = a week)")
+    return v
+
+
 _positive = int_arg(1, None, "a positive integer")
 depth_arg = int_arg(0, None, "a hierarchy depth (0, 1, 2, ...)")
 
@@ -70,7 +87,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", type=_dtype, help="float32, float16, bfloat16 or int8 (bytes per element)")
     p.add_argument("--convention", choices=list(CONVENTIONS), default="flops",
                    help="which count the %% column and headline use (default: NetCost FLOPs)")
-    p.add_argument("--timeout", type=float, default=120.0, help="seconds before a model load is abandoned")
+    p.add_argument("--timeout", type=timeout_arg, default=120.0, help="seconds before a model load is abandoned")
     p.add_argument("--trust-pickle", action="store_true", help="allow unpickling a full module you trust")
     p.add_argument("--trust-source", action="store_true",
                    help="let an edit trace again the model file a graph .json names as its source (runs that file's "
@@ -108,7 +125,7 @@ def build_parser(extend: Callable[[argparse._SubParsersAction], None] | None = N
     s.add_argument("-o", "--output", help="write to this file instead of standard output")
     latency_cli.add_summary_options(s, _positive)
     latency_cli.add_devices_parser(sub)
-    llm.add_llm_parser(sub, _positive, _dtype)
+    llm.add_llm_parser(sub, _positive, _dtype, timeout_arg)
     e = sub.add_parser("export-torch", help="write runnable PyTorch source of a model's graph (with its edits)")
     add_model_options(e)
     e.add_argument("-o", "--output", help="write to this file instead of standard output")

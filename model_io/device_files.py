@@ -17,6 +17,8 @@ from typing import Any
 
 from costing.devices import PRESETS, Device, DeviceError, find_device, merge, parse_devices
 
+from .safe_read import SMALL_LIMIT, UnreadableFile, read_regular_text
+
 CALIBRATION_FORMAT = "netcost.calibration/1"
 
 
@@ -51,12 +53,12 @@ def _cpu_model() -> str:
 def load_user_devices() -> tuple[Device, ...]:
     """The user's devices (none when the file does not exist); DeviceError names a bad file or field."""
     path = user_devices_path()
-    if not path.is_file():
+    if not os.path.lexists(path):
         return ()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise DeviceError(f"{path}: cannot be read ({e})") from None
+    try:  # a regular file only, bounded: a FIFO there must not hang the CLI or the window
+        data = json.loads(read_regular_text(path, SMALL_LIMIT))
+    except UnreadableFile as e:
+        raise DeviceError(str(e)) from None
     except json.JSONDecodeError as e:
         raise DeviceError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})") from None
     return parse_devices(data, str(path))
@@ -65,7 +67,7 @@ def load_user_devices() -> tuple[Device, ...]:
 def load_calibration() -> tuple[Device, ...]:
     """This machine's calibrated devices, or () when there is no valid cache for this machine."""
     try:
-        data = json.loads(calibration_path().read_text(encoding="utf-8"))
+        data = json.loads(read_regular_text(calibration_path(), SMALL_LIMIT))
         if data.get("format") != CALIBRATION_FORMAT or data.get("fingerprint") != machine_fingerprint():
             return ()
         return parse_devices(data, str(calibration_path()))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 
@@ -11,7 +10,7 @@ from costing import formatting as fmt
 from costing.devices import PEAK_DTYPES, Device
 from costing.latency import estimate
 
-from . import device_files
+from . import device_files, escape, strict_json
 from .latency_tables import LatencySummary, render
 from .resolve import LoadOptions, load_report
 
@@ -59,7 +58,7 @@ def run_devices(args: argparse.Namespace) -> int:
     devices = device_files.all_devices()
     if args.format == "json":
         rows = [{k: d.as_dict()[k] for k in ("name", "peak_flops", "memory_bandwidth", "source")} for d in devices]
-        sys.stdout.write(json.dumps({"devices": rows}, indent=2) + "\n")
+        sys.stdout.write(strict_json.dumps({"devices": rows}, indent=2) + "\n")
     else:
         sys.stdout.write(devices_table(devices))
     return 0
@@ -67,12 +66,15 @@ def run_devices(args: argparse.Namespace) -> int:
 
 def devices_table(devices: tuple[Device, ...]) -> str:
     head = ["Device", *PEAK_DTYPES, "Bandwidth", "Ridge (fp32)", "Source"]
-    rows = [[d.name, *(fmt.si(d.peak_flops[k], "FLOP/s") if k in d.peak_flops else "—" for k in PEAK_DTYPES),
-             fmt.si(d.memory_bandwidth, "B/s"), f"{d.ridge_point('fp32'):.1f} FLOPs/B", d.source] for d in devices]
+    # a user device's name (and where it came from) is the user's text: escaped as every other table does
+    rows = [[escape.printable(d.name),
+             *(fmt.si(d.peak_flops[k], "FLOP/s") if k in d.peak_flops else "—" for k in PEAK_DTYPES),
+             fmt.si(d.memory_bandwidth, "B/s"), f"{d.ridge_point('fp32'):.1f} FLOPs/B", escape.printable(d.source)]
+            for d in devices]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) if i in (0, len(head) - 1) else c.rjust(w)
                        for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip() for r in [head, *rows]]
     lines.insert(1, "-" * len(lines[0]))
-    paths = (f"Your devices: {device_files.user_devices_path()} (same shape as --format json); "
+    paths = (f"Your devices: {escape.printable(device_files.user_devices_path())} (same shape as --format json); "
              f"this machine: `netcost devices --calibrate`.")
     return "\n".join(lines + [paths]) + "\n"

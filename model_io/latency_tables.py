@@ -7,7 +7,6 @@ describe the device, the convention and the run. Text formats gain columns and f
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,7 @@ from costing import CostReport
 from costing import formatting as fmt
 from costing.latency import CONVENTION_TEXT, LatencyEstimate, RowLatency, measured_correlation
 
-from . import tables
+from . import escape, strict_json, tables
 from .measure_client import Measurement
 
 
@@ -114,10 +113,12 @@ def footer(view: LatencySummary) -> list[str]:
 def render(view: LatencySummary, format_key: str, convention: str = "flops", depth: int | None = None) -> str:
     """The summary in `format_key` (tables.FORMATS) with the latency figures added."""
     if format_key == "json":
-        return json.dumps(to_dict(view, convention, depth), indent=2) + "\n"
+        return strict_json.dumps(to_dict(view, convention, depth), indent=2) + "\n"
     if format_key == "csv":
         return tables.to_csv(view.report, convention, depth, _columns(view, depth, raw=True))
     extra = _columns(view, depth, raw=False)
     if format_key == "markdown":
-        return tables.to_markdown(view.report, convention, depth, extra) + "".join(f"- {x}\n" for x in footer(view))
-    return tables.to_table(view.report, convention, depth, extra) + "".join(f"{x}\n" for x in footer(view))
+        return tables.to_markdown(view.report, convention, depth, extra) + "".join(
+            f"- {escape.markdown(x)}\n" for x in footer(view))
+    return tables.to_table(view.report, convention, depth, extra) + "".join(
+        f"{escape.printable(x)}\n" for x in footer(view))  # the device's name is the user's text

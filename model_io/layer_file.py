@@ -19,6 +19,7 @@ from costing.dtypes import canonical_dtype
 from costing.registry import has_kind, kind
 
 from . import project_keys, strict_json
+from .safe_read import DOCUMENT_LIMIT, UnreadableFile, read_regular
 
 FORMAT = "netcost.layers/1"
 _LAYER_KEYS = ("type", "name", "trainable")
@@ -119,12 +120,13 @@ def loads_network(text: str) -> tuple[Network, dict[str, Any]]:
 
 
 def read_text(path: str | os.PathLike[str]) -> str:
-    """A project file's text, or a FormatError saying why it cannot be read (shared by every file format)."""
+    """A project file's text, or a FormatError saying why it cannot be read (shared by every file format): a regular
+    file only, read without blocking and up to model_io.safe_read.DOCUMENT_LIMIT."""
     p = Path(path)
     try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise FormatError("", f"cannot read {p}: {e.strerror or e}") from None
+        raw = read_regular(p, DOCUMENT_LIMIT)
+    except UnreadableFile as e:
+        raise FormatError("", str(e)) from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -20,12 +20,12 @@ from costing.devices import PEAK_DTYPES, Device
 from costing.latency import CONVENTION_TEXT
 from costing.llm import AttentionCall, Phase, decode_step, prefill
 
-from . import device_files
+from . import device_files, escape, strict_json
 from .resolve import LoadOptions, ModelError, is_layer_list
 
 
-def add_llm_parser(sub: argparse._SubParsersAction, positive: Callable[[str], int], dtype: Callable[[str], str]
-                   ) -> None:
+def add_llm_parser(sub: argparse._SubParsersAction, positive: Callable[[str], int], dtype: Callable[[str], str],
+                   timeout: Callable[[str], float]) -> None:
     p = sub.add_parser("llm", help="LLM inference estimate: prefill vs one decode step with a KV cache, tokens/s")
     p.add_argument("model", help="a causal LM: zoo:gpt2, zoo:llama7b, file.py:Name taking token ids")
     p.add_argument("--device", action="append", default=[], metavar="NAME",
@@ -37,7 +37,7 @@ def add_llm_parser(sub: argparse._SubParsersAction, positive: Callable[[str], in
     p.add_argument("--dtype", type=dtype, help="float32, float16, bfloat16 or int8 (weights, activations, cache)")
     p.add_argument("--peak", choices=PEAK_DTYPES, help="which of the device's peaks (default: the dtype's)")
     p.add_argument("--format", choices=("table", "json"), default="table")
-    p.add_argument("--timeout", type=float, default=120.0, help="seconds before a model load is abandoned")
+    p.add_argument("--timeout", type=timeout, default=120.0, help="seconds before a model load is abandoned")
 
 
 def _calls(ref: str, answer: dict[str, Any]) -> list[AttentionCall]:
@@ -79,7 +79,8 @@ def run_llm(args: argparse.Namespace) -> int:
     results = [(d, prefill(full, d, args.peak), [decode_step(step, calls, t, d, args.peak) for t in contexts])
                for d in devices]
     if args.format == "json":
-        sys.stdout.write(json.dumps(to_dict(args.model, full.dtype, args.batch, args.prompt, results), indent=2)
+        sys.stdout.write(strict_json.dumps(to_dict(args.model, full.dtype, args.batch, args.prompt, results),
+                                           indent=2)
                          + "\n")
     else:
         sys.stdout.write(to_table(args.model, full.dtype, args.batch, args.prompt, len(calls), results))
@@ -107,13 +108,13 @@ def to_table(model: str, dtype: str, batch: int, prompt: int, calls: int, result
     for d, pre, steps in results:
         for k, s in enumerate(steps):
             first = k == 0
-            rows.append([d.name if first else "", fmt.duration(pre.time.seconds) if first else "",
+            rows.append([escape.printable(d.name) if first else "", fmt.duration(pre.time.seconds) if first else "",
                          fmt.si(pre.tokens_per_s) if first else "", f"T={s.cache_len}", fmt.duration(s.time.seconds),
                          fmt.si(s.tokens_per_s), s.time.bound, fmt.nbytes(s.kv_cache_bytes)])
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) if i in (0, 6) else c.rjust(w) for i, (c, w) in
                        enumerate(zip(r, widths, strict=True))).rstrip() for r in [head, *rows]]
     lines.insert(1, "-" * len(lines[0]))
-    title = (f"{model} — batch {batch}, {dtype}; decode: one token per sequence, {calls} attention calls reading "
-             f"the KV cache")
+    title = (f"{escape.printable(model)} — batch {batch}, {dtype}; decode: one token per sequence, {calls} "
+             f"attention calls reading the KV cache")
     return "\n".join([title, *lines, f"Convention: {CONVENTION_TEXT}"]) + "\n"

@@ -12,20 +12,34 @@ from __future__ import annotations
 import re
 
 DEFAULT_MEMORY_MB = 4096
+MIN_MEMORY_MB = 512  # python and torch's import alone need a few hundred MiB of data
+MAX_MEMORY_MB = 1024 ** 3  # 1 PiB in MiB: past any machine, and far inside RLIMIT_DATA's 64-bit byte count
 _UNITS = {"": 1, "m": 1, "mb": 1, "mib": 1, "g": 1024, "gb": 1024, "gib": 1024, "t": 1024 ** 2, "tb": 1024 ** 2,
           "tib": 1024 ** 2}
 _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)\s*$")
 
 
 def parse_memory(text: str) -> int:
-    """`4G`, `4096M`, `4096` (MiB), `1.5GiB` -> MiB; `0` or `none` -> 0 (no cap). ValueError with one line."""
+    """`4G`, `4096M`, `4096` (MiB), `1.5GiB` -> MiB; `0` or `none` -> 0 (no cap); from MIN_MEMORY_MB to
+    MAX_MEMORY_MB. ValueError with one line."""
     lowered = text.strip().lower()
     if lowered in ("none", "off", "unlimited"):
         return 0
     m = _SIZE.match(lowered)
     if not m or m[2] not in _UNITS:
         raise ValueError(f"{text!r} is not a memory size (e.g. 4G, 6144M, or none for no cap)")
-    return int(float(m[1]) * _UNITS[m[2]])
+    mb = int(float(m[1]) * _UNITS[m[2]])  # digits only: finite, though maybe astronomically large
+    if mb == 0:
+        return 0
+    # checked here, not when the worker applies it: a tiny cap killed the worker with std::bad_alloc before it
+    # could answer, a huge one overflowed setrlimit in a traceback
+    if mb < MIN_MEMORY_MB:
+        raise ValueError(f"{text!r} is too small a memory cap: the worker needs at least {describe(MIN_MEMORY_MB)} "
+                         f"to start (give a unit, e.g. 4G; or none for no cap)")
+    if mb > MAX_MEMORY_MB:
+        raise ValueError(f"{text!r} is more memory than any machine has (at most {describe(MAX_MEMORY_MB)}; "
+                         f"give none for no cap)")
+    return mb
 
 
 def describe(mb: int) -> str:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .safe_read import SMALL_LIMIT, read_regular
+
 TORCH_SUFFIXES = (".pt", ".pth")
 EXPORT_SUFFIXES = (".pt2",)
 ONNX_SUFFIXES = (".onnx",)
@@ -165,9 +167,9 @@ def list_candidates(py_file: str | Path) -> list[str]:
     """Classes that look like nn.Module subclasses and top-level functions in `py_file`, found by reading its
     source (ast): nothing is imported or run. For the app's open dialog and for "no such name" messages."""
     try:
-        source = Path(py_file).read_text(encoding="utf-8", errors="replace")
+        source = read_regular(py_file, SMALL_LIMIT).decode("utf-8", "replace")  # never blocks on a FIFO
         tree = ast.parse(source, filename=str(py_file))
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, SyntaxError, ValueError):  # UnreadableFile is a ValueError
         return []
     classes: dict[str, list[str]] = {}
     functions: list[str] = []

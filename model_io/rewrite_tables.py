@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 from costing import formatting as fmt
@@ -11,7 +10,7 @@ from costing.comparison import METRICS, SAME, Comparison, RowDelta
 from costing.records import Totals
 from costing.rewrites import RewritePreview
 
-from . import escape
+from . import escape, strict_json
 
 REWRITE_FORMATS = ("table", "json", "csv", "markdown")
 COMPARE_FORMATS = ("table", "json", "csv", "markdown")
@@ -37,7 +36,7 @@ def _rewrite_rows(previews: list[RewritePreview]) -> tuple[list[str], list[list[
 
 def format_rewrites(model: str, previews: list[RewritePreview], form: str) -> str:
     if form == "json":
-        return json.dumps(rewrites_dict(model, previews), indent=2, ensure_ascii=False) + "\n"
+        return strict_json.dumps(rewrites_dict(model, previews), indent=2, ensure_ascii=False) + "\n"
     if form == "csv":
         buf = io.StringIO()
         keys = ("id", "kind", "node", "params_delta", "macs_delta", "flops_delta", "activation_bytes_delta",
@@ -103,7 +102,7 @@ def format_compare(c: Comparison, form: str, changed_only: bool = False,
     rows = c.changed() if changed_only else c.ordered
     t0, t1, dt = c.baseline.totals, c.current.totals, c.delta
     if form == "json":
-        return json.dumps(compare_dict(c, names, changed_only), indent=2, ensure_ascii=False) + "\n"
+        return strict_json.dumps(compare_dict(c, names, changed_only), indent=2, ensure_ascii=False) + "\n"
     if form == "csv":
         buf = io.StringIO()
         cols = ["name", "type", "status"] + [f"{m}_{s}" for m in METRICS for s in ("before", "after", "delta")]

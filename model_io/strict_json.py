@@ -32,6 +32,12 @@ def plain(v: Any) -> Any:
     return v
 
 
+def dumps(v: Any, **kwargs: Any) -> str:
+    """`v` as strict JSON text (`plain`, then json.dumps with allow_nan=False): what NetCost prints as JSON must
+    parse in any JSON reader, so a -inf argument is {"float": "-inf"}, never `-Infinity`."""
+    return json.dumps(plain(v), allow_nan=False, **kwargs)
+
+
 def floats(v: Any, path: str) -> Any:
     """The inverse of `plain` on decoded JSON: each {"float": "inf" | "-inf" | "nan"} becomes that float (a bad
     name is a FormatError at `path`); lists stay lists."""

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import replace
 from typing import Any
 
 from costing import CATEGORIES, CONVENTIONS, PEERS, CostReport, LayerCost, convention_value
 from costing import formatting as fmt
 
-from . import escape
+from . import escape, strict_json
 
 SCHEMA = "netcost.report/1"
 TOTAL_KEYS = ("params", "trainable_params", "frozen_params", "buffers", "macs", "flops", "param_bytes",
@@ -169,7 +168,7 @@ def _layer_dict(r: LayerCost, convention: str) -> dict[str, Any]:
 
 
 def to_json(report: CostReport, convention: str = "flops", depth: int | None = None) -> str:
-    return json.dumps(to_dict(report, convention, depth), indent=2) + "\n"
+    return strict_json.dumps(to_dict(report, convention, depth), indent=2) + "\n"
 
 
 CSV_COLUMNS = ("name", "type", "category", "depth", "output_shape", "params", "trainable_params", "frozen_params",

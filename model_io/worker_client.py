@@ -5,7 +5,8 @@ Protocol (for the CLI, the app, or anyone else starting the worker):
     command   worker_command()  ==  [sys.executable, "-m", "model_io.worker"]
               run with the clean environment worker_env() (the project root on PYTHONPATH), in PROJECT_ROOT, in
               its own session (start_new_session=True) so that one killpg ends it and anything it started. The
-              parent ends that group once the worker has exited (end_group), answer or not.
+              parent ends that group once the worker has exited (end_group), answer or not, and, being a child
+              subreaper, every process the worker left re-parented to it (model_io.orphans), detached or not.
     stdin     one JSON object, then EOF:
               {"ref": "/abs/file.py:Net(width=2)" | "zoo:gpt2" | "model.pt" | "model.pt2" | "model.onnx",
                "inputs": ["1,3,224,224", "long:1,2048"],   # optional; else the model's own defaults
@@ -44,6 +45,7 @@ from costing import CostReport, FormatError
 from costing.graph import Graph
 from costing.graph_eval import evaluate_graph
 
+from . import orphans
 from .memory_cap import DEFAULT_MEMORY_MB  # noqa: F401  (re-exported: the protocol's default)
 from .model_ref import (
     RefError,
@@ -141,9 +143,12 @@ def run_worker(request: dict[str, Any], timeout: float, env: dict[str, str] | No
     on a timeout. The answer is read as soon as the worker exits, and the worker's whole process group is ended
     then, whatever it left running."""
     started = time.monotonic()
+    orphans.adopt_orphans()  # whatever way the worker ends, what the model started comes here to be ended
     proc = subprocess.Popen(worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env or worker_env(), cwd=str(PROJECT_ROOT),
                             start_new_session=True)
+    orphans.spawned(proc.pid)
+    born = orphans.start_ticks(proc.pid)
     try:
         with contextlib.suppress(BrokenPipeError):  # a worker that died at once: its exit says why
             assert proc.stdin is not None
@@ -151,7 +156,7 @@ def run_worker(request: dict[str, Any], timeout: float, env: dict[str, str] | No
             proc.stdin.close()
         out, err = read_until_exit(proc, started + timeout + TIMEOUT_GRACE_S)
     finally:
-        end_group(proc)
+        end_group(proc, born)
     code = proc.returncode
     if code is None or (time.monotonic() - started >= timeout and not _has_answer(out)):
         raise WorkerError(f"{request.get('ref')}: no answer after {timeout:g} s (the model's code hangs or is very "
@@ -166,9 +171,9 @@ def _has_answer(out: bytes) -> bool:
         return False
 
 
-def end_group(proc: subprocess.Popen) -> None:
-    """SIGKILL the worker's process group (the worker, if still running, and everything the model started), then
-    reap the worker."""
+def end_group(proc: subprocess.Popen, born: int = -1) -> None:
+    """SIGKILL the worker's process group (the worker, if still running, and everything the model started), reap
+    the worker, then end what it left re-parented here (model_io.orphans; `born`: the worker's start ticks)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
@@ -176,6 +181,7 @@ def end_group(proc: subprocess.Popen) -> None:
     for f in (proc.stdout, proc.stderr):
         if f is not None:
             f.close()
+    orphans.end_orphans(proc.pid, born)
 
 
 def trace_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int | None = None) -> CostReport:
@@ -200,5 +206,7 @@ def check_request(ref: str, opts: LoadOptions) -> None:
         raise ModelError(str(e)) from None
     if ref.lower().endswith(".py") or ".py:" in ref:
         path = ref.split(".py", 1)[0] + ".py"
-        if not Path(path).is_file():
+        if not Path(path).exists():
             raise ModelError(f"{path}: no such file")
+        if not Path(path).is_file():  # a FIFO or a device: the worker would wait on it until its timeout
+            raise ModelError(f"{path}: not a regular file")

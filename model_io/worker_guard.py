@@ -11,7 +11,8 @@
   A warm worker (started before its request, model_io.worker `--warm`) forks the watchdog before importing torch
   and hands it the deadline through a pipe once the request has come (`set_deadline`).
 
-POSIX only; elsewhere these are no-ops and the parent's own timeout still applies.
+POSIX only; elsewhere these are no-ops and the parent's own timeout still applies. None of this holds if the
+worker dies first or the model kills the watchdog: the parent's own subreaper (model_io.orphans) covers that.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ def detach_stdin() -> None:
 def private_cwd() -> str:
     """Run in a fresh empty folder (references arrive as absolute paths): model code cannot read or litter the
     folder NetCost was started from by relative paths."""
-    folder = tempfile.mkdtemp(prefix="netcost-worker-")
+    # named after the worker's pid: a parent that outlives the worker's watchdog removes it (model_io.orphans)
+    folder = tempfile.mkdtemp(prefix=f"netcost-worker-{os.getpid()}-")
     os.chdir(folder)
     return folder
 

@@ -71,3 +71,45 @@ def test_depth_option(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     bad = _netcost("report", "zoo:alexnet", "-o", str(out), "--depth", "-2")
     assert bad.returncode == 2 and "hierarchy depth" in bad.stderr
+
+
+def _tmpfs_in_namespace() -> bool:
+    try:
+        return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+                               "mount -t tmpfs -o size=16k tmpfs /mnt"], capture_output=True, timeout=10
+                              ).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+# a full disk: a 16 KiB tmpfs (in a private mount namespace) holding a previous report, then the new one
+FULL_DISK = """
+set -e
+mount -t tmpfs -o size=16k tmpfs /mnt
+printf old > /mnt/previous.{fmt}
+cp /mnt/previous.{fmt} /mnt/r.{fmt}
+set +e
+"$@" -o /mnt/r.{fmt}
+echo "rc=$?"
+ls -A /mnt
+cat /mnt/r.{fmt}
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not _tmpfs_in_namespace(),
+                    reason="needs unshare and unprivileged user and mount namespaces (a tiny tmpfs)")
+@pytest.mark.parametrize("fmt", ["pdf", "svg", "png"])
+def test_a_report_onto_a_full_disk_fails_and_leaves_the_old_file(tmp_path: Path, fmt: str) -> None:
+    model = tmp_path / "tiny.json"
+    model.write_text('{"format": "netcost.layers/1", "input_shape": [4], '
+                     '"layers": [{"type": "Linear", "out_features": 2}]}')
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    run = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", FULL_DISK.format(fmt=fmt),
+                          "sh", sys.executable, "-m", "gui", "report", str(model)], capture_output=True, text=True,
+                         cwd=ROOT, env=env, timeout=240)
+    # before: exit 0, "wrote /mnt/r.pdf", and a 0-byte or cut PDF/SVG in place of the previous report
+    lines = run.stdout.splitlines()
+    assert "rc=2" in lines, run.stdout + run.stderr
+    assert f"netcost: error: cannot write /mnt/r.{fmt}: No space left on device" in run.stderr
+    # the previous report untouched ("old"), no temporary file left behind, nothing else
+    assert lines[lines.index("rc=2") + 1:] == [f"previous.{fmt}", f"r.{fmt}", "old"]

@@ -141,3 +141,26 @@ def test_a_crafted_pt2_is_refused_in_the_window_and_runs_nothing(qtbot, tmp_path
         assert not marker.exists()
     finally:
         close(w)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and os._exit: Linux")
+def test_a_daemon_does_not_survive_a_worker_that_dies_in_the_window(qtbot, tmp_path):
+    import contextlib
+    import os
+    import signal
+
+    from gui.model_loader import ModelLoader
+    from tests.processes import running
+
+    pidfile = tmp_path / "daemon.pid"
+    loader = ModelLoader(warm=False)
+    # before: the window's worker died (os._exit) after the model detached a daemon, which then ran on
+    with qtbot.waitSignal(loader.failed, timeout=60_000):
+        loader.load(f"{FIXTURES / 'hostile.py'}:DetachesThenDies(pidfile={str(pidfile)!r}, how='exit')",
+                    LoadOptions(timeout=60))
+    daemon = int(pidfile.read_text())
+    try:
+        assert not running(daemon) and not os.path.exists(f"/proc/{daemon}")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(daemon, signal.SIGKILL)

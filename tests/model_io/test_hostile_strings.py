@@ -71,3 +71,30 @@ def test_terminal_table_has_no_escapes_and_one_line_per_layer(report):
 def test_printable_leaves_ordinary_text_alone():
     assert escape.printable("conv1 — 3×3 Größe 卷积") == "conv1 — 3×3 Größe 卷积"
     assert escape.printable("a\tb\x00c\x7fd\u2028e") == "a\\tb\\x00c\\x7fd\\u2028e"
+
+
+def _user_device(tmp_path, monkeypatch, name: str) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = tmp_path / "config" / "netcost" / "devices.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"devices": [{"name": name, "peak_flops": {"fp32": 1e12},
+                                             "memory_bandwidth": 1e11}]}))
+
+
+def test_a_user_device_name_is_escaped_in_the_devices_table_and_latency_footer(capsys, tmp_path, monkeypatch):
+    name = f"evil{ANSI_CLEAR}\nnetcost: forged line"
+    _user_device(tmp_path, monkeypatch, name)
+    # before: `netcost devices` printed the name raw, escape sequences and all
+    assert main(["devices"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "forged line" in out
+    assert not any(line.startswith("netcost: forged") for line in out.splitlines())
+    assert escape.printable(name) in out
+    model = tmp_path / "tiny.json"
+    model.write_text(json.dumps({"format": "netcost.layers/1", "input_shape": [4],
+                                 "layers": [{"type": "Linear", "out_features": 2}]}))
+    for form in ("table", "markdown"):
+        assert main(["summary", str(model), "--device", name, "--format", form]) == 0
+        out = capsys.readouterr().out
+        assert "\x1b" not in out and not any(line.startswith("netcost: forged") for line in out.splitlines())

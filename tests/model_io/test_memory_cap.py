@@ -53,3 +53,31 @@ def test_a_failed_cpu_retry_says_why_the_meta_forward_failed() -> None:
 def test_the_cli_passes_memory_to_the_worker(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["summary", f"{FIXTURES / 'dies.py'}:EatsMemory", "--memory", "2G"]) == 2
     assert "memory cap is 2 GiB" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--memory", "99999999999999999999T"], "is more memory than any machine has"),
+    (["--memory", "1"], "is too small a memory cap: the worker needs at least 512 MiB"),
+    (["--memory", "100M"], "is too small a memory cap"),
+    (["--timeout", "-1"], "'-1' is not a time limit"),
+    (["--timeout", "0"], "'0' is not a time limit"),
+    (["--timeout", "inf"], "'inf' is not a time limit"),
+    (["--timeout", "nan"], "'nan' is not a time limit"),
+    (["--timeout", "1e400"], "'1e400' is not a time limit"),
+])
+def test_an_out_of_range_limit_is_one_usage_line_before_anything_runs(capsys, args: list[str], message: str) -> None:
+    # before: accepted, then an OverflowError traceback in the worker (huge memory), the worker killed by
+    # std::bad_alloc (--memory 1), or a load abandoned after the grace period (--timeout -1)
+    for command in (["summary", f"{FIXTURES / 'tiny_net.py'}:TinyNet"], ["llm", "zoo:gpt2"]):
+        if command[0] == "llm" and args[0] == "--memory":
+            continue  # llm has no --memory
+        assert main([*command, *args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("netcost: error: argument ") and message in err and err.count("\n") == 1
+
+
+def test_the_limits_accept_what_they_should() -> None:
+    from model_io.cli import timeout_arg
+
+    assert timeout_arg("0.5") == 0.5 and timeout_arg("604800") == 604800.0
+    assert parse_memory("512M") == 512 and parse_memory("1024T") == 1024 ** 3

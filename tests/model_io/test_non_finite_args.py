@@ -117,3 +117,30 @@ def test_the_literals_stay_refused_and_a_layer_argument_stays_finite() -> None:
     leaky = {**HAND_MADE, "nodes": [{"type": "LeakyReLU", "name": "leak", "negative_slope": {"float": "inf"}}]}
     with pytest.raises(FormatError, match=r"nodes\[0\].negative_slope: negative_slope=inf must be a finite"):
         loads_graph(json.dumps(leaky))
+
+
+def _strict(text: str):
+    def refuse(name: str):
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("extra", [[], ["--device", "a100-40gb"]], ids=["summary", "with-latency"])
+def test_summary_json_of_a_model_with_minus_inf_arguments_is_strict_json(tmp_path: Path, capsys, extra) -> None:
+    from model_io.cli import main
+
+    path = tmp_path / "non_finite.json"
+    path.write_text(json.dumps(HAND_MADE))
+    assert main(["summary", str(path), "--format", "json", *extra]) == 0
+    # before: `-Infinity` and `NaN` were printed, which JSON readers outside Python refuse
+    data = _strict(capsys.readouterr().out)
+    clip = next(row for row in data["layers"] if row["name"] == "clip")
+    assert clip["args"]["min"] == {"float": "-inf"} and clip["args"]["max"] == {"float": "inf"}
+    fill = next(row for row in data["layers"] if row["name"] == "fill")
+    assert fill["args"]["fill_value"] == {"float": "nan"}
+
+
+def test_strict_dumps_tags_every_non_finite_float() -> None:
+    text = strict_json.dumps({"a": [1.0, -math.inf, (math.nan,)], "b": {"c": math.inf}})
+    assert _strict(text) == {"a": [1.0, {"float": "-inf"}, [{"float": "nan"}]], "b": {"c": {"float": "inf"}}}

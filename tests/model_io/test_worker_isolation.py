@@ -155,3 +155,27 @@ def test_an_unusable_sandbox_is_one_clear_line(monkeypatch, capsys):
     assert main(["summary", f"{FIXTURES / 'tiny_net.py'}:TinyNet"]) == 2
     assert capsys.readouterr().err == "netcost: error: NETCOST_SANDBOX: 'no-such-wrapper' is not a command on this " \
                                       "machine\n"
+
+
+def _all_below(pid: int) -> list[int]:
+    from model_io.worker_guard import descendants
+
+    return [pid, *descendants(pid)]
+
+
+@pytest.mark.parametrize("how", ["exit", "segv", "kill-watchdog"])
+def test_a_daemon_does_not_survive_a_worker_that_dies_without_ending_it(tmp_path, how):
+    from model_io.worker_client import WorkerError
+
+    pidfile = tmp_path / "daemon.pid"
+    ref = f"{FIXTURES / 'hostile.py'}:DetachesThenDies(pidfile={str(pidfile)!r}, how={how!r})"
+    # before: the daemon (its own session, out of the group) outlived the worker, its watchdog gone or too late
+    with pytest.raises(WorkerError):
+        trace_in_worker(ref, LoadOptions(timeout=60))
+    daemon = int(pidfile.read_text())
+    try:
+        assert not running(daemon), f"the model's daemon {daemon} outlived its worker ({how})"
+        assert not Path(f"/proc/{daemon}").exists(), "the daemon was ended but left a zombie"
+    finally:
+        for pid in _all_below(daemon):
+            kill_quietly(pid)
