@@ -732,10 +732,10 @@ class MainWindow(QMainWindow):
         try:
             self.document.load_file(path)  # parses fully before replacing anything
         except FormatError as e:
-            self.show_message(f"Cannot open {Path(path).name}: {e}")
+            self.show_message(f"Cannot open {short_path(Path(path).name, 60)}: {e}")
             return False
         except OSError as e:  # a name over the file-name limit, a folder it may not read: said, never raised into Qt
-            self.show_message(f"Cannot open {short_path(Path(path).name)}: {failure_text(e)}")
+            self.show_message(f"Cannot open {short_path(Path(path).name, 60)}: {failure_text(e)}")
             return False
         self.loader.cancel()
         self.source = None
