@@ -38,11 +38,19 @@ def _ref_text(r: Ref, names: dict[str, str]) -> str:
     return base if r.index == 0 else f"{base}:{r.index}"
 
 
+def _input_dtype(i: GraphInput, dtype: str) -> str:
+    """An input that follows the document's dtype is written as that dtype, unless the name is also a fixed dtype
+    (int8): then as "float", or it would read back as fixed int8 and stay int8 under another --dtype."""
+    if i.dtype != "float":
+        return i.dtype
+    return "float" if dtype in FIXED_DTYPES else dtype
+
+
 def graph_to_dict(g: Graph, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     names = {n.id: n.display_name for n in g.nodes}
     data: dict[str, Any] = {"format": FORMAT, "name": g.name, "dtype": g.dtype,
-                            "inputs": [{"name": i.name, "shape": list(i.shape),
-                                        "dtype": g.dtype if i.dtype == "float" else i.dtype} for i in g.inputs],
+                            "inputs": [{"name": i.name, "shape": list(i.shape), "dtype": _input_dtype(i, g.dtype)}
+                                       for i in g.inputs],
                             "nodes": []}
     prev: Ref | None = Ref(g.inputs[0].name) if g.inputs else None
     for n in g.nodes:
@@ -253,6 +261,14 @@ def _output_count(node: Node) -> int | None:
     return None if kind(node.op).functional else 1
 
 
+def _misleading_label(label: str, op: str) -> bool:
+    """A label is the type shown (a traced module's class, `aten.add`): it may name the node's own kind or a class
+    NetCost has no kind for (NewGELUActivation), never another kind (a gelu shown as LSTM)."""
+    if not label or label in (op, f"aten.{op}"):
+        return False
+    return label.startswith("aten.") or has_kind(label)
+
+
 def _parse_node(item: Any, path: str, index: int, prev: Ref | None, known: dict[str, str], ids: dict[str, str],
                 outputs: dict[str, int | None]) -> Node:
     if not isinstance(item, dict):
@@ -299,6 +315,9 @@ def _parse_node(item: Any, path: str, index: int, prev: Ref | None, known: dict[
         if not isinstance(v, str):
             raise FormatError(f"{path}.{key}", "must be a string")
         fields[key] = v
+    if _misleading_label(fields["label"], op):
+        raise FormatError(f"{path}.label", f"{fields['label'][:60]!r} names another kind than the node's type {op!r} "
+                                           f"(the table would show it as what it is not)")
     shares = []
     raw_shares = item.get("shares", [])
     if not isinstance(raw_shares, list):
