@@ -74,6 +74,7 @@ class Operands:
 UNARY = Operands()
 BINARY = Operands(("self", "other"))
 NO_INPUT = Operands(())
+ONE_INPUT = Operands(("input",), scalars=False)  # a torch.nn layer's forward(input)
 
 CostFn = Callable[[dict[str, Any], Shape], Out]
 # A functional op (add, cat, view, matmul, ...) gets all its input values ((shape, element kind) each).
@@ -89,7 +90,7 @@ class LayerKind:
     dims: int = 1  # how many entries a tuple argument (kernel_size, stride, ...) has
     doc: str = ""
     functional: bool = False  # an OpFn over all inputs with free-form arguments (checked by the op itself)
-    operands: Operands = Operands(("input",), scalars=False)  # the tensors torch's call takes
+    operands: Operands = ONE_INPUT  # the tensors torch's call takes
 
     def arg(self, name: str) -> Arg:
         for a in self.args:
@@ -114,7 +115,7 @@ def register(*types: str, category: str, args: tuple[Arg, ...] | Callable[[str],
                 raise ValueError(f"layer type {t} registered twice")
             schema = args(t) if callable(args) else args
             n = dims(t) if callable(dims) else dims
-            ops = operands(t) if callable(operands) else operands or Operands(("input",), scalars=False)
+            ops = operands(t) if callable(operands) else operands or ONE_INPUT
             _REGISTRY[t] = LayerKind(t, category, schema, _bind(fn, t), n, (fn.__doc__ or "").strip(), operands=ops)
         return fn
 
