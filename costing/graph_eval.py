@@ -147,10 +147,10 @@ def _attribute(graph: Graph, node: Node, t: Totals, elem: int) -> Totals:
         calls = graph.modules.get(node.module, ())
         if calls and calls[0] != node.id:
             shared = t.params
-    for other, n in node.shares:
-        if graph.has(other):
-            shared += n
-    shared = min(shared, t.params)
+    tied = sum(n for other, n in node.shares if graph.has(other))
+    if tied > t.params:  # a tie never holds more than the node has: a crafted count would change the total
+        raise NodeError(f"shares {tied:,} parameter elements but holds only {t.params:,}", "shares")
+    shared = min(shared + tied, t.params)
     if not shared:
         return t
     trainable = max(0, t.trainable_params - shared) if t.trainable_params else 0
@@ -227,17 +227,26 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
         ins = tuple(values.get(r) for r in node.inputs)
         seen_inputs[node.id] = ins  # type: ignore[assignment]
         if None in ins:
-            src = next(r.node for r, v in zip(node.inputs, ins, strict=True) if v is None)
-            what = graph.node(src).display_name if graph.has(src) else src
-            problems[node.id] = Problem(node.id, node.display_name, f"not costed: its input {what} has no value",
-                                        "inputs", True, node.type_label, p)
+            ref = next(r for r, v in zip(node.inputs, ins, strict=True) if v is None)
+            what = graph.node(ref.node).display_name if graph.has(ref.node) else ref.node
+            if ref.node in rows:  # its source was costed: the output it names does not exist
+                n = _n_outputs(values, ref.node)
+                reason = f"reads output {ref.index} of {what}, which has {n} output{'s' * (n != 1)}"
+                problems[node.id] = Problem(node.id, node.display_name, reason, "inputs", False, node.type_label, p)
+            else:
+                problems[node.id] = Problem(node.id, node.display_name, f"not costed: its input {what} has no "
+                                            "value", "inputs", True, node.type_label, p)
             return None, ()
         try:
             row, outs = cost_node(node, ins, elem)  # type: ignore[arg-type]
         except NodeError as e:
             problems[node.id] = Problem(node.id, node.display_name, e.reason, e.field, e.stale, node.type_label, p)
             return None, ()
-        t = _attribute(graph, node, row.totals, elem)
+        try:
+            t = _attribute(graph, node, row.totals, elem)
+        except NodeError as e:
+            problems[node.id] = Problem(node.id, node.display_name, e.reason, e.field, e.stale, node.type_label, p)
+            return None, ()
         new = LayerCost(p, node.display_name, row.type, row.category, row.input_shape, row.output_shape, t,
                         row.args, row.inferred, _depth(graph, node), node.display_name, row.parts,
                         _shared_names(graph, node),

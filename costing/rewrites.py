@@ -224,6 +224,9 @@ def parse_rewrite(text: str) -> tuple[str, dict[str, Any]]:
             raise RewriteError(f"--rewrite {text!r}: expected ID or ID:key=value, e.g. reduce_1x1:conv2:ratio=0.5")
         try:
             value: Any = json.loads(raw)
+        except RecursionError:
+            raise RewriteError(f"--rewrite {text[:80]!r}: the value of {key.strip()[:40]!r} is nested too deeply"
+                               ) from None
         except ValueError:
             value = raw.strip()
         params[key.strip()] = value

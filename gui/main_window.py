@@ -51,7 +51,7 @@ from costing.args import REQUIRED
 from costing.graph import Graph
 from costing.registry import has_kind, kind
 from model_io import tables
-from model_io.escape import failure_text, printable
+from model_io.escape import failure_text, printable, short_path
 from model_io.layer_file import atomic_write
 from model_io.model_ref import TRUST_PICKLE_HINT, is_library_ref
 from model_io.resolve import LoadOptions, runs_code
@@ -699,8 +699,8 @@ class MainWindow(QMainWindow):
     def open_path(self, path: str) -> None:
         """A file from Open, Open Recent or a drop: a .py asks for its class, the rest loads directly. A file that
         is gone is said so, and dropped from Open Recent."""
-        if not path.startswith("zoo:") and not is_library_ref(path) and not Path(path).exists() \
-                and not Path(path.split(":")[0]).exists():
+        if not path.startswith("zoo:") and not is_library_ref(path) and not _exists(path) \
+                and not _exists(path.split(":")[0]):
             if path in self.recent.entries():
                 self.recent.remove(path)
                 self.show_message(f"{path} no longer exists; it was removed from Open Recent.", "warning")
@@ -732,7 +732,10 @@ class MainWindow(QMainWindow):
         try:
             self.document.load_file(path)  # parses fully before replacing anything
         except FormatError as e:
-            self.show_message(f"Cannot open {Path(path).name}: {e}")
+            self.show_message(f"Cannot open {short_path(Path(path).name, 60)}: {e}")
+            return False
+        except OSError as e:  # a name over the file-name limit, a folder it may not read: said, never raised into Qt
+            self.show_message(f"Cannot open {short_path(Path(path).name, 60)}: {failure_text(e)}")
             return False
         self.loader.cancel()
         self.source = None
@@ -1148,3 +1151,11 @@ def application_icon() -> QIcon:
     style = app.style() if isinstance(app, QApplication) else None
     return style.standardIcon(QStyle.StandardPixmap.SP_ComputerIcon) if style is not None else QIcon()
 
+
+def _exists(path: str) -> bool:
+    """Whether `path` may exist: a name the OS refuses to look up (over the file-name limit) is left to the opener,
+    which says why in the message bar, instead of raising into Qt here."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return True

@@ -354,6 +354,12 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
         if detail:  # the model's own traceback, already trimmed to its frames (model_io.worker_client)
             print("\n".join("  " + escape.printable(line) for line in detail.splitlines()[-20:]), file=sys.stderr)
         return 2
+    except OSError as e:  # a file the OS refuses (a name over the limit, a read-only folder): one line, no traceback
+        if isinstance(e, BrokenPipeError):
+            return 0
+        where = f"{escape.printable(escape.short_path(e.filename))}: " if e.filename else ""
+        print(f"netcost: error: {where}{escape.failure_text(e)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -212,7 +212,11 @@ def _aten_call(n: Node, ins: list[str], device: str | None) -> tuple[str, bool]:
     import torch
 
     packet = getattr(torch.ops.aten, n.op)
-    op = getattr(packet, n.args.get("_overload", "default"))
+    wanted = n.args.get("_overload", "default")
+    if not isinstance(wanted, str) or wanted not in packet.overloads():  # a graph file names it: check, never getattr
+        raise ValueError(f"{n.display_name}: _overload={str(wanted)[:40]!r} is not an overload of aten.{n.op} (it has: "
+                         f"{', '.join(packet.overloads())})")
+    op = getattr(packet, wanted)
     if "_overload" not in n.args and n.inputs and "Tensor" in packet.overloads() \
             and not any("Tensor" in str(a.type) for a in op._schema.arguments):
         op = packet.Tensor  # a hand-written `add`: aten.add.default is the Scalar + Scalar overload

@@ -7,7 +7,7 @@ from math import prod
 from ..errors import SpecError
 from ..formatting import shape as fmt
 from ..layers._shape import window_out
-from ..registry import Out, register_op
+from ..registry import Operands, Out, register_op
 from ._values import Value, broadcast, int_list, need, numel, result
 
 
@@ -19,14 +19,14 @@ def _mm_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int, int]:
     return a[0], a[1], b[1]
 
 
-@register_op("mm", category="linear")
+@register_op("mm", operands=Operands(("self", "mat2")), category="linear")
 def mm(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 2, "two matrices")
     n, k, m = _mm_shape(ins[0][0], ins[1][0])
     return result([((n, m), ins[0][1])], macs=n * k * m, category="linear", ptflops=n * k * m)
 
 
-@register_op("addmm", category="linear")
+@register_op("addmm", operands=Operands(("self", "mat1", "mat2")), category="linear")
 def addmm(a: dict, ins: tuple[Value, ...]) -> Out:
     """bias + mat1 @ mat2 (F.linear): one bias add per output element."""
     need(ins, 3, "the bias and two matrices")
@@ -42,7 +42,7 @@ def _bmm_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int, int, i
     return a[0], a[1], a[2], b[2]
 
 
-@register_op("bmm", category="attention")
+@register_op("bmm", operands=Operands(("self", "mat2")), category="attention")
 def bmm(a: dict, ins: tuple[Value, ...]) -> Out:
     """Batched matmul (attention scores and their weighted sum): parameter-free MACs."""
     need(ins, 2, "two batches of matrices")
@@ -51,7 +51,7 @@ def bmm(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([((b, n, m), ins[0][1])], macs=macs, attention_macs=macs, category="attention")
 
 
-@register_op("baddbmm", category="attention")
+@register_op("baddbmm", operands=Operands(("self", "batch1", "batch2")), category="attention")
 def baddbmm(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 3, "the bias and two batches of matrices")
     b, n, k, m = _bmm_shape(ins[1][0], ins[2][0])
@@ -60,7 +60,7 @@ def baddbmm(a: dict, ins: tuple[Value, ...]) -> Out:
                   category="attention")
 
 
-@register_op("convolution", category="conv")
+@register_op("convolution", operands=Operands(("input", "weight"), ("bias",)), category="conv")
 def convolution(a: dict, ins: tuple[Value, ...]) -> Out:
     """aten.convolution(input, weight, bias?, stride, padding, dilation, transposed, output_padding, groups)."""
     need(ins, 2, "the input and the weight")
