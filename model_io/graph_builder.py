@@ -549,8 +549,8 @@ def _generic_flatten(node: Node, values: tuple[Value, ...]) -> Node:
     x = values[0][0]
     size = list(node.args.get("size") or [])
     k = len(size) - 1
-    if k < 0 or len(x) <= len(size) or size[:k] != list(x[:k]):
-        return node
+    if k < 0 or len(x) <= len(size) or size[:k] != list(x[:k]) or 0 in x:
+        return node  # (of no elements, -1 is ambiguous and torch refuses it: FCOS with no detections)
     n = 1
     for d in x[k:]:
         n *= d
