@@ -28,7 +28,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsView,
-    QHBoxLayout,
     QLabel,
     QToolButton,
     QToolTip,
@@ -44,6 +43,7 @@ from .diagram_find import DiagramFindWidget
 from .diagram_items import GroupFrameItem, InputItem, LayerBlockItem
 from .diagram_minimap import DiagramMinimapWidget
 from .diagram_scene import DiagramScene
+from .flow_layout import FlowLayout
 
 _WIDTH_CHOICES: tuple[tuple[str, str | None], ...] = (
     ("uniform", None), ("width = params", "params"), ("width = FLOPs", "flops"), ("width = MACs", "macs"),
@@ -396,10 +396,11 @@ class DiagramView(QWidget):
         find.clicked.connect(self.find_bar.open)
         shortcut = QShortcut(QKeySequence.StandardKey.Find, self)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.setWhatsThis("Diagram: Find a layer by name or type")  # Help ▸ Keyboard shortcuts lists it
         shortcut.activated.connect(self.find_bar.open)
         self.view.find_requested = self.find_bar.open
 
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # wraps in a narrow dock (a 1280 px screen)
         bar.setContentsMargins(6, 4, 6, 0)
         bar.addWidget(QLabel("Colour:", self))
         bar.addWidget(self.metric_box)
