@@ -509,7 +509,8 @@ class MainWindow(QMainWindow):
         # a new figure repaints this line alone (a QLabel would lay the whole window out again on each edit)
         self.totals_label = TextLineWidget(self, min_chars=62, alignment=Qt.AlignmentFlag.AlignRight)
         self.totals_label.setObjectName("statusTotals")
-        self.totals_label.setMinimumWidth(self.totals_label.fontMetrics().horizontalAdvance("0" * 62))
+        # wide enough for params and MACs; the rest is elided (whole in the tooltip) on a narrow screen
+        self.totals_label.setMinimumWidth(self.totals_label.fontMetrics().horizontalAdvance("0" * 30))
         sb.addWidget(self.error_label, 1)
         sb.addPermanentWidget(self.load_indicator)
         sb.addPermanentWidget(self.totals_label)
