@@ -20,14 +20,19 @@ from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
+    QColor,
     QDragEnterEvent,
     QDropEvent,
     QIcon,
     QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPalette,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QFrame,
@@ -45,6 +50,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+import resources
 from costing import CONVENTIONS, FormatError, LayerSpec, Network, convention_value
 from costing import formatting as fmt
 from costing.args import REQUIRED
@@ -366,10 +372,10 @@ class MainWindow(QMainWindow):
         self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
         self.act_undo = self.document.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcuts(shortcuts_for(K.Undo, "Ctrl+Z"))
-        self.act_undo.setIcon(self.style().standardIcon(SP.SP_ArrowBack))
+        self.act_undo.setIcon(edit_icon(QIcon.ThemeIcon.EditUndo, "edit-undo.svg"))
         self.act_redo = self.document.undo_stack.createRedoAction(self, "&Redo")
         self.act_redo.setShortcuts(_unique([*shortcuts_for(K.Redo, "Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]))
-        self.act_redo.setIcon(self.style().standardIcon(SP.SP_ArrowForward))
+        self.act_redo.setIcon(edit_icon(QIcon.ThemeIcon.EditRedo, "edit-redo.svg"))
         # the stack renames them ("Undo Set out_channels …"); the tooltips follow, naming the shortcut
         self.document.undo_stack.undoTextChanged.connect(self._on_undo_stack_text_changed)
         self.document.undo_stack.redoTextChanged.connect(self._on_undo_stack_text_changed)
@@ -404,6 +410,15 @@ class MainWindow(QMainWindow):
         self.act_csv = self._action("Table as &CSV…", lambda: self.export_table("csv"), None)
         self.act_json = self._action("Table as &JSON…", lambda: self.export_table("json"), None)
         self.act_md = self._action("Table as &Markdown…", lambda: self.export_table("markdown"), None)
+        self.act_help = self._action("NetCost &help", self.show_user_guide, K.HelpContents,
+                                     "The user guide: what each view shows and how to use it", fallback="F1")
+        self.act_shortcuts = self._action("&Keyboard shortcuts", lambda: self._show_dialog("shortcuts"),
+                                          "Ctrl+/", "Every shortcut of the window, as bound now")
+        self.act_conventions = self._action("&Conventions", lambda: self._show_dialog("conventions"), None,
+                                            "What each counting convention counts, with the formulas")
+        self.act_about = self._action("&About NetCost", lambda: self._show_dialog("about"), None,
+                                      "NetCost's version and those of torch, Qt and Python")
+        self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
 
     def _on_undo_stack_text_changed(self, *_: Any) -> None:
         for act in (self.act_undo, self.act_redo):
@@ -477,6 +492,9 @@ class MainWindow(QMainWindow):
         v.addSeparator()
         reset = v.addAction("Reset layout")
         reset.triggered.connect(self.reset_layout)
+        self.help_menu = bar.addMenu("&Help")
+        for act in (self.act_help, self.act_shortcuts, self.act_conventions, None, self.act_about):
+            self.help_menu.addSeparator() if act is None else self.help_menu.addAction(act)
         self._update_recent_menu()
 
     def _build_toolbar(self) -> None:
@@ -585,6 +603,26 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
         QTimer.singleShot(0, self, lambda: hide_stale_tab_bars(self))  # once laid out (gui/dock_tabs.py)
+
+    # ---- help ----------------------------------------------------------------------------------------------------
+    def _show_dialog(self, which: str) -> QDialog:
+        """A Help dialog, non-modal (the window stays usable beside it); built when asked, so the shortcut list
+        is the one bound now. Returned for tests."""
+        from .help_dialogs import AboutDialog, ConventionsDialog, ShortcutsDialog
+
+        dialog: QDialog = {"shortcuts": ShortcutsDialog, "conventions": ConventionsDialog,
+                           "about": AboutDialog}[which](self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def show_user_guide(self) -> QDialog:
+        from .help_dialogs import UserGuideDialog
+
+        dialog = UserGuideDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def last_folder(self) -> str:
         return str(QSettings().value("lastFolder", str(Path.home())))
@@ -1142,6 +1180,13 @@ def _name_shortcut_in_tooltip(action: QAction) -> None:
 def _file_stem(name: str) -> str:
     stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("_.")
     return stem or "untitled"
+
+
+def edit_icon(theme: QIcon.ThemeIcon, resource: str) -> QIcon:
+    """The icon theme's undo/redo arrow, else NetCost's own (Fusion on Linux often has no theme: its stock
+    back/forward arrows read as navigation, not as undo and redo)."""
+    icon = QIcon.fromTheme(theme)
+    return icon if not icon.isNull() else QIcon(str(Path(resources.__file__).resolve().parent / resource))
 
 
 def application_icon() -> QIcon:
