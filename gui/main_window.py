@@ -113,7 +113,6 @@ class MessageBar(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("messageBar")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 4, 4, 4)
         self.icon = QLabel(self)
@@ -158,10 +157,26 @@ class MessageBar(QFrame):
             kind, QStyle.StandardPixmap.SP_MessageBoxInformation)
         self.icon.setPixmap(self.style().standardIcon(pixmap).pixmap(18, 18))
         self.text.setText(text)
-        tint = {"error": "rgba(220, 40, 40, 38)", "warning": "rgba(230, 160, 0, 45)"}.get(kind,
-                                                                                      "rgba(40, 120, 220, 35)")
-        self.setStyleSheet(f"QFrame#messageBar {{ background: {tint}; border-radius: 4px; }}")
+        self.update()
         self.show()
+
+    def tint(self) -> QColor:
+        """The background: the kind's hue over the palette's window colour (light and dark schemes alike; a style
+        sheet here froze the labels' palette, leaving light-grey text on pink after a switch to the light one)."""
+        hue, alpha = {"error": (QColor(220, 40, 40), 0.18), "warning": (QColor(230, 160, 0), 0.22)}.get(
+            self.kind, (QColor(40, 120, 220), 0.16))
+        base = self.palette().color(QPalette.ColorRole.Window)
+        return QColor(*(round(b + (h - b) * alpha) for b, h in ((base.red(), hue.red()),
+                                                                 (base.green(), hue.green()),
+                                                                 (base.blue(), hue.blue()))))
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.tint())
+        painter.drawRoundedRect(self.rect(), 4, 4)
+        painter.end()
 
 
 class FitWidthScrollArea(QScrollArea):
