@@ -59,7 +59,7 @@ from costing.registry import has_kind, kind
 from model_io import tables
 from model_io.escape import failure_text, printable
 from model_io.layer_file import atomic_write
-from model_io.model_ref import TRUST_PICKLE_HINT, is_library_ref
+from model_io.model_ref import TRUST_PICKLE_HINT, absolute_ref, is_library_ref
 from model_io.resolve import LoadOptions, runs_code
 from model_io.retrace import carried_over, module_edits
 
@@ -724,16 +724,29 @@ class MainWindow(QMainWindow):
         dialog.open()  # window-modal but non-blocking: the event loop keeps running
 
     def _add_library_entries(self, menu: QMenu) -> None:
-        """One entry per installed model library (torchvision, timm: a searchable list; transformers: a config)."""
+        """One entry per installed model library (torchvision, timm: a searchable list; transformers: a config),
+        looked up again each time the menu opens: a library installed while the app runs appears without a
+        restart (and one removed disappears)."""
+        self._library_actions: list[QAction] = []
+        menu.aboutToShow.connect(lambda: self._refresh_library_entries(menu))
+        self._refresh_library_entries(menu)
+
+    def _refresh_library_entries(self, menu: QMenu) -> None:
         from .library_browser_dialog import library_menu_entries
 
         entries = library_menu_entries()
-        if entries:
-            menu.addSeparator()
+        if [a.objectName() for a in self._library_actions if not a.isSeparator()] == \
+                [f"openLibrary_{prefix}" for prefix, _ in entries]:
+            return
+        for act in self._library_actions:
+            menu.removeAction(act)
+            act.deleteLater()
+        self._library_actions = [menu.addSeparator()] if entries else []
         for prefix, title in entries:
             act = menu.addAction(title)
             act.setObjectName(f"openLibrary_{prefix}")
             act.triggered.connect(lambda *_, p=prefix: self.open_library(p))
+            self._library_actions.append(act)
 
     def open_library(self, prefix: str) -> None:
         """Pick a model of an installed library and load it as `prefix:NAME` (`hf:` asks for its config.json)."""
@@ -778,6 +791,9 @@ class MainWindow(QMainWindow):
             return False
         if not ref.startswith("zoo:") and not is_library_ref(ref) and Path(ref).suffix.lower() == ".json":
             return self._open_project(ref)
+        # a relative file (model.py:Net, hf:llama2-7b) is the user's current folder's, as on the command line:
+        # made absolute here, so the worker (in a folder of its own), Recent files and a reload all find it
+        ref = absolute_ref(ref)
         self._pending_ref, self._pending_opts, self._reload_pending = ref, opts, False
         self.loader.load(ref, opts)
         return True
