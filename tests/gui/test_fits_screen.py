@@ -96,3 +96,16 @@ def test_every_dialog_fits_a_laptop(window: MainWindow) -> None:
         for size in (dialog.minimumSizeHint().expandedTo(dialog.minimumSize()), dialog.size()):
             assert _fits(size, LAPTOP), f"{type(dialog).__name__} is {size.width()}×{size.height()}"
         dialog.close()
+
+
+@pytest.mark.parametrize("width", [420, 560, 900])
+def test_diagram_colour_bar_captions_never_overlap(window: MainWindow, width: int) -> None:
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    bar = window.views["diagram"].color_bar
+    font = QFont(bar.font())
+    font.setPixelSize(12)
+    fm = QFontMetricsF(font)
+    title, note = bar.fitted_captions(fm, width)
+    assert title.startswith("Colour:") and note.startswith("Block")
+    assert fm.horizontalAdvance(title) + 16 + fm.horizontalAdvance(note) <= width - 20
