@@ -146,9 +146,12 @@ def about_text() -> str:
 
 def about_versions() -> dict[str, str]:
     """NetCost's, the libraries' and the Qt it runs on (the Qt library's own, beside the binding's)."""
+    import PySide6
     from PySide6 import QtCore
 
     versions = {"NetCost": netcost_version(), **library_versions()}
+    # the binding may be installed as PySide6 or as its parts (PySide6_Essentials): ask the module itself
+    versions["PySide6 (Qt for Python)"] = PySide6.__version__
     versions["Qt"] = QtCore.qVersion()
     return versions
 
@@ -182,6 +185,7 @@ class UserGuideDialog(QDialog):
         self.setWindowTitle("NetCost help")
         self.text = QTextBrowser(self)
         self.text.setOpenExternalLinks(True)
+        self.text.setSearchPaths([str(user_guide_path().parent)])  # its screenshots, wherever the app started
         try:
             self.text.setMarkdown(user_guide_path().read_text(encoding="utf-8"))
         except OSError:
