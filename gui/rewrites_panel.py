@@ -74,6 +74,9 @@ class RewritesPanel(QWidget):
         for k in rw.KINDS:
             self.kind_filter.addItem(KIND_NAMES.get(k, k), k)
         self.kind_filter.setToolTip("Show one kind of rewrite")
+        # the longest trick name must not set the dock's (and so the window's) minimum width
+        self.kind_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.kind_filter.setMinimumContentsLength(14)
         self.selection_only = QCheckBox("Selected rows only", self)
         self.selection_only.setToolTip("Only the rewrites of the rows selected in the table or diagram")
         top.addWidget(self.kind_filter, 1)
@@ -130,6 +133,7 @@ class RewritesPanel(QWidget):
         self.apply_button.setObjectName("applyRewrite")
         self.apply_button.setShortcut(QKeySequence("Ctrl+Return"))
         self.apply_button.setToolTip("Apply the selected rewrite as one undoable step (Ctrl+Return)")
+        self.apply_button.setWhatsThis("Rewrites: Apply the selected rewrite")  # Help ▸ Keyboard shortcuts
         bottom.addWidget(self.pin_first, 1)
         bottom.addWidget(self.apply_button)
         lay.addLayout(bottom)

@@ -20,7 +20,7 @@ from costing.dtypes import canonical_dtype
 from costing.graph import Graph
 from costing.graph_eval import evaluate_graph
 
-from . import escape, latency_cli, llm, tables, zoo
+from . import escape, latency_cli, llm, tables, versions, zoo
 from .edits import EditError, apply_sets
 from .memory_cap import DEFAULT_MEMORY_MB, parse_memory
 from .resolve import LoadOptions, ModelError, RefOrigin, is_layer_list, load_graph_ref, measured_again
@@ -116,6 +116,7 @@ def options(args: argparse.Namespace) -> LoadOptions:
 def build_parser(extend: Callable[[argparse._SubParsersAction], None] | None = None) -> argparse.ArgumentParser:
     """The parser of the GUI-free commands; `extend` adds more (the entry point's `gui` and `report`)."""
     parser = _Parser(prog="netcost", description="Where the parameters and compute of a network live.")
+    parser.add_argument("-V", "--version", action="version", version=versions.version_line())
     sub = parser.add_subparsers(dest="command")
     s = sub.add_parser("summary", help="per-layer table and totals of a model")
     add_model_options(s)

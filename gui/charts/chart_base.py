@@ -74,7 +74,7 @@ class ChartBase(pg.PlotWidget):
         self.plot_item.hideButtons()
         self.plot_item.getViewBox().setMouseEnabled(False, False)  # a static chart: clicks select, never pan
         self.plot_item.showGrid(x=False, y=True, alpha=0.18)
-        self.setMinimumSize(260, 200)
+        self.setMinimumSize(200, 150)  # four in a 2 × 2 grid fit the bottom dock of a 1024 × 768 screen
         self.legend = LegendBand()
         self.legend.setParentItem(self.plot_item)
         self._title_html = ""
@@ -203,6 +203,10 @@ class ChartBase(pg.PlotWidget):
         height = max(28.0, label.item.boundingRect().height() + 4)
         label.setMaximumHeight(height)
         self.plot_item.layout.setRowFixedHeight(0, height)
+        # centred again in its box: pyqtgraph placed the text before its width was set above, and a title set
+        # twice in a row (a colour-scheme switch re-themes, then redraws) was left above the box, unseen, until
+        # a resize placed it again
+        label.resizeEvent(None)
 
     def place_legend(self, *args: object) -> None:
         """Make room for the legend between the title and the plot (call after changing its entries)."""
