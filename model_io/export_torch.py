@@ -39,6 +39,25 @@ class DepthwiseSeparableConv{n}d(nn.Module):
 '''
 
 
+_HF_CONV1D_CLASS = '''
+
+class Conv1D(nn.Module):
+    """Hugging Face's Conv1D (transformers.pytorch_utils, GPT-2): a linear layer with its weight stored transposed
+    (nx x nf), always with a bias."""
+
+    def __init__(self, nf, nx):
+        super().__init__()
+        self.nf = nf
+        self.nx = nx
+        self.weight = nn.Parameter(torch.zeros(nx, nf))
+        self.bias = nn.Parameter(torch.zeros(nf))
+
+    def forward(self, x):
+        size_out = x.size()[:-1] + (self.nf,)
+        return torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight).view(size_out)
+'''
+
+
 # A layer list passes a recurrent layer's output sequence on, and runs attention as self-attention.
 _WRAPPERS = {"recurrent": "SequenceOutput", "attention": "SelfAttention"}
 _WRAPPER_SOURCE = {
@@ -258,7 +277,7 @@ def _literal_arg(v: Any, name: str) -> str:
 def _module_expr(n: Node, row: Any, helpers: set[str]) -> str:
     args = constructor_args(n, row)
     call = ", ".join(f"{k}={_literal(v)}" for k, v in args.items())
-    if n.op.startswith("DepthwiseSeparable"):
+    if n.op in _HELPERS:  # a layer type that is no torch.nn class: the generated file defines it
         helpers.add(n.op)
         expr = f"{n.op}({call})"
     else:
@@ -282,4 +301,5 @@ def _example(graph: Graph, name: str, shape: tuple[int, ...], dtype: str) -> str
     return f"torch.randint(0, {vocab}, {list(shape)})"
 
 
-_HELPERS = {**_WRAPPER_SOURCE, **{f"DepthwiseSeparableConv{k}d": _DWS_CLASS.format(n=k) for k in (1, 2)}}
+_HELPERS = {**_WRAPPER_SOURCE, **{f"DepthwiseSeparableConv{k}d": _DWS_CLASS.format(n=k) for k in (1, 2)},
+            "Conv1D": _HF_CONV1D_CLASS}

@@ -7,6 +7,7 @@ the layer list give identical numbers); the tracer checks that formula's MACs ag
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -113,9 +114,32 @@ CATEGORY_TABLE: tuple[tuple[tuple[type, ...], str], ...] = (
 ABSORBING = (nn.MultiheadAttention, nn.RNNBase)
 
 
+def hf_conv1d_class() -> type | None:
+    """transformers' Conv1D (GPT-2's linear layers), when transformers is loaded: a module of that class can only
+    exist then, so this never imports transformers itself."""
+    mod = sys.modules.get("transformers.pytorch_utils")
+    cls = getattr(mod, "Conv1D", None) if mod is not None else None
+    return cls if isinstance(cls, type) and issubclass(cls, nn.Module) else None
+
+
+def _specs() -> tuple[tuple[type, str, ArgsFn], ...]:
+    conv1d = hf_conv1d_class()
+    if conv1d is None:
+        return SPEC_TABLE
+    return ((conv1d, "Conv1D", lambda m: {"nf": m.nf, "nx": int(m.weight.shape[0])}), *SPEC_TABLE)
+
+
+def module_class(type_: str) -> type[nn.Module] | None:
+    """The module class a layer type is built with: torch.nn's, or transformers' Conv1D."""
+    if type_ == "Conv1D":
+        return hf_conv1d_class()
+    cls = getattr(nn, type_, None)
+    return cls if isinstance(cls, type) and issubclass(cls, nn.Module) else None
+
+
 def layer_spec(module: nn.Module) -> LayerSpec | None:
     """The layer-list spec equivalent to `module`, or None when no registered formula covers its class."""
-    for cls, type_, fn in SPEC_TABLE:
+    for cls, type_, fn in _specs():
         if isinstance(module, cls):
             if type(module).forward is not cls.forward:  # a subclass with its own forward: formula may not hold
                 return None
@@ -128,6 +152,9 @@ def category_of(module: nn.Module) -> str | None:
 
 
 def category_of_class(cls: type) -> str | None:
+    conv1d = hf_conv1d_class()
+    if conv1d is not None and issubclass(cls, conv1d):
+        return "linear"
     for classes, category in CATEGORY_TABLE:
         if issubclass(cls, classes):
             return category

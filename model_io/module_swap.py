@@ -10,7 +10,8 @@ A module of the same class is re-inferred when it is first called: its input siz
 `num_features`, ...) come from the tensors it actually receives, by NetCost's own rules, so layers after an opaque
 node (whose output the graph could not know) follow the new shapes as they do in the graph. It is rebuilt in place:
 the same object, so its path and the tracer's view of it stay. A change of class (ReLU -> GELU) is a new module,
-built before the forward from the resolved arguments. Only plain `torch.nn` classes are rebuilt.
+built before the forward from the resolved arguments. Only plain `torch.nn` classes (and transformers' Conv1D) are
+rebuilt.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from costing.graph import Node
 from costing.graph_eval import NodeError, cost_node
 
 from .cost_mode import meta_construction
-from .module_specs import layer_spec
+from .module_specs import layer_spec, module_class
 from .retrace import constructor_args
 
 
@@ -50,8 +51,8 @@ def _tensors(module: nn.Module) -> list[torch.Tensor]:
 
 
 def _nn_class(op: str) -> type[nn.Module]:
-    cls = getattr(nn, op, None)
-    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+    cls = module_class(op)
+    if cls is None:
         raise ModuleEditError(f"{op} is not a torch.nn class")
     return cls
 

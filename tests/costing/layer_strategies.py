@@ -117,6 +117,15 @@ def linear_case(draw: Any, type_: str = "Linear") -> Case:
 
 
 @st.composite
+def hf_conv1d_case(draw: Any, type_: str = "Conv1D") -> Case:
+    """Hugging Face's Conv1D(nf, nx): a linear layer with its weight stored transposed, always with a bias."""
+    leading = draw(st.lists(st.integers(1, 4), min_size=1, max_size=4))
+    nx, nf = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+    kwargs = {"nf": nf, "nx": nx}
+    return Case(type_, kwargs, _maybe_drop(draw, kwargs, "nx"), (*leading, nx))
+
+
+@st.composite
 def recurrent_case(draw: Any, type_: str) -> Case:
     cin, h = draw(st.integers(1, 5)), draw(st.integers(1, 5))
     kwargs: dict[str, Any] = {"input_size": cin, "hidden_size": h, "num_layers": draw(st.integers(1, 3)),
@@ -296,7 +305,7 @@ STRATEGIES: dict[str, Any] = {
     **{t: conv_case for t in ("Conv1d", "Conv2d", "Conv3d")},
     **{t: conv_transpose_case for t in ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")},
     **{t: dws_case for t in ("DepthwiseSeparableConv1d", "DepthwiseSeparableConv2d")},
-    "Linear": linear_case,
+    "Linear": linear_case, "Conv1D": hf_conv1d_case,
     **{t: recurrent_case for t in ("LSTM", "GRU", "RNN")},
     "MultiheadAttention": mha_case,
     "Embedding": embedding_case,

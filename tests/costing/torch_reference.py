@@ -19,8 +19,24 @@ class Measured:
     macs: int  # FlopCounterMode's FLOPs / 2
 
 
+class HFConv1D(nn.Module):
+    """transformers.pytorch_utils.Conv1D as transformers 5 writes it (this environment has no transformers)."""
+
+    def __init__(self, nf: int, nx: int) -> None:
+        super().__init__()
+        self.nf, self.nx = nf, nx
+        self.weight = nn.Parameter(torch.empty(nx, nf))
+        self.bias = nn.Parameter(torch.zeros(nf))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        size_out = x.size()[:-1] + (self.nf,)
+        return torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight).view(size_out)
+
+
 def build(case: Case) -> nn.Module:
     kw = case.kwargs
+    if case.type == "Conv1D":
+        return HFConv1D(**kw)
     if case.type.startswith("DepthwiseSeparableConv"):
         conv = getattr(nn, f"Conv{case.type[-2]}d")
         cin = kw["in_channels"]
