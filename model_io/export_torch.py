@@ -12,6 +12,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
+from enum import Enum
 from typing import Any
 
 from costing import Network, evaluate
@@ -37,7 +38,6 @@ class DepthwiseSeparableConv{n}d(nn.Module):
     def forward(self, x):
         return self.pointwise(self.depthwise(x))
 '''
-
 
 _HF_CONV1D_CLASS = '''
 
@@ -183,7 +183,7 @@ def graph_to_torch_source(graph: Graph) -> str:
             attr = attrs.setdefault(key, _ident(f"p_{n.display_name}", taken))
             shape = list(row.output_shape)
             dtype = n.args.get("dtype", "float")
-            dt = "" if dtype == "float" else f", dtype=torch.{dtype}"
+            dt = "" if dtype == "float" else f", dtype={_torch_enum(dtype, TorchEnum.DTYPE, n.display_name)}"
             if n.op == "parameter":
                 init.append(f"        self.{attr} = nn.Parameter(torch.zeros({shape}{dt}), "
                             f"requires_grad={n.trainable})  # {_comment(n.display_name)}")
@@ -231,7 +231,10 @@ def _aten_call(n: Node, ins: list[str], device: str | None) -> tuple[str, bool]:
     import torch
 
     packet = getattr(torch.ops.aten, n.op)
-    op = getattr(packet, n.args.get("_overload", "default"))
+    overload_name = n.args.get("_overload", "default")
+    if not isinstance(overload_name, str) or overload_name not in packet.overloads():
+        raise ValueError(f"{n.display_name}: aten.{n.op} has no overload {overload_name!r}")
+    op = getattr(packet, overload_name)
     if "_overload" not in n.args and n.inputs and "Tensor" in packet.overloads() \
             and not any("Tensor" in str(a.type) for a in op._schema.arguments):
         op = packet.Tensor  # a hand-written `add`: aten.add.default is the Scalar + Scalar overload
@@ -255,7 +258,7 @@ def _aten_call(n: Node, ins: list[str], device: str | None) -> tuple[str, bool]:
         elif a.name == "device" and device is not None:
             value = f"{device}.device"
         elif a.name in n.args:
-            value = _literal_arg(n.args[a.name], a.name)
+            value = _literal_arg(n.args[a.name], a.name, n.display_name)
         else:
             continue
         if a.kwarg_only:
@@ -268,9 +271,36 @@ def _aten_call(n: Node, ins: list[str], device: str | None) -> tuple[str, bool]:
     return f"torch.ops.aten.{n.op}.{overload}({', '.join(pos + kw)})", several
 
 
-def _literal_arg(v: Any, name: str) -> str:
-    if name in ("dtype", "memory_format") and isinstance(v, str):
+class TorchEnum(Enum):
+    """torch's named constants an aten argument takes (the schema names them `int`: known by argument name)."""
+
+    DTYPE = "dtype"
+    MEMORY_FORMAT = "memory format"
+    LAYOUT = "layout"
+
+
+_ENUM_ARGS = {"dtype": TorchEnum.DTYPE, "memory_format": TorchEnum.MEMORY_FORMAT, "layout": TorchEnum.LAYOUT}
+
+
+def _torch_enum(v: Any, which: TorchEnum, node: str) -> str:
+    """`torch.NAME` for a name that is one of torch's constants of that kind; anything else (a graph file's string
+    is data, never code) is refused."""
+    import torch
+
+    cls = {TorchEnum.DTYPE: torch.dtype, TorchEnum.MEMORY_FORMAT: torch.memory_format,
+           TorchEnum.LAYOUT: torch.layout}[which]
+    if isinstance(v, str) and v.isidentifier() and not v.startswith("_") and isinstance(getattr(torch, v, None), cls):
         return f"torch.{v}"
+    raise ValueError(f"{node}: {v!r} is not a torch {which.value} name (as torch.float16): it is not written as "
+                     f"code")
+
+
+def _literal_arg(v: Any, name: str, node: str) -> str:
+    """An aten argument as code: a dtype, memory format or layout name as a checked torch constant, else a
+    literal (repr of JSON data: numbers, strings, lists)."""
+    which = _ENUM_ARGS.get(name)
+    if which is not None and isinstance(v, str):
+        return _torch_enum(v, which, node)
     return _python(v)
 
 
