@@ -41,7 +41,8 @@ def _elementwise(a: dict, ins: tuple[Value, ...], per: int, type_: str, category
     if dtype is None:
         floats = [dt for _, dt in data if dt == "float"]
         dtype = floats[0] if floats else data[0][1] if data else ins[0][1]
-    pt = numel(ins[0][0]) if type_ in PTFLOPS_PATCHED else 0
+    # an F.* function bound before ptflops patched it (`self.activation = F.relu`) is never counted by ptflops
+    pt = numel(ins[0][0]) if type_ in PTFLOPS_PATCHED and not a.get("_ptflops_unpatched") else 0
     return result([(shape, dtype)], elementwise=per * numel(shape), category=category, ptflops=pt)
 
 
