@@ -245,8 +245,8 @@ def _aten_call(n: Node, ins: list[str], device: str | None) -> tuple[str, bool]:
     for a in op._schema.arguments:
         t = str(a.type)
         if "Tensor" in t:
-            if a.name in n.args and n.args[a.name] is None:
-                value = "None"
+            if a.name in n.args:  # an absent optional tensor, or a number where a tensor goes (`x + 0`)
+                value = _python(n.args[a.name])
             elif t.startswith("List[Tensor") or t.startswith("Tensor[]") or "[]" in t:
                 value = "[" + ", ".join(ins[k:]) + "]"
                 k = len(ins)

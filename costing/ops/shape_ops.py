@@ -261,6 +261,24 @@ def embedding(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([((*idx, w[1]), dt)])
 
 
+@register_op("gather")
+def gather(a: dict, ins: tuple[Value, ...]) -> Out:
+    """Values of the input picked along `dim` at int64 indices: the output has the index's shape and the input's
+    element kind (BERT's token-type ids read from a buffer). torch's checks: same rank, and the index no larger
+    than the input in every other dim."""
+    need(ins, 2, "the tensor and the index")
+    (x, dt), (idx, kind) = ins[0], ins[1]
+    if kind != "int64":
+        raise SpecError(f"the index must be int64, got {kind}", "inputs")
+    d = norm_dim(a.get("dim"), len(x))
+    if len(idx) != max(len(x), 1) and idx != () and x != ():
+        raise SpecError(f"the index {fmt_shape(idx)} must have as many dims as the input {fmt_shape(x)}", "inputs")
+    if any(idx[i] > x[i] for i in range(min(len(idx), len(x))) if i != d):
+        raise SpecError(f"the index {fmt_shape(idx)} is larger than the input {fmt_shape(x)} outside dim {d}",
+                        "inputs")
+    return result([(idx, dt)])
+
+
 FLOAT_NAMES = {"float32", "float16", "bfloat16", "float64", "float", "half", "double"}
 
 
