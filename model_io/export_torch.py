@@ -57,6 +57,25 @@ class Conv1D(nn.Module):
         return torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight).view(size_out)
 '''
 
+_LAYER_NORM_2D_CLASS = '''
+
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of a (N, C, H, W) map (ConvNeXt's): channels-last, normalise, back."""
+
+    def forward(self, x):
+        x = nn.functional.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+'''
+
+_CUSTOM_LAYER_NORM_CLASS = '''
+
+class CustomLayerNorm(nn.LayerNorm):
+    """nn.LayerNorm's arithmetic in a subclass with its own forward (timm's LayerNorm), as the model had it."""
+
+    def forward(self, x):
+        return nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+'''
+
 
 # A layer list passes a recurrent layer's output sequence on, and runs attention as self-attention.
 _WRAPPERS = {"recurrent": "SequenceOutput", "attention": "SelfAttention"}
@@ -332,4 +351,5 @@ def _example(graph: Graph, name: str, shape: tuple[int, ...], dtype: str) -> str
 
 
 _HELPERS = {**_WRAPPER_SOURCE, **{f"DepthwiseSeparableConv{k}d": _DWS_CLASS.format(n=k) for k in (1, 2)},
-            "Conv1D": _HF_CONV1D_CLASS}
+            "Conv1D": _HF_CONV1D_CLASS, "LayerNorm2d": _LAYER_NORM_2D_CLASS,
+            "CustomLayerNorm": _CUSTOM_LAYER_NORM_CLASS}

@@ -30,7 +30,7 @@ from costing.registry import Out, has_kind, kind
 
 from . import op_costs
 from .cost_mode import CostMode
-from .module_specs import category_of, is_absorbing, layer_spec
+from .module_specs import category_of, is_absorbing, layer_spec, layer_specs, own_forward
 
 Shape = tuple[int, ...]
 
@@ -308,40 +308,27 @@ class GraphRecorder:
         scope = path.rpartition(".")[0]
         out_values = [value_of(t) for t in outs]
         params = list({id(p): p for p in module.parameters()}.values())
-        n_params = sum(p.numel() for p in params)
         trainable = [p.requires_grad for p in params]
         spec = self._spec(module)
         label = type(module).__name__
         if call.sub is not None and self._transparent(call, outs, params, module, scope, label):
             return
+        candidate = own_forward(module)
         node: Node | None = None
         covered = 0
-        if spec is not None and call.values and out_values and (all(trainable) or not any(trainable)):
-            try:
-                lc = cost_layer(spec, 0, call.values[0][0], self.dtype)
-            except LayerError:
-                lc = None
-            if lc is not None and lc.output_shape == out_values[0][0] and lc.macs == call.macs \
-                    and lc.params == n_params:
-                node = Node("", spec.type, _implied_dropped(spec.type, dict(spec.args), tuple(call.values),
-                                                            self.elem),
-                            tuple(call.inputs), scope=scope, trainable=all(trainable) if trainable else True,
-                            module=path, label=label)
-                try:
-                    _, formula_outs = cost_node(node, tuple(call.values), self.elem)
-                except NodeError:
-                    node = None
-                else:
-                    covered = len(formula_outs)
-                    if tuple(out_values[:covered]) != formula_outs or out_values[0][1] != "float":
-                        node = None
+        specs = layer_specs(module) if candidate else (spec,) if spec is not None else ()
+        if call.values and out_values and (all(trainable) or not any(trainable)):
+            for one in specs:
+                node, covered = self._formula_node(one, call, out_values, params, module, scope, label, candidate)
+                if node is not None:
+                    break
         # the measured version: the node itself when no formula holds, else the fallback for extra outputs
         opaque = self._opaque_module(call, out_values, params, module, scope, label) \
             if node is None or covered < len(out_values) else None
         wanted = (path or label) if n_call == 1 else f"{path or label}#{n_call}"
         if node is None:
             assert opaque is not None
-            if spec is not None and n_call == 1:
+            if spec is not None and n_call == 1 and not candidate:
                 self.mismatched.append(path or label)
             covered = len(out_values)
             ref = self.add(opaque, wanted)
@@ -357,6 +344,39 @@ class GraphRecorder:
                 self.holders.setdefault(id(p), ref.node)
         for i, t in enumerate(outs):
             self.bind(t, Ref(ref.node, i))
+
+    def _formula_node(self, spec: Any, call: _Call, out_values: list[Value], params: list[nn.Parameter],
+                      module: nn.Module, scope: str, label: str, candidate: bool) -> tuple[Node | None, int]:
+        """The layer node of `spec` when its formula reproduces the call (for a candidate, every figure), and how
+        many of the call's outputs it covers; else (None, 0)."""
+        trainable = [p.requires_grad for p in params]
+        try:
+            lc = cost_layer(spec, 0, call.values[0][0], self.dtype)
+        except LayerError:
+            return None, 0
+        if lc.output_shape != out_values[0][0] or lc.macs != call.macs or lc.params != sum(p.numel() for p in params):
+            return None, 0
+        node = Node("", spec.type, _implied_dropped(spec.type, dict(spec.args), tuple(call.values), self.elem),
+                    tuple(call.inputs), scope=scope, trainable=all(trainable) if trainable else True,
+                    module=call.path, label=label)
+        try:
+            _, formula_outs = cost_node(node, tuple(call.values), self.elem)
+        except NodeError:
+            return None, 0
+        covered = len(formula_outs)
+        if tuple(out_values[:covered]) != formula_outs or out_values[0][1] != "float" or \
+                (candidate and not self._same_figures(lc.totals, call, out_values, params, module, scope, label)):
+            return None, 0
+        return node, covered
+
+    def _same_figures(self, totals: Totals, call: _Call, outs: list[Value], params: list[nn.Parameter],
+                      module: nn.Module, scope: str, label: str) -> bool:
+        """A candidate formula's totals against what the call measured: every cost and every peer view."""
+        measured = self._opaque_module(call, outs, params, module, scope, label).measured
+        assert measured is not None
+        want = measured.totals
+        fields = ("params", "macs", "bias_adds", "elementwise_flops", "attention_macs", *want.peer_views())
+        return all(getattr(totals, f) == getattr(want, f) for f in fields)
 
     def _transparent(self, call: _Call, outs: list[torch.Tensor], params: list[nn.Parameter], module: nn.Module,
                      scope: str, label: str) -> bool:

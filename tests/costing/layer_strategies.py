@@ -184,13 +184,29 @@ def layer_norm_case(draw: Any, type_: str) -> Case:
     k = draw(st.integers(1, len(shape)))
     kwargs: dict[str, Any] = {"normalized_shape": list(shape[len(shape) - k:]),
                               "elementwise_affine": draw(st.booleans())}
-    if type_ == "LayerNorm":
+    if type_ in ("LayerNorm", "CustomLayerNorm"):
         kwargs["bias"] = draw(st.booleans())
     else:
         kwargs["eps"] = draw(st.sampled_from([None, 1e-6]))
     spec = dict(kwargs)
     if k == 1 and draw(st.booleans()):  # only the last dim can be inferred
         del spec["normalized_shape"]
+    return Case(type_, kwargs, spec, shape)
+
+
+@st.composite
+def layer_norm_2d_case(draw: Any, type_: str = "LayerNorm2d") -> Case:
+    """ConvNeXt's channels-first LayerNorm on a (N, C, H, W) map; now and then a wrong normalized_shape or rank."""
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 5)), draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    if draw(st.integers(0, 9)) == 0:
+        shape = shape[:3]
+    c = shape[1] if draw(st.integers(0, 9)) else shape[1] + 1
+    kwargs: dict[str, Any] = {"normalized_shape": [c], "elementwise_affine": draw(st.booleans()),
+                              "bias": draw(st.booleans())}
+    spec = dict(kwargs)
+    if draw(st.booleans()):
+        del spec["normalized_shape"]
+        kwargs["normalized_shape"] = [shape[1]]
     return Case(type_, kwargs, spec, shape)
 
 
@@ -310,7 +326,8 @@ STRATEGIES: dict[str, Any] = {
     "MultiheadAttention": mha_case,
     "Embedding": embedding_case,
     **{t: batch_norm_case for t in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")},
-    "LayerNorm": layer_norm_case, "RMSNorm": layer_norm_case, "GroupNorm": group_norm_case,
+    "LayerNorm": layer_norm_case, "RMSNorm": layer_norm_case, "CustomLayerNorm": layer_norm_case,
+    "LayerNorm2d": layer_norm_2d_case, "GroupNorm": group_norm_case,
     **{t: pool_case for t in ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d")},
     **{t: adaptive_pool_case for t in ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")},
     **{t: activation_case for t in ("ReLU", "ReLU6", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Hardswish",
