@@ -173,7 +173,9 @@ def graph_to_torch_source(graph: Graph) -> str:
     if report.problems:
         p = report.problems[0]
         raise ValueError(f"{p.name}: {p.message}")
-    opaque = [n.display_name for n in graph.nodes if n.opaque]
+    read = {r.node for n in graph.nodes for r in n.inputs} | {r.node for r in graph.output_refs}
+    python_reads = {n.id for n in graph.nodes if _python_read(n, read)}
+    opaque = [n.display_name for n in graph.nodes if n.opaque and n.id not in python_reads]
     if opaque:
         raise ValueError(f"{len(opaque)} node(s) have no formula, only the costs measured when traced, and cannot be "
                          f"written as PyTorch code: {', '.join(opaque[:5])}{' ...' if len(opaque) > 5 else ''}")
@@ -196,6 +198,9 @@ def graph_to_torch_source(graph: Graph) -> str:
         key = n.module or n.id
         ins = [_value(r) for r in n.inputs]
         out = _ident(f"v_{n.display_name}", taken)
+        if n.id in python_reads:
+            body.append(f"        # {_comment(n.display_name)}: a number Python read (.item()), its branch taken")
+            continue
         if n.op in ("parameter", "buffer", "constant"):
             if n.shares:
                 raise ValueError(f"{n.display_name}: a parameter tied to another layer cannot be written as code")
@@ -243,6 +248,13 @@ def graph_to_torch_source(graph: Graph) -> str:
               "    x = example_input()", "    y = model(*x) if isinstance(x, tuple) else model(x)",
               "    print(tuple(y.shape))", ""]
     return "\n".join(lines)
+
+
+def _python_read(n: Node, read: set[str]) -> bool:
+    """An opaque op that gave Python a number (`.item()`, aten `_local_scalar_dense`): no tensor comes out, nothing
+    reads it, it costs nothing. The control flow it decided is already the traced path: there is no code to write."""
+    m = n.measured
+    return m is not None and not m.outputs and n.id not in read and m.totals.flops == 0 and m.totals.macs == 0
 
 
 def _aten_call(n: Node, ins: list[str], device: str | None) -> tuple[str, bool]:

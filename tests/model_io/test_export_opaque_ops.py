@@ -64,6 +64,20 @@ class Net(nn.Module):
         return self.fc2(self.tanh(self.skip(self.act(self.fc1(h)))))
 
 
+class Attention(nn.Module):
+    """Reads a value with .item() (the meta device cannot: traced on the CPU, where F.scaled_dot_product_attention
+    runs torch's fused CPU kernel) and branches on it, as transformers' mask code does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.qkv = nn.Linear(16, 48)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = self.qkv(x).view(1, -1, 3, 2, 8).permute(2, 0, 3, 1, 4)
+        causal = bool(x.amax().item() > float("-inf"))
+        return F.scaled_dot_product_attention(q, k, v, is_causal=causal).transpose(1, 2).reshape(1, -1, 16)
+
+
 def _torch_count(model: nn.Module, x: torch.Tensor) -> tuple[int, int]:
     """numel, and FlopCounterMode / 2 on the meta device (where nn.TransformerEncoder takes its decomposed path,
     as traced, not the fused CPU kernel FlopCounterMode has no formula for)."""
@@ -103,6 +117,31 @@ def test_transformer_encoder_without_the_fast_path_round_trips() -> None:
     assert relu and not any(n.opaque for n in relu) and all(n.args.get("_ptflops_unpatched") for n in relu)
     assert (report.totals.params, report.totals.macs) == (again.totals.params, again.totals.macs) == \
         _torch_count(model, torch.zeros(1, 10, 32))
+
+
+def test_a_value_read_by_python_and_the_fused_cpu_attention_round_trip() -> None:
+    report, again = _round_trip(Attention(), InputSpec((1, 12, 16)))
+    assert any("on the CPU" in w for w in report.warnings)  # the path that runs the fused kernel
+    ops = {n.op: n.opaque for n in report.graph.nodes}
+    assert ops["_scaled_dot_product_flash_attention_for_cpu"] is False and ops["_local_scalar_dense"] is True
+    # 12 tokens x 48 outputs x 16 inputs (qkv) + 2 heads x 12 x 12 x (8 + 8) (QK^T and AV)
+    assert (report.totals.macs, again.totals.macs) == (12 * 48 * 16 + 2 * 12 * 12 * 16,) * 2
+    assert report.totals.params == again.totals.params == 16 * 48 + 48
+
+
+def test_fused_cpu_attention_rule_equals_torch() -> None:
+    q, k, v = torch.randn(1, 2, 5, 8), torch.randn(1, 2, 7, 8), torch.randn(1, 2, 7, 8)
+    op = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu.default
+    out, lse = op(q, k, v, 0.0, False)
+    values = tuple((tuple(t.shape), "float") for t in (q, k, v))
+    row, outs = cost_node(Node("a", "_scaled_dot_product_flash_attention_for_cpu", {}), values, 4)
+    assert outs == ((tuple(out.shape), "float"), (tuple(lse.shape), "float"))
+    with FlopCounterMode(display=False) as counter:
+        F.scaled_dot_product_attention(q.to("meta"), k.to("meta"), v.to("meta"))
+    assert row.macs == counter.get_total_flops() // 2 == 2 * 5 * 7 * 16
+    with pytest.raises(NodeError):
+        cost_node(Node("a", "_scaled_dot_product_flash_attention_for_cpu", {}), (*values[:2], ((1, 2, 6, 8), "float")),
+                  4)  # key and value of different lengths
 
 
 def test_a_parameter_free_module_with_an_op_without_a_rule_stays_one_opaque_node() -> None:
