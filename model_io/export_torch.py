@@ -278,7 +278,7 @@ def _aten_call(n: Node, ins: list[str], device: str | None) -> tuple[str, bool]:
         if "Tensor" in t:
             if a.name in n.args:  # an absent optional tensor, or a number where a tensor goes (`x + 0`)
                 value = _python(n.args[a.name])
-            elif t.startswith("List[Tensor") or t.startswith("Tensor[]") or "[]" in t:
+            elif t.startswith("List[") or t.startswith("Tensor[]") or "[]" in t:  # Tensor?[] too (index)
                 value = "[" + ", ".join(ins[k:]) + "]"
                 k = len(ins)
             elif k < len(ins):

@@ -18,7 +18,7 @@ ARITHMETIC = ("add", "sub", "mul", "div", "where", "pow", "maximum", "minimum", 
               "neg", "rsqrt", "reciprocal", "exp", "log", "sqrt", "cos", "sin", "abs", "erf", "sign", "floor", "ceil",
               "round", "square", "exp2", "log2", "log1p", "expm1", "hardsigmoid", "mish", "elu", "softplus",
               "rsub", "lerp", "addcmul", "addcdiv", "fmod", "remainder", "bitwise_not", "logical_not",
-              "logical_and", "logical_or")
+              "logical_and", "logical_or", "bitwise_and", "bitwise_or", "bitwise_xor")
 FLOAT_RESULT = {"div", "rsqrt", "reciprocal", "exp", "log", "sqrt", "cos", "sin", "erf", "exp2", "log2", "log1p",
                 "expm1"}
 COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf")

@@ -279,6 +279,22 @@ def gather(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([(idx, dt)])
 
 
+@register_op("index")
+def index(a: dict, ins: tuple[Value, ...]) -> Out:
+    """`x[i, j]` with integer index tensors for the leading dims (transformers' mask functions, run on a grid of
+    indices): the index shapes broadcast, the remaining dims follow. A boolean mask's result depends on its values,
+    and a None among the indices is never recorded as data: those stay measured."""
+    need(ins, 2, "the tensor and an index")
+    x, dt = ins[0]
+    indices = ins[1:]
+    if len(indices) > len(x):
+        raise SpecError(f"{len(indices)} indices for a {len(x)}-d input {fmt_shape(x)}", "inputs")
+    for _, kind in indices:
+        if kind not in ("int64", "int32"):
+            raise SpecError(f"an index must be int64 or int32 (a {kind} mask selects by its values)", "inputs")
+    return result([((*broadcast([s for s, _ in indices]), *x[len(indices):]), dt)])
+
+
 FLOAT_NAMES = {"float32", "float16", "bfloat16", "float64", "float", "half", "double"}
 
 

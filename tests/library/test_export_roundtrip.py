@@ -166,3 +166,24 @@ def test_gpt2_traced_on_the_cpu_exports_and_round_trips() -> None:
     x = torch.zeros(1, 32, dtype=torch.long, device="meta")
     assert (report.totals.params, report.totals.macs) == (again.totals.params, again.totals.macs) == \
         _torch_count(model, x)
+
+
+def test_cli_exports_an_hf_folder_whose_mask_is_built_op_by_op(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`hf:FOLDER` counts attention with its mask built (index, le, eq, bitwise_and over a grid of positions): those
+    ops have rules, so the folder exports, and the file counts what the folder counts."""
+    _needs("transformers")
+    import transformers
+
+    folder, out_py = tmp_path / "gpt2", tmp_path / "gpt2_export.py"
+    transformers.GPT2Config(n_embd=64, n_layer=2, n_head=4, vocab_size=1000, n_positions=64,
+                            architectures=["GPT2LMHeadModel"]).save_pretrained(folder)
+    totals = []
+    for argv in (["export-torch", f"hf:{folder}", "-o", str(out_py)], ["summary", f"hf:{folder}"],
+                 ["summary", f"{out_py}:build"]):
+        code = main([*argv, "--input", "long:1,32"] + (["--format", "json"] if argv[0] == "summary" else []))
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        if argv[0] == "summary":
+            totals.append({k: json.loads(out)["totals"][k] for k in ("params", "macs")})
+    assert "torch.ops.aten.bitwise_and" in out_py.read_text()
+    assert totals[0] == totals[1]

@@ -181,3 +181,23 @@ def test_cumsum_rule_equals_torch(dtype: torch.dtype, kind: str) -> None:
     row, outs = cost_node(Node("c", "cumsum", {"dim": 1}), (((2, 7), in_kind),), 4)
     assert outs == (((2, 7), kind),) and str(y.dtype).removeprefix("torch.") in (kind, "float32")
     assert row.totals.elementwise_flops == 14
+
+
+@pytest.mark.parametrize(("x", "indices"), [((1, 64), [(1, 1, 1, 1), (1, 1, 64, 1)]), ((5, 6, 7), [(3, 1), (1, 4)]),
+                                            ((4, 3), [(2,)])])
+def test_index_rule_equals_torch(x: tuple[int, ...], indices: list[tuple[int, ...]]) -> None:
+    """transformers' mask functions index a grid: x[b, i] with broadcasting integer index tensors."""
+    values = ((x, "float"), *((i, "int64") for i in indices))
+    _, outs = cost_node(Node("i", "index", {"_overload": "Tensor"}), values, 4)
+    y = torch.ops.aten.index.Tensor(torch.zeros(x, device="meta"),
+                                    [torch.zeros(i, dtype=torch.long, device="meta") for i in indices])
+    assert outs == ((tuple(y.shape), "float"),)
+    with pytest.raises(NodeError):  # a boolean mask selects by its values: no rule can know the shape
+        cost_node(Node("i", "index", {}), ((x, "float"), (x, "bool")), 4)
+
+
+def test_bitwise_and_of_masks_is_a_bool_elementwise_op() -> None:
+    row, outs = cost_node(Node("b", "bitwise_and", {"_overload": "Tensor"}),
+                          (((), "bool"), ((1, 1, 8, 8), "bool")), 4)
+    y = torch.ones((), dtype=torch.bool) & torch.ones(1, 1, 8, 8, dtype=torch.bool)
+    assert outs == ((tuple(y.shape), "bool"),) and row.totals.elementwise_flops == 64
