@@ -210,7 +210,7 @@ def graph_to_torch_source(graph: Graph) -> str:
             dt = "" if dtype == "float" else f", dtype={_torch_enum(dtype, TorchEnum.DTYPE, n.display_name)}"
             if n.op == "parameter":
                 init.append(f"        self.{attr} = nn.Parameter(torch.zeros({shape}{dt}), "
-                            f"requires_grad={n.trainable})  # {_comment(n.display_name)}")
+                            f"requires_grad={bool(n.trainable)})  # {_comment(n.display_name)}")
             else:
                 persistent = "" if n.op == "buffer" else ", persistent=False"
                 init.append(f"        self.register_buffer({attr!r}, torch.zeros({shape}{dt}){persistent})")
