@@ -7,6 +7,7 @@ from math import prod
 from ..errors import SpecError
 from ..formatting import shape as fmt
 from ..layers._shape import window_out
+from ..layers.activation import ACTIVATION_FLOPS
 from ..registry import Operands, Out, register_op
 from ._values import Value, broadcast, int_list, need, numel, result
 
@@ -89,3 +90,23 @@ def convolution(a: dict, ins: tuple[Value, ...]) -> Out:
     out = (x[0], cout, *spatial)
     bias = numel(out) if len(ins) > 2 else 0
     return result([(out, ins[0][1])], macs=macs, bias_adds=bias, category="conv")
+
+
+@register_op("_scaled_dot_product_flash_attention_for_cpu",
+             operands=Operands(("query", "key", "value"), ("attn_mask",)), category="attention")
+def sdpa_flash_cpu(a: dict, ins: tuple[Value, ...]) -> Out:
+    """torch's fused CPU attention kernel (what F.scaled_dot_product_attention runs on real CPU tensors): softmax(Q
+    K^T) V as flop_counter's SDPA formula counts it, and the softmax of the scores; outputs the result and the
+    per-row logsumexp. Q, K, V are 4-d with one head size; a mask (an input after them) broadcasts to the scores."""
+    need(ins, 3, "query, key and value")
+    (q, dt), (k, _), (v, _) = ins[0], ins[1], ins[2]
+    if len(q) != 4 or len(k) != 4 or len(v) != 4 or not q[-1] == k[-1] == v[-1] or k[-2] != v[-2] \
+            or q[:2] != k[:2] or k[:2] != v[:2]:
+        raise SpecError(f"query {fmt(q)}, key {fmt(k)}, value {fmt(v)}: need (batch, heads, length, head size) "
+                        "with one head size and key and value of one length", "inputs")
+    scores = (*q[:-1], k[-2])
+    if len(ins) > 3:
+        broadcast([ins[3][0], scores])
+    macs = numel(q[:-1]) * k[-2] * (q[-1] + v[-1])
+    return result([((*q[:-1], v[-1]), dt), (q[:-1], "float")], macs=macs, attention_macs=macs,
+                  elementwise=ACTIVATION_FLOPS["Softmax"] * numel(scores), category="attention")

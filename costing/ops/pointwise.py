@@ -18,7 +18,7 @@ ARITHMETIC = ("add", "sub", "mul", "div", "where", "pow", "maximum", "minimum", 
               "neg", "rsqrt", "reciprocal", "exp", "log", "sqrt", "cos", "sin", "abs", "erf", "sign", "floor", "ceil",
               "round", "square", "exp2", "log2", "log1p", "expm1", "hardsigmoid", "mish", "elu", "softplus",
               "rsub", "lerp", "addcmul", "addcdiv", "fmod", "remainder", "bitwise_not", "logical_not",
-              "logical_and", "logical_or")
+              "logical_and", "logical_or", "bitwise_and", "bitwise_or", "bitwise_xor")
 FLOAT_RESULT = {"div", "rsqrt", "reciprocal", "exp", "log", "sqrt", "cos", "sin", "erf", "exp2", "log2", "log1p",
                 "expm1"}
 COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf")
@@ -55,7 +55,8 @@ def _elementwise(a: dict, ins: tuple[Value, ...], per: int, type_: str, category
     if dtype is None:
         floats = [dt for _, dt in data if dt == "float"]
         dtype = floats[0] if floats else data[0][1] if data else ins[0][1]
-    pt = numel(ins[0][0]) if type_ in PTFLOPS_PATCHED else 0
+    # an F.* function bound before ptflops patched it (`self.activation = F.relu`) is never counted by ptflops
+    pt = numel(ins[0][0]) if type_ in PTFLOPS_PATCHED and not a.get("_ptflops_unpatched") else 0
     return result([(shape, dtype)], elementwise=per * numel(shape), category=category, ptflops=pt)
 
 

@@ -10,6 +10,7 @@ from ..layers._shape import window_out
 from ..layers.activation import ACTIVATION_FLOPS
 from ..registry import UNARY, Operands, Out, register_op
 from ._values import Value, int_list, need, norm_dim, numel, result
+from .shape_ops import element_kind
 
 
 def _reduced(x: tuple[int, ...], dim: object, keepdim: bool) -> tuple[int, ...]:
@@ -35,6 +36,17 @@ def reduction(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
               and sorted(d % 4 for d in dims) == [2, 3])
     n = numel(x) if pooled else 0
     return result([(out, kind)], elementwise=numel(x), fvcore=n, ptflops=n)
+
+
+@register_op("cumsum", "cumprod", operands=UNARY)
+def scan(a: dict, ins: tuple[Value, ...]) -> Out:
+    """A running sum (product) along `dim`: one op per element, the input's shape; integers and bools sum as int64
+    unless a dtype is given, as torch does (GPT-2's position ids from a mask)."""
+    need(ins, 1, "the tensor")
+    x, dt = ins[0]
+    norm_dim(a.get("dim"), len(x))
+    kind = element_kind(a.get("dtype"), "float" if dt == "float" else "int64")
+    return result([(x, kind)], elementwise=numel(x))
 
 
 @register_op("max", "min", operands=UNARY)

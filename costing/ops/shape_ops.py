@@ -265,6 +265,40 @@ def embedding(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([((*idx, w[1]), dt)])
 
 
+@register_op("gather", operands=Operands(("self", "index")))
+def gather(a: dict, ins: tuple[Value, ...]) -> Out:
+    """Values of the input picked along `dim` at int64 indices: the output has the index's shape and the input's
+    element kind (BERT's token-type ids read from a buffer). torch's checks: same rank, and the index no larger
+    than the input in every other dim."""
+    need(ins, 2, "the tensor and the index")
+    (x, dt), (idx, kind) = ins[0], ins[1]
+    if kind != "int64":
+        raise SpecError(f"the index must be int64, got {kind}", "inputs")
+    d = norm_dim(a.get("dim"), len(x))
+    if len(idx) != max(len(x), 1) and idx != () and x != ():
+        raise SpecError(f"the index {fmt_shape(idx)} must have as many dims as the input {fmt_shape(x)}", "inputs")
+    if any(idx[i] > x[i] for i in range(min(len(idx), len(x))) if i != d):
+        raise SpecError(f"the index {fmt_shape(idx)} is larger than the input {fmt_shape(x)} outside dim {d}",
+                        "inputs")
+    return result([(idx, dt)])
+
+
+@register_op("index", operands=Operands(("self", "indices"), variadic=True))  # self and a list of indices
+def index(a: dict, ins: tuple[Value, ...]) -> Out:
+    """`x[i, j]` with integer index tensors for the leading dims (transformers' mask functions, run on a grid of
+    indices): the index shapes broadcast, the remaining dims follow. A boolean mask's result depends on its values,
+    and a None among the indices is never recorded as data: those stay measured."""
+    need(ins, 2, "the tensor and an index")
+    x, dt = ins[0]
+    indices = ins[1:]
+    if len(indices) > len(x):
+        raise SpecError(f"{len(indices)} indices for a {len(x)}-d input {fmt_shape(x)}", "inputs")
+    for _, kind in indices:
+        if kind not in ("int64", "int32"):
+            raise SpecError(f"an index must be int64 or int32 (a {kind} mask selects by its values)", "inputs")
+    return result([((*broadcast([s for s, _ in indices]), *x[len(indices):]), dt)])
+
+
 FLOAT_NAMES = {"float32", "float16", "bfloat16", "float64", "float", "half", "double"}
 
 
