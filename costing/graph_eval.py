@@ -372,28 +372,35 @@ def _unsupported(graph: Graph) -> tuple[dict, ...]:
 
 
 def _hierarchy(graph: Graph, rows: tuple[LayerCost, ...]) -> tuple[HierarchyNode, ...]:
-    """Containers with the rows they hold (first and last row index) and their subtotals (sums of members)."""
+    """Containers with the rows they hold (first and last row index), their subtotals (sums of the costed members)
+    and how many members are not costed. Every container of the graph is listed, a wholly uncosted one too."""
     if not graph.scopes:
         return ()
     # Each row is summed once into its own scope, then scopes into their parents, deepest first: summing every
     # scope's members directly would add a row once per enclosing scope.
-    span: dict[str, list[int]] = {}  # path -> [first, last] row index (a row that cannot be costed leaves a gap)
+    costed = {r.node_id: r for r in rows}
+    span: dict[str, list[int]] = {}  # path -> [first, last] node row (rows not costed included)
     direct: dict[str, list[Totals]] = {}
-    for r in rows:
-        direct.setdefault(r.scope, []).append(r.totals)
-        path = r.scope
+    missing: dict[str, int] = {}
+    for i, node in enumerate(graph.nodes):
+        r = costed.get(node.id)
+        if r is not None:
+            direct.setdefault(node.scope, []).append(r.totals)
+        path = node.scope
         while True:
             got = span.get(path)
             if got is None:
-                span[path] = [r.index, r.index]
+                span[path] = [i, i]
             else:
-                got[1] = r.index
+                got[1] = i
+            if r is None:
+                missing[path] = missing.get(path, 0) + 1
             if not path:
                 break
             path = path.rpartition(".")[0]
     subtotal = {path: Totals.sum(ts) for path, ts in direct.items()}
     for path in sorted(span, key=lambda p: -p.count(".") if p else 1):
-        if path:
+        if path and path in subtotal:
             parent = path.rpartition(".")[0]
             subtotal[parent] = subtotal[parent] + subtotal[path] if parent in subtotal else subtotal[path]
     out = []
@@ -401,7 +408,8 @@ def _hierarchy(graph: Graph, rows: tuple[LayerCost, ...]) -> tuple[HierarchyNode
         first_last = span.get(s.path)
         if first_last is None:
             continue
-        out.append(HierarchyNode(s.path, s.type, s.depth, first_last[0], first_last[1], subtotal[s.path]))
+        out.append(HierarchyNode(s.path, s.type, s.depth, first_last[0], first_last[1],
+                                 subtotal.get(s.path, Totals()), missing.get(s.path, 0)))
     out.sort(key=lambda h: (h.first, -h.last))
     return tuple(out)
 

@@ -113,9 +113,12 @@ class CompareView(QWidget):
         d = cmp.delta
         b = cmp.baseline.totals
         conv = doc.convention
-        self.summary.setText(
-            f"Against the baseline: {cmp.describe()}.   Params {fmt.delta(d.params + b.params, b.params)}"
-            f"   ·   {convention_label(conv)} {fmt.delta(getattr(d, conv) + getattr(b, conv), getattr(b, conv))}")
+        if d is None:  # an incomplete report on either side: its sums are partial, so no change is given
+            self.summary.setText(f"Against the baseline: {cmp.describe()}.   Changes withheld: {cmp.withheld}.")
+        else:
+            self.summary.setText(
+                f"Against the baseline: {cmp.describe()}.   Params {fmt.delta(d.params + b.params, b.params)}"
+                f"   ·   {convention_label(conv)} {fmt.delta(getattr(d, conv) + getattr(b, conv), getattr(b, conv))}")
         gone = cmp.removed
         if gone:
             names = ", ".join(r.name for r in gone[:MAX_REMOVED_NAMED])

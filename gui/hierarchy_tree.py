@@ -1,7 +1,8 @@
 """`HierarchyTreeWidget`: a traced model's module hierarchy with per-container subtotals.
 
 Containers come from the report's `hierarchy` (their subtotals are the engine's, not summed here); leaves are the
-report's layers. Expand state is kept per module path, so a convention change or reload of the same model keeps it.
+graph's nodes, a node that could not be costed too (marked "not costed", no figures; a container holding one shows
+"—" and how many). Expand state is kept per module path, so a convention change or reload of the same model keeps it.
 Selecting a leaf or a container selects its rows in the shared selection. A layer list has no hierarchy: the tree
 then says so and offers nothing to expand.
 """
@@ -9,6 +10,7 @@ then says so and offers nothing to expand.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from costing import CONVENTIONS, HierarchyNode, LayerCost, Totals, convention_value
 from costing import formatting as fmt
+from costing.records import DASH, NOT_COSTED
 
 from .cost_document import CostDocument
 from .plain_text import plain_tip
@@ -80,8 +83,9 @@ class HierarchyTreeWidget(QWidget):
     def _signature(self) -> tuple:
         """What the tree's items stand for: the containers' paths and rows, the leaves' names and types."""
         report = self.document.report
-        return (tuple((n.path, n.first, n.last) for n in report.hierarchy),
-                tuple((layer.path or layer.name, layer.type) for layer in report.layers))
+        by_id = report.by_id
+        return (tuple((n.path, n.first, n.last, n.not_costed) for n in report.hierarchy),
+                tuple((n.id, n.id in by_id) for n in self.document.graph.nodes))
 
     def _on_report_settled(self) -> None:
         """After a burst of edits: the figures that changed, in place (rebuilding Llama-70B's 5,000-item tree
@@ -92,7 +96,7 @@ class HierarchyTreeWidget(QWidget):
         report = self.document.report
         for node in report.hierarchy:
             item = self._path_items.get(node.path)
-            if item is not None and self._shown.get(node.path) != node.totals:
+            if item is not None and node.complete and self._shown.get(node.path) != node.totals:
                 self._set_figures(item, node.totals, node.path)
         for layer in report.layers:
             item = self._row_items.get(layer.index)
@@ -113,24 +117,38 @@ class HierarchyTreeWidget(QWidget):
             self._set_headers()
             return
         self.tree.setRootIsDecorated(True)
-        self.info.setText(f"{report.model}: {doc.row_count()} nodes in {len(report.hierarchy)} containers")
+        missing = len(report.problems)
+        self.info.setText(f"{report.model}: {doc.row_count()} nodes in {len(report.hierarchy)} containers"
+                          + (f"; {missing} {NOT_COSTED}" if missing else ""))
         self._set_headers()
         parents: list[tuple[HierarchyNode, QTreeWidgetItem]] = []
         nodes = sorted(report.hierarchy, key=lambda n: (n.first, -n.last, n.depth))
         pending = list(nodes)
-        for layer in report.layers:
-            i = layer.index  # the row of its node (rows that cannot be costed have no figures to show)
+        by_id = report.by_id
+        for i, graph_node in enumerate(doc.graph.nodes):  # every node: one not costed is listed and marked
             while pending and pending[0].first <= i:
                 node = pending.pop(0)
                 while parents and not (parents[-1][0].first <= node.first and node.last <= parents[-1][0].last):
                     parents.pop()
                 item = self._node_item(node.path.rsplit(".", 1)[-1] or node.type, node.type, node.totals,
                                        (node.first, node.last), node.path)
+                if not node.complete:
+                    self._set_not_costed(item, node.not_costed)
                 self._attach(item, parents[-1][1] if parents else None)
                 parents.append((node, item))
             while parents and not parents[-1][0].first <= i <= parents[-1][0].last:
                 parents.pop()
-            leaf = self._leaf_item(layer, i)
+            layer = by_id.get(graph_node.id)
+            if layer is not None:
+                leaf = self._leaf_item(layer, i)
+            else:
+                name = graph_node.display_name
+                leaf = QTreeWidgetItem([name.rsplit(".", 1)[-1] or graph_node.type_label, graph_node.type_label,
+                                        "", ""])
+                leaf.setData(0, ROWS_ROLE, (i, i))
+                leaf.setData(0, PATH_ROLE, name)
+                self._row_items[i] = leaf
+                self._set_not_costed(leaf)
             self._attach(leaf, parents[-1][1] if parents else None)
         self._restore_expansion(self.tree.invisibleRootItem(), top=True)
 
@@ -177,19 +195,31 @@ class HierarchyTreeWidget(QWidget):
         for col in (2, 3):
             item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
+    def _set_not_costed(self, item: QTreeWidgetItem, nodes: int = 0) -> None:
+        """A leaf that could not be costed, or a container holding `nodes` such leaves: "—", never a partial sum."""
+        item.setText(2, DASH)
+        item.setText(3, NOT_COSTED if not nodes else f"{NOT_COSTED} ({nodes})")
+        why = f"{nodes} node(s) inside are {NOT_COSTED}: no subtotal until they are" if nodes else \
+            f"{NOT_COSTED}: it (or an input it reads) has an error"
+        for col in (2, 3):
+            item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setToolTip(col, why)
+            item.setForeground(col, QBrush(QColor(128, 128, 128)))
+
     def _update_figures(self) -> None:
         """Convention changed: update the numbers in place (same items, same expand state)."""
         self._set_headers()
         report = self.document.report
-        by_path = {n.path: n.totals for n in report.hierarchy}
+        by_path = {n.path: n.totals for n in report.hierarchy if n.complete}
         stack = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
         while stack:
             item = stack.pop()
             first, last = item.data(0, ROWS_ROLE)
             path = str(item.data(0, PATH_ROLE))
             totals = by_path.get(path) if item.childCount() else None
-            if totals is None and first == last and first < len(report.layers):
-                totals = report.layers[first].totals
+            if totals is None and first == last and not item.childCount() and 0 <= first < self.document.row_count():
+                cost = self.document.row_cost(first)
+                totals = cost.totals if cost is not None else None
             if totals is not None:
                 self._set_figures(item, totals)
             stack.extend(item.child(i) for i in range(item.childCount()))

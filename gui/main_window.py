@@ -1106,6 +1106,11 @@ class MainWindow(QMainWindow):
         doc = self.document
         t = doc.report.totals
         conv = CONVENTIONS[doc.convention]
+        if not doc.report.complete:  # a partial sum is no total
+            self.totals_label.setText(f"— params   ·   — MACs   ·   {doc.report.incomplete_note}")
+            self.totals_label.setToolTip("the totals are shown once every node is costed")
+            self._update_actions()
+            return
         parts = [f"{fmt.si(t.params)} params", f"{fmt.si(t.macs)} MACs"]
         if doc.convention != "macs":
             parts.append(f"{fmt.si(convention_value(t, doc.convention))} {conv.label}")
