@@ -90,8 +90,8 @@ def pointless(graph: Graph, rewrite: Rewrite, report: CostReport) -> str:
     if node is None or c is None:
         return ""
     if c["cin"] <= FEW_CHANNELS:
-        what = "a 1×1 reduction" if rewrite.kind == "reduce_1x1" else "a depthwise-separable split"
-        return f"{rewrite.node} reads only {c['cin']} channels (the input image): {what} is meaningless there"
+        what = "reduce" if rewrite.kind == "reduce_1x1" else "separate"
+        return f"{rewrite.node} reads only {c['cin']} channels (the input image): nothing to {what}"
     if rewrite.kind == "reduce_1x1":
         red = _reduction_before(graph, node, report)
         if red is not None:

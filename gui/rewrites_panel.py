@@ -50,8 +50,9 @@ KIND_NAMES = {
 }
 SHORT_NAMES = {"two_3x3": "stacked 3×3", "factorize_nx1": "N×1 + 1×N", "depthwise_separable": "depthwise-sep.",
                "global_avg_pool": "global avg pool", "reduce_1x1": "1×1 reduction", "width": "width ×"}
-TRICK, WHERE, D_PARAMS, D_MACS, D_FLOPS, D_MEMORY = range(6)
-HEADERS = ("Trick", "Where", "Δ params", "Δ MACs", "Δ FLOPs", "Δ activations")
+TRICK, WHERE, D_PARAMS, D_MACS, D_FLOPS, D_MEMORY, WHY = range(7)
+HEADERS = ("Trick", "Where", "Δ params", "Δ MACs", "Δ FLOPs", "Δ activations", "Hidden because")
+DELTAS = range(D_PARAMS, D_MEMORY + 1)
 PREVIEW_SLICE_S = 0.008  # previews per pass of the event loop: as many as fit in this (at least one)
 DEBOUNCE_MS = 250
 LESS, MORE, HIDDEN = QColor("#2e7d32"), QColor("#d32f2f"), QColor(128, 128, 128)
@@ -214,7 +215,7 @@ class RewritesPanel(QWidget):
             self.preview_timer.start()
 
     def _resize_columns(self) -> None:
-        for col in range(WHERE, len(HEADERS)):
+        for col in range(TRICK if self.show_hidden.isChecked() else WHERE, WHY):
             self.tree.resizeColumnToContents(col)
 
     def refresh(self) -> None:
@@ -302,13 +303,23 @@ class RewritesPanel(QWidget):
             why = self._hidden.get(r.id, "")
             item.setToolTip(TRICK, r.description + (f"\nHidden: {why}" if why else ""))
             if why:
-                for col in (TRICK, WHERE):
+                item.setText(WHY, why)
+                item.setToolTip(WHY, why)
+                for col in (TRICK, WHERE, WHY):
                     item.setForeground(col, QBrush(HIDDEN))
-            for col in range(D_PARAMS, len(HEADERS)):
+            for col in DELTAS:
                 item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self._show_preview(item, r)
             self.tree.addTopLevelItem(item)
         self.tree.blockSignals(False)
+        # the reasons, when they are asked for, in the room the Trick column takes otherwise
+        why = self.show_hidden.isChecked()
+        self.tree.setColumnHidden(WHY, not why)
+        header = self.tree.header()
+        header.setSectionResizeMode(TRICK, QHeaderView.ResizeMode.Interactive if why else
+                                    QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(WHY, QHeaderView.ResizeMode.Stretch if why else
+                                    QHeaderView.ResizeMode.Interactive)
         self._cursor = 0
         self.resize_timer.start(0)
         ids = [r.id for r in shown]
@@ -388,7 +399,7 @@ class RewritesPanel(QWidget):
     def _show_preview(self, item: QTreeWidgetItem, r: rw.Rewrite) -> None:
         p = self.previews.get(_key(r))
         if p is None:
-            for col in range(D_PARAMS, len(HEADERS)):
+            for col in DELTAS:
                 item.setText(col, "…")
             return
         if isinstance(p, str):

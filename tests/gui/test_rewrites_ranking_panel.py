@@ -10,7 +10,7 @@ import pytest
 
 from costing import Network
 from gui.main_window import MainWindow
-from gui.rewrites_panel import REWRITE_ROLE, TRICK
+from gui.rewrites_panel import REWRITE_ROLE, TRICK, WHY
 
 
 @pytest.fixture
@@ -43,13 +43,14 @@ def test_ranked_by_macs_saved_best_selected_harmful_hidden(qtbot, window: MainWi
     assert panel.current_rewrite().id == "width:*"  # the best, not the first row in graph order
     for worthless in ("two_3x3:conv1", "factorize_nx1:conv1", "reduce_1x1:conv1", "depthwise_separable:conv1"):
         assert worthless not in ids
-    assert len(ids) == 13
+    assert len(ids) == 13 and panel.tree.isColumnHidden(WHY)
     shown = ids
     panel.show_hidden.setChecked(True)
     ids = _ranked(qtbot, window)
     assert len(ids) == 19 and ids[:13] == shown  # the hidden ones after those offered
     last = panel.tree.topLevelItem(ids.index("two_3x3:conv1"))
     assert "Hidden: increases MACs by 1,456 %" in last.toolTip(TRICK)
+    assert last.text(WHY) == "increases MACs by 1,456 %" and not panel.tree.isColumnHidden(WHY)
     panel.tree.setCurrentItem(last)
     assert "(hidden: increases MACs by 1,456 %)" in panel.description.text()
     rgb = panel.tree.topLevelItem(ids.index("reduce_1x1:conv1"))
