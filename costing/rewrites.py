@@ -330,6 +330,9 @@ def _conv(row: LayerCost, node: Node) -> dict[str, Any] | None:
             "x": row.input_shape}
 
 
+conv_geometry = _conv  # the public name (costing.rewrite_ranking reads a conv's channels with it)
+
+
 def _name(graph: Graph, wanted: str, taken: set[str]) -> str:
     if not taken:
         taken |= {n.display_name for n in graph.nodes} | {n.id for n in graph.nodes} | set(graph.input_names)

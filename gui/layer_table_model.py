@@ -95,6 +95,16 @@ def parse_args(text: str) -> dict[str, Any]:
     return args
 
 
+def edited_args(old: dict[str, Any], text: str) -> dict[str, Any]:
+    """The arguments after typing `text` in a layer's Arguments cell: the named ones change, the others stay
+    (`kernel_size=5, padding=2` keeps out_channels); `name=` with nothing after it removes one (torch's default,
+    or inferred from the input)."""
+    removed = {k.strip() for k, sep, raw in (p.partition("=") for p in _split_top_level(text))
+               if sep and not raw.strip()}
+    new = {k: v for k, v in parse_args(text).items() if k not in removed}
+    return {k: v for k, v in {**old, **new}.items() if k not in removed}
+
+
 def _split_top_level(text: str) -> list[str]:
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(text):
@@ -170,7 +180,8 @@ class LayerTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return {CONV: f"{conv.label}: {conv.description}", PCT_CONV: f"share of the model's {conv.label}",
                     MACS: CONVENTIONS["macs"].description, MEMORY: "activation memory written by the layer (forward)",
-                    ARGS: "constructor arguments (torch names); inferred ones come from the incoming shape",
+                    ARGS: "constructor arguments (torch names); inferred ones come from the incoming shape. Typing "
+                          "name=value changes that argument and keeps the others; name= removes one",
                     DELTA_PARAMS: "params against the pinned baseline (Model ▸ Pin baseline)",
                     DELTA_CONV: f"{conv.label} against the pinned baseline (Model ▸ Pin baseline)",
                     }.get(section)
@@ -453,7 +464,7 @@ class LayerTableModel(QAbstractTableModel):
                 return False
             return doc.set_layer_type(row, type_, compatible_args(dict(spec.args), type_))
         if col == ARGS:
-            args = value if isinstance(value, dict) else parse_args(str(value))
+            args = value if isinstance(value, dict) else edited_args(dict(spec.args), str(value))
             return doc.replace_layer(row, replace(spec, args=args))
         return False
 

@@ -88,6 +88,12 @@ PROJECT_FILTER = "NetCost projects and layer lists (*.json);;All files (*)"
 _ERROR_STYLE = "QLabel { color: #d32f2f; }"
 
 
+def save_title(document: CostDocument) -> str:
+    """The save dialog's title, by what the file will hold: a plain chain is written as a layer list, anything
+    else (branches, a traced model's ops) as a graph (netcost.graph/1)."""
+    return "Save layer list" if document.network is not None else "Save graph"
+
+
 def template_spec(type_: str) -> LayerSpec:
     """A new layer of `type_` with its required arguments filled with ordinary values (the user edits them)."""
     if not has_kind(type_):
@@ -821,7 +827,7 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         stem = self.document.path.name if self.document.path else _file_stem(self.document.name) + ".json"
-        path = self.ask_save_path("Save layer list", stem, PROJECT_FILTER)
+        path = self.ask_save_path(save_title(self.document), stem, PROJECT_FILTER)
         if not path:
             return False
         if not path.endswith(".json"):
