@@ -66,7 +66,7 @@ def export_svg(document: CostDocument, path: str | Path, dark: bool = False,
     opts = _options(options, dark=dark)
     with ReportPage(document, opts) as report:
         page = report.image_page()
-        return _write_svg(path, page.size, lambda p: report.paint(p, page), f"NetCost report: {document.name}")
+        return _write_svg(path, page.size, lambda p: report.paint(p, page), f"NetCost report: {report.title}")
 
 
 def export_pdf(document: CostDocument, path: str | Path, page: str = "a4", dark: bool = False,
@@ -76,7 +76,7 @@ def export_pdf(document: CostDocument, path: str | Path, page: str = "a4", dark:
     with ReportPage(document, opts, paper=True) as report:
         pages = report.paper_pages()
         painters = [_page_painter(report, pg, i + 1, len(pages)) for i, pg in enumerate(pages)]
-        return _write_pdf(path, [pg.size for pg in pages], painters, f"NetCost report: {document.name}",
+        return _write_pdf(path, [pg.size for pg in pages], painters, f"NetCost report: {report.title}",
                           page_size=QPageSize(QPageSize.PageSizeId.A4 if opts.page == "a4"
                                               else QPageSize.PageSizeId.Letter))
 
