@@ -84,6 +84,10 @@ class CostDocument(QObject):
         self.scale_fixed = False  # colour views take their range from the baseline (an untouched layer keeps its
         # colour); see `scale_report`
         self.origin: dict[str, str] = {}  # node id made by a rewrite -> the node it replaced (comparison groups)
+        # Changes made before the graph reached the document (the CLI's --set and --rewrite), then the undo
+        # stack's: together what a report says was applied to the model (`applied_edits`).
+        self.prior_edits: list[str] = []
+        self.baseline_label = ""  # what the pinned baseline is: the model and the changes it had when pinned
         self._comparison: Comparison | None = None
         self.path: Path | None = None
         self.extra: dict[str, Any] = {}  # unknown top-level keys of the project file (kept on save)
@@ -221,7 +225,9 @@ class CostDocument(QObject):
             self.set_convention(view["convention"])
         if not keep_baseline:
             self.baseline = self.baseline_report = None
+            self.baseline_label = ""
         self.origin = {}
+        self.prior_edits = []
         self._comparison = None
         self.selection.clear()
         self._resetting = True  # views hear one documentReset, never a reportChanged about rows they lack yet
@@ -464,15 +470,23 @@ class CostDocument(QObject):
         self._push(_GraphCommand(self, graph, changed, _Change("diff"), text, selected))
         return True
 
+    def applied_edits(self) -> list[str]:
+        """The changes applied to the model as loaded, oldest first (undone ones are not applied)."""
+        return [*self.prior_edits, *(self.undo_stack.text(i) for i in range(self.undo_stack.index()))]
+
     def pin_baseline(self) -> None:
         self.baseline = self.report.totals
         self.baseline_report = self.report
+        edits = self.applied_edits()
+        self.baseline_label = f"{self.name or 'the model'} " + (
+            f"after {len(edits)} change{'s' * (len(edits) != 1)} ({'; '.join(edits)})" if edits else "as loaded")
         self._comparison = None
         self.baselineChanged.emit()
 
     def clear_baseline(self) -> None:
         if self.baseline is not None:
             self.baseline = self.baseline_report = None
+            self.baseline_label = ""
             self._comparison = None
             self.baselineChanged.emit()
 

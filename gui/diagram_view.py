@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QResizeEvent,
     QShortcut,
     QWheelEvent,
 )
@@ -84,17 +85,6 @@ class ColorBarWidget(QWidget):
         return (f"Block width: {METRICS[s.width_metric].name.lower()} "
                 f"(half width = 0, full = {s.format_value(s.width_max, s.width_metric)})")
 
-    def fitted_captions(self, fm: QFontMetricsF, width: float) -> tuple[str, str]:
-        """The colour title and the width note as they fit one line of `width` (both with 10 px margins, 16 px
-        apart): in a narrow dock elided (whole in the tooltip), never drawn over each other."""
-        title, note = self.title(), self.width_note()
-        room = width - 20 - 16
-        if fm.horizontalAdvance(title) + fm.horizontalAdvance(note) <= room:
-            return title, note
-        shown = fm.elidedText(title, Qt.TextElideMode.ElideRight, max(room * 0.55, room - fm.horizontalAdvance(note)))
-        self.setToolTip(f"{title}\n{note}")
-        return shown, fm.elidedText(note, Qt.TextElideMode.ElideRight, room - fm.horizontalAdvance(shown))
-
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         self.paint_to(painter, QRectF(self.rect()), self.scene.theme)
@@ -110,19 +100,50 @@ class ColorBarWidget(QWidget):
         finally:
             painter.restore()
 
+    @staticmethod
+    def _font(base: QFont) -> QFont:
+        font = QFont(base)
+        font.setPixelSize(12)
+        return font
+
+    def caption_rects(self, rect: QRectF) -> list[tuple[str, QRectF]]:
+        """Where the captions go: the title left and the width note right on one line when both fit, else the
+        note on a line of its own and the title wrapped between words. They never overlap."""
+        fm = QFontMetricsF(self._font(self.font()))
+        left, top, width = rect.left() + 10, rect.top() + 4, max(rect.width() - 20, 1.0)
+        title, note = self.title(), self.width_note()
+        line_h = fm.height()
+        tw, nw = fm.horizontalAdvance(title), fm.horizontalAdvance(note)
+        if tw + 24 + nw <= width:
+            return [(title, QRectF(left, top, tw, line_h)), (note, QRectF(left + width - nw, top, nw, line_h))]
+        out: list[tuple[str, QRectF]] = []
+        for line in [*_wrap_words(title, fm, width), *_wrap_words(note, fm, width)]:
+            out.append((line, QRectF(left, top, min(fm.horizontalAdvance(line), width), line_h)))
+            top += line_h
+        return out
+
+    def legend_height(self, width: float) -> float:
+        """The height the legend needs at `width`: 58 px, one caption line more per extra row of captions."""
+        fm = QFontMetricsF(self._font(self.font()))
+        rows = len({round(r.top()) for _, r in self.caption_rects(QRectF(0, 0, width, 58))})
+        return 58.0 + (rows - 1) * fm.height()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.setMinimumHeight(round(self.legend_height(self.width())))
+
     def _paint_legend(self, painter: QPainter, rect: QRectF, theme: Theme) -> None:
         scale: CostScale = self.scene.scale
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(rect, theme.background)
-        font = QFont(self.font())
-        font.setPixelSize(12)
+        font = self._font(self.font())
         painter.setFont(font)
         fm = QFontMetricsF(font)
         painter.setPen(theme.foreground)
-        left, top = rect.left() + 10, rect.top() + 4
-        title, note = self.fitted_captions(fm, rect.width())
-        painter.drawText(QPointF(left, top + fm.ascent()), title)
-        painter.drawText(QPointF(rect.right() - 10 - fm.horizontalAdvance(note), top + fm.ascent()), note)
+        captions = self.caption_rects(rect)
+        for text, r in captions:
+            painter.drawText(QPointF(r.left(), r.top() + fm.ascent()), text)
+        left, top = rect.left() + 10, max(r.bottom() for _, r in captions) - fm.height()
         bar_top = top + fm.height() + 4
         # "none" swatch: layers without the metric are grey, not the cheapest colour
         sw = QRectF(left, bar_top, 16, 14)
@@ -488,3 +509,17 @@ class DiagramView(QWidget):
             self.view.show_row(rows[0])
         else:
             self.view.ensureVisible(self.scene.unit_rect(rows[0]), 40, 40)
+
+
+def _wrap_words(text: str, fm: QFontMetricsF, width: float) -> list[str]:
+    """`text` in lines of at most `width`, broken between words (a word longer than a line keeps its own line)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and fm.horizontalAdvance(candidate) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    return [*lines, current] if current else lines

@@ -84,6 +84,8 @@ def run_report(args: argparse.Namespace) -> int:
 
     document = CostDocument()
     document.set_report(report)
+    document.prior_edits = [f"--set {x}" for x in getattr(args, "sets", None) or ()] + \
+        [f"--rewrite {x}" for x in getattr(args, "rewrites", None) or ()]
     document.set_convention(args.convention)
     opts = ReportOptions(metric=args.metric, dark=args.dark, page=args.page, depth=args.depth)
     try:

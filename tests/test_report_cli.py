@@ -113,3 +113,14 @@ def test_a_report_onto_a_full_disk_fails_and_leaves_the_old_file(tmp_path: Path,
     assert f"netcost: error: cannot write /mnt/r.{fmt}: No space left on device" in run.stderr
     # the previous report untouched ("old"), no temporary file left behind, nothing else
     assert lines[lines.index("rc=2") + 1:] == [f"previous.{fmt}", f"r.{fmt}", "old"]
+
+
+def test_cli_pdf_says_what_it_is_of_and_keeps_the_title_whole(tmp_path: Path) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    out = tmp_path / "inception.pdf"
+    run = _netcost("report", "zoo:inception_3a", "--set", "branch1.conv.out_channels=32", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    first = " ".join(unicodedata.normalize("NFKC", pypdf.PdfReader(str(out)).pages[0].extract_text()).split())
+    assert first.startswith("Inception-v1 block 3a (naive branches, by hand), edited")  # wrapped, never cut
+    assert "with 1 change applied: 1. --set branch1.conv.out_channels=32." in first
+    assert "Baseline: none pinned" in first

@@ -30,12 +30,16 @@ def _rule(painter: QPainter, color: QColor, width: float, x0: float, x1: float, 
 
 
 class TitleBlock(Block):
-    """The model name, one line of facts under it (input, batch, dtype, convention) and a rule."""
+    """The model name (wrapped between words, smaller when a word is wider than the line: never cut), lines
+    under it saying what the report is of (what it compares, input, batch, dtype, convention) and a rule."""
 
     space_after = 16.0
+    MIN_TITLE_PX = 12
 
-    def __init__(self, theme: ReportTheme, title: str, facts: Sequence[str], byline: str) -> None:
+    def __init__(self, theme: ReportTheme, title: str, facts: Sequence[str], byline: str,
+                 subtitle: Sequence[str] = ()) -> None:
         self.theme, self.title, self.facts, self.byline = theme, title, list(facts), byline
+        self.subtitle = list(subtitle)  # whole sentences, each wrapped on its own (what the report compares)
         self.title_font = theme.font(theme.title_px, bold=True)
         self.fact_font = theme.font(theme.body_px + 1)
         self.by_font = theme.font(theme.small_px)
@@ -53,29 +57,73 @@ class TitleBlock(Block):
                 current = candidate
         return [*lines, current] if current else lines
 
+    def title_lines(self, width: float) -> tuple[QFont, list[str]]:
+        """The title's font and lines at `width` (the first line leaves room for the byline): wrapped between
+        words at the title size, or at a smaller size where one word alone is wider than the line."""
+        first = width - _text_width(self.by_font, self.byline) - 12
+        font = QFont(self.title_font)
+        for px in range(self.theme.title_px, self.MIN_TITLE_PX - 1, -1):
+            font.setPixelSize(px)
+            lines = _wrap(self.title, font, first, width)
+            if all(_text_width(font, line) <= (first if i == 0 else width) for i, line in enumerate(lines)):
+                return font, lines
+        return font, _wrap(self.title, font, first, width, break_words=True)
+
+    def _sub_lines(self, width: float) -> list[str]:
+        return [line for sentence in self.subtitle for line in _wrap(sentence, self.fact_font, width, width)]
+
     def height(self, width: float) -> float:
-        title_h = QFontMetricsF(self.title_font).height()
-        fact_h = QFontMetricsF(self.fact_font).lineSpacing() * len(self._fact_lines(width))
-        return title_h + 6 + fact_h + 10
+        font, lines = self.title_lines(width)
+        title_h = QFontMetricsF(font).lineSpacing() * (len(lines) - 1) + QFontMetricsF(font).height()
+        spacing = QFontMetricsF(self.fact_font).lineSpacing()
+        text_h = spacing * (len(self._fact_lines(width)) + len(self._sub_lines(width)))
+        return title_h + 6 + text_h + 10
 
     def paint(self, painter: QPainter, rect: QRectF) -> None:
         t = self.theme
-        fm = QFontMetricsF(self.title_font)
-        by_w = _text_width(self.by_font, self.byline) + 12
-        painter.setFont(self.title_font)
+        font, lines = self.title_lines(rect.width())
+        fm = QFontMetricsF(font)
+        painter.setFont(font)
         painter.setPen(t.text)
-        title = fm.elidedText(self.title, Qt.TextElideMode.ElideMiddle, rect.width() - by_w)
-        painter.drawText(QRectF(rect.left(), rect.top(), rect.width() - by_w, fm.height()), _LEFT, title)
+        y = rect.top()
+        for line in lines:
+            painter.drawText(QRectF(rect.left(), y, rect.width(), fm.height()), _LEFT, line)
+            y += fm.lineSpacing()
         painter.setFont(self.by_font)
         painter.setPen(t.muted)
         painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), fm.height()), _RIGHT, self.byline)
-        y = rect.top() + fm.height() + 6
+        y += fm.height() - fm.lineSpacing() + 6
         painter.setFont(self.fact_font)
         line_h = QFontMetricsF(self.fact_font).lineSpacing()
-        for line in self._fact_lines(rect.width()):
+        for line, color in [*((s, t.text) for s in self._sub_lines(rect.width())),
+                            *((f, t.muted if self.subtitle else t.text) for f in self._fact_lines(rect.width()))]:
+            painter.setPen(color)
             painter.drawText(QRectF(rect.left(), y, rect.width(), line_h), _LEFT, line)
             y += line_h
         _rule(painter, t.accent, 1.5, rect.left(), rect.right(), rect.bottom() - 1)
+
+
+def _wrap(text: str, font: QFont, first: float, width: float, break_words: bool = False) -> list[str]:
+    """`text` in lines (the first `first` wide, the others `width`), broken between words; with `break_words`
+    a word wider than its line is broken too (the last resort: cut, but never lost)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        limit = first if not lines else width
+        if current and _text_width(font, candidate) > limit:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+        while break_words and _text_width(font, current) > (first if not lines else width) and len(current) > 1:
+            limit = first if not lines else width
+            n = len(current)
+            while n > 1 and _text_width(font, current[:n]) > limit:
+                n -= 1
+            lines.append(current[:n])
+            current = current[n:]
+    return [*lines, current] if current else lines or [""]
 
 
 class HeadingBlock(Block):

@@ -25,6 +25,7 @@ from .views import ReportViews
 
 IMAGE_MARGINS = QMarginsF(40, 36, 40, 36)
 PAPER_MARGINS = QMarginsF(54, 50, 54, 54)  # ~14 mm: room for the page footer
+MAX_EDITS_LISTED = 12  # a long editing session: the first ones by name, then how many more
 
 
 def _version() -> str:
@@ -81,7 +82,7 @@ class ReportPage:
         rect = QRectF(m.left(), page.size.height() - m.bottom() + 16, page.size.width() - m.left() - m.right(), 16)
         painter.setFont(self.theme.font(self.theme.small_px))
         painter.setPen(self.theme.muted)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.document.name)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.title)
         painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{number} / {count}")
 
     # ---- composition --------------------------------------------------------------------------------------
@@ -119,8 +120,32 @@ class ReportPage:
         if r.source not in ("layers", ""):
             facts.append(f"traced ({r.source})")
         version = _version()
-        return TitleBlock(self.theme, self.document.name or r.model, facts,
-                          f"NetCost {version}".strip() + " report")
+        return TitleBlock(self.theme, self.title, facts, f"NetCost {version}".strip() + " report",
+                          subtitle=self._compared())
+
+    @property
+    def title(self) -> str:
+        """The model's name, marked when the report is of an edited model (not of the model as loaded)."""
+        name = self.document.name or self.document.report.model
+        return f"{name}, edited" if self.document.applied_edits() else name
+
+    def _compared(self) -> list[str]:
+        """What the report is of: the model, the changes applied to it, the baseline the Δ columns compare with."""
+        doc = self.document
+        edits = doc.applied_edits()
+        name = doc.name or doc.report.model
+        if edits:
+            shown = [f"{i}. {e}" for i, e in enumerate(edits[:MAX_EDITS_LISTED], 1)]
+            more = len(edits) - MAX_EDITS_LISTED
+            lines = [f"Model: {name} with {len(edits)} change{'s' * (len(edits) != 1)} applied: "
+                     + "; ".join(shown) + (f"; and {more} more" if more > 0 else "") + "."]
+        else:
+            lines = [f"Model: {name} as loaded, no changes applied."]
+        if doc.baseline is not None:
+            lines.append(f"Baseline: {doc.baseline_label or 'pinned'}; the Δ columns show the change since then.")
+        else:
+            lines.append("Baseline: none pinned (no comparison).")
+        return lines
 
     def _baseline_note(self) -> str:
         cmp = self.document.comparison()

@@ -32,7 +32,6 @@ CHARTS: dict[str, str] = {
 # also where the blocks' level of detail keeps every line.
 MIN_SCALE = 0.75
 PREFERRED_SCALE = 0.88
-LEGEND_H = 58.0
 CHART_ZOOM = 0.82  # charts are laid out at 1/0.82 of their cell: on-screen room, paper-sized text
 
 
@@ -131,17 +130,15 @@ class DiagramParts:
         self.scene.deleteLater()
 
     def columns(self) -> list[tuple[float, float]]:
-        """x extents of the layout's columns (visible items merged across the gaps between them)."""
-        spans = sorted((r.left(), r.right()) for item in self.scene.items()
-                       if item.isVisible() and item.parentItem() is None and not _is_arrows(item)
-                       for r in _scene_rects(item) if r.width() > 0)
-        merged: list[list[float]] = []
-        for left, right in spans:
-            if merged and left <= merged[-1][1] + 16:
-                merged[-1][1] = max(merged[-1][1], right)
-            else:
-                merged.append([left, right])
-        return [(a, b) for a, b in merged]
+        """x extents of the layout's newspaper columns. The scene's own: side-by-side branches (an Inception
+        block's four) are one column and stay in one piece, never split as if they were columns."""
+        layout = self.scene.layout
+        if layout is not None and layout.columns:
+            return self.scene.columns()
+        rects = [r for item in self.scene.items()
+                 if item.isVisible() and item.parentItem() is None and not _is_arrows(item)
+                 for r in _scene_rects(item) if r.width() > 0]
+        return [(min(r.left() for r in rects), max(r.right() for r in rects))] if rects else []
 
     def content_rect(self, x0: float, x1: float) -> QRectF:
         """The scene area of the columns between x0 and x1 (with their arrows), cropped to what is drawn."""
@@ -150,10 +147,12 @@ class DiagramParts:
             if not item.isVisible() or item.parentItem() is not None or _is_arrows(item):
                 continue
             for r in _scene_rects(item):
-                if r.left() >= x0 - 1 and r.right() <= x1 + 1:
+                if x0 - 1 <= r.center().x() <= x1 + 1:  # in this column (a badge may overhang it)
                     rect = rect.united(r)
-        # room above for the arrow coming in from the previous column, below for the elbow leaving to the next
-        return QRectF(x0 - 6, rect.top() - 18, x1 - x0 + 12, rect.height() + 40)
+        # room above for the arrow coming in from the previous column, below for the elbow leaving to the next;
+        # across, what is drawn (a column's extent may be wider than its boxes) with room for edges beside them
+        left, right = max(x0 - 6, rect.left() - 24), min(x1 + 6, rect.right() + 24)
+        return QRectF(left, rect.top() - 18, right - left, rect.height() + 40)
 
     def plan(self, width: float, page_height: float | None) -> DiagramPlan:
         """Choose a column height and scale so the labels stay legible, and cut the columns into chunks that
@@ -161,31 +160,36 @@ class DiagramParts:
         scene = self.scene
         scene.set_column_height(None)
         natural = self._span(self.columns())
-        s = min(1.0, width / natural.width(), *self._height_limit(natural, page_height))
+        s = min(1.0, width / natural.width(), *self._height_limit(natural, page_height, width))
+        whole = DiagramPlan(s, [natural], collapsed=self._collapsed())
         if s >= PREFERRED_SCALE:  # the slide-like default layout is already legible
-            return DiagramPlan(s, [natural], collapsed=self._collapsed())
+            return whole
         scene.set_column_height(1e9)  # one column: measure its width and the total height
         one = self._span(self.columns())
         col_pitch = one.width() + 52  # a column plus the gap before the next (the scene's COL_GAP less crops)
-        best: DiagramPlan | None = None
+        # On paper, the whole diagram on one page where it is legible there beats any cut (the fewest pieces win):
+        # a cut would put an Inception block's branches on different pages.
+        best: DiagramPlan | None = whole if page_height is not None and s >= MIN_SCALE else None
         for target in (1.0, 0.94, PREFERRED_SCALE, 0.82, MIN_SCALE):
             across = max(1, math.floor((width / target + 52) / col_pitch))
             if page_height is None:
                 height = one.height() / across * 1.03
                 limit = math.inf
             else:
-                limit = (page_height - LEGEND_H - 6) / target - 60
+                limit = (page_height - self.legend_height(width) - 6) / target - 60
                 needed = math.ceil(one.height() / limit)
                 if needed > across:  # several pieces: fill each piece's columns evenly (no lone block left over)
                     needed = math.ceil(needed / across) * across
                 height = min(limit, one.height() / needed * 1.03)
-            plan = self._layout(width, page_height, height, limit, across)
-            if best is None or _rank(plan) < _rank(best):
-                best = plan
+            # On paper, shorter columns too: they move the page breaks, and one may fall between scopes.
+            for factor in ((1.0,) if page_height is None else (1.0, 0.85, 0.72)):
+                plan = self._layout(width, page_height, height * factor, limit, across)
+                if best is None or _rank(plan) < _rank(best):
+                    best = plan
             if page_height is None:
                 break  # an image grows downwards: the first (largest) legible scale is the one
         assert best is not None
-        scene.set_column_height(best.column_height)  # the chosen plan's layout again
+        scene.set_column_height(best.column_height)  # the chosen plan's layout again (None: not wrapped)
         return best
 
     def _layout(self, width: float, page_height: float | None, height: float, limit: float,
@@ -202,12 +206,23 @@ class DiagramParts:
                   for i in range(0, len(cols), across)]
         widest = max(c.width() for c in chunks)
         tallest = max(c.height() for c in chunks)
-        s = min(1.0, width / widest, *self._height_limit(QRectF(0, 0, widest, tallest), page_height))
-        return DiagramPlan(max(s, 0.5), chunks, self._collapsed(), column_height=height)
+        s = min(1.0, width / widest, *self._height_limit(QRectF(0, 0, widest, tallest), page_height, width))
+        return DiagramPlan(max(s, 0.5), chunks, self._collapsed(), column_height=height,
+                           cut_scopes=self._scopes_cut(cols, across))
 
-    @staticmethod
-    def _height_limit(rect: QRectF, page_height: float | None) -> list[float]:
-        return [] if page_height is None else [(page_height - LEGEND_H - 6) / rect.height()]
+    def _scopes_cut(self, cols: list[tuple[float, float]], across: int) -> int:
+        """How many scope frames continue from one piece (page) to the next."""
+        layout = self.scene.layout
+        if layout is None or len(cols) <= across:
+            return 0
+
+        def piece(seg_x: float) -> int:
+            return next((i for i, (a, b) in enumerate(cols) if a - 1 <= seg_x <= b + 1), 0) // across
+
+        return sum(1 for segs in layout.frames.values() if len({piece(g.x + g.w / 2) for g in segs}) > 1)
+
+    def _height_limit(self, rect: QRectF, page_height: float | None, width: float) -> list[float]:
+        return [] if page_height is None else [(page_height - self.legend_height(width) - 6) / rect.height()]
 
     def _span(self, cols: list[tuple[float, float]]) -> QRectF:
         return self.content_rect(cols[0][0], cols[-1][1]) if cols else QRectF(0, 0, 1, 1)
@@ -218,13 +233,16 @@ class DiagramParts:
     def render(self, painter: QPainter, target: QRectF, source: QRectF) -> None:
         self.scene.render(painter, target, source, Qt.AspectRatioMode.IgnoreAspectRatio)
 
+    def legend_height(self, width: float) -> float:
+        return self.color_bar.legend_height(width)
+
     def render_legend(self, painter: QPainter, rect: QRectF) -> None:
         self.color_bar.paint_to(painter, rect, self.scene.theme)  # drawn directly: vector, no widget layout
 
 
-def _rank(plan: DiagramPlan) -> tuple[bool, int, float]:
-    """Legible first, then the fewest pieces, then the largest scale."""
-    return (plan.scale < MIN_SCALE - 1e-6, len(plan.chunks), -plan.scale)
+def _rank(plan: DiagramPlan) -> tuple[bool, int, int, float]:
+    """Legible first, then the fewest scopes cut by a page break, the fewest pieces, the largest scale."""
+    return (plan.scale < MIN_SCALE - 1e-6, plan.cut_scopes, len(plan.chunks), -plan.scale)
 
 
 def _scene_rects(item: QGraphicsItem) -> list[QRectF]:
@@ -246,6 +264,7 @@ class DiagramPlan:
     chunks: list[QRectF]  # scene rects, each drawn as one piece (a page at most)
     collapsed: int = 0
     column_height: float | None = None  # the scene's layout this plan was cut from
+    cut_scopes: int = 0  # scope frames that continue from one piece (page) to the next
 
 
 class DiagramChunkBlock(Block):
@@ -257,13 +276,14 @@ class DiagramChunkBlock(Block):
         self.parts, self.source, self.scale, self.legend = parts, source, scale, legend
 
     def height(self, width: float) -> float:
-        return self.source.height() * self.scale + (LEGEND_H + 6 if self.legend else 0.0)
+        return self.source.height() * self.scale + (self.parts.legend_height(width) + 6 if self.legend else 0.0)
 
     def paint(self, painter: QPainter, rect: QRectF) -> None:
         y = rect.top()
         if self.legend:
-            self.parts.render_legend(painter, QRectF(rect.left(), y, rect.width(), LEGEND_H))
-            y += LEGEND_H + 6
+            legend_h = self.parts.legend_height(rect.width())
+            self.parts.render_legend(painter, QRectF(rect.left(), y, rect.width(), legend_h))
+            y += legend_h + 6
         w, h = self.source.width() * self.scale, self.source.height() * self.scale
         target = QRectF(rect.left() + max(0.0, (rect.width() - w) / 2), y, w, h)
         painter.save()
@@ -286,7 +306,7 @@ def diagram_view(document: CostDocument, dark: bool = False, metric: str = "flop
     source = plan.chunks[0]
     margin = 16.0
     width = max(source.width(), 560.0) + 2 * margin
-    size = QSizeF(width, LEGEND_H + 6 + source.height() + 2 * margin)
+    size = QSizeF(width, parts.legend_height(width - 2 * margin) + 6 + source.height() + 2 * margin)
     block = DiagramChunkBlock(parts, source, 1.0, legend=True)
 
     def paint(painter: QPainter, rect: QRectF) -> None:

@@ -100,12 +100,11 @@ def test_every_dialog_fits_a_laptop(window: MainWindow) -> None:
 
 @pytest.mark.parametrize("width", [420, 560, 900])
 def test_diagram_colour_bar_captions_never_overlap(window: MainWindow, width: int) -> None:
-    from PySide6.QtGui import QFont, QFontMetricsF
+    from PySide6.QtCore import QRectF
 
     bar = window.views["diagram"].color_bar
-    font = QFont(bar.font())
-    font.setPixelSize(12)
-    fm = QFontMetricsF(font)
-    title, note = bar.fitted_captions(fm, width)
-    assert title.startswith("Colour:") and note.startswith("Block")
-    assert fm.horizontalAdvance(title) + 16 + fm.horizontalAdvance(note) <= width - 20
+    captions = bar.caption_rects(QRectF(0, 0, width, bar.legend_height(width)))
+    assert captions[0][0].startswith("Colour:") and any(text.startswith("Block") for text, _ in captions)
+    for k, (_, a) in enumerate(captions):
+        assert a.right() <= width - 10 + 0.5
+        assert not any(a.intersects(b) for _, b in captions[k + 1:])
