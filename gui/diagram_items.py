@@ -652,14 +652,15 @@ class InputItem(QGraphicsItem):
                          fm.elidedText(self.text, Qt.TextElideMode.ElideRight, INPUT_W - 16))
 
 
-def route_path(points: list[Point]) -> QPainterPath:
-    """Straight where x stays, a vertical-tangent curve where it changes (as dataflow tools draw edges)."""
+def route_path(points: list[Point], horizontal: bool = False) -> QPainterPath:
+    """Straight where x stays, a vertical-tangent curve where it changes (as dataflow tools draw edges); flowing
+    left to right (`horizontal`), straight where y stays and horizontal tangents."""
     path = QPainterPath()
-    _add_route(path, points)
+    _add_route(path, points, horizontal=horizontal)
     return path
 
 
-def _add_route(path: QPainterPath, points: list[Point], curves: bool = True) -> None:
+def _add_route(path: QPainterPath, points: list[Point], curves: bool = True, horizontal: bool = False) -> None:
     if not points:
         return
     x0, y0 = points[0]
@@ -671,14 +672,23 @@ def _add_route(path: QPainterPath, points: list[Point], curves: bool = True) -> 
     for x1, y1 in points[1:]:
         if abs(x0 - x1) < 0.5 or abs(y0 - y1) < 0.5:
             path.lineTo(x1, y1)
+        elif horizontal:
+            mx = (x0 + x1) / 2
+            path.cubicTo(mx, y0, mx, y1, x1, y1)
         else:
             my = (y0 + y1) / 2
             path.cubicTo(x0, my, x1, my, x1, y1)
         x0, y0 = x1, y1
 
 
-def _head(path: QPainterPath, tip: Point, size: float) -> None:
+def _head(path: QPainterPath, tip: Point, size: float, horizontal: bool = False) -> None:
     x, y = tip
+    if horizontal:  # pointing right
+        path.moveTo(x - size * 1.3, y - size * 0.6)
+        path.lineTo(x - size * 1.3, y + size * 0.6)
+        path.lineTo(x, y)
+        path.closeSubpath()
+        return
     path.moveTo(x - size * 0.6, y - size * 1.3)
     path.lineTo(x + size * 0.6, y - size * 1.3)
     path.lineTo(x, y)
@@ -697,6 +707,7 @@ class EdgesItem(QGraphicsItem):
         self.color = QColor(120, 120, 120)
         self.routes: list[Route] = []
         self.labels = False  # draw each edge's tensor shape when zoomed in
+        self.horizontal = False  # the flow runs left to right: arrowheads point right, curves leave sideways
         self._labels: list[tuple[float, float, str]] | None = None
         self._label_costs: list[object] = []  # the consumers' records the labels were read from
 
@@ -735,8 +746,9 @@ class EdgesItem(QGraphicsItem):
                 if path is None:
                     path = groups[w] = QPainterPath()
                 if curves:
-                    _add_route(path, r.points[:-1] + [_short(r.points)])
-                    _head(heads, r.points[-1], 3.5 + w)
+                    h = self.horizontal
+                    _add_route(path, r.points[:-1] + [_short(r.points, h)], horizontal=h)
+                    _head(heads, r.points[-1], 3.5 + w, h)
                 else:
                     _add_route(path, r.points, False)
             hit = self._built[curves] = (sorted(((p, w) for w, p in groups.items()), key=lambda t: t[1]), heads)
@@ -819,7 +831,9 @@ class EdgesItem(QGraphicsItem):
             painter.drawStaticText(QPointF(x + 8, y + 3), static)
 
 
-def _short(points: list[Point]) -> Point:
+def _short(points: list[Point], horizontal: bool = False) -> Point:
     """The last point, pulled back under the arrowhead (a line end would poke through its tip)."""
     x, y = points[-1]
+    if horizontal:
+        return (x - 4, y) if len(points) > 1 and abs(points[-2][1] - y) < 0.5 else (x, y)
     return (x, y - 4) if len(points) > 1 and abs(points[-2][0] - x) < 0.5 else (x, y)

@@ -15,7 +15,11 @@ Hidden nodes: parameter/buffer/constant sources, aten view ops (view, reshape, t
 ...) and functional nodes that read no graph input (mask and position tables) are not drawn; edges run through
 them. torch.nn layers and opaque nodes are always drawn.
 
-A tall layout is cut into newspaper columns (`wrap`) only between rows of boxes where a single value crosses.
+The flow runs top to bottom (`Orientation.TOP_DOWN`, the default: one column of flow, long edges routed through
+their own lanes beside the boxes they skip) or left to right (`Orientation.LEFT_RIGHT`, for wide screens): the same
+layered layout computed with every size turned a quarter and transposed at the end, so frames keep their header on
+top. Only exports that must fit a page cut a tall layout into columns (`wrap`), between rows of boxes where a
+single value crosses.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import Enum
 
 import igraph
 
@@ -44,6 +49,17 @@ SOURCE_OPS = frozenset({"parameter", "buffer", "constant"})
 Point = tuple[float, float]
 
 
+class Orientation(Enum):
+    """Which way the data flows in the diagram."""
+
+    TOP_DOWN = "top-down"
+    LEFT_RIGHT = "left-right"
+
+    @property
+    def horizontal(self) -> bool:
+        return self is Orientation.LEFT_RIGHT
+
+
 @dataclass(frozen=True)
 class Sizes:
     """Box sizes and gaps in scene units (the scene passes its own)."""
@@ -61,6 +77,15 @@ class Sizes:
     cont: float = 18.0  # a frame continued in the next column: its small header band
     entry_gap: float = 20.0  # above a continued column's first box: the arrow from the previous column turns in
     min_frame_w: float = 200.0
+    flow_gap: float = 56.0  # left to right: between layers (an arrow's run); `vgap` is top to bottom's
+    across_gap: float = 24.0  # left to right: between boxes side by side in one layer (stacked vertically)
+
+    def turned(self) -> Sizes:
+        """The sizes a left-to-right layout is computed with (top to bottom, then transposed)."""
+        def t(wh: tuple[float, float]) -> tuple[float, float]:
+            return (wh[1], wh[0])
+        return replace(self, block=t(self.block), scope=t(self.scope), input=t(self.input), vgap=self.flow_gap,
+                       hgap=self.across_gap)
 
 
 @dataclass(slots=True)
@@ -265,9 +290,12 @@ class _Level:
 class DiagramLayouter:
     """Lays out a `DiagramStructure` for a set of expanded scopes; caches each level's layout."""
 
-    def __init__(self, structure: DiagramStructure, sizes: Sizes | None = None) -> None:
+    def __init__(self, structure: DiagramStructure, sizes: Sizes | None = None,
+                 orientation: Orientation = Orientation.TOP_DOWN) -> None:
         self.s = structure
-        self.sizes = sizes or Sizes()
+        self.given = sizes or Sizes()
+        self.orientation = orientation
+        self.sizes = self.given.turned() if orientation.horizontal else self.given  # what the flow is laid out in
         self._cache: dict[tuple[str, frozenset[str]], _Level] = {}
         self._chains: dict[str, list[str]] = {}  # scope path -> levels from the root
         self._key_chains: dict[str, list[str]] = {}  # visible key -> its levels (one of the lists above)
@@ -321,6 +349,7 @@ class DiagramLayouter:
         frames: dict[str, list[Box]] = {}
         boxes: dict[str, Box] = {}
         stack = [""]
+        turned = self.orientation.horizontal
         while stack:
             p = stack.pop()
             ox, oy = origin[p]
@@ -329,17 +358,29 @@ class DiagramLayouter:
                 if path is not None and path in exp:
                     frames[path] = [ab]
                     inner = levels[path]
-                    origin[path] = (ab.x + (ab.w - inner.w) / 2, ab.y + z.header)
+                    if turned:  # the header is on the real top: the left of the turned frame
+                        origin[path] = (ab.x + z.header, ab.y + (ab.h - inner.h) / 2)
+                    else:
+                        origin[path] = (ab.x + (ab.w - inner.w) / 2, ab.y + z.header)
                     stack.append(path)
                 else:
                     boxes[k] = ab
         routes = [self._route(e, ku, kv, hops, levels, origin) for e, ku, kv, hops in chains]
         root = levels[""]
+        if turned:
+            return _transposed(DiagramLayout(boxes, frames, routes, root.w + 2 * z.margin, root.h + 2 * z.margin))
         return DiagramLayout(boxes, frames, routes, root.w + 2 * z.margin, root.h + 2 * z.margin,
                              anchor_x=z.margin + root.anchor)
 
     def clear(self) -> None:
         self._cache.clear()
+
+    def set_orientation(self, orientation: Orientation) -> None:
+        """Lay out the other way from now on (every cached level is dropped: its sizes are turned)."""
+        if orientation is not self.orientation:
+            self.orientation = orientation
+            self.sizes = self.given.turned() if orientation.horizontal else self.given
+            self._cache.clear()
 
     # internals
     def _chain(self, key: str) -> list[str]:
@@ -368,6 +409,8 @@ class DiagramLayouter:
             path = key[len(SCOPE):]
             if path in exp:
                 inner = levels[path]
+                if self.orientation.horizontal:  # turned: the header band runs down the left side
+                    return (inner.w + z.header + z.pad, max(inner.h + 2 * z.pad, z.min_frame_w))
                 return (max(inner.w + 2 * z.pad, z.min_frame_w), inner.h + z.header + z.pad)
             return z.scope
         return z.block
@@ -494,8 +537,8 @@ class DiagramLayouter:
         pos: dict[str, Box] = {}
         for i, k in enumerate(keys):
             w, h = size[i]
-            if is_in[i]:
-                top = -z.header
+            if is_in[i]:  # a port on the frame's border where the flow enters (its header, top to bottom)
+                top = -z.pad if self.orientation.horizontal else -z.header
             elif is_out[i]:
                 top = height + z.pad
             else:
@@ -592,6 +635,18 @@ class DiagramLayouter:
         return Route(ku, kv, e.value, e.index, e.dst, e.dst_input, _dedupe(pts))
 
 
+def _transposed(layout: DiagramLayout) -> DiagramLayout:
+    """A layout computed top to bottom with turned sizes, as it reads left to right (x and y swapped)."""
+    def box(b: Box) -> Box:
+        return Box(b.key, b.y, b.x, b.h, b.w)
+
+    routes = [Route(r.src, r.dst, r.value, r.index, r.dst_node, r.dst_input, [(y, x) for x, y in r.points])
+              for r in layout.routes]
+    return DiagramLayout({k: box(b) for k, b in layout.boxes.items()},
+                         {p: [box(b) for b in segs] for p, segs in layout.frames.items()}, routes,
+                         layout.height, layout.width)
+
+
 def _dedupe(pts: list[Point]) -> list[Point]:
     out: list[Point] = []
     for p in pts:
@@ -601,24 +656,15 @@ def _dedupe(pts: list[Point]) -> list[Point]:
 
 
 # ---- newspaper columns ----------------------------------------------------------------------------------
-def wrap(layout: DiagramLayout, column_height: float | None, aspect: float | None, sizes: Sizes,
+def wrap(layout: DiagramLayout, column_height: float, sizes: Sizes,
          depth_of: Callable[[str], int]) -> DiagramLayout:
-    """Cut a tall layout into columns between rows of boxes that a single value crosses (a chain point), so a
-    long chain reads like a page of text. `column_height`: the most a column may hold (exports); else the column
-    count is chosen for the viewport's `aspect` (width / height). Frames cut by a column break continue at the top
-    of the next column under a small "(cont.)" band."""
+    """Cut a tall top-down layout into columns of at most `column_height` (a page of an export) between rows of
+    boxes that a single value crosses (a chain point). Frames cut by a column break continue at the top of the
+    next column under a small "(cont.)" band. (On screen the diagram is never cut: one column of flow.)"""
     z = sizes
     top0, bottom0 = z.margin, layout.height - z.margin
-    total = bottom0 - top0
-    w = layout.width - 2 * z.margin
-    if total <= 0:
+    if bottom0 - top0 <= 0:
         return layout
-    if column_height is None:
-        if not aspect:
-            return layout
-        cols = max(1, round(math.sqrt(aspect * total / (w + z.col_gap))))
-        if cols <= 1:
-            return layout
     cuts = _cut_candidates(layout, z)
     if not cuts:
         return layout
@@ -642,20 +688,7 @@ def wrap(layout: DiagramLayout, column_height: float | None, aspect: float | Non
             i = best + 1
         return chosen
 
-    if column_height is not None:
-        chosen = plan(max(column_height, 1.0))
-    else:
-        low, high = total / cols, total
-        if len(plan(low)) + 1 <= cols:
-            chosen = plan(low)
-        else:
-            for _ in range(24):
-                mid = (low + high) / 2
-                if len(plan(mid)) + 1 <= cols:
-                    high = mid
-                else:
-                    low = mid
-            chosen = plan(high)
+    chosen = plan(max(column_height, 1.0))
     if not chosen:
         return layout
     return _apply_columns(layout, chosen, z, depth_of)

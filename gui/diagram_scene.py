@@ -1,8 +1,9 @@
 """`DiagramScene`: the dataflow diagram of a `CostDocument`, coloured by cost, one `LayerBlockItem` per node id.
 
-The layout is the graph's true data flow, top to bottom (`diagram_layout`: layered, compound by module scope);
-a tall layout is cut into newspaper columns at chain points so it keeps a screen-like aspect. Module scopes are
-frames that collapse into one block showing their subtotal; long models open with their repeated blocks folded.
+The layout is the graph's true data flow in one column of flow, top to bottom or (`orientation`) left to right
+(`diagram_layout`: layered, compound by module scope); only an export that must fit a page cuts it into columns
+(`column_height`). Module scopes are frames that collapse into one block showing their subtotal; long models open
+with their repeated blocks folded.
 
 Updates in place: `reportChanged`/`layerChanged` recolour and relabel existing items (edges only change width when
 they encode activation bytes); insert/remove/move add or drop only the items whose ids appeared or vanished and
@@ -58,14 +59,23 @@ from .diagram_items import (
     fit_title,
     route_path,
 )
-from .diagram_layout import INPUT, SCOPE, DiagramLayout, DiagramLayouter, DiagramStructure, Route, Sizes, wrap
+from .diagram_layout import (
+    INPUT,
+    SCOPE,
+    DiagramLayout,
+    DiagramLayouter,
+    DiagramStructure,
+    Orientation,
+    Route,
+    Sizes,
+    wrap,
+)
 from .gc_pause import without_gc
 from .latency_state import LatencyState
 from .metric_values import Subject, getter, title_of, value_of
 from .on_screen import out_of_sight
 
 OWN_OPS = " (own ops)"  # the tracer's type suffix of a container's own-ops row
-ASPECT = 1.6  # target width/height of the whole diagram (16:10 slides and screens)
 AUTO_BOXES = 40  # a model opens with whole levels of scopes expanded while at most this many boxes show
 SIZES = Sizes(block=(BLOCK_W, BLOCK_H), scope=(BLOCK_W, BLOCK_H), input=(INPUT_W, INPUT_H), header=HEADER_H,
               pad=PAD, cont=CONT_H, entry_gap=ENTRY_GAP)
@@ -80,9 +90,10 @@ class DiagramScene(QGraphicsScene):
     layoutChanged = Signal()  # items moved (expand/collapse, structure, columns): views refit or recentre
 
     def __init__(self, document: CostDocument, parent: QObject | None = None, dark: bool | None = None,
-                 show_selection: bool = True, expanded: Collection[str] | None = None) -> None:
+                 show_selection: bool = True, expanded: Collection[str] | None = None,
+                 orientation: Orientation = Orientation.TOP_DOWN) -> None:
         """`expanded`: the scopes to show open from the start (a view's folding copied into an export; "expand
-        all"), laid out once; None: the default for the model's size."""
+        all"), laid out once; None: the default for the model's size. `orientation`: which way the flow reads."""
         super().__init__(parent)
         self.document = document
         self.metric = "flops"
@@ -91,8 +102,8 @@ class DiagramScene(QGraphicsScene):
         self.scale_mode = "linear"
         self.width_metric: str | None = "params"
         self.show_selection = show_selection
-        self.column_height: float | None = None  # exports fix the column height (a page) instead of the aspect
-        self.aspect = ASPECT  # the on-screen view sets its viewport's width/height so blocks fill it
+        self.column_height: float | None = None  # an export's page: cut a tall top-down layout into columns
+        self.orientation = orientation
         self.theme = Theme.of(palette_is_dark() if dark is None else dark)
         self.fonts = _Fonts()
         self.scale = CostScale(1, 1, mode="linear")
@@ -228,16 +239,18 @@ class DiagramScene(QGraphicsScene):
             for item in self.items():
                 item.update()
 
-    def set_aspect(self, aspect: float) -> None:
-        """Lay out for a viewport of this width/height; ignores changes under 15 % (a relayout moves every item)."""
-        aspect = min(max(aspect, 0.4), 5.0)
-        if abs(aspect - self.aspect) > 0.15 * self.aspect:
-            self.aspect = aspect
-            if self.column_height is None:
-                self._place()
+    @without_gc
+    def set_orientation(self, orientation: Orientation) -> None:
+        """Read the flow top to bottom or left to right (every level is laid out again)."""
+        if orientation is not self.orientation:
+            self.orientation = orientation
+            if self._layouter is not None:
+                self._layouter.set_orientation(orientation)
+                self._relayout()
+                self.refresh()
 
     def set_column_height(self, height: float | None) -> None:
-        """Wrap into columns of at most `height` scene units (None: the screen-like default aspect). For exports."""
+        """Cut a top-down layout into columns of at most `height` scene units, for a page (None: one column)."""
         if height != self.column_height:
             self.column_height = height
             self._place()
@@ -497,7 +510,7 @@ class DiagramScene(QGraphicsScene):
             if not xs or not probe.intersects(QRectF(min(xs) - 1, min(ys) - 1, max(xs) - min(xs) + 2,
                                                      max(ys) - min(ys) + 2)):
                 continue
-            if stroker.createStroke(route_path(r.points)).contains(pos):
+            if stroker.createStroke(route_path(r.points, self.orientation.horizontal)).contains(pos):
                 d = math.dist((pos.x(), pos.y()), r.points[-1])
                 if best is None or d < best[0]:
                     best = (d, r)
@@ -526,7 +539,7 @@ class DiagramScene(QGraphicsScene):
         doc = self.document
         st = DiagramStructure(doc.graph)
         self._structure = st
-        self._layouter = DiagramLayouter(st, SIZES)
+        self._layouter = DiagramLayouter(st, SIZES, self.orientation)
         self._ids = doc.layer_ids()
         drawn = [nid for sc in st.scopes.values() for nid in sc.nodes]
         keep = set(drawn)
@@ -591,8 +604,9 @@ class DiagramScene(QGraphicsScene):
     @without_gc
     def _place(self) -> None:
         st = self.structure
-        layout = wrap(self._base, self.column_height, None if self.column_height else self.aspect, SIZES,
-                      lambda p: st.level[p])
+        layout = self._base
+        if self.column_height is not None and not self.orientation.horizontal:
+            layout = wrap(layout, self.column_height, SIZES, lambda p: st.level[p])
         self.layout = layout
         # one column: keep the root's first column at x = 0, so expanding a scope leaves the chain where it was
         dx = 0.0 if layout.columns else -layout.anchor_x
@@ -661,6 +675,7 @@ class DiagramScene(QGraphicsScene):
             item.labels = True
             self._edge_chunks.append(item)
         for item, chunk in zip(self._edge_chunks, chunks, strict=True):
+            item.horizontal = self.orientation.horizontal
             item.set_routes([routes[k] for k in chunk], self.theme.muted,
                             [widths[k] for k in chunk] if widths else None)
         self.invalidate(self.sceneRect(), QGraphicsScene.SceneLayer.BackgroundLayer)
@@ -684,6 +699,7 @@ class DiagramScene(QGraphicsScene):
     def _draw_highlight(self) -> None:
         keys = self._selected_keys
         routes = [r for r in (self.layout.routes if self.layout else []) if r.src in keys or r.dst in keys]
+        self._highlight.horizontal = self.orientation.horizontal
         self._highlight.set_routes(routes, self.theme.selection, [2.6] * len(routes))
 
     # ---- colours -------------------------------------------------------------------------------------------
@@ -714,7 +730,8 @@ class DiagramScene(QGraphicsScene):
         doc = self.document
         report = doc.report
         conv = doc.convention
-        wmetric = self.width_metric
+        # left to right, a block's width runs along the flow: a narrower block would leave its edges short of it
+        wmetric = None if self.orientation.horizontal else self.width_metric
         value = getter(doc, self.metric)  # a Totals field, or the latency estimate (gui/metric_values.py)
         wvalue = getter(doc, wmetric) if wmetric else value
         hier = {h.path: h for h in report.hierarchy}
@@ -1039,11 +1056,13 @@ def _log_fraction(value: int, top: int) -> float:
 
 def scene_for(document: CostDocument, dark: bool = False, metric: str = "flops", width_metric: str | None = "params",
               log_scale: bool | None = None, scale_mode: str | None = None,
-              include_selection: bool = False, expanded: Collection[str] | None = None) -> DiagramScene:
+              include_selection: bool = False, expanded: Collection[str] | None = None,
+              orientation: Orientation = Orientation.TOP_DOWN) -> DiagramScene:
     """A ready-to-render scene for exports (no view, no window): `scene.render(painter, target, scene.sceneRect())`.
     It shows no selection unless `include_selection` (an export is a document, not a screenshot of the session);
-    `expanded`: the scopes shown open (default: as the window opens a model)."""
-    scene = DiagramScene(document, dark=dark, show_selection=include_selection, expanded=expanded)
+    `expanded`: the scopes shown open (default: as the window opens a model); `orientation`: the flow's direction."""
+    scene = DiagramScene(document, dark=dark, show_selection=include_selection, expanded=expanded,
+                         orientation=orientation)
     scene.width_metric = width_metric
     scene.scale_mode = scale_mode or ("log" if log_scale else "linear" if log_scale is not None else "linear")
     scene.metric = metric

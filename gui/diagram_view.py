@@ -2,7 +2,11 @@
 zoomable `QGraphicsView` over a `DiagramScene` with an overview minimap, and a colour bar legend with the scale and
 units.
 
-Navigation: wheel zooms at the cursor, drag pans, F or 0 fits; Up/Down (or Alt+Up/Down) move the selection to a
+Opening a model (and F, 0 or Fit) fits the diagram across the flow at a zoom where every label reads in full,
+starting where the flow starts (the top, or the left edge when the flow runs left to right); Shift+F shows the
+whole diagram however small. The flow's direction is a view setting, remembered and used by the diagram export.
+
+Navigation: wheel zooms at the cursor, drag pans; Up/Down (or Alt+Up/Down) move the selection to a
 predecessor/successor along the edges, Left/Right to the box beside it, Home/End/PageUp/PageDown in execution
 order; Enter or double-click folds/unfolds a scope; Ctrl+F finds a layer. A node selected elsewhere (table, module
 tree) is revealed: its scopes open and the view centres on it."""
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QFont,
     QFontMetricsF,
@@ -42,9 +46,24 @@ from .cost_colors import METRICS, SCALES, ZERO_COLOR, CostScale, Theme, gradient
 from .cost_document import CostDocument
 from .diagram_find import DiagramFindWidget
 from .diagram_items import GroupFrameItem, InputItem, LayerBlockItem
+from .diagram_layout import Orientation
 from .diagram_minimap import DiagramMinimapWidget
 from .diagram_scene import DiagramScene
 from .flow_layout import FlowLayout
+
+ORIENTATION_KEY = "diagram/orientation"
+_ORIENTATION_CHOICES = ((Orientation.TOP_DOWN, "Flow ↓ top to bottom"),
+                        (Orientation.LEFT_RIGHT, "Flow → left to right"))
+
+
+def saved_orientation() -> Orientation:
+    """The diagram's flow direction the user chose last (top to bottom until one is chosen)."""
+    value = QSettings().value(ORIENTATION_KEY, Orientation.TOP_DOWN.value)
+    try:
+        return Orientation(str(value))
+    except ValueError:
+        return Orientation.TOP_DOWN
+
 
 _WIDTH_CHOICES: tuple[tuple[str, str | None], ...] = (
     ("uniform", None), ("width = params", "params"), ("width = FLOPs", "flops"), ("width = MACs", "macs"),
@@ -173,6 +192,9 @@ class DiagramGraphicsView(QGraphicsView):
     """Wheel zoom at the cursor, drag to pan, click to select, keys to move along edges, lazy tooltips."""
 
     MIN_SCALE, MAX_SCALE = 0.01, 4.0
+    # the opening zoom: never below READABLE (the blocks keep every label line, 11 px text at >= 8 px) unless the
+    # whole diagram fits above it, never above COMFORTABLE (a tiny model is not blown up)
+    READABLE, COMFORTABLE = 0.75, 1.0
 
     def __init__(self, scene: DiagramScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -213,15 +235,45 @@ class DiagramGraphicsView(QGraphicsView):
         self.minimap.sync()
 
     def fit(self) -> None:
+        """A diagram that fits the view whole at a readable zoom is shown whole, centred; a longer one fitted
+        across the flow (its width, top to bottom) at a readable zoom, from where the flow starts."""
+        rect = self.diagram.sceneRect()
+        view = self.viewport().rect()
+        if rect.isEmpty() or view.width() < 2 or view.height() < 2:
+            return
+        horizontal = self.diagram.orientation.horizontal
+        margin = 4.0
+        vw, vh = view.width() - margin, view.height() - margin
+        whole = min(vw / rect.width(), vh / rect.height())
+        across = vh / rect.height() if horizontal else vw / rect.width()
+        # too long to show whole and readable: fitted across the flow, between the readable zoom (a graph wider
+        # than the view even then is not shrunk further) and 100 % (narrow blocks keep their labels whole)
+        zoom = min(whole, self.COMFORTABLE) if whole >= self.READABLE else \
+            min(max(across, self.READABLE), self.COMFORTABLE)
+        self.resetTransform()
+        self.scale(zoom, zoom)
+        if whole >= self.READABLE:
+            self.centerOn(rect.center())
+        elif horizontal:  # the left edge (where the flow starts), centred vertically if it fits
+            self.centerOn(QPointF(rect.left() + vw / zoom / 2,
+                                  rect.center().y() if rect.height() * zoom <= vh else rect.top() + vh / zoom / 2))
+        else:  # the top, centred across if it fits
+            self.centerOn(QPointF(rect.center().x() if rect.width() * zoom <= vw else rect.left() + vw / zoom / 2,
+                                  rect.top() + vh / zoom / 2))
+        self._fitted = True
+        self.minimap.sync()
+
+    def fit_all(self) -> None:
+        """The whole diagram in the view, however small (an overview)."""
         rect = self.diagram.sceneRect()
         if rect.isEmpty():
             return
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > 1.25:  # a tiny model should not be blown up past comfortable reading size
+        if self.zoom() > self.COMFORTABLE:
             self.resetTransform()
-            self.scale(1.25, 1.25)
+            self.scale(self.COMFORTABLE, self.COMFORTABLE)
             self.centerOn(rect.center())
-        self._fitted = True
+        self._fitted = False  # a resize keeps this zoom
         self.minimap.sync()
 
     def resizeEvent(self, event: QEvent) -> None:  # type: ignore[override]
@@ -234,7 +286,6 @@ class DiagramGraphicsView(QGraphicsView):
     def _on_reshape_timeout(self) -> None:
         size = self.viewport().size()
         if self._fitted and size.height() > 40 and size.width() > 40:
-            self.diagram.set_aspect(size.width() / size.height())
             self.fit()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -338,6 +389,8 @@ class DiagramGraphicsView(QGraphicsView):
             self.zoom_by(1.25)
         elif key == Qt.Key.Key_Minus:
             self.zoom_by(0.8)
+        elif key == Qt.Key.Key_F and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.fit_all()
         elif key in (Qt.Key.Key_F, Qt.Key.Key_0) and not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.fit()
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space) and current is not None:
@@ -388,7 +441,7 @@ class DiagramView(QWidget):
     def __init__(self, document: CostDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.scene = DiagramScene(document, self)
+        self.scene = DiagramScene(document, self, orientation=saved_orientation())
         self.view = DiagramGraphicsView(self.scene, self)
         self.color_bar = ColorBarWidget(self.scene, self)
         self.find_bar = DiagramFindWidget(self.scene.find, self._on_find_bar_go, self)
@@ -412,8 +465,14 @@ class DiagramView(QWidget):
         self.width_box.setToolTip("Block width encodes a second metric (half width = 0, full width = the largest)")
         fit = QToolButton(self)
         fit.setText("Fit")
-        fit.setToolTip("Fit the whole diagram in the window (F)")
+        fit.setToolTip("Fit the diagram's width at a readable zoom, from the top (F); the whole diagram: Shift+F")
         fit.clicked.connect(self.view.fit)
+        self.orientation_box = QComboBox(self)
+        for value, text in _ORIENTATION_CHOICES:
+            self.orientation_box.addItem(text, value.value)
+        self.orientation_box.setCurrentIndex(self.orientation_box.findData(self.scene.orientation.value))
+        self.orientation_box.setToolTip("Which way the data flows: top to bottom (one column), or left to right "
+                                        "for wide screens (remembered; the diagram export follows it)")
         self.collapse_button = QToolButton(self)
         self.collapse_button.setText("Collapse")
         self.collapse_button.setToolTip("Fold every scope into one block showing its subtotal")
@@ -442,6 +501,7 @@ class DiagramView(QWidget):
         bar.addWidget(self.width_box)
         bar.addSpacing(12)
         bar.addWidget(fit)
+        bar.addWidget(self.orientation_box)
         bar.addWidget(self.collapse_button)
         bar.addWidget(self.expand_button)
         bar.addWidget(find)
@@ -458,11 +518,23 @@ class DiagramView(QWidget):
         self.scale_box.currentIndexChanged.connect(lambda: self.scene.set_scale_mode(self.scale_box.currentData()))
         self.width_box.currentIndexChanged.connect(
             lambda: self.scene.set_width_metric(self.width_box.currentData()))
+        self.orientation_box.currentIndexChanged.connect(
+            lambda: self.set_orientation(Orientation(self.orientation_box.currentData())))
+        self.width_box.setEnabled(not self.scene.orientation.horizontal)
         document.documentReset.connect(self._on_document_reset)
         document.conventionChanged.connect(self._on_document_convention_changed)
         document.selection.changed.connect(self._on_selection_changed)
         self._on_document_convention_changed(document.convention)
         self._on_document_reset()
+
+    def set_orientation(self, orientation: Orientation) -> None:
+        """Lay the flow out top to bottom or left to right, remember the choice and fit the view again."""
+        QSettings().setValue(ORIENTATION_KEY, orientation.value)
+        self.orientation_box.setCurrentIndex(self.orientation_box.findData(orientation.value))
+        self.width_box.setEnabled(not orientation.horizontal)  # (see DiagramScene.refresh)
+        if orientation is not self.scene.orientation:
+            self.scene.set_orientation(orientation)
+            self.view.fit()
 
     def _collapse(self, depth: int | None) -> None:
         self.scene.collapse_to_depth(depth)

@@ -128,7 +128,8 @@ class ExportMenu(QObject):
         if scene is not None and hasattr(scene, "groups"):
             kwargs.update(metric=scene.metric, width_metric=scene.width_metric, log_scale=scene.log_scale,
                           scale_mode=getattr(scene, "scale_mode", None),
-                          collapsed={g.node.path for g in scene.groups() if g.collapsed}, dark=scene.theme.dark)
+                          collapsed={g.node.path for g in scene.groups() if g.collapsed}, dark=scene.theme.dark,
+                          orientation=scene.orientation)
         try:
             result = export_diagram(self.document, _with_suffix(path), **kwargs)  # type: ignore[arg-type]
         except ExportError as e:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 from model_io.layer_file import atomic_write
 
 from .cost_document import CostDocument
+from .diagram_layout import Orientation
 from .portable_svg import PortableSvgDevice, with_generic_families
 from .report import ReportOptions, ReportPage
 from .report.page_layout import Page
@@ -107,12 +108,13 @@ def _page_painter(report: ReportPage, page: Page, number: int, count: int) -> Pa
 def export_diagram(document: CostDocument, path: str | Path, fmt: str | None = None, *, dark: bool = False,
                    metric: str = "flops", width_metric: str | None = "params", log_scale: bool | None = None,
                    collapsed: Collection[str] | None = None, width: int | None = None,
-                   scale: float = 2.0, scale_mode: str | None = None, include_selection: bool = False
-                   ) -> ExportResult:
+                   scale: float = 2.0, scale_mode: str | None = None, include_selection: bool = False,
+                   orientation: Orientation = Orientation.TOP_DOWN) -> ExportResult:
     """The whole block diagram (not just the visible part) with its colour bar, tightly cropped. `collapsed`:
     the container paths to fold (None: the diagram's default for the model). The window's selection is left
-    out unless `include_selection`."""
-    view = diagram_view(document, dark, metric, width_metric, log_scale, collapsed, scale_mode, include_selection)
+    out unless `include_selection`; `orientation`: the flow top to bottom or left to right, as the window shows it."""
+    view = diagram_view(document, dark, metric, width_metric, log_scale, collapsed, scale_mode, include_selection,
+                        orientation)
     if view is None:
         raise ExportError("the block diagram is not available in this build")
     with view:

@@ -142,7 +142,6 @@ def test_edit_keeps_items_and_edges_and_recolours(qtbot) -> None:
 def test_expanding_a_scope_keeps_the_other_items_in_place(qtbot) -> None:
     doc = _resnet_doc(blocks=4)
     scene = DiagramScene(doc)
-    scene.set_column_height(1e9)  # one column: no newspaper cut to move things between columns
     scene.set_expanded_scopes({"layer1"})
     assert scene.group("layer1.1").collapsed
     frames = {p: scene.group(p) for p in ("layer1.0", "layer1.1", "layer1.2", "layer1.3")}
@@ -168,11 +167,12 @@ def test_expanding_a_scope_keeps_the_other_items_in_place(qtbot) -> None:
 
 
 def test_a_column_cut_leaves_no_frame_with_a_lone_node(qtbot) -> None:
-    """Wrapped into columns, every piece of a frame split by a cut holds at least two of its boxes (ResNet-50's
-    layer2.0 once continued in the next column with only its last ReLU)."""
+    """Cut into columns for a page, every piece of a frame split by a cut holds at least two of its boxes
+    (ResNet-50's layer2.0 once continued in the next column with only its last ReLU)."""
     doc = _resnet_doc(blocks=2)
     scene = DiagramScene(doc)
     scene.collapse_to_depth(None)
+    scene.set_column_height(900)
     assert len(scene.columns()) > 1
     split = [g for g in scene.groups() if g.isVisible() and not g.collapsed and len(g.segments) > 1]
     assert split  # a frame continues in the next column
