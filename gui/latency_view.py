@@ -220,8 +220,8 @@ class LatencyView(QWidget):
             parts.append("Choose a device to estimate each layer's latency with the roofline model.")
         else:
             t = est.total
-            parts.append(f"Estimated {fmt.duration(t.seconds)} on {est.device.name} ({t.bound}-bound overall) — "
-                         f"{CONVENTION_TEXT}.")
+            parts.append(f"Estimated {fmt.duration(t.seconds)} on {est.device.name} ({t.bound}-bound overall; "
+                         f"launch floor {fmt.duration(est.device.launch_floor_s)} per kernel) — {CONVENTION_TEXT}.")
         m = self.state.measurement
         if m is not None:
             total = sum(s for s in self.state.measured_rows() if s is not None)

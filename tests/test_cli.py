@@ -149,3 +149,24 @@ def test_launch_without_a_display_prints_the_summary_instead_of_aborting(capsys,
     assert code == 0
     assert "no display" in err and err.count("\n") == 1
     assert "AlexNet (article)" in out and "61,264,904" in out
+
+
+def test_devices_show_the_launch_floor(capsys, tmp_path, monkeypatch):
+    code, out, _ = run(capsys, "devices")
+    head, t4 = out.splitlines()[0], next(line for line in out.splitlines() if line.startswith("t4 "))
+    assert code == 0 and "Launch floor" in head and "4.00 µs" in t4
+    assert "1.00 µs" in next(line for line in out.splitlines() if line.startswith("xeon-8380 "))
+    code, out, _ = run(capsys, "devices", "--format", "json")
+    rows = {d["name"]: d for d in json.loads(out)["devices"]}
+    assert rows["t4"]["launch_overhead_us"] == 4.0 and rows["epyc-9654"]["launch_overhead_us"] == 1.0
+    # a devices file sets it per device, and a wrong value is named
+    path = tmp_path / "config" / "netcost" / "devices.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"devices": [{"name": "mine", "peak_flops": {"fp32": 1e13}, "memory_bandwidth": 1e11,
+                                             "launch_overhead_us": 12.5}]}))
+    code, out, _ = run(capsys, "devices")
+    assert code == 0 and "12.5 µs" in next(line for line in out.splitlines() if line.startswith("mine "))
+    path.write_text(json.dumps({"devices": [{"name": "mine", "peak_flops": {"fp32": 1e13}, "memory_bandwidth": 1e11,
+                                             "launch_overhead_us": -3}]}))
+    code, _, err = run(capsys, "devices")
+    assert code != 0 and "devices[0].launch_overhead_us: expected a number of microseconds >= 0" in err

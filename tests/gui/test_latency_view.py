@@ -203,3 +203,13 @@ def test_a_hanging_model_is_stopped_at_its_time_limit(qtbot) -> None:
     with qtbot.waitSignal(job.failed, timeout=30_000) as blocker:
         job.measure(f"{hangs}:Slow", LoadOptions(timeout=1.5))
     assert blocker.args[0] == f"{hangs}:Slow: no answer after 1.5 s; stopped" and not job.busy
+
+
+def test_tiny_layers_sit_on_the_launch_floor(view: LatencyView, doc: CostDocument) -> None:
+    view.picker.setCurrentIndex(view.picker.findData("a100-40gb"))
+    # ReLU-1 moves 2 x 1,161,600 B: 1.49 µs at 1,555 GB/s, shorter than a kernel launch (4 µs on a GPU)
+    assert (_cell(view, 1, 0), _cell(view, 1, 1), _cell(view, 1, 2)) == ("ReLU-1", "launch", "4.00 µs")
+    assert (_cell(view, 0, 1), _cell(view, 0, 2)) == ("compute", "10.8 µs")  # longer kernels keep their roofline
+    shown = [_cell(view, r, 2) for r in range(view.model.rowCount())]
+    assert min(view.state.estimate().rows[r].seconds for r, s in enumerate(shown) if s != "0 s") == 4e-6
+    assert "launch floor 4.00 µs per kernel" in view.summary.text()
