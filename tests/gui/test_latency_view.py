@@ -65,8 +65,11 @@ def test_picking_a_device_fills_chart_table_and_summary(view: LatencyView, doc: 
 def test_peak_box_switches_the_roof(view: LatencyView) -> None:
     view.state.set_device("a100-40gb")
     view.peak_box.setCurrentIndex(view.peak_box.findData("tf32"))
-    assert _cell(view, 0, 2) == "1.35 µs"  # 210,830,400 FLOPs / 156e12 (TF32 tensor cores)
-    assert view.chart.y[0] == pytest.approx(math.log10(156e12))
+    # 210,830,400 FLOPs / 156e12 (TF32 tensor cores) = 1.35 µs: shorter than the GPU's 4 µs launch floor, so conv1
+    # waits for its launch and attains 210,830,400 / 4 µs, under the roof
+    assert (_cell(view, 0, 1), _cell(view, 0, 2)) == ("launch", "4.00 µs")
+    assert view.state.estimate().rows[0].compute_s == pytest.approx(210_830_400 / 156e12)
+    assert view.chart.y[0] == pytest.approx(math.log10(210_830_400 / 4e-6))
     assert "tf32 peak 156 TFLOP/s" in view.chart.plot_item.titleLabel.text
 
 
