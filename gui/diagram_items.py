@@ -206,6 +206,19 @@ def short_name(name: str, font: QFont, room: float) -> str:
     return name
 
 
+def relative_name(name: str, scope: str) -> str:
+    """`name` relative to the scope whose frame encloses it, so every block is labelled by one rule: the leading
+    path components it shares with that scope go ('layer1.0.conv1' in 'layer1.0' -> 'conv1'; 'model.cumsum' in
+    'model.mask' -> 'cumsum'); a name with nothing after them keeps its last component."""
+    if not scope:
+        return name
+    parts, outer = name.split("."), scope.split(".")
+    k = 0
+    while k < len(parts) - 1 and k < len(outer) and parts[k] == outer[k]:
+        k += 1
+    return ".".join(parts[k:])
+
+
 def fit_title(name: str, kind: str, font: QFont, room: float) -> str:
     """A block's title line, 'name  Type', fitted to `room`: the name loses leading path components first
     ('layer1.0.downsample.1  BatchNorm2d' -> 'downsample.1  BatchNorm2d'; the frame around the block names the
@@ -500,10 +513,12 @@ class GroupFrameItem(_CostItem):
         room = head.width() - 20
         text = "▾ " + "  ·  ".join(t for t, _ in lines)
         if fm.horizontalAdvance(text) > room:  # the module type goes first, the subtotal last
-            text = f"▾ {self.node.path}  ·  {lines[-1][0]}"
+            text = f"▾ {scene.group_name(self.node.path)}  ·  {lines[-1][0]}"
         if fm.horizontalAdvance(text) > room:  # then the path's leading parts (the enclosing frame names them)
             tail = f"  ·  {lines[-1][0]}"
-            text = f"▾ {short_name(self.node.path, scene.fonts.header, room - fm.horizontalAdvance('▾ ' + tail))}"
+            name = short_name(scene.group_name(self.node.path), scene.fonts.header,
+                              room - fm.horizontalAdvance('▾ ' + tail))
+            text = f"▾ {name}"
             text += tail
         shown = fm.elidedText(text, Qt.TextElideMode.ElideRight, room)
         # an arrow passing under the header never runs through its text

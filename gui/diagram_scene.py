@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QGraphicsScene
 from costing import CONVENTIONS, PEERS, HierarchyNode, LayerCost, Totals
 from costing.comparison import ADDED, SAME, RowDelta
 from costing.formatting import grouped, key_args, nbytes, percent, shape, si
+from costing.mask_plumbing import MASK_TYPE
 from costing.records import CostReport
 
 from .cost_colors import (
@@ -56,6 +57,7 @@ from .diagram_items import (
     RemovedRowsItem,
     _Fonts,
     fit_title,
+    relative_name,
     route_path,
 )
 from .diagram_layout import INPUT, SCOPE, DiagramLayout, DiagramLayouter, DiagramStructure, Route, Sizes, wrap
@@ -360,10 +362,11 @@ class DiagramScene(QGraphicsScene):
         if cost is None:
             return [(item.fallback or "…", f.title), ("not costed yet", f.small)]
         room = BLOCK_W * item.width_fraction - 8
-        key = (cost.name, cost.type, id(cost.args), room)
+        name = relative_name(cost.name, self.structure.scope_of(item.layer_id))
+        key = (name, cost.type, id(cost.args), room)
         hit = self._titles.get(key)
         if hit is None:
-            hit = self._titles[key] = self._title_lines(cost, room)
+            hit = self._titles[key] = self._title_lines(cost, name, room)
             if len(self._titles) > 20000:
                 self._titles.clear()
         title, args = hit
@@ -376,19 +379,25 @@ class DiagramScene(QGraphicsScene):
         return [(title, f.title), (args, f.small), ("→ " + shape(cost.output_shape), f.small),
                 (f"{self.format_value(value)} · {share}", f.value)]
 
-    def _title_lines(self, cost: LayerCost, room: float) -> tuple[str, str]:
-        """A block's title and argument lines, fitted to `room` (remembered per layer and width)."""
+    def _title_lines(self, cost: LayerCost, name: str, room: float) -> tuple[str, str]:
+        """A block's title and argument lines, fitted to `room` (remembered per layer and width): its `name`
+        (relative to the frame around it) and type."""
         f = self.fonts
         args = key_args(cost.type, cost.args) or cost.category
         if cost.type.endswith(OWN_OPS):  # a container's own ops (residual add, reshape): the type goes below
-            title = f"{cost.name}{OWN_OPS}"
+            title = f"{name}{OWN_OPS}"
             args = f"{cost.type[: -len(OWN_OPS)]} · {args}"
         else:
-            title = fit_title(cost.name, cost.type, f.title, room)
-            if cost.type not in cost.name and QFontMetricsF(f.title).horizontalAdvance(title) > room:
-                title = fit_title(cost.name, "", f.title, room)  # no room for both: the type joins the args line
+            title = fit_title(name, cost.type, f.title, room)
+            if cost.type not in name and QFontMetricsF(f.title).horizontalAdvance(title) > room:
+                title = fit_title(name, "", f.title, room)  # no room for both: the type joins the args line
                 args = f"{cost.type} · {args}"
         return title, args
+
+    def group_name(self, path: str) -> str:
+        """A container's name as a block's: relative to the frame around it."""
+        scope = self.structure.scopes.get(path)
+        return relative_name(path, scope.parent or "") if scope is not None else path
 
     def group_lines(self, item: GroupFrameItem) -> list[tuple[str, QFont]]:
         f = self.fonts
@@ -396,11 +405,13 @@ class DiagramScene(QGraphicsScene):
         value = self.value(node)
         total = self.value(self.document.report)
         share = value / total if total else 0.0  # a ratio of two report figures, for display
-        count = len(self.structure.scopes[node.path].members) if node.path in self.structure.scopes else 0
+        scopes = self.structure.scopes
+        count = len(scopes[node.path].members) if node.path in scopes else 0
+        name = self.group_name(node.path)
         if item.collapsed:
-            return [(f"{node.path}  ▸", f.title), (f"{node.type} · {count} nodes", f.small),
+            return [(f"{name}  ▸", f.title), (f"{node.type} · {count} nodes", f.small),
                     (f"{self.format_value(value)} · {share_text(share)}", f.value)]
-        return [(f"{node.path}  {node.type}", f.header),
+        return [(f"{name}  {node.type}", f.header),
                 (f"{self.format_value(value)} · {share_text(share)}", f.header)]
 
     def edge_label(self, route: Route) -> str:
@@ -554,16 +565,18 @@ class DiagramScene(QGraphicsScene):
         """Whole levels of scopes open while at most AUTO_BOXES boxes show (ResNet-50: its stages open, their
         bottlenecks folded; GPT-2: its blocks folded)."""
         st = self.structure
+        graph = self.document.graph
         expanded: set[str] = set()
         boxes = len(st.scopes[""].nodes) + len(st.scopes[""].children) + len(st.used_inputs)
-        frontier = list(st.scopes[""].children)
+        # mask plumbing (costing.mask_plumbing) stays folded: it is there so as not to dominate
+        frontier = [c for c in st.scopes[""].children if graph.scope_type(c) != MASK_TYPE]
         while frontier:
             grow = sum(len(st.scopes[p].nodes) + len(st.scopes[p].children) - 1 for p in frontier)
             if boxes + grow > AUTO_BOXES and (expanded or boxes + grow > 4 * AUTO_BOXES or len(frontier) > 1):
                 break
             expanded |= set(frontier)
             boxes += grow
-            frontier = [c for p in frontier for c in st.scopes[p].children]
+            frontier = [c for p in frontier for c in st.scopes[p].children if graph.scope_type(c) != MASK_TYPE]
         return expanded
 
     # ---- layout --------------------------------------------------------------------------------------------
