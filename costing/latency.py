@@ -110,6 +110,27 @@ def estimate(report: CostReport, device: Device, compute_dtype: str | None = Non
     return LatencyEstimate(device, key, peak, tuple(layer_latency(r, peak, bw, floor) for r in report.layers))
 
 
+def measured_place(measured_device: str) -> str:
+    """Where a measurement ran, as a reader says it: "this CPU", or the GPU's name (the worker names the GPU)."""
+    return "this CPU" if measured_device == "cpu" else measured_device
+
+
+def measured_kind(measured_device: str) -> str:
+    """The device kind ("cpu" or "gpu") a measurement ran on."""
+    return "cpu" if measured_device == "cpu" else "gpu"
+
+
+def device_mismatch(measured_device: str, device: Device) -> str | None:
+    """A one-line warning when the measurement ran on another kind of device than the estimate is for (this CPU
+    against a GPU's roofline): the ratio then compares two machines, not the estimate with reality."""
+    kind_ = "gpu" if device.kind == "apple" else device.kind
+    if measured_kind(measured_device) == kind_:
+        return None
+    a = "a CPU" if device.kind == "cpu" else "a GPU"
+    return (f"measured on {measured_place(measured_device)} but estimated for {device.name} ({a}): the ratio "
+            f"compares two different devices, not the estimate with reality")
+
+
 def measured_correlation(est: LatencyEstimate, measured: Sequence[float | None]) -> float | None:
     """Spearman correlation of estimated and measured per-layer times, over the rows that ran and do work."""
     pairs = [(e.seconds, m) for e, m in zip(est.rows, measured, strict=True) if m is not None and e.bound != "none"]

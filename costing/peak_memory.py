@@ -33,26 +33,48 @@ class Step:
     alias: bool = False
 
 
-def peak_live_bytes(inputs: Iterable[tuple[Any, int]], steps: Sequence[Step], outputs: Iterable[Any] = ()) -> int:
-    """The most bytes live at once while `steps` run in order. `inputs` are (value, bytes) live at the start;
-    `outputs` stay live to the end. A value is any hashable name."""
-    storage: dict[Any, Any] = {}  # value -> the value whose storage it lives in
-    size: dict[Any, int] = {}  # storage -> bytes
-    for v, b in inputs:
-        storage[v] = v
-        size[v] = b
+@dataclass(frozen=True, slots=True)
+class LivePlan:
+    """When each storage is made and freed; bytes come separately, so one plan serves every report of a graph
+    whose structure an edit kept (an argument edit changes sizes, not lifetimes)."""
+
+    held: tuple[Any, ...]  # input storages live at the start (read by some step, or an output)
+    made: tuple[tuple[Any, ...], ...]  # per step: the storages it allocates
+    freed: tuple[tuple[Any, ...], ...]  # per step: the storages whose last reader it is
+
+    def peak(self, size: dict[Any, int]) -> int:
+        live = sum(size[v] for v in self.held)
+        peak = live
+        for made, freed in zip(self.made, self.freed, strict=True):
+            for v in made:
+                live += size[v]
+            if live > peak:
+                peak = live
+            for v in freed:
+                live -= size[v]
+        return peak
+
+
+def live_plan(inputs: Iterable[Any], steps: Sequence[tuple[tuple[Any, ...], tuple[Any, ...], bool]],
+              outputs: Iterable[Any] = ()) -> LivePlan:
+    """The plan of `steps` (reads, makes, alias) run in order: `inputs` live at the start, `outputs` to the end.
+    A value is any hashable name."""
+    storage: dict[Any, Any] = {v: v for v in inputs}  # value -> the value whose storage it lives in
     end = len(steps)
-    last: dict[Any, int] = {}  # storage -> index of the last step that reads it (or `end`)
-    for i, s in enumerate(steps):
-        base = storage.get(s.reads[0]) if s.alias and s.reads else None
-        for v, b in s.makes:
+    last: dict[Any, int] = {}  # storage -> the last step that reads it (or `end`)
+    made: list[tuple[Any, ...]] = []
+    for i, (reads, makes, alias) in enumerate(steps):
+        base = storage.get(reads[0]) if alias and reads else None
+        own = []
+        for v in makes:
             if base is not None:
                 storage[v] = base
             else:
                 storage[v] = v
-                size[v] = b
+                own.append(v)
                 last[v] = i  # never read: freed as soon as it is made
-        for r in s.reads:
+        made.append(tuple(own))
+        for r in reads:
             st = storage.get(r)
             if st is not None:
                 last[st] = i
@@ -60,20 +82,27 @@ def peak_live_bytes(inputs: Iterable[tuple[Any, int]], steps: Sequence[Step], ou
         st = storage.get(v)
         if st is not None:
             last[st] = end
-    frees: dict[int, int] = {}  # step -> bytes freed after it
+    freed: list[list[Any]] = [[] for _ in steps]
+    held = []
     for st, i in last.items():
-        frees[i] = frees.get(i, 0) + size[st]
-    live = sum(size[v] for v, _ in _unique(inputs, storage) if v in last)  # an unread input is not held
-    peak = live
-    for i, s in enumerate(steps):
-        live += sum(b for v, b in s.makes if storage[v] == v)
-        peak = max(peak, live)
-        live -= frees.get(i, 0)
-    return peak
+        if i < end:
+            freed[i].append(st)
+    for v in inputs:
+        if v in last:  # an unread input is not held
+            held.append(v)
+    return LivePlan(tuple(held), tuple(made), tuple(tuple(f) for f in freed))
 
 
-def _unique(inputs: Iterable[tuple[Any, int]], storage: dict[Any, Any]) -> list[tuple[Any, int]]:
-    return [(v, b) for v, b in inputs if storage.get(v) == v]
+def peak_live_bytes(inputs: Iterable[tuple[Any, int]], steps: Sequence[Step], outputs: Iterable[Any] = ()) -> int:
+    """The most bytes live at once while `steps` run in order. `inputs` are (value, bytes) live at the start;
+    `outputs` stay live to the end."""
+    inputs = list(inputs)
+    plan = live_plan([v for v, _ in inputs], [(s.reads, tuple(v for v, _ in s.makes), s.alias) for s in steps],
+                     outputs)
+    size = dict(inputs)
+    for s in steps:
+        size.update(s.makes)
+    return plan.peak(size)
 
 
 def _inplace(op: str, args: Any) -> bool:
@@ -91,36 +120,54 @@ def report_peak(report: Any) -> int | None:
     return _chain_peak(report)
 
 
+_PLAN: list[tuple[Any, tuple[bool, ...], LivePlan]] = []  # (graph.index, alias flags, plan): the last graph's
+
+
 def _graph_peak(report: Any) -> int:
     from .graph import FIXED_DTYPES, Ref  # (graph imports records; records imports this lazily)
 
     graph = report.graph
     elem = DTYPE_BYTES[graph.dtype]
     values = report.__dict__.get("_values", {})
+    rows = report.by_id
 
     def nbytes(v: Any) -> int:
         shape, dt = v
         return prod(shape) * (elem if dt == "float" else FIXED_DTYPES.get(dt, 8))
 
-    inputs = [(Ref(gi.name), nbytes(gi.value)) for gi in graph.inputs]
-    steps: list[Step] = []
-    rows = report.by_id
+    # values are named by (node id, output index) here: hashing `Ref` dataclasses would be most of the time
+    size: dict[Any, int] = {(gi.name, 0): nbytes(gi.value) for gi in graph.inputs}
+    costed = []
+    flags = []
     for node in graph.nodes:
         row = rows.get(node.id)
         if row is None:
             continue
-        makes = []
-        i = 0
-        while (ref := Ref(node.id, i)) in values:
-            makes.append((ref, nbytes(values[ref])))
-            i += 1
-        source = not node.inputs
-        view = row.totals.written_bytes == 0 and not source  # a view writes nothing of its own
-        alias = view or _inplace(node.op, node.args)
-        if source:  # parameters, buffers, constants: not activations
-            makes = [(v, 0) for v, _ in makes]
-        steps.append(Step(tuple(node.inputs), tuple(makes), alias))
-    return peak_live_bytes(inputs, steps, graph.output_refs)
+        costed.append((node, row))
+        n_out = len(row.output_shapes) or 1
+        if not node.inputs:  # parameters, buffers, constants: not activations
+            for i in range(n_out):
+                size[(node.id, i)] = 0
+        elif n_out == 1:  # what it writes is its output (a composite's parts write more: its output alone)
+            size[(node.id, 0)] = prod(row.output_shape) * elem if row.parts else row.totals.written_bytes
+        else:
+            for i in range(n_out):
+                ref = Ref(node.id, i)
+                size[(node.id, i)] = nbytes(values[ref]) if ref in values else 0
+        view = row.totals.written_bytes == 0 and bool(node.inputs)  # a view writes nothing of its own
+        flags.append(view or _inplace(node.op, node.args))
+    key = tuple(flags)
+    hit = _PLAN[0] if _PLAN else None
+    if hit is not None and hit[0] is graph.index and hit[1] == key:
+        plan = hit[2]  # the same structure (an edit of arguments): the same lifetimes
+    else:
+        steps = [(tuple((r.node, r.index) for r in node.inputs),
+                  tuple((node.id, i) for i in range(len(row.output_shapes) or 1)), alias)
+                 for (node, row), alias in zip(costed, flags, strict=True)]
+        plan = live_plan([(gi.name, 0) for gi in graph.inputs], steps,
+                         [(r.node, r.index) for r in graph.output_refs])
+        _PLAN[:] = [(graph.index, key, plan)]
+    return plan.peak(size)
 
 
 def _chain_peak(report: Any) -> int:

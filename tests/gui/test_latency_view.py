@@ -183,6 +183,8 @@ def test_measure_and_calibrate_actions_run_in_the_background(view: LatencyView, 
     report = trace_in_worker(ref, LoadOptions())
     view.document.set_report(report)
     monkeypatch.setattr(view, "window", lambda: type("W", (), {"source": (ref, LoadOptions())})())
+    view._update_measurable()  # (what the main window's sourceChanged does: a .py model can be measured)
+    assert view.measure_button.isEnabled()
     with qtbot.waitSignal(view.job.measured, timeout=60_000):
         view.measure_button.click()
         assert not view.measure_button.isEnabled()  # one run at a time; the window stays responsive
