@@ -24,12 +24,13 @@ def mask_scopes(nodes: Sequence[Node], kinds: Mapping[str, tuple[str, ...]], inp
                 outputs: Collection[str], taken: Collection[str]) -> dict[str, str]:
     """Node id -> the mask scope it moves to. `kinds`: the element kinds ("float", "int64", "bool", ...) of the
     outputs of the op nodes that may move (module calls are absent); `inputs`: the graph inputs' names; `taken`:
-    scope paths already in use. A scope's plumbing is grouped when at least two of its nodes read (through others)
-    a graph input: constants (`is_causal`'s `ones().tril()` inside an attention) are not drawn, so need no group."""
-    fed = set(inputs)
+    scope paths already in use. A scope's plumbing is grouped when at least two of its nodes are drawn (they read,
+    through others, a graph input, or are opaque): constants such as `is_causal`'s `ones().tril()` inside an
+    attention are not drawn, so need no group."""
+    drawn = set(inputs)
     for n in nodes:
-        if any(r.node in fed for r in n.inputs):
-            fed.add(n.id)
+        if n.measured is not None or any(r.node in drawn for r in n.inputs):
+            drawn.add(n.id)
     users: dict[str, list[str]] = {}
     for n in nodes:
         for r in n.inputs:
@@ -45,7 +46,7 @@ def mask_scopes(nodes: Sequence[Node], kinds: Mapping[str, tuple[str, ...]], inp
     members = {i for i, ok in reaches_bool.items() if ok}
     sources = {n.id for n in nodes if n.op in SOURCES}
     for n in nodes:  # a float op that reads only the mask (and constants): the mask as an additive bias
-        if n.id in kinds and n.id not in members and n.id not in outputs and n.inputs \
+        if "float" in kinds.get(n.id, ()) and n.id not in members and n.id not in outputs and n.inputs \
                 and all(r.node in members or r.node in sources for r in n.inputs) \
                 and any(r.node in members and scope_of[r.node] == n.scope for r in n.inputs):
             members.add(n.id)
@@ -56,7 +57,7 @@ def mask_scopes(nodes: Sequence[Node], kinds: Mapping[str, tuple[str, ...]], inp
     out: dict[str, str] = {}
     for scope, ids in by_scope.items():
         path = f"{scope}.{MASK_SCOPE}" if scope else MASK_SCOPE
-        if sum(i in fed for i in ids) < 2 or path in taken:  # a module of that name keeps its path
+        if sum(i in drawn for i in ids) < 2 or path in taken:  # a module of that name keeps its path
             continue
         for i in ids:
             out[i] = path

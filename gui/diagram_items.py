@@ -388,7 +388,7 @@ class LayerBlockItem(_CostItem):
         ink = text_color_on(self.color)
         muted = QColor(ink)
         muted.setAlpha(200)
-        name = self.cost.name if self.cost is not None else lines[0][0]
+        name = scene.block_name(self) if self.cost is not None else lines[0][0]
         chosen = _lod_lines(lod, lines, scene.fonts, name, lines[-1][0], rect.width() - 8)
         return _line_plan(rect, [(t, f, ink if f is not scene.fonts.small else muted) for t, f in chosen],
                           min_px=7.5 / max(lod, 1e-3))
@@ -471,7 +471,7 @@ class GroupFrameItem(_CostItem):
                    rect.x(), rect.y(), rect.width(), round(lod, 4), scene.label_key())
             if key != self._plan_key:
                 lines = scene.group_lines(self)
-                name = self.node.path if lod < 0.72 else lines[0][0]
+                name = scene.group_name(self.node.path) if lod < 0.72 else lines[0][0]
                 chosen = _lod_lines(lod, lines, scene.fonts, name, lines[-1][0], rect.width() - 8)
                 self._plan_key = key
                 self._plan = _line_plan(rect, [(t, f, ink) for t, f in chosen], min_px=7.5 / max(lod, 1e-3))

@@ -362,7 +362,7 @@ class DiagramScene(QGraphicsScene):
         if cost is None:
             return [(item.fallback or "…", f.title), ("not costed yet", f.small)]
         room = BLOCK_W * item.width_fraction - 8
-        name = relative_name(cost.name, self.structure.scope_of(item.layer_id))
+        name = self.block_name(item)
         key = (name, cost.type, id(cost.args), room)
         hit = self._titles.get(key)
         if hit is None:
@@ -393,6 +393,11 @@ class DiagramScene(QGraphicsScene):
                 title = fit_title(name, "", f.title, room)  # no room for both: the type joins the args line
                 args = f"{cost.type} · {args}"
         return title, args
+
+    def block_name(self, item: LayerBlockItem) -> str:
+        """A block's name relative to the frame around it (the one rule of every label)."""
+        cost = item.cost
+        return relative_name(cost.name if cost is not None else item.fallback, self.structure.scope_of(item.layer_id))
 
     def group_name(self, path: str) -> str:
         """A container's name as a block's: relative to the frame around it."""
