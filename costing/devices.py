@@ -21,6 +21,14 @@ DOCUMENT_PEAK: dict[str, str] = {"float32": "fp32", "float16": "fp16", "bfloat16
 T = 1e12
 G = 1e9
 
+# The shortest time one kernel takes however little it does (its launch floor), per device kind, in microseconds.
+# GPU: NVIDIA's "Getting Started with CUDA Graphs" (technical blog, 2019) measures ~3.8 µs per short kernel
+# launched back to back in one stream (2.9 µs of it the kernel running); 4 µs. Apple GPUs: Metal dispatches each
+# kernel from a command buffer the same way and Apple publishes no figure: the GPU default. CPU: no launch, but each
+# op is a parallel region whose fork/join costs ~1 µs on a multi-core x86 (EPCC OpenMP micro-benchmarks, PARALLEL
+# overhead); 1 µs. A device file overrides it with `launch_overhead_us` (0 turns the floor off).
+DEFAULT_LAUNCH_US: dict[str, float] = {"gpu": 4.0, "apple": 4.0, "cpu": 1.0}
+
 
 @dataclass(frozen=True)
 class Device:
@@ -29,6 +37,16 @@ class Device:
     memory_bandwidth: float  # bytes/s
     source: str
     kind: str = "gpu"  # "gpu", "cpu" or "apple"
+    launch_overhead_us: float | None = None  # the launch floor per kernel; None: DEFAULT_LAUNCH_US of the kind
+
+    def __post_init__(self) -> None:
+        if self.launch_overhead_us is None:
+            object.__setattr__(self, "launch_overhead_us", DEFAULT_LAUNCH_US.get(self.kind, DEFAULT_LAUNCH_US["gpu"]))
+
+    @property
+    def launch_floor_s(self) -> float:
+        """The launch floor in seconds: no kernel's estimate is shorter."""
+        return float(self.launch_overhead_us or 0.0) * 1e-6
 
     def peak(self, dtype: str) -> tuple[float, str]:
         """(FLOP/s, the peak key used) for a document dtype (`float16`) or a peak key (`tf32`). A dtype the
@@ -44,7 +62,7 @@ class Device:
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "peak_flops": dict(self.peak_flops), "memory_bandwidth": self.memory_bandwidth,
-                "source": self.source, "kind": self.kind}
+                "source": self.source, "kind": self.kind, "launch_overhead_us": self.launch_overhead_us}
 
 
 def _gpu(name: str, fp32: float, tf32: float | None, fp16: float, bf16: float | None, int8: float, bw: float,
@@ -134,8 +152,12 @@ def parse_device(d: Any, where: str) -> Device:
     kind = d.get("kind", "gpu")
     if kind not in ("gpu", "cpu", "apple"):
         raise DeviceError(f"{where}.kind: expected gpu, cpu or apple, got {kind!r}")
+    launch = d.get("launch_overhead_us")
+    if launch is not None and not (launch == 0 and not isinstance(launch, bool) or _positive(launch)):
+        raise DeviceError(f"{where}.launch_overhead_us: expected a number of microseconds >= 0 (the shortest time "
+                          f"one kernel takes), got {_shown(launch)}")
     return Device(name.strip(), {k: float(peaks[k]) for k in PEAK_DTYPES if k in peaks}, float(bw),
-                  str(d.get("source", "user file")), kind)
+                  str(d.get("source", "user file")), kind, None if launch is None else float(launch))
 
 
 def _positive(v: Any) -> bool:

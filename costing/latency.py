@@ -1,7 +1,12 @@
 """Roofline latency: a derived analysis of a `CostReport` for one `Device` (the records are not widened).
 
-Per layer, `latency = max(FLOPs / peak[dtype], memory-access bytes / bandwidth)`, under the no-fusion convention
-below; the bound is whichever term is larger. The model's latency is the sum over layers.
+Per layer, `latency = max(FLOPs / peak[dtype], memory-access bytes / bandwidth, launch floor)`, under the no-fusion
+convention below; the bound is whichever term is largest. The model's latency is the sum over layers.
+
+The launch floor (`Device.launch_overhead_us`) is the shortest time a kernel takes however little it does. It is a
+max, not an added term: a GPU queues launches asynchronously, so while one kernel runs the next one's launch is
+already done; only kernels shorter than the launch interval wait for it (adding it would charge every long kernel a
+launch it does not wait for). A row that does no work (a view) launches nothing and stays at zero.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from .records import CostReport, LayerCost
 CONVENTION = "roofline, no fusion"
 CONVENTION_TEXT = ("roofline, no fusion: each layer is its own kernel that reads its inputs and weights from memory "
                    "and writes its output back, layers run one after another; latency = max(FLOPs / peak, "
-                   "memory-access bytes / bandwidth)")
-BOUNDS = ("compute", "memory", "none")  # "none": a row that does no work (a view such as Flatten)
+                   "memory-access bytes / bandwidth, launch floor per kernel)")
+# "launch": the launch floor is longer than the roofline time; "none": a row that does no work (a view such as Flatten)
+BOUNDS = ("compute", "memory", "launch", "none")
 
 
 @dataclass(frozen=True)
@@ -39,10 +45,14 @@ class RowLatency:
         return self.flops / self.seconds if self.seconds else 0.0
 
 
-def roofline_time(flops: int, nbytes: int, peak: float, bandwidth: float) -> RowLatency:
+def roofline_time(flops: int, nbytes: int, peak: float, bandwidth: float, floor: float = 0.0) -> RowLatency:
+    """One kernel: the longer of its compute and memory times, and never under `floor` (its launch floor, s)."""
     compute, memory = flops / peak, nbytes / bandwidth
-    bound = "none" if not (flops or nbytes) else "compute" if compute >= memory else "memory"
-    return RowLatency(max(compute, memory), compute, memory, flops, nbytes, bound)
+    if not (flops or nbytes):
+        return RowLatency(0.0, compute, memory, flops, nbytes, "none")
+    roof = max(compute, memory)
+    bound = "launch" if floor > roof else "compute" if compute >= memory else "memory"
+    return RowLatency(max(roof, floor), compute, memory, flops, nbytes, bound)
 
 
 def combine(rows: Sequence[RowLatency]) -> RowLatency:
@@ -50,7 +60,7 @@ def combine(rows: Sequence[RowLatency]) -> RowLatency:
     the one holding most of the time."""
     by_bound = {b: sum(r.seconds for r in rows if r.bound == b) for b in BOUNDS}
     total = sum(r.seconds for r in rows)
-    bound = "none" if not total else max(("compute", "memory"), key=lambda b: by_bound[b])
+    bound = "none" if not total else max(("compute", "memory", "launch"), key=lambda b: by_bound[b])
     return RowLatency(total, sum(r.compute_s for r in rows), sum(r.memory_s for r in rows),
                       sum(r.flops for r in rows), sum(r.bytes for r in rows), bound)
 
@@ -88,16 +98,37 @@ class LatencyEstimate:
         return combine(self.rows[first:last + 1])
 
 
-def layer_latency(layer: LayerCost, peak: float, bandwidth: float) -> RowLatency:
-    return roofline_time(layer.flops, layer.memory_access_bytes, peak, bandwidth)
+def layer_latency(layer: LayerCost, peak: float, bandwidth: float, floor: float = 0.0) -> RowLatency:
+    return roofline_time(layer.flops, layer.memory_access_bytes, peak, bandwidth, floor)
 
 
 def estimate(report: CostReport, device: Device, compute_dtype: str | None = None) -> LatencyEstimate:
     """Per-layer roofline latency of `report` on `device`, at the report's dtype unless `compute_dtype` (a peak
     key such as "tf32", or a document dtype) says otherwise."""
     peak, key = device.peak(compute_dtype or report.dtype)
-    bw = device.memory_bandwidth
-    return LatencyEstimate(device, key, peak, tuple(layer_latency(r, peak, bw) for r in report.layers))
+    bw, floor = device.memory_bandwidth, device.launch_floor_s
+    return LatencyEstimate(device, key, peak, tuple(layer_latency(r, peak, bw, floor) for r in report.layers))
+
+
+def measured_place(measured_device: str) -> str:
+    """Where a measurement ran, as a reader says it: "this CPU", or the GPU's name (the worker names the GPU)."""
+    return "this CPU" if measured_device == "cpu" else measured_device
+
+
+def measured_kind(measured_device: str) -> str:
+    """The device kind ("cpu" or "gpu") a measurement ran on."""
+    return "cpu" if measured_device == "cpu" else "gpu"
+
+
+def device_mismatch(measured_device: str, device: Device) -> str | None:
+    """A one-line warning when the measurement ran on another kind of device than the estimate is for (this CPU
+    against a GPU's roofline): the ratio then compares two machines, not the estimate with reality."""
+    kind_ = "gpu" if device.kind == "apple" else device.kind
+    if measured_kind(measured_device) == kind_:
+        return None
+    a = "a CPU" if device.kind == "cpu" else "a GPU"
+    return (f"measured on {measured_place(measured_device)} but estimated for {device.name} ({a}): the ratio "
+            f"compares two different devices, not the estimate with reality")
 
 
 def measured_correlation(est: LatencyEstimate, measured: Sequence[float | None]) -> float | None:

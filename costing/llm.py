@@ -60,6 +60,7 @@ def decode_step(report: CostReport, calls: Sequence[AttentionCall], cache_len: i
                 compute_dtype: str | None = None) -> Phase:
     """One new token per sequence with `cache_len` tokens cached: `report` is the model traced at one token."""
     est = estimate(report, device, compute_dtype)
+    floor = device.launch_floor_s
     elem = DTYPE_BYTES[report.dtype]
     extra: dict[str, tuple[int, int]] = {}
     for c in calls:
@@ -68,9 +69,10 @@ def decode_step(report: CostReport, calls: Sequence[AttentionCall], cache_len: i
     rows = []
     for layer, row in zip(report.layers, est.rows, strict=True):
         f, b = extra.pop(layer.path, (0, 0))
-        rows.append(roofline_time(row.flops + f, row.bytes + b, est.peak_flops, est.bandwidth) if f or b else row)
+        rows.append(roofline_time(row.flops + f, row.bytes + b, est.peak_flops, est.bandwidth, floor)
+                    if f or b else row)
     for f, b in extra.values():  # a call from a module without a row of its own: still counted
-        rows.append(roofline_time(f, b, est.peak_flops, est.bandwidth))
+        rows.append(roofline_time(f, b, est.peak_flops, est.bandwidth, floor))
     batch = report.inputs[0][0][0] if report.inputs and report.inputs[0][0] else 1
     kv = sum(c.cache_bytes(cache_len, elem) for c in calls)
     return Phase(batch, combine(rows), kv, cache_len)

@@ -224,6 +224,14 @@ class CostReport:
         return next((p for p in self.problems if not p.stale), self.problems[0] if self.problems else None)
 
     @property
+    def peak_activation_bytes(self) -> int | None:
+        """Peak live activation memory of an inference forward (costing.peak_memory); None if incomplete."""
+        if "_peak" not in self.__dict__:
+            from .peak_memory import report_peak  # (it reads graphs, which import this module)
+            object.__setattr__(self, "_peak", report_peak(self))
+        return self.__dict__["_peak"]
+
+    @property
     def by_id(self) -> dict[str, LayerCost]:
         """Rows by node id (graph reports)."""
         idx = self.__dict__.get("_by_id")

@@ -206,6 +206,19 @@ def short_name(name: str, font: QFont, room: float) -> str:
     return name
 
 
+def relative_name(name: str, scope: str) -> str:
+    """`name` relative to the scope whose frame encloses it, so every block is labelled by one rule: the leading
+    path components it shares with that scope go ('layer1.0.conv1' in 'layer1.0' -> 'conv1'; 'model.cumsum' in
+    'model.mask' -> 'cumsum'); a name with nothing after them keeps its last component."""
+    if not scope:
+        return name
+    parts, outer = name.split("."), scope.split(".")
+    k = 0
+    while k < len(parts) - 1 and k < len(outer) and parts[k] == outer[k]:
+        k += 1
+    return ".".join(parts[k:])
+
+
 def fit_title(name: str, kind: str, font: QFont, room: float) -> str:
     """A block's title line, 'name  Type', fitted to `room`: the name loses leading path components first
     ('layer1.0.downsample.1  BatchNorm2d' -> 'downsample.1  BatchNorm2d'; the frame around the block names the
@@ -375,7 +388,7 @@ class LayerBlockItem(_CostItem):
         ink = text_color_on(self.color)
         muted = QColor(ink)
         muted.setAlpha(200)
-        name = self.cost.name if self.cost is not None else lines[0][0]
+        name = scene.block_name(self) if self.cost is not None else lines[0][0]
         chosen = _lod_lines(lod, lines, scene.fonts, name, lines[-1][0], rect.width() - 8)
         return _line_plan(rect, [(t, f, ink if f is not scene.fonts.small else muted) for t, f in chosen],
                           min_px=7.5 / max(lod, 1e-3))
@@ -458,7 +471,7 @@ class GroupFrameItem(_CostItem):
                    rect.x(), rect.y(), rect.width(), round(lod, 4), scene.label_key())
             if key != self._plan_key:
                 lines = scene.group_lines(self)
-                name = self.node.path if lod < 0.72 else lines[0][0]
+                name = scene.group_name(self.node.path) if lod < 0.72 else lines[0][0]
                 chosen = _lod_lines(lod, lines, scene.fonts, name, lines[-1][0], rect.width() - 8)
                 self._plan_key = key
                 self._plan = _line_plan(rect, [(t, f, ink) for t, f in chosen], min_px=7.5 / max(lod, 1e-3))
@@ -500,10 +513,12 @@ class GroupFrameItem(_CostItem):
         room = head.width() - 20
         text = "▾ " + "  ·  ".join(t for t, _ in lines)
         if fm.horizontalAdvance(text) > room:  # the module type goes first, the subtotal last
-            text = f"▾ {self.node.path}  ·  {lines[-1][0]}"
+            text = f"▾ {scene.group_name(self.node.path)}  ·  {lines[-1][0]}"
         if fm.horizontalAdvance(text) > room:  # then the path's leading parts (the enclosing frame names them)
             tail = f"  ·  {lines[-1][0]}"
-            text = f"▾ {short_name(self.node.path, scene.fonts.header, room - fm.horizontalAdvance('▾ ' + tail))}"
+            name = short_name(scene.group_name(self.node.path), scene.fonts.header,
+                              room - fm.horizontalAdvance('▾ ' + tail))
+            text = f"▾ {name}"
             text += tail
         shown = fm.elidedText(text, Qt.TextElideMode.ElideRight, room)
         # an arrow passing under the header never runs through its text

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QGraphicsScene
 from costing import CONVENTIONS, PEERS, HierarchyNode, LayerCost, Totals
 from costing.comparison import ADDED, SAME, RowDelta
 from costing.formatting import grouped, key_args, nbytes, percent, shape, si
+from costing.mask_plumbing import MASK_TYPE
 from costing.records import DASH, NOT_COSTED, CostReport
 
 from .cost_colors import (
@@ -57,6 +58,7 @@ from .diagram_items import (
     RemovedRowsItem,
     _Fonts,
     fit_title,
+    relative_name,
     route_path,
 )
 from .diagram_layout import (
@@ -373,10 +375,11 @@ class DiagramScene(QGraphicsScene):
         if cost is None:
             return [(item.fallback or "…", f.title), (f"{DASH} · {NOT_COSTED}", f.small)]
         room = BLOCK_W * item.width_fraction - 8
-        key = (cost.name, cost.type, id(cost.args), room)
+        name = self.block_name(item)
+        key = (name, cost.type, id(cost.args), room)
         hit = self._titles.get(key)
         if hit is None:
-            hit = self._titles[key] = self._title_lines(cost, room)
+            hit = self._titles[key] = self._title_lines(cost, name, room)
             if len(self._titles) > 20000:
                 self._titles.clear()
         title, args = hit
@@ -392,19 +395,30 @@ class DiagramScene(QGraphicsScene):
         figure = f"{self.format_value(value)} · {share}" if share else self.format_value(value)
         return [(title, f.title), (args, f.small), ("→ " + shape(cost.output_shape), f.small), (figure, f.value)]
 
-    def _title_lines(self, cost: LayerCost, room: float) -> tuple[str, str]:
-        """A block's title and argument lines, fitted to `room` (remembered per layer and width)."""
+    def _title_lines(self, cost: LayerCost, name: str, room: float) -> tuple[str, str]:
+        """A block's title and argument lines, fitted to `room` (remembered per layer and width): its `name`
+        (relative to the frame around it) and type."""
         f = self.fonts
         args = key_args(cost.type, cost.args) or cost.category
         if cost.type.endswith(OWN_OPS):  # a container's own ops (residual add, reshape): the type goes below
-            title = f"{cost.name}{OWN_OPS}"
+            title = f"{name}{OWN_OPS}"
             args = f"{cost.type[: -len(OWN_OPS)]} · {args}"
         else:
-            title = fit_title(cost.name, cost.type, f.title, room)
-            if cost.type not in cost.name and QFontMetricsF(f.title).horizontalAdvance(title) > room:
-                title = fit_title(cost.name, "", f.title, room)  # no room for both: the type joins the args line
+            title = fit_title(name, cost.type, f.title, room)
+            if cost.type not in name and QFontMetricsF(f.title).horizontalAdvance(title) > room:
+                title = fit_title(name, "", f.title, room)  # no room for both: the type joins the args line
                 args = f"{cost.type} · {args}"
         return title, args
+
+    def block_name(self, item: LayerBlockItem) -> str:
+        """A block's name relative to the frame around it (the one rule of every label)."""
+        cost = item.cost
+        return relative_name(cost.name if cost is not None else item.fallback, self.structure.scope_of(item.layer_id))
+
+    def group_name(self, path: str) -> str:
+        """A container's name as a block's: relative to the frame around it."""
+        scope = self.structure.scopes.get(path)
+        return relative_name(path, scope.parent or "") if scope is not None else path
 
     def group_lines(self, item: GroupFrameItem) -> list[tuple[str, QFont]]:
         f = self.fonts
@@ -413,21 +427,23 @@ class DiagramScene(QGraphicsScene):
         report = self.document.report
         total = self.value(report)
         share = value / total if total else 0.0  # a ratio of two report figures, for display
-        count = len(self.structure.scopes[node.path].members) if node.path in self.structure.scopes else 0
+        scopes = self.structure.scopes
+        count = len(scopes[node.path].members) if node.path in scopes else 0
+        name = self.group_name(node.path)
         if not node.complete:  # its sum leaves nodes out: no figure at all, and why
             figure = f"{DASH} · {node.not_costed} {NOT_COSTED}"
             if item.collapsed:
-                return [(f"{node.path}  ▸", f.title), (f"{node.type} · {count} nodes", f.small), (figure, f.value)]
-            return [(f"{node.path}  {node.type}", f.header), (figure, f.header)]
+                return [(f"{name}  ▸", f.title), (f"{node.type} · {count} nodes", f.small), (figure, f.value)]
+            return [(f"{name}  {node.type}", f.header), (figure, f.header)]
         if not report.complete:  # a complete scope of an incomplete model: its figure, no share
             if item.collapsed:
-                return [(f"{node.path}  ▸", f.title), (f"{node.type} · {count} nodes", f.small),
+                return [(f"{name}  ▸", f.title), (f"{node.type} · {count} nodes", f.small),
                         (self.format_value(value), f.value)]
-            return [(f"{node.path}  {node.type}", f.header), (self.format_value(value), f.header)]
+            return [(f"{name}  {node.type}", f.header), (self.format_value(value), f.header)]
         if item.collapsed:
-            return [(f"{node.path}  ▸", f.title), (f"{node.type} · {count} nodes", f.small),
+            return [(f"{name}  ▸", f.title), (f"{node.type} · {count} nodes", f.small),
                     (f"{self.format_value(value)} · {share_text(share)}", f.value)]
-        return [(f"{node.path}  {node.type}", f.header),
+        return [(f"{name}  {node.type}", f.header),
                 (f"{self.format_value(value)} · {share_text(share)}", f.header)]
 
     def edge_label(self, route: Route) -> str:
@@ -581,16 +597,18 @@ class DiagramScene(QGraphicsScene):
         """Whole levels of scopes open while at most AUTO_BOXES boxes show (ResNet-50: its stages open, their
         bottlenecks folded; GPT-2: its blocks folded)."""
         st = self.structure
+        graph = self.document.graph
         expanded: set[str] = set()
         boxes = len(st.scopes[""].nodes) + len(st.scopes[""].children) + len(st.used_inputs)
-        frontier = list(st.scopes[""].children)
+        # mask plumbing (costing.mask_plumbing) stays folded: it is there so as not to dominate
+        frontier = [c for c in st.scopes[""].children if graph.scope_type(c) != MASK_TYPE]
         while frontier:
             grow = sum(len(st.scopes[p].nodes) + len(st.scopes[p].children) - 1 for p in frontier)
             if boxes + grow > AUTO_BOXES and (expanded or boxes + grow > 4 * AUTO_BOXES or len(frontier) > 1):
                 break
             expanded |= set(frontier)
             boxes += grow
-            frontier = [c for p in frontier for c in st.scopes[p].children]
+            frontier = [c for p in frontier for c in st.scopes[p].children if graph.scope_type(c) != MASK_TYPE]
         return expanded
 
     # ---- layout --------------------------------------------------------------------------------------------

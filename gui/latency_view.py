@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 from costing import CostReport
 from costing import formatting as fmt
 from costing.devices import PEAK_DTYPES
-from costing.latency import CONVENTION_TEXT
-from model_io.measure_client import Measurement
+from costing.latency import CONVENTION_TEXT, device_mismatch, measured_place
+from model_io.measure_client import Measurement, measure_refusal
 
 from .charts.roofline_chart import RooflineChart
 from .cost_document import CostDocument
@@ -40,6 +40,12 @@ from .roofline_export import export_roofline
 from .timing_jobs import TimingJob
 
 COLUMNS = ("Layer", "Bound", "Est. latency", "Measured", "Measured ÷ est.")
+MEASURED, RATIO = 3, 4
+MEASURE_TIP = "Run the model for real (random weights) and time every layer: median of 5"
+
+
+def _short_place(measured_device: str) -> str:
+    return "CPU" if measured_device == "cpu" else measured_device
 
 
 class LatencyTableModel(QAbstractTableModel):
@@ -93,8 +99,26 @@ class LatencyTableModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
                    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        m, est = self.state.measurement, self.state.estimate()
+        if role == Qt.ItemDataRole.DisplayRole:
+            # the ratio divides one device's time by another's estimate: both are named
+            if section == RATIO and m is not None and est is not None:
+                return f"{_short_place(m.device)} ÷ {est.device.name} est."
+            if section == MEASURED and m is not None:
+                return f"Measured ({_short_place(m.device)})"
             return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole and section in (MEASURED, RATIO):
+            if m is None:
+                return "Measure on this machine to time every layer for real"
+            if section == MEASURED:
+                return f"measured on {measured_place(m.device)} ({m.threads} threads, median of {m.repeats})"
+            if est is None:
+                return "choose a device to compare the measured times with its estimate"
+            text = f"measured on {measured_place(m.device)} ÷ estimate for {est.device.name}"
+            warning = device_mismatch(m.device, est.device)
+            return f"{text}\nWarning: {warning}" if warning else text
         return None
 
 
@@ -116,7 +140,9 @@ class LatencyView(QWidget):
         self.calibrate_button.setToolTip("Measure this machine's GEMM FLOP/s and copy bandwidth (a few seconds); "
                                          "adds the device 'this-machine'")
         self.measure_button = QPushButton("Measure on this machine", self)
-        self.measure_button.setToolTip("Run the model for real (random weights) and time every layer: median of 5")
+        self.measure_button.setToolTip(MEASURE_TIP)
+        self._busy = False
+        self._watched: QWidget | None = None  # the main window whose `sourceChanged` this view follows
         self.status = QLabel(self)
         self.status.setObjectName("latencyStatus")
         self.status.setWordWrap(True)  # on its own line under the controls: a long message wraps, never widens
@@ -164,22 +190,51 @@ class LatencyView(QWidget):
         # the chart's context menu exports it, as the other charts' menus do (gui.export_menu)
         self._context_menu = ViewContextMenu(self.chart, self.chart.viewport(), "Export roofline chart…",
                                              self.export_chart)
+        document.documentReset.connect(self._update_measurable)
+        document.settingsChanged.connect(self._update_measurable)
         self._update_summary()
+        self._update_measurable()
         CatchUpWhenShown(self, lambda: self.model._stale, self.model.refresh)
+
+    def showEvent(self, event: Any) -> None:
+        self._update_measurable()  # docked into a window now: follow its source
+        super().showEvent(event)
+
+    def measure_refusal(self) -> str | None:
+        """Why the document cannot be measured (one line), or None."""
+        doc = self.document
+        window = self.window()
+        if self._watched is not window and hasattr(window, "sourceChanged"):
+            window.sourceChanged.connect(self._update_measurable)
+            self._watched = window
+        if not doc.traced and doc.network is not None:  # a layer list: its rows, as exported PyTorch
+            return measure_refusal(None, doc.graph.dtype)
+        source = getattr(window, "source", None)
+        if not doc.traced or source is None:
+            return "this model's source is not known to the window: open it again to measure it"
+        ref, opts = source
+        return measure_refusal(ref, opts.dtype or doc.graph.dtype)
+
+    def _update_measurable(self) -> None:
+        """The Measure button is enabled only for a model that can be measured; its tooltip says why not."""
+        refusal = self.measure_refusal()
+        self.measure_button.setEnabled(refusal is None and not self._busy)
+        self.measure_button.setToolTip(MEASURE_TIP if refusal is None else f"Cannot measure this model: {refusal}")
 
     # ---- actions -----------------------------------------------------------------------------------------
     def measure(self) -> None:
         """Time the window's traced model for real (a layer list: a one-line explanation instead)."""
+        refusal = self.measure_refusal()
+        if refusal is not None:  # (the button is disabled then; a shortcut or a stale state still gets a word)
+            self.status.setText(f"Cannot measure this model: {refusal}")
+            return
         self._measured_report = self.document.report  # what the result will belong to
-        source = getattr(self.window(), "source", None)
         network = self.document.network
         if not self.document.traced and network is not None:  # a layer list: its rows, as exported PyTorch
             self.job.measure_network(network)
-        elif source is not None and self.document.traced:
-            ref, opts = source
-            self.job.measure(ref, opts)
         else:
-            self.status.setText("This model's source is not known to the window: open it again to measure it")
+            ref, opts = self.window().source  # type: ignore[attr-defined]  # (measure_refusal checked it)
+            self.job.measure(ref, opts)
 
     def export_chart(self, path: str = "") -> ExportResult | None:
         """The roofline at its on-screen size and palette to PNG, SVG or PDF (asks for the file without `path`)."""
@@ -199,8 +254,9 @@ class LatencyView(QWidget):
         return result
 
     def _on_job_busy_changed(self, busy: bool) -> None:
-        for b in (self.calibrate_button, self.measure_button):
-            b.setEnabled(not busy)
+        self._busy = busy
+        self.calibrate_button.setEnabled(not busy)
+        self._update_measurable()
         if busy:
             self.status.setText("Running on this machine …")
 
@@ -223,15 +279,18 @@ class LatencyView(QWidget):
             parts.append("Choose a device to estimate each layer's latency with the roofline model.")
         else:
             t = est.total
-            parts.append(f"Estimated {fmt.duration(t.seconds)} on {est.device.name} ({t.bound}-bound overall) — "
-                         f"{CONVENTION_TEXT}.")
+            parts.append(f"Estimated {fmt.duration(t.seconds)} on {est.device.name} ({t.bound}-bound overall; "
+                         f"launch floor {fmt.duration(est.device.launch_floor_s)} per kernel) — {CONVENTION_TEXT}.")
         m = self.state.measurement
         if m is not None:
             total = sum(s for s in self.state.measured_rows() if s is not None)
             rho = self.state.correlation()
             corr = f"; rank correlation with the estimate {rho:.2f}" if rho is not None else ""
-            parts.append(f"Measured {fmt.duration(total)} on {m.device} ({m.threads} threads, median of "
-                         f"{m.repeats}){corr}.")
+            parts.append(f"Measured {fmt.duration(total)} on {measured_place(m.device)} ({m.threads} threads, "
+                         f"median of {m.repeats}){corr}.")
+            warning = device_mismatch(m.device, est.device) if est is not None else None
+            if warning:
+                parts.append(f"Warning: {warning[0].upper()}{warning[1:]}.")
         self.summary.setText(" ".join(parts))
 
     def _on_selection_changed(self, rows: list[int], source: object) -> None:

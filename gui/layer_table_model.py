@@ -432,6 +432,7 @@ class LayerTableModel(QAbstractTableModel):
         return (f"{lat.bound}-bound on {est.device.name} ({est.peak_key})\n"
                 f"compute: {fmt.si(lat.flops, 'FLOPs')} / {peak} = {fmt.duration(lat.compute_s)}\n"
                 f"memory: {fmt.nbytes(lat.bytes)} / {bw} = {fmt.duration(lat.memory_s)}\n"
+                f"launch floor: {fmt.duration(est.device.launch_floor_s)} per kernel\n"
                 f"({CONVENTION})")
 
     def _icon(self) -> QIcon:

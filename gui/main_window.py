@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -250,6 +250,17 @@ class LoadIndicator(QWidget):
 
 
 class MainWindow(QMainWindow):
+    sourceChanged = Signal()  # the reference the document was opened from changed (what can be measured)
+
+    @property
+    def source(self) -> tuple[str, LoadOptions] | None:
+        """The reference and load options of the traced model on show (None: not opened from one this session)."""
+        return self._source
+
+    @source.setter
+    def source(self, value: tuple[str, LoadOptions] | None) -> None:
+        self._source = value
+        self.sourceChanged.emit()
     def __init__(self, document: CostDocument | None = None, autosave_dir: Path | None = None,
                  worker_command: list[str] | None = None) -> None:
         super().__init__()
@@ -268,7 +279,7 @@ class MainWindow(QMainWindow):
         self._reload_pending = False  # the load in flight traces the current model again (Settings)
         self._reload_graph: Graph | None = None  # the edited graph that reload applies the layer edits of
         # where a traced (read-only) model came from: Settings reloads it with a new batch size / dtype
-        self.source: tuple[str, LoadOptions] | None = None
+        self._source: tuple[str, LoadOptions] | None = None
         # opaque rows an edit left stale are measured again by tracing the model with the edits (gui/remeasure.py)
         # the models whose code this session may run again: those the user opened here, or allowed when asked
         # (a graph file's `source.ref` is data: opening the file must never run the model it names)

@@ -28,6 +28,7 @@ _ROWS: tuple[tuple[str, _Getter, Callable[[float], str]], ...] = (
     ("param_bytes", lambda r, c: r.totals.param_bytes, fmt.nbytes),
     ("activations", lambda r, c: r.totals.activation_bytes, fmt.nbytes),
     ("fwd_bwd", lambda r, c: r.summary.forward_backward_bytes, fmt.nbytes),
+    ("peak", lambda r, c: r.peak_activation_bytes, fmt.nbytes),  # None when the report is incomplete
     ("memory_access", lambda r, c: r.totals.memory_access_bytes, fmt.nbytes),
 )
 _EXACT = {"params", "trainable", "frozen", "macs", "flops", "convention"}
@@ -85,6 +86,12 @@ class TotalsWidget(QWidget):
             grid.addWidget(delta, i, 2)
             self.labels[key], self.values[key], self.deltas[key] = label, value, delta
         outer.addLayout(grid)
+        self.labels["activations"].setToolTip(plain_tip(
+            "torchsummary's figure: every layer's output added up, as if nothing were freed"))
+        self.labels["peak"].setToolTip(plain_tip(
+            "The most activation memory live at once in one inference forward (no autograd): each tensor held "
+            "from the op that makes it to its last reader; views and in-place ops share their input's storage; "
+            "parameters excluded. Allocator rounding and kernel workspaces not counted."))
 
         rule = QFrame(self)
         rule.setFrameShape(QFrame.Shape.HLine)
@@ -169,7 +176,8 @@ class TotalsWidget(QWidget):
         names = {"params": "Params", "trainable": "  trainable", "frozen": "  frozen", "macs": "MACs",
                  "flops": "FLOPs (NetCost)", "convention": f"{label} (chosen)",
                  "param_bytes": f"Param size ({report.dtype})", "activations": "Activations (forward)",
-                 "fwd_bwd": "Activations (fwd + bwd)", "memory_access": "Memory access cost"}
+                 "fwd_bwd": "Activations (fwd + bwd)", "peak": "Peak activations (inference)",
+                 "memory_access": "Memory access cost"}
         base = doc.baseline_report if doc.baseline is not None else None
         cmp = doc.comparison() if base is not None else None
         # a total of an incomplete report is a partial sum: "—"; a change against or from one is withheld
@@ -185,10 +193,10 @@ class TotalsWidget(QWidget):
                 font.setBold(bold)
                 self.values[key].setFont(font)
                 self.labels[key].setFont(font)
-            if not report.complete:
+            if not report.complete or value is None:
                 self.values[key].setText(DASH)
                 self.values[key].setToolTip(f"{report.incomplete_note}: the costed rows alone would be a partial "
-                                            "total")
+                                            "total" if not report.complete else "")
             else:
                 self.values[key].setText(formatter(value))
                 self.values[key].setToolTip(fmt.grouped(int(value)) if key in _EXACT else "")
@@ -203,6 +211,10 @@ class TotalsWidget(QWidget):
                     self.deltas[key].setStyleSheet("")
                 continue
             old = getter(base, conv)
+            if value is None or old is None:  # a figure an incomplete report cannot give has no delta
+                self.deltas[key].setText("")
+                self.deltas[key].setStyleSheet("")
+                continue
             self.deltas[key].setText(fmt.delta(value, old, formatter))
             color = good if value < old else bad if value > old else ""
             style = f"QLabel {{ color: {color}; }}" if color else ""

@@ -26,6 +26,7 @@ from costing.conventions import netcost_flops, peer_figures, torchinfo_leaf
 from costing.errors import LayerError
 from costing.graph import Graph, GraphInput, Measured, Node, Ref, Scope, Value, unique_name
 from costing.graph_eval import NodeError, cost_node, frozen
+from costing.mask_plumbing import MASK_TYPE, mask_scopes
 from costing.registry import Out, has_kind, kind
 
 from . import op_costs
@@ -195,6 +196,7 @@ class GraphRecorder:
         self.uncalled: list[str] = []
         self.fallback: dict[str, Node] = {}  # formula node id -> the same call as an opaque node
         self.scope_types: dict[str, str] = {}  # container classes known otherwise (torch.export's module stack)
+        self.out_kinds: dict[str, tuple[str, ...]] = {}  # op node -> its outputs' element kinds (mask plumbing)
         leaf = not flat and self.info[id(model)][1]
         self.stack: list[_Frame] = [] if leaf else [_Frame("container", "", model)]
 
@@ -510,6 +512,7 @@ class GraphRecorder:
             m = Measured(in_values, tuple(out_values), totals, c.category if c is not None else "other", unsupported)
             node = Node(nid, name, data, in_refs, nid, scope, measured=m, label=f"aten.{name}")
         ref = self.append(node)
+        self.out_kinds[nid] = tuple(dt for _, dt in out_values)
         for i, t in enumerate(outs):
             self.bind(t, Ref(ref.node, i))
         if base is not None:
@@ -553,6 +556,7 @@ class GraphRecorder:
             if hit is not None:
                 outputs.append(hit)
         self._make_extra_outputs_opaque()
+        self._group_mask_plumbing({i.name for i in inputs}, {r.node for r in outputs})
         scopes = self._scopes()
         g = Graph(tuple(self.nodes), tuple(inputs), tuple(outputs), name=name, dtype=dtype, scopes=scopes,
                   source=source)
@@ -594,6 +598,17 @@ class GraphRecorder:
             covered = self.extra_outputs.get(n.id)
             if covered is not None and any(node == n.id and k >= covered for node, k in read):
                 self.nodes[i] = self.fallback[n.id]
+
+    def _group_mask_plumbing(self, inputs: set[str], outputs: set[str]) -> None:
+        """Attention-mask index arithmetic at a scope's top level moves into one `mask` scope
+        (costing.mask_plumbing)."""
+        taken = {""} | set(self.entered) | set(self.paths) | {n.scope for n in self.nodes}
+        moves = mask_scopes(self.nodes, self.out_kinds, inputs, outputs, taken)
+        if not moves:
+            return
+        self.nodes = [dataclasses.replace(n, scope=moves[n.id]) if n.id in moves else n for n in self.nodes]
+        for path in set(moves.values()):
+            self.scope_types[path] = MASK_TYPE
 
     def _scopes(self) -> tuple[Scope, ...]:
         paths = {""} | set(self.entered)

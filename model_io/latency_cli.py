@@ -57,7 +57,8 @@ def run_devices(args: argparse.Namespace) -> int:
         print(f"netcost: calibrated this machine; cached in {path}", file=sys.stderr)
     devices = device_files.all_devices()
     if args.format == "json":
-        rows = [{k: d.as_dict()[k] for k in ("name", "peak_flops", "memory_bandwidth", "source")} for d in devices]
+        rows = [{k: d.as_dict()[k] for k in ("name", "peak_flops", "memory_bandwidth", "launch_overhead_us", "source")}
+                for d in devices]
         sys.stdout.write(strict_json.dumps({"devices": rows}, indent=2) + "\n")
     else:
         sys.stdout.write(devices_table(devices))
@@ -65,11 +66,12 @@ def run_devices(args: argparse.Namespace) -> int:
 
 
 def devices_table(devices: tuple[Device, ...]) -> str:
-    head = ["Device", *PEAK_DTYPES, "Bandwidth", "Ridge (fp32)", "Source"]
+    head = ["Device", *PEAK_DTYPES, "Bandwidth", "Ridge (fp32)", "Launch floor", "Source"]
     # a user device's name (and where it came from) is the user's text: escaped as every other table does
     rows = [[escape.printable(d.name),
              *(fmt.si(d.peak_flops[k], "FLOP/s") if k in d.peak_flops else "—" for k in PEAK_DTYPES),
-             fmt.si(d.memory_bandwidth, "B/s"), f"{d.ridge_point('fp32'):.1f} FLOPs/B", escape.printable(d.source)]
+             fmt.si(d.memory_bandwidth, "B/s"), f"{d.ridge_point('fp32'):.1f} FLOPs/B",
+             fmt.duration(d.launch_floor_s), escape.printable(d.source)]
             for d in devices]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) if i in (0, len(head) - 1) else c.rjust(w)

@@ -12,7 +12,7 @@ from typing import Any
 
 from costing import CostReport
 from costing import formatting as fmt
-from costing.latency import CONVENTION_TEXT, LatencyEstimate, RowLatency, measured_correlation
+from costing.latency import CONVENTION_TEXT, LatencyEstimate, RowLatency, device_mismatch, measured_correlation
 
 from . import escape, strict_json, tables
 from .measure_client import Measurement
@@ -107,6 +107,9 @@ def footer(view: LatencySummary) -> list[str]:
         lines.append(f"Measured on {m.device} ({m.threads} threads, median of {m.repeats}): rows add up to "
                      f"{fmt.duration(total)}, the whole forward without timing hooks {fmt.duration(m.forward_s)}"
                      f"{corr}")
+        warning = device_mismatch(m.device, est.device) if est is not None else None
+        if warning:
+            lines.append(f"Warning: {warning}")
     return lines
 
 

@@ -41,7 +41,7 @@ def _gib(n: float) -> str:
     return f"{n / (1 << 30):.1f} GiB"
 
 
-def build_model(request: dict[str, Any], label: str, meta: bool = False, what: str = "not measured: --measure"
+def build_model(request: dict[str, Any], label: str, meta: bool = False, what: str = "not measured: timing"
                 ) -> tuple[Any, list[tuple[tuple[int, ...], str]]]:
     """The model `request` names, with real weights or on the meta device, and its input specs. Zoo models and
     .py models only: their code is what runs (TorchScript and exported programs are frozen graphs)."""

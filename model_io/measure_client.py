@@ -89,6 +89,32 @@ def check_dtype(label: str, dtype: str | None) -> None:
                          f"float32, float16 or bfloat16)")
 
 
+def measure_refusal(ref: str | None, dtype: str | None) -> str | None:
+    """Why the model opened from `ref` (None: a layer list, measured as its exported nn.Sequential) cannot be
+    timed, in one line; None when it can. What the worker would refuse, said before anything runs (no torch)."""
+    from .model_ref import RefError, parse_ref
+    from .torch_zoo_index import TORCH_ZOO_META_ONLY
+
+    if dtype == "int8":
+        return "torch has no int8 kernels for these layers: measure it in float32, float16 or bfloat16"
+    if ref is None:
+        return None
+    try:
+        parsed = parse_ref(ref)
+    except RefError as e:
+        return str(e)
+    if parsed.kind == "zoo":
+        if parsed.path in TORCH_ZOO_META_ONLY:
+            return "this config is built on the meta device only: its weights would not fit in memory"
+        return None
+    if parsed.kind == "python":
+        return None
+    what = {"torchvision": "torchvision models", "timm": "timm models", "hf": "Hugging Face configs",
+            "onnx": "ONNX files", "torchscript": "TorchScript files", "export": "exported programs (.pt2)"}
+    return (f"timing runs zoo models, .py models (file.py:Name) and layer lists; {what.get(parsed.kind, parsed.kind)} "
+            f"are counted only")
+
+
 def measure_request(ref: str, opts: LoadOptions, repeats: int = DEFAULT_REPEATS, warmup: int = 2) -> dict:
     """The worker request that counts `ref` and times it (ModelError for what cannot be measured at all)."""
     check_dtype(ref, opts.dtype)

@@ -135,6 +135,8 @@ def to_dict(report: CostReport, convention: str = "flops", depth: int | None = N
                          "forward_backward_bytes": report.summary.forward_backward_bytes,
                          "params_bytes": report.summary.params_bytes, "total_bytes": report.summary.total_bytes}
         if whole else None,
+        # peak live activations of an inference forward (costing.peak_memory); null when incomplete
+        "peak_activation_bytes": report.peak_activation_bytes,
         "layers": [_layer_dict(r, convention) for r in visible_layers(report, depth)],
         "hierarchy": _hierarchy(report, depth),
         "unsupported": [dict(u) for u in report.unsupported],
@@ -225,6 +227,11 @@ def _rows(report: CostReport, convention: str, depth: int | None, extra: ExtraCo
     return head, rows
 
 
+def _peak_text(report: CostReport) -> str:
+    peak = report.peak_activation_bytes
+    return "— (not costed)" if peak is None else fmt.nbytes(peak)
+
+
 def footer_lines(report: CostReport, convention: str) -> list[str]:
     t = report.totals
     s = report.summary
@@ -242,7 +249,8 @@ def footer_lines(report: CostReport, convention: str) -> list[str]:
         f"MACs: {fmt.grouped(t.macs)} ({fmt.si(t.macs)})   FLOPs: {fmt.grouped(t.flops)} ({fmt.si(t.flops)})",
         f"{conv.label}: {fmt.grouped(convention_value(t, convention))}  — {conv.description}",
         f"Params size ({report.dtype}): {fmt.nbytes(t.param_bytes)}   Activations (forward): "
-        f"{fmt.nbytes(t.activation_bytes)}   Memory access: {fmt.nbytes(t.memory_access_bytes)}",
+        f"{fmt.nbytes(t.activation_bytes)}   Peak activations (inference): {_peak_text(report)}   "
+        f"Memory access: {fmt.nbytes(t.memory_access_bytes)}",
         f"torchsummary: input {fmt.mib(s.input_bytes)} MB, "
         f"forward/backward pass {fmt.mib(s.forward_backward_bytes)} MB, "
         f"params {fmt.mib(s.params_bytes)} MB, total {fmt.mib(s.total_bytes)} MB",

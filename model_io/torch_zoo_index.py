@@ -33,3 +33,6 @@ TORCH_ZOO_INPUTS: dict[str, tuple[tuple[tuple[int, ...], str], ...]] = {
     "llama7b": (((1, 2048), "int64"),),
     "llama70b": (((1, 2048), "int64"),),
 }
+
+# Entries too large to build with real weights (built on the meta device only): they cannot be measured.
+TORCH_ZOO_META_ONLY: frozenset[str] = frozenset({"llama7b", "llama70b"})

@@ -160,3 +160,24 @@ def test_a_shape_breaking_set_is_refused_with_no_figures(capsys) -> None:
         assert out == ""
         assert err.strip().endswith("Conv2d #3 'conv2': in_channels=32 contradicts the incoming shape, which has 96")
         assert "removed" not in err and "%" not in err
+
+
+def test_devices_show_the_launch_floor(capsys, tmp_path, monkeypatch):
+    code, out, _ = run(capsys, "devices")
+    head, t4 = out.splitlines()[0], next(line for line in out.splitlines() if line.startswith("t4 "))
+    assert code == 0 and "Launch floor" in head and "4.00 µs" in t4
+    assert "1.00 µs" in next(line for line in out.splitlines() if line.startswith("xeon-8380 "))
+    code, out, _ = run(capsys, "devices", "--format", "json")
+    rows = {d["name"]: d for d in json.loads(out)["devices"]}
+    assert rows["t4"]["launch_overhead_us"] == 4.0 and rows["epyc-9654"]["launch_overhead_us"] == 1.0
+    # a devices file sets it per device, and a wrong value is named
+    path = tmp_path / "config" / "netcost" / "devices.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"devices": [{"name": "mine", "peak_flops": {"fp32": 1e13}, "memory_bandwidth": 1e11,
+                                             "launch_overhead_us": 12.5}]}))
+    code, out, _ = run(capsys, "devices")
+    assert code == 0 and "12.5 µs" in next(line for line in out.splitlines() if line.startswith("mine "))
+    path.write_text(json.dumps({"devices": [{"name": "mine", "peak_flops": {"fp32": 1e13}, "memory_bandwidth": 1e11,
+                                             "launch_overhead_us": -3}]}))
+    code, _, err = run(capsys, "devices")
+    assert code != 0 and "devices[0].launch_overhead_us: expected a number of microseconds >= 0" in err

@@ -27,6 +27,7 @@ COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf")
 # the tensors of each op that takes more than `self` (a scalar may stand for any but the first)
 OPERANDS = {"add": BINARY, "sub": BINARY, "mul": BINARY, "div": BINARY, "maximum": BINARY, "minimum": BINARY,
             "fmod": BINARY, "remainder": BINARY, "rsub": BINARY, "logical_and": BINARY, "logical_or": BINARY,
+            "bitwise_and": BINARY, "bitwise_or": BINARY, "bitwise_xor": BINARY,
             "eq": BINARY, "ne": BINARY, "lt": BINARY, "le": BINARY, "gt": BINARY, "ge": BINARY,
             "pow": Operands(("self", "exponent")), "where": Operands(("condition", "self", "other")),
             "lerp": Operands(("self", "end", "weight")), "addcmul": Operands(("self", "tensor1", "tensor2")),

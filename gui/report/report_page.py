@@ -187,7 +187,18 @@ class ReportPage:
             if base is not None:
                 row.append((NOT_COSTED, self.theme.muted) if withheld else self._delta(value, get(base), formatter))
             rows.append(row)
+            if label == "Activations, fwd + bwd":
+                rows.append(self._peak_row(base is not None))
         return TableBlock(self.theme, columns, rows, caption="Model totals")
+
+    def _peak_row(self, with_delta: bool) -> list[Cell]:
+        """Peak live activations of an inference forward (not a sum over layers: no Totals getter)."""
+        peak = self.document.report.peak_activation_bytes
+        row: list[Cell] = ["Peak activations, inference", "—" if peak is None else fmt.nbytes(peak), ""]
+        if with_delta:
+            old = self.document.baseline_report.peak_activation_bytes if self.document.baseline_report else None
+            row.append("" if peak is None or old is None else self._delta(peak, old, fmt.nbytes))
+        return row
 
     def _delta(self, new: int, old: int, formatter: Callable[[float], str]) -> Cell:
         if new == old:

@@ -9,8 +9,9 @@ from costing import formatting as fmt
 from costing.devices import PRESETS, Device, DeviceError, find_device, merge, parse_devices
 from costing.latency import estimate, layer_latency, rank_correlation, roofline_time
 
-# A round device: 1 TFLOP/s fp32, 2 TFLOP/s fp16, 100 GB/s -> ridge point 10 FLOPs/byte in fp32.
-ROUND = Device("round", {"fp32": 1e12, "fp16": 2e12}, 100e9, "test")
+# A round device: 1 TFLOP/s fp32, 2 TFLOP/s fp16, 100 GB/s -> ridge point 10 FLOPs/byte in fp32; no launch floor
+# (the hand arithmetic below is the plain roofline; the floor has its own tests).
+ROUND = Device("round", {"fp32": 1e12, "fp16": 2e12}, 100e9, "test", launch_overhead_us=0.0)
 
 
 def test_linear_is_memory_bound_by_hand():
@@ -112,3 +113,30 @@ def test_rank_correlation():
     # a tie shares its average rank: y ranks 1, 2.5, 2.5, 4 -> Pearson of the ranks = 0.9487
     assert rank_correlation([1, 2, 3, 4], [5, 6, 6, 9]) == pytest.approx(0.9487, abs=1e-4)
     assert rank_correlation([1, 2], [1, 2]) is None and rank_correlation([1, 1, 1], [1, 2, 3]) is None
+
+
+def test_launch_floor_is_the_shortest_a_kernel_takes():
+    floored = Device("round", {"fp32": 1e12}, 100e9, "test", launch_overhead_us=5.0)
+    est = estimate(evaluate(_net()), floored)
+    # Linear 29.44 ns and ReLU 10.24 ns of roofline time: each waits for its 5 µs launch instead
+    assert [r.seconds for r in est.rows] == [pytest.approx(5e-6)] * 2
+    assert [r.bound for r in est.rows] == ["launch", "launch"] and est.total.bound == "launch"
+    assert est.rows[0].memory_s == pytest.approx(29.44e-9)  # the roofline terms are kept for the tooltip
+    # a kernel longer than the floor is not charged it (launches are queued while the previous kernel runs)
+    assert roofline_time(231_211_008, 1_753_088, 1e12, 100e9, 5e-6).seconds == pytest.approx(231.211008e-6)
+    assert roofline_time(0, 0, 1e12, 100e9, 5e-6).seconds == 0.0  # a view launches nothing
+
+
+def test_launch_floor_defaults_per_kind_and_validates():
+    assert find_device("t4", PRESETS).launch_overhead_us == 4.0
+    assert find_device("xeon-8380", PRESETS).launch_overhead_us == 1.0
+    assert find_device("apple-m1", PRESETS).launch_overhead_us == 4.0
+    mine = parse_devices({"devices": [{"name": "x", "peak_flops": {"fp32": 1e13}, "memory_bandwidth": 3e11},
+                                      {"name": "y", "peak_flops": {"fp32": 1e13}, "memory_bandwidth": 3e11,
+                                       "kind": "cpu", "launch_overhead_us": 0}]}, "f")
+    assert [d.launch_overhead_us for d in mine] == [4.0, 0.0]
+    assert mine[0].as_dict()["launch_overhead_us"] == 4.0
+    for bad in (-1, "5", True, float("nan")):
+        with pytest.raises(DeviceError, match=r"devices\[0\].launch_overhead_us: expected a number of microseconds"):
+            parse_devices({"devices": [{"name": "x", "peak_flops": {"fp32": 1}, "memory_bandwidth": 1,
+                                        "launch_overhead_us": bad}]}, "f")

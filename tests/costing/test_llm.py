@@ -8,7 +8,7 @@ from costing import LayerSpec, Network, evaluate
 from costing.devices import Device
 from costing.llm import AttentionCall, decode_step, prefill
 
-DEV = Device("round", {"fp32": 1e12}, 100e9, "test")  # 1 TFLOP/s, 100 GB/s
+DEV = Device("round", {"fp32": 1e12}, 100e9, "test", launch_overhead_us=0.0)  # 1 TFLOP/s, 100 GB/s; roofline only
 
 
 def _report(tokens: int):

@@ -113,7 +113,7 @@ def test_incomplete_report_maps_rows_by_node_id(qtbot) -> None:
     assert _cell(model, 0) == "—"  # not costed
     for row in (1, 2):  # report.layers[0] is b, document row 1
         cost = doc.row_cost(row)
-        expected = max(cost.flops / A100[0], cost.memory_access_bytes / A100[1])
+        expected = max(cost.flops / A100[0], cost.memory_access_bytes / A100[1], 4e-6)  # 4 µs: a GPU launch
         assert model.data(model.index(row, LATENCY), SORT_ROLE) == pytest.approx(expected)
     # the container spans rows 0..2: its latency is the sum of the rows that are costed
     (blk,) = [h for h in doc.report.hierarchy if h.path == "blk"]

@@ -65,8 +65,11 @@ def test_picking_a_device_fills_chart_table_and_summary(view: LatencyView, doc: 
 def test_peak_box_switches_the_roof(view: LatencyView) -> None:
     view.state.set_device("a100-40gb")
     view.peak_box.setCurrentIndex(view.peak_box.findData("tf32"))
-    assert _cell(view, 0, 2) == "1.35 µs"  # 210,830,400 FLOPs / 156e12 (TF32 tensor cores)
-    assert view.chart.y[0] == pytest.approx(math.log10(156e12))
+    # 210,830,400 FLOPs / 156e12 (TF32 tensor cores) = 1.35 µs: shorter than the GPU's 4 µs launch floor, so conv1
+    # waits for its launch and attains 210,830,400 / 4 µs, under the roof
+    assert (_cell(view, 0, 1), _cell(view, 0, 2)) == ("launch", "4.00 µs")
+    assert view.state.estimate().rows[0].compute_s == pytest.approx(210_830_400 / 156e12)
+    assert view.chart.y[0] == pytest.approx(math.log10(210_830_400 / 4e-6))
     assert "tf32 peak 156 TFLOP/s" in view.chart.plot_item.titleLabel.text
 
 
@@ -180,6 +183,8 @@ def test_measure_and_calibrate_actions_run_in_the_background(view: LatencyView, 
     report = trace_in_worker(ref, LoadOptions())
     view.document.set_report(report)
     monkeypatch.setattr(view, "window", lambda: type("W", (), {"source": (ref, LoadOptions())})())
+    view._update_measurable()  # (what the main window's sourceChanged does: a .py model can be measured)
+    assert view.measure_button.isEnabled()
     with qtbot.waitSignal(view.job.measured, timeout=60_000):
         view.measure_button.click()
         assert not view.measure_button.isEnabled()  # one run at a time; the window stays responsive
@@ -203,3 +208,13 @@ def test_a_hanging_model_is_stopped_at_its_time_limit(qtbot) -> None:
     with qtbot.waitSignal(job.failed, timeout=30_000) as blocker:
         job.measure(f"{hangs}:Slow", LoadOptions(timeout=1.5))
     assert blocker.args[0] == f"{hangs}:Slow: no answer after 1.5 s; stopped" and not job.busy
+
+
+def test_tiny_layers_sit_on_the_launch_floor(view: LatencyView, doc: CostDocument) -> None:
+    view.picker.setCurrentIndex(view.picker.findData("a100-40gb"))
+    # ReLU-1 moves 2 x 1,161,600 B: 1.49 µs at 1,555 GB/s, shorter than a kernel launch (4 µs on a GPU)
+    assert (_cell(view, 1, 0), _cell(view, 1, 1), _cell(view, 1, 2)) == ("ReLU-1", "launch", "4.00 µs")
+    assert (_cell(view, 0, 1), _cell(view, 0, 2)) == ("compute", "10.8 µs")  # longer kernels keep their roofline
+    shown = [_cell(view, r, 2) for r in range(view.model.rowCount())]
+    assert min(view.state.estimate().rows[r].seconds for r, s in enumerate(shown) if s != "0 s") == 4e-6
+    assert "launch floor 4.00 µs per kernel" in view.summary.text()

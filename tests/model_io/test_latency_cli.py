@@ -20,7 +20,8 @@ def run(capsys, *argv):
 def test_devices_json_contract_and_user_file(capsys, tmp_path):
     code, out, _ = run(capsys, "devices", "--format", "json")
     devices = json.loads(out)["devices"]
-    assert code == 0 and all(set(d) == {"name", "peak_flops", "memory_bandwidth", "source"} for d in devices)
+    assert code == 0 and all(set(d) == {"name", "peak_flops", "memory_bandwidth", "launch_overhead_us", "source"}
+                             for d in devices)
     a100 = next(d for d in devices if d["name"] == "a100-40gb")
     assert a100["peak_flops"]["fp16"] == 312e12 and a100["memory_bandwidth"] == 1555e9
     assert not any(d["name"] == "this-machine" for d in devices)  # not calibrated in this empty cache
@@ -30,7 +31,8 @@ def test_devices_json_contract_and_user_file(capsys, tmp_path):
                                              "memory_bandwidth": 1e11, "source": "our lab"}]}))
     _, out, _ = run(capsys, "devices", "--format", "json")
     assert json.loads(out)["devices"][-1] == {"name": "lab-box", "peak_flops": {"fp32": 2e12},
-                                             "memory_bandwidth": 1e11, "source": "our lab"}
+                                             "memory_bandwidth": 1e11, "launch_overhead_us": 4.0,  # a GPU's
+                                             "source": "our lab"}
     _, out, _ = run(capsys, "devices")
     assert "lab-box" in out and "12.5 FLOPs/B" in out  # the A100's fp32 ridge point: 19.5e12 / 1555e9
 
@@ -100,8 +102,11 @@ def test_peak_option_picks_another_roof(capsys):
     code, out, _ = run(capsys, "summary", "zoo:alexnet", "--device", "a100-40gb", "--peak", "tf32", "--format", "json")
     d = json.loads(out)
     conv1 = d["layers"][0]
-    # TF32 tensor cores: 210,830,400 / 156e12 = 1.35 µs, still above 1,903,104 B / 1555e9 = 1.22 µs
-    assert code == 0 and d["latency"]["peak_dtype"] == "tf32" and conv1["bound"] == "compute"
-    assert conv1["latency_s"] == pytest.approx(210_830_400 / 156e12)
+    # TF32 tensor cores: 210,830,400 / 156e12 = 1.35 µs, above 1,903,104 B / 1555e9 = 1.22 µs, and both under the
+    # A100's 4 µs launch floor
+    assert code == 0 and d["latency"]["peak_dtype"] == "tf32" and conv1["bound"] == "launch"
+    assert conv1["latency_s"] == pytest.approx(4e-6)
+    fc1 = next(r for r in d["layers"] if r["name"] == "fc1")  # 151 MB at 1,555 GB/s: far above the floor
+    assert fc1["bound"] == "memory" and fc1["latency_s"] == pytest.approx(fc1["memory_access_bytes"] / 1555e9)
     code, _, err = run(capsys, "summary", "zoo:alexnet", "--device", "a100-40gb", "--peak", "fp64")
     assert code == 2 and "argument --peak: invalid choice: 'fp64'" in err

@@ -41,7 +41,7 @@ def test_llm_json_by_hand(capsys, tmp_path):
     model = tmp_path / "tiny.py"
     model.write_text(TINY_LM)
     code = main(["llm", f"{model}:TinyLM", "--device", "t4", "--prompt", "32", "--context", "100", "--context",
-                 "1000", "--batch", "2", "--format", "json"])
+                 "100000", "--batch", "2", "--format", "json"])
     out, err = capsys.readouterr()
     assert (code, err) == (0, "")
     d = json.loads(out)
@@ -51,7 +51,8 @@ def test_llm_json_by_hand(capsys, tmp_path):
     short, long = t4["decode"]
     # the cache read per step: K and V x batch 2 x 4 heads x T tokens x 16 dims x 4 B = 1,024 B per cached token
     assert (short["cache_tokens"], short["kv_cache_bytes"]) == (100, 102_400)
-    assert (long["cache_tokens"], long["kv_cache_bytes"]) == (1000, 1_024_000)
+    # (a cache of 1,000 tokens reads in 3.2 µs at 320 GB/s: under the T4's launch floor; 100,000 is memory-bound)
+    assert (long["cache_tokens"], long["kv_cache_bytes"]) == (100_000, 102_400_000)
     assert short["tokens_per_s"] == pytest.approx(2 / short["latency_s"])  # one token per sequence
     assert long["latency_s"] > short["latency_s"] and long["bound"] == "memory"
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from model_io.torch_zoo_index import TORCH_ZOO, TORCH_ZOO_INPUTS
+from model_io.torch_zoo_index import TORCH_ZOO, TORCH_ZOO_INPUTS, TORCH_ZOO_META_ONLY
 from model_io.tracer import InputSpec, meta_construction, trace_module
 from resources.zoo_models import ZOO
 
@@ -54,6 +54,7 @@ def test_llama_configs_are_llm_scale() -> None:
 def test_index_matches_zoo_without_importing_torch() -> None:
     assert set(TORCH_ZOO) == set(ZOO)
     assert {name: entry.inputs for name, entry in ZOO.items()} == TORCH_ZOO_INPUTS
+    assert {name for name, entry in ZOO.items() if entry.meta_only} == TORCH_ZOO_META_ONLY
     assert all(TORCH_ZOO[name] == entry.description for name, entry in ZOO.items())
     code = "import sys, model_io.torch_zoo_index, model_io.cli, model_io.resolve, model_io.worker_client, " \
            "model_io.model_ref; assert 'torch' not in sys.modules, 'torch imported'"

@@ -1,0 +1,136 @@
+"""Diagram labels follow one rule (the name relative to the frame around it, and the type), and the index
+arithmetic that builds an attention mask folds into one `mask` group instead of filling a model's top level."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gui.cost_document import CostDocument
+from gui.diagram_layout import INPUT, SCOPE
+from gui.diagram_scene import DiagramScene
+from model_io.resolve import load_graph_ref
+from model_io.tracer import InputSpec, trace_graph
+
+
+class _Branch(nn.Module):
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+        self.relu = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu(self.conv(x))
+
+
+class _Block(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(8, 8, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.branch1 = _Branch(8, 4)
+        self.branch2 = _Branch(8, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.bn1(self.conv1(x))
+        return torch.cat([self.branch1(y), self.branch2(y)], 1)
+
+
+class _Net(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.block1 = _Block()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.block1(self.conv1(x))
+
+
+def _scene(graph, qtbot) -> DiagramScene:  # noqa: ANN001
+    doc = CostDocument()
+    doc.set_graph(graph)
+    return DiagramScene(doc)
+
+
+def _titles(scene: DiagramScene) -> dict[str, str]:
+    """Each block's name and type as it reads them: "name  Type" on its title line, or, when the type does not fit
+    beside the name, the name above and the type first on the line below."""
+    out = {}
+    for b in scene.blocks():
+        title, below = b.text_lines()[:2]
+        out[b.layer_id] = title if "  " in title else f"{title}  {below.split(' · ')[0]}"
+    return out
+
+
+def test_every_block_is_named_relative_to_its_frame(qtbot) -> None:
+    scene = _scene(trace_graph(_Net().eval(), [InputSpec((1, 3, 16, 16))]), qtbot)
+    scene.set_expanded_scopes(g.node.path for g in scene.groups())
+    titles = _titles(scene)
+    assert titles["conv1"] == "conv1  Conv2d"
+    assert titles["block1.conv1"] == "conv1  Conv2d"  # not "block1.conv1  Conv2d"
+    assert titles["block1.bn1"] == "bn1  BatchNorm2d"
+    # both branches read alike (one was "conv", the other "branch2.conv")
+    assert titles["block1.branch1.conv"] == titles["block1.branch2.conv"] == "conv  Conv2d"
+    assert titles["block1.branch1.relu"] == titles["block1.branch2.relu"] == "relu  ReLU"
+    headers = {g.node.path: g.text_lines()[0] for g in scene.groups()}
+    assert headers["block1"] == "block1  _Block" and headers["block1.branch2"] == "branch2  _Branch"
+    scene.set_collapsed("block1.branch2", True)
+    assert scene.group("block1.branch2").text_lines()[0] == "branch2  ▸"
+
+
+class _Attention(nn.Module):
+    def __init__(self, d: int) -> None:
+        super().__init__()
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        q, k, v = (z.view(b, t, 2, d // 2).transpose(1, 2) for z in self.qkv(x).split(d, dim=2))
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        return x + self.proj(y.transpose(1, 2).reshape(b, t, d))
+
+
+class _MaskedLM(nn.Module):
+    """Builds its causal + padding mask at the top level from index arithmetic, as Hugging Face models do."""
+
+    def __init__(self, d: int = 16) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(100, d)
+        self.pos = nn.Embedding(32, d)
+        self.layers = nn.ModuleList(_Attention(d) for _ in range(2))
+        self.head = nn.Linear(d, 100)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        t = tokens.shape[1]
+        x = self.embed(tokens) + self.pos(torch.arange(t))  # position ids: not a mask
+        idx = torch.arange(t)
+        padded = tokens.ne(0).cumsum(-1).gt(0)
+        mask = (idx[None, :] <= idx[:, None])[None] & padded[:, None, :]
+        mask = mask[:, None].expand(-1, 2, -1, -1)
+        for layer in self.layers:
+            x = layer(x, mask)
+        return self.head(x)
+
+
+def test_mask_plumbing_folds_into_one_group(qtbot) -> None:
+    graph = trace_graph(_MaskedLM().eval(), [InputSpec((2, 8), "int64")])
+    scene = _scene(graph, qtbot)
+    shown = [k.removeprefix(SCOPE) for k in scene._visible_keys() if not k.startswith(INPUT)]
+    top = [k for k in shown if "." not in k]
+    assert "mask" in top and not scene.is_expanded("mask")  # one folded group, not open by default
+    count = len(scene.structure.scopes["mask"].members)
+    assert count >= 8 and scene.group("mask").text_lines()[:2] == ["mask  ▸", f"mask plumbing · {count} nodes"]
+    assert not {"ne", "cumsum", "gt", "bitwise_and", "le", "expand"} & set(shown)  # none of it on show
+    assert {"embed", "pos", "head"} <= set(top)
+    assert graph.node("arange").scope == ""  # the position ids feed an embedding: they stay where they are
+    scene.set_collapsed("mask", False)
+    assert {b.layer_id for b in scene.blocks() if b.layer_id in ("cumsum", "bitwise_and")} == {"cumsum", "bitwise_and"}
+    # the report's hierarchy holds it too (the Modules tree folds it as a container)
+    assert "mask" in {h.path for h in scene.document.report.hierarchy}
+
+
+def test_gpt2_has_no_mask_group(qtbot) -> None:
+    graph = load_graph_ref("zoo:gpt2")  # causal attention by is_causal=True: no mask is built
+    assert not any(s.path.endswith("mask") for s in graph.scopes)
