@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CONTROL = {chr(c) for c in range(32) if chr(c) != "\n"} | {"\x7f"}  # a raw one reaching a terminal is unescaped
 MARK = "netcost-reliability-marker"  # in the command line of every process a hostile model starts
-EXAMPLES = 3  # failing cases listed per family and count
+EXAMPLES = 2  # failing cases listed per family, count and class
 
 
 class Count(Enum):
@@ -34,21 +34,24 @@ class Count(Enum):
 
 @dataclass
 class Tally:
-    """One family's cases: outcomes that are fine (`ok`, `refused`, ...) and failures by count, with examples."""
+    """One family's cases: outcomes that are fine (`ok`, `refused`, ...) and failures by count, with examples.
+
+    A failure may carry a `kind` (the mutation class of a fuzzed file): the counts are then broken down by kind and
+    the first failing cases of each kind are listed, so every class that fails shows up."""
 
     family: str
     cases: int = 0
     outcomes: Counter = field(default_factory=Counter)
-    failures: dict[Count, list[str]] = field(default_factory=dict)
+    failures: dict[Count, list[tuple[str, str]]] = field(default_factory=dict)  # count -> [(kind, what)]
     figures: list[str] = field(default_factory=list)  # measurements reported as they are, not pass/fail
 
     def case(self, outcome: str = "ok") -> None:
         self.cases += 1
         self.outcomes[outcome] += 1
 
-    def fail(self, count: Count, what: str) -> None:
+    def fail(self, count: Count, what: str, kind: str = "") -> None:
         """A failure of the current case (a case may fail on several counts)."""
-        self.failures.setdefault(count, []).append(what.replace("\n", "\\n")[:220])
+        self.failures.setdefault(count, []).append((kind, what.replace("\n", "\\n")[:240]))
 
     def count(self, c: Count) -> int:
         return len(self.failures.get(c, ()))
@@ -59,8 +62,13 @@ class Tally:
                f"{'; FAILED: ' + fails if fails else ''} ({seconds:.0f} s)"]
         out += [f"  {line}" for line in self.figures]
         for c in Count:
-            for example in self.failures.get(c, [])[:EXAMPLES]:
-                out.append(f"  {c.value}: {example}")
+            found = self.failures.get(c, [])
+            kinds = Counter(k for k, _ in found)
+            if kinds and (len(kinds) > 1 or "" not in kinds):
+                out.append(f"  {c.value} by class: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
+            for kind in kinds:
+                for _, what in [f for f in found if f[0] == kind][:EXAMPLES]:
+                    out.append(f"  {c.value}: {what}")
         return out
 
 
@@ -92,34 +100,34 @@ def run_cli(args: list[str], timeout: float, module: str = "model_io", cwd: Path
     return Run(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), time.monotonic() - t)
 
 
-def judge_cli(tally: Tally, what: str, run: Run, fmt: str | None = None) -> str | None:
+def judge_cli(tally: Tally, what: str, run: Run, fmt: str | None = None, kind: str = "") -> str | None:
     """The rules every CLI call keeps: ends in time, exit 0 with output or exit 2 with one clean error line, no
     traceback, no raw control character on a terminal format, strict JSON for --format json. Records the failures
     on `tally`; the outcome ('ok' / 'refused') or None when it failed."""
     if run.code is None:
-        tally.fail(Count.HANG, f"{what}: no exit within the limit")
+        tally.fail(Count.HANG, f"{what}: no exit within the limit", kind)
         return None
     if "Traceback" in run.err:
-        tally.fail(Count.CRASH, f"{what}: {run.err.strip().splitlines()[-1][:160]}")
+        tally.fail(Count.CRASH, f"{what}: {run.err.strip().splitlines()[-1][:160]}", kind)
         return None
     if run.code == 2:
         first = run.err.splitlines()[0] if run.err else ""
         if CONTROL & set(run.err):
-            tally.fail(Count.UNESCAPED, f"{what}: error line {first[:120]!r}")
+            tally.fail(Count.UNESCAPED, f"{what}: error line {first[:120]!r}", kind)
             return None
         if run.err.count("\n") != 1 or not first.startswith("netcost: error: "):
-            tally.fail(Count.CRASH, f"{what}: exit 2 without one error line: {run.err[:160]!r}")
+            tally.fail(Count.CRASH, f"{what}: exit 2 without one error line: {run.err[:160]!r}", kind)
             return None
         return "refused"
     if run.code != 0:
-        tally.fail(Count.CRASH, f"{what}: exit {run.code}: {run.err[-160:]!r}")
+        tally.fail(Count.CRASH, f"{what}: exit {run.code}: {run.err[-160:]!r}", kind)
         return None
     if fmt in ("table", "markdown", None) and CONTROL & set(run.out.replace("\r\n", "\n")):
         bad = sorted(CONTROL & set(run.out))
-        tally.fail(Count.UNESCAPED, f"{what}: raw {bad[:3]} in the output")
+        tally.fail(Count.UNESCAPED, f"{what}: raw {bad[:3]} in the output", kind)
         return None
     if fmt == "json" and not strict_json_ok(run.out):
-        tally.fail(Count.WRONG, f"{what}: --format json is not strict JSON")
+        tally.fail(Count.WRONG, f"{what}: --format json is not strict JSON", kind)
         return None
     return "ok"
 

@@ -299,6 +299,25 @@ def rows(report: Any) -> tuple:
     return report.totals, tuple((r.name, r.type, r.output_shape, r.totals) for r in report.layers)
 
 
+def _graph_diff(after: Any, before: Any) -> str:
+    for field in ("inputs", "dtype", "outputs", "source", "scopes", "name"):
+        if getattr(after, field) != getattr(before, field):
+            return f"{field} {getattr(before, field)} -> {getattr(after, field)}"[:160]
+    for a, b in zip(after.nodes, before.nodes, strict=False):
+        if a != b:
+            return f"node {b} -> {a}"[:200]
+    return "the totals"
+
+
+def _diff(after: Any, before: Any) -> str:
+    """The first row whose figures changed, or the totals."""
+    for a, b in zip(after.layers, before.layers, strict=False):
+        if (a.name, a.type, a.output_shape, a.totals) != (b.name, b.type, b.output_shape, b.totals):
+            return f"row {a.name}: params {b.totals.params} -> {a.totals.params}, MACs {b.totals.macs} -> " \
+                   f"{a.totals.macs}"
+    return f"params {before.totals.params} -> {after.totals.params}, {len(before.layers)} -> {len(after.layers)} rows"
+
+
 def check_case(case: Case, folder: Path, tally: Tally, label: str) -> dict | None:
     """Run one document through load, evaluate, the oracle, rendering and save/reopen; record on `tally`. The
     in-process totals when NetCost costs it completely (the CLI sample compares against them)."""
@@ -313,7 +332,7 @@ def check_case(case: Case, folder: Path, tally: Tally, label: str) -> dict | Non
                 report = evaluate_graph(graph)
             except (FormatError, LayerError, SpecError) as e:
                 if "\n" in str(e) or CONTROL & set(str(e)):
-                    tally.fail(Count.UNESCAPED, f"{what}: the message {str(e)[:100]!r}")
+                    tally.fail(Count.UNESCAPED, f"{what}: the message {str(e)[:100]!r}", case.kind)
                 tally.case("refused")
                 return None
             try:
@@ -328,25 +347,27 @@ def check_case(case: Case, folder: Path, tally: Tally, label: str) -> dict | Non
                 return None
             if isinstance(ref, graph_oracle.Refused):
                 tally.case("failed")
-                tally.fail(Count.WRONG, f"{what}: costed although torch refuses it ({ref}): {case.text[:150]}")
+                tally.fail(Count.WRONG, f"{what}: costed although torch refuses it ({ref}): {case.text[:150]}",
+                           case.kind)
                 return None
             t = report.totals
             if isinstance(ref, graph_oracle.Expected) and (t.params, t.macs) != (ref.params, ref.macs):
                 tally.case("failed")
                 tally.fail(Count.WRONG, f"{what}: params/MACs {t.params}/{t.macs}, torch {ref.params}/{ref.macs}: "
-                                        f"{case.text[:150]}")
+                                        f"{case.text[:150]}", case.kind)
                 return None
             found = _rendered_problems(report)
             if found:
                 tally.case("failed")
-                tally.fail(found[0], f"{what}: {found[1]}")
+                tally.fail(found[0], f"{what}: {found[1]}", case.kind)
                 return None
             path = folder / "g.json"
             save_graph(path, graph, extra)
             again, _ = load_graph(path)
             if again != graph or evaluate_graph(again).totals != t:
                 tally.case("failed")
-                tally.fail(Count.LOST, f"{what}: the graph file saved and reopened differs: {case.text[:150]}")
+                tally.fail(Count.LOST, f"{what}: the graph file saved and reopened differs "
+                                       f"({_graph_diff(again, graph)}): {case.text[:150]}", case.kind)
                 return None
             doc = CostDocument()
             doc.set_graph(graph, None, extra)
@@ -355,19 +376,20 @@ def check_case(case: Case, folder: Path, tally: Tally, label: str) -> dict | Non
             reopened.load_file(folder / "project.json")
             if rows(reopened.report) != rows(report):  # a plain chain is saved as a layer list: same rows
                 tally.case("failed")
-                tally.fail(Count.LOST, f"{what}: the project saved and reopened differs: {case.text[:150]}")
+                tally.fail(Count.LOST, f"{what}: the project saved and reopened differs: "
+                                       f"{_diff(reopened.report, report)}: {case.text[:150]}", case.kind)
                 return None
             tally.case("ok, equals torch" if isinstance(ref, graph_oracle.Expected) else "ok, no oracle")
             return {"params": t.params, "macs": t.macs}
     except Hang:
         tally.case("failed")
-        tally.fail(Count.HANG, f"{what}: {case.text[:150]}")
+        tally.fail(Count.HANG, f"{what}: {case.text[:150]}", case.kind)
     except Exception as e:  # noqa: BLE001 - anything else is what this run looks for
         tally.case("failed")
-        tally.fail(Count.CRASH, f"{what}: {type(e).__name__}: {str(e)[:120]}")
+        tally.fail(Count.CRASH, f"{what}: {type(e).__name__}: {str(e)[:120]}", case.kind)
     finally:
         if marker.exists():
-            tally.fail(Count.INJECTED, f"{what}: the source reference ran")
+            tally.fail(Count.INJECTED, f"{what}: the source reference ran", case.kind)
             marker.unlink()
     return None
 
@@ -395,14 +417,18 @@ def run_cli_sample(done: list[tuple[Case, dict | None]], n: int, rng: random.Ran
         fmt = rng.choice(list(tables.FORMATS))
         what = f"summary graph [{case.kind}] --format {fmt}"
         run = run_cli(["summary", str(path), "--format", fmt], 60)
-        outcome = judge_cli(tally, what, run, fmt)
+        outcome = judge_cli(tally, what, run, fmt, case.kind)
+        if outcome == "ok" and not run.out.strip():
+            tally.fail(Count.WRONG, f"{what}: exit 0 without output", case.kind)
+            outcome = None
         if outcome == "ok" and fmt == "json" and totals is not None:
             got = json.loads(run.out)["totals"]
             if (got["params"], got["macs"]) != (totals["params"], totals["macs"]):
-                tally.fail(Count.WRONG, f"{what}: CLI totals {got['params']}/{got['macs']} differ from {totals}")
+                tally.fail(Count.WRONG, f"{what}: CLI totals {got['params']}/{got['macs']} differ from {totals}",
+                           case.kind)
                 outcome = None
         if marker.exists():
-            tally.fail(Count.INJECTED, f"{what}: the source reference ran")
+            tally.fail(Count.INJECTED, f"{what}: the source reference ran", case.kind)
             marker.unlink()
         tally.case(outcome or "failed")
     return tally

@@ -211,7 +211,8 @@ def _check(tally: Tally, where: str, ref: str, expected: str, outcome: str, mess
     if outcome == "hang":
         tally.fail(Count.HANG, f"{where} {short(ref)}: no outcome within its limit + 30 s")
     elif CONTROL & set(message):
-        tally.fail(Count.UNESCAPED, f"{where} {short(ref)}: message {message[:100]!r}")
+        bad = "".join(sorted(CONTROL & set(message)))
+        tally.fail(Count.UNESCAPED, f"{where} {short(ref)}: raw {bad!r} in the message {message[-120:]!r}")
     elif outcome != expected:
         tally.fail(Count.WRONG, f"{where} {short(ref)}: expected {expected}, got {outcome}: {message[:100]!r}")
     else:
@@ -234,7 +235,8 @@ def run_cli_cases(cases: list[tuple[str, str, float]]) -> Tally:
         _check(tally, "CLI", ref, expected, outcome, message, peak)
         peaks.append((peak, short(ref)))
     top = max(peaks)
-    tally.figures.append(f"largest CLI RSS {top[0] // 1024} MiB ({top[1]}); bound {RSS_BOUND_MIB} MiB")
+    tally.figures.append(f"largest RSS of the CLI process {top[0] / 1024:.1f} MiB ({top[1]}); "
+                         f"bound {RSS_BOUND_MIB} MiB")
     return tally
 
 
@@ -271,5 +273,6 @@ def run_window_cases(cases: list[tuple[str, str, float]]) -> Tally:
         _check(tally, "window", ref, expected, outcome, message, peak[0] - base)
         loader.deleteLater()
     top = max(growth)
-    tally.figures.append(f"largest growth of the window's RSS during a load {top[0] // 1024} MiB ({top[1]})")
+    tally.figures.append(f"largest growth of the window's RSS during a load {top[0] / 1024:.1f} MiB ({top[1]}); "
+                         f"bound {RSS_BOUND_MIB} MiB")
     return tally

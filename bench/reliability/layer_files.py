@@ -165,6 +165,11 @@ def run_cli_sample(texts: list[str], n: int, rng: random.Random, folder: Path) -
         path = folder / f"cli{i}.json"
         path.write_text(text, encoding="utf-8")
         fmt = rng.choice(list(tables.FORMATS))
-        tally.case(judge_cli(tally, f"summary cli{i}.json --format {fmt}", run_cli(
-            ["summary", str(path), "--format", fmt], 60), fmt) or "failed")
+        what = f"summary cli{i}.json --format {fmt}"
+        run = run_cli(["summary", str(path), "--format", fmt], 60)
+        outcome = judge_cli(tally, what, run, fmt)
+        if outcome == "ok" and not run.out.strip():
+            tally.fail(Count.WRONG, f"{what}: exit 0 without output")
+            outcome = None
+        tally.case(outcome or "failed")
     return tally
