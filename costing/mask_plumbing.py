@@ -18,6 +18,7 @@ from .graph import Node
 MASK_SCOPE = "mask"
 MASK_TYPE = "mask plumbing"
 SOURCES = ("parameter", "buffer", "constant")
+MIN_CHAIN = 4  # is_causal's ones().tril() inside an attention is two nodes: not plumbing worth a group
 
 
 def mask_scopes(nodes: Sequence[Node], kinds: Mapping[str, tuple[str, ...]], inputs: Collection[str],
@@ -57,7 +58,9 @@ def mask_scopes(nodes: Sequence[Node], kinds: Mapping[str, tuple[str, ...]], inp
     out: dict[str, str] = {}
     for scope, ids in by_scope.items():
         path = f"{scope}.{MASK_SCOPE}" if scope else MASK_SCOPE
-        if sum(i in drawn for i in ids) < 2 or path in taken:  # a module of that name keeps its path
+        # a module of that name keeps its path; two drawn nodes, or a chain of four (op rules make the mask's
+        # index arithmetic functional: built from arange alone, none of it reads an input)
+        if (sum(i in drawn for i in ids) < 2 and len(ids) < MIN_CHAIN) or path in taken:
             continue
         for i in ids:
             out[i] = path
