@@ -20,28 +20,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "library"))
 
+from published_figures import FACTORY  # noqa: E402
+
 from model_io.resolve import LoadOptions, ModelError, load_report  # noqa: E402
 
 GROUPS = ("classification", "quantization", "segmentation", "video", "optical_flow", "detection")
-# What a user writes to get the published architecture without weights: weights=None, the class count of the
-# weights (and ViT's image size), no backbone weights.
-FACTORY = '''import inspect
-
-import torchvision
-
-
-def build(name, num_classes=None, image_size=None):
-    builder = torchvision.models.get_model_builder(name)
-    params = inspect.signature(builder).parameters
-    kwargs = {"weights": None}
-    if "weights_backbone" in params:
-        kwargs["weights_backbone"] = None
-    if num_classes is not None:
-        kwargs["num_classes"] = num_classes
-    if image_size is not None:
-        kwargs["image_size"] = image_size
-    return builder(**kwargs)
-'''
 
 
 def _group(name: str) -> str:

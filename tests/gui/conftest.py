@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,26 @@ def chain(n: int) -> Network:
 @pytest.fixture
 def make_chain():  # noqa: ANN201 - a factory fixture
     return chain
+
+
+@contextmanager
+def opened_window(qtbot, tmp_path: Path, network: Network, monkeypatch: pytest.MonkeyPatch | None = None,  # noqa: ANN001
+                  views: Collection[str] | None = None) -> Iterator:
+    """A shown main window on `network` whose edits are discarded at teardown (a close would otherwise ask "save
+    changes?" in a modal box no one answers). `views`: keep only the view factories of these names (() for none,
+    for tests about files); all of them when None."""
+    import gui.main_window as mw
+
+    if views is not None:
+        assert monkeypatch is not None
+        monkeypatch.setattr(mw, "VIEW_FACTORIES", [v for v in mw.VIEW_FACTORIES if v[0] in views])
+    w = mw.MainWindow(autosave_dir=tmp_path / "recovery")
+    w.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
+    qtbot.addWidget(w)
+    w.document.set_network(network)
+    w.show()
+    try:
+        yield w
+    finally:
+        w.document.undo_stack.setClean()
+        w.close()

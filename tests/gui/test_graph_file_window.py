@@ -11,6 +11,7 @@ import pytest
 
 from costing import Network
 from gui.main_window import MainWindow
+from tests.gui.conftest import opened_window
 
 GRAPH = {"format": "netcost.graph/1", "inputs": [{"name": "x", "shape": [1, 3], "dtype": "float32"}]}
 LINEAR = {"type": "Linear", "name": "fc", "in_features": 3, "out_features": 3}
@@ -19,18 +20,8 @@ DEEP = "[" * 900 + "]" * 900
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, alexnet: Network, monkeypatch) -> Iterator[MainWindow]:
-    import gui.main_window as mw
-
-    monkeypatch.setattr(mw, "VIEW_FACTORIES", [])  # no diagram/charts: these tests are about files
-    w = MainWindow(autosave_dir=tmp_path / "recovery")
-    w.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
-    qtbot.addWidget(w)
-    w.document.set_network(alexnet)
-    w.show()
-    yield w
-    w.document.undo_stack.setClean()
-    w.close()
-
+    with opened_window(qtbot, tmp_path, alexnet, monkeypatch, views=()) as w:  # no diagram/charts: about files
+        yield w
 
 def _write(path: Path, nodes: list, swap: str = "") -> str:
     text = json.dumps({**GRAPH, "nodes": nodes})

@@ -20,22 +20,13 @@ from costing import CONVENTIONS, FormatError, Network
 from gui.cost_document import CostDocument
 from gui.main_window import MainWindow
 from model_io.layer_file import network_to_dict
+from tests.gui.conftest import opened_window
 
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, alexnet: Network, monkeypatch) -> Iterator[MainWindow]:
-    import gui.main_window as mw
-
-    monkeypatch.setattr(mw, "VIEW_FACTORIES", [])  # no diagram/charts: these tests are about files
-    w = MainWindow(autosave_dir=tmp_path / "recovery")
-    w.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
-    qtbot.addWidget(w)
-    w.document.set_network(alexnet)
-    w.show()
-    yield w
-    w.document.undo_stack.setClean()
-    w.close()
-
+    with opened_window(qtbot, tmp_path, alexnet, monkeypatch, views=()) as w:  # no diagram/charts: about files
+        yield w
 
 def message(window: MainWindow) -> str:
     return window.message_bar.text.text() if window.message_bar.isVisible() else ""

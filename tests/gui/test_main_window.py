@@ -16,6 +16,7 @@ from costing import Network
 from gui import view_slots
 from gui.layer_table_model import ARGS, ERROR_ROLE
 from gui.main_window import MainWindow
+from tests.gui.conftest import opened_window
 
 
 @pytest.fixture(autouse=True)
@@ -30,15 +31,8 @@ def no_plugin_views(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequ
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, alexnet: Network) -> Iterator[MainWindow]:
-    w = MainWindow(autosave_dir=tmp_path / "recovery")
-    w.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
-    qtbot.addWidget(w)
-    w.document.set_network(alexnet)
-    w.show()
-    yield w
-    w.document.undo_stack.setClean()
-    w.close()
-
+    with opened_window(qtbot, tmp_path, alexnet) as w:
+        yield w
 
 def test_title_and_modified_mark(window: MainWindow) -> None:
     assert window.windowTitle().startswith("AlexNet (article)[*]")

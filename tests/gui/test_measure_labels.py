@@ -14,21 +14,15 @@ from gui.main_window import MainWindow
 from model_io.measure_client import Measurement
 from model_io.resolve import LoadOptions, load_graph_ref
 from model_io.zoo import load_layer_list
+from tests.gui.conftest import opened_window
 
 MEASURED, RATIO = COLUMNS.index("Measured"), COLUMNS.index("Measured ÷ est.")
 
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, alexnet: Network) -> Iterator[MainWindow]:
-    w = MainWindow(autosave_dir=tmp_path / "recovery")
-    w.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
-    qtbot.addWidget(w)
-    w.document.set_network(alexnet)
-    w.show()
-    yield w
-    w.document.undo_stack.setClean()
-    w.close()
-
+    with opened_window(qtbot, tmp_path, alexnet) as w:
+        yield w
 
 def _latency(window: MainWindow) -> LatencyView:
     window.docks["latency"].show()

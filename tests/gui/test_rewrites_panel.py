@@ -16,6 +16,7 @@ from costing.graph_eval import evaluate_graph
 from gui.layer_table_model import DELTA_PARAMS, NAME, SORT_ROLE
 from gui.main_window import MainWindow
 from gui.rewrites_panel import D_MACS, D_PARAMS
+from tests.gui.conftest import opened_window
 
 # One candidate of every kind that applies to the article's AlexNet (its only scope is the whole model).
 ALEXNET_TRICKS = ("two_3x3:conv2", "factorize_nx1:conv2", "depthwise_separable:conv2", "global_avg_pool:fc1",
@@ -24,20 +25,11 @@ ALEXNET_TRICKS = ("two_3x3:conv2", "factorize_nx1:conv2", "depthwise_separable:c
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, alexnet: Network, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
-    import gui.main_window as mw
-
     # the comparison is what this file looks at; the diagram and charts are tested in their own files
-    monkeypatch.setattr(mw, "VIEW_FACTORIES", [v for v in mw.VIEW_FACTORIES if v[0] == "Compare"])
-    w = MainWindow(autosave_dir=tmp_path / "recovery")
-    qtbot.addWidget(w)
-    w.document.set_network(alexnet)
-    w.show()
-    w.show_rewrites()
-    w.rewrites.refresh()
-    yield w
-    w.document.undo_stack.setClean()
-    w.close()
-
+    with opened_window(qtbot, tmp_path, alexnet, monkeypatch, views=("Compare",)) as w:
+        w.show_rewrites()
+        w.rewrites.refresh()
+        yield w
 
 def _shown_text(window: MainWindow, col: int) -> str:
     return window.rewrites.tree.currentItem().text(col)

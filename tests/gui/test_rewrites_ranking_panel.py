@@ -11,23 +11,16 @@ import pytest
 from costing import Network
 from gui.main_window import MainWindow
 from gui.rewrites_panel import REWRITE_ROLE, TRICK, WHY
+from tests.gui.conftest import opened_window
 
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, alexnet: Network, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
-    import gui.main_window as mw
-
-    monkeypatch.setattr(mw, "VIEW_FACTORIES", [v for v in mw.VIEW_FACTORIES if v[0] == "Compare"])
-    w = MainWindow(autosave_dir=tmp_path / "recovery")
-    qtbot.addWidget(w)
-    w.document.set_network(alexnet)
-    w.show()
-    w.show_rewrites()
-    w.rewrites.refresh()
-    yield w
-    w.document.undo_stack.setClean()
-    w.close()
-
+    # the comparison is what this file looks at; the diagram and charts are tested in their own files
+    with opened_window(qtbot, tmp_path, alexnet, monkeypatch, views=("Compare",)) as w:
+        w.show_rewrites()
+        w.rewrites.refresh()
+        yield w
 
 def _ranked(qtbot, window: MainWindow) -> list[str]:
     panel = window.rewrites

@@ -50,3 +50,23 @@ def second_stage(report: Any, published_macs: float, proposal_limit: int) -> Sec
         if 0 <= round(p) <= proposal_limit and abs(p - round(p)) * per["box"] < HALF_UNIT:
             return SecondStage(first, ran, (round(p), d))
     return SecondStage(first, ran, None)
+
+
+# What a user writes to get a torchvision architecture without weights: weights=None, the class count of the
+# weights (and ViT's image size), no backbone weights. The test and the bench build each builder this way.
+FACTORY = '''import inspect
+
+import torchvision
+
+
+def build(name, num_classes=None, image_size=None):
+    builder = torchvision.models.get_model_builder(name)
+    kwargs = {"weights": None}
+    if "weights_backbone" in inspect.signature(builder).parameters:
+        kwargs["weights_backbone"] = None
+    if num_classes is not None:
+        kwargs["num_classes"] = num_classes
+    if image_size is not None:
+        kwargs["image_size"] = image_size
+    return builder(**kwargs)
+'''

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from published_figures import second_stage
+from published_figures import FACTORY, second_stage
 from torch.utils.flop_counter import FlopCounterMode
 
 from costing import CostReport
@@ -29,22 +29,6 @@ DETECTION = set(models.list_models(models.detection))
 # R-CNNs: a second stage that runs on what NMS keeps (every other model, FCOS/RetinaNet/SSD included, is exact)
 DATA_DEPENDENT = {n for n in DETECTION if "rcnn" in n}
 
-FACTORY = '''import inspect
-
-import torchvision
-
-
-def build(name, num_classes=None, image_size=None):
-    builder = torchvision.models.get_model_builder(name)
-    kwargs = {"weights": None}
-    if "weights_backbone" in inspect.signature(builder).parameters:
-        kwargs["weights_backbone"] = None
-    if num_classes is not None:
-        kwargs["num_classes"] = num_classes
-    if image_size is not None:
-        kwargs["image_size"] = image_size
-    return builder(**kwargs)
-'''
 
 
 def _count(request: dict) -> CostReport:
