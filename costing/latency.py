@@ -7,7 +7,7 @@ below; the bound is whichever term is larger. The model's latency is the sum ove
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .devices import Device
 from .records import CostReport, LayerCost
@@ -61,10 +61,14 @@ class LatencyEstimate:
     peak_key: str  # which peak was used ("fp32", "fp16", ...)
     peak_flops: float
     rows: tuple[RowLatency, ...]  # one per report.layers, in order
+    # the sum of `rows` (`combine`) and its seconds per bound (compute, memory), when already known: an edit's
+    # estimate (`updated_estimate`) corrects them instead of summing 100k rows again
+    known_total: RowLatency | None = field(default=None, compare=False, repr=False)
+    bound_seconds: tuple[float, float] | None = field(default=None, compare=False, repr=False)
 
     @property
     def total(self) -> RowLatency:
-        return combine(self.rows)
+        return self.known_total if self.known_total is not None else combine(self.rows)
 
     @property
     def total_s(self) -> float:
@@ -97,7 +101,41 @@ def estimate(report: CostReport, device: Device, compute_dtype: str | None = Non
     key such as "tf32", or a document dtype) says otherwise."""
     peak, key = device.peak(compute_dtype or report.dtype)
     bw = device.memory_bandwidth
-    return LatencyEstimate(device, key, peak, tuple(layer_latency(r, peak, bw) for r in report.layers))
+    rows = tuple(layer_latency(r, peak, bw) for r in report.layers)
+    by_bound = (sum(r.seconds for r in rows if r.bound == "compute"),
+                sum(r.seconds for r in rows if r.bound == "memory"))
+    return LatencyEstimate(device, key, peak, rows, combine(rows), by_bound)
+
+
+def updated_estimate(est: LatencyEstimate, before: CostReport, report: CostReport) -> LatencyEstimate | None:
+    """`est`, the estimate of `before`, for `report`, an edit of it at the same dtype: the rows of layers whose
+    records are the same objects are kept, and the total is corrected by the changed rows (an identity scan
+    instead of a roofline and a sum per row). None when the rows or the dtype changed: estimate afresh."""
+    if len(before.layers) != len(report.layers) or before.dtype != report.dtype or est.bound_seconds is None:
+        return None
+    rows = list(est.rows)
+    total = est.total
+    seconds, compute_s, memory_s, flops, nbytes = total.seconds, total.compute_s, total.memory_s, total.flops, \
+        total.bytes
+    by_bound = dict(zip(("compute", "memory"), est.bound_seconds, strict=True))
+    bw = est.device.memory_bandwidth
+    for i, (old_layer, layer) in enumerate(zip(before.layers, report.layers, strict=True)):
+        if old_layer is layer:
+            continue
+        old, new = rows[i], layer_latency(layer, est.peak_flops, bw)
+        rows[i] = new
+        seconds += new.seconds - old.seconds
+        compute_s += new.compute_s - old.compute_s
+        memory_s += new.memory_s - old.memory_s
+        flops += new.flops - old.flops
+        nbytes += new.bytes - old.bytes
+        for r, sign in ((old, -1), (new, 1)):
+            if r.bound in by_bound:
+                by_bound[r.bound] += sign * r.seconds
+    bound = "none" if not seconds else max(("compute", "memory"), key=lambda b: by_bound[b])
+    return LatencyEstimate(est.device, est.peak_key, est.peak_flops, tuple(rows),
+                           RowLatency(seconds, compute_s, memory_s, flops, nbytes, bound),
+                           (by_bound["compute"], by_bound["memory"]))
 
 
 def measured_correlation(est: LatencyEstimate, measured: Sequence[float | None]) -> float | None:
