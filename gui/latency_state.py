@@ -96,8 +96,12 @@ class LatencyState(QObject):
         if isinstance(subject, CostReport):
             return est.total if subject is report else None
         if self._lookup is None or self._lookup[0] is not report:
-            self._lookup = (report, {r.node_id: k for k, r in enumerate(report.layers)},
-                            [r.index for r in report.layers])
+            before = self._lookup[0] if self._lookup is not None else None
+            if before is not None and _same_rows(before, report):  # an argument edit: the positions hold
+                self._lookup = (report, self._lookup[1], self._lookup[2])  # type: ignore[index]
+            else:
+                self._lookup = (report, {r.node_id: k for k, r in enumerate(report.layers)},
+                                [r.index for r in report.layers])
         _, position, rows = self._lookup
         if isinstance(subject, HierarchyNode):  # first/last are graph rows; rows not costed leave gaps
             return combine(est.rows[bisect_left(rows, subject.first):bisect_right(rows, subject.last)])
@@ -136,3 +140,10 @@ class LatencyState(QObject):
         if self._measurement is not None and self.measurement is None:
             self._measurement = None
             self.changed.emit()
+
+
+def _same_rows(before: CostReport, report: CostReport) -> bool:
+    """Whether `report` has the same nodes costed in the same rows as `before` (an edit of arguments only)."""
+    a, b = before.graph, report.graph
+    return a is not None and b is not None and a.index is b.index and before.complete and report.complete \
+        and len(before.layers) == len(report.layers)

@@ -155,3 +155,31 @@ def test_structural_undo_within_the_bound_restores_the_graph(qtbot) -> None:
     for _ in range(4):
         doc.undo_stack.redo()
     assert doc.row_count() == len(start.nodes) + 2
+
+
+def test_modules_tree_of_a_large_graph_makes_leaves_when_opened(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gui.hierarchy_tree as ht
+    from costing import formatting as fmt
+
+    monkeypatch.setattr(ht, "LAZY_LEAVES_ABOVE", 100)  # "large" at test size
+    doc = CostDocument()
+    doc.set_graph(_generator().transformer_graph(3_000))
+    tree = ht.HierarchyTreeWidget(doc)
+    qtbot.addWidget(tree)
+    tree.show()
+
+    def item(path: str):  # noqa: ANN202
+        return tree._path_items[path]
+
+    mlp = item("layers.5.mlp")
+    assert not mlp.isExpanded() and mlp.childCount() == 0  # its leaves wait until it is opened
+    row = doc.row_of("layers.5.mlp.fc1")
+    doc.set_layer_arg(row, "out_features", 128)  # before the leaves exist: they show the figures of now
+    qtbot.waitUntil(lambda: not tree._later.isActive())  # the burst settled
+    mlp.setExpanded(True)
+    names = [mlp.child(i).text(0) for i in range(mlp.childCount())]
+    assert names == ["norm", "fc1", "act", "fc2", "residual"]
+    assert mlp.child(1).text(2) == fmt.si(doc.row_cost(row).totals.params)
+    tree.expand_all()
+    attn = item("layers.9.attn")
+    assert [attn.child(i).text(0) for i in range(attn.childCount())][:4] == ["norm", "q", "k", "v"]
