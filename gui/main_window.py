@@ -790,12 +790,10 @@ class MainWindow(QMainWindow):
         self.loader.cancel()
         self._cancel_file_job()
 
-    def _cancel_file_job(self, wait: bool = False) -> None:
+    def _cancel_file_job(self) -> None:
         job, self.file_job = self.file_job, None
         if job is not None:
-            job.cancel()
-            if wait:
-                job.wait()
+            job.cancel()  # it stops at its next progress point and is deleted when its thread ends
             self.load_indicator.file_done()
             self.act_cancel.setEnabled(self.loader.busy)
 
@@ -1151,7 +1149,10 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.loader.shutdown()  # the load in flight and the spare worker
-        self._cancel_file_job(wait=True)  # a thread must not outlive its window
+        self._cancel_file_job()
+        for job in self.findChildren(GraphFileJob):  # cancelled ones too: a thread must not outlive its window
+            job.cancel()
+            job.wait()
         self.save_settings()
         self.autosave.timer.stop()
         self.autosave.discard()  # a clean exit leaves no recovery file behind

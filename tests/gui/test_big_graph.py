@@ -13,6 +13,7 @@ from PySide6.QtCore import QTimer
 
 from costing.graph_eval import evaluate_graph
 from gui.cost_document import CostDocument
+from gui.graph_file_job import GraphFileJob
 from gui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,6 +97,9 @@ def test_cancel_keeps_the_current_document(qtbot, window: MainWindow, big_file: 
     qtbot.waitUntil(lambda: window.file_job is None)
     assert window.document.report is before and window.document.name == "AlexNet (article)"
     assert not window.message_bar.isVisible()
+    assert window.open_reference(str(big_file))  # opened again, then the window closed while it loads
+    window.close()  # waits for the thread: no "QThread destroyed while running" abort
+    assert window.file_job is None and all(job.isFinished() for job in window.findChildren(GraphFileJob))
 
 
 def test_large_broken_file_says_why_and_keeps_the_document(qtbot, window: MainWindow, tmp_path: Path) -> None:
