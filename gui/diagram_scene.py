@@ -751,6 +751,8 @@ class DiagramScene(QGraphicsScene):
             self.sync_block(item)
         base_hier = {h.path: h for h in base.hierarchy} if base is not None else None
         for path, g in self._groups.items():
+            if not g.isVisible():  # inside a folded scope (most of a 100k-node graph's): the refresh after the
+                continue  # relayout that shows it colours it
             v = value(g.node)
             badge = ("", "")
             if base_hier is not None:  # a scope against its subtotal in the baseline
