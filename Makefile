@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	# The CPU build of torch first, unless the venv already has a torch (the user's, kept as it is): a bare
 	# `torch` requirement would make pip fetch a multi-GB CUDA build.
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/$(PIP) torch==2.13.0
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install --disable-pip-version-check -q torch==2.13.0
 	$(BIN)/$(PIP) -e '.[test,onnx]'
 	touch $(STAMP)
 

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "library"))
 
 from model_io.resolve import LoadOptions, ModelError, load_report  # noqa: E402
 
@@ -54,36 +55,24 @@ def _group(name: str) -> str:
 
 
 def _second_stage(name: str, report) -> tuple[str, str]:  # noqa: ANN001
-    """R-CNNs: the boxes their second stage ran on (proposals after NMS; detections for the mask and keypoint
-    heads), and what the published figure implies: the first stage (backbone, FPN, RPN) plus P proposals through
-    the box head plus D detections through the mask/keypoint head, for the smallest D that makes P whole."""
-    heads = {"box": ("roi_heads.box_head", "roi_heads.box_predictor"),
-             "mask": ("roi_heads.mask_head", "roi_heads.mask_predictor"),
-             "keypoint": ("roi_heads.keypoint_head", "roi_heads.keypoint_predictor")}
-    seen, per, first = [], {}, report.totals.macs
-    for head, prefixes in heads.items():
-        rows = [r for r in report.layers if r.name.startswith(prefixes)]
-        if not rows or not rows[0].input_shape:
-            continue
-        n, macs = rows[0].input_shape[0], sum(r.macs for r in rows)
-        first -= macs
-        if n:
-            per[head] = macs / n
-        seen.append(f"{head} {n}")
-    if "box" not in per:
-        return ", ".join(seen), ""
+    """R-CNNs: the boxes their second stage ran on, and the proposals and detections the published figure counts
+    (tests/library/published_figures.py, which the CI test uses too)."""
+    from published_figures import second_stage
+
     from model_io import library_models
     from model_io.model_ref import parse_ref
 
-    limit = library_models.build(parse_ref(f"torchvision:{name}")).model.rpn._post_nms_top_n["testing"]
-    published = _published_macs(name)
-    detection = next((per[h] for h in ("mask", "keypoint") if h in per), 0.0)
-    for d in range(0, 101 if detection else 1):
-        p = (published - first - d * detection) / per["box"]
-        if 0 <= round(p) <= limit and abs(p - round(p)) * per["box"] < 0.5e6:  # _ops has 3 decimals (GMACs)
-            implied = f"published = first stage {first / 1e9:.3f} + {round(p)} proposals"
-            return ", ".join(seen), implied + (f" + {d} detections" if detection else "") + f" (max {limit})"
-    return ", ".join(seen), f"first stage {first / 1e9:.3f}; no whole count of proposals gives the published"
+    limit = library_models.build(parse_ref(f"torchvision:{name}")).model.rpn._post_nms_top_n["testing"] \
+        if "rcnn" in name else 0
+    split = second_stage(report, _published_macs(name), limit)
+    seen = ", ".join(f"{head} {n}" for head, n in split.ran_on.items())
+    if "box" not in split.ran_on:
+        return seen, ""  # no second stage (FCOS, RetinaNet, SSD): the figure is exact
+    if split.implied is None:
+        return seen, f"first stage {split.first_stage_macs / 1e9:.3f}; no whole count of proposals gives the published"
+    p, d = split.implied
+    return seen, (f"published = first stage {split.first_stage_macs / 1e9:.3f} + {p} proposals"
+                  + (f" + {d} detections" if d else "") + f" (max {limit})")
 
 
 def _published_macs(name: str) -> float:

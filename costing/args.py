@@ -58,7 +58,21 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and isfinite(v)
+    """A finite int or float that a float can hold (a 401-digit integer overflows float())."""
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return False
+    try:
+        return isfinite(v)
+    except OverflowError:
+        return False
+
+
+def _shown(v: Any) -> str:
+    """A value for a message: short, and a huge integer by its length (repr of 4,300+ digits raises)."""
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10 ** 40:
+        return f"<a {len(str(abs(v))) if abs(v) < 10 ** 4000 else 'thousands-of'}-digit integer>"
+    text = repr(v)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _check_min(arg: Arg, v: int | float, shown: Any) -> None:
@@ -108,7 +122,7 @@ def coerce_value(arg: Arg, value: Any, dims: int = 1) -> Any:
         return value
     if k in ("float", "opt_float"):
         if not _is_number(value):
-            raise SpecError(f"{arg.name}={value!r} must be a finite number", arg.name)
+            raise SpecError(f"{arg.name}={_shown(value)} must be a finite number", arg.name)
         _check_min(arg, value, value)
         return float(value)
     if k in ("ints", "opt_ints"):

@@ -6,7 +6,9 @@ One module for every view of a comparison: the window's (a document against its 
 Rows are matched by node id while both reports come from one load (ids survive edits: a document and its
 baseline, a model and the same model with `--set`/`--rewrite`), then by row name (a model loaded again, two
 files). A row only in the current report is `added`, one only in the baseline `removed`; `listing()` gives them
-all in graph order with removed rows where they stood. A rewrite's new nodes are not in the baseline; `origin`
+all in graph order with removed rows where they stood. A node either report could not cost is `not_costed`, never
+removed or added: no delta, no share and no total change is given from an incomplete report (`complete`,
+`delta` None, `withheld`). A rewrite's new nodes are not in the baseline; `origin`
 (new node id -> the baseline node id it came from, as a rewrite's mapping gives it) names the row they replace and
 puts them in its group. A change of batch size, dtype or input shape is a *settings* change: the same design
 measured under other conditions; anything else that changes the graph's nodes is a *design* change.
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 
 from .formatting import shape
 from .graph import Graph
-from .records import CostReport, LayerCost, Totals
+from .records import NOT_COSTED, CostReport, LayerCost, Totals
 from .registry import has_kind, kind
 
 SAME, CHANGED, ADDED, REMOVED = "same", "changed", "added", "removed"
@@ -31,7 +33,7 @@ METRICS: tuple[str, ...] = ("params", "macs", "flops", "activation_bytes", "para
 class RowDelta:
     """One row against the baseline: `before` is None for an added row, `after` for a removed one."""
 
-    status: str  # SAME, CHANGED, ADDED or REMOVED
+    status: str  # SAME, CHANGED, ADDED, REMOVED or NOT_COSTED (on either side: no delta)
     after: LayerCost | None
     before: LayerCost | None = None
     replaces: tuple[str, ...] = ()  # an added row: names of the baseline rows it was made from
@@ -57,7 +59,10 @@ class RowDelta:
         return r.totals if r is not None else Totals()
 
     @property
-    def delta(self) -> Totals:
+    def delta(self) -> Totals | None:
+        """After minus before; None for a row not costed on one side (a difference with nothing is no delta)."""
+        if self.status == NOT_COSTED:
+            return None
         return self.totals("after") - self.totals("before")
 
 
@@ -70,30 +75,55 @@ class GroupDelta:
     before: Totals
     after: Totals
     rows: tuple[str, ...] = ()  # node ids of the current rows in the group
+    not_costed: int = 0  # nodes of the group either side could not cost: `before`/`after` are partial sums
 
     @property
-    def delta(self) -> Totals:
-        return self.after - self.before
+    def complete(self) -> bool:
+        return not self.not_costed
+
+    @property
+    def delta(self) -> Totals | None:
+        return self.after - self.before if self.complete else None
 
 
 @dataclass(frozen=True)
 class Comparison:
     baseline: CostReport
     current: CostReport
-    rows: Mapping[str, RowDelta]  # current node id -> its delta
+    rows: Mapping[str, RowDelta]  # current node id -> its delta (a node not costed now: NOT_COSTED)
     ordered: tuple[RowDelta, ...]  # every row, current and removed, in graph order (removed where they stood)
     settings: tuple[str, ...]  # "batch 1 → 8", "dtype float32 → bfloat16", "input 1×3×224×224 → 1×3×320×320"
     design: bool  # the nodes (ops, layer arguments, edges) differ
     origin: Mapping[str, str] = field(default_factory=dict)
 
     @property
-    def delta(self) -> Totals:
-        return self.current.totals - self.baseline.totals
+    def complete(self) -> bool:
+        """Both reports cost every node: only then do totals, deltas and shares mean anything."""
+        return self.current.complete and self.baseline.complete
+
+    @property
+    def withheld(self) -> str:
+        """Why the total deltas are not shown ('' while they are): 'not costed (18 nodes)', naming the side."""
+        if self.current.complete and self.baseline.complete:
+            return ""
+        if not self.current.complete:
+            return f"{self.current.incomplete_note} now"
+        return f"{self.baseline.incomplete_note} in the baseline"
+
+    @property
+    def delta(self) -> Totals | None:
+        """Current minus baseline totals; None while either is incomplete (a partial sum is no saving)."""
+        return self.current.totals - self.baseline.totals if self.complete else None
 
     @property
     def removed(self) -> tuple[LayerCost, ...]:
-        """Baseline rows with no current row, in baseline order."""
+        """Baseline rows with no current node, in baseline order (a node not costed now is not removed)."""
         return tuple(d.row for d in self.ordered if d.status == REMOVED)
+
+    @property
+    def not_costed(self) -> tuple[RowDelta, ...]:
+        """Rows either side could not cost, in `ordered`'s order."""
+        return tuple(d for d in self.ordered if d.status == NOT_COSTED)
 
     def changed(self) -> tuple[RowDelta, ...]:
         """The rows that differ (changed, added, removed), in `ordered`'s order."""
@@ -114,7 +144,8 @@ class Comparison:
         if self.design:
             counts = self.counts()
             bits = [f"{n} {what}" for what, n in (("changed", counts[CHANGED]), ("new", counts[ADDED]),
-                                                  ("removed", len(self.removed))) if n]
+                                                  ("removed", len(self.removed)),
+                                                  (NOT_COSTED, len(self.not_costed))) if n]
             parts.append("design change" + (f" ({', '.join(bits)})" if bits else ""))
         if self.settings:
             what = "settings change" if self.design else "settings change, not a design change"
@@ -122,10 +153,10 @@ class Comparison:
         return "; ".join(parts)
 
     def counts(self) -> dict[str, int]:
-        """Current rows per status (SAME, CHANGED, ADDED)."""
+        """Current rows per status (SAME, CHANGED, ADDED; NOT_COSTED when some are)."""
         out = {SAME: 0, CHANGED: 0, ADDED: 0}
         for d in self.rows.values():
-            out[d.status] += 1
+            out[d.status] = out.get(d.status, 0) + 1
         return out
 
     def auto_depth(self, wanted: int = 6) -> int:
@@ -146,6 +177,7 @@ class Comparison:
         order: dict[str, float] = {}
         label: dict[str, str] = {}
         members: dict[str, list[str]] = {}
+        missing: dict[str, int] = {}
         base_key: dict[str, str] = {}
         for i, r in enumerate(self.baseline.layers):
             k = _group_key(r, depth)
@@ -166,9 +198,15 @@ class Comparison:
             members.setdefault(k, []).append(r.node_id)
             order.setdefault(k, i + 0.5)
             label.setdefault(k, _group_label(r, depth))
-        keys = sorted(set(before) | set(after), key=lambda k: order[k])
-        return [GroupDelta(k, label[k], before.get(k, Totals()), after.get(k, Totals()), tuple(members.get(k, ())))
-                for k in keys]
+        for i, d in enumerate(self.not_costed):  # partial sums: the group is marked, its delta withheld
+            k = base_key.get(d.before.node_id, _group_key(d.row, depth)) if d.before is not None else \
+                _group_key(d.row, depth)
+            missing[k] = missing.get(k, 0) + 1
+            order.setdefault(k, len(self.current.layers) + i)
+            label.setdefault(k, _group_label(d.row, depth))
+        keys = sorted(set(before) | set(after) | set(missing), key=lambda k: order[k])
+        return [GroupDelta(k, label[k], before.get(k, Totals()), after.get(k, Totals()), tuple(members.get(k, ())),
+                           missing.get(k, 0)) for k in keys]
 
 
 def compare(baseline: CostReport, current: CostReport, origin: Mapping[str, str] | None = None, *,
@@ -199,12 +237,23 @@ def compare(baseline: CostReport, current: CostReport, origin: Mapping[str, str]
         nonlocal next_base
         while next_base < stop and (next_base not in used or not contiguous):
             if next_base not in used:
-                ordered.append(RowDelta(REMOVED, None, base[next_base]))
+                b = base[next_base]
+                d = RowDelta(NOT_COSTED if lost(b) else REMOVED, None, b)
+                if d.status == NOT_COSTED and shared_ids:
+                    rows.setdefault(b.node_id, d)  # the current graph's node, without figures
+                ordered.append(d)
             next_base += 1
+
+    gone_now = _uncosted(current, shared_ids)  # nodes the current graph has but could not cost
+
+    def lost(row: LayerCost) -> bool:
+        return (row.node_id if shared_ids else row.name) in gone_now
 
     for k, r in enumerate(current.layers):
         i = match.get(k)
-        if i is None:  # what it replaced, if anything, stood here: the removed rows come first
+        if i is None and (r.node_id if shared_ids else r.name) in _uncosted(baseline, shared_ids):
+            d = RowDelta(NOT_COSTED, r, None)  # the baseline has the node but no figures for it
+        elif i is None:  # what it replaced, if anything, stood here: the removed rows come first
             removed_up_to(len(base), contiguous=True)
             src = baseline.by_id.get(origin[r.node_id]) if r.node_id in origin else None
             d = RowDelta(ADDED, r, None, (src.name,) if src is not None else ())
@@ -217,6 +266,13 @@ def compare(baseline: CostReport, current: CostReport, origin: Mapping[str, str]
     removed_up_to(len(base))
     return Comparison(baseline, current, rows, tuple(ordered), settings_changes(baseline, current),
                       design_changed(baseline.graph, current.graph, baseline, current), origin)
+
+
+def _uncosted(report: CostReport, shared_ids: bool) -> frozenset[str]:
+    """The report's uncosted nodes, by id (one load) or by name (two loads)."""
+    if shared_ids:
+        return report.not_costed
+    return frozenset(p.name for p in report.problems)
 
 
 def _status(before: LayerCost, after: LayerCost) -> str:

@@ -32,18 +32,39 @@ class Convention:
     key: str
     label: str  # what a column or axis says ("FLOPs (NetCost)")
     unit: str  # "MACs" or "FLOPs"
-    description: str
+    description: str  # one line: menus and tooltips
+    counts: str  # what it counts, with its formula: Help ▸ Conventions and the README's table (checked equal)
 
 
 CONVENTIONS: dict[str, Convention] = {c.key: c for c in (
-    Convention("flops", "FLOPs", "FLOPs", "NetCost FLOPs: 2 per MAC + bias adds + element-wise work"),
-    Convention("macs", "MACs", "MACs", "multiply-accumulates of conv, linear, matmul and recurrent gates"),
-    Convention("thop", "thop flops", "MACs", "as thop's profile() prints it: MACs of conv/linear/RNN, no attention"),
-    Convention("fvcore", "fvcore flops", "MACs", "as fvcore's FlopCountAnalysis: 1 per MAC, RNNs 0, no attention"),
-    Convention("torchinfo", "torchinfo mult-adds", "MACs", "as torchinfo prints: params x output positions"),
-    Convention("ptflops", "ptflops MACs", "MACs", "as ptflops prints: MACs + bias + element-wise, some twice"),
-    Convention("flop_counter", "FlopCounterMode", "FLOPs", "torch.utils.flop_counter: 2 x MACs, bias ignored"),
+    Convention("flops", "FLOPs", "FLOPs", "NetCost FLOPs: 2 per MAC + bias adds + element-wise work",
+               "2 × MACs + bias adds + element-wise work (table below)"),
+    Convention("macs", "MACs", "MACs", "multiply-accumulates of conv, linear, matmul and recurrent gates",
+               "multiply-accumulates of conv, linear, matmul (incl. attention QKᵀ and AV) and recurrent gates"),
+    Convention("thop", "thop flops", "MACs", "as thop's profile() prints it: MACs of conv/linear/RNN, no attention",
+               "thop `profile`: MACs of conv/linear/RNN modules; attention matmuls and `nn.MultiheadAttention` "
+               "missed; norm/avg-pool/softmax element counts; ReLU and max-pool free"),
+    Convention("fvcore", "fvcore flops", "MACs", "as fvcore's FlopCountAnalysis: 1 per MAC, RNNs 0, no attention",
+               "`FlopCountAnalysis`: one per MAC; LSTM/GRU/RNN count 0; attention matmuls missed; norms per "
+               "element"),
+    Convention("torchinfo", "torchinfo mult-adds", "MACs", "as torchinfo prints: params x output positions",
+               '"mult-adds": each parameter × output positions (convs: spatial positions; recurrent: batch × seq; '
+               "others: the first dim only — far too low on token inputs)"),
+    Convention("ptflops", "ptflops MACs", "MACs", "as ptflops prints: MACs + bias + element-wise, some twice",
+               "pytorch backend: MACs + bias adds + activation/pool/norm elements, ReLU-family and pooling counted "
+               "twice (module hook + functional patch)"),
+    Convention("flop_counter", "FlopCounterMode", "FLOPs", "torch.utils.flop_counter: 2 x MACs, bias ignored",
+               "`torch.utils.flop_counter.FlopCounterMode`: 2 × MACs of mm/bmm/conv/SDPA, bias ignored"),
 )}
+
+# NetCost's element-wise work per element, the `flops` convention's third term (the README's paragraph under the
+# conventions table; Help ▸ Conventions shows the same text)
+ELEMENTWISE_RULES = (
+    "NetCost's element-wise FLOPs per element: ReLU 1, ReLU6 2, LeakyReLU 2, Sigmoid 4, Tanh 5, SiLU 5, GELU 8 "
+    "(tanh form 9), Hardswish 5, Softmax 5; max-pool k−1 comparisons and avg-pool k operations per output; "
+    "BatchNorm 2 per element (inference, folded), LayerNorm/GroupNorm 5 (4 without affine), RMSNorm 4 (3); "
+    "LSTM/GRU/RNN gates 13/10/2 per hidden unit, step and direction; attention softmax 4 per score."
+)
 
 
 def netcost_flops(out: Out) -> int:

@@ -7,6 +7,7 @@ it and the calibration cache; this module only validates the data, so it stays p
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,10 +127,10 @@ def parse_device(d: Any, where: str) -> Device:
         if key not in PEAK_DTYPES:
             raise DeviceError(f"{where}.peak_flops.{key}: unknown dtype (choose from {', '.join(PEAK_DTYPES)})")
         if not _positive(value):
-            raise DeviceError(f"{where}.peak_flops.{key}: expected a positive number of FLOP/s, got {value!r}")
+            raise DeviceError(f"{where}.peak_flops.{key}: expected a positive number of FLOP/s, got {_shown(value)}")
     bw = d.get("memory_bandwidth")
     if not _positive(bw):
-        raise DeviceError(f"{where}.memory_bandwidth: expected a positive number of bytes/s, got {bw!r}")
+        raise DeviceError(f"{where}.memory_bandwidth: expected a positive number of bytes/s, got {_shown(bw)}")
     kind = d.get("kind", "gpu")
     if kind not in ("gpu", "cpu", "apple"):
         raise DeviceError(f"{where}.kind: expected gpu, cpu or apple, got {kind!r}")
@@ -138,7 +139,18 @@ def parse_device(d: Any, where: str) -> Device:
 
 
 def _positive(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 and v != float("inf")
+    """A finite positive number that is a float too (a 400-digit integer is not: float() would overflow)."""
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not v > 0:
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:
+        return False
+
+
+def _shown(v: Any) -> str:
+    text = repr(v) if not isinstance(v, int) or abs(v) < 10 ** 40 else f"a {len(str(abs(v)))}-digit integer"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def find_device(name: str, devices: tuple[Device, ...]) -> Device:

@@ -148,10 +148,10 @@ def _attribute(graph: Graph, node: Node, t: Totals, elem: int) -> Totals:
         calls = graph.modules.get(node.module, ())
         if calls and calls[0] != node.id:
             shared = t.params
-    for other, n in node.shares:
-        if graph.has(other):
-            shared += n
-    shared = min(shared, t.params)
+    tied = sum(n for other, n in node.shares if graph.has(other))
+    if tied > t.params:  # a tie never holds more than the node has: a crafted count would change the total
+        raise NodeError(f"shares {tied:,} parameter elements but holds only {t.params:,}", "shares")
+    shared = min(shared + tied, t.params)
     if not shared:
         return t
     trainable = max(0, t.trainable_params - shared) if t.trainable_params else 0
@@ -230,17 +230,26 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
         ins = tuple(values.get(r) for r in node.inputs)
         seen_inputs[node.id] = ins  # type: ignore[assignment]
         if None in ins:
-            src = next(r.node for r, v in zip(node.inputs, ins, strict=True) if v is None)
-            what = graph.node(src).display_name if graph.has(src) else src
-            problems[node.id] = Problem(node.id, node.display_name, f"not costed: its input {what} has no value",
-                                        "inputs", True, node.type_label, p)
+            ref = next(r for r, v in zip(node.inputs, ins, strict=True) if v is None)
+            what = graph.node(ref.node).display_name if graph.has(ref.node) else ref.node
+            if ref.node in rows:  # its source was costed: the output it names does not exist
+                n = _n_outputs(values, ref.node)
+                reason = f"reads output {ref.index} of {what}, which has {n} output{'s' * (n != 1)}"
+                problems[node.id] = Problem(node.id, node.display_name, reason, "inputs", False, node.type_label, p)
+            else:
+                problems[node.id] = Problem(node.id, node.display_name, f"not costed: its input {what} has no "
+                                            "value", "inputs", True, node.type_label, p)
             return None, ()
         try:
             row, outs = cost_node(node, ins, elem)  # type: ignore[arg-type]
         except NodeError as e:
             problems[node.id] = Problem(node.id, node.display_name, e.reason, e.field, e.stale, node.type_label, p)
             return None, ()
-        t = _attribute(graph, node, row.totals, elem)
+        try:
+            t = _attribute(graph, node, row.totals, elem)
+        except NodeError as e:
+            problems[node.id] = Problem(node.id, node.display_name, e.reason, e.field, e.stale, node.type_label, p)
+            return None, ()
         new = LayerCost(p, node.display_name, row.type, row.category, row.input_shape, row.output_shape, t,
                         row.args, row.inferred, _depth(graph, node), node.display_name, row.parts,
                         _shared_names(graph, node),
@@ -368,28 +377,35 @@ def _unsupported(graph: Graph) -> tuple[dict, ...]:
 
 
 def _hierarchy(graph: Graph, rows: tuple[LayerCost, ...]) -> tuple[HierarchyNode, ...]:
-    """Containers with the rows they hold (first and last row index) and their subtotals (sums of members)."""
+    """Containers with the rows they hold (first and last row index), their subtotals (sums of the costed members)
+    and how many members are not costed. Every container of the graph is listed, a wholly uncosted one too."""
     if not graph.scopes:
         return ()
     # Each row is summed once into its own scope, then scopes into their parents, deepest first: summing every
     # scope's members directly would add a row once per enclosing scope.
-    span: dict[str, list[int]] = {}  # path -> [first, last] row index (a row that cannot be costed leaves a gap)
+    costed = {r.node_id: r for r in rows}
+    span: dict[str, list[int]] = {}  # path -> [first, last] node row (rows not costed included)
     direct: dict[str, list[Totals]] = {}
-    for r in rows:
-        direct.setdefault(r.scope, []).append(r.totals)
-        path = r.scope
+    missing: dict[str, int] = {}
+    for i, node in enumerate(graph.nodes):
+        r = costed.get(node.id)
+        if r is not None:
+            direct.setdefault(node.scope, []).append(r.totals)
+        path = node.scope
         while True:
             got = span.get(path)
             if got is None:
-                span[path] = [r.index, r.index]
+                span[path] = [i, i]
             else:
-                got[1] = r.index
+                got[1] = i
+            if r is None:
+                missing[path] = missing.get(path, 0) + 1
             if not path:
                 break
             path = path.rpartition(".")[0]
     subtotal = {path: Totals.sum(ts) for path, ts in direct.items()}
     for path in sorted(span, key=lambda p: -p.count(".") if p else 1):
-        if path:
+        if path and path in subtotal:
             parent = path.rpartition(".")[0]
             subtotal[parent] = subtotal[parent] + subtotal[path] if parent in subtotal else subtotal[path]
     out = []
@@ -397,7 +413,8 @@ def _hierarchy(graph: Graph, rows: tuple[LayerCost, ...]) -> tuple[HierarchyNode
         first_last = span.get(s.path)
         if first_last is None:
             continue
-        out.append(HierarchyNode(s.path, s.type, s.depth, first_last[0], first_last[1], subtotal[s.path]))
+        out.append(HierarchyNode(s.path, s.type, s.depth, first_last[0], first_last[1],
+                                 subtotal.get(s.path, Totals()), missing.get(s.path, 0)))
     out.sort(key=lambda h: (h.first, -h.last))
     return tuple(out)
 

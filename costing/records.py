@@ -141,7 +141,12 @@ class HierarchyNode:
     depth: int
     first: int  # index of its first leaf layer
     last: int  # index of its last leaf layer (inclusive)
-    totals: Totals
+    totals: Totals  # the sum of its costed members: a partial sum while `not_costed`
+    not_costed: int = 0  # member nodes (nested ones too) that could not be costed
+
+    @property
+    def complete(self) -> bool:
+        return not self.not_costed
 
 
 @dataclass(frozen=True)
@@ -195,7 +200,23 @@ class CostReport:
 
     @property
     def complete(self) -> bool:
+        """Whether every node is costed. The one test every view asks: an incomplete report's totals are partial
+        sums, so no view shows them, a share of them or a delta against them (see `incomplete_note`)."""
         return not self.problems
+
+    @property
+    def not_costed(self) -> frozenset[str]:
+        """Node ids of the nodes that could not be costed (no row, no figures)."""
+        ids = self.__dict__.get("_not_costed")
+        if ids is None:
+            ids = frozenset(p.node_id for p in self.problems)
+            object.__setattr__(self, "_not_costed", ids)
+        return ids
+
+    @property
+    def incomplete_note(self) -> str:
+        """'' for a complete report, else what a total shows instead of a number: 'not costed (18 nodes)'."""
+        return not_costed_note(len(self.problems)) if self.problems else ""
 
     @property
     def cause(self) -> Problem | None:
@@ -215,15 +236,30 @@ class CostReport:
     def output_shape(self) -> Shape:
         return self.layers[-1].output_shape if self.layers else (self.inputs[0][0] if self.inputs else ())
 
-    def share(self, layer: LayerCost, metric: str) -> float:
-        """The layer's fraction (0..1) of the model's total `metric` (params, macs, flops, ...)."""
+    def share(self, layer: LayerCost, metric: str) -> float | None:
+        """The layer's fraction (0..1) of the model's total `metric` (params, macs, flops, ...); None while the
+        report is incomplete (a share of a partial total would be too large)."""
         total = getattr(self.totals, metric)
+        if not self.complete:
+            return None
         return getattr(layer.totals, metric) / total if total else 0.0
 
-    def category_share(self, category: str, metric: str) -> float:
+    def category_share(self, category: str, metric: str) -> float | None:
+        """A category's fraction of the total `metric`; None while the report is incomplete."""
+        if not self.complete:
+            return None
         total = getattr(self.totals, metric)
         part = self.by_category.get(category, Totals())
         return getattr(part, metric) / total if total else 0.0
+
+
+NOT_COSTED = "not costed"
+DASH = "—"  # what a figure that is not costed shows instead of a number
+
+
+def not_costed_note(nodes: int) -> str:
+    """'not costed (18 nodes)': what a total shows while that many nodes are not costed."""
+    return f"{NOT_COSTED} ({nodes} node{'s' * (nodes != 1)})"
 
 
 def empty_categories() -> dict[str, Totals]:

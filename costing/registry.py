@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,37 @@ class Out:
     read_inputs: bool = False  # memory: a functional op reads every input tensor (views too) in full
 
 
+@dataclass(frozen=True)
+class Operands:
+    """The tensors a kind takes, as torch's schema names them: `names` are required, `optional` may be absent,
+    `variadic` is one list of one or more tensors (`cat`). In a traced functional op a scalar operand is recorded
+    as an argument of that name (`x + 2` is `add` with one input and `other: 2`), so it counts as given."""
+
+    names: tuple[str, ...] = ("self",)
+    optional: tuple[str, ...] = ()
+    variadic: bool = False
+    scalars: bool = True  # a functional op: a scalar argument may stand for an operand
+
+    def problem(self, n_inputs: int, args: Mapping[str, Any]) -> str | None:
+        """Why `n_inputs` tensor inputs with `args` are not a call torch accepts, or None."""
+        if self.variadic:
+            return None if n_inputs >= 1 else "needs at least one input tensor, got none"
+        given = n_inputs + (sum(1 for k in (*self.names, *self.optional) if args.get(k) is not None)
+                            if self.scalars else 0)
+        low, high = len(self.names), len(self.names) + len(self.optional)
+        if low <= given <= high and n_inputs <= high:
+            return None
+        want = ", ".join((*self.names, *(f"optional {o}" for o in self.optional))) or "no tensor"
+        count = f"{low}" if low == high else f"{low} to {high}"
+        return (f"takes {count} operand{'s' * (high != 1)} ({want}), got {n_inputs} input{'s' * (n_inputs != 1)}"
+                + (f" and {given - n_inputs} as an argument" if given != n_inputs else ""))
+
+
+UNARY = Operands()
+BINARY = Operands(("self", "other"))
+NO_INPUT = Operands(())
+ONE_INPUT = Operands(("input",), scalars=False)  # a torch.nn layer's forward(input)
+
 CostFn = Callable[[dict[str, Any], Shape], Out]
 # A functional op (add, cat, view, matmul, ...) gets all its input values ((shape, element kind) each).
 OpFn = Callable[[dict[str, Any], tuple[tuple[Shape, str], ...]], Out]
@@ -59,6 +90,7 @@ class LayerKind:
     dims: int = 1  # how many entries a tuple argument (kernel_size, stride, ...) has
     doc: str = ""
     functional: bool = False  # an OpFn over all inputs with free-form arguments (checked by the op itself)
+    operands: Operands = ONE_INPUT  # the tensors torch's call takes
 
     def arg(self, name: str) -> Arg:
         for a in self.args:
@@ -71,7 +103,8 @@ _REGISTRY: dict[str, LayerKind] = {}
 
 
 def register(*types: str, category: str, args: tuple[Arg, ...] | Callable[[str], tuple[Arg, ...]],
-             dims: int | Callable[[str], int] = 1) -> Callable[[CostFn], CostFn]:
+             dims: int | Callable[[str], int] = 1, operands: Operands | Callable[[str], Operands] | None = None
+             ) -> Callable[[CostFn], CostFn]:
     """Register `fn` for each name in `types`. `args`/`dims` may be functions of the type name (aliases)."""
     if category not in CATEGORIES:
         raise ValueError(f"unknown category {category}")
@@ -82,14 +115,17 @@ def register(*types: str, category: str, args: tuple[Arg, ...] | Callable[[str],
                 raise ValueError(f"layer type {t} registered twice")
             schema = args(t) if callable(args) else args
             n = dims(t) if callable(dims) else dims
-            _REGISTRY[t] = LayerKind(t, category, schema, _bind(fn, t), n, (fn.__doc__ or "").strip())
+            ops = operands(t) if callable(operands) else operands or ONE_INPUT
+            _REGISTRY[t] = LayerKind(t, category, schema, _bind(fn, t), n, (fn.__doc__ or "").strip(), operands=ops)
         return fn
 
     return deco
 
 
-def register_op(*names: str, category: str = "other") -> Callable[[OpFn], OpFn]:
-    """Register a functional graph op (aten-level: `add`, `view`, `mm`, ...) for each name in `names`."""
+def register_op(*names: str, operands: Operands | Callable[[str], Operands], category: str = "other"
+                ) -> Callable[[OpFn], OpFn]:
+    """Register a functional graph op (aten-level: `add`, `view`, `mm`, ...) for each name in `names`, taking the
+    tensors `operands` names (a function of the name where aliases differ)."""
     if category not in CATEGORIES:
         raise ValueError(f"unknown category {category}")
 
@@ -97,7 +133,9 @@ def register_op(*names: str, category: str = "other") -> Callable[[OpFn], OpFn]:
         for t in names:
             if t in _REGISTRY:
                 raise ValueError(f"op {t} registered twice")
-            _REGISTRY[t] = LayerKind(t, category, (), _bind(fn, t), 1, (fn.__doc__ or "").strip(), functional=True)
+            ops = operands(t) if callable(operands) else operands
+            _REGISTRY[t] = LayerKind(t, category, (), _bind(fn, t), 1, (fn.__doc__ or "").strip(), functional=True,
+                                     operands=ops)
         return fn
 
     return deco

@@ -224,6 +224,9 @@ def parse_rewrite(text: str) -> tuple[str, dict[str, Any]]:
             raise RewriteError(f"--rewrite {text!r}: expected ID or ID:key=value, e.g. reduce_1x1:conv2:ratio=0.5")
         try:
             value: Any = json.loads(raw)
+        except RecursionError:
+            raise RewriteError(f"--rewrite {text[:80]!r}: the value of {key.strip()[:40]!r} is nested too deeply"
+                               ) from None
         except ValueError:
             value = raw.strip()
         params[key.strip()] = value
@@ -325,6 +328,9 @@ def _conv(row: LayerCost, node: Node) -> dict[str, Any] | None:
             "d": _tuple(a.get("dilation", 1), n), "cin": a["in_channels"], "cout": a["out_channels"],
             "bias": bool(a.get("bias", True)),
             "x": row.input_shape}
+
+
+conv_geometry = _conv  # the public name (costing.rewrite_ranking reads a conv's channels with it)
 
 
 def _name(graph: Graph, wanted: str, taken: set[str]) -> str:

@@ -24,8 +24,8 @@ from .registry import has_kind, kind
 _INPUT_SIZE_ARGS = ("in_channels", "in_features", "num_features", "normalized_shape", "num_channels", "embed_dim",
                     "input_size")
 _CONVS = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
-_CHANNEL_NORMS = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm")
-_LAST_DIM_NORMS = ("LayerNorm", "RMSNorm")
+_CHANNEL_NORMS = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "LayerNorm2d")
+_LAST_DIM_NORMS = ("LayerNorm", "RMSNorm", "CustomLayerNorm")
 _ELEMENTWISE = {"add", "add_", "sub", "sub_", "rsub", "mul", "mul_", "div", "div_", "maximum", "minimum", "where",
                 "lerp", "addcmul", "addcdiv", "masked_fill", "pow", "fmod", "remainder", "clamp", "clamp_min",
                 "clamp_max"}

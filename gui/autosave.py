@@ -21,9 +21,11 @@ offered at each start) and the window says where it is.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -64,6 +66,26 @@ def _lock_for(path: Path) -> QLockFile:
     lock = QLockFile(str(path) + ".lock")
     lock.setStaleLockTime(0)  # stale only when its process is gone: a session may run for days
     return lock
+
+
+def _lock_failure(lock: QLockFile, path: Path) -> OSError:
+    """Why the lock could not be taken. QLockFile says only "UnknownError" when it cannot write its file (a full
+    disk, a read-only folder); writing a few bytes into the same folder gets the OS's reason, which is said."""
+    name = f"{path.name}.lock"
+    if lock.error() == QLockFile.LockError.LockFailedError:
+        return OSError(errno.EAGAIN, f"cannot lock {name}: another NetCost holds it")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".probe.", dir=path.parent)
+        try:
+            os.write(fd, b"\0" * 4096)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as e:
+        reason = "the disk is full" if e.errno == errno.ENOSPC else (e.strerror or str(e)).lower()
+        return OSError(e.errno, f"cannot lock {name}: {reason}")
+    return OSError(errno.EIO, f"cannot lock {name} ({lock.error().name})")
 
 
 class Autosave(QObject):
@@ -115,7 +137,7 @@ class Autosave(QObject):
             if self._lock is None:  # lock first: another instance must never see our file unlocked
                 lock = _lock_for(self.path)
                 if not lock.tryLock(0):
-                    raise OSError(f"cannot lock {self.path.name}.lock ({lock.error().name})")
+                    raise _lock_failure(lock, self.path)
                 self._lock = lock
             atomic_write(self.path, (json.dumps(data, indent=1) + "\n").encode("utf-8"))
         except Exception as e:  # a full disk must not take the editor down, nor pass unnoticed; the next idle retries

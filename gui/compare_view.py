@@ -26,6 +26,7 @@ from .cost_colors import convention_label
 from .cost_document import CostDocument
 from .export_menu import ViewContextMenu, ask_and_export
 from .exporters import ExportResult, export_view
+from .flow_layout import FlowLayout
 from .report.views import SingleView, render_widget
 
 MAX_REMOVED_NAMED = 6
@@ -38,12 +39,11 @@ class CompareView(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 2)
         outer.setSpacing(4)
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # wraps in a narrow dock (a 1280 px screen)
         self.summary = QLabel(self)
         self.summary.setObjectName("compareSummary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
-        bar.addWidget(self.summary, 1)
         self.pin_button = QPushButton("Pin baseline", self)
         self.pin_button.setToolTip("Freeze the current costs and compare every change with them (Ctrl+B)")
         self.pin_button.clicked.connect(document.pin_baseline)
@@ -58,6 +58,7 @@ class CompareView(QWidget):
         self.export_button.clicked.connect(lambda: self.export())
         for w in (self.pin_button, self.fixed_scale, self.metric_combo, self.export_button):
             bar.addWidget(w)
+        outer.addWidget(self.summary)
         outer.addLayout(bar)
         self.removed = QLabel(self)
         self.removed.setObjectName("compareRemoved")
@@ -112,9 +113,12 @@ class CompareView(QWidget):
         d = cmp.delta
         b = cmp.baseline.totals
         conv = doc.convention
-        self.summary.setText(
-            f"Against the baseline: {cmp.describe()}.   Params {fmt.delta(d.params + b.params, b.params)}"
-            f"   ·   {convention_label(conv)} {fmt.delta(getattr(d, conv) + getattr(b, conv), getattr(b, conv))}")
+        if d is None:  # an incomplete report on either side: its sums are partial, so no change is given
+            self.summary.setText(f"Against the baseline: {cmp.describe()}.   Changes withheld: {cmp.withheld}.")
+        else:
+            self.summary.setText(
+                f"Against the baseline: {cmp.describe()}.   Params {fmt.delta(d.params + b.params, b.params)}"
+                f"   ·   {convention_label(conv)} {fmt.delta(getattr(d, conv) + getattr(b, conv), getattr(b, conv))}")
         gone = cmp.removed
         if gone:
             names = ", ".join(r.name for r in gone[:MAX_REMOVED_NAMED])

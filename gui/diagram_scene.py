@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QGraphicsScene
 from costing import CONVENTIONS, PEERS, HierarchyNode, LayerCost, Totals
 from costing.comparison import ADDED, SAME, RowDelta
 from costing.formatting import grouped, key_args, nbytes, percent, shape, si
-from costing.records import CostReport
+from costing.records import DASH, NOT_COSTED, CostReport
 
 from .cost_colors import (
     METRICS,
@@ -358,7 +358,7 @@ class DiagramScene(QGraphicsScene):
         f = self.fonts
         cost = item.cost
         if cost is None:
-            return [(item.fallback or "…", f.title), ("not costed yet", f.small)]
+            return [(item.fallback or "…", f.title), (f"{DASH} · {NOT_COSTED}", f.small)]
         room = BLOCK_W * item.width_fraction - 8
         key = (cost.name, cost.type, id(cost.args), room)
         hit = self._titles.get(key)
@@ -368,13 +368,16 @@ class DiagramScene(QGraphicsScene):
                 self._titles.clear()
         title, args = hit
         value = self.value(cost)
-        if not item.share:
-            total = self.value(self.document.report)
+        report = self.document.report
+        if not report.complete:  # no share of a partial total
+            share = ""
+        elif not item.share:
+            total = self.value(report)
             share = share_text(value / total if total else 0.0)
         else:
             share = item.share
-        return [(title, f.title), (args, f.small), ("→ " + shape(cost.output_shape), f.small),
-                (f"{self.format_value(value)} · {share}", f.value)]
+        figure = f"{self.format_value(value)} · {share}" if share else self.format_value(value)
+        return [(title, f.title), (args, f.small), ("→ " + shape(cost.output_shape), f.small), (figure, f.value)]
 
     def _title_lines(self, cost: LayerCost, room: float) -> tuple[str, str]:
         """A block's title and argument lines, fitted to `room` (remembered per layer and width)."""
@@ -394,9 +397,20 @@ class DiagramScene(QGraphicsScene):
         f = self.fonts
         node = item.node
         value = self.value(node)
-        total = self.value(self.document.report)
+        report = self.document.report
+        total = self.value(report)
         share = value / total if total else 0.0  # a ratio of two report figures, for display
         count = len(self.structure.scopes[node.path].members) if node.path in self.structure.scopes else 0
+        if not node.complete:  # its sum leaves nodes out: no figure at all, and why
+            figure = f"{DASH} · {node.not_costed} {NOT_COSTED}"
+            if item.collapsed:
+                return [(f"{node.path}  ▸", f.title), (f"{node.type} · {count} nodes", f.small), (figure, f.value)]
+            return [(f"{node.path}  {node.type}", f.header), (figure, f.header)]
+        if not report.complete:  # a complete scope of an incomplete model: its figure, no share
+            if item.collapsed:
+                return [(f"{node.path}  ▸", f.title), (f"{node.type} · {count} nodes", f.small),
+                        (self.format_value(value), f.value)]
+            return [(f"{node.path}  {node.type}", f.header), (self.format_value(value), f.header)]
         if item.collapsed:
             return [(f"{node.path}  ▸", f.title), (f"{node.type} · {count} nodes", f.small),
                     (f"{self.format_value(value)} · {share_text(share)}", f.value)]
@@ -687,7 +701,7 @@ class DiagramScene(QGraphicsScene):
         out: list[Subject] = [by_id[i] for i in ids if i in by_id]
         if report is None:
             groups = self._groups
-            out += [groups[p].node for p in paths]
+            out += [groups[p].node for p in paths if groups[p].node.complete]  # (a partial sum sets no range)
         else:
             hier = {h.path: h for h in report.hierarchy}
             out += [hier[p] for p in paths if p in hier]
@@ -731,7 +745,7 @@ class DiagramScene(QGraphicsScene):
                 return 1.0
             return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * wvalue(s) / wmax
 
-        total = value(report)
+        total = value(report) if report.complete else 0  # 0: no shares of a partial total
         self.gen += 1
         comparison = doc.comparison()
         self._recolour = _Recolour(self.gen, value, total, report.by_id, error_row, color_of, width_of,
@@ -753,14 +767,19 @@ class DiagramScene(QGraphicsScene):
         for path, g in self._groups.items():
             if not g.isVisible():  # inside a folded scope (most of a 100k-node graph's): the refresh after the
                 continue  # relayout that shows it colours it
+            if not g.node.complete:  # nodes inside are not costed: neutral, no figure, marked (`group_lines`)
+                badge = (NOT_COSTED, NOT_COSTED)
+                g.set_state(_GRAY, 1.0, (None, g.node.not_costed, g.collapsed, conv, badge))
+                g.badge = badge
+                continue
             v = value(g.node)
             badge = ("", "")
             if base_hier is not None:  # a scope against its subtotal in the baseline
                 b = base_hier.get(path)
-                badge = ("new", "new") if b is None else delta_badge(v, value(b))
+                badge = ("new", "new") if b is None else delta_badge(v, value(b)) if b.complete else ("", "")
             # what its label shows: the share as text, so a new total repaints only the shares that read otherwise
             g.set_state(color_of(v), width_of(g.node),
-                        (v, share_text(v / total if total else 0.0), g.collapsed, conv, badge))
+                        (v, share_text(v / total) if total else "", g.collapsed, conv, badge))
             g.badge = badge
         self._show_removed(value)
         stale = QRectF()
@@ -824,7 +843,7 @@ class DiagramScene(QGraphicsScene):
             elif d is not None and d.before is not None and d.status != SAME:
                 badge = delta_badge(v, ctx.value(d.before))
         item.set_state(cost, ctx.color_of(v), ctx.width_of(cost), ctx.error_row is not None and
-                       item.row >= ctx.error_row, share_text(v / ctx.total if ctx.total else 0.0), quiet=quiet,
+                       item.row >= ctx.error_row, share_text(v / ctx.total) if ctx.total else "", quiet=quiet,
                        badge=badge)
         return item
 
@@ -935,11 +954,14 @@ class DiagramScene(QGraphicsScene):
             count = len(self.structure.scopes[node.path].members) if node.path in self.structure.scopes else 0
             head = (f"<b>{escape(node.path)}</b> &nbsp;{escape(node.type)}<br>{count} nodes"
                     f" ({'double-click to expand' if item.collapsed else 'click the header to fold'})")
+            if not node.complete:
+                return (f"{head}<br><b>{node.not_costed} of them {NOT_COSTED}</b>: no figures are shown for it "
+                        "until they are")
             totals = node.totals
         else:
             cost = item.cost
             if cost is None:
-                return f"<b>{escape(item.fallback)}</b><br>not costed yet"
+                return f"<b>{escape(item.fallback)}</b><br>{NOT_COSTED}"
             head = (f"<b>{escape(cost.name)}</b> &nbsp;{escape(cost.type)} &nbsp;<i>{cost.category}</i><br>"
                     f"{escape(key_args(cost.type, cost.args))}<br>"
                     f"{' + '.join(shape(s) for s in (cost.input_shapes or (cost.input_shape,)))}"
@@ -952,7 +974,7 @@ class DiagramScene(QGraphicsScene):
         t = report.totals
 
         def pct(field: str) -> str:
-            total = getattr(t, field)
+            total = getattr(t, field) if report.complete else 0  # no share of a partial total
             return percent(getattr(totals, field) / total) if total else "–"
 
         rows = [

@@ -28,7 +28,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsView,
-    QHBoxLayout,
     QLabel,
     QToolButton,
     QToolTip,
@@ -44,6 +43,7 @@ from .diagram_find import DiagramFindWidget
 from .diagram_items import GroupFrameItem, InputItem, LayerBlockItem
 from .diagram_minimap import DiagramMinimapWidget
 from .diagram_scene import DiagramScene
+from .flow_layout import FlowLayout
 
 _WIDTH_CHOICES: tuple[tuple[str, str | None], ...] = (
     ("uniform", None), ("width = params", "params"), ("width = FLOPs", "flops"), ("width = MACs", "macs"),
@@ -84,6 +84,17 @@ class ColorBarWidget(QWidget):
         return (f"Block width: {METRICS[s.width_metric].name.lower()} "
                 f"(half width = 0, full = {s.format_value(s.width_max, s.width_metric)})")
 
+    def fitted_captions(self, fm: QFontMetricsF, width: float) -> tuple[str, str]:
+        """The colour title and the width note as they fit one line of `width` (both with 10 px margins, 16 px
+        apart): in a narrow dock elided (whole in the tooltip), never drawn over each other."""
+        title, note = self.title(), self.width_note()
+        room = width - 20 - 16
+        if fm.horizontalAdvance(title) + fm.horizontalAdvance(note) <= room:
+            return title, note
+        shown = fm.elidedText(title, Qt.TextElideMode.ElideRight, max(room * 0.55, room - fm.horizontalAdvance(note)))
+        self.setToolTip(f"{title}\n{note}")
+        return shown, fm.elidedText(note, Qt.TextElideMode.ElideRight, room - fm.horizontalAdvance(shown))
+
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         self.paint_to(painter, QRectF(self.rect()), self.scene.theme)
@@ -109,8 +120,8 @@ class ColorBarWidget(QWidget):
         fm = QFontMetricsF(font)
         painter.setPen(theme.foreground)
         left, top = rect.left() + 10, rect.top() + 4
-        painter.drawText(QPointF(left, top + fm.ascent()), self.title())
-        note = self.width_note()
+        title, note = self.fitted_captions(fm, rect.width())
+        painter.drawText(QPointF(left, top + fm.ascent()), title)
         painter.drawText(QPointF(rect.right() - 10 - fm.horizontalAdvance(note), top + fm.ascent()), note)
         bar_top = top + fm.height() + 4
         # "none" swatch: layers without the metric are grey, not the cheapest colour
@@ -396,10 +407,11 @@ class DiagramView(QWidget):
         find.clicked.connect(self.find_bar.open)
         shortcut = QShortcut(QKeySequence.StandardKey.Find, self)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.setWhatsThis("Diagram: Find a layer by name or type")  # Help ▸ Keyboard shortcuts lists it
         shortcut.activated.connect(self.find_bar.open)
         self.view.find_requested = self.find_bar.open
 
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # wraps in a narrow dock (a 1280 px screen)
         bar.setContentsMargins(6, 4, 6, 0)
         bar.addWidget(QLabel("Colour:", self))
         bar.addWidget(self.metric_box)

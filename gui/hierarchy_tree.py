@@ -1,7 +1,8 @@
 """`HierarchyTreeWidget`: a traced model's module hierarchy with per-container subtotals.
 
 Containers come from the report's `hierarchy` (their subtotals are the engine's, not summed here); leaves are the
-report's layers. Expand state is kept per module path, so a convention change or reload of the same model keeps it.
+graph's nodes, a node that could not be costed too (marked "not costed", no figures; a container holding one shows
+"—" and how many). Expand state is kept per module path, so a convention change or reload of the same model keeps it.
 Selecting a leaf or a container selects its rows in the shared selection. A layer list has no hierarchy: the tree
 then says so and offers nothing to expand.
 """
@@ -9,6 +10,7 @@ then says so and offers nothing to expand.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from costing import CONVENTIONS, HierarchyNode, LayerCost, Totals, convention_value
 from costing import formatting as fmt
+from costing.records import DASH, NOT_COSTED
 
 from .cost_document import CostDocument
 from .plain_text import plain_tip
@@ -82,6 +85,7 @@ class HierarchyTreeWidget(QWidget):
         # the rows a burst changed (None: any row, or the structure, may have changed): a 100k-node graph's edit
         # then touches its few items instead of comparing every leaf
         self._pending_rows: set[int] | None = None
+        self._shows_problems = False
         document.reportChanged.connect(self._on_report_changed)
         document.layerChanged.connect(self._on_layer_changed)
         document.conventionChanged.connect(lambda _c: self._update_figures())
@@ -91,12 +95,13 @@ class HierarchyTreeWidget(QWidget):
     def _signature(self) -> tuple:
         """What the tree's items stand for: the containers' paths and rows, the leaves' names and types."""
         report = self.document.report
-        return (tuple((n.path, n.first, n.last) for n in report.hierarchy),
-                tuple((layer.path or layer.name, layer.type) for layer in report.layers))
+        by_id = report.by_id
+        return (tuple((n.path, n.first, n.last, n.not_costed) for n in report.hierarchy),
+                tuple((n.id, n.id in by_id) for n in self.document.graph.nodes))
 
     def _on_report_changed(self, _first: int) -> None:
         rows = self.document.changed_rows()
-        if rows is None or not self.document.report.complete or self._pending_rows is None:
+        if rows is None or not self.document.report.complete or self._shows_problems or self._pending_rows is None:
             self._pending_rows = None
         else:
             self._pending_rows.update(rows)
@@ -119,7 +124,7 @@ class HierarchyTreeWidget(QWidget):
         report = self.document.report
         for node in report.hierarchy:
             item = self._path_items.get(node.path)
-            if item is not None and self._shown.get(node.path) != node.totals:
+            if item is not None and node.complete and self._shown.get(node.path) != node.totals:
                 self._set_figures(item, node.totals, node.path)
         for layer in report.layers:
             item = self._row_items.get(layer.index)
@@ -147,26 +152,31 @@ class HierarchyTreeWidget(QWidget):
         self._shown.clear()
         self._built = self._signature()
         report = doc.report
+        self._shows_problems = bool(report.problems)  # not-costed marks: the next edit compares in full
         self.convert_button.hide()
         if not report.hierarchy:
             self.info.setText("A layer list is flat: its layers are in the table.")
             self._set_headers()
             return
         self.tree.setRootIsDecorated(True)
-        self.info.setText(f"{report.model}: {doc.row_count()} nodes in {len(report.hierarchy)} containers")
+        missing = len(report.problems)
+        self.info.setText(f"{report.model}: {doc.row_count()} nodes in {len(report.hierarchy)} containers"
+                          + (f"; {missing} {NOT_COSTED}" if missing else ""))
         self._set_headers()
         parents: list[tuple[HierarchyNode, QTreeWidgetItem]] = []
-        lazy = len(report.layers) > LAZY_LEAVES_ABOVE
+        lazy = len(doc.graph.nodes) > LAZY_LEAVES_ABOVE
         nodes = sorted(report.hierarchy, key=lambda n: (n.first, -n.last, n.depth))
         pending = list(nodes)
-        for layer in report.layers:
-            i = layer.index  # the row of its node (rows that cannot be costed have no figures to show)
+        by_id = report.by_id
+        for i in range(len(doc.graph.nodes)):  # every node: one not costed is listed and marked
             while pending and pending[0].first <= i:
                 node = pending.pop(0)
                 while parents and not (parents[-1][0].first <= node.first and node.last <= parents[-1][0].last):
                     parents.pop()
                 item = self._node_item(node.path.rsplit(".", 1)[-1] or node.type, node.type, node.totals,
                                        (node.first, node.last), node.path)
+                if not node.complete:
+                    self._set_not_costed(item, node.not_costed)
                 self._attach(item, parents[-1][1] if parents else None)
                 parents.append((node, item))
             while parents and not parents[-1][0].first <= i <= parents[-1][0].last:
@@ -175,7 +185,7 @@ class HierarchyTreeWidget(QWidget):
                 self._unbuilt.setdefault(parents[-1][0].path, []).append(i)
                 parents[-1][1].setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
                 continue
-            leaf = self._leaf_item(layer, i)
+            leaf = self._any_leaf(i, by_id)
             self._attach(leaf, parents[-1][1] if parents else None)
         self._restore_expansion(self.tree.invisibleRootItem(), top=True)
 
@@ -222,19 +232,31 @@ class HierarchyTreeWidget(QWidget):
         for col in (2, 3):
             item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
+    def _set_not_costed(self, item: QTreeWidgetItem, nodes: int = 0) -> None:
+        """A leaf that could not be costed, or a container holding `nodes` such leaves: "—", never a partial sum."""
+        item.setText(2, DASH)
+        item.setText(3, NOT_COSTED if not nodes else f"{NOT_COSTED} ({nodes})")
+        why = f"{nodes} node(s) inside are {NOT_COSTED}: no subtotal until they are" if nodes else \
+            f"{NOT_COSTED}: it (or an input it reads) has an error"
+        for col in (2, 3):
+            item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setToolTip(col, why)
+            item.setForeground(col, QBrush(QColor(128, 128, 128)))
+
     def _update_figures(self) -> None:
         """Convention changed: update the numbers in place (same items, same expand state)."""
         self._set_headers()
         report = self.document.report
-        by_path = {n.path: n.totals for n in report.hierarchy}
+        by_path = {n.path: n.totals for n in report.hierarchy if n.complete}
         stack = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
         while stack:
             item = stack.pop()
             first, last = item.data(0, ROWS_ROLE)
             path = str(item.data(0, PATH_ROLE))
             totals = by_path.get(path) if item.childCount() else None
-            if totals is None and first == last and first < len(report.layers):
-                totals = report.layers[first].totals
+            if totals is None and first == last and not item.childCount() and 0 <= first < self.document.row_count():
+                cost = self.document.row_cost(first)
+                totals = cost.totals if cost is not None else None
             if totals is not None:
                 self._set_figures(item, totals)
             stack.extend(item.child(i) for i in range(item.childCount()))
@@ -248,17 +270,29 @@ class HierarchyTreeWidget(QWidget):
                 item.setExpanded(path in self.expanded or (top and not self.expanded))
                 self._restore_expansion(item, top=False)
 
+    def _any_leaf(self, row: int, by_id: dict[str, LayerCost]) -> QTreeWidgetItem:
+        """The leaf of graph row `row`: its figures, or marked when it is not costed."""
+        graph_node = self.document.graph.nodes[row]
+        layer = by_id.get(graph_node.id)
+        if layer is not None:
+            return self._leaf_item(layer, row)
+        name = graph_node.display_name
+        leaf = QTreeWidgetItem([name.rsplit(".", 1)[-1] or graph_node.type_label, graph_node.type_label, "", ""])
+        leaf.setData(0, ROWS_ROLE, (row, row))
+        leaf.setData(0, PATH_ROLE, name)
+        self._row_items[row] = leaf
+        self._set_not_costed(leaf)
+        return leaf
+
     def _build_leaves(self, item: QTreeWidgetItem) -> None:
         """A container of a large model opened: its leaves, made now, between its sub-containers by row."""
         rows = self._unbuilt.pop(str(item.data(0, PATH_ROLE)), None)
+        by_id = self.document.report.by_id
         k = 0
         for row in rows or ():
-            layer = self.document.row_cost(row)
-            if layer is None:  # no longer costed: nothing to show (a structural change rebuilds the tree)
-                continue
             while k < item.childCount() and item.child(k).data(0, ROWS_ROLE)[0] < row:
                 k += 1
-            item.insertChild(k, self._leaf_item(layer, row))
+            item.insertChild(k, self._any_leaf(row, by_id))
             k += 1
 
     def expand_all(self, expanded: bool = True) -> None:

@@ -13,7 +13,6 @@ from PySide6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionMo
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -34,6 +33,7 @@ from .cost_document import CostDocument
 from .device_picker import DevicePickerWidget
 from .export_menu import IMAGE_FILTER, ViewContextMenu, _ask_path, _done, _stem, _with_suffix
 from .exporters import ExportError, ExportResult
+from .flow_layout import FlowLayout
 from .latency_state import LatencyState
 from .on_screen import CatchUpWhenShown, out_of_sight
 from .roofline_export import export_roofline
@@ -119,6 +119,7 @@ class LatencyView(QWidget):
         self.measure_button.setToolTip("Run the model for real (random weights) and time every layer: median of 5")
         self.status = QLabel(self)
         self.status.setObjectName("latencyStatus")
+        self.status.setWordWrap(True)  # on its own line under the controls: a long message wraps, never widens
         self.summary = QLabel(self)
         self.summary.setWordWrap(True)
         self.summary.setObjectName("latencySummary")
@@ -129,14 +130,15 @@ class LatencyView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
+        # every column as wide as its text, the last one taking what is left: a narrow dock scrolls sideways
+        # rather than squeezing the Layer column (Stretch) down to "…"
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
         header.setResizeContentsPrecision(64)  # widths from the first rows: not every row's text on every edit
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # wraps in a narrow dock (a 1280 px screen)
         bar.addWidget(QLabel("Device:", self))
         for w in (self.picker, self.peak_box, self.calibrate_button, self.measure_button):
             bar.addWidget(w)
-        bar.addWidget(self.status, 1)
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.chart)
         split.addWidget(self.table)
@@ -144,6 +146,7 @@ class LatencyView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(bar)
+        lay.addWidget(self.status)
         lay.addWidget(self.summary)
         lay.addWidget(split, 1)
         self.calibrate_button.clicked.connect(self.job.calibrate)

@@ -93,18 +93,27 @@ class _Field(QWidget):
         raise NotImplementedError
 
 
+UNKNOWN = "—"  # a spin box's text for a value not known (an inferred size before the layer evaluates)
+
+
+def _show_int(spin: QSpinBox, value: Any) -> None:
+    """An int, or "—" (the spin box's minimum) for None: never a made-up 0."""
+    spin.setValue(value if _is_int(value) else spin.minimum())
+
+
 class _SpinField(_Field):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        self.spin = _spin(-_INT_MAX, self)
+        self.spin = _spin(-_INT_MAX - 1, self)
+        self.spin.setSpecialValueText(UNKNOWN)
         lay.addWidget(self.spin)
-        self.spin.valueChanged.connect(self.edited.emit)
+        self.spin.valueChanged.connect(lambda v: self.edited.emit(None if v == self.spin.minimum() else v))
 
     def set_value(self, value: Any) -> None:
         self.spin.blockSignals(True)
-        self.spin.setValue(value if _is_int(value) else 0)
+        _show_int(self.spin, value)
         self.spin.blockSignals(False)
 
 
@@ -120,7 +129,8 @@ def _spin(minimum: int, parent: QWidget) -> QSpinBox:
 
 
 class _TupleField(_Field):
-    """One spin box per dimension (kernel 3×3). Equal entries are committed as one int, as torch users write it."""
+    """One spin box per dimension (kernel 3×3). Equal entries are committed as one int, as torch users write it.
+    A link toggle (on when the entries are equal) makes one value set them all: typing 5 gives a 5×5 kernel."""
 
     def __init__(self, dims: int, optional: bool, padding: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -135,13 +145,22 @@ class _TupleField(_Field):
             self.mode.activated.connect(self._commit)
             lay.addWidget(self.mode)
         self.spins = []
-        for _ in range(dims):
-            spin = _spin(0 if optional else -_INT_MAX, self)
-            if optional:
-                spin.setSpecialValueText("auto")  # 0 shows as "auto": torch's None (stride = kernel_size)
-            spin.valueChanged.connect(self._commit)
+        for i in range(dims):
+            spin = _spin(0 if optional else -_INT_MAX - 1, self)
+            # the minimum shows as "auto" (torch's None: stride = kernel_size) or as "—" (not known)
+            spin.setSpecialValueText("auto" if optional else UNKNOWN)
+            spin.valueChanged.connect(lambda _v, i=i: self._on_spin(i))
             lay.addWidget(spin, 1)
             self.spins.append(spin)
+        self.link = QToolButton(self)
+        self.link.setObjectName("linkDims")
+        self.link.setText("=")
+        self.link.setCheckable(True)
+        self.link.setChecked(True)
+        self.link.setAutoRaise(True)
+        self.link.setToolTip("Linked: one value sets every dimension (a square kernel). Untick for a 5×3 one")
+        self.link.setVisible(dims > 1)
+        lay.addWidget(self.link)
 
     def set_value(self, value: Any) -> None:
         for w in [*self.spins, self.mode]:
@@ -150,14 +169,15 @@ class _TupleField(_Field):
         text_mode = isinstance(value, str)
         if self.mode is not None:
             self.mode.setCurrentText(value if text_mode else "explicit")
-        values = [0] * len(self.spins)
+        values: list[Any] = [None] * len(self.spins)
         if _is_int(value):
             values = [value] * len(self.spins)
         elif isinstance(value, (list, tuple)):
-            values = [v if _is_int(v) else 0 for v in value][:len(self.spins)]
+            values = [v if _is_int(v) else None for v in value][:len(self.spins)]
         for spin, v in zip(self.spins, values, strict=False):
-            spin.setValue(v)
+            _show_int(spin, v)
             spin.setEnabled(not text_mode)
+        self.link.setChecked(len(set(values)) == 1)  # linked by default while the dimensions agree
         for w in [*self.spins, self.mode]:
             if w is not None:
                 w.blockSignals(False)
@@ -166,9 +186,19 @@ class _TupleField(_Field):
         if self.mode is not None and self.mode.currentText() != "explicit":
             return self.mode.currentText()
         values = [s.value() for s in self.spins]
-        if self.optional and all(v == 0 for v in values):
-            return None
+        if any(v == s.minimum() for v, s in zip(values, self.spins, strict=True)):
+            return None  # "auto" / not known in any dimension: torch's default, or inferred
         return values[0] if len(set(values)) == 1 else values
+
+    def _on_spin(self, i: int) -> None:
+        if self.link.isChecked():  # one value sets every dimension, committed as one edit
+            v = self.spins[i].value()
+            for j, spin in enumerate(self.spins):
+                if j != i:
+                    spin.blockSignals(True)
+                    spin.setValue(v)
+                    spin.blockSignals(False)
+        self._commit()
 
     def _commit(self, *_: Any) -> None:
         for s in self.spins:
@@ -454,10 +484,12 @@ class LayerEditorWidget(QWidget):
             if field.property("shown") != repr(value):  # untouched widgets are not repainted on every edit
                 field.set_value(value)
                 field.setProperty("shown", repr(value))
-            is_inferred = not given and arg.name in inferred
+            is_inferred = not given and (arg.name in inferred or (arg.inferred and arg.name not in resolved))
             suffix = " (inferred)" if is_inferred else ("" if given else " (default)")
             if not given and arg.default is REQUIRED and not arg.inferred:
                 suffix = " (required)"
+            if is_inferred and arg.name not in resolved:
+                suffix = " (inferred, not known yet)"  # the layer did not evaluate: shown as —, never 0
             bad = error is not None and error.index == row and error.field == arg.name
             _set_label(label, arg.name + suffix, italic=not given, bad=bad)
             if bad:  # bring the field the engine complains about into view

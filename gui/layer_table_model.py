@@ -25,6 +25,7 @@ from costing import CONVENTIONS, LayerCost, LayerError, Totals, convention_value
 from costing import formatting as fmt
 from costing.comparison import ADDED, SAME, RowDelta
 from costing.latency import CONVENTION, RowLatency
+from costing.records import DASH, NOT_COSTED
 from costing.registry import has_kind, kind, kinds
 
 from .cost_document import CostDocument, row_runs
@@ -92,6 +93,16 @@ def parse_args(text: str) -> dict[str, Any]:
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             args[key] = raw
     return args
+
+
+def edited_args(old: dict[str, Any], text: str) -> dict[str, Any]:
+    """The arguments after typing `text` in a layer's Arguments cell: the named ones change, the others stay
+    (`kernel_size=5, padding=2` keeps out_channels); `name=` with nothing after it removes one (torch's default,
+    or inferred from the input)."""
+    removed = {k.strip() for k, sep, raw in (p.partition("=") for p in _split_top_level(text))
+               if sep and not raw.strip()}
+    new = {k: v for k, v in parse_args(text).items() if k not in removed}
+    return {k: v for k, v in {**old, **new}.items() if k not in removed}
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -169,7 +180,8 @@ class LayerTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return {CONV: f"{conv.label}: {conv.description}", PCT_CONV: f"share of the model's {conv.label}",
                     MACS: CONVENTIONS["macs"].description, MEMORY: "activation memory written by the layer (forward)",
-                    ARGS: "constructor arguments (torch names); inferred ones come from the incoming shape",
+                    ARGS: "constructor arguments (torch names); inferred ones come from the incoming shape. Typing "
+                          "name=value changes that argument and keeps the others; name= removes one",
                     DELTA_PARAMS: "params against the pinned baseline (Model ▸ Pin baseline)",
                     DELTA_CONV: f"{conv.label} against the pinned baseline (Model ▸ Pin baseline)",
                     }.get(section)
@@ -268,10 +280,21 @@ class LayerTableModel(QAbstractTableModel):
         return None
 
     def _delta_data(self, row: int, col: int, role: int) -> Any:
-        """A row's change against the baseline: `-205 K (-66.7 %)`, `new +614 K`, `=` when untouched."""
-        d = self.document.row_delta(row)
-        if d is None:
-            return None if role != _SORT else 0
+        """A row's change against the baseline: `-205 K (-66.7 %)`, `new +614 K`, `=` when untouched, `not costed`
+        when either side has no figures for it (never a delta against nothing)."""
+        doc = self.document
+        d = doc.row_delta(row)
+        if d is None or d.status == NOT_COSTED:
+            if role == _SORT:
+                return 0
+            if doc.baseline is None or (d is None and doc.row_cost(row) is not None):
+                return None
+            if role == _FOREGROUND:
+                return QBrush(DELTA_COLORS[SAME])
+            if role == _TOOLTIP:
+                side = "now" if doc.row_cost(row) is None else "in the baseline"
+                return f"not costed {side}: no change can be given against it"
+            return NOT_COSTED
         field = "params" if col == DELTA_PARAMS else self.document.convention
         after, before = _value(d.totals("after"), field), _value(d.totals("before"), field)
         diff = after - before
@@ -341,7 +364,8 @@ class LayerTableModel(QAbstractTableModel):
         if col == CONV:
             return fmt.si(convention_value(cost.totals, doc.convention))
         if col in (PCT_CONV, PCT_PARAMS):
-            return fmt.percent(self._share(cost, col))
+            share = self._share(cost, col)
+            return fmt.percent(share) if share is not None else DASH
         if col == MEMORY:
             return fmt.nbytes(cost.activation_bytes)
         if col == LATENCY:
@@ -349,9 +373,13 @@ class LayerTableModel(QAbstractTableModel):
             return fmt.duration(lat.seconds) if lat is not None else ""
         return None
 
-    def _share(self, cost: LayerCost, col: int, totals: Totals | None = None) -> float:
-        """The row's fraction of the model's params or chosen measure (of `totals`, else the report's)."""
-        totals = self.document.report.totals if totals is None else totals
+    def _share(self, cost: LayerCost, col: int, totals: Totals | None = None) -> float | None:
+        """The row's fraction of the model's params or chosen measure (of `totals`, else the report's); None while
+        the report is incomplete (a share of a partial total)."""
+        if totals is None:
+            if not self.document.report.complete:
+                return None
+            totals = self.document.report.totals
         if col == PCT_PARAMS:
             part, whole = cost.totals.params, totals.params
         else:
@@ -364,9 +392,9 @@ class LayerTableModel(QAbstractTableModel):
         total moves every share, but most still round to the same text: those cells need no repaint."""
         cost = self.document.row_cost(row)
         before = self._totals_before
-        if cost is None or before is None:
+        if cost is None or before is None or not self.document.report.complete:
             return True
-        return any(fmt.percent(self._share(cost, c, before)) != fmt.percent(self._share(cost, c))
+        return any(fmt.percent(self._share(cost, c, before) or 0.0) != fmt.percent(self._share(cost, c) or 0.0)
                    for c in (PCT_CONV, PCT_PARAMS))
 
     def _sort_value(self, row: int, col: int, cost: LayerCost | None) -> Any:
@@ -379,7 +407,7 @@ class LayerTableModel(QAbstractTableModel):
             return lat.seconds if lat is not None else -1.0
         return {SHAPE: float(sum(cost.output_shape)), PARAMS: cost.params, MACS: cost.macs,
                 CONV: convention_value(cost.totals, self.document.convention),
-                PCT_CONV: self._share(cost, PCT_CONV), PCT_PARAMS: self._share(cost, PCT_PARAMS),
+                PCT_CONV: self._share(cost, PCT_CONV) or 0.0, PCT_PARAMS: self._share(cost, PCT_PARAMS) or 0.0,
                 MEMORY: cost.activation_bytes}.get(col, 0)
 
     def _latency_header(self, role: int) -> Any:
@@ -436,7 +464,7 @@ class LayerTableModel(QAbstractTableModel):
                 return False
             return doc.set_layer_type(row, type_, compatible_args(dict(spec.args), type_))
         if col == ARGS:
-            args = value if isinstance(value, dict) else parse_args(str(value))
+            args = value if isinstance(value, dict) else edited_args(dict(spec.args), str(value))
             return doc.replace_layer(row, replace(spec, args=args))
         return False
 

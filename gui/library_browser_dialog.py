@@ -7,6 +7,7 @@ configs are files: File › Open Built-in asks for a `config.json` instead (see 
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 
@@ -30,7 +31,9 @@ _NAMES: dict[str, list[str]] = {}  # library -> its model names, once listed in 
 
 
 def library_menu_entries() -> list[tuple[str, str]]:
-    """(reference prefix, menu title) for each library installed here, in a fixed order."""
+    """(reference prefix, menu title) for each library installed here now, in a fixed order (the import system's
+    folder caches are dropped first, so a library pip-installed since start-up is found)."""
+    importlib.invalidate_caches()
     return [(prefix, TITLES[prefix]) for prefix, library in LIBRARY_KINDS.items() if library_installed(library)]
 
 

@@ -20,14 +20,19 @@ from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
+    QColor,
     QDragEnterEvent,
     QDropEvent,
     QIcon,
     QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPalette,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QFrame,
@@ -45,15 +50,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+import resources
 from costing import CONVENTIONS, FormatError, LayerSpec, Network, convention_value
 from costing import formatting as fmt
 from costing.args import REQUIRED
 from costing.graph import Graph
 from costing.registry import has_kind, kind
 from model_io import tables
-from model_io.escape import failure_text, printable
+from model_io.escape import failure_text, printable, short_path
 from model_io.layer_file import atomic_write
-from model_io.model_ref import TRUST_PICKLE_HINT, is_library_ref
+from model_io.model_ref import TRUST_PICKLE_HINT, absolute_ref, is_library_ref
 from model_io.resolve import LoadOptions, runs_code
 from model_io.retrace import carried_over, module_edits
 
@@ -83,6 +89,12 @@ PROJECT_FILTER = "NetCost projects and layer lists (*.json);;All files (*)"
 _ERROR_STYLE = "QLabel { color: #d32f2f; }"
 
 
+def save_title(document: CostDocument) -> str:
+    """The save dialog's title, by what the file will hold: a plain chain is written as a layer list, anything
+    else (branches, a traced model's ops) as a graph (netcost.graph/1)."""
+    return "Save layer list" if document.network is not None else "Save graph"
+
+
 def template_spec(type_: str) -> LayerSpec:
     """A new layer of `type_` with its required arguments filled with ordinary values (the user edits them)."""
     if not has_kind(type_):
@@ -108,7 +120,6 @@ class MessageBar(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("messageBar")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 4, 4, 4)
         self.icon = QLabel(self)
@@ -153,10 +164,26 @@ class MessageBar(QFrame):
             kind, QStyle.StandardPixmap.SP_MessageBoxInformation)
         self.icon.setPixmap(self.style().standardIcon(pixmap).pixmap(18, 18))
         self.text.setText(text)
-        tint = {"error": "rgba(220, 40, 40, 38)", "warning": "rgba(230, 160, 0, 45)"}.get(kind,
-                                                                                      "rgba(40, 120, 220, 35)")
-        self.setStyleSheet(f"QFrame#messageBar {{ background: {tint}; border-radius: 4px; }}")
+        self.update()
         self.show()
+
+    def tint(self) -> QColor:
+        """The background: the kind's hue over the palette's window colour (light and dark schemes alike; a style
+        sheet here froze the labels' palette, leaving light-grey text on pink after a switch to the light one)."""
+        hue, alpha = {"error": (QColor(220, 40, 40), 0.18), "warning": (QColor(230, 160, 0), 0.22)}.get(
+            self.kind, (QColor(40, 120, 220), 0.16))
+        base = self.palette().color(QPalette.ColorRole.Window)
+        return QColor(*(round(b + (h - b) * alpha) for b, h in ((base.red(), hue.red()),
+                                                                 (base.green(), hue.green()),
+                                                                 (base.blue(), hue.blue()))))
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.tint())
+        painter.drawRoundedRect(self.rect(), 4, 4)
+        painter.end()
 
 
 class FitWidthScrollArea(QScrollArea):
@@ -389,10 +416,10 @@ class MainWindow(QMainWindow):
         self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
         self.act_undo = self.document.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcuts(shortcuts_for(K.Undo, "Ctrl+Z"))
-        self.act_undo.setIcon(self.style().standardIcon(SP.SP_ArrowBack))
+        self.act_undo.setIcon(edit_icon(QIcon.ThemeIcon.EditUndo, "edit-undo.svg"))
         self.act_redo = self.document.undo_stack.createRedoAction(self, "&Redo")
         self.act_redo.setShortcuts(_unique([*shortcuts_for(K.Redo, "Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]))
-        self.act_redo.setIcon(self.style().standardIcon(SP.SP_ArrowForward))
+        self.act_redo.setIcon(edit_icon(QIcon.ThemeIcon.EditRedo, "edit-redo.svg"))
         # the stack renames them ("Undo Set out_channels …"); the tooltips follow, naming the shortcut
         self.document.undo_stack.undoTextChanged.connect(self._on_undo_stack_text_changed)
         self.document.undo_stack.redoTextChanged.connect(self._on_undo_stack_text_changed)
@@ -427,6 +454,15 @@ class MainWindow(QMainWindow):
         self.act_csv = self._action("Table as &CSV…", lambda: self.export_table("csv"), None)
         self.act_json = self._action("Table as &JSON…", lambda: self.export_table("json"), None)
         self.act_md = self._action("Table as &Markdown…", lambda: self.export_table("markdown"), None)
+        self.act_help = self._action("NetCost &help", self.show_user_guide, K.HelpContents,
+                                     "The user guide: what each view shows and how to use it", fallback="F1")
+        self.act_shortcuts = self._action("&Keyboard shortcuts", lambda: self._show_dialog("shortcuts"),
+                                          "Ctrl+/", "Every shortcut of the window, as bound now")
+        self.act_conventions = self._action("&Conventions", lambda: self._show_dialog("conventions"), None,
+                                            "What each counting convention counts, with the formulas")
+        self.act_about = self._action("&About NetCost", lambda: self._show_dialog("about"), None,
+                                      "NetCost's version and those of torch, Qt and Python")
+        self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
 
     def _on_undo_stack_text_changed(self, *_: Any) -> None:
         for act in (self.act_undo, self.act_redo):
@@ -500,6 +536,9 @@ class MainWindow(QMainWindow):
         v.addSeparator()
         reset = v.addAction("Reset layout")
         reset.triggered.connect(self.reset_layout)
+        self.help_menu = bar.addMenu("&Help")
+        for act in (self.act_help, self.act_shortcuts, self.act_conventions, None, self.act_about):
+            self.help_menu.addSeparator() if act is None else self.help_menu.addAction(act)
         self._update_recent_menu()
 
     def _build_toolbar(self) -> None:
@@ -533,7 +572,8 @@ class MainWindow(QMainWindow):
         # a new figure repaints this line alone (a QLabel would lay the whole window out again on each edit)
         self.totals_label = TextLineWidget(self, min_chars=62, alignment=Qt.AlignmentFlag.AlignRight)
         self.totals_label.setObjectName("statusTotals")
-        self.totals_label.setMinimumWidth(self.totals_label.fontMetrics().horizontalAdvance("0" * 62))
+        # wide enough for params and MACs; the rest is elided (whole in the tooltip) on a narrow screen
+        self.totals_label.setMinimumWidth(self.totals_label.fontMetrics().horizontalAdvance("0" * 30))
         sb.addWidget(self.error_label, 1)
         sb.addPermanentWidget(self.load_indicator)
         sb.addPermanentWidget(self.totals_label)
@@ -608,6 +648,26 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
         QTimer.singleShot(0, self, lambda: hide_stale_tab_bars(self))  # once laid out (gui/dock_tabs.py)
+
+    # ---- help ----------------------------------------------------------------------------------------------------
+    def _show_dialog(self, which: str) -> QDialog:
+        """A Help dialog, non-modal (the window stays usable beside it); built when asked, so the shortcut list
+        is the one bound now. Returned for tests."""
+        from .help_dialogs import AboutDialog, ConventionsDialog, ShortcutsDialog
+
+        dialog: QDialog = {"shortcuts": ShortcutsDialog, "conventions": ConventionsDialog,
+                           "about": AboutDialog}[which](self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def show_user_guide(self) -> QDialog:
+        from .help_dialogs import UserGuideDialog
+
+        dialog = UserGuideDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def last_folder(self) -> str:
         return str(QSettings().value("lastFolder", str(Path.home())))
@@ -694,16 +754,29 @@ class MainWindow(QMainWindow):
         dialog.open()  # window-modal but non-blocking: the event loop keeps running
 
     def _add_library_entries(self, menu: QMenu) -> None:
-        """One entry per installed model library (torchvision, timm: a searchable list; transformers: a config)."""
+        """One entry per installed model library (torchvision, timm: a searchable list; transformers: a config),
+        looked up again each time the menu opens: a library installed while the app runs appears without a
+        restart (and one removed disappears)."""
+        self._library_actions: list[QAction] = []
+        menu.aboutToShow.connect(lambda: self._refresh_library_entries(menu))
+        self._refresh_library_entries(menu)
+
+    def _refresh_library_entries(self, menu: QMenu) -> None:
         from .library_browser_dialog import library_menu_entries
 
         entries = library_menu_entries()
-        if entries:
-            menu.addSeparator()
+        if [a.objectName() for a in self._library_actions if not a.isSeparator()] == \
+                [f"openLibrary_{prefix}" for prefix, _ in entries]:
+            return
+        for act in self._library_actions:
+            menu.removeAction(act)
+            act.deleteLater()
+        self._library_actions = [menu.addSeparator()] if entries else []
         for prefix, title in entries:
             act = menu.addAction(title)
             act.setObjectName(f"openLibrary_{prefix}")
             act.triggered.connect(lambda *_, p=prefix: self.open_library(p))
+            self._library_actions.append(act)
 
     def open_library(self, prefix: str) -> None:
         """Pick a model of an installed library and load it as `prefix:NAME` (`hf:` asks for its config.json)."""
@@ -723,8 +796,8 @@ class MainWindow(QMainWindow):
     def open_path(self, path: str) -> None:
         """A file from Open, Open Recent or a drop: a .py asks for its class, the rest loads directly. A file that
         is gone is said so, and dropped from Open Recent."""
-        if not path.startswith("zoo:") and not is_library_ref(path) and not Path(path).exists() \
-                and not Path(path.split(":")[0]).exists():
+        if not path.startswith("zoo:") and not is_library_ref(path) and not _exists(path) \
+                and not _exists(path.split(":")[0]):
             if path in self.recent.entries():
                 self.recent.remove(path)
                 self.show_message(f"{path} no longer exists; it was removed from Open Recent.", "warning")
@@ -748,6 +821,9 @@ class MainWindow(QMainWindow):
             return False
         if not ref.startswith("zoo:") and not is_library_ref(ref) and Path(ref).suffix.lower() == ".json":
             return self._open_project(ref)
+        # a relative file (model.py:Net, hf:llama2-7b) is the user's current folder's, as on the command line:
+        # made absolute here, so the worker (in a folder of its own), Recent files and a reload all find it
+        ref = absolute_ref(ref)
         self._pending_ref, self._pending_opts, self._reload_pending = ref, opts, False
         self.loader.load(ref, opts)
         return True
@@ -760,7 +836,10 @@ class MainWindow(QMainWindow):
         try:
             self.document.load_file(path)  # parses fully before replacing anything
         except FormatError as e:
-            self.show_message(f"Cannot open {Path(path).name}: {e}")
+            self.show_message(f"Cannot open {short_path(Path(path).name, 60)}: {e}")
+            return False
+        except OSError as e:  # a name over the file-name limit, a folder it may not read: said, never raised into Qt
+            self.show_message(f"Cannot open {short_path(Path(path).name, 60)}: {failure_text(e)}")
             return False
         self._project_opened(path)
         return True
@@ -823,7 +902,7 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         stem = self.document.path.name if self.document.path else _file_stem(self.document.name) + ".json"
-        path = self.ask_save_path("Save layer list", stem, PROJECT_FILTER)
+        path = self.ask_save_path(save_title(self.document), stem, PROJECT_FILTER)
         if not path:
             return False
         if not path.endswith(".json"):
@@ -1108,6 +1187,11 @@ class MainWindow(QMainWindow):
         doc = self.document
         t = doc.report.totals
         conv = CONVENTIONS[doc.convention]
+        if not doc.report.complete:  # a partial sum is no total
+            self.totals_label.setText(f"— params   ·   — MACs   ·   {doc.report.incomplete_note}")
+            self.totals_label.setToolTip("the totals are shown once every node is costed")
+            self._update_actions()
+            return
         parts = [f"{fmt.si(t.params)} params", f"{fmt.si(t.macs)} MACs"]
         if doc.convention != "macs":
             parts.append(f"{fmt.si(convention_value(t, doc.convention))} {conv.label}")
@@ -1222,8 +1306,23 @@ def _file_stem(name: str) -> str:
     return stem or "untitled"
 
 
+def edit_icon(theme: QIcon.ThemeIcon, resource: str) -> QIcon:
+    """The icon theme's undo/redo arrow, else NetCost's own (Fusion on Linux often has no theme: its stock
+    back/forward arrows read as navigation, not as undo and redo)."""
+    icon = QIcon.fromTheme(theme)
+    return icon if not icon.isNull() else QIcon(str(Path(resources.__file__).resolve().parent / resource))
+
+
 def application_icon() -> QIcon:
     app = QApplication.instance()
     style = app.style() if isinstance(app, QApplication) else None
     return style.standardIcon(QStyle.StandardPixmap.SP_ComputerIcon) if style is not None else QIcon()
 
+
+def _exists(path: str) -> bool:
+    """Whether `path` may exist: a name the OS refuses to look up (over the file-name limit) is left to the opener,
+    which says why in the message bar, instead of raising into Qt here."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return True

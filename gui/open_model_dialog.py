@@ -1,6 +1,9 @@
 """`OpenModelDialog`: choose a model reference to load: a built-in zoo entry, or a file. For a `.py` file it lists
 the `nn.Module` classes and functions found in it (read with `ast`: the file is never imported here, its code only
-ever runs in the worker) and pre-fills the input shape from the file's `example_input(s)` when it has a literal one.
+ever runs in the worker) and pre-fills the input shape from the file's `example_input(s)` when it has a literal one
+(else it clears it: the model's own default, never the previous file's), saying where the shape comes from. The
+classes are listed as a path is typed (once it names a file, after a short pause), not only when the field loses
+focus; Return opens (Browse… is never the default button).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -33,6 +36,7 @@ from model_io.safe_read import SMALL_LIMIT, UnreadableFile, read_regular_text
 CODE_WARNING = ("Opening a .py file runs its code with your rights (it can read and change your files); NetCost "
                 "runs it in a separate, limited process, but that is not a sandbox. Open files you trust.")
 SETTINGS_LAST, SETTINGS_FILE = "openModel/lastReference", "openModel/lastFile"
+PATH_DEBOUNCE_MS = 300  # a typed path is looked at once typing pauses this long
 MODEL_FILTER = ("Models (*.py *.json *.pt *.pth *.pt2 *.onnx);;Python (*.py);;Layer lists (*.json);;"
                 "TorchScript (*.pt *.pth);;torch.export (*.pt2);;ONNX (*.onnx);;All files (*)")
 
@@ -181,9 +185,17 @@ class OpenModelDialog(QDialog):
         row = QHBoxLayout()
         self.file_edit = QLineEdit(self)
         self.file_edit.setPlaceholderText("a .py, .json, .pt/.pth, .pt2 or .onnx file")
-        self.file_edit.editingFinished.connect(lambda: self.set_file(self.file_edit.text()))
+        self.file_edit.editingFinished.connect(self._on_path_finished)
+        self.path_timer = QTimer(self)
+        self.path_timer.setSingleShot(True)
+        self.path_timer.setInterval(PATH_DEBOUNCE_MS)
+        self.path_timer.timeout.connect(self._on_path_typed)
+        self.file_edit.textEdited.connect(lambda _t: self.path_timer.start())
+        self._scanned = ""  # the path whose classes are listed
         browse = QPushButton("Browse…", self)
+        browse.setAutoDefault(False)  # Return after Tab opens the model, it does not browse
         browse.clicked.connect(self._on_browse_clicked)
+        self.browse_button = browse
         row.addWidget(self.file_edit, 1)
         row.addWidget(browse)
         lay.addWidget(QLabel("Or a file", self))
@@ -210,6 +222,12 @@ class OpenModelDialog(QDialog):
         self.timeout.setSuffix(" s")
         form.addRow("Reference", self.reference)
         form.addRow("Input (with batch)", self.inputs)
+        self.input_source = QLabel(self)
+        self.input_source.setObjectName("inputSource")
+        self.input_source.setWordWrap(True)
+        self.input_source.setStyleSheet("QLabel { color: palette(mid); }")
+        self.inputs.textEdited.connect(lambda t: self._set_input(t, "your entry" if t.strip() else ""))
+        form.addRow("", self.input_source)
         form.addRow("Time limit", self.timeout)
         lay.addLayout(form)
         self.message = QLabel(self)
@@ -220,11 +238,13 @@ class OpenModelDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Open)
+        self.ok_button.setDefault(True)
         self.reference.textChanged.connect(lambda t: self.ok_button.setEnabled(bool(t.strip())))
         self.ok_button.setEnabled(bool(ref))
         lay.addWidget(buttons)
         self._show_class_list(False)
         self.resize(640, 560)
+        self._set_input("", "")
         if not ref:
             self._restore()
 
@@ -237,7 +257,7 @@ class OpenModelDialog(QDialog):
         items = self.zoo_list.selectedItems()
         if items:
             self.reference.setText(str(items[0].data(Qt.ItemDataRole.UserRole)))
-            self.inputs.clear()
+            self._set_input("", "")
             self._show_class_list(False)
 
     def _on_browse_clicked(self) -> None:
@@ -245,9 +265,31 @@ class OpenModelDialog(QDialog):
         if path:
             self.set_file(path)
 
+    def _set_input(self, shape: str, source: str) -> None:
+        """The input shape and where it comes from; an empty one is the model's own default."""
+        if self.inputs.text() != shape:
+            self.inputs.setText(shape)
+        self.input_source.setText(f"Input from {source}" if shape.strip() and source else
+                                  "Input: the model's own default (its example input, or the built-in entry's)")
+
+    def _on_path_typed(self) -> None:
+        """A path typed (after a pause): list its classes once it names a file; say nothing while it does not."""
+        path = self.file_edit.text().strip()
+        if path != self._scanned and Path(path).is_file():
+            self.set_file(path)
+
+    def _on_path_finished(self) -> None:
+        self.path_timer.stop()
+        path = self.file_edit.text().strip()
+        if path != self._scanned or not path:  # already listed while typing: keep the class the user picked
+            self.set_file(path)
+
     def set_file(self, path: str) -> None:
         path = path.strip()
-        self.file_edit.setText(path)
+        self.path_timer.stop()
+        if self.file_edit.text() != path:  # (the same text set again would move the cursor of a path being typed)
+            self.file_edit.setText(path)
+        self._scanned = path
         self.message.clear()
         self.class_list.clear()
         if not path:
@@ -255,6 +297,7 @@ class OpenModelDialog(QDialog):
         self.zoo_list.clearSelection()
         if not path.endswith(".py"):
             self._show_class_list(False)
+            self._set_input("", "")  # a model file carries its own input (or the tracer asks): not the last one
             self.reference.setText(path)
             return
         scan = scan_python_file(path)
@@ -274,7 +317,9 @@ class OpenModelDialog(QDialog):
         if not scan.error and not (scan.classes or scan.functions):
             self.message.setText(f"{Path(path).name} defines no nn.Module class or function")
         if scan.default_input:
-            self.inputs.setText(scan.default_input)
+            self._set_input(scan.default_input, f"{Path(path).name}'s example_input")
+        else:
+            self._set_input("", "")  # never the previous file's shape
         if self.class_list.count():
             names = [self.class_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.class_list.count())]
             wanted = self._remembered_class(path) or scan.preferred

@@ -3,7 +3,10 @@ FLOPs and memory deltas shown before it is applied; Apply makes it one undoable 
 
 Candidates and previews come from `costing.rewrites` (the panel computes nothing): candidates at once, previews a
 few per pass of the event loop (the selected rows' first), so a big model's list fills in without freezing the
-window. The rows selected in the table come first (or alone, with "Selected rows only"). Before the first rewrite
+window. Once previewed, candidates are ranked by what they save (MACs, or params: *Rank by*) with
+`costing.rewrite_ranking`; the harmful and meaningless ones are hidden unless *Show hidden* is ticked, and then say
+why. The best one is selected first, and after Apply the next-best one (not the first row). The rows selected in
+the table come first (or alone, with "Selected rows only"). Before the first rewrite
 the current costs are pinned as the baseline (unless unticked), so the table, totals and comparison show the
 saving.
 """
@@ -31,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from costing import formatting as fmt
+from costing import rewrite_ranking as rr
 from costing import rewrites as rw
 
 from .cost_document import CostDocument
@@ -46,11 +50,12 @@ KIND_NAMES = {
 }
 SHORT_NAMES = {"two_3x3": "stacked 3×3", "factorize_nx1": "N×1 + 1×N", "depthwise_separable": "depthwise-sep.",
                "global_avg_pool": "global avg pool", "reduce_1x1": "1×1 reduction", "width": "width ×"}
-TRICK, WHERE, D_PARAMS, D_MACS, D_FLOPS, D_MEMORY = range(6)
-HEADERS = ("Trick", "Where", "Δ params", "Δ MACs", "Δ FLOPs", "Δ activations")
+TRICK, WHERE, D_PARAMS, D_MACS, D_FLOPS, D_MEMORY, WHY = range(7)
+HEADERS = ("Trick", "Where", "Δ params", "Δ MACs", "Δ FLOPs", "Δ activations", "Hidden because")
+DELTAS = range(D_PARAMS, D_MEMORY + 1)
 PREVIEW_SLICE_S = 0.008  # previews per pass of the event loop: as many as fit in this (at least one)
 DEBOUNCE_MS = 250
-LESS, MORE = QColor("#2e7d32"), QColor("#d32f2f")
+LESS, MORE, HIDDEN = QColor("#2e7d32"), QColor("#d32f2f"), QColor(128, 128, 128)
 REWRITE_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -64,6 +69,11 @@ class RewritesPanel(QWidget):
         self.previews: dict[tuple, rw.RewritePreview | str] = {}  # (id, params) -> its preview, or why not
         self._params: dict[str, rw.Rewrite] = {}  # base id -> the candidate with the user's parameters
         self._graph = None  # the graph the list was made for
+        self._previews_graph = None  # the graph `previews` were made on
+        self._pointless: dict[str, str] = {}  # candidate id -> why it is meaningless on this graph
+        self._hidden: dict[str, str] = {}  # listed or left-out id -> why it is hidden ("" when not)
+        self._unranked = False  # rows were listed before their previews: rank again once all are in
+        self._after_apply: tuple[list[str], str] | None = None  # (ranked ids, the applied id): select the next
         self.stale = True
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -74,11 +84,26 @@ class RewritesPanel(QWidget):
         for k in rw.KINDS:
             self.kind_filter.addItem(KIND_NAMES.get(k, k), k)
         self.kind_filter.setToolTip("Show one kind of rewrite")
+        # the longest trick name must not set the dock's (and so the window's) minimum width
+        self.kind_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.kind_filter.setMinimumContentsLength(14)
         self.selection_only = QCheckBox("Selected rows only", self)
         self.selection_only.setToolTip("Only the rewrites of the rows selected in the table or diagram")
         top.addWidget(self.kind_filter, 1)
         top.addWidget(self.selection_only)
         lay.addLayout(top)
+        rank_row = QHBoxLayout()
+        self.rank_by = QComboBox(self)
+        for saving in rr.Saving:
+            self.rank_by.addItem(f"Rank by {saving.label} saved", saving.value)
+        self.rank_by.setToolTip("Order the candidates by how much of this cost they take away, the biggest first")
+        self.show_hidden = QCheckBox("Show hidden", self)
+        self.show_hidden.setObjectName("showHiddenRewrites")
+        self.show_hidden.setToolTip("Also list the candidates that do not lower the cost or make no sense here "
+                                    "(a 1×1 reduction of the RGB input, a second reduction), each saying why")
+        rank_row.addWidget(self.rank_by, 1)
+        rank_row.addWidget(self.show_hidden)
+        lay.addLayout(rank_row)
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("rewritesList")
         self.tree.setColumnCount(len(HEADERS))
@@ -130,6 +155,7 @@ class RewritesPanel(QWidget):
         self.apply_button.setObjectName("applyRewrite")
         self.apply_button.setShortcut(QKeySequence("Ctrl+Return"))
         self.apply_button.setToolTip("Apply the selected rewrite as one undoable step (Ctrl+Return)")
+        self.apply_button.setWhatsThis("Rewrites: Apply the selected rewrite")  # Help ▸ Keyboard shortcuts
         bottom.addWidget(self.pin_first, 1)
         bottom.addWidget(self.apply_button)
         lay.addLayout(bottom)
@@ -156,6 +182,8 @@ class RewritesPanel(QWidget):
         self.apply_button.clicked.connect(lambda: self.apply_current())
         self.kind_filter.currentIndexChanged.connect(lambda _i: self._fill())
         self.selection_only.toggled.connect(lambda _on: self._fill())
+        self.rank_by.currentIndexChanged.connect(lambda _i: self._fill())
+        self.show_hidden.toggled.connect(lambda _on: self._fill())
         self.ratio.valueChanged.connect(lambda v: self._on_param_changed(ratio=v))
         self.factor.valueChanged.connect(lambda v: self._on_param_changed(factor=v))
         self.scope.activated.connect(lambda _i: self._on_param_changed(scope=str(self.scope.currentData())))
@@ -191,7 +219,7 @@ class RewritesPanel(QWidget):
             self.preview_timer.start()
 
     def _resize_columns(self) -> None:
-        for col in range(WHERE, len(HEADERS)):
+        for col in range(TRICK if self.show_hidden.isChecked() else WHERE, WHY):
             self.tree.resizeColumnToContents(col)
 
     def refresh(self) -> None:
@@ -207,11 +235,12 @@ class RewritesPanel(QWidget):
             self.previews, self._params = {}, {}
         try:
             self.candidates = rw.candidates(graph, report=doc.report) if graph.nodes else []
+            self._pointless = {r.id: rr.pointless(graph, r, doc.report) for r in self.candidates}
             self.status.setText("" if self.candidates or not graph.nodes else
                                 "None of the tricks applies to this model (it has no plain k×k conv, no "
                                 "Flatten + Linear on a feature map, no scalable scope).")
         except rw.RewriteError as e:
-            self.candidates = []
+            self.candidates, self._pointless = [], {}
             self.status.setText(f"No rewrites: {e}")
         self._fill_scopes()
         self._fill()
@@ -235,11 +264,36 @@ class RewritesPanel(QWidget):
                 return bool(r.node) and any(s == r.node or s.startswith(r.node + ".") for s in scopes)
             return r.node in selected
 
-        out = [self._params.get(r.id, r) for r in self.candidates if not kind_ or r.kind == kind_]
+        out = self._ranked([self._params.get(r.id, r) for r in self.candidates if not kind_ or r.kind == kind_])
         self._by_id = {r.id: r for r in self._shown_cache()}
         if self.selection_only.isChecked():
             return [r for r in out if at_selection(r)]
-        return sorted(out, key=lambda r: not at_selection(r))  # stable: graph order within each part
+        # stable: ranked within each part; the hidden ones (when shown) after the others
+        return sorted(out, key=lambda r: (bool(self._hidden.get(r.id)), not at_selection(r)))
+
+    def saving(self) -> rr.Saving:
+        return rr.Saving(self.rank_by.currentData())
+
+    def _ranked(self, listed: list[rw.Rewrite]) -> list[rw.Rewrite]:
+        """`listed` ranked by the chosen saving (the previewed ones; the others after them, in graph order), the
+        hidden ones left out unless asked for. Fills `_hidden` with each one's reason."""
+        self._drop_stale_previews()
+        by_key = {_key(r): r for r in listed}
+        previewed = [p for r in listed if isinstance(p := self.previews.get(_key(r)), rw.RewritePreview)]
+        ranked = rr.rank(self.document.graph, previewed, self.saving(), self.document.report)
+        ordered = [by_key[_key(x.rewrite)] for x in ranked]
+        rest = [r for r in listed if not isinstance(self.previews.get(_key(r)), rw.RewritePreview)]
+        self._hidden = {x.rewrite.id: x.hidden for x in ranked}
+        self._hidden.update({r.id: self._pointless.get(self._base_id(r), "") for r in rest})
+        out = ordered + rest
+        if not self.show_hidden.isChecked():
+            out = [r for r in out if not self._hidden.get(r.id)]
+        self._unranked = any(_key(r) not in self.previews for r in out)
+        return out
+
+    def hidden_reason(self, rewrite_id: str) -> str:
+        """Why the candidate `rewrite_id` is hidden by default ("" when it is not, or not ranked yet)."""
+        return self._hidden.get(rewrite_id, "")
 
     def _fill(self) -> None:
         current = self.current_rewrite()
@@ -250,35 +304,74 @@ class RewritesPanel(QWidget):
             name = SHORT_NAMES.get(r.kind, r.kind) + (f"{r.params['factor']:g}" if r.kind == "width" else "")
             item = QTreeWidgetItem([name, r.node or "whole model"])
             item.setData(TRICK, REWRITE_ROLE, r.id)
-            item.setToolTip(TRICK, r.description)
-            for col in range(D_PARAMS, len(HEADERS)):
+            why = self._hidden.get(r.id, "")
+            item.setToolTip(TRICK, r.description + (f"\nHidden: {why}" if why else ""))
+            if why:
+                item.setText(WHY, why)
+                item.setToolTip(WHY, why)
+                for col in (TRICK, WHERE, WHY):
+                    item.setForeground(col, QBrush(HIDDEN))
+            for col in DELTAS:
                 item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self._show_preview(item, r)
             self.tree.addTopLevelItem(item)
         self.tree.blockSignals(False)
+        # the reasons, when they are asked for, in the room the Trick column takes otherwise
+        why = self.show_hidden.isChecked()
+        self.tree.setColumnHidden(WHY, not why)
+        header = self.tree.header()
+        header.setSectionResizeMode(TRICK, QHeaderView.ResizeMode.Interactive if why else
+                                    QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(WHY, QHeaderView.ResizeMode.Stretch if why else
+                                    QHeaderView.ResizeMode.Interactive)
         self._cursor = 0
         self.resize_timer.start(0)
         ids = [r.id for r in shown]
-        base = self._base_id(current) if current is not None else None
-        pick = next((i for i, r in enumerate(shown) if self._base_id(r) == base), 0 if shown else -1)
+        pick = self._pick(shown, current)
         if pick >= 0:
             self.tree.setCurrentItem(self.tree.topLevelItem(pick))
         self._on_tree_current_changed()
         if not ids and self.candidates and self.selection_only.isChecked():
             self.description.setText("No rewrite applies to the selected rows.")
 
+    def _pick(self, shown: list[rw.Rewrite], current: rw.Rewrite | None) -> int:
+        """The row to select: after an Apply the next-best candidate of the ranking before it, else the one that
+        was current, else (once ranked) the best; -1 for none yet."""
+        bases = [self._base_id(r) for r in shown]
+        if self._after_apply is not None and (self.stale or self._graph is not self.document.graph):
+            return -1  # the list is still the one before the Apply
+        if self._after_apply is not None:
+            ranked_ids, applied = self._after_apply
+            want = rr.next_best(ranked_ids, applied, lambda i: i in bases)
+            if want is not None:
+                self._after_apply = None
+                return bases.index(want)
+            if self._unranked:
+                return -1  # the rows it may pick are still being previewed
+            self._after_apply = None
+        if current is not None and self._base_id(current) in bases:
+            return bases.index(self._base_id(current))
+        return 0 if shown and not self._unranked else -1
+
     # ---- previews ------------------------------------------------------------------------------------------
     def preview_of(self, rewrite: rw.Rewrite) -> rw.RewritePreview | str:
         """The exact deltas of `rewrite` on the document's graph (computed once), or why it cannot be applied."""
+        self._drop_stale_previews()
         key = _key(rewrite)
         got = self.previews.get(key)
-        if got is None or (isinstance(got, rw.RewritePreview) and got.result.base is not self.document.graph):
+        if got is None:
             try:
                 got = rw.preview(self.document.graph, rewrite, self.document.report)
             except rw.RewriteError as e:
                 got = str(e)
             self.previews[key] = got
         return got
+
+    def _drop_stale_previews(self) -> None:
+        """Previews (and reasons a rewrite failed) hold for the graph they were made on only."""
+        if self._previews_graph is not self.document.graph:
+            self.previews = {}
+            self._previews_graph = self.document.graph
 
     def _preview_some(self) -> None:
         """Previews for a few milliseconds per pass of the event loop, in the listed order (selected rows first);
@@ -299,13 +392,18 @@ class RewritesPanel(QWidget):
                     return
             self._cursor += 1
         self.preview_timer.stop()
+        if self._unranked:  # every listed row has its preview now: list them ranked
+            self._fill()
+            if self._unranked:  # (not expected: a row listed anew) its preview comes on the next pass
+                self.preview_timer.start()
+                return
         self.resize_timer.start(0)
         self._update_details()
 
     def _show_preview(self, item: QTreeWidgetItem, r: rw.Rewrite) -> None:
         p = self.previews.get(_key(r))
         if p is None:
-            for col in range(D_PARAMS, len(HEADERS)):
+            for col in DELTAS:
                 item.setText(col, "…")
             return
         if isinstance(p, str):
@@ -338,13 +436,17 @@ class RewritesPanel(QWidget):
         return self._rewrite_of(self.tree.currentItem())
 
     def select(self, rewrite_id: str) -> bool:
-        """Make the candidate `rewrite_id` current (scripts, tests); False when it is not listed."""
+        """Make the candidate `rewrite_id` current (scripts, tests), showing the hidden ones when it is one of
+        them; False when it is not a candidate."""
         for i in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(i)
             r = self._rewrite_of(item)
             if r is not None and (r.id == rewrite_id or self._base_id(r) == rewrite_id):
                 self.tree.setCurrentItem(item)
                 return True
+        if not self.show_hidden.isChecked() and any(r.id == rewrite_id for r in self.candidates):
+            self.show_hidden.setChecked(True)
+            return self.select(rewrite_id)
         return False
 
     def _base_id(self, r: rw.Rewrite) -> str:
@@ -408,9 +510,11 @@ class RewritesPanel(QWidget):
             self.apply_button.setEnabled(False)
             return
         p = self.previews.get(_key(r))
+        why = self._hidden.get(r.id, "")
         if isinstance(p, rw.RewritePreview):
+            hidden = f" (hidden: {why})" if why else ""
             self.description.setText(
-                f"{r.description}\nParams {fmt.delta(p.after.params, p.before.params)} · MACs "
+                f"{r.description}{hidden}\nParams {fmt.delta(p.after.params, p.before.params)} · MACs "
                 f"{fmt.delta(p.after.macs, p.before.macs)} · FLOPs "
                 f"{fmt.delta(p.after.flops, p.before.flops)} · activations "
                 f"{fmt.delta(p.after.activation_bytes, p.before.activation_bytes, fmt.nbytes)}")
@@ -430,6 +534,8 @@ class RewritesPanel(QWidget):
             self.status.setText(f"Not applied: {p}")
             return False
         doc = self.document
+        ranked_ids = [self._base_id(x) for i in range(self.tree.topLevelItemCount())
+                      if (x := self._rewrite_of(self.tree.topLevelItem(i))) is not None]
         if self.pin_first.isChecked() and doc.baseline is None:
             doc.pin_baseline()
         try:
@@ -438,6 +544,7 @@ class RewritesPanel(QWidget):
             self.status.setText(f"Not applied: {e}")
             return False
         if done:
+            self._after_apply = (ranked_ids, self._base_id(r))
             self.status.setText(f"Applied {r.id} (Undo: Ctrl+Z)")
             self.applied.emit(r.id)
         return done

@@ -13,7 +13,6 @@ from pathlib import Path
 from PySide6.QtCore import QSizeF, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
-    QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -29,6 +28,7 @@ from .charts.sweep_chart import SweepChart, round_2, size_text
 from .cost_document import CostDocument
 from .export_menu import ViewContextMenu, ask_and_export
 from .exporters import ExportResult, export_view
+from .flow_layout import FlowLayout
 from .on_screen import CatchUpWhenShown, out_of_sight
 from .report.views import SingleView, render_widget
 
@@ -48,7 +48,7 @@ class SweepView(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 2)
         outer.setSpacing(4)
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # wraps in a narrow dock (a 1280 px screen)
         self.axis_label = QLabel(self)
         self.first = QSpinBox(self)
         self.last = QSpinBox(self)

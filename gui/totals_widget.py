@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QMenu, Q
 
 from costing import CATEGORIES, CONVENTIONS, CostReport, convention_value
 from costing import formatting as fmt
+from costing.records import DASH, NOT_COSTED
 
 from .cost_document import CostDocument
 from .plain_text import plain_tip
@@ -161,7 +162,8 @@ class TotalsWidget(QWidget):
         problems = report.problems
         if problems:
             self.incomplete.setText(f"Incomplete: {len(problems)} of {doc.row_count()} rows not costed "
-                                    f"(from {report.cause.name if report.cause else problems[0].name})")
+                                    f"(from {report.cause.name if report.cause else problems[0].name}): no total, "
+                                    "share or change is shown until it is fixed")
         self.incomplete.setVisible(bool(problems))
         label = CONVENTIONS[conv].label
         names = {"params": "Params", "trainable": "  trainable", "frozen": "  frozen", "macs": "MACs",
@@ -169,6 +171,9 @@ class TotalsWidget(QWidget):
                  "param_bytes": f"Param size ({report.dtype})", "activations": "Activations (forward)",
                  "fwd_bwd": "Activations (fwd + bwd)", "memory_access": "Memory access cost"}
         base = doc.baseline_report if doc.baseline is not None else None
+        cmp = doc.comparison() if base is not None else None
+        # a total of an incomplete report is a partial sum: "—"; a change against or from one is withheld
+        withheld = cmp.withheld if cmp is not None else ""
         good, bad = self._colors()
         for key, getter, formatter in _ROWS:
             value = getter(report, conv)
@@ -180,15 +185,22 @@ class TotalsWidget(QWidget):
                 font.setBold(bold)
                 self.values[key].setFont(font)
                 self.labels[key].setFont(font)
-            self.values[key].setText(formatter(value))
-            if key in _EXACT:
-                self.values[key].setToolTip(fmt.grouped(int(value)))
+            if not report.complete:
+                self.values[key].setText(DASH)
+                self.values[key].setToolTip(f"{report.incomplete_note}: the costed rows alone would be a partial "
+                                            "total")
+            else:
+                self.values[key].setText(formatter(value))
+                self.values[key].setToolTip(fmt.grouped(int(value)) if key in _EXACT else "")
             visible = not (key == "convention" and conv in ("macs", "flops"))
             for w in (self.labels[key], self.values[key], self.deltas[key]):
                 if w.isVisibleTo(self) != visible:
                     w.setVisible(visible)
-            if base is None:
-                self.deltas[key].setText("")
+            if base is None or withheld:
+                self.deltas[key].setText("" if report.complete and not withheld else NOT_COSTED)
+                self.deltas[key].setToolTip(f"no change shown: {withheld}" if withheld else "")
+                if self.deltas[key].styleSheet():
+                    self.deltas[key].setStyleSheet("")
                 continue
             old = getter(base, conv)
             self.deltas[key].setText(fmt.delta(value, old, formatter))
@@ -199,9 +211,11 @@ class TotalsWidget(QWidget):
         if self.baseline_bar.isVisibleTo(self) != (base is not None):
             self.baseline_bar.setVisible(base is not None)
         if base is not None:
-            cmp = doc.comparison()
             what = f"\n{cmp.describe()[0].upper()}{cmp.describe()[1:]}" if cmp is not None else ""
-            self.baseline_label.setText(f"Δ vs pinned baseline ({fmt.si(base.totals.params)} params){what}")
+            if withheld:
+                what += f"\nChanges withheld: {withheld}"
+            size = f"{fmt.si(base.totals.params)} params" if base.complete else base.incomplete_note
+            self.baseline_label.setText(f"Δ vs pinned baseline ({size}){what}")
             self.baseline_label.setToolTip(plain_tip(f"pinned from {base.model}"))
         self.split_title.setText("Share by category")
         self.split_heads[1].setText(label)
@@ -215,13 +229,17 @@ class TotalsWidget(QWidget):
                 if w.isVisibleTo(self) != (shown or always):
                     w.setVisible(shown or always)
             p_share = report.category_share(cat, "params")
+            if p_share is None:  # shares of a partial total: not shown
+                p_cell.setText(DASH)
+                f_cell.setText(DASH)
+                continue
             total = convention_value(report.totals, conv)
             f_share = convention_value(part, conv) / total if part is not None and total else 0.0
             p_text, f_text = fmt.percent(p_share), fmt.percent(f_share)
-            if base is not None:
+            bp = base.category_share(cat, "params") if base is not None else None
+            if base is not None and bp is not None:
                 b_total = convention_value(base.totals, conv)
                 b_part = base.by_category.get(cat)
-                bp = base.category_share(cat, "params")
                 bf = convention_value(b_part, conv) / b_total if b_part is not None and b_total else 0.0
                 p_text += _pp(p_share - bp)
                 f_text += _pp(f_share - bf)

@@ -16,6 +16,7 @@ from costing import formatting as fmt
 
 _PREFIX = {"": 1, "k": 10 ** 3, "m": 10 ** 6, "g": 10 ** 9, "t": 10 ** 12,
            "ki": 2 ** 10, "mi": 2 ** 20, "gi": 2 ** 30, "ti": 2 ** 40}
+MAX_AMOUNT = 10 ** 30  # far above any model (a 1e400 budget would not even print)
 _AMOUNT = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?(?:e[0-9]+)?)\s*([kmgt]i?)?b?\s*$", re.I)
 
 
@@ -28,6 +29,8 @@ def parse_amount(text: str) -> int:
         value = Decimal(m[1]) * _PREFIX[(m[2] or "").lower()]
     except InvalidOperation:
         raise ValueError(f"{text!r} is not an amount (e.g. 30M, 5G, 1.5e9, 512MiB)") from None
+    if value > MAX_AMOUNT:
+        raise ValueError(f"{text[:40]!r} is larger than any budget NetCost checks (at most 1e30)")
     return int(value)
 
 

@@ -20,7 +20,7 @@ from costing.dtypes import canonical_dtype
 from costing.graph import Graph
 from costing.graph_eval import evaluate_graph
 
-from . import escape, latency_cli, llm, tables, zoo
+from . import escape, latency_cli, llm, tables, versions, zoo
 from .edits import EditError, apply_sets
 from .memory_cap import DEFAULT_MEMORY_MB, parse_memory
 from .resolve import LoadOptions, ModelError, RefOrigin, is_layer_list, load_graph_ref, measured_again
@@ -116,6 +116,7 @@ def options(args: argparse.Namespace) -> LoadOptions:
 def build_parser(extend: Callable[[argparse._SubParsersAction], None] | None = None) -> argparse.ArgumentParser:
     """The parser of the GUI-free commands; `extend` adds more (the entry point's `gui` and `report`)."""
     parser = _Parser(prog="netcost", description="Where the parameters and compute of a network live.")
+    parser.add_argument("-V", "--version", action="version", version=versions.version_line())
     sub = parser.add_subparsers(dest="command")
     s = sub.add_parser("summary", help="per-layer table and totals of a model")
     add_model_options(s)
@@ -190,14 +191,25 @@ def _add_check_command(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_rewrite_commands(sub: argparse._SubParsersAction) -> None:
+    from costing.rewrite_ranking import Saving
     from costing.rewrites import KINDS
 
-    from .rewrite_tables import COMPARE_FORMATS, REWRITE_FORMATS
+    from .rewrite_tables import COMPARE_FORMATS, REWRITE_FORMATS, RewriteOrder
 
     r = sub.add_parser("rewrites", help="the article's design tricks that apply to a model, with their exact deltas")
     add_model_options(r)
     r.add_argument("--kind", action="append", choices=list(KINDS), dest="kinds",
                    help="only this kind of rewrite (repeatable)")
+    r.add_argument("--sort", choices=[o.value for o in RewriteOrder], default=RewriteOrder.GRAPH.value,
+                   help="graph: in graph order, every candidate (the default); saving: the biggest saving of --by "
+                        "first, leaving out those that do not lower it or make no sense (a 1×1 reduction or "
+                        "depthwise-separable on the RGB input, a second reduction)")
+    r.add_argument("--by", choices=[s.value for s in Saving],
+                   help="the cost --sort saving ranks by (default: macs)")
+    r.add_argument("--show-hidden", action="store_true",
+                   help="with --sort saving: list the left-out candidates too, each saying why it is hidden")
+    r.add_argument("--top", type=int_arg(1, None, "a positive number of candidates"), metavar="N",
+                   help="only the first N candidates (after sorting)")
     r.add_argument("--format", choices=list(REWRITE_FORMATS), default="table")
     r.add_argument("-o", "--output", help="write to this file instead of standard output")
     c = sub.add_parser("compare", help="per-row and total deltas of a model (with its edits) against a baseline")
@@ -211,9 +223,10 @@ def _add_rewrite_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_rewrites(args: argparse.Namespace) -> str:
+    from costing.rewrite_ranking import Saving, rank
     from costing.rewrites import RewriteError, previews
 
-    from .rewrite_tables import format_rewrites
+    from .rewrite_tables import RewriteOrder, format_rewrites
 
     graph = load_edited(args)
     report = costed(graph, args)
@@ -221,7 +234,17 @@ def _run_rewrites(args: argparse.Namespace) -> str:
         found = previews(graph, args.kinds, report)
     except RewriteError as e:
         raise UsageError(f"{args.model}: {e}") from None
-    return format_rewrites(args.model, found, args.format)
+    if RewriteOrder(args.sort) is RewriteOrder.GRAPH:
+        if args.by or args.show_hidden:
+            raise UsageError("--by and --show-hidden go with --sort saving")
+        return format_rewrites(args.model, found[:args.top], args.format)
+    by = Saving(args.by or Saving.MACS.value)
+    ranked = rank(graph, found, by, report)
+    shown = ranked if args.show_hidden else [r for r in ranked if not r.hidden]
+    left_out = len(ranked) - len(shown)
+    return format_rewrites(args.model, [r.preview for r in shown][:args.top], args.format,
+                           hidden={r.rewrite.id: r.hidden for r in shown if r.hidden}, left_out=left_out,
+                           by=by)
 
 
 def _run_compare(args: argparse.Namespace) -> str:
@@ -353,6 +376,12 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
         detail = str(getattr(e, "detail", "") or "").strip()
         if detail:  # the model's own traceback, already trimmed to its frames (model_io.worker_client)
             print("\n".join("  " + escape.printable(line) for line in detail.splitlines()[-20:]), file=sys.stderr)
+        return 2
+    except OSError as e:  # a file the OS refuses (a name over the limit, a read-only folder): one line, no traceback
+        if isinstance(e, BrokenPipeError):
+            return 0
+        where = f"{escape.printable(escape.short_path(e.filename))}: " if e.filename else ""
+        print(f"netcost: error: {where}{escape.failure_text(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -14,6 +14,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from . import op_costs
+from .index_bounds import IndexBounds
 
 TORCH_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16,
                 "int64": torch.int64, "int32": torch.int32, "bool": torch.bool, "float64": torch.float64,
@@ -35,6 +36,7 @@ class CostMode(TorchDispatchMode):
         self.elem = elem
         self.kinds: dict[Any, tuple[str, bool, bool]] = {}  # op -> (cost kind, cacheable, in-place)
         self.cache: dict[Any, Any] | None = {} if cache else None
+        self.bounds = IndexBounds()  # meta does not bounds-check lookups: a table read past its end is refused here
 
     @classmethod
     def _should_skip_dynamo(cls) -> bool:
@@ -48,6 +50,7 @@ class CostMode(TorchDispatchMode):
         if info is None:
             info = self.kinds[func] = (op_costs.classify(func), *_cache_policy(func))
         kind, cacheable, inplace = info
+        self.bounds.check(func, args)
         key = hit = None
         if self.cache is not None and (cacheable or inplace):
             try:
@@ -65,6 +68,7 @@ class CostMode(TorchDispatchMode):
                 spec = _SELF if inplace and out is args[0] else _to_spec(out) if cacheable else None
                 if spec is not None:
                     self.cache[key] = (spec, c)
+        self.bounds.note(func, args, kwargs, out)
         return out, kind, c
 
 

@@ -15,8 +15,10 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from costing import FormatError
 from costing.devices import PRESETS, Device, DeviceError, find_device, merge, parse_devices
 
+from . import strict_json
 from .safe_read import SMALL_LIMIT, UnreadableFile, read_regular_text
 
 CALIBRATION_FORMAT = "netcost.calibration/1"
@@ -56,22 +58,22 @@ def load_user_devices() -> tuple[Device, ...]:
     if not os.path.lexists(path):
         return ()
     try:  # a regular file only, bounded: a FIFO there must not hang the CLI or the window
-        data = json.loads(read_regular_text(path, SMALL_LIMIT))
+        data = strict_json.loads(read_regular_text(path, SMALL_LIMIT))
     except UnreadableFile as e:
         raise DeviceError(str(e)) from None
-    except json.JSONDecodeError as e:
-        raise DeviceError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})") from None
+    except FormatError as e:  # invalid, nested too deeply, a number too long for Python
+        raise DeviceError(f"{path}: {e.reason}") from None
     return parse_devices(data, str(path))
 
 
 def load_calibration() -> tuple[Device, ...]:
     """This machine's calibrated devices, or () when there is no valid cache for this machine."""
     try:
-        data = json.loads(read_regular_text(calibration_path(), SMALL_LIMIT))
+        data = strict_json.loads(read_regular_text(calibration_path(), SMALL_LIMIT))
         if data.get("format") != CALIBRATION_FORMAT or data.get("fingerprint") != machine_fingerprint():
             return ()
         return parse_devices(data, str(calibration_path()))
-    except (OSError, ValueError, AttributeError):  # absent, damaged or stale: calibrate again
+    except (OSError, ValueError, AttributeError, DeviceError, FormatError):  # absent, damaged or stale: calibrate again
         return ()
 
 

@@ -16,6 +16,8 @@ from costing.errors import SpecError
 from costing.graph import Graph
 from costing.registry import has_kind, kind
 
+from . import strict_json
+
 
 class EditError(ValueError):
     """An edit names no row or argument, or gives a value the argument cannot take; one line for the user."""
@@ -26,10 +28,15 @@ def parse_set(text: str) -> tuple[str, str, Any]:
     row, dot, arg = target.strip().rpartition(".")
     if not eq or not dot or not row or not arg:
         raise EditError(f"--set {text!r}: expected ROW.ARG=VALUE, e.g. --set layer1.0.conv1.out_channels=32")
+    deep = EditError(f"--set {target.strip()[:80]!r}: the value is nested too deeply")
     try:
         value = json.loads(raw)
+    except RecursionError:
+        raise deep from None
     except ValueError:
-        value = raw.strip()
+        return row, arg, raw.strip()
+    if strict_json.too_deep(value):
+        raise deep
     return row, arg, value
 
 

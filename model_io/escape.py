@@ -38,6 +38,12 @@ def printable(text: Any) -> str:
     return "".join(_escape_char(c) if unicodedata.category(c) in _UNSAFE_CATEGORIES else c for c in s)
 
 
+def short_path(path: Any, limit: int = 120) -> str:
+    """A path for a message: its start and end around an ellipsis when longer than `limit` characters."""
+    s = str(path)
+    return s if len(s) <= limit else f"{s[:limit // 2 - 1]}…{s[-(limit // 2):]}"
+
+
 def printable_lines(text: Any) -> str:
     """Multi-line text (a traceback) with each line made `printable` and the line breaks kept."""
     return "\n".join(printable(line) for line in str(text).split("\n"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
+from enum import Enum
 from typing import Any
 
 from costing import Network, evaluate
@@ -36,6 +37,43 @@ class DepthwiseSeparableConv{n}d(nn.Module):
 
     def forward(self, x):
         return self.pointwise(self.depthwise(x))
+'''
+
+_HF_CONV1D_CLASS = '''
+
+class Conv1D(nn.Module):
+    """Hugging Face's Conv1D (transformers.pytorch_utils, GPT-2): a linear layer with its weight stored transposed
+    (nx x nf), always with a bias."""
+
+    def __init__(self, nf, nx):
+        super().__init__()
+        self.nf = nf
+        self.nx = nx
+        self.weight = nn.Parameter(torch.zeros(nx, nf))
+        self.bias = nn.Parameter(torch.zeros(nf))
+
+    def forward(self, x):
+        size_out = x.size()[:-1] + (self.nf,)
+        return torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight).view(size_out)
+'''
+
+_LAYER_NORM_2D_CLASS = '''
+
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of a (N, C, H, W) map (ConvNeXt's): channels-last, normalise, back."""
+
+    def forward(self, x):
+        x = nn.functional.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+'''
+
+_CUSTOM_LAYER_NORM_CLASS = '''
+
+class CustomLayerNorm(nn.LayerNorm):
+    """nn.LayerNorm's arithmetic in a subclass with its own forward (timm's LayerNorm), as the model had it."""
+
+    def forward(self, x):
+        return nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 '''
 
 
@@ -135,7 +173,9 @@ def graph_to_torch_source(graph: Graph) -> str:
     if report.problems:
         p = report.problems[0]
         raise ValueError(f"{p.name}: {p.message}")
-    opaque = [n.display_name for n in graph.nodes if n.opaque]
+    read = {r.node for n in graph.nodes for r in n.inputs} | {r.node for r in graph.output_refs}
+    python_reads = {n.id for n in graph.nodes if _python_read(n, read)}
+    opaque = [n.display_name for n in graph.nodes if n.opaque and n.id not in python_reads]
     if opaque:
         raise ValueError(f"{len(opaque)} node(s) have no formula, only the costs measured when traced, and cannot be "
                          f"written as PyTorch code: {', '.join(opaque[:5])}{' ...' if len(opaque) > 5 else ''}")
@@ -158,16 +198,19 @@ def graph_to_torch_source(graph: Graph) -> str:
         key = n.module or n.id
         ins = [_value(r) for r in n.inputs]
         out = _ident(f"v_{n.display_name}", taken)
+        if n.id in python_reads:
+            body.append(f"        # {_comment(n.display_name)}: a number Python read (.item()), its branch taken")
+            continue
         if n.op in ("parameter", "buffer", "constant"):
             if n.shares:
                 raise ValueError(f"{n.display_name}: a parameter tied to another layer cannot be written as code")
             attr = attrs.setdefault(key, _ident(f"p_{n.display_name}", taken))
             shape = list(row.output_shape)
             dtype = n.args.get("dtype", "float")
-            dt = "" if dtype == "float" else f", dtype=torch.{dtype}"
+            dt = "" if dtype == "float" else f", dtype={_torch_enum(dtype, TorchEnum.DTYPE, n.display_name)}"
             if n.op == "parameter":
                 init.append(f"        self.{attr} = nn.Parameter(torch.zeros({shape}{dt}), "
-                            f"requires_grad={n.trainable})  # {_comment(n.display_name)}")
+                            f"requires_grad={bool(n.trainable)})  # {_comment(n.display_name)}")
             else:
                 persistent = "" if n.op == "buffer" else ", persistent=False"
                 init.append(f"        self.register_buffer({attr!r}, torch.zeros({shape}{dt}){persistent})")
@@ -207,12 +250,23 @@ def graph_to_torch_source(graph: Graph) -> str:
     return "\n".join(lines)
 
 
+def _python_read(n: Node, read: set[str]) -> bool:
+    """An opaque op that gave Python a number (`.item()`, aten `_local_scalar_dense`): no tensor comes out, nothing
+    reads it, it costs nothing. The control flow it decided is already the traced path: there is no code to write."""
+    m = n.measured
+    return m is not None and not m.outputs and n.id not in read and m.totals.flops == 0 and m.totals.macs == 0
+
+
 def _aten_call(n: Node, ins: list[str], device: str | None) -> tuple[str, bool]:
     """The call of the aten overload the node is, and whether it returns several values."""
     import torch
 
     packet = getattr(torch.ops.aten, n.op)
-    op = getattr(packet, n.args.get("_overload", "default"))
+    wanted = n.args.get("_overload", "default")
+    if not isinstance(wanted, str) or wanted not in packet.overloads():  # a graph file names it: check, never getattr
+        raise ValueError(f"{n.display_name}: _overload={str(wanted)[:40]!r} is not an overload of aten.{n.op} (it has: "
+                         f"{', '.join(packet.overloads())})")
+    op = getattr(packet, wanted)
     if "_overload" not in n.args and n.inputs and "Tensor" in packet.overloads() \
             and not any("Tensor" in str(a.type) for a in op._schema.arguments):
         op = packet.Tensor  # a hand-written `add`: aten.add.default is the Scalar + Scalar overload
@@ -223,9 +277,9 @@ def _aten_call(n: Node, ins: list[str], device: str | None) -> tuple[str, bool]:
     for a in op._schema.arguments:
         t = str(a.type)
         if "Tensor" in t:
-            if a.name in n.args and n.args[a.name] is None:
-                value = "None"
-            elif t.startswith("List[Tensor") or t.startswith("Tensor[]") or "[]" in t:
+            if a.name in n.args:  # an absent optional tensor, or a number where a tensor goes (`x + 0`)
+                value = _python(n.args[a.name])
+            elif t.startswith("List[") or t.startswith("Tensor[]") or "[]" in t:  # Tensor?[] too (index)
                 value = "[" + ", ".join(ins[k:]) + "]"
                 k = len(ins)
             elif k < len(ins):
@@ -236,7 +290,7 @@ def _aten_call(n: Node, ins: list[str], device: str | None) -> tuple[str, bool]:
         elif a.name == "device" and device is not None:
             value = f"{device}.device"
         elif a.name in n.args:
-            value = _literal_arg(n.args[a.name], a.name)
+            value = _literal_arg(n.args[a.name], a.name, n.display_name)
         else:
             continue
         if a.kwarg_only:
@@ -249,16 +303,43 @@ def _aten_call(n: Node, ins: list[str], device: str | None) -> tuple[str, bool]:
     return f"torch.ops.aten.{n.op}.{overload}({', '.join(pos + kw)})", several
 
 
-def _literal_arg(v: Any, name: str) -> str:
-    if name in ("dtype", "memory_format") and isinstance(v, str):
+class TorchEnum(Enum):
+    """torch's named constants an aten argument takes (the schema names them `int`: known by argument name)."""
+
+    DTYPE = "dtype"
+    MEMORY_FORMAT = "memory format"
+    LAYOUT = "layout"
+
+
+_ENUM_ARGS = {"dtype": TorchEnum.DTYPE, "memory_format": TorchEnum.MEMORY_FORMAT, "layout": TorchEnum.LAYOUT}
+
+
+def _torch_enum(v: Any, which: TorchEnum, node: str) -> str:
+    """`torch.NAME` for a name that is one of torch's constants of that kind; anything else (a graph file's string
+    is data, never code) is refused."""
+    import torch
+
+    cls = {TorchEnum.DTYPE: torch.dtype, TorchEnum.MEMORY_FORMAT: torch.memory_format,
+           TorchEnum.LAYOUT: torch.layout}[which]
+    if isinstance(v, str) and v.isidentifier() and not v.startswith("_") and isinstance(getattr(torch, v, None), cls):
         return f"torch.{v}"
+    raise ValueError(f"{node}: {v!r} is not a torch {which.value} name (as torch.float16): it is not written as "
+                     f"code")
+
+
+def _literal_arg(v: Any, name: str, node: str) -> str:
+    """An aten argument as code: a dtype, memory format or layout name as a checked torch constant, else a
+    literal (repr of JSON data: numbers, strings, lists)."""
+    which = _ENUM_ARGS.get(name)
+    if which is not None and isinstance(v, str):
+        return _torch_enum(v, which, node)
     return _python(v)
 
 
 def _module_expr(n: Node, row: Any, helpers: set[str]) -> str:
     args = constructor_args(n, row)
     call = ", ".join(f"{k}={_literal(v)}" for k, v in args.items())
-    if n.op.startswith("DepthwiseSeparable"):
+    if n.op in _HELPERS:  # a layer type that is no torch.nn class: the generated file defines it
         helpers.add(n.op)
         expr = f"{n.op}({call})"
     else:
@@ -282,4 +363,6 @@ def _example(graph: Graph, name: str, shape: tuple[int, ...], dtype: str) -> str
     return f"torch.randint(0, {vocab}, {list(shape)})"
 
 
-_HELPERS = {**_WRAPPER_SOURCE, **{f"DepthwiseSeparableConv{k}d": _DWS_CLASS.format(n=k) for k in (1, 2)}}
+_HELPERS = {**_WRAPPER_SOURCE, **{f"DepthwiseSeparableConv{k}d": _DWS_CLASS.format(n=k) for k in (1, 2)},
+            "Conv1D": _HF_CONV1D_CLASS, "LayerNorm2d": _LAYER_NORM_2D_CLASS,
+            "CustomLayerNorm": _CUSTOM_LAYER_NORM_CLASS}

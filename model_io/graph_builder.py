@@ -30,7 +30,7 @@ from costing.registry import Out, has_kind, kind
 
 from . import op_costs
 from .cost_mode import CostMode
-from .module_specs import category_of, is_absorbing, layer_spec
+from .module_specs import category_of, is_absorbing, layer_spec, layer_specs, own_forward
 
 Shape = tuple[int, ...]
 
@@ -79,6 +79,20 @@ class _Call:
     ptflops_ops: dict[str, int] = field(default_factory=dict)  # op name -> what ptflops' patches charge
     fvcore_elements: int = 0
     outputs: list[Value] = field(default_factory=list)
+    # A module with no formula and no parameters or buffers of its own (HF's GELUActivation, timm's GELU, an
+    # eval-mode StochasticDepth) is also recorded op by op: when every op has a rule that holds and the peer views
+    # are the same, those ops replace the opaque node (editable upstream, exportable). Else they are rolled back.
+    sub: _SubGraph | None = None
+
+
+@dataclass
+class _SubGraph:
+    nodes: list[Node] = field(default_factory=list)
+    totals: list[Totals] = field(default_factory=list)
+    all_functional: bool = True
+    bound: list[tuple[int, tuple[weakref.ref, Ref] | None]] = field(default_factory=list)  # (address, previous)
+    names: list[str] = field(default_factory=list)
+    holders: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -167,6 +181,7 @@ class GraphRecorder:
         # (`_kept`), so their addresses are never reused; real CPU tensors are not kept (they must be freed).
         self.producer: dict[int, tuple[weakref.ref, Ref]] = {}
         self._kept: list[torch.Tensor] = []
+        self._recording: _SubGraph | None = None  # the sub-graph ops go to while a transparent candidate runs
         self.sources = sources  # id(tensor) -> (parameter/buffer name, is_parameter, requires_grad)
         # id(real tensor) -> its meta stand-in, for a model whose forward ran on stand-ins (functional_call)
         self.stand_ins = stand_ins or {}
@@ -195,6 +210,8 @@ class GraphRecorder:
 
     # ---- values ------------------------------------------------------------------------------------------
     def bind(self, t: torch.Tensor, ref: Ref) -> None:
+        if self._recording is not None:
+            self._recording.bound.append((t._cdata, self.producer.get(t._cdata)))
         self.producer[t._cdata] = (weakref.ref(t), ref)
         if t.is_meta:
             self._kept.append(t)
@@ -222,6 +239,8 @@ class GraphRecorder:
             ref = self.add(node, name)
             if is_param and holder is None:
                 self.holders[id(t)] = ref.node
+                if self._recording is not None:
+                    self._recording.holders.append(id(t))
         else:
             node = Node("", "constant", {"shape": list(t.shape), "dtype": value_of(t)[1]}, (), scope=scope)
             ref = self.add(node, f"{scope}.constant" if scope else "constant")
@@ -235,10 +254,12 @@ class GraphRecorder:
         """A unique node name from `wanted` (a module called twice: "x", "x#2")."""
         name = unique_name(wanted, self.names)
         self.names.add(name)
+        if self._recording is not None:
+            self._recording.names.append(name)
         return name
 
     def append(self, node: Node) -> Ref:
-        self.nodes.append(node)
+        (self._recording.nodes if self._recording is not None else self.nodes).append(node)
         return Ref(node.id)
 
     @property
@@ -263,6 +284,9 @@ class GraphRecorder:
         scope = path.rpartition(".")[0]
         ins = _tensors(args)
         call = _Call(path, module, [self.ref_of(t, scope) for t in ins], [value_of(t) for t in ins])
+        if self._spec(module) is None and not any(True for _ in module.parameters()) and \
+                not any(True for _ in module.buffers()):
+            call.sub = _SubGraph()
         self.stack.append(_Frame("leaf", path, module, call))
 
     def exit(self, module: nn.Module, output: Any) -> None:
@@ -284,38 +308,27 @@ class GraphRecorder:
         scope = path.rpartition(".")[0]
         out_values = [value_of(t) for t in outs]
         params = list({id(p): p for p in module.parameters()}.values())
-        n_params = sum(p.numel() for p in params)
         trainable = [p.requires_grad for p in params]
         spec = self._spec(module)
         label = type(module).__name__
+        if call.sub is not None and self._transparent(call, outs, params, module, scope, label):
+            return
+        candidate = own_forward(module)
         node: Node | None = None
         covered = 0
-        if spec is not None and call.values and out_values and (all(trainable) or not any(trainable)):
-            try:
-                lc = cost_layer(spec, 0, call.values[0][0], self.dtype)
-            except LayerError:
-                lc = None
-            if lc is not None and lc.output_shape == out_values[0][0] and lc.macs == call.macs \
-                    and lc.params == n_params:
-                node = Node("", spec.type, _implied_dropped(spec.type, dict(spec.args), tuple(call.values),
-                                                            self.elem),
-                            tuple(call.inputs), scope=scope, trainable=all(trainable) if trainable else True,
-                            module=path, label=label)
-                try:
-                    _, formula_outs = cost_node(node, tuple(call.values), self.elem)
-                except NodeError:
-                    node = None
-                else:
-                    covered = len(formula_outs)
-                    if tuple(out_values[:covered]) != formula_outs or out_values[0][1] != "float":
-                        node = None
+        specs = layer_specs(module) if candidate else (spec,) if spec is not None else ()
+        if call.values and out_values and (all(trainable) or not any(trainable)):
+            for one in specs:
+                node, covered = self._formula_node(one, call, out_values, params, module, scope, label, candidate)
+                if node is not None:
+                    break
         # the measured version: the node itself when no formula holds, else the fallback for extra outputs
         opaque = self._opaque_module(call, out_values, params, module, scope, label) \
             if node is None or covered < len(out_values) else None
         wanted = (path or label) if n_call == 1 else f"{path or label}#{n_call}"
         if node is None:
             assert opaque is not None
-            if spec is not None and n_call == 1:
+            if spec is not None and n_call == 1 and not candidate:
                 self.mismatched.append(path or label)
             covered = len(out_values)
             ref = self.add(opaque, wanted)
@@ -331,6 +344,66 @@ class GraphRecorder:
                 self.holders.setdefault(id(p), ref.node)
         for i, t in enumerate(outs):
             self.bind(t, Ref(ref.node, i))
+
+    def _formula_node(self, spec: Any, call: _Call, out_values: list[Value], params: list[nn.Parameter],
+                      module: nn.Module, scope: str, label: str, candidate: bool) -> tuple[Node | None, int]:
+        """The layer node of `spec` when its formula reproduces the call (for a candidate, every figure), and how
+        many of the call's outputs it covers; else (None, 0)."""
+        trainable = [p.requires_grad for p in params]
+        try:
+            lc = cost_layer(spec, 0, call.values[0][0], self.dtype)
+        except LayerError:
+            return None, 0
+        if lc.output_shape != out_values[0][0] or lc.macs != call.macs or lc.params != sum(p.numel() for p in params):
+            return None, 0
+        node = Node("", spec.type, _implied_dropped(spec.type, dict(spec.args), tuple(call.values), self.elem),
+                    tuple(call.inputs), scope=scope, trainable=all(trainable) if trainable else True,
+                    module=call.path, label=label)
+        try:
+            _, formula_outs = cost_node(node, tuple(call.values), self.elem)
+        except NodeError:
+            return None, 0
+        covered = len(formula_outs)
+        if tuple(out_values[:covered]) != formula_outs or out_values[0][1] != "float" or \
+                (candidate and not self._same_figures(lc.totals, call, out_values, params, module, scope, label)):
+            return None, 0
+        return node, covered
+
+    def _same_figures(self, totals: Totals, call: _Call, outs: list[Value], params: list[nn.Parameter],
+                      module: nn.Module, scope: str, label: str) -> bool:
+        """A candidate formula's totals against what the call measured: every cost and every peer view."""
+        measured = self._opaque_module(call, outs, params, module, scope, label).measured
+        assert measured is not None
+        want = measured.totals
+        fields = ("params", "macs", "bias_adds", "elementwise_flops", "attention_macs", *want.peer_views())
+        return all(getattr(totals, f) == getattr(want, f) for f in fields)
+
+    def _transparent(self, call: _Call, outs: list[torch.Tensor], params: list[nn.Parameter], module: nn.Module,
+                     scope: str, label: str) -> bool:
+        """Keep the ops of a parameter-free module without a formula as its nodes (True) when each has a rule that
+        holds, they give its outputs, and every total and peer view equals the module's measured node; else roll
+        them back (False: it becomes that opaque node)."""
+        sub = call.sub
+        assert sub is not None
+        keep = sub.all_functional and not call.unsupported and all(self.known(t) is not None for t in outs)
+        if keep:
+            measured = self._opaque_module(call, [value_of(t) for t in outs], params, module, scope, label)
+            assert measured.measured is not None
+            want = measured.measured.totals
+            fields = ("macs", "bias_adds", "elementwise_flops", "attention_macs", *want.peer_views())
+            keep = all(sum(getattr(t, f) for t in sub.totals) == getattr(want, f) for f in fields)
+        if keep:
+            self.nodes.extend(sub.nodes)
+            return True
+        for address, previous in reversed(sub.bound):
+            if previous is None:
+                self.producer.pop(address, None)
+            else:
+                self.producer[address] = previous
+        self.names.difference_update(sub.names)
+        for key in sub.holders:
+            self.holders.pop(key, None)
+        return False
 
     def _shares(self, params: list[nn.Parameter], path: str, n_call: int) -> tuple[tuple[str, int], ...]:
         if n_call > 1:
@@ -382,10 +455,21 @@ class GraphRecorder:
                     name = str(func.overloadpacket.__name__)
                     call.ptflops_ops[name] = call.ptflops_ops.get(name, 0) + c.ptflops
                 call.fvcore_elements += c.fvcore_elements
+            sub = call.sub
+            if sub is not None and sub.all_functional:
+                self._recording = sub
+                try:
+                    functional, totals = self._op_node(func, kind_, c, args, kwargs, out, call.path)
+                finally:
+                    self._recording = None
+                sub.all_functional = functional
+                sub.totals.append(totals)
             return
         self._op_node(func, kind_, c, args, kwargs, out, frame.path)
 
-    def _op_node(self, func: Any, kind_: str, c: Any, args: tuple, kwargs: dict, out: Any, scope: str) -> None:
+    def _op_node(self, func: Any, kind_: str, c: Any, args: tuple, kwargs: dict, out: Any,
+                 scope: str) -> tuple[bool, Totals]:
+        """Record one op as a node of `scope`; returns whether its rule holds (a functional node) and its totals."""
         name = str(func.overloadpacket.__name__)
         ins = _tensors((args, kwargs))
         in_refs = tuple(self.ref_of(t, scope) for t in ins)
@@ -399,6 +483,10 @@ class GraphRecorder:
             out_values.append(value_of(base))
         pt = op_costs.ptflops_patched({name: c.ptflops}, self.paths.get(scope)) if c is not None and c.ptflops else 0
         ok, data = schema_args(func, args, kwargs)
+        if c is not None and c.ptflops and not pt:
+            # called through an F.* function the module bound before ptflops patched it (nn.TransformerEncoderLayer's
+            # `self.activation = F.relu`): ptflops never counts it, and the node says so for its rule
+            data["_ptflops_unpatched"] = True
         # The same op on the same values gets the same verdict: a transformer repeats a few dozen of them per block.
         costs = None if c is None else (c.macs, c.bias_adds, c.elementwise, c.attention_macs, c.category,
                                         c.fvcore_elements)
@@ -426,6 +514,7 @@ class GraphRecorder:
             self.bind(t, Ref(ref.node, i))
         if base is not None:
             self.bind(base, Ref(ref.node, len(outs)))
+        return functional, totals
 
     def _verdict(self, name: str, kind_: str, c: Any, is_view: bool, expressible: bool, data: dict[str, Any],
                  in_refs: tuple[Ref, ...], scope: str, in_values: tuple[Value, ...], out_values: list[Value],
@@ -549,8 +638,8 @@ def _generic_flatten(node: Node, values: tuple[Value, ...]) -> Node:
     x = values[0][0]
     size = list(node.args.get("size") or [])
     k = len(size) - 1
-    if k < 0 or len(x) <= len(size) or size[:k] != list(x[:k]):
-        return node
+    if k < 0 or len(x) <= len(size) or size[:k] != list(x[:k]) or 0 in x:
+        return node  # (of no elements, -1 is ambiguous and torch refuses it: FCOS with no detections)
     n = 1
     for d in x[k:]:
         n *= d

@@ -29,6 +29,7 @@ FORMAT = "netcost.graph/1"
 _NODE_KEYS = ("type", "name", "inputs", "scope", "module", "trainable", "measured", "shares", "label", "args")
 _TOP_KEYS = ("format", "name", "dtype", "inputs", "input_shape", "batch_size", "nodes", "outputs", "scopes", "source")
 PROGRESS_EVERY = 2048  # nodes between two `progress` calls of `parse_graph`
+_MAX_INDEX_DIGITS = 6  # an output index: no op has a million outputs
 _TOKEN_DTYPES = {"int64": "int64", "long": "int64", "int32": "int32", "int": "int32", "bool": "bool"}
 
 
@@ -39,11 +40,19 @@ def _ref_text(r: Ref, names: dict[str, str]) -> str:
     return base if r.index == 0 else f"{base}:{r.index}"
 
 
+def _input_dtype(i: GraphInput, dtype: str) -> str:
+    """An input that follows the document's dtype is written as that dtype, unless the name is also a fixed dtype
+    (int8): then as "float", or it would read back as fixed int8 and stay int8 under another --dtype."""
+    if i.dtype != "float":
+        return i.dtype
+    return "float" if dtype in FIXED_DTYPES else dtype
+
+
 def graph_to_dict(g: Graph, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     names = {n.id: n.display_name for n in g.nodes}
     data: dict[str, Any] = {"format": FORMAT, "name": g.name, "dtype": g.dtype,
-                            "inputs": [{"name": i.name, "shape": list(i.shape),
-                                        "dtype": g.dtype if i.dtype == "float" else i.dtype} for i in g.inputs],
+                            "inputs": [{"name": i.name, "shape": list(i.shape), "dtype": _input_dtype(i, g.dtype)}
+                                       for i in g.inputs],
                             "nodes": []}
     prev: Ref | None = Ref(g.inputs[0].name) if g.inputs else None
     for n in g.nodes:
@@ -144,8 +153,8 @@ def _totals(v: Any, path: str) -> Totals:
     for k, x in v.items():
         if k not in known:
             raise FormatError(f"{path}.{k}", "is not a total NetCost knows")
-        if not isinstance(x, int) or isinstance(x, bool):
-            raise FormatError(f"{path}.{k}", f"{x!r} must be an integer")
+        if not isinstance(x, int) or isinstance(x, bool) or x < 0:
+            raise FormatError(f"{path}.{k}", f"{x!r} must be a non-negative integer (a count of what was measured)")
     return Totals(**v)
 
 
@@ -166,8 +175,8 @@ def _measured(v: Any, path: str) -> Measured:
     unsupported = v.get("unsupported", [])
     if not isinstance(unsupported, list) or not all(
             isinstance(u, list) and len(u) == 2 and isinstance(u[0], str) and isinstance(u[1], int)
-            for u in unsupported):
-        raise FormatError(f"{path}.unsupported", "must be a list of [op, count]")
+            and not isinstance(u[1], bool) and u[1] >= 0 for u in unsupported):
+        raise FormatError(f"{path}.unsupported", "must be a list of [op, count] with a non-negative count")
     category = v.get("category", "other")
     if not isinstance(category, str):
         raise FormatError(f"{path}.category", "must be a string")
@@ -176,14 +185,20 @@ def _measured(v: Any, path: str) -> Measured:
                     tuple((u[0], u[1]) for u in unsupported))
 
 
-def _parse_ref(text: Any, path: str, known: dict[str, str], ids: dict[str, str]) -> Ref:
+def _parse_ref(text: Any, path: str, known: dict[str, str], ids: dict[str, str], outputs: dict[str, int | None]
+               ) -> Ref:
+    """`outputs`: how many outputs each name has where that does not depend on evaluation (None: it does)."""
     if not isinstance(text, str) or not text:
         raise FormatError(path, f"{text!r} must be the name of a node or of a graph input")
     name, _, index = text.rpartition(":") if ":" in text else (text, "", "0")
-    if not index.isdigit():
+    if not (index.isascii() and index.isdigit()):
         name, index = text, "0"
     if name not in known:
         raise FormatError(path, f"{name!r} is not a graph input or an earlier node")
+    count = outputs.get(name)
+    if len(index) > _MAX_INDEX_DIGITS or (count is not None and int(index) >= count):
+        has = f"{count} output{'s' * (count != 1)}" if count is not None else "far fewer outputs"
+        raise FormatError(path, f"{text[:40]!r}{'…' if len(text) > 40 else ''}: {name!r} has {has}")
     return Ref(ids.get(name, name), int(index))
 
 
@@ -213,17 +228,22 @@ def parse_graph(data: Any, progress: Callable[[int, int], None] | None = None) -
     inputs = _inputs(data, first if isinstance(first, str) else None)
     known: dict[str, str] = {i.name: "input" for i in inputs}
     ids: dict[str, str] = {}
+    n_outputs: dict[str, int | None] = {i.name: 1 for i in inputs}
     nodes: list[Node] = []
     prev: Ref | None = Ref(inputs[0].name)
     for i, item in enumerate(raw_nodes):
         if progress is not None and i % PROGRESS_EVERY == 0:
             progress(i, len(raw_nodes))
-        node = _parse_node(item, f"nodes[{i}]", i, prev, known, ids)
+        node = _parse_node(item, f"nodes[{i}]", i, prev, known, ids, n_outputs)
         known[node.display_name] = "node"
         ids[node.display_name] = node.id
+        n_outputs[node.display_name] = _output_count(node)
         nodes.append(node)
         prev = Ref(node.id)
-    outputs = tuple(_parse_ref(r, f"outputs[{i}]", known, ids) for i, r in enumerate(data.get("outputs", [])))
+    raw_outputs = data.get("outputs", [])
+    if not isinstance(raw_outputs, list):
+        raise FormatError("outputs", "must be a list of names")
+    outputs = tuple(_parse_ref(r, f"outputs[{i}]", known, ids, n_outputs) for i, r in enumerate(raw_outputs))
     scopes = []
     for i, s in enumerate(data.get("scopes", [])):
         if not isinstance(s, dict) or not isinstance(s.get("path"), str) or not isinstance(s.get("type", ""), str):
@@ -238,8 +258,24 @@ def parse_graph(data: Any, progress: Callable[[int, int], None] | None = None) -
     return Graph(tuple(nodes), inputs, outputs, name=name, dtype=dtype, scopes=tuple(scopes), source=source), extra
 
 
-def _parse_node(item: Any, path: str, index: int, prev: Ref | None, known: dict[str, str], ids: dict[str, str]
-                ) -> Node:
+def _output_count(node: Node) -> int | None:
+    """A measured node has the outputs it was measured with, a torch.nn layer one; a functional op's depend on
+    its arguments (split) and are checked when it is evaluated."""
+    if node.measured is not None:
+        return max(1, len(node.measured.outputs))
+    return None if kind(node.op).functional else 1
+
+
+def _misleading_label(label: str, op: str) -> bool:
+    """A label is the type shown (a traced module's class, `aten.add`): it may name the node's own kind or a class
+    NetCost has no kind for (NewGELUActivation), never another kind (a gelu shown as LSTM)."""
+    if not label or label in (op, f"aten.{op}"):
+        return False
+    return label.startswith("aten.") or has_kind(label)
+
+
+def _parse_node(item: Any, path: str, index: int, prev: Ref | None, known: dict[str, str], ids: dict[str, str],
+                outputs: dict[str, int | None]) -> Node:
     if not isinstance(item, dict):
         raise FormatError(path, "a node must be a JSON object with a 'type'")
     op = item.get("type")
@@ -258,7 +294,7 @@ def _parse_node(item: Any, path: str, index: int, prev: Ref | None, known: dict[
         raw = item["inputs"]
         if not isinstance(raw, list):
             raise FormatError(f"{path}.inputs", "must be a list of names")
-        refs = tuple(_parse_ref(r, f"{path}.inputs[{k}]", known, ids) for k, r in enumerate(raw))
+        refs = tuple(_parse_ref(r, f"{path}.inputs[{k}]", known, ids, outputs) for k, r in enumerate(raw))
     else:
         refs = (prev,) if prev is not None else ()
     args = item.get("args") if "args" in item else {k: v for k, v in item.items() if k not in _NODE_KEYS}
@@ -267,6 +303,9 @@ def _parse_node(item: Any, path: str, index: int, prev: Ref | None, known: dict[
     args = strict_json.floats(args, f"{path}.args" if "args" in item else path)
     if measured is None:
         k = kind(op)
+        wrong = k.operands.problem(len(refs), args)
+        if wrong:  # torch refuses the call: `add` of one tensor, `ReLU` of two
+            raise FormatError(f"{path}.inputs", f"{op} node {name!r} {wrong}")
         if not k.functional:
             try:
                 coerce_args(k.args, args, k.dims)  # type checks only; shape checks happen at evaluation
@@ -281,11 +320,19 @@ def _parse_node(item: Any, path: str, index: int, prev: Ref | None, known: dict[
         if not isinstance(v, str):
             raise FormatError(f"{path}.{key}", "must be a string")
         fields[key] = v
+    if _misleading_label(fields["label"], op):
+        raise FormatError(f"{path}.label", f"{fields['label'][:60]!r} names another kind than the node's type {op!r} "
+                                           f"(the table would show it as what it is not)")
     shares = []
-    for k, s in enumerate(item.get("shares", [])):
+    raw_shares = item.get("shares", [])
+    if not isinstance(raw_shares, list):
+        raise FormatError(f"{path}.shares", "must be a list of [an earlier node's name, elements]")
+    for k, s in enumerate(raw_shares):
         if not (isinstance(s, list) and len(s) == 2 and isinstance(s[0], str) and isinstance(s[1], int)
-                and s[0] in ids):
+                and not isinstance(s[1], bool) and s[0] in ids):
             raise FormatError(f"{path}.shares[{k}]", "must be [an earlier node's name, elements]")
+        if not 0 < s[1] <= MAX_SIZE:  # the node's own parameter count bounds it too, checked when it is costed
+            raise FormatError(f"{path}.shares[{k}]", f"{s[1]} must be a positive number of shared elements")
         shares.append((ids[s[0]], s[1]))
     return Node(name, op, args, refs, name=name, trainable=trainable, measured=measured, shares=tuple(shares),
                 **fields)

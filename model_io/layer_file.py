@@ -166,8 +166,9 @@ def remove_stale_temps(folder: str | os.PathLike[str], pattern: str, stale_s: fl
 
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     """Write via a temporary file in the same folder, fsync, then rename: a crash never leaves half a file, and
-    what a killed earlier save of the same file left behind is cleaned up."""
-    p = Path(path)
+    what a killed earlier save of the same file left behind is cleaned up. A symbolic link is written through (its
+    target is replaced, the link stays), as editors do."""
+    p = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     remove_stale_temps(p.parent or ".", temp_pattern(p.name))
     try:  # keep the mode of the file being replaced; a new file gets the usual 0o666 less the umask
         mode = p.stat().st_mode & 0o7777

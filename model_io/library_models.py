@@ -25,6 +25,7 @@ from typing import Any
 
 from .loaders import LoadFailure, construct
 from .model_ref import LIBRARY_KINDS, ModelRef, library_installed
+from .versions import is_torchvision_mismatch, torchvision_mismatch
 
 Specs = list[tuple[tuple[int, ...], str]]
 DEFAULT_TOKENS = 128  # sequence length of the default token input (capped at the model's positions)
@@ -62,6 +63,18 @@ def _call(ref: ModelRef) -> str:
 
 # --- torchvision -------------------------------------------------------------------------------------------
 
+def import_torchvision() -> Any:
+    """`torchvision`, or a LoadFailure saying that its build does not match torch's (not the bare operator
+    error its import raises then)."""
+    try:
+        import torchvision
+    except (RuntimeError, OSError, ImportError) as e:  # its C++ operators failed to register against this torch
+        if is_torchvision_mismatch(e):
+            raise LoadFailure(torchvision_mismatch(e), kind="usage") from None
+        raise
+    return torchvision
+
+
 class _NoWeights(dict):
     """What a weights entry hands its builder instead of downloaded tensors; loading it does nothing."""
 
@@ -93,6 +106,7 @@ def _no_weight_download() -> Iterator[None]:
 
 
 def torchvision_weights(name: str, choice: str | None = None) -> Any:
+    import_torchvision()
     """The weights entry of builder `name` (DEFAULT, or the one named `choice`), or None if it has none."""
     from torchvision import models
 
@@ -110,6 +124,7 @@ def torchvision_weights(name: str, choice: str | None = None) -> Any:
 
 
 def _torchvision(ref: ModelRef, weightless: bool) -> LibraryModel:
+    import_torchvision()
     from torchvision import models
 
     names = models.list_models()
@@ -288,6 +303,7 @@ _SKIP = re.compile(r"^quantized_")  # quantized builders share the float models'
 def catalogue(library: str) -> list[str]:
     """The model names a library offers, sorted (imports the library: run it in a separate process)."""
     if library == "torchvision":
+        import_torchvision()
         from torchvision import models
 
         return sorted(n for n in models.list_models() if not _SKIP.match(n))
@@ -307,7 +323,12 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1 or not library_installed(argv[0]):
         print(f"usage: python -m model_io.library_models torchvision|timm (installed); got {argv}", file=sys.stderr)
         return 2
-    print(json.dumps(catalogue(argv[0])))
+    try:
+        names = catalogue(argv[0])
+    except LoadFailure as e:  # a torchvision built for another torch: the dialog shows this last line
+        print(e.message, file=sys.stderr)
+        return 1
+    print(json.dumps(names))
     return 0
 
 

@@ -22,6 +22,7 @@ from costing.graph import Graph
 
 from .memory_cap import is_out_of_memory
 from .model_ref import TRUST_PICKLE_HINT, ModelRef, RefError, list_candidates, parse_input, parse_ref
+from .versions import is_torchvision_mismatch, torchvision_mismatch
 
 
 class LoadFailure(Exception):
@@ -153,6 +154,8 @@ def import_file(path: str) -> Any:
         where = f"{Path(e.filename or path).name} line {e.lineno}" if e.lineno else path
         raise LoadFailure(f"{where}: {e.msg} (syntax error)", f"{e.text or ''}".rstrip(), kind="syntax") from None
     except Exception as e:
+        if is_torchvision_mismatch(e):  # the model imports torchvision, whose build does not fit this torch
+            raise LoadFailure(f"importing {file.name}: {torchvision_mismatch(e)}", kind="usage") from None
         raise LoadFailure(f"importing {file.name} raised {_one_line(e)}", user_frames(e, user_roots(path)),
                           kind="model") from None
     return module

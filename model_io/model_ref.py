@@ -106,6 +106,12 @@ def absolute_ref(ref: str, cwd: str | Path | None = None) -> str:
         parsed = parse_ref(ref)
     except RefError:
         return ref
+    if parsed.kind == "hf":  # a config file or folder like any other file: relative to where the user is
+        m = _LIBRARY_REF.match(ref.strip())
+        path = Path(parsed.path).expanduser()
+        if m is None or path.is_absolute() and str(path) == parsed.path:
+            return ref
+        return f"hf:{Path(cwd or Path.cwd()) / path}{ref.strip()[m.end('name'):]}"
     if parsed.kind in ("zoo", "torchvision", "timm") or is_library_ref(ref) or Path(parsed.path).is_absolute():
         return ref
     stripped = ref.strip()

@@ -7,9 +7,12 @@ the layer list give identical numbers); the tracer checks that formula's MACs ag
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
 from costing import LayerSpec
@@ -43,6 +46,27 @@ def _pool(m: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return {n: getattr(m, n) for n in names if hasattr(m, n)}
 
 
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of a (N, C, H, W) map (ConvNeXt's): what NetCost builds for a LayerNorm2d node."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class CustomLayerNorm(nn.LayerNorm):
+    """nn.LayerNorm's arithmetic in a subclass with its own forward (timm's LayerNorm): what NetCost builds for a
+    CustomLayerNorm node, so that peer tools, which hook exact classes, see an unknown module as they did."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+
+def _layer_norm(m: nn.LayerNorm) -> dict[str, Any]:
+    return {"normalized_shape": tuple(m.normalized_shape), "eps": m.eps, "elementwise_affine": m.elementwise_affine,
+            "bias": getattr(m, "bias", None) is not None or not m.elementwise_affine}
+
+
 MAXPOOL = ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode")
 AVGPOOL = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
 
@@ -61,9 +85,7 @@ SPEC_TABLE: tuple[tuple[type, str, ArgsFn], ...] = (
     *((cls, cls.__name__, lambda m: {"num_features": m.num_features, "eps": m.eps, "momentum": m.momentum,
                                      "affine": m.affine, "track_running_stats": m.track_running_stats})
       for cls in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)),
-    (nn.LayerNorm, "LayerNorm", lambda m: {"normalized_shape": tuple(m.normalized_shape), "eps": m.eps,
-                                           "elementwise_affine": m.elementwise_affine,
-                                           "bias": getattr(m, "bias", None) is not None or not m.elementwise_affine}),
+    (nn.LayerNorm, "LayerNorm", _layer_norm),
     (nn.GroupNorm, "GroupNorm", lambda m: {"num_groups": m.num_groups, "num_channels": m.num_channels,
                                            "eps": m.eps, "affine": m.affine}),
     (nn.RMSNorm, "RMSNorm", lambda m: {"normalized_shape": tuple(m.normalized_shape), "eps": m.eps,
@@ -113,14 +135,57 @@ CATEGORY_TABLE: tuple[tuple[tuple[type, ...], str], ...] = (
 ABSORBING = (nn.MultiheadAttention, nn.RNNBase)
 
 
+def own_forward(module: nn.Module) -> bool:
+    """A subclass of a formula's class with its own forward (timm's and torchvision's LayerNorm2d): a formula is
+    only a candidate, which the tracer keeps when it reproduces every figure the call measured, peer views too."""
+    return isinstance(module, nn.LayerNorm) and type(module).forward is not nn.LayerNorm.forward
+
+
+def hf_conv1d_class() -> type | None:
+    """transformers' Conv1D (GPT-2's linear layers), when transformers is loaded: a module of that class can only
+    exist then, so this never imports transformers itself."""
+    mod = sys.modules.get("transformers.pytorch_utils")
+    cls = getattr(mod, "Conv1D", None) if mod is not None else None
+    return cls if isinstance(cls, type) and issubclass(cls, nn.Module) else None
+
+
+def _specs() -> tuple[tuple[type, str, ArgsFn], ...]:
+    conv1d = hf_conv1d_class()
+    if conv1d is None:
+        return SPEC_TABLE
+    return ((conv1d, "Conv1D", lambda m: {"nf": m.nf, "nx": int(m.weight.shape[0])}), *SPEC_TABLE)
+
+
+def module_class(type_: str) -> type[nn.Module] | None:
+    """The module class a layer type is built with: torch.nn's, transformers' Conv1D, or LayerNorm2d above."""
+    if type_ == "Conv1D":
+        return hf_conv1d_class()
+    if type_ == "LayerNorm2d":
+        return LayerNorm2d
+    if type_ == "CustomLayerNorm":
+        return CustomLayerNorm
+    cls = getattr(nn, type_, None)
+    return cls if isinstance(cls, type) and issubclass(cls, nn.Module) else None
+
+
 def layer_spec(module: nn.Module) -> LayerSpec | None:
     """The layer-list spec equivalent to `module`, or None when no registered formula covers its class."""
-    for cls, type_, fn in SPEC_TABLE:
+    specs = layer_specs(module)
+    return specs[0] if specs else None
+
+
+def layer_specs(module: nn.Module) -> tuple[LayerSpec, ...]:
+    """Every layer spec `module` may be: one for a torch.nn class, candidates for a subclass with its own forward
+    (which the tracer tries in order and keeps only when one reproduces everything the call measured)."""
+    if own_forward(module):
+        args = _layer_norm(module)
+        return LayerSpec("LayerNorm2d", args), LayerSpec("CustomLayerNorm", args)
+    for cls, type_, fn in _specs():
         if isinstance(module, cls):
             if type(module).forward is not cls.forward:  # a subclass with its own forward: formula may not hold
-                return None
-            return LayerSpec(type_, fn(module))
-    return None
+                return ()
+            return (LayerSpec(type_, fn(module)),)
+    return ()
 
 
 def category_of(module: nn.Module) -> str | None:
@@ -128,6 +193,9 @@ def category_of(module: nn.Module) -> str | None:
 
 
 def category_of_class(cls: type) -> str | None:
+    conv1d = hf_conv1d_class()
+    if conv1d is not None and issubclass(cls, conv1d):
+        return "linear"
     for classes, category in CATEGORY_TABLE:
         if issubclass(cls, classes):
             return category

@@ -10,7 +10,8 @@ A module of the same class is re-inferred when it is first called: its input siz
 `num_features`, ...) come from the tensors it actually receives, by NetCost's own rules, so layers after an opaque
 node (whose output the graph could not know) follow the new shapes as they do in the graph. It is rebuilt in place:
 the same object, so its path and the tracer's view of it stay. A change of class (ReLU -> GELU) is a new module,
-built before the forward from the resolved arguments. Only plain `torch.nn` classes are rebuilt.
+built before the forward from the resolved arguments. Only plain `torch.nn` classes (and transformers' Conv1D) are
+rebuilt.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import _disable_current_modes
 
+from costing import LayerSpec
 from costing.graph import Node
 from costing.graph_eval import NodeError, cost_node
 
 from .cost_mode import meta_construction
-from .module_specs import layer_spec
+from .module_specs import layer_specs, module_class
 from .retrace import constructor_args
 
 
@@ -40,9 +42,14 @@ def _plain(v: Any) -> Any:
     return v
 
 
+def _spec_as(module: nn.Module, op: str) -> LayerSpec | None:
+    """The module as a layer of type `op`, when it can be one (a subclass may be one of several candidates)."""
+    return next((s for s in layer_specs(module) if s.type == op), None)
+
+
 def _same(module: nn.Module, op: str, args: dict[str, Any]) -> bool:
-    spec = layer_spec(module)
-    return spec is not None and spec.type == op and all(_plain(spec.args.get(k)) == _plain(v) for k, v in args.items())
+    spec = _spec_as(module, op)
+    return spec is not None and all(_plain(spec.args.get(k)) == _plain(v) for k, v in args.items())
 
 
 def _tensors(module: nn.Module) -> list[torch.Tensor]:
@@ -50,8 +57,8 @@ def _tensors(module: nn.Module) -> list[torch.Tensor]:
 
 
 def _nn_class(op: str) -> type[nn.Module]:
-    cls = getattr(nn, op, None)
-    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+    cls = module_class(op)
+    if cls is None:
         raise ModuleEditError(f"{op} is not a torch.nn class")
     return cls
 
@@ -116,11 +123,10 @@ def apply_module_edits(model: nn.Module, edits: list[dict[str, Any]]) -> None:
             old = model.get_submodule(path)
         except AttributeError:
             raise ModuleEditError(f"the model has no module {path!r}") from None
-        spec = layer_spec(old)
-        if spec is not None and spec.type == op:  # the same layer: re-inferred from what it receives
+        if _spec_as(old, op) is not None:  # the same layer: re-inferred from what it receives
             old.register_forward_pre_hook(_Reinfer(path, op, stated))
             continue
-        if spec is None:
+        if not layer_specs(old):
             raise ModuleEditError(f"{path} is a {type(old).__module__}.{type(old).__qualname__}, which NetCost "
                                   f"cannot rebuild as nn.{op} without changing what its code does")
         if not isinstance(resolved, dict):

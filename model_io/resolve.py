@@ -6,16 +6,16 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 from costing import CostReport, FormatError, Network
 from costing.graph import Graph
 from costing.graph_eval import evaluate_graph
 
-from . import zoo
+from . import escape, zoo
 from .graph_file import load_graph
 from .layer_file import load_network
 from .memory_cap import DEFAULT_MEMORY_MB
@@ -67,13 +67,22 @@ def is_layer_list(ref: str) -> bool:
     return ref.lower().endswith(".json")
 
 
+def _must_exist(ref: str) -> None:
+    """ModelError unless the file exists; a name the OS refuses (over the file-name limit) says why, in one line."""
+    try:
+        os.stat(ref)
+    except FileNotFoundError:
+        raise ModelError(f"{ref}: no such file") from None
+    except OSError as e:
+        raise ModelError(f"{escape.short_path(ref)}: {e.strerror or e}") from None
+
+
 def load_layer_list(ref: str) -> Network:
     """The network of a layer-list reference (`zoo:NAME` or a .json path); raises ModelError."""
     try:
         if ref.startswith("zoo:"):
             return zoo.load_layer_list(ref[4:])
-        if not Path(ref).exists():
-            raise ModelError(f"{ref}: no such file")
+        _must_exist(ref)
         return load_network(ref)[0]
     except FormatError as e:
         raise ModelError(f"{ref}: {e}") from None
@@ -121,9 +130,8 @@ def load_graph_ref(ref: str, opts: LoadOptions | None = None) -> Graph:
         try:
             if ref.startswith("zoo:"):
                 graph = zoo.load_model_graph(ref[4:])
-            elif not Path(ref).exists():
-                raise ModelError(f"{ref}: no such file")
             else:
+                _must_exist(ref)
                 graph = load_graph(ref)[0]
         except FormatError as e:
             raise ModelError(f"{ref}: {e}") from None

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 
 from costing import formatting as fmt
 from costing.comparison import METRICS, SAME, Comparison, RowDelta
 from costing.records import Totals
+from costing.rewrite_ranking import Saving
 from costing.rewrites import RewritePreview
 
 from . import escape, strict_json
 
 REWRITE_FORMATS = ("table", "json", "csv", "markdown")
+
+
+class RewriteOrder(Enum):
+    """`netcost rewrites --sort`: graph order (every candidate) or the biggest saving first."""
+
+    GRAPH = "graph"
+    SAVING = "saving"
+
 COMPARE_FORMATS = ("table", "json", "csv", "markdown")
 
 
@@ -22,35 +33,53 @@ def _signed(v: int) -> str:
 
 # ---- rewrites ------------------------------------------------------------------------------------------------
 
-def rewrites_dict(model: str, previews: list[RewritePreview]) -> dict[str, Any]:
-    return {"model": model, "rewrites": [p.as_dict() for p in previews]}
+def rewrites_dict(model: str, previews: list[RewritePreview], hidden: Mapping[str, str] | None = None,
+                  ranked: bool = False) -> dict[str, Any]:
+    """`rewrites --format json`; a ranked listing (--sort saving) adds each record's `hidden` reason (or null)."""
+    records = [p.as_dict() | ({"hidden": (hidden or {}).get(p.rewrite.id)} if ranked else {}) for p in previews]
+    return {"model": model, "rewrites": records}
 
 
-def _rewrite_rows(previews: list[RewritePreview]) -> tuple[list[str], list[list[str]]]:
+def _rewrite_rows(previews: list[RewritePreview], hidden: Mapping[str, str]) -> tuple[list[str], list[list[str]]]:
     head = ["ID", "Params Δ", "MACs Δ", "FLOPs Δ", "Activations Δ", "Description"]
     rows = [[p.rewrite.id, _signed(p.params_delta), _signed(p.macs_delta), _signed(p.flops_delta),
              ("+" if p.activation_bytes_delta > 0 else "-" if p.activation_bytes_delta < 0 else "")
-             + fmt.nbytes(abs(p.activation_bytes_delta)), p.rewrite.description] for p in previews]
+             + fmt.nbytes(abs(p.activation_bytes_delta)), _described(p, hidden)] for p in previews]
     return head, rows
 
 
-def format_rewrites(model: str, previews: list[RewritePreview], form: str) -> str:
+def _described(p: RewritePreview, hidden: Mapping[str, str]) -> str:
+    why = hidden.get(p.rewrite.id)
+    return f"{p.rewrite.description} [hidden: {why}]" if why else p.rewrite.description
+
+
+def format_rewrites(model: str, previews: list[RewritePreview], form: str, hidden: Mapping[str, str] | None = None,
+                    left_out: int = 0, by: Saving | None = None) -> str:
+    """The candidates as listed. `by` (a --sort saving listing): ranked by that saving, `hidden` the reasons of
+    the hidden ones listed anyway (--show-hidden), `left_out` how many hidden ones are not listed."""
+    hidden = hidden or {}
     if form == "json":
-        return strict_json.dumps(rewrites_dict(model, previews), indent=2, ensure_ascii=False) + "\n"
+        return strict_json.dumps(rewrites_dict(model, previews, hidden, by is not None), indent=2,
+                                 ensure_ascii=False) + "\n"
     if form == "csv":
         buf = io.StringIO()
         keys = ("id", "kind", "node", "params_delta", "macs_delta", "flops_delta", "activation_bytes_delta",
                 "param_bytes_delta", "description")
         buf.write(escape.csv_row(keys))
         for p in previews:
-            d = p.as_dict()
+            d = p.as_dict() | {"description": _described(p, hidden)}
             buf.write(escape.csv_row([d[k] for k in keys]))
         return buf.getvalue()
-    head, rows = _rewrite_rows(previews)
+    head, rows = _rewrite_rows(previews, hidden)
+    note = (f"{left_out} more hidden (they do not lower {by.label} or make no sense here): --show-hidden lists "
+            f"them" if by is not None and left_out else "")
     if not rows:
+        if note:
+            return f"{model}: no rewrite lowers {by.label if by else 'the cost'}; {note}\n"
         return f"{model}: no rewrite applies (no k×k convs, no Flatten + Linear on a map, no scalable widths)\n"
-    title = f"{model}: {len(rows)} rewrite{'s' if len(rows) != 1 else ''} (apply with --rewrite ID)"
-    return _grid(title, head, rows, {1, 2, 3, 4}, form)
+    order = f", biggest {by.label} saving first" if by is not None else ""
+    title = f"{model}: {len(rows)} rewrite{'s' if len(rows) != 1 else ''}{order} (apply with --rewrite ID)"
+    return _grid(title, head, rows, {1, 2, 3, 4}, form, [note] if note else None)
 
 
 def _grid(title: str, head: list[str], rows: list[list[str]], right: set[int], form: str,

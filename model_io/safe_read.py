@@ -11,6 +11,8 @@ import os
 import stat
 from pathlib import Path
 
+from .escape import short_path
+
 MiB = 1024 * 1024
 DOCUMENT_LIMIT = 256 * MiB  # layer lists, graph files, projects, autosaves (a 100k-node graph is far below)
 SMALL_LIMIT = 16 * MiB  # devices files, the calibration cache, a model's Python source
@@ -31,10 +33,10 @@ def _kind(mode: int) -> str:
 
 def _check(p: Path, st: os.stat_result, limit: int) -> None:
     if not stat.S_ISREG(st.st_mode):
-        raise UnreadableFile(f"cannot read {p}: it is {_kind(st.st_mode)}, not a regular file")
+        raise UnreadableFile(f"cannot read {short_path(p)}: it is {_kind(st.st_mode)}, not a regular file")
     if st.st_size > limit:
-        raise UnreadableFile(f"cannot read {p}: {st.st_size:,} bytes, over the {limit // MiB} MiB limit for "
-                             f"this kind of file")
+        raise UnreadableFile(f"cannot read {short_path(p)}: {st.st_size:,} bytes, over the {limit // MiB} MiB "
+                             f"limit for this kind of file")
 
 
 def read_regular(path: str | os.PathLike[str], limit: int = DOCUMENT_LIMIT) -> bytes:
@@ -45,7 +47,7 @@ def read_regular(path: str | os.PathLike[str], limit: int = DOCUMENT_LIMIT) -> b
         _check(p, os.stat(p), limit)  # before opening: opening some devices has effects
         fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as e:
-        raise UnreadableFile(f"cannot read {p}: {e.strerror or e}") from None
+        raise UnreadableFile(f"cannot read {short_path(p)}: {e.strerror or e}") from None
     try:
         _check(p, os.fstat(fd), limit)  # what was opened, in case it was swapped after the first check
         os.set_blocking(fd, True)
@@ -54,11 +56,11 @@ def read_regular(path: str | os.PathLike[str], limit: int = DOCUMENT_LIMIT) -> b
             chunks.append(chunk)
             size += len(chunk)
     except OSError as e:
-        raise UnreadableFile(f"cannot read {p}: {e.strerror or e}") from None
+        raise UnreadableFile(f"cannot read {short_path(p)}: {e.strerror or e}") from None
     finally:
         os.close(fd)
     if size > limit:  # it grew while being read
-        raise UnreadableFile(f"cannot read {p}: over the {limit // MiB} MiB limit for this kind of file")
+        raise UnreadableFile(f"cannot read {short_path(p)}: over the {limit // MiB} MiB limit for this kind of file")
     return b"".join(chunks)
 
 
@@ -67,4 +69,4 @@ def read_regular_text(path: str | os.PathLike[str], limit: int = DOCUMENT_LIMIT)
     try:
         return read_regular(path, limit).decode("utf-8")
     except UnicodeDecodeError:
-        raise UnreadableFile(f"cannot read {Path(path)}: not a UTF-8 text file") from None
+        raise UnreadableFile(f"cannot read {short_path(path)}: not a UTF-8 text file") from None

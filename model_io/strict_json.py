@@ -73,11 +73,26 @@ def _no_constants(name: str) -> Any:
     raise _Refused(f"{name} is not a JSON number (give a finite number)")
 
 
+MAX_DEPTH = 100  # far deeper than any NetCost file; every reader below recurses, so deeper is refused here
+
+
+def too_deep(v: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether decoded JSON nests lists/objects deeper than `limit` (walked without recursion)."""
+    stack = [(v, 1)]
+    while stack:
+        x, depth = stack.pop()
+        if isinstance(x, (list, dict)):
+            if depth > limit:
+                return True
+            stack.extend((y, depth + 1) for y in (x.values() if isinstance(x, dict) else x))
+    return False
+
+
 def loads(text: str) -> Any:
     """Decode `text`; raise FormatError (one line) for invalid JSON, duplicate keys, NaN/Infinity, deep nesting or
     numbers too long for Python."""
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
     except _Refused as e:
         raise FormatError("", f"not valid JSON ({e.reason})") from None
     except json.JSONDecodeError as e:
@@ -86,3 +101,6 @@ def loads(text: str) -> Any:
         raise FormatError("", "not valid JSON (nested too deeply)") from None
     except ValueError as e:  # e.g. an integer literal longer than Python's 4,300-digit limit
         raise FormatError("", f"not valid JSON ({e})") from None
+    if too_deep(data):
+        raise FormatError("", f"not valid JSON for NetCost (nested deeper than {MAX_DEPTH} levels)")
+    return data

@@ -8,6 +8,7 @@ from typing import Any
 
 from costing import CATEGORIES, CONVENTIONS, PEERS, CostReport, LayerCost, convention_value
 from costing import formatting as fmt
+from costing.records import DASH
 
 from . import escape, strict_json
 
@@ -112,8 +113,10 @@ def _totals_dict(t: Any) -> dict[str, int]:
 
 
 def to_dict(report: CostReport, convention: str = "flops", depth: int | None = None) -> dict[str, Any]:
-    """The documented JSON schema (see README, "Report JSON")."""
+    """The documented JSON schema (see README, "Report JSON"). An incomplete report (the window's export of a
+    model with an error) has null totals, categories and torchsummary: a partial sum is no total."""
     total = report.totals
+    whole = report.complete
     return {
         "schema": SCHEMA,
         "model": report.model,
@@ -122,15 +125,16 @@ def to_dict(report: CostReport, convention: str = "flops", depth: int | None = N
         "batch_size": report.batch_size,
         "dtype": report.dtype,
         "convention": {"key": convention, "label": CONVENTIONS[convention].label,
-                       "value": convention_value(total, convention),
+                       "value": convention_value(total, convention) if whole else None,
                        "description": CONVENTIONS[convention].description},
-        "totals": {**_totals_dict(total), "peer_views": {p: int(getattr(total, p)) for p in PEERS}},
+        "totals": {**_totals_dict(total), "peer_views": {p: int(getattr(total, p)) for p in PEERS}} if whole else None,
         "by_category": {c: {**_totals_dict(report.by_category[c]),
                             "peer_views": {p: int(getattr(report.by_category[c], p)) for p in PEERS}}
-                        for c in CATEGORIES if c in report.by_category},
+                        for c in CATEGORIES if c in report.by_category} if whole else None,
         "torchsummary": {"input_bytes": report.summary.input_bytes,
                          "forward_backward_bytes": report.summary.forward_backward_bytes,
-                         "params_bytes": report.summary.params_bytes, "total_bytes": report.summary.total_bytes},
+                         "params_bytes": report.summary.params_bytes, "total_bytes": report.summary.total_bytes}
+        if whole else None,
         "layers": [_layer_dict(r, convention) for r in visible_layers(report, depth)],
         "hierarchy": _hierarchy(report, depth),
         "unsupported": [dict(u) for u in report.unsupported],
@@ -184,10 +188,16 @@ def to_csv(report: CostReport, convention: str = "flops", depth: int | None = No
     total_conv = convention_value(report.totals, convention)
     for i, r in enumerate(visible_layers(report, depth)):
         value = convention_value(r.totals, convention)
+        p_share = report.share(r, "params")  # None while incomplete: the cells stay empty
         buf.write(escape.csv_row([r.name, r.type, r.category, r.depth, "x".join(map(str, r.output_shape)), r.params,
                     r.trainable_params, r.frozen_params, r.macs, r.flops, value,
-                    f"{report.share(r, 'params') * 100:.4f}", f"{value / total_conv * 100 if total_conv else 0:.4f}",
+                    f"{p_share * 100:.4f}" if p_share is not None else "",
+                    f"{value / total_conv * 100 if total_conv else 0:.4f}" if p_share is not None else "",
                     r.activation_bytes, r.memory_access_bytes] + [rows[i] for rows, _ in extra.values()]))
+    if not report.complete:  # no total row of partial sums: what is missing instead
+        buf.write(escape.csv_row(["TOTAL", report.incomplete_note] + [""] * (len(CSV_COLUMNS) - 2)
+                                 + ["" for _ in extra]))
+        return buf.getvalue()
     t = report.totals
     buf.write(escape.csv_row(["TOTAL", "", "", "", "x".join(map(str, report.output_shape)), t.params,
                               t.trainable_params, t.frozen_params, t.macs, t.flops, total_conv, "100.0000", "100.0000",
@@ -206,9 +216,11 @@ def _rows(report: CostReport, convention: str, depth: int | None, extra: ExtraCo
     for i, r in enumerate(visible_layers(report, depth)):
         value = convention_value(r.totals, convention)
         indent = "  " * r.depth
+        p_share = report.share(r, "params")  # None while incomplete: no shares of a partial total
         rows.append([str(r.index), indent + r.name, r.type, fmt.shape(r.output_shape), fmt.grouped(r.params),
-                     fmt.grouped(r.macs), fmt.grouped(value), fmt.percent(report.share(r, "params")),
-                     fmt.percent(value / total_conv if total_conv else 0), fmt.nbytes(r.activation_bytes)]
+                     fmt.grouped(r.macs), fmt.grouped(value), fmt.percent(p_share) if p_share is not None else DASH,
+                     fmt.percent(value / total_conv if total_conv else 0) if p_share is not None else DASH,
+                     fmt.nbytes(r.activation_bytes)]
                     + [values[i] for values, _ in extra.values()])
     return head, rows
 
@@ -217,6 +229,13 @@ def footer_lines(report: CostReport, convention: str) -> list[str]:
     t = report.totals
     s = report.summary
     conv = CONVENTIONS[convention]
+    if not report.complete:
+        cause = report.cause
+        lines = [f"Totals: {DASH} ({report.incomplete_note}{f'; from {cause}' if cause else ''})"]
+        names = ", ".join(p.name for p in report.problems[:10])
+        more = len(report.problems) - 10
+        lines.append(f"Not costed: {names}{f' and {more} more' if more > 0 else ''}")
+        return lines + [f"Warning: {w}" for w in report.warnings]
     lines = [
         f"Total params: {fmt.grouped(t.params)}  (trainable {fmt.grouped(t.trainable_params)}, "
         f"frozen {fmt.grouped(t.frozen_params)}; buffers {fmt.grouped(t.buffers)})",

@@ -39,18 +39,22 @@ class MetaUnsupported(Exception):
 
 
 class _Tracker(ModuleTracker):
-    """torch's ModuleTracker (its `parents` stay right for anyone reading them) plus our module stack."""
+    """torch's ModuleTracker (its `parents` stay right for anyone reading them) plus our module stack.
+
+    Forward only: ModuleTracker also hooks every output that requires grad to follow a later backward, and that
+    hook asserts on a tensor that requires grad without a grad_fn (timm's CaiT: "Expected gradient function to be
+    set") although the model's own forward runs. A trace never runs backward, so those hooks are left out."""
 
     def __init__(self, recorder: GraphRecorder) -> None:
         super().__init__()
         self.recorder = recorder
 
     def _fw_pre_hook(self, mod: nn.Module, input: Any) -> None:
-        super()._fw_pre_hook(mod, input)
+        self._get_append_fn(self._get_mod_name(mod), False)()
         self.recorder.enter(mod, input)
 
     def _fw_post_hook(self, mod: nn.Module, input: Any, output: Any) -> None:
-        super()._fw_post_hook(mod, input, output)
+        self._get_pop_fn(self._get_mod_name(mod), False)()
         self.recorder.exit(mod, output)
 
 def _device_of(model: nn.Module) -> torch.device:

@@ -142,6 +142,7 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
+    sys.dont_write_bytecode = True  # the user's model.py is imported here: no __pycache__/ beside it
     warm = "--warm" in sys.argv[1:]
     answer = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything the model prints goes to stderr, never into the answer

@@ -86,6 +86,7 @@ def worker_env() -> dict[str, str]:
     env = kept_environment(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
     env.setdefault("OMP_NUM_THREADS", "1")  # counting runs on meta tensors: threads only cost start-up
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # importing the user's model.py must not leave __pycache__/ beside it
     return env
 
 

@@ -149,3 +149,14 @@ def test_launch_without_a_display_prints_the_summary_instead_of_aborting(capsys,
     assert code == 0
     assert "no display" in err and err.count("\n") == 1
     assert "AlexNet (article)" in out and "61,264,904" in out
+
+
+def test_a_shape_breaking_set_is_refused_with_no_figures(capsys) -> None:
+    """An edit that breaks the shapes leaves nodes not costed: `summary` and `compare` exit 2 with one line naming
+    the node, and print no total, delta or "removed" (issue 22: never figures from an incomplete report)."""
+    for command in ("summary", "compare"):
+        assert main([command, "zoo:alexnet", "--set", "conv2.in_channels=32"]) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err.strip().endswith("Conv2d #3 'conv2': in_channels=32 contradicts the incoming shape, which has 96")
+        assert "removed" not in err and "%" not in err

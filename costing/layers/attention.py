@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..args import Arg
 from ..errors import SpecError
-from ..registry import Out, register
+from ..registry import Operands, Out, register
 from ._shape import expect_rank, infer
 
 MHA_ARGS = (
@@ -22,7 +22,9 @@ MHA_ARGS = (
 SOFTMAX_FLOPS = 4  # per attention score: scale 1, exp 1, sum 1, divide 1
 
 
-@register("MultiheadAttention", category="attention", args=MHA_ARGS)
+# a layer list's self-attention reads one input (query = key = value)
+@register("MultiheadAttention", category="attention", args=MHA_ARGS,
+          operands=Operands(("query",), ("key", "value", "key_padding_mask", "attn_mask"), scalars=False))
 def multihead_attention(a: dict, x: tuple[int, ...]) -> Out:
     """Self-attention, E = embed_dim, L = sequence length, n = heads.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..args import Arg
+from ..conventions import torchinfo_leaf
 from ..registry import Out, register
 from ._shape import expect_rank, infer, numel
 
@@ -29,3 +30,29 @@ def linear(a: dict, x: tuple[int, ...]) -> Out:
     peer = {"torchinfo": params * x[0]}
     return Out((*x[:-1], cout), params=params, macs=macs, bias_adds=rows * cout if a["bias"] else 0,
                inferred=inferred, peer=peer)
+
+
+CONV1D_ARGS = (
+    Arg("nf", "int", minimum=1, help="output features"),
+    Arg("nx", "int", minimum=1, inferred=True, help="input features"),
+)
+
+
+@register("Conv1D", category="linear", args=CONV1D_ARGS)
+def conv1d_hf(a: dict, x: tuple[int, ...]) -> Out:
+    """Hugging Face's Conv1D (GPT-2): a linear layer whose weight is stored transposed (nx x nf), always with a
+    bias, run as one addmm: params = nx*nf + nf; MACs = prod(leading dims)*nx*nf."""
+    if len(x) < 2:
+        expect_rank(x, (2,), "(batch, ..., features)")
+    inferred: dict = {}
+    nx = infer(a, "nx", x[-1], inferred)
+    nf = a["nf"]
+    rows = numel(x[:-1])
+    params = nx * nf + nf
+    macs = rows * nx * nf
+    out = (*x[:-1], nf)
+    # thop has no rule for the class (0); ptflops counts it through its torch.addmm patch, which adds the bias
+    # tensor once; torchinfo goes by the class name, and "Conv" in it makes it count output positions as a conv's.
+    peer = {"thop": 0, "ptflops": macs + nf,
+            "torchinfo": torchinfo_leaf("Conv1D", (("weight", nx * nf), ("bias", nf)), out)}
+    return Out(out, params=params, macs=macs, bias_adds=rows * nf, inferred=inferred, peer=peer)

@@ -74,6 +74,37 @@ def layer_norm(a: dict, x: tuple[int, ...]) -> Out:
                thop_elements=n * (4 if affine else 2), fvcore_elements=n * (5 if affine else 4), inferred=inferred)
 
 
+@register("LayerNorm2d", category="norm", args=LN_ARGS)
+def layer_norm_2d(a: dict, x: tuple[int, ...]) -> Out:
+    """LayerNorm over the channels of a (N, C, H, W) map at each position (ConvNeXt's, in torchvision and timm: an
+    nn.LayerNorm subclass that permutes to channels-last and back): params = C * (1 + bias) when affine."""
+    expect_rank(x, (4,), "(batch, channels, height, width)")
+    inferred: dict = {}
+    ns = a["normalized_shape"]
+    if ns is None:
+        inferred["normalized_shape"] = [x[1]]
+        ns = (x[1],)
+    elif tuple(ns) != (x[1],):
+        raise SpecError(f"normalized_shape={list(ns)} must be the channels of the input {fmt_shape(x)}",
+                        "normalized_shape")
+    affine = a["elementwise_affine"]
+    params = x[1] * (2 if a["bias"] else 1) if affine else 0
+    n = numel(x)
+    # a subclass with its own forward: thop's and ptflops' hooks go by exact class (nn.LayerNorm) and never see it;
+    # fvcore counts its layer_norm op; torchinfo its weight and bias by the batch dim (its default rule)
+    return Out(x, params=params, elementwise=n * (5 if affine else 4), fvcore_elements=n * (5 if affine else 4),
+               inferred=inferred, peer={"thop": 0, "ptflops": 0})
+
+
+@register("CustomLayerNorm", category="norm", args=LN_ARGS)
+def custom_layer_norm(a: dict, x: tuple[int, ...]) -> Out:
+    """LayerNorm's arithmetic in a subclass with its own forward (timm's LayerNorm): costs as LayerNorm; the peer
+    tools hook exact classes, so thop and ptflops never see it (0), fvcore counts its layer_norm op."""
+    out = layer_norm(a, x)
+    out.peer = {"thop": 0, "ptflops": 0}
+    return out
+
+
 GN_ARGS = (
     Arg("num_groups", "int", minimum=1),
     Arg("num_channels", "int", minimum=1, inferred=True),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..args import Arg
 from ..errors import SpecError
-from ..registry import Out, register
+from ..registry import Operands, Out, register
 from ._shape import expect_rank, infer
 
 GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
@@ -36,7 +36,8 @@ def rnn_args(type_: str) -> tuple[Arg, ...]:
     return tuple(args)
 
 
-@register("LSTM", "GRU", "RNN", category="recurrent", args=rnn_args)
+@register("LSTM", "GRU", "RNN", category="recurrent", args=rnn_args,
+          operands=lambda t: Operands(("input",), ("h0", "c0") if t == "LSTM" else ("hx",), scalars=False))
 def recurrent(a: dict, x: tuple[int, ...], type_: str) -> Out:
     """Per layer l, direction and time step: MACs = G*h*in_l + G*h*h_out (+ h*proj for LSTM proj_size).
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from math import ceil
 
 from ..errors import SpecError
-from ..registry import Out, register_op
+from ..registry import NO_INPUT, UNARY, Out, register_op
 from ._values import Value, int_list, need, result
 from .shape_ops import element_kind
 
 
-@register_op("arange")
+@register_op("arange", operands=NO_INPUT)
 def arange(a: dict, ins: tuple[Value, ...]) -> Out:
     start, end, step = a.get("start", 0), a.get("end"), a.get("step", 1)
     if end is None:
@@ -26,7 +26,7 @@ def arange(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([((n,), element_kind(a.get("dtype"), "float" if floats else "int64"))])
 
 
-@register_op("ones", "zeros", "empty", "full", "rand", "randn", "empty_strided", "randint")
+@register_op("ones", "zeros", "empty", "full", "rand", "randn", "empty_strided", "randint", operands=NO_INPUT)
 def filled(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     size = int_list(a.get("size", []), "size") if a.get("size") is not None else ()
     if any(d < 0 for d in size):
@@ -36,19 +36,19 @@ def filled(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     return result([(tuple(size), element_kind(a.get("dtype"), default))])
 
 
-@register_op("scalar_tensor")
+@register_op("scalar_tensor", operands=NO_INPUT)
 def scalar_tensor(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([((), element_kind(a.get("dtype"), "float"))])
 
 
-@register_op("empty_like", "zeros_like", "ones_like", "full_like", "rand_like", "randn_like")
+@register_op("empty_like", "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", operands=UNARY)
 def like(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
     return result([(x, element_kind(a.get("dtype"), dt))])
 
 
-@register_op("new_zeros", "new_ones", "new_empty", "new_full")
+@register_op("new_zeros", "new_ones", "new_empty", "new_full", operands=UNARY)
 def new_filled(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     return result([(int_list(a.get("size", []), "size"), element_kind(a.get("dtype"), ins[0][1]))])

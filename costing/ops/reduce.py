@@ -8,8 +8,9 @@ from ..errors import SpecError
 from ..formatting import shape as fmt
 from ..layers._shape import window_out
 from ..layers.activation import ACTIVATION_FLOPS
-from ..registry import Out, register_op
+from ..registry import UNARY, Operands, Out, register_op
 from ._values import Value, int_list, need, norm_dim, numel, result
+from .shape_ops import element_kind
 
 
 def _reduced(x: tuple[int, ...], dim: object, keepdim: bool) -> tuple[int, ...]:
@@ -22,7 +23,7 @@ def _reduced(x: tuple[int, ...], dim: object, keepdim: bool) -> tuple[int, ...]:
 
 
 @register_op("mean", "sum", "amax", "amin", "prod", "var", "std", "norm", "linalg_vector_norm", "logsumexp",
-             "any", "all")
+             "any", "all", operands=UNARY)
 def reduction(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     """One op per input element."""
     need(ins, 1, "the tensor")
@@ -37,7 +38,18 @@ def reduction(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     return result([(out, kind)], elementwise=numel(x), fvcore=n, ptflops=n)
 
 
-@register_op("max", "min")
+@register_op("cumsum", "cumprod", operands=UNARY)
+def scan(a: dict, ins: tuple[Value, ...]) -> Out:
+    """A running sum (product) along `dim`: one op per element, the input's shape; integers and bools sum as int64
+    unless a dtype is given, as torch does (GPT-2's position ids from a mask)."""
+    need(ins, 1, "the tensor")
+    x, dt = ins[0]
+    norm_dim(a.get("dim"), len(x))
+    kind = element_kind(a.get("dtype"), "float" if dt == "float" else "int64")
+    return result([(x, kind)], elementwise=numel(x))
+
+
+@register_op("max", "min", operands=UNARY)
 def max_min(a: dict, ins: tuple[Value, ...]) -> Out:
     """max(x) (one value) or max(x, dim) (values and indices)."""
     need(ins, 1, "the tensor")
@@ -51,7 +63,8 @@ def max_min(a: dict, ins: tuple[Value, ...]) -> Out:
 SOFTMAX_FLOPS = ACTIVATION_FLOPS["Softmax"]
 
 
-@register_op("_softmax", "_safe_softmax", "_log_softmax", "softmax", "log_softmax", category="activation")
+@register_op("_softmax", "_safe_softmax", "_log_softmax", "softmax", "log_softmax", operands=UNARY,
+             category="activation")
 def softmax(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
@@ -61,7 +74,7 @@ def softmax(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
 
 
 @register_op("native_batch_norm", "_native_batch_norm_legit_no_training", "_native_batch_norm_legit",
-             category="norm")
+             operands=Operands(("input",), ("weight", "bias", "running_mean", "running_var")), category="norm")
 def batch_norm(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     """Inference batch norm folds to one multiply-add per element (2); outputs (y, mean, invstd)."""
     need(ins, 1, "the tensor")
@@ -77,7 +90,7 @@ def batch_norm(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
                   fvcore=numel(x) * (2 if affine else 1))
 
 
-@register_op("native_layer_norm", category="norm")
+@register_op("native_layer_norm", operands=Operands(("input",), ("weight", "bias")), category="norm")
 def layer_norm(a: dict, ins: tuple[Value, ...]) -> Out:
     """mean and variance on the fly (4 per element) plus the affine multiply-add (+1 with a weight)."""
     need(ins, 1, "the tensor")
@@ -112,7 +125,8 @@ def _window(a: dict, x: tuple[int, ...], dilation: bool) -> tuple[tuple[int, ...
     return (x[0], x[1], *spatial), prod(k)
 
 
-@register_op("max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices", category="pool")
+@register_op("max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices", operands=UNARY,
+             category="pool")
 def max_pool(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
@@ -121,7 +135,7 @@ def max_pool(a: dict, ins: tuple[Value, ...]) -> Out:
                   ptflops=numel(x))
 
 
-@register_op("avg_pool1d", "avg_pool2d", "avg_pool3d", category="pool")
+@register_op("avg_pool1d", "avg_pool2d", "avg_pool3d", operands=UNARY, category="pool")
 def avg_pool(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
@@ -140,7 +154,7 @@ def _adaptive(a: dict, x: tuple[int, ...]) -> tuple[int, ...]:
 
 
 @register_op("_adaptive_avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "_adaptive_avg_pool3d",
-             category="pool")
+             operands=UNARY, category="pool")
 def adaptive_avg_pool(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
@@ -149,7 +163,7 @@ def adaptive_avg_pool(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     return result([(out, dt)], elementwise=numel(x) + numel(out), category="pool", fvcore=fv, ptflops=numel(x))
 
 
-@register_op("adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", category="pool")
+@register_op("adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", operands=UNARY, category="pool")
 def adaptive_max_pool(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]

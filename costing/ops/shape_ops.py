@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..formatting import shape as fmt_shape
-from ..registry import Out, register_op
+from ..registry import UNARY, Operands, Out, register_op
 from ._values import INT64_MAX, Shape, Value, broadcast, int_list, need, norm_dim, numel, result
 
 
@@ -32,18 +32,18 @@ def _view(a: dict, ins: tuple[Value, ...], is_view: bool) -> Out:
     return result([(_resolve_size(a.get("size"), numel(x), x), dt)], view=is_view)
 
 
-@register_op("view", "reshape")
+@register_op("view", "reshape", operands=UNARY)
 def view(a: dict, ins: tuple[Value, ...]) -> Out:
     """A new shape of the same elements (one -1 may stand for the rest)."""
     return _view(a, ins, True)
 
 
-@register_op("_unsafe_view")
+@register_op("_unsafe_view", operands=UNARY)
 def unsafe_view(a: dict, ins: tuple[Value, ...]) -> Out:
     return _view(a, ins, False)
 
 
-@register_op("t")
+@register_op("t", operands=UNARY)
 def t(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
@@ -60,21 +60,21 @@ def _transposed(a: dict, x: Shape) -> Shape:
     return tuple(s)
 
 
-@register_op("transpose")
+@register_op("transpose", operands=UNARY)
 def transpose(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
     return result([(_transposed(a, x), dt)], view=True)
 
 
-@register_op("transpose_")
+@register_op("transpose_", operands=UNARY)
 def transpose_(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
     return result([(_transposed(a, x), dt)])
 
 
-@register_op("permute")
+@register_op("permute", operands=UNARY)
 def permute(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
@@ -84,7 +84,7 @@ def permute(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([(tuple(x[d] for d in dims), dt)], view=True)
 
 
-@register_op("expand")
+@register_op("expand", operands=UNARY)
 def expand(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
@@ -105,7 +105,7 @@ def expand(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([(tuple(out), dt)], view=True)
 
 
-@register_op("unsqueeze")
+@register_op("unsqueeze", operands=UNARY)
 def unsqueeze(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
@@ -113,7 +113,7 @@ def unsqueeze(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([((*x[:d], 1, *x[d:]), dt)], view=True)
 
 
-@register_op("squeeze")
+@register_op("squeeze", operands=UNARY)
 def squeeze(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
@@ -124,7 +124,7 @@ def squeeze(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([(tuple(s for i, s in enumerate(x) if not (i in dims and s == 1)), dt)], view=True)
 
 
-@register_op("select")
+@register_op("select", operands=UNARY)
 def select(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
@@ -135,7 +135,7 @@ def select(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([((*x[:d], *x[d + 1:]), dt)], view=True)
 
 
-@register_op("slice")
+@register_op("slice", operands=UNARY)
 def slice_(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
@@ -166,7 +166,7 @@ def _even_sizes(a: dict, x: Shape) -> tuple[list[int], int]:
     return [min(size, n - k) for k in range(0, n, size)] or [0], d
 
 
-@register_op("split", "unsafe_split")
+@register_op("split", "unsafe_split", operands=UNARY)
 def split(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     """Equal chunks of `split_size` along `dim` (views; `unsafe_split` writes copies)."""
     need(ins, 1, "the tensor")
@@ -175,7 +175,7 @@ def split(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     return _split(x, dt, sizes, d, type_ == "split")
 
 
-@register_op("split_with_sizes")
+@register_op("split_with_sizes", operands=UNARY)
 def split_with_sizes(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
@@ -186,7 +186,7 @@ def split_with_sizes(a: dict, ins: tuple[Value, ...]) -> Out:
     return _split(x, dt, sizes, d, True)
 
 
-@register_op("unbind")
+@register_op("unbind", operands=UNARY)
 def unbind(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
@@ -194,28 +194,32 @@ def unbind(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([((*x[:d], *x[d + 1:]), dt)] * x[d], view=True)
 
 
-@register_op("alias", "detach")
+@register_op("alias", "detach", operands=UNARY)
 def alias(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     return result([ins[0]], view=True)
 
 
+COPY_OPERANDS = {"fill_": Operands(("self", "value")), "copy_": Operands(("self", "src")),
+                 "masked_fill_": Operands(("self", "mask", "value")), "bernoulli_": Operands(("self",), ("p",))}
+
+
 @register_op("clone", "contiguous", "tril", "triu", "fill_", "zero_", "lift_fresh_copy", "copy_", "masked_fill_",
-             "bernoulli_", "normal_", "uniform_")
+             "bernoulli_", "normal_", "uniform_", operands=lambda t: COPY_OPERANDS.get(t, UNARY))
 def copy_like(a: dict, ins: tuple[Value, ...]) -> Out:
     """A copy (or an in-place fill) of the first input: no arithmetic, the output is written."""
     need(ins, 1, "the tensor")
     return result([ins[0]])
 
 
-@register_op("_to_copy")
+@register_op("_to_copy", operands=UNARY)
 def to_copy(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
     return result([(x, element_kind(a.get("dtype"), dt))])
 
 
-@register_op("masked_fill")
+@register_op("masked_fill", operands=Operands(("self", "mask", "value")))
 def masked_fill(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 2, "the tensor and the mask")
     x, dt = ins[0]
@@ -224,7 +228,7 @@ def masked_fill(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([(x, dt)])
 
 
-@register_op("cat")
+@register_op("cat", operands=Operands(("tensors",), variadic=True))
 def cat(a: dict, ins: tuple[Value, ...]) -> Out:
     """Concatenate along `dim`: every other dim must agree (a 1-d empty tensor is skipped, as torch does)."""
     need(ins, 1, "the tensors")
@@ -240,7 +244,7 @@ def cat(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([(tuple(out), ins[0][1])])
 
 
-@register_op("stack")
+@register_op("stack", operands=Operands(("tensors",), variadic=True))
 def stack(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensors")
     x = ins[0][0]
@@ -250,7 +254,7 @@ def stack(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([((*x[:d], len(ins), *x[d:]), ins[0][1])])
 
 
-@register_op("embedding")
+@register_op("embedding", operands=Operands(("weight", "indices")))
 def embedding(a: dict, ins: tuple[Value, ...]) -> Out:
     """Functional lookup: weight (N, D) gathered at integer indices of any shape."""
     need(ins, 2, "the weight and the indices")
@@ -259,6 +263,40 @@ def embedding(a: dict, ins: tuple[Value, ...]) -> Out:
     if len(w) != 2:
         raise SpecError(f"the weight must be 2-d, got {fmt_shape(w)}", "inputs")
     return result([((*idx, w[1]), dt)])
+
+
+@register_op("gather", operands=Operands(("self", "index")))
+def gather(a: dict, ins: tuple[Value, ...]) -> Out:
+    """Values of the input picked along `dim` at int64 indices: the output has the index's shape and the input's
+    element kind (BERT's token-type ids read from a buffer). torch's checks: same rank, and the index no larger
+    than the input in every other dim."""
+    need(ins, 2, "the tensor and the index")
+    (x, dt), (idx, kind) = ins[0], ins[1]
+    if kind != "int64":
+        raise SpecError(f"the index must be int64, got {kind}", "inputs")
+    d = norm_dim(a.get("dim"), len(x))
+    if len(idx) != max(len(x), 1) and idx != () and x != ():
+        raise SpecError(f"the index {fmt_shape(idx)} must have as many dims as the input {fmt_shape(x)}", "inputs")
+    if any(idx[i] > x[i] for i in range(min(len(idx), len(x))) if i != d):
+        raise SpecError(f"the index {fmt_shape(idx)} is larger than the input {fmt_shape(x)} outside dim {d}",
+                        "inputs")
+    return result([(idx, dt)])
+
+
+@register_op("index", operands=Operands(("self", "indices"), variadic=True))  # self and a list of indices
+def index(a: dict, ins: tuple[Value, ...]) -> Out:
+    """`x[i, j]` with integer index tensors for the leading dims (transformers' mask functions, run on a grid of
+    indices): the index shapes broadcast, the remaining dims follow. A boolean mask's result depends on its values,
+    and a None among the indices is never recorded as data: those stay measured."""
+    need(ins, 2, "the tensor and an index")
+    x, dt = ins[0]
+    indices = ins[1:]
+    if len(indices) > len(x):
+        raise SpecError(f"{len(indices)} indices for a {len(x)}-d input {fmt_shape(x)}", "inputs")
+    for _, kind in indices:
+        if kind not in ("int64", "int32"):
+            raise SpecError(f"an index must be int64 or int32 (a {kind} mask selects by its values)", "inputs")
+    return result([((*broadcast([s for s, _ in indices]), *x[len(indices):]), dt)])
 
 
 FLOAT_NAMES = {"float32", "float16", "bfloat16", "float64", "float", "half", "double"}

@@ -4,7 +4,7 @@ a class token, a positional table). Parameters are data: a tied or shared one is
 from __future__ import annotations
 
 from ..errors import SpecError
-from ..registry import Out, register_op
+from ..registry import NO_INPUT, Out, register_op
 from ._values import Value, int_list, numel, result
 
 
@@ -15,7 +15,7 @@ def _value(a: dict) -> Value:
     return (tuple(shape), str(a.get("dtype", "float")))
 
 
-@register_op("parameter")
+@register_op("parameter", operands=NO_INPUT)
 def parameter(a: dict, ins: tuple[Value, ...]) -> Out:
     """A learnable tensor: its elements are parameters (frozen when the node is not trainable)."""
     v = _value(a)
@@ -24,7 +24,7 @@ def parameter(a: dict, ins: tuple[Value, ...]) -> Out:
     return out
 
 
-@register_op("buffer")
+@register_op("buffer", operands=NO_INPUT)
 def buffer(a: dict, ins: tuple[Value, ...]) -> Out:
     v = _value(a)
     out = result([v], view=True)
@@ -32,7 +32,7 @@ def buffer(a: dict, ins: tuple[Value, ...]) -> Out:
     return out
 
 
-@register_op("constant")
+@register_op("constant", operands=NO_INPUT)
 def constant(a: dict, ins: tuple[Value, ...]) -> Out:
     """A tensor the graph reads but no node produced (made outside the traced ops)."""
     return result([_value(a)], view=True)

@@ -19,6 +19,7 @@ BAR_W = 0.38
 
 class CategoryShareChart(ChartBase):
     title = "Share of the model, per layer category"
+    of_total = True
 
     def _build(self) -> None:
         self._add_paired_bars(BAR_W)

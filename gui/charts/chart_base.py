@@ -11,12 +11,15 @@ shown (exports, tests) always updates at once.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QCursor, QFont, QPaintEvent, QShowEvent, QTextOption
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from costing import CostReport
+from costing.records import empty_categories
 
 from ..cost_colors import Theme, convention_label, palette_is_dark
 from ..cost_document import CostDocument
@@ -53,6 +56,9 @@ class ChartBase(pg.PlotWidget):
     """Base of the four charts. `hover_text` holds the last read-out (also shown as a tooltip)."""
 
     title = ""
+    # a chart of shares of the model's total: it draws nothing while the report is incomplete (a share of a partial
+    # total is too large: 520 %), and says why
+    of_total = False
 
     def __init__(self, document: CostDocument, parent: QWidget | None = None, dark: bool | None = None,
                  show_selection: bool = True) -> None:
@@ -63,6 +69,7 @@ class ChartBase(pg.PlotWidget):
         self.theme = Theme.of(palette_is_dark() if dark is None else dark)
         self._follow_palette = dark is None
         self.hover_text = ""
+        self.withheld_text = ""  # why the chart is empty (an incomplete report), '' while it shows its data
         self.stale = False  # document changes skipped while hidden; `showEvent` catches up
         self._selection_stale = False
         self._shown_once = False
@@ -74,7 +81,7 @@ class ChartBase(pg.PlotWidget):
         self.plot_item.hideButtons()
         self.plot_item.getViewBox().setMouseEnabled(False, False)  # a static chart: clicks select, never pan
         self.plot_item.showGrid(x=False, y=True, alpha=0.18)
-        self.setMinimumSize(260, 200)
+        self.setMinimumSize(200, 150)  # four in a 2 × 2 grid fit the bottom dock of a 1024 × 768 screen
         self.legend = LegendBand()
         self.legend.setParentItem(self.plot_item)
         self._title_html = ""
@@ -136,10 +143,32 @@ class ChartBase(pg.PlotWidget):
         """Bring every item up to date with the document (also what a stale chart does when shown)."""
         self.stale = self._selection_stale = False
         report = self.document.report
+        withheld = self.of_total and not report.complete
+        if withheld:  # no layers, no categories: empty bars and curves, and the reason in the plot
+            report = replace(report, layers=(), by_category=empty_categories(), problems=(), hierarchy=())
         self._report_index = {id(c): i for i, c in enumerate(report.layers)}
         self._update(report)
+        self._show_withheld(self.document.report.incomplete_note if withheld else "")
         self._show_selection(self._selected_indices())
         self.place_legend()
+
+    def _show_withheld(self, note: str) -> None:
+        """'Not shown: not costed (18 nodes)' in the middle of the plot while shares are withheld."""
+        item = self.__dict__.get("_withheld_item")
+        if not note:
+            if item is not None:
+                item.setVisible(False)
+            self.withheld_text = ""
+            return
+        if item is None:
+            item = self._withheld_item = pg.TextItem(anchor=(0.5, 0.5))
+            item.setZValue(20)
+            self.plot_item.addItem(item, ignoreBounds=True)
+        self.withheld_text = f"Shares not shown: {note}\n(the total is partial until every node is costed)"
+        item.setText(self.withheld_text, color=self.theme.muted)
+        (x0, x1), (y0, y1) = self.plot_item.getViewBox().viewRange()
+        item.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+        item.setVisible(True)
 
     def _selected_indices(self, rows: list[int] | None = None) -> list[int]:
         if not self.show_selection:
@@ -203,6 +232,10 @@ class ChartBase(pg.PlotWidget):
         height = max(28.0, label.item.boundingRect().height() + 4)
         label.setMaximumHeight(height)
         self.plot_item.layout.setRowFixedHeight(0, height)
+        # centred again in its box: pyqtgraph placed the text before its width was set above, and a title set
+        # twice in a row (a colour-scheme switch re-themes, then redraws) was left above the box, unseen, until
+        # a resize placed it again
+        label.resizeEvent(None)
 
     def place_legend(self, *args: object) -> None:
         """Make room for the legend between the title and the plot (call after changing its entries)."""

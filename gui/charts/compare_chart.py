@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QFont
 from costing import CostReport, Totals, convention_value
 from costing import formatting as fmt
 from costing.comparison import GroupDelta
+from costing.records import NOT_COSTED
 
 from ..cost_colors import convention_label
 from .chart_base import ChartBase, per_bar
@@ -105,13 +106,15 @@ class CompareChart(ChartBase):
         conv = self.document.convention
         groups: list[GroupDelta] = []
         if cmp is not None:
-            groups = [g for g in cmp.groups(cmp.auto_depth())
-                      if metric_value(g.before, self._metric, conv) or metric_value(g.after, self._metric, conv)]
+            groups = [g for g in cmp.groups(cmp.auto_depth()) if not g.complete
+                      or metric_value(g.before, self._metric, conv) or metric_value(g.after, self._metric, conv)]
         shown = self._choose(groups, conv)
         self.hidden_groups = len(groups) - len(shown)
         self.groups = shown
         self.before = np.array([metric_value(g.before, self._metric, conv) for g in shown], dtype=float)
-        self.after = np.array([metric_value(g.after, self._metric, conv) for g in shown], dtype=float)
+        # a group with nodes not costed has a partial sum: no bar, no change, "not costed" (`GroupDelta.complete`)
+        self.after = np.array([metric_value(g.after, self._metric, conv) if g.complete else 0 for g in shown],
+                              dtype=float)
         n = len(shown)
         y = np.arange(n, dtype=float)
         t = self.theme
@@ -119,8 +122,8 @@ class CompareChart(ChartBase):
         muted.setAlpha(70)
         self.before_bars.setOpts(x0=np.zeros(n), y=y - BAR_H / 2, width=self.before, height=BAR_H,
                                  brush=muted, pen=pg.mkPen(t.muted))
-        colors = [LESS if a < b else MORE if a > b else SAME_COLOR for a, b in zip(self.after, self.before,
-                                                                                  strict=True)]
+        colors = [SAME_COLOR if not g.complete else LESS if a < b else MORE if a > b else SAME_COLOR
+                  for g, a, b in zip(shown, self.after, self.before, strict=True)]
         self.after_bars.setOpts(x0=np.zeros(n), y=y + BAR_H / 2, width=self.after, height=BAR_H,
                                 brushes=per_bar([pg.mkBrush(c) for c in colors]),
                                 pens=per_bar([pg.mkPen(c.darker(130)) for c in colors]))
@@ -133,7 +136,8 @@ class CompareChart(ChartBase):
         for i, label in enumerate(self.labels):
             label.setVisible(i < n)
             if i < n:
-                text, color = _change_text(self.before[i], self.after[i], colors[i], t.foreground)
+                text, color = (_change_text(self.before[i], self.after[i], colors[i], t.foreground)
+                               if shown[i].complete else (NOT_COSTED, QColor(t.muted)))
                 label.setText(text, color=color)
                 label.setPos(max(self.before[i], self.after[i]) + top * 0.015, y[i])
         self.plot_item.setXRange(0, top * 1.22, padding=0)
@@ -174,6 +178,8 @@ class CompareChart(ChartBase):
         g = self.groups[i]
         b, a = self.before[i], self.after[i]
         f = fmt.nbytes if self._metric == "activations" else fmt.grouped
+        if not g.complete:
+            return f"{g.label}: {g.not_costed} node(s) {NOT_COSTED}: no change can be given"
         return f"{g.label}: {f(int(b))} → {f(int(a))} {self.metric_label()} ({fmt.delta(a, b, f)})"
 
     def _indices_at(self, p: QPointF) -> list[int] | None:

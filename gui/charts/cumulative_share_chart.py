@@ -21,6 +21,7 @@ MAX_MARKERS = 80  # layers up to which each point of the curves gets a marker
 
 class CumulativeShareChart(ChartBase):
     title = "How few layers hold most of the cost"
+    of_total = True
 
     def _build(self) -> None:
         self.flops_curve = pg.PlotDataItem(stepMode=None)

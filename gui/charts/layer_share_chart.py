@@ -22,6 +22,7 @@ TICK_GAP_PX = 14  # least room between two names
 
 class LayerShareChart(ChartBase):
     title = "Share of the model, per layer"
+    of_total = True
 
     def _build(self) -> None:
         self._add_paired_bars(BAR_W)

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QWidget
 
@@ -47,10 +47,11 @@ class SweepChart(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QWidget | None = None, dark: bool | None = None) -> None:
         super().__init__(parent)
         self.theme = Theme.of(palette_is_dark() if dark is None else dark)
+        self._follow_palette = dark is None  # on screen it follows the colour scheme; exports fix it
         self.axis: SweepAxis | None = None
         self.points: list[SweepPoint] = []
         self.crossover: float | None = None
-        self.setMinimumSize(420, 220)
+        self.setMinimumSize(320, 180)
         self.plots: dict[str, pg.PlotItem] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._colors: dict[str, object] = {}  # curve -> its colour (None: the palette's ink)
@@ -83,6 +84,17 @@ class SweepChart(pg.GraphicsLayoutWidget):
         self._redraw()
 
     def set_dark(self, dark: bool) -> None:
+        """Explicit palette (exports); the chart stops following the application palette."""
+        self._follow_palette = False
+        self._set_theme(dark)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        if getattr(self, "_follow_palette", False) and event.type() in (QEvent.Type.PaletteChange,
+                                                                        QEvent.Type.ApplicationPaletteChange):
+            self._set_theme(palette_is_dark(self.palette()))
+        super().changeEvent(event)
+
+    def _set_theme(self, dark: bool) -> None:
         if dark != self.theme.dark:
             self.theme = Theme.of(dark)
             self.apply_theme()

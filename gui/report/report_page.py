@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QPainter
 
 from costing import CATEGORIES, CONVENTIONS, PEERS, LayerCost, Totals, convention_value
 from costing import formatting as fmt
+from costing.records import DASH, NOT_COSTED
 
 from ..cost_document import CostDocument
 from .blocks import Cell, Column, HeadingBlock, NotesBlock, RowBlock, TableBlock, TitleBlock
@@ -111,7 +112,9 @@ class ReportPage:
         r = self.document.report
         inputs = ", ".join(fmt.shape(s) + (f" ({dt})" if dt != r.dtype and dt else "") for s, dt in r.inputs)
         conv = CONVENTIONS[self.convention]
-        facts = [f"Input {inputs or '—'}", f"batch {r.batch_size}", r.dtype, f"{len(r.layers)} layers",
+        layers = f"{len(r.layers)} layers" if r.complete else \
+            f"{self.document.row_count()} layers, {r.incomplete_note}"
+        facts = [f"Input {inputs or '—'}", f"batch {r.batch_size}", r.dtype, layers,
                  f"convention: {conv.label}"]
         if r.source not in ("layers", ""):
             facts.append(f"traced ({r.source})")
@@ -120,7 +123,10 @@ class ReportPage:
                           f"NetCost {version}".strip() + " report")
 
     def _baseline_note(self) -> str:
-        return "Δ: change since the pinned baseline" if self.document.baseline is not None else ""
+        cmp = self.document.comparison()
+        if cmp is None:
+            return ""
+        return f"Δ withheld: {cmp.withheld}" if cmp.withheld else "Δ: change since the pinned baseline"
 
     def _totals_table(self) -> TableBlock:
         r = self.document.report
@@ -147,11 +153,14 @@ class ReportPage:
         if base is not None:
             columns.append(Column("Δ baseline", right=True))
         rows: list[list[Cell]] = []
+        cmp = self.document.comparison()
+        withheld = cmp is not None and not cmp.complete  # a partial sum on either side: no change is given
         for label, get, formatter, exact in rows_spec:
             value = get(t)
-            row: list[Cell] = [label, formatter(value), fmt.grouped(value) if exact else ""]
+            row: list[Cell] = [label, formatter(value), fmt.grouped(value) if exact else ""] if r.complete else \
+                [label, DASH, (NOT_COSTED, self.theme.muted)]
             if base is not None:
-                row.append(self._delta(value, get(base), formatter))
+                row.append((NOT_COSTED, self.theme.muted) if withheld else self._delta(value, get(base), formatter))
             rows.append(row)
         return TableBlock(self.theme, columns, rows, caption="Model totals")
 
@@ -169,9 +178,10 @@ class ReportPage:
             part = r.by_category.get(cat)
             if part is None or not (part.params or convention_value(part, self.convention)):
                 continue
-            rows.append([cat, fmt.si(part.params), fmt.percent(r.category_share(cat, "params")),
+            p_share = r.category_share(cat, "params")  # None while the total is partial
+            rows.append([cat, fmt.si(part.params), fmt.percent(p_share) if p_share is not None else DASH,
                          fmt.si(convention_value(part, self.convention)),
-                         fmt.percent(self._share(part, r.totals))])
+                         fmt.percent(self._share(part, r.totals)) if r.complete else DASH])
         columns = [Column("Category", elastic=True), Column("Params", right=True), Column("Share", right=True),
                    Column(conv.label, right=True), Column("Share", right=True)]
         return TableBlock(self.theme, columns, rows, caption="By category")
@@ -196,7 +206,7 @@ class ReportPage:
             share = get(layer.totals) / total if total else 0.0
             cumulative += share
             rows.append([str(rank), _layer_label(layer), layer.type, fmt.si(get(layer.totals)),
-                         fmt.percent(share), fmt.percent(cumulative)])
+                         fmt.percent(share) if r.complete else DASH, fmt.percent(cumulative) if r.complete else DASH])
         if not rows:
             rows.append(["", "no layer has any", "", "", "", ""])
         columns = [Column("#", right=True), Column("Layer", elastic=True), Column("Type"),
@@ -207,7 +217,12 @@ class ReportPage:
         r, t = self.document.report, self.document.report.totals
         warn = self.theme.worse
         notes: list[tuple[str, QColor | None]] = []
-        if self.document.error is not None:
+        if not r.complete:
+            cause = r.cause
+            notes.append((f"Incomplete: {r.incomplete_note}{f' (from {cause})' if cause else ''}. The rows that "
+                          "are costed are listed; totals, shares and changes against a baseline are not shown.",
+                          warn))
+        elif self.document.error is not None:
             notes.append((f"The layer list has an invalid value ({self.document.error}); the figures are the last "
                           "valid ones.", warn))
         for u in r.unsupported:
@@ -216,8 +231,9 @@ class ReportPage:
         notes += [(f"Warning: {w}", warn) for w in r.warnings]
         conv = CONVENTIONS[self.convention]
         notes.append((f"{conv.label}: {conv.description}. MACs: {CONVENTIONS['macs'].description}.", None))
-        notes.append(("Same model in other tools' conventions: "
-                      + ", ".join(f"{CONVENTIONS[p].label} {fmt.si(getattr(t, p))}" for p in PEERS) + ".", None))
+        if r.complete:
+            notes.append(("Same model in other tools' conventions: "
+                          + ", ".join(f"{CONVENTIONS[p].label} {fmt.si(getattr(t, p))}" for p in PEERS) + ".", None))
         if self.views.diagram_note:
             notes.append((f"Block diagram: {self.views.diagram_note}.", None))
         return notes

@@ -117,6 +117,15 @@ def linear_case(draw: Any, type_: str = "Linear") -> Case:
 
 
 @st.composite
+def hf_conv1d_case(draw: Any, type_: str = "Conv1D") -> Case:
+    """Hugging Face's Conv1D(nf, nx): a linear layer with its weight stored transposed, always with a bias."""
+    leading = draw(st.lists(st.integers(1, 4), min_size=1, max_size=4))
+    nx, nf = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+    kwargs = {"nf": nf, "nx": nx}
+    return Case(type_, kwargs, _maybe_drop(draw, kwargs, "nx"), (*leading, nx))
+
+
+@st.composite
 def recurrent_case(draw: Any, type_: str) -> Case:
     cin, h = draw(st.integers(1, 5)), draw(st.integers(1, 5))
     kwargs: dict[str, Any] = {"input_size": cin, "hidden_size": h, "num_layers": draw(st.integers(1, 3)),
@@ -175,13 +184,29 @@ def layer_norm_case(draw: Any, type_: str) -> Case:
     k = draw(st.integers(1, len(shape)))
     kwargs: dict[str, Any] = {"normalized_shape": list(shape[len(shape) - k:]),
                               "elementwise_affine": draw(st.booleans())}
-    if type_ == "LayerNorm":
+    if type_ in ("LayerNorm", "CustomLayerNorm"):
         kwargs["bias"] = draw(st.booleans())
     else:
         kwargs["eps"] = draw(st.sampled_from([None, 1e-6]))
     spec = dict(kwargs)
     if k == 1 and draw(st.booleans()):  # only the last dim can be inferred
         del spec["normalized_shape"]
+    return Case(type_, kwargs, spec, shape)
+
+
+@st.composite
+def layer_norm_2d_case(draw: Any, type_: str = "LayerNorm2d") -> Case:
+    """ConvNeXt's channels-first LayerNorm on a (N, C, H, W) map; now and then a wrong normalized_shape or rank."""
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 5)), draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    if draw(st.integers(0, 9)) == 0:
+        shape = shape[:3]
+    c = shape[1] if draw(st.integers(0, 9)) else shape[1] + 1
+    kwargs: dict[str, Any] = {"normalized_shape": [c], "elementwise_affine": draw(st.booleans()),
+                              "bias": draw(st.booleans())}
+    spec = dict(kwargs)
+    if draw(st.booleans()):
+        del spec["normalized_shape"]
+        kwargs["normalized_shape"] = [shape[1]]
     return Case(type_, kwargs, spec, shape)
 
 
@@ -296,12 +321,13 @@ STRATEGIES: dict[str, Any] = {
     **{t: conv_case for t in ("Conv1d", "Conv2d", "Conv3d")},
     **{t: conv_transpose_case for t in ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")},
     **{t: dws_case for t in ("DepthwiseSeparableConv1d", "DepthwiseSeparableConv2d")},
-    "Linear": linear_case,
+    "Linear": linear_case, "Conv1D": hf_conv1d_case,
     **{t: recurrent_case for t in ("LSTM", "GRU", "RNN")},
     "MultiheadAttention": mha_case,
     "Embedding": embedding_case,
     **{t: batch_norm_case for t in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")},
-    "LayerNorm": layer_norm_case, "RMSNorm": layer_norm_case, "GroupNorm": group_norm_case,
+    "LayerNorm": layer_norm_case, "RMSNorm": layer_norm_case, "CustomLayerNorm": layer_norm_case,
+    "LayerNorm2d": layer_norm_2d_case, "GroupNorm": group_norm_case,
     **{t: pool_case for t in ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d")},
     **{t: adaptive_pool_case for t in ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")},
     **{t: activation_case for t in ("ReLU", "ReLU6", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Hardswish",

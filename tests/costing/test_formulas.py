@@ -314,3 +314,18 @@ def test_registering_a_type_twice_is_an_error():
 def test_registering_an_unknown_category_is_an_error():
     with pytest.raises(ValueError, match="unknown category"):
         register("Foo", category="magic", args=())
+
+
+# ------------------------------------------------------------------------------------------- Hugging Face Conv1D
+def test_hf_conv1d_is_a_transposed_linear_with_its_peer_figures():
+    r = cost("Conv1D", (1, 32, 64), nf=192)
+    assert r.output_shape == (1, 32, 192)
+    assert r.params == 64 * 192 + 192 == 12_480  # nx*nf weight (stored nx x nf) + nf bias, always
+    assert r.macs == 393_216  # 32 rows x 64*192
+    assert r.totals.bias_adds == 6_144  # 32 rows x 192
+    assert r.args["nx"] == 64 and r.inferred == ("nx",)
+    # as the tools print for GPT-2's c_attn (n_embd 64, 32 tokens): thop has no rule for the class; ptflops
+    # counts the addmm with its bias once (393,216 + 192); torchinfo treats a class named "Conv..." as a conv:
+    # params x (batch x features) = 12,480 x 192
+    t = r.totals
+    assert (t.thop, t.fvcore, t.ptflops, t.torchinfo) == (0, 393_216, 393_408, 2_396_160)

@@ -6,6 +6,7 @@ import warnings
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from layer_strategies import Case
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
@@ -19,8 +20,43 @@ class Measured:
     macs: int  # FlopCounterMode's FLOPs / 2
 
 
+class HFConv1D(nn.Module):
+    """transformers.pytorch_utils.Conv1D as transformers 5 writes it (this environment has no transformers)."""
+
+    def __init__(self, nf: int, nx: int) -> None:
+        super().__init__()
+        self.nf, self.nx = nf, nx
+        self.weight = nn.Parameter(torch.empty(nx, nf))
+        self.bias = nn.Parameter(torch.zeros(nf))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        size_out = x.size()[:-1] + (self.nf,)
+        return torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight).view(size_out)
+
+
+class ChannelsFirstLayerNorm(nn.LayerNorm):
+    """ConvNeXt's LayerNorm2d as torchvision and timm write it."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias,
+                            self.eps).permute(0, 3, 1, 2)
+
+
+class OwnForwardLayerNorm(nn.LayerNorm):
+    """timm's LayerNorm: F.layer_norm from a subclass's own forward."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+
 def build(case: Case) -> nn.Module:
     kw = case.kwargs
+    if case.type == "Conv1D":
+        return HFConv1D(**kw)
+    if case.type == "LayerNorm2d":
+        return ChannelsFirstLayerNorm(**kw)
+    if case.type == "CustomLayerNorm":
+        return OwnForwardLayerNorm(**kw)
     if case.type.startswith("DepthwiseSeparableConv"):
         conv = getattr(nn, f"Conv{case.type[-2]}d")
         cin = kw["in_channels"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import errno
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,3 +133,45 @@ def test_sizes_past_a_spin_box_open_paint_and_show_in_the_editor(window, qtbot):
                       if isinstance(f[0], _TextField) and name in ("input_size", "num_layers", "out_features")})
     assert shown == {"input_size": str(2**40), "num_layers": str(10**12), "out_features": str(2**63 - 1)}
     window.grab()  # paints
+
+
+AUTOSAVE_ON_A_FULL_DISK = """
+import sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from gui.autosave import Autosave
+from gui.cost_document import CostDocument
+from model_io import zoo
+doc = CostDocument(zoo.load_layer_list("alexnet"))
+auto = Autosave(doc, Path(sys.argv[1]))
+auto.failed.connect(print)
+doc.set_layer_arg(0, "out_channels", 64)
+print("saved" if auto.save_now() else "failed")
+"""
+
+
+def _tmpfs_in_namespace() -> bool:
+    try:
+        return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+                               "mount -t tmpfs -o size=16k tmpfs /mnt"], capture_output=True, timeout=10
+                              ).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not _tmpfs_in_namespace(),
+                    reason="needs unshare and user and mount namespaces (a tiny tmpfs)")
+def test_autosave_lock_on_a_full_disk_says_the_disk_is_full(tmp_path: Path) -> None:
+    script = tmp_path / "autosave_full.py"
+    script.write_text(AUTOSAVE_ON_A_FULL_DISK)
+    fill = ("mount -t tmpfs -o size=16k tmpfs /mnt && mkdir /mnt/recovery && "
+            "(dd if=/dev/zero of=/mnt/fill bs=1k count=64 2>/dev/null; true) && exec \"$@\"")
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", fill, "sh",
+                          sys.executable, str(script), "/mnt/recovery"], capture_output=True, text=True, cwd=root,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root)}, timeout=120)
+    lines = run.stdout.splitlines()
+    assert lines[-1] == "failed", run.stdout + run.stderr
+    # before: "Autosave failed (OSError: cannot lock autosave-….json.lock (UnknownError))"
+    assert "Autosave failed (cannot lock autosave-" in lines[0] and ".json.lock: the disk is full)" in lines[0]

@@ -291,3 +291,20 @@ def test_a_module_called_twice_counts_its_work_twice_and_its_parameters_once() -
     assert [r.params for r in report.layers] == [16 * 16 + 16, 0, 0]
     assert report.totals.params == 16 * 16 + 16  # torchsummary would count it three times
     assert report.totals.macs == 3 * 4 * 16 * 16
+
+
+class FlattensNoBoxes(nn.Module):
+    """FCOS with no detections: a 0-row tensor flattened with its sizes spelled out (torch refuses -1 there)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        boxes = x[:0]  # no detections
+        return self.fc(boxes.view(boxes.size(0), 4))
+
+
+def test_a_flatten_of_no_elements_keeps_its_sizes() -> None:
+    report = trace_module(FlattensNoBoxes(), [InputSpec((3, 2, 2))])
+    assert not report.problems and report.totals.params == 20 and report.totals.macs == 0
