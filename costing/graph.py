@@ -325,6 +325,12 @@ class Graph:
         return replace(self, inputs=tuple(inputs))
 
 
+def drop_caches(graph: Graph) -> None:
+    """Forget `graph`'s lookup indexes (rebuilt on demand): a graph kept only for undo need not hold them."""
+    for key in ("_index", "_users", "_modules", "_names"):
+        graph.__dict__.pop(key, None)
+
+
 def _untied(n: Node) -> Node:
     return replace(n, shares=()) if n.shares else n
 

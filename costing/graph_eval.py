@@ -9,7 +9,7 @@ costed) gets no row and a `Problem`: the report says it is incomplete, never sil
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from math import prod
 
@@ -49,6 +49,7 @@ def _functional_totals(out: Out, ins: tuple[Value, ...], outs: tuple[Value, ...]
 
 _MEMO: dict[tuple, tuple[LayerCost, tuple[Value, ...]] | NodeError] = {}
 _MEMO_SIZE = 8192
+PROGRESS_EVERY = 2048  # nodes between two `progress` calls of a full evaluation
 
 
 def frozen(v: object) -> object:
@@ -181,10 +182,12 @@ def _input_names(graph: Graph, node: Node) -> tuple[str, ...]:
     return tuple(names)
 
 
-def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Collection[str] | None = None
-                   ) -> CostReport:
+def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Collection[str] | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> CostReport:
     """Cost every node of `graph`. With `previous` (a report of an earlier version of the same graph under the
-    same dtype) and `dirty` (the ids an edit touched), only their downstream closure is evaluated again."""
+    same dtype) and `dirty` (the ids an edit touched), only their downstream closure is evaluated again.
+    `progress(done, total)` is called every few thousand nodes of a full evaluation (a caller on another thread
+    shows it, and may raise from it to stop)."""
     elem = DTYPE_BYTES[graph.dtype]
     prev_graph: Graph | None = previous.graph if previous is not None else None
     incremental = prev_graph is not None and dirty is not None and prev_graph.dtype == graph.dtype
@@ -259,6 +262,8 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
 
     if not incremental:
         for p, node in enumerate(nodes):
+            if progress is not None and p % PROGRESS_EVERY == 0:
+                progress(p, len(nodes))
             visit(p, node)
         ordered = tuple(rows[n.id] for n in nodes if n.id in rows)
         totals, by_category = sum_layers(ordered)

@@ -12,7 +12,7 @@ launch it does not wait for). A row that does no work (a view) launches nothing 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .devices import Device
 from .records import CostReport, LayerCost
@@ -23,6 +23,7 @@ CONVENTION_TEXT = ("roofline, no fusion: each layer is its own kernel that reads
                    "memory-access bytes / bandwidth, launch floor per kernel)")
 # "launch": the launch floor is longer than the roofline time; "none": a row that does no work (a view such as Flatten)
 BOUNDS = ("compute", "memory", "launch", "none")
+TIMED_BOUNDS = BOUNDS[:3]  # the bounds that hold time
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def combine(rows: Sequence[RowLatency]) -> RowLatency:
     the one holding most of the time."""
     by_bound = {b: sum(r.seconds for r in rows if r.bound == b) for b in BOUNDS}
     total = sum(r.seconds for r in rows)
-    bound = "none" if not total else max(("compute", "memory", "launch"), key=lambda b: by_bound[b])
+    bound = "none" if not total else max(TIMED_BOUNDS, key=lambda b: by_bound[b])
     return RowLatency(total, sum(r.compute_s for r in rows), sum(r.memory_s for r in rows),
                       sum(r.flops for r in rows), sum(r.bytes for r in rows), bound)
 
@@ -71,10 +72,14 @@ class LatencyEstimate:
     peak_key: str  # which peak was used ("fp32", "fp16", ...)
     peak_flops: float
     rows: tuple[RowLatency, ...]  # one per report.layers, in order
+    # the sum of `rows` (`combine`) and its seconds per bound (TIMED_BOUNDS), when already known: an edit's
+    # estimate (`updated_estimate`) corrects them instead of summing 100k rows again
+    known_total: RowLatency | None = field(default=None, compare=False, repr=False)
+    bound_seconds: tuple[float, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def total(self) -> RowLatency:
-        return combine(self.rows)
+        return self.known_total if self.known_total is not None else combine(self.rows)
 
     @property
     def total_s(self) -> float:
@@ -107,7 +112,40 @@ def estimate(report: CostReport, device: Device, compute_dtype: str | None = Non
     key such as "tf32", or a document dtype) says otherwise."""
     peak, key = device.peak(compute_dtype or report.dtype)
     bw, floor = device.memory_bandwidth, device.launch_floor_s
-    return LatencyEstimate(device, key, peak, tuple(layer_latency(r, peak, bw, floor) for r in report.layers))
+    rows = tuple(layer_latency(r, peak, bw, floor) for r in report.layers)
+    by_bound = tuple(sum(r.seconds for r in rows if r.bound == b) for b in TIMED_BOUNDS)
+    return LatencyEstimate(device, key, peak, rows, combine(rows), by_bound)
+
+
+def updated_estimate(est: LatencyEstimate, before: CostReport, report: CostReport) -> LatencyEstimate | None:
+    """`est`, the estimate of `before`, for `report`, an edit of it at the same dtype: the rows of layers whose
+    records are the same objects are kept, and the total is corrected by the changed rows (an identity scan
+    instead of a roofline and a sum per row). None when the rows or the dtype changed: estimate afresh."""
+    if len(before.layers) != len(report.layers) or before.dtype != report.dtype or est.bound_seconds is None:
+        return None
+    rows = list(est.rows)
+    total = est.total
+    seconds, compute_s, memory_s, flops, nbytes = total.seconds, total.compute_s, total.memory_s, total.flops, \
+        total.bytes
+    by_bound = dict(zip(TIMED_BOUNDS, est.bound_seconds, strict=True))
+    bw, floor = est.device.memory_bandwidth, est.device.launch_floor_s
+    for i, (old_layer, layer) in enumerate(zip(before.layers, report.layers, strict=True)):
+        if old_layer is layer:
+            continue
+        old, new = rows[i], layer_latency(layer, est.peak_flops, bw, floor)
+        rows[i] = new
+        seconds += new.seconds - old.seconds
+        compute_s += new.compute_s - old.compute_s
+        memory_s += new.memory_s - old.memory_s
+        flops += new.flops - old.flops
+        nbytes += new.bytes - old.bytes
+        for r, sign in ((old, -1), (new, 1)):
+            if r.bound in by_bound:
+                by_bound[r.bound] += sign * r.seconds
+    bound = "none" if not seconds else max(TIMED_BOUNDS, key=lambda b: by_bound[b])
+    return LatencyEstimate(est.device, est.peak_key, est.peak_flops, tuple(rows),
+                           RowLatency(seconds, compute_s, memory_s, flops, nbytes, bound),
+                           tuple(by_bound[b] for b in TIMED_BOUNDS))
 
 
 def measured_place(measured_device: str) -> str:

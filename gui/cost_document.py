@@ -24,7 +24,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from costing import CONVENTIONS, CostReport, LayerCost, LayerError, LayerSpec, Network, Totals
 from costing.chain import graph_from_network
 from costing.comparison import Comparison, RowDelta, compare
-from costing.graph import Graph, GraphError, GraphInput, Node, Ref, unique_name
+from costing.graph import Graph, GraphError, GraphInput, Node, Ref, drop_caches, unique_name
 from costing.graph_eval import evaluate_graph, evaluated_ids
 from costing.registry import has_kind, kind
 from model_io.graph_file import graph_to_dict, load_graph
@@ -32,6 +32,7 @@ from model_io.layer_file import atomic_write, network_to_dict
 from model_io.retrace import remeasured
 
 from .layer_selection import LayerSelection
+from .undo_budget import undo_limit
 
 TRACED_KINDS = ("torch", "torchscript", "torch.export", "onnx")
 
@@ -73,6 +74,7 @@ class CostDocument(QObject):
         self.selection = LayerSelection(self)
         self._graph = graph_from_network(Network((), (3, 224, 224), "untitled"))
         self._report: CostReport = evaluate_graph(self._graph)
+        self.undo_stack.setUndoLimit(undo_limit(len(self._graph.nodes)))
         self._changed_rows: tuple[int, ...] | None = None  # see `changed_rows`
         self._error: LayerError | None = None
         self._dirty: set[str] | None = None  # nodes touched since the last evaluation (batched edits)
@@ -239,6 +241,7 @@ class CostDocument(QObject):
         finally:
             self._resetting = False
         self.undo_stack.clear()
+        self.undo_stack.setUndoLimit(undo_limit(len(graph.nodes)))  # a memory bound (gui/undo_budget.py)
         self.undo_stack.setClean()
         self.documentReset.emit()
         self.pathChanged.emit()
@@ -736,16 +739,28 @@ class _GraphCommand(QUndoCommand):
         self.selection = selection
         self.before = doc.selection.rows if before is None else before
         # the nodes whose evaluation the undo changes: the same ones plus those only the old graph has
-        self.undo_dirty = self.dirty | (set(self.old.index) - set(new.index)) | \
-            {u for i in set(new.index) - set(self.old.index) for u in self.old.users.get(i, ())}
+        if new.index is self.old.index:  # the same nodes in place (an argument edit): no O(nodes) set algebra
+            self.undo_dirty = set(self.dirty)
+        else:
+            self.undo_dirty = self.dirty | (set(self.old.index) - set(new.index)) | \
+                {u for i in set(new.index) - set(self.old.index) for u in self.old.users.get(i, ())}
 
     def redo(self) -> None:
         self.doc._apply(self.new, self.change, self.dirty | _new_ids(self.old, self.new), undo=False)
         self.doc.selection.set_rows(self.selection)
+        self._forget_indexes(self.old)
 
     def undo(self) -> None:
         self.doc._apply(self.old, self.change, self.undo_dirty | _new_ids(self.new, self.old), undo=True)
         self.doc.selection.set_rows(self.before)
+        self._forget_indexes(self.new)
+
+    def _forget_indexes(self, kept: Graph) -> None:
+        """The graph this step only keeps for undo/redo: its own indexes go (an argument edit shares them with
+        the document's graph, so there is nothing to free; see gui/undo_budget.py)."""
+        current = self.doc.graph
+        if kept is not current and kept.__dict__.get("_index") is not current.__dict__.get("_index"):
+            drop_caches(kept)
 
 
 def _changed_rows(old: CostReport, new: CostReport) -> tuple[int, ...] | None:

@@ -800,6 +800,8 @@ class DiagramScene(QGraphicsScene):
             self.sync_block(item)
         base_hier = {h.path: h for h in base.hierarchy} if base is not None else None
         for path, g in self._groups.items():
+            if not g.isVisible():  # inside a folded scope (most of a 100k-node graph's): the refresh after the
+                continue  # relayout that shows it colours it
             if not g.node.complete:  # nodes inside are not costed: neutral, no figure, marked (`group_lines`)
                 badge = (NOT_COSTED, NOT_COSTED)
                 g.set_state(_GRAY, 1.0, (None, g.node.not_costed, g.collapsed, conv, badge))

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 
 from costing import CostReport, HierarchyNode, LayerCost
 from costing.devices import Device
-from costing.latency import LatencyEstimate, RowLatency, combine, estimate, measured_correlation
+from costing.latency import LatencyEstimate, RowLatency, combine, estimate, measured_correlation, updated_estimate
 from model_io import device_files
 from model_io.measure_client import Measurement
 
@@ -34,7 +34,7 @@ class LatencyState(QObject):
         self.device: Device | None = None
         self.peak: str | None = None  # a peak key (tf32, ...) instead of the document dtype's
         self._measurement: tuple[Measurement, CostReport] | None = None  # with the report it was taken on
-        self._cache: tuple[int, str, str, LatencyEstimate | None] | None = None
+        self._cache: tuple[CostReport, str, str, LatencyEstimate | None] | None = None  # of this report
         self._lookup: tuple[CostReport, dict[str, int], list[int]] | None = None  # node id -> k, graph rows
         self.reload_devices()
         saved = QSettings().value(SETTINGS_KEY, "", str)
@@ -74,9 +74,15 @@ class LatencyState(QObject):
     def estimate(self) -> LatencyEstimate | None:
         """The roofline estimate of the document's current report on the chosen device (None without one)."""
         report = self.document.report
-        key = (id(report), self.device.name if self.device else "", self.peak or "")
-        if self._cache is None or self._cache[:3] != key:
-            self._cache = (*key, estimate(report, self.device, self.peak) if self.device else None)
+        key = (report, self.device.name if self.device else "", self.peak or "")
+        cache = self._cache
+        if cache is None or cache[0] is not report or cache[1:3] != key[1:]:
+            est = None
+            if self.device is not None and cache is not None and cache[3] is not None and cache[1:3] == key[1:]:
+                est = updated_estimate(cache[3], cache[0], report)  # an edit: only its rows again
+            if self.device is not None and est is None:
+                est = estimate(report, self.device, self.peak)
+            self._cache = (*key, est)
         return self._cache[3]
 
     def latency_of(self, subject: LayerCost | HierarchyNode | CostReport) -> RowLatency | None:
@@ -90,8 +96,12 @@ class LatencyState(QObject):
         if isinstance(subject, CostReport):
             return est.total if subject is report else None
         if self._lookup is None or self._lookup[0] is not report:
-            self._lookup = (report, {r.node_id: k for k, r in enumerate(report.layers)},
-                            [r.index for r in report.layers])
+            before = self._lookup[0] if self._lookup is not None else None
+            if before is not None and _same_rows(before, report):  # an argument edit: the positions hold
+                self._lookup = (report, self._lookup[1], self._lookup[2])  # type: ignore[index]
+            else:
+                self._lookup = (report, {r.node_id: k for k, r in enumerate(report.layers)},
+                                [r.index for r in report.layers])
         _, position, rows = self._lookup
         if isinstance(subject, HierarchyNode):  # first/last are graph rows; rows not costed leave gaps
             return combine(est.rows[bisect_left(rows, subject.first):bisect_right(rows, subject.last)])
@@ -130,3 +140,10 @@ class LatencyState(QObject):
         if self._measurement is not None and self.measurement is None:
             self._measurement = None
             self.changed.emit()
+
+
+def _same_rows(before: CostReport, report: CostReport) -> bool:
+    """Whether `report` has the same nodes costed in the same rows as `before` (an edit of arguments only)."""
+    a, b = before.graph, report.graph
+    return a is not None and b is not None and a.index is b.index and before.complete and report.complete \
+        and len(before.layers) == len(report.layers)

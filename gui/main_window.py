@@ -67,6 +67,7 @@ from .autosave import Autosave, RecoveryUnreadable
 from .color_scheme import SCHEMES, apply_scheme, saved_scheme
 from .cost_document import CostDocument
 from .dock_tabs import hide_stale_tab_bars
+from .graph_file_job import GraphFileJob, Stage, opens_in_background
 from .hierarchy_tree import HierarchyTreeWidget
 from .layer_editor_widget import LayerEditorWidget
 from .layer_table_model import DELTA_COLUMNS, supported_types
@@ -234,11 +235,15 @@ class LoadIndicator(QWidget):
         self.ticker = QTimer(self)
         self.ticker.setInterval(500)
         self.ticker.timeout.connect(self._update)
+        self.file_busy = False  # a file opening on a thread shows its progress here (show_file_progress)
         loader.busyChanged.connect(self._on_loader_busy_changed)
         self.hide()
 
     def _on_loader_busy_changed(self, busy: bool) -> None:
+        if self.file_busy:  # a file being opened keeps its progress on show
+            return
         self.setVisible(busy)
+        self.bar.setRange(0, 0)
         if busy:
             self.ticker.start()
             self._update()
@@ -247,6 +252,23 @@ class LoadIndicator(QWidget):
 
     def _update(self) -> None:
         self.label.setText(f"Loading {self.loader.reference} … {self.loader.elapsed():.0f} s")
+
+    def show_file_progress(self, name: str, stage: str, percent: int) -> None:
+        """A file opening on a thread (gui/graph_file_job.py): its step and how far the whole open is."""
+        self.file_busy = True
+        self.ticker.stop()
+        self.bar.setRange(0, 100)
+        self.bar.setValue(percent)
+        self.label.setText(f"Opening {name} … {stage} {percent} %")
+        self.show()
+
+    def file_done(self) -> None:
+        self.file_busy = False
+        self.bar.setRange(0, 0)
+        self.setVisible(self.loader.busy)
+        if self.loader.busy:
+            self.ticker.start()
+            self._update()
 
 
 class MainWindow(QMainWindow):
@@ -269,6 +291,7 @@ class MainWindow(QMainWindow):
         if self.document.parent() is None:
             self.document.setParent(self)
         self.loader = ModelLoader(self, worker_command)
+        self.file_job: GraphFileJob | None = None  # a large file being opened on a thread
         self.recent = RecentFiles(self)
         self.autosave = Autosave(self.document, autosave_dir, parent=self)
         self.autosave.failed.connect(self._on_autosave_failed)
@@ -436,7 +459,7 @@ class MainWindow(QMainWindow):
                                          "Batch size, dtype, input shape and counting convention",
                                          SP.SP_FileDialogDetailedView, fallback="Ctrl+,")
         self.act_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
-        self.act_cancel = self._action("Cancel loading", self.loader.cancel, "Esc", "Stop the model being loaded",
+        self.act_cancel = self._action("Cancel loading", self._cancel_loading, "Esc", "Stop the model being loaded",
                                        SP.SP_BrowserStop)
         self.act_cancel.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.act_csv = self._action("Table as &CSV…", lambda: self.export_table("csv"), None)
@@ -556,6 +579,7 @@ class MainWindow(QMainWindow):
         self.error_label.setStyleSheet(_ERROR_STYLE)
         self.error_label.setObjectName("statusError")
         self.load_indicator = LoadIndicator(self.loader, self)
+        self.load_indicator.cancel.clicked.connect(self._cancel_file_job)
         # a new figure repaints this line alone (a QLabel would lay the whole window out again on each edit)
         self.totals_label = TextLineWidget(self, min_chars=62, alignment=Qt.AlignmentFlag.AlignRight)
         self.totals_label.setObjectName("statusTotals")
@@ -816,6 +840,10 @@ class MainWindow(QMainWindow):
         return True
 
     def _open_project(self, path: str) -> bool:
+        self._cancel_file_job()
+        if opens_in_background(path):
+            self._start_file_job(path)
+            return True
         try:
             self.document.load_file(path)  # parses fully before replacing anything
         except FormatError as e:
@@ -824,12 +852,59 @@ class MainWindow(QMainWindow):
         except OSError as e:  # a name over the file-name limit, a folder it may not read: said, never raised into Qt
             self.show_message(f"Cannot open {short_path(Path(path).name, 60)}: {failure_text(e)}")
             return False
+        self._project_opened(path)
+        return True
+
+    def _project_opened(self, path: str) -> None:
         self.loader.cancel()
         self.source = None
         self._remember_folder(path)
         self.recent.add(str(Path(path).resolve()))
         self.message_bar.hide()
+
+    # ---- large files: read, checked and costed on a thread, the window answering meanwhile ----------------------
+    def _start_file_job(self, path: str) -> None:
+        job = GraphFileJob(path, self)
+        name = Path(path).name
+        self.file_job = job
+        job.progress.connect(lambda stage, percent: self.load_indicator.show_file_progress(name, stage, percent))
+        job.loaded.connect(lambda graph, extra, report: self._on_file_job_loaded(job, graph, extra, report))
+        job.failed.connect(lambda message: self._on_file_job_failed(job, message))
+        job.canceled.connect(lambda: self._on_file_job_ended(job))
+        job.finished.connect(job.deleteLater)
+        self.load_indicator.show_file_progress(name, Stage.READ.label, 0)
+        self.act_cancel.setEnabled(True)
+        job.start()
+
+    def _cancel_loading(self) -> None:
+        self.loader.cancel()
+        self._cancel_file_job()
+
+    def _cancel_file_job(self) -> None:
+        job, self.file_job = self.file_job, None
+        if job is not None:
+            job.cancel()  # it stops at its next progress point and is deleted when its thread ends
+            self.load_indicator.file_done()
+            self.act_cancel.setEnabled(self.loader.busy)
+
+    def _on_file_job_ended(self, job: GraphFileJob) -> bool:
+        """True when `job` is still the open the window waits for (a cancelled or replaced one is ignored)."""
+        if job is not self.file_job:
+            return False
+        self.file_job = None
+        self.load_indicator.file_done()
+        self.act_cancel.setEnabled(self.loader.busy)
         return True
+
+    def _on_file_job_loaded(self, job: GraphFileJob, graph: Graph, extra: dict[str, Any], report: Any) -> None:
+        if not self._on_file_job_ended(job) or not self.maybe_discard():  # edited while opening: ask again
+            return
+        self.document.set_graph(graph, job.path, extra, report=report)
+        self._project_opened(str(job.path))
+
+    def _on_file_job_failed(self, job: GraphFileJob, message: str) -> None:
+        if self._on_file_job_ended(job):
+            self.show_message(f"Cannot open {job.path.name}: {message}")
 
     def save(self) -> bool:
         if self.document.path is None:
@@ -1169,6 +1244,10 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.loader.shutdown()  # the load in flight and the spare worker
+        self._cancel_file_job()
+        for job in self.findChildren(GraphFileJob):  # cancelled ones too: a thread must not outlive its window
+            job.cancel()
+            job.wait()
         self.save_settings()
         self.autosave.timer.stop()
         self.autosave.discard()  # a clean exit leaves no recovery file behind

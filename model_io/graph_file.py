@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 from costing import FormatError, SpecError, Totals
@@ -27,6 +28,7 @@ from .layer_file import atomic_write, check_format, parse_network, read_text
 FORMAT = "netcost.graph/1"
 _NODE_KEYS = ("type", "name", "inputs", "scope", "module", "trainable", "measured", "shares", "label", "args")
 _TOP_KEYS = ("format", "name", "dtype", "inputs", "input_shape", "batch_size", "nodes", "outputs", "scopes", "source")
+PROGRESS_EVERY = 2048  # nodes between two `progress` calls of `parse_graph`
 _MAX_INDEX_DIGITS = 6  # an output index: no op has a million outputs
 _TOKEN_DTYPES = {"int64": "int64", "long": "int64", "int32": "int32", "int": "int32", "bool": "bool"}
 
@@ -200,8 +202,9 @@ def _parse_ref(text: Any, path: str, known: dict[str, str], ids: dict[str, str],
     return Ref(ids.get(name, name), int(index))
 
 
-def parse_graph(data: Any) -> tuple[Graph, dict[str, Any]]:
-    """Validate a decoded graph (or v1 layer-list) document; return the graph and the extra top-level keys."""
+def parse_graph(data: Any, progress: Callable[[int, int], None] | None = None) -> tuple[Graph, dict[str, Any]]:
+    """Validate a decoded graph (or v1 layer-list) document; return the graph and the extra top-level keys.
+    `progress(done, total)` is called every few thousand nodes (and may raise to stop)."""
     if not isinstance(data, dict):
         raise FormatError("", "a graph file must be a JSON object")
     fmt = data.get("format")
@@ -229,6 +232,8 @@ def parse_graph(data: Any) -> tuple[Graph, dict[str, Any]]:
     nodes: list[Node] = []
     prev: Ref | None = Ref(inputs[0].name)
     for i, item in enumerate(raw_nodes):
+        if progress is not None and i % PROGRESS_EVERY == 0:
+            progress(i, len(raw_nodes))
         node = _parse_node(item, f"nodes[{i}]", i, prev, known, ids, n_outputs)
         known[node.display_name] = "node"
         ids[node.display_name] = node.id
