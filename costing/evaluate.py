@@ -16,6 +16,7 @@ from .errors import LayerError, SpecError
 from .records import CostReport, LayerCost, SummaryFigures, Totals, empty_categories
 from .registry import Out, kind
 from .spec import LayerSpec, Network
+from .storage import check_allocatable
 
 Shape = tuple[int, ...]
 
@@ -58,6 +59,7 @@ def cost_layer(spec: LayerSpec, index: int, x: Shape, dtype: str = "float32") ->
         args = spec.checked_args(lambda raw: coerce_args(k.args, raw, k.dims))
         out = k.fn(args, x)
         check_output_shape(out.shape)  # issue 13: sizes above int64 are refused, outputs included
+        check_allocatable(out, DTYPE_BYTES[dtype])
     except SpecError as e:
         raise LayerError(e.reason, e.field, index, name, spec.type) from None
     except (TypeError, ValueError, ArithmeticError, IndexError, KeyError) as e:  # never let a value crash a view

@@ -9,7 +9,7 @@ costed) gets no row and a `Problem`: the report says it is incomplete, never sil
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from math import prod
 
@@ -21,6 +21,10 @@ from .evaluate import _part_inputs, _totals, make_report, sum_layers
 from .graph import FIXED_DTYPES, Graph, Node, Ref, Value
 from .records import CostReport, HierarchyNode, LayerCost, Problem, Totals
 from .registry import Out, kind
+from .storage import check_allocatable
+
+_MAX_SUMS = 4096  # sums of tensors tried for a tie before it is taken as plausible (an LSTM stack has dozens)
+Shape = tuple[int, ...]
 
 
 class NodeError(SpecError):
@@ -92,7 +96,8 @@ def _cost_node(node: Node, ins: tuple[Value, ...], elem: int) -> tuple[LayerCost
             raise NodeError(f"its inputs changed ({_values(m.inputs)} → {_values(ins)}) and it has no pure-Python "
                             f"rule: the model must be traced again to cost it", "inputs", stale=True)
         row = LayerCost(0, node.display_name, node.type_label, m.category, m.inputs[0][0] if m.inputs else (),
-                        m.outputs[0][0] if m.outputs else (), m.totals, opaque=True)
+                        m.outputs[0][0] if m.outputs else (), m.totals, opaque=True,
+                        param_shapes=None if m.totals.params else ())
         return row, m.outputs
     try:
         k = kind(node.op)
@@ -104,10 +109,12 @@ def _cost_node(node: Node, ins: tuple[Value, ...], elem: int) -> tuple[LayerCost
             outs = out.outputs or ((out.shape, "float"),)
             for shape, _ in outs:
                 check_output_shape(shape)
+            check_allocatable(out, elem, tuple((s, elem if dt == "float" else FIXED_DTYPES.get(dt, 8))
+                                               for s, dt in outs))
             category = out.category or k.category
             totals = _functional_totals(out, ins, outs, category, node.trainable, elem)
             row = LayerCost(0, node.display_name, node.type_label, category, ins[0][0] if ins else (), outs[0][0],
-                            totals, args=dict(node.args))
+                            totals, args=dict(node.args), param_shapes=_param_shapes(out))
             return row, outs
         if not ins:
             raise NodeError("has no input", "inputs")
@@ -115,6 +122,7 @@ def _cost_node(node: Node, ins: tuple[Value, ...], elem: int) -> tuple[LayerCost
         x = ins[0][0]
         out = k.fn(args, x)
         check_output_shape(out.shape)  # sizes above int64 are refused, outputs included
+        check_allocatable(out, elem)
     except NodeError:
         raise
     except SpecError as e:
@@ -133,12 +141,58 @@ def _cost_node(node: Node, ins: tuple[Value, ...], elem: int) -> tuple[LayerCost
                       path=f"{node.display_name}.{pname}", depth=1)
             for (pname, ptype, p), pin in zip(out.parts, _part_inputs(out, x), strict=True))
     row = LayerCost(0, node.display_name, node.type_label, k.category, x, out.shape, totals, args=resolved,
-                    inferred=tuple(out.inferred), parts=parts)
+                    inferred=tuple(out.inferred), parts=parts, param_shapes=_param_shapes(out))
     return row, outs
+
+
+def _param_shapes(out: Out) -> tuple[Shape, ...] | None:
+    if out.tensors is not None:
+        return out.tensors
+    return None if out.params else ()
 
 
 def _values(vs: tuple[Value, ...]) -> str:
     return ", ".join("×".join(map(str, s)) or "()" for s, _ in vs)
+
+
+def _check_ties(node: Node, mine: tuple[Shape, ...] | None, rows: Mapping[str, LayerCost]) -> None:
+    """torch ties whole tensors: each `shares` entry names a node that holds parameters, and its count is whole
+    tensors held there, each of the same shape as one of this node's own (a crafted count would change the total)."""
+    for other, n in node.shares:
+        held = rows.get(other)
+        if held is None:  # not in the graph, or not costed (its own problem says why)
+            continue
+        theirs = held.param_shapes
+        if theirs == ():
+            raise NodeError(f"shares {n:,} parameter elements with {held.name}, which holds no parameters", "shares")
+        if theirs is None and n > held.params:  # an opaque node: only its count is known
+            raise NodeError(f"shares {n:,} parameter elements with {held.name}, which holds only {held.params:,}",
+                            "shares")
+        if not _whole_tensors(n, mine, theirs):
+            raise NodeError(f"shares {n:,} parameter elements with {held.name}, which are not whole parameter "
+                            f"tensors of the same shapes in both", "shares")
+
+
+def _whole_tensors(n: int, mine: tuple[Shape, ...] | None, theirs: tuple[Shape, ...] | None) -> bool:
+    """Whether `n` elements are a sum of tensors both sides hold (by shape); a side not known is not a limit."""
+    if mine is None and theirs is None:
+        return True
+    if mine is None or theirs is None:
+        common = list(mine if theirs is None else theirs)  # type: ignore[arg-type]
+    else:
+        left = list(theirs)
+        common = []
+        for s in mine:
+            if s in left:
+                left.remove(s)
+                common.append(s)
+    sums = {0}
+    for s in common:
+        size = prod(s)
+        sums |= {v + size for v in sums if v + size <= n}
+        if n in sums or len(sums) > _MAX_SUMS:
+            break
+    return n in sums or len(sums) > _MAX_SUMS
 
 
 def _attribute(graph: Graph, node: Node, t: Totals, elem: int) -> Totals:
@@ -247,6 +301,7 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
             return None, ()
         try:
             t = _attribute(graph, node, row.totals, elem)
+            _check_ties(node, row.param_shapes, rows)
         except NodeError as e:
             problems[node.id] = Problem(node.id, node.display_name, e.reason, e.field, e.stale, node.type_label, p)
             return None, ()
@@ -254,7 +309,7 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
                         row.args, row.inferred, _depth(graph, node), node.display_name, row.parts,
                         _shared_names(graph, node),
                         tuple(s for s, _ in ins), node.id, _input_names(graph, node),  # type: ignore[misc]
-                        tuple(s for s, _ in outs), node.scope, row.opaque)
+                        tuple(s for s, _ in outs), node.scope, row.opaque, row.param_shapes)
         rows[node.id] = new
         for i, v in enumerate(outs):
             values[Ref(node.id, i)] = v

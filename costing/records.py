@@ -87,6 +87,8 @@ class LayerCost:
     output_shapes: tuple[Shape, ...] = ()
     scope: str = ""
     opaque: bool = False
+    # the shapes of the parameter tensors the node holds (a tie names whole ones); None: not known (an opaque node)
+    param_shapes: tuple[Shape, ...] | None = field(default=None, compare=False)
 
     # Convenience accessors used everywhere (one place, so views never re-derive them).
     @property

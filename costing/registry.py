@@ -36,6 +36,8 @@ class Out:
     view: bool = False  # the output aliases the input: no activation memory of its own
     token_input: bool = False  # the input is int64 token ids (Embedding), not activations in the model dtype
     weight_reads: int | None = None  # parameter elements read, when not all of them (Embedding gathers rows)
+    # the parameter tensors' shapes as torch holds them (a weight tie is of whole tensors); None: not declared
+    tensors: tuple[Shape, ...] | None = None
     inferred: dict[str, Any] = field(default_factory=dict)
     parts: tuple[tuple[str, str, Out], ...] = ()  # (name, type, cost) of a composite's sub-layers
     # Graph ops: every output as (shape, element kind) when there is more than `shape` in "float", and the
@@ -91,6 +93,7 @@ class LayerKind:
     doc: str = ""
     functional: bool = False  # an OpFn over all inputs with free-form arguments (checked by the op itself)
     operands: Operands = ONE_INPUT  # the tensors torch's call takes
+    outputs: int | None = 1  # how many tensors it returns; None: it depends on the arguments (split, max)
 
     def arg(self, name: str) -> Arg:
         for a in self.args:
@@ -122,10 +125,11 @@ def register(*types: str, category: str, args: tuple[Arg, ...] | Callable[[str],
     return deco
 
 
-def register_op(*names: str, operands: Operands | Callable[[str], Operands], category: str = "other"
-                ) -> Callable[[OpFn], OpFn]:
+def register_op(*names: str, operands: Operands | Callable[[str], Operands], category: str = "other",
+                outputs: int | None = 1) -> Callable[[OpFn], OpFn]:
     """Register a functional graph op (aten-level: `add`, `view`, `mm`, ...) for each name in `names`, taking the
-    tensors `operands` names (a function of the name where aliases differ)."""
+    tensors `operands` names (a function of the name where aliases differ) and returning `outputs` tensors (None
+    where the count depends on the arguments: a graph file's `name:k` is then checked when the op is costed)."""
     if category not in CATEGORIES:
         raise ValueError(f"unknown category {category}")
 
@@ -135,7 +139,7 @@ def register_op(*names: str, operands: Operands | Callable[[str], Operands], cat
                 raise ValueError(f"op {t} registered twice")
             ops = operands(t) if callable(operands) else operands
             _REGISTRY[t] = LayerKind(t, category, (), _bind(fn, t), 1, (fn.__doc__ or "").strip(), functional=True,
-                                     operands=ops)
+                                     operands=ops, outputs=outputs)
         return fn
 
     return deco

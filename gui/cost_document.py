@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from costing import CONVENTIONS, CostReport, LayerCost, LayerError, LayerSpec, Network, Totals
-from costing.chain import graph_from_network
+from costing.chain import graph_from_network, network_of
 from costing.comparison import Comparison, RowDelta, compare
 from costing.graph import Graph, GraphError, GraphInput, Node, Ref, drop_caches, unique_name
 from costing.graph_eval import evaluate_graph, evaluated_ids
@@ -108,23 +108,9 @@ class CostDocument(QObject):
 
     @property
     def network(self) -> Network | None:
-        """The layer list this document is, when it is a plain chain of layers (None for a graph with branches)."""
-        g = self._graph
-        if len(g.inputs) != 1 or g.scopes:
-            return None
-        prev = Ref(g.inputs[0].name)
-        specs = []
-        for i, n in enumerate(g.nodes):
-            if n.inputs != (prev,) or n.opaque or not has_kind(n.op) or kind(n.op).functional or n.module:
-                return None
-            auto = n.display_name == f"{n.op}-{i}"  # the name an unnamed layer shows at this row: not written
-            specs.append(LayerSpec(n.op, dict(n.args), "" if auto else n.display_name, n.trainable))
-            prev = Ref(n.id)
-        gi = g.inputs[0]
-        try:
-            return Network(tuple(specs), gi.shape[1:], g.name, gi.shape[0], g.dtype)
-        except ValueError:
-            return None
+        """The layer list this document is, when it is a plain chain of layers that a layer list holds whole (None
+        for a graph with branches, weight ties, measured nodes, ...: costing.chain.network_of)."""
+        return network_of(self._graph)
 
     @property
     def report(self) -> CostReport:

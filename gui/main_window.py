@@ -74,7 +74,7 @@ from .layer_table_model import DELTA_COLUMNS, supported_types
 from .layer_table_view import LayerTableView
 from .model_loader import ModelLoader
 from .open_model_dialog import MODEL_FILTER, OpenModelDialog
-from .plain_text import plain_tip
+from .plain_text import plain_tip, screen_text
 from .recent_files import RecentFiles
 from .remeasure import Remeasurer
 from .settings_dialog import SettingsDialog
@@ -163,7 +163,7 @@ class MessageBar(QFrame):
                   "warning": QStyle.StandardPixmap.SP_MessageBoxWarning}.get(
             kind, QStyle.StandardPixmap.SP_MessageBoxInformation)
         self.icon.setPixmap(self.style().standardIcon(pixmap).pixmap(18, 18))
-        self.text.setText(text)
+        self.text.setText(screen_text(text))
         self.update()
         self.show()
 
@@ -1050,7 +1050,8 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str, kind: str = "error") -> None:
         """Non-modal: the message bar above the table and the status bar."""
         self.message_bar.show_message(text, kind)
-        self.statusBar().showMessage(text.splitlines()[0] if text else "", 8000)
+        shown = screen_text(text)
+        self.statusBar().showMessage(shown.splitlines()[0] if shown else "", 8000)
 
     # ---- edits (through the document: one undo step each) ---------------------------------------------------
     def _insert_row(self) -> int:

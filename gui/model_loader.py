@@ -29,6 +29,7 @@ from model_io import orphans, worker_client
 from model_io.resolve import LoadOptions, ModelError, is_layer_list, load_layer_list
 from model_io.worker import WARM_MARK
 
+from .plain_text import screen_text
 from .process_output import BoundedOutput
 
 WARM_ENV = "NETCOST_WARM_WORKER"  # "0": no spare worker (each load imports torch anew)
@@ -176,7 +177,7 @@ class ModelLoader(QObject):
 
                 network = load_graph_ref(ref, opts)
             except (ModelError, FormatError):
-                self.failed.emit(ref, str(e))
+                self._fail(ref, str(e))
                 return
         self.loadedNetwork.emit(ref, network)
 
@@ -186,7 +187,7 @@ class ModelLoader(QObject):
             command = self._command or worker_client.worker_command()
         except ModelError as e:  # an unusable NETCOST_SANDBOX: said, never raised into Qt
             self.started.emit(ref)
-            self.failed.emit(ref, f"{ref}: {e}")
+            self._fail(ref, f"{ref}: {e}")
             return
         request = json.dumps(worker_client.request_for(ref, opts)).encode("utf-8")
         self._spare_timer.stop()
@@ -276,7 +277,7 @@ class ModelLoader(QObject):
             self.canceled.emit(ref)
             return
         if ending == "timeout":
-            self.failed.emit(ref, f"{ref}: no answer within the time limit (the model's code hangs or is very "
+            self._fail(ref, f"{ref}: no answer within the time limit (the model's code hangs or is very "
                                   "slow); the worker was stopped")
             return
         if status == QProcess.ExitStatus.CrashExit:
@@ -285,17 +286,21 @@ class ModelLoader(QObject):
             report = worker_client.interpret(ref, code, out, err)
         except ModelError as e:
             self.failure_kind = str(getattr(e, "kind", ""))
-            self.failed.emit(ref, _one_message(ref, e))
+            self._fail(ref, _one_message(ref, e))
             return
         except (ValueError, KeyError, TypeError) as e:  # a garbled answer is a worker failure, in one line
-            self.failed.emit(ref, f"{ref}: the worker's answer could not be read ({e})")
+            self._fail(ref, f"{ref}: the worker's answer could not be read ({e})")
             return
         self.loadedReport.emit(ref, report)
+
+    def _fail(self, ref: str, message: str) -> None:
+        """Every failure, with what the model or its file wrote escaped as the window shows it."""
+        self.failed.emit(ref, screen_text(message))
 
     def _finish_failed(self, message: str) -> None:
         ref = self._ref
         self._release()
-        self.failed.emit(ref, f"{ref}: {message}")
+        self._fail(ref, f"{ref}: {message}")
 
     def _release(self) -> None:
         self._timer.stop()

@@ -1,4 +1,4 @@
-"""`plain_tip`: a tooltip that shows user text as written.
+"""User text as the window shows it: `plain_tip` for tooltips, `screen_text` for messages and dialogs.
 
 Qt renders a tooltip as HTML when its text merely looks like markup (`Qt.mightBeRichText`), so a layer named
 `<b>` or a model path with `<...>` would turn bold or vanish. Such text is escaped into explicit rich text, line
@@ -11,8 +11,17 @@ from html import escape
 
 from PySide6.QtGui import Qt
 
+from model_io.escape import printable_lines
+
 
 def plain_tip(text: str) -> str:
     if not Qt.mightBeRichText(text):
         return text
     return "<p style='white-space:pre-wrap'>" + escape(text).replace("\n", "<br>") + "</p>"
+
+
+def screen_text(text: str) -> str:
+    """A message (a model's error, a worker's traceback tail, a file's name) with its control, bidi and invisible
+    characters shown escaped (`\\x1b`) and its line breaks kept, as the CLI prints it: what a model or a file put
+    there is data, never a terminal sequence or a reordering of the text around it."""
+    return printable_lines(text)

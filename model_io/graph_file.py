@@ -259,11 +259,12 @@ def parse_graph(data: Any, progress: Callable[[int, int], None] | None = None) -
 
 
 def _output_count(node: Node) -> int | None:
-    """A measured node has the outputs it was measured with, a torch.nn layer one; a functional op's depend on
-    its arguments (split) and are checked when it is evaluated."""
+    """A measured node has the outputs it was measured with, a torch.nn layer one, a functional op what its kind
+    declares (`add` one, `native_layer_norm` three); where that depends on its arguments (split) it is checked
+    when the node is evaluated."""
     if node.measured is not None:
         return max(1, len(node.measured.outputs))
-    return None if kind(node.op).functional else 1
+    return kind(node.op).outputs
 
 
 def _misleading_label(label: str, op: str) -> bool:

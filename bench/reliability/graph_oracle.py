@@ -116,6 +116,7 @@ def _expected(doc: Any) -> Expected:
         first = first or item["name"]
     modules: dict[str, nn.Module] = {}
     measured_params = measured_macs = 0
+    opaque: set[str] = set()
     prev = values[first]
     with FlopCounterMode(display=False) as counter:
         for item in doc["nodes"]:
@@ -140,11 +141,14 @@ def _expected(doc: Any) -> Expected:
                 outs = [torch.empty(s) for s, _ in m.get("outputs", [])]
                 if item.get("shares"):
                     raise NoOracle("shares on an opaque node")
+                opaque.add(name)
             elif op in MODULES:
                 if len(ins) != 1:
                     raise Refused(f"nn.{op} takes one input, given {len(ins)}")
                 mod = _module(op, args, ins[0])
                 mod.eval()
+                if any(other in opaque for other, _ in item.get("shares", [])):
+                    raise NoOracle("shares with an opaque node (its tensors are not known)")
                 _tie(mod, item.get("shares", []), modules)
                 modules[name] = mod
                 outs = [mod(ins[0])]
@@ -164,18 +168,32 @@ def _expected(doc: Any) -> Expected:
 
 
 def _tie(mod: nn.Module, shares: Any, modules: dict[str, nn.Module]) -> None:
-    """`shares: [[other, k]]`: k elements held by `other` — one of this module's parameter tensors tied to a tensor of
-    the same shape there, as weight tying does; 0 ties nothing. Anything else cannot be built."""
+    """`shares: [[other, k]]`: k elements held by `other` — whole parameter tensors of this module tied to tensors
+    of the same shapes there, as weight tying does (`b.weight = a.weight`, and `b.bias = a.bias` too: a traced
+    model's tie counts every tensor one module holds of another); 0 ties nothing. Anything else cannot be built."""
     for other, k in shares:
         if k == 0:
             continue
         if other not in modules:
             raise Refused(f"shares with {other!r}, which has no parameters built before")
-        theirs = dict(modules[other].named_parameters())
-        for pname, p in list(mod.named_parameters()):
-            match = next((q for q in theirs.values() if q.shape == p.shape and q.numel() == k), None)
-            if match is not None:
-                setattr(mod, pname, match)
-                break
-        else:
-            raise Refused(f"no parameter of {k} elements can be tied with {other!r}")
+        free = list(modules[other].parameters())
+        pairs = []  # (this module's tensor name, the tensor there of its shape)
+        for pname, p in mod.named_parameters():
+            q = next((q for q in free if q.shape == p.shape), None)
+            if q is not None:
+                free.remove(q)
+                pairs.append((pname, q))
+        chosen = _subset(pairs, k)
+        if chosen is None:
+            raise Refused(f"no parameters of {k} elements in all can be tied with {other!r}")
+        for pname, q in chosen:
+            setattr(mod, pname, q)
+
+
+def _subset(pairs: list[tuple[str, nn.Parameter]], k: int) -> list[tuple[str, nn.Parameter]] | None:
+    """The first set of `pairs` whose tensors hold `k` elements in all (a module has a handful of tensors)."""
+    for mask in range(1, 1 << len(pairs)):
+        picked = [pq for i, pq in enumerate(pairs) if mask >> i & 1]
+        if sum(q.numel() for _, q in picked) == k:
+            return picked
+    return None

@@ -51,4 +51,5 @@ def multihead_attention(a: dict, x: tuple[int, ...]) -> Out:
     ptflops = proj + attn + b * (seq * e + (3 * seq * e if a["bias"] else 0) + n * seq * seq + seq * e)
     return Out(x, params=4 * e * e + (4 * e if a["bias"] else 0), macs=proj + attn, attention_macs=attn,
                bias_adds=4 * tokens * e if a["bias"] else 0, elementwise=SOFTMAX_FLOPS * b * n * seq * seq,
-               inferred=inferred, peer={"ptflops": ptflops, "torchinfo": 0})
+               inferred=inferred, peer={"ptflops": ptflops, "torchinfo": 0},
+               tensors=((3 * e, e), (e, e), *(((3 * e,), (e,)) if a["bias"] else ())))

@@ -84,7 +84,8 @@ def conv_nd(a: dict, x: tuple[int, ...], n: int) -> Out:
     weights = cout * per_out
     macs = numel(out) * per_out
     return Out(out, params=weights + (cout if a["bias"] else 0), macs=macs,
-               bias_adds=numel(out) if a["bias"] else 0, inferred=inferred)
+               bias_adds=numel(out) if a["bias"] else 0, inferred=inferred,
+               tensors=((cout, cin // g, *k), *(((cout,),) if a["bias"] else ())))
 
 
 @register("Conv1d", "Conv2d", "Conv3d", category="conv", args=conv_args, dims=_dims)
@@ -119,4 +120,5 @@ def conv_transpose(a: dict, x: tuple[int, ...], type_: str) -> Out:
     weights = cin * (cout // g) * prod(k)
     macs = x[0] * prod(x[2:]) * weights
     return Out(out, params=weights + (cout if a["bias"] else 0), macs=macs,
-               bias_adds=numel(out) if a["bias"] else 0, inferred=inferred)
+               bias_adds=numel(out) if a["bias"] else 0, inferred=inferred,
+               tensors=((cin, cout // g, *k), *(((cout,),) if a["bias"] else ())))

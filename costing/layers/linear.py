@@ -29,7 +29,7 @@ def linear(a: dict, x: tuple[int, ...]) -> Out:
     # ((Cin*Cout + Cout) * rows; its F.linear patch, which adds it once, is disabled in ptflops 0.7.4).
     peer = {"torchinfo": params * x[0]}
     return Out((*x[:-1], cout), params=params, macs=macs, bias_adds=rows * cout if a["bias"] else 0,
-               inferred=inferred, peer=peer)
+               inferred=inferred, peer=peer, tensors=((cout, cin), *(((cout,),) if a["bias"] else ())))
 
 
 CONV1D_ARGS = (
@@ -55,4 +55,5 @@ def conv1d_hf(a: dict, x: tuple[int, ...]) -> Out:
     # tensor once; torchinfo goes by the class name, and "Conv" in it makes it count output positions as a conv's.
     peer = {"thop": 0, "ptflops": macs + nf,
             "torchinfo": torchinfo_leaf("Conv1D", (("weight", nx * nf), ("bias", nf)), out)}
-    return Out(out, params=params, macs=macs, bias_adds=rows * nf, inferred=inferred, peer=peer)
+    return Out(out, params=params, macs=macs, bias_adds=rows * nf, inferred=inferred, peer=peer,
+               tensors=((nx, nf), (nf,)))

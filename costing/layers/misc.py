@@ -108,4 +108,4 @@ def embedding(a: dict, x: tuple[int, ...]) -> Out:
     if a["padding_idx"] is not None and not -n <= a["padding_idx"] < n:
         raise SpecError(f"padding_idx={a['padding_idx']} must be within num_embeddings={n}", "padding_idx")
     out = (*x, d)
-    return Out(out, params=n * d, token_input=True, weight_reads=numel(out))
+    return Out(out, params=n * d, token_input=True, weight_reads=numel(out), tensors=((n, d),))

@@ -37,6 +37,7 @@ def batch_norm(a: dict, x: tuple[int, ...], type_: str) -> Out:
                         f"{fmt_shape(x)}", "track_running_stats")
     affine = a["affine"]
     return Out(x, params=2 * c if affine else 0, buffers=2 * c + 1 if a["track_running_stats"] else 0,
+               tensors=((c,), (c,)) if affine else (),
                elementwise=2 * n, ptflops_elements=n * (2 if affine else 1), thop_elements=n * (4 if affine else 2),
                fvcore_elements=n * (2 if affine else 1), inferred=inferred)
 
@@ -71,6 +72,7 @@ def layer_norm(a: dict, x: tuple[int, ...]) -> Out:
     n = numel(x)
     # ptflops' norm hook doubles for `module.affine`, which LayerNorm does not have (it is elementwise_affine): once
     return Out(x, params=params, elementwise=n * (5 if affine else 4), ptflops_elements=n,
+               tensors=(tuple(ns),) * (2 if a["bias"] else 1) if affine else (),
                thop_elements=n * (4 if affine else 2), fvcore_elements=n * (5 if affine else 4), inferred=inferred)
 
 
@@ -93,7 +95,8 @@ def layer_norm_2d(a: dict, x: tuple[int, ...]) -> Out:
     # a subclass with its own forward: thop's and ptflops' hooks go by exact class (nn.LayerNorm) and never see it;
     # fvcore counts its layer_norm op; torchinfo its weight and bias by the batch dim (its default rule)
     return Out(x, params=params, elementwise=n * (5 if affine else 4), fvcore_elements=n * (5 if affine else 4),
-               inferred=inferred, peer={"thop": 0, "ptflops": 0})
+               inferred=inferred, peer={"thop": 0, "ptflops": 0},
+               tensors=((x[1],),) * (2 if a["bias"] else 1) if affine else ())
 
 
 @register("CustomLayerNorm", category="norm", args=LN_ARGS)
@@ -129,7 +132,7 @@ def group_norm(a: dict, x: tuple[int, ...]) -> Out:
     affine = a["affine"]
     return Out(x, params=2 * c if affine else 0, elementwise=n * (5 if affine else 4),
                ptflops_elements=n * (2 if affine else 1), thop_elements=n * (4 if affine else 2),
-               fvcore_elements=n * (5 if affine else 4), inferred=inferred)
+               fvcore_elements=n * (5 if affine else 4), inferred=inferred, tensors=((c,), (c,)) if affine else ())
 
 
 RMS_ARGS = (
@@ -147,4 +150,5 @@ def rms_norm(a: dict, x: tuple[int, ...]) -> Out:
     affine = a["elementwise_affine"]
     n = numel(x)
     # thop 0.1.1 has no rule for nn.RMSNorm (newer than it): it charges nothing, so no thop_elements
-    return Out(x, params=numel(ns) if affine else 0, elementwise=n * (4 if affine else 3), inferred=inferred)
+    return Out(x, params=numel(ns) if affine else 0, elementwise=n * (4 if affine else 3), inferred=inferred,
+               tensors=(tuple(ns),) if affine else ())

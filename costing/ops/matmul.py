@@ -93,7 +93,7 @@ def convolution(a: dict, ins: tuple[Value, ...]) -> Out:
 
 
 @register_op("_scaled_dot_product_flash_attention_for_cpu",
-             operands=Operands(("query", "key", "value"), ("attn_mask",)), category="attention")
+             operands=Operands(("query", "key", "value"), ("attn_mask",)), category="attention", outputs=2)
 def sdpa_flash_cpu(a: dict, ins: tuple[Value, ...]) -> Out:
     """torch's fused CPU attention kernel (what F.scaled_dot_product_attention runs on real CPU tensors): softmax(Q
     K^T) V as flop_counter's SDPA formula counts it, and the softmax of the scores; outputs the result and the

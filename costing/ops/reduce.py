@@ -49,7 +49,7 @@ def scan(a: dict, ins: tuple[Value, ...]) -> Out:
     return result([(x, kind)], elementwise=numel(x))
 
 
-@register_op("max", "min", operands=UNARY)
+@register_op("max", "min", operands=UNARY, outputs=None)
 def max_min(a: dict, ins: tuple[Value, ...]) -> Out:
     """max(x) (one value) or max(x, dim) (values and indices)."""
     need(ins, 1, "the tensor")
@@ -74,7 +74,8 @@ def softmax(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
 
 
 @register_op("native_batch_norm", "_native_batch_norm_legit_no_training", "_native_batch_norm_legit",
-             operands=Operands(("input",), ("weight", "bias", "running_mean", "running_var")), category="norm")
+             operands=Operands(("input",), ("weight", "bias", "running_mean", "running_var")), category="norm",
+             outputs=3)
 def batch_norm(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     """Inference batch norm folds to one multiply-add per element (2); outputs (y, mean, invstd)."""
     need(ins, 1, "the tensor")
@@ -90,7 +91,7 @@ def batch_norm(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
                   fvcore=numel(x) * (2 if affine else 1))
 
 
-@register_op("native_layer_norm", operands=Operands(("input",), ("weight", "bias")), category="norm")
+@register_op("native_layer_norm", operands=Operands(("input",), ("weight", "bias")), category="norm", outputs=3)
 def layer_norm(a: dict, ins: tuple[Value, ...]) -> Out:
     """mean and variance on the fly (4 per element) plus the affine multiply-add (+1 with a weight)."""
     need(ins, 1, "the tensor")
@@ -126,7 +127,7 @@ def _window(a: dict, x: tuple[int, ...], dilation: bool) -> tuple[tuple[int, ...
 
 
 @register_op("max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices", operands=UNARY,
-             category="pool")
+             category="pool", outputs=2)
 def max_pool(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
@@ -163,7 +164,8 @@ def adaptive_avg_pool(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     return result([(out, dt)], elementwise=numel(x) + numel(out), category="pool", fvcore=fv, ptflops=numel(x))
 
 
-@register_op("adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", operands=UNARY, category="pool")
+@register_op("adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", operands=UNARY, category="pool",
+             outputs=2)
 def adaptive_max_pool(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]

@@ -166,7 +166,7 @@ def _even_sizes(a: dict, x: Shape) -> tuple[list[int], int]:
     return [min(size, n - k) for k in range(0, n, size)] or [0], d
 
 
-@register_op("split", "unsafe_split", operands=UNARY)
+@register_op("split", "unsafe_split", operands=UNARY, outputs=None)
 def split(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     """Equal chunks of `split_size` along `dim` (views; `unsafe_split` writes copies)."""
     need(ins, 1, "the tensor")
@@ -175,7 +175,7 @@ def split(a: dict, ins: tuple[Value, ...], type_: str) -> Out:
     return _split(x, dt, sizes, d, type_ == "split")
 
 
-@register_op("split_with_sizes", operands=UNARY)
+@register_op("split_with_sizes", operands=UNARY, outputs=None)
 def split_with_sizes(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]
@@ -186,7 +186,7 @@ def split_with_sizes(a: dict, ins: tuple[Value, ...]) -> Out:
     return _split(x, dt, sizes, d, True)
 
 
-@register_op("unbind", operands=UNARY)
+@register_op("unbind", operands=UNARY, outputs=None)
 def unbind(a: dict, ins: tuple[Value, ...]) -> Out:
     need(ins, 1, "the tensor")
     x, dt = ins[0]

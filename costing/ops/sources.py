@@ -21,6 +21,7 @@ def parameter(a: dict, ins: tuple[Value, ...]) -> Out:
     v = _value(a)
     out = result([v], view=True)
     out.params = numel(v[0])
+    out.tensors = (v[0],)
     return out
 
 

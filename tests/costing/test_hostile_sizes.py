@@ -53,9 +53,15 @@ def test_sizes_above_int64_are_refused_with_the_reason(type_, args):
         evaluate(net)
 
 
-def test_int64_max_itself_is_accepted():
-    r = cost_layer(LayerSpec("Linear", {"out_features": MAX_SIZE}), 0, (1, 2), "float32")
-    assert r.params == 2 * MAX_SIZE + MAX_SIZE
+def test_the_largest_tensor_torch_allocates_is_accepted():
+    """torch refuses a tensor whose bytes overflow int64 ("Storage size calculation overflowed"): Linear(2, 2**60 - 1)
+    in float32 is the largest it builds (issue 23: int64 max itself was costed, past int64 in params)."""
+    out = MAX_SIZE // 8
+    r = cost_layer(LayerSpec("Linear", {"out_features": out}), 0, (1, 2), "float32")
+    assert r.params == 2 * out + out
+    for too_big in (out + 1, MAX_SIZE):
+        with pytest.raises(LayerError, match="more than torch can allocate"):
+            cost_layer(LayerSpec("Linear", {"out_features": too_big}), 0, (1, 2), "float32")
 
 
 def test_network_refuses_an_input_torch_cannot_build():

@@ -51,3 +51,40 @@ def test_a_hostile_graph_file_is_a_message_and_the_document_stays(window: MainWi
     assert words in shown and "\n" not in shown, shown
     assert len(shown) < 400
     assert window.document.row_count() == rows and window.document.report.totals == before
+
+
+def _table_params(window: MainWindow) -> list[int]:
+    return [r.params for r in window.document.report.layers]
+
+
+@pytest.mark.parametrize("extra,top", [
+    ({"shares": [["fc", 9]]}, {}),  # a tied weight: before, Save wrote a layer list and b's params went 3 -> 12
+    ({"label": "MyLinear"}, {}),  # the type shown
+    ({"scope": "head"}, {}),
+    ({}, {"source": {"kind": "model", "ref": "net.py:Net"}}),
+    ({}, {"inputs": [{"name": "x", "shape": [1, 3], "dtype": "int8"}]}),  # not the layer list's float input
+], ids=["shares", "label", "scope", "source", "int8-input"])
+def test_save_keeps_what_a_layer_list_cannot_hold(window: MainWindow, tmp_path: Path, extra: dict, top: dict
+                                                  ) -> None:
+    """A plain chain is saved as a layer list only when that holds all of it; otherwise as the graph it is."""
+    path = tmp_path / "chain.json"
+    path.write_text(json.dumps({**GRAPH, **top, "nodes": [LINEAR, {**LINEAR, "name": "fc2", **extra}]}))
+    assert window.open_reference(str(path))
+    rows, graph = _table_params(window), window.document.graph
+    window.ask_save_path = lambda *_: str(tmp_path / "saved.json")  # type: ignore[method-assign]
+    assert window.save_as()
+    assert json.loads((tmp_path / "saved.json").read_text())["format"] == "netcost.graph/1"
+    assert window.open_reference(str(tmp_path / "saved.json"))
+    assert _table_params(window) == rows
+    again = window.document.graph
+    assert [(n.shares, n.label, n.scope) for n in again.nodes] == [(n.shares, n.label, n.scope) for n in graph.nodes]
+    assert (again.source, again.inputs) == (graph.source, graph.inputs)
+
+
+def test_a_plain_chain_is_still_saved_as_a_layer_list(window: MainWindow, tmp_path: Path) -> None:
+    path = tmp_path / "chain.json"
+    path.write_text(json.dumps({**GRAPH, "nodes": [LINEAR, {**LINEAR, "name": "fc2"}]}))
+    assert window.open_reference(str(path))
+    window.ask_save_path = lambda *_: str(tmp_path / "saved.json")  # type: ignore[method-assign]
+    assert window.save_as()
+    assert json.loads((tmp_path / "saved.json").read_text())["format"] == "netcost.layers/1"

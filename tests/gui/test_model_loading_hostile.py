@@ -164,3 +164,20 @@ def test_a_daemon_does_not_survive_a_worker_that_dies_in_the_window(qtbot, tmp_p
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(daemon, signal.SIGKILL)
+
+
+def test_a_models_escape_sequences_are_shown_escaped(qtbot, tmp_path, alexnet):
+    """A model's error text is data: before, the message bar showed the traceback tail with a raw ESC and BEL."""
+    model = tmp_path / "loud.py"
+    model.write_text("from torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n"
+                     "        raise RuntimeError('\\x1b[2J\\x1b]0;pwned\\x07 boom \\u202eevil')\n")
+    w = make_window(qtbot, tmp_path, alexnet)
+    try:
+        with qtbot.waitSignal(w.loader.failed, timeout=60000):
+            w.open_reference(f"{model}:Net", LoadOptions(inputs=("1,3",), timeout=60))
+        for shown in (w.message_bar.text.text(), w.statusBar().currentMessage()):
+            assert "boom" in shown and "\\x1b[2J" in shown, shown
+            assert not {c for c in shown if c != "\n" and (ord(c) < 32 or c in "\x7f\u202e")}, repr(shown)
+        assert w.document.network == alexnet  # the open document stays
+    finally:
+        close(w)

@@ -66,3 +66,67 @@ def test_what_torch_accepts_is_counted(capsys, tmp_path: Path, node: dict) -> No
     q = {"name": "q", "shape": [2, 1, 4], "dtype": "float32"}
     code, out, err = summary(capsys, tmp_path, [node], inputs=[*INPUT, q])
     assert (code, err) == (0, ""), err
+
+
+def linear(name: str, out: int, **extra) -> dict:
+    return {"type": "Linear", "name": name, "out_features": out, **extra}
+
+
+@pytest.mark.parametrize("nodes,top,words", [
+    # before: each was costed (a one-output op read as if it had more; add's "second output" was its first)
+    ([A, {"type": "add", "name": "plus", "inputs": ["a", "a"]}, {"type": "ReLU", "name": "act", "inputs": ["plus:1"]}],
+     {}, "nodes[2].inputs[0]: 'plus:1': 'plus' has 1 output"),
+    ([A, {"type": "mul", "name": "times", "inputs": ["a", "a"]}], {"outputs": ["times:4"]},
+     "outputs[0]: 'times:4': 'times' has 1 output"),
+    ([{"type": "sub", "name": "minus", "inputs": ["x", "x"]}, {"type": "relu", "name": "r", "inputs": ["minus:1"]}],
+     {}, "'minus:1': 'minus' has 1 output"),
+], ids=["add-output-1", "mul-output-4", "sub-output-1"])
+def test_a_one_output_op_has_no_second_output(capsys, tmp_path: Path, nodes: list, top: dict, words: str) -> None:
+    code, out, err = summary(capsys, tmp_path, nodes, **top)
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and words in err, err
+
+
+def test_ops_with_several_outputs_keep_them(capsys, tmp_path: Path) -> None:
+    nodes = [{"type": "native_layer_norm", "name": "ln", "normalized_shape": [3], "inputs": ["x"]},
+             {"type": "relu", "name": "r", "inputs": ["ln:2"]}]
+    code, out, err = summary(capsys, tmp_path, nodes)
+    assert (code, err) == (0, ""), err
+
+
+@pytest.mark.parametrize("nodes,words", [
+    # before: params 12 (b's 9 weights "lived" in a ReLU) and 16 (8 of a's 12 elements: no tensor of a is 8)
+    ([A, {"type": "ReLU", "name": "r"}, {**A, "name": "b", "shares": [["r", 9]]}],
+     "'b': shares 9 parameter elements with r, which holds no parameters"),
+    ([A, {**A, "name": "b", "shares": [["a", 8]]}],
+     "'b': shares 8 parameter elements with a, which are not whole parameter tensors"),
+    # a's weight is 4x8 (32), b's 8x4 (32): the same count, not the same tensor shape
+    ([linear("a", 8, in_features=3), linear("p", 4), linear("b", 8, shares=[["a", 32]])], "not whole parameter"),
+    ([linear("a", 4), linear("b", 8, bias=False, shares=[["a", 32]])], "not whole parameter"),
+], ids=["tie-to-relu", "tie-to-part-of-a-tensor", "tie-to-another-shape", "tie-to-a-missing-tensor"])
+def test_a_tie_is_of_whole_tensors_a_node_holds(capsys, tmp_path: Path, nodes: list, words: str) -> None:
+    code, out, err = summary(capsys, tmp_path, nodes)
+    assert code == 2 and out == "" and words in err, (code, out, err)
+
+
+@pytest.mark.parametrize("shares,params", [
+    (9, 12 + 3),  # the weight
+    (3, 12 + 9),  # the bias
+    (12, 12),  # both (`b.weight = a.weight; b.bias = a.bias`)
+])
+def test_whole_tensor_ties_count_once(capsys, tmp_path: Path, shares: int, params: int) -> None:
+    code, out, err = summary(capsys, tmp_path, [A, {**A, "name": "b", "shares": [["a", shares]]}])
+    assert (code, err) == (0, ""), err
+    assert json.loads(out)["totals"]["params"] == params
+
+
+@pytest.mark.parametrize("node", [
+    linear("huge", 2**63 - 1),  # before: costed, with a parameter count past int64
+    linear("huge", 2**61),  # 3 * 2**61 weights fit no int64 either
+    {"type": "Embedding", "name": "e", "num_embeddings": 2**62, "embedding_dim": 2},
+], ids=["out-features-int64-max", "weights-past-int64", "embedding-past-int64"])
+def test_a_tensor_torch_cannot_allocate_is_refused(capsys, tmp_path: Path, node: dict) -> None:
+    tokens = [{"name": "x", "shape": [1, 3], "dtype": "int64"}]
+    code, out, err = summary(capsys, tmp_path, [node], inputs=tokens if node["type"] == "Embedding" else INPUT)
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and "more than torch can allocate" in err, err
