@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
@@ -48,6 +49,7 @@ class TimingJob(QObject):
         self._folder: tempfile.TemporaryDirectory | None = None  # an exported layer list being measured
         self._by_index = False
         self._timeout_s = 120.0
+        self._started = 0.0
         self._timed_out = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -110,6 +112,7 @@ class TimingJob(QObject):
         process.errorOccurred.connect(self._on_process_error)
         self._output = BoundedOutput(process)  # a measured model may print without end: its tail is kept
         self._process, self._kind, self._timed_out = process, kind, False
+        self._started = time.monotonic()
         self._timer.start(int(max(self._timeout_s, 1.0) * 1000))
         self.busyChanged.emit(True)
         orphans.adopt_orphans()  # a measured model runs in a worker too: what it leaves comes here to be ended
@@ -159,6 +162,9 @@ class TimingJob(QObject):
         by_index, self._by_index = self._by_index, False
         self.busyChanged.emit(False)
         code = code if status == QProcess.ExitStatus.NormalExit else -9
+        # the worker's own watchdog kills it at the same deadline; on a busy machine it may come before our timer
+        if status != QProcess.ExitStatus.NormalExit and time.monotonic() - self._started >= self._timeout_s:
+            self._timed_out = True
         if self._timed_out:
             self.failed.emit(f"{self._label or 'calibration'}: no answer after {self._timeout_s:g} s; stopped")
             return

@@ -169,7 +169,10 @@ def network_source(net: Network, folder: str | Path) -> str:
 
 
 def renamed(message: str, ref: str, name: str) -> str:
-    """A worker message about an exported layer list, naming the list instead of its temporary file."""
+    """A worker message about an exported layer list, naming the list instead of its temporary file (a model
+    measured under its own reference keeps the message as it is: its file name is part of that reference)."""
+    if name == ref:
+        return message
     return message.replace(ref, name).replace(Path(ref).name, name)
 
 

@@ -69,3 +69,13 @@ def test_layer_lists_are_measured_as_their_exported_sequential(capsys):
     rows = json.loads(out)["layers"]
     assert [r["type"] for r in rows] == ["Embedding", "LSTM", "Linear"]
     assert all(r["measured_s"] > 0 for r in rows)  # every row matched to its module, the wrapped LSTM too
+
+
+def test_a_models_message_keeps_its_reference_whole() -> None:
+    """A model measured under its own reference: its message names it once (the file name is part of the
+    reference, and was replaced by the whole reference again: '…/models//…/models/hangs.py:Slow')."""
+    from model_io.measure_client import renamed
+
+    ref = "/x/models/hangs.py:Slow"
+    assert renamed(f"{ref}: the worker died", ref, ref) == f"{ref}: the worker died"
+    assert renamed("/tmp/t/net.py:Net: boom", "/tmp/t/net.py:Net", "AlexNet") == "AlexNet: boom"
