@@ -972,8 +972,26 @@ class DiagramScene(QGraphicsScene):
         self.refresh()
 
     def _on_document_layer(self, row: int, field: str) -> None:
+        if self._rewired(row):
+            # an edit that inserts nodes signals the insertion first, with the readers after it still wired as
+            # before (the document's rows in between); their new inputs arrive only as a changed row
+            self._on_document_structure()
+            return
         if field in ("name", "type") and self._ids[row] in self._blocks:
             self.block(row).fallback = self.document.spec(row).display_name(row)
+
+    def _rewired(self, row: int) -> bool:
+        """Whether the node at `row` reads other values, or is another op, than the laid-out structure has it."""
+        st = self._structure
+        graph = self.document.graph
+        if st is None or st.graph is graph or not 0 <= row < len(graph.nodes):
+            return False
+        node = graph.nodes[row]
+        known = st.row.get(node.id)
+        if known is None:
+            return True
+        was = st.graph.nodes[known]
+        return was.inputs != node.inputs or was.op != node.op
 
     # ---- tooltip -------------------------------------------------------------------------------------------
     def tooltip_html(self, item: LayerBlockItem | GroupFrameItem | InputItem) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QRectF, QSettings
 
+from costing import rewrites as rw
 from gui.cost_document import CostDocument
 from gui.diagram_layout import Orientation
 from gui.diagram_scene import DiagramScene
@@ -111,6 +112,40 @@ def test_inception_branches_sit_side_by_side_in_one_flow(qtbot) -> None:
     xs = [r.center().x() for r in firsts]
     assert xs == sorted(xs) and len(set(xs)) == 4
     assert scene.unit_rect(doc.row_of("concat")).top() > max(r.bottom() for r in firsts)
+
+
+@pytest.mark.parametrize("orientation", list(Orientation))
+@pytest.mark.parametrize("pinned", [False, True])
+def test_an_inserted_node_sits_in_the_flow_between_its_neighbours(orientation: Orientation, pinned: bool,
+                                                                    qtbot) -> None:
+    """AlexNet after "global average pooling" is applied as the Rewrites panel applies it: gap is drawn between
+    MaxPool2d-12 and Flatten-13 (not beside Flatten-13 as a dead end), every edge runs with the flow; undo and redo
+    keep it so."""
+    doc = CostDocument(load_layer_list("alexnet"))
+    scene = DiagramScene(doc, orientation=orientation)
+    if pinned:
+        doc.pin_baseline()
+    gap = next(r for r in rw.candidates(doc.graph, ("global_avg_pool",), doc.report))
+    preview = rw.preview(doc.graph, gap, doc.report)
+    assert doc.apply_graph_change(preview.result.graph, f"Rewrite: {gap.description}", preview.result.mapping)
+    horizontal = orientation.horizontal
+
+    def check() -> None:
+        pool, new, flat = (scene.item_for_key(k).sceneBoundingRect() for k in ("MaxPool2d-12", "gap", "Flatten-13"))
+        if horizontal:
+            assert pool.right() <= new.left() and new.right() <= flat.left(), (pool, new, flat)
+        else:
+            assert pool.bottom() <= new.top() and new.bottom() <= flat.top(), (pool, new, flat)
+        assert {(r.src, r.dst) for r in scene.routes()} >= {("MaxPool2d-12", "gap"), ("gap", "Flatten-13")}
+        assert ("MaxPool2d-12", "Flatten-13") not in {(r.src, r.dst) for r in scene.routes()}
+        _assert_flows(scene, horizontal)
+
+    check()
+    doc.undo_stack.undo()
+    assert "gap" not in {r.dst for r in scene.routes()}
+    _assert_flows(scene, horizontal)
+    doc.undo_stack.redo()
+    check()
 
 
 def _shown(qtbot, doc: CostDocument, size: tuple[int, int]) -> DiagramView:
