@@ -877,6 +877,21 @@ class DiagramScene(QGraphicsScene):
         if changed:
             self.settingsChanged.emit()
 
+    def covers(self, rect: QRectF) -> bool:
+        """Whether a drawn box or edge lies in `rect` (scene coordinates)."""
+        layout = self.layout
+        if layout is None:
+            return False
+        dx = self.dx
+        left, top, right, bottom = rect.left() - dx, rect.top(), rect.right() - dx, rect.bottom()
+        if any(b.x < right and b.x + b.w > left and b.y < bottom and b.y + b.h > top for b in layout.boxes.values()):
+            return True
+        for r in layout.routes:
+            for (x0, y0), (x1, y1) in zip(r.points, r.points[1:], strict=False):
+                if min(x0, x1) <= right and max(x0, x1) >= left and min(y0, y1) <= bottom and max(y0, y1) >= top:
+                    return True
+        return False
+
     def overview(self) -> tuple[list[QRectF], list[tuple[QRectF, QColor]]]:
         """What an overview draws, in scene coordinates: the open frames' pieces, and every drawn box with its
         current colour (blocks not on screen are brought up to date without a repaint). Rendering the scene

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QRectF, QSettings
+from PySide6.QtCore import QRectF, QSettings, Qt
 
 from costing import rewrites as rw
 from gui.cost_document import CostDocument
@@ -224,3 +224,34 @@ def test_left_to_right_is_a_view_option_that_persists_and_the_export_follows(qtb
     assert image.width() > 2 * image.height()
     again.set_orientation(Orientation.TOP_DOWN)
     assert saved_orientation() is Orientation.TOP_DOWN
+
+
+def _blocks_under_minimap(view: DiagramView) -> list[str]:
+    gv = view.view
+    mm = gv.minimap
+    if not mm.isVisible():
+        return []
+    corner = QRectF(mm.geometry())
+    return [b.layer_id for b in view.scene.blocks() if b.isVisible() and corner.intersects(
+        QRectF(gv.mapFromScene(b.sceneBoundingRect()).boundingRect().translated(gv.viewport().pos())))]
+
+
+@pytest.mark.parametrize("size", [(860, 260), (900, 410), (1400, 650)])  # the diagram dock at 1280x800 and more
+def test_after_fit_the_minimap_covers_no_block(size: tuple[int, int], qtbot) -> None:
+    """The Inception block fitted (F) fills the view's width at a readable zoom: the minimap, which would sit over
+    branch 4, stays hidden until the view moves; AlexNet's one column leaves its corner free, so it shows."""
+    doc = CostDocument()
+    doc.set_graph(load_model_graph("inception_3a"))
+    view = _shown(qtbot, doc, size)
+    gv = view.view
+    for _ in range(2):  # as opened, and after F
+        assert gv.zoom() >= gv.READABLE
+        assert not _blocks_under_minimap(view)
+        qtbot.keyClick(gv, Qt.Key.Key_F)
+    seen = gv.mapToScene(gv.viewport().rect()).boundingRect()
+    if not seen.contains(view.scene.sceneRect()):  # more than shows: scrolling brings the overview back
+        gv.verticalScrollBar().setValue(gv.verticalScrollBar().value() + 40)
+        assert gv.minimap.isVisible()
+    alexnet = _shown(qtbot, CostDocument(load_layer_list("alexnet")), size)
+    qtbot.keyClick(alexnet.view, Qt.Key.Key_F)
+    assert alexnet.view.minimap.isVisible() and not _blocks_under_minimap(alexnet)
