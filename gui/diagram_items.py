@@ -9,6 +9,7 @@ colour; `paint` formats the text lazily (only exposed items are painted, so an e
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -206,6 +207,21 @@ def short_name(name: str, font: QFont, room: float) -> str:
     return name
 
 
+def dropped(name: str, shown: str) -> int:
+    """How many leading path components `shown` (a tail of `name`) left out."""
+    return name.count(".") - shown.count(".") if name.endswith(shown) else 0
+
+
+def without_leading(name: str, k: int) -> str:
+    """`name` less its first `k` path components, keeping a tail that names something ('layer1.0' keeps '0' only
+    with its prefix, as `short_name` does)."""
+    parts = name.split(".")
+    k = min(k, len(parts) - 1)
+    while k > 0 and not any(ch.isalpha() for ch in ".".join(parts[k:])):
+        k -= 1
+    return ".".join(parts[k:])
+
+
 def relative_name(name: str, scope: str) -> str:
     """`name` relative to the scope whose frame encloses it, so every block is labelled by one rule: the leading
     path components it shares with that scope go ('layer1.0.conv1' in 'layer1.0' -> 'conv1'; 'model.cumsum' in
@@ -266,15 +282,18 @@ def _draw_badge(painter: QPainter, rect: QRectF, text: str, kind_: str, lod: flo
 
 
 def _lod_lines(lod: float, full: list[tuple[str, QFont]], fonts: _Fonts, name: str, value: str,
-               room: float = 1e9) -> list[tuple[str, QFont]]:
+               room: float = 1e9, name_for: Callable[[QFont], str] | None = None) -> list[tuple[str, QFont]]:
     """Level of detail: drop lines before they would render below ~8 px on screen, enlarging what stays (the
-    name shortened to its tail to fit `room`)."""
+    name shortened to its tail to fit `room`, or as `name_for` shortens it in that font)."""
+    def fitted(font: QFont) -> str:
+        return name_for(font) if name_for is not None else short_name(name, font, room)
+
     if lod * 11 >= 8:
         return full
     if lod * 22 >= 8:
-        return [(short_name(name, fonts.big, room), fonts.big), (value, fonts.big)]
+        return [(fitted(fonts.big), fonts.big), (value, fonts.big)]
     if lod * 34 >= 7:  # (LayerBlockItem.paint skips the labels below this threshold)
-        return [(short_name(name, fonts.huge, room), fonts.huge)]
+        return [(fitted(fonts.huge), fonts.huge)]
     return []
 
 
@@ -374,7 +393,7 @@ class LayerBlockItem(_CostItem):
             return
         # the laid-out labels are kept until what they show or the zoom changes (a recolour keeps them)
         key = (id(self.cost), self.share, self.fallback, text_color_on(self.color).rgba(), rect.width(),
-               round(lod, 4), scene.label_key())
+               round(lod, 4), scene.label_key(), scene.name_drops(self))
         if key != self._plan_key:
             self._plan_key, self._plan = key, self._label_plan(scene, rect, lod)
         _draw_plan(painter, self._plan)
@@ -388,8 +407,11 @@ class LayerBlockItem(_CostItem):
         ink = text_color_on(self.color)
         muted = QColor(ink)
         muted.setAlpha(200)
-        name = scene.block_name(self) if self.cost is not None else lines[0][0]
-        chosen = _lod_lines(lod, lines, scene.fonts, name, lines[-1][0], rect.width() - 8)
+        if self.cost is not None:
+            chosen = _lod_lines(lod, lines, scene.fonts, "", lines[-1][0],
+                                name_for=lambda font: scene.shown_name(self, font))
+        else:
+            chosen = _lod_lines(lod, lines, scene.fonts, lines[0][0], lines[-1][0], rect.width() - 8)
         return _line_plan(rect, [(t, f, ink if f is not scene.fonts.small else muted) for t, f in chosen],
                           min_px=7.5 / max(lod, 1e-3))
 

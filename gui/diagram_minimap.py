@@ -1,5 +1,6 @@
 """`DiagramMinimapWidget`: an overview of the whole diagram in a corner of the view, with the visible area
-outlined; click or drag in it to move there. Shown only while the diagram is larger than the view."""
+outlined; click or drag in it to move there. Shown only while the diagram is larger than the view, and not over a
+fitted view that it would cover (`hold_hidden`: until the view moves)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,16 @@ class DiagramMinimapWidget(QWidget):
         self._scale = 1.0
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Overview: click or drag to move the view")
+        self._held: tuple[int, int, float] | None = None  # the view's scroll and zoom it stays hidden at
+        self.hide()
+
+    def _view_state(self) -> tuple[int, int, float]:
+        v = self.view
+        return (v.horizontalScrollBar().value(), v.verticalScrollBar().value(), v.transform().m11())
+
+    def hold_hidden(self) -> None:
+        """Hide while the view stays where it is now (a fit it would cover); scrolling or zooming shows it again."""
+        self._held = self._view_state()
         self.hide()
 
     def invalidate(self) -> None:
@@ -28,6 +39,11 @@ class DiagramMinimapWidget(QWidget):
 
     def sync(self) -> None:
         """Show or hide (the diagram fits the view: no overview needed), place in the corner, repaint."""
+        if self._held is not None:
+            if self._held == self._view_state():
+                self.hide()
+                return
+            self._held = None
         scene = self.view.scene()
         rect = scene.sceneRect() if scene is not None else QRectF()
         visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()

@@ -57,9 +57,12 @@ from .diagram_items import (
     LayerBlockItem,
     RemovedRowsItem,
     _Fonts,
+    dropped,
     fit_title,
     relative_name,
     route_path,
+    short_name,
+    without_leading,
 )
 from .diagram_layout import (
     INPUT,
@@ -116,6 +119,11 @@ class DiagramScene(QGraphicsScene):
         self.gen = 0  # refreshes so far: a block painted or read with an older one catches up (sync_block)
         self._recolour: _Recolour | None = None
         self._titles: dict[tuple[str, str, int, float], tuple[str, str]] = {}
+        # blocks whose names share a dotted prefix inside one frame ("branch2." of a layer list's "branch2.conv",
+        # "branch2.relu1"): they shed it together (`name_drops`); the drops per group, with the refresh they follow
+        self._name_groups: dict[str, tuple[str, str]] | None = None
+        self._group_members: dict[tuple[str, str], list[str]] = {}
+        self._drops: dict[tuple[str, str], tuple[int, tuple[int, int, int]]] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)  # items move on every relayout
         self.setBackgroundBrush(self.theme.background)
         self._ids: list[str] = []
@@ -375,7 +383,7 @@ class DiagramScene(QGraphicsScene):
         if cost is None:
             return [(item.fallback or "…", f.title), (f"{DASH} · {NOT_COSTED}", f.small)]
         room = BLOCK_W * item.width_fraction - 8
-        name = self.block_name(item)
+        name = without_leading(self.block_name(item), self.name_drops(item)[0])
         key = (name, cost.type, id(cost.args), room)
         hit = self._titles.get(key)
         if hit is None:
@@ -414,6 +422,49 @@ class DiagramScene(QGraphicsScene):
         """A block's name relative to the frame around it (the one rule of every label)."""
         cost = item.cost
         return relative_name(cost.name if cost is not None else item.fallback, self.structure.scope_of(item.layer_id))
+
+    def name_drops(self, item: LayerBlockItem) -> tuple[int, int, int]:
+        """How many leading components the block's name sheds in its title, and zoomed out in the big and the huge
+        font: as many as the most any block of its group must shed to fit (so "branch2.conv" is not shown beside
+        "reduce" and "relu1" of the same branch)."""
+        groups = self._name_groups
+        if groups is None:
+            groups = self._name_groups = {}
+            members: dict[tuple[str, str], list[str]] = {}
+            st = self.structure
+            for nid, b in self._blocks.items():
+                prefix = self.block_name(b).rpartition(".")[0]
+                if prefix:
+                    g = groups[nid] = (st.scope_of(nid), prefix)
+                    members.setdefault(g, []).append(nid)
+            self._group_members = members
+            self._drops = {}
+        group = groups.get(item.layer_id)
+        if group is None:
+            return (0, 0, 0)
+        hit = self._drops.get(group)
+        if hit is not None and hit[0] == self.gen:
+            return hit[1]
+        f = self.fonts
+        title = big = huge = 0
+        for nid in self._group_members[group]:
+            b = self.sync_block(self._blocks[nid], quiet=True)
+            if b.cost is None:
+                continue
+            name = self.block_name(b)
+            room = BLOCK_W * b.width_fraction - 8
+            shown = self._title_lines(b.cost, name, room)[0]
+            title = max(title, dropped(name, shown.removesuffix(f"  {b.cost.type}")))
+            big = max(big, dropped(name, short_name(name, f.big, room)))
+            huge = max(huge, dropped(name, short_name(name, f.huge, room)))
+        drops = (title, big, huge)
+        self._drops[group] = (self.gen, drops)
+        return drops
+
+    def shown_name(self, item: LayerBlockItem, font: QFont) -> str:
+        """The name a zoomed-out block shows in `font` (big or huge): as its group sheds components for it."""
+        drops = self.name_drops(item)
+        return without_leading(self.block_name(item), drops[1] if font is self.fonts.big else drops[2])
 
     def group_name(self, path: str) -> str:
         """A container's name as a block's: relative to the frame around it."""
@@ -555,6 +606,7 @@ class DiagramScene(QGraphicsScene):
         doc = self.document
         st = DiagramStructure(doc.graph)
         self._structure = st
+        self._name_groups = None
         self._layouter = DiagramLayouter(st, SIZES, self.orientation)
         self._ids = doc.layer_ids()
         drawn = [nid for sc in st.scopes.values() for nid in sc.nodes]
@@ -827,6 +879,21 @@ class DiagramScene(QGraphicsScene):
         if changed:
             self.settingsChanged.emit()
 
+    def covers(self, rect: QRectF) -> bool:
+        """Whether a drawn box or edge lies in `rect` (scene coordinates)."""
+        layout = self.layout
+        if layout is None:
+            return False
+        dx = self.dx
+        left, top, right, bottom = rect.left() - dx, rect.top(), rect.right() - dx, rect.bottom()
+        if any(b.x < right and b.x + b.w > left and b.y < bottom and b.y + b.h > top for b in layout.boxes.values()):
+            return True
+        for r in layout.routes:
+            for (x0, y0), (x1, y1) in zip(r.points, r.points[1:], strict=False):
+                if min(x0, x1) <= right and max(x0, x1) >= left and min(y0, y1) <= bottom and max(y0, y1) >= top:
+                    return True
+        return False
+
     def overview(self) -> tuple[list[QRectF], list[tuple[QRectF, QColor]]]:
         """What an overview draws, in scene coordinates: the open frames' pieces, and every drawn box with its
         current colour (blocks not on screen are brought up to date without a repaint). Rendering the scene
@@ -974,8 +1041,28 @@ class DiagramScene(QGraphicsScene):
         self.refresh()
 
     def _on_document_layer(self, row: int, field: str) -> None:
+        if self._rewired(row):
+            # an edit that inserts nodes signals the insertion first, with the readers after it still wired as
+            # before (the document's rows in between); their new inputs arrive only as a changed row
+            self._on_document_structure()
+            return
+        if field == "name":
+            self._name_groups = None
         if field in ("name", "type") and self._ids[row] in self._blocks:
             self.block(row).fallback = self.document.spec(row).display_name(row)
+
+    def _rewired(self, row: int) -> bool:
+        """Whether the node at `row` reads other values, or is another op, than the laid-out structure has it."""
+        st = self._structure
+        graph = self.document.graph
+        if st is None or st.graph is graph or not 0 <= row < len(graph.nodes):
+            return False
+        node = graph.nodes[row]
+        known = st.row.get(node.id)
+        if known is None:
+            return True
+        was = st.graph.nodes[known]
+        return was.inputs != node.inputs or was.op != node.op
 
     # ---- tooltip -------------------------------------------------------------------------------------------
     def tooltip_html(self, item: LayerBlockItem | GroupFrameItem | InputItem) -> str:

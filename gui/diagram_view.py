@@ -236,31 +236,56 @@ class DiagramGraphicsView(QGraphicsView):
 
     def fit(self) -> None:
         """A diagram that fits the view whole at a readable zoom is shown whole, centred; a longer one fitted
-        across the flow (its width, top to bottom) at a readable zoom, from where the flow starts."""
+        across the flow (its width, top to bottom) at a readable zoom, from where the flow starts, beside the
+        minimap's corner (not under it) when the diagram would otherwise run beneath it."""
         rect = self.diagram.sceneRect()
         view = self.viewport().rect()
         if rect.isEmpty() or view.width() < 2 or view.height() < 2:
             return
-        horizontal = self.diagram.orientation.horizontal
         margin = 4.0
         vw, vh = view.width() - margin, view.height() - margin
+        self._fit_into(rect, vw, vh, vw, vh)
+        mm = self.minimap
+        if self._under_minimap():  # leave the overview's corner free: fit beside it (or above it, left to right)
+            corner = QRectF(mm.geometry()).translated(-self.viewport().x(), -self.viewport().y())
+            if self.diagram.orientation.horizontal:
+                self._fit_into(rect, vw, vh, vw, corner.top() - 6)
+            else:
+                self._fit_into(rect, vw, vh, corner.left() - 6, vh)
+            if self._under_minimap():  # no room beside it at a readable zoom: hidden until the view moves
+                self._fit_into(rect, vw, vh, vw, vh)
+                mm.hold_hidden()
+        self._fitted = True
+
+    def _under_minimap(self) -> bool:
+        """Whether the shown minimap covers a box or an edge of the diagram."""
+        mm = self.minimap
+        if not mm.isVisible():
+            return False
+        corner = mm.geometry().adjusted(-4, -4, 4, 4).translated(-self.viewport().pos())
+        return self.diagram.covers(self.mapToScene(corner).boundingRect())
+
+    def _fit_into(self, rect: QRectF, vw: float, vh: float, uw: float, uh: float) -> None:
+        """Zoom and centre for `fit` in a vw x vh view whose top-left uw x uh part the diagram may use."""
+        horizontal = self.diagram.orientation.horizontal
         whole = min(vw / rect.width(), vh / rect.height())
-        across = vh / rect.height() if horizontal else vw / rect.width()
+        across = uh / rect.height() if horizontal else uw / rect.width()
         # too long to show whole and readable: fitted across the flow, between the readable zoom (a graph wider
         # than the view even then is not shrunk further) and 100 % (narrow blocks keep their labels whole)
         zoom = min(whole, self.COMFORTABLE) if whole >= self.READABLE else \
             min(max(across, self.READABLE), self.COMFORTABLE)
         self.resetTransform()
         self.scale(zoom, zoom)
+        # the view's centre, in scene units, that puts the middle of the usable part over the diagram's
+        sx, sy = (vw - uw) / 2 / zoom, (vh - uh) / 2 / zoom
         if whole >= self.READABLE:
             self.centerOn(rect.center())
         elif horizontal:  # the left edge (where the flow starts), centred vertically if it fits
-            self.centerOn(QPointF(rect.left() + vw / zoom / 2,
-                                  rect.center().y() if rect.height() * zoom <= vh else rect.top() + vh / zoom / 2))
+            self.centerOn(QPointF(rect.left() + vw / zoom / 2, rect.center().y() + sy
+                                  if rect.height() * zoom <= uh else rect.top() + vh / zoom / 2))
         else:  # the top, centred across if it fits
-            self.centerOn(QPointF(rect.center().x() if rect.width() * zoom <= vw else rect.left() + vw / zoom / 2,
+            self.centerOn(QPointF(rect.center().x() + sx if rect.width() * zoom <= uw else rect.left() + vw / zoom / 2,
                                   rect.top() + vh / zoom / 2))
-        self._fitted = True
         self.minimap.sync()
 
     def fit_all(self) -> None:

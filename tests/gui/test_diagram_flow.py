@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QRectF, QSettings
+from PySide6.QtCore import QRectF, QSettings, Qt
 
+from costing import rewrites as rw
 from gui.cost_document import CostDocument
 from gui.diagram_layout import Orientation
 from gui.diagram_scene import DiagramScene
@@ -113,6 +114,40 @@ def test_inception_branches_sit_side_by_side_in_one_flow(qtbot) -> None:
     assert scene.unit_rect(doc.row_of("concat")).top() > max(r.bottom() for r in firsts)
 
 
+@pytest.mark.parametrize("orientation", list(Orientation))
+@pytest.mark.parametrize("pinned", [False, True])
+def test_an_inserted_node_sits_in_the_flow_between_its_neighbours(orientation: Orientation, pinned: bool,
+                                                                    qtbot) -> None:
+    """AlexNet after "global average pooling" is applied as the Rewrites panel applies it: gap is drawn between
+    MaxPool2d-12 and Flatten-13 (not beside Flatten-13 as a dead end), every edge runs with the flow; undo and redo
+    keep it so."""
+    doc = CostDocument(load_layer_list("alexnet"))
+    scene = DiagramScene(doc, orientation=orientation)
+    if pinned:
+        doc.pin_baseline()
+    gap = next(r for r in rw.candidates(doc.graph, ("global_avg_pool",), doc.report))
+    preview = rw.preview(doc.graph, gap, doc.report)
+    assert doc.apply_graph_change(preview.result.graph, f"Rewrite: {gap.description}", preview.result.mapping)
+    horizontal = orientation.horizontal
+
+    def check() -> None:
+        pool, new, flat = (scene.item_for_key(k).sceneBoundingRect() for k in ("MaxPool2d-12", "gap", "Flatten-13"))
+        if horizontal:
+            assert pool.right() <= new.left() and new.right() <= flat.left(), (pool, new, flat)
+        else:
+            assert pool.bottom() <= new.top() and new.bottom() <= flat.top(), (pool, new, flat)
+        assert {(r.src, r.dst) for r in scene.routes()} >= {("MaxPool2d-12", "gap"), ("gap", "Flatten-13")}
+        assert ("MaxPool2d-12", "Flatten-13") not in {(r.src, r.dst) for r in scene.routes()}
+        _assert_flows(scene, horizontal)
+
+    check()
+    doc.undo_stack.undo()
+    assert "gap" not in {r.dst for r in scene.routes()}
+    _assert_flows(scene, horizontal)
+    doc.undo_stack.redo()
+    check()
+
+
 def _shown(qtbot, doc: CostDocument, size: tuple[int, int]) -> DiagramView:
     view = DiagramView(doc)
     qtbot.addWidget(view)
@@ -189,3 +224,34 @@ def test_left_to_right_is_a_view_option_that_persists_and_the_export_follows(qtb
     assert image.width() > 2 * image.height()
     again.set_orientation(Orientation.TOP_DOWN)
     assert saved_orientation() is Orientation.TOP_DOWN
+
+
+def _blocks_under_minimap(view: DiagramView) -> list[str]:
+    gv = view.view
+    mm = gv.minimap
+    if not mm.isVisible():
+        return []
+    corner = QRectF(mm.geometry())
+    return [b.layer_id for b in view.scene.blocks() if b.isVisible() and corner.intersects(
+        QRectF(gv.mapFromScene(b.sceneBoundingRect()).boundingRect().translated(gv.viewport().pos())))]
+
+
+@pytest.mark.parametrize("size", [(860, 260), (900, 410), (1400, 650)])  # the diagram dock at 1280x800 and more
+def test_after_fit_the_minimap_covers_no_block(size: tuple[int, int], qtbot) -> None:
+    """The Inception block fitted (F) fills the view's width at a readable zoom: the minimap, which would sit over
+    branch 4, stays hidden until the view moves; AlexNet's one column leaves its corner free, so it shows."""
+    doc = CostDocument()
+    doc.set_graph(load_model_graph("inception_3a"))
+    view = _shown(qtbot, doc, size)
+    gv = view.view
+    for _ in range(2):  # as opened, and after F
+        assert gv.zoom() >= gv.READABLE
+        assert not _blocks_under_minimap(view)
+        qtbot.keyClick(gv, Qt.Key.Key_F)
+    seen = gv.mapToScene(gv.viewport().rect()).boundingRect()
+    if not seen.contains(view.scene.sceneRect()):  # more than shows: scrolling brings the overview back
+        gv.verticalScrollBar().setValue(gv.verticalScrollBar().value() + 40)
+        assert gv.minimap.isVisible()
+    alexnet = _shown(qtbot, CostDocument(load_layer_list("alexnet")), size)
+    qtbot.keyClick(alexnet.view, Qt.Key.Key_F)
+    assert alexnet.view.minimap.isVisible() and not _blocks_under_minimap(alexnet)

@@ -12,6 +12,7 @@ from gui.diagram_layout import INPUT, SCOPE
 from gui.diagram_scene import DiagramScene
 from model_io.resolve import load_graph_ref
 from model_io.tracer import InputSpec, trace_graph
+from model_io.zoo import load_model_graph
 
 
 class _Branch(nn.Module):
@@ -77,6 +78,33 @@ def test_every_block_is_named_relative_to_its_frame(qtbot) -> None:
     assert headers["block1"] == "block1  _Block" and headers["block1.branch2"] == "branch2  _Branch"
     scene.set_collapsed("block1.branch2", True)
     assert scene.group("block1.branch2").text_lines()[0] == "branch2  ▸"
+
+
+def _one_rule_per_branch(labels: dict[str, str]) -> None:
+    """Each branch's blocks all keep their "branchN." prefix or all shed it (none "branch2.conv" beside "reduce")."""
+    for n in (1, 2, 3, 4):
+        prefix = f"branch{n}."
+        kept = {nid: label.startswith(prefix) for nid, label in labels.items() if nid.startswith(prefix)}
+        assert len(kept) >= 2 and len(set(kept.values())) == 1, kept
+
+
+def test_a_layer_lists_dotted_names_follow_one_rule_per_branch(qtbot) -> None:
+    """The article's Inception block (zoo:inception_3a, a hand-made list with no module frames): blocks are as wide
+    as their params, so the widest one once kept "branch2.conv" while its narrow neighbours read "reduce" and
+    "relu1"; at every width encoding and level of detail a branch's labels follow one rule."""
+    scene = _scene(load_model_graph("inception_3a"), qtbot)
+    for width in ("params", None):
+        scene.set_width_metric(width)
+        titles = _titles(scene)
+        _one_rule_per_branch(titles)
+        if width is None:  # uniform blocks: every name fits whole, none is cut
+            assert titles["branch2.conv"] == "branch2.conv  Conv2d" and titles["branch4.pool"].startswith(
+                "branch4.pool")
+        else:
+            assert titles["branch2.conv"] == "conv  Conv2d" and titles["branch2.reduce"] == "reduce  Conv2d"
+        for lod in (0.5, 0.3):  # zoomed out: the name alone, in a bigger font
+            plans = {b.layer_id: b._label_plan(scene, b.block_rect(), lod) for b in scene.blocks()}
+            _one_rule_per_branch({nid: plan[0][1].text() for nid, plan in plans.items() if plan})
 
 
 class _Attention(nn.Module):
