@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.namespaces import tmpfs_in_namespace
+
 ROOT = Path(__file__).resolve().parent.parent
 GRAPH = {"format": "netcost.graph/1", "inputs": [{"name": "x", "shape": [1, 3], "dtype": "float32"}]}
 LINEAR = {"type": "Linear", "name": "fc", "in_features": 3, "out_features": 3}
@@ -29,13 +31,6 @@ def _devices(tmp: Path, text: str) -> dict[str, str]:
     return {"XDG_CONFIG_HOME": str(tmp)}
 
 
-def _tmpfs_in_namespace() -> bool:
-    try:
-        return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
-                               "mount -t tmpfs -o ro,size=16k tmpfs /mnt"], capture_output=True, timeout=10
-                              ).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
 
 
 READ_ONLY = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
@@ -83,7 +78,7 @@ CASES = [
 def test_hostile_input_is_one_line_and_exit_2(tmp_path: Path, make: Callable, words: str) -> None:
     argv, env = make(tmp_path)
     if argv[0] == "unshare":
-        if not sys.platform.startswith("linux") or not _tmpfs_in_namespace():
+        if not sys.platform.startswith("linux") or not tmpfs_in_namespace("ro,size=16k"):
             pytest.skip("needs unshare and unprivileged user and mount namespaces (a read-only tmpfs)")
         i = argv.index("sh", 6) + 1
         argv = [*argv[:i], sys.executable, "-m", "gui", *argv[i:]]

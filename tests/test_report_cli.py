@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.namespaces import tmpfs_in_namespace
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -73,13 +75,6 @@ def test_depth_option(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "hierarchy depth" in bad.stderr
 
 
-def _tmpfs_in_namespace() -> bool:
-    try:
-        return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
-                               "mount -t tmpfs -o size=16k tmpfs /mnt"], capture_output=True, timeout=10
-                              ).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
 
 
 # a full disk: a 16 KiB tmpfs (in a private mount namespace) holding a previous report, then the new one
@@ -96,7 +91,7 @@ cat /mnt/r.{fmt}
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or not _tmpfs_in_namespace(),
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not tmpfs_in_namespace(),
                     reason="needs unshare and unprivileged user and mount namespaces (a tiny tmpfs)")
 @pytest.mark.parametrize("fmt", ["pdf", "svg", "png"])
 def test_a_report_onto_a_full_disk_fails_and_leaves_the_old_file(tmp_path: Path, fmt: str) -> None:

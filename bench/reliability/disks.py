@@ -11,10 +11,11 @@ run, and its line says so.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.namespaces import tmpfs_in_namespace
 
 from .common import ROOT, Count, Run, Tally, env, judge_cli
 
@@ -124,14 +125,7 @@ doc.undo_stack.setClean()
 
 
 def namespaces_work() -> bool:
-    if not sys.platform.startswith("linux") or shutil.which("unshare") is None:
-        return False
-    try:
-        return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
-                               "mount -t tmpfs -o size=16k tmpfs /mnt"], capture_output=True, timeout=10
-                              ).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+    return tmpfs_in_namespace()
 
 
 def _judge(tally: Tally, mode: str, record: dict) -> None:

@@ -21,6 +21,7 @@ from gui.cost_document import CostDocument
 from gui.main_window import MainWindow
 from model_io.layer_file import network_to_dict
 from tests.gui.conftest import opened_window
+from tests.namespaces import tmpfs_in_namespace
 
 
 @pytest.fixture
@@ -143,16 +144,9 @@ print("saved" if auto.save_now() else "failed")
 """
 
 
-def _tmpfs_in_namespace() -> bool:
-    try:
-        return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
-                               "mount -t tmpfs -o size=16k tmpfs /mnt"], capture_output=True, timeout=10
-                              ).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or not _tmpfs_in_namespace(),
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not tmpfs_in_namespace(),
                     reason="needs unshare and user and mount namespaces (a tiny tmpfs)")
 def test_autosave_lock_on_a_full_disk_says_the_disk_is_full(tmp_path: Path) -> None:
     script = tmp_path / "autosave_full.py"
