@@ -176,9 +176,6 @@ class SweepChart(pg.GraphicsLayoutWidget):
         if c is not None:
             x = math.log10(c) if log_x else c
             self.cross_line.setValue(x)
-            totals = [v for v in series["total"] if v > 0]
-            low = math.log10(min(totals)) if totals else 0.0
-            self.cross_label.setPos(x, low)
             self.cross_label.setText(f" attention > rest \n from ≈ {size_text(round_2(c), self.axis)} ",
                                      color=CATEGORY_COLORS["attention"].darker(110))
         self._fit_to_width()
@@ -199,10 +196,18 @@ class SweepChart(pg.GraphicsLayoutWidget):
             axis.setTicks([ticks] if ticks else None)
         if self.crossover is None:
             return
-        (x0, x1), _ = self.plots["macs"].viewRange()
+        box = self.plots["macs"].getViewBox()
+        (x0, x1), (y0, y1) = box.viewRange()
         x = self.cross_line.value()
-        room_right, room_left = x1 - x, x - x0
-        self.cross_label.setAnchor((0.0, 1.0) if room_right >= room_left else (1.0, 1.0))
+        px, _ = box.viewPixelSize()
+        text_w = self.cross_label.boundingRect().width()  # pixels: the note ignores the axes' scale
+        # MACs rise with the size: below the curves right of the line, else above them left of it (both empty)
+        if px > 0 and (x1 - x) / px >= text_w:
+            self.cross_label.setAnchor((0.0, 1.0))
+            self.cross_label.setPos(x, y0)
+        else:
+            self.cross_label.setAnchor((1.0, 0.0))
+            self.cross_label.setPos(x, y1)
 
     def _x_ticks(self, xs: list[float], log_x: bool, width: float = 0.0,
                  fm: QFontMetrics | None = None) -> list[tuple[float, str]]:
