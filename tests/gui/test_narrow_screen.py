@@ -109,3 +109,31 @@ def test_sweep_legend_is_off_the_curves_and_the_note_inside_the_plot(chart: Swee
     assert not chart.legend.sceneBoundingRect().intersects(box)
     note = chart.cross_label.sceneBoundingRect()
     assert box.contains(note), (note, box)
+
+
+def test_latency_table_shows_measured_and_ratio_without_scrolling(qtbot, tmp_path: Path, alexnet: Network) -> None:
+    from gui.latency_view import LatencyView
+    from model_io.measure_client import Measurement
+
+    with opened_window(qtbot, tmp_path, alexnet) as w:
+        w.resize(LAPTOP)
+        w.docks["latency"].show()
+        w.docks["latency"].raise_()
+        view = w.views["latency"]
+        assert isinstance(view, LatencyView)
+        view.state.set_device("a100-80gb") if "a100-80gb" in _devices(view) else view.picker.setCurrentIndex(1)
+        report = w.document.report
+        est = view.state.estimate()
+        times = {r.path: 50 * e.seconds for r, e in zip(report.layers, est.rows, strict=True) if e.seconds}
+        view.state.set_measurement(Measurement("cpu", 2, 5, sum(times.values()), times, {}), report)
+        QApplication.processEvents()
+        QApplication.processEvents()
+        table = view.table
+        header = table.horizontalHeader()
+        last = header.logicalIndex(header.count() - 1)
+        # every column's header text within the viewport: Measured and the ratio no longer off to the right
+        assert header.sectionViewportPosition(last) + header.sectionSizeHint(last) <= table.viewport().width() + 1
+
+
+def _devices(view) -> list[str]:  # noqa: ANN001
+    return [view.picker.itemData(i) for i in range(view.picker.count())]
