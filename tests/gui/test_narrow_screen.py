@@ -137,3 +137,32 @@ def test_latency_table_shows_measured_and_ratio_without_scrolling(qtbot, tmp_pat
 
 def _devices(view) -> list[str]:  # noqa: ANN001
     return [view.picker.itemData(i) for i in range(view.picker.count())]
+
+
+def test_roofline_title_and_axis_title_stay_inside_a_narrowed_pane(qtbot, tmp_path: Path, alexnet: Network) -> None:
+    from PySide6.QtWidgets import QSplitter
+
+    from gui.latency_view import LatencyView
+
+    with opened_window(qtbot, tmp_path, alexnet) as w:
+        w.resize(LAPTOP)
+        w.docks["latency"].show()
+        w.docks["latency"].raise_()
+        QApplication.processEvents()
+        view = w.views["latency"]
+        assert isinstance(view, LatencyView)
+        view.state.set_device("a100-80gb")
+        QApplication.processEvents()
+        split = view.chart.parentWidget()
+        assert isinstance(split, QSplitter)
+        split.setSizes([280, 720])
+        for _ in range(3):
+            QApplication.processEvents()
+        chart = view.chart
+        seen = QRectF(chart.viewport().rect())
+        title = chart.plot_item.titleLabel.sceneBoundingRect()
+        assert seen.contains(title), (title, seen)
+        label = chart.plot_item.getAxis("bottom").label
+        m = label.document().documentMargin()  # blank space around the text, which pyqtgraph lets hang below
+        inked = label.sceneBoundingRect().adjusted(m, m, -m, -m)
+        assert seen.contains(inked), (inked, seen)
