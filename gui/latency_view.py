@@ -40,6 +40,7 @@ from .roofline_export import export_roofline
 from .timing_jobs import TimingJob
 
 COLUMNS = ("Layer", "Bound", "Est. latency", "Measured", "Measured ÷ est.")
+HEADERS = ("Layer", "Bound", "Est.\nlatency", "Measured", "Measured\n÷ est.")  # as shown: narrow columns
 MEASURED, RATIO = 3, 4
 MEASURE_TIP = "Run the model for real (random weights) and time every layer: median of 5"
 
@@ -104,11 +105,12 @@ class LatencyTableModel(QAbstractTableModel):
         m, est = self.state.measurement, self.state.estimate()
         if role == Qt.ItemDataRole.DisplayRole:
             # the ratio divides one device's time by another's estimate: both are named
+            # on two lines: in one, the names took the Measured and ratio columns off a 1280 px screen
             if section == RATIO and m is not None and est is not None:
-                return f"{_short_place(m.device)} ÷ {est.device.name} est."
+                return f"{_short_place(m.device)} ÷\n{est.device.name} est."
             if section == MEASURED and m is not None:
-                return f"Measured ({_short_place(m.device)})"
-            return COLUMNS[section]
+                return f"Measured\n({_short_place(m.device)})"
+            return HEADERS[section]
         if role == Qt.ItemDataRole.ToolTipRole and section in (MEASURED, RATIO):
             if m is None:
                 return "Measure on this machine to time every layer for real"
@@ -168,7 +170,7 @@ class LatencyView(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.chart)
         split.addWidget(self.table)
-        split.setSizes([600, 400])  # kept in proportion as the dock resizes: the chart gets the larger part
+        split.setSizes([500, 500])  # in proportion as the dock resizes; half: Measured and the ratio fit at 1280 px
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(bar)

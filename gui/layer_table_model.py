@@ -277,6 +277,8 @@ class LayerTableModel(QAbstractTableModel):
         if col == MEMORY and cost is not None:
             return (f"activations {fmt.nbytes(cost.activation_bytes)} · params {fmt.nbytes(cost.param_bytes)}"
                     f" · memory access {fmt.nbytes(cost.memory_access_bytes)}")
+        if col in (NAME, SHAPE, ARGS):  # the whole text of a cell the column's width may cut
+            return str(self._display(row, col, cost)) or None
         return None
 
     def _delta_data(self, row: int, col: int, role: int) -> Any:

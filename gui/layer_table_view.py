@@ -28,8 +28,12 @@ from .cost_document import CostDocument, row_runs
 from .layer_table_model import (
     ARGS,
     COLUMN_COUNT,
+    CONV,
+    DELTA_CONV,
+    DELTA_PARAMS,
     MACS,
     NAME,
+    PARAMS,
     SHAPE,
     SHARES_ROLE,
     SORT_ROLE,
@@ -96,7 +100,9 @@ class LayerTableView(QTableView):
                              | QAbstractItemView.EditTrigger.AnyKeyPressed)
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # "layer1….conv1": both ends of a dotted name
+        # cut at the end: "laye…onv1" and "1×64…×112" read as neither name nor shape; the full text is a tooltip
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setDragEnabled(True)
         self.setAcceptDrops(True)
         self.setDropIndicatorShown(True)
@@ -108,6 +114,10 @@ class LayerTableView(QTableView):
         # goes to the names and arguments first (`_set_column_widths`)
         header.setStretchLastSection(False)
         header.setHighlightSections(False)
+        # each Δ column right after the value it changes (shown only with a baseline): at the table's end they were
+        # off screen at 1280 px. Moving the sections keeps the model's columns, exports included, as they are.
+        for delta, value in ((DELTA_PARAMS, PARAMS), (DELTA_CONV, CONV)):
+            header.moveSection(header.visualIndex(delta), header.visualIndex(value) + 1)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         # column widths from the first 100 rows: fitting read all 498 rows of GPT-2 on every open (3 s of 3.9)
@@ -151,6 +161,17 @@ class LayerTableView(QTableView):
         finally:
             self._fitting = False
 
+    def show_delta_columns(self, shown: bool) -> None:
+        """Show or hide the Δ columns (a baseline is pinned or not) and fit the columns again."""
+        self._fitting = True  # showing a column resizes its section: not the user's doing
+        try:
+            for col in (DELTA_PARAMS, DELTA_CONV):
+                self.setColumnHidden(col, not shown)
+        finally:
+            self._fitting = False
+        if not self._user_sized:
+            self._set_column_widths()
+
     def _on_header_section_resized(self, *args: int) -> None:
         if not self._fitting:
             self._user_sized = True
@@ -179,7 +200,9 @@ class LayerTableView(QTableView):
         widths[ARGS] = min(widths[ARGS], 230)
         available = self.viewport().width() if self.isVisible() else 800
         excess = sum(widths.values()) - available
-        for col, floor in ((ARGS, 110), (NAME, 80), (SHAPE, 90), (TYPE, 70)):
+        # the arguments are cut first (their tooltip has them whole), the names last and least: a row is found
+        # by its name
+        for col, floor in ((ARGS, 60), (TYPE, 60), (SHAPE, 100), (NAME, 110)):
             if excess <= 0:
                 break
             cut = min(excess, max(0, widths[col] - floor))

@@ -70,7 +70,7 @@ from .dock_tabs import hide_stale_tab_bars
 from .graph_file_job import GraphFileJob, Stage, opens_in_background
 from .hierarchy_tree import HierarchyTreeWidget
 from .layer_editor_widget import LayerEditorWidget
-from .layer_table_model import DELTA_COLUMNS, supported_types
+from .layer_table_model import supported_types
 from .layer_table_view import LayerTableView
 from .model_loader import ModelLoader
 from .open_model_dialog import MODEL_FILTER, OpenModelDialog
@@ -1157,10 +1157,7 @@ class MainWindow(QMainWindow):
 
     def _show_delta_columns(self) -> None:
         """The table's Δ columns only while a baseline is pinned."""
-        for col in DELTA_COLUMNS:
-            self.table.setColumnHidden(col, self.document.baseline is None)
-            if self.document.baseline is not None:
-                self.table.resizeColumnToContents(col)
+        self.table.show_delta_columns(self.document.baseline is not None)
 
     # ---- document signals ------------------------------------------------------------------------------------
     def _on_document_reset(self) -> None:

@@ -114,11 +114,12 @@ class RewritesPanel(QWidget):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.tree.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(TRICK, QHeaderView.ResizeMode.Stretch)
         # sized to their contents once per batch of previews (ResizeToContents would measure every row again on
-        # each cell set: seconds for a few hundred candidates)
-        for col in range(WHERE, len(HEADERS)):
+        # each cell set: seconds for a few hundred candidates); the Trick too, not stretched: in a 400 px dock a
+        # stretched Trick got what the numbers left, "w…" (a horizontal scroll bar comes instead)
+        for col in range(len(HEADERS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+        self.tree.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         lay.addWidget(self.tree, 1)
         self.description = QLabel(self)
         self.description.setObjectName("rewriteDescription")
@@ -219,7 +220,7 @@ class RewritesPanel(QWidget):
             self.preview_timer.start()
 
     def _resize_columns(self) -> None:
-        for col in range(TRICK if self.show_hidden.isChecked() else WHERE, WHY):
+        for col in range(TRICK, WHY):
             self.tree.resizeColumnToContents(col)
 
     def refresh(self) -> None:
@@ -319,11 +320,8 @@ class RewritesPanel(QWidget):
         # the reasons, when they are asked for, in the room the Trick column takes otherwise
         why = self.show_hidden.isChecked()
         self.tree.setColumnHidden(WHY, not why)
-        header = self.tree.header()
-        header.setSectionResizeMode(TRICK, QHeaderView.ResizeMode.Interactive if why else
-                                    QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(WHY, QHeaderView.ResizeMode.Stretch if why else
-                                    QHeaderView.ResizeMode.Interactive)
+        self.tree.header().setSectionResizeMode(WHY, QHeaderView.ResizeMode.Stretch if why else
+                                                QHeaderView.ResizeMode.Interactive)
         self._cursor = 0
         self.resize_timer.start(0)
         ids = [r.id for r in shown]

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QCursor, QFont, QPaintEvent, QShowEvent, QTextOption
+from PySide6.QtGui import QColor, QCursor, QFont, QPaintEvent, QResizeEvent, QShowEvent, QTextOption
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from costing import CostReport
@@ -223,12 +223,20 @@ class ChartBase(pg.PlotWidget):
             return
         self._title_html = html
         self.plot_item.setTitle(text + more, color=self.theme.foreground.name(), size="11pt")
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        """The title wrapped to the chart's width: unwrapped it set the plot's minimum width, and a narrowed
+        pane cut the title and the x axis title at its right edge."""
         label = self.plot_item.titleLabel
         document = label.item.document()  # the two lines centred on each other
         document.setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
         document.setTextWidth(-1)  # unwrapped first: the previous title's width would wrap a longer one
-        document.setTextWidth(document.idealWidth())
+        # the title sits over the plot, right of the y axis; exports keep the title's own width
+        room = self.viewport().width() - self.plot_item.getAxis("left").width() - 12 if self.isVisible() else -1
+        document.setTextWidth(min(document.idealWidth(), room) if room > 60 else document.idealWidth())
         label.updateMin()
+        self._fit_x_title(room)
         height = max(28.0, label.item.boundingRect().height() + 4)
         label.setMaximumHeight(height)
         self.plot_item.layout.setRowFixedHeight(0, height)
@@ -236,6 +244,18 @@ class ChartBase(pg.PlotWidget):
         # twice in a row (a colour-scheme switch re-themes, then redraws) was left above the box, unseen, until
         # a resize placed it again
         label.resizeEvent(None)
+
+    def _fit_x_title(self, room: float) -> None:
+        """The x axis title on two lines when one is wider than the plot (pyqtgraph centres it and cuts both
+        ends)."""
+        axis = self.plot_item.getAxis("bottom")
+        text = axis.label.document()
+        text.setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+        text.setTextWidth(-1)
+        if room > 60 and text.idealWidth() > room:
+            text.setTextWidth(room)
+        axis._updateHeight()  # noqa: SLF001 - pyqtgraph's own update after a label change
+        axis.resizeEvent()
 
     def place_legend(self, *args: object) -> None:
         """Make room for the legend between the title and the plot (call after changing its entries)."""
@@ -262,6 +282,8 @@ class ChartBase(pg.PlotWidget):
             return
         self._axis_labels[axis] = key
         self.plot_item.setLabel(axis, text, color=key[1], **{"font-size": "10pt"})
+        if axis == "bottom" and self.__dict__.get("_shown_once"):
+            self._fit_x_title(self.viewport().width() - self.plot_item.getAxis("left").width() - 12)
 
     def deferring(self) -> bool:
         """True while updates wait for the chart to be shown: hidden, though it (or its window) is on screen.
@@ -284,6 +306,14 @@ class ChartBase(pg.PlotWidget):
         elif self._selection_stale:
             self._selection_stale = False
             self._show_selection(self._selected_indices())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        # once shown: a resize while the chart is being built comes before its state is
+        if self.__dict__.get("_shown_once") and event.size().width() != event.oldSize().width() and \
+                not self.__dict__.get("closed"):
+            self._fit_title()
+            self._fit_plot_item()  # laid out above with the unwrapped title's minimum width
 
     def showEvent(self, event: QShowEvent) -> None:
         self._shown_once = True

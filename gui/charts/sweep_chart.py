@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from costing import formatting as fmt
@@ -23,6 +23,7 @@ from ..cost_colors import CATEGORY_COLORS, Theme, palette_is_dark
 from .si_axis import SIAxis
 
 MAX_X_TICKS = 9
+TICK_GAP_PX = 10  # between two x tick labels: "128256512" read as one number
 
 
 def size_text(size: float, axis: SweepAxis | None) -> str:
@@ -53,6 +54,10 @@ class SweepChart(pg.GraphicsLayoutWidget):
         self.crossover: float | None = None
         self.setMinimumSize(320, 180)
         self.plots: dict[str, pg.PlotItem] = {}
+        self._xs: list[float] = []
+        self._log_x = False
+        # the MACs key in a row of its own under the plots: inside a 300 px plot it covered the curves
+        self.legend = pg.LegendItem(labelTextSize="8pt", colCount=3)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._colors: dict[str, object] = {}  # curve -> its colour (None: the palette's ink)
         attention, rest = CATEGORY_COLORS["attention"], CATEGORY_COLORS["conv"]
@@ -69,13 +74,13 @@ class SweepChart(pg.GraphicsLayoutWidget):
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setTitle(title)
             self.plots[key] = plot
-            legend = plot.addLegend(offset=(8, 8), labelTextSize="8pt") if len(curves) > 1 else None
             for ckey, color, name in curves:
-                curve = plot.plot([], [], name=name if legend is not None else None, symbol="o", symbolSize=5)
+                curve = plot.plot([], [], symbol="o", symbolSize=5)
+                if len(curves) > 1:
+                    self.legend.addItem(curve, name)
                 self._colors[ckey] = color
                 self.curves[ckey] = curve
-            if legend is not None:
-                self.legend = legend
+        self.addItem(self.legend, row=1, col=0, colspan=len(specs))
         self.cross_line = pg.InfiniteLine(angle=90, movable=False)
         self.cross_label = pg.TextItem(anchor=(0.0, 0.0))
         self.plots["macs"].addItem(self.cross_line, ignoreBounds=True)
@@ -147,9 +152,11 @@ class SweepChart(pg.GraphicsLayoutWidget):
             self.curves[key].setData([x for x, _ in pts], [v for _, v in pts])
             self.curves[key].setVisible(shown)
         self.legend.setVisible(has_attention)
+        # the legend's row takes no height while it is hidden
+        self.ci.layout.setRowMaximumHeight(1, 1e6 if has_attention else 0)
         label = self.axis.label if self.axis is not None else "input size"
         unit = f" ({self.axis.unit})" if self.axis is not None and self.axis.unit else ""
-        ticks = self._x_ticks(xs, log_x)
+        self._xs, self._log_x = xs, log_x
         spans = {"macs": series["total"] + (series["attention"] if has_attention else []),
                  "memory": series["memory"], "params": series["params"]}
         for key, plot in self.plots.items():
@@ -162,7 +169,6 @@ class SweepChart(pg.GraphicsLayoutWidget):
                 plot.setYRange(math.log10(min(values)) - 0.15, math.log10(max(values)) + 0.15, padding=0)
             elif values:  # from zero: a constant (params of a CNN) is a flat line, not noise
                 plot.setYRange(0, max(values) * 1.12, padding=0)
-            plot.getAxis("bottom").setTicks([ticks] if ticks else None)
             plot.setLabel("bottom", label + unit, color=self.theme.foreground.name(), **{"font-size": "9pt"})
         c = self.crossover
         self.cross_line.setVisible(c is not None)
@@ -170,21 +176,53 @@ class SweepChart(pg.GraphicsLayoutWidget):
         if c is not None:
             x = math.log10(c) if log_x else c
             self.cross_line.setValue(x)
-            totals = [v for v in series["total"] if v > 0]
-            low = math.log10(min(totals)) if totals else 0.0
-            self.cross_label.setAnchor((0.0, 1.0))  # right of the line, at the bottom: below the curves there
-            self.cross_label.setPos(x, low)
-            self.cross_label.setText(f" attention > rest\n from ≈ {size_text(round_2(c), self.axis)}",
+            self.cross_label.setText(f" attention > rest \n from ≈ {size_text(round_2(c), self.axis)} ",
                                      color=CATEGORY_COLORS["attention"].darker(110))
+        self._fit_to_width()
 
-    def _x_ticks(self, xs: list[float], log_x: bool) -> list[tuple[float, str]]:
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit_to_width()
+
+    def _fit_to_width(self) -> None:
+        """What depends on the plots' width in pixels: how many x labels fit, and on which side of the crossover
+        line its note has room (at the bottom, below the curves there)."""
+        if not hasattr(self, "cross_label") or getattr(self, "closed", False):  # being built, or its scene cleared
+            return
+        for plot in self.plots.values():
+            axis = plot.getAxis("bottom")
+            ticks = self._x_ticks(self._xs, self._log_x, axis.geometry().width(), QFontMetrics(axis.style.get(
+                "tickFont") or QFont()))
+            axis.setTicks([ticks] if ticks else None)
+        if self.crossover is None:
+            return
+        box = self.plots["macs"].getViewBox()
+        (x0, x1), (y0, y1) = box.viewRange()
+        x = self.cross_line.value()
+        px, _ = box.viewPixelSize()
+        text_w = self.cross_label.boundingRect().width()  # pixels: the note ignores the axes' scale
+        # MACs rise with the size: below the curves right of the line, else above them left of it (both empty)
+        if px > 0 and (x1 - x) / px >= text_w:
+            self.cross_label.setAnchor((0.0, 1.0))
+            self.cross_label.setPos(x, y0)
+        else:
+            self.cross_label.setAnchor((1.0, 0.0))
+            self.cross_label.setPos(x, y1)
+
+    def _x_ticks(self, xs: list[float], log_x: bool, width: float = 0.0,
+                 fm: QFontMetrics | None = None) -> list[tuple[float, str]]:
+        """At most MAX_X_TICKS sizes, every n-th, with n as small as lets no two labels overlap in `width`
+        pixels (the last size always labelled)."""
         if not xs:
             return []
+        pos = [math.log10(x) if log_x else x for x in xs]
+        labels = [size_text(x, self.axis) for x in xs]
         step = max(1, math.ceil(len(xs) / MAX_X_TICKS))
-        chosen = xs[::step]
-        if xs[-1] not in chosen:
-            chosen.append(xs[-1])
-        return [(math.log10(x) if log_x else x, size_text(x, self.axis)) for x in chosen]
+        if width > 0 and fm is not None and len(xs) > 1 and pos[-1] > pos[0]:
+            px = width / (pos[-1] - pos[0]) * 0.9  # the auto range pads the data by a few percent
+            while step < len(xs) and not _apart([i for i in _every(len(xs), step)], pos, labels, px, fm):
+                step += 1
+        return [(pos[i], labels[i]) for i in _every(len(xs), step)]
 
     def hover_text(self, size: int) -> str:
         """The read-out of the point at `size` (tests and tooltips)."""
@@ -195,3 +233,24 @@ class SweepChart(pg.GraphicsLayoutWidget):
             return f"{size_text(size, self.axis)}: not costed ({p.error})"
         return (f"{size_text(size, self.axis)}: {fmt.si(p.macs)} MACs ({fmt.si(p.attention_macs)} in attention), "
                 f"{fmt.nbytes(p.activation_bytes)} activations, {fmt.si(p.params)} params")
+
+
+def _every(n: int, step: int) -> list[int]:
+    """Every `step`-th index from the first, the last always included (it replaces the one before it when the
+    two would be closer than a step)."""
+    chosen = list(range(0, n, step))
+    if chosen[-1] != n - 1:
+        if len(chosen) > 1 and n - 1 - chosen[-1] < step:
+            chosen[-1] = n - 1
+        else:
+            chosen.append(n - 1)
+    return chosen
+
+
+def _apart(chosen: list[int], pos: list[float], labels: list[str], px: float, fm: QFontMetrics) -> bool:
+    """No two of the chosen labels, centred on their ticks, closer than TICK_GAP_PX."""
+    for a, b in zip(chosen, chosen[1:], strict=False):
+        half = (fm.horizontalAdvance(labels[a]) + fm.horizontalAdvance(labels[b])) / 2
+        if (pos[b] - pos[a]) * px < half + TICK_GAP_PX:
+            return False
+    return True

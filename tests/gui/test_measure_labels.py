@@ -34,7 +34,8 @@ def _latency(window: MainWindow) -> LatencyView:
 def _header(view: LatencyView, section: int, role: int = 0) -> str:
     from PySide6.QtCore import Qt
 
-    return view.model.headerData(section, Qt.Orientation.Horizontal, Qt.ItemDataRole(role))
+    # a header shown on two lines reads as one
+    return view.model.headerData(section, Qt.Orientation.Horizontal, Qt.ItemDataRole(role)).replace("\n", " ")
 
 
 def _measure_cpu(view: LatencyView) -> None:
