@@ -59,7 +59,7 @@ class DiagramMinimapWidget(QWidget):
             painter.scale(image.width() / rect.width(), image.height() / rect.height())
             painter.translate(-rect.left(), -rect.top())
             # one box per image pixel: what shows at this size, at a cost that does not grow with the graph
-            cell = min(rect.width() / image.width(), rect.height() / image.height())
+            cell = (rect.width() / image.width(), rect.height() / image.height())
             frames, boxes = scene.overview(cell)  # type: ignore[attr-defined] - a DiagramScene
             painter.setPen(QPen(scene.theme.frame, 0))  # type: ignore[attr-defined]  (cosmetic: 1 px)
             painter.setBrush(Qt.BrushStyle.NoBrush)

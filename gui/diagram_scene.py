@@ -847,12 +847,12 @@ class DiagramScene(QGraphicsScene):
         if changed:
             self.settingsChanged.emit()
 
-    def overview(self, cell: float | None = None) -> tuple[list[QRectF], list[tuple[QRectF, QColor]]]:
+    def overview(self, cell: tuple[float, float] | None = None) -> tuple[list[QRectF], list[tuple[QRectF, QColor]]]:
         """What an overview draws, in scene coordinates: the open frames' pieces, and every drawn box with its
         current colour (blocks not on screen are brought up to date without a repaint). Rendering the scene
         instead called every item's paint: 0.6 s for a 5,000-node graph, after every edit. `cell`: the scene
-        size of one overview pixel: of the boxes starting in one such cell only the first is given (a 100k-node
-        graph's 6,666 folded layers in a 190 px minimap)."""
+        (width, height) of one overview pixel: of the boxes starting in one such cell only the first is given
+        (a 100k-node graph's 6,666 folded layers in a 190 px minimap)."""
         frames = [s.translated(g.pos()) for g in self._groups.values() if g.isVisible() and not g.collapsed
                   for s in g.segments]
         boxes: list[tuple[QRectF, QColor]] = []
@@ -860,7 +860,7 @@ class DiagramScene(QGraphicsScene):
         taken: set[tuple[int, int]] = set()
         for key, b in (self.layout.boxes.items() if self.layout is not None else ()):
             if cell:
-                spot = (int(b.x / cell), int(b.y / cell))
+                spot = (int(b.x / cell[0]), int(b.y / cell[1]))
                 if spot in taken:
                     continue
                 taken.add(spot)

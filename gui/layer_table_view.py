@@ -110,8 +110,9 @@ class LayerTableView(QTableView):
         header.setHighlightSections(False)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        # column widths from the first 100 rows: fitting read all 498 rows of GPT-2 on every open (3 s of 3.9)
-        self.verticalHeader().setResizeContentsPrecision(100)
+        # column widths from the rows in view and a few more: fitting read all 498 rows of GPT-2 on every open
+        # (3 s of 3.9), and 100 rows a column still cost 0.8 s of a 100k-node graph's open (its latency cells)
+        self.verticalHeader().setResizeContentsPrecision(40)
         self._syncing = False
         self._fitted = False
         self._user_sized = False  # the user dragged a column edge: the window's resizes keep their widths
