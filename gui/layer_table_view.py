@@ -41,6 +41,7 @@ from .layer_table_model import (
 
 Index = QModelIndex | QPersistentModelIndex
 CLIPBOARD_KEY = "netcost.clipboard/1"
+SAMPLE_ROWS = 40  # column widths from this many rows while the table is hidden (its view: the rows in it)
 
 
 def type_combo(parent: QWidget | None = None) -> QComboBox:
@@ -110,9 +111,8 @@ class LayerTableView(QTableView):
         header.setHighlightSections(False)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        # column widths from the rows in view and a few more: fitting read all 498 rows of GPT-2 on every open
-        # (3 s of 3.9), and 100 rows a column still cost 0.8 s of a 100k-node graph's open (its latency cells)
-        self.verticalHeader().setResizeContentsPrecision(40)
+        # column widths from the first 100 rows: fitting read all 498 rows of GPT-2 on every open (3 s of 3.9)
+        self.verticalHeader().setResizeContentsPrecision(100)
         self._syncing = False
         self._fitted = False
         self._user_sized = False  # the user dragged a column edge: the window's resizes keep their widths
@@ -174,7 +174,7 @@ class LayerTableView(QTableView):
             title = str(self.model().headerData(col, Qt.Orientation.Horizontal))
             arrow = 18 if col == sorted_by else 0  # the sort arrow takes room from the title of its column only
             head = max(hfm.horizontalAdvance(line) for line in title.split("\n")) + 14 + arrow
-            natural[col] = max(self.sizeHintForColumn(col), head, 40)
+            natural[col] = max(self._content_width(col), head, 40)
         widths = dict(natural)
         widths[NAME] = min(widths[NAME], 200)
         widths[ARGS] = min(widths[ARGS], 230)
@@ -201,6 +201,17 @@ class LayerTableView(QTableView):
                 self.setColumnWidth(col, w)
         finally:
             self._fitting = False
+
+    def _content_width(self, col: int) -> int:
+        """The widest cell of `col` among the rows in view (the first rows while hidden): Qt's sizeHintForColumn
+        read some 800 rows a column of a 100k-node graph, 0.8 s of its open."""
+        rows = self.model().rowCount()
+        first = max(0, self.rowAt(0)) if self.isVisible() else 0
+        last = self.rowAt(self.viewport().height() - 1) if self.isVisible() else -1
+        last = min(rows - 1, first + SAMPLE_ROWS - 1) if last < 0 else last
+        model = self.model()
+        hint = max((self.sizeHintForIndex(model.index(r, col)).width() for r in range(first, last + 1)), default=0)
+        return hint + (1 if self.showGrid() else 0)
 
     def dataChanged(self, top_left: Index, bottom_right: Index, roles: Any = ()) -> None:
         """Qt repaints the whole viewport for a changed range that starts above it (after an edit every row's
