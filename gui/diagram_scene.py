@@ -70,6 +70,7 @@ from .diagram_layout import (
     Orientation,
     Route,
     Sizes,
+    structure_of,
     wrap,
 )
 from .gc_pause import without_gc
@@ -561,7 +562,7 @@ class DiagramScene(QGraphicsScene):
     def _sync_structure(self) -> None:
         """Items for the current graph's drawn nodes, scopes and inputs, keeping those whose ids remain."""
         doc = self.document
-        st = DiagramStructure(doc.graph)
+        st = structure_of(doc.graph)
         self._structure = st
         self._layouter = DiagramLayouter(st, SIZES, self.orientation)
         self._ids = doc.layer_ids()
