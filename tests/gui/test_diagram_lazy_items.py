@@ -43,3 +43,16 @@ def test_folded_scopes_have_no_block_items_until_expanded(qapp) -> None:  # noqa
     assert not fc1.isVisible()
     scene.set_expanded_scopes(["layers.7", "layers.7.mlp"])
     assert scene.block_for("layers.7.mlp.fc1") is fc1 and fc1.isVisible()
+
+
+def test_the_overview_gives_one_box_per_pixel_of_a_small_image(qapp) -> None:  # noqa: ANN001
+    doc = CostDocument()
+    doc.set_graph(_transformer(1_500))
+    scene = DiagramScene(doc)
+    rect = scene.sceneRect()
+    _, every = scene.overview()
+    _, reduced = scene.overview((rect.width() / 24, rect.height() / 20))  # a 24 x 20 px minimap
+    assert len(reduced) <= 24 * 20 and len(reduced) < len(every) // 3
+    shown = {(r.x(), r.y(), r.width(), r.height(), c.name()) for r, c in every}
+    assert {(r.x(), r.y(), r.width(), r.height(), c.name()) for r, c in reduced} <= shown
+    assert max(r.bottom() for r, _ in reduced) > rect.bottom() - rect.height() / 10  # the whole height drawn
