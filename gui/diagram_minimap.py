@@ -74,7 +74,9 @@ class DiagramMinimapWidget(QWidget):
         if not rect.isEmpty():
             painter.scale(image.width() / rect.width(), image.height() / rect.height())
             painter.translate(-rect.left(), -rect.top())
-            frames, boxes = scene.overview()  # type: ignore[attr-defined] - a DiagramScene
+            # one box per image pixel: what shows at this size, at a cost that does not grow with the graph
+            cell = (rect.width() / image.width(), rect.height() / image.height())
+            frames, boxes = scene.overview(cell)  # type: ignore[attr-defined] - a DiagramScene
             painter.setPen(QPen(scene.theme.frame, 0))  # type: ignore[attr-defined]  (cosmetic: 1 px)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             for frame in frames:

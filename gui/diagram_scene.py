@@ -73,6 +73,7 @@ from .diagram_layout import (
     Orientation,
     Route,
     Sizes,
+    structure_of,
     wrap,
 )
 from .gc_pause import without_gc
@@ -127,6 +128,9 @@ class DiagramScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)  # items move on every relayout
         self.setBackgroundBrush(self.theme.background)
         self._ids: list[str] = []
+        self._drawn: set[str] = set()  # the node ids drawn as blocks (when their scopes are open)
+        # their items, made when first laid out or read (`_item`): a folded scope's members have none until it
+        # opens, so a 100k-node graph opens with items for the few boxes it shows
         self._blocks: dict[str, LayerBlockItem] = {}
         self._groups: dict[str, GroupFrameItem] = {}
         self._inputs: dict[str, InputItem] = {}
@@ -168,14 +172,18 @@ class DiagramScene(QGraphicsScene):
         return self.scale_mode == "log"
 
     def block(self, row: int) -> LayerBlockItem:
-        return self.sync_block(self._blocks[self._ids[row]])
+        return self.sync_block(self._item(self._ids[row]))
 
     def block_for(self, node_id: str) -> LayerBlockItem:
-        return self.sync_block(self._blocks[node_id])
+        return self.sync_block(self._item(node_id))
 
     def blocks(self) -> list[LayerBlockItem]:
         """The drawn nodes' blocks in row order (hidden view/constant nodes have none)."""
-        return [self.sync_block(self._blocks[i]) for i in self._ids if i in self._blocks]
+        return [self.sync_block(self._item(i)) for i in self._ids if i in self._drawn]
+
+    def block_item_count(self) -> int:
+        """How many block items the scene holds (folded scopes' members get theirs when shown)."""
+        return len(self._blocks)
 
     def groups(self) -> list[GroupFrameItem]:
         return list(self._groups.values())
@@ -197,7 +205,7 @@ class DiagramScene(QGraphicsScene):
             return self._groups[key[len(SCOPE):]]
         if key.startswith(INPUT):
             return self._inputs[key[len(INPUT):]]
-        return self.sync_block(self._blocks[key])
+        return self.sync_block(self._item(key))
 
     def edge_items(self) -> list[tuple[LayerBlockItem | GroupFrameItem | InputItem,
                                        LayerBlockItem | GroupFrameItem | InputItem]]:
@@ -368,7 +376,7 @@ class DiagramScene(QGraphicsScene):
         if not needle:
             return []
         graph = self.document.graph
-        return [r for r, n in enumerate(graph.nodes) if n.id in self._blocks
+        return [r for r, n in enumerate(graph.nodes) if n.id in self._drawn
                 and (needle in n.display_name.lower() or needle in n.type_label.lower() or needle in n.op.lower())]
 
     # ---- text ----------------------------------------------------------------------------------------------
@@ -591,6 +599,7 @@ class DiagramScene(QGraphicsScene):
         for item in [*self._blocks.values(), *self._groups.values(), *self._inputs.values()]:
             self.removeItem(item)
         self._blocks.clear()
+        self._drawn = set()
         self._groups.clear()
         self._inputs.clear()
         self._selected = set()
@@ -604,22 +613,17 @@ class DiagramScene(QGraphicsScene):
     def _sync_structure(self) -> None:
         """Items for the current graph's drawn nodes, scopes and inputs, keeping those whose ids remain."""
         doc = self.document
-        st = DiagramStructure(doc.graph)
+        st = structure_of(doc.graph)
         self._structure = st
         self._name_groups = None
         self._layouter = DiagramLayouter(st, SIZES, self.orientation)
         self._ids = doc.layer_ids()
-        drawn = [nid for sc in st.scopes.values() for nid in sc.nodes]
-        keep = set(drawn)
+        keep = self._drawn = {nid for sc in st.scopes.values() for nid in sc.nodes}
         for nid in [i for i in self._blocks if i not in keep]:
             self.removeItem(self._blocks.pop(nid))
             self._selected.discard(nid)
-        for nid in drawn:
+        for nid, item in self._blocks.items():  # the others get theirs when first shown (`_item`)
             row = st.row[nid]
-            item = self._blocks.get(nid)
-            if item is None:
-                item = self._blocks[nid] = LayerBlockItem(nid, row)
-                self.addItem(item)
             item.row = row
             item.fallback = doc.spec(row).display_name(row)
         hier = {h.path: h for h in doc.report.hierarchy}
@@ -644,6 +648,20 @@ class DiagramScene(QGraphicsScene):
                 item = self._inputs[name] = InputItem(name)
                 self.addItem(item)
             item.text = f"{name}  {shape(shapes[name])}"
+
+    def _item(self, nid: str) -> LayerBlockItem:
+        """The block of drawn node `nid`, made on first need (hidden until `_place` shows it)."""
+        item = self._blocks.get(nid)
+        if item is None:
+            if nid not in self._drawn:
+                raise KeyError(nid)
+            row = self.structure.row[nid]
+            item = self._blocks[nid] = LayerBlockItem(nid, row)
+            item.fallback = self.document.spec(row).display_name(row)
+            item.setVisible(False)
+            item.set_selected(nid in self._selected)
+            self.addItem(item)
+        return item
 
     def _default_expansion(self) -> set[str]:
         """Whole levels of scopes open while at most AUTO_BOXES boxes show (ResNet-50: its stages open, their
@@ -682,6 +700,9 @@ class DiagramScene(QGraphicsScene):
         dx = 0.0 if layout.columns else -layout.anchor_x
         self.dx = dx
         visible = layout.boxes
+        for key in visible:
+            if key in self._drawn and key not in self._blocks:
+                self._item(key)
         for nid, item in self._blocks.items():
             b = visible.get(nid)
             item.setVisible(b is not None)
@@ -894,15 +915,23 @@ class DiagramScene(QGraphicsScene):
                     return True
         return False
 
-    def overview(self) -> tuple[list[QRectF], list[tuple[QRectF, QColor]]]:
+    def overview(self, cell: tuple[float, float] | None = None) -> tuple[list[QRectF], list[tuple[QRectF, QColor]]]:
         """What an overview draws, in scene coordinates: the open frames' pieces, and every drawn box with its
         current colour (blocks not on screen are brought up to date without a repaint). Rendering the scene
-        instead called every item's paint: 0.6 s for a 5,000-node graph, after every edit."""
+        instead called every item's paint: 0.6 s for a 5,000-node graph, after every edit. `cell`: the scene
+        (width, height) of one overview pixel: of the boxes starting in one such cell only the first is given
+        (a 100k-node graph's 6,666 folded layers in a 190 px minimap)."""
         frames = [s.translated(g.pos()) for g in self._groups.values() if g.isVisible() and not g.collapsed
                   for s in g.segments]
         boxes: list[tuple[QRectF, QColor]] = []
         dx = self.dx
+        taken: set[tuple[int, int]] = set()
         for key, b in (self.layout.boxes.items() if self.layout is not None else ()):
+            if cell:
+                spot = (int(b.x / cell[0]), int(b.y / cell[1]))
+                if spot in taken:
+                    continue
+                taken.add(spot)
             if key.startswith(SCOPE):
                 group = self._groups.get(key[len(SCOPE):])
                 color = group.color if group is not None else None
@@ -999,7 +1028,7 @@ class DiagramScene(QGraphicsScene):
             while nid in st.hidden and graph.node(nid).inputs and seen < 128:
                 nid = graph.node(nid).inputs[0].node
                 seen += 1
-        return nid if nid in self._blocks else None
+        return nid if nid in self._drawn else None
 
     def _visible_item_for(self, row: int) -> LayerBlockItem | GroupFrameItem | None:
         key = self.key_for_row(row)
@@ -1011,12 +1040,13 @@ class DiagramScene(QGraphicsScene):
     def _on_selection_changed(self, rows: list[int], source: object) -> None:
         if not self.show_selection:
             rows = []
-        ids = {self._ids[r] for r in rows if 0 <= r < len(self._ids)} & set(self._blocks)
+        ids = {self._ids[r] for r in rows if 0 <= r < len(self._ids)} & self._drawn
         for lid in self._selected - ids:
             if lid in self._blocks:
                 self._blocks[lid].set_selected(False)
+        self._selected = ids  # (before `_item`: a block made now starts selected)
         for lid in ids:
-            self._blocks[lid].set_selected(True)
+            self._item(lid).set_selected(True)
         self._selected = ids
         keys = {k for k in (self.key_for_row(r) for r in rows) if k is not None}
         for path, g in self._groups.items():

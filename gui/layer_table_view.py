@@ -45,6 +45,7 @@ from .layer_table_model import (
 
 Index = QModelIndex | QPersistentModelIndex
 CLIPBOARD_KEY = "netcost.clipboard/1"
+SAMPLE_ROWS = 40  # column widths from this many rows while the table is hidden (its view: the rows in it)
 
 
 def type_combo(parent: QWidget | None = None) -> QComboBox:
@@ -194,7 +195,7 @@ class LayerTableView(QTableView):
             title = str(self.model().headerData(col, Qt.Orientation.Horizontal))
             arrow = 18 if col == sorted_by else 0  # the sort arrow takes room from the title of its column only
             head = max(hfm.horizontalAdvance(line) for line in title.split("\n")) + 14 + arrow
-            natural[col] = max(self.sizeHintForColumn(col), head, 40)
+            natural[col] = max(self._content_width(col), head, 40)
         widths = dict(natural)
         widths[NAME] = min(widths[NAME], 200)
         widths[ARGS] = min(widths[ARGS], 230)
@@ -223,6 +224,17 @@ class LayerTableView(QTableView):
                 self.setColumnWidth(col, w)
         finally:
             self._fitting = False
+
+    def _content_width(self, col: int) -> int:
+        """The widest cell of `col` among the rows in view (the first rows while hidden): Qt's sizeHintForColumn
+        read some 800 rows a column of a 100k-node graph, 0.8 s of its open."""
+        rows = self.model().rowCount()
+        first = max(0, self.rowAt(0)) if self.isVisible() else 0
+        last = self.rowAt(self.viewport().height() - 1) if self.isVisible() else -1
+        last = min(rows - 1, first + SAMPLE_ROWS - 1) if last < 0 else last
+        model = self.model()
+        hint = max((self.sizeHintForIndex(model.index(r, col)).width() for r in range(first, last + 1)), default=0)
+        return hint + (1 if self.showGrid() else 0)
 
     def dataChanged(self, top_left: Index, bottom_right: Index, roles: Any = ()) -> None:
         """Qt repaints the whole viewport for a changed range that starts above it (after an edit every row's
