@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from bench_window import bench_window  # noqa: E402
 from big_graph_file import write_graph_file  # noqa: E402
 
 
@@ -51,25 +52,12 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=30)
     args = parser.parse_args()
 
-    from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
 
     scratch = tempfile.mkdtemp(prefix="netcost-bench-")
     path = Path(scratch) / "big.json"
     nodes = write_graph_file(path, args.nodes)
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, scratch)
-    from gui.app import make_application
-
-    app = make_application()
-    QCoreApplication.setOrganizationName("NetCostBench")
-    from gui.main_window import MainWindow
-
-    window = MainWindow(autosave_dir=Path(scratch) / "recovery")
-    window.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
-    window.resize(1280, 800)
-    window.show()
-    for _ in range(20):
-        app.processEvents()
+    app, window = bench_window(scratch)
     doc = window.document
 
     # ---- the open, watched by a heartbeat --------------------------------------------------------------------

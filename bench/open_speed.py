@@ -42,24 +42,14 @@ def main() -> None:
     args = parser.parse_args()
     refs = args.refs.split(",")
 
-    from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
 
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    scratch = tempfile.mkdtemp(prefix="netcost-bench-")
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, scratch)
-    from gui.app import make_application
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_window import bench_window
 
-    app = make_application()
-    QCoreApplication.setOrganizationName("NetCostBench")
-    from gui.main_window import MainWindow
     from model_io.resolve import LoadOptions
 
-    window = MainWindow(autosave_dir=Path(scratch) / "recovery")
-    window.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
-    window.resize(1280, 800)
-    window.show()
-    for _ in range(20):
-        app.processEvents()
+    app, window = bench_window(tempfile.mkdtemp(prefix="netcost-bench-"))
     loader = window.loader
 
     def wait_for(done, timeout_s: float = 300.0) -> None:  # noqa: ANN001 - a predicate

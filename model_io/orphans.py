@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .worker_guard import become_subreaper, descendants
+from .worker_guard import become_subreaper, children_by_parent, descendants
 
 WORKER_FOLDER_PREFIX = "netcost-worker-"  # + the worker's pid + "-": its private folder (worker_guard.private_cwd)
 REAP_PAUSE_S = 0.002
@@ -57,20 +57,7 @@ def start_ticks(pid: int) -> int:
 
 
 def _children() -> list[int]:
-    me = os.getpid()
-    found = []
-    try:
-        entries = [e for e in os.listdir("/proc") if e.isdigit()]
-    except OSError:
-        return []
-    for entry in entries:
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_bytes()
-            if int(stat[stat.rindex(b")") + 2:].split()[1]) == me:
-                found.append(int(entry))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
+    return children_by_parent().get(os.getpid(), [])
 
 
 def orphans(since: int) -> list[int]:

@@ -57,13 +57,13 @@ def become_subreaper() -> bool:
         return False
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` in the parent tree (Linux /proc; [] elsewhere)."""
+def children_by_parent() -> dict[int, list[int]]:
+    """Parent pid -> its children's pids, from /proc ({} elsewhere)."""
     children: dict[int, list[int]] = {}
     try:
         entries = [e for e in os.listdir("/proc") if e.isdigit()]
     except OSError:
-        return []
+        return {}
     for entry in entries:
         try:
             with open(f"/proc/{entry}/stat", "rb") as f:
@@ -72,6 +72,12 @@ def descendants(pid: int) -> list[int]:
         except (OSError, ValueError, IndexError):
             continue
         children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` in the parent tree (Linux /proc; [] elsewhere)."""
+    children = children_by_parent()
     out, todo = [], list(children.get(pid, []))
     while todo:
         p = todo.pop()

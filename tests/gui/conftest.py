@@ -76,3 +76,13 @@ def opened_window(qtbot, tmp_path: Path, network: Network, monkeypatch: pytest.M
     finally:
         w.document.undo_stack.setClean()
         w.close()
+
+
+@pytest.fixture
+def rewrites_window(qtbot, tmp_path: Path, alexnet: Network, monkeypatch: pytest.MonkeyPatch) -> Iterator:  # noqa: ANN001
+    """AlexNet's window with the Rewrites panel shown and only the Compare view (the diagram and charts are tested
+    in their own files)."""
+    with opened_window(qtbot, tmp_path, alexnet, monkeypatch, views=("Compare",)) as w:
+        w.show_rewrites()
+        w.rewrites.refresh()
+        yield w

@@ -3,20 +3,15 @@ changes the totals by exactly those deltas, the baseline is pinned first, the ta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 
-from costing import Network
 from costing import formatting as fmt
 from costing import rewrites as rw
 from costing.graph_eval import evaluate_graph
 from gui.layer_table_model import DELTA_PARAMS, NAME, SORT_ROLE
 from gui.main_window import MainWindow
 from gui.rewrites_panel import D_MACS, D_PARAMS
-from tests.gui.conftest import opened_window
 
 # One candidate of every kind that applies to the article's AlexNet (its only scope is the whole model).
 ALEXNET_TRICKS = ("two_3x3:conv2", "factorize_nx1:conv2", "depthwise_separable:conv2", "global_avg_pool:fc1",
@@ -24,12 +19,8 @@ ALEXNET_TRICKS = ("two_3x3:conv2", "factorize_nx1:conv2", "depthwise_separable:c
 
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path, alexnet: Network, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
-    # the comparison is what this file looks at; the diagram and charts are tested in their own files
-    with opened_window(qtbot, tmp_path, alexnet, monkeypatch, views=("Compare",)) as w:
-        w.show_rewrites()
-        w.rewrites.refresh()
-        yield w
+def window(rewrites_window: MainWindow) -> MainWindow:
+    return rewrites_window
 
 def _shown_text(window: MainWindow, col: int) -> str:
     return window.rewrites.tree.currentItem().text(col)

@@ -3,24 +3,15 @@ with why) and, after Apply, selects the next-best candidate instead of going bac
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from costing import Network
 from gui.main_window import MainWindow
 from gui.rewrites_panel import REWRITE_ROLE, TRICK, WHY
-from tests.gui.conftest import opened_window
 
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path, alexnet: Network, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
-    # the comparison is what this file looks at; the diagram and charts are tested in their own files
-    with opened_window(qtbot, tmp_path, alexnet, monkeypatch, views=("Compare",)) as w:
-        w.show_rewrites()
-        w.rewrites.refresh()
-        yield w
+def window(rewrites_window: MainWindow) -> MainWindow:
+    return rewrites_window
 
 def _ranked(qtbot, window: MainWindow) -> list[str]:
     panel = window.rewrites
