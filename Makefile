@@ -12,7 +12,7 @@ PIP := pip install --disable-pip-version-check -q
 
 .PHONY: run test test-app test-library lint bench
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	# The CPU build of torch first, unless the venv already has a torch (the user's, kept as it is): a bare
 	# `torch` requirement would make pip fetch a multi-GB CUDA build.
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/$(PIP) -e '.[test,onnx]'
 	touch $(STAMP)
 
-$(LIBSTAMP): pyproject.toml tests/library/requirements.txt bench/requirements-peers.txt
+$(LIBSTAMP): pyproject.toml setup.py tests/library/requirements.txt bench/requirements-peers.txt
 	test -x $(LIBBIN)/python || $(PY) -m venv $(LIBVENV)
 	$(LIBBIN)/$(PIP) -r tests/library/requirements.txt
 	# the peers' pins carry their own pure-Python needs; --no-deps keeps the torch above

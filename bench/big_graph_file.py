@@ -20,7 +20,7 @@ NODES_PER_LAYER = 15
 
 def transformer_graph(nodes: int, d: int = 64, seq: int = 32):  # noqa: ANN201 - a costing Graph
     """About `nodes` nodes (whole layers of 15)."""
-    from costing.graph import Graph, GraphInput, Node, Ref, Scope
+    from netcost.costing.graph import Graph, GraphInput, Node, Ref, Scope
 
     out: list[Node] = []
     scopes: list[Scope] = []
@@ -54,7 +54,7 @@ def transformer_graph(nodes: int, d: int = 64, seq: int = 32):  # noqa: ANN201 -
 
 def write_graph_file(path: str | Path, nodes: int) -> int:
     """Write the graph as a graph file; the node count."""
-    from model_io.graph_file import save_graph
+    from netcost.model_io.graph_file import save_graph
 
     graph = transformer_graph(nodes)
     save_graph(path, graph)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from costing import LayerSpec, Network, evaluate  # noqa: E402
+from netcost.costing import LayerSpec, Network, evaluate  # noqa: E402
 
 
 def make_network(n_layers: int) -> Network:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from costing.graph_eval import evaluate_graph  # noqa: E402
-from model_io.tracer import InputSpec, meta_construction, trace_graph  # noqa: E402
-from resources.zoo_models import ZOO  # noqa: E402
+from netcost.costing.graph_eval import evaluate_graph  # noqa: E402
+from netcost.model_io.tracer import InputSpec, meta_construction, trace_graph  # noqa: E402
+from netcost.resources.zoo_models import ZOO  # noqa: E402
 
 # (model, node to edit, argument, two values to alternate): edits that keep the model valid (halving one of
 # Llama's gate/up pair alone would break their product, and everything after it is then not costed: O(nodes))

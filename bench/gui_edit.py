@@ -14,7 +14,7 @@ ResNet-50 <= 16 ms and a 5,000-node graph (Llama-70B config, 5,134 nodes) <= 50 
 also the longest single pass of the event loop in the 0.8 s after each of 6 edits: work the views defer past the
 frame (the module tree's subtotals, the minimap, a sweep) must not stall the window.
 
-Start-up runs `gui.app.main` in a fresh process that prints the moment of its first paint event and whether
+Start-up runs `netcost.gui.app.main` in a fresh process that prints the moment of its first paint event and whether
 `torch` was imported by then (it must not be: traced models load in the worker).
 """
 
@@ -35,7 +35,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def chain(n: int):  # noqa: ANN201 - costing.Network, imported lazily below
-    from costing import LayerSpec, Network
+    from netcost.costing import LayerSpec, Network
 
     specs = [LayerSpec("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}) if i % 2 == 0
              else LayerSpec("ReLU") for i in range(n)]
@@ -56,13 +56,13 @@ def bench_edit(sizes: list[int], reps: int) -> list[dict[str, float]]:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     settings_dir = tempfile.mkdtemp(prefix="netcost-bench-")
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
-    from gui.app import make_application
+    from netcost.gui.app import make_application
 
     app = make_application()
     QCoreApplication.setOrganizationName("NetCostBench")
-    from gui.cost_document import CostDocument
-    from gui.layer_table_model import ARGS
-    from gui.main_window import MainWindow
+    from netcost.gui.cost_document import CostDocument
+    from netcost.gui.layer_table_model import ARGS
+    from netcost.gui.main_window import MainWindow
 
     rows = []
     for n in sizes:
@@ -107,9 +107,9 @@ def bench_loaded(names: list[str], reps: int) -> list[dict[str, float | str]]:
     sys.path.insert(0, str(ROOT / "bench"))
     from graph_edit import CASES, traced_graph
 
-    from costing.graph_eval import evaluate_graph
-    from gui.cost_document import CostDocument
-    from gui.main_window import MainWindow
+    from netcost.costing.graph_eval import evaluate_graph
+    from netcost.gui.cost_document import CostDocument
+    from netcost.gui.main_window import MainWindow
 
     app = QApplication.instance()
     rows: list[dict[str, float | str]] = []

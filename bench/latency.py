@@ -15,13 +15,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from costing import formatting as fmt  # noqa: E402
-from costing.latency import estimate  # noqa: E402
-from model_io import device_files  # noqa: E402
-from model_io.calibrate import GEMM_N, best_time, calibrate_in_subprocess  # noqa: E402
-from model_io.latency_tables import LatencySummary  # noqa: E402
-from model_io.measure_client import measure_in_worker  # noqa: E402
-from model_io.resolve import LoadOptions  # noqa: E402
+from netcost.costing import formatting as fmt  # noqa: E402
+from netcost.costing.latency import estimate  # noqa: E402
+from netcost.model_io import device_files  # noqa: E402
+from netcost.model_io.calibrate import GEMM_N, best_time, calibrate_in_subprocess  # noqa: E402
+from netcost.model_io.latency_tables import LatencySummary  # noqa: E402
+from netcost.model_io.measure_client import measure_in_worker  # noqa: E402
+from netcost.model_io.resolve import LoadOptions  # noqa: E402
 
 INPUTS = {"zoo:gpt2": ("long:1,64",)}
 

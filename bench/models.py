@@ -35,8 +35,8 @@ VIEW = {"thop": "thop", "ptflops": "ptflops", "fvcore": "fvcore", "torchinfo": "
 def _build(name: str, device: str) -> tuple[Any, list[Any]]:
     import torch
 
-    from model_io.tracer import InputSpec, make_inputs, meta_construction
-    from resources.zoo_models import ZOO
+    from netcost.model_io.tracer import InputSpec, make_inputs, meta_construction
+    from netcost.resources.zoo_models import ZOO
 
     entry = ZOO[name]
     if device == "meta":
@@ -54,7 +54,7 @@ def _count(tool: str, model: Any, inputs: list[Any]) -> int:
     import torch
 
     if tool == "netcost":
-        from model_io.tracer import InputSpec, trace_module
+        from netcost.model_io.tracer import InputSpec, trace_module
 
         specs = [InputSpec(tuple(x.shape), str(x.dtype).removeprefix("torch.")) for x in inputs]
         return trace_module(model, specs).totals.macs
@@ -97,7 +97,7 @@ def one(tool: str, name: str, device: str) -> dict[str, Any]:
 
     torch.set_num_threads(os.cpu_count() or 1)
     if tool == "netcost":  # as the worker does once at start-up, before it counts
-        from model_io.worker import _skip_dynamo_disable
+        from netcost.model_io.worker import _skip_dynamo_disable
 
         _skip_dynamo_disable()
     t0 = time.perf_counter()
@@ -128,8 +128,8 @@ def _run(args: list[str], timeout: float = 900) -> dict[str, Any]:
 
 
 def _netcost_views(name: str) -> dict[str, int]:
-    from model_io.tracer import InputSpec, meta_construction, trace_module
-    from resources.zoo_models import ZOO
+    from netcost.model_io.tracer import InputSpec, meta_construction, trace_module
+    from netcost.resources.zoo_models import ZOO
 
     with meta_construction():
         model = ZOO[name].build()
@@ -141,7 +141,7 @@ def cli(ref: str) -> dict[str, float]:
     """Seconds and peak RSS (MB, the largest process: CLI or worker) of `netcost summary ref`, end to end. Run in
     a fresh process of its own, so the RSS of earlier measurements does not count."""
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "model_io", "summary", ref], check=True, capture_output=True, cwd=ROOT,
+    subprocess.run([sys.executable, "-m", "netcost.model_io", "summary", ref], check=True, capture_output=True, cwd=ROOT,
                    env={**os.environ, "PYTHONPATH": str(ROOT)})
     return {"seconds": time.perf_counter() - t,
             "rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}

@@ -30,7 +30,7 @@ from PySide6.QtCore import QRectF  # noqa: E402
 from PySide6.QtGui import QImage, QPainter  # noqa: E402
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget  # noqa: E402
 
-from costing import LayerSpec, Network  # noqa: E402
+from netcost.costing import LayerSpec, Network  # noqa: E402
 
 
 def network(n: int) -> Network:
@@ -73,9 +73,9 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     from PySide6.QtTest import QTest
 
-    from gui.charts_widget import ChartsWidget
-    from gui.cost_document import CostDocument
-    from gui.diagram_scene import DiagramScene
+    from netcost.gui.charts_widget import ChartsWidget
+    from netcost.gui.cost_document import CostDocument
+    from netcost.gui.diagram_scene import DiagramScene
 
     print(f"{'layers':>7} {'build scene':>12} {'repaint all':>12} {'repaint 1:1':>12} {'edit: doc':>12} "
           f"{'edit: views':>12} {'edit: total':>12} {'charts hidden':>14} {'show charts':>12}")
@@ -117,7 +117,7 @@ def main() -> None:
 
 def residual_graph(scopes: int, per_scope: int):  # noqa: ANN201 - a costing Graph
     """`scopes` scopes of `per_scope` nodes: conv, relu, conv, add(skip) repeated, every value 16x16x16."""
-    from costing.graph import Graph, GraphInput, Node, Ref, Scope
+    from netcost.costing.graph import Graph, GraphInput, Node, Ref, Scope
 
     nodes, src = [], Ref("x")
     for s in range(scopes):
@@ -140,8 +140,8 @@ def residual_graph(scopes: int, per_scope: int):  # noqa: ANN201 - a costing Gra
 
 def dataflow() -> None:
     app = QApplication.instance() or QApplication([])
-    from gui.cost_document import CostDocument
-    from gui.diagram_scene import DiagramScene
+    from netcost.gui.cost_document import CostDocument
+    from netcost.gui.diagram_scene import DiagramScene
 
     graph = residual_graph(25, 200)
     doc = CostDocument()
@@ -163,7 +163,7 @@ def dataflow() -> None:
     total, laid, shown, cpu = sorted(runs)[1]
     print(f"dataflow, 5,000 nodes expanded (median of 3): layout + items {_ms(laid)}, paint fitted {_ms(shown)}, "
           f"total {_ms(total)} (CPU {_ms(cpu)}; best {_ms(min(r[0] for r in runs))})  (target <= 500 ms)")
-    from gui.diagram_layout import Orientation
+    from netcost.gui.diagram_layout import Orientation
 
     t, c = time.perf_counter(), time.process_time()
     wide = DiagramScene(doc, expanded=every_scope, orientation=Orientation.LEFT_RIGHT)
@@ -196,7 +196,7 @@ def dataflow() -> None:
     small.set_graph(residual_graph(5, 100))
     from PySide6.QtTest import QTest
 
-    from gui.diagram_view import DiagramGraphicsView
+    from netcost.gui.diagram_view import DiagramGraphicsView
 
     s500 = DiagramScene(small, expanded=[s.path for s in small.graph.scopes])
     view = DiagramGraphicsView(s500)  # on screen at 100 %, as a user edits

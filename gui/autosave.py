@@ -33,11 +33,11 @@ from typing import Any
 
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
 
-from costing import FormatError
-from costing.graph import Graph
-from model_io.escape import failure_text
-from model_io.graph_file import load_graph
-from model_io.layer_file import atomic_write, remove_stale_temps
+from netcost.costing import FormatError
+from netcost.costing.graph import Graph
+from netcost.model_io.escape import failure_text
+from netcost.model_io.graph_file import load_graph
+from netcost.model_io.layer_file import atomic_write, remove_stale_temps
 
 from .cost_document import CostDocument
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from costing import formatting as fmt
+from netcost.costing import formatting as fmt
 
 from .charts.compare_chart import CompareChart
 from .cost_colors import convention_label

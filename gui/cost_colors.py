@@ -2,7 +2,7 @@
 category colours and the metric definitions the views colour by.
 
 Views never compute costs: a metric is a field of `costing.Totals` (FLOPs follow the document's convention), or a
-derived analysis of the report (latency: `gui.metric_values` asks the document's latency estimate), and this module
+derived analysis of the report (latency: `netcost.gui.metric_values` asks the document's latency estimate), and this module
 only maps those numbers to colours and labels.
 """
 
@@ -19,8 +19,8 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from costing import CATEGORIES, CONVENTIONS, Totals
-from costing.formatting import duration, nbytes, percent, si
+from netcost.costing import CATEGORIES, CONVENTIONS, Totals
+from netcost.costing.formatting import duration, nbytes, percent, si
 
 COLORMAP_NAME = "viridis"  # perceptually uniform, colour-blind safe, prints in greyscale as a monotone ramp
 _LUT_SIZE = 256

@@ -21,15 +21,15 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from costing import CONVENTIONS, CostReport, LayerCost, LayerError, LayerSpec, Network, Totals
-from costing.chain import graph_from_network, network_of
-from costing.comparison import Comparison, RowDelta, compare
-from costing.graph import Graph, GraphError, GraphInput, Node, Ref, drop_caches, unique_name
-from costing.graph_eval import evaluate_graph, evaluated_ids
-from costing.registry import has_kind, kind
-from model_io.graph_file import graph_to_dict, load_graph
-from model_io.layer_file import atomic_write, network_to_dict
-from model_io.retrace import remeasured
+from netcost.costing import CONVENTIONS, CostReport, LayerCost, LayerError, LayerSpec, Network, Totals
+from netcost.costing.chain import graph_from_network, network_of
+from netcost.costing.comparison import Comparison, RowDelta, compare
+from netcost.costing.graph import Graph, GraphError, GraphInput, Node, Ref, drop_caches, unique_name
+from netcost.costing.graph_eval import evaluate_graph, evaluated_ids
+from netcost.costing.registry import has_kind, kind
+from netcost.model_io.graph_file import graph_to_dict, load_graph
+from netcost.model_io.layer_file import atomic_write, network_to_dict
+from netcost.model_io.retrace import remeasured
 
 from .layer_selection import LayerSelection
 from .undo_budget import undo_limit

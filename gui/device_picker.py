@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from costing import formatting as fmt
+from netcost.costing import formatting as fmt
 
 from .latency_state import LatencyState
 

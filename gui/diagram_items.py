@@ -27,7 +27,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QStyleOptionGraphicsItem, QWidget
 
-from costing import HierarchyNode, LayerCost
+from netcost.costing import HierarchyNode, LayerCost
 
 from .cost_colors import Theme, text_color_on
 from .diagram_layout import Point, Route

@@ -32,8 +32,8 @@ from enum import Enum
 
 import igraph
 
-from costing.graph import Graph
-from costing.registry import has_kind, kind
+from netcost.costing.graph import Graph
+from netcost.costing.registry import has_kind, kind
 
 SCOPE = "\x1fscope:"  # key prefix of a scope's box or frame
 INPUT = "\x1finput:"  # key prefix of a graph input's pill

@@ -22,11 +22,11 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsScene
 
-from costing import CONVENTIONS, PEERS, HierarchyNode, LayerCost, Totals
-from costing.comparison import ADDED, SAME, RowDelta
-from costing.formatting import grouped, key_args, nbytes, percent, shape, si
-from costing.mask_plumbing import MASK_TYPE
-from costing.records import DASH, NOT_COSTED, CostReport
+from netcost.costing import CONVENTIONS, PEERS, HierarchyNode, LayerCost, Totals
+from netcost.costing.comparison import ADDED, SAME, RowDelta
+from netcost.costing.formatting import grouped, key_args, nbytes, percent, shape, si
+from netcost.costing.mask_plumbing import MASK_TYPE
+from netcost.costing.records import DASH, NOT_COSTED, CostReport
 
 from .cost_colors import (
     METRICS,

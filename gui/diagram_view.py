@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from costing import CONVENTIONS
+from netcost.costing import CONVENTIONS
 
 from .cost_colors import METRICS, SCALES, ZERO_COLOR, CostScale, Theme, gradient_stops, palette_is_dark
 from .cost_document import CostDocument

@@ -7,9 +7,9 @@ import argparse
 import os
 import sys
 
-from model_io import tables, zoo
-from model_io.cli import add_model_options, build_parser
-from model_io.cli import main as cli_main
+from netcost.model_io import tables, zoo
+from netcost.model_io.cli import add_model_options, build_parser
+from netcost.model_io.cli import main as cli_main
 
 
 def _add_commands(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +32,7 @@ def has_display() -> bool:
 
 def launch_gui(model: str) -> int:
     if not has_display():  # say so in one line and still show the model, rather than a Qt abort
-        from model_io.resolve import load_report
+        from netcost.model_io.resolve import load_report
 
         print("netcost: no display (DISPLAY/WAYLAND_DISPLAY unset), so here is the terminal summary; run under a "
               "desktop session or `xvfb-run` for the window.", file=sys.stderr)

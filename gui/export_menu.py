@@ -1,7 +1,7 @@
 """The window's Export menu entries for images (Report…, Diagram…, each chart…) and the views' context menus.
 
 `install_export_menu(window, export_menu, document)` is called by the main window (see `view_slots.EXPORT_HOOK`).
-Everything here only collects a file name and options and calls `gui.exporters`; the exporters never ask.
+Everything here only collects a file name and options and calls `netcost.gui.exporters`; the exporters never ask.
 """
 
 from __future__ import annotations

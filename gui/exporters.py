@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdf
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication
 
-from model_io.layer_file import atomic_write
+from netcost.model_io.layer_file import atomic_write
 
 from .cost_document import CostDocument
 from .diagram_layout import Orientation
@@ -137,7 +137,7 @@ def export_chart(document: CostDocument, chart: str, path: str | Path, fmt: str 
 
 def export_view(view: SingleView, path: str | Path, fmt: str | None = None, *, width: int | None = None,
                 scale: float = 2.0, title: str = "NetCost") -> ExportResult:
-    """Any prepared single view (see `gui.report.views`), e.g. what a view's context menu hands over."""
+    """Any prepared single view (see `netcost.gui.report.views`), e.g. what a view's context menu hands over."""
     return _export_view(view, path, fmt, width, scale, title)
 
 

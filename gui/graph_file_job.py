@@ -17,13 +17,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from costing import FormatError
-from costing.graph import Graph
-from costing.graph_eval import evaluate_graph
-from costing.records import CostReport
-from model_io import strict_json
-from model_io.graph_file import parse_graph
-from model_io.layer_file import read_text
+from netcost.costing import FormatError
+from netcost.costing.graph import Graph
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.costing.records import CostReport
+from netcost.model_io import strict_json
+from netcost.model_io.graph_file import parse_graph
+from netcost.model_io.layer_file import read_text
 
 from .diagram_layout import prebuild_structure
 

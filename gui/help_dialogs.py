@@ -1,8 +1,8 @@
 """Help ▸ Keyboard shortcuts, Help ▸ Conventions and Help ▸ About.
 
 Nothing here is a hand-kept copy: the shortcut list is read from the window's actions (menus, then the views'
-shortcuts), the conventions from `costing.conventions` (the README's table is checked against the same text), the
-versions from the installed packages (`model_io.versions`).
+shortcuts), the conventions from `netcost.costing.conventions` (the README's table is checked against the same text), the
+versions from the installed packages (`netcost.model_io.versions`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from costing.conventions import CONVENTIONS, ELEMENTWISE_RULES
-from model_io.versions import library_versions, netcost_version
+from netcost.costing.conventions import CONVENTIONS, ELEMENTWISE_RULES
+from netcost.model_io.versions import library_versions, netcost_version
 
 _NATIVE = QKeySequence.SequenceFormat.NativeText
 
@@ -112,7 +112,7 @@ class ShortcutsDialog(QDialog):
 
 
 def conventions_html() -> str:
-    """What each counting convention counts, with its formula, from `costing.conventions`."""
+    """What each counting convention counts, with its formula, from `netcost.costing.conventions`."""
     rows = "".join(
         f"<tr><td><b>{html.escape(c.label)}</b><br><code>{html.escape(c.key)}</code></td>"
         f"<td>{html.escape(c.counts.replace('`', ''))}</td></tr>" for c in CONVENTIONS.values())

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from costing import CONVENTIONS, HierarchyNode, LayerCost, Totals, convention_value
-from costing import formatting as fmt
-from costing.records import DASH, NOT_COSTED
+from netcost.costing import CONVENTIONS, HierarchyNode, LayerCost, Totals, convention_value
+from netcost.costing import formatting as fmt
+from netcost.costing.records import DASH, NOT_COSTED
 
 from .cost_document import CostDocument
 from .plain_text import plain_tip

@@ -1,7 +1,7 @@
 """`LatencyState`: the chosen device and the last measurement of one document, shared by the latency views.
 
 It lives as a child of the `CostDocument` (`LatencyState.of(document)`), so every view of that document sees the
-same device. The estimate itself is the engine's (`costing.latency.estimate`), recomputed when the report or the
+same device. The estimate itself is the engine's (`netcost.costing.latency.estimate`), recomputed when the report or the
 device changes; a measurement belongs to the report it was taken on and is dropped when the model changes.
 """
 
@@ -11,11 +11,11 @@ from bisect import bisect_left, bisect_right
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
-from costing import CostReport, HierarchyNode, LayerCost
-from costing.devices import Device
-from costing.latency import LatencyEstimate, RowLatency, combine, estimate, measured_correlation, updated_estimate
-from model_io import device_files
-from model_io.measure_client import Measurement
+from netcost.costing import CostReport, HierarchyNode, LayerCost
+from netcost.costing.devices import Device
+from netcost.costing.latency import LatencyEstimate, RowLatency, combine, estimate, measured_correlation, updated_estimate
+from netcost.model_io import device_files
+from netcost.model_io.measure_client import Measurement
 
 from .cost_document import CostDocument
 

@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from costing import CostReport
-from costing import formatting as fmt
-from costing.devices import PEAK_DTYPES
-from costing.latency import CONVENTION_TEXT, device_mismatch, measured_place
-from model_io.measure_client import Measurement, measure_refusal
+from netcost.costing import CostReport
+from netcost.costing import formatting as fmt
+from netcost.costing.devices import PEAK_DTYPES
+from netcost.costing.latency import CONVENTION_TEXT, device_mismatch, measured_place
+from netcost.model_io.measure_client import Measurement, measure_refusal
 
 from .charts.roofline_chart import RooflineChart
 from .cost_document import CostDocument

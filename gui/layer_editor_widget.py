@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from costing import formatting as fmt
-from costing.args import REQUIRED, Arg
-from costing.registry import has_kind, kind
+from netcost.costing import formatting as fmt
+from netcost.costing.args import REQUIRED, Arg
+from netcost.costing.registry import has_kind, kind
 
 from .cost_document import CostDocument
 from .layer_table_model import compatible_args

@@ -21,12 +21,12 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 
-from costing import CONVENTIONS, LayerCost, LayerError, Totals, convention_value
-from costing import formatting as fmt
-from costing.comparison import ADDED, SAME, RowDelta
-from costing.latency import CONVENTION, RowLatency
-from costing.records import DASH, NOT_COSTED
-from costing.registry import has_kind, kind, kinds
+from netcost.costing import CONVENTIONS, LayerCost, LayerError, Totals, convention_value
+from netcost.costing import formatting as fmt
+from netcost.costing.comparison import ADDED, SAME, RowDelta
+from netcost.costing.latency import CONVENTION, RowLatency
+from netcost.costing.records import DASH, NOT_COSTED
+from netcost.costing.registry import has_kind, kind, kinds
 
 from .cost_document import CostDocument, row_runs
 from .latency_state import LatencyState

@@ -20,9 +20,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QDropEvent, QGuiApplication, QResizeEvent, QShowEvent, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QStyledItemDelegate, QTableView, QWidget
 
-from costing import FormatError, LayerSpec
-from model_io import strict_json
-from model_io.layer_file import network_to_dict, parse_layer
+from netcost.costing import FormatError, LayerSpec
+from netcost.model_io import strict_json
+from netcost.model_io.layer_file import network_to_dict, parse_layer
 
 from .cost_document import CostDocument, row_runs
 from .layer_table_model import (

@@ -1,6 +1,6 @@
 """`MainWindow`: composes the document's views in docks and wires menus, toolbar, status bar and file handling.
 
-It computes nothing: figures come from the document's report, formatted by `costing.formatting`. Every question
+It computes nothing: figures come from the document's report, formatted by `netcost.costing.formatting`. Every question
 to the user goes through an overridable `ask_*` method, so tests never block on a modal dialog. Failures are shown
 in a non-modal message bar above the table; the document is only ever replaced by a completely loaded one.
 """
@@ -50,18 +50,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import resources
-from costing import CONVENTIONS, FormatError, LayerSpec, Network, convention_value
-from costing import formatting as fmt
-from costing.args import REQUIRED
-from costing.graph import Graph
-from costing.registry import has_kind, kind
-from model_io import tables
-from model_io.escape import failure_text, printable, short_path
-from model_io.layer_file import atomic_write
-from model_io.model_ref import TRUST_PICKLE_HINT, absolute_ref, is_library_ref
-from model_io.resolve import LoadOptions, runs_code
-from model_io.retrace import carried_over, module_edits
+import netcost.resources as resources
+from netcost.costing import CONVENTIONS, FormatError, LayerSpec, Network, convention_value
+from netcost.costing import formatting as fmt
+from netcost.costing.args import REQUIRED
+from netcost.costing.graph import Graph
+from netcost.costing.registry import has_kind, kind
+from netcost.model_io import tables
+from netcost.model_io.escape import failure_text, printable, short_path
+from netcost.model_io.layer_file import atomic_write
+from netcost.model_io.model_ref import TRUST_PICKLE_HINT, absolute_ref, is_library_ref
+from netcost.model_io.resolve import LoadOptions, runs_code
+from netcost.model_io.retrace import carried_over, module_edits
 
 from .autosave import Autosave, RecoveryUnreadable
 from .color_scheme import SCHEMES, apply_scheme, saved_scheme

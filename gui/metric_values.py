@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from operator import attrgetter
 
-from costing import CostReport, HierarchyNode, LayerCost
+from netcost.costing import CostReport, HierarchyNode, LayerCost
 
 from .cost_colors import METRICS, metric_field, metric_label
 from .cost_document import CostDocument

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from model_io import zoo
-from model_io.resolve import LoadOptions
-from model_io.safe_read import SMALL_LIMIT, UnreadableFile, read_regular_text
+from netcost.model_io import zoo
+from netcost.model_io.resolve import LoadOptions
+from netcost.model_io.safe_read import SMALL_LIMIT, UnreadableFile, read_regular_text
 
 CODE_WARNING = ("Opening a .py file runs its code with your rights (it can read and change your files); NetCost "
                 "runs it in a separate, limited process, but that is not a sandbox. Open files you trust.")
@@ -62,7 +62,7 @@ def scan_python_file(path: str | Path) -> PythonScan:
         return PythonScan((), (), "", str(e))
     except (OSError, ValueError) as e:
         return PythonScan((), (), "", f"cannot read {path}: {e}")
-    from model_io.model_ref import list_candidates  # the resolver's own reading, so both agree on the names
+    from netcost.model_io.model_ref import list_candidates  # the resolver's own reading, so both agree on the names
 
     candidates = list_candidates(path)
     classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
@@ -158,7 +158,7 @@ def zoo_entries() -> list[tuple[str, str]]:
     """(reference, description) of every built-in entry: layer lists, then traced torch models if available."""
     entries = [(f"zoo:{name}", zoo.describe(name)) for name in zoo.model_names()]
     try:
-        from model_io.torch_zoo_index import TORCH_ZOO
+        from netcost.model_io.torch_zoo_index import TORCH_ZOO
     except ImportError:
         return entries
     seen = {ref for ref, _ in entries}

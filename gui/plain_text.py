@@ -11,7 +11,7 @@ from html import escape
 
 from PySide6.QtGui import Qt
 
-from model_io.escape import printable_lines
+from netcost.model_io.escape import printable_lines
 
 
 def plain_tip(text: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QProcess
 
-from model_io.worker_pipes import ANSWER_LIMIT, STDERR_KEEP, Capped, Tail
+from netcost.model_io.worker_pipes import ANSWER_LIMIT, STDERR_KEEP, Capped, Tail
 
 
 class BoundedOutput(QObject):

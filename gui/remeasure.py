@@ -11,11 +11,11 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from costing import CostReport
-from costing.graph_eval import input_values
-from model_io.escape import printable
-from model_io.resolve import LoadOptions, retrace_options
-from model_io.retrace import retrace_blocker, stale_opaque
+from netcost.costing import CostReport
+from netcost.costing.graph_eval import input_values
+from netcost.model_io.escape import printable
+from netcost.model_io.resolve import LoadOptions, retrace_options
+from netcost.model_io.retrace import retrace_blocker, stale_opaque
 
 from .cost_document import CostDocument
 from .model_loader import ModelLoader

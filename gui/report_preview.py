@@ -1,6 +1,6 @@
 """`ReportPreviewDialog`: Export > Report… — the report's options beside a live preview, then Save.
 
-The dialog only collects options and shows what the exporter will write; writing is `gui.exporters`' job.
+The dialog only collects options and shows what the exporter will write; writing is `netcost.gui.exporters`' job.
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from costing import CONVENTIONS
-from costing.dtypes import DTYPE_BYTES
+from netcost.costing import CONVENTIONS
+from netcost.costing.dtypes import DTYPE_BYTES
 
 from .cost_document import CostDocument
 

@@ -1,5 +1,5 @@
 """`SweepView`: the input-size sweep of the current graph — params, MACs and activation memory against the image
-resolution or the sequence length — computed by `costing.sweep`, one point per timer tick so a long sweep (a big
+resolution or the sequence length — computed by `netcost.costing.sweep`, one point per timer tick so a long sweep (a big
 model, 32k tokens) shows its progress and never freezes the window.
 
 The sweep reruns (debounced) after an edit while it is on screen; hidden, it only notes that it is stale.
@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from costing import sweep as sw
-from costing.graph import Graph
+from netcost.costing import sweep as sw
+from netcost.costing.graph import Graph
 
 from .charts.sweep_chart import SweepChart, round_2, size_text
 from .cost_document import CostDocument

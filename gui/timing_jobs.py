@@ -13,12 +13,12 @@ import time
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from costing import Network
-from costing.devices import DeviceError
-from model_io import device_files, orphans, worker_client
-from model_io.calibrate import interpret_calibration
-from model_io.measure_client import by_index as measurement_by_index
-from model_io.measure_client import (
+from netcost.costing import Network
+from netcost.costing.devices import DeviceError
+from netcost.model_io import device_files, orphans, worker_client
+from netcost.model_io.calibrate import interpret_calibration
+from netcost.model_io.measure_client import by_index as measurement_by_index
+from netcost.model_io.measure_client import (
     check_dtype,
     interpret_measured,
     measure_request,
@@ -26,7 +26,7 @@ from model_io.measure_client import (
     renamed,
     timing_env,
 )
-from model_io.resolve import LoadOptions, ModelError
+from netcost.model_io.resolve import LoadOptions, ModelError
 
 from .process_output import BoundedOutput
 
@@ -61,7 +61,7 @@ class TimingJob(QObject):
 
     def calibrate(self) -> None:
         self._timeout_s = CALIBRATION_TIMEOUT_S
-        self._start("calibrate", [sys.executable, "-m", "model_io.calibrate"], b"")
+        self._start("calibrate", [sys.executable, "-m", "netcost.model_io.calibrate"], b"")
 
     def measure(self, ref: str, opts: LoadOptions, repeats: int = 5) -> None:
         if self.busy:

@@ -9,9 +9,9 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QContextMenuEvent, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
-from costing import CATEGORIES, CONVENTIONS, CostReport, convention_value
-from costing import formatting as fmt
-from costing.records import DASH, NOT_COSTED
+from netcost.costing import CATEGORIES, CONVENTIONS, CostReport, convention_value
+from netcost.costing import formatting as fmt
+from netcost.costing.records import DASH, NOT_COSTED
 
 from .cost_document import CostDocument
 from .plain_text import plain_tip

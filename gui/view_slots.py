@@ -17,13 +17,13 @@ from PySide6.QtWidgets import QLabel, QWidget
 from .cost_document import CostDocument
 
 VIEW_FACTORIES: list[tuple[str, str, str]] = [
-    ("Diagram", "gui.diagram_view", "DiagramView"),
-    ("Charts", "gui.charts_widget", "ChartsWidget"),
-    ("Latency", "gui.latency_view", "LatencyView"),  # roofline estimate and measured time (issue 14)
-    ("Compare", "gui.compare_view", "CompareView"),  # before vs after a pinned baseline (issue 11)
-    ("Sweep", "gui.sweep_view", "SweepView"),  # costs against the input size (issue 11)
+    ("Diagram", "netcost.gui.diagram_view", "DiagramView"),
+    ("Charts", "netcost.gui.charts_widget", "ChartsWidget"),
+    ("Latency", "netcost.gui.latency_view", "LatencyView"),  # roofline estimate and measured time (issue 14)
+    ("Compare", "netcost.gui.compare_view", "CompareView"),  # before vs after a pinned baseline (issue 11)
+    ("Sweep", "netcost.gui.sweep_view", "SweepView"),  # costs against the input size (issue 11)
 ]
-EXPORT_HOOK: tuple[str, str] = ("gui.export_menu", "install_export_menu")
+EXPORT_HOOK: tuple[str, str] = ("netcost.gui.export_menu", "install_export_menu")
 
 log = logging.getLogger(__name__)
 

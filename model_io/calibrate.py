@@ -1,6 +1,6 @@
 """Calibrate "this machine": peak GEMM FLOP/s per dtype and copy bandwidth, by a short micro-benchmark.
 
-Runs in a child process (`python -m model_io.calibrate` prints the devices as JSON), so the CLI and the app get
+Runs in a child process (`python -m netcost.model_io.calibrate` prints the devices as JSON), so the CLI and the app get
 the same numbers without importing torch themselves. Peaks are the best of a few repetitions (a roof is what the
 machine can reach, not what it averages); the thread count is the one `--measure` uses (model_io.measure).
 """
@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from costing.devices import THIS_MACHINE, Device, DeviceError, parse_devices
+from netcost.costing.devices import THIS_MACHINE, Device, DeviceError, parse_devices
 
 GEMM_N = 1024  # 2.1 GFLOP per fp32 GEMM: tens of ms on a laptop core, large enough to reach the BLAS peak
 COPY_BYTES = 64 << 20  # far beyond the last-level cache, so the copy runs at memory speed
@@ -117,7 +117,7 @@ def calibrate_in_subprocess(timeout: float = 120.0) -> tuple[Device, ...]:
     from .measure_client import timing_env
 
     try:
-        proc = subprocess.run([sys.executable, "-m", "model_io.calibrate"], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, "-m", "netcost.model_io.calibrate"], capture_output=True, text=True,
                               env=timing_env(), timeout=timeout)
     except subprocess.TimeoutExpired:
         raise DeviceError(f"calibration gave no answer within {timeout:g} s") from None
@@ -125,7 +125,7 @@ def calibrate_in_subprocess(timeout: float = 120.0) -> tuple[Device, ...]:
 
 
 def interpret_calibration(returncode: int, stdout: str, stderr: str) -> tuple[Device, ...]:
-    """The devices a `python -m model_io.calibrate` child printed, or DeviceError with its last error line."""
+    """The devices a `python -m netcost.model_io.calibrate` child printed, or DeviceError with its last error line."""
     try:
         return parse_devices(json.loads(stdout), "calibration")
     except (json.JSONDecodeError, DeviceError):

@@ -13,12 +13,12 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-from costing import CONVENTIONS, CostReport, FormatError
-from costing import formatting as fmt
-from costing.devices import DeviceError
-from costing.dtypes import canonical_dtype
-from costing.graph import Graph
-from costing.graph_eval import evaluate_graph
+from netcost.costing import CONVENTIONS, CostReport, FormatError
+from netcost.costing import formatting as fmt
+from netcost.costing.devices import DeviceError
+from netcost.costing.dtypes import canonical_dtype
+from netcost.costing.graph import Graph
+from netcost.costing.graph_eval import evaluate_graph
 
 from . import escape, latency_cli, llm, tables, versions, zoo
 from .edits import EditError, apply_sets
@@ -148,7 +148,7 @@ def load_edited(args: argparse.Namespace) -> Graph:
     except EditError as e:
         raise UsageError(str(e)) from None
     if getattr(args, "rewrites", None):
-        from costing.rewrites import RewriteError, apply_all
+        from netcost.costing.rewrites import RewriteError, apply_all
 
         try:
             graph = apply_all(graph, args.rewrites)
@@ -191,8 +191,8 @@ def _add_check_command(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_rewrite_commands(sub: argparse._SubParsersAction) -> None:
-    from costing.rewrite_ranking import Saving
-    from costing.rewrites import KINDS
+    from netcost.costing.rewrite_ranking import Saving
+    from netcost.costing.rewrites import KINDS
 
     from .rewrite_tables import COMPARE_FORMATS, REWRITE_FORMATS, RewriteOrder
 
@@ -223,8 +223,8 @@ def _add_rewrite_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_rewrites(args: argparse.Namespace) -> str:
-    from costing.rewrite_ranking import Saving, rank
-    from costing.rewrites import RewriteError, previews
+    from netcost.costing.rewrite_ranking import Saving, rank
+    from netcost.costing.rewrites import RewriteError, previews
 
     from .rewrite_tables import RewriteOrder, format_rewrites
 
@@ -248,7 +248,7 @@ def _run_rewrites(args: argparse.Namespace) -> str:
 
 
 def _run_compare(args: argparse.Namespace) -> str:
-    from costing.comparison import compare
+    from netcost.costing.comparison import compare
 
     from .rewrite_tables import format_compare
 

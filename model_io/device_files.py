@@ -15,8 +15,8 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from costing import FormatError
-from costing.devices import PRESETS, Device, DeviceError, find_device, merge, parse_devices
+from netcost.costing import FormatError
+from netcost.costing.devices import PRESETS, Device, DeviceError, find_device, merge, parse_devices
 
 from . import strict_json
 from .safe_read import SMALL_LIMIT, UnreadableFile, read_regular_text

@@ -11,10 +11,10 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from costing.args import coerce_value
-from costing.errors import SpecError
-from costing.graph import Graph
-from costing.registry import has_kind, kind
+from netcost.costing.args import coerce_value
+from netcost.costing.errors import SpecError
+from netcost.costing.graph import Graph
+from netcost.costing.registry import has_kind, kind
 
 from . import strict_json
 

@@ -15,11 +15,11 @@ import re
 from enum import Enum
 from typing import Any
 
-from costing import Network, evaluate
-from costing.chain import graph_from_network
-from costing.graph import Graph, Node, Ref
-from costing.graph_eval import evaluate_graph
-from costing.registry import kind
+from netcost.costing import Network, evaluate
+from netcost.costing.chain import graph_from_network
+from netcost.costing.graph import Graph, Node, Ref
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.costing.registry import kind
 
 from .retrace import constructor_args
 

@@ -21,13 +21,13 @@ import torch
 from torch import nn
 from torch.utils._pytree import tree_flatten
 
-from costing import Totals, cost_layer
-from costing.conventions import netcost_flops, peer_figures, torchinfo_leaf
-from costing.errors import LayerError
-from costing.graph import Graph, GraphInput, Measured, Node, Ref, Scope, Value, unique_name
-from costing.graph_eval import NodeError, cost_node, frozen
-from costing.mask_plumbing import MASK_TYPE, mask_scopes
-from costing.registry import Out, has_kind, kind
+from netcost.costing import Totals, cost_layer
+from netcost.costing.conventions import netcost_flops, peer_figures, torchinfo_leaf
+from netcost.costing.errors import LayerError
+from netcost.costing.graph import Graph, GraphInput, Measured, Node, Ref, Scope, Value, unique_name
+from netcost.costing.graph_eval import NodeError, cost_node, frozen
+from netcost.costing.mask_plumbing import MASK_TYPE, mask_scopes
+from netcost.costing.registry import Out, has_kind, kind
 
 from . import op_costs
 from .cost_mode import CostMode
@@ -670,7 +670,7 @@ def _torchinfo_call(module: nn.Module, outs: list[Value]) -> int:
 
 
 def _nbytes(v: Value, elem: int) -> int:
-    from costing.graph import FIXED_DTYPES
+    from netcost.costing.graph import FIXED_DTYPES
 
     n = 1
     for d in v[0]:

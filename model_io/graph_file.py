@@ -14,12 +14,12 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from costing import FormatError, SpecError, Totals
-from costing.args import MAX_SIZE, coerce_args
-from costing.chain import INPUT_NAME, graph_from_network
-from costing.dtypes import canonical_dtype
-from costing.graph import FIXED_DTYPES, Graph, GraphInput, Measured, Node, Ref, Scope
-from costing.registry import has_kind, kind
+from netcost.costing import FormatError, SpecError, Totals
+from netcost.costing.args import MAX_SIZE, coerce_args
+from netcost.costing.chain import INPUT_NAME, graph_from_network
+from netcost.costing.dtypes import canonical_dtype
+from netcost.costing.graph import FIXED_DTYPES, Graph, GraphInput, Measured, Node, Ref, Scope
+from netcost.costing.registry import has_kind, kind
 
 from . import project_keys, strict_json
 from .layer_file import FORMAT as LAYERS_FORMAT

@@ -24,10 +24,10 @@ import torch
 from torch import nn
 from torch.utils._pytree import tree_map_only
 
-from costing import CostReport
-from costing.dtypes import DTYPE_BYTES
-from costing.graph import Graph, GraphInput, Ref
-from costing.graph_eval import evaluate_graph
+from netcost.costing import CostReport
+from netcost.costing.dtypes import DTYPE_BYTES
+from netcost.costing.graph import Graph, GraphInput, Ref
+from netcost.costing.graph_eval import evaluate_graph
 
 from .cost_mode import InputSpec, make_inputs, unfused
 from .graph_builder import GraphMode, GraphRecorder, _Frame, value_of

@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from costing import formatting as fmt
-from costing.devices import PEAK_DTYPES, Device
-from costing.latency import estimate
+from netcost.costing import formatting as fmt
+from netcost.costing.devices import PEAK_DTYPES, Device
+from netcost.costing.latency import estimate
 
 from . import device_files, escape, strict_json
 from .latency_tables import LatencySummary, render

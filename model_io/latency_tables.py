@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from costing import CostReport
-from costing import formatting as fmt
-from costing.latency import CONVENTION_TEXT, LatencyEstimate, RowLatency, device_mismatch, measured_correlation
+from netcost.costing import CostReport
+from netcost.costing import formatting as fmt
+from netcost.costing.latency import CONVENTION_TEXT, LatencyEstimate, RowLatency, device_mismatch, measured_correlation
 
 from . import escape, strict_json, tables
 from .measure_client import Measurement

@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from costing import FormatError, LayerSpec, Network, SpecError
-from costing.args import MAX_SIZE, coerce_args
-from costing.dtypes import canonical_dtype
-from costing.registry import has_kind, kind
+from netcost.costing import FormatError, LayerSpec, Network, SpecError
+from netcost.costing.args import MAX_SIZE, coerce_args
+from netcost.costing.dtypes import canonical_dtype
+from netcost.costing.registry import has_kind, kind
 
 from . import project_keys, strict_json
 from .safe_read import DOCUMENT_LIMIT, UnreadableFile, read_regular

@@ -315,13 +315,13 @@ def catalogue(library: str) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m model_io.library_models torchvision|timm`: the names as one JSON list on stdout (for the app,
+    """`python -m netcost.model_io.library_models torchvision|timm`: the names as one JSON list on stdout (for the app,
     which never imports torch itself)."""
     import json
     import sys
 
     if len(argv) != 1 or not library_installed(argv[0]):
-        print(f"usage: python -m model_io.library_models torchvision|timm (installed); got {argv}", file=sys.stderr)
+        print(f"usage: python -m netcost.model_io.library_models torchvision|timm (installed); got {argv}", file=sys.stderr)
         return 2
     try:
         names = catalogue(argv[0])

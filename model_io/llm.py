@@ -14,11 +14,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from costing import CostReport
-from costing import formatting as fmt
-from costing.devices import PEAK_DTYPES, Device
-from costing.latency import CONVENTION_TEXT
-from costing.llm import AttentionCall, Phase, decode_step, prefill
+from netcost.costing import CostReport
+from netcost.costing import formatting as fmt
+from netcost.costing.devices import PEAK_DTYPES, Device
+from netcost.costing.latency import CONVENTION_TEXT
+from netcost.costing.llm import AttentionCall, Phase, decode_step, prefill
 
 from . import device_files, escape, strict_json
 from .resolve import LoadOptions, ModelError, is_layer_list

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from costing.graph import Graph
+from netcost.costing.graph import Graph
 
 from .memory_cap import is_out_of_memory
 from .model_ref import TRUST_PICKLE_HINT, ModelRef, RefError, list_candidates, parse_input, parse_ref
@@ -419,7 +419,7 @@ def run_request(request: dict[str, Any]) -> Graph:
         specs = resolve_inputs(request, [], label) if request.get("inputs") else None
         return _sourced(onnx_graph(ref.path, specs, dtype=dtype, batch_size=request.get("batch_size")), request)
     if ref.kind == "zoo":
-        from resources.zoo_models import ZOO
+        from netcost.resources.zoo_models import ZOO
 
         entry = ZOO.get(ref.path)
         if entry is None:

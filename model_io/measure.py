@@ -13,7 +13,7 @@ import statistics
 import time
 from typing import Any
 
-from costing import CostReport
+from netcost.costing import CostReport
 
 from .loaders import LoadFailure, build_python, resolve_inputs
 from .measure_client import available_bytes
@@ -47,7 +47,7 @@ def build_model(request: dict[str, Any], label: str, meta: bool = False, what: s
     .py models only: their code is what runs (TorchScript and exported programs are frozen graphs)."""
     ref = parse_ref(str(request["ref"]))
     if ref.kind == "zoo":
-        from resources.zoo_models import ZOO
+        from netcost.resources.zoo_models import ZOO
 
         entry = ZOO[ref.path]
         if entry.meta_only and not meta:

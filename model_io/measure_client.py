@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from costing import CostReport, Network, evaluate
+from netcost.costing import CostReport, Network, evaluate
 
 from .resolve import LoadOptions, ModelError, is_layer_list
 
@@ -34,7 +34,7 @@ class Measurement:
         """Measured seconds per row of report.layers (None where no module of that path ran): a container's own
         ops row gets its self time, a leaf layer its whole calls."""
         if self.by_index:  # a layer list or graph file, run as its export-torch Model
-            from costing.chain import graph_from_network
+            from netcost.costing.chain import graph_from_network
 
             from .export_torch import module_attributes
 

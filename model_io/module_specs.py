@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from costing import LayerSpec
+from netcost.costing import LayerSpec
 
 ArgsFn = Callable[[Any], dict[str, Any]]
 

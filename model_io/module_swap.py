@@ -22,9 +22,9 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import _disable_current_modes
 
-from costing import LayerSpec
-from costing.graph import Node
-from costing.graph_eval import NodeError, cost_node
+from netcost.costing import LayerSpec
+from netcost.costing.graph import Node
+from netcost.costing.graph_eval import NodeError, cost_node
 
 from .cost_mode import meta_construction
 from .module_specs import layer_specs, module_class

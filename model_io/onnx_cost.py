@@ -11,14 +11,14 @@ from math import prod
 from pathlib import Path
 from typing import Any
 
-from costing import CostReport, Totals
-from costing.conventions import netcost_flops, peer_figures
-from costing.dtypes import DTYPE_BYTES
-from costing.graph import Graph, GraphInput, Measured, Node, Ref, unique_name
-from costing.graph_eval import evaluate_graph
-from costing.layers.activation import ACTIVATION_FLOPS
-from costing.layers.recurrent import GATE_ELEMENTWISE
-from costing.registry import Out
+from netcost.costing import CostReport, Totals
+from netcost.costing.conventions import netcost_flops, peer_figures
+from netcost.costing.dtypes import DTYPE_BYTES
+from netcost.costing.graph import Graph, GraphInput, Measured, Node, Ref, unique_name
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.costing.layers.activation import ACTIVATION_FLOPS
+from netcost.costing.layers.recurrent import GATE_ELEMENTWISE
+from netcost.costing.registry import Out
 
 from .loaders import LoadFailure, sniff
 

@@ -14,8 +14,8 @@ from typing import Any
 import torch
 from torch.utils import flop_counter
 
-from costing.layers.activation import ACTIVATION_FLOPS
-from costing.layers.misc import UPSAMPLE_FLOPS
+from netcost.costing.layers.activation import ACTIVATION_FLOPS
+from netcost.costing.layers.misc import UPSAMPLE_FLOPS
 
 aten = torch.ops.aten
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from costing import CONVENTIONS, FormatError
+from netcost.costing import CONVENTIONS, FormatError
 
 
 def _object(key: str, value: Any) -> dict[str, Any]:

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-from costing import CostReport, FormatError, Network
-from costing.graph import Graph
-from costing.graph_eval import evaluate_graph
+from netcost.costing import CostReport, FormatError, Network
+from netcost.costing.graph import Graph
+from netcost.costing.graph_eval import evaluate_graph
 
 from . import escape, zoo
 from .graph_file import load_graph

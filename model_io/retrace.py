@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from costing import CostReport, LayerCost
-from costing.formatting import shape
-from costing.graph import Graph, Node
-from costing.graph_eval import evaluate_graph, input_values
-from costing.registry import has_kind, kind
+from netcost.costing import CostReport, LayerCost
+from netcost.costing.formatting import shape
+from netcost.costing.graph import Graph, Node
+from netcost.costing.graph_eval import evaluate_graph, input_values
+from netcost.costing.registry import has_kind, kind
 
 
 class RetraceError(ValueError):

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
-from costing import formatting as fmt
-from costing.comparison import METRICS, SAME, Comparison, RowDelta
-from costing.records import Totals
-from costing.rewrite_ranking import Saving
-from costing.rewrites import RewritePreview
+from netcost.costing import formatting as fmt
+from netcost.costing.comparison import METRICS, SAME, Comparison, RowDelta
+from netcost.costing.records import Totals
+from netcost.costing.rewrite_ranking import Saving
+from netcost.costing.rewrites import RewritePreview
 
 from . import escape, strict_json
 

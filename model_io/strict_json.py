@@ -15,7 +15,7 @@ import json
 import math
 from typing import Any
 
-from costing import FormatError
+from netcost.costing import FormatError
 
 FLOAT_TAG = "float"
 _NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}

@@ -6,9 +6,9 @@ import io
 from dataclasses import replace
 from typing import Any
 
-from costing import CATEGORIES, CONVENTIONS, PEERS, CostReport, LayerCost, convention_value
-from costing import formatting as fmt
-from costing.records import DASH
+from netcost.costing import CATEGORIES, CONVENTIONS, PEERS, CostReport, LayerCost, convention_value
+from netcost.costing import formatting as fmt
+from netcost.costing.records import DASH
 
 from . import escape, strict_json
 

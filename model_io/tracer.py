@@ -19,10 +19,10 @@ import torch
 from torch import nn
 from torch.utils.module_tracker import ModuleTracker
 
-from costing import CostReport
-from costing.dtypes import DTYPE_BYTES
-from costing.graph import Graph, GraphInput, Ref
-from costing.graph_eval import evaluate_graph
+from netcost.costing import CostReport
+from netcost.costing.dtypes import DTYPE_BYTES
+from netcost.costing.graph import Graph, GraphInput, Ref
+from netcost.costing.graph_eval import evaluate_graph
 
 from . import op_costs
 from .cost_mode import InputSpec, make_inputs, meta_construction, unfused

@@ -1,4 +1,4 @@
-"""The isolated worker: `python -m model_io.worker` reads one request (JSON) on stdin, loads and counts the model,
+"""The isolated worker: `python -m netcost.model_io.worker` reads one request (JSON) on stdin, loads and counts the model,
 and writes one response (JSON) on stdout. The protocol is documented in model_io.worker_client.
 
 User model code runs only here, with the user's rights but the least else (model_io.worker_guard: its own
@@ -129,7 +129,7 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "error": f"the model's code called sys.exit({e.code!r})", "detail": "", "kind": "model"}
     answer = {"ok": True, "graph": graph_to_dict(graph)}
     if request.get("measure"):  # `--measure`: also run it for real and time each row (model_io.measure)
-        from costing.graph_eval import evaluate_graph
+        from netcost.costing.graph_eval import evaluate_graph
 
         from .measure import measure_answer
 

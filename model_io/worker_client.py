@@ -2,7 +2,7 @@
 
 Protocol (for the CLI, the app, or anyone else starting the worker):
 
-    command   worker_command()  ==  [sys.executable, "-m", "model_io.worker"]
+    command   worker_command()  ==  [sys.executable, "-m", "netcost.model_io.worker"]
               run with the clean environment worker_env() (the project root on PYTHONPATH), in PROJECT_ROOT, in
               its own session (start_new_session=True) so that one killpg ends it and anything it started. The
               parent ends that group once the worker has exited (end_group), answer or not, and, being a child
@@ -41,9 +41,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from costing import CostReport, FormatError
-from costing.graph import Graph
-from costing.graph_eval import evaluate_graph
+from netcost.costing import CostReport, FormatError
+from netcost.costing.graph import Graph
+from netcost.costing.graph_eval import evaluate_graph
 
 from . import orphans
 from .memory_cap import DEFAULT_MEMORY_MB  # noqa: F401  (re-exported: the protocol's default)
@@ -77,7 +77,7 @@ def worker_command() -> list[str]:
         prefix = sandbox_prefix(os.environ)
     except SandboxError as e:
         raise ModelError(str(e)) from None
-    return [*prefix, sys.executable, "-m", "model_io.worker"]
+    return [*prefix, sys.executable, "-m", "netcost.model_io.worker"]
 
 
 def worker_env() -> dict[str, str]:

@@ -6,8 +6,8 @@ import json
 from functools import cache
 from pathlib import Path
 
-from costing import FormatError, Network
-from costing.graph import Graph
+from netcost.costing import FormatError, Network
+from netcost.costing.graph import Graph
 
 from .layer_file import load_network
 

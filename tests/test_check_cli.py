@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from costing import Totals
-from model_io.budget import parse_amount
-from model_io.cli import main
-from model_io.resolve import load_report
+from netcost.costing import Totals
+from netcost.model_io.budget import parse_amount
+from netcost.model_io.cli import main
+from netcost.model_io.resolve import load_report
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from model_io import zoo
-from model_io.cli import main
-from model_io.torch_zoo_index import TORCH_ZOO
+from netcost.model_io import zoo
+from netcost.model_io.cli import main
+from netcost.model_io.torch_zoo_index import TORCH_ZOO
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -130,10 +130,10 @@ def test_zoo_lists_the_built_in_layer_lists(capsys):
 
 
 def test_console_entry_point_runs_as_a_module():
-    done = subprocess.run([sys.executable, "-m", "gui", "summary", "zoo:conv3x3", "--format", "csv"],
+    done = subprocess.run([sys.executable, "-m", "netcost", "summary", "zoo:conv3x3", "--format", "csv"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.startswith("name,type,category")
-    done = subprocess.run([sys.executable, "-m", "gui", "summary", "nope.json"], cwd=ROOT, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "netcost", "summary", "nope.json"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
 
@@ -142,7 +142,7 @@ def test_launch_without_a_display_prints_the_summary_instead_of_aborting(capsys,
     monkeypatch.setattr(sys, "platform", "linux")
     for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
         monkeypatch.delenv(var, raising=False)
-    from gui.entry import main as entry_main
+    from netcost.gui.entry import main as entry_main
 
     code = entry_main([])
     out, err = capsys.readouterr()

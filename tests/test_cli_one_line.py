@@ -81,9 +81,9 @@ def test_hostile_input_is_one_line_and_exit_2(tmp_path: Path, make: Callable, wo
         if not sys.platform.startswith("linux") or not tmpfs_in_namespace("ro,size=16k"):
             pytest.skip("needs unshare and unprivileged user and mount namespaces (a read-only tmpfs)")
         i = argv.index("sh", 6) + 1
-        argv = [*argv[:i], sys.executable, "-m", "gui", *argv[i:]]
+        argv = [*argv[:i], sys.executable, "-m", "netcost", *argv[i:]]
     else:
-        argv = [sys.executable, "-m", "gui", *argv]
+        argv = [sys.executable, "-m", "netcost", *argv]
     environment = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     run = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=240,
                          env={**environment, "QT_QPA_PLATFORM": "offscreen", **env})

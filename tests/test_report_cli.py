@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _netcost(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    return subprocess.run([sys.executable, "-m", "gui", *args], capture_output=True, text=True, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "netcost", *args], capture_output=True, text=True, cwd=ROOT,
                           env=env, timeout=timeout)
 
 
@@ -100,7 +100,7 @@ def test_a_report_onto_a_full_disk_fails_and_leaves_the_old_file(tmp_path: Path,
                      '"layers": [{"type": "Linear", "out_features": 2}]}')
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     run = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", FULL_DISK.format(fmt=fmt),
-                          "sh", sys.executable, "-m", "gui", "report", str(model)], capture_output=True, text=True,
+                          "sh", sys.executable, "-m", "netcost", "report", str(model)], capture_output=True, text=True,
                          cwd=ROOT, env=env, timeout=240)
     # before: exit 0, "wrote /mnt/r.pdf", and a 0-byte or cut PDF/SVG in place of the previous report
     lines = run.stdout.splitlines()

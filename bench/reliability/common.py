@@ -86,9 +86,10 @@ class Run:
 
 def run_cli(args: list[str], timeout: float, module: str = "model_io", cwd: Path = ROOT,
             extra_env: dict[str, str] | None = None) -> Run:
-    """`python -m model_io ARGS` (or `-m gui` for report/roofline), killed with its group after `timeout`."""
+    """`python -m netcost.model_io ARGS` (module "gui": `python -m netcost`, for report/roofline), killed with its group
+    after `timeout`."""
     t = time.monotonic()
-    p = subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    p = subprocess.Popen([sys.executable, "-m", "netcost" if module == "gui" else f"netcost.{module}", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          stdin=subprocess.DEVNULL, cwd=str(cwd), env=env(**(extra_env or {})), start_new_session=True)
     try:
         out, err = p.communicate(timeout=timeout)

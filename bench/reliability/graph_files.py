@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from costing import FormatError, LayerError, SpecError
-from costing.graph_eval import evaluate_graph
-from model_io import tables
-from model_io.graph_file import load_graph, loads_graph, save_graph
+from netcost.costing import FormatError, LayerError, SpecError
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.model_io import tables
+from netcost.model_io.graph_file import load_graph, loads_graph, save_graph
 from tests.hang_guard import Hang, no_hang
 
 from . import graph_oracle
@@ -321,7 +321,7 @@ def _diff(after: Any, before: Any) -> str:
 def check_case(case: Case, folder: Path, tally: Tally, label: str) -> dict | None:
     """Run one document through load, evaluate, the oracle, rendering and save/reopen; record on `tally`. The
     in-process totals when NetCost costs it completely (the CLI sample compares against them)."""
-    from gui.cost_document import CostDocument
+    from netcost.gui.cost_document import CostDocument
 
     what = f"{label} [{case.kind}]"
     marker = folder / "source-ran"

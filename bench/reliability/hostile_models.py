@@ -184,7 +184,7 @@ def short(ref: str) -> str:
 def _watched_cli(args: list[str], limit: float) -> tuple[int | None, str, str, int]:
     """Run the CLI with its output in files (no pipe to drain) while sampling its RSS: (code, out, err, peak KiB)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen([sys.executable, "-m", "model_io", *args], stdout=out, stderr=err,
+        p = subprocess.Popen([sys.executable, "-m", "netcost.model_io", *args], stdout=out, stderr=err,
                              stdin=subprocess.DEVNULL, cwd=str(ROOT), env=env(), start_new_session=True)
         peak, end = 0, time.monotonic() + limit
         while p.poll() is None and time.monotonic() < end:
@@ -244,8 +244,8 @@ def run_window_cases(cases: list[tuple[str, str, float]]) -> Tally:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from gui.model_loader import ModelLoader
-    from model_io.resolve import LoadOptions
+    from netcost.gui.model_loader import ModelLoader
+    from netcost.model_io.resolve import LoadOptions
 
     app = QApplication.instance() or QApplication([])
     tally = Tally("hostile models in the window")

@@ -44,8 +44,8 @@ def _cli_case(tally: Tally, marker: Path, what: str, args: list[str], expect_ref
 def _window_load(ref: str, timeout: float = 60) -> str:
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from gui.model_loader import ModelLoader
-    from model_io.resolve import LoadOptions
+    from netcost.gui.model_loader import ModelLoader
+    from netcost.model_io.resolve import LoadOptions
 
     loader = ModelLoader(warm=False)
     result: list[str] = []
@@ -85,9 +85,9 @@ def pt2_cases(tally: Tally, folder: Path) -> None:
 
 # ---- a graph file's source reference ------------------------------------------------------------------------
 def source_cases(tally: Tally, folder: Path) -> None:
-    from costing.graph import Graph
-    from model_io.graph_file import save_graph
-    from model_io.resolve import load_graph_ref
+    from netcost.costing.graph import Graph
+    from netcost.model_io.graph_file import save_graph
+    from netcost.model_io.resolve import load_graph_ref
 
     traced: Graph = load_graph_ref(f"{FIXTURES / 'opaque_fft.py'}:Net")
     marker = folder / "source-ran"
@@ -110,8 +110,8 @@ def window_edit(tally: Tally, path: Path, marker: Path) -> None:
     """Open the file in the window and edit the conv (before the opaque rows); decline the question."""
     from PySide6.QtWidgets import QApplication
 
-    from gui.layer_table_model import ARGS
-    from gui.main_window import MainWindow
+    from netcost.gui.layer_table_model import ARGS
+    from netcost.gui.main_window import MainWindow
 
     w = MainWindow(autosave_dir=path.parent / "recovery")
     asked: list[str] = []

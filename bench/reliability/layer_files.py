@@ -15,9 +15,9 @@ import json
 import random
 from pathlib import Path
 
-from costing import CONVENTIONS, FormatError, LayerError, evaluate, kinds
-from model_io import tables
-from model_io.layer_file import loads_network
+from netcost.costing import CONVENTIONS, FormatError, LayerError, evaluate, kinds
+from netcost.model_io import tables
+from netcost.model_io.layer_file import loads_network
 from tests.hang_guard import Hang, no_hang  # the suite's guard: SIGALRM interrupts a loop
 
 from .common import CONTROL, ROOT, Count, Tally, judge_cli, run_cli
@@ -100,7 +100,7 @@ def fuzzed_text(rng: random.Random, bases: list[dict]) -> str:
 def check_file(text: str, folder: Path) -> str:
     """'ok', 'refused', 'crash: …', 'hang', 'wrong' (a rendered output broke its format) or 'lost' (save/reopen
     differs)."""
-    from gui.cost_document import CostDocument
+    from netcost.gui.cost_document import CostDocument
 
     try:
         with no_hang(HANG_S):

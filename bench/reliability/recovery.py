@@ -27,9 +27,9 @@ import json, os, random, sys
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from gui.autosave import Autosave
-from gui.cost_document import CostDocument
-from model_io.graph_file import loads_graph
+from netcost.gui.autosave import Autosave
+from netcost.gui.cost_document import CostDocument
+from netcost.model_io.graph_file import loads_graph
 folder, kind, seed = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 rng = random.Random(seed)
 doc = CostDocument()
@@ -83,7 +83,7 @@ def _source_document(kind: str, rng: random.Random, folder: Path) -> Path:
 
 
 def _window(directory: Path):  # noqa: ANN202 - a MainWindow (Qt imported late)
-    from gui.main_window import MainWindow
+    from netcost.gui.main_window import MainWindow
 
     w = MainWindow(autosave_dir=directory)
     w.ask_restore_recovery = lambda path=None: True  # type: ignore[method-assign]
@@ -98,7 +98,7 @@ def _close(w) -> None:  # noqa: ANN001 - a MainWindow
 
 
 def _expected(folder: Path) -> list[tuple[int, object]]:
-    from model_io.graph_file import parse_graph
+    from netcost.model_io.graph_file import parse_graph
 
     found = []
     for name in ("saved.json", "pending.json"):
@@ -112,7 +112,7 @@ def _expected(folder: Path) -> list[tuple[int, object]]:
 def one_kill(kind: str, rng: random.Random, folder: Path, tally: Tally, label: str) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from costing.graph_eval import evaluate_graph
+    from netcost.costing.graph_eval import evaluate_graph
 
     folder.mkdir(parents=True)
     source = _source_document(kind, rng, folder)
@@ -192,7 +192,7 @@ def run(n: int, rng: random.Random, folder: Path) -> Tally:
     from PySide6.QtWidgets import QApplication
 
     QApplication.instance() or QApplication([])
-    logging.getLogger("gui.autosave").setLevel(logging.ERROR)  # the damaged files' warnings are expected
+    logging.getLogger("netcost.gui.autosave").setLevel(logging.ERROR)  # the damaged files' warnings are expected
     tally = Tally("autosave recovery after kill -9")
     for i in range(n):
         kind = DOCUMENTS[i % len(DOCUMENTS)]

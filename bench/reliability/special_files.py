@@ -43,9 +43,9 @@ def make_specials(folder: Path) -> dict[str, Path]:
 def run(folder: Path) -> Tally:
     from PySide6.QtWidgets import QApplication
 
-    from costing import FormatError
-    from gui.cost_document import CostDocument
-    from gui.model_loader import ModelLoader
+    from netcost.costing import FormatError
+    from netcost.gui.cost_document import CostDocument
+    from netcost.gui.model_loader import ModelLoader
 
     app = QApplication.instance() or QApplication([])
     tally = Tally("FIFOs and special files")

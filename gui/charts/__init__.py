@@ -1,1 +1,1 @@
-"""The four cost charts (pyqtgraph), each a `PlotWidget` observing a `CostDocument`; see `gui.charts_widget`."""
+"""The four cost charts (pyqtgraph), each a `PlotWidget` observing a `CostDocument`; see `netcost.gui.charts_widget`."""

@@ -8,8 +8,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QFont
 
-from costing import CATEGORIES, CostReport
-from costing.formatting import grouped, percent
+from netcost.costing import CATEGORIES, CostReport
+from netcost.costing.formatting import grouped, percent
 
 from ..cost_colors import category_color, share_text
 from .chart_base import ChartBase, lighter, per_bar

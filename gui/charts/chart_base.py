@@ -18,8 +18,8 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QCursor, QFont, QPaintEvent, QResizeEvent, QShowEvent, QTextOption
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from costing import CostReport
-from costing.records import empty_categories
+from netcost.costing import CostReport
+from netcost.costing.records import empty_categories
 
 from ..cost_colors import Theme, convention_label, palette_is_dark
 from ..cost_document import CostDocument

@@ -13,10 +13,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QFont
 
-from costing import CostReport, Totals, convention_value
-from costing import formatting as fmt
-from costing.comparison import GroupDelta
-from costing.records import NOT_COSTED
+from netcost.costing import CostReport, Totals, convention_value
+from netcost.costing import formatting as fmt
+from netcost.costing.comparison import GroupDelta
+from netcost.costing.records import NOT_COSTED
 
 from ..cost_colors import convention_label
 from .chart_base import ChartBase, per_bar

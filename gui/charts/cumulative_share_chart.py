@@ -8,8 +8,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 
-from costing import CostReport
-from costing.formatting import percent
+from netcost.costing import CostReport
+from netcost.costing.formatting import percent
 
 from .chart_base import ChartBase
 

@@ -13,8 +13,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QFont
 
-from costing import CONVENTIONS, CostReport
-from costing.formatting import si
+from netcost.costing import CONVENTIONS, CostReport
+from netcost.costing.formatting import si
 
 from ..cost_colors import category_color
 from .chart_base import ChartBase

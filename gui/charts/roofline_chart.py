@@ -15,9 +15,9 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
-from costing import CostReport
-from costing import formatting as fmt
-from costing.latency import CONVENTION, LatencyEstimate
+from netcost.costing import CostReport
+from netcost.costing import formatting as fmt
+from netcost.costing.latency import CONVENTION, LatencyEstimate
 
 from ..cost_document import CostDocument
 from ..latency_state import LatencyState

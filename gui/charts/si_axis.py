@@ -8,7 +8,7 @@ from typing import Any
 
 import pyqtgraph as pg
 
-from costing import formatting as fmt
+from netcost.costing import formatting as fmt
 
 
 class SIAxis(pg.AxisItem):

@@ -2,7 +2,7 @@
 three plots side by side, on log axes where the sizes double (tokens), with the size at which attention's
 quadratic term overtakes everything else marked.
 
-The chart only draws a `costing.sweep` series handed to it (`set_sweep`); items are created once and updated with
+The chart only draws a `netcost.costing.sweep` series handed to it (`set_sweep`); items are created once and updated with
 `setData`, so a sweep that arrives point by point redraws in place.
 """
 
@@ -16,8 +16,8 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
-from costing import formatting as fmt
-from costing.sweep import SweepAxis, SweepPoint
+from netcost.costing import formatting as fmt
+from netcost.costing.sweep import SweepAxis, SweepPoint
 
 from ..cost_colors import CATEGORY_COLORS, Theme, palette_is_dark
 from .si_axis import SIAxis

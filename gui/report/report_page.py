@@ -1,7 +1,7 @@
 """`ReportPage`: the report composed from a `CostDocument` as a list of blocks, laid out for an image or paper.
 
-Numbers come from the document's report and are formatted by `costing.formatting` only; the diagram and the
-charts are the app's own views (`gui.report.views`), rendered, never redrawn here.
+Numbers come from the document's report and are formatted by `netcost.costing.formatting` only; the diagram and the
+charts are the app's own views (`netcost.gui.report.views`), rendered, never redrawn here.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from importlib import metadata
 from PySide6.QtCore import QMarginsF
 from PySide6.QtGui import QColor, QPainter
 
-from costing import CATEGORIES, CONVENTIONS, PEERS, LayerCost, Totals, convention_value
-from costing import formatting as fmt
-from costing.records import DASH, NOT_COSTED
+from netcost.costing import CATEGORIES, CONVENTIONS, PEERS, LayerCost, Totals, convention_value
+from netcost.costing import formatting as fmt
+from netcost.costing.records import DASH, NOT_COSTED
 
 from ..cost_document import CostDocument
 from .blocks import Cell, Column, HeadingBlock, NotesBlock, RowBlock, TableBlock, TitleBlock

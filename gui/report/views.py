@@ -320,10 +320,10 @@ def diagram_view(document: CostDocument, dark: bool = False, metric: str = "flop
 
 # ---- charts ---------------------------------------------------------------------------------------------------
 _CHART_CLASSES: dict[str, tuple[str, str]] = {
-    "layer_share": ("gui.charts.layer_share_chart", "LayerShareChart"),
-    "category_share": ("gui.charts.category_share_chart", "CategoryShareChart"),
-    "scatter": ("gui.charts.params_flops_scatter", "ParamsFlopsScatter"),
-    "cumulative": ("gui.charts.cumulative_share_chart", "CumulativeShareChart"),
+    "layer_share": ("netcost.gui.charts.layer_share_chart", "LayerShareChart"),
+    "category_share": ("netcost.gui.charts.category_share_chart", "CategoryShareChart"),
+    "scatter": ("netcost.gui.charts.params_flops_scatter", "ParamsFlopsScatter"),
+    "cumulative": ("netcost.gui.charts.cumulative_share_chart", "CumulativeShareChart"),
 }
 
 

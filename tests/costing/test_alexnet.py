@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from costing import evaluate
-from costing import formatting as fmt
-from model_io import zoo
+from netcost.costing import evaluate
+from netcost.costing import formatting as fmt
+from netcost.model_io import zoo
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,12 @@
-"""costing.comparison on hand-made graphs: rows matched by node id within one load and by name across two, removed
+"""netcost.costing.comparison on hand-made graphs: rows matched by node id within one load and by name across two, removed
 rows listed where they stood, a rewrite's new rows grouped with the row they replace, design vs settings."""
 
 from __future__ import annotations
 
-from costing import rewrites as R
-from costing.comparison import compare
-from costing.graph import Graph, GraphInput, Node, Ref
-from costing.graph_eval import evaluate_graph
+from netcost.costing import rewrites as R
+from netcost.costing.comparison import compare
+from netcost.costing.graph import Graph, GraphInput, Node, Ref
+from netcost.costing.graph_eval import evaluate_graph
 
 X = GraphInput("x", (1, 16, 32, 32))
 
@@ -79,7 +79,7 @@ def test_a_settings_change_is_not_a_design_change() -> None:
 
 
 def test_a_kept_row_a_rewrite_adds_to_is_named_for_both() -> None:
-    from model_io.zoo import load_model_graph
+    from netcost.model_io.zoo import load_model_graph
 
     base = load_model_graph("alexnet")
     rw = R.find(base, "global_avg_pool:fc1")

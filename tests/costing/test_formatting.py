@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from costing import formatting as fmt
+from netcost.costing import formatting as fmt
 
 
 @pytest.mark.parametrize(("value", "text"), [

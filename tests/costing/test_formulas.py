@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from costing import LayerSpec, cost_layer, kinds
-from costing.registry import Out, register
+from netcost.costing import LayerSpec, cost_layer, kinds
+from netcost.costing.registry import Out, register
 
 
 def cost(type_, shape, dtype="float32", **args):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from costing import LayerError, LayerSpec, Network, cost_layer, evaluate, kinds
-from costing.args import MAX_SIZE
+from netcost.costing import LayerError, LayerSpec, Network, cost_layer, evaluate, kinds
+from netcost.costing.args import MAX_SIZE
 from tests.hang_guard import no_hang
 
 

@@ -10,9 +10,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
 import importlib, pkgutil, sys
-import costing
-names = ["costing"]
-for info in pkgutil.walk_packages(costing.__path__, "costing."):
+import netcost.costing as costing
+names = ["netcost.costing"]
+for info in pkgutil.walk_packages(costing.__path__, "netcost.costing."):
     importlib.import_module(info.name)
     names.append(info.name)
 costing.kinds()  # registering the layer kinds imports costing.layers too

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from costing import LayerError, LayerSpec, Network, evaluate
-from model_io import zoo
+from netcost.costing import LayerError, LayerSpec, Network, evaluate
+from netcost.model_io import zoo
 
-# `costing.evaluate` as an attribute is the function (re-exported by the package); the module is in sys.modules
-ev = importlib.import_module("costing.evaluate")
+# `netcost.costing.evaluate` as an attribute is the function (re-exported by the package); the module is in sys.modules
+ev = importlib.import_module("netcost.costing.evaluate")
 
 
 @pytest.fixture

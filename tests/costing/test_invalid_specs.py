@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from layer_strategies import STRATEGIES, Case, case
 from torch_reference import measure
 
-from costing import LayerError, LayerSpec, Network, SpecError, cost_layer, evaluate, kind
+from netcost.costing import LayerError, LayerSpec, Network, SpecError, cost_layer, evaluate, kind
 
 JUNK = st.one_of(
     st.sampled_from(["", "same", "valid", "x", "3", "zeros", "none", "tanh"]),

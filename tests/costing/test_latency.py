@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from costing import LayerSpec, Network, cost_layer, evaluate
-from costing import formatting as fmt
-from costing.devices import PRESETS, Device, DeviceError, find_device, merge, parse_devices
-from costing.latency import estimate, layer_latency, rank_correlation, roofline_time
+from netcost.costing import LayerSpec, Network, cost_layer, evaluate
+from netcost.costing import formatting as fmt
+from netcost.costing.devices import PRESETS, Device, DeviceError, find_device, merge, parse_devices
+from netcost.costing.latency import estimate, layer_latency, rank_correlation, roofline_time
 
 # A round device: 1 TFLOP/s fp32, 2 TFLOP/s fp16, 100 GB/s -> ridge point 10 FLOPs/byte in fp32; no launch floor
 # (the hand arithmetic below is the plain roofline; the floor has its own tests).

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from costing import LayerSpec, Network
-from costing.chain import graph_from_network
-from costing.devices import PRESETS, find_device
-from costing.graph_eval import evaluate_graph
-from costing.latency import estimate, updated_estimate
+from netcost.costing import LayerSpec, Network
+from netcost.costing.chain import graph_from_network
+from netcost.costing.devices import PRESETS, find_device
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.costing.latency import estimate, updated_estimate
 
 
 def test_updated_estimate_matches_a_fresh_one() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from costing import LayerSpec, Network, evaluate
-from costing.devices import Device
-from costing.llm import AttentionCall, decode_step, prefill
+from netcost.costing import LayerSpec, Network, evaluate
+from netcost.costing.devices import Device
+from netcost.costing.llm import AttentionCall, decode_step, prefill
 
 DEV = Device("round", {"fp32": 1e12}, 100e9, "test", launch_overhead_us=0.0)  # 1 TFLOP/s, 100 GB/s; roofline only
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from costing.graph import Measured, Node, Ref
-from costing.mask_plumbing import mask_scopes
-from costing.records import Totals
+from netcost.costing.graph import Measured, Node, Ref
+from netcost.costing.mask_plumbing import mask_scopes
+from netcost.costing.records import Totals
 
 
 def _chain(opaque: bool, scope: str = "model") -> list[Node]:

@@ -12,9 +12,9 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
-from costing import LayerSpec, Network, evaluate
-from costing.graph_eval import evaluate_graph
-from model_io.tracer import InputSpec, trace_graph
+from netcost.costing import LayerSpec, Network, evaluate
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.model_io.tracer import InputSpec, trace_graph
 
 
 def test_chain_layer_list_is_max_of_input_plus_output() -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from layer_strategies import STRATEGIES, case
 from torch_reference import measure
 
-from costing import LayerError, LayerSpec, cost_layer, kinds
+from netcost.costing import LayerError, LayerSpec, cost_layer, kinds
 
 
 def _torch(c):

@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from costing import Network
-from gui.autosave import Autosave
-from gui.cost_document import CostDocument
+from netcost.costing import Network
+from netcost.gui.autosave import Autosave
+from netcost.gui.cost_document import CostDocument
 
 # A "crashed" NetCost: it locks and writes a recovery file the way Autosave does, then dies without cleaning up.
 CRASHING_SESSION = """
@@ -114,7 +114,7 @@ def test_save_and_undo_to_clean_remove_it(qtbot, tmp_path: Path, alexnet: Networ
 
 
 def test_window_offers_restore_and_clean_close_discards(qtbot, tmp_path: Path, alexnet: Network) -> None:
-    from gui.main_window import MainWindow
+    from netcost.gui.main_window import MainWindow
 
     first = MainWindow(CostDocument(alexnet), autosave_dir=tmp_path)
     qtbot.addWidget(first)
@@ -142,7 +142,7 @@ def test_window_offers_restore_and_clean_close_discards(qtbot, tmp_path: Path, a
 
 
 def test_declined_recovery_is_deleted(qtbot, tmp_path: Path) -> None:
-    from gui.main_window import MainWindow
+    from netcost.gui.main_window import MainWindow
 
     crashed = crashed_session(tmp_path, "autosave-9-x.json")
     w = MainWindow(autosave_dir=tmp_path)
@@ -153,7 +153,7 @@ def test_declined_recovery_is_deleted(qtbot, tmp_path: Path) -> None:
 
 
 def test_unreadable_recovery_file_is_kept_and_named(qtbot, tmp_path: Path) -> None:
-    from gui.main_window import MainWindow
+    from netcost.gui.main_window import MainWindow
 
     broken = tmp_path / "autosave-1-broken.json"
     broken.write_text("{broken")
@@ -170,8 +170,8 @@ def test_unreadable_recovery_file_is_kept_and_named(qtbot, tmp_path: Path) -> No
 
 
 def _graph_window(tmp_path: Path):  # noqa: ANN202 - a MainWindow (imported late: Qt set-up first)
-    from gui.main_window import MainWindow
-    from model_io.resolve import load_graph_ref
+    from netcost.gui.main_window import MainWindow
+    from netcost.model_io.resolve import load_graph_ref
 
     w = MainWindow(autosave_dir=tmp_path)
     w.document.set_graph(load_graph_ref("zoo:inception_3a"))
@@ -179,7 +179,7 @@ def _graph_window(tmp_path: Path):  # noqa: ANN202 - a MainWindow (imported late
 
 
 def _edit_cell(w, row: int, text: str) -> None:  # noqa: ANN001 - a MainWindow
-    from gui.layer_table_model import ARGS
+    from netcost.gui.layer_table_model import ARGS
 
     model = w.table.table_model
     assert model.setData(model.index(row, ARGS), text)
@@ -211,7 +211,7 @@ def test_a_graph_document_is_restored_as_autosaved(qtbot, tmp_path: Path) -> Non
 
 
 def _window(tmp_path: Path):  # noqa: ANN202 - a fresh MainWindow on the recovery folder
-    from gui.main_window import MainWindow
+    from netcost.gui.main_window import MainWindow
 
     return MainWindow(autosave_dir=tmp_path)
 
@@ -221,9 +221,9 @@ EDITING_SESSION = """
 import sys
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from gui.main_window import MainWindow
-from gui.layer_table_model import ARGS
-from model_io.resolve import load_graph_ref
+from netcost.gui.main_window import MainWindow
+from netcost.gui.layer_table_model import ARGS
+from netcost.model_io.resolve import load_graph_ref
 w = MainWindow(autosave_dir=sys.argv[1])
 w.document.set_graph(load_graph_ref("zoo:inception_3a"))
 model = w.table.table_model
@@ -255,7 +255,7 @@ def test_kill_9_after_an_autosave_restores_the_graph(qtbot, tmp_path: Path) -> N
     assert w.offer_recovery(), w.message_bar.text.text()
     assert w.document.spec(2).args["out_channels"] == 80 and w.isWindowModified()
     # the restored document is the last autosave: saving it writes the same graph
-    from model_io.graph_file import loads_graph
+    from netcost.model_io.graph_file import loads_graph
 
     autosaved.pop("recovery")
     assert w.document.graph == loads_graph(json.dumps(autosaved))[0]
@@ -264,7 +264,7 @@ def test_kill_9_after_an_autosave_restores_the_graph(qtbot, tmp_path: Path) -> N
 
 def test_a_traced_model_with_edits_is_restored_exactly(qtbot, tmp_path: Path) -> None:
     """The issue's case: a traced model (its source reference, opaque nodes with measured costs), edited."""
-    from model_io.resolve import load_graph_ref
+    from netcost.model_io.resolve import load_graph_ref
 
     fixture = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
     doc = CostDocument()

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
 
-from costing import CATEGORIES, LayerSpec, Network
-from gui.charts_widget import ChartsWidget, make_chart
-from gui.cost_colors import category_color
-from gui.cost_document import CostDocument
-from gui.diagram_scene import DiagramScene
-from model_io.zoo import load_layer_list
+from netcost.costing import CATEGORIES, LayerSpec, Network
+from netcost.gui.charts_widget import ChartsWidget, make_chart
+from netcost.gui.cost_colors import category_color
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.diagram_scene import DiagramScene
+from netcost.model_io.zoo import load_layer_list
 
 
 @pytest.fixture
@@ -278,8 +278,8 @@ def test_never_shown_chart_updates_at_once(doc: CostDocument, charts: ChartsWidg
 
 
 def _cumulative_for(doc: CostDocument, qtbot):  # noqa: ANN202
-    from gui.charts.cumulative_share_chart import CumulativeShareChart
-    from gui.report.views import prepare_widget
+    from netcost.gui.charts.cumulative_share_chart import CumulativeShareChart
+    from netcost.gui.report.views import prepare_widget
 
     chart = CumulativeShareChart(doc, None, dark=False)
     qtbot.addWidget(chart)
@@ -290,7 +290,7 @@ def _cumulative_for(doc: CostDocument, qtbot):  # noqa: ANN202
 @pytest.mark.parametrize("model", ["alexnet", "vgg16_like", "zoo:mobilenet_v2"])
 def test_cumulative_labels_clear_the_curves_the_legend_and_each_other(model: str, qtbot) -> None:
     if model.startswith("zoo:"):
-        from model_io.resolve import LoadOptions, load_report
+        from netcost.model_io.resolve import LoadOptions, load_report
 
         doc = CostDocument()
         doc.set_report(load_report(model, LoadOptions()))

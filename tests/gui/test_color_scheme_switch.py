@@ -9,8 +9,8 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from costing import Network
-from gui.main_window import MainWindow
+from netcost.costing import Network
+from netcost.gui.main_window import MainWindow
 
 
 @pytest.fixture

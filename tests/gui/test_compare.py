@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from costing import Network
-from costing import rewrites as rw
-from costing.graph import Graph, Node, Ref
-from gui.charts.compare_chart import CompareChart
-from gui.compare_view import CompareView
-from gui.cost_document import CostDocument
-from gui.layer_table_model import DELTA_CONV, DELTA_PARAMS, SORT_ROLE, LayerTableModel
-from gui.totals_widget import TotalsWidget
+from netcost.costing import Network
+from netcost.costing import rewrites as rw
+from netcost.costing.graph import Graph, Node, Ref
+from netcost.gui.charts.compare_chart import CompareChart
+from netcost.gui.compare_view import CompareView
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.layer_table_model import DELTA_CONV, DELTA_PARAMS, SORT_ROLE, LayerTableModel
+from netcost.gui.totals_widget import TotalsWidget
 
 
 def test_row_deltas_in_the_table(qtbot, alexnet: Network) -> None:
@@ -92,7 +92,7 @@ def test_a_settings_change_is_labelled_as_such(qtbot, alexnet: Network) -> None:
 
 @pytest.fixture(scope="module")
 def resnet50_report():  # noqa: ANN201
-    from model_io.resolve import LoadOptions, load_report
+    from netcost.model_io.resolve import LoadOptions, load_report
 
     return load_report("zoo:resnet50", LoadOptions())
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QRectF, QSettings, Qt
 
-from costing import rewrites as rw
-from gui.cost_document import CostDocument
-from gui.diagram_layout import Orientation
-from gui.diagram_scene import DiagramScene
-from gui.diagram_view import ORIENTATION_KEY, DiagramView, saved_orientation
-from model_io.graph_file import loads_graph
-from model_io.zoo import load_layer_list, load_model_graph
+from netcost.costing import rewrites as rw
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.diagram_layout import Orientation
+from netcost.gui.diagram_scene import DiagramScene
+from netcost.gui.diagram_view import ORIENTATION_KEY, DiagramView, saved_orientation
+from netcost.model_io.graph_file import loads_graph
+from netcost.model_io.zoo import load_layer_list, load_model_graph
 
 UNET = Path(__file__).parents[1] / "fixtures" / "models" / "small_unet.json"
 
@@ -216,7 +216,7 @@ def test_left_to_right_is_a_view_option_that_persists_and_the_export_follows(qtb
     # Export ▸ Diagram draws what the window shows: a wide image
     from PySide6.QtGui import QImage
 
-    from gui.exporters import export_diagram
+    from netcost.gui.exporters import export_diagram
 
     out = tmp_path / "d.png"
     export_diagram(doc, out, orientation=again.scene.orientation, scale=1.0)

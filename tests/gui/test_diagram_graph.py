@@ -8,12 +8,12 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.cost_document import CostDocument
-from gui.diagram_items import LayerBlockItem
-from gui.diagram_scene import DiagramScene, scene_for
-from gui.diagram_view import DiagramView
-from model_io.graph_file import loads_graph
-from model_io.zoo import load_model_graph
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.diagram_items import LayerBlockItem
+from netcost.gui.diagram_scene import DiagramScene, scene_for
+from netcost.gui.diagram_view import DiagramView
+from netcost.model_io.graph_file import loads_graph
+from netcost.model_io.zoo import load_model_graph
 
 
 def _bottleneck(prefix: str, src: str, down: bool) -> list[dict]:

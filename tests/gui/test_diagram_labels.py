@@ -7,12 +7,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gui.cost_document import CostDocument
-from gui.diagram_layout import INPUT, SCOPE
-from gui.diagram_scene import DiagramScene
-from model_io.resolve import load_graph_ref
-from model_io.tracer import InputSpec, trace_graph
-from model_io.zoo import load_model_graph
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.diagram_layout import INPUT, SCOPE
+from netcost.gui.diagram_scene import DiagramScene
+from netcost.model_io.resolve import load_graph_ref
+from netcost.model_io.tracer import InputSpec, trace_graph
+from netcost.model_io.zoo import load_model_graph
 
 
 class _Branch(nn.Module):

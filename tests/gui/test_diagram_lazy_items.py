@@ -6,9 +6,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from gui.cost_document import CostDocument
-from gui.diagram_items import LayerBlockItem
-from gui.diagram_scene import DiagramScene
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.diagram_items import LayerBlockItem
+from netcost.gui.diagram_scene import DiagramScene
 
 ROOT = Path(__file__).resolve().parents[2]
 

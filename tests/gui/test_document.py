@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from costing import LayerSpec, Network
-from costing.graph_eval import evaluate_graph
-from gui.cost_document import CostDocument, network_from_report
+from netcost.costing import LayerSpec, Network
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.gui.cost_document import CostDocument, network_from_report
 
 
 class Recorder:
@@ -131,8 +131,8 @@ def test_save_and_load_round_trip(alexnet: Network, tmp_path: Path) -> None:
 
 
 def test_a_graph_with_an_infinite_argument_saves_as_a_project_and_reopens(tmp_path: Path) -> None:
-    from model_io.graph_file import graph_to_dict, loads_graph
-    from model_io.strict_json import loads
+    from netcost.model_io.graph_file import graph_to_dict, loads_graph
+    from netcost.model_io.strict_json import loads
 
     text = json.dumps({"format": "netcost.graph/1", "name": "masked", "inputs": [{"name": "x", "shape": [1, 8]}],
                        "nodes": [{"type": "Linear", "name": "fc", "out_features": 16},
@@ -163,7 +163,7 @@ def test_load_bad_file_leaves_document(alexnet: Network, tmp_path: Path) -> None
 
 
 def test_a_traced_graph_with_branches_is_editable(alexnet: Network) -> None:
-    from model_io.graph_file import loads_graph
+    from netcost.model_io.graph_file import loads_graph
 
     graph, _ = loads_graph(json.dumps(INCEPTION))
     doc = CostDocument(alexnet)

@@ -10,12 +10,12 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QDialog
 
-from costing import Network
-from costing import formatting as fmt
-from gui.cost_document import CostDocument
-from gui.exporters import ExportError, export_pdf, export_png, export_report, export_svg
-from gui.report import ReportOptions, ReportPage
-from gui.report.theme import theme
+from netcost.costing import Network
+from netcost.costing import formatting as fmt
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.exporters import ExportError, export_pdf, export_png, export_report, export_svg
+from netcost.gui.report import ReportOptions, ReportPage
+from netcost.gui.report.theme import theme
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -149,9 +149,9 @@ def test_traced_report_with_unsupported_ops_lists_them(qapp: QApplication, alexn
                                                        tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from costing.chain import graph_from_network
-    from costing.graph import Measured
-    from costing.graph_eval import evaluate_graph
+    from netcost.costing.chain import graph_from_network
+    from netcost.costing.graph import Measured
+    from netcost.costing.graph_eval import evaluate_graph
 
     graph = graph_from_network(alexnet)
     row = evaluate_graph(graph).layers[1]  # the first ReLU, as a traced module with an op NetCost cannot cost

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from costing import Network, evaluate
-from costing import formatting as fmt
-from model_io import tables
+from netcost.costing import Network, evaluate
+from netcost.costing import formatting as fmt
+from netcost.model_io import tables
 
 
 def test_csv_json_markdown_round_trip(alexnet: Network, tmp_path: Path) -> None:
@@ -39,7 +39,7 @@ def test_csv_json_markdown_round_trip(alexnet: Network, tmp_path: Path) -> None:
 
 def test_summary_cli_writes_files(tmp_path: Path) -> None:
     out = tmp_path / "alexnet.json"
-    run = subprocess.run([sys.executable, "-m", "gui", "summary", "zoo:alexnet", "--format", "json", "-o",
+    run = subprocess.run([sys.executable, "-m", "netcost", "summary", "zoo:alexnet", "--format", "json", "-o",
                           str(out)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert json.loads(out.read_text(encoding="utf-8"))["schema"] == tables.SCHEMA

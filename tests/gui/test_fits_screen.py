@@ -11,12 +11,12 @@ import pytest
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QApplication, QDialog, QHeaderView
 
-from costing import Network
-from gui.library_browser_dialog import LibraryBrowserDialog
-from gui.main_window import MainWindow
-from gui.open_model_dialog import OpenModelDialog
-from gui.report_preview import ReportPreviewDialog
-from gui.settings_dialog import SettingsDialog
+from netcost.costing import Network
+from netcost.gui.library_browser_dialog import LibraryBrowserDialog
+from netcost.gui.main_window import MainWindow
+from netcost.gui.open_model_dialog import OpenModelDialog
+from netcost.gui.report_preview import ReportPreviewDialog
+from netcost.gui.settings_dialog import SettingsDialog
 
 LAPTOP = QSize(1280, 800)
 SMALL = QSize(1024, 768)
@@ -81,7 +81,7 @@ def test_latency_layer_names_are_never_squeezed_to_an_ellipsis(window: MainWindo
 
 
 def _dialogs(window: MainWindow) -> list[QDialog]:
-    from gui.help_dialogs import AboutDialog, ConventionsDialog, ShortcutsDialog
+    from netcost.gui.help_dialogs import AboutDialog, ConventionsDialog, ShortcutsDialog
 
     return [SettingsDialog(window.document, window), OpenModelDialog(window, ""),
             LibraryBrowserDialog("torchvision", window, command=["true"]),

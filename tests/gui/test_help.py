@@ -12,9 +12,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QKeySequence
 from PySide6.QtWidgets import QApplication, QStyle
 
-from costing.conventions import CONVENTIONS, ELEMENTWISE_RULES
-from gui.main_window import MainWindow
-from model_io.versions import netcost_version
+from netcost.costing.conventions import CONVENTIONS, ELEMENTWISE_RULES
+from netcost.gui.main_window import MainWindow
+from netcost.model_io.versions import netcost_version
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,7 +105,7 @@ def test_undo_redo_icons_are_not_back_and_forward_arrows(window: MainWindow) -> 
     assert undo != redo
 
 
-@pytest.mark.parametrize("argv", [["-m", "gui", "--version"], ["-m", "gui", "-V"]])
+@pytest.mark.parametrize("argv", [["-m", "netcost", "--version"], ["-m", "netcost", "-V"]])
 def test_version_option_prints_the_version(argv: list[str]) -> None:
     out = subprocess.run([sys.executable, *argv], capture_output=True, text=True, timeout=60, cwd=ROOT,
                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})

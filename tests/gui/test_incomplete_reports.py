@@ -12,22 +12,22 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from costing import Network
-from costing.comparison import REMOVED
-from gui.charts.category_share_chart import CategoryShareChart
-from gui.charts.compare_chart import CompareChart
-from gui.charts.cumulative_share_chart import CumulativeShareChart
-from gui.charts.layer_share_chart import LayerShareChart
-from gui.compare_view import CompareView
-from gui.cost_document import CostDocument
-from gui.diagram_items import GroupFrameItem
-from gui.diagram_scene import _GRAY, DiagramScene
-from gui.exporters import export_svg
-from gui.hierarchy_tree import PATH_ROLE, HierarchyTreeWidget
-from gui.layer_table_model import DELTA_CONV, DELTA_PARAMS, PCT_CONV, PCT_PARAMS, LayerTableModel
-from gui.totals_widget import TotalsWidget
-from model_io import tables
-from model_io.graph_file import loads_graph
+from netcost.costing import Network
+from netcost.costing.comparison import REMOVED
+from netcost.gui.charts.category_share_chart import CategoryShareChart
+from netcost.gui.charts.compare_chart import CompareChart
+from netcost.gui.charts.cumulative_share_chart import CumulativeShareChart
+from netcost.gui.charts.layer_share_chart import LayerShareChart
+from netcost.gui.compare_view import CompareView
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.diagram_items import GroupFrameItem
+from netcost.gui.diagram_scene import _GRAY, DiagramScene
+from netcost.gui.exporters import export_svg
+from netcost.gui.hierarchy_tree import PATH_ROLE, HierarchyTreeWidget
+from netcost.gui.layer_table_model import DELTA_CONV, DELTA_PARAMS, PCT_CONV, PCT_PARAMS, LayerTableModel
+from netcost.gui.totals_widget import TotalsWidget
+from netcost.model_io import tables
+from netcost.model_io.graph_file import loads_graph
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 # a figure with a sign or a percentage: a delta or a share ("-25.4 M (-99.3 %)", "520.3 %", "+6.5 pp")
@@ -98,7 +98,7 @@ def test_comparison_calls_them_not_costed_not_removed(doc: CostDocument) -> None
 
 
 def test_status_bar_shows_no_partial_total(qtbot, tmp_path: Path, alexnet: Network) -> None:
-    from gui.main_window import MainWindow
+    from netcost.gui.main_window import MainWindow
 
     w = MainWindow(CostDocument(alexnet), autosave_dir=tmp_path / "r")
     qtbot.addWidget(w)

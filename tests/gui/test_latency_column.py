@@ -8,15 +8,15 @@ from dataclasses import replace
 import pytest
 from PySide6.QtCore import Qt
 
-from costing.chain import graph_from_network
-from costing.graph import Graph, GraphInput, Node, Ref, Scope
-from costing.graph_eval import evaluate_graph
-from gui.cost_document import CostDocument
-from gui.diagram_scene import DiagramScene
-from gui.diagram_view import DiagramView
-from gui.latency_state import LatencyState
-from gui.layer_table_model import LATENCY, SORT_ROLE, LayerTableModel
-from model_io.zoo import load_layer_list
+from netcost.costing.chain import graph_from_network
+from netcost.costing.graph import Graph, GraphInput, Node, Ref, Scope
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.diagram_scene import DiagramScene
+from netcost.gui.diagram_view import DiagramView
+from netcost.gui.latency_state import LatencyState
+from netcost.gui.layer_table_model import LATENCY, SORT_ROLE, LayerTableModel
+from netcost.model_io.zoo import load_layer_list
 
 DISPLAY, TOOLTIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole
 # A100 40 GB (costing.devices): 19.5 TFLOP/s fp32, 1555 GB/s; T4: 8.1 TFLOP/s fp32, 320 GB/s
@@ -75,7 +75,7 @@ def test_changing_the_device_updates_the_column(doc: CostDocument, qtbot) -> Non
 
 
 def test_column_sorts_by_seconds_and_follows_edits(doc: CostDocument, qtbot) -> None:
-    from gui.layer_table_view import LayerTableView
+    from netcost.gui.layer_table_view import LayerTableView
 
     view = LayerTableView(doc)
     qtbot.addWidget(view)

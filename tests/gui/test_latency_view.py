@@ -13,12 +13,12 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, QPointF, QSettings
 from PySide6.QtGui import QImage
 
-from gui.cost_document import CostDocument
-from gui.latency_state import LatencyState
-from gui.latency_view import LatencyView
-from gui.roofline_export import export_roofline
-from model_io.measure_client import Measurement
-from model_io.zoo import load_layer_list
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.latency_state import LatencyState
+from netcost.gui.latency_view import LatencyView
+from netcost.gui.roofline_export import export_roofline
+from netcost.model_io.measure_client import Measurement
+from netcost.model_io.zoo import load_layer_list
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ def test_roofline_exports_from_its_view(view: LatencyView, tmp_path: Path) -> No
 
 
 def test_roofline_cli(tmp_path: Path, capsys) -> None:
-    from gui.entry import main
+    from netcost.gui.entry import main
 
     out = tmp_path / "r.svg"
     assert main(["roofline", "zoo:alexnet", "--device", "a100-80gb", "-o", str(out)]) == 0
@@ -174,8 +174,8 @@ def example_input():
 
 def test_measure_and_calibrate_actions_run_in_the_background(view: LatencyView, qtbot, tmp_path: Path,
                                                              monkeypatch) -> None:
-    from model_io.resolve import LoadOptions
-    from model_io.worker_client import trace_in_worker
+    from netcost.model_io.resolve import LoadOptions
+    from netcost.model_io.worker_client import trace_in_worker
 
     model = tmp_path / "res.py"
     model.write_text(RESIDUAL)
@@ -200,8 +200,8 @@ def test_measure_and_calibrate_actions_run_in_the_background(view: LatencyView, 
 
 
 def test_a_hanging_model_is_stopped_at_its_time_limit(qtbot) -> None:
-    from gui.timing_jobs import TimingJob
-    from model_io.resolve import LoadOptions
+    from netcost.gui.timing_jobs import TimingJob
+    from netcost.model_io.resolve import LoadOptions
 
     job = TimingJob()
     hangs = Path(__file__).resolve().parent.parent / "fixtures" / "models" / "hangs.py"

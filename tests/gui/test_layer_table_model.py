@@ -7,9 +7,9 @@ from dataclasses import replace
 from PySide6.QtCore import QMimeData, QModelIndex, QPointF, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QDropEvent
 
-from costing import LayerSpec, Network
-from gui.cost_document import CostDocument
-from gui.layer_table_model import (
+from netcost.costing import LayerSpec, Network
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.layer_table_model import (
     ARGS,
     CONV,
     ERROR_ROLE,
@@ -140,9 +140,9 @@ def test_args_text_round_trip() -> None:
 
 
 def test_opaque_and_functional_rows_keep_what_the_trace_saw() -> None:
-    from costing import Totals
-    from costing.graph import Graph, GraphInput, Measured, Node, Ref
-    from costing.graph_eval import evaluate_graph
+    from netcost.costing import Totals
+    from netcost.costing.graph import Graph, GraphInput, Measured, Node, Ref
+    from netcost.costing.graph_eval import evaluate_graph
 
     measured = Measured((((1, 8), "float"),), (((1, 8), "float"),), Totals(macs=5), "other")
     graph = Graph((Node("fc", "Linear", {"out_features": 8}, (Ref("x"),), name="fc"),
@@ -182,7 +182,7 @@ def _drop_on(view, row: int, lower: bool) -> None:  # noqa: ANN001
 
 
 def test_drag_rows_moves_them_in_one_undo_step(qtbot, alexnet: Network) -> None:
-    from gui.layer_table_view import LayerTableView
+    from netcost.gui.layer_table_view import LayerTableView
 
     doc = CostDocument(alexnet)
     view = LayerTableView(doc)
@@ -210,7 +210,7 @@ def test_drag_rows_moves_them_in_one_undo_step(qtbot, alexnet: Network) -> None:
 
 
 def test_no_drag_move_in_a_sorted_table(qtbot, alexnet: Network) -> None:
-    from gui.layer_table_view import LayerTableView
+    from netcost.gui.layer_table_view import LayerTableView
 
     doc = CostDocument(alexnet)
     view = LayerTableView(doc)
@@ -226,7 +226,7 @@ def test_no_drag_move_in_a_sorted_table(qtbot, alexnet: Network) -> None:
 
 
 def _shown_table(qtbot, doc: CostDocument, width: int):  # noqa: ANN202
-    from gui.layer_table_view import LayerTableView
+    from netcost.gui.layer_table_view import LayerTableView
 
     view = LayerTableView(doc)
     qtbot.addWidget(view)

@@ -12,10 +12,10 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
-from costing import Network
-from gui import view_slots
-from gui.layer_table_model import ARGS, ERROR_ROLE
-from gui.main_window import MainWindow
+from netcost.costing import Network
+from netcost.gui import view_slots
+from netcost.gui.layer_table_model import ARGS, ERROR_ROLE
+from netcost.gui.main_window import MainWindow
 from tests.gui.conftest import opened_window
 
 
@@ -24,7 +24,7 @@ def no_plugin_views(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequ
     """The diagram and charts belong to other modules (tested there); these tests check the window itself.
     `test_plugin_views_build` plugs the real ones in."""
     if "plugin" not in request.node.name:
-        import gui.main_window as mw
+        import netcost.gui.main_window as mw
 
         monkeypatch.setattr(mw, "VIEW_FACTORIES", [])
 
@@ -216,7 +216,7 @@ def test_editor_edits_are_undoable(window: MainWindow) -> None:
 def test_a_loaded_model_is_editable(window: MainWindow, alexnet: Network) -> None:
     from dataclasses import replace
 
-    from costing import evaluate
+    from netcost.costing import evaluate
 
     window.document.set_report(replace(evaluate(alexnet), source="torch"))
     assert window.act_add.isEnabled() and "(read-only)" not in window.windowTitle()
@@ -225,7 +225,7 @@ def test_a_loaded_model_is_editable(window: MainWindow, alexnet: Network) -> Non
     assert window.document.report.totals.params < params and window.act_save.isEnabled()
 
 def test_plugin_views_build(qtbot, tmp_path: Path, alexnet: Network) -> None:
-    from gui.cost_document import CostDocument
+    from netcost.gui.cost_document import CostDocument
 
     w = MainWindow(CostDocument(alexnet), autosave_dir=tmp_path / "r")
     qtbot.addWidget(w)
@@ -239,8 +239,8 @@ def test_plugin_views_build(qtbot, tmp_path: Path, alexnet: Network) -> None:
 
 
 def test_missing_view_module_gets_placeholder(qtbot, monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(view_slots, "VIEW_FACTORIES", [("Nothing", "gui.no_such_view", "NoSuchView")])
-    import gui.main_window as mw
+    monkeypatch.setattr(view_slots, "VIEW_FACTORIES", [("Nothing", "netcost.gui.no_such_view", "NoSuchView")])
+    import netcost.gui.main_window as mw
 
     monkeypatch.setattr(mw, "VIEW_FACTORIES", view_slots.VIEW_FACTORIES)
     w = MainWindow(autosave_dir=tmp_path / "r")
@@ -340,7 +340,7 @@ def test_open_recent_missing_file_is_removed(window: MainWindow, tmp_path: Path)
 def test_settings_of_a_traced_model_without_source_say_so(window: MainWindow, alexnet: Network) -> None:
     from dataclasses import replace
 
-    from costing import evaluate
+    from netcost.costing import evaluate
 
     window.document.set_report(replace(evaluate(alexnet), source="torch"))
     dialog = window.settings_dialog()
@@ -372,7 +372,7 @@ def test_every_shortcut_triggers_one_action_with_the_real_views(qtbot, tmp_path:
     from PySide6.QtGui import QAction, QShortcut
     from PySide6.QtTest import QTest
 
-    import gui.main_window as mw
+    import netcost.gui.main_window as mw
 
     monkeypatch.setattr(mw, "platform_keys", _gnome_keys)
     w = MainWindow(autosave_dir=tmp_path / "r")
@@ -437,7 +437,7 @@ def test_plugin_views_follow_the_chosen_colour_scheme(qtbot, tmp_path: Path, ale
     charts, the diagram and the totals all switch (named "plugin" so the real views are plugged in)."""
     from PySide6.QtGui import QPalette
 
-    from gui.color_scheme import current_scheme
+    from netcost.gui.color_scheme import current_scheme
 
     def lightness(widget: QWidget, role: QPalette.ColorRole = QPalette.ColorRole.Window) -> int:
         return widget.palette().color(role).lightness()

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from costing import Network
-from gui.latency_view import COLUMNS, LatencyView
-from gui.main_window import MainWindow
-from model_io.measure_client import Measurement
-from model_io.resolve import LoadOptions, load_graph_ref
-from model_io.zoo import load_layer_list
+from netcost.costing import Network
+from netcost.gui.latency_view import COLUMNS, LatencyView
+from netcost.gui.main_window import MainWindow
+from netcost.model_io.measure_client import Measurement
+from netcost.model_io.resolve import LoadOptions, load_graph_ref
+from netcost.model_io.zoo import load_layer_list
 from tests.gui.conftest import opened_window
 
 MEASURED, RATIO = COLUMNS.index("Measured"), COLUMNS.index("Measured ÷ est.")
@@ -82,10 +82,10 @@ def test_measure_button_is_enabled_only_for_what_can_be_measured(window: MainWin
 
 
 def test_cli_footer_warns_when_the_devices_differ() -> None:
-    from costing.devices import PRESETS, find_device
-    from costing.graph_eval import evaluate_graph
-    from costing.latency import estimate
-    from model_io.latency_tables import LatencySummary, footer
+    from netcost.costing.devices import PRESETS, find_device
+    from netcost.costing.graph_eval import evaluate_graph
+    from netcost.costing.latency import estimate
+    from netcost.model_io.latency_tables import LatencySummary, footer
 
     report = evaluate_graph(load_graph_ref("zoo:resnet18"))
     m = Measurement("cpu", 2, 5, 0.1, {}, {})

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QTimer
 
-from costing import Network
-from gui.cost_document import CostDocument
-from gui.main_window import MainWindow
-from model_io.resolve import LoadOptions
+from netcost.costing import Network
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.main_window import MainWindow
+from netcost.model_io.resolve import LoadOptions
 
 SLOW = [sys.executable, "-c", "import sys, time; sys.stdin.read(); time.sleep(60)"]
 CRASH = [sys.executable, "-c", "import sys; sys.stdin.read(); sys.stderr.write('boom in model code\\n'); sys.exit(3)"]
@@ -31,7 +31,7 @@ def make_window(qtbot, tmp_path: Path, alexnet: Network, command: list[str] | No
 
 @pytest.fixture(autouse=True)
 def no_plugin_views(monkeypatch: pytest.MonkeyPatch) -> None:
-    import gui.main_window as mw
+    import netcost.gui.main_window as mw
 
     monkeypatch.setattr(mw, "VIEW_FACTORIES", [])
 
@@ -167,9 +167,9 @@ def test_real_worker_crash_then_success_and_convert(qtbot, tmp_path, alexnet, cl
 FAKE_TRACER = """
 import json, sys
 from dataclasses import replace
-from costing import LayerSpec, Network
-from costing.chain import graph_from_network
-from model_io.graph_file import graph_to_dict
+from netcost.costing import LayerSpec, Network
+from netcost.costing.chain import graph_from_network
+from netcost.model_io.graph_file import graph_to_dict
 req = json.load(sys.stdin)
 with open(sys.argv[1], "a") as log:
     log.write(json.dumps(req) + "\\n")
@@ -259,7 +259,7 @@ def example_input():
 
 
 def test_open_dialog_preselects_a_class_that_builds_and_remembers_the_file(qtbot, tmp_path) -> None:
-    from gui.open_model_dialog import OpenModelDialog, scan_python_file
+    from netcost.gui.open_model_dialog import OpenModelDialog, scan_python_file
 
     path = tmp_path / "blocks.py"
     path.write_text(BLOCKS_PY, encoding="utf-8")

@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-import gui.model_loader as model_loader
-from gui.model_loader import ModelLoader
-from gui.process_output import BoundedOutput
-from model_io.worker_pipes import STDERR_KEEP
+import netcost.gui.model_loader as model_loader
+from netcost.gui.model_loader import ModelLoader
+from netcost.gui.process_output import BoundedOutput
+from netcost.model_io.worker_pipes import STDERR_KEEP
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="POSIX pipes")
 FLOOD_MB = 64

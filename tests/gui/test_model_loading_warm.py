@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gui.model_loader import ModelLoader
-from model_io.resolve import LoadOptions
+from netcost.gui.model_loader import ModelLoader
+from netcost.model_io.resolve import LoadOptions
 from tests.processes import running
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"

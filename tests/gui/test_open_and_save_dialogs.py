@@ -9,10 +9,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFileDialog
 
-from costing import Network
-from gui.main_window import MainWindow
-from gui.open_model_dialog import OpenModelDialog
-from model_io.zoo import load_model_graph
+from netcost.costing import Network
+from netcost.gui.main_window import MainWindow
+from netcost.gui.open_model_dialog import OpenModelDialog
+from netcost.model_io.zoo import load_model_graph
 
 WITH_SHAPE = '''
 import torch

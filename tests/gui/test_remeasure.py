@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from gui.cost_document import CostDocument
-from gui.main_window import MainWindow
-from model_io.resolve import load_graph_ref
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.main_window import MainWindow
+from netcost.model_io.resolve import load_graph_ref
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
 
 
 @pytest.fixture(autouse=True)
 def no_plugin_views(monkeypatch: pytest.MonkeyPatch) -> None:
-    import gui.main_window as mw
+    import netcost.gui.main_window as mw
 
     monkeypatch.setattr(mw, "VIEW_FACTORIES", [])
 
@@ -37,7 +37,7 @@ def test_editing_before_an_opaque_node_measures_it_again(qtbot, tmp_path, alexne
         assert "Incomplete" in w.totals.incomplete.text()
     assert doc.report.complete and not doc.is_stale(doc.row_of("fc"))
     written = load_graph_ref(f"{FIXTURE}:Net8")  # the same model written with 8 channels, traced
-    from costing.graph_eval import evaluate_graph
+    from netcost.costing.graph_eval import evaluate_graph
 
     assert doc.report.totals == evaluate_graph(written).totals
     assert doc.report.totals.params == 314  # Conv2d(3, 8, 3) + Linear(8, 10), as torch's numel
@@ -53,7 +53,7 @@ def test_editing_before_an_opaque_node_measures_it_again(qtbot, tmp_path, alexne
 def test_a_graph_file_never_runs_the_model_it_names_without_consent(qtbot, tmp_path, alexnet) -> None:
     """An opened graph file names a .py as its model: a plain cell edit before an opaque node asks first; declined,
     the rows stay not costed and nothing runs; allowed, the model is traced again as before."""
-    from gui.layer_table_model import ARGS
+    from netcost.gui.layer_table_model import ARGS
     from tests.model_io.test_source_trust import hostile_graph_file
 
     path, marker, ref = hostile_graph_file(load_graph_ref(f"{FIXTURE}:Net"), tmp_path)
@@ -79,7 +79,7 @@ def test_a_graph_file_never_runs_the_model_it_names_without_consent(qtbot, tmp_p
     w.ask_trust_source = lambda r: asked.append(r) or True  # type: ignore[method-assign]
     with qtbot.waitSignal(w.remeasurer.loader.loadedReport, timeout=60000):
         assert doc.set_layer_arg(doc.row_of("conv"), "out_channels", 8)
-    from costing.graph_eval import evaluate_graph
+    from netcost.costing.graph_eval import evaluate_graph
 
     assert asked == [ref, ref] and marker.read_text() == "ran"
     assert doc.report.complete and doc.report.totals == evaluate_graph(load_graph_ref(f"{FIXTURE}:Net8")).totals

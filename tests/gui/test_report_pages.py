@@ -10,15 +10,15 @@ import pytest
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QApplication
 
-from costing import Network
-from gui.cost_document import CostDocument
-from gui.diagram_view import ColorBarWidget
-from gui.exporters import export_pdf, export_png, export_svg
-from gui.report import PAGE_SIZES, ReportOptions, ReportPage
-from gui.report.page_layout import ScaledBlock
-from gui.report.report_page import PAPER_MARGINS
-from gui.report.views import DiagramChunkBlock, DiagramParts
-from model_io.zoo import load_model_graph
+from netcost.costing import Network
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.diagram_view import ColorBarWidget
+from netcost.gui.exporters import export_pdf, export_png, export_svg
+from netcost.gui.report import PAGE_SIZES, ReportOptions, ReportPage
+from netcost.gui.report.page_layout import ScaledBlock
+from netcost.gui.report.report_page import PAPER_MARGINS
+from netcost.gui.report.views import DiagramChunkBlock, DiagramParts
+from netcost.model_io.zoo import load_model_graph
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -137,7 +137,7 @@ def test_a_report_of_an_edited_model_says_so_and_names_the_changes_and_baseline(
 
 
 def test_resnet50_stages_are_each_on_one_pdf_page(qapp: QApplication) -> None:
-    from model_io.resolve import LoadOptions, load_report
+    from netcost.model_io.resolve import LoadOptions, load_report
 
     doc = CostDocument()
     doc.set_report(load_report("zoo:resnet50", LoadOptions()))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from gui.main_window import MainWindow
-from gui.rewrites_panel import REWRITE_ROLE, TRICK, WHY
+from netcost.gui.main_window import MainWindow
+from netcost.gui.rewrites_panel import REWRITE_ROLE, TRICK, WHY
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from costing import FormatError
-from gui.cost_document import CostDocument
-from gui.model_loader import ModelLoader
-from gui.open_model_dialog import scan_python_file
+from netcost.costing import FormatError
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.model_loader import ModelLoader
+from netcost.gui.open_model_dialog import scan_python_file
 from tests.hang_guard import no_hang
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mkfifo: POSIX")

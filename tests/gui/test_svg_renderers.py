@@ -18,9 +18,9 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
-from costing import Network
-from gui.cost_document import CostDocument
-from gui.exporters import export_chart, export_svg
+from netcost.costing import Network
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.exporters import export_chart, export_svg
 
 TILE = 40
 WORST_TILE = 45.0  # text alone stays under ~25

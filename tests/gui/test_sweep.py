@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from costing import Network
-from costing import sweep as sw
-from costing.graph_eval import evaluate_graph
-from gui.cost_document import CostDocument
-from gui.sweep_view import SweepView
+from netcost.costing import Network
+from netcost.costing import sweep as sw
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.gui.cost_document import CostDocument
+from netcost.gui.sweep_view import SweepView
 
 
 @pytest.fixture(scope="module")
 def gpt2_report():  # noqa: ANN201
-    from model_io.resolve import LoadOptions, load_report
+    from netcost.model_io.resolve import LoadOptions, load_report
 
     return load_report("zoo:gpt2", LoadOptions())
 
@@ -41,7 +41,7 @@ def test_series_equals_the_document_re_evaluated_at_each_size(qtbot, alexnet: Ne
 
 
 def test_gpt2_sweep_matches_torch_traced_again_and_attention_is_quadratic(qtbot, gpt2_report) -> None:
-    from model_io.resolve import LoadOptions, load_report
+    from netcost.model_io.resolve import LoadOptions, load_report
 
     doc = CostDocument()
     doc.set_report(gpt2_report)
@@ -103,7 +103,7 @@ def test_edit_restarts_and_export(qtbot, alexnet: Network, tmp_path: Path) -> No
 def test_a_sweep_behind_another_tab_waits_until_raised(qtbot, tmp_path: Path, alexnet: Network) -> None:
     """Each point is a whole evaluation: a Sweep tab nobody looks at must not re-run after every edit (0.5 s of
     the window per point on Llama-70B); raised, it catches up with the graph as it is then."""
-    from gui.main_window import MainWindow
+    from netcost.gui.main_window import MainWindow
 
     win = MainWindow(CostDocument(alexnet), autosave_dir=tmp_path / "recovery")
     qtbot.addWidget(win)

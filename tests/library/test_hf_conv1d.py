@@ -12,10 +12,10 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from costing.graph_eval import evaluate_graph
-from model_io import library_models
-from model_io.cli import main
-from model_io.tracer import InputSpec, trace_module
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.model_io import library_models
+from netcost.model_io.cli import main
+from netcost.model_io.tracer import InputSpec, trace_module
 
 TOKENS = 32
 # a small GPT-2 (n_embd 64, MLP width 256); the edit halves the first block's MLP width
@@ -94,7 +94,7 @@ def test_cli_set_of_conv1d_nf_equals_torch(model_file: tuple[Path, dict], capsys
 
 
 def test_window_edit_of_conv1d_nf_equals_torch(model_file: tuple[Path, dict]) -> None:
-    from gui.cost_document import CostDocument
+    from netcost.gui.cost_document import CostDocument
 
     _, namespace = model_file
     report = evaluate_graph(trace_module(namespace["build"](), [InputSpec((1, TOKENS), "int64")]).graph)

@@ -14,12 +14,12 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from costing import CostReport
-from costing.graph_eval import evaluate_graph
-from model_io.loaders import run_request
-from model_io.resolve import LoadOptions, load_report
-from model_io.tracer import InputSpec, make_inputs
-from model_io.transformers_meta import meta_values_unknown
+from netcost.costing import CostReport
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.model_io.loaders import run_request
+from netcost.model_io.resolve import LoadOptions, load_report
+from netcost.model_io.tracer import InputSpec, make_inputs
+from netcost.model_io.transformers_meta import meta_values_unknown
 
 FACTORIES = str(Path(hf_factories.__file__).resolve())
 CACHES = {"cache": None, "no-cache": False}  # None: transformers' default (a DynamicCache)

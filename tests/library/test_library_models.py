@@ -11,14 +11,14 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from costing import CostReport
-from costing.graph_eval import evaluate_graph
-from model_io import library_models
-from model_io.loaders import LoadFailure, run_request
-from model_io.model_ref import parse_ref
-from model_io.resolve import LoadOptions, ModelError, load_report
-from model_io.tracer import InputSpec, make_inputs
-from model_io.transformers_meta import meta_values_unknown
+from netcost.costing import CostReport
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.model_io import library_models
+from netcost.model_io.loaders import LoadFailure, run_request
+from netcost.model_io.model_ref import parse_ref
+from netcost.model_io.resolve import LoadOptions, ModelError, load_report
+from netcost.model_io.tracer import InputSpec, make_inputs
+from netcost.model_io.transformers_meta import meta_values_unknown
 
 
 def _count(request: dict[str, Any]) -> CostReport:

@@ -11,8 +11,8 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from costing.graph_eval import evaluate_graph
-from model_io.loaders import run_request
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.model_io.loaders import run_request
 
 timm = pytest.importorskip("timm")
 

@@ -15,11 +15,11 @@ import torch
 from published_figures import FACTORY, second_stage
 from torch.utils.flop_counter import FlopCounterMode
 
-from costing import CostReport
-from costing.graph_eval import evaluate_graph
-from model_io import library_models
-from model_io.loaders import run_request
-from model_io.model_ref import parse_ref
+from netcost.costing import CostReport
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.model_io import library_models
+from netcost.model_io.loaders import run_request
+from netcost.model_io.model_ref import parse_ref
 
 torchvision = pytest.importorskip("torchvision")
 from torchvision import models  # noqa: E402

@@ -13,11 +13,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from costing import LayerError
-from costing.graph import Node
-from costing.graph_eval import NodeError, cost_node
-from model_io.export_torch import graph_to_torch_source
-from model_io.tracer import InputSpec, trace_graph, trace_module
+from netcost.costing import LayerError
+from netcost.costing.graph import Node
+from netcost.costing.graph_eval import NodeError, cost_node
+from netcost.model_io.export_torch import graph_to_torch_source
+from netcost.model_io.tracer import InputSpec, trace_graph, trace_module
 
 
 class BoundGELU(nn.Module):

@@ -9,9 +9,9 @@ import torch
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from costing import CostReport, LayerError, LayerSpec, Network, cost_layer, evaluate
-from model_io import zoo
-from model_io.export_torch import to_torch_source
+from netcost.costing import CostReport, LayerError, LayerSpec, Network, cost_layer, evaluate
+from netcost.model_io import zoo
+from netcost.model_io.export_torch import to_torch_source
 
 
 def _run(source: str, device: str) -> tuple[torch.nn.Module, tuple[int, ...]]:

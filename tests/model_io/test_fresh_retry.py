@@ -9,9 +9,9 @@ from types import ModuleType
 
 import torch
 
-from model_io.loaders import construct
-from model_io.resolve import LoadOptions, load_report
-from model_io.tracer import InputSpec, trace_module
+from netcost.model_io.loaders import construct
+from netcost.model_io.resolve import LoadOptions, load_report
+from netcost.model_io.tracer import InputSpec, trace_module
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "torch_sized.py"
 

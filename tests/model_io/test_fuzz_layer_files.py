@@ -10,10 +10,10 @@ import pytest
 from hypothesis import Phase, given, note, settings
 from hypothesis import strategies as st
 
-from costing import FormatError, LayerError, evaluate, kinds
-from costing.args import Arg
-from model_io import tables
-from model_io.layer_file import loads_network
+from netcost.costing import FormatError, LayerError, evaluate, kinds
+from netcost.costing.args import Arg
+from netcost.model_io import tables
+from netcost.model_io.layer_file import loads_network
 from tests.hang_guard import no_hang
 
 KINDS = kinds()

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from costing import LayerSpec, Network, evaluate
-from model_io import escape, tables
-from model_io.cli import main
+from netcost.costing import LayerSpec, Network, evaluate
+from netcost.model_io import escape, tables
+from netcost.model_io.cli import main
 
 ANSI_CLEAR = "\x1b[2J\x1b[H"
 NAMES = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "cr\rname", "nl\nname", f"ansi{ANSI_CLEAR}",

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from model_io.cli import main
+from netcost.model_io.cli import main
 
 TINY_LM = '''
 import torch
@@ -58,10 +58,10 @@ def test_llm_json_by_hand(capsys, tmp_path):
 
 
 def test_llm_table():
-    from costing import LayerSpec, Network, evaluate
-    from costing.devices import PRESETS
-    from costing.llm import AttentionCall, decode_step, prefill
-    from model_io.llm import to_table
+    from netcost.costing import LayerSpec, Network, evaluate
+    from netcost.costing.devices import PRESETS
+    from netcost.costing.llm import AttentionCall, decode_step, prefill
+    from netcost.model_io.llm import to_table
 
     step = evaluate(Network([LayerSpec("Linear", {"out_features": 64}, name="attn")], (1, 64), "lm"))
     full = evaluate(Network([LayerSpec("Linear", {"out_features": 64}, name="attn")], (16, 64), "lm"))

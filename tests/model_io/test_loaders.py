@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from costing.graph_eval import evaluate_graph
-from model_io.loaders import LoadFailure, run_request
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.model_io.loaders import LoadFailure, run_request
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 

@@ -12,12 +12,12 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from costing import FormatError
-from costing.graph_eval import evaluate_graph
-from model_io import strict_json
-from model_io.export_torch import graph_to_torch_source
-from model_io.graph_file import graph_to_dict, load_graph, loads_graph, save_graph
-from model_io.resolve import load_graph_ref
+from netcost.costing import FormatError
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.model_io import strict_json
+from netcost.model_io.export_torch import graph_to_torch_source
+from netcost.model_io.graph_file import graph_to_dict, load_graph, loads_graph, save_graph
+from netcost.model_io.resolve import load_graph_ref
 
 HAND_MADE = {
     "format": "netcost.graph/1", "name": "non-finite", "inputs": [{"name": "x", "shape": [1, 4, 8, 8]}],
@@ -128,7 +128,7 @@ def _strict(text: str):
 
 @pytest.mark.parametrize("extra", [[], ["--device", "a100-40gb"]], ids=["summary", "with-latency"])
 def test_summary_json_of_a_model_with_minus_inf_arguments_is_strict_json(tmp_path: Path, capsys, extra) -> None:
-    from model_io.cli import main
+    from netcost.model_io.cli import main
 
     path = tmp_path / "non_finite.json"
     path.write_text(json.dumps(HAND_MADE))

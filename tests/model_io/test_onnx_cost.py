@@ -10,9 +10,9 @@ import torch
 
 pytest.importorskip("onnx")
 
-from model_io.loaders import LoadFailure  # noqa: E402
-from model_io.onnx_cost import onnx_report  # noqa: E402
-from resources.zoo_models import AlexNet  # noqa: E402
+from netcost.model_io.loaders import LoadFailure  # noqa: E402
+from netcost.model_io.onnx_cost import onnx_report  # noqa: E402
+from netcost.resources.zoo_models import AlexNet  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from model_io.model_ref import absolute_ref
-from model_io.resolve import LoadOptions
-from model_io.versions import package_version
-from model_io.worker_client import request_for
+from netcost.model_io.model_ref import absolute_ref
+from netcost.model_io.resolve import LoadOptions
+from netcost.model_io.versions import package_version
+from netcost.model_io.worker_client import request_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,7 @@ def test_cli_counts_a_relative_hf_config(tmp_path: Path) -> None:
     (folder / "config.json").write_text(
         '{"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 64, "intermediate_size": 128,'
         ' "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 1000}', encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "gui", "summary", "hf:tiny-llama"], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "netcost", "summary", "hf:tiny-llama"], capture_output=True, text=True,
                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "no such file" not in out.stderr
@@ -68,19 +68,19 @@ def _says_mismatch(text: str) -> None:
 
 def test_a_mismatched_torchvision_is_named_when_a_model_uses_it(tmp_path: Path) -> None:
     site = _fake_mismatched_torchvision(tmp_path)
-    out = _run(["-m", "gui", "summary", "torchvision:resnet18"], site, tmp_path)
+    out = _run(["-m", "netcost", "summary", "torchvision:resnet18"], site, tmp_path)
     assert out.returncode == 2
     _says_mismatch(out.stderr)
     (tmp_path / "net.py").write_text("import torch, torchvision\nclass Net(torch.nn.Module):\n"
                                      "    def forward(self, x):\n        return x\n", encoding="utf-8")
-    out = _run(["-m", "gui", "summary", "net.py:Net", "--input", "1,3,8,8"], site, tmp_path)
+    out = _run(["-m", "netcost", "summary", "net.py:Net", "--input", "1,3,8,8"], site, tmp_path)
     assert out.returncode == 2
     _says_mismatch(out.stderr)
 
 
 def test_a_mismatched_torchvision_is_named_by_the_model_list(tmp_path: Path) -> None:
     site = _fake_mismatched_torchvision(tmp_path)
-    out = _run(["-m", "model_io.library_models", "torchvision"], site, tmp_path)
+    out = _run(["-m", "netcost.model_io.library_models", "torchvision"], site, tmp_path)
     assert out.returncode == 1
     assert out.stderr.count("\n") == 1  # one line for the dialog's status, no traceback
     _says_mismatch(out.stderr)

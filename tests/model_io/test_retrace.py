@@ -13,11 +13,11 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from costing.graph_eval import evaluate_graph
-from model_io.edits import apply_sets
-from model_io.module_swap import ModuleEditError, apply_module_edits
-from model_io.resolve import LoadOptions, ModelError, RefOrigin, load_graph_ref, measured_again
-from model_io.retrace import module_edits, stale_opaque
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.model_io.edits import apply_sets
+from netcost.model_io.module_swap import ModuleEditError, apply_module_edits
+from netcost.model_io.resolve import LoadOptions, ModelError, RefOrigin, load_graph_ref, measured_again
+from netcost.model_io.retrace import module_edits, stale_opaque
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,7 @@ def torch_count(cls_name: str) -> tuple[int, int]:
 
 
 def summary(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "model_io", "summary", *args, "--format", "json"],
+    return subprocess.run([sys.executable, "-m", "netcost.model_io", "summary", *args, "--format", "json"],
                           capture_output=True, text=True, cwd=ROOT, timeout=180)
 
 
@@ -64,7 +64,7 @@ def test_an_edit_before_opaque_nodes_traces_again_with_the_edit_and_matches_torc
 
 
 def test_a_structural_edit_before_an_opaque_node_says_why_it_cannot_be_traced() -> None:
-    from costing.graph import Node, Ref
+    from netcost.costing.graph import Node, Ref
 
     graph = load_graph_ref(f"{FIXTURE}:Net")
     at = graph.index["act"] + 1

@@ -16,14 +16,14 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from costing import rewrites as R
-from costing.graph import Graph
-from costing.graph_eval import evaluate_graph
-from model_io.cli import main
-from model_io.export_torch import graph_to_torch_source
-from model_io.tracer import InputSpec, meta_construction, trace_graph
-from model_io.zoo import load_model_graph
-from resources.zoo_models import ZOO, Bottleneck, ResNet
+from netcost.costing import rewrites as R
+from netcost.costing.graph import Graph
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.model_io.cli import main
+from netcost.model_io.export_torch import graph_to_torch_source
+from netcost.model_io.tracer import InputSpec, meta_construction, trace_graph
+from netcost.model_io.zoo import load_model_graph
+from netcost.resources.zoo_models import ZOO, Bottleneck, ResNet
 
 
 def _torch_count(model: nn.Module, x: torch.Tensor) -> tuple[int, int]:
@@ -106,8 +106,8 @@ def test_candidates_on_loaded_models_all_apply_and_evaluate(name: str) -> None:
 
 
 def test_a_comparison_labels_a_settings_change_apart_from_the_design() -> None:
-    from costing.comparison import compare
-    from costing.graph import GraphInput
+    from netcost.costing.comparison import compare
+    from netcost.costing.graph import GraphInput
 
     g = load_model_graph("alexnet")
     wider = g.with_inputs([GraphInput(g.inputs[0].name, (2, 3, 256, 256))])

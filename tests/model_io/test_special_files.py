@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from costing import FormatError
-from costing.devices import DeviceError
-from model_io import device_files
-from model_io.cli import main
-from model_io.graph_file import load_graph
-from model_io.layer_file import load_network
-from model_io.safe_read import DOCUMENT_LIMIT, UnreadableFile, read_regular
+from netcost.costing import FormatError
+from netcost.costing.devices import DeviceError
+from netcost.model_io import device_files
+from netcost.model_io.cli import main
+from netcost.model_io.graph_file import load_graph
+from netcost.model_io.layer_file import load_network
+from netcost.model_io.safe_read import DOCUMENT_LIMIT, UnreadableFile, read_regular
 from tests.hang_guard import no_hang
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mkfifo, /dev/zero: POSIX")
@@ -78,7 +78,7 @@ def test_a_model_file_that_is_a_fifo_is_refused_before_a_worker_starts(tmp_path:
     with no_hang(20, "summary of model.py (a FIFO)"):
         assert main(["summary", f"{model}:Net"]) == 2
     assert "not a regular file" in capsys.readouterr().err
-    from model_io.model_ref import list_candidates
+    from netcost.model_io.model_ref import list_candidates
 
     with no_hang(20, "listing the models of a FIFO"):
         assert list_candidates(model) == []

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from costing import FormatError
-from model_io import strict_json
-from model_io.layer_file import loads_network
+from netcost.costing import FormatError
+from netcost.model_io import strict_json
+from netcost.model_io.layer_file import loads_network
 
 HEAD = '"format": "netcost.layers/1", "input_shape": [8]'
 
@@ -51,7 +51,7 @@ def test_a_save_removes_temporaries_left_by_a_killed_save_of_that_file(tmp_path)
     import os
     import time
 
-    from model_io.layer_file import atomic_write
+    from netcost.model_io.layer_file import atomic_write
 
     target = tmp_path / "mine.json"
     killed = tmp_path / ".mine.json.k9abc.tmp"  # what kill -9 between mkstemp and rename leaves behind

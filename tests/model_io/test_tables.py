@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from costing import CATEGORIES, PEERS, LayerSpec, Network, evaluate
-from costing.records import HierarchyNode
-from model_io import tables, zoo
+from netcost.costing import CATEGORIES, PEERS, LayerSpec, Network, evaluate
+from netcost.costing.records import HierarchyNode
+from netcost.model_io import tables, zoo
 
 TOTAL_KEYS = ("params", "trainable_params", "frozen_params", "buffers", "macs", "flops", "param_bytes",
               "activation_bytes", "memory_access_bytes")
@@ -111,8 +111,8 @@ def test_depth_collapses_containers():
 
 @pytest.fixture(scope="module")
 def resnet50():
-    from model_io.tracer import InputSpec, meta_construction, trace_module
-    from resources.zoo_models import ZOO
+    from netcost.model_io.tracer import InputSpec, meta_construction, trace_module
+    from netcost.resources.zoo_models import ZOO
 
     with meta_construction():
         model = ZOO["resnet50"].build()

@@ -9,10 +9,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from costing import evaluate
-from model_io.tracer import InputSpec, meta_construction, trace_module
-from model_io.zoo import load_layer_list
-from resources.zoo_models import ZOO
+from netcost.costing import evaluate
+from netcost.model_io.tracer import InputSpec, meta_construction, trace_module
+from netcost.model_io.zoo import load_layer_list
+from netcost.resources.zoo_models import ZOO
 
 
 def _zoo(name: str) -> tuple[nn.Module, list[InputSpec]]:

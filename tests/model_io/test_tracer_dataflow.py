@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from costing.graph import Graph
-from costing.graph_eval import evaluate_graph
-from model_io.tracer import InputSpec, trace_graph
+from netcost.costing.graph import Graph
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.model_io.tracer import InputSpec, trace_graph
 
 D = 8  # feature width of every non-empty tensor: (rows, D)
 

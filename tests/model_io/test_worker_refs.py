@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model_io.model_ref import ModelRef, RefError, list_candidates, parse_input, parse_ref
+from netcost.model_io.model_ref import ModelRef, RefError, list_candidates, parse_input, parse_ref
 
 
 def test_references() -> None:

@@ -1,4 +1,4 @@
-"""A warm worker (`python -m model_io.worker --warm`) waits for its request with torch imported; while it waits it
+"""A warm worker (`python -m netcost.model_io.worker --warm`) waits for its request with torch imported; while it waits it
 is guarded as a loading worker is: it ends when the process that started it dies."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from model_io.worker_client import PROJECT_ROOT, worker_command, worker_env
+from netcost.model_io.worker_client import PROJECT_ROOT, worker_command, worker_env
 from tests.processes import running
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pr
 
 PARENT = """
 import subprocess, sys
-from model_io.worker_client import PROJECT_ROOT, worker_command, worker_env
+from netcost.model_io.worker_client import PROJECT_ROOT, worker_command, worker_env
 proc = subprocess.Popen([*worker_command(), "--warm"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                         stderr=subprocess.PIPE, env=worker_env(), cwd=str(PROJECT_ROOT), start_new_session=True)
 print(proc.pid, flush=True)

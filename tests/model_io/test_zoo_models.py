@@ -8,9 +8,9 @@ import sys
 import pytest
 import torch
 
-from model_io.torch_zoo_index import TORCH_ZOO, TORCH_ZOO_INPUTS, TORCH_ZOO_META_ONLY
-from model_io.tracer import InputSpec, meta_construction, trace_module
-from resources.zoo_models import ZOO
+from netcost.model_io.torch_zoo_index import TORCH_ZOO, TORCH_ZOO_INPUTS, TORCH_ZOO_META_ONLY
+from netcost.model_io.tracer import InputSpec, meta_construction, trace_module
+from netcost.resources.zoo_models import ZOO
 
 # name -> (params, MACs at the default input); published figures (formulas.md, "Published figures").
 PUBLISHED = {
@@ -57,7 +57,7 @@ def test_index_matches_zoo_without_importing_torch() -> None:
     assert {name for name, entry in ZOO.items() if entry.meta_only} == TORCH_ZOO_META_ONLY
     assert all(TORCH_ZOO[name] == entry.description for name, entry in ZOO.items())
     code = "import sys, model_io.torch_zoo_index, model_io.cli, model_io.resolve, model_io.worker_client, " \
-           "model_io.model_ref; assert 'torch' not in sys.modules, 'torch imported'"
+           "netcost.model_io.model_ref; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
 
 
