@@ -141,7 +141,8 @@ def cli(ref: str) -> dict[str, float]:
     """Seconds and peak RSS (MB, the largest process: CLI or worker) of `netcost summary ref`, end to end. Run in
     a fresh process of its own, so the RSS of earlier measurements does not count."""
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "netcost.model_io", "summary", ref], check=True, capture_output=True, cwd=ROOT,
+    subprocess.run([sys.executable, "-m", "netcost.model_io", "summary", ref], check=True, capture_output=True,
+                   cwd=ROOT,
                    env={**os.environ, "PYTHONPATH": str(ROOT)})
     return {"seconds": time.perf_counter() - t,
             "rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}

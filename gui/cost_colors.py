@@ -2,7 +2,7 @@
 category colours and the metric definitions the views colour by.
 
 Views never compute costs: a metric is a field of `costing.Totals` (FLOPs follow the document's convention), or a
-derived analysis of the report (latency: `netcost.gui.metric_values` asks the document's latency estimate), and this module
+derived analysis of the report (latency: `gui.metric_values` asks the document's latency estimate), and this module
 only maps those numbers to colours and labels.
 """
 

@@ -1,7 +1,7 @@
 """Help ▸ Keyboard shortcuts, Help ▸ Conventions and Help ▸ About.
 
 Nothing here is a hand-kept copy: the shortcut list is read from the window's actions (menus, then the views'
-shortcuts), the conventions from `netcost.costing.conventions` (the README's table is checked against the same text), the
+shortcuts), the conventions from `costing.conventions` (the README's table is checked against the same text), the
 versions from the installed packages (`netcost.model_io.versions`).
 """
 

@@ -13,7 +13,14 @@ from PySide6.QtCore import QObject, QSettings, Signal
 
 from netcost.costing import CostReport, HierarchyNode, LayerCost
 from netcost.costing.devices import Device
-from netcost.costing.latency import LatencyEstimate, RowLatency, combine, estimate, measured_correlation, updated_estimate
+from netcost.costing.latency import (
+    LatencyEstimate,
+    RowLatency,
+    combine,
+    estimate,
+    measured_correlation,
+    updated_estimate,
+)
 from netcost.model_io import device_files
 from netcost.model_io.measure_client import Measurement
 

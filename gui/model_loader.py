@@ -1,7 +1,7 @@
 """`ModelLoader`: loads a model reference without ever blocking the event loop.
 
 Layer lists (`zoo:NAME` of the built-in lists, `.json`) are pure Python and load in-process. Everything else runs
-in the isolated worker (`python -m netcost.model_io.worker`, protocol in `model_io/worker_client.py`) through a `QProcess`:
+in the isolated worker (`python -m netcost.model_io.worker`, protocol in `worker_client.py`) through a `QProcess`:
 the request goes to its stdin, one JSON response comes back on stdout. Cancel and the timeout kill the process.
 The loader only reports (`loaded` / `failed`); it never touches a document, so a failure cannot leave a
 half-loaded one behind.

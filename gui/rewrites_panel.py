@@ -1,10 +1,10 @@
 """`RewritesPanel`: the article's design tricks that apply to the current graph, each with its exact params, MACs,
 FLOPs and memory deltas shown before it is applied; Apply makes it one undoable step on the document.
 
-Candidates and previews come from `netcost.costing.rewrites` (the panel computes nothing): candidates at once, previews a
+Candidates and previews come from `costing.rewrites` (the panel computes nothing): candidates at once, previews a
 few per pass of the event loop (the selected rows' first), so a big model's list fills in without freezing the
 window. Once previewed, candidates are ranked by what they save (MACs, or params: *Rank by*) with
-`netcost.costing.rewrite_ranking`; the harmful and meaningless ones are hidden unless *Show hidden* is ticked, and then say
+`costing.rewrite_ranking`; the harmful and meaningless ones are hidden unless *Show hidden* is ticked, and then say
 why. The best one is selected first, and after Apply the next-best one (not the first row). The rows selected in
 the table come first (or alone, with "Selected rows only"). Before the first rewrite
 the current costs are pinned as the baseline (unless unticked), so the table, totals and comparison show the

@@ -2,7 +2,7 @@
 
 Each undo step holds the graph before and after it. Nodes are immutable and shared between the two, so a step
 costs the new node tuple (8 bytes a node) plus the nodes it made; the lookup indexes of a graph that only a
-structural step still holds are dropped (`netcost.costing.graph.drop_caches`) and rebuilt if that step is undone. Measured
+structural step still holds are dropped (`costing.graph.drop_caches`) and rebuilt if that step is undone. Measured
 on a 20k-node transformer: ~24 bytes a node per argument edit, then ~20 per structural edit once its indexes are
 dropped (164 with them). So the bound is a byte budget turned into a step count by the graph's size: QUndoStack
 can only cap steps (`setUndoLimit`), and only while it is empty, so the limit is set whenever the document is

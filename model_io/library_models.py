@@ -321,7 +321,8 @@ def main(argv: list[str]) -> int:
     import sys
 
     if len(argv) != 1 or not library_installed(argv[0]):
-        print(f"usage: python -m netcost.model_io.library_models torchvision|timm (installed); got {argv}", file=sys.stderr)
+        print(f"usage: python -m netcost.model_io.library_models torchvision|timm (installed); got {argv}",
+              file=sys.stderr)
         return 2
     try:
         names = catalogue(argv[0])

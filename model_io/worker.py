@@ -1,4 +1,4 @@
-"""The isolated worker: `python -m netcost.model_io.worker` reads one request (JSON) on stdin, loads and counts the model,
+"""The isolated worker: `python -m netcost.model_io.worker` reads one request (JSON) on stdin, loads, counts the model,
 and writes one response (JSON) on stdout. The protocol is documented in model_io.worker_client.
 
 User model code runs only here, with the user's rights but the least else (model_io.worker_guard: its own

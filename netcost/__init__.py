@@ -8,6 +8,14 @@ the isolated worker, the CLI), `netcost.gui` (the desktop app) and `netcost.reso
 from __future__ import annotations
 
 from importlib import metadata as _metadata
+from pathlib import Path as _Path
+
+# In a source checkout the subpackages are the folders beside this one: look there too, so that a checkout on
+# PYTHONPATH (a git worktree, a `python -m netcost` at its root) runs its own code rather than the editable install's.
+# An installed wheel has them inside this folder, which comes first; its parent holds no setup.py.
+_checkout = _Path(__file__).resolve().parent.parent
+if (_checkout / "setup.py").is_file() and (_checkout / "costing" / "__init__.py").is_file():
+    __path__.append(str(_checkout))
 
 try:
     __version__ = _metadata.version("netcost")

@@ -89,7 +89,8 @@ def run_cli(args: list[str], timeout: float, module: str = "model_io", cwd: Path
     """`python -m netcost.model_io ARGS` (module "gui": `python -m netcost`, for report/roofline), killed with its group
     after `timeout`."""
     t = time.monotonic()
-    p = subprocess.Popen([sys.executable, "-m", "netcost" if module == "gui" else f"netcost.{module}", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    command = [sys.executable, "-m", "netcost" if module == "gui" else f"netcost.{module}", *args]
+    p = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          stdin=subprocess.DEVNULL, cwd=str(cwd), env=env(**(extra_env or {})), start_new_session=True)
     try:
         out, err = p.communicate(timeout=timeout)

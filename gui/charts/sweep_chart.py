@@ -2,7 +2,7 @@
 three plots side by side, on log axes where the sizes double (tokens), with the size at which attention's
 quadratic term overtakes everything else marked.
 
-The chart only draws a `netcost.costing.sweep` series handed to it (`set_sweep`); items are created once and updated with
+The chart only draws a `costing.sweep` series handed to it (`set_sweep`); items are created once and updated with
 `setData`, so a sweep that arrives point by point redraws in place.
 """
 

@@ -1,4 +1,4 @@
-"""netcost.costing.comparison on hand-made graphs: rows matched by node id within one load and by name across two, removed
+"""costing.comparison on hand-made graphs: rows matched by node id within one load and by name across two, removed
 rows listed where they stood, a rewrite's new rows grouped with the row they replace, design vs settings."""
 
 from __future__ import annotations

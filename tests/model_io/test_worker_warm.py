@@ -1,4 +1,4 @@
-"""A warm worker (`python -m netcost.model_io.worker --warm`) waits for its request with torch imported; while it waits it
+"""A warm worker (`python -m netcost.model_io.worker --warm`) waits for its request, torch imported; while it waits it
 is guarded as a loading worker is: it ends when the process that started it dies."""
 
 from __future__ import annotations
