@@ -1,7 +1,7 @@
 """Counting conventions: NetCost's MACs and FLOPs, and named views that reproduce what each peer tool prints.
 
 Every figure on screen or in an export names its convention. The peer views are functions of the same per-layer
-records, modelled on each tool's counting rules (torch 2.13; see the README's conventions table):
+records, modelled on each tool's counting rules (torch 2.13; see docs/conventions.md):
 
 - ``macs``: multiply-accumulates of conv, linear, matmul (incl. attention QK^T/AV) and recurrent gates.
 - ``flops``: NetCost FLOPs = 2 x MACs + bias adds + element-wise work (activations, pooling, normalisation).
@@ -33,7 +33,7 @@ class Convention:
     label: str  # what a column or axis says ("FLOPs (NetCost)")
     unit: str  # "MACs" or "FLOPs"
     description: str  # one line: menus and tooltips
-    counts: str  # what it counts, with its formula: Help ▸ Conventions and the README's table (checked equal)
+    counts: str  # what it counts, with its formula: Help ▸ Conventions and docs/conventions.md (checked equal)
 
 
 CONVENTIONS: dict[str, Convention] = {c.key: c for c in (
@@ -57,8 +57,8 @@ CONVENTIONS: dict[str, Convention] = {c.key: c for c in (
                "`torch.utils.flop_counter.FlopCounterMode`: 2 × MACs of mm/bmm/conv/SDPA, bias ignored"),
 )}
 
-# NetCost's element-wise work per element, the `flops` convention's third term (the README's paragraph under the
-# conventions table; Help ▸ Conventions shows the same text)
+# NetCost's element-wise work per element, the `flops` convention's third term (docs/conventions.md: under the
+# table; Help ▸ Conventions shows the same text)
 ELEMENTWISE_RULES = (
     "NetCost's element-wise FLOPs per element: ReLU 1, ReLU6 2, LeakyReLU 2, Sigmoid 4, Tanh 5, SiLU 5, GELU 8 "
     "(tanh form 9), Hardswish 5, Softmax 5; max-pool k−1 comparisons and avg-pool k operations per output; "

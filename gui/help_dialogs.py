@@ -1,8 +1,8 @@
 """Help ▸ Keyboard shortcuts, Help ▸ Conventions and Help ▸ About.
 
 Nothing here is a hand-kept copy: the shortcut list is read from the window's actions (menus, then the views'
-shortcuts), the conventions from `costing.conventions` (the README's table is checked against the same text), the
-versions from the installed packages (`netcost.model_io.versions`).
+shortcuts), the conventions from `costing.conventions` (docs/conventions.md's table is checked against the same
+text), the versions from the installed packages (`netcost.model_io.versions`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QAction, QKeySequence, QShortcut, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -172,24 +172,26 @@ class AboutDialog(QDialog):
 
 
 def user_guide_path() -> Path:
-    """The README beside the packages (a checkout or an editable install)."""
+    """The README beside the packages (a checkout or an editable install); the reference is in docs/ beside it."""
     return Path(__file__).resolve().parent.parent / "README.md"
 
 
 class UserGuideDialog(QDialog):
-    """Help ▸ NetCost help (F1): the README, rendered; where it is not installed, where to read it."""
+    """Help ▸ NetCost help (F1): the README, rendered, whose links open the docs/ pages in the same browser; where
+    it is not installed, where to read it."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("userGuideDialog")
         self.setWindowTitle("NetCost help")
         self.text = QTextBrowser(self)
-        self.text.setOpenExternalLinks(True)
+        self.text.setOpenExternalLinks(True)  # web links go to the browser; relative ones (docs/*.md) open here
         self.text.setSearchPaths([str(user_guide_path().parent)])  # its screenshots, wherever the app started
-        try:
-            self.text.setMarkdown(user_guide_path().read_text(encoding="utf-8"))
-        except OSError:
-            self.text.setPlainText("The user guide (README.md) is not installed with this copy of NetCost; "
+        if user_guide_path().is_file():  # a source: relative links and images resolve against the README's folder
+            self.text.setSource(QUrl.fromLocalFile(str(user_guide_path())),
+                                QTextDocument.ResourceType.MarkdownResource)
+        else:
+            self.text.setPlainText("The user guide (README.md and docs/) is not installed with this copy of NetCost; "
                                    "Help ▸ Keyboard shortcuts and Help ▸ Conventions are.")
         lay = QVBoxLayout(self)
         lay.addWidget(self.text)

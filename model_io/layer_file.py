@@ -1,6 +1,6 @@
 """Layer-list files (`netcost.layers/1`): strict loading with the JSON path of any bad field, atomic saving.
 
-The format is a contract (see the README): users write these files by hand and scripts generate them.
+The format is a contract (docs/file-formats.md): users write these files by hand and scripts generate them.
 """
 
 from __future__ import annotations

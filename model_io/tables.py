@@ -113,7 +113,7 @@ def _totals_dict(t: Any) -> dict[str, int]:
 
 
 def to_dict(report: CostReport, convention: str = "flops", depth: int | None = None) -> dict[str, Any]:
-    """The documented JSON schema (see README, "Report JSON"). An incomplete report (the window's export of a
+    """The documented JSON schema (docs/file-formats.md, "Report JSON"). An incomplete report (the window's export of a
     model with an error) has null totals, categories and torchsummary: a partial sum is no total."""
     total = report.totals
     whole = report.complete

@@ -7,7 +7,7 @@ from ..errors import SpecError
 from ..registry import Out, register
 from ._shape import numel
 
-# NetCost's FLOPs per element (documented in the README's conventions table). ReLU: one compare; ReLU6: two;
+# NetCost's FLOPs per element (documented in docs/conventions.md's table). ReLU: one compare; ReLU6: two;
 # LeakyReLU: compare + multiply; Sigmoid: negate, exp, add, divide; Tanh: as two exps and a divide (5);
 # SiLU: sigmoid + multiply; GELU (erf form): scale, erf, add, two multiplies, erf counted 4 -> 8, tanh form 9;
 # Hardswish: add, clamp (2), multiply, divide; Softmax: max, subtract, exp, sum, divide.

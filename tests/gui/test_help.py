@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QKeySequence
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QImage, QKeySequence, QTextDocument
 from PySide6.QtWidgets import QApplication, QStyle
 
 from netcost.costing.conventions import CONVENTIONS, ELEMENTWISE_RULES
@@ -43,7 +43,29 @@ def test_f1_opens_the_user_guide(qtbot, window: MainWindow) -> None:
     qtbot.keyClick(window.table, Qt.Key.Key_F1)
     guides = [d for d in QApplication.topLevelWidgets() if d.objectName() == "userGuideDialog" and d.isVisible()]
     assert guides, "F1 opened nothing"
-    assert "Counting conventions" in guides[0].text.toPlainText()
+    browser = guides[0].text
+    assert "Counting conventions" in browser.toPlainText()
+    # the README links the reference pages under docs/: following a link opens the page in the same browser
+    href = _link_to(browser, "docs/conventions.md")
+    browser.setSource(browser.source().resolved(QUrl(href)))  # what a click on it does
+    assert "thop profile" in browser.toPlainText() and "GELU 8" in browser.toPlainText()
+    browser.backward()
+    browser.setSource(browser.source().resolved(QUrl(_link_to(browser, "docs/window.md"))))
+    image = browser.loadResource(QTextDocument.ResourceType.ImageResource.value, QUrl("alexnet.png"))
+    assert image, "a docs page's picture, relative to the page, did not load"
+
+
+def _link_to(browser, page: str) -> str:
+    block = browser.document().begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            href = it.fragment().charFormat().anchorHref()
+            if href.split("#")[0] == page:
+                return href
+            it += 1
+        block = block.next()
+    raise AssertionError(f"the user guide has no link to {page}")
 
 
 def test_shortcut_list_is_generated_from_the_actions(window: MainWindow) -> None:
@@ -70,12 +92,12 @@ def test_conventions_dialog_names_every_convention_with_its_formula(window: Main
         assert phrase in text, phrase
 
 
-def test_readme_conventions_table_is_the_code_s_text() -> None:
-    """One source: the README's table says exactly what Help ▸ Conventions shows."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    rows = dict(re.findall(r"^\| `(\w+)`[^|]*\| (.+?) \|[^|]*\|$", readme, re.M))
+def test_conventions_page_table_is_the_code_s_text() -> None:
+    """One source: docs/conventions.md's table says exactly what Help ▸ Conventions shows."""
+    page = (ROOT / "docs" / "conventions.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(\w+)`[^|]*\| (.+?) \|[^|]*\|$", page, re.M))
     assert {k: rows.get(k) for k in CONVENTIONS} == {k: c.counts for k, c in CONVENTIONS.items()}
-    assert ELEMENTWISE_RULES in " ".join(readme.split())
+    assert ELEMENTWISE_RULES in " ".join(page.split())
 
 
 def test_about_names_versions(window: MainWindow) -> None:
