@@ -22,8 +22,10 @@ from netcost.costing.graph_eval import evaluate_graph
 
 from . import escape, latency_cli, llm, tables, versions, zoo
 from .edits import EditError, apply_sets
+from .errors import ModelError
 from .memory_cap import DEFAULT_MEMORY_MB, parse_memory
-from .resolve import LoadOptions, ModelError, RefOrigin, is_layer_list, load_graph_ref, measured_again
+from .options import LoadOptions, RefOrigin
+from .resolve import is_layer_list, load_graph_ref, measured_again
 
 
 class UsageError(Exception):

@@ -30,8 +30,9 @@ from netcost.costing.graph import Graph, GraphInput, Ref
 from netcost.costing.graph_eval import evaluate_graph
 
 from .cost_mode import InputSpec, make_inputs, unfused
+from .errors import FailureKind, LoadFailure
+from .file_kinds import FileKind, sniff
 from .graph_builder import GraphMode, GraphRecorder, _Frame, value_of
-from .loaders import LoadFailure, sniff
 from .model_ref import TRUST_PICKLE_HINT
 
 
@@ -53,24 +54,24 @@ def load_exported(path: str, trust_pickle: bool = False) -> Any:
     `torch.export.load` unpickles those with weights_only=False, i.e. runs whatever code they name."""
     name = Path(path).name
     if not Path(path).is_file():
-        raise LoadFailure(f"{path}: no such file", kind="usage")
+        raise LoadFailure(f"{path}: no such file", kind=FailureKind.USAGE)
     what = sniff(path)
-    if what and not what.startswith("a torch.export program"):
-        raise LoadFailure(f"{name} is not a torch.export program: it holds {what}", kind="format")
+    if what not in (FileKind.UNKNOWN, FileKind.EXPORT):
+        raise LoadFailure(f"{name} is not a torch.export program: it holds {what.words}", kind=FailureKind.FORMAT)
     if not trust_pickle:
         unsafe = pt2_code_payloads(path)
         if unsafe:
             raise LoadFailure(f"{name} holds {unsafe[0]}, which NetCost does not load by default (unpickling runs "
-                              f"code): {TRUST_PICKLE_HINT} if the file is yours", kind="pickle")
+                              f"code): {TRUST_PICKLE_HINT} if the file is yours", kind=FailureKind.PICKLE)
     try:
         with contextlib.nullcontext() if trust_pickle else _no_unpickling():
             return torch.export.load(path)
     except _RefusedUnpickling as e:  # a pickle the archive check did not foresee: refused all the same
         raise LoadFailure(f"{name} holds {e}, which NetCost does not load by default (unpickling runs code): "
-                          f"{TRUST_PICKLE_HINT} if the file is yours", kind="pickle") from None
+                          f"{TRUST_PICKLE_HINT} if the file is yours", kind=FailureKind.PICKLE) from None
     except Exception as e:
         raise LoadFailure(f"{name} is not a torch.export program ({type(e).__name__}: "
-                          f"{str(e).splitlines()[0][:200] if str(e) else ''})", kind="format") from None
+                          f"{str(e).splitlines()[0][:200] if str(e) else ''})", kind=FailureKind.FORMAT) from None
 
 
 class _RefusedUnpickling(Exception):

@@ -12,7 +12,8 @@ from netcost.costing.latency import estimate
 
 from . import device_files, escape, strict_json
 from .latency_tables import LatencySummary, render
-from .resolve import LoadOptions, load_report
+from .options import LoadOptions
+from .resolve import load_report
 
 
 def add_summary_options(p: argparse.ArgumentParser, positive: Callable[[str], int]) -> None:

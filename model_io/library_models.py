@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .loaders import LoadFailure, construct
-from .model_ref import LIBRARY_KINDS, ModelRef, library_installed
+from .errors import FailureKind, LoadFailure
+from .model_build import construct
+from .model_ref import LIBRARY_KINDS, ModelRef, RefKind, library_installed
 from .versions import is_torchvision_mismatch, torchvision_mismatch
 
 Specs = list[tuple[tuple[int, ...], str]]
@@ -46,14 +47,15 @@ def build(ref: ModelRef, weightless: bool = True) -> LibraryModel:
     """The model `ref` names with its default input; LoadFailure for a missing library or an unknown name."""
     library = LIBRARY_KINDS[ref.kind]
     if not installed(library):
-        raise LoadFailure(f"{ref.label()}: {library} is not installed here (pip install {library})", kind="usage")
-    return {"torchvision": _torchvision, "timm": _timm, "hf": _hf}[ref.kind](ref, weightless)
+        raise LoadFailure(f"{ref.label()}: {library} is not installed here (pip install {library})",
+                          kind=FailureKind.USAGE)
+    return _BUILDERS[ref.kind](ref, weightless)
 
 
 def _unknown(ref: ModelRef, names: list[str], what: str) -> LoadFailure:
     close = difflib.get_close_matches(ref.path, names, n=5, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return LoadFailure(f"{ref.label()}: {what} has no model {ref.path!r}{hint}", kind="usage")
+    return LoadFailure(f"{ref.label()}: {what} has no model {ref.path!r}{hint}", kind=FailureKind.USAGE)
 
 
 def _call(ref: ModelRef) -> str:
@@ -70,7 +72,7 @@ def import_torchvision() -> Any:
         import torchvision
     except (RuntimeError, OSError, ImportError) as e:  # its C++ operators failed to register against this torch
         if is_torchvision_mismatch(e):
-            raise LoadFailure(torchvision_mismatch(e), kind="usage") from None
+            raise LoadFailure(torchvision_mismatch(e), kind=FailureKind.USAGE) from None
         raise
     return torchvision
 
@@ -120,7 +122,7 @@ def torchvision_weights(name: str, choice: str | None = None) -> Any:
         return enum[choice.split(".")[-1]]
     except KeyError:
         raise LoadFailure(f"torchvision:{name}: no weights {choice!r} (it has {', '.join(e.name for e in enum)})",
-                          kind="usage") from None
+                          kind=FailureKind.USAGE) from None
 
 
 def _torchvision(ref: ModelRef, weightless: bool) -> LibraryModel:
@@ -194,14 +196,15 @@ def _hf_config(ref: ModelRef) -> Any:
 
     path = Path(ref.path).expanduser()
     if not path.exists():
-        raise LoadFailure(f"{ref.label()}: no such file or folder", kind="usage")
+        raise LoadFailure(f"{ref.label()}: no such file or folder", kind=FailureKind.USAGE)
     if path.is_dir() and not (path / "config.json").is_file():
-        raise LoadFailure(f"{ref.label()}: the folder has no config.json", kind="usage")
+        raise LoadFailure(f"{ref.label()}: the folder has no config.json", kind=FailureKind.USAGE)
     try:
         config = AutoConfig.from_pretrained(str(path), local_files_only=True)
     except Exception as e:
         first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-        raise LoadFailure(f"{ref.label()}: not a readable transformers config ({first})", kind="format") from None
+        raise LoadFailure(f"{ref.label()}: not a readable transformers config ({first})",
+                          kind=FailureKind.FORMAT) from None
     for key, value in ref.kwargs.items():  # hf:PATH(num_hidden_layers=2) overrides config fields
         setattr(config, key, value)
     return config
@@ -296,6 +299,10 @@ def bind_keyword_inputs(model: Any, names: list[str], use_cache: bool = False) -
 
 
 # --- catalogues (for the app's menus) ----------------------------------------------------------------------
+
+_BUILDERS: dict[RefKind, Callable[[ModelRef, bool], LibraryModel]] = {
+    RefKind.TORCHVISION: _torchvision, RefKind.TIMM: _timm, RefKind.HF: _hf}
+
 
 _SKIP = re.compile(r"^quantized_")  # quantized builders share the float models' architectures
 

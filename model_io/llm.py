@@ -21,7 +21,9 @@ from netcost.costing.latency import CONVENTION_TEXT
 from netcost.costing.llm import AttentionCall, Phase, decode_step, prefill
 
 from . import device_files, escape, strict_json
-from .resolve import LoadOptions, ModelError, is_layer_list
+from .errors import ModelError
+from .options import LoadOptions
+from .resolve import is_layer_list
 
 
 def add_llm_parser(sub: argparse._SubParsersAction, positive: Callable[[str], int], dtype: Callable[[str], str],

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from .loaders import LoadFailure
+from .errors import LoadFailure
 from .measure import build_model, make_inputs, module_paths
 from .model_ref import parse_ref
 

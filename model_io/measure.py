@@ -15,9 +15,10 @@ from typing import Any
 
 from netcost.costing import CostReport
 
-from .loaders import LoadFailure, build_python, resolve_inputs
+from .errors import FailureKind, LoadFailure
 from .measure_client import available_bytes
-from .model_ref import parse_ref
+from .model_build import build_python, example_inputs, resolve_inputs
+from .model_ref import RefKind, parse_ref
 from .module_specs import is_absorbing
 
 OVERHEAD_BYTES = 512 << 20  # torch's own working memory beside weights and activations
@@ -34,7 +35,7 @@ def check_fits(report: CostReport, label: str, free: int) -> None:
     if need > free * FIT_FRACTION:
         raise LoadFailure(f"{label}: not measured: running it needs about {_gib(need)} (weights "
                           f"{_gib(report.totals.param_bytes)}, activations {_gib(report.totals.activation_bytes)}) "
-                          f"and {_gib(free)} is free on this machine", kind="memory")
+                          f"and {_gib(free)} is free on this machine", kind=FailureKind.MEMORY)
 
 
 def _gib(n: float) -> str:
@@ -46,26 +47,24 @@ def build_model(request: dict[str, Any], label: str, meta: bool = False, what: s
     """The model `request` names, with real weights or on the meta device, and its input specs. Zoo models and
     .py models only: their code is what runs (TorchScript and exported programs are frozen graphs)."""
     ref = parse_ref(str(request["ref"]))
-    if ref.kind == "zoo":
+    if ref.kind is RefKind.ZOO:
         from netcost.resources.zoo_models import ZOO
 
         entry = ZOO[ref.path]
         if entry.meta_only and not meta:
             raise LoadFailure(f"{label}: not measured: this config is built on the meta device only (its weights "
-                              f"would not fit in memory)", kind="memory")
+                              f"would not fit in memory)", kind=FailureKind.MEMORY)
         if meta:
             from .tracer import meta_construction
 
             with meta_construction():
                 return entry.build(), resolve_inputs(request, list(entry.inputs), label)
         return entry.build(), resolve_inputs(request, list(entry.inputs), label)
-    if ref.kind == "python":
-        from .loaders import _example_inputs
-
+    if ref.kind is RefKind.PYTHON:
         model, _, module = build_python(ref, meta=meta)
-        return model, resolve_inputs(request, _example_inputs([module, model], label), label)
+        return model, resolve_inputs(request, example_inputs([module, model], label), label)
     raise LoadFailure(f"{label}: {what} runs zoo models and .py models (file.py:Name); this reference is "
-                      f"{ref.kind}", kind="usage")
+                      f"{ref.kind}", kind=FailureKind.USAGE)
 
 
 def module_paths(model: Any) -> dict[int, str]:
@@ -172,7 +171,7 @@ def measure(request: dict[str, Any], report: CostReport) -> dict[str, Any]:
                 runs.append((timer.times, timer.self_times))
             timer.remove()
     except torch.OutOfMemoryError:
-        raise LoadFailure(f"{label}: not measured: ran out of {device} memory", kind="memory") from None
+        raise LoadFailure(f"{label}: not measured: ran out of {device} memory", kind=FailureKind.MEMORY) from None
     return {"device": device if device == "cpu" else torch.cuda.get_device_name(0), "threads": torch.get_num_threads(),
             "repeats": repeats, "warmup": warmup, "dtype": report.dtype, "forward_s": statistics.median(forwards),
             "times": _medians([r[0] for r in runs]), "self_times": _medians([r[1] for r in runs])}

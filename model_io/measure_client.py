@@ -15,7 +15,14 @@ from pathlib import Path
 
 from netcost.costing import CostReport, Network, evaluate
 
-from .resolve import LoadOptions, ModelError, is_layer_list
+from .calibrate import threads, timing_env
+from .errors import ModelError
+from .memory_cap import DEFAULT_MEMORY_MB
+from .model_ref import RefError, RefKind, parse_ref
+from .options import LoadOptions
+from .resolve import apply_options, is_layer_list, load_layer_list
+from .torch_zoo_index import TORCH_ZOO_META_ONLY
+from .worker_client import check_request, interpret, request_for, run_worker
 
 DEFAULT_REPEATS = 5
 
@@ -68,20 +75,6 @@ def available_bytes() -> int:
         return 0
 
 
-def timing_env() -> dict[str, str]:
-    """The worker's environment with OpenMP sized for timing: the worker's default of one thread is for counting,
-    and raising it later at run time leaves the first forwards 10x slow (ResNet-18: 0.5 s instead of 0.05 s)."""
-    from .calibrate import threads
-    from .worker_client import worker_env
-
-    env = worker_env()
-    env["OMP_NUM_THREADS"] = str(threads())
-    # idle OpenMP threads sleep instead of spinning: on a busy machine spinning threads steal each other's time
-    # slices (ResNet-18 on 2 shared cores: 0.4-0.7 s a forward spinning, 0.07 s passive)
-    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    return env
-
-
 def check_dtype(label: str, dtype: str | None) -> None:
     """int8 is a counting setting (bytes per element), not something torch can run these layers in."""
     if dtype == "int8":
@@ -92,9 +85,6 @@ def check_dtype(label: str, dtype: str | None) -> None:
 def measure_refusal(ref: str | None, dtype: str | None) -> str | None:
     """Why the model opened from `ref` (None: a layer list, measured as its exported nn.Sequential) cannot be
     timed, in one line; None when it can. What the worker would refuse, said before anything runs (no torch)."""
-    from .model_ref import RefError, parse_ref
-    from .torch_zoo_index import TORCH_ZOO_META_ONLY
-
     if dtype == "int8":
         return "torch has no int8 kernels for these layers: measure it in float32, float16 or bfloat16"
     if ref is None:
@@ -103,11 +93,11 @@ def measure_refusal(ref: str | None, dtype: str | None) -> str | None:
         parsed = parse_ref(ref)
     except RefError as e:
         return str(e)
-    if parsed.kind == "zoo":
+    if parsed.kind is RefKind.ZOO:
         if parsed.path in TORCH_ZOO_META_ONLY:
             return "this config is built on the meta device only: its weights would not fit in memory"
         return None
-    if parsed.kind == "python":
+    if parsed.kind is RefKind.PYTHON:
         return None
     what = {"torchvision": "torchvision models", "timm": "timm models", "hf": "Hugging Face configs",
             "onnx": "ONNX files", "torchscript": "TorchScript files", "export": "exported programs (.pt2)"}
@@ -118,9 +108,6 @@ def measure_refusal(ref: str | None, dtype: str | None) -> str | None:
 def measure_request(ref: str, opts: LoadOptions, repeats: int = DEFAULT_REPEATS, warmup: int = 2) -> dict:
     """The worker request that counts `ref` and times it (ModelError for what cannot be measured at all)."""
     check_dtype(ref, opts.dtype)
-    from .calibrate import threads
-    from .worker_client import DEFAULT_MEMORY_MB, request_for
-
     # real weights need more than the counting cap; the worker itself refuses what would not fit
     limit = max(DEFAULT_MEMORY_MB, available_bytes() >> 20)
     request = request_for(ref, opts, limit)
@@ -130,8 +117,6 @@ def measure_request(ref: str, opts: LoadOptions, repeats: int = DEFAULT_REPEATS,
 
 def interpret_measured(ref: str, returncode: int, stdout: str, stderr: str) -> tuple[CostReport, Measurement]:
     """The report and the measurement of a worker's answer; ModelError when the measurement was refused."""
-    from .worker_client import interpret
-
     report = interpret(ref, returncode, stdout, stderr)
     answer = json.loads(stdout)
     if "measured" not in answer:
@@ -144,11 +129,7 @@ def interpret_measured(ref: str, returncode: int, stdout: str, stderr: str) -> t
 
 def measure_in_worker(ref: str, opts: LoadOptions, repeats: int = DEFAULT_REPEATS) -> tuple[CostReport, Measurement]:
     """Count and time `ref` in a fresh worker. ModelError (one line) when it cannot be measured."""
-    from .worker_client import check_request, run_worker
-
     if is_layer_list(ref):
-        from .resolve import apply_options, load_layer_list
-
         return measure_network(apply_options(load_layer_list(ref), opts), opts.timeout, repeats)
     check_request(ref, opts)
     code, out, err = run_worker(measure_request(ref, opts, repeats), opts.timeout, timing_env())

@@ -20,7 +20,8 @@ from netcost.costing.layers.activation import ACTIVATION_FLOPS
 from netcost.costing.layers.recurrent import GATE_ELEMENTWISE
 from netcost.costing.registry import Out
 
-from .loaders import LoadFailure, sniff
+from .errors import FailureKind, LoadFailure
+from .file_kinds import FileKind, sniff
 
 # NetCost per-element FLOPs of element-wise ONNX ops (same constants as the layer formulas).
 ELEMENTWISE = {"Relu": ACTIVATION_FLOPS["ReLU"], "LeakyRelu": ACTIVATION_FLOPS["LeakyReLU"],
@@ -47,7 +48,7 @@ def _import_onnx() -> Any:
         import onnx
     except ImportError:
         raise LoadFailure("reading ONNX models needs the onnx package: pip install netcost[onnx]",
-                          kind="usage") from None
+                          kind=FailureKind.USAGE) from None
     return onnx
 
 
@@ -62,22 +63,24 @@ def onnx_graph(path: str, specs: Sequence[tuple[tuple[int, ...], str]] | None = 
     value names, initializers as the parameters of the first node that reads them."""
     name = Path(path).name
     if not Path(path).is_file():
-        raise LoadFailure(f"{path}: no such file", kind="usage")
+        raise LoadFailure(f"{path}: no such file", kind=FailureKind.USAGE)
     onnx = _import_onnx()
     try:
         model = onnx.load(path)
     except Exception as e:
         what = sniff(path)
-        why = f"it holds {what}" if what else f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
-        raise LoadFailure(f"{name} is not an ONNX model: {why}", kind="format") from None
+        why = f"it holds {what.words}" if what is not FileKind.UNKNOWN else \
+            f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
+        raise LoadFailure(f"{name} is not an ONNX model: {why}", kind=FailureKind.FORMAT) from None
     if not model.graph.node:
-        raise LoadFailure(f"{name} is not an ONNX model (no graph nodes)", kind="format")
+        raise LoadFailure(f"{name} is not an ONNX model (no graph nodes)", kind=FailureKind.FORMAT)
     graph = model.graph
     inits = {i.name: tuple(i.dims) for i in graph.initializer}
     inputs = [i for i in graph.input if i.name not in inits]
     if specs:
         if len(specs) != len(inputs):
-            raise LoadFailure(f"{name} takes {len(inputs)} input(s); {len(specs)} --input given", kind="usage")
+            raise LoadFailure(f"{name} takes {len(inputs)} input(s); {len(specs)} --input given",
+                              kind=FailureKind.USAGE)
         for value, (shape, _) in zip(inputs, specs, strict=True):
             dims = value.type.tensor_type.shape.dim
             del dims[:]
@@ -95,8 +98,8 @@ def onnx_graph(path: str, specs: Sequence[tuple[tuple[int, ...], str]] | None = 
     try:
         model = onnx.shape_inference.infer_shapes(model)
     except Exception as e:
-        raise LoadFailure(f"{name}: ONNX shape inference failed ({str(e).splitlines()[0][:200]})", kind="model") \
-            from None
+        raise LoadFailure(f"{name}: ONNX shape inference failed ({str(e).splitlines()[0][:200]})",
+                          kind=FailureKind.MODEL) from None
     graph = model.graph
     shapes: dict[str, tuple[int, ...]] = dict(inits)
     for v in [*graph.input, *graph.value_info, *graph.output]:

@@ -7,41 +7,20 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
-from enum import Enum
-from typing import Any
+from dataclasses import replace
 
 from netcost.costing import CostReport, FormatError, Network
 from netcost.costing.graph import Graph
 from netcost.costing.graph_eval import evaluate_graph
 
 from . import escape, zoo
+from .errors import ModelError
 from .graph_file import load_graph
 from .layer_file import load_network
-from .memory_cap import DEFAULT_MEMORY_MB
-
-
-class ModelError(Exception):
-    """A model reference could not be loaded; the message is one clear line for the user."""
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    batch_size: int | None = None  # None: the file's / zoo entry's own
-    dtype: str | None = None
-    inputs: tuple[str, ...] = ()  # --input specs, e.g. "1,3,224,224" or "long:1,2048"
-    timeout: float = 120.0
-    trust_pickle: bool = False
-    memory_mb: int = DEFAULT_MEMORY_MB  # the worker's data-memory cap in MiB (--memory); 0: no cap
-    # layer edits the worker applies to the model's modules before tracing (model_io.retrace.module_edits)
-    module_edits: tuple[dict[str, Any], ...] = field(default=(), hash=False)
-
-
-class RefOrigin(Enum):
-    """Where a traced graph's `source.ref` came from, i.e. whether tracing it again may run its code."""
-    USER = "user"  # the user named it (a reference given to this command or opened in this window), or trusted it
-    FILE = "file"  # read from a graph file: data, which must never make NetCost run code without consent
-
+from .model_ref import split_dims
+from .options import LoadOptions, RefOrigin
+from .retrace import module_edits, remeasured, retrace_blocker, stale_opaque
+from .worker_client import graph_in_worker
 
 TRUST_SOURCE_HINT = "pass --trust-source"
 BUILT_IN_PREFIXES = ("zoo:", "torchvision:", "timm:")  # code NetCost ships or the user installed, no file's
@@ -106,8 +85,6 @@ def apply_options(net: Network, opts: LoadOptions) -> Network:
 
 
 def _parse_dims(text: str) -> tuple[int, ...]:
-    from .model_ref import split_dims
-
     try:
         dims = split_dims(text)
     except ValueError:
@@ -136,10 +113,6 @@ def load_graph_ref(ref: str, opts: LoadOptions | None = None) -> Graph:
         except FormatError as e:
             raise ModelError(f"{ref}: {e}") from None
         return apply_graph_options(graph, opts)
-    try:
-        from .worker_client import graph_in_worker
-    except ImportError:
-        raise ModelError(f"{ref}: only layer lists (zoo:NAME or .json) are supported in this build") from None
     return graph_in_worker(ref, opts)
 
 
@@ -148,8 +121,6 @@ def measured_again(graph: Graph, opts: LoadOptions | None = None, origin: RefOri
     in the worker with the graph's layer edits applied to its code. Unchanged when nothing is stale; ModelError with
     the reason when tracing again cannot cost them, or when its reference came from a file (`origin`) and would run
     code: a graph file must not make NetCost run the model it names unless the user trusts it."""
-    from .retrace import remeasured, retrace_blocker, stale_opaque
-
     if not any(n.opaque for n in graph.nodes):  # nothing measured: nothing can be stale (no evaluation needed)
         return graph
     report = evaluate_graph(graph)
@@ -172,8 +143,6 @@ def measured_again(graph: Graph, opts: LoadOptions | None = None, origin: RefOri
 def retrace_options(report: CostReport, opts: LoadOptions | None = None) -> LoadOptions:
     """The options that trace `report`'s model again as it is now: its inputs (as given, else as it was traced
     with), batch size and dtype, and its layer edits for the worker to apply (model_io.retrace)."""
-    from .retrace import module_edits
-
     graph = report.graph
     assert graph is not None
     base = opts or LoadOptions()

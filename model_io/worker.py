@@ -24,8 +24,14 @@ import os
 import sys
 from typing import Any
 
-from . import memory_cap
+from . import memory_cap, worker_guard
+from .errors import FailureKind, LoadFailure
 from .memory_cap import DEFAULT_MEMORY_MB
+
+# Up to the guard the worker imports only the standard library and the modules above. torch, and whatever brings
+# it or costing in (loaders, graph_file, measure, llm_trace, the tracer), is imported inside the functions below:
+# after the guard is in place (the watchdog is forked while the process has no threads; torch starts some) and
+# under the memory cap, so that importing them counts against it.
 
 _WATCHDOG = 0  # pid of the watchdog (model_io.worker_guard), 0 if none
 _DEADLINE_FD = -1  # a warm worker's pipe to its watchdog (the deadline goes through it once the request is read)
@@ -57,8 +63,6 @@ def _skip_dynamo_disable() -> None:
 def _guard(request: dict[str, Any]) -> None:
     """Least rights and an enforced end before any model code runs (model_io.worker_guard); before torch is
     imported, because the watchdog is forked."""
-    from . import worker_guard
-
     timeout = _timeout_of(request)
     leads = worker_guard.own_session()
     worker_guard.detach_stdin()
@@ -76,8 +80,6 @@ def _timeout_of(request: dict[str, Any]) -> float | None:
 
 def _prepare_warm() -> None:
     """The request-free part of `_guard`, then the imports every model needs (see the module docstring)."""
-    from . import worker_guard
-
     global _WATCHDOG, _DEADLINE_FD
     leads = worker_guard.own_session()
     folder = worker_guard.private_cwd()
@@ -101,8 +103,6 @@ def _prepare_warm() -> None:
 
 def _guard_warm(request: dict[str, Any]) -> None:
     """The request's part of the guard for a warm worker: no stdin, the CPU cap and the watchdog's deadline."""
-    from . import worker_guard
-
     timeout = _timeout_of(request)
     worker_guard.detach_stdin()
     worker_guard.limit_resources(timeout)
@@ -112,13 +112,13 @@ def _guard_warm(request: dict[str, Any]) -> None:
 
 def handle(request: dict[str, Any]) -> dict[str, Any]:
     from .graph_file import graph_to_dict
-    from .loaders import LoadFailure, run_request
+    from .loaders import run_request
 
     mb = int(request.get("memory_limit_mb", DEFAULT_MEMORY_MB))
     try:
         graph = run_request(request)
     except LoadFailure as e:
-        if e.kind == "memory":  # its message names what ran out; the cap is the worker's to say
+        if e.kind is FailureKind.MEMORY:  # its message names what ran out; the cap is the worker's to say
             return {"ok": False, "error": memory_cap.out_of_memory_message(e.message, mb), "detail": e.detail,
                     "kind": "memory"}
         return {"ok": False, "error": e.message, "detail": e.detail, "kind": e.kind}
@@ -173,9 +173,7 @@ def main() -> None:
     answer.write(json.dumps(response))
     answer.flush()
     if _WATCHDOG:  # what the model started, detached or not, ends with the load (the watchdog ends the group)
-        from .worker_guard import end_descendants
-
-        end_descendants(os.getpid(), keep=_WATCHDOG)
+        worker_guard.end_descendants(os.getpid(), keep=_WATCHDOG)
     os._exit(0)  # skip teardown: the model's atexit handlers and torch finalizers cannot change the answer
 
 

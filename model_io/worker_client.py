@@ -46,6 +46,8 @@ from netcost.costing.graph import Graph
 from netcost.costing.graph_eval import evaluate_graph
 
 from . import orphans
+from .errors import FailureKind, ModelError
+from .graph_file import parse_graph
 from .memory_cap import DEFAULT_MEMORY_MB  # noqa: F401  (re-exported: the protocol's default)
 from .model_ref import (
     RefError,
@@ -54,7 +56,7 @@ from .model_ref import (
     parse_input,
     parse_ref,
 )
-from .resolve import LoadOptions, ModelError
+from .options import LoadOptions
 from .worker_pipes import read_until_exit
 from .worker_sandbox import SandboxError, kept_environment, sandbox_prefix
 
@@ -66,9 +68,9 @@ TIMEOUT_GRACE_S = 3.0  # the worker's watchdog ends it at the timeout; the paren
 class WorkerError(ModelError):
     """The worker answered with an error, died or timed out. `str()` is one line; `detail` may hold more."""
 
-    def __init__(self, message: str, detail: str = "", kind: str = "error") -> None:
+    def __init__(self, message: str, detail: str = "", kind: str = FailureKind.ERROR) -> None:
         super().__init__(message)
-        self.detail, self.kind = detail, kind
+        self.detail, self.kind = detail, kind  # `kind` as the worker said it (a FailureKind's word)
 
 
 def worker_command() -> list[str]:
@@ -121,14 +123,12 @@ def interpret(ref: str, returncode: int, stdout: str, stderr: str) -> CostReport
 
 def interpret_graph(ref: str, returncode: int, stdout: str, stderr: str) -> Graph:
     """The graph in a worker's answer, or a WorkerError saying what happened."""
-    from .graph_file import parse_graph
-
     try:
         answer = json.loads(stdout) if stdout.strip() else None
     except json.JSONDecodeError:
         answer = None
     if not isinstance(answer, dict):
-        raise WorkerError(f"{ref}: {describe_exit(returncode, stderr)}", stderr[-STDERR_TAIL:], "died")
+        raise WorkerError(f"{ref}: {describe_exit(returncode, stderr)}", stderr[-STDERR_TAIL:], FailureKind.DIED)
     if not answer.get("ok"):
         raise WorkerError(str(answer.get("error", "unknown error")), str(answer.get("detail", "")),
                           str(answer.get("kind", "error")))
@@ -136,7 +136,7 @@ def interpret_graph(ref: str, returncode: int, stdout: str, stderr: str) -> Grap
         return parse_graph(answer["graph"])[0]
     except (FormatError, KeyError, TypeError) as e:
         raise WorkerError(f"{ref}: the worker's answer could not be read (not a graph: {e})",
-                          kind="protocol") from None
+                          kind=FailureKind.PROTOCOL) from None
 
 
 def run_worker(request: dict[str, Any], timeout: float, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -161,7 +161,7 @@ def run_worker(request: dict[str, Any], timeout: float, env: dict[str, str] | No
     code = proc.returncode
     if code is None or (time.monotonic() - started >= timeout and not _has_answer(out)):
         raise WorkerError(f"{request.get('ref')}: no answer after {timeout:g} s (the model's code hangs or is very "
-                          f"slow); the worker was stopped — give more time with --timeout", kind="timeout")
+                          f"slow); the worker was stopped — give more time with --timeout", kind=FailureKind.TIMEOUT)
     return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 

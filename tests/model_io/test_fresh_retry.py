@@ -9,7 +9,7 @@ from types import ModuleType
 
 import torch
 
-from netcost.model_io.loaders import construct
+from netcost.model_io.model_build import construct
 from netcost.model_io.resolve import LoadOptions, load_report
 from netcost.model_io.tracer import InputSpec, trace_module
 

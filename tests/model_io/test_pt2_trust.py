@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from netcost.model_io.cli import main
+from netcost.model_io.errors import LoadFailure
 from netcost.model_io.graph_trace import load_exported
-from netcost.model_io.loaders import LoadFailure
 
 
 class Small(nn.Module):
