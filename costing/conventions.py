@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
 
+from .records import Totals
 from .registry import Out
 
 Shape = tuple[int, ...]
@@ -87,6 +88,29 @@ def peer_figures(category: str, out: Out, params: int) -> dict[str, int]:
                "flop_counter": 2 * out.macs}
     figures.update(out.peer)
     return figures
+
+
+def measured_totals(macs: int, bias_adds: int, elementwise: int, attention_macs: int, params: int, trainable: int,
+                    buffers: int, read: int, written: int, category: str, known_module: bool, elem: int,
+                    out_shape: Shape, fvcore_elements: int = 0, ptflops: int | None = None,
+                    torchinfo: int | None = None) -> Totals:
+    """The totals of work a tracer measured (an opaque node: a module call or an op no formula reproduces). Peer
+    views: a torch.nn module of a known kind by the rules for its category; fvcore counts ops whatever module runs
+    them (matmuls and convolutions but not fused attention, whose MACs are attention_macs; norms, adaptive pooling
+    and resampling by its element rules: `fvcore_elements`); for functional work and unknown modules thop's module
+    rules never see them, ptflops only the torch.* / F.* calls it patches (`ptflops`, what those patches charged),
+    and torchinfo applies its name rule to leaf modules of any class (`torchinfo`: `torchinfo_leaf` of the call)."""
+    out = Out(out_shape, params=params, buffers=buffers, macs=macs, bias_adds=bias_adds, elementwise=elementwise,
+              attention_macs=attention_macs)
+    peers = peer_figures(category, out, params)
+    peers["fvcore"] = 0 if category == "recurrent" and known_module else macs - attention_macs + fvcore_elements
+    if not known_module:
+        peers.update(thop=0, torchinfo=torchinfo or 0,
+                     ptflops=ptflops if ptflops is not None else macs - attention_macs + bias_adds)
+    return Totals(params=params, trainable_params=trainable, frozen_params=params - trainable, buffers=buffers,
+                  macs=macs, flops=netcost_flops(out), bias_adds=bias_adds, elementwise_flops=elementwise,
+                  attention_macs=attention_macs, param_bytes=params * elem, activation_bytes=written,
+                  read_bytes=read, written_bytes=written, memory_access_bytes=read + written, **peers)
 
 
 def torchinfo_leaf(class_name: str, params: Sequence[tuple[str, int]], out_shape: Shape) -> int:

@@ -7,6 +7,10 @@ aten op: a functional node when the pure-Python rule of that op reproduces the m
 traffic, else opaque. Parameters and buffers that such ops read are source nodes, so a tied weight is one node.
 
 In-place ops re-map their tensor to the new node; an in-place write into a view also re-maps the view's base.
+
+This module follows the module stack and judges leaf module calls; op_nodes judges one aten op, trace_values maps
+tensors to values, graph_assembly makes the graph once the forward is over. The peer tools' rules for measured work
+are costing.conventions' (`measured_totals`, `torchinfo_leaf`): the torch side only feeds them what it saw.
 """
 
 from __future__ import annotations
@@ -19,48 +23,19 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils._pytree import tree_flatten
 
 from netcost.costing import Totals, cost_layer
-from netcost.costing.conventions import netcost_flops, peer_figures, torchinfo_leaf
+from netcost.costing.conventions import measured_totals, torchinfo_leaf
 from netcost.costing.errors import LayerError
-from netcost.costing.graph import Graph, GraphInput, Measured, Node, Ref, Scope, Value, unique_name
+from netcost.costing.graph import Measured, Node, Ref, Value, unique_name
 from netcost.costing.graph_eval import NodeError, cost_node, frozen
-from netcost.costing.mask_plumbing import MASK_TYPE, mask_scopes
-from netcost.costing.registry import Out, has_kind, kind
+from netcost.costing.registry import kind
 
 from . import op_costs
 from .cost_mode import CostMode
 from .module_specs import category_of, is_absorbing, layer_spec, layer_specs, own_forward
-
-Shape = tuple[int, ...]
-
-
-def value_of(t: torch.Tensor) -> Value:
-    return (tuple(t.shape), "float" if t.is_floating_point() else str(t.dtype).removeprefix("torch."))
-
-
-def _tensors(obj: Any) -> list[torch.Tensor]:
-    """Every tensor in a (nested) call structure, in order; plain containers without pytree's overhead."""
-    out: list[torch.Tensor] = []
-    _collect(obj, out)
-    return out
-
-
-def _collect(obj: Any, out: list[torch.Tensor]) -> None:
-    if isinstance(obj, torch.Tensor):
-        out.append(obj)
-    elif type(obj) in (tuple, list):
-        for x in obj:
-            _collect(x, out)
-    elif type(obj) is dict:
-        for x in obj.values():
-            _collect(x, out)
-    elif isinstance(obj, (int, float, bool, str, type(None), torch.dtype, torch.device)):
-        return
-    else:  # namedtuples, model output classes, ...: pytree knows them
-        flat, _ = tree_flatten(obj)
-        out.extend(t for t in flat if isinstance(t, torch.Tensor))
+from .op_nodes import generic_flatten, op_verdict, schema_args
+from .trace_values import nbytes, tensors, value_of
 
 
 @dataclass(eq=False)
@@ -102,61 +77,6 @@ class _Frame:
     path: str
     module: nn.Module | None = None
     call: _Call | None = None
-
-
-_JSON_SCALARS = (bool, int, float, str, type(None))
-_SKIP_ARGS = {"device", "layout", "pin_memory", "non_blocking", "generator", "out"}
-
-
-def _json_arg(v: Any) -> tuple[bool, Any]:
-    """(ok, value) for a non-tensor op argument as JSON-ready data (dtypes as names)."""
-    if isinstance(v, _JSON_SCALARS):
-        return True, v
-    if isinstance(v, (torch.dtype, torch.memory_format)):  # by name (a copy's layout decides later views)
-        return True, str(v).removeprefix("torch.")
-    if isinstance(v, (list, tuple, torch.Size)):
-        items = [_json_arg(x) for x in v]
-        return all(ok for ok, _ in items), [x for _, x in items]
-    return False, None
-
-
-_SCHEMAS: dict[Any, tuple[tuple[str, bool, bool], ...]] = {}
-
-
-def _schema(func: Any) -> tuple[tuple[str, bool, bool], ...]:
-    """(name, keyword-only, is a tensor type) of each argument, read once per op."""
-    s = _SCHEMAS.get(func)
-    if s is None:
-        s = _SCHEMAS[func] = tuple((a.name, a.kwarg_only, "Tensor" in str(a.type)) for a in func._schema.arguments)
-    return s
-
-
-def schema_args(func: Any, args: tuple, kwargs: dict) -> tuple[bool, dict[str, Any]]:
-    """The op's non-tensor arguments by schema name (absent optional tensors as None); ok False when one cannot
-    be written as data (the node is then opaque)."""
-    out: dict[str, Any] = {}
-    ok = True
-    for i, (name, kwarg_only, is_tensor) in enumerate(_schema(func)):
-        if i < len(args) and not kwarg_only:
-            v = args[i]
-        elif name in kwargs:
-            v = kwargs[name]
-        else:
-            continue
-        if isinstance(v, torch.Tensor) or (isinstance(v, (list, tuple)) and v and isinstance(v[0], torch.Tensor)):
-            continue
-        if name in _SKIP_ARGS:
-            continue
-        if v is None and is_tensor:
-            out[name] = None
-            continue
-        good, data = _json_arg(v)
-        ok &= good
-        if good:
-            out[name] = data
-    if func._overloadname not in ("default", ""):
-        out["_overload"] = func._overloadname
-    return ok, out
 
 
 class GraphRecorder:
@@ -284,7 +204,7 @@ class GraphRecorder:
             self.stack.append(_Frame("container", path, module))
             return
         scope = path.rpartition(".")[0]
-        ins = _tensors(args)
+        ins = tensors(args)
         call = _Call(path, module, [self.ref_of(t, scope) for t in ins], [value_of(t) for t in ins])
         if self._spec(module) is None and not any(True for _ in module.parameters()) and \
                 not any(True for _ in module.buffers()):
@@ -294,7 +214,7 @@ class GraphRecorder:
     def exit(self, module: nn.Module, output: Any) -> None:
         frame = self.stack.pop()
         if frame.kind == "leaf" and frame.module is module and frame.call is not None:
-            self._finish_call(frame.call, _tensors(output))
+            self._finish_call(frame.call, tensors(output))
 
     def _spec(self, module: nn.Module) -> Any:
         key = id(module)
@@ -337,7 +257,7 @@ class GraphRecorder:
         else:
             nid = self.reserve(wanted)
             ref = self.append(dataclasses.replace(node, id=nid, name=nid,
-                                                  shares=self._shares(params, path, self.calls[path])))
+                                                  shares=self.shares(params, path, self.calls[path])))
         if opaque is not None and covered < len(out_values):
             self.extra_outputs[ref.node] = covered
             self.fallback[ref.node] = dataclasses.replace(opaque, id=ref.node, name=ref.node)
@@ -407,7 +327,7 @@ class GraphRecorder:
             self.holders.pop(key, None)
         return False
 
-    def _shares(self, params: list[nn.Parameter], path: str, n_call: int) -> tuple[tuple[str, int], ...]:
+    def shares(self, params: list[nn.Parameter], path: str, n_call: int) -> tuple[tuple[str, int], ...]:
         if n_call > 1:
             return ()  # a repeated call: the `module` field already says its parameters live at the first
         held: dict[str, int] = {}
@@ -422,8 +342,8 @@ class GraphRecorder:
         n = sum(p.numel() for p in params)
         n_train = sum(p.numel() for p in params if p.requires_grad)
         buffers = sum(b.numel() for b in module.buffers())
-        read = n * self.elem + sum(_nbytes(v, self.elem) for v in call.values)
-        written = sum(_nbytes(v, self.elem) for v in outs)
+        read = n * self.elem + sum(nbytes(v, self.elem) for v in call.values)
+        written = sum(nbytes(v, self.elem) for v in outs)
         known = category_of(module)
         category = known or (max(call.flops_by_category, key=call.flops_by_category.get)
                              if call.flops_by_category else "other")
@@ -434,7 +354,7 @@ class GraphRecorder:
                                  torchinfo=_torchinfo_call(module, outs))
         m = Measured(tuple(call.values), tuple(outs), totals, category, tuple(call.unsupported.items()))
         return Node("", label, {}, tuple(call.inputs), scope=scope, trainable=n_train == n, module=call.path,
-                    measured=m, label=label, shares=self._shares(params, call.path, self.calls[call.path]))
+                    measured=m, label=label, shares=self.shares(params, call.path, self.calls[call.path]))
 
     # ---- ops ---------------------------------------------------------------------------------------------
     def charge(self, func: Any, kind_: str, c: Any, args: tuple, kwargs: dict, out: Any) -> None:
@@ -473,10 +393,10 @@ class GraphRecorder:
                  scope: str) -> tuple[bool, Totals]:
         """Record one op as a node of `scope`; returns whether its rule holds (a functional node) and its totals."""
         name = str(func.overloadpacket.__name__)
-        ins = _tensors((args, kwargs))
+        ins = tensors((args, kwargs))
         in_refs = tuple(self.ref_of(t, scope) for t in ins)
         in_values = tuple(value_of(t) for t in ins)
-        outs = _tensors(out)
+        outs = tensors(out)
         out_values = [value_of(t) for t in outs]
         # an in-place write into a view changes its base too: the base is this node's last output
         base = None
@@ -499,14 +419,14 @@ class GraphRecorder:
         except TypeError:  # an unhashable argument: judged as it is
             key, verdict = None, None
         if verdict is None:
-            verdict = self._verdict(name, kind_, c, func.is_view, ok and base is None, data, in_refs, scope,
-                                    in_values, out_values, len(outs), pt)
+            verdict = op_verdict(name, kind_, c, func.is_view, ok and base is None, data, in_refs, scope,
+                                 in_values, out_values, len(outs), pt, self.elem)
             if key is not None:
                 self._verdicts[key] = verdict
         functional, totals = verdict
         nid = self.reserve(f"{scope}.{name}" if scope else name)
         if functional:
-            node = _generic_flatten(Node(nid, name, data, in_refs, nid, scope, label=f"aten.{name}"), in_values)
+            node = generic_flatten(Node(nid, name, data, in_refs, nid, scope, label=f"aten.{name}"), in_values)
         else:
             unsupported = ((name, 1),) if kind_ == op_costs.UNSUPPORTED else ()
             m = Measured(in_values, tuple(out_values), totals, c.category if c is not None else "other", unsupported)
@@ -519,112 +439,7 @@ class GraphRecorder:
             self.bind(base, Ref(ref.node, len(outs)))
         return functional, totals
 
-    def _verdict(self, name: str, kind_: str, c: Any, is_view: bool, expressible: bool, data: dict[str, Any],
-                 in_refs: tuple[Ref, ...], scope: str, in_values: tuple[Value, ...], out_values: list[Value],
-                 n_outs: int, pt: int) -> tuple[bool, Totals]:
-        """Whether a functional node's rule reproduces what the op measured (else it is opaque), and the totals."""
-        macs = c.macs if c is not None else 0
-        bias = c.bias_adds if c is not None else 0
-        elementwise = c.elementwise if c is not None else 0
-        attn = c.attention_macs if c is not None else 0
-        category = c.category if c is not None else "other"
-        read = sum(_nbytes(v, self.elem) for v in in_values)
-        written = 0 if is_view else sum(_nbytes(v, self.elem) for v in out_values[:n_outs])
-        fv = c.fvcore_elements if c is not None else 0
-        totals = measured_totals(macs, bias, elementwise, attn, 0, 0, 0, read, written, category, False, self.elem,
-                                 out_values[0][0] if out_values else (), fvcore_elements=fv, ptflops=pt, torchinfo=0)
-        if not (expressible and kind_ != op_costs.UNSUPPORTED and has_kind(name) and kind(name).functional):
-            return False, totals
-        try:
-            row, rule_outs = cost_node(Node("", name, data, in_refs, scope=scope), in_values, self.elem)
-        except NodeError:
-            return False, totals
-        t = row.totals
-        same = (rule_outs == tuple(out_values) and t.macs == macs and t.bias_adds == bias
-                and t.elementwise_flops == elementwise and t.attention_macs == attn
-                and t.read_bytes == read and t.written_bytes == written
-                and t.peer_views() == totals.peer_views())  # every peer view as the tool counts it
-        return same, totals
-
     # ---- the graph ---------------------------------------------------------------------------------------
-    def finish(self, inputs: list[GraphInput], output: Any, name: str, dtype: str, source: dict[str, Any]) -> Graph:
-        # modules and container parameters the forward never used are still held by the model
-        self._unused()
-        outputs = []
-        for t in _tensors(output):
-            hit = self.known(t)
-            if hit is not None:
-                outputs.append(hit)
-        self._make_extra_outputs_opaque()
-        self._group_mask_plumbing({i.name for i in inputs}, {r.node for r in outputs})
-        scopes = self._scopes()
-        g = Graph(tuple(self.nodes), tuple(inputs), tuple(outputs), name=name, dtype=dtype, scopes=scopes,
-                  source=source)
-        return g
-
-    def _unused(self) -> None:
-        for path, module in self.paths.items():
-            path_leaf = self.info[id(module)][1]
-            if path_leaf and path not in self.called:
-                params = [self.stand_ins.get(id(p), p) for p in {id(p): p for p in module.parameters()}.values()]
-                buffers = list(module.buffers())
-                if not params and not buffers:
-                    continue
-                fresh = [p for p in params if id(p) not in self.holders]
-                n = sum(p.numel() for p in params)
-                n_train = sum(p.numel() for p in params if p.requires_grad)
-                cat = category_of(module) or "other"
-                t = measured_totals(0, 0, 0, 0, n, n_train, sum(b.numel() for b in buffers), n * self.elem, 0, cat,
-                                    category_of(module) is not None, self.elem, ())
-                node = Node("", type(module).__name__, {}, (), scope=path.rpartition(".")[0], module=path,
-                            measured=Measured((), (), t, cat), label=type(module).__name__,
-                            trainable=n_train == n, shares=self._shares(params, path, 1))
-                ref = self.add(node, path or type(module).__name__)
-                for p in fresh:
-                    self.holders[id(p)] = ref.node
-                self.uncalled.append(path)
-            elif not path_leaf:
-                for t in [*module.parameters(recurse=False), *module.buffers(recurse=False)]:
-                    t = self.stand_ins.get(id(t), t)
-                    if id(t) not in self.holders and self.known(t) is None:
-                        self.ref_of(t, path)
-
-    def _make_extra_outputs_opaque(self) -> None:
-        """A formula node whose extra outputs (an LSTM's final state) are read downstream keeps the shapes seen."""
-        if not self.extra_outputs:
-            return
-        read = {(r.node, r.index) for n in self.nodes for r in n.inputs}
-        for i, n in enumerate(self.nodes):
-            covered = self.extra_outputs.get(n.id)
-            if covered is not None and any(node == n.id and k >= covered for node, k in read):
-                self.nodes[i] = self.fallback[n.id]
-
-    def _group_mask_plumbing(self, inputs: set[str], outputs: set[str]) -> None:
-        """Attention-mask index arithmetic at a scope's top level moves into one `mask` scope
-        (costing.mask_plumbing)."""
-        taken = {""} | set(self.entered) | set(self.paths) | {n.scope for n in self.nodes}
-        moves = mask_scopes(self.nodes, self.out_kinds, inputs, outputs, taken)
-        if not moves:
-            return
-        self.nodes = [dataclasses.replace(n, scope=moves[n.id]) if n.id in moves else n for n in self.nodes]
-        for path in set(moves.values()):
-            self.scope_types[path] = MASK_TYPE
-
-    def _scopes(self) -> tuple[Scope, ...]:
-        paths = {""} | set(self.entered)
-        for n in self.nodes:
-            s = n.scope
-            while s:
-                paths.add(s)
-                s = s.rpartition(".")[0]
-        out = []
-        for p in sorted(paths):
-            module = self.paths.get(p)
-            name = self.scope_types.get(p) or (type(module).__name__ if module is not None else "Module")
-            out.append(Scope(p, name))
-        return tuple(out)
-
-
 def _same(a: Any, b: Any) -> bool:
     norm = (lambda v: tuple(v) if isinstance(v, (list, tuple)) else v)  # noqa: E731
     return norm(a) == norm(b)
@@ -645,59 +460,10 @@ def _implied_dropped(type_: str, args: dict[str, Any], values: tuple[Value, ...]
     return {**trial, **{k: args[k] for k in keep}}
 
 
-def _generic_flatten(node: Node, values: tuple[Value, ...]) -> Node:
-    """A reshape that flattens the trailing dims (`torch.flatten(x, 1)`, `x.view(x.size(0), -1)`) keeps doing so
-    when an edit changes those dims, as the code that made it would; its traced size bakes them in."""
-    if node.op not in ("view", "_unsafe_view", "reshape") or not values:
-        return node
-    x = values[0][0]
-    size = list(node.args.get("size") or [])
-    k = len(size) - 1
-    if k < 0 or len(x) <= len(size) or size[:k] != list(x[:k]) or 0 in x:
-        return node  # (of no elements, -1 is ambiguous and torch refuses it: FCOS with no detections)
-    n = 1
-    for d in x[k:]:
-        n *= d
-    if size[k] != n:
-        return node
-    return node.with_arg("size", [*size[:k], -1])
-
-
 def _torchinfo_call(module: nn.Module, outs: list[Value]) -> int:
     """torchinfo's name rule for one call of a leaf module of any class (GPT-2's Conv1D counts as a conv)."""
     named = [(n, p.numel()) for n, p in module.named_parameters()]
     return torchinfo_leaf(type(module).__name__, named, outs[0][0]) if outs else 0
-
-
-def _nbytes(v: Value, elem: int) -> int:
-    from netcost.costing.graph import FIXED_DTYPES
-
-    n = 1
-    for d in v[0]:
-        n *= d
-    return n * (elem if v[1] == "float" else FIXED_DTYPES.get(v[1], 8))
-
-
-def measured_totals(macs: int, bias_adds: int, elementwise: int, attention_macs: int, params: int, trainable: int,
-                    buffers: int, read: int, written: int, category: str, known_module: bool, elem: int,
-                    out_shape: Shape, fvcore_elements: int = 0, ptflops: int | None = None,
-                    torchinfo: int | None = None) -> Totals:
-    """The totals of measured work. Peer views: a torch.nn module of a known kind by the rules for its category;
-    fvcore counts ops whatever module runs them (matmuls and convolutions but not fused attention, whose MACs are
-    attention_macs; norms, adaptive pooling and resampling by its element rules); for functional work and unknown
-    modules thop's module rules never see them, ptflops only the torch.* / F.* calls it patches (`ptflops`), and
-    torchinfo applies its name rule to leaf modules of any class (`torchinfo`)."""
-    out = Out(out_shape, params=params, buffers=buffers, macs=macs, bias_adds=bias_adds, elementwise=elementwise,
-              attention_macs=attention_macs)
-    peers = peer_figures(category, out, params)
-    peers["fvcore"] = 0 if category == "recurrent" and known_module else macs - attention_macs + fvcore_elements
-    if not known_module:
-        peers.update(thop=0, torchinfo=torchinfo or 0,
-                     ptflops=ptflops if ptflops is not None else macs - attention_macs + bias_adds)
-    return Totals(params=params, trainable_params=trainable, frozen_params=params - trainable, buffers=buffers,
-                  macs=macs, flops=netcost_flops(out), bias_adds=bias_adds, elementwise_flops=elementwise,
-                  attention_macs=attention_macs, param_bytes=params * elem, activation_bytes=written,
-                  read_bytes=read, written_bytes=written, memory_access_bytes=read + written, **peers)
 
 
 class GraphMode(CostMode):

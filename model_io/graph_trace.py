@@ -32,8 +32,10 @@ from netcost.costing.graph_eval import evaluate_graph
 from .cost_mode import InputSpec, make_inputs, unfused
 from .errors import FailureKind, LoadFailure
 from .file_kinds import FileKind, sniff
-from .graph_builder import GraphMode, GraphRecorder, _Frame, value_of
+from .graph_assembly import assemble_graph
+from .graph_builder import GraphMode, GraphRecorder, _Frame
 from .model_ref import TRUST_PICKLE_HINT
+from .trace_values import value_of
 
 
 def _class(qualname: str) -> type | None:
@@ -226,7 +228,7 @@ def exported_graph(ep: Any, specs: Sequence[tuple[tuple[int, ...], str]] | None,
         if rec.known(p) is None:
             rec.ref_of(p, pname.rpartition(".")[0])
     rec.scope_types = {p: _short(t) for p, t in types.items()}
-    return rec.finish(list(graph_inputs), out, label, dtype, {"kind": "torch.export"})
+    return assemble_graph(rec, list(graph_inputs), out, label, dtype, {"kind": "torch.export"})
 
 
 def trace_exported(ep: Any, specs: Sequence[tuple[tuple[int, ...], str]] | None, label: str,
@@ -283,7 +285,7 @@ def script_graph(sm: Any, specs: Sequence[tuple[tuple[int, ...], str]], label: s
         if rec.known(p) is None:
             rec.ref_of(p, "")
     rec.scope_types = {"": str(getattr(sm, "original_name", type(sm).__name__))}
-    return rec.finish(list(graph_inputs), out, label, dtype, {"kind": "torchscript"})
+    return assemble_graph(rec, list(graph_inputs), out, label, dtype, {"kind": "torchscript"})
 
 
 def trace_script(sm: Any, specs: Sequence[tuple[tuple[int, ...], str]], label: str, dtype: str | None

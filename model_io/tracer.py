@@ -26,6 +26,7 @@ from netcost.costing.graph_eval import evaluate_graph
 
 from . import op_costs
 from .cost_mode import InputSpec, make_inputs, meta_construction, unfused
+from .graph_assembly import assemble_graph
 from .graph_builder import GraphMode, GraphRecorder
 from .model_state import preserved
 from .transformers_meta import meta_values_unknown
@@ -115,7 +116,7 @@ def _run(model: nn.Module, inputs: Sequence[InputSpec], device: Any, elem: int, 
         m = recorder.mismatched
         notes.append(f"{len(m)} module(s) costed from their ops, not their layer formula (their forward differs "
                      f"from torch's): {', '.join(m[:5])}{' ...' if len(m) > 5 else ''}")
-    graph = recorder.finish(graph_inputs, out, name, dtype, source)
+    graph = assemble_graph(recorder, graph_inputs, out, name, dtype, source)
     uncalled = recorder.uncalled
     if uncalled:
         notes.append(f"{len(uncalled)} module(s) not called in forward (parameters counted, no compute): "
