@@ -189,6 +189,14 @@ class ModelLoader(QObject):
             self.started.emit(ref)
             self._fail(ref, f"{ref}: {e}")
             return
+        if self._command is None:  # a file that is not what its extension says: said without starting a worker
+            try:
+                worker_client.check_file(ref, opts)
+            except worker_client.WorkerError as e:
+                self.started.emit(ref)
+                self.failure_kind = str(e.kind)
+                self._fail(ref, _one_message(ref, e))
+                return
         request = json.dumps(worker_client.request_for(ref, opts)).encode("utf-8")
         self._spare_timer.stop()
         spare = self._take_spare(command) if self.warm else None

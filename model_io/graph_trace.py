@@ -31,7 +31,7 @@ from netcost.costing.graph_eval import evaluate_graph
 
 from .cost_mode import InputSpec, make_inputs, unfused
 from .errors import FailureKind, LoadFailure
-from .file_kinds import FileKind, sniff
+from .file_checks import check_export_file
 from .graph_assembly import assemble_graph
 from .graph_builder import GraphMode, GraphRecorder, _Frame
 from .model_ref import TRUST_PICKLE_HINT
@@ -55,11 +55,7 @@ def load_exported(path: str, trust_pickle: bool = False) -> Any:
     opaque objects, inputs that are not plain tensors) or load compiled code is refused before torch reads it:
     `torch.export.load` unpickles those with weights_only=False, i.e. runs whatever code they name."""
     name = Path(path).name
-    if not Path(path).is_file():
-        raise LoadFailure(f"{path}: no such file", kind=FailureKind.USAGE)
-    what = sniff(path)
-    if what not in (FileKind.UNKNOWN, FileKind.EXPORT):
-        raise LoadFailure(f"{name} is not a torch.export program: it holds {what.words}", kind=FailureKind.FORMAT)
+    check_export_file(path)
     if not trust_pickle:
         unsafe = pt2_code_payloads(path)
         if unsafe:

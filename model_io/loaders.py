@@ -19,13 +19,11 @@ from netcost.costing.graph import Graph
 
 from . import library_models
 from .errors import FailureKind, LoadFailure
+from .file_checks import check_edits
 from .model_build import build_python, count_fresh, example_inputs, guard, resolve_inputs, trace, user_roots
 from .model_ref import ModelRef, RefError, RefKind, parse_ref
 from .onnx_cost import onnx_graph
 from .torch_files import load_torch_file
-
-# what layer edits (re-tracing an edited graph) cannot be applied to: no Python modules to swap
-_NOT_EDITABLE = {RefKind.ONNX: "an ONNX file", RefKind.EXPORT: "a torch.export program"}
 
 
 @dataclass(frozen=True)
@@ -66,9 +64,7 @@ def run_request(request: dict[str, Any]) -> Graph:
     except RefError as e:
         raise LoadFailure(str(e), kind=FailureKind.USAGE) from None
     req = Request(ref, ref.label(), request, tuple(request.get("module_edits") or ()))
-    if req.edits and ref.kind in _NOT_EDITABLE:
-        raise LoadFailure(f"{req.label}: layer edits can only be applied to a model's Python code, not to "
-                          f"{_NOT_EDITABLE[ref.kind]}", kind=FailureKind.USAGE)
+    check_edits(ref, bool(req.edits))
     graph = IMPORTERS[ref.kind](req)
     source = {**graph.source, "ref": str(request["ref"])}
     for key in ("inputs", "batch_size", "dtype"):

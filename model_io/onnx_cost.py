@@ -21,6 +21,7 @@ from netcost.costing.layers.recurrent import GATE_ELEMENTWISE
 from netcost.costing.registry import Out
 
 from .errors import FailureKind, LoadFailure
+from .file_checks import must_be_file
 from .file_kinds import FileKind, sniff
 
 # NetCost per-element FLOPs of element-wise ONNX ops (same constants as the layer formulas).
@@ -62,8 +63,7 @@ def onnx_graph(path: str, specs: Sequence[tuple[tuple[int, ...], str]] | None = 
     """The ONNX graph as NetCost's: one opaque node per ONNX node (costs measured from its shapes), edges from
     value names, initializers as the parameters of the first node that reads them."""
     name = Path(path).name
-    if not Path(path).is_file():
-        raise LoadFailure(f"{path}: no such file", kind=FailureKind.USAGE)
+    must_be_file(path)
     onnx = _import_onnx()
     try:
         model = onnx.load(path)

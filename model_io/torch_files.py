@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FailureKind, LoadFailure, one_line
-from .file_kinds import LEGACY_TORCH_SAVE_HEAD, FileKind, is_torchscript, sniff
+from .file_checks import check_torch_file
+from .file_kinds import FileKind
 from .model_ref import TRUST_PICKLE_HINT
 
 
@@ -48,9 +49,8 @@ def load_torch_file(path: str, trust_pickle: bool) -> tuple[Any, bool]:
     from torch import nn
 
     name = Path(path).name
-    if not Path(path).is_file():
-        raise LoadFailure(f"{path}: no such file", kind=FailureKind.USAGE)
-    if is_torchscript(path):
+    scripted, what = check_torch_file(path)
+    if scripted:
         try:  # meta first: no weight memory, and every op decomposes into counted ones
             return torch.jit.load(path, map_location="meta"), True
         except Exception:
@@ -60,15 +60,6 @@ def load_torch_file(path: str, trust_pickle: bool) -> tuple[Any, bool]:
         except Exception as e:
             raise LoadFailure(f"{name}: a damaged TorchScript archive ({one_line(e)})",
                               kind=FailureKind.FORMAT) from None
-    what = sniff(path)
-    if what is FileKind.EXPORT:
-        raise LoadFailure(f"{name} holds {what.words}", kind=FailureKind.FORMAT)
-    if not zipfile.is_zipfile(path):
-        head = Path(path).read_bytes()[:2]
-        if head != LEGACY_TORCH_SAVE_HEAD:
-            holds = f"; it holds {what.words}" if what is not FileKind.UNKNOWN else ""
-            raise LoadFailure(f"{name} is not a TorchScript archive or a torch.save file (its extension says "
-                              f"PyTorch, its content does not{holds})", kind=FailureKind.FORMAT)
     if trust_pickle:
         sys.path.insert(0, str(Path(path).resolve().parent))
         try:

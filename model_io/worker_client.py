@@ -47,6 +47,7 @@ from netcost.costing.graph_eval import evaluate_graph
 
 from . import orphans
 from .errors import FailureKind, ModelError
+from .file_checks import refusal
 from .graph_file import parse_graph
 from .memory_cap import DEFAULT_MEMORY_MB  # noqa: F401  (re-exported: the protocol's default)
 from .model_ref import (
@@ -193,8 +194,22 @@ def trace_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int | None = N
 def graph_in_worker(ref: str, opts: LoadOptions, memory_limit_mb: int | None = None) -> Graph:
     """Load and trace `ref` in a fresh worker process into its graph."""
     check_request(ref, opts)
+    check_file(ref, opts)
     code, out, err = run_worker(request_for(ref, opts, memory_limit_mb), opts.timeout)
     return interpret_graph(ref, code, out, err)
+
+
+def check_file(ref: str, opts: LoadOptions) -> None:
+    """The WorkerError the worker would answer for what its file checks refuse before torch is needed (a missing
+    model file, edits on ONNX or .pt2, a .pt/.pt2 that holds another format), said in-process, without starting a
+    worker: the same message and kind (model_io.file_checks)."""
+    try:
+        parsed = parse_ref(absolute_ref(ref))
+    except RefError:
+        return  # the worker's parse says it, as before
+    refused = refusal(parsed, bool(opts.module_edits))
+    if refused is not None:
+        raise WorkerError(refused.message, refused.detail, str(refused.kind))
 
 
 def check_request(ref: str, opts: LoadOptions) -> None:
