@@ -113,6 +113,53 @@ def measured_totals(macs: int, bias_adds: int, elementwise: int, attention_macs:
                   read_bytes=read, written_bytes=written, memory_access_bytes=read + written, **peers)
 
 
+# --- the peer tools' rules for one traced aten op (model_io.op_costs measures the element counts they take) -------
+
+# ptflops 0.7.4 patches these torch.nn.functional calls (input elements; interpolate: output elements; the pools
+# too, `ptflops_op`'s `pool`) and torch.matmul/mm/bmm/addmm/baddbmm (MACs, the added tensor once); F.conv*,
+# F.linear and SDPA are not patched.
+PTFLOPS_FUNCTIONAL_OPS = frozenset({"relu", "relu_", "gelu", "gelu_", "silu", "silu_", "elu", "elu_", "prelu",
+                                    "_prelu_kernel", "_softmax"})
+PTFLOPS_MATMULS = frozenset({"mm", "bmm", "addmm", "baddbmm"})
+# fvcore's handles beyond matmuls and convolutions, by the aten op the dispatcher sees for them
+FVCORE_ELEMENTS = {"_adaptive_avg_pool2d": ("in", 1), "adaptive_avg_pool2d": ("in", 1),
+                   "upsample_nearest2d": ("out", 1), "upsample_bilinear2d": ("out", 4),
+                   "grid_sampler_2d": ("out", 4)}
+
+
+def ptflops_op(name: str, macs: int, attention_macs: int, first_in: int, out: int, pool: bool,
+               upsample: bool) -> int:
+    """What ptflops' torch.* / F.* patches charge for one call of aten op `name` (rows without a module hook):
+    `first_in`/`out` the elements of its first input and of its output, `pool` a pooling op (or the mean that
+    F.adaptive_avg_pool2d(x, 1) runs as), `upsample` a resampling op."""
+    if name in PTFLOPS_MATMULS:  # not the matmuls of fused attention (SDPA runs as bmm here; ptflops never sees it)
+        added = first_in if name in ("addmm", "baddbmm") else 0
+        return macs - attention_macs + (added if not attention_macs else 0)
+    if name in PTFLOPS_FUNCTIONAL_OPS or pool:
+        return first_in
+    if upsample:
+        return out
+    return 0
+
+
+def fvcore_op_elements(name: str, first_in: int, out: int, norm: bool, affine: bool, global_avg_pool: bool) -> int:
+    """fvcore's element counts beyond MACs for one call of aten op `name`: norms (layer/group norm 5 per element
+    with affine, else 4; batch norm in eval 2 / 1; no RMSNorm handle), adaptive average pooling and resampling."""
+    if global_avg_pool:
+        return first_in
+    if norm:
+        if name == "_fused_rms_norm":
+            return 0
+        if "batch_norm" in name:
+            return first_in * (2 if affine else 1)
+        return first_in * (5 if affine else 4)
+    rule = FVCORE_ELEMENTS.get(name)
+    if rule is None:
+        return 0
+    side, scale = rule
+    return scale * (first_in if side == "in" else out)
+
+
 def torchinfo_leaf(class_name: str, params: Sequence[tuple[str, int]], out_shape: Shape) -> int:
     """torchinfo's mult-adds of one call of a leaf module of any class, by its rule (torchinfo 1.8,
     `LayerInfo.calculate_macs`), which goes by names: a parameter named `weight` or `bias` counts numel x output

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch.utils import flop_counter
 
+from netcost.costing.conventions import fvcore_op_elements, ptflops_op
 from netcost.costing.layers.activation import ACTIVATION_FLOPS
 from netcost.costing.layers.misc import UPSAMPLE_FLOPS
 
@@ -162,17 +163,6 @@ def cost(kind: str, func: Any, args: tuple, kwargs: dict, out: Any) -> OpCost:
     return c
 
 
-# ptflops 0.7.4 patches these torch.nn.functional calls (input elements; interpolate: output elements) and
-# torch.matmul/mm/bmm/addmm/baddbmm (MACs, the added tensor once); F.conv*, F.linear and SDPA are not patched.
-PTFLOPS_FUNCTIONAL_OPS = frozenset({"relu", "relu_", "gelu", "gelu_", "silu", "silu_", "elu", "elu_", "prelu",
-                                    "_prelu_kernel", "_softmax"}) | POOL_OPS
-PTFLOPS_MATMULS = frozenset({"mm", "bmm", "addmm", "baddbmm"})
-# fvcore's handles beyond matmuls and convolutions, by the aten op the dispatcher sees for them
-FVCORE_ELEMENTS = {"_adaptive_avg_pool2d": ("in", 1), "adaptive_avg_pool2d": ("in", 1),
-                   "upsample_nearest2d": ("out", 1), "upsample_bilinear2d": ("out", 4),
-                   "grid_sampler_2d": ("out", 4)}
-
-
 def ptflops_patched(charges: dict[str, int], module: Any) -> int:
     """ptflops' charges for a row's ops, less those of torch.nn.functional functions the module captured at
     construction (`self.activation = F.relu` in nn.TransformerEncoderLayer, HF's `self.act = F.gelu`): ptflops
@@ -208,32 +198,17 @@ def _is_global_avg_pool(name: str, args: tuple, kwargs: dict) -> bool:
 
 
 def _ptflops(kind: str, name: str, args: tuple, kwargs: dict, out: Any, c: OpCost) -> int:
-    if name in PTFLOPS_MATMULS:  # not the matmuls of fused attention (SDPA runs as bmm here; ptflops never sees it)
-        added = _numel(args[0]) if name in ("addmm", "baddbmm") else 0
-        return c.macs - c.attention_macs + (added if not c.attention_macs else 0)
-    if name in PTFLOPS_FUNCTIONAL_OPS or _is_global_avg_pool(name, args, kwargs):
-        return _numel(args[0]) if args else 0
-    if kind == "upsample":
-        return _numel(out)
-    return 0
+    first = _numel(args[0]) if args else 0
+    return ptflops_op(name, c.macs, c.attention_macs, first, _numel(out),
+                      name in POOL_OPS or _is_global_avg_pool(name, args, kwargs), kind == "upsample")
 
 
 def _fvcore_elements(kind: str, name: str, args: tuple, kwargs: dict, out: Any) -> int:
-    if _is_global_avg_pool(name, args, kwargs):
-        return _numel(args[0])
-    if kind == "norm":  # layer/group norm 5 per element with affine, else 4; batch norm (eval) 2 / 1; no RMSNorm
-        if name == "_fused_rms_norm":
-            return 0
-        index = 2 if name == "native_layer_norm" else 1  # where the op takes its weight
-        affine = len(args) > index and args[index] is not None
-        if "batch_norm" in name:
-            return _numel(args[0]) * (2 if affine else 1)
-        return _numel(args[0]) * (5 if affine else 4)
-    rule = FVCORE_ELEMENTS.get(name)
-    if rule is None:
-        return 0
-    side, scale = rule
-    return scale * (_numel(args[0]) if side == "in" else _numel(out))
+    norm = kind == "norm"
+    index = 2 if name == "native_layer_norm" else 1  # where a norm op takes its weight
+    affine = norm and len(args) > index and args[index] is not None
+    first = _numel(args[0]) if args else 0
+    return fvcore_op_elements(name, first, _numel(out), norm, affine, _is_global_avg_pool(name, args, kwargs))
 
 
 def _cost(kind: str, func: Any, args: tuple, kwargs: dict, out: Any) -> OpCost:
