@@ -113,7 +113,7 @@ def measured_totals(macs: int, bias_adds: int, elementwise: int, attention_macs:
                   read_bytes=read, written_bytes=written, memory_access_bytes=read + written, **peers)
 
 
-# --- the peer tools' rules for one traced aten op (model_io.op_costs measures the element counts they take) -------
+# --- the peer tools' rules for one traced aten op (model_io.importers.op_costs measures the element counts) ---
 
 # ptflops 0.7.4 patches these torch.nn.functional calls (input elements; interpolate: output elements; the pools
 # too, `ptflops_op`'s `pool`) and torch.matmul/mm/bmm/addmm/baddbmm (MACs, the added tensor once); F.conv*,

@@ -6,7 +6,7 @@
     model.pt / model.pth           TorchScript (a pickled module or state_dict is refused unless trusted)
     model.pt2                      a torch.export program
     model.onnx                     an ONNX graph
-    torchvision:NAME, timm:NAME    a builder of an installed library (model_io.library_models), NAME(k=1) too
+    torchvision:NAME, timm:NAME    a builder of an installed library (model_io.importers.library_models), NAME(k=1) too
     hf:PATH                        a transformers config (a folder with config.json, or the file)
 """
 
@@ -72,7 +72,7 @@ class ModelRef:
         return Path(self.path).name
 
 
-# Reference prefix -> the library that builds its models (model_io.library_models).
+# Reference prefix -> the library that builds its models (model_io.importers.library_models).
 LIBRARY_KINDS = {"torchvision": "torchvision", "timm": "timm", "hf": "transformers"}
 LIBRARY_PREFIXES = tuple(LIBRARY_KINDS)
 

@@ -19,7 +19,7 @@ class LoadOptions:
     timeout: float = 120.0
     trust_pickle: bool = False
     memory_mb: int = DEFAULT_MEMORY_MB  # the worker's data-memory cap in MiB (--memory); 0: no cap
-    # layer edits the worker applies to the model's modules before tracing (model_io.retrace.module_edits)
+    # layer edits the worker applies to the model's modules before tracing (model_io.files.retrace.module_edits)
     module_edits: tuple[dict[str, Any], ...] = field(default=(), hash=False)
 
 

@@ -1,5 +1,5 @@
 """The window's open path: a model file that is not what its extension says is refused with the worker's message
-and kind, in-process, without a worker process being started (model_io.file_checks)."""
+and kind, in-process, without a worker process being started (model_io.files.file_checks)."""
 
 from __future__ import annotations
 

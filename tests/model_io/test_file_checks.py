@@ -1,5 +1,5 @@
 """A model file that is not what its extension says, a missing one, or edits asked of ONNX/.pt2: refused in-process
-with the worker's own message and kind (model_io.file_checks), without a worker being started."""
+with the worker's own message and kind (model_io.files.file_checks), without a worker being started."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from netcost.model_io import worker_client
 from netcost.model_io.errors import LoadFailure
 from netcost.model_io.file_kinds import FileKind, sniff
 from netcost.model_io.options import LoadOptions
-from netcost.model_io.resolve import ModelError, load_graph_ref
+from netcost.model_io.worker import worker_client
+from netcost.model_io.worker.resolve import ModelError, load_graph_ref
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 EDIT = {"path": "fc", "type": "Linear", "args": {"out_features": 2}}
@@ -69,7 +69,7 @@ def test_refused_in_process_without_a_worker(tmp_path: Path, no_worker: None) ->
 def test_the_worker_says_the_same(tmp_path: Path) -> None:
     """What the worker's importers raise for each file (run here, in-process) is what the parent said."""
     pytest.importorskip("torch")
-    from netcost.model_io.loaders import run_request
+    from netcost.model_io.importers.loaders import run_request
 
     for ref, opts in _files(tmp_path).values():
         with pytest.raises(worker_client.WorkerError) as parent:
@@ -94,14 +94,14 @@ def test_detecting_a_kind_imports_no_torch() -> None:
     assert sniff(str(FIXTURES / "not_a_model.pt")) is FileKind.TEXT
     import subprocess
 
-    code = ("import sys; from netcost.model_io import worker_client as w; from netcost.model_io.options import "
+    code = ("import sys; from netcost.model_io.worker import worker_client as w; from netcost.model_io.options import "
             f"LoadOptions\ntry: w.check_file({str(FIXTURES / 'not_a_model.pt')!r}, LoadOptions())\n"
             "except w.WorkerError: pass\nassert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_the_cli_says_it_without_a_worker(capsys: pytest.CaptureFixture[str], no_worker: None) -> None:
-    from netcost.model_io.cli import main
+    from netcost.model_io.cli.cli import main
 
     assert main(["summary", str(FIXTURES / "not_a_model.pt2")]) == 2
     assert "not_a_model.pt2 is not a torch.export program: it holds text" in capsys.readouterr().err
