@@ -259,7 +259,7 @@ def _python_read(n: Node, read: set[str]) -> bool:
 
 def _aten_call(n: Node, ins: list[str], device: str | None) -> tuple[str, bool]:
     """The call of the aten overload the node is, and whether it returns several values."""
-    import torch
+    import torch  # heavy: only for a graph with functional (aten) nodes to write
 
     packet = getattr(torch.ops.aten, n.op)
     wanted = n.args.get("_overload", "default")
@@ -317,7 +317,7 @@ _ENUM_ARGS = {"dtype": TorchEnum.DTYPE, "memory_format": TorchEnum.MEMORY_FORMAT
 def _torch_enum(v: Any, which: TorchEnum, node: str) -> str:
     """`torch.NAME` for a name that is one of torch's constants of that kind; anything else (a graph file's string
     is data, never code) is refused."""
-    import torch
+    import torch  # heavy: only for a graph that names a torch dtype or memory format
 
     cls = {TorchEnum.DTYPE: torch.dtype, TorchEnum.MEMORY_FORMAT: torch.memory_format,
            TorchEnum.LAYOUT: torch.layout}[which]

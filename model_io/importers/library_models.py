@@ -69,7 +69,7 @@ def import_torchvision() -> Any:
     """`torchvision`, or a LoadFailure saying that its build does not match torch's (not the bare operator
     error its import raises then)."""
     try:
-        import torchvision
+        import torchvision  # heavy: imported only when its models are asked for
     except (RuntimeError, OSError, ImportError) as e:  # its C++ operators failed to register against this torch
         if is_torchvision_mismatch(e):
             raise LoadFailure(torchvision_mismatch(e), kind=FailureKind.USAGE) from None
@@ -221,7 +221,7 @@ def _hf_class(config: Any) -> tuple[Any, str]:
 
 
 def _hf(ref: ModelRef, weightless: bool) -> LibraryModel:
-    import torch
+    import torch  # heavy: worker only
 
     config = _hf_config(ref)
     cls, what = _hf_class(config)

@@ -67,14 +67,14 @@ def best_time(fn: Callable[[], Any], sync: Callable[[], None], budget_s: float =
 
 
 def _sync_for(device: str) -> Callable[[], None]:
-    import torch
+    import torch  # heavy: only the calibration child process imports it
 
     return torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
 
 def gemm_flops(dtype: str = "fp32", n: int = GEMM_N, device: str = "cpu", budget_s: float = BUDGET_S) -> float:
     """FLOP/s of an n×n×n matrix product (2·n³ FLOPs) in `dtype`."""
-    import torch
+    import torch  # heavy: only the calibration child process imports it
 
     tdt = {"fp32": torch.float32, "tf32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[dtype]
     a = torch.randn(n, n, device=device).to(tdt)
@@ -91,7 +91,7 @@ def gemm_flops(dtype: str = "fp32", n: int = GEMM_N, device: str = "cpu", budget
 
 def copy_bandwidth(nbytes: int = COPY_BYTES, device: str = "cpu", budget_s: float = BUDGET_S) -> float:
     """Bytes/s of a large tensor copy, counting the bytes read and the bytes written (as memory access does)."""
-    import torch
+    import torch  # heavy: only the calibration child process imports it
 
     src = torch.ones(nbytes // 4, device=device)
     dst = torch.empty_like(src)
@@ -110,7 +110,7 @@ def _cpu_peak(dtype: str) -> float:
 
 def calibrate(dtypes: tuple[str, ...] = CALIBRATED_DTYPES) -> tuple[Device, ...]:
     """This machine's CPU (and its CUDA GPU, if torch sees one) as devices."""
-    import torch
+    import torch  # heavy: only the calibration child process imports it
 
     torch.set_num_threads(threads())
     cpu = Device(THIS_MACHINE, {dt: _cpu_peak(dt) for dt in dtypes}, copy_bandwidth(),

@@ -86,7 +86,7 @@ def module_paths(model: Any) -> dict[int, str]:
 
 def make_inputs(specs: list[tuple[tuple[int, ...], str]], device: str, dtype: Any) -> list[Any]:
     """Tensors for the forward: random floats, zeros for token ids (a valid index of every embedding)."""
-    import torch
+    import torch  # heavy: worker only
 
     out = []
     for shape, dt in specs:
@@ -134,7 +134,7 @@ class _Timer:
 
 def measure(request: dict[str, Any], report: CostReport) -> dict[str, Any]:
     """Time `request`'s model for real (see the module docstring); `report` is its count, for the memory check."""
-    import torch
+    import torch  # heavy: worker only
 
     opts = request.get("measure") or {}
     repeats = max(1, int(opts.get("repeats", 5)))

@@ -48,7 +48,7 @@ def _skip_dynamo_disable() -> None:
     on first use only to mark them "do not compile". This process never compiles, so mark them done up front."""
     import gc
 
-    import torch
+    import torch  # heavy (seconds): after the guard is in place (see above)
 
     if "torch._dynamo" in sys.modules:
         return
@@ -133,11 +133,11 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
     if request.get("measure"):  # `--measure`: also run it for real and time each row (model_io.worker.measure)
         from netcost.costing.graph_eval import evaluate_graph
 
-        from .measure import measure_answer
+        from .measure import measure_answer  # imports torch: only for a request that asks to measure
 
         answer.update(measure_answer(request, evaluate_graph(graph)))
     if request.get("attention_calls"):  # `netcost llm`: the decode step's attention calls (model_io.worker.llm_trace)
-        from .llm_trace import attention_answer
+        from .llm_trace import attention_answer  # imports torch: only for `netcost llm`'s requests
 
         answer.update(attention_answer(request))
     return answer
