@@ -54,7 +54,7 @@ def transformer_graph(nodes: int, d: int = 64, seq: int = 32):  # noqa: ANN201 -
 
 def write_graph_file(path: str | Path, nodes: int) -> int:
     """Write the graph as a graph file; the node count."""
-    from netcost.model_io.graph_file import save_graph
+    from netcost.model_io.files.graph_file import save_graph
 
     graph = transformer_graph(nodes)
     save_graph(path, graph)

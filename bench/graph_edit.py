@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from netcost.costing.graph_eval import evaluate_graph  # noqa: E402
-from netcost.model_io.tracer import InputSpec, meta_construction, trace_graph  # noqa: E402
+from netcost.model_io.importers.tracer import InputSpec, meta_construction, trace_graph  # noqa: E402
 from netcost.resources.zoo_models import ZOO  # noqa: E402
 
 # (model, node to edit, argument, two values to alternate): edits that keep the model valid (halving one of

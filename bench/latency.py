@@ -3,7 +3,7 @@
     python bench/latency.py [zoo:resnet18 zoo:gpt2 ...]    (gpt2 runs at 64 tokens)
 
 Timings on a shared machine are noisy: run it a few times. The calibration is written to the usual cache
-(model_io.device_files), so point XDG_CACHE_HOME elsewhere to keep yours.
+(model_io.files.device_files), so point XDG_CACHE_HOME elsewhere to keep yours.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import numpy as np  # noqa: E402
 
 from netcost.costing import formatting as fmt  # noqa: E402
 from netcost.costing.latency import estimate  # noqa: E402
-from netcost.model_io import device_files  # noqa: E402
-from netcost.model_io.calibrate import GEMM_N, best_time, calibrate_in_subprocess  # noqa: E402
-from netcost.model_io.latency_tables import LatencySummary  # noqa: E402
-from netcost.model_io.measure_client import measure_in_worker  # noqa: E402
-from netcost.model_io.resolve import LoadOptions  # noqa: E402
+from netcost.model_io.cli.latency_tables import LatencySummary  # noqa: E402
+from netcost.model_io.files import device_files  # noqa: E402
+from netcost.model_io.worker.calibrate import GEMM_N, best_time, calibrate_in_subprocess  # noqa: E402
+from netcost.model_io.worker.measure_client import measure_in_worker  # noqa: E402
+from netcost.model_io.worker.resolve import LoadOptions  # noqa: E402
 
 INPUTS = {"zoo:gpt2": ("long:1,64",)}
 

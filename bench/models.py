@@ -35,7 +35,7 @@ VIEW = {"thop": "thop", "ptflops": "ptflops", "fvcore": "fvcore", "torchinfo": "
 def _build(name: str, device: str) -> tuple[Any, list[Any]]:
     import torch
 
-    from netcost.model_io.tracer import InputSpec, make_inputs, meta_construction
+    from netcost.model_io.importers.tracer import InputSpec, make_inputs, meta_construction
     from netcost.resources.zoo_models import ZOO
 
     entry = ZOO[name]
@@ -54,7 +54,7 @@ def _count(tool: str, model: Any, inputs: list[Any]) -> int:
     import torch
 
     if tool == "netcost":
-        from netcost.model_io.tracer import InputSpec, trace_module
+        from netcost.model_io.importers.tracer import InputSpec, trace_module
 
         specs = [InputSpec(tuple(x.shape), str(x.dtype).removeprefix("torch.")) for x in inputs]
         return trace_module(model, specs).totals.macs
@@ -97,7 +97,7 @@ def one(tool: str, name: str, device: str) -> dict[str, Any]:
 
     torch.set_num_threads(os.cpu_count() or 1)
     if tool == "netcost":  # as the worker does once at start-up, before it counts
-        from netcost.model_io.worker import _skip_dynamo_disable
+        from netcost.model_io.worker.worker import _skip_dynamo_disable
 
         _skip_dynamo_disable()
     t0 = time.perf_counter()
@@ -128,7 +128,7 @@ def _run(args: list[str], timeout: float = 900) -> dict[str, Any]:
 
 
 def _netcost_views(name: str) -> dict[str, int]:
-    from netcost.model_io.tracer import InputSpec, meta_construction, trace_module
+    from netcost.model_io.importers.tracer import InputSpec, meta_construction, trace_module
     from netcost.resources.zoo_models import ZOO
 
     with meta_construction():

@@ -47,7 +47,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from bench_window import bench_window
 
-    from netcost.model_io.resolve import LoadOptions
+    from netcost.model_io.worker.resolve import LoadOptions
 
     app, window = bench_window(tempfile.mkdtemp(prefix="netcost-bench-"))
     loader = window.loader

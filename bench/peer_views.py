@@ -26,9 +26,9 @@ TOOLS = ("thop", "ptflops", "fvcore", "torchinfo", "flop_counter")
 def _real(ref: str) -> tuple[Any, list[Any], Any]:
     import torch
 
-    from netcost.model_io import library_models
+    from netcost.model_io.importers import library_models
+    from netcost.model_io.importers.tracer import InputSpec, make_inputs, trace_module
     from netcost.model_io.model_ref import parse_ref
-    from netcost.model_io.tracer import InputSpec, make_inputs, trace_module
 
     built = library_models.build(parse_ref(ref), weightless=False)
     model = built.model.eval()

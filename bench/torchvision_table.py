@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "libra
 
 from published_figures import FACTORY  # noqa: E402
 
-from netcost.model_io.resolve import LoadOptions, ModelError, load_report  # noqa: E402
+from netcost.model_io.worker.resolve import LoadOptions, ModelError, load_report  # noqa: E402
 
 GROUPS = ("classification", "quantization", "segmentation", "video", "optical_flow", "detection")
 
@@ -42,7 +42,7 @@ def _second_stage(name: str, report) -> tuple[str, str]:  # noqa: ANN001
     (tests/library/published_figures.py, which the CI test uses too)."""
     from published_figures import second_stage
 
-    from netcost.model_io import library_models
+    from netcost.model_io.importers import library_models
     from netcost.model_io.model_ref import parse_ref
 
     limit = library_models.build(parse_ref(f"torchvision:{name}")).model.rpn._post_nms_top_n["testing"] \
@@ -59,7 +59,7 @@ def _second_stage(name: str, report) -> tuple[str, str]:  # noqa: ANN001
 
 
 def _published_macs(name: str) -> float:
-    from netcost.model_io.library_models import torchvision_weights
+    from netcost.model_io.importers.library_models import torchvision_weights
 
     return torchvision_weights(name).meta["_ops"] * 1e9
 
@@ -82,7 +82,7 @@ def main() -> int:
     import torchvision
     from torchvision import models
 
-    from netcost.model_io.library_models import torchvision_inputs, torchvision_weights
+    from netcost.model_io.importers.library_models import torchvision_inputs, torchvision_weights
 
     names = args.only or models.list_models()
     factory = Path(tempfile.mkdtemp(prefix="netcost-tv-")) / "tv_factory.py"

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
 
+from .records import Totals
 from .registry import Out
 
 Shape = tuple[int, ...]
@@ -87,6 +88,76 @@ def peer_figures(category: str, out: Out, params: int) -> dict[str, int]:
                "flop_counter": 2 * out.macs}
     figures.update(out.peer)
     return figures
+
+
+def measured_totals(macs: int, bias_adds: int, elementwise: int, attention_macs: int, params: int, trainable: int,
+                    buffers: int, read: int, written: int, category: str, known_module: bool, elem: int,
+                    out_shape: Shape, fvcore_elements: int = 0, ptflops: int | None = None,
+                    torchinfo: int | None = None) -> Totals:
+    """The totals of work a tracer measured (an opaque node: a module call or an op no formula reproduces). Peer
+    views: a torch.nn module of a known kind by the rules for its category; fvcore counts ops whatever module runs
+    them (matmuls and convolutions but not fused attention, whose MACs are attention_macs; norms, adaptive pooling
+    and resampling by its element rules: `fvcore_elements`); for functional work and unknown modules thop's module
+    rules never see them, ptflops only the torch.* / F.* calls it patches (`ptflops`, what those patches charged),
+    and torchinfo applies its name rule to leaf modules of any class (`torchinfo`: `torchinfo_leaf` of the call)."""
+    out = Out(out_shape, params=params, buffers=buffers, macs=macs, bias_adds=bias_adds, elementwise=elementwise,
+              attention_macs=attention_macs)
+    peers = peer_figures(category, out, params)
+    peers["fvcore"] = 0 if category == "recurrent" and known_module else macs - attention_macs + fvcore_elements
+    if not known_module:
+        peers.update(thop=0, torchinfo=torchinfo or 0,
+                     ptflops=ptflops if ptflops is not None else macs - attention_macs + bias_adds)
+    return Totals(params=params, trainable_params=trainable, frozen_params=params - trainable, buffers=buffers,
+                  macs=macs, flops=netcost_flops(out), bias_adds=bias_adds, elementwise_flops=elementwise,
+                  attention_macs=attention_macs, param_bytes=params * elem, activation_bytes=written,
+                  read_bytes=read, written_bytes=written, memory_access_bytes=read + written, **peers)
+
+
+# --- the peer tools' rules for one traced aten op (model_io.importers.op_costs measures the element counts) ---
+
+# ptflops 0.7.4 patches these torch.nn.functional calls (input elements; interpolate: output elements; the pools
+# too, `ptflops_op`'s `pool`) and torch.matmul/mm/bmm/addmm/baddbmm (MACs, the added tensor once); F.conv*,
+# F.linear and SDPA are not patched.
+PTFLOPS_FUNCTIONAL_OPS = frozenset({"relu", "relu_", "gelu", "gelu_", "silu", "silu_", "elu", "elu_", "prelu",
+                                    "_prelu_kernel", "_softmax"})
+PTFLOPS_MATMULS = frozenset({"mm", "bmm", "addmm", "baddbmm"})
+# fvcore's handles beyond matmuls and convolutions, by the aten op the dispatcher sees for them
+FVCORE_ELEMENTS = {"_adaptive_avg_pool2d": ("in", 1), "adaptive_avg_pool2d": ("in", 1),
+                   "upsample_nearest2d": ("out", 1), "upsample_bilinear2d": ("out", 4),
+                   "grid_sampler_2d": ("out", 4)}
+
+
+def ptflops_op(name: str, macs: int, attention_macs: int, first_in: int, out: int, pool: bool,
+               upsample: bool) -> int:
+    """What ptflops' torch.* / F.* patches charge for one call of aten op `name` (rows without a module hook):
+    `first_in`/`out` the elements of its first input and of its output, `pool` a pooling op (or the mean that
+    F.adaptive_avg_pool2d(x, 1) runs as), `upsample` a resampling op."""
+    if name in PTFLOPS_MATMULS:  # not the matmuls of fused attention (SDPA runs as bmm here; ptflops never sees it)
+        added = first_in if name in ("addmm", "baddbmm") else 0
+        return macs - attention_macs + (added if not attention_macs else 0)
+    if name in PTFLOPS_FUNCTIONAL_OPS or pool:
+        return first_in
+    if upsample:
+        return out
+    return 0
+
+
+def fvcore_op_elements(name: str, first_in: int, out: int, norm: bool, affine: bool, global_avg_pool: bool) -> int:
+    """fvcore's element counts beyond MACs for one call of aten op `name`: norms (layer/group norm 5 per element
+    with affine, else 4; batch norm in eval 2 / 1; no RMSNorm handle), adaptive average pooling and resampling."""
+    if global_avg_pool:
+        return first_in
+    if norm:
+        if name == "_fused_rms_norm":
+            return 0
+        if "batch_norm" in name:
+            return first_in * (2 if affine else 1)
+        return first_in * (5 if affine else 4)
+    rule = FVCORE_ELEMENTS.get(name)
+    if rule is None:
+        return 0
+    side, scale = rule
+    return scale * (first_in if side == "in" else out)
 
 
 def torchinfo_leaf(class_name: str, params: Sequence[tuple[str, int]], out_shape: Shape) -> int:

@@ -1,7 +1,7 @@
 """Devices for the roofline estimate: peak FLOP/s per dtype and memory bandwidth.
 
 Presets carry the vendors' dense figures (no structured-sparsity doubling); each cites its data sheet. Users add
-their own devices in a JSON file of the same shape as `netcost devices --format json` (model_io.device_files reads
+their own devices in a JSON file of the same shape as `netcost devices --format json` (model_io.files.device_files reads
 it and the calibration cache; this module only validates the data, so it stays pure Python).
 """
 

@@ -36,8 +36,8 @@ from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
 from netcost.costing import FormatError
 from netcost.costing.graph import Graph
 from netcost.model_io.escape import failure_text
-from netcost.model_io.graph_file import load_graph
-from netcost.model_io.layer_file import atomic_write, remove_stale_temps
+from netcost.model_io.files.graph_file import load_graph
+from netcost.model_io.files.layer_file import atomic_write, remove_stale_temps
 
 from .cost_document import CostDocument
 

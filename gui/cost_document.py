@@ -27,9 +27,9 @@ from netcost.costing.comparison import Comparison, RowDelta, compare
 from netcost.costing.graph import Graph, GraphError, GraphInput, Node, Ref, drop_caches, unique_name
 from netcost.costing.graph_eval import evaluate_graph, evaluated_ids
 from netcost.costing.registry import has_kind, kind
-from netcost.model_io.graph_file import graph_to_dict, load_graph
-from netcost.model_io.layer_file import atomic_write, network_to_dict
-from netcost.model_io.retrace import remeasured
+from netcost.model_io.files.graph_file import graph_to_dict, load_graph
+from netcost.model_io.files.layer_file import atomic_write, network_to_dict
+from netcost.model_io.files.retrace import remeasured
 
 from .layer_selection import LayerSelection
 from .undo_budget import undo_limit
@@ -417,7 +417,7 @@ class CostDocument(QObject):
 
     def remeasure(self, traced: Graph) -> dict[str, str]:
         """Measure the stale opaque nodes again from `traced` (the model traced with this graph's layer edits,
-        model_io.retrace), in place: no new undo step, and the steps that led here hold the re-measured graph, so
+        model_io.files.retrace), in place: no new undo step, and the steps that led here hold the re-measured graph, so
         undo and redo never bring the stale state back. Returns, per node that still cannot be costed, why."""
         graph, _, failed = remeasured(self._graph, self._report, traced)
         if graph is self._graph:

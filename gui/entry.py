@@ -1,4 +1,4 @@
-"""The `netcost` entry point: the GUI-free commands of model_io.cli plus the two that need Qt, `gui` (the default:
+"""The `netcost` entry point: the GUI-free commands of model_io.cli.cli plus the two that need Qt, `gui` (the default:
 the desktop app) and `report` (the window's report rendered headless). Qt is imported only by those two."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import argparse
 import os
 import sys
 
-from netcost.model_io import tables, zoo
-from netcost.model_io.cli import add_model_options, build_parser
-from netcost.model_io.cli import main as cli_main
+from netcost.model_io.cli.cli import add_model_options, build_parser
+from netcost.model_io.cli.cli import main as cli_main
+from netcost.model_io.files import tables, zoo
 
 
 def _add_commands(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +32,7 @@ def has_display() -> bool:
 
 def launch_gui(model: str) -> int:
     if not has_display():  # say so in one line and still show the model, rather than a Qt abort
-        from netcost.model_io.resolve import load_report
+        from netcost.model_io.worker.resolve import load_report
 
         print("netcost: no display (DISPLAY/WAYLAND_DISPLAY unset), so here is the terminal summary; run under a "
               "desktop session or `xvfb-run` for the window.", file=sys.stderr)

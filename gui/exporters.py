@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdf
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication
 
-from netcost.model_io.layer_file import atomic_write
+from netcost.model_io.files.layer_file import atomic_write
 
 from .cost_document import CostDocument
 from .diagram_layout import Orientation
@@ -180,7 +180,7 @@ def _buffer() -> QBuffer:
 
 
 def _save(path: Path, data: bytes) -> None:
-    """Write what Qt rendered in memory with checked writes, fsync, rename (model_io.layer_file.atomic_write).
+    """Write what Qt rendered in memory with checked writes, fsync, rename (model_io.files.layer_file.atomic_write).
     Qt's own file writers drop write errors: on a full disk QPdfWriter left a 0-byte or cut PDF and said nothing.
     A failed write leaves neither the temporary file nor a partial `path`; the message names the cause."""
     if not data:

@@ -22,8 +22,8 @@ from netcost.costing.graph import Graph
 from netcost.costing.graph_eval import evaluate_graph
 from netcost.costing.records import CostReport
 from netcost.model_io import strict_json
-from netcost.model_io.graph_file import parse_graph
-from netcost.model_io.layer_file import read_text
+from netcost.model_io.files.graph_file import parse_graph
+from netcost.model_io.files.layer_file import read_text
 
 from .diagram_layout import prebuild_structure
 

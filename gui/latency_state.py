@@ -21,8 +21,8 @@ from netcost.costing.latency import (
     measured_correlation,
     updated_estimate,
 )
-from netcost.model_io import device_files
-from netcost.model_io.measure_client import Measurement
+from netcost.model_io.files import device_files
+from netcost.model_io.worker.measure_client import Measurement
 
 from .cost_document import CostDocument
 

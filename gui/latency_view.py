@@ -26,7 +26,7 @@ from netcost.costing import CostReport
 from netcost.costing import formatting as fmt
 from netcost.costing.devices import PEAK_DTYPES
 from netcost.costing.latency import CONVENTION_TEXT, device_mismatch, measured_place
-from netcost.model_io.measure_client import Measurement, measure_refusal
+from netcost.model_io.worker.measure_client import Measurement, measure_refusal
 
 from .charts.roofline_chart import RooflineChart
 from .cost_document import CostDocument

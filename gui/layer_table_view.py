@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QStyled
 
 from netcost.costing import FormatError, LayerSpec
 from netcost.model_io import strict_json
-from netcost.model_io.layer_file import network_to_dict, parse_layer
+from netcost.model_io.files.layer_file import network_to_dict, parse_layer
 
 from .cost_document import CostDocument, row_runs
 from .layer_table_model import (

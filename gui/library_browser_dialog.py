@@ -1,8 +1,8 @@
 """`LibraryBrowserDialog`: pick a model of an installed library (torchvision, timm) from a searchable list.
 
-The names come from `python -m netcost.model_io.library_models LIBRARY`, run in a QProcess: listing them imports the
-library (and torch), which the app never does itself. They are kept for the rest of the session. Hugging Face
-configs are files: File › Open Built-in asks for a `config.json` instead (see `library_menu_entries`).
+The names come from `python -m netcost.model_io.importers.library_models LIBRARY`, run in a QProcess: listing them
+imports the library (and torch), which the app never does itself. They are kept for the rest of the session. Hugging
+Face configs are files: File › Open Built-in asks for a `config.json` instead (see `library_menu_entries`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netcost.model_io import orphans, worker_client
 from netcost.model_io.model_ref import LIBRARY_KINDS, library_installed
+from netcost.model_io.worker import orphans, worker_client
 
 TITLES = {"torchvision": "torchvision models…", "timm": "timm models…", "hf": "Hugging Face config…"}
 _NAMES: dict[str, list[str]] = {}  # library -> its model names, once listed in this session
@@ -38,7 +38,7 @@ def library_menu_entries() -> list[tuple[str, str]]:
 
 
 def catalogue_command(library: str) -> list[str]:
-    return [sys.executable, "-m", "netcost.model_io.library_models", library]
+    return [sys.executable, "-m", "netcost.model_io.importers.library_models", library]
 
 
 class LibraryBrowserDialog(QDialog):

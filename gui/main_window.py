@@ -56,12 +56,12 @@ from netcost.costing import formatting as fmt
 from netcost.costing.args import REQUIRED
 from netcost.costing.graph import Graph
 from netcost.costing.registry import has_kind, kind
-from netcost.model_io import tables
 from netcost.model_io.escape import failure_text, printable, short_path
-from netcost.model_io.layer_file import atomic_write
+from netcost.model_io.files import tables
+from netcost.model_io.files.layer_file import atomic_write
+from netcost.model_io.files.retrace import carried_over, module_edits
 from netcost.model_io.model_ref import TRUST_PICKLE_HINT, absolute_ref, is_library_ref
-from netcost.model_io.resolve import LoadOptions, runs_code
-from netcost.model_io.retrace import carried_over, module_edits
+from netcost.model_io.worker.resolve import LoadOptions, runs_code
 
 from .autosave import Autosave, RecoveryUnreadable
 from .color_scheme import SCHEMES, apply_scheme, saved_scheme

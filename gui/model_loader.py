@@ -1,16 +1,16 @@
 """`ModelLoader`: loads a model reference without ever blocking the event loop.
 
 Layer lists (`zoo:NAME` of the built-in lists, `.json`) are pure Python and load in-process. Everything else runs
-in the isolated worker (`python -m netcost.model_io.worker`, protocol in `worker_client.py`) through a `QProcess`:
-the request goes to its stdin, one JSON response comes back on stdout. Cancel and the timeout kill the process.
-The loader only reports (`loaded` / `failed`); it never touches a document, so a failure cannot leave a
+in the isolated worker (`python -m netcost.model_io.worker.worker`, protocol in `worker_client.py`) through a
+`QProcess`: the request goes to its stdin, one JSON response comes back on stdout. Cancel and the timeout kill the
+process. The loader only reports (`loaded` / `failed`); it never touches a document, so a failure cannot leave a
 half-loaded one behind.
 
-Warm worker: a second after a worker load ends, the loader starts a spare worker (`netcost.model_io.worker --warm`) that
-imports torch and waits; the next load writes its request to it, so it costs only the model's build and trace.
-Each spare runs one model and ends, as a fresh worker does (a crash or a polluted interpreter stays with that
-model), and the next spare is started after that load. A spare that dies while waiting is dropped and the next
-load starts a fresh worker. `NETCOST_WARM_WORKER=0` turns the spare off.
+Warm worker: a second after a worker load ends, the loader starts a spare worker
+(`netcost.model_io.worker.worker --warm`) that imports torch and waits; the next load writes its request to it, so
+it costs only the model's build and trace. Each spare runs one model and ends, as a fresh worker does (a crash or a
+polluted interpreter stays with that model), and the next spare is started after that load. A spare that dies while
+waiting is dropped and the next load starts a fresh worker. `NETCOST_WARM_WORKER=0` turns the spare off.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from netcost.costing import FormatError, Network
 from netcost.costing.graph import Graph
-from netcost.model_io import orphans, worker_client
-from netcost.model_io.resolve import LoadOptions, ModelError, is_layer_list, load_layer_list
-from netcost.model_io.worker import WARM_MARK
+from netcost.model_io.worker import orphans, worker_client
+from netcost.model_io.worker.resolve import LoadOptions, ModelError, is_layer_list, load_layer_list
+from netcost.model_io.worker.worker import WARM_MARK
 
 from .plain_text import screen_text
 from .process_output import BoundedOutput
@@ -69,7 +69,7 @@ class ModelLoader(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer_timeout)
         self._pid = 0
-        self._born = -1  # the running worker's start (clock ticks, model_io.orphans)
+        self._born = -1  # the running worker's start (clock ticks, model_io.worker.orphans)
         self._ending = ""  # why we killed the worker ("cancel", "timeout"), if we did
         self._timeout = 0.0
         self.failure_kind = ""  # the worker's `kind` of the last failure ("pickle", "timeout", ...), "" if none
@@ -166,14 +166,14 @@ class ModelLoader(QObject):
         self._start_worker(ref, opts)
 
     def _load_layer_list(self, ref: str, opts: LoadOptions) -> None:
-        from netcost.model_io.resolve import apply_options
+        from netcost.model_io.worker.resolve import apply_options
 
         self.started.emit(ref)
         try:
             network: Network | Graph = apply_options(load_layer_list(ref), opts)
         except (ModelError, FormatError) as e:
             try:  # a graph file (branches): loaded as the graph it is
-                from netcost.model_io.resolve import load_graph_ref
+                from netcost.model_io.worker.resolve import load_graph_ref
 
                 network = load_graph_ref(ref, opts)
             except (ModelError, FormatError):
@@ -189,6 +189,14 @@ class ModelLoader(QObject):
             self.started.emit(ref)
             self._fail(ref, f"{ref}: {e}")
             return
+        if self._command is None:  # a file that is not what its extension says: said without starting a worker
+            try:
+                worker_client.check_file(ref, opts)
+            except worker_client.WorkerError as e:
+                self.started.emit(ref)
+                self.failure_kind = str(e.kind)
+                self._fail(ref, _one_message(ref, e))
+                return
         request = json.dumps(worker_client.request_for(ref, opts)).encode("utf-8")
         self._spare_timer.stop()
         spare = self._take_spare(command) if self.warm else None

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netcost.model_io import zoo
-from netcost.model_io.resolve import LoadOptions
+from netcost.model_io.files import zoo
 from netcost.model_io.safe_read import SMALL_LIMIT, UnreadableFile, read_regular_text
+from netcost.model_io.worker.resolve import LoadOptions
 
 CODE_WARNING = ("Opening a .py file runs its code with your rights (it can read and change your files); NetCost "
                 "runs it in a separate, limited process, but that is not a sandbox. Open files you trust.")
@@ -158,7 +158,7 @@ def zoo_entries() -> list[tuple[str, str]]:
     """(reference, description) of every built-in entry: layer lists, then traced torch models if available."""
     entries = [(f"zoo:{name}", zoo.describe(name)) for name in zoo.model_names()]
     try:
-        from netcost.model_io.torch_zoo_index import TORCH_ZOO
+        from netcost.model_io.files.torch_zoo_index import TORCH_ZOO
     except ImportError:
         return entries
     seen = {ref for ref, _ in entries}

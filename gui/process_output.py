@@ -2,14 +2,14 @@
 
 QProcess keeps everything a process writes until it is read; a model that prints in a loop grew the window by
 gigabytes and froze it. This reads each chunk as it arrives and keeps the answer (stdout, up to
-model_io.worker_pipes.ANSWER_LIMIT) and only the tail of stderr.
+model_io.worker.worker_pipes.ANSWER_LIMIT) and only the tail of stderr.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QProcess
 
-from netcost.model_io.worker_pipes import ANSWER_LIMIT, STDERR_KEEP, Capped, Tail
+from netcost.model_io.worker.worker_pipes import ANSWER_LIMIT, STDERR_KEEP, Capped, Tail
 
 
 class BoundedOutput(QObject):

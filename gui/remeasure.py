@@ -1,8 +1,8 @@
 """`Remeasurer`: when an edit leaves opaque nodes stale (no formula, only what the trace measured, and now other
-inputs), trace the model again in the worker with the document's layer edits applied and take their new
-measurements (model_io.retrace). It runs on its own worker, in the background: the edit is shown at once with those
-rows marked not costed, and the totals complete when the answer arrives. A new edit meanwhile restarts it; one that
-cannot help (another row is broken, the source is unknown, the edit changed the structure) is said in one line.
+inputs), trace the model again in the worker with the document's layer edits applied and take their new measurements
+(model_io.files.retrace). It runs on its own worker, in the background: the edit is shown at once with those rows marked
+not costed, and the totals complete when the answer arrives. A new edit meanwhile restarts it; one that cannot help
+(another row is broken, the source is unknown, the edit changed the structure) is said in one line.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from netcost.costing import CostReport
 from netcost.costing.graph_eval import input_values
 from netcost.model_io.escape import printable
-from netcost.model_io.resolve import LoadOptions, retrace_options
-from netcost.model_io.retrace import retrace_blocker, stale_opaque
+from netcost.model_io.files.retrace import retrace_blocker, stale_opaque
+from netcost.model_io.worker.resolve import LoadOptions, retrace_options
 
 from .cost_document import CostDocument
 from .model_loader import ModelLoader

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from netcost.model_io.cli import depth_arg, int_arg
+from netcost.model_io.cli.cli import depth_arg, int_arg
 from netcost.model_io.escape import printable
 
 FORMATS = ("png", "svg", "pdf")
@@ -71,7 +71,7 @@ def run_report(args: argparse.Namespace) -> int:
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display: render without one
 
-    from netcost.model_io.cli import costed, load_edited
+    from netcost.model_io.cli.cli import costed, load_edited
 
     report = costed(load_edited(args), args)  # ModelError -> the CLI's one-line message, exit 2
 

@@ -1,6 +1,6 @@
 """`netcost roofline MODEL --device NAME -o roofline.png|svg|pdf [--measure]`: the roofline chart, headless.
 
-Registered by `netcost.model_io.cli` like `netcost report`; Qt is imported only when the chart is rendered.
+Registered by `netcost.model_io.cli.cli` like `netcost report`; Qt is imported only when the chart is rendered.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from netcost.costing.devices import PEAK_DTYPES
-from netcost.model_io.cli import int_arg
+from netcost.model_io.cli.cli import int_arg
 
 from .report_cli import FORMATS, _error, _scale, _width
 
@@ -40,16 +40,16 @@ def run_roofline(args: argparse.Namespace) -> int:
         return _error(f"{out}: the chart is written as .png, .svg or .pdf (not {out.suffix or 'no suffix'!r})")
     if not out.parent.is_dir():
         return _error(f"{out}: the folder {out.parent} does not exist")
-    from netcost.model_io import device_files
-    from netcost.model_io.cli import options
+    from netcost.model_io.cli.cli import options
+    from netcost.model_io.files import device_files
 
     device = device_files.lookup(args.device)  # DeviceError: the CLI's one-line message
     if args.measure:
-        from netcost.model_io.measure_client import measure_in_worker
+        from netcost.model_io.worker.measure_client import measure_in_worker
 
         report, measurement = measure_in_worker(args.model, options(args), args.repeats)
     else:
-        from netcost.model_io.resolve import load_report
+        from netcost.model_io.worker.resolve import load_report
 
         report, measurement = load_report(args.model, options(args)), None
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QSizeF
 
 from netcost.costing import CostReport
-from netcost.model_io.measure_client import Measurement
+from netcost.model_io.worker.measure_client import Measurement
 
 from .charts.roofline_chart import RooflineChart
 from .cost_document import CostDocument

@@ -1,5 +1,5 @@
 """`TimingJob`: runs one calibration or measurement child process for the app without blocking it (QProcess),
-with the CLI's programs and messages (model_io.calibrate, model_io.measure_client)."""
+with the CLI's programs and messages (model_io.worker.calibrate, model_io.worker.measure_client)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from netcost.costing import Network
 from netcost.costing.devices import DeviceError
-from netcost.model_io import device_files, orphans, worker_client
-from netcost.model_io.calibrate import interpret_calibration
-from netcost.model_io.measure_client import by_index as measurement_by_index
-from netcost.model_io.measure_client import (
+from netcost.model_io.files import device_files
+from netcost.model_io.worker import orphans, worker_client
+from netcost.model_io.worker.calibrate import interpret_calibration
+from netcost.model_io.worker.measure_client import by_index as measurement_by_index
+from netcost.model_io.worker.measure_client import (
     check_dtype,
     interpret_measured,
     measure_request,
@@ -26,7 +27,7 @@ from netcost.model_io.measure_client import (
     renamed,
     timing_env,
 )
-from netcost.model_io.resolve import LoadOptions, ModelError
+from netcost.model_io.worker.resolve import LoadOptions, ModelError
 
 from .process_output import BoundedOutput
 
@@ -43,7 +44,7 @@ class TimingJob(QObject):
         super().__init__(parent)
         self._process: QProcess | None = None
         self._output: BoundedOutput | None = None
-        self._pid, self._born = 0, -1  # the run's process and its start (clock ticks, model_io.orphans)
+        self._pid, self._born = 0, -1  # the run's process and its start (clock ticks, model_io.worker.orphans)
         self._kind = ""
         self._ref = self._label = ""
         self._folder: tempfile.TemporaryDirectory | None = None  # an exported layer list being measured
@@ -61,7 +62,7 @@ class TimingJob(QObject):
 
     def calibrate(self) -> None:
         self._timeout_s = CALIBRATION_TIMEOUT_S
-        self._start("calibrate", [sys.executable, "-m", "netcost.model_io.calibrate"], b"")
+        self._start("calibrate", [sys.executable, "-m", "netcost.model_io.worker.calibrate"], b"")
 
     def measure(self, ref: str, opts: LoadOptions, repeats: int = 5) -> None:
         if self.busy:

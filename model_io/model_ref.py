@@ -6,7 +6,7 @@
     model.pt / model.pth           TorchScript (a pickled module or state_dict is refused unless trusted)
     model.pt2                      a torch.export program
     model.onnx                     an ONNX graph
-    torchvision:NAME, timm:NAME    a builder of an installed library (model_io.library_models), NAME(k=1) too
+    torchvision:NAME, timm:NAME    a builder of an installed library (model_io.importers.library_models), NAME(k=1) too
     hf:PATH                        a transformers config (a folder with config.json, or the file)
 """
 
@@ -16,6 +16,7 @@ import ast
 import importlib.util
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -37,26 +38,41 @@ class RefError(ValueError):
     """A reference or input spec the user mistyped; the message is one line."""
 
 
+class RefKind(StrEnum):
+    """What a model reference names (a StrEnum: its value is the reference's prefix for the library kinds)."""
+    ZOO = "zoo"
+    PYTHON = "python"
+    TORCHSCRIPT = "torchscript"  # a .pt/.pth file (TorchScript, or a pickle refused unless trusted)
+    EXPORT = "export"
+    ONNX = "onnx"
+    TORCHVISION = "torchvision"
+    TIMM = "timm"
+    HF = "hf"
+
+
 @dataclass(frozen=True)
 class ModelRef:
-    kind: str  # "zoo", "python", "torchscript", "export", "onnx", "torchvision", "timm", "hf"
+    kind: RefKind
     path: str = ""  # the file (the zoo or library model name for those kinds; the config path for "hf")
     name: str = ""  # class or function in a .py file
     kwargs: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", RefKind(self.kind))  # ModelRef("zoo", ...) is ModelRef(RefKind.ZOO, ...)
+
     def label(self) -> str:
-        if self.kind == "zoo":
+        if self.kind is RefKind.ZOO:
             return f"zoo:{self.path}"
         if self.kind in LIBRARY_PREFIXES:
             args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
             return f"{self.kind}:{self.path}" + (f"({args})" if self.kwargs else "")
-        if self.kind == "python":
+        if self.kind is RefKind.PYTHON:
             args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
             return f"{Path(self.path).name}:{self.name}" + (f"({args})" if self.kwargs else "")
         return Path(self.path).name
 
 
-# Reference prefix -> the library that builds its models (model_io.library_models).
+# Reference prefix -> the library that builds its models (model_io.importers.library_models).
 LIBRARY_KINDS = {"torchvision": "torchvision", "timm": "timm", "hf": "transformers"}
 LIBRARY_PREFIXES = tuple(LIBRARY_KINDS)
 
@@ -79,19 +95,20 @@ def parse_ref(ref: str) -> ModelRef:
     """Parse a model reference (not a layer list). Raises RefError with a one-line message."""
     ref = ref.strip()
     if ref.startswith("zoo:"):
-        return ModelRef("zoo", ref[4:])
+        return ModelRef(RefKind.ZOO, ref[4:])
     m = _LIBRARY_REF.match(ref)
     if m:
-        return ModelRef(m["kind"], m["name"].strip(), "", _parse_kwargs(m["call"], ref) if m["call"] else {})
+        return ModelRef(RefKind(m["kind"]), m["name"].strip(), "", _parse_kwargs(m["call"], ref) if m["call"] else {})
     if is_library_ref(ref):
         raise RefError(f"{ref}: name the model, e.g. torchvision:resnet50, timm:resnet50 or hf:path/to/config")
     m = _PY_REF.match(ref)
     if m:
-        return ModelRef("python", m["path"], m["name"], _parse_kwargs(m["call"], ref) if m["call"] else {})
+        return ModelRef(RefKind.PYTHON, m["path"], m["name"], _parse_kwargs(m["call"], ref) if m["call"] else {})
     lower = ref.lower()
     if lower.endswith(".py"):
         raise RefError(f"{ref}: name the model class or function too, as {ref}:ClassName")
-    for suffixes, kind in ((TORCH_SUFFIXES, "torchscript"), (EXPORT_SUFFIXES, "export"), (ONNX_SUFFIXES, "onnx")):
+    for suffixes, kind in ((TORCH_SUFFIXES, RefKind.TORCHSCRIPT), (EXPORT_SUFFIXES, RefKind.EXPORT),
+                          (ONNX_SUFFIXES, RefKind.ONNX)):
         if lower.endswith(suffixes):
             return ModelRef(kind, ref)
     raise RefError(f"{ref}: not a model reference (zoo:NAME, file.py:Name, .pt/.pth, .pt2, .onnx, a layer-list"
@@ -106,13 +123,14 @@ def absolute_ref(ref: str, cwd: str | Path | None = None) -> str:
         parsed = parse_ref(ref)
     except RefError:
         return ref
-    if parsed.kind == "hf":  # a config file or folder like any other file: relative to where the user is
+    if parsed.kind is RefKind.HF:  # a config file or folder like any other file: relative to where the user is
         m = _LIBRARY_REF.match(ref.strip())
         path = Path(parsed.path).expanduser()
         if m is None or path.is_absolute() and str(path) == parsed.path:
             return ref
         return f"hf:{Path(cwd or Path.cwd()) / path}{ref.strip()[m.end('name'):]}"
-    if parsed.kind in ("zoo", "torchvision", "timm") or is_library_ref(ref) or Path(parsed.path).is_absolute():
+    if parsed.kind in (RefKind.ZOO, RefKind.TORCHVISION, RefKind.TIMM) or is_library_ref(ref) \
+            or Path(parsed.path).is_absolute():
         return ref
     stripped = ref.strip()
     absolute = str(Path(cwd or Path.cwd()) / parsed.path)

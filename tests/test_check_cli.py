@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from netcost.costing import Totals
-from netcost.model_io.budget import parse_amount
-from netcost.model_io.cli import main
-from netcost.model_io.resolve import load_report
+from netcost.model_io.cli.budget import parse_amount
+from netcost.model_io.cli.cli import main
+from netcost.model_io.worker.resolve import load_report
 
 
 @pytest.fixture(scope="module")

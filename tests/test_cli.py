@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from netcost.model_io import zoo
-from netcost.model_io.cli import main
-from netcost.model_io.torch_zoo_index import TORCH_ZOO
+from netcost.model_io.cli.cli import main
+from netcost.model_io.files import zoo
+from netcost.model_io.files.torch_zoo_index import TORCH_ZOO
 
 ROOT = Path(__file__).resolve().parent.parent
 

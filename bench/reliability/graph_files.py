@@ -21,8 +21,8 @@ from typing import Any
 
 from netcost.costing import FormatError, LayerError, SpecError
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.model_io import tables
-from netcost.model_io.graph_file import load_graph, loads_graph, save_graph
+from netcost.model_io.files import tables
+from netcost.model_io.files.graph_file import load_graph, loads_graph, save_graph
 from tests.hang_guard import Hang, no_hang
 
 from . import graph_oracle

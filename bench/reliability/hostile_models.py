@@ -245,7 +245,7 @@ def run_window_cases(cases: list[tuple[str, str, float]]) -> Tally:
     from PySide6.QtWidgets import QApplication
 
     from netcost.gui.model_loader import ModelLoader
-    from netcost.model_io.resolve import LoadOptions
+    from netcost.model_io.worker.resolve import LoadOptions
 
     app = QApplication.instance() or QApplication([])
     tally = Tally("hostile models in the window")

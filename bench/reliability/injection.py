@@ -45,7 +45,7 @@ def _window_load(ref: str, timeout: float = 60) -> str:
     from PySide6.QtCore import QEventLoop, QTimer
 
     from netcost.gui.model_loader import ModelLoader
-    from netcost.model_io.resolve import LoadOptions
+    from netcost.model_io.worker.resolve import LoadOptions
 
     loader = ModelLoader(warm=False)
     result: list[str] = []
@@ -86,8 +86,8 @@ def pt2_cases(tally: Tally, folder: Path) -> None:
 # ---- a graph file's source reference ------------------------------------------------------------------------
 def source_cases(tally: Tally, folder: Path) -> None:
     from netcost.costing.graph import Graph
-    from netcost.model_io.graph_file import save_graph
-    from netcost.model_io.resolve import load_graph_ref
+    from netcost.model_io.files.graph_file import save_graph
+    from netcost.model_io.worker.resolve import load_graph_ref
 
     traced: Graph = load_graph_ref(f"{FIXTURES / 'opaque_fft.py'}:Net")
     marker = folder / "source-ran"

@@ -16,8 +16,8 @@ import random
 from pathlib import Path
 
 from netcost.costing import CONVENTIONS, FormatError, LayerError, evaluate, kinds
-from netcost.model_io import tables
-from netcost.model_io.layer_file import loads_network
+from netcost.model_io.files import tables
+from netcost.model_io.files.layer_file import loads_network
 from tests.hang_guard import Hang, no_hang  # the suite's guard: SIGALRM interrupts a loop
 
 from .common import CONTROL, ROOT, Count, Tally, judge_cli, run_cli

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from netcost.gui.autosave import Autosave
 from netcost.gui.cost_document import CostDocument
-from netcost.model_io.graph_file import loads_graph
+from netcost.model_io.files.graph_file import loads_graph
 folder, kind, seed = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 rng = random.Random(seed)
 doc = CostDocument()
@@ -98,7 +98,7 @@ def _close(w) -> None:  # noqa: ANN001 - a MainWindow
 
 
 def _expected(folder: Path) -> list[tuple[int, object]]:
-    from netcost.model_io.graph_file import parse_graph
+    from netcost.model_io.files.graph_file import parse_graph
 
     found = []
     for name in ("saved.json", "pending.json"):

@@ -13,14 +13,14 @@ from collections import Counter
 from pathlib import Path
 
 from netcost.costing import FormatError
-from netcost.model_io.layer_file import atomic_write, loads_network
+from netcost.model_io.files.layer_file import atomic_write, loads_network
 
 from .common import ROOT, Count, Tally
 
 SAVER = """
 import sys, json
 sys.path.insert(0, sys.argv[2])
-from netcost.model_io.layer_file import atomic_write
+from netcost.model_io.files.layer_file import atomic_write
 target, i = sys.argv[1], 0
 while True:
     i += 1

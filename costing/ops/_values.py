@@ -48,10 +48,10 @@ def broadcast(shapes: list[Shape]) -> Shape:
 
 
 def functional(out: Out, fvcore: int = 0, ptflops: int = 0) -> Out:
-    """Peer views of work outside torch.nn modules (the rules of traced containers' own ops, model_io.op_costs):
-    module-hook tools (thop, torchinfo) never see it; fvcore counts matmuls and convolutions but not fused
-    attention, plus its element rules (`fvcore`: norms, adaptive pooling, resampling); ptflops only what its
-    torch.* / F.* patches charge (`ptflops`: matmuls, some activations and pools)."""
+    """Peer views of work outside torch.nn modules (the rules of traced containers' own ops,
+    model_io.importers.op_costs): module-hook tools (thop, torchinfo) never see it; fvcore counts matmuls and
+    convolutions but not fused attention, plus its element rules (`fvcore`: norms, adaptive pooling, resampling);
+    ptflops only what its torch.* / F.* patches charge (`ptflops`: matmuls, some activations and pools)."""
     out.peer = {"thop": 0, "torchinfo": 0, "fvcore": out.macs - out.attention_macs + fvcore, "ptflops": ptflops,
                 "flop_counter": 2 * out.macs}
     out.read_inputs = True

@@ -6,7 +6,7 @@ import pytest
 
 from netcost.costing import evaluate
 from netcost.costing import formatting as fmt
-from netcost.model_io import zoo
+from netcost.model_io.files import zoo
 
 
 @pytest.fixture(scope="module")

@@ -79,7 +79,7 @@ def test_a_settings_change_is_not_a_design_change() -> None:
 
 
 def test_a_kept_row_a_rewrite_adds_to_is_named_for_both() -> None:
-    from netcost.model_io.zoo import load_model_graph
+    from netcost.model_io.files.zoo import load_model_graph
 
     base = load_model_graph("alexnet")
     rw = R.find(base, "global_avg_pool:fc1")

@@ -10,7 +10,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from netcost.costing import LayerError, LayerSpec, Network, evaluate
-from netcost.model_io import zoo
+from netcost.model_io.files import zoo
 
 # `netcost.costing.evaluate` as an attribute is the function (re-exported by the package); the module is in sys.modules
 ev = importlib.import_module("netcost.costing.evaluate")

@@ -14,7 +14,7 @@ from torch.utils._pytree import tree_flatten
 
 from netcost.costing import LayerSpec, Network, evaluate
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.model_io.tracer import InputSpec, trace_graph
+from netcost.model_io.importers.tracer import InputSpec, trace_graph
 
 
 def test_chain_layer_list_is_max_of_input_plus_output() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from netcost.costing import rewrite_ranking as RR
 from netcost.costing import rewrites as R
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.model_io.zoo import load_model_graph
+from netcost.model_io.files.zoo import load_model_graph
 
 
 def _ranked(graph, by=RR.Saving.MACS):

@@ -12,7 +12,7 @@ import pytest
 from netcost.costing import rewrites as R
 from netcost.costing.graph import Graph
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.model_io.zoo import load_model_graph
+from netcost.model_io.files.zoo import load_model_graph
 
 
 def conv(cin: int, cout: int, kh: int, kw: int, ho: int, wo: int, bias: bool = False, groups: int = 1

@@ -14,7 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths  # noqa: E402
 
 from netcost.costing import LayerSpec, Network  # noqa: E402
-from netcost.model_io.zoo import load_layer_list  # noqa: E402
+from netcost.model_io.files.zoo import load_layer_list  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -171,7 +171,7 @@ def test_unreadable_recovery_file_is_kept_and_named(qtbot, tmp_path: Path) -> No
 
 def _graph_window(tmp_path: Path):  # noqa: ANN202 - a MainWindow (imported late: Qt set-up first)
     from netcost.gui.main_window import MainWindow
-    from netcost.model_io.resolve import load_graph_ref
+    from netcost.model_io.worker.resolve import load_graph_ref
 
     w = MainWindow(autosave_dir=tmp_path)
     w.document.set_graph(load_graph_ref("zoo:inception_3a"))
@@ -223,7 +223,7 @@ from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from netcost.gui.main_window import MainWindow
 from netcost.gui.layer_table_model import ARGS
-from netcost.model_io.resolve import load_graph_ref
+from netcost.model_io.worker.resolve import load_graph_ref
 w = MainWindow(autosave_dir=sys.argv[1])
 w.document.set_graph(load_graph_ref("zoo:inception_3a"))
 model = w.table.table_model
@@ -255,7 +255,7 @@ def test_kill_9_after_an_autosave_restores_the_graph(qtbot, tmp_path: Path) -> N
     assert w.offer_recovery(), w.message_bar.text.text()
     assert w.document.spec(2).args["out_channels"] == 80 and w.isWindowModified()
     # the restored document is the last autosave: saving it writes the same graph
-    from netcost.model_io.graph_file import loads_graph
+    from netcost.model_io.files.graph_file import loads_graph
 
     autosaved.pop("recovery")
     assert w.document.graph == loads_graph(json.dumps(autosaved))[0]
@@ -264,7 +264,7 @@ def test_kill_9_after_an_autosave_restores_the_graph(qtbot, tmp_path: Path) -> N
 
 def test_a_traced_model_with_edits_is_restored_exactly(qtbot, tmp_path: Path) -> None:
     """The issue's case: a traced model (its source reference, opaque nodes with measured costs), edited."""
-    from netcost.model_io.resolve import load_graph_ref
+    from netcost.model_io.worker.resolve import load_graph_ref
 
     fixture = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
     doc = CostDocument()

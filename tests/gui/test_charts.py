@@ -11,7 +11,7 @@ from netcost.gui.charts_widget import ChartsWidget, make_chart
 from netcost.gui.cost_colors import category_color
 from netcost.gui.cost_document import CostDocument
 from netcost.gui.diagram_scene import DiagramScene
-from netcost.model_io.zoo import load_layer_list
+from netcost.model_io.files.zoo import load_layer_list
 
 
 @pytest.fixture
@@ -290,7 +290,7 @@ def _cumulative_for(doc: CostDocument, qtbot):  # noqa: ANN202
 @pytest.mark.parametrize("model", ["alexnet", "vgg16_like", "zoo:mobilenet_v2"])
 def test_cumulative_labels_clear_the_curves_the_legend_and_each_other(model: str, qtbot) -> None:
     if model.startswith("zoo:"):
-        from netcost.model_io.resolve import LoadOptions, load_report
+        from netcost.model_io.worker.resolve import LoadOptions, load_report
 
         doc = CostDocument()
         doc.set_report(load_report(model, LoadOptions()))

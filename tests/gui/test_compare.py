@@ -92,7 +92,7 @@ def test_a_settings_change_is_labelled_as_such(qtbot, alexnet: Network) -> None:
 
 @pytest.fixture(scope="module")
 def resnet50_report():  # noqa: ANN201
-    from netcost.model_io.resolve import LoadOptions, load_report
+    from netcost.model_io.worker.resolve import LoadOptions, load_report
 
     return load_report("zoo:resnet50", LoadOptions())
 

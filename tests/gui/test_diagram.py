@@ -17,7 +17,7 @@ from netcost.gui.cost_document import CostDocument
 from netcost.gui.diagram_items import CONT_H
 from netcost.gui.diagram_scene import DiagramScene, scene_for
 from netcost.gui.diagram_view import DiagramView
-from netcost.model_io.zoo import load_layer_list
+from netcost.model_io.files.zoo import load_layer_list
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from netcost.gui.cost_document import CostDocument
 from netcost.gui.diagram_layout import Orientation
 from netcost.gui.diagram_scene import DiagramScene
 from netcost.gui.diagram_view import ORIENTATION_KEY, DiagramView, saved_orientation
-from netcost.model_io.graph_file import loads_graph
-from netcost.model_io.zoo import load_layer_list, load_model_graph
+from netcost.model_io.files.graph_file import loads_graph
+from netcost.model_io.files.zoo import load_layer_list, load_model_graph
 
 UNET = Path(__file__).parents[1] / "fixtures" / "models" / "small_unet.json"
 

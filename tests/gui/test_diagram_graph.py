@@ -12,8 +12,8 @@ from netcost.gui.cost_document import CostDocument
 from netcost.gui.diagram_items import LayerBlockItem
 from netcost.gui.diagram_scene import DiagramScene, scene_for
 from netcost.gui.diagram_view import DiagramView
-from netcost.model_io.graph_file import loads_graph
-from netcost.model_io.zoo import load_model_graph
+from netcost.model_io.files.graph_file import loads_graph
+from netcost.model_io.files.zoo import load_model_graph
 
 
 def _bottleneck(prefix: str, src: str, down: bool) -> list[dict]:

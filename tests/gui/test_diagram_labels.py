@@ -10,9 +10,9 @@ from torch import nn
 from netcost.gui.cost_document import CostDocument
 from netcost.gui.diagram_layout import INPUT, SCOPE
 from netcost.gui.diagram_scene import DiagramScene
-from netcost.model_io.resolve import load_graph_ref
-from netcost.model_io.tracer import InputSpec, trace_graph
-from netcost.model_io.zoo import load_model_graph
+from netcost.model_io.files.zoo import load_model_graph
+from netcost.model_io.importers.tracer import InputSpec, trace_graph
+from netcost.model_io.worker.resolve import load_graph_ref
 
 
 class _Branch(nn.Module):

@@ -131,7 +131,7 @@ def test_save_and_load_round_trip(alexnet: Network, tmp_path: Path) -> None:
 
 
 def test_a_graph_with_an_infinite_argument_saves_as_a_project_and_reopens(tmp_path: Path) -> None:
-    from netcost.model_io.graph_file import graph_to_dict, loads_graph
+    from netcost.model_io.files.graph_file import graph_to_dict, loads_graph
     from netcost.model_io.strict_json import loads
 
     text = json.dumps({"format": "netcost.graph/1", "name": "masked", "inputs": [{"name": "x", "shape": [1, 8]}],
@@ -163,7 +163,7 @@ def test_load_bad_file_leaves_document(alexnet: Network, tmp_path: Path) -> None
 
 
 def test_a_traced_graph_with_branches_is_editable(alexnet: Network) -> None:
-    from netcost.model_io.graph_file import loads_graph
+    from netcost.model_io.files.graph_file import loads_graph
 
     graph, _ = loads_graph(json.dumps(INCEPTION))
     doc = CostDocument(alexnet)

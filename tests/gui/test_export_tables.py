@@ -10,7 +10,7 @@ from pathlib import Path
 
 from netcost.costing import Network, evaluate
 from netcost.costing import formatting as fmt
-from netcost.model_io import tables
+from netcost.model_io.files import tables
 
 
 def test_csv_json_markdown_round_trip(alexnet: Network, tmp_path: Path) -> None:

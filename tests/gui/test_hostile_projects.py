@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from netcost.costing import CONVENTIONS, FormatError, Network
 from netcost.gui.cost_document import CostDocument
 from netcost.gui.main_window import MainWindow
-from netcost.model_io.layer_file import network_to_dict
+from netcost.model_io.files.layer_file import network_to_dict
 from tests.gui.conftest import opened_window
 from tests.namespaces import tmpfs_in_namespace
 
@@ -135,7 +135,7 @@ from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from netcost.gui.autosave import Autosave
 from netcost.gui.cost_document import CostDocument
-from netcost.model_io import zoo
+from netcost.model_io.files import zoo
 doc = CostDocument(zoo.load_layer_list("alexnet"))
 auto = Autosave(doc, Path(sys.argv[1]))
 auto.failed.connect(print)

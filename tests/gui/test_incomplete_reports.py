@@ -26,8 +26,8 @@ from netcost.gui.exporters import export_svg
 from netcost.gui.hierarchy_tree import PATH_ROLE, HierarchyTreeWidget
 from netcost.gui.layer_table_model import DELTA_CONV, DELTA_PARAMS, PCT_CONV, PCT_PARAMS, LayerTableModel
 from netcost.gui.totals_widget import TotalsWidget
-from netcost.model_io import tables
-from netcost.model_io.graph_file import loads_graph
+from netcost.model_io.files import tables
+from netcost.model_io.files.graph_file import loads_graph
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 # a figure with a sign or a percentage: a delta or a share ("-25.4 M (-99.3 %)", "520.3 %", "+6.5 pp")

@@ -16,7 +16,7 @@ from netcost.gui.diagram_scene import DiagramScene
 from netcost.gui.diagram_view import DiagramView
 from netcost.gui.latency_state import LatencyState
 from netcost.gui.layer_table_model import LATENCY, SORT_ROLE, LayerTableModel
-from netcost.model_io.zoo import load_layer_list
+from netcost.model_io.files.zoo import load_layer_list
 
 DISPLAY, TOOLTIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole
 # A100 40 GB (costing.devices): 19.5 TFLOP/s fp32, 1555 GB/s; T4: 8.1 TFLOP/s fp32, 320 GB/s

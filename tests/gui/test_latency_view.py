@@ -17,8 +17,8 @@ from netcost.gui.cost_document import CostDocument
 from netcost.gui.latency_state import LatencyState
 from netcost.gui.latency_view import LatencyView
 from netcost.gui.roofline_export import export_roofline
-from netcost.model_io.measure_client import Measurement
-from netcost.model_io.zoo import load_layer_list
+from netcost.model_io.files.zoo import load_layer_list
+from netcost.model_io.worker.measure_client import Measurement
 
 
 @pytest.fixture
@@ -174,8 +174,8 @@ def example_input():
 
 def test_measure_and_calibrate_actions_run_in_the_background(view: LatencyView, qtbot, tmp_path: Path,
                                                              monkeypatch) -> None:
-    from netcost.model_io.resolve import LoadOptions
-    from netcost.model_io.worker_client import trace_in_worker
+    from netcost.model_io.worker.resolve import LoadOptions
+    from netcost.model_io.worker.worker_client import trace_in_worker
 
     model = tmp_path / "res.py"
     model.write_text(RESIDUAL)
@@ -201,7 +201,7 @@ def test_measure_and_calibrate_actions_run_in_the_background(view: LatencyView, 
 
 def test_a_hanging_model_is_stopped_at_its_time_limit(qtbot) -> None:
     from netcost.gui.timing_jobs import TimingJob
-    from netcost.model_io.resolve import LoadOptions
+    from netcost.model_io.worker.resolve import LoadOptions
 
     job = TimingJob()
     hangs = Path(__file__).resolve().parent.parent / "fixtures" / "models" / "hangs.py"

@@ -11,9 +11,9 @@ import pytest
 from netcost.costing import Network
 from netcost.gui.latency_view import COLUMNS, LatencyView
 from netcost.gui.main_window import MainWindow
-from netcost.model_io.measure_client import Measurement
-from netcost.model_io.resolve import LoadOptions, load_graph_ref
-from netcost.model_io.zoo import load_layer_list
+from netcost.model_io.files.zoo import load_layer_list
+from netcost.model_io.worker.measure_client import Measurement
+from netcost.model_io.worker.resolve import LoadOptions, load_graph_ref
 from tests.gui.conftest import opened_window
 
 MEASURED, RATIO = COLUMNS.index("Measured"), COLUMNS.index("Measured ÷ est.")
@@ -85,7 +85,7 @@ def test_cli_footer_warns_when_the_devices_differ() -> None:
     from netcost.costing.devices import PRESETS, find_device
     from netcost.costing.graph_eval import evaluate_graph
     from netcost.costing.latency import estimate
-    from netcost.model_io.latency_tables import LatencySummary, footer
+    from netcost.model_io.cli.latency_tables import LatencySummary, footer
 
     report = evaluate_graph(load_graph_ref("zoo:resnet18"))
     m = Measurement("cpu", 2, 5, 0.1, {}, {})

@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer
 from netcost.costing import Network
 from netcost.gui.cost_document import CostDocument
 from netcost.gui.main_window import MainWindow
-from netcost.model_io.resolve import LoadOptions
+from netcost.model_io.worker.resolve import LoadOptions
 
 SLOW = [sys.executable, "-c", "import sys, time; sys.stdin.read(); time.sleep(60)"]
 CRASH = [sys.executable, "-c", "import sys; sys.stdin.read(); sys.stderr.write('boom in model code\\n'); sys.exit(3)"]
@@ -169,7 +169,7 @@ import json, sys
 from dataclasses import replace
 from netcost.costing import LayerSpec, Network
 from netcost.costing.chain import graph_from_network
-from netcost.model_io.graph_file import graph_to_dict
+from netcost.model_io.files.graph_file import graph_to_dict
 req = json.load(sys.stdin)
 with open(sys.argv[1], "a") as log:
     log.write(json.dumps(req) + "\\n")

@@ -12,7 +12,7 @@ import pytest
 from netcost.costing import Network
 from netcost.gui.cost_document import CostDocument
 from netcost.gui.main_window import MainWindow
-from netcost.model_io.resolve import LoadOptions
+from netcost.model_io.worker.resolve import LoadOptions
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 
@@ -21,7 +21,7 @@ PICKLE_WORKER = """
 import json, sys
 from netcost.costing import LayerSpec, Network
 from netcost.costing.chain import graph_from_network
-from netcost.model_io.graph_file import graph_to_dict
+from netcost.model_io.files.graph_file import graph_to_dict
 from netcost.model_io.model_ref import TRUST_PICKLE_HINT
 req = json.load(sys.stdin)
 with open(sys.argv[1], "a") as log:

@@ -9,7 +9,7 @@ import pytest
 import netcost.gui.model_loader as model_loader
 from netcost.gui.model_loader import ModelLoader
 from netcost.gui.process_output import BoundedOutput
-from netcost.model_io.worker_pipes import STDERR_KEEP
+from netcost.model_io.worker.worker_pipes import STDERR_KEEP
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="POSIX pipes")
 FLOOD_MB = 64

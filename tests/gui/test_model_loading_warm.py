@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from netcost.gui.model_loader import ModelLoader
-from netcost.model_io.resolve import LoadOptions
+from netcost.model_io.worker.resolve import LoadOptions
 from tests.processes import running
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"

@@ -113,7 +113,7 @@ def test_sweep_legend_is_off_the_curves_and_the_note_inside_the_plot(chart: Swee
 
 def test_latency_table_shows_measured_and_ratio_without_scrolling(qtbot, tmp_path: Path, alexnet: Network) -> None:
     from netcost.gui.latency_view import LatencyView
-    from netcost.model_io.measure_client import Measurement
+    from netcost.model_io.worker.measure_client import Measurement
 
     with opened_window(qtbot, tmp_path, alexnet) as w:
         w.resize(LAPTOP)

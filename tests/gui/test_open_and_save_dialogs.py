@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog
 from netcost.costing import Network
 from netcost.gui.main_window import MainWindow
 from netcost.gui.open_model_dialog import OpenModelDialog
-from netcost.model_io.zoo import load_model_graph
+from netcost.model_io.files.zoo import load_model_graph
 
 WITH_SHAPE = '''
 import torch

@@ -10,7 +10,7 @@ import pytest
 
 from netcost.gui.cost_document import CostDocument
 from netcost.gui.main_window import MainWindow
-from netcost.model_io.resolve import load_graph_ref
+from netcost.model_io.worker.resolve import load_graph_ref
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
 

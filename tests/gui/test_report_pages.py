@@ -18,7 +18,7 @@ from netcost.gui.report import PAGE_SIZES, ReportOptions, ReportPage
 from netcost.gui.report.page_layout import ScaledBlock
 from netcost.gui.report.report_page import PAPER_MARGINS
 from netcost.gui.report.views import DiagramChunkBlock, DiagramParts
-from netcost.model_io.zoo import load_model_graph
+from netcost.model_io.files.zoo import load_model_graph
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -137,7 +137,7 @@ def test_a_report_of_an_edited_model_says_so_and_names_the_changes_and_baseline(
 
 
 def test_resnet50_stages_are_each_on_one_pdf_page(qapp: QApplication) -> None:
-    from netcost.model_io.resolve import LoadOptions, load_report
+    from netcost.model_io.worker.resolve import LoadOptions, load_report
 
     doc = CostDocument()
     doc.set_report(load_report("zoo:resnet50", LoadOptions()))

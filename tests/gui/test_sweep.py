@@ -18,7 +18,7 @@ from netcost.gui.sweep_view import SweepView
 
 @pytest.fixture(scope="module")
 def gpt2_report():  # noqa: ANN201
-    from netcost.model_io.resolve import LoadOptions, load_report
+    from netcost.model_io.worker.resolve import LoadOptions, load_report
 
     return load_report("zoo:gpt2", LoadOptions())
 
@@ -41,7 +41,7 @@ def test_series_equals_the_document_re_evaluated_at_each_size(qtbot, alexnet: Ne
 
 
 def test_gpt2_sweep_matches_torch_traced_again_and_attention_is_quadratic(qtbot, gpt2_report) -> None:
-    from netcost.model_io.resolve import LoadOptions, load_report
+    from netcost.model_io.worker.resolve import LoadOptions, load_report
 
     doc = CostDocument()
     doc.set_report(gpt2_report)

@@ -14,10 +14,10 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from netcost.model_io import library_models
-from netcost.model_io.cli import main
-from netcost.model_io.export_torch import graph_to_torch_source
-from netcost.model_io.tracer import InputSpec, trace_module
+from netcost.model_io.cli.cli import main
+from netcost.model_io.files.export_torch import graph_to_torch_source
+from netcost.model_io.importers import library_models
+from netcost.model_io.importers.tracer import InputSpec, trace_module
 
 
 def _needs(library: str) -> None:

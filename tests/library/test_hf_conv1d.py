@@ -13,9 +13,9 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.model_io import library_models
-from netcost.model_io.cli import main
-from netcost.model_io.tracer import InputSpec, trace_module
+from netcost.model_io.cli.cli import main
+from netcost.model_io.importers import library_models
+from netcost.model_io.importers.tracer import InputSpec, trace_module
 
 TOKENS = 32
 # a small GPT-2 (n_embd 64, MLP width 256); the edit halves the first block's MLP width

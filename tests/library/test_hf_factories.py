@@ -16,10 +16,10 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from netcost.costing import CostReport
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.model_io.loaders import run_request
-from netcost.model_io.resolve import LoadOptions, load_report
-from netcost.model_io.tracer import InputSpec, make_inputs
-from netcost.model_io.transformers_meta import meta_values_unknown
+from netcost.model_io.importers.loaders import run_request
+from netcost.model_io.importers.tracer import InputSpec, make_inputs
+from netcost.model_io.importers.transformers_meta import meta_values_unknown
+from netcost.model_io.worker.resolve import LoadOptions, load_report
 
 FACTORIES = str(Path(hf_factories.__file__).resolve())
 CACHES = {"cache": None, "no-cache": False}  # None: transformers' default (a DynamicCache)

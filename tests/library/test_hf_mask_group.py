@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from netcost.model_io.loaders import run_request
+from netcost.model_io.importers.loaders import run_request
 
 transformers = pytest.importorskip("transformers")
 

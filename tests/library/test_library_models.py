@@ -13,12 +13,12 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from netcost.costing import CostReport
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.model_io import library_models
-from netcost.model_io.loaders import LoadFailure, run_request
+from netcost.model_io.importers import library_models
+from netcost.model_io.importers.loaders import LoadFailure, run_request
+from netcost.model_io.importers.tracer import InputSpec, make_inputs
+from netcost.model_io.importers.transformers_meta import meta_values_unknown
 from netcost.model_io.model_ref import parse_ref
-from netcost.model_io.resolve import LoadOptions, ModelError, load_report
-from netcost.model_io.tracer import InputSpec, make_inputs
-from netcost.model_io.transformers_meta import meta_values_unknown
+from netcost.model_io.worker.resolve import LoadOptions, ModelError, load_report
 
 
 def _count(request: dict[str, Any]) -> CostReport:

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from netcost.model_io.tracer import InputSpec, trace_module
+from netcost.model_io.importers.tracer import InputSpec, trace_module
 
 
 def _needs(module: str) -> None:

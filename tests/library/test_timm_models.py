@@ -12,7 +12,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.model_io.loaders import run_request
+from netcost.model_io.importers.loaders import run_request
 
 timm = pytest.importorskip("timm")
 

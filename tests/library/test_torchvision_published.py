@@ -17,8 +17,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from netcost.costing import CostReport
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.model_io import library_models
-from netcost.model_io.loaders import run_request
+from netcost.model_io.importers import library_models
+from netcost.model_io.importers.loaders import run_request
 from netcost.model_io.model_ref import parse_ref
 
 torchvision = pytest.importorskip("torchvision")

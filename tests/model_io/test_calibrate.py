@@ -7,8 +7,8 @@ import json
 import numpy as np
 
 from netcost.costing.devices import Device
-from netcost.model_io import device_files
-from netcost.model_io.calibrate import GEMM_N, best_time, copy_bandwidth, gemm_flops, threads
+from netcost.model_io.files import device_files
+from netcost.model_io.worker.calibrate import GEMM_N, best_time, copy_bandwidth, gemm_flops, threads
 
 
 def test_gemm_within_2x_of_numpy():
@@ -44,7 +44,7 @@ def test_calibration_cache_round_trip(tmp_path):
 
 
 def test_calibrate_command_caches_this_machine(capsys):
-    from netcost.model_io.cli import main
+    from netcost.model_io.cli.cli import main
 
     assert main(["devices", "--calibrate", "--format", "json"]) == 0
     out, err = capsys.readouterr()

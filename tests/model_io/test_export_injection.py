@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import torch
 
-from netcost.model_io.cli import main
+from netcost.model_io.cli.cli import main
 
 # Each payload is a valid expression after "torch.": exported unchecked, running the file would create MARK.
 PAYLOAD = "float16 if __import__('pathlib').Path({mark!r}).touch() is None else torch.float16"

@@ -16,8 +16,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from netcost.costing import LayerError
 from netcost.costing.graph import Node
 from netcost.costing.graph_eval import NodeError, cost_node
-from netcost.model_io.export_torch import graph_to_torch_source
-from netcost.model_io.tracer import InputSpec, trace_graph, trace_module
+from netcost.model_io.files.export_torch import graph_to_torch_source
+from netcost.model_io.importers.tracer import InputSpec, trace_graph, trace_module
 
 
 class BoundGELU(nn.Module):

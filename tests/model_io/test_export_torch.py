@@ -10,8 +10,8 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from netcost.costing import CostReport, LayerError, LayerSpec, Network, cost_layer, evaluate
-from netcost.model_io import zoo
-from netcost.model_io.export_torch import to_torch_source
+from netcost.model_io.files import zoo
+from netcost.model_io.files.export_torch import to_torch_source
 
 
 def _run(source: str, device: str) -> tuple[torch.nn.Module, tuple[int, ...]]:

@@ -9,9 +9,9 @@ from types import ModuleType
 
 import torch
 
-from netcost.model_io.loaders import construct
-from netcost.model_io.resolve import LoadOptions, load_report
-from netcost.model_io.tracer import InputSpec, trace_module
+from netcost.model_io.importers.model_build import construct
+from netcost.model_io.importers.tracer import InputSpec, trace_module
+from netcost.model_io.worker.resolve import LoadOptions, load_report
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "torch_sized.py"
 

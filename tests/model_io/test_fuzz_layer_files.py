@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from netcost.costing import FormatError, LayerError, evaluate, kinds
 from netcost.costing.args import Arg
-from netcost.model_io import tables
-from netcost.model_io.layer_file import loads_network
+from netcost.model_io.files import tables
+from netcost.model_io.files.layer_file import loads_network
 from tests.hang_guard import no_hang
 
 KINDS = kinds()

@@ -14,9 +14,9 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.model_io.edits import EditError, apply_sets
-from netcost.model_io.module_specs import layer_spec
-from netcost.model_io.tracer import InputSpec, meta_construction, trace_graph
+from netcost.model_io.files.edits import EditError, apply_sets
+from netcost.model_io.importers.module_specs import layer_spec
+from netcost.model_io.importers.tracer import InputSpec, meta_construction, trace_graph
 from netcost.resources.zoo_models import ZOO
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"

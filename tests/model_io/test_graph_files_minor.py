@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from netcost.model_io.cli import main
-from netcost.model_io.graph_file import load_graph, save_graph
+from netcost.model_io.cli.cli import main
+from netcost.model_io.files.graph_file import load_graph, save_graph
 
 GRAPH = {"format": "netcost.graph/1", "inputs": [{"name": "x", "shape": [1, 4], "dtype": "float32"}],
          "nodes": [{"type": "Linear", "name": "fc", "in_features": 4, "out_features": 2}]}

@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from netcost.model_io.graph_trace import load_exported, trace_exported, trace_script
-from netcost.model_io.tracer import InputSpec, trace_module
+from netcost.model_io.importers.graph_trace import load_exported, trace_exported, trace_script
+from netcost.model_io.importers.tracer import InputSpec, trace_module
 
 
 class AttentionThenLSTM(nn.Module):
@@ -86,8 +86,9 @@ def test_torchscript_takes_the_fused_encoder_kernel_on_the_cpu_and_it_is_costed(
 
 
 def test_a_file_whose_content_is_another_format_says_what_it_holds(files: Path, tmp_path: Path) -> None:
-    from netcost.model_io.loaders import LoadFailure, load_torch_file
-    from netcost.model_io.onnx_cost import onnx_report
+    from netcost.model_io.errors import LoadFailure
+    from netcost.model_io.importers.onnx_cost import onnx_report
+    from netcost.model_io.importers.torch_files import load_torch_file
 
     (tmp_path / "export.pt").write_bytes((files / "m.pt2").read_bytes())
     (tmp_path / "script.pt2").write_bytes((files / "m.pt").read_bytes())

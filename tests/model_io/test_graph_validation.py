@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from netcost.model_io.cli import main
+from netcost.model_io.cli.cli import main
 
 INPUT = [{"name": "x", "shape": [1, 3], "dtype": "float32"}]
 A = {"type": "Linear", "name": "a", "in_features": 3, "out_features": 3}

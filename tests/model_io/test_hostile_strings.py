@@ -10,8 +10,9 @@ import json
 import pytest
 
 from netcost.costing import LayerSpec, Network, evaluate
-from netcost.model_io import escape, tables
-from netcost.model_io.cli import main
+from netcost.model_io import escape
+from netcost.model_io.cli.cli import main
+from netcost.model_io.files import tables
 
 ANSI_CLEAR = "\x1b[2J\x1b[H"
 NAMES = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "cr\rname", "nl\nname", f"ansi{ANSI_CLEAR}",

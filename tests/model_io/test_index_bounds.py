@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from netcost.model_io.cli import main
+from netcost.model_io.cli.cli import main
 
 MODEL = '''
 import torch

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from netcost.model_io.cli import main
+from netcost.model_io.cli.cli import main
 
 
 def run(capsys, *argv):

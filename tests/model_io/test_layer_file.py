@@ -13,8 +13,8 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from netcost.costing import FormatError, LayerSpec, Network, evaluate
-from netcost.model_io import layer_file, zoo
-from netcost.model_io.layer_file import load_network, loads_network, network_to_dict, save_network
+from netcost.model_io.files import layer_file, zoo
+from netcost.model_io.files.layer_file import load_network, loads_network, network_to_dict, save_network
 
 RESOURCES = sorted(zoo.LAYERS_DIR.glob("*.json"))
 ISSUE_EXAMPLE = {

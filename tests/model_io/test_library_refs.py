@@ -8,7 +8,7 @@ import importlib.util
 import pytest
 
 from netcost.model_io.model_ref import ModelRef, RefError, parse_ref
-from netcost.model_io.resolve import ModelError, is_layer_list, load_report
+from netcost.model_io.worker.resolve import ModelError, is_layer_list, load_report
 
 
 @pytest.mark.parametrize(("text", "ref", "label"), [

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from netcost.model_io.cli import main
+from netcost.model_io.cli.cli import main
 
 TINY_LM = '''
 import torch
@@ -61,7 +61,7 @@ def test_llm_table():
     from netcost.costing import LayerSpec, Network, evaluate
     from netcost.costing.devices import PRESETS
     from netcost.costing.llm import AttentionCall, decode_step, prefill
-    from netcost.model_io.llm import to_table
+    from netcost.model_io.cli.llm import to_table
 
     step = evaluate(Network([LayerSpec("Linear", {"out_features": 64}, name="attn")], (1, 64), "lm"))
     full = evaluate(Network([LayerSpec("Linear", {"out_features": 64}, name="attn")], (16, 64), "lm"))

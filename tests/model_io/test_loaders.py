@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.model_io.loaders import LoadFailure, run_request
+from netcost.model_io.errors import LoadFailure
+from netcost.model_io.importers.loaders import run_request
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 

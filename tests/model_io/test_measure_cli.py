@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from netcost.model_io.cli import main
+from netcost.model_io.cli.cli import main
 
 
 def run(capsys, *argv):
@@ -74,7 +74,7 @@ def test_layer_lists_are_measured_as_their_exported_sequential(capsys):
 def test_a_models_message_keeps_its_reference_whole() -> None:
     """A model measured under its own reference: its message names it once (the file name is part of the
     reference, and was replaced by the whole reference again: '…/models//…/models/hangs.py:Slow')."""
-    from netcost.model_io.measure_client import renamed
+    from netcost.model_io.worker.measure_client import renamed
 
     ref = "/x/models/hangs.py:Slow"
     assert renamed(f"{ref}: the worker died", ref, ref) == f"{ref}: the worker died"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from netcost.model_io.cli import main
+from netcost.model_io.cli.cli import main
 from netcost.model_io.memory_cap import describe, parse_memory
-from netcost.model_io.resolve import LoadOptions, ModelError, load_report
+from netcost.model_io.worker.resolve import LoadOptions, ModelError, load_report
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 
@@ -77,7 +77,7 @@ def test_an_out_of_range_limit_is_one_usage_line_before_anything_runs(capsys, ar
 
 
 def test_the_limits_accept_what_they_should() -> None:
-    from netcost.model_io.cli import timeout_arg
+    from netcost.model_io.cli.cli import timeout_arg
 
     assert timeout_arg("0.5") == 0.5 and timeout_arg("604800") == 604800.0
     assert parse_memory("512M") == 512 and parse_memory("1024T") == 1024 ** 3

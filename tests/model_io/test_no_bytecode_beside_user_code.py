@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from netcost.model_io.resolve import LoadOptions, load_graph_ref
+from netcost.model_io.worker.resolve import LoadOptions, load_graph_ref
 
 NET = """
 import torch

@@ -15,9 +15,9 @@ from torch.utils.flop_counter import FlopCounterMode
 from netcost.costing import FormatError
 from netcost.costing.graph_eval import evaluate_graph
 from netcost.model_io import strict_json
-from netcost.model_io.export_torch import graph_to_torch_source
-from netcost.model_io.graph_file import graph_to_dict, load_graph, loads_graph, save_graph
-from netcost.model_io.resolve import load_graph_ref
+from netcost.model_io.files.export_torch import graph_to_torch_source
+from netcost.model_io.files.graph_file import graph_to_dict, load_graph, loads_graph, save_graph
+from netcost.model_io.worker.resolve import load_graph_ref
 
 HAND_MADE = {
     "format": "netcost.graph/1", "name": "non-finite", "inputs": [{"name": "x", "shape": [1, 4, 8, 8]}],
@@ -128,7 +128,7 @@ def _strict(text: str):
 
 @pytest.mark.parametrize("extra", [[], ["--device", "a100-40gb"]], ids=["summary", "with-latency"])
 def test_summary_json_of_a_model_with_minus_inf_arguments_is_strict_json(tmp_path: Path, capsys, extra) -> None:
-    from netcost.model_io.cli import main
+    from netcost.model_io.cli.cli import main
 
     path = tmp_path / "non_finite.json"
     path.write_text(json.dumps(HAND_MADE))

@@ -10,8 +10,8 @@ import torch
 
 pytest.importorskip("onnx")
 
-from netcost.model_io.loaders import LoadFailure  # noqa: E402
-from netcost.model_io.onnx_cost import onnx_report  # noqa: E402
+from netcost.model_io.errors import LoadFailure  # noqa: E402
+from netcost.model_io.importers.onnx_cost import onnx_report  # noqa: E402
 from netcost.resources.zoo_models import AlexNet  # noqa: E402
 
 

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from netcost.model_io.tracer import InputSpec, trace_module
+from netcost.model_io.importers.tracer import InputSpec, trace_module
 
 
 class Conv1D(nn.Module):

@@ -12,9 +12,9 @@ import pytest
 import torch
 from torch import nn
 
-from netcost.model_io.cli import main
-from netcost.model_io.graph_trace import load_exported
-from netcost.model_io.loaders import LoadFailure
+from netcost.model_io.cli.cli import main
+from netcost.model_io.errors import LoadFailure
+from netcost.model_io.importers.graph_trace import load_exported
 
 
 class Small(nn.Module):
@@ -79,7 +79,7 @@ VARIANTS = {"weights": "pickled weights (fc.weight)", "constant": "pickled const
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_a_crafted_pt2_is_refused_before_anything_is_unpickled(legit: Path, tmp_path: Path, variant: str) -> None:
-    from netcost.model_io.graph_trace import pt2_code_payloads
+    from netcost.model_io.importers.graph_trace import pt2_code_payloads
 
     marker = tmp_path / "ran"
     bad = craft(legit, tmp_path / "bad.pt2", marker, variant)
@@ -103,7 +103,7 @@ def test_torch_itself_would_have_run_the_payload(legit: Path, tmp_path: Path) ->
 
 def test_the_unpickling_guard_stops_what_the_archive_check_misses(legit: Path, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import netcost.model_io.graph_trace as gt
+    import netcost.model_io.importers.graph_trace as gt
 
     marker = tmp_path / "ran"
     bad = craft(legit, tmp_path / "bad.pt2", marker, "inputs")
@@ -115,7 +115,7 @@ def test_the_unpickling_guard_stops_what_the_archive_check_misses(legit: Path, t
 
 def test_a_legit_pt2_still_loads_and_a_crafted_one_is_refused_by_the_cli(legit: Path, tmp_path: Path,
                                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    from netcost.model_io.graph_trace import pt2_code_payloads
+    from netcost.model_io.importers.graph_trace import pt2_code_payloads
 
     assert pt2_code_payloads(str(legit)) == []
     assert main(["summary", str(legit), "--format", "json"]) == 0

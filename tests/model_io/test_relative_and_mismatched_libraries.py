@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from netcost.model_io.model_ref import absolute_ref
-from netcost.model_io.resolve import LoadOptions
 from netcost.model_io.versions import package_version
-from netcost.model_io.worker_client import request_for
+from netcost.model_io.worker.resolve import LoadOptions
+from netcost.model_io.worker.worker_client import request_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,7 +80,7 @@ def test_a_mismatched_torchvision_is_named_when_a_model_uses_it(tmp_path: Path) 
 
 def test_a_mismatched_torchvision_is_named_by_the_model_list(tmp_path: Path) -> None:
     site = _fake_mismatched_torchvision(tmp_path)
-    out = _run(["-m", "netcost.model_io.library_models", "torchvision"], site, tmp_path)
+    out = _run(["-m", "netcost.model_io.importers.library_models", "torchvision"], site, tmp_path)
     assert out.returncode == 1
     assert out.stderr.count("\n") == 1  # one line for the dialog's status, no traceback
     _says_mismatch(out.stderr)

@@ -14,10 +14,10 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.model_io.edits import apply_sets
-from netcost.model_io.module_swap import ModuleEditError, apply_module_edits
-from netcost.model_io.resolve import LoadOptions, ModelError, RefOrigin, load_graph_ref, measured_again
-from netcost.model_io.retrace import module_edits, stale_opaque
+from netcost.model_io.files.edits import apply_sets
+from netcost.model_io.files.retrace import module_edits, stale_opaque
+from netcost.model_io.importers.module_swap import ModuleEditError, apply_module_edits
+from netcost.model_io.worker.resolve import LoadOptions, ModelError, RefOrigin, load_graph_ref, measured_again
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,10 +19,10 @@ from torch.utils.flop_counter import FlopCounterMode
 from netcost.costing import rewrites as R
 from netcost.costing.graph import Graph
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.model_io.cli import main
-from netcost.model_io.export_torch import graph_to_torch_source
-from netcost.model_io.tracer import InputSpec, meta_construction, trace_graph
-from netcost.model_io.zoo import load_model_graph
+from netcost.model_io.cli.cli import main
+from netcost.model_io.files.export_torch import graph_to_torch_source
+from netcost.model_io.files.zoo import load_model_graph
+from netcost.model_io.importers.tracer import InputSpec, meta_construction, trace_graph
 from netcost.resources.zoo_models import ZOO, Bottleneck, ResNet
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 
-from netcost.model_io.cli import main
+from netcost.model_io.cli.cli import main
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -11,9 +11,9 @@ import pytest
 
 from netcost.costing.graph import Graph
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.model_io.cli import main
-from netcost.model_io.graph_file import save_graph
-from netcost.model_io.resolve import load_graph_ref
+from netcost.model_io.cli.cli import main
+from netcost.model_io.files.graph_file import save_graph
+from netcost.model_io.worker.resolve import load_graph_ref
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
 

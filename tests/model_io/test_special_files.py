@@ -13,10 +13,10 @@ import pytest
 
 from netcost.costing import FormatError
 from netcost.costing.devices import DeviceError
-from netcost.model_io import device_files
-from netcost.model_io.cli import main
-from netcost.model_io.graph_file import load_graph
-from netcost.model_io.layer_file import load_network
+from netcost.model_io.cli.cli import main
+from netcost.model_io.files import device_files
+from netcost.model_io.files.graph_file import load_graph
+from netcost.model_io.files.layer_file import load_network
 from netcost.model_io.safe_read import DOCUMENT_LIMIT, UnreadableFile, read_regular
 from tests.hang_guard import no_hang
 

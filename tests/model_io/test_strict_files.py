@@ -7,7 +7,7 @@ import pytest
 
 from netcost.costing import FormatError
 from netcost.model_io import strict_json
-from netcost.model_io.layer_file import loads_network
+from netcost.model_io.files.layer_file import loads_network
 
 HEAD = '"format": "netcost.layers/1", "input_shape": [8]'
 
@@ -51,7 +51,7 @@ def test_a_save_removes_temporaries_left_by_a_killed_save_of_that_file(tmp_path)
     import os
     import time
 
-    from netcost.model_io.layer_file import atomic_write
+    from netcost.model_io.files.layer_file import atomic_write
 
     target = tmp_path / "mine.json"
     killed = tmp_path / ".mine.json.k9abc.tmp"  # what kill -9 between mkstemp and rename leaves behind

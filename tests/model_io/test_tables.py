@@ -11,7 +11,7 @@ import pytest
 
 from netcost.costing import CATEGORIES, PEERS, LayerSpec, Network, evaluate
 from netcost.costing.records import HierarchyNode
-from netcost.model_io import tables, zoo
+from netcost.model_io.files import tables, zoo
 
 TOTAL_KEYS = ("params", "trainable_params", "frozen_params", "buffers", "macs", "flops", "param_bytes",
               "activation_bytes", "memory_access_bytes")
@@ -111,7 +111,7 @@ def test_depth_collapses_containers():
 
 @pytest.fixture(scope="module")
 def resnet50():
-    from netcost.model_io.tracer import InputSpec, meta_construction, trace_module
+    from netcost.model_io.importers.tracer import InputSpec, meta_construction, trace_module
     from netcost.resources.zoo_models import ZOO
 
     with meta_construction():

@@ -10,8 +10,8 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from netcost.costing import evaluate
-from netcost.model_io.tracer import InputSpec, meta_construction, trace_module
-from netcost.model_io.zoo import load_layer_list
+from netcost.model_io.files.zoo import load_layer_list
+from netcost.model_io.importers.tracer import InputSpec, meta_construction, trace_module
 from netcost.resources.zoo_models import ZOO
 
 

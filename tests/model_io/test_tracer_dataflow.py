@@ -21,7 +21,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from netcost.costing.graph import Graph
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.model_io.tracer import InputSpec, trace_graph
+from netcost.model_io.importers.tracer import InputSpec, trace_graph
 
 D = 8  # feature width of every non-empty tensor: (rows, D)
 

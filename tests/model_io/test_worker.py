@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from netcost.model_io.resolve import LoadOptions, ModelError, load_report
-from netcost.model_io.worker_client import WorkerError, list_candidates, trace_in_worker
+from netcost.model_io.worker.resolve import LoadOptions, ModelError, load_report
+from netcost.model_io.worker.worker_client import WorkerError, list_candidates, trace_in_worker
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 

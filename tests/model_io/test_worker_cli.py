@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from netcost.model_io.cli import main
+from netcost.model_io.cli.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from netcost.model_io.resolve import LoadOptions
-from netcost.model_io.worker_client import PROJECT_ROOT, trace_in_worker, worker_command, worker_env
+from netcost.model_io.worker.resolve import LoadOptions
+from netcost.model_io.worker.worker_client import PROJECT_ROOT, trace_in_worker, worker_command, worker_env
 from tests.processes import running
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
@@ -99,7 +99,7 @@ def test_the_worker_ends_itself_at_its_deadline():
 
 PARENT = """
 import json, subprocess, sys
-from netcost.model_io.worker_client import PROJECT_ROOT, worker_command, worker_env
+from netcost.model_io.worker.worker_client import PROJECT_ROOT, worker_command, worker_env
 proc = subprocess.Popen(worker_command(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                         env=worker_env(), cwd=str(PROJECT_ROOT), start_new_session=True)
 proc.stdin.write(json.dumps({"ref": sys.argv[1], "timeout_s": 600}).encode()); proc.stdin.close()
@@ -149,7 +149,7 @@ def test_the_opt_in_no_network_sandbox_cuts_the_models_network(tmp_path, monkeyp
 
 
 def test_an_unusable_sandbox_is_one_clear_line(monkeypatch, capsys):
-    from netcost.model_io.cli import main
+    from netcost.model_io.cli.cli import main
 
     monkeypatch.setenv("NETCOST_SANDBOX", "no-such-wrapper --strict")
     assert main(["summary", f"{FIXTURES / 'tiny_net.py'}:TinyNet"]) == 2
@@ -158,14 +158,14 @@ def test_an_unusable_sandbox_is_one_clear_line(monkeypatch, capsys):
 
 
 def _all_below(pid: int) -> list[int]:
-    from netcost.model_io.worker_guard import descendants
+    from netcost.model_io.worker.worker_guard import descendants
 
     return [pid, *descendants(pid)]
 
 
 @pytest.mark.parametrize("how", ["exit", "segv", "kill-watchdog"])
 def test_a_daemon_does_not_survive_a_worker_that_dies_without_ending_it(tmp_path, how):
-    from netcost.model_io.worker_client import WorkerError
+    from netcost.model_io.worker.worker_client import WorkerError
 
     pidfile = tmp_path / "daemon.pid"
     ref = f"{FIXTURES / 'hostile.py'}:DetachesThenDies(pidfile={str(pidfile)!r}, how={how!r})"

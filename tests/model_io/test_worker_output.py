@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from netcost.model_io.resolve import LoadOptions
-from netcost.model_io.worker_client import WorkerError, graph_in_worker, request_for, run_worker
-from netcost.model_io.worker_pipes import STDERR_KEEP, Capped, Tail
+from netcost.model_io.worker.resolve import LoadOptions
+from netcost.model_io.worker.worker_client import WorkerError, graph_in_worker, request_for, run_worker
+from netcost.model_io.worker.worker_pipes import STDERR_KEEP, Capped, Tail
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipes and os._exit: POSIX")

@@ -1,5 +1,5 @@
-"""A warm worker (`python -m netcost.model_io.worker --warm`) waits for its request, torch imported; while it waits it
-is guarded as a loading worker is: it ends when the process that started it dies."""
+"""A warm worker (`python -m netcost.model_io.worker.worker --warm`) waits for its request, torch imported; while it
+waits it is guarded as a loading worker is: it ends when the process that started it dies."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from netcost.model_io.worker_client import PROJECT_ROOT, worker_command, worker_env
+from netcost.model_io.worker.worker_client import PROJECT_ROOT, worker_command, worker_env
 from tests.processes import running
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pr
 
 PARENT = """
 import subprocess, sys
-from netcost.model_io.worker_client import PROJECT_ROOT, worker_command, worker_env
+from netcost.model_io.worker.worker_client import PROJECT_ROOT, worker_command, worker_env
 proc = subprocess.Popen([*worker_command(), "--warm"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                         stderr=subprocess.PIPE, env=worker_env(), cwd=str(PROJECT_ROOT), start_new_session=True)
 print(proc.pid, flush=True)
@@ -56,7 +56,8 @@ def test_an_idle_warm_worker_ends_when_its_parent_dies() -> None:
 
 
 def test_a_warm_worker_answers_exactly_as_a_fresh_one() -> None:
-    # the warm-up trace before the request (model_io.loaders.warm_up) leaves nothing the next model's count sees
+    # the warm-up trace before the request (model_io.importers.loaders.warm_up) leaves nothing the next model's count
+    # sees
     request = json.dumps({"ref": f"{FIXTURES / 'branchy.py'}:Branchy", "timeout_s": 120}).encode()
     answers = []
     for extra in ([], ["--warm"]):

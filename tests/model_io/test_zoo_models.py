@@ -8,8 +8,8 @@ import sys
 import pytest
 import torch
 
-from netcost.model_io.torch_zoo_index import TORCH_ZOO, TORCH_ZOO_INPUTS, TORCH_ZOO_META_ONLY
-from netcost.model_io.tracer import InputSpec, meta_construction, trace_module
+from netcost.model_io.files.torch_zoo_index import TORCH_ZOO, TORCH_ZOO_INPUTS, TORCH_ZOO_META_ONLY
+from netcost.model_io.importers.tracer import InputSpec, meta_construction, trace_module
 from netcost.resources.zoo_models import ZOO
 
 # name -> (params, MACs at the default input); published figures (formulas.md, "Published figures").
@@ -56,8 +56,9 @@ def test_index_matches_zoo_without_importing_torch() -> None:
     assert {name: entry.inputs for name, entry in ZOO.items()} == TORCH_ZOO_INPUTS
     assert {name for name, entry in ZOO.items() if entry.meta_only} == TORCH_ZOO_META_ONLY
     assert all(TORCH_ZOO[name] == entry.description for name, entry in ZOO.items())
-    code = "import sys, model_io.torch_zoo_index, model_io.cli, model_io.resolve, model_io.worker_client, " \
-           "netcost.model_io.model_ref; assert 'torch' not in sys.modules, 'torch imported'"
+    code = "import sys, model_io.files.torch_zoo_index, model_io.cli.cli, model_io.worker.resolve, " \
+           "model_io.worker.worker_client, netcost.model_io.model_ref; " \
+           "assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
 
 
