@@ -286,8 +286,13 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
                     if not path:
                         break
                     path = path.rpartition(".")[0]
-            if list(outs) != old_outs:
+            # a new name shows in its readers' rows (and problems) too, even where their inputs are what they were
+            was = prev_graph.nodes[prev_graph.index[node.id]] if prev_graph.has(node.id) else node
+            renamed = was is not node and was.display_name != node.display_name
+            if renamed or list(outs) != old_outs:
                 for u in graph.users.get(node.id, ()):
+                    if renamed:
+                        todo.add(u)
                     heapq.heappush(heap, pos[u])
             if _holds_otherwise(old_row, new_row):  # the nodes tied to it check their ties against what it holds
                 if tied_by is None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from netcost.costing import Graph, GraphError, GraphInput, Node, Ref, graph_from_network
+from netcost.costing import Graph, GraphError, GraphInput, LayerSpec, Network, Node, Ref, graph_from_network
 from netcost.costing import graph_eval as ge
 from netcost.costing.graph import Scope
 from netcost.costing.graph_eval import evaluate_graph, evaluated_ids
@@ -148,10 +148,13 @@ def graphs(draw) -> Graph:
 
 @st.composite
 def edits(draw, g: Graph, serial: int) -> tuple[str, Graph, set[str]]:
-    """One edit through the Graph API: new arguments, a replaced node, an insert, a removal, an untie or a new
-    input shape. Returns (what, the new graph, the ids it dirtied)."""
+    """One edit through the Graph API: new arguments, a replaced node, an insert, a removal, an untie, a new name
+    or a new input shape. Returns (what, the new graph, the ids it dirtied)."""
     n = len(g.nodes)
-    what = draw(st.sampled_from(["args", "replace", "insert", "insert", "remove", "untie", "input"]))
+    what = draw(st.sampled_from(["args", "replace", "insert", "insert", "remove", "untie", "rename", "input"]))
+    if what == "rename" and n:  # readers name it in their rows, tie partners in theirs
+        node = draw(st.sampled_from(g.nodes))
+        return f"rename {node.id}", *g.replace_nodes([replace(node, name=f"renamed{serial}")])
     if what == "args" and any(x.op == "Linear" for x in g.nodes):
         node = draw(st.sampled_from([x for x in g.nodes if x.op == "Linear"]))
         args = {**node.args, "out_features": draw(st.sampled_from([W, W // 2, 2 * W])), "bias": draw(st.booleans())}
@@ -205,3 +208,65 @@ def test_random_graph_edits_match_full_evaluation(data):
         visited = evaluated_ids(inc)
         assert visited is not None and visited <= set(edited.index)
         g, report = edited, inc  # the next edit starts from the incremental report (its state handed on)
+
+
+# ------------------------------------------------------------------------ random edits of layer lists (chains)
+CONV = st.builds(lambda c, k, p, b: LayerSpec("Conv2d", {"out_channels": c, "kernel_size": k, "padding": p,
+                                                          "bias": b}),
+                 st.integers(1, 8), st.integers(1, 3), st.integers(0, 1), st.booleans())
+SIMPLE = st.sampled_from([LayerSpec("ReLU"), LayerSpec("BatchNorm2d"), LayerSpec("Dropout", {"p": 0.1}),
+                          LayerSpec("MaxPool2d", {"kernel_size": 2}), LayerSpec("Identity"), LayerSpec("GELU")])
+LINEAR = st.builds(lambda n, b: LayerSpec("Linear", {"out_features": n, "bias": b}), st.integers(1, 16),
+                   st.booleans())
+
+
+@st.composite
+def alexnet_like(draw) -> Graph:
+    """A layer list as the chain graph it is: convolutions, pools (which may shrink the image to nothing: then
+    the layers after it are problems), a flatten and a head."""
+    features = draw(st.lists(st.one_of(CONV, SIMPLE), min_size=1, max_size=10))
+    head = draw(st.lists(st.one_of(LINEAR, st.just(LayerSpec("ReLU"))), min_size=1, max_size=5))
+    return graph_from_network(Network((*features, LayerSpec("Flatten"), *head), (3, draw(st.integers(12, 32)), 24)))
+
+
+@st.composite
+def chain_edit(draw, g: Graph, serial: int) -> tuple[str, Graph, set[str]]:
+    """A layer list's edit through the Graph API: one argument, a replaced layer, an inserted or a deleted one."""
+    n = len(g.nodes)
+    what = draw(st.sampled_from(["arg", "arg", "replace", "insert", "delete"])) if n > 1 else "insert"
+    k = draw(st.integers(0, n - 1 if what != "insert" else n))
+    if what == "arg":
+        node = g.nodes[k]
+        key, value = draw(st.sampled_from([("out_channels", st.integers(1, 8)), ("kernel_size", st.integers(1, 3)),
+                                           ("padding", st.integers(0, 2)), ("bias", st.booleans()),
+                                           ("out_features", st.integers(1, 16)), ("p", st.just(0.3))]))
+        if key in node.args or (node.op, key) in {("Conv2d", "padding"), ("Linear", "bias"), ("Conv2d", "bias")}:
+            return f"{node.id}.{key}", *g.set_args(node.id, {**node.args, key: draw(value)})
+        return f"rename {node.id}", *g.replace_nodes([replace(node, name=f"renamed{serial}")])
+    if what == "delete":
+        return f"delete {g.nodes[k].id}", *g.remove([g.nodes[k].id])
+    spec = draw(st.one_of(CONV, SIMPLE, LINEAR))
+    if what == "replace":
+        old = g.nodes[k]
+        return f"replace {old.id} by {spec}", *g.replace_nodes([Node(old.id, spec.type, dict(spec.args), old.inputs,
+                                                                     name=old.name)])
+    src = g.nodes[k - 1].id if k else g.inputs[0].name
+    nid = f"new{serial}"
+    node = Node(nid, spec.type, dict(spec.args), (Ref(src),), name=nid)
+    return f"insert {spec} at {k}", *g.insert(k, [node], rewire={Ref(src): Ref(nid)} if k < n else None)
+
+
+@settings(max_examples=25)
+@given(data=st.data())
+def test_random_layer_list_edits_match_full_evaluation(data):
+    g = data.draw(alexnet_like())
+    report = evaluate_graph(g)
+    for step in range(6):
+        what, edited, dirty = data.draw(chain_edit(g, step))
+        note(what)
+        inc = evaluate_graph(edited, report, dirty)
+        _same(inc, evaluate_graph(edited))
+        if not inc.problems and not report.problems and len(edited.nodes) == len(g.nodes):
+            first = min(edited.index[d] for d in dirty) if dirty else len(edited.nodes)
+            assert all(edited.index[i] >= first for i in evaluated_ids(inc))  # nothing above the edit is costed
+        g, report = edited, inc
