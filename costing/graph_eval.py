@@ -109,14 +109,13 @@ def _shared_names(graph: Graph, node: Node, tied_by: Mapping[str, list[str]]) ->
 
 def _tie_partners(prev: Graph, graph: Graph, changed: set[str], tied_before: Mapping[str, list[str]]) -> set[str]:
     """The nodes whose rows a change of `changed` (edited, added or removed nodes) may change through weight ties:
-    the nodes a changed node ties to (their `shared_with` names it) and the nodes tied to a changed one (their ties
-    are checked against its parameters)."""
+    the nodes a changed node ties to, before or after (their `shared_with` names it), and the nodes tied to a
+    changed one (their ties are checked against its parameters)."""
     out: set[str] = set()
     for nid in changed:
         old = prev.node(nid).shares if prev.has(nid) else ()
         new = graph.node(nid).shares if graph.has(nid) else ()
-        if old != new:
-            out.update(s for s, _ in (*old, *new))
+        out.update(s for s, _ in (*old, *new))
         out.update(tied_before.get(nid, ()))
     return {i for i in out if graph.has(i)}
 
