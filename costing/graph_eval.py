@@ -256,7 +256,10 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
         heap = [pos[i] for i in todo]
         heapq.heapify(heap)
         done: set[int] = set()
-        scope_delta: dict[str, Totals] = {}  # container -> change of its subtotal
+        # (category, container, totals) of the rows the visits replaced and made: the sums change by difference
+        gone: list[tuple[str, str, Totals]] = []
+        prev_pos, prev_nodes = prev_graph.index, prev_graph.nodes
+        made: list[tuple[str, str, Totals]] = []
         while heap:
             p = heapq.heappop(heap)
             if p in done:
@@ -271,23 +274,12 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
             problems.pop(node.id, None)
             new_row, outs = visit(p, node)
             if old_row is not None:
-                totals = totals - old_row.totals
-                by_category[old_row.category] = by_category[old_row.category] - old_row.totals
+                gone.append((old_row.category, node.scope, old_row.totals))
             if new_row is not None:
-                totals = totals + new_row.totals
-                by_category[new_row.category] = by_category[new_row.category] + new_row.totals
-            if old_row is not None or new_row is not None:
-                change = (new_row.totals if new_row is not None else Totals()) - \
-                    (old_row.totals if old_row is not None else Totals())
-                path = node.scope
-                while True:
-                    scope_delta[path] = scope_delta.get(path, Totals()) + change
-                    if not path:
-                        break
-                    path = path.rpartition(".")[0]
+                made.append((new_row.category, node.scope, new_row.totals))
             # a new name shows in its readers' rows (and problems) too, even where their inputs are what they were
-            was = prev_graph.nodes[prev_graph.index[node.id]] if prev_graph.has(node.id) else node
-            renamed = was is not node and was.display_name != node.display_name
+            j = prev_pos.get(node.id)
+            renamed = j is not None and prev_nodes[j] is not node and prev_nodes[j].display_name != node.display_name
             if renamed or list(outs) != old_outs:
                 for u in graph.users.get(node.id, ()):
                     if renamed:
@@ -300,6 +292,7 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
                     if pos[t] > p:
                         todo.add(t)
                         heapq.heappush(heap, pos[t])
+        totals, scope_delta = _by_difference(totals, by_category, gone, made)
         if graph.index is prev_graph.index and not problems and not previous.problems:
             # every node costed in the same place before and after (an argument edit): patch the visited rows
             # into the previous list instead of walking all nodes in Python (5 ms of a Llama-70B edit)
@@ -325,6 +318,32 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
         source=str(graph.source.get("kind", "graph")), warnings=tuple(graph.source.get("warnings", ())),
         unsupported=previous.unsupported if unchanged_whole and previous is not None else _unsupported(graph),
         state=state)
+
+
+def _by_difference(totals: Totals, by_category: dict[str, Totals], gone: list[tuple[str, str, Totals]],
+                   made: list[tuple[str, str, Totals]]) -> tuple[Totals, dict[str, Totals]]:
+    """The totals after the rows `gone` (category, container, totals) were replaced by the rows `made` (the
+    category sums are adjusted in place), and each container's change of subtotal, its sub-containers' included.
+    Column sums per group, not a `+` and a `-` per row: exact either way (integers only)."""
+    totals = totals + Totals.sum(t for _, _, t in made) - Totals.sum(t for _, _, t in gone)
+    by_cat: dict[str, tuple[list[Totals], list[Totals]]] = {}
+    by_scope: dict[str, tuple[list[Totals], list[Totals]]] = {}
+    for side, items in enumerate((gone, made)):
+        for category, scope, t in items:
+            by_cat.setdefault(category, ([], []))[side].append(t)
+            by_scope.setdefault(scope, ([], []))[side].append(t)
+    for category, (old, new) in by_cat.items():
+        by_category[category] = by_category[category] + Totals.sum(new) - Totals.sum(old)
+    scope_delta: dict[str, Totals] = {}
+    for scope, (old, new) in by_scope.items():
+        change = Totals.sum(new) - Totals.sum(old)
+        path = scope
+        while True:
+            scope_delta[path] = scope_delta[path] + change if path in scope_delta else change
+            if not path:
+                break
+            path = path.rpartition(".")[0]
+    return totals, scope_delta
 
 
 def evaluated_ids(report: CostReport) -> frozenset[str] | None:
