@@ -14,9 +14,10 @@ from .records import LayerCost
 
 @dataclass(eq=False)
 class EvalCaches:
-    """Caches of pure functions, shared (not copied) along one line of incremental evaluations; a full evaluation
-    starts new ones. `rules`: the node rules' results; `peak_plan`: costing.peak_memory's live-range plan of the
-    last graph structure, as (graph.index, alias flags, plan)."""
+    """Caches of pure functions, shared (not copied) along one line of evaluations: each evaluation given a
+    previous report hands its caches on; one without starts new ones. `rules`: the node rules' results;
+    `peak_plan`: costing.peak_memory's live-range plan of the last graph structure, as (graph.index, alias flags,
+    plan)."""
 
     rules: RuleMemo = field(default_factory=RuleMemo)
     peak_plan: tuple[Any, tuple[bool, ...], Any] | None = None

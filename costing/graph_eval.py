@@ -168,7 +168,8 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
         prev_graph.dtype == graph.dtype
     nodes = graph.nodes
     pos = graph.index
-    caches = before.caches if incremental and before is not None else EvalCaches()
+    # the caches are of pure functions (keyed by dtype too): a full evaluation after an earlier one hands them on
+    caches = before.caches if before is not None else EvalCaches()
     memo = caches.rules
     if incremental:
         assert previous is not None and prev_graph is not None and before is not None and dirty is not None
