@@ -1,9 +1,10 @@
-"""Engine benchmark (a script, not a test): full evaluation and incremental re-evaluation of long layer lists.
+"""Engine benchmark (a script, not a test): full evaluation and incremental re-evaluation of long layer lists
+(each the chain graph it is, on the one engine, `evaluate_graph`).
 
     .venv/bin/python bench/engine.py [--repeats N]
 
 For generated lists of 50, 500 and 5,000 layers (Conv2d / BatchNorm2d / ReLU blocks, a Linear head) it prints the
-median time of a full `evaluate`, and of re-evaluating after editing one hyperparameter of the middle layer:
+median time of a full `evaluate_graph`, and of re-evaluating after editing one hyperparameter of the middle layer:
 - "local edit": the middle conv's out_channels changes; the next conv still writes its old shape, so evaluation
   stops early (the common case while typing in a cell);
 - "shape edit": the middle conv's kernel_size changes, so every shape downstream changes and every later row is
@@ -21,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from netcost.costing import LayerSpec, Network, evaluate  # noqa: E402
+from netcost.costing import Graph, LayerSpec, Network, evaluate_graph, graph_from_network  # noqa: E402
 
 
 def make_network(n_layers: int) -> Network:
@@ -36,9 +37,9 @@ def make_network(n_layers: int) -> Network:
     return Network(tuple(layers), (32, 56, 56), f"{n_layers} layers")
 
 
-def middle_conv(net: Network) -> int:
-    mid = len(net.layers) // 2
-    return next(i for i in range(mid, len(net.layers)) if net.layers[i].type == "Conv2d")
+def middle_conv(graph: Graph) -> int:
+    mid = len(graph.nodes) // 2
+    return next(i for i in range(mid, len(graph.nodes)) if graph.nodes[i].op == "Conv2d")
 
 
 def median_ms(fn, repeats: int) -> float:
@@ -56,21 +57,23 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     print(f"{'layers':>7}  {'full':>10}  {'local edit':>11}  {'rows':>5}  {'shape edit':>11}  {'rows':>5}")
     for n in (50, 500, 5_000):
-        net = make_network(n)
+        graph = graph_from_network(make_network(n))
         repeats = max(3, args.repeats // (5 if n >= 5_000 else 1))
-        base = evaluate(net)
-        full = median_ms(lambda net=net: evaluate(net), repeats)
-        k = middle_conv(net)
-        local = net.replace_layer(k, net.layers[k].with_arg("out_channels", 48))
-        shape = net.replace_layer(k, net.layers[k].with_arg("kernel_size", 5))
-        local_ms = median_ms(lambda local=local, base=base, k=k: evaluate(local, base, k), repeats)
-        shape_ms = median_ms(lambda shape=shape, base=base, k=k: evaluate(shape, base, k), repeats)
+        base = evaluate_graph(graph)
+        full = median_ms(lambda graph=graph: evaluate_graph(graph), repeats)
+        node = graph.nodes[middle_conv(graph)]
+        local, dirty = graph.set_args(node.id, {**node.args, "out_channels": 48})
+        shape, dirty_shape = graph.set_args(node.id, {**node.args, "kernel_size": 5})
+        local_ms = median_ms(lambda local=local, base=base, d=dirty: evaluate_graph(local, base, d), repeats)
+        shape_ms = median_ms(lambda shape=shape, base=base, d=dirty_shape: evaluate_graph(shape, base, d), repeats)
         # how many rows each edit recomputes (rows whose LayerCost object is new)
-        local_rows = sum(a is not b for a, b in zip(evaluate(local, base, k).layers, base.layers, strict=True))
-        shape_rows = sum(a is not b for a, b in zip(evaluate(shape, base, k).layers, base.layers, strict=True))
-        assert evaluate(local, base, k) == evaluate(local) and evaluate(shape, base, k) == evaluate(shape)
+        local_rows = sum(a is not b for a, b in zip(evaluate_graph(local, base, dirty).layers, base.layers,
+                                                    strict=True))
+        shape_rows = sum(a is not b for a, b in zip(evaluate_graph(shape, base, dirty_shape).layers, base.layers,
+                                                    strict=True))
+        assert evaluate_graph(local, base, dirty) == evaluate_graph(local) and \
+            evaluate_graph(shape, base, dirty_shape) == evaluate_graph(shape)
         print(f"{n:>7}  {full:>8.2f}ms  {local_ms:>9.3f}ms  {local_rows:>5}  {shape_ms:>9.2f}ms  {shape_rows:>5}")
-
 
 if __name__ == "__main__":
     main()

@@ -13,154 +13,32 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from math import prod
 
-from .args import check_output_shape, coerce_args
-from .conventions import netcost_flops, peer_figures
-from .dtypes import DTYPE_BYTES
-from .errors import SpecError
-from .evaluate import _part_inputs, _totals, make_report, sum_layers
-from .graph import FIXED_DTYPES, Graph, Node, Ref, Value
-from .records import CostReport, HierarchyNode, LayerCost, Problem, Totals
-from .registry import Out, kind
-from .storage import check_allocatable
+from .chain import graph_from_network
+from .dtypes import DTYPE_BYTES, TOKEN_BYTES
+from .errors import LayerError
+from .eval_state import EvalCaches, EvalState
+from .graph import Graph, Node, Ref, Value
+from .node_cost import NodeError, RuleMemo, cost_layer, cost_node, frozen
+from .records import CostReport, HierarchyNode, LayerCost, Problem, SummaryFigures, Totals, empty_categories
+from .spec import Network
+
+__all__ = ["PROGRESS_EVERY", "NodeError", "RuleMemo", "cost_node", "evaluate", "evaluate_graph", "evaluated_ids",
+           "frozen", "input_values", "make_report", "sum_layers"]
 
 _MAX_SUMS = 4096  # sums of tensors tried for a tie before it is taken as plausible (an LSTM stack has dozens)
 Shape = tuple[int, ...]
-
-
-class NodeError(SpecError):
-    def __init__(self, reason: str, field: str | None = None, stale: bool = False) -> None:
-        super().__init__(reason, field)
-        self.stale = stale
-
-
-def _bytes(v: Value, elem: int) -> int:
-    shape, dt = v
-    return prod(shape) * (elem if dt == "float" else FIXED_DTYPES.get(dt, 8))
-
-
-def _functional_totals(out: Out, ins: tuple[Value, ...], outs: tuple[Value, ...], category: str, trainable: bool,
-                       elem: int) -> Totals:
-    read = sum(_bytes(v, elem) for v in ins) if out.read_inputs else 0
-    written = 0 if out.view else sum(_bytes(v, elem) for v in outs)
-    peers = peer_figures(category, out, out.params)
-    p = out.params
-    return Totals(params=p, trainable_params=p if trainable else 0, frozen_params=0 if trainable else p,
-                  buffers=out.buffers, macs=out.macs, flops=netcost_flops(out), bias_adds=out.bias_adds,
-                  elementwise_flops=out.elementwise, attention_macs=out.attention_macs, param_bytes=p * elem,
-                  activation_bytes=written, read_bytes=read, written_bytes=written,
-                  memory_access_bytes=read + written, **peers)
-
-
-_MEMO: dict[tuple, tuple[LayerCost, tuple[Value, ...]] | NodeError] = {}
-_MEMO_SIZE = 8192
 PROGRESS_EVERY = 2048  # nodes between two `progress` calls of a full evaluation
 
 
-def frozen(v: object) -> object:
-    """`v` with dicts and lists as tuples: hashable, for memo keys."""
-    if isinstance(v, dict):
-        return tuple((k, frozen(x)) for k, x in v.items())
-    if isinstance(v, (list, tuple)):
-        return tuple(frozen(x) for x in v)
-    return v
-
-
-def cost_node(node: Node, ins: tuple[Value, ...], elem: int) -> tuple[LayerCost, tuple[Value, ...]]:
-    """One node at its input values: its row (full parameter count) and its output values. Raises NodeError.
-
-    Pure, so remembered: a transformer repeats the same few dozen (op, arguments, shapes) in every block."""
-    if node.measured is not None:
-        return _cost_node(node, ins, elem)
-    try:
-        key = (node.op, frozen(node.args), ins, elem, node.trainable, node.label)
-        hit = _MEMO.get(key)
-    except TypeError:  # an unhashable argument value: cost it as it is
-        return _cost_node(node, ins, elem)
-    if hit is None:
-        try:
-            hit = _cost_node(node, ins, elem)
-        except NodeError as e:
-            hit = e
-        if len(_MEMO) >= _MEMO_SIZE:
-            _MEMO.clear()
-        _MEMO[key] = hit
-    if isinstance(hit, NodeError):
-        raise NodeError(hit.reason, hit.field, hit.stale)
-    return hit
-
-
-def _cost_node(node: Node, ins: tuple[Value, ...], elem: int) -> tuple[LayerCost, tuple[Value, ...]]:
-    m = node.measured
-    if m is not None:
-        if ins != m.inputs:
-            raise NodeError(f"its inputs changed ({_values(m.inputs)} → {_values(ins)}) and it has no pure-Python "
-                            f"rule: the model must be traced again to cost it", "inputs", stale=True)
-        row = LayerCost(0, node.display_name, node.type_label, m.category, m.inputs[0][0] if m.inputs else (),
-                        m.outputs[0][0] if m.outputs else (), m.totals, opaque=True,
-                        param_shapes=None if m.totals.params else ())
-        return row, m.outputs
-    try:
-        k = kind(node.op)
-    except (KeyError, TypeError):
-        raise NodeError(f"unknown op {node.op!r}", "op") from None
-    try:
-        if k.functional:
-            out = k.fn(dict(node.args), ins)
-            outs = out.outputs or ((out.shape, "float"),)
-            for shape, _ in outs:
-                check_output_shape(shape)
-            check_allocatable(out, elem, tuple((s, elem if dt == "float" else FIXED_DTYPES.get(dt, 8))
-                                               for s, dt in outs))
-            category = out.category or k.category
-            totals = _functional_totals(out, ins, outs, category, node.trainable, elem)
-            row = LayerCost(0, node.display_name, node.type_label, category, ins[0][0] if ins else (), outs[0][0],
-                            totals, args=dict(node.args), param_shapes=_param_shapes(out))
-            return row, outs
-        if not ins:
-            raise NodeError("has no input", "inputs")
-        args = node.checked_args(lambda raw: coerce_args(k.args, raw, k.dims))
-        x = ins[0][0]
-        out = k.fn(args, x)
-        check_output_shape(out.shape)  # sizes above int64 are refused, outputs included
-        check_allocatable(out, elem)
-    except NodeError:
-        raise
-    except SpecError as e:
-        raise NodeError(e.reason, e.field) from None
-    except (TypeError, ValueError, ArithmeticError, IndexError, KeyError) as e:  # never let a value crash a view
-        raise NodeError(f"cannot evaluate these arguments ({e})") from None
-    if out.token_input and ins[0][1] == "float":
-        raise NodeError("reads token ids, but its input is a float tensor", "inputs")
-    outs = out.outputs or ((out.shape, "float"),)
-    resolved = {**args, **out.inferred}
-    totals = _totals(out, x, k.category, node.trainable, elem)
-    parts = ()
-    if out.parts:
-        parts = tuple(
-            LayerCost(0, pname, ptype, k.category, pin, p.shape, _totals(p, pin, k.category, node.trainable, elem),
-                      path=f"{node.display_name}.{pname}", depth=1)
-            for (pname, ptype, p), pin in zip(out.parts, _part_inputs(out, x), strict=True))
-    row = LayerCost(0, node.display_name, node.type_label, k.category, x, out.shape, totals, args=resolved,
-                    inferred=tuple(out.inferred), parts=parts, param_shapes=_param_shapes(out))
-    return row, outs
-
-
-def _param_shapes(out: Out) -> tuple[Shape, ...] | None:
-    if out.tensors is not None:
-        return out.tensors
-    return None if out.params else ()
-
-
-def _values(vs: tuple[Value, ...]) -> str:
-    return ", ".join("×".join(map(str, s)) or "()" for s, _ in vs)
-
-
-def _check_ties(node: Node, mine: tuple[Shape, ...] | None, rows: Mapping[str, LayerCost]) -> None:
+def _check_ties(node: Node, mine: tuple[Shape, ...] | None, rows: Mapping[str, LayerCost], pos: Mapping[str, int],
+                here: int) -> None:
     """torch ties whole tensors: each `shares` entry names a node that holds parameters, and its count is whole
-    tensors held there, each of the same shape as one of this node's own (a crafted count would change the total)."""
+    tensors held there, each of the same shape as one of this node's own (a crafted count would change the total).
+    Only nodes placed before this one (`here`) are checked against, as a full evaluation in graph order meets
+    them; an incremental one holds later rows too."""
     for other, n in node.shares:
         held = rows.get(other)
-        if held is None:  # not in the graph, or not costed (its own problem says why)
+        if held is None or pos[other] > here:  # not in the graph, not costed (its own problem says why) or later
             continue
         theirs = held.param_shapes
         if theirs == ():
@@ -213,17 +91,40 @@ def _attribute(graph: Graph, node: Node, t: Totals, elem: int) -> Totals:
     return replace(t, params=p, trainable_params=trainable, frozen_params=p - trainable, param_bytes=p * elem)
 
 
-def _shared_names(graph: Graph, node: Node) -> tuple[str, ...]:
+def _tied_by(graph: Graph) -> dict[str, list[str]]:
+    """Node id -> the ids of the nodes whose parameters are tied to it."""
+    back: dict[str, list[str]] = {}
+    for n in graph.nodes:
+        for s, _ in n.shares:
+            back.setdefault(s, []).append(n.id)
+    return back
+
+
+def _shared_names(graph: Graph, node: Node, tied_by: Mapping[str, list[str]]) -> tuple[str, ...]:
     """The nodes this node's parameters are tied with, either way."""
-    back = graph.__dict__.get("_shared_by")
-    if back is None:
-        back = {}
-        for n in graph.nodes:
-            for s, _ in n.shares:
-                back.setdefault(s, []).append(n.display_name)
-        object.__setattr__(graph, "_shared_by", back)
-    names = [graph.node(s).display_name for s, _ in node.shares if graph.has(s)] + back.get(node.id, [])
+    names = [graph.node(s).display_name for s, _ in node.shares if graph.has(s)] + \
+        [graph.node(i).display_name for i in tied_by.get(node.id, ()) if graph.has(i)]
     return tuple(sorted(set(names)))
+
+
+def _tie_partners(prev: Graph, graph: Graph, changed: set[str], tied_before: Mapping[str, list[str]]) -> set[str]:
+    """The nodes whose rows a change of `changed` (edited, added or removed nodes) may change through weight ties:
+    the nodes a changed node ties to, before or after (their `shared_with` names it), and the nodes tied to a
+    changed one (their ties are checked against its parameters)."""
+    out: set[str] = set()
+    for nid in changed:
+        old = prev.node(nid).shares if prev.has(nid) else ()
+        new = graph.node(nid).shares if graph.has(nid) else ()
+        out.update(s for s, _ in (*old, *new))
+        out.update(tied_before.get(nid, ()))
+    return {i for i in out if graph.has(i)}
+
+
+def _holds_otherwise(old: LayerCost | None, new: LayerCost | None) -> bool:
+    """Whether a node's row changed in what `_check_ties` reads of it (costed or not, its parameters, its name)."""
+    if old is None or new is None:
+        return old is not new
+    return old.param_shapes != new.param_shapes or old.params != new.params or old.name != new.name
 
 
 def _input_names(graph: Graph, node: Node) -> tuple[str, ...]:
@@ -236,6 +137,24 @@ def _input_names(graph: Graph, node: Node) -> tuple[str, ...]:
     return tuple(names)
 
 
+def evaluate(model: Graph | Network, previous: CostReport | None = None, dirty: Collection[str] | None = None,
+             progress: Callable[[int, int], None] | None = None) -> CostReport:
+    """The report of a graph (`evaluate_graph`), or of a layer list, which is the chain graph it is
+    (`costing.chain.graph_from_network`). A layer list must cost everywhere: the first layer that cannot be costed
+    raises `LayerError` naming it (a graph's report lists its problems instead)."""
+    if not isinstance(model, Network):
+        return evaluate_graph(model, previous, dirty, progress)
+    report = evaluate_graph(graph_from_network(model), previous, dirty, progress)
+    cause = report.cause
+    if cause is not None:
+        read = report.state.inputs.get(cause.node_id) if report.state is not None else None
+        if read and read[0] is not None and 0 <= cause.index < len(model.layers):  # node i is layer i
+            # the layer's own error, as a layer list words it (its type, its name as the list shows it)
+            cost_layer(model.layers[cause.index], cause.index, read[0][0], model.dtype)
+        raise LayerError(cause.message, cause.field, cause.index, cause.name, cause.type)
+    return report
+
+
 def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Collection[str] | None = None,
                    progress: Callable[[int, int], None] | None = None) -> CostReport:
     """Cost every node of `graph`. With `previous` (a report of an earlier version of the same graph under the
@@ -244,14 +163,19 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
     shows it, and may raise from it to stop)."""
     elem = DTYPE_BYTES[graph.dtype]
     prev_graph: Graph | None = previous.graph if previous is not None else None
-    incremental = prev_graph is not None and dirty is not None and prev_graph.dtype == graph.dtype
+    before: EvalState | None = previous.state if previous is not None else None
+    incremental = prev_graph is not None and before is not None and dirty is not None and \
+        prev_graph.dtype == graph.dtype
     nodes = graph.nodes
     pos = graph.index
+    # the caches are of pure functions (keyed by dtype too): a full evaluation after an earlier one hands them on
+    caches = before.caches if before is not None else EvalCaches()
+    memo = caches.rules
     if incremental:
-        assert previous is not None and prev_graph is not None and dirty is not None
-        values: dict[Ref, Value] = dict(previous.__dict__["_values"])
+        assert previous is not None and prev_graph is not None and before is not None and dirty is not None
+        values: dict[Ref, Value] = dict(before.values)
         rows: dict[str, LayerCost] = dict(previous.by_id)
-        seen_inputs: dict[str, tuple[Value, ...]] = dict(previous.__dict__["_inputs"])
+        seen_inputs: dict[str, tuple[Value | None, ...]] = dict(before.inputs)
         problems: dict[str, Problem] = {p.node_id: p for p in previous.problems}
         totals = previous.totals
         by_category = dict(previous.by_category)
@@ -260,7 +184,11 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
             if values.get(Ref(gi.name)) != gi.value:
                 values[Ref(gi.name)] = gi.value
                 todo.update(graph.users.get(gi.name, ()))
-        for old_id in set(prev_graph.index) - set(pos):  # removed nodes
+        removed = set(prev_graph.index) - set(pos)
+        tied_before = before.shared_by if before.shared_by is not None else _tied_by(prev_graph)
+        if tied_before or any(graph.node(i).shares for i in todo):  # weight ties: partners' rows may change too
+            todo.update(_tie_partners(prev_graph, graph, todo | removed, tied_before))
+        for old_id in removed:
             old = rows.pop(old_id, None)
             problems.pop(old_id, None)
             seen_inputs.pop(old_id, None)
@@ -278,11 +206,12 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
         todo = set()
     # what the previous graph derived from all its nodes still holds if no node changed its ties or measurement
     unchanged_whole = incremental and _same_whole(prev_graph, graph)  # type: ignore[arg-type]
-    if unchanged_whole and "_shared_by" in prev_graph.__dict__:  # type: ignore[union-attr]
-        object.__setattr__(graph, "_shared_by", prev_graph.__dict__["_shared_by"])  # type: ignore[union-attr]
+    tied_by: Mapping[str, list[str]] | None = before.shared_by if unchanged_whole and before is not None else None
+
     def visit(p: int, node: Node) -> tuple[LayerCost | None, tuple[Value, ...]]:
+        nonlocal tied_by
         ins = tuple(values.get(r) for r in node.inputs)
-        seen_inputs[node.id] = ins  # type: ignore[assignment]
+        seen_inputs[node.id] = ins
         if None in ins:
             ref = next(r for r, v in zip(node.inputs, ins, strict=True) if v is None)
             what = graph.node(ref.node).display_name if graph.has(ref.node) else ref.node
@@ -295,19 +224,21 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
                                             "value", "inputs", True, node.type_label, p)
             return None, ()
         try:
-            row, outs = cost_node(node, ins, elem)  # type: ignore[arg-type]
+            row, outs = cost_node(node, ins, elem, memo)  # type: ignore[arg-type]
         except NodeError as e:
             problems[node.id] = Problem(node.id, node.display_name, e.reason, e.field, e.stale, node.type_label, p)
             return None, ()
         try:
             t = _attribute(graph, node, row.totals, elem)
-            _check_ties(node, row.param_shapes, rows)
+            _check_ties(node, row.param_shapes, rows, pos, p)
         except NodeError as e:
             problems[node.id] = Problem(node.id, node.display_name, e.reason, e.field, e.stale, node.type_label, p)
             return None, ()
+        if tied_by is None:
+            tied_by = _tied_by(graph)
         new = LayerCost(p, node.display_name, row.type, row.category, row.input_shape, row.output_shape, t,
                         row.args, row.inferred, _depth(graph, node), node.display_name, row.parts,
-                        _shared_names(graph, node),
+                        _shared_names(graph, node, tied_by),
                         tuple(s for s, _ in ins), node.id, _input_names(graph, node),  # type: ignore[misc]
                         tuple(s for s, _ in outs), node.scope, row.opaque, row.param_shapes)
         rows[node.id] = new
@@ -326,7 +257,10 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
         heap = [pos[i] for i in todo]
         heapq.heapify(heap)
         done: set[int] = set()
-        scope_delta: dict[str, Totals] = {}  # container -> change of its subtotal
+        # (category, container, totals) of the rows the visits replaced and made: the sums change by difference
+        gone: list[tuple[str, str, Totals]] = []
+        prev_pos, prev_nodes = prev_graph.index, prev_graph.nodes
+        made: list[tuple[str, str, Totals]] = []
         while heap:
             p = heapq.heappop(heap)
             if p in done:
@@ -341,23 +275,25 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
             problems.pop(node.id, None)
             new_row, outs = visit(p, node)
             if old_row is not None:
-                totals = totals - old_row.totals
-                by_category[old_row.category] = by_category[old_row.category] - old_row.totals
+                gone.append((old_row.category, node.scope, old_row.totals))
             if new_row is not None:
-                totals = totals + new_row.totals
-                by_category[new_row.category] = by_category[new_row.category] + new_row.totals
-            if old_row is not None or new_row is not None:
-                change = (new_row.totals if new_row is not None else Totals()) - \
-                    (old_row.totals if old_row is not None else Totals())
-                path = node.scope
-                while True:
-                    scope_delta[path] = scope_delta.get(path, Totals()) + change
-                    if not path:
-                        break
-                    path = path.rpartition(".")[0]
-            if list(outs) != old_outs:
+                made.append((new_row.category, node.scope, new_row.totals))
+            # a new name shows in its readers' rows (and problems) too, even where their inputs are what they were
+            j = prev_pos.get(node.id)
+            renamed = j is not None and prev_nodes[j] is not node and prev_nodes[j].display_name != node.display_name
+            if renamed or list(outs) != old_outs:
                 for u in graph.users.get(node.id, ()):
+                    if renamed:
+                        todo.add(u)
                     heapq.heappush(heap, pos[u])
+            if _holds_otherwise(old_row, new_row):  # the nodes tied to it check their ties against what it holds
+                if tied_by is None:
+                    tied_by = _tied_by(graph)
+                for t in tied_by.get(node.id, ()):
+                    if pos[t] > p:
+                        todo.add(t)
+                        heapq.heappush(heap, pos[t])
+        totals, scope_delta = _by_difference(totals, by_category, gone, made)
         if graph.index is prev_graph.index and not problems and not previous.problems:
             # every node costed in the same place before and after (an argument edit): patch the visited rows
             # into the previous list instead of walking all nodes in Python (5 ms of a Llama-70B edit)
@@ -366,36 +302,83 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
                 patched[p] = rows[nodes[p].id]
             ordered = tuple(patched)
         else:
-            ordered = tuple(_renumber(rows[n.id], i) for i, n in enumerate(nodes) if n.id in rows)
-    problem_list = tuple(problems[n.id] for n in nodes if n.id in problems) if problems else ()
+            ordered = tuple(_renumbered(rows, nodes))
+    problem_list = tuple(_placed(problems[n.id], i) for i, n in enumerate(nodes) if n.id in problems) \
+        if problems else ()
     # the same rows in the same places (an argument edit that costs everywhere): subtotals change by difference
     same_rows = incremental and previous is not None and graph.index is prev_graph.index and \
         not problem_list and not previous.problems and graph.scopes == prev_graph.scopes
     hierarchy = tuple(replace(h, totals=h.totals + scope_delta[h.path]) if h.path in scope_delta else h
                       for h in previous.hierarchy) if same_rows else _hierarchy(graph, ordered)
-    report = make_report(
+    state = EvalState(ordered, rows, values, seen_inputs,
+                      frozenset(nodes[p].id for p in done) if incremental else None, tied_by, caches)
+    return make_report(
         graph.name, tuple((gi.shape, _input_dtype(gi.dtype, graph.dtype)) for gi in graph.inputs),
         graph.batch_size, graph.dtype, ordered, totals, by_category, graph=graph, problems=problem_list,
         hierarchy=hierarchy, input_names=graph.input_names,
         source=str(graph.source.get("kind", "graph")), warnings=tuple(graph.source.get("warnings", ())),
-        unsupported=previous.unsupported if unchanged_whole and previous is not None else _unsupported(graph))
-    object.__setattr__(report, "_values", values)
-    object.__setattr__(report, "_inputs", seen_inputs)
-    object.__setattr__(report, "_by_id", rows)  # (the rows by node id, as `CostReport.by_id` would build them)
-    # which nodes this evaluation visited (None: all of them), so views repaint only those rows
-    object.__setattr__(report, "_evaluated", frozenset(nodes[p].id for p in done) if incremental else None)
-    return report
+        unsupported=previous.unsupported if unchanged_whole and previous is not None else _unsupported(graph),
+        state=state)
+
+
+def _by_difference(totals: Totals, by_category: dict[str, Totals], gone: list[tuple[str, str, Totals]],
+                   made: list[tuple[str, str, Totals]]) -> tuple[Totals, dict[str, Totals]]:
+    """The totals after the rows `gone` (category, container, totals) were replaced by the rows `made` (the
+    category sums are adjusted in place), and each container's change of subtotal, its sub-containers' included.
+    Column sums per group, not a `+` and a `-` per row: exact either way (integers only)."""
+    totals = totals + Totals.sum(t for _, _, t in made) - Totals.sum(t for _, _, t in gone)
+    by_cat: dict[str, tuple[list[Totals], list[Totals]]] = {}
+    by_scope: dict[str, tuple[list[Totals], list[Totals]]] = {}
+    for side, items in enumerate((gone, made)):
+        for category, scope, t in items:
+            by_cat.setdefault(category, ([], []))[side].append(t)
+            by_scope.setdefault(scope, ([], []))[side].append(t)
+    for category, (old, new) in by_cat.items():
+        by_category[category] = by_category[category] + Totals.sum(new) - Totals.sum(old)
+    scope_delta: dict[str, Totals] = {}
+    for scope, (old, new) in by_scope.items():
+        change = Totals.sum(new) - Totals.sum(old)
+        path = scope
+        while True:
+            scope_delta[path] = scope_delta[path] + change if path in scope_delta else change
+            if not path:
+                break
+            path = path.rpartition(".")[0]
+    return totals, scope_delta
 
 
 def evaluated_ids(report: CostReport) -> frozenset[str] | None:
-    """The node ids the incremental evaluation that made `report` visited; None after a full evaluation."""
-    return report.__dict__.get("_evaluated")
+    """The node ids the incremental evaluation that made `report` visited (so views repaint only those rows);
+    None after a full evaluation."""
+    return report.state.evaluated if report.state is not None else None
 
 
 def input_values(report: CostReport, node_id: str) -> tuple[Value | None, ...] | None:
     """The (shape, dtype) values `node_id` read in the evaluation that made `report` (None: not evaluated)."""
-    seen = report.__dict__.get("_inputs")
-    return None if seen is None else seen.get(node_id)
+    return report.state.inputs.get(node_id) if report.state is not None else None
+
+
+def sum_layers(rows: list[LayerCost] | tuple[LayerCost, ...]) -> tuple[Totals, dict[str, Totals]]:
+    """Totals over `rows` and per category (every category present, empty ones zero)."""
+    groups: dict[str, list[Totals]] = {}
+    for r in rows:
+        groups.setdefault(r.category, []).append(r.totals)
+    by_category = empty_categories()
+    for c, items in groups.items():
+        by_category[c] = Totals.sum(items)
+    return Totals.sum(r.totals for r in rows), by_category
+
+
+def make_report(model: str, inputs: tuple[tuple[Shape, str], ...], batch_size: int, dtype: str,
+                rows: tuple[LayerCost, ...], totals: Totals, by_category: dict[str, Totals], **extra: object
+                ) -> CostReport:
+    """Assemble a report; the torchsummary figures follow from the totals (forward + backward = 2 x activations)."""
+    elem = DTYPE_BYTES[dtype]
+    input_bytes = sum(prod(shape) * (TOKEN_BYTES if dt == "int64" else elem) for shape, dt in inputs)
+    summary = SummaryFigures(input_bytes=input_bytes, forward_backward_bytes=2 * totals.activation_bytes,
+                             params_bytes=totals.params * elem)
+    return CostReport(model=model, inputs=inputs, batch_size=batch_size, dtype=dtype, layers=rows, totals=totals,
+                      by_category=by_category, summary=summary, **extra)  # type: ignore[arg-type]
 
 
 def _n_outputs(values: dict[Ref, Value], node_id: str) -> int:
@@ -405,8 +388,21 @@ def _n_outputs(values: dict[Ref, Value], node_id: str) -> int:
     return n
 
 
-def _renumber(row: LayerCost, index: int) -> LayerCost:
-    return row if row.index == index else replace(row, index=index)
+def _placed(problem: Problem, index: int) -> Problem:
+    """A problem numbered by its node's place now (an insert or removal above it moves it)."""
+    return problem if problem.index == index else replace(problem, index=index)
+
+
+def _renumbered(rows: dict[str, LayerCost], nodes: tuple[Node, ...]) -> list[LayerCost]:
+    """The costed rows in graph order, each numbered by its node's place (in `rows` too, which indexes them)."""
+    out = []
+    for i, n in enumerate(nodes):
+        row = rows.get(n.id)
+        if row is not None:
+            if row.index != i:
+                row = rows[n.id] = replace(row, index=i)
+            out.append(row)
+    return out
 
 
 def _input_dtype(kind_: str, dtype: str) -> str:

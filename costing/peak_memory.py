@@ -25,15 +25,6 @@ from .dtypes import DTYPE_BYTES
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
-    """One op: the values it reads, and the values it makes (bytes each; `alias` ones live in input 0's storage)."""
-
-    reads: tuple[Any, ...]
-    makes: tuple[tuple[Any, int], ...]
-    alias: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class LivePlan:
     """When each storage is made and freed; bytes come separately, so one plan serves every report of a graph
     whose structure an edit kept (an argument edit changes sizes, not lifetimes)."""
@@ -93,18 +84,6 @@ def live_plan(inputs: Iterable[Any], steps: Sequence[tuple[tuple[Any, ...], tupl
     return LivePlan(tuple(held), tuple(made), tuple(tuple(f) for f in freed))
 
 
-def peak_live_bytes(inputs: Iterable[tuple[Any, int]], steps: Sequence[Step], outputs: Iterable[Any] = ()) -> int:
-    """The most bytes live at once while `steps` run in order. `inputs` are (value, bytes) live at the start;
-    `outputs` stay live to the end."""
-    inputs = list(inputs)
-    plan = live_plan([v for v, _ in inputs], [(s.reads, tuple(v for v, _ in s.makes), s.alias) for s in steps],
-                     outputs)
-    size = dict(inputs)
-    for s in steps:
-        size.update(s.makes)
-    return plan.peak(size)
-
-
 def _inplace(op: str, args: Any) -> bool:
     """`relu_`, `add_` (aten's in-place names) or a module built with inplace=True."""
     return (op.endswith("_") and not op.endswith("__")) or bool(isinstance(args, dict) and args.get("inplace") is True)
@@ -113,14 +92,9 @@ def _inplace(op: str, args: Any) -> bool:
 def report_peak(report: Any) -> int | None:
     """The peak live activation bytes of a `CostReport`'s inference forward; None when the report is incomplete
     (a node that cannot be costed has no output sizes)."""
-    if report.problems:
+    if report.problems or report.graph is None:
         return None
-    if report.graph is not None:
-        return _graph_peak(report)
-    return _chain_peak(report)
-
-
-_PLAN: list[tuple[Any, tuple[bool, ...], LivePlan]] = []  # (graph.index, alias flags, plan): the last graph's
+    return _graph_peak(report)
 
 
 def _graph_peak(report: Any) -> int:
@@ -128,7 +102,8 @@ def _graph_peak(report: Any) -> int:
 
     graph = report.graph
     elem = DTYPE_BYTES[graph.dtype]
-    values = report.__dict__.get("_values", {})
+    state = report.state
+    values = state.values if state is not None else {}
     rows = report.by_id
 
     def nbytes(v: Any) -> int:
@@ -157,7 +132,7 @@ def _graph_peak(report: Any) -> int:
         view = row.totals.written_bytes == 0 and bool(node.inputs)  # a view writes nothing of its own
         flags.append(view or _inplace(node.op, node.args))
     key = tuple(flags)
-    hit = _PLAN[0] if _PLAN else None
+    hit = state.caches.peak_plan if state is not None else None
     if hit is not None and hit[0] is graph.index and hit[1] == key:
         plan = hit[2]  # the same structure (an edit of arguments): the same lifetimes
     else:
@@ -166,20 +141,6 @@ def _graph_peak(report: Any) -> int:
                  for (node, row), alias in zip(costed, flags, strict=True)]
         plan = live_plan([(gi.name, 0) for gi in graph.inputs], steps,
                          [(r.node, r.index) for r in graph.output_refs])
-        _PLAN[:] = [(graph.index, key, plan)]
+        if state is not None:  # the next evaluation of this document reuses it while the structure stays
+            state.caches.peak_plan = (graph.index, key, plan)
     return plan.peak(size)
-
-
-def _chain_peak(report: Any) -> int:
-    """A layer list is a chain: each layer reads the previous one's output (a composite: its parts in turn)."""
-    steps: list[Step] = []
-    prev: Any = "input"
-    n = 0
-    for row in report.layers:
-        for part in row.parts or (row,):
-            made = ("out", n)
-            n += 1
-            written = part.totals.written_bytes
-            steps.append(Step((prev,), ((made, written),), written == 0 or _inplace(part.type, part.args)))
-            prev = made
-    return peak_live_bytes([("input", report.summary.input_bytes)], steps, [prev])

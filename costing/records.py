@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from .registry import CATEGORIES
+
+if TYPE_CHECKING:
+    from .eval_state import EvalState
 
 Shape = tuple[int, ...]
 PEERS: tuple[str, ...] = ("thop", "fvcore", "torchinfo", "ptflops", "flop_counter")
@@ -195,10 +199,11 @@ class CostReport:
     unsupported: tuple[dict[str, Any], ...] = ()
     warnings: tuple[str, ...] = ()
     source: str = "layers"  # "layers" (an editable list) or how a model was loaded ("torch", "onnx", ...)
-    network: Any = None  # the `Network` a layer-list report was evaluated from (enables incremental updates)
-    graph: Any = None  # the `Graph` a graph report was evaluated from
+    graph: Any = None  # the `Graph` the report was evaluated from (a layer list: its chain graph)
     problems: tuple[Problem, ...] = ()  # nodes that could not be costed: the report is then incomplete
     input_names: tuple[str, ...] = ()  # names of the model inputs, as rows' `inputs` name them
+    # the evaluation that made it: what the next, incremental one starts from (costing.eval_state)
+    state: EvalState | None = field(default=None, compare=False, repr=False)
 
     @property
     def complete(self) -> bool:
@@ -206,14 +211,10 @@ class CostReport:
         sums, so no view shows them, a share of them or a delta against them (see `incomplete_note`)."""
         return not self.problems
 
-    @property
+    @cached_property
     def not_costed(self) -> frozenset[str]:
         """Node ids of the nodes that could not be costed (no row, no figures)."""
-        ids = self.__dict__.get("_not_costed")
-        if ids is None:
-            ids = frozenset(p.node_id for p in self.problems)
-            object.__setattr__(self, "_not_costed", ids)
-        return ids
+        return frozenset(p.node_id for p in self.problems)
 
     @property
     def incomplete_note(self) -> str:
@@ -225,22 +226,19 @@ class CostReport:
         """The first node that fails on its own (the rest are stale because of it)."""
         return next((p for p in self.problems if not p.stale), self.problems[0] if self.problems else None)
 
-    @property
+    @cached_property
     def peak_activation_bytes(self) -> int | None:
         """Peak live activation memory of an inference forward (costing.peak_memory); None if incomplete."""
-        if "_peak" not in self.__dict__:
-            from .peak_memory import report_peak  # (it reads graphs, which import this module)
-            object.__setattr__(self, "_peak", report_peak(self))
-        return self.__dict__["_peak"]
+        from .peak_memory import report_peak  # (it reads graphs, which import this module)
 
-    @property
-    def by_id(self) -> dict[str, LayerCost]:
-        """Rows by node id (graph reports)."""
-        idx = self.__dict__.get("_by_id")
-        if idx is None:
-            idx = {r.node_id: r for r in self.layers}
-            object.__setattr__(self, "_by_id", idx)
-        return idx
+        return report_peak(self)
+
+    @cached_property
+    def by_id(self) -> Mapping[str, LayerCost]:
+        """Rows by node id (the evaluation's own index when these are the rows it made)."""
+        if self.state is not None and self.state.layers is self.layers:
+            return self.state.rows
+        return {r.node_id: r for r in self.layers}
 
     @property
     def output_shape(self) -> Shape:

@@ -194,12 +194,7 @@ class CostDocument(QObject):
     def set_report(self, report: CostReport, path: Path | None = None, keep_baseline: bool = False) -> None:
         """Show a loaded model's report (its graph, editable). `keep_baseline`: the same model traced again with
         other settings, so a pinned baseline stays and the deltas show what the change costs."""
-        graph = report.graph
-        if graph is None:  # a layer list's report
-            graph = graph_from_network(report.network)
-            if report.source != "layers":
-                graph = replace(graph, source={"kind": report.source})
-        self.set_graph(graph, path, keep_baseline=keep_baseline, report=report)
+        self.set_graph(report.graph, path, keep_baseline=keep_baseline, report=report)
 
     def set_graph(self, graph: Graph, path: Path | None = None, extra: dict[str, Any] | None = None,
                   keep_baseline: bool = False, report: CostReport | None = None) -> None:
@@ -772,7 +767,7 @@ def network_from_report(report: CostReport) -> Network | None:
     """A report's layer list, when its graph is a plain chain of layers (tests and tools that want a list)."""
     doc_graph = report.graph
     if doc_graph is None:
-        return report.network
+        return None
     prev = Ref(doc_graph.inputs[0].name) if doc_graph.inputs else None
     specs = []
     for n in doc_graph.nodes:

@@ -37,10 +37,7 @@ def roofline_document(report: CostReport, device: str, measurement: Measurement 
     """A document showing `report` with `device` (and `peak`, `measurement`) chosen, for exports without a
     window."""
     document = CostDocument()
-    if report.network is not None:  # a layer list stays editable, as `netcost report` opens it
-        document.set_network(report.network)
-    else:
-        document.set_report(report)
+    document.set_report(report)  # a layer list's report is its chain graph: it stays editable
     state = LatencyState.of(document)
     state.set_device(device, remember=False)
     state.set_peak(peak)

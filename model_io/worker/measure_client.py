@@ -41,12 +41,9 @@ class Measurement:
         """Measured seconds per row of report.layers (None where no module of that path ran): a container's own
         ops row gets its self time, a leaf layer its whole calls."""
         if self.by_index:  # a layer list or graph file, run as its export-torch Model
-            from netcost.costing.chain import graph_from_network
-
             from ..files.export_torch import module_attributes
 
-            graph = report.graph if report.graph is not None else graph_from_network(report.network)
-            attrs = module_attributes(graph)
+            attrs = module_attributes(report.graph)
             return [self.times.get(attrs.get(r.node_id or r.name, "")) for r in report.layers]
         # a traced model: a module's calls share its time; functional ops inside a container are not timed one by
         # one (module hooks see the container as a whole: its own ops' time is in self_times)

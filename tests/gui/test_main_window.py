@@ -216,9 +216,10 @@ def test_editor_edits_are_undoable(window: MainWindow) -> None:
 def test_a_loaded_model_is_editable(window: MainWindow, alexnet: Network) -> None:
     from dataclasses import replace
 
-    from netcost.costing import evaluate
+    from netcost.costing import evaluate_graph, graph_from_network
 
-    window.document.set_report(replace(evaluate(alexnet), source="torch"))
+    # a traced model's report, as the loader hands it: its graph says where it came from
+    window.document.set_report(evaluate_graph(replace(graph_from_network(alexnet), source={"kind": "torch"})))
     assert window.act_add.isEnabled() and "(read-only)" not in window.windowTitle()
     params = window.document.report.totals.params
     window.document.set_layer_arg(0, "out_channels", 48)
@@ -340,9 +341,10 @@ def test_open_recent_missing_file_is_removed(window: MainWindow, tmp_path: Path)
 def test_settings_of_a_traced_model_without_source_say_so(window: MainWindow, alexnet: Network) -> None:
     from dataclasses import replace
 
-    from netcost.costing import evaluate
+    from netcost.costing import evaluate_graph, graph_from_network
 
-    window.document.set_report(replace(evaluate(alexnet), source="torch"))
+    # a traced model's report, as the loader hands it: its graph says where it came from
+    window.document.set_report(evaluate_graph(replace(graph_from_network(alexnet), source={"kind": "torch"})))
     dialog = window.settings_dialog()
     assert not dialog.batch.isEnabled() and not dialog.dtype.isEnabled() and dialog.convention.isEnabled()
     assert "only the convention" in dialog.note.text() and not dialog.note.isHidden()

@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from netcost.costing import CATEGORIES, PEERS, LayerSpec, Network, evaluate
-from netcost.costing.records import HierarchyNode
+from netcost.costing import CATEGORIES, PEERS, LayerSpec, Network, evaluate, evaluate_graph, graph_from_network
+from netcost.costing.graph import Scope
 from netcost.model_io.files import tables, zoo
 
 TOTAL_KEYS = ("params", "trainable_params", "frozen_params", "buffers", "macs", "flops", "param_bytes",
@@ -97,13 +97,15 @@ def test_depth_collapses_containers():
     net = Network((LayerSpec("Linear", {"out_features": 4}), LayerSpec("ReLU"), LayerSpec("Linear",
                                                                                           {"out_features": 2})),
                   (3,))
-    report = evaluate(net)
-    block = report.layers[0].totals + report.layers[1].totals
-    traced = replace(report, hierarchy=(HierarchyNode("block", "Sequential", 1, 0, 1, block),))
+    chain = graph_from_network(net)  # its first two layers in a container, as a traced model's Sequential
+    nodes = tuple(replace(n, scope="block") if i < 2 else n for i, n in enumerate(chain.nodes))
+    traced = evaluate_graph(replace(chain, nodes=nodes, scopes=(Scope("block", "Sequential"),)))
+    assert [(h.path, h.depth, h.first, h.last) for h in traced.hierarchy] == [("block", 1, 0, 1)]
     rows = tables.visible_layers(traced, 1)
     assert [r.name for r in rows] == ["block", "Linear-2"]
     assert rows[0].params == 16 + 0  # Linear 3 -> 4: 3*4 + 4
-    assert tables.visible_layers(traced) == list(report.layers)
+    assert tables.visible_layers(traced) == list(traced.layers)
+    assert [r.totals for r in traced.layers] == [r.totals for r in evaluate(net).layers]
     d = tables.to_dict(traced, depth=1)
     assert [r["name"] for r in d["layers"]] == ["block", "Linear-2"]
     assert d["hierarchy"][0]["params"] == 16
