@@ -38,3 +38,11 @@ def isolated_device_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     test's `tmp_path/config` and `tmp_path/cache` (tests write their own devices file there)."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.fixture(autouse=True)
+def no_spare_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A window keeps a spare worker (torch imported) a second after each load, for the next one; in a test that
+    spare is almost never used, and each one is a cold start of torch competing with the tests after it. The
+    spare's own tests (tests/gui/test_model_loading_warm.py) ask for it with ModelLoader(warm=True)."""
+    monkeypatch.setenv("NETCOST_WARM_WORKER", "0")
