@@ -40,16 +40,18 @@ def test_ci_runs_make_test_then_the_library_step_and_stops_at_a_failure() -> Non
     assert os.access(ROOT / ".ci" / "run", os.X_OK)
 
 
-def test_ci_uses_the_full_hypothesis_budget() -> None:
-    assert "export HYPOTHESIS_PROFILE=full" in _commands()
-    assert "HYPOTHESIS_PROFILE ?= quick" in MAKEFILE  # the environment's choice wins over the quick default
+def test_ci_uses_the_full_hypothesis_budget_and_prints_coverage() -> None:
+    assert "export HYPOTHESIS_PROFILE=full COVERAGE=1" in _commands()
+    # the environment's choice wins over the Makefile's defaults
+    assert "HYPOTHESIS_PROFILE ?= quick" in MAKEFILE and "COVERAGE ?= 0" in MAKEFILE
 
 
-def test_make_test_is_the_app_suite_with_coverage() -> None:
+def test_make_test_is_the_app_suite_with_coverage_on_request() -> None:
     assert _recipe("test").split("\n")[0].split() == ["test-app"]
     app = _recipe("test-app")
     assert "--ignore=tests/library" in app and "$(COV)" in app and "HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE)" in app
-    assert "--cov=netcost" in _variable("COV") and "--cov-report=term" in _variable("COV")
+    cov = _variable("COV")
+    assert cov.startswith("$(if $(filter 1,$(COVERAGE)),") and "--cov=netcost" in cov and "--cov-report=term" in cov
 
 
 def test_the_library_step_cannot_skip() -> None:
@@ -60,7 +62,8 @@ def test_the_library_step_cannot_skip() -> None:
 
 def test_make_test_all_runs_both_with_the_full_profile() -> None:
     recipe = _recipe("test-all")
-    assert "test-app" in recipe and "test-library" in recipe and "HYPOTHESIS_PROFILE=full" in recipe
+    assert "test-app" in recipe and "test-library" in recipe
+    assert "HYPOTHESIS_PROFILE=full" in recipe and "COVERAGE=1" in recipe
 
 
 def test_the_profiles() -> None:
