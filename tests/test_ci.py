@@ -51,7 +51,11 @@ def test_make_test_is_the_app_suite_with_coverage_on_request() -> None:
     app = _recipe("test-app")
     assert "--ignore=tests/library" in app and "$(COV)" in app and "HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE)" in app
     cov = _variable("COV")
-    assert cov.startswith("$(if $(filter 1,$(COVERAGE)),") and "--cov=netcost" in cov and "--cov-report=term" in cov
+    assert cov.startswith("$(if $(filter 1,$(COVERAGE)),") and "--cov " in cov and "--cov-report=term" in cov
+    # --cov measures what [tool.coverage.run] names: the netcost package and its subpackages, the root folders
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    coverage = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["coverage"]["run"]
+    assert set(coverage["source"]) == {"netcost", "costing", "model_io", "gui", "resources"}
 
 
 def test_the_library_step_cannot_skip() -> None:
