@@ -9,8 +9,15 @@ LIBVENV := .venv-lib
 LIBBIN := $(LIBVENV)/bin
 LIBSTAMP := $(LIBVENV)/.installed
 PIP := pip install --disable-pip-version-check -q
+# Hypothesis's budget (tests/conftest.py): `quick` (25 examples a property) for `make test`, `full` (200) for
+# `make test-all` and CI; `make test HYPOTHESIS_PROFILE=full` works too.
+HYPOTHESIS_PROFILE ?= quick
+# COVERAGE=1: the line coverage of the netcost package (pytest-cov) printed after the app's suite, the files below
+# 100 % listed. CI (.ci/run) and `make test-all` set it; off by default, as tracing every line slows the suite.
+COVERAGE ?= 0
+COV := $(if $(filter 1,$(COVERAGE)),--cov --cov-report=term)
 
-.PHONY: run test test-app test-library lint bench
+.PHONY: run test test-app test-library test-all lint bench
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -25,19 +32,26 @@ $(LIBSTAMP): pyproject.toml setup.py tests/library/requirements.txt bench/requir
 	$(LIBBIN)/$(PIP) -r tests/library/requirements.txt
 	# the peers' pins carry their own pure-Python needs; --no-deps keeps the torch above
 	$(LIBBIN)/$(PIP) --no-deps -r bench/requirements-peers.txt
-	$(LIBBIN)/$(PIP) -e '.[test,onnx]'
+	$(LIBBIN)/$(PIP) -e '.[test,onnx,library]'
 	touch $(LIBSTAMP)
 
 run: $(STAMP)
 	$(BIN)/netcost $(ARGS)
 
-test: test-app test-library
+# `make test`: the app's own suite in .venv, in minutes. `make test-library`: tests/library in .venv-lib (CI's second
+# step; a skip fails there). `make test-all`: both, with the full hypothesis budget.
+test: test-app
 
 test-app: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest --ignore=tests/library $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest --ignore=tests/library \
+		$(COV) $(PYTEST_ARGS)
 
 test-library: $(LIBSTAMP)
-	QT_QPA_PLATFORM=offscreen NETCOST_REQUIRE_LIBRARIES=1 $(LIBBIN)/python -m pytest tests/library $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) NETCOST_REQUIRE_LIBRARIES=1 \
+		$(LIBBIN)/python -m pytest tests/library $(PYTEST_ARGS)
+
+test-all:
+	$(MAKE) test-app test-library HYPOTHESIS_PROFILE=full COVERAGE=1
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -13,8 +13,9 @@ from netcost.gui.latency_view import COLUMNS, LatencyView
 from netcost.gui.main_window import MainWindow
 from netcost.model_io.files.zoo import load_layer_list
 from netcost.model_io.worker.measure_client import Measurement
-from netcost.model_io.worker.resolve import LoadOptions, load_graph_ref
+from netcost.model_io.worker.resolve import LoadOptions
 from tests.gui.conftest import opened_window
+from tests.traced import traced_graph
 
 MEASURED, RATIO = COLUMNS.index("Measured"), COLUMNS.index("Measured ÷ est.")
 
@@ -63,7 +64,7 @@ def test_measure_button_is_enabled_only_for_what_can_be_measured(window: MainWin
     view = _latency(window)
     button = view.measure_button
     assert button.isEnabled()  # a layer list runs as its exported nn.Sequential
-    window.document.set_graph(load_graph_ref("zoo:resnet18"))
+    window.document.set_graph(traced_graph("zoo:resnet18"))
     window.source = ("torchvision:resnet18", LoadOptions())
     assert not button.isEnabled()
     assert button.toolTip() == ("Cannot measure this model: timing runs zoo models, .py models (file.py:Name) and "
@@ -87,7 +88,7 @@ def test_cli_footer_warns_when_the_devices_differ() -> None:
     from netcost.costing.latency import estimate
     from netcost.model_io.cli.latency_tables import LatencySummary, footer
 
-    report = evaluate_graph(load_graph_ref("zoo:resnet18"))
+    report = evaluate_graph(traced_graph("zoo:resnet18"))
     m = Measurement("cpu", 2, 5, 0.1, {}, {})
     t4 = estimate(report, find_device("t4", PRESETS))
     assert "Warning: measured on this CPU but estimated for t4 (a GPU)" in footer(LatencySummary(report, t4, m))[-1]

@@ -10,7 +10,7 @@ import pytest
 
 from netcost.gui.cost_document import CostDocument
 from netcost.gui.main_window import MainWindow
-from netcost.model_io.worker.resolve import load_graph_ref
+from tests.traced import traced_graph
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
 
@@ -36,7 +36,7 @@ def test_editing_before_an_opaque_node_measures_it_again(qtbot, tmp_path, alexne
         assert not doc.report.complete and doc.is_stale(doc.row_of("fc"))  # at once: not costed, never old numbers
         assert "Incomplete" in w.totals.incomplete.text()
     assert doc.report.complete and not doc.is_stale(doc.row_of("fc"))
-    written = load_graph_ref(f"{FIXTURE}:Net8")  # the same model written with 8 channels, traced
+    written = traced_graph(f"{FIXTURE}:Net8")  # the same model written with 8 channels, traced
     from netcost.costing.graph_eval import evaluate_graph
 
     assert doc.report.totals == evaluate_graph(written).totals
@@ -56,7 +56,7 @@ def test_a_graph_file_never_runs_the_model_it_names_without_consent(qtbot, tmp_p
     from netcost.gui.layer_table_model import ARGS
     from tests.model_io.test_source_trust import hostile_graph_file
 
-    path, marker, ref = hostile_graph_file(load_graph_ref(f"{FIXTURE}:Net"), tmp_path)
+    path, marker, ref = hostile_graph_file(traced_graph(f"{FIXTURE}:Net"), tmp_path)
     w = MainWindow(CostDocument(alexnet), autosave_dir=tmp_path / "rec")
     qtbot.addWidget(w)
     w.show()
@@ -82,5 +82,5 @@ def test_a_graph_file_never_runs_the_model_it_names_without_consent(qtbot, tmp_p
     from netcost.costing.graph_eval import evaluate_graph
 
     assert asked == [ref, ref] and marker.read_text() == "ran"
-    assert doc.report.complete and doc.report.totals == evaluate_graph(load_graph_ref(f"{FIXTURE}:Net8")).totals
+    assert doc.report.complete and doc.report.totals == evaluate_graph(traced_graph(f"{FIXTURE}:Net8")).totals
     doc.undo_stack.setClean()

@@ -1,7 +1,8 @@
 """Tests against the libraries users count models from (torchvision, timm, transformers, the peer tools).
 
-They run in CI in the second environment `.venv-lib` (`make test`), with NETCOST_REQUIRE_LIBRARIES=1: there a
-test that would skip for a missing library fails instead, so these checks can never go quiet again.
+They run in CI in the second environment `.venv-lib` (`make test-library`, CI's second step), with
+NETCOST_REQUIRE_LIBRARIES=1: there a test that would skip for a missing library fails instead, so these checks can
+never go quiet again.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ from netcost.costing.graph_eval import evaluate_graph
 from netcost.model_io.files.edits import apply_sets
 from netcost.model_io.files.retrace import module_edits, stale_opaque
 from netcost.model_io.importers.module_swap import ModuleEditError, apply_module_edits
-from netcost.model_io.worker.resolve import LoadOptions, ModelError, RefOrigin, load_graph_ref, measured_again
+from netcost.model_io.worker.resolve import LoadOptions, ModelError, RefOrigin, measured_again
+from tests.traced import traced_graph
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +45,7 @@ def summary(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_an_edit_before_opaque_nodes_traces_again_with_the_edit_and_matches_torch() -> None:
-    graph = load_graph_ref(f"{FIXTURE}:Net")
+    graph = traced_graph(f"{FIXTURE}:Net")
     opaque = [n.display_name for n in graph.nodes if n.opaque]
     assert "_fft_r2c" in opaque  # the fixture does what it says
     edited = apply_sets(graph, ["conv.out_channels=8"])
@@ -66,7 +67,7 @@ def test_an_edit_before_opaque_nodes_traces_again_with_the_edit_and_matches_torc
 def test_a_structural_edit_before_an_opaque_node_says_why_it_cannot_be_traced() -> None:
     from netcost.costing.graph import Node, Ref
 
-    graph = load_graph_ref(f"{FIXTURE}:Net")
+    graph = traced_graph(f"{FIXTURE}:Net")
     at = graph.index["act"] + 1
     narrowed, _ = graph.insert(at, [Node("squeeze", "Conv2d", {"out_channels": 4, "kernel_size": 1},
                                          (Ref("act"),), name="squeeze")],
@@ -91,6 +92,6 @@ def test_module_edits_rebuild_layers_in_torch() -> None:
 
 
 def test_a_model_without_stale_nodes_is_not_traced_again() -> None:
-    graph = load_graph_ref("zoo:resnet18", LoadOptions())
+    graph = traced_graph("zoo:resnet18", LoadOptions())
     edited = apply_sets(graph, ["conv1.out_channels=32"])
     assert measured_again(edited) is edited

@@ -13,7 +13,7 @@ from netcost.costing.graph import Graph
 from netcost.costing.graph_eval import evaluate_graph
 from netcost.model_io.cli.cli import main
 from netcost.model_io.files.graph_file import save_graph
-from netcost.model_io.worker.resolve import load_graph_ref
+from tests.traced import traced_graph
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
 
@@ -21,12 +21,12 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_
 @pytest.fixture(scope="module")
 def traced() -> Graph:
     """opaque_fft.py:Net traced once (NetCost's own fixture; its FFT rows are opaque)."""
-    return load_graph_ref(f"{FIXTURE}:Net")
+    return traced_graph(f"{FIXTURE}:Net")
 
 
 @pytest.fixture(scope="module")
 def written_with_8() -> Graph:
-    return load_graph_ref(f"{FIXTURE}:Net8")
+    return traced_graph(f"{FIXTURE}:Net8")
 
 
 def hostile_graph_file(traced: Graph, folder: Path) -> tuple[Path, Path, str]:
