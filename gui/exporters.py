@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication
 from netcost.model_io.layer_file import atomic_write
 
 from .cost_document import CostDocument
-from .diagram_layout import Orientation
+from .diagram.layout import Orientation
 from .portable_svg import PortableSvgDevice, with_generic_families
 from .report import ReportOptions, ReportPage
 from .report.page_layout import Page

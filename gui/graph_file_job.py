@@ -25,7 +25,7 @@ from netcost.model_io import strict_json
 from netcost.model_io.graph_file import parse_graph
 from netcost.model_io.layer_file import read_text
 
-from .diagram_layout import prebuild_structure
+from .diagram.structure import prebuild_structure
 
 BACKGROUND_BYTES = 1 * 2**20  # files above this open on a thread (Llama-70B's 5k-node graph is ~0.9 MiB)
 

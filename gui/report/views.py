@@ -16,7 +16,9 @@ from PySide6.QtGui import QColor, QPainter, QRegion
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene, QGraphicsView, QWidget
 
 from ..cost_document import CostDocument
-from ..diagram_layout import Orientation
+from ..diagram.color_bar import ColorBarWidget
+from ..diagram.layout import Orientation
+from ..diagram.scene import scene_for
 from .blocks import GridBlock, ViewBlock
 from .options import ReportOptions
 from .page_layout import Block
@@ -117,9 +119,6 @@ class DiagramParts:
                  log_scale: bool | None = None, collapsed: Collection[str] | None = None,
                  scale_mode: str | None = None, include_selection: bool = False,
                  orientation: Orientation = Orientation.TOP_DOWN) -> None:
-        from ..diagram_scene import scene_for
-        from ..diagram_view import ColorBarWidget
-
         self.scene = scene_for(document, dark=dark, metric=metric, width_metric=width_metric, log_scale=log_scale,
                                scale_mode=scale_mode, include_selection=include_selection, orientation=orientation)
         if collapsed is not None:  # a live view's folding, copied (else the scene's own default for long models)

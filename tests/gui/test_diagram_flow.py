@@ -11,9 +11,9 @@ from PySide6.QtCore import QRectF, QSettings, Qt
 
 from netcost.costing import rewrites as rw
 from netcost.gui.cost_document import CostDocument
-from netcost.gui.diagram_layout import Orientation
-from netcost.gui.diagram_scene import DiagramScene
-from netcost.gui.diagram_view import ORIENTATION_KEY, DiagramView, saved_orientation
+from netcost.gui.diagram.layout import Orientation
+from netcost.gui.diagram.scene import DiagramScene
+from netcost.gui.diagram.view import ORIENTATION_KEY, DiagramView, saved_orientation
 from netcost.model_io.graph_file import loads_graph
 from netcost.model_io.zoo import load_layer_list, load_model_graph
 

@@ -9,9 +9,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from netcost.gui.cost_document import CostDocument
-from netcost.gui.diagram_items import LayerBlockItem
-from netcost.gui.diagram_scene import DiagramScene, scene_for
-from netcost.gui.diagram_view import DiagramView
+from netcost.gui.diagram.blocks import LayerBlockItem
+from netcost.gui.diagram.keys import ScopeKey
+from netcost.gui.diagram.scene import DiagramScene, scene_for
+from netcost.gui.diagram.view import DiagramView
 from netcost.model_io.graph_file import loads_graph
 from netcost.model_io.zoo import load_model_graph
 
@@ -68,7 +69,7 @@ def _names(scene: DiagramScene, item: object) -> str:
     key = scene.key_of_item(item)
     if isinstance(item, LayerBlockItem):
         return scene.document.graph.node(key).display_name
-    return key.rsplit(":", 1)[-1]
+    return key.path if isinstance(key, ScopeKey) else key.name  # a scope's or an input's key
 
 
 def _edges(scene: DiagramScene) -> set[tuple[str, str]]:

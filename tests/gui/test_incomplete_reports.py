@@ -20,8 +20,9 @@ from netcost.gui.charts.cumulative_share_chart import CumulativeShareChart
 from netcost.gui.charts.layer_share_chart import LayerShareChart
 from netcost.gui.compare_view import CompareView
 from netcost.gui.cost_document import CostDocument
-from netcost.gui.diagram_items import GroupFrameItem
-from netcost.gui.diagram_scene import _GRAY, DiagramScene
+from netcost.gui.diagram.blocks import GroupFrameItem
+from netcost.gui.diagram.colouring import _GRAY
+from netcost.gui.diagram.scene import DiagramScene
 from netcost.gui.exporters import export_svg
 from netcost.gui.hierarchy_tree import PATH_ROLE, HierarchyTreeWidget
 from netcost.gui.layer_table_model import DELTA_CONV, DELTA_PARAMS, PCT_CONV, PCT_PARAMS, LayerTableModel
