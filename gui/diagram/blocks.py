@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QStyleOptionGrap
 from netcost.costing import HierarchyNode, LayerCost
 
 from ..cost_colors import Theme, text_color_on
+from .keys import BoxKey, InputKey, ScopeKey
 from .names import fit_title, short_name
 from .painting import (
     FAST_PX,
@@ -454,3 +455,12 @@ class InputItem(QGraphicsItem):
         painter.drawText(self.block_rect(), Qt.AlignmentFlag.AlignCenter,
                          fm.elidedText(self.text, Qt.TextElideMode.ElideRight, INPUT_W - 16))
 
+
+
+def key_of(item: LayerBlockItem | GroupFrameItem | InputItem) -> BoxKey:
+    """The box key of a diagram item: a block's node id, a scope's or an input's key."""
+    if isinstance(item, GroupFrameItem):
+        return ScopeKey(item.node.path)
+    if isinstance(item, InputItem):
+        return InputKey(item.name)
+    return item.layer_id

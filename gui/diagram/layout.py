@@ -115,6 +115,10 @@ class DiagramLayout:
     columns: list[tuple[float, float]] = field(default_factory=list)  # x extents of newspaper columns
     anchor_x: float = 0.0  # where the root level's first igraph column sits: views keep it still (no jumping)
 
+    def column_extents(self, margin: float, dx: float) -> list[tuple[float, float]]:
+        """x extents of the newspaper columns (one column, within `margin`, when it is not cut; shifted by `dx`)."""
+        return list(self.columns) if self.columns else [(margin + dx, self.width - margin + dx)]
+
     def covers(self, left: float, top: float, right: float, bottom: float) -> bool:
         """Whether a drawn box or edge lies in the rectangle (layout coordinates)."""
         if any(b.x < right and b.x + b.w > left and b.y < bottom and b.y + b.h > top for b in self.boxes.values()):

@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPaintEngine, QPainter, QPen, QPixmap, QStaticText
-from PySide6.QtWidgets import QStyleOptionGraphicsItem
+from PySide6.QtWidgets import QGraphicsView, QStyleOptionGraphicsItem
 
+from ..on_screen import out_of_sight
 from .names import short_name
 from .style import BADGE_COLORS, DiagramFonts
 
@@ -17,6 +18,31 @@ from .style import BADGE_COLORS, DiagramFonts
 def lod_of(painter: QPainter, option: QStyleOptionGraphicsItem | None = None) -> float:
     """Scene-to-device scale (views and exports scale and translate the scene, never rotate it)."""
     return abs(painter.worldTransform().m11())
+
+
+def render_scale(painter: QPainter, target: QRectF, source: QRectF, mode: Qt.AspectRatioMode) -> float:
+    """The scene-to-device scale QGraphicsScene.render draws `source` (not null) at into `target` (null: the
+    painter's device), as `lod_of` reads it while painting; 0 for an empty source."""
+    if source.width() <= 0 or source.height() <= 0:
+        return 0.0
+    device = painter.device()
+    tgt = QRectF(target) if not target.isNull() else QRectF(0, 0, device.width(), device.height()) \
+        if device is not None else source
+    sx, sy = tgt.width() / source.width(), tgt.height() / source.height()
+    s = sx if mode == Qt.AspectRatioMode.IgnoreAspectRatio else \
+        max(sx, sy) if mode == Qt.AspectRatioMode.KeepAspectRatioByExpanding else min(sx, sy)
+    return abs(painter.worldTransform().m11()) * s
+
+
+def viewed_rect(views: list[QGraphicsView]) -> QRectF | None:
+    """The scene area `views` show (None without a view: exports and tests read every item)."""
+    if not views:
+        return None
+    seen = QRectF()
+    for v in views:
+        if not out_of_sight(v):
+            seen = seen.united(v.mapToScene(v.viewport().rect()).boundingRect().adjusted(-20, -20, 20, 20))
+    return seen
 
 
 FAST_PX = 11.0  # a block drawn smaller than this on screen is a plain filled rect: corners and text would not show

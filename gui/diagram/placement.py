@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
 from netcost.costing import HierarchyNode, Totals
@@ -16,7 +16,7 @@ from netcost.costing.formatting import shape
 
 from ..cost_document import CostDocument
 from .blocks import GroupFrameItem, InputItem, LayerBlockItem, RemovedRowsItem
-from .edges import EdgesItem
+from .edges import EdgesItem, Label
 from .keys import BoxKey, InputKey, ScopeKey
 from .layout import DiagramLayout, Route
 from .structure import DiagramStructure
@@ -149,6 +149,23 @@ class DiagramItems:
                 item.setPos(b.x + dx, b.y)
         self.highlight.setPos(dx, 0)
 
+    def draw_background(self, painter: QPainter, rect: QRectF, dx: float,
+                        labels: Callable[[EdgesItem], list[Label]] | None) -> None:
+        """The open frames and every edge piece in `rect` (scene coordinates, the layout shifted by `dx`), with
+        the edges' labels as `labels` gives them (None: zoomed out, none)."""
+        painter.save()
+        painter.translate(dx, 0)
+        local = rect.translated(-dx, 0)
+        theme = self.style.theme
+        for g in sorted((g for g in self.groups.values() if g.isVisible() and not g.collapsed),
+                        key=lambda g: g.depth):  # outer frames first: inner ones shade over them
+            if g.boundingRect().intersects(local):
+                g.draw_frame(painter, theme)
+        for chunk in self.edge_chunks:
+            if chunk.boundingRect().intersects(local):
+                chunk.draw(painter, local, self.style, labels(chunk) if labels is not None and chunk.labels else None)
+        painter.restore()
+
     def set_edges(self, routes: list[Route], widths: list[float] | None, color: QColor, horizontal: bool) -> None:
         """The edges in spatial pieces of EDGE_CHUNK (drawn by the scene's background, not items of the scene)."""
         order = sorted(range(len(routes)), key=lambda k: (round(routes[k].points[0][0] / 600) if routes[k].points
@@ -196,7 +213,11 @@ class DiagramItems:
 
     def overview(self, layout: DiagramLayout | None, dx: float, cell: tuple[float, float] | None,
                  sync: Callable[[LayerBlockItem], LayerBlockItem]) -> tuple[list[QRectF], list[tuple[QRectF, QColor]]]:
-        """See `DiagramScene.overview`; `sync` brings a block up to date without a repaint."""
+        """What an overview draws, in scene coordinates (the layout shifted by `dx`): the open frames' pieces, and
+        every drawn box with its current colour (`sync` brings a block not on screen up to date without a
+        repaint). Rendering the scene instead called every item's paint: 0.6 s for a 5,000-node graph, after
+        every edit. `cell`: the scene (width, height) of one overview pixel: of the boxes starting in one such
+        cell only the first is given (a 100k-node graph's 6,666 folded layers in a 190 px minimap)."""
         frames = [s.translated(g.pos()) for g in self.groups.values() if g.isVisible() and not g.collapsed
                   for s in g.segments]
         boxes: list[tuple[QRectF, QColor]] = []

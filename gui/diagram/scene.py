@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
 from netcost.costing.mask_plumbing import MASK_TYPE
@@ -28,18 +28,17 @@ from ..cost_document import CostDocument
 from ..gc_pause import without_gc
 from ..latency_state import LatencyState
 from ..metric_values import Subject, title_of, value_of
-from ..on_screen import out_of_sight
-from .blocks import TEXT_LOD, GroupFrameItem, InputItem, LayerBlockItem
+from .blocks import TEXT_LOD, GroupFrameItem, InputItem, LayerBlockItem, key_of
 from .colouring import DiagramColouring
 from .columns import wrap
 from .edges import LABEL_LOD, edge_at
 from .keys import BoxKey, InputKey, ScopeKey
 from .layout import DiagramLayout, DiagramLayouter, Orientation, Route, Sizes
 from .navigation import DiagramNavigation
-from .painting import lod_of
+from .painting import lod_of, render_scale, viewed_rect
 from .placement import DiagramItems
 from .state import DiagramState
-from .structure import DiagramStructure, structure_of
+from .structure import DiagramStructure, rewired, structure_of
 from .style import BLOCK_H, BLOCK_W, CONT_H, ENTRY_GAP, HEADER_H, INPUT_H, INPUT_W, PAD, DiagramFonts, DiagramStyle
 from .text import DiagramText
 from .tooltips import DiagramTooltips
@@ -117,36 +116,44 @@ class DiagramScene(QGraphicsScene):
         assert self._structure is not None
         return self._structure
 
-    def set_metric(self, metric: str) -> None:
-        if metric not in METRICS:
-            raise KeyError(metric)
-        if metric != self.metric:
-            self._state = self._state.changed(metric=metric)
-            self._watch_latency()
-            self.refresh()
-
-    def _watch_latency(self) -> None:
-        if METRICS[self.metric].derived and not self._latency_watched:  # another device recolours
+    @without_gc
+    def set_state(self, state: DiagramState) -> None:
+        """Show the diagram as `state` says (a view's, shared with an export): lay out again when the flow or the
+        open scopes changed (scopes the graph lacks are dropped), recolour when anything did."""
+        for metric in (state.metric, state.width_metric):
+            if metric is not None and metric not in METRICS:
+                raise KeyError(metric)
+        if state.scale_mode not in SCALES:
+            raise KeyError(state.scale_mode)
+        state = state.with_expanded(p for p in state.expanded or () if p in self._groups)
+        old, self._state = self._state, state
+        if state == old:
+            return
+        if METRICS[state.metric].derived and not self._latency_watched:  # another device recolours
             LatencyState.of(self.document).changed.connect(self._on_document_report)
             self._latency_watched = True
+        if self._layouter is not None and state.orientation is not old.orientation:
+            self._layouter.set_orientation(state.orientation)
+        if self._layouter is not None and (state.orientation, state.expanded) != (old.orientation, old.expanded):
+            self._relayout()
+        self.refresh()
+
+    def set_metric(self, metric: str) -> None:
+        self.set_state(self._state.changed(metric=metric))
 
     def set_scale_mode(self, mode: str) -> None:
-        if mode not in SCALES:
-            raise KeyError(mode)
-        if mode != self.scale_mode:
-            self._state = self._state.changed(scale_mode=mode)
-            self.refresh()
-
-    def set_log_scale(self, log: bool) -> None:
-        self.set_scale_mode("log" if log else "linear")
+        self.set_state(self._state.changed(scale_mode=mode))
 
     def set_width_metric(self, metric: str | None) -> None:
         """None: uniform width; otherwise block width encodes this metric (labelled in the colour bar)."""
-        if metric is not None and metric not in METRICS:
-            raise KeyError(metric)
-        if metric != self.width_metric:
-            self._state = self._state.changed(width_metric=metric)
-            self.refresh()
+        self.set_state(self._state.changed(width_metric=metric))
+
+    def set_orientation(self, orientation: Orientation) -> None:
+        """Read the flow top to bottom or left to right (every level is laid out again)."""
+        self.set_state(self._state.changed(orientation=orientation))
+
+    def set_expanded_scopes(self, paths: Iterable[str]) -> None:
+        self.set_state(self._state.with_expanded(paths))
 
     def set_dark(self, dark: bool) -> None:
         if dark != self.theme.dark:
@@ -157,16 +164,6 @@ class DiagramScene(QGraphicsScene):
             self._draw_highlight()
             for item in self.items():
                 item.update()
-
-    @without_gc
-    def set_orientation(self, orientation: Orientation) -> None:
-        """Read the flow top to bottom or left to right (every level is laid out again)."""
-        if orientation is not self.orientation:
-            self._state = self._state.changed(orientation=orientation)
-            if self._layouter is not None:
-                self._layouter.set_orientation(orientation)
-                self._relayout()
-                self.refresh()
 
     def set_column_height(self, height: float | None) -> None:
         """Cut a top-down layout into columns of at most `height` scene units, for a page (None: one column)."""
@@ -184,18 +181,8 @@ class DiagramScene(QGraphicsScene):
     def _expanded(self) -> frozenset[str]:
         return self._state.expanded or frozenset()
 
-    @without_gc
     def set_collapsed(self, path: str, collapsed: bool) -> None:
-        if path in self._groups and collapsed == (path in self._expanded):
-            self.set_expanded_scopes(self._expanded - {path} if collapsed else self._expanded | {path})
-
-    @without_gc
-    def set_expanded_scopes(self, paths: Iterable[str]) -> None:
-        new = frozenset(p for p in paths if p in self._groups)
-        if new != self._expanded:
-            self._state = self._state.with_expanded(new)
-            self._relayout()
-            self.refresh()
+        self.set_expanded_scopes(self._expanded - {path} if collapsed else self._expanded | {path})
 
     def toggle_collapsed(self, path: str) -> None:
         self.set_collapsed(path, path in self._expanded)
@@ -235,18 +222,11 @@ class DiagramScene(QGraphicsScene):
         items, drawn = self.placement, self.placement.drawn
         return [self._ready(items.item(i)) for i in items.ids if i in drawn]
 
-    def block_item_count(self) -> int:
-        """How many block items the scene holds (folded scopes' members get theirs when shown)."""
-        return len(self._blocks)
-
     def groups(self) -> list[GroupFrameItem]:
         return [self._ready_group(g) for g in self._groups.values()]
 
     def group(self, path: str) -> GroupFrameItem:
         return self._ready_group(self._groups[path])
-
-    def input_items(self) -> list[InputItem]:
-        return list(self._inputs.values())
 
     def routes(self) -> list[Route]:
         return list(self.layout.routes) if self.layout else []
@@ -265,13 +245,7 @@ class DiagramScene(QGraphicsScene):
         """(source item, target item) of every drawn edge."""
         return [(self.item_for_key(r.src), self.item_for_key(r.dst)) for r in self.routes()]
 
-    def key_of_item(self, item: object) -> BoxKey:
-        if isinstance(item, GroupFrameItem):
-            return ScopeKey(item.node.path)
-        if isinstance(item, InputItem):
-            return InputKey(item.name)
-        assert isinstance(item, LayerBlockItem)
-        return item.layer_id
+    key_of_item = staticmethod(key_of)
 
     def sync_block(self, item: LayerBlockItem, quiet: bool = False) -> LayerBlockItem:
         """Bring a block up to the latest refresh (colour, width, cost, share); `quiet` when about to paint it."""
@@ -287,22 +261,7 @@ class DiagramScene(QGraphicsScene):
         group.text = self.text.group_text(group)
         return group
 
-    # ---- navigation, text and tooltips (see those modules) -------------------------------------------------
-    def visible_units(self) -> list[tuple[int, str]]:
-        return self.navigation.visible_units()
-
-    def key_for_row(self, row: int) -> BoxKey | None:
-        return self.navigation.key_for_row(row)
-
-    def rows_of_key(self, key: BoxKey) -> list[int]:
-        return self.navigation.rows_of_key(key)
-
-    def neighbours(self, key: BoxKey, forward: bool) -> list[BoxKey]:
-        return self.navigation.neighbours(key, forward)
-
-    def find(self, text: str) -> list[int]:
-        return self.navigation.find(text)
-
+    # ---- navigation and tooltips (`navigation`, `text` and `tooltips` hold the rest) ---------------------------
     def unit_rect(self, row: int) -> QRectF:
         """Scene rect of the box showing `row` (its block, or the collapsed scope that hides it; a hidden view
         node shows as the block it feeds)."""
@@ -310,21 +269,9 @@ class DiagramScene(QGraphicsScene):
         return QRectF() if item is None else item.mapRectToScene(item.block_rect())
 
     def _visible_item_for(self, row: int) -> LayerBlockItem | GroupFrameItem | None:
-        key = self.key_for_row(row)
+        key = self.navigation.key_for_row(row)
         item = None if key is None else self.item_for_key(key)
         return item if not isinstance(item, InputItem) else None
-
-    def block_lines(self, item: LayerBlockItem) -> list[tuple[str, QFont]]:
-        return self.text.block_lines(self.sync_block(item))
-
-    def group_lines(self, item: GroupFrameItem) -> list[tuple[str, QFont]]:
-        return self.text.group_lines(item)
-
-    def edge_label(self, route: Route) -> str:
-        return self.text.edge_label(route)
-
-    def edge_tooltip(self, route: Route) -> str:
-        return self.tooltips.edge_tooltip(route)
 
     def tooltip_html(self, item: Item) -> str:
         """The full record of a block or container: every metric, % of totals, and the conventions' names."""
@@ -343,19 +290,21 @@ class DiagramScene(QGraphicsScene):
         as many levels as fit)."""
         self.placement.clear()
         self._structure = None
-        self._sync_structure()
-        open_ = default_expansion(self.structure, self.document) if expanded is None else set(expanded)
-        self._state = self._state.with_expanded(open_ & set(self._groups))
-        self._relayout()
-        self.refresh()
-        self._on_selection_changed(self.document.selection.rows, None)
+        self._sync_structure(expanded)
 
-    def _sync_structure(self) -> None:
-        """Items for the current graph's drawn nodes, scopes and inputs, keeping those whose ids remain."""
+    @without_gc
+    def _sync_structure(self, expanded: Collection[str] | None) -> None:
+        """Items for the current graph's drawn nodes, scopes and inputs, keeping those whose ids remain, laid out
+        with `expanded` open (None: the default for the model's size)."""
         st = self._structure = structure_of(self.document.graph)
         self.text.names_changed()
         self._layouter = DiagramLayouter(st, SIZES, self.orientation)
         self.placement.sync_structure(st)
+        open_ = default_expansion(st, self.document) if expanded is None else set(expanded)
+        self._state = self._state.with_expanded(open_ & set(self._groups))
+        self._relayout()
+        self.refresh()
+        self._on_selection_changed(self.document.selection.rows, None)
 
     # ---- layout --------------------------------------------------------------------------------------------
     @without_gc
@@ -384,11 +333,7 @@ class DiagramScene(QGraphicsScene):
 
     def columns(self) -> list[tuple[float, float]]:
         """x extents of the layout's newspaper columns (one column when it is not cut)."""
-        if self.layout is None:
-            return []
-        if self.layout.columns:
-            return list(self.layout.columns)
-        return [(SIZES.margin + self.dx, self.layout.width - SIZES.margin + self.dx)]
+        return self.layout.column_extents(SIZES.margin, self.dx) if self.layout is not None else []
 
     def _visible_keys(self) -> list[BoxKey]:
         return list(self.layout.boxes) if self.layout else []
@@ -404,19 +349,8 @@ class DiagramScene(QGraphicsScene):
         """The background colour and every edge: views cache this layer (CacheBackground), so blocks recoloured
         above it repaint without stroking the edges again; only a relayout or new edge widths redraw it."""
         super().drawBackground(painter, rect)
-        painter.save()
-        painter.translate(self.dx, 0)
-        local = rect.translated(-self.dx, 0)
-        for g in sorted((g for g in self._groups.values() if g.isVisible() and not g.collapsed),
-                        key=lambda g: g.depth):  # outer frames first: inner ones shade over them
-            if g.boundingRect().intersects(local):
-                g.draw_frame(painter, self.theme)
         labelled = lod_of(painter) >= LABEL_LOD
-        for chunk in self.placement.edge_chunks:
-            if chunk.boundingRect().intersects(local):
-                chunk.draw(painter, local, self.style,
-                           self.text.edge_labels(chunk) if labelled and chunk.labels else None)
-        painter.restore()
+        self.placement.draw_background(painter, rect, self.dx, self.text.edge_labels if labelled else None)
 
     def _draw_highlight(self) -> None:
         self.placement.set_highlight(self.routes(), self.theme.selection, self.orientation.horizontal)
@@ -430,16 +364,12 @@ class DiagramScene(QGraphicsScene):
         changed = self.colouring.recolour()
         # shown blocks in a view now; the others (scrolled away, in a background tab, folded in a scope) when they
         # are next painted or read: a 5,000-node graph's edit then costs what is on screen, not every block
-        for item in self._blocks_in(self._viewed_rect()):
+        for item in self._blocks_in(viewed_rect(self.views())):
             self.sync_block(item)
         self.colouring.colour_groups()
-        for g in self._groups.values():
-            if g.isVisible():
-                g.text = self.text.group_text(g)
+        self.text.relabel_groups(self._groups.values())
         self._show_removed()
-        stale = QRectF()
-        for chunk in self.placement.edge_chunks:
-            stale = stale.united(self.text.stale_label_rect(chunk))
+        stale = self.text.stale_labels_rect(self.placement.edge_chunks)
         if not stale.isEmpty():
             self.invalidate(stale.translated(self.dx, 0), QGraphicsScene.SceneLayer.BackgroundLayer)
         if self.metric == "memory" or self._weighted_edges:  # widths follow activation bytes, or stop doing so
@@ -465,14 +395,9 @@ class DiagramScene(QGraphicsScene):
                mode: Qt.AspectRatioMode = Qt.AspectRatioMode.KeepAspectRatio) -> None:
         """As QGraphicsScene's, with the items in `source` prepared for the scale they are drawn at."""
         src = QRectF(source) if not source.isNull() else self.sceneRect()
-        device = painter.device()
-        tgt = QRectF(target) if not target.isNull() else QRectF(0, 0, device.width(), device.height()) \
-            if device is not None else src
-        if src.width() > 0 and src.height() > 0:
-            sx, sy = tgt.width() / src.width(), tgt.height() / src.height()
-            s = sx if mode == Qt.AspectRatioMode.IgnoreAspectRatio else \
-                max(sx, sy) if mode == Qt.AspectRatioMode.KeepAspectRatioByExpanding else min(sx, sy)
-            self.prepare(src, abs(painter.worldTransform().m11()) * s)
+        scale = render_scale(painter, target, src, mode)
+        if scale:
+            self.prepare(src, scale)
         super().render(painter, target, source, mode)
 
     def covers(self, rect: QRectF) -> bool:
@@ -481,23 +406,8 @@ class DiagramScene(QGraphicsScene):
                                                               rect.right() - self.dx, rect.bottom())
 
     def overview(self, cell: tuple[float, float] | None = None) -> tuple[list[QRectF], list[tuple[QRectF, QColor]]]:
-        """What an overview draws, in scene coordinates: the open frames' pieces, and every drawn box with its
-        current colour (blocks not on screen are brought up to date without a repaint). Rendering the scene
-        instead called every item's paint: 0.6 s for a 5,000-node graph, after every edit. `cell`: the scene
-        (width, height) of one overview pixel: of the boxes starting in one such cell only the first is given
-        (a 100k-node graph's 6,666 folded layers in a 190 px minimap)."""
+        """What an overview (the minimap) draws, in scene coordinates: see `DiagramItems.overview`."""
         return self.placement.overview(self.layout, self.dx, cell, lambda b: self.sync_block(b, quiet=True))
-
-    def _viewed_rect(self) -> QRectF | None:
-        """The scene area the views show (None without a view: exports and tests read every item)."""
-        views = self.views()
-        if not views:
-            return None
-        seen = QRectF()
-        for v in views:
-            if not out_of_sight(v):
-                seen = seen.united(v.mapToScene(v.viewport().rect()).boundingRect().adjusted(-20, -20, 20, 20))
-        return seen
 
     def _show_removed(self) -> None:
         """The baseline's rows the current graph no longer has, as ghost blocks beside the layout."""
@@ -514,23 +424,19 @@ class DiagramScene(QGraphicsScene):
     def _on_selection_changed(self, rows: list[int], source: object) -> None:
         if not self.show_selection:
             rows = []
-        self.placement.select(rows, {k for k in (self.key_for_row(r) for r in rows) if k is not None})
+        keys = (self.navigation.key_for_row(r) for r in rows)
+        self.placement.select(rows, {k for k in keys if k is not None})
         self._draw_highlight()
 
-    @without_gc
     def _on_document_structure(self, *args: int) -> None:
         """Insert/remove/move: add or drop only the items whose ids appeared or vanished, then relayout."""
-        self._sync_structure()
-        self._state = self._state.with_expanded(self._expanded & set(self._groups))
-        self._relayout()
-        self.refresh()
-        self._on_selection_changed(self.document.selection.rows, None)
+        self._sync_structure(self._expanded)
 
     def _on_document_report(self, *args: object) -> None:
         self.refresh()
 
     def _on_document_layer(self, row: int, field: str) -> None:
-        if self._rewired(row):
+        if rewired(self._structure, self.document.graph, row):
             # an edit that inserts nodes signals the insertion first, with the readers after it still wired as
             # before (the document's rows in between); their new inputs arrive only as a changed row
             self._on_document_structure()
@@ -539,19 +445,6 @@ class DiagramScene(QGraphicsScene):
             self.text.names_changed()
         if field in ("name", "type") and self.placement.ids[row] in self._blocks:
             self.block(row).fallback = self.document.spec(row).display_name(row)
-
-    def _rewired(self, row: int) -> bool:
-        """Whether the node at `row` reads other values, or is another op, than the laid-out structure has it."""
-        st = self._structure
-        graph = self.document.graph
-        if st is None or st.graph is graph or not 0 <= row < len(graph.nodes):
-            return False
-        node = graph.nodes[row]
-        known = st.row.get(node.id)
-        if known is None:
-            return True
-        was = st.graph.nodes[known]
-        return was.inputs != node.inputs or was.op != node.op
 
 
 def scene_for(document: CostDocument, dark: bool = False, metric: str = "flops", width_metric: str | None = "params",

@@ -24,7 +24,6 @@ SOURCE_OPS = frozenset({"parameter", "buffer", "constant"})
 
 
 @dataclass
-
 class _Scope:
     path: str
     parent: str | None
@@ -57,6 +56,18 @@ def structure_of(graph: Graph) -> DiagramStructure:
     if _prebuilt and _prebuilt[0].graph is graph:
         return _prebuilt.pop()
     return DiagramStructure(graph)
+
+
+def rewired(st: DiagramStructure | None, graph: Graph, row: int) -> bool:
+    """Whether the node at `row` of `graph` reads other values, or is another op, than structure `st` has it."""
+    if st is None or st.graph is graph or not 0 <= row < len(graph.nodes):
+        return False
+    node = graph.nodes[row]
+    known = st.row.get(node.id)
+    if known is None:
+        return True
+    was = st.graph.nodes[known]
+    return was.inputs != node.inputs or was.op != node.op
 
 
 class DiagramStructure:

@@ -5,7 +5,7 @@ frame around it, and blocks whose names share a dotted prefix inside one frame s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QFont, QFontMetricsF
@@ -166,6 +166,12 @@ class DiagramText:
             return text
         return GroupText(key, tuple(self.group_lines(item)), self.group_name(node.path))
 
+    def relabel_groups(self, groups: Iterable[GroupFrameItem]) -> None:
+        """Hand the visible containers their labels (the others get theirs when shown: the refresh after)."""
+        for g in groups:
+            if g.isVisible():
+                g.text = self.group_text(g)
+
     def group_lines(self, item: GroupFrameItem) -> list[tuple[str, QFont]]:
         scene = self.scene
         f = scene.fonts
@@ -237,6 +243,13 @@ class DiagramText:
                     out.append((r.points[0][0], r.points[0][1], text))
             chunk.label_cache = out
         return chunk.label_cache
+
+    def stale_labels_rect(self, chunks: Iterable[EdgesItem]) -> QRectF:
+        """`stale_label_rect` of every piece of the edges, united."""
+        rect = QRectF()
+        for chunk in chunks:
+            rect = rect.united(self.stale_label_rect(chunk))
+        return rect
 
     def stale_label_rect(self, chunk: EdgesItem) -> QRectF:
         """After a new report: the area (item coordinates) of a piece's labels whose text changed, read again only

@@ -237,27 +237,27 @@ class DiagramGraphicsView(QGraphicsView):
             if not modifiers & Qt.KeyboardModifier.ControlModifier:
                 selection.clear(self)
             return
-        rows = self.diagram.rows_of_key(self.diagram.key_of_item(item))
+        rows = self.diagram.navigation.rows_of_key(self.diagram.key_of_item(item))
         if modifiers & Qt.KeyboardModifier.ControlModifier:
             current = set(selection.rows)
             rows = sorted(current - set(rows)) if set(rows) <= current else sorted(current | set(rows))
         selection.set_rows(rows, self)
 
     def select_key(self, key: BoxKey) -> None:
-        rows = self.diagram.rows_of_key(key)
+        rows = self.diagram.navigation.rows_of_key(key)
         if rows:
             self.diagram.document.selection.set_rows(rows, self)
             self.ensureVisible(self.diagram.unit_rect(rows[0]), 60, 60)
 
     def _current_key(self) -> BoxKey | None:
         current = self.diagram.document.selection.current
-        return None if current is None else self.diagram.key_for_row(current)
+        return None if current is None else self.diagram.navigation.key_for_row(current)
 
     def _step_along_edges(self, forward: bool) -> bool:
         key = self._current_key()
         if key is None:
             return False
-        near = self.diagram.neighbours(key, forward)
+        near = self.diagram.navigation.neighbours(key, forward)
         if not near:
             return True
         boxes = self.diagram.layout.boxes if self.diagram.layout else {}
@@ -339,7 +339,7 @@ class DiagramGraphicsView(QGraphicsView):
                 return True
             route = self.diagram.edge_at(self.mapToScene(pos), 6 / max(self.zoom(), 1e-3))
             if route is not None:
-                QToolTip.showText(event.globalPos(), self.diagram.edge_tooltip(route), self)  # type: ignore
+                QToolTip.showText(event.globalPos(), self.diagram.tooltips.edge_tooltip(route), self)  # type: ignore
             else:
                 QToolTip.hideText()
             return True
@@ -355,7 +355,7 @@ class DiagramView(QWidget):
         self.scene = DiagramScene(document, self, orientation=saved_orientation())
         self.view = DiagramGraphicsView(self.scene, self)
         self.color_bar = ColorBarWidget(self.scene, self)
-        self.find_bar = DiagramFindWidget(self.scene.find, self._on_find_bar_go, self)
+        self.find_bar = DiagramFindWidget(self.scene.navigation.find, self._on_find_bar_go, self)
 
         self.metric_box = QComboBox(self)
         for key, m in METRICS.items():

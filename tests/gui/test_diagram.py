@@ -191,7 +191,7 @@ def test_collapsed_container_shows_its_subtotal(qtbot) -> None:
     # collapse the outer container: its nested group disappears with its rows
     scene.set_collapsed("features", True)
     assert not scene.group("features.block1").isVisible()
-    assert scene.visible_units() == [(0, "features"), (13, ""), (14, "classifier")]
+    assert scene.navigation.visible_units() == [(0, "features"), (13, ""), (14, "classifier")]
     # selection of a hidden row highlights the container that shows it
     doc.selection.set_rows([3])
     assert scene.group("features").selected
@@ -287,7 +287,7 @@ def test_continued_frames_get_a_cont_header(qtbot) -> None:
     outer, inner = scene.group("features"), scene.group("features.block1")
     assert inner.segments[1].top() >= outer.segments[1].top() + CONT_H - 0.5
     # no box overlaps another, and each sits inside its frame's pieces
-    rects = [scene.unit_rect(r) for r, _ in scene.visible_units()]
+    rects = [scene.unit_rect(r) for r, _ in scene.navigation.visible_units()]
     for i, a in enumerate(rects):
         assert not any(a.intersects(b) for b in rects[i + 1:])
     for row in range(0, 10):

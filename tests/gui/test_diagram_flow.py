@@ -72,7 +72,7 @@ def test_left_to_right_keeps_frames_headers_on_top_and_boxes_inside(qtbot) -> No
     _assert_flows(scene, horizontal=True)
     for g in scene.groups():
         frame = g.mapRectToScene(g.segments[0])
-        for row in scene.rows_of_key(scene.key_of_item(g)):
+        for row in scene.navigation.rows_of_key(scene.key_of_item(g)):
             box = scene.unit_rect(row)
             if not box.isEmpty():
                 assert frame.contains(box) and box.top() >= frame.top() + g.header_rect().height() - 0.5

@@ -141,9 +141,9 @@ def test_diagram_blocks_say_not_costed_and_show_no_share(qtbot, doc: CostDocumen
     scene = DiagramScene(doc)
     _broken(doc)
     conv1 = scene.block(doc.row_of("conv1"))
-    assert "%" not in scene.block_lines(conv1)[-1][0]  # its FLOPs, no share of a partial total
+    assert "%" not in scene.text.block_lines(conv1)[-1][0]  # its FLOPs, no share of a partial total
     conv2 = scene.block(doc.row_of("conv2"))
-    assert [t for t, _ in scene.block_lines(conv2)][-1] == "— · not costed"
+    assert [t for t, _ in scene.text.block_lines(conv2)][-1] == "— · not costed"
     assert conv2.color.name() == _GRAY.name()
     assert not scene._removed.isVisible()  # no ghosts: nothing was removed
 
@@ -180,20 +180,20 @@ def test_folded_blocks_downstream_are_drawn_not_costed(qtbot, qapp: QApplication
     scene = DiagramScene(doc)
     scene.set_expanded_scopes([])  # every scope folded
     head = scene.group("head")
-    assert head.collapsed and "%" in scene.group_lines(head)[-1][0]
+    assert head.collapsed and "%" in scene.text.group_lines(head)[-1][0]
     doc.pin_baseline()
     _break_body(doc)
     for path in ("head", "body"):
         g: GroupFrameItem = scene.group(path)
-        lines = [t for t, _ in scene.group_lines(g)]
+        lines = [t for t, _ in scene.text.group_lines(g)]
         assert lines[-1].startswith("— · ") and lines[-1].endswith("not costed"), (path, lines)
         assert g.color.name() == _GRAY.name() and g.badge == ("not costed", "not costed")
         assert "not costed" in scene.tooltip_html(g)
-    assert scene.group_lines(scene.group("head"))[-1][0] == "— · 3 not costed"
+    assert scene.text.group_lines(scene.group("head"))[-1][0] == "— · 3 not costed"
     assert scene.group("body.0").node.complete  # upstream of the break: its own figure, still coloured
     assert scene.group("body.0").color.name() != _GRAY.name()
     doc.undo_stack.undo()
-    assert "%" in scene.group_lines(scene.group("head"))[-1][0]
+    assert "%" in scene.text.group_lines(scene.group("head"))[-1][0]
 
 
 def _tree_items(tree: HierarchyTreeWidget) -> dict[str, tuple[str, str, str]]:
