@@ -21,8 +21,6 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
-from netcost.costing.mask_plumbing import MASK_TYPE
-
 from ..cost_colors import METRICS, SCALES, Theme, format_metric, palette_is_dark
 from ..cost_document import CostDocument
 from ..gc_pause import without_gc
@@ -33,19 +31,16 @@ from .colouring import DiagramColouring
 from .columns import wrap
 from .edges import LABEL_LOD, edge_at
 from .keys import BoxKey, InputKey, ScopeKey
-from .layout import DiagramLayout, DiagramLayouter, Orientation, Route, Sizes
+from .layout import DiagramLayout, DiagramLayouter, Orientation, Route
 from .navigation import DiagramNavigation
 from .painting import lod_of, render_scale, viewed_rect
 from .placement import DiagramItems
+from .prepared import prepared_for
 from .state import DiagramState
-from .structure import DiagramStructure, rewired, structure_of
-from .style import BLOCK_H, BLOCK_W, CONT_H, ENTRY_GAP, HEADER_H, INPUT_H, INPUT_W, PAD, DiagramFonts, DiagramStyle
+from .structure import DiagramStructure, rewired
+from .style import BLOCK_H, SIZES, DiagramFonts, DiagramStyle
 from .text import DiagramText
 from .tooltips import DiagramTooltips
-
-AUTO_BOXES = 40  # a model opens with whole levels of scopes expanded while at most this many boxes show
-SIZES = Sizes(block=(BLOCK_W, BLOCK_H), scope=(BLOCK_W, BLOCK_H), input=(INPUT_W, INPUT_H), header=HEADER_H,
-              pad=PAD, cont=CONT_H, entry_gap=ENTRY_GAP)
 
 Item = LayerBlockItem | GroupFrameItem | InputItem
 
@@ -296,11 +291,12 @@ class DiagramScene(QGraphicsScene):
     def _sync_structure(self, expanded: Collection[str] | None) -> None:
         """Items for the current graph's drawn nodes, scopes and inputs, keeping those whose ids remain, laid out
         with `expanded` open (None: the default for the model's size)."""
-        st = self._structure = structure_of(self.document.graph)
+        ahead = prepared_for(self.document.graph, self.orientation)  # (by the thread that loaded it, if it did)
+        st = self._structure = ahead.structure
         self.text.names_changed()
-        self._layouter = DiagramLayouter(st, SIZES, self.orientation)
+        self._layouter = ahead.layouter
         self.placement.sync_structure(st)
-        open_ = default_expansion(st, self.document) if expanded is None else set(expanded)
+        open_ = set(ahead.expanded if expanded is None else expanded)
         self._state = self._state.with_expanded(open_ & set(self._groups))
         self._relayout()
         self.refresh()
@@ -457,21 +453,3 @@ def scene_for(document: CostDocument, dark: bool = False, metric: str = "flops",
     `orientation`, and `expanded`: the scopes shown open, default as the window opens a model)."""
     state = state or DiagramState.of(metric, width_metric, log_scale, scale_mode, orientation, expanded)
     return DiagramScene(document, dark=dark, show_selection=include_selection, state=state)
-
-
-def default_expansion(st: DiagramStructure, document: CostDocument) -> set[str]:
-    """Whole levels of scopes open while at most AUTO_BOXES boxes show (ResNet-50: its stages open, their
-    bottlenecks folded; GPT-2: its blocks folded)."""
-    graph = document.graph
-    expanded: set[str] = set()
-    boxes = len(st.scopes[""].nodes) + len(st.scopes[""].children) + len(st.used_inputs)
-    # mask plumbing (costing.mask_plumbing) stays folded: it is there so as not to dominate
-    frontier = [c for c in st.scopes[""].children if graph.scope_type(c) != MASK_TYPE]
-    while frontier:
-        grow = sum(len(st.scopes[p].nodes) + len(st.scopes[p].children) - 1 for p in frontier)
-        if boxes + grow > AUTO_BOXES and (expanded or boxes + grow > 4 * AUTO_BOXES or len(frontier) > 1):
-            break
-        expanded |= set(frontier)
-        boxes += grow
-        frontier = [c for p in frontier for c in st.scopes[p].children if graph.scope_type(c) != MASK_TYPE]
-    return expanded

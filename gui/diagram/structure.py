@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netcost.costing.graph import Graph
+from netcost.costing.mask_plumbing import MASK_TYPE
 from netcost.costing.registry import has_kind, kind
 
 from .keys import BoxKey, InputKey, ScopeKey
@@ -21,6 +22,7 @@ VIEW_OPS = frozenset({
     "alias", "detach", "select", "slice", "split", "unsafe_split", "split_with_sizes", "unbind", "flatten",
 })
 SOURCE_OPS = frozenset({"parameter", "buffer", "constant"})
+AUTO_BOXES = 40  # a model opens with whole levels of scopes expanded while at most this many boxes show
 
 
 @dataclass
@@ -40,22 +42,6 @@ class Edge:
     index: int
     dst: str  # drawn node id
     dst_input: int
-
-
-_prebuilt: list[DiagramStructure] = []  # at most one: built off the GUI thread for the graph about to be shown
-
-
-def prebuild_structure(graph: Graph) -> None:
-    """Compute `graph`'s structure now (a thread opening a large file: 0.8 s at 100k nodes), for the scene that
-    shows it next (`structure_of`)."""
-    _prebuilt[:] = [DiagramStructure(graph)]
-
-
-def structure_of(graph: Graph) -> DiagramStructure:
-    """`graph`'s structure: the prebuilt one if it is this very graph's, else computed now."""
-    if _prebuilt and _prebuilt[0].graph is graph:
-        return _prebuilt.pop()
-    return DiagramStructure(graph)
 
 
 def rewired(st: DiagramStructure | None, graph: Graph, row: int) -> bool:
@@ -186,3 +172,18 @@ class DiagramStructure:
         return node_id
 
 
+def default_expansion(st: DiagramStructure, graph: Graph) -> set[str]:
+    """Whole levels of scopes open while at most AUTO_BOXES boxes show (ResNet-50: its stages open, their
+    bottlenecks folded; GPT-2: its blocks folded)."""
+    expanded: set[str] = set()
+    boxes = len(st.scopes[""].nodes) + len(st.scopes[""].children) + len(st.used_inputs)
+    # mask plumbing (costing.mask_plumbing) stays folded: it is there so as not to dominate
+    frontier = [c for c in st.scopes[""].children if graph.scope_type(c) != MASK_TYPE]
+    while frontier:
+        grow = sum(len(st.scopes[p].nodes) + len(st.scopes[p].children) - 1 for p in frontier)
+        if boxes + grow > AUTO_BOXES and (expanded or boxes + grow > 4 * AUTO_BOXES or len(frontier) > 1):
+            break
+        expanded |= set(frontier)
+        boxes += grow
+        frontier = [c for p in frontier for c in st.scopes[p].children if graph.scope_type(c) != MASK_TYPE]
+    return expanded

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from PySide6.QtGui import QColor, QFont
 
 from ..cost_colors import Theme
+from .layout import Sizes
 
 BLOCK_W = 240.0
 BLOCK_H = 72.0
@@ -20,6 +21,8 @@ ENTRY_GAP = 20.0  # above the first block of a continued column: the arrow from 
 ENTRY_RUN = 12.0  # ... this far above the block (below every header of the column)
 LESS, MORE = "less", "more"  # a change against the pinned baseline (NEW: costing.comparison.NEW)
 BADGE_COLORS = {LESS: QColor("#2e7d32"), MORE: QColor("#c62828"), "new": QColor("#1565c0")}
+SIZES = Sizes(block=(BLOCK_W, BLOCK_H), scope=(BLOCK_W, BLOCK_H), input=(INPUT_W, INPUT_H), header=HEADER_H,
+              pad=PAD, cont=CONT_H, entry_gap=ENTRY_GAP)  # what the layout places, in scene units
 
 
 class DiagramFonts:
@@ -46,7 +49,6 @@ class DiagramFonts:
         self.cont = QFont()
         self.cont.setPixelSize(10)
         self.cont.setItalic(True)
-
 
 
 @dataclass(frozen=True)
