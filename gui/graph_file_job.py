@@ -26,6 +26,7 @@ from netcost.model_io.graph_file import parse_graph
 from netcost.model_io.layer_file import read_text
 
 from .diagram.prepared import prepare
+from .gc_pause import without_gc
 
 BACKGROUND_BYTES = 1 * 2**20  # files above this open on a thread (Llama-70B's 5k-node graph is ~0.9 MiB)
 
@@ -93,6 +94,7 @@ class GraphFileJob(QThread):
             else:
                 self.loaded.emit(graph, extra, report)
 
+    @without_gc  # a collection here holds the GIL over every object of the window: the event loop would stall
     def _open(self) -> tuple[Graph, dict[str, Any], CostReport]:
         self._report(Stage.READ)
         text = read_text(self.path)

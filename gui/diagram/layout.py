@@ -162,14 +162,25 @@ class DiagramLayouter:
         self.orientation = orientation
         self.sizes = self.given.turned() if orientation.horizontal else self.given  # what the flow is laid out in
         self._cache: dict[tuple[str, frozenset[str]], _Level] = {}
+        self._last: tuple[frozenset[str], DiagramLayout] | None = None  # the latest layout (asked for again)
         self._chains: dict[str, list[str]] = {}  # scope path -> levels from the root
         self._key_chains: dict[BoxKey, list[str]] = {}  # visible key -> its levels (one of the lists above)
 
     # public
     def layout(self, expanded: Iterable[str]) -> DiagramLayout:
-        s, z = self.s, self.sizes
+        """The layout with the scopes `expanded` open (the latest one again when they are the same: a scene takes
+        what a loading thread laid out; layouts are never changed once made)."""
+        s = self.s
         exp = {p for p in expanded if p in s.scopes} | {""}
         exp = {p for p in exp if all(a in exp for a in s.ancestors(p))}
+        if self._last is not None and self._last[0] == exp:
+            return self._last[1]
+        layout = self._lay_out(exp)
+        self._last = (frozenset(exp), layout)
+        return layout
+
+    def _lay_out(self, exp: set[str]) -> DiagramLayout:
+        s, z = self.s, self.sizes
         key_of: dict[str, BoxKey] = {}  # drawn node -> its box: itself, or its outermost collapsed scope
         for path, sc in s.scopes.items():
             folded = next((p for p in s.ancestors(path) if p not in exp), None)
@@ -239,13 +250,14 @@ class DiagramLayouter:
 
     def clear(self) -> None:
         self._cache.clear()
+        self._last = None
 
     def set_orientation(self, orientation: Orientation) -> None:
         """Lay out the other way from now on (every cached level is dropped: its sizes are turned)."""
         if orientation is not self.orientation:
             self.orientation = orientation
             self.sizes = self.given.turned() if orientation.horizontal else self.given
-            self._cache.clear()
+            self.clear()
 
     # internals
     def _chain(self, key: BoxKey) -> list[str]:

@@ -462,7 +462,7 @@ class DiagramView(QWidget):
         super().changeEvent(event)
 
     def _on_document_reset(self) -> None:
-        has_groups = bool(self.scene.groups())
+        has_groups = bool(self.scene.placement.groups)  # (not `groups()`: it labels every one of them)
         self.collapse_button.setVisible(has_groups)
         self.expand_button.setVisible(has_groups)
         self.view.fit()
