@@ -75,7 +75,7 @@ def main() -> None:
 
     from netcost.gui.charts_widget import ChartsWidget
     from netcost.gui.cost_document import CostDocument
-    from netcost.gui.diagram_scene import DiagramScene
+    from netcost.gui.diagram.scene import DiagramScene
 
     print(f"{'layers':>7} {'build scene':>12} {'repaint all':>12} {'repaint 1:1':>12} {'edit: doc':>12} "
           f"{'edit: views':>12} {'edit: total':>12} {'charts hidden':>14} {'show charts':>12}")
@@ -141,7 +141,7 @@ def residual_graph(scopes: int, per_scope: int):  # noqa: ANN201 - a costing Gra
 def dataflow() -> None:
     app = QApplication.instance() or QApplication([])
     from netcost.gui.cost_document import CostDocument
-    from netcost.gui.diagram_scene import DiagramScene
+    from netcost.gui.diagram.scene import DiagramScene
 
     graph = residual_graph(25, 200)
     doc = CostDocument()
@@ -163,7 +163,7 @@ def dataflow() -> None:
     total, laid, shown, cpu = sorted(runs)[1]
     print(f"dataflow, 5,000 nodes expanded (median of 3): layout + items {_ms(laid)}, paint fitted {_ms(shown)}, "
           f"total {_ms(total)} (CPU {_ms(cpu)}; best {_ms(min(r[0] for r in runs))})  (target <= 500 ms)")
-    from netcost.gui.diagram_layout import Orientation
+    from netcost.gui.diagram.layout import Orientation
 
     t, c = time.perf_counter(), time.process_time()
     wide = DiagramScene(doc, expanded=every_scope, orientation=Orientation.LEFT_RIGHT)
@@ -196,7 +196,7 @@ def dataflow() -> None:
     small.set_graph(residual_graph(5, 100))
     from PySide6.QtTest import QTest
 
-    from netcost.gui.diagram_view import DiagramGraphicsView
+    from netcost.gui.diagram.view import DiagramGraphicsView
 
     s500 = DiagramScene(small, expanded=[s.path for s in small.graph.scopes])
     view = DiagramGraphicsView(s500)  # on screen at 100 %, as a user edits

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import QApplication
 from netcost.model_io.files.layer_file import atomic_write
 
 from .cost_document import CostDocument
-from .diagram_layout import Orientation
+from .diagram.layout import Orientation
+from .diagram.state import DiagramState
 from .portable_svg import PortableSvgDevice, with_generic_families
 from .report import ReportOptions, ReportPage
 from .report.page_layout import Page
@@ -109,12 +110,14 @@ def export_diagram(document: CostDocument, path: str | Path, fmt: str | None = N
                    metric: str = "flops", width_metric: str | None = "params", log_scale: bool | None = None,
                    collapsed: Collection[str] | None = None, width: int | None = None,
                    scale: float = 2.0, scale_mode: str | None = None, include_selection: bool = False,
-                   orientation: Orientation = Orientation.TOP_DOWN) -> ExportResult:
+                   orientation: Orientation = Orientation.TOP_DOWN, state: DiagramState | None = None) -> ExportResult:
     """The whole block diagram (not just the visible part) with its colour bar, tightly cropped. `collapsed`:
     the container paths to fold (None: the diagram's default for the model). The window's selection is left
-    out unless `include_selection`; `orientation`: the flow top to bottom or left to right, as the window shows it."""
+    out unless `include_selection`; `orientation`: the flow top to bottom or left to right, as the window shows it.
+    `state`: a diagram view's `DiagramState`, exported as the view shows it (metric, scale, width, flow, open
+    scopes; the other view options are then not read)."""
     view = diagram_view(document, dark, metric, width_metric, log_scale, collapsed, scale_mode, include_selection,
-                        orientation)
+                        orientation, state)
     if view is None:
         raise ExportError("the block diagram is not available in this build")
     with view:

@@ -25,7 +25,8 @@ from netcost.model_io import strict_json
 from netcost.model_io.files.graph_file import parse_graph
 from netcost.model_io.files.layer_file import read_text
 
-from .diagram_layout import prebuild_structure
+from .diagram.prepared import prepare
+from .gc_pause import without_gc
 
 BACKGROUND_BYTES = 1 * 2**20  # files above this open on a thread (Llama-70B's 5k-node graph is ~0.9 MiB)
 
@@ -93,6 +94,7 @@ class GraphFileJob(QThread):
             else:
                 self.loaded.emit(graph, extra, report)
 
+    @without_gc  # a collection here holds the GIL over every object of the window: the event loop would stall
     def _open(self) -> tuple[Graph, dict[str, Any], CostReport]:
         self._report(Stage.READ)
         text = read_text(self.path)
@@ -105,5 +107,5 @@ class GraphFileJob(QThread):
         self._report(Stage.COST)
         report = evaluate_graph(graph, progress=lambda done, total: self._report(Stage.COST, done, total))
         report.peak_activation_bytes  # noqa: B018 - cached on the report here, off the GUI thread (1.7 s at 100k)
-        prebuild_structure(graph)  # the diagram's, likewise (0.8 s)
+        prepare(graph)  # the diagram's structure, opening scopes and their layout, likewise (0.8 s)
         return graph, extra, report

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from .cost_document import CostDocument
 
 VIEW_FACTORIES: list[tuple[str, str, str]] = [
-    ("Diagram", "netcost.gui.diagram_view", "DiagramView"),
+    ("Diagram", "netcost.gui.diagram.view", "DiagramView"),
     ("Charts", "netcost.gui.charts_widget", "ChartsWidget"),
     ("Latency", "netcost.gui.latency_view", "LatencyView"),  # roofline estimate and measured time (issue 14)
     ("Compare", "netcost.gui.compare_view", "CompareView"),  # before vs after a pinned baseline (issue 11)

@@ -16,7 +16,10 @@ from PySide6.QtGui import QColor, QPainter, QRegion
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene, QGraphicsView, QWidget
 
 from ..cost_document import CostDocument
-from ..diagram_layout import Orientation
+from ..diagram.color_bar import ColorBarWidget
+from ..diagram.layout import Orientation
+from ..diagram.scene import scene_for
+from ..diagram.state import DiagramState
 from .blocks import GridBlock, ViewBlock
 from .options import ReportOptions
 from .page_layout import Block
@@ -116,13 +119,13 @@ class DiagramParts:
     def __init__(self, document: CostDocument, dark: bool, metric: str, width_metric: str | None = "params",
                  log_scale: bool | None = None, collapsed: Collection[str] | None = None,
                  scale_mode: str | None = None, include_selection: bool = False,
-                 orientation: Orientation = Orientation.TOP_DOWN) -> None:
-        from ..diagram_scene import scene_for
-        from ..diagram_view import ColorBarWidget
-
+                 orientation: Orientation = Orientation.TOP_DOWN, state: DiagramState | None = None) -> None:
+        """`state`: a view's `DiagramState` (metric, scale, width, flow, open scopes), shown as it is; else from
+        the other options."""
         self.scene = scene_for(document, dark=dark, metric=metric, width_metric=width_metric, log_scale=log_scale,
-                               scale_mode=scale_mode, include_selection=include_selection, orientation=orientation)
-        if collapsed is not None:  # a live view's folding, copied (else the scene's own default for long models)
+                               scale_mode=scale_mode, include_selection=include_selection, orientation=orientation,
+                               state=state)
+        if collapsed is not None and state is None:  # a live view's folding, copied (else the scene's default)
             self.scene.set_expanded_scopes([g.node.path for g in self.scene.groups() if g.node.path not in collapsed])
         self.color_bar = ColorBarWidget(self.scene)
         _without_item_cache(self.scene)
@@ -297,12 +300,13 @@ class DiagramChunkBlock(Block):
 def diagram_view(document: CostDocument, dark: bool = False, metric: str = "flops",
                  width_metric: str | None = "params", log_scale: bool | None = None,
                  collapsed: Collection[str] | None = None, scale_mode: str | None = None,
-                 include_selection: bool = False, orientation: Orientation = Orientation.TOP_DOWN
-                 ) -> SingleView | None:
-    """The whole diagram with its colour bar, at 100 %, in one column of flow (`orientation`)."""
+                 include_selection: bool = False, orientation: Orientation = Orientation.TOP_DOWN,
+                 state: DiagramState | None = None) -> SingleView | None:
+    """The whole diagram with its colour bar, at 100 %, in one column of flow (`orientation`); `state`: a view's,
+    shown as it is (then the view options are not read)."""
     try:
         parts = DiagramParts(document, dark, metric, width_metric, log_scale, collapsed, scale_mode,
-                             include_selection, orientation)
+                             include_selection, orientation, state)
     except ImportError:
         return None
     plan = parts.plan(1e9, None)

@@ -14,9 +14,9 @@ from netcost.costing.graph import Scope
 from netcost.costing.graph_eval import evaluate_graph
 from netcost.gui.cost_colors import CostScale, category_color, metric_value
 from netcost.gui.cost_document import CostDocument
-from netcost.gui.diagram_items import CONT_H
-from netcost.gui.diagram_scene import DiagramScene, scene_for
-from netcost.gui.diagram_view import DiagramView
+from netcost.gui.diagram.scene import DiagramScene, scene_for
+from netcost.gui.diagram.style import CONT_H
+from netcost.gui.diagram.view import DiagramView
 from netcost.model_io.files.zoo import load_layer_list
 
 
@@ -46,7 +46,7 @@ def test_one_block_per_layer_through_insert_remove_undo(doc: CostDocument) -> No
     assert [b.layer_id for b in scene.blocks()] == doc.layer_ids()
     assert all(b.scene() is scene for b in scene.blocks())
     # nothing left behind: exactly the document's blocks are in the scene
-    from netcost.gui.diagram_items import LayerBlockItem
+    from netcost.gui.diagram.blocks import LayerBlockItem
     assert sum(isinstance(i, LayerBlockItem) for i in scene.items()) == 21
 
 
@@ -191,7 +191,7 @@ def test_collapsed_container_shows_its_subtotal(qtbot) -> None:
     # collapse the outer container: its nested group disappears with its rows
     scene.set_collapsed("features", True)
     assert not scene.group("features.block1").isVisible()
-    assert scene.visible_units() == [(0, "features"), (13, ""), (14, "classifier")]
+    assert scene.navigation.visible_units() == [(0, "features"), (13, ""), (14, "classifier")]
     # selection of a hidden row highlights the container that shows it
     doc.selection.set_rows([3])
     assert scene.group("features").selected
@@ -241,7 +241,7 @@ def test_long_chains_cut_into_page_columns_read_top_to_bottom(n: int, make_chain
 def test_zoomed_out_names_keep_their_tail() -> None:
     from PySide6.QtGui import QFont
 
-    from netcost.gui.diagram_items import short_name
+    from netcost.gui.diagram.names import short_name
 
     font = QFont()
     font.setPixelSize(22)
@@ -287,7 +287,7 @@ def test_continued_frames_get_a_cont_header(qtbot) -> None:
     outer, inner = scene.group("features"), scene.group("features.block1")
     assert inner.segments[1].top() >= outer.segments[1].top() + CONT_H - 0.5
     # no box overlaps another, and each sits inside its frame's pieces
-    rects = [scene.unit_rect(r) for r, _ in scene.visible_units()]
+    rects = [scene.unit_rect(r) for r, _ in scene.navigation.visible_units()]
     for i, a in enumerate(rects):
         assert not any(a.intersects(b) for b in rects[i + 1:])
     for row in range(0, 10):
@@ -305,7 +305,7 @@ def test_continued_frames_get_a_cont_header(qtbot) -> None:
 def test_long_names_are_shortened_to_their_tail_not_elided() -> None:
     from PySide6.QtGui import QFont, QFontMetricsF
 
-    from netcost.gui.diagram_items import fit_title
+    from netcost.gui.diagram.names import fit_title
 
     font = QFont()
     font.setPixelSize(13)
@@ -333,7 +333,7 @@ def test_color_bar_paint_to_leaves_the_callers_painter_usable(doc: CostDocument,
     from PySide6.QtCore import QRectF
     from PySide6.QtGui import QColor, QImage, QPainter
 
-    from netcost.gui.diagram_view import ColorBarWidget
+    from netcost.gui.diagram.color_bar import ColorBarWidget
 
     scene = DiagramScene(doc)
     bar = ColorBarWidget(scene)

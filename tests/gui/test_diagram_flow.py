@@ -11,9 +11,9 @@ from PySide6.QtCore import QRectF, QSettings, Qt
 
 from netcost.costing import rewrites as rw
 from netcost.gui.cost_document import CostDocument
-from netcost.gui.diagram_layout import Orientation
-from netcost.gui.diagram_scene import DiagramScene
-from netcost.gui.diagram_view import ORIENTATION_KEY, DiagramView, saved_orientation
+from netcost.gui.diagram.layout import Orientation
+from netcost.gui.diagram.scene import DiagramScene
+from netcost.gui.diagram.view import ORIENTATION_KEY, DiagramView, saved_orientation
 from netcost.model_io.files.graph_file import loads_graph
 from netcost.model_io.files.zoo import load_layer_list, load_model_graph
 
@@ -72,7 +72,7 @@ def test_left_to_right_keeps_frames_headers_on_top_and_boxes_inside(qtbot) -> No
     _assert_flows(scene, horizontal=True)
     for g in scene.groups():
         frame = g.mapRectToScene(g.segments[0])
-        for row in scene.rows_of_key(scene.key_of_item(g)):
+        for row in scene.navigation.rows_of_key(scene.key_of_item(g)):
             box = scene.unit_rect(row)
             if not box.isEmpty():
                 assert frame.contains(box) and box.top() >= frame.top() + g.header_rect().height() - 0.5

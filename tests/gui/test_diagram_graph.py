@@ -9,9 +9,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from netcost.gui.cost_document import CostDocument
-from netcost.gui.diagram_items import LayerBlockItem
-from netcost.gui.diagram_scene import DiagramScene, scene_for
-from netcost.gui.diagram_view import DiagramView
+from netcost.gui.diagram.blocks import LayerBlockItem
+from netcost.gui.diagram.keys import ScopeKey
+from netcost.gui.diagram.scene import DiagramScene, scene_for
+from netcost.gui.diagram.view import DiagramView
 from netcost.model_io.files.graph_file import loads_graph
 from netcost.model_io.files.zoo import load_model_graph
 
@@ -68,7 +69,7 @@ def _names(scene: DiagramScene, item: object) -> str:
     key = scene.key_of_item(item)
     if isinstance(item, LayerBlockItem):
         return scene.document.graph.node(key).display_name
-    return key.rsplit(":", 1)[-1]
+    return key.path if isinstance(key, ScopeKey) else key.name  # a scope's or an input's key
 
 
 def _edges(scene: DiagramScene) -> set[tuple[str, str]]:
@@ -134,7 +135,7 @@ def test_edit_keeps_items_and_edges_and_recolours(qtbot) -> None:
     # the concat's incoming edge from branch 3 now carries 128 channels
     route = next(r for r in scene.routes() if r.dst == doc.graph.nodes[doc.row_of("concat")].id
                  and r.src == doc.graph.nodes[doc.row_of("branch3.relu2")].id)
-    assert "128" in scene.edge_label(route) and "128" in scene.edge_tooltip(route)
+    assert "128" in scene.text.edge_label(route) and "128" in scene.tooltips.edge_tooltip(route)
     doc.undo_stack.undo()
     assert scene.block(row).color == before
 
@@ -212,9 +213,10 @@ def test_find_reveal_and_keyboard_along_edges(qtbot) -> None:
     qtbot.waitExposed(view)
     view.scene.collapse_to_depth(0)
     assert view.scene.group("layer1").collapsed
-    rows = view.scene.find("downsample")
+    rows = view.scene.navigation.find("downsample")
     assert [doc.node(r).display_name for r in rows] == ["layer1.0.downsample.0", "layer1.0.downsample.1"]
-    assert [doc.node(r).display_name for r in view.scene.find("batchnorm")][:2] == ["layer1.0.bn1", "layer1.0.bn2"]
+    found = [doc.node(r).display_name for r in view.scene.navigation.find("batchnorm")]
+    assert found[:2] == ["layer1.0.bn1", "layer1.0.bn2"]
     view.activateWindow()
     view.view.setFocus()
     qtbot.keyClick(view.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)

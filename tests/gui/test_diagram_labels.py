@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from netcost.gui.cost_document import CostDocument
-from netcost.gui.diagram_layout import INPUT, SCOPE
-from netcost.gui.diagram_scene import DiagramScene
+from netcost.gui.diagram.keys import InputKey, ScopeKey
+from netcost.gui.diagram.scene import DiagramScene
 from netcost.model_io.files.zoo import load_model_graph
 from netcost.model_io.importers.tracer import InputSpec, trace_graph
 from netcost.model_io.worker.resolve import load_graph_ref
@@ -103,7 +103,7 @@ def test_a_layer_lists_dotted_names_follow_one_rule_per_branch(qtbot) -> None:
         else:
             assert titles["branch2.conv"] == "conv  Conv2d" and titles["branch2.reduce"] == "reduce  Conv2d"
         for lod in (0.5, 0.3):  # zoomed out: the name alone, in a bigger font
-            plans = {b.layer_id: b._label_plan(scene, b.block_rect(), lod) for b in scene.blocks()}
+            plans = {b.layer_id: b._label_plan(b.text, b.block_rect(), lod) for b in scene.blocks()}
             _one_rule_per_branch({nid: plan[0][1].text() for nid, plan in plans.items() if plan})
 
 
@@ -145,7 +145,7 @@ class _MaskedLM(nn.Module):
 def test_mask_plumbing_folds_into_one_group(qtbot) -> None:
     graph = trace_graph(_MaskedLM().eval(), [InputSpec((2, 8), "int64")])
     scene = _scene(graph, qtbot)
-    shown = [k.removeprefix(SCOPE) for k in scene._visible_keys() if not k.startswith(INPUT)]
+    shown = [k.path if isinstance(k, ScopeKey) else k for k in scene._visible_keys() if not isinstance(k, InputKey)]
     top = [k for k in shown if "." not in k]
     assert "mask" in top and not scene.is_expanded("mask")  # one folded group, not open by default
     count = len(scene.structure.scopes["mask"].members)

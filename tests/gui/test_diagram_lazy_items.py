@@ -7,8 +7,8 @@ import importlib.util
 from pathlib import Path
 
 from netcost.gui.cost_document import CostDocument
-from netcost.gui.diagram_items import LayerBlockItem
-from netcost.gui.diagram_scene import DiagramScene
+from netcost.gui.diagram.blocks import LayerBlockItem
+from netcost.gui.diagram.scene import DiagramScene
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -20,8 +20,9 @@ from netcost.gui.charts.cumulative_share_chart import CumulativeShareChart
 from netcost.gui.charts.layer_share_chart import LayerShareChart
 from netcost.gui.compare_view import CompareView
 from netcost.gui.cost_document import CostDocument
-from netcost.gui.diagram_items import GroupFrameItem
-from netcost.gui.diagram_scene import _GRAY, DiagramScene
+from netcost.gui.diagram.blocks import GroupFrameItem
+from netcost.gui.diagram.colouring import _GRAY
+from netcost.gui.diagram.scene import DiagramScene
 from netcost.gui.exporters import export_svg
 from netcost.gui.hierarchy_tree import PATH_ROLE, HierarchyTreeWidget
 from netcost.gui.layer_table_model import DELTA_CONV, DELTA_PARAMS, PCT_CONV, PCT_PARAMS, LayerTableModel
@@ -140,9 +141,9 @@ def test_diagram_blocks_say_not_costed_and_show_no_share(qtbot, doc: CostDocumen
     scene = DiagramScene(doc)
     _broken(doc)
     conv1 = scene.block(doc.row_of("conv1"))
-    assert "%" not in scene.block_lines(conv1)[-1][0]  # its FLOPs, no share of a partial total
+    assert "%" not in scene.text.block_lines(conv1)[-1][0]  # its FLOPs, no share of a partial total
     conv2 = scene.block(doc.row_of("conv2"))
-    assert [t for t, _ in scene.block_lines(conv2)][-1] == "— · not costed"
+    assert [t for t, _ in scene.text.block_lines(conv2)][-1] == "— · not costed"
     assert conv2.color.name() == _GRAY.name()
     assert not scene._removed.isVisible()  # no ghosts: nothing was removed
 
@@ -179,20 +180,20 @@ def test_folded_blocks_downstream_are_drawn_not_costed(qtbot, qapp: QApplication
     scene = DiagramScene(doc)
     scene.set_expanded_scopes([])  # every scope folded
     head = scene.group("head")
-    assert head.collapsed and "%" in scene.group_lines(head)[-1][0]
+    assert head.collapsed and "%" in scene.text.group_lines(head)[-1][0]
     doc.pin_baseline()
     _break_body(doc)
     for path in ("head", "body"):
         g: GroupFrameItem = scene.group(path)
-        lines = [t for t, _ in scene.group_lines(g)]
+        lines = [t for t, _ in scene.text.group_lines(g)]
         assert lines[-1].startswith("— · ") and lines[-1].endswith("not costed"), (path, lines)
         assert g.color.name() == _GRAY.name() and g.badge == ("not costed", "not costed")
         assert "not costed" in scene.tooltip_html(g)
-    assert scene.group_lines(scene.group("head"))[-1][0] == "— · 3 not costed"
+    assert scene.text.group_lines(scene.group("head"))[-1][0] == "— · 3 not costed"
     assert scene.group("body.0").node.complete  # upstream of the break: its own figure, still coloured
     assert scene.group("body.0").color.name() != _GRAY.name()
     doc.undo_stack.undo()
-    assert "%" in scene.group_lines(scene.group("head"))[-1][0]
+    assert "%" in scene.text.group_lines(scene.group("head"))[-1][0]
 
 
 def _tree_items(tree: HierarchyTreeWidget) -> dict[str, tuple[str, str, str]]:

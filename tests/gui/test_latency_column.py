@@ -12,8 +12,8 @@ from netcost.costing.chain import graph_from_network
 from netcost.costing.graph import Graph, GraphInput, Node, Ref, Scope
 from netcost.costing.graph_eval import evaluate_graph
 from netcost.gui.cost_document import CostDocument
-from netcost.gui.diagram_scene import DiagramScene
-from netcost.gui.diagram_view import DiagramView
+from netcost.gui.diagram.scene import DiagramScene
+from netcost.gui.diagram.view import DiagramView
 from netcost.gui.latency_state import LatencyState
 from netcost.gui.layer_table_model import LATENCY, SORT_ROLE, LayerTableModel
 from netcost.model_io.files.zoo import load_layer_list

@@ -15,18 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSettings, Qt, QTimer
 from PySide6.QtGui import (
-    QFont,
-    QFontMetricsF,
     QKeyEvent,
     QKeySequence,
-    QLinearGradient,
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPen,
-    QResizeEvent,
     QShortcut,
     QWheelEvent,
 )
@@ -42,14 +37,16 @@ from PySide6.QtWidgets import (
 
 from netcost.costing import CONVENTIONS
 
-from .cost_colors import METRICS, SCALES, ZERO_COLOR, CostScale, Theme, gradient_stops, palette_is_dark
-from .cost_document import CostDocument
-from .diagram_find import DiagramFindWidget
-from .diagram_items import GroupFrameItem, InputItem, LayerBlockItem
-from .diagram_layout import Orientation
-from .diagram_minimap import DiagramMinimapWidget
-from .diagram_scene import DiagramScene
-from .flow_layout import FlowLayout
+from ..cost_colors import METRICS, SCALES, palette_is_dark
+from ..cost_document import CostDocument
+from ..flow_layout import FlowLayout
+from .blocks import GroupFrameItem, InputItem, LayerBlockItem
+from .color_bar import ColorBarWidget
+from .find import DiagramFindWidget
+from .keys import BoxKey
+from .layout import Orientation
+from .minimap import DiagramMinimapWidget
+from .scene import DiagramScene
 
 ORIENTATION_KEY = "diagram/orientation"
 _ORIENTATION_CHOICES = ((Orientation.TOP_DOWN, "Flow ↓ top to bottom"),
@@ -70,122 +67,6 @@ _WIDTH_CHOICES: tuple[tuple[str, str | None], ...] = (
     ("width = memory access", "memory"),
 )
 
-
-class ColorBarWidget(QWidget):
-    """The colour bar of the shared map: gradient, tick values with units, the 'none' swatch, and what block width
-    encodes. Renderable on its own (exports call `render`)."""
-
-    def __init__(self, scene: DiagramScene, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.scene = scene
-        self.setMinimumHeight(58)
-        scene.settingsChanged.connect(self.update)
-        scene.document.baselineChanged.connect(self.update)
-        scene.document.scaleChanged.connect(self.update)
-        scene.document.conventionChanged.connect(self.update)
-
-    def sizeHint(self) -> QSize:
-        return QSize(640, 58)
-
-    def title(self) -> str:
-        s = self.scene
-        if s.scale.mode == "share":
-            return f"Colour: {s.metric_title()}, cumulative share held by the layers at or below each colour"
-        doc = s.document
-        if doc.baseline_report is None:
-            return f"Colour: {s.metric_title()} per layer ({SCALES[s.scale.mode]})"
-        fixed = ", fixed to the baseline" if doc.scale_fixed else ""
-        return f"Colour: {s.metric_title()} per layer ({SCALES[s.scale.mode]}{fixed}); badges: change vs the baseline"
-
-    def width_note(self) -> str:
-        s = self.scene
-        if not s.width_metric or s.width_max <= 0:
-            return "Block width: uniform"
-        return (f"Block width: {METRICS[s.width_metric].name.lower()} "
-                f"(half width = 0, full = {s.format_value(s.width_max, s.width_metric)})")
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        self.paint_to(painter, QRectF(self.rect()), self.scene.theme)
-        painter.end()
-
-    def paint_to(self, painter: QPainter, rect: QRectF, theme: Theme) -> None:
-        """Draw the legend into any painter (the widget, or an export page). The caller's painter stays active and
-        its state (pen, font, hints, transform) is as it was: this never ends or reconfigures someone else's
-        painter."""
-        painter.save()
-        try:
-            self._paint_legend(painter, rect, theme)
-        finally:
-            painter.restore()
-
-    @staticmethod
-    def _font(base: QFont) -> QFont:
-        font = QFont(base)
-        font.setPixelSize(12)
-        return font
-
-    def caption_rects(self, rect: QRectF) -> list[tuple[str, QRectF]]:
-        """Where the captions go: the title left and the width note right on one line when both fit, else the
-        note on a line of its own and the title wrapped between words. They never overlap."""
-        fm = QFontMetricsF(self._font(self.font()))
-        left, top, width = rect.left() + 10, rect.top() + 4, max(rect.width() - 20, 1.0)
-        title, note = self.title(), self.width_note()
-        line_h = fm.height()
-        tw, nw = fm.horizontalAdvance(title), fm.horizontalAdvance(note)
-        if tw + 24 + nw <= width:
-            return [(title, QRectF(left, top, tw, line_h)), (note, QRectF(left + width - nw, top, nw, line_h))]
-        out: list[tuple[str, QRectF]] = []
-        for line in [*_wrap_words(title, fm, width), *_wrap_words(note, fm, width)]:
-            out.append((line, QRectF(left, top, min(fm.horizontalAdvance(line), width), line_h)))
-            top += line_h
-        return out
-
-    def legend_height(self, width: float) -> float:
-        """The height the legend needs at `width`: 58 px, one caption line more per extra row of captions."""
-        fm = QFontMetricsF(self._font(self.font()))
-        rows = len({round(r.top()) for _, r in self.caption_rects(QRectF(0, 0, width, 58))})
-        return 58.0 + (rows - 1) * fm.height()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self.setMinimumHeight(round(self.legend_height(self.width())))
-
-    def _paint_legend(self, painter: QPainter, rect: QRectF, theme: Theme) -> None:
-        scale: CostScale = self.scene.scale
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.fillRect(rect, theme.background)
-        font = self._font(self.font())
-        painter.setFont(font)
-        fm = QFontMetricsF(font)
-        painter.setPen(theme.foreground)
-        captions = self.caption_rects(rect)
-        for text, r in captions:
-            painter.drawText(QPointF(r.left(), r.top() + fm.ascent()), text)
-        left, top = rect.left() + 10, max(r.bottom() for _, r in captions) - fm.height()
-        bar_top = top + fm.height() + 4
-        # "none" swatch: layers without the metric are grey, not the cheapest colour
-        sw = QRectF(left, bar_top, 16, 14)
-        painter.fillRect(sw, ZERO_COLOR)
-        painter.drawText(QPointF(sw.right() + 4, bar_top + 11), "0")
-        bar = QRectF(sw.right() + 24, bar_top, rect.width() - (sw.right() + 24 - rect.left()) - 40, 14)
-        grad = QLinearGradient(bar.topLeft(), bar.topRight())
-        for t, c in gradient_stops():
-            grad.setColorAt(t, c)
-        painter.fillRect(bar, grad)
-        painter.setPen(QPen(theme.muted, 1))
-        painter.drawRect(bar)
-        painter.setPen(theme.foreground)
-        last_right = -1e9
-        for t, text in scale.labelled_ticks(self.scene.format_value):
-            x = bar.left() + t * bar.width()
-            w = fm.horizontalAdvance(text)
-            tx = min(max(x - w / 2, bar.left() - 6), bar.right() + 30 - w)
-            if tx < last_right + 8:
-                continue  # labels never overlap
-            painter.drawLine(QPointF(x, bar.bottom()), QPointF(x, bar.bottom() + 4))
-            painter.drawText(QPointF(tx, bar.bottom() + 4 + fm.ascent()), text)
-            last_right = tx + w
 
 
 class DiagramGraphicsView(QGraphicsView):
@@ -227,6 +108,11 @@ class DiagramGraphicsView(QGraphicsView):
 
     def zoom(self) -> float:
         return self.transform().m11()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        # items draw what they were given: the scene brings those about to be painted up to date first
+        self.diagram.prepare(self.mapToScene(event.rect()).boundingRect(), abs(self.zoom()))
+        super().paintEvent(event)
 
     def zoom_by(self, factor: float) -> None:
         target = min(max(self.zoom() * factor, self.MIN_SCALE), self.MAX_SCALE)
@@ -351,27 +237,27 @@ class DiagramGraphicsView(QGraphicsView):
             if not modifiers & Qt.KeyboardModifier.ControlModifier:
                 selection.clear(self)
             return
-        rows = self.diagram.rows_of_key(self.diagram.key_of_item(item))
+        rows = self.diagram.navigation.rows_of_key(self.diagram.key_of_item(item))
         if modifiers & Qt.KeyboardModifier.ControlModifier:
             current = set(selection.rows)
             rows = sorted(current - set(rows)) if set(rows) <= current else sorted(current | set(rows))
         selection.set_rows(rows, self)
 
-    def select_key(self, key: str) -> None:
-        rows = self.diagram.rows_of_key(key)
+    def select_key(self, key: BoxKey) -> None:
+        rows = self.diagram.navigation.rows_of_key(key)
         if rows:
             self.diagram.document.selection.set_rows(rows, self)
             self.ensureVisible(self.diagram.unit_rect(rows[0]), 60, 60)
 
-    def _current_key(self) -> str | None:
+    def _current_key(self) -> BoxKey | None:
         current = self.diagram.document.selection.current
-        return None if current is None else self.diagram.key_for_row(current)
+        return None if current is None else self.diagram.navigation.key_for_row(current)
 
     def _step_along_edges(self, forward: bool) -> bool:
         key = self._current_key()
         if key is None:
             return False
-        near = self.diagram.neighbours(key, forward)
+        near = self.diagram.navigation.neighbours(key, forward)
         if not near:
             return True
         boxes = self.diagram.layout.boxes if self.diagram.layout else {}
@@ -453,7 +339,7 @@ class DiagramGraphicsView(QGraphicsView):
                 return True
             route = self.diagram.edge_at(self.mapToScene(pos), 6 / max(self.zoom(), 1e-3))
             if route is not None:
-                QToolTip.showText(event.globalPos(), self.diagram.edge_tooltip(route), self)  # type: ignore
+                QToolTip.showText(event.globalPos(), self.diagram.tooltips.edge_tooltip(route), self)  # type: ignore
             else:
                 QToolTip.hideText()
             return True
@@ -469,7 +355,7 @@ class DiagramView(QWidget):
         self.scene = DiagramScene(document, self, orientation=saved_orientation())
         self.view = DiagramGraphicsView(self.scene, self)
         self.color_bar = ColorBarWidget(self.scene, self)
-        self.find_bar = DiagramFindWidget(self.scene.find, self._on_find_bar_go, self)
+        self.find_bar = DiagramFindWidget(self.scene.navigation.find, self._on_find_bar_go, self)
 
         self.metric_box = QComboBox(self)
         for key, m in METRICS.items():
@@ -576,7 +462,7 @@ class DiagramView(QWidget):
         super().changeEvent(event)
 
     def _on_document_reset(self) -> None:
-        has_groups = bool(self.scene.groups())
+        has_groups = bool(self.scene.placement.groups)  # (not `groups()`: it labels every one of them)
         self.collapse_button.setVisible(has_groups)
         self.expand_button.setVisible(has_groups)
         self.view.fit()
@@ -606,17 +492,3 @@ class DiagramView(QWidget):
             self.view.show_row(rows[0])
         else:
             self.view.ensureVisible(self.scene.unit_rect(rows[0]), 40, 40)
-
-
-def _wrap_words(text: str, fm: QFontMetricsF, width: float) -> list[str]:
-    """`text` in lines of at most `width`, broken between words (a word longer than a line keeps its own line)."""
-    lines: list[str] = []
-    current = ""
-    for word in text.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if current and fm.horizontalAdvance(candidate) > width:
-            lines.append(current)
-            current = word
-        else:
-            current = candidate
-    return [*lines, current] if current else lines

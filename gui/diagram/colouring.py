@@ -1,0 +1,209 @@
+"""`DiagramColouring`: what colour and width every box takes — the colour scale over the visible boxes (or the
+pinned baseline's while the scale is fixed to it), a block's state at the latest refresh (colour, width, share,
+its change against the baseline), the containers' colours, and the edges' widths when they encode activation
+bytes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from PySide6.QtGui import QColor
+
+from netcost.costing import LayerCost
+from netcost.costing.comparison import ADDED, SAME, RowDelta
+from netcost.costing.formatting import si
+from netcost.costing.records import NOT_COSTED, CostReport
+
+from ..cost_colors import CostScale, share_text
+from ..metric_values import Subject, getter
+from .blocks import GroupFrameItem, LayerBlockItem
+from .context import DiagramContext
+from .keys import ScopeKey
+from .layout import DiagramLayout, Route
+from .style import LESS, MIN_WIDTH_FRACTION, MORE
+
+_GRAY = QColor(150, 150, 150)  # a block without costs yet
+EDGE_WIDTHS = (1.2, 2.0, 3.2, 4.8, 7.0)  # activation bytes, by fifths of the largest (log), when memory is shown
+
+
+@dataclass(frozen=True)
+class Recolour:
+    """What the latest refresh coloured with: blocks synced later use the same scale and total."""
+
+    gen: int
+    value: Callable[[Subject], float]  # the colour metric's value of a row (gui/metric_values.py)
+    total: float
+    by_id: Mapping[str, LayerCost]
+    error_row: int | None
+    color_of: Callable[[float], QColor]
+    width_of: Callable[[Subject], float]
+    deltas: Mapping[str, RowDelta] | None = None  # against the pinned baseline
+
+
+class DiagramColouring:
+    """The colours of one scene's boxes. `groups`: the scene's container items by scope path."""
+
+    def __init__(self, scene: DiagramContext, groups: Mapping[str, GroupFrameItem]) -> None:
+        self.scene = scene
+        self.groups = groups
+        self.scale = CostScale(1, 1, mode="linear")
+        self.width_max = 0.0
+        self.current: Recolour | None = None
+        # (layout, scope paths, node ids) of the laid-out boxes, sorted once per layout (`_unit_subjects`)
+        self._units: tuple[DiagramLayout | None, list[str], list[str]] | None = None
+
+    def _unit_subjects(self, report: CostReport | None = None) -> list[Subject]:
+        """Every visible box's record in `report` (default: the current one; the pinned baseline's while the scale
+        is fixed to it: boxes the baseline lacks are left out)."""
+        layout = self.scene.layout
+        if self._units is None or self._units[0] is not layout:  # the boxes' kinds, sorted once per layout
+            keys = list(layout.boxes) if layout else []
+            paths = [k.path for k in keys if isinstance(k, ScopeKey)]
+            ids = [k for k in keys if isinstance(k, str)]
+            self._units = (layout, paths, ids)
+        _, paths, ids = self._units
+        by_id = (report or self.scene.document.report).by_id
+        out: list[Subject] = [by_id[i] for i in ids if i in by_id]
+        if report is None:
+            groups = self.groups
+            out += [groups[p].node for p in paths if groups[p].node.complete]  # (a partial sum sets no range)
+        else:
+            hier = {h.path: h for h in report.hierarchy}
+            out += [hier[p] for p in paths if p in hier]
+        return out
+
+    def recolour(self) -> bool:
+        """A new colouring from the document's current report and the view state (`current`); True when the scale
+        or the width range changed (the colour bar follows)."""
+        scene = self.scene
+        doc = scene.document
+        state = scene.state
+        report = doc.report
+        # left to right, a block's width runs along the flow: a narrower block would leave its edges short of it
+        wmetric = None if state.orientation.horizontal else state.width_metric
+        value = getter(doc, state.metric)  # a Totals field, or the latency estimate (gui/metric_values.py)
+        wvalue = getter(doc, wmetric) if wmetric else value
+        hier = {h.path: h for h in report.hierarchy}
+        for path, g in self.groups.items():
+            if path in hier:
+                g.node = hier[path]
+        base = doc.baseline_report
+        subjects = self._unit_subjects()
+        # fixed to the baseline: the range of the baseline's boxes, so a layer an edit did not touch keeps its
+        # colour (a changed one may leave the range: it takes the end colour)
+        ranged = self._unit_subjects(base) if doc.scale_fixed and base is not None else subjects
+        scale = CostScale.from_values((value(s) for s in ranged), mode=state.scale_mode)
+        wmax = max((wvalue(s) for s in subjects), default=0) if wmetric else 0
+        changed = (scale.vmin, scale.vmax, scale.mode, wmax) != (self.scale.vmin, self.scale.vmax, self.scale.mode,
+                                                                 self.width_max)
+        self.scale, self.width_max = scale, wmax
+        colors: dict[float, QColor] = {}  # value -> colour: repeated layers share one lookup
+
+        def color_of(value: float) -> QColor:
+            c = colors.get(value)
+            if c is None:
+                c = colors[value] = scale.color(value)
+            return c
+
+        def width_of(s: Subject) -> float:
+            if not wmetric or wmax <= 0:
+                return 1.0
+            return MIN_WIDTH_FRACTION + (1 - MIN_WIDTH_FRACTION) * wvalue(s) / wmax
+
+        total = value(report) if report.complete else 0  # 0: no shares of a partial total
+        comparison = doc.comparison()
+        self.current = Recolour(scene.gen, value, total, report.by_id, doc.error_row(), color_of, width_of,
+                                comparison.rows if comparison is not None else None)
+        return changed
+
+    def sync_block(self, item: LayerBlockItem, quiet: bool = False) -> LayerBlockItem:
+        """Bring a block up to the latest refresh (colour, width, cost, share); `quiet` when it is about to be
+        painted."""
+        ctx = self.current
+        if ctx is None or item.gen == ctx.gen:
+            return item
+        item.gen = ctx.gen
+        cost = ctx.by_id.get(item.layer_id)
+        if cost is None:
+            item.set_state(None, _GRAY, 1.0, ctx.error_row is not None, quiet=quiet)
+            return item
+        v = ctx.value(cost)
+        badge = ("", "")
+        if ctx.deltas is not None:
+            d = ctx.deltas.get(item.layer_id)
+            if d is not None and d.status == ADDED:
+                badge = ("new", "new")
+            elif d is not None and d.before is not None and d.status != SAME:
+                badge = delta_badge(v, ctx.value(d.before))
+        item.set_state(cost, ctx.color_of(v), ctx.width_of(cost), ctx.error_row is not None and
+                       item.row >= ctx.error_row, share_text(v / ctx.total) if ctx.total else "", quiet=quiet,
+                       badge=badge)
+        return item
+
+    def colour_groups(self) -> None:
+        """Recolour the visible containers (the others when a relayout shows them: the refresh after it)."""
+        ctx = self.current
+        assert ctx is not None
+        doc = self.scene.document
+        conv = doc.convention
+        value, total = ctx.value, ctx.total
+        base = doc.baseline_report
+        base_hier = {h.path: h for h in base.hierarchy} if base is not None else None
+        for path, g in self.groups.items():
+            if not g.isVisible():  # inside a folded scope (most of a 100k-node graph's): the refresh after the
+                continue  # relayout that shows it colours it
+            if not g.node.complete:  # nodes inside are not costed: neutral, no figure, marked (`group_lines`)
+                badge = (NOT_COSTED, NOT_COSTED)
+                g.set_state(_GRAY, 1.0, (None, g.node.not_costed, g.collapsed, conv, badge))
+                g.badge = badge
+                continue
+            v = value(g.node)
+            badge = ("", "")
+            if base_hier is not None:  # a scope against its subtotal in the baseline
+                b = base_hier.get(path)
+                badge = ("new", "new") if b is None else delta_badge(v, value(b)) if b.complete else ("", "")
+            # what its label shows: the share as text, so a new total repaints only the shares that read otherwise
+            g.set_state(ctx.color_of(v), ctx.width_of(g.node),
+                        (v, share_text(v / total) if total else "", g.collapsed, conv, badge))
+            g.badge = badge
+
+    def removed_rows(self) -> list[tuple[str, str, str]]:
+        """(name, type, what it cost) of the baseline's rows the current graph no longer has."""
+        assert self.current is not None
+        value, fmt = self.current.value, self.scene.format_value
+        return [(r.name, r.type, ("−" if value(r) else "") + fmt(value(r))
+                 + (f" · −{si(r.totals.params)} params" if r.totals.params else ""))
+                for r in self.scene.document.removed_rows()]
+
+    def edge_widths(self, routes: list[Route], edge_bytes: Callable[[Route], int]) -> list[float] | None:
+        """Line widths encoding the activation bytes each edge carries, while memory colours the blocks."""
+        if self.scene.state.metric != "memory" or not routes:
+            return None
+        sizes = [edge_bytes(r) for r in routes]
+        top = max(sizes)
+        if top <= 0:
+            return None
+        return [EDGE_WIDTHS[min(len(EDGE_WIDTHS) - 1, int(len(EDGE_WIDTHS) * _log_fraction(b, top)))] for b in sizes]
+
+
+def delta_badge(value: float, before: float) -> tuple[str, str]:
+    """(text, kind) of a block's change against the baseline in the shown metric: '−72 %', '+3.1 M' when it had
+    none before; ('', '') when unchanged. kind: LESS or MORE."""
+    if value == before:
+        return ("", "")
+    kind_ = LESS if value < before else MORE
+    if before > 0:
+        rel = (value - before) / before * 100
+        text = f"{rel:+.1f} %" if abs(rel) < 10 else f"{rel:+.0f} %"
+    else:
+        text = "+" + si(value - before)
+    return (text.replace("-", "−"), kind_)
+
+
+def _log_fraction(value: int, top: int) -> float:
+    """0..1 position of `value` on a log scale spanning three decades below `top` (edge widths)."""
+    if value <= 0 or top <= 0:
+        return 0.0
+    return min(max(1 + math.log10(value / top) / 3, 0.0), 0.999)

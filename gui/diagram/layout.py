@@ -1,0 +1,537 @@
+"""The diagram's layout, Qt-free: graph + expanded scopes -> box positions, frames and edge routes.
+
+A layered (Sugiyama) dataflow layout, top to bottom: branches side by side, merges where they meet, residual
+edges drawn. `igraph`'s Sugiyama (C) orders each layer and gives x positions; this module assigns the layers (longest
+path, with sources such as constants and masks moved down next to their readers), sizes the columns to the boxes
+(a lane holding only edges stays narrow) and routes the edges.
+
+Compound by module scope, as Model Explorer does: a collapsed scope is one box; an expanded one is a frame whose
+inside is laid out on its own (cached by scope and by what is expanded inside it), with ports on its border where
+edges enter and leave. Expanding a scope therefore lays out only its inside and its ancestors' levels; every other
+scope's inside is reused as it was, and igraph's order of a level does not depend on its boxes' sizes, so the rest
+keeps its arrangement.
+
+What is drawn, and the edges through hidden nodes, come from `structure`; an export's newspaper columns from
+`columns`.
+
+The flow runs top to bottom (`Orientation.TOP_DOWN`, the default: one column of flow, long edges routed through
+their own lanes beside the boxes they skip) or left to right (`Orientation.LEFT_RIGHT`, for wide screens): the same
+layered layout computed with every size turned a quarter and transposed at the end, so frames keep their header on
+top.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+import igraph
+
+from .keys import BoxKey, InputKey, LayoutKey, PortKey, ScopeKey, sort_key
+from .structure import DiagramStructure, Edge
+
+Point = tuple[float, float]
+
+
+class Orientation(Enum):
+    """Which way the data flows in the diagram."""
+
+    TOP_DOWN = "top-down"
+    LEFT_RIGHT = "left-right"
+
+    @property
+    def horizontal(self) -> bool:
+        return self is Orientation.LEFT_RIGHT
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Box sizes and gaps in scene units (the scene passes its own)."""
+
+    block: tuple[float, float] = (240.0, 72.0)
+    scope: tuple[float, float] = (240.0, 72.0)
+    input: tuple[float, float] = (170.0, 30.0)
+    header: float = 30.0
+    pad: float = 12.0
+    vgap: float = 40.0
+    hgap: float = 36.0
+    lane: float = 14.0  # width of a column that only edges run through
+    margin: float = 36.0
+    col_gap: float = 72.0
+    cont: float = 18.0  # a frame continued in the next column: its small header band
+    entry_gap: float = 20.0  # above a continued column's first box: the arrow from the previous column turns in
+    min_frame_w: float = 200.0
+    flow_gap: float = 56.0  # left to right: between layers (an arrow's run); `vgap` is top to bottom's
+    across_gap: float = 24.0  # left to right: between boxes side by side in one layer (stacked vertically)
+
+    def turned(self) -> Sizes:
+        """The sizes a left-to-right layout is computed with (top to bottom, then transposed)."""
+        def t(wh: tuple[float, float]) -> tuple[float, float]:
+            return (wh[1], wh[0])
+        return replace(self, block=t(self.block), scope=t(self.scope), input=t(self.input), vgap=self.flow_gap,
+                       hgap=self.across_gap)
+
+
+@dataclass(slots=True)
+class Box:
+    key: LayoutKey
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.h
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+
+@dataclass(slots=True)
+class Route:
+    """One drawn edge: from a visible key to a visible key, the value it carries, and its points. Points are
+    joined by vertical-tangent curves where x changes and by straight lines where it does not."""
+
+    src: BoxKey
+    dst: BoxKey
+    value: str  # the producing node id (or the graph input name) of the value
+    index: int  # which output of the producer
+    dst_node: str  # the consumer node (the first one, for an edge into a collapsed scope)
+    dst_input: int  # which input of that consumer
+    points: list[Point] = field(default_factory=list)
+
+
+@dataclass
+class DiagramLayout:
+    boxes: dict[BoxKey, Box]  # visible node ids, collapsed scope keys, input keys
+    frames: dict[str, list[Box]]  # expanded scope path -> frame segments (one per column it spans)
+    routes: list[Route]
+    width: float
+    height: float
+    columns: list[tuple[float, float]] = field(default_factory=list)  # x extents of newspaper columns
+    anchor_x: float = 0.0  # where the root level's first igraph column sits: views keep it still (no jumping)
+
+    def column_extents(self, margin: float, dx: float) -> list[tuple[float, float]]:
+        """x extents of the newspaper columns (one column, within `margin`, when it is not cut; shifted by `dx`)."""
+        return list(self.columns) if self.columns else [(margin + dx, self.width - margin + dx)]
+
+    def covers(self, left: float, top: float, right: float, bottom: float) -> bool:
+        """Whether a drawn box or edge lies in the rectangle (layout coordinates)."""
+        if any(b.x < right and b.x + b.w > left and b.y < bottom and b.y + b.h > top for b in self.boxes.values()):
+            return True
+        for r in self.routes:
+            for (x0, y0), (x1, y1) in zip(r.points, r.points[1:], strict=False):
+                if min(x0, x1) <= right and max(x0, x1) >= left and min(y0, y1) <= bottom and max(y0, y1) >= top:
+                    return True
+        return False
+
+
+# ---- the layered layout of one level --------------------------------------------------------------------
+@dataclass
+class _Level:
+    """The inside of one expanded scope (or the whole graph), relative to its own origin."""
+
+    w: float
+    h: float
+    pos: dict[LayoutKey, Box]  # child keys and ports
+    routes: dict[tuple[LayoutKey, LayoutKey], list[Point]]  # control points of each level edge (no end points)
+    entry: dict[tuple[LayoutKey, LayoutKey], float]  # x offset on the target's top edge of each level edge
+    edges: frozenset[tuple[LayoutKey, LayoutKey]] = frozenset()  # what it was laid out for (the cache checks it)
+    anchor: float = 0.0  # x of igraph's column 0 in this level's coordinates
+    _drawn: list[tuple[BoxKey, Box, str | None]] | None = None
+
+    def drawn(self) -> list[tuple[BoxKey, Box, str | None]]:
+        """(key, box, scope path or None) of what it draws, ports left out (kept with the cached level)."""
+        if self._drawn is None:
+            self._drawn = [(k, b, k.path if type(k) is ScopeKey else None)  # type: ignore[misc]
+                           for k, b in self.pos.items() if type(k) is not PortKey]
+        return self._drawn
+
+
+class DiagramLayouter:
+    """Lays out a `DiagramStructure` for a set of expanded scopes; caches each level's layout."""
+
+    def __init__(self, structure: DiagramStructure, sizes: Sizes | None = None,
+                 orientation: Orientation = Orientation.TOP_DOWN) -> None:
+        self.s = structure
+        self.given = sizes or Sizes()
+        self.orientation = orientation
+        self.sizes = self.given.turned() if orientation.horizontal else self.given  # what the flow is laid out in
+        self._cache: dict[tuple[str, frozenset[str]], _Level] = {}
+        self._last: tuple[frozenset[str], DiagramLayout] | None = None  # the latest layout (asked for again)
+        self._chains: dict[str, list[str]] = {}  # scope path -> levels from the root
+        self._key_chains: dict[BoxKey, list[str]] = {}  # visible key -> its levels (one of the lists above)
+
+    # public
+    def layout(self, expanded: Iterable[str]) -> DiagramLayout:
+        """The layout with the scopes `expanded` open (the latest one again when they are the same: a scene takes
+        what a loading thread laid out; layouts are never changed once made)."""
+        s = self.s
+        exp = {p for p in expanded if p in s.scopes} | {""}
+        exp = {p for p in exp if all(a in exp for a in s.ancestors(p))}
+        if self._last is not None and self._last[0] == exp:
+            return self._last[1]
+        layout = self._lay_out(exp)
+        self._last = (frozenset(exp), layout)
+        return layout
+
+    def _lay_out(self, exp: set[str]) -> DiagramLayout:
+        s, z = self.s, self.sizes
+        key_of: dict[str, BoxKey] = {}  # drawn node -> its box: itself, or its outermost collapsed scope
+        for path, sc in s.scopes.items():
+            folded = next((p for p in s.ancestors(path) if p not in exp), None)
+            key_of.update({n: n for n in sc.nodes} if folded is None else dict.fromkeys(sc.nodes, ScopeKey(folded)))
+        # level edges: each original edge lifted to the lowest common level, with port hops below it
+        level_edges: dict[str, set[tuple[LayoutKey, LayoutKey]]] = {p: set() for p in exp}
+        chains: list[tuple[Edge, BoxKey, BoxKey, list[tuple[str, LayoutKey, LayoutKey]]]] = []
+        chain = self._chain
+        for e in s.edges:
+            ku = key_of.get(e.src, e.src)  # (an input's key is its own)
+            kv = key_of[e.dst]
+            if ku == kv:
+                continue
+            cu, cv = chain(ku), chain(kv)
+            if cu is cv:  # most edges: both ends in the same level
+                hop = (cu[-1], ku, kv)
+                level_edges[cu[-1]].add(hop[1:])
+                chains.append((e, ku, kv, [hop]))
+                continue
+            n = 0
+            while n < min(len(cu), len(cv)) and cu[n] == cv[n]:
+                n += 1
+            lca = cu[n - 1]
+            hops: list[tuple[str, LayoutKey, LayoutKey]] = []  # (level, from, to) in drawing order
+            a: LayoutKey = ku
+            for lvl in reversed(cu[n:]):  # out of every expanded scope around the source
+                hops.append((lvl, a, PortKey(False, ku)))
+                a = ScopeKey(lvl)
+            inner = cv[n:]
+            b: LayoutKey = ScopeKey(inner[0]) if inner else kv
+            hops.append((lca, a, b))
+            for i, lvl in enumerate(inner):  # into every expanded scope around the target
+                nxt = ScopeKey(inner[i + 1]) if i + 1 < len(inner) else kv
+                hops.append((lvl, PortKey(True, ku), nxt))
+            for lvl, x, y in hops:
+                level_edges[lvl].add((x, y))
+            chains.append((e, ku, kv, hops))
+        levels: dict[str, _Level] = {}
+        self._build("", exp, level_edges, levels)
+        # absolute origins, top-down
+        origin: dict[str, Point] = {"": (z.margin, z.margin)}
+        frames: dict[str, list[Box]] = {}
+        boxes: dict[BoxKey, Box] = {}
+        stack = [""]
+        turned = self.orientation.horizontal
+        while stack:
+            p = stack.pop()
+            ox, oy = origin[p]
+            for k, b, path in levels[p].drawn():
+                ab = Box(k, ox + b.x, oy + b.y, b.w, b.h)
+                if path is not None and path in exp:
+                    frames[path] = [ab]
+                    inner = levels[path]
+                    if turned:  # the header is on the real top: the left of the turned frame
+                        origin[path] = (ab.x + z.header, ab.y + (ab.h - inner.h) / 2)
+                    else:
+                        origin[path] = (ab.x + (ab.w - inner.w) / 2, ab.y + z.header)
+                    stack.append(path)
+                else:
+                    boxes[k] = ab
+        routes = [self._route(e, ku, kv, hops, levels, origin) for e, ku, kv, hops in chains]
+        root = levels[""]
+        if turned:
+            return _transposed(DiagramLayout(boxes, frames, routes, root.w + 2 * z.margin, root.h + 2 * z.margin))
+        return DiagramLayout(boxes, frames, routes, root.w + 2 * z.margin, root.h + 2 * z.margin,
+                             anchor_x=z.margin + root.anchor)
+
+    def clear(self) -> None:
+        self._cache.clear()
+        self._last = None
+
+    def set_orientation(self, orientation: Orientation) -> None:
+        """Lay out the other way from now on (every cached level is dropped: its sizes are turned)."""
+        if orientation is not self.orientation:
+            self.orientation = orientation
+            self.sizes = self.given.turned() if orientation.horizontal else self.given
+            self.clear()
+
+    # internals
+    def _chain(self, key: BoxKey) -> list[str]:
+        """Expanded levels around a visible key, from the root: ["", "layer1", "layer1.0"] (whatever is expanded:
+        a key is visible only while its levels are; keys in one level share one list)."""
+        hit = self._key_chains.get(key)
+        if hit is not None:
+            return hit
+        if type(key) is InputKey:
+            parent = ""
+        elif type(key) is ScopeKey:
+            parent = self.s.scopes[key.path].parent or ""  # type: ignore[union-attr]
+        else:
+            parent = self.s.scope_of(key)  # type: ignore[arg-type]
+        hit = self._chains.get(parent)
+        if hit is None:
+            hit = self._chains[parent] = ["", *self.s.ancestors(parent)]
+        self._key_chains[key] = hit
+        return hit
+
+    def _size(self, key: LayoutKey, exp: set[str], levels: dict[str, _Level]) -> tuple[float, float]:
+        z = self.sizes
+        if type(key) is InputKey:
+            return z.input
+        if type(key) is PortKey:
+            return (0.0, 0.0)
+        if type(key) is ScopeKey:
+            path = key.path  # type: ignore[union-attr]
+            if path in exp:
+                inner = levels[path]
+                if self.orientation.horizontal:  # turned: the header band runs down the left side
+                    return (inner.w + z.header + z.pad, max(inner.h + 2 * z.pad, z.min_frame_w))
+                return (max(inner.w + 2 * z.pad, z.min_frame_w), inner.h + z.header + z.pad)
+            return z.scope
+        return z.block
+
+    def _build(self, path: str, exp: set[str], level_edges: dict[str, set[tuple[LayoutKey, LayoutKey]]],
+               levels: dict[str, _Level]) -> None:
+        sc = self.s.scopes[path]
+        for c in sc.children:
+            if c in exp:
+                self._build(c, exp, level_edges, levels)
+        inside = frozenset(p for p in exp if p.startswith(path + ".")) if path else frozenset(exp)
+        edges = frozenset(level_edges[path])
+        key = (path, inside)
+        cached = self._cache.get(key)
+        if cached is not None and cached.edges == edges:
+            levels[path] = cached
+            return
+        keys: list[LayoutKey] = [*(InputKey(i) for i in (self.s.used_inputs if not path else ())), *sc.nodes,
+                                 *(ScopeKey(c) for c in sc.children)]
+        for a, b in edges:
+            for k in (a, b):
+                if type(k) is PortKey and k not in keys:
+                    keys.append(k)
+        sizes = {k: self._size(k, exp, levels) for k in keys}
+        level = self._layered(keys, edges, sizes)
+        level.edges = edges
+        self._cache[key] = level
+        levels[path] = level
+
+    def _order(self, key: LayoutKey) -> float:
+        t = type(key)
+        if t is str:
+            return float(self.s.row[key])  # type: ignore[index]
+        if t is InputKey:
+            return -1.0
+        if t is PortKey:
+            return -1.0 if key.entering else math.inf  # type: ignore[union-attr]
+        return float(self.s.scopes[key.path].order)  # type: ignore[union-attr]
+
+    def _layered(self, keys: list[LayoutKey], edges: frozenset[tuple[LayoutKey, LayoutKey]],
+                 sizes: dict[LayoutKey, tuple[float, float]]) -> _Level:
+        z = self.sizes
+        order = self._order
+        keys = sorted(keys, key=lambda k: (order(k), sort_key(k)))
+        idx = {k: i for i, k in enumerate(keys)}
+        n = len(keys)
+        succ: list[list[int]] = [[] for _ in range(n)]
+        pred: list[list[int]] = [[] for _ in range(n)]
+        pairs: list[tuple[int, int]] = []
+        for a, b in sorted(edges, key=lambda ab: (sort_key(ab[0]), sort_key(ab[1]))):
+            i, j = idx[a], idx[b]
+            if i == j:
+                continue
+            if i > j:
+                i, j = j, i  # a back edge (a scope read before and after a node): layered as if forward
+            succ[i].append(j)
+            pred[j].append(i)
+            pairs.append((i, j))
+        is_in = [type(k) is PortKey and k.entering for k in keys]  # type: ignore[union-attr]
+        is_out = [type(k) is PortKey and not k.entering for k in keys]  # type: ignore[union-attr]
+        size = [sizes[k] for k in keys]
+        layer = [0] * n
+        first = 1 if any(is_in) else 0
+        for i in range(n):  # longest path, in order (keys are topologically sorted)
+            if not is_in[i]:
+                p = pred[i]
+                layer[i] = max([layer[q] for q in p]) + 1 if p else first
+        for i in range(n - 1, -1, -1):  # sources (constants, a second input) sit just above their first reader
+            if not pred[i] and succ[i] and not is_in[i]:
+                layer[i] = max(layer[i], min([layer[j] for j in succ[i]]) - 1)
+        bottom = max((layer[i] for i in range(n) if not is_out[i]), default=0) + 1
+        for i in range(n):
+            if is_out[i]:
+                layer[i] = bottom
+        if not any(is_out):
+            bottom -= 1
+        g = igraph.Graph(n=n, edges=pairs, directed=True)
+        lay = g.layout_sugiyama(layers=layer, hgap=1, vgap=1, maxiter=60 if n < 400 else 20)
+        xs = [c[0] for c in lay.coords[:n]]
+        routing = lay.edge_routing
+        # items per layer: (x from igraph, width, kind) -> column compaction below
+        nl = bottom + 1
+        heights = [0.0] * nl
+        for i in range(n):
+            h = size[i][1]
+            if h > heights[layer[i]]:
+                heights[layer[i]] = h
+        items: list[tuple[float, int, float, bool, int]] = [  # x, layer, width, is_box, ref
+            (xs[i], layer[i], size[i][0], not (is_in[i] or is_out[i]), i) for i in range(n)]
+        dummies: list[list[tuple[float, int]]] = []
+        lane = z.lane
+        for e, pts in enumerate(routing):
+            if len(pts):
+                base = layer[pairs[e][0]] + 1
+                cps = [(float(p[0]), base + t) for t, p in enumerate(pts)]
+                items += [(x, lyr, lane, False, -1) for x, lyr in cps]
+            else:
+                cps = []
+            dummies.append(cps)
+        center = self._columns(items, nl)
+        tops = [0.0] * nl
+        y = 0.0
+        for lyr in range(nl):
+            tops[lyr] = y
+            y += heights[lyr] + (z.vgap if lyr < nl - 1 else 0.0)
+        height = y
+        # x of every box and lane first: the level's left edge is the origin of what follows
+        cxs = [center[round(x, 6)] for x in xs]
+        left, right = math.inf, -math.inf
+        for i in range(n):
+            half = size[i][0] / 2
+            if cxs[i] - half < left:
+                left = cxs[i] - half
+            if cxs[i] + half > right:
+                right = cxs[i] + half
+        lanes = [[center[round(x, 6)] for x, _ in cps] for cps in dummies]
+        for cs in lanes:
+            for cx in cs:
+                if cx < left:
+                    left = cx
+                if cx > right:
+                    right = cx
+        if not keys:
+            left = right = 0.0
+        pos: dict[LayoutKey, Box] = {}
+        for i, k in enumerate(keys):
+            w, h = size[i]
+            if is_in[i]:  # a port on the frame's border where the flow enters (its header, top to bottom)
+                top = -z.pad if self.orientation.horizontal else -z.header
+            elif is_out[i]:
+                top = height + z.pad
+            else:
+                top = tops[layer[i]] + (heights[layer[i]] - h) / 2
+            pos[k] = Box(k, (cxs[i] - w / 2) - left, top, w, h)
+        routes: dict[tuple[LayoutKey, LayoutKey], list[Point]] = {}
+        for e, (i, j) in enumerate(pairs):
+            pts: list[Point] = []
+            for (_, lyr), cx in zip(dummies[e], lanes[e], strict=True):
+                pts += [(cx - left, tops[lyr]), (cx - left, tops[lyr] + heights[lyr])]
+            ab = (keys[i], keys[j])
+            if ab in edges:
+                routes[ab] = pts
+            else:  # a back edge, drawn the way it goes
+                routes[(keys[j], keys[i])] = pts[::-1]
+        # where each edge meets its target's top: spread over the middle of the box, in the order they arrive
+        # (a lone edge meets it in the middle: no entry)
+        entry: dict[tuple[LayoutKey, LayoutKey], float] = {}
+        incoming: dict[LayoutKey, list[tuple[float, tuple[LayoutKey, LayoutKey]]]] = {}
+        for (a, b), pts in routes.items():
+            before = pts[-1][0] if pts else pos[a].cx
+            incoming.setdefault(b, []).append((before, (a, b)))
+        for b, lst in incoming.items():
+            if len(lst) < 2:
+                continue
+            lst.sort()
+            w = pos[b].w
+            step = min(26.0, 0.7 * w / max(len(lst), 1))
+            for t, (_, ab) in enumerate(lst):
+                entry[ab] = (t - (len(lst) - 1) / 2) * step
+        return _Level(right - left, height, pos, routes, entry, anchor=center[min(center)] - left if center else 0.0)
+
+    def _columns(self, items: list[tuple[float, int, float, bool, int]], nl: int) -> dict[float, float]:
+        """Centre x of each igraph column: items keep igraph's order, a column is as wide as its widest item in
+        each layer, and lanes that hold only edges stay narrow."""
+        z = self.sizes
+        hgap, lane = z.hgap, z.lane
+        by_col: dict[float, list[tuple[int, float, bool]]] = {}
+        for x, lyr, w, box, _ in items:
+            col = round(x, 6)
+            hit = by_col.get(col)
+            if hit is None:
+                by_col[col] = [(lyr, w, box)]
+            else:
+                hit.append((lyr, w, box))
+        right = [-math.inf] * nl
+        kind_right = [False] * nl
+        center: dict[float, float] = {}
+        prev = -math.inf
+        for col in sorted(by_col):
+            c = prev
+            members = by_col[col]
+            for lyr, w, box in members:
+                r = right[lyr]
+                if r == -math.inf:
+                    continue
+                gap = hgap if box and kind_right[lyr] else (hgap + lane) / 2 if box or kind_right[lyr] \
+                    else lane * 0.7
+                if r + gap + w / 2 > c:
+                    c = r + gap + w / 2
+            if c == -math.inf:
+                c = 0.0
+            center[col] = c
+            prev = c
+            for lyr, w, box in members:
+                if c + w / 2 >= right[lyr]:
+                    right[lyr] = c + w / 2
+                    kind_right[lyr] = box
+        return center
+
+    def _route(self, e: Edge, ku: BoxKey, kv: BoxKey, hops: list[tuple[str, LayoutKey, LayoutKey]],
+               levels: dict[str, _Level],
+               origin: dict[str, Point]) -> Route:
+        pts: list[Point] = []
+        for lvl, a, b in hops:
+            level = levels[lvl]
+            ox, oy = origin[lvl]
+            pos = level.pos
+            if not pts:
+                ba = pos[a]
+                pts.append((ox + ba.cx, oy + ba.bottom))
+            elif type(a) is PortKey and a.entering:  # entering a frame: its port on the top border
+                pts.append((ox + pos[a].cx, oy + pos[a].y))
+            mid = level.routes.get((a, b))
+            if mid:
+                pts += [(ox + x, oy + y) for x, y in mid]
+            bb = pos[b]
+            tb = type(b)
+            if tb is ScopeKey and b.path in levels:  # type: ignore[union-attr]  # into a frame: through its port
+                continue
+            if tb is PortKey and not b.entering:  # type: ignore[union-attr]
+                pts.append((ox + bb.cx, oy + bb.y))
+                continue
+            pts.append((ox + bb.cx + level.entry.get((a, b), 0.0), oy + bb.y))
+        return Route(ku, kv, e.value, e.index, e.dst, e.dst_input, dedupe(pts))
+
+
+def _transposed(layout: DiagramLayout) -> DiagramLayout:
+    """A layout computed top to bottom with turned sizes, as it reads left to right (x and y swapped)."""
+    def box(b: Box) -> Box:
+        return Box(b.key, b.y, b.x, b.h, b.w)
+
+    routes = [Route(r.src, r.dst, r.value, r.index, r.dst_node, r.dst_input, [(y, x) for x, y in r.points])
+              for r in layout.routes]
+    return DiagramLayout({k: box(b) for k, b in layout.boxes.items()},
+                         {p: [box(b) for b in segs] for p, segs in layout.frames.items()}, routes,
+                         layout.height, layout.width)
+
+
+def dedupe(pts: list[Point]) -> list[Point]:
+    out: list[Point] = []
+    for p in pts:
+        if not out or abs(out[-1][0] - p[0]) > 0.01 or abs(out[-1][1] - p[1]) > 0.01:
+            out.append(p)
+    return out
+
