@@ -31,6 +31,7 @@ from netcost.costing import HierarchyNode, LayerCost
 
 from .cost_colors import Theme, text_color_on
 from .diagram_layout import Point, Route
+from .palette import LIGHT
 
 if TYPE_CHECKING:
     from .diagram_scene import DiagramScene
@@ -46,7 +47,7 @@ ENTRY_GAP = 20.0  # above the first block of a continued column: the arrow from 
 ENTRY_RUN = 12.0  # ... this far above the block (below every header of the column)
 LESS, MORE = "less", "more"  # a change against the pinned baseline (NEW: costing.comparison.NEW)
 _NO_PEN = QPen(Qt.PenStyle.NoPen)
-BADGE_COLORS = {LESS: QColor("#2e7d32"), MORE: QColor("#c62828"), "new": QColor("#1565c0")}
+BADGE_COLORS = {LESS: LIGHT.less, MORE: LIGHT.more, "new": LIGHT.added}
 
 
 class _Fonts:

@@ -39,6 +39,7 @@ from .cost_document import CostDocument
 from .layer_table_model import compatible_args
 from .layer_table_view import type_combo
 from .on_screen import CatchUpWhenShown, out_of_sight
+from .palette import error_label_style
 from .plain_text import plain_tip
 from .text_line import TextLineWidget
 
@@ -330,7 +331,7 @@ class LayerEditorWidget(QWidget):
         self.error_label = QLabel(self)
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.setStyleSheet("QLabel { color: #d32f2f; font-weight: 600; }")
+        self.error_label.setStyleSheet(error_label_style(bold=True))
         self.error_label.hide()
         outer.addWidget(self.error_label)
 
@@ -384,9 +385,6 @@ class LayerEditorWidget(QWidget):
         if row is not None and row >= doc.row_count():
             row = None
         self._row = row
-        if doc.read_only:
-            self._show_message("Traced models are read-only. Convert a plain chain to a layer list to edit it.")
-            return
         if row is None:
             self._show_message("Select a layer to edit its arguments." if doc.row_count() else
                                "The network is empty: add a layer (Ctrl+Shift+A).")
@@ -503,15 +501,15 @@ class LayerEditorWidget(QWidget):
 
     # ---- user edits -> document (one undo step each) ---------------------------------------------------------
     def _on_field_edited(self, name: str, value: Any) -> None:
-        if self._row is not None and not self.document.read_only:
+        if self._row is not None:
             self.document.set_layer_arg(self._row, name, value)
 
     def _on_name_edited(self) -> None:
-        if self._row is not None and not self.document.read_only:
+        if self._row is not None:
             self.document.rename_layer(self._row, self.name_edit.text().strip())
 
     def _on_type_activated(self, _index: int) -> None:
-        if self._row is None or self.document.read_only:
+        if self._row is None:
             return
         spec = self.document.spec(self._row)
         type_ = self.type_box.currentText()
@@ -519,7 +517,7 @@ class LayerEditorWidget(QWidget):
             self.document.set_layer_type(self._row, type_, compatible_args(dict(spec.args), type_))
 
     def _on_trainable_toggled(self, checked: bool) -> None:
-        if self._row is not None and not self.document.read_only:
+        if self._row is not None:
             self.document.set_trainable(self._row, checked)
 
 
@@ -531,7 +529,7 @@ def _set_label(label: QLabel, text: str, italic: bool, bad: bool) -> None:
         font = QFont(label.font())
         font.setItalic(italic)
         label.setFont(font)
-    style = "QLabel { color: #d32f2f; font-weight: 600; }" if bad else ""
+    style = error_label_style(bold=True) if bad else ""
     if label.styleSheet() != style:
         label.setStyleSheet(style)
 

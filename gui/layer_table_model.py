@@ -19,17 +19,20 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QBrush, QFont, QIcon, QPainter, QPixmap
 
 from netcost.costing import CONVENTIONS, LayerCost, LayerError, Totals, convention_value
 from netcost.costing import formatting as fmt
 from netcost.costing.comparison import ADDED, SAME, RowDelta
 from netcost.costing.latency import CONVENTION, RowLatency
-from netcost.costing.records import DASH, NOT_COSTED
+from netcost.costing.records import NOT_COSTED
 from netcost.costing.registry import has_kind, kind, kinds
 
-from .cost_document import CostDocument, row_runs
+from .cost_document import CostDocument
+from .document_types import row_runs
+from .figures import share, share_text
 from .latency_state import LatencyState
+from .palette import LIGHT
 from .plain_text import plain_tip
 
 Index = QModelIndex | QPersistentModelIndex
@@ -61,8 +64,7 @@ _BACKGROUND, _FONT = int(Qt.ItemDataRole.BackgroundRole), int(Qt.ItemDataRole.Fo
 _SORT, _LAYER_ID, _ERROR = int(SORT_ROLE), int(LAYER_ID_ROLE), int(ERROR_ROLE)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 # delta cells: saved (green), grown (red), a row the baseline does not have (blue), unchanged (grey)
-DELTA_COLORS = {"less": QColor("#2e7d32"), "more": QColor("#d32f2f"), ADDED: QColor("#1565c0"),
-                SAME: QColor(128, 128, 128)}
+DELTA_COLORS = {"less": LIGHT.less, "more": LIGHT.more, ADDED: LIGHT.added, SAME: LIGHT.same}
 _ERROR_ONLY = frozenset((_DECORATION, _BACKGROUND, _FONT, _ERROR))  # roles that are None while all is valid
 _ANSWERED = frozenset((_EDIT, _TOOLTIP, _DECORATION, _BACKGROUND, _FONT, _FOREGROUND, _SORT, _LAYER_ID, _ERROR))
 # display texts cached per row version (`LayerTableModel._texts`): everything but the shares (they follow the
@@ -245,7 +247,7 @@ class LayerTableModel(QAbstractTableModel):
             tip = self._tooltip(row, col, error)
             return plain_tip(tip) if tip else tip
         if role == _BACKGROUND:
-            return QBrush(QColor(230, 40, 40, 50)) if is_error_row else None
+            return QBrush(LIGHT.error_fill) if is_error_row else None
         if role == _FONT:
             if doc.is_stale(row) and not is_error_row:  # not costed: it depends on the error
                 font = QFont()
@@ -366,8 +368,8 @@ class LayerTableModel(QAbstractTableModel):
         if col == CONV:
             return fmt.si(convention_value(cost.totals, doc.convention))
         if col in (PCT_CONV, PCT_PARAMS):
-            share = self._share(cost, col)
-            return fmt.percent(share) if share is not None else DASH
+            report = doc.report
+            return share_text(cost.totals, report.totals if report.complete else None, self._share_metric(col))
         if col == MEMORY:
             return fmt.nbytes(cost.activation_bytes)
         if col == LATENCY:
@@ -382,12 +384,10 @@ class LayerTableModel(QAbstractTableModel):
             if not self.document.report.complete:
                 return None
             totals = self.document.report.totals
-        if col == PCT_PARAMS:
-            part, whole = cost.totals.params, totals.params
-        else:
-            conv = self.document.convention
-            part, whole = convention_value(cost.totals, conv), convention_value(totals, conv)
-        return part / whole if whole else 0.0
+        return share(cost.totals, totals, self._share_metric(col))
+
+    def _share_metric(self, col: int) -> str:
+        return "params" if col == PCT_PARAMS else self.document.convention
 
     def shares_moved(self, row: int) -> bool:
         """Whether `row`'s share cells read otherwise now than under the totals before the last recompute. A new
@@ -396,7 +396,9 @@ class LayerTableModel(QAbstractTableModel):
         before = self._totals_before
         if cost is None or before is None or not self.document.report.complete:
             return True
-        return any(fmt.percent(self._share(cost, c, before) or 0.0) != fmt.percent(self._share(cost, c) or 0.0)
+        now = self.document.report.totals
+        return any(share_text(cost.totals, before, self._share_metric(c)) != share_text(cost.totals, now,
+                                                                                        self._share_metric(c))
                    for c in (PCT_CONV, PCT_PARAMS))
 
     def _sort_value(self, row: int, col: int, cost: LayerCost | None) -> Any:
@@ -443,7 +445,7 @@ class LayerTableModel(QAbstractTableModel):
             pix.fill(Qt.GlobalColor.transparent)
             p = QPainter(pix)
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
-            p.setBrush(QColor(220, 40, 40))
+            p.setBrush(LIGHT.error_mark)
             p.setPen(Qt.PenStyle.NoPen)
             p.drawEllipse(1, 1, 10, 10)
             p.end()
