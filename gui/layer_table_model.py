@@ -27,10 +27,10 @@ from netcost.costing.comparison import ADDED, SAME, RowDelta
 from netcost.costing.latency import CONVENTION, RowLatency
 from netcost.costing.records import NOT_COSTED
 from netcost.costing.registry import has_kind, kind, kinds
+from netcost.costing.shares import share, share_text
 
 from .cost_document import CostDocument
 from .document_types import row_runs
-from .figures import share, share_text
 from .latency_state import LatencyState
 from .palette import LIGHT
 from .plain_text import plain_tip

@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QMenu, Q
 from netcost.costing import CATEGORIES, CONVENTIONS, CostReport, convention_value
 from netcost.costing import formatting as fmt
 from netcost.costing.records import DASH, NOT_COSTED
+from netcost.costing.shares import PARAMS, share, share_change_text, share_text
 
 from .cost_document import CostDocument
-from .figures import PARAMS, share, share_change_text, share_text
 from .palette import colors, error_label_style, label_style
 from .plain_text import plain_tip
 

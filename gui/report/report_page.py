@@ -15,9 +15,9 @@ from PySide6.QtGui import QColor, QPainter
 from netcost.costing import CATEGORIES, CONVENTIONS, PEERS, LayerCost, Totals, convention_value
 from netcost.costing import formatting as fmt
 from netcost.costing.records import DASH, NOT_COSTED
+from netcost.costing.shares import PARAMS, measure, percent_text, share, share_text
 
 from ..cost_document import CostDocument
-from ..figures import PARAMS, measure, percent_text, share, share_text
 from .blocks import Cell, Column, HeadingBlock, NotesBlock, RowBlock, TableBlock, TitleBlock
 from .options import ReportOptions
 from .page_layout import Block, Page, layout_continuous, paginate, paint_page
