@@ -61,7 +61,7 @@ class CostDocument(DocumentEdits, QObject):
     def __init__(self, network: Network | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.selection = LayerSelection(self)
+        self.selection = LayerSelection(lambda: self._graph, self)
         self._graph = graph_from_network(Network((), (3, 224, 224), "untitled"))
         self._report: CostReport = evaluate_graph(self._graph)
         self.undo_stack.setUndoLimit(undo_limit(len(self._graph.nodes)))

@@ -156,7 +156,7 @@ class DiagramScene(QGraphicsScene):
         d.layerChanged.connect(self._on_document_layer)
         d.errorChanged.connect(self._on_document_report)
         d.conventionChanged.connect(self._on_document_report)
-        d.selection.changed.connect(self._on_selection_changed)
+        d.selection.rowsChanged.connect(self._on_selection_changed)
         d.baselineChanged.connect(self._on_document_report)  # deltas appear or go
         d.scaleChanged.connect(self._on_document_report)  # colours fixed to the baseline or freed
         self.rebuild(expanded)

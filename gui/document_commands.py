@@ -7,6 +7,7 @@ the table and the diagram update in place.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
@@ -22,15 +23,16 @@ if TYPE_CHECKING:
 
 
 class GraphCommand(QUndoCommand):
-    """One edit: the graph before and after, the rows it touched, and the selection to show after it."""
+    """One edit: the graph before and after, the rows it touched, and the nodes to select after it (and after
+    its undo: by default the selection it found)."""
 
     def __init__(self, doc: CostDocument, new: Graph, dirty: set[str], change: RowChange, text: str,
-                 selection: list[int], before: list[int] | None = None) -> None:
+                 selection: Sequence[str], before: Sequence[str] | None = None) -> None:
         super().__init__(text)
         self.doc, self.old, self.new, self.change = doc, doc.graph, new, change
         self.dirty = set(dirty)
-        self.selection = selection
-        self.before = doc.selection.rows if before is None else before
+        self.selection = list(selection)
+        self.before = doc.selection.ids if before is None else list(before)
         # the nodes whose evaluation the undo changes: the same ones plus those only the old graph has
         if new.index is self.old.index:  # the same nodes in place (an argument edit): no O(nodes) set algebra
             self.undo_dirty = set(self.dirty)
@@ -40,12 +42,12 @@ class GraphCommand(QUndoCommand):
 
     def redo(self) -> None:
         self.doc._apply(self.new, self.change, self.dirty | new_ids(self.old, self.new), undo=False)
-        self.doc.selection.set_rows(self.selection)
+        self.doc.selection.set_ids(self.selection)
         self._forget_indexes(self.old)
 
     def undo(self) -> None:
         self.doc._apply(self.old, self.change, self.undo_dirty | new_ids(self.new, self.old), undo=True)
-        self.doc.selection.set_rows(self.before)
+        self.doc.selection.set_ids(self.before)
         self._forget_indexes(self.new)
 
     def _forget_indexes(self, kept: Graph) -> None:

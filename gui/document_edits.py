@@ -52,7 +52,8 @@ class DocumentEdits:
             return False
         graph, dirty = self._graph.edit_nodes(new)
         change = RowChange(ChangeKind.EDIT, field=field, rows=tuple(rows))
-        self._push(GraphCommand(self, graph, dirty, change, text, [row], [row]))
+        node_id = self._graph.nodes[row].id
+        self._push(GraphCommand(self, graph, dirty, change, text, [node_id], [node_id]))
         return True
 
     def set_layer_arg(self, row: int, field: str, value: Any) -> bool:
@@ -120,7 +121,7 @@ class DocumentEdits:
             raise ValueError(str(e)) from None
         label = text or (f"Insert {specs[0].type}" if len(specs) == 1 else f"Insert {len(specs)} layers")
         change = RowChange(ChangeKind.INSERT, row, row + len(specs) - 1)
-        self._push(GraphCommand(self, graph, dirty, change, label, list(range(row, row + len(specs)))))
+        self._push(GraphCommand(self, graph, dirty, change, label, [n.id for n in new]))
         return True
 
     def append_layer(self, spec: LayerSpec) -> bool:
@@ -146,7 +147,7 @@ class DocumentEdits:
         n = len(graph.nodes)
         self._push(GraphCommand(self, graph, dirty, RowChange(ChangeKind.REMOVE, rows=tuple(rows)),
                                  f"Delete {len(rows)} layer{'s' * (len(rows) > 1)}",
-                                 [min(rows[0], n - 1)] if n else []))
+                                 [graph.nodes[min(rows[0], n - 1)].id] if n else []))
         return True
 
     def move_layers(self, first: int, last: int, dest: int) -> bool:
@@ -160,8 +161,7 @@ class DocumentEdits:
         del order[first:last + 1]
         at = dest if dest < first else dest - len(block)
         order[at:at] = block
-        return self._reorder(order, RowChange(ChangeKind.MOVE, first, last, dest), "Move layers",
-                             range(at, at + len(block)), list(range(first, last + 1)))
+        return self._reorder(order, RowChange(ChangeKind.MOVE, first, last, dest), "Move layers", block)
 
     def move_rows(self, rows: Sequence[int], dest: int) -> bool:
         """Move any set of rows so that they sit together, in their order, before `dest` (one undo step)."""
@@ -176,10 +176,10 @@ class DocumentEdits:
         order = rest[:at] + rows + rest[at:]
         if order == list(range(n)):
             return False
-        return self._reorder(order, RowChange(ChangeKind.RESET), f"Move {len(rows)} layers",
-                             range(at, at + len(rows)), rows)
+        return self._reorder(order, RowChange(ChangeKind.RESET), f"Move {len(rows)} layers", rows)
 
-    def _reorder(self, order: list[int], change: RowChange, text: str, selected: range, before: list[int]) -> bool:
+    def _reorder(self, order: list[int], change: RowChange, text: str, moved: list[int]) -> bool:
+        """Rewire the chain in `order` (rows before the move); the `moved` rows are selected before and after."""
         if self.network is None:
             raise ValueError("only a plain chain of layers can be reordered; this graph has branches (delete and "
                              "insert instead)")
@@ -191,7 +191,8 @@ class DocumentEdits:
             nodes.append(replace(n, inputs=(prev,)))
             prev = Ref(n.id)
         graph = replace(g, nodes=tuple(nodes), outputs=())
-        self._push(GraphCommand(self, graph, {n.id for n in nodes}, change, text, list(selected), before))
+        ids = [g.nodes[r].id for r in moved]
+        self._push(GraphCommand(self, graph, {n.id for n in nodes}, change, text, ids, ids))
         return True
 
     def set_settings(self, **changes: Any) -> bool:
@@ -238,5 +239,6 @@ class DocumentEdits:
         selected = sorted({graph.index[i] for i in new_ids}) or \
             sorted({graph.index[i] for ids in mapping.values() for i in ids if i in graph.index})[:1] or \
             sorted({graph.index[i] for i in changed if i in graph.index})[:1]
-        self._push(GraphCommand(self, graph, changed, RowChange(ChangeKind.DIFF), text, selected))
+        self._push(GraphCommand(self, graph, changed, RowChange(ChangeKind.DIFF), text,
+                                [graph.nodes[r].id for r in selected]))
         return True

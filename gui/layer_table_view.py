@@ -134,7 +134,7 @@ class LayerTableView(QTableView):
         document.conventionChanged.connect(self._on_document_convention_changed)
         sel = self.selectionModel()
         sel.selectionChanged.connect(self._on_view_selection_changed)
-        document.selection.changed.connect(self._on_document_selection_changed)
+        document.selection.rowsChanged.connect(self._on_document_selection_changed)
         document.documentReset.connect(self._on_document_reset)
         header.sortIndicatorChanged.connect(self._on_sort_indicator_changed)
 

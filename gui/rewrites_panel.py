@@ -258,8 +258,9 @@ class RewritesPanel(QWidget):
         """The candidates to list (with the user's parameters), the selected rows' first."""
         kind_ = self.kind_filter.currentData()
         doc = self.document
-        selected = {doc.node(r).display_name for r in doc.selection.rows if 0 <= r < doc.row_count()}
-        scopes = {doc.node(r).scope for r in doc.selection.rows if 0 <= r < doc.row_count()}
+        nodes = [doc.graph.node(i) for i in doc.selection.ids]
+        selected = {n.display_name for n in nodes}
+        scopes = {n.scope for n in nodes}
 
         def at_selection(r: rw.Rewrite) -> bool:
             if r.kind == "width":

@@ -80,8 +80,8 @@ class MessageBar(QFrame):
     def tint(self) -> QColor:
         """The background: the kind's hue over the palette's window colour (light and dark schemes alike; a style
         sheet here froze the labels' palette, leaving light-grey text on pink after a switch to the light one)."""
-        hue, alpha = {"error": (LIGHT.error_mark, 0.18), "warning": (QColor(230, 160, 0), 0.22)}.get(
-            self.kind, (QColor(40, 120, 220), 0.16))
+        hue, alpha = {"error": (LIGHT.error_mark, 0.18), "warning": (LIGHT.warning_mark, 0.22)}.get(
+            self.kind, (LIGHT.info_mark, 0.16))
         base = self.palette().color(QPalette.ColorRole.Window)
         return QColor(*(round(b + (h - b) * alpha) for b, h in ((base.red(), hue.red()),
                                                                  (base.green(), hue.green()),
