@@ -46,7 +46,8 @@ class CostDocument(DocumentEdits, QObject):
     layersRemoved = Signal(int, int)
     layersAboutToBeMoved = Signal(int, int, int)  # first, last, destination row (Qt's beginMoveRows convention)
     layersMoved = Signal(int, int, int)
-    layerChanged = Signal(int, str)  # row, field ("type", "name", "trainable" or an argument name)
+    nodeChanged = Signal(str, str)  # node id, field ("type", "name", "trainable", "measured" or an argument name)
+    layerChanged = Signal(int, str)  # the same change by row, for views that list rows (the table, the diagram)
     reportChanged = Signal(int)  # first row whose costs may have changed
     errorChanged = Signal()  # `error` appeared, changed or cleared
     documentAboutToReset = Signal()  # emitted before the graph is replaced (Qt models: beginResetModel)

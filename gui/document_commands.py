@@ -99,6 +99,7 @@ def announce(doc: CostDocument, graph: Graph, change: RowChange, undo: bool) -> 
         if kind is ChangeKind.SETTINGS:
             doc.settingsChanged.emit()
         for r in c.rows:
+            doc.nodeChanged.emit(graph.nodes[r].id, c.field)
             doc.layerChanged.emit(r, c.field)
 
 
@@ -132,6 +133,7 @@ def _announce_diff(doc: CostDocument, graph: Graph) -> None:
         doc.settingsChanged.emit()
     for r, n in enumerate(graph.nodes):
         if old.has(n.id) and old.node(n.id) != n:
+            doc.nodeChanged.emit(n.id, "args")
             doc.layerChanged.emit(r, "args")
 
 

@@ -3,6 +3,7 @@
 `DocumentEdits` is `CostDocument`'s edit half: it builds the new graph through costing's `Graph` API (argument
 and type edits, which break weight ties as torch would; inserts, removals, reorders, input settings, rewrites) and
 pushes one `GraphCommand`; the command's redo swaps the graph in and the document re-evaluates what it touched.
+Edits name their nodes by id (`NodeKey`: the layer table, which lists rows, may pass a row instead).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from netcost.costing import LayerSpec, Network
 from netcost.costing.graph import Graph, GraphError, Node, Ref, unique_name
 
 from .document_commands import GraphCommand
-from .document_types import ChangeKind, RowChange
+from .document_types import ChangeKind, NodeKey, RowChange
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QUndoCommand
@@ -38,6 +39,10 @@ class DocumentEdits:
 
         def _push(self, command: QUndoCommand) -> None: ...
 
+    def _row_of(self, node: NodeKey) -> int:
+        """The row of `node` (a node id, or already a row)."""
+        return self._graph.index[node] if isinstance(node, str) else node
+
     def _calls(self, row: int) -> list[int]:
         """The rows that are calls of the same module as `row` (an edit of a module changes all of them)."""
         n = self._graph.nodes[row]
@@ -56,22 +61,25 @@ class DocumentEdits:
         self._push(GraphCommand(self, graph, dirty, change, text, [node_id], [node_id]))
         return True
 
-    def set_layer_arg(self, row: int, field: str, value: Any) -> bool:
+    def set_layer_arg(self, node: NodeKey, field: str, value: Any) -> bool:
         """Set one argument (None removes it: torch's default, or inferred from the input)."""
+        row = self._row_of(node)
         old = self._graph.nodes[row]
         if old.args.get(field) == value and (value is not None or field not in old.args):
             return False
         return self._edit_nodes(row, lambda n: n.with_arg(field, value), field,
                                 f"Set {field} of {old.display_name}")
 
-    def set_layer_type(self, row: int, type_: str, args: dict[str, Any] | None = None) -> bool:
+    def set_layer_type(self, node: NodeKey, type_: str, args: dict[str, Any] | None = None) -> bool:
+        row = self._row_of(node)
         old = self._graph.nodes[row]
         if old.op == type_ and args is None:
             return False
         return self._edit_nodes(row, lambda n: replace(n, op=type_, args=dict(args or {}), label="", measured=None),
                                 "type", f"Change {old.display_name} to {type_}")
 
-    def rename_layer(self, row: int, name: str) -> bool:
+    def rename_layer(self, node: NodeKey, name: str) -> bool:
+        row = self._row_of(node)
         old = self._graph.nodes[row]
         if old.display_name == name or not name:
             return False
@@ -80,14 +88,16 @@ class DocumentEdits:
         return self._edit_nodes(row, lambda n: replace(n, name=new_name), "name", f"Rename {old.display_name}",
                                 all_calls=False)
 
-    def set_trainable(self, row: int, trainable: bool) -> bool:
+    def set_trainable(self, node: NodeKey, trainable: bool) -> bool:
+        row = self._row_of(node)
         old = self._graph.nodes[row]
         if old.trainable == trainable:
             return False
         text = f"{'Unfreeze' if trainable else 'Freeze'} {old.display_name}"
         return self._edit_nodes(row, lambda n: replace(n, trainable=trainable), "trainable", text)
 
-    def replace_layer(self, row: int, spec: LayerSpec) -> bool:
+    def replace_layer(self, node: NodeKey, spec: LayerSpec) -> bool:
+        row = self._row_of(node)
         old = self._graph.nodes[row]
         if (old.op, dict(old.args), old.trainable) == (spec.type, dict(spec.args), spec.trainable):
             return False
@@ -127,17 +137,17 @@ class DocumentEdits:
     def append_layer(self, spec: LayerSpec) -> bool:
         return self.insert_layers(len(self._graph.nodes), [spec], f"Add {spec.type}")
 
-    def duplicate_layers(self, rows: Sequence[int]) -> bool:
-        rows = sorted(set(rows))
+    def duplicate_layers(self, nodes: Sequence[NodeKey]) -> bool:
+        rows = sorted({self._row_of(n) for n in nodes})
         if not rows:
             return False
         specs = [replace(self.spec(r), name="") for r in rows]
         return self.insert_layers(rows[-1] + 1, specs, f"Duplicate {len(rows)} layer{'s' * (len(rows) > 1)}")
 
-    def remove_layers(self, rows: Sequence[int]) -> bool:
-        """Delete rows; a reader of a deleted node reads that node's first input instead. Raises ValueError when a
-        reader would be left with nothing to read (a deleted source)."""
-        rows = sorted({r for r in rows if 0 <= r < len(self._graph.nodes)})
+    def remove_layers(self, nodes: Sequence[NodeKey]) -> bool:
+        """Delete nodes (ids or rows); a reader of a deleted node reads that node's first input instead. Raises
+        ValueError when a reader would be left with nothing to read (a deleted source)."""
+        rows = sorted({r for r in map(self._row_of, nodes) if 0 <= r < len(self._graph.nodes)})
         if not rows:
             return False
         try:

@@ -13,6 +13,8 @@ from netcost.costing import CostReport
 from netcost.costing.chain import graph_from_network
 from netcost.costing.graph import Graph
 
+NodeKey = str | int  # a node id; views that list rows (the layer table) may pass the row instead
+
 
 @dataclass(frozen=True)
 class Loaded:

@@ -37,7 +37,7 @@ def template_spec(type_: str) -> LayerSpec:
 
 
 class EditActions:
-    """The layer edits of `window`'s document, on its selection (the table's rows)."""
+    """The layer edits of `window`'s document, on its selection (node ids; rows where the edit is about order)."""
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
@@ -49,17 +49,17 @@ class EditActions:
 
     def add_layer(self, type_: str | None = None) -> None:
         if type_ is None:
-            current = self.document.selection.current
-            type_ = self.document.spec(current).type if current is not None else "Conv2d"
+            current = self.document.selection.current_id
+            type_ = self.document.graph.node(current).op if current is not None else "Conv2d"
         self._structural(lambda: self.document.insert_layers(self._insert_row(), [template_spec(type_)],
                                                              f"Add {type_}"))
         self.window.table.setFocus()
 
     def duplicate(self) -> None:
-        self._structural(lambda: self.document.duplicate_layers(self.document.selection.rows))
+        self._structural(lambda: self.document.duplicate_layers(self.document.selection.ids))
 
     def delete(self) -> None:
-        self._structural(lambda: self.document.remove_layers(self.document.selection.rows))
+        self._structural(lambda: self.document.remove_layers(self.document.selection.ids))
 
     def _structural(self, edit: Callable[[], object]) -> None:
         try:
@@ -94,7 +94,7 @@ class EditActions:
     def update_enabled(self) -> None:
         """Edits of the selection only while something is selected."""
         w = self.window
-        has_rows = bool(self.document.selection.rows)
+        has_rows = bool(self.document.selection.ids)
         for act in (w.act_add, w.act_paste):
             act.setEnabled(True)
         w.add_menu.setEnabled(True)
