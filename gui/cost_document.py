@@ -185,7 +185,7 @@ class CostDocument(DocumentEdits, QObject):
         """Show what a load gave (a graph, and its report when the worker made one). `keep_baseline`: the same
         model traced again with other settings, so a pinned baseline stays and the deltas show what the change
         costs."""
-        self.set_graph(loaded.graph, path, keep_baseline=keep_baseline, report=loaded.report)
+        self.set_graph(loaded.graph, path, loaded.extra, keep_baseline=keep_baseline, report=loaded.report)
 
     def set_graph(self, graph: Graph, path: Path | None = None, extra: dict[str, Any] | None = None,
                   keep_baseline: bool = False, report: CostReport | None = None) -> None:

@@ -1,4 +1,5 @@
-"""The document's small types: what a load hands it (`Loaded`) and what an edit did to its rows (`RowChange`).
+"""The document's small types: what a load hands it (`Loaded`, the one result of every kind of load), what an
+edit did to its rows (`RowChange`, `ChangeKind`) and how edits name a node (`NodeKey`).
 
 Also the row helpers the document and the table share: `row_runs` groups rows into the blocks that one Qt signal
 each announces, `without_rows` and `with_rows` give the graphs views see between those signals.
@@ -6,8 +7,9 @@ each announces, `without_rows` and `with_rows` give the graphs views see between
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import Any
 
 from netcost.costing import CostReport
 from netcost.costing.chain import graph_from_network
@@ -18,11 +20,13 @@ NodeKey = str | int  # a node id; views that list rows (the layer table) may pas
 
 @dataclass(frozen=True)
 class Loaded:
-    """A model as a load gives it: its graph, and for a model traced or read by the worker the report it made
-    (costed there; None for a layer list or graph file read here, which the document evaluates)."""
+    """A model as a load gives it: its graph; the report it was costed into where the load costed it (the
+    worker for a traced model, the file job's thread for a large graph file; None: the document evaluates it);
+    and a project file's other top-level keys (its view state, its recorded edits)."""
 
     graph: Graph
     report: CostReport | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of_report(cls, report: CostReport) -> Loaded:

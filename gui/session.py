@@ -276,7 +276,7 @@ class Session(QObject):
         indicator = self.window.load_indicator
         self.file_job = job
         job.progress.connect(lambda stage, percent: indicator.show_file_progress(name, stage, percent))
-        job.loaded.connect(lambda graph, extra, report: self._on_file_job_loaded(job, graph, extra, report))
+        job.loaded.connect(lambda loaded: self._on_file_job_loaded(job, loaded))
         job.failed.connect(lambda message: self._on_file_job_failed(job, message))
         job.canceled.connect(lambda: self._on_file_job_ended(job))
         job.finished.connect(job.deleteLater)
@@ -304,10 +304,10 @@ class Session(QObject):
         self.window.act_cancel.setEnabled(self.loader.busy)
         return True
 
-    def _on_file_job_loaded(self, job: GraphFileJob, graph: Graph, extra: dict[str, Any], report: Any) -> None:
+    def _on_file_job_loaded(self, job: GraphFileJob, loaded: Loaded) -> None:
         if not self._on_file_job_ended(job) or not self.maybe_discard():  # edited while opening: ask again
             return
-        self.document.set_graph(graph, job.path, extra, report=report)
+        self.document.set_loaded(loaded, job.path)
         self._project_opened(str(job.path))
 
     def _on_file_job_failed(self, job: GraphFileJob, message: str) -> None:
