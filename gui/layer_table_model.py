@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
+from functools import cache
 from typing import Any
 
 from PySide6.QtCore import (
@@ -140,7 +141,6 @@ class LayerTableModel(QAbstractTableModel):
         self._shown_totals: Totals | None = document.report.totals  # only to know whether % cells changed
         self._totals_before: Totals | None = None  # the totals before the last recompute (`shares_moved`)
         self._error_row: int | None = document.error_row()
-        self._error_icon: QIcon | None = None
         self._text_cache: dict[str, tuple[Any, Any, int, tuple[Any, ...]]] = {}  # node id -> `_texts`' entry
         d = document
         d.layersAboutToBeInserted.connect(lambda f, l: self.beginInsertRows(QModelIndex(), f, l))
@@ -173,7 +173,7 @@ class LayerTableModel(QAbstractTableModel):
                 return str(section)
             return None
         if section == LATENCY:
-            return self._latency_header(role)
+            return latency_header(self.latency, role)
         conv = CONVENTIONS[self.document.convention]
         if role == Qt.ItemDataRole.DisplayRole:
             label = _two_lines(conv.label)
@@ -242,7 +242,7 @@ class LayerTableModel(QAbstractTableModel):
         if role == _ERROR:
             return str(error) if is_error_row and field_column(error.field) == col else None
         if role == _DECORATION:
-            return self._icon() if is_error_row and field_column(error.field) == col else None
+            return error_icon() if is_error_row and field_column(error.field) == col else None
         if role == _TOOLTIP:
             tip = self._tooltip(row, col, error)
             return plain_tip(tip) if tip else tip
@@ -275,7 +275,7 @@ class LayerTableModel(QAbstractTableModel):
             return "inferred from the incoming shape: " + ", ".join(
                 f"{k}={cost.args.get(k)}" for k in cost.inferred)
         if col == LATENCY:
-            return self._latency_tip(self.latency.row_latency(row))
+            return latency_tip(self.latency, self.latency.row_latency(row))
         if col == MEMORY and cost is not None:
             return (f"activations {fmt.nbytes(cost.activation_bytes)} · params {fmt.nbytes(cost.param_bytes)}"
                     f" · memory access {fmt.nbytes(cost.memory_access_bytes)}")
@@ -414,44 +414,6 @@ class LayerTableModel(QAbstractTableModel):
                 PCT_CONV: self._share(cost, PCT_CONV) or 0.0, PCT_PARAMS: self._share(cost, PCT_PARAMS) or 0.0,
                 MEMORY: cost.activation_bytes}.get(col, 0)
 
-    def _latency_header(self, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            return "Latency"
-        if role == Qt.ItemDataRole.ToolTipRole:
-            device = self.latency.device
-            where = f"on {device.name}" if device else "— choose a device in the Latency dock"
-            return f"estimated latency {where} ({CONVENTION}: max(FLOPs / peak, memory access / bandwidth))"
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(_RIGHT)
-        return None
-
-    def _latency_tip(self, lat: RowLatency | None) -> str | None:
-        """Which roof bounds the row, and both terms with their arithmetic."""
-        est = self.latency.estimate()
-        if est is None:
-            return "choose a device in the Latency dock to estimate each layer's latency"
-        if lat is None:
-            return None
-        peak, bw = fmt.si(est.peak_flops, "FLOP/s"), fmt.si(est.bandwidth, "B/s")
-        return (f"{lat.bound}-bound on {est.device.name} ({est.peak_key})\n"
-                f"compute: {fmt.si(lat.flops, 'FLOPs')} / {peak} = {fmt.duration(lat.compute_s)}\n"
-                f"memory: {fmt.nbytes(lat.bytes)} / {bw} = {fmt.duration(lat.memory_s)}\n"
-                f"launch floor: {fmt.duration(est.device.launch_floor_s)} per kernel\n"
-                f"({CONVENTION})")
-
-    def _icon(self) -> QIcon:
-        if self._error_icon is None:
-            pix = QPixmap(12, 12)
-            pix.fill(Qt.GlobalColor.transparent)
-            p = QPainter(pix)
-            p.setRenderHint(QPainter.RenderHint.Antialiasing)
-            p.setBrush(LIGHT.error_mark)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.drawEllipse(1, 1, 10, 10)
-            p.end()
-            self._error_icon = QIcon(pix)
-        return self._error_icon
-
     # ---- writing (through the document: one undo step per call) ------------------------------------------
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if not index.isValid() or role != Qt.ItemDataRole.EditRole:
@@ -583,3 +545,45 @@ def supported_types() -> dict[str, list[str]]:
     for name, k in sorted(kinds().items()):
         groups.setdefault(k.category, []).append(name)
     return groups
+
+
+def latency_header(latency: LatencyState, role: int) -> Any:
+    """The Latency column's header: its title, and the device and formula in its tooltip."""
+    if role == Qt.ItemDataRole.DisplayRole:
+        return "Latency"
+    if role == Qt.ItemDataRole.ToolTipRole:
+        device = latency.device
+        where = f"on {device.name}" if device else "— choose a device in the Latency dock"
+        return f"estimated latency {where} ({CONVENTION}: max(FLOPs / peak, memory access / bandwidth))"
+    if role == Qt.ItemDataRole.TextAlignmentRole:
+        return int(_RIGHT)
+    return None
+
+
+def latency_tip(latency: LatencyState, lat: RowLatency | None) -> str | None:
+    """Which roof bounds a row, and both terms with their arithmetic."""
+    est = latency.estimate()
+    if est is None:
+        return "choose a device in the Latency dock to estimate each layer's latency"
+    if lat is None:
+        return None
+    peak, bw = fmt.si(est.peak_flops, "FLOP/s"), fmt.si(est.bandwidth, "B/s")
+    return (f"{lat.bound}-bound on {est.device.name} ({est.peak_key})\n"
+            f"compute: {fmt.si(lat.flops, 'FLOPs')} / {peak} = {fmt.duration(lat.compute_s)}\n"
+            f"memory: {fmt.nbytes(lat.bytes)} / {bw} = {fmt.duration(lat.memory_s)}\n"
+            f"launch floor: {fmt.duration(est.device.launch_floor_s)} per kernel\n"
+            f"({CONVENTION})")
+
+
+@cache
+def error_icon() -> QIcon:
+    """The red dot beside the field in error (drawn once)."""
+    pix = QPixmap(12, 12)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setBrush(LIGHT.error_mark)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.drawEllipse(1, 1, 10, 10)
+    p.end()
+    return QIcon(pix)
