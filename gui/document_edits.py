@@ -13,7 +13,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from netcost.costing import LayerSpec, Network
-from netcost.costing.graph import Graph, GraphError, Node, Ref, unique_name
+from netcost.costing.graph import Graph, GraphError, unique_name
+from netcost.costing.graph_edits import insert_layers, reorder_chain, with_inputs
 
 from .document_commands import GraphCommand
 from .document_types import ChangeKind, NodeKey, RowChange
@@ -107,31 +108,18 @@ class DocumentEdits:
                                 "type", f"Edit {old.display_name}")
 
     def insert_layers(self, row: int, specs: Sequence[LayerSpec], text: str | None = None) -> bool:
-        """Insert layers before `row`: the first reads the output of the node at `row - 1` (the graph's first
-        input at row 0), and that output's other readers now read the last inserted layer. In a chain this is a
-        list insert; after a node inside a branch it puts the layers on that branch."""
+        """Insert layers before `row`, on the branch of the node above it (`costing.graph_edits.insert_layers`);
+        they are selected after it."""
         if not specs:
             return False
-        g = self._graph
-        row = max(0, min(row, len(g.nodes)))
-        src = Ref(g.nodes[row - 1].id) if row > 0 else Ref(g.inputs[0].name)
-        taken = {n.display_name for n in g.nodes} | set(g.index) | set(g.input_names)
-        new: list[Node] = []
-        prev = src
-        scope = g.nodes[row - 1].scope if row > 0 else ""
-        for k, spec in enumerate(specs):
-            name = unique_name(spec.name or f"{spec.type}-{row + k}", taken)
-            taken.add(name)
-            node = Node(name, spec.type, dict(spec.args), (prev,), name=name, scope=scope, trainable=spec.trainable)
-            new.append(node)
-            prev = Ref(name)
+        row = max(0, min(row, len(self._graph.nodes)))
         try:
-            graph, dirty = g.insert(row, new, {src: prev})
+            graph, dirty, ids = insert_layers(self._graph, row, specs)
         except GraphError as e:
             raise ValueError(str(e)) from None
         label = text or (f"Insert {specs[0].type}" if len(specs) == 1 else f"Insert {len(specs)} layers")
         change = RowChange(ChangeKind.INSERT, row, row + len(specs) - 1)
-        self._push(GraphCommand(self, graph, dirty, change, label, [n.id for n in new]))
+        self._push(GraphCommand(self, graph, dirty, change, label, ids))
         return True
 
     def append_layer(self, spec: LayerSpec) -> bool:
@@ -193,35 +181,18 @@ class DocumentEdits:
         if self.network is None:
             raise ValueError("only a plain chain of layers can be reordered; this graph has branches (delete and "
                              "insert instead)")
-        g = self._graph
-        prev = Ref(g.inputs[0].name)
-        nodes = []
-        for r in order:
-            n = g.nodes[r]
-            nodes.append(replace(n, inputs=(prev,)))
-            prev = Ref(n.id)
-        graph = replace(g, nodes=tuple(nodes), outputs=())
-        ids = [g.nodes[r].id for r in moved]
-        self._push(GraphCommand(self, graph, {n.id for n in nodes}, change, text, ids, ids))
+        graph, dirty = reorder_chain(self._graph, order)
+        ids = [self._graph.nodes[r].id for r in moved]
+        self._push(GraphCommand(self, graph, dirty, change, text, ids, ids))
         return True
 
     def set_settings(self, **changes: Any) -> bool:
         """Change batch_size, dtype, input_shape (the first input's, without the batch) or name (one undo step).
         Raises ValueError for bad values."""
         g = self._graph
-        inputs = list(g.inputs)
-        if "input_shape" in changes or "batch_size" in changes:
-            batch = changes.get("batch_size", g.batch_size)
-            if not isinstance(batch, int) or batch < 1:
-                raise ValueError(f"batch_size={batch!r} must be a positive integer")
-            shape = tuple(changes.get("input_shape", inputs[0].shape[1:]))
-            if not shape or any(not isinstance(d, int) or d < 1 for d in shape):
-                raise ValueError(f"input_shape={list(shape)!r} must be a non-empty list of positive ints")
-            inputs = [replace(gi, shape=(batch, *(shape if i == 0 else gi.shape[1:]))) for i, gi in enumerate(inputs)]
-        new = replace(g, inputs=tuple(inputs), name=changes.get("name", g.name), dtype=changes.get("dtype", g.dtype))
+        new, dirty = with_inputs(g, **changes)
         if new.inputs == g.inputs and new.name == g.name and new.dtype == g.dtype:
             return False
-        dirty = {u for gi in new.inputs for u in g.users.get(gi.name, ())}
         self._push(GraphCommand(self, new, dirty, RowChange(ChangeKind.SETTINGS), "Change " + ", ".join(changes), []))
         return True
 
