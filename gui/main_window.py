@@ -331,6 +331,9 @@ class MainWindow(QMainWindow):
     def ask_open_path(self) -> str:
         return questions.ask_open_path(self, self.last_folder())
 
+    def ask_hf_config(self) -> str:
+        return questions.ask_hf_config(self, self.last_folder())
+
     def ask_save_path(self, title: str, suggestion: str, filter_: str) -> str:
         return questions.ask_save_path(self, self.last_folder(), title, suggestion, filter_)
 

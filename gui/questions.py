@@ -33,6 +33,12 @@ def ask_open_path(parent: QWidget, folder: str) -> str:
     return path
 
 
+def ask_hf_config(parent: QWidget, folder: str) -> str:
+    path, _ = QFileDialog.getOpenFileName(parent, "Open a Hugging Face config", folder,
+                                          "Transformers config (config.json *.json);;All files (*)")
+    return path
+
+
 def ask_save_path(parent: QWidget, folder: str, title: str, suggestion: str, filter_: str) -> str:
     path, _ = QFileDialog.getSaveFileName(parent, title, str(Path(folder) / suggestion), filter_)
     return path

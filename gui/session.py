@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMenu
+from PySide6.QtWidgets import QMenu
 
 from netcost.costing import FormatError, Network
 from netcost.costing.graph import Graph
@@ -201,10 +201,9 @@ class Session(QObject):
     def open_library(self, prefix: str) -> None:
         """Pick a model of an installed library and load it as `prefix:NAME` (`hf:` asks for its config.json)."""
         if prefix == "hf":
-            path, _ = QFileDialog.getOpenFileName(self.window, "Open a Hugging Face config", self.last_folder(),
-                                                  "Transformers config (config.json *.json);;All files (*)")
+            path = self.window.ask_hf_config()
             if path:
-                self.open_reference(f"hf:{path}")
+                self.window.open_reference(f"hf:{path}")
             return
         dialog = LibraryBrowserDialog(prefix, self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
