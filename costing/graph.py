@@ -254,14 +254,23 @@ class Graph:
 
     def set_args(self, node_id: str, args: Mapping[str, Any]) -> tuple[Graph, set[str]]:
         """New arguments for a node, and for every other call of the same module (one module in torch).
-        Editing a node breaks a weight tie it takes part in, as replacing the module in torch would."""
+        Editing a node breaks a weight tie it takes part in, as replacing the module in torch would (here even
+        when the arguments are the ones it had: `--set` is a replacement of the module)."""
         node = self.node(node_id)
         targets = self.modules.get(node.module, (node_id,)) if node.module else (node_id,)
-        new = [_untied(replace(self.node(t), args=dict(args))) for t in targets]
-        partners = {s for t in targets for s, _ in self.node(t).shares}
-        partners |= {n.id for n in self.nodes if any(s in targets for s, _ in n.shares)}
-        new += [_untied(self.node(p)) for p in partners - set(targets)]
-        return self.replace_nodes(new)
+        return self.edit_nodes([replace(self.node(t), args=dict(args)) for t in targets], untie_all=True)
+
+    def edit_nodes(self, new: Iterable[Node], untie_all: bool = False) -> tuple[Graph, set[str]]:
+        """Swap in edited versions of nodes (arguments, type, name, trainable; same inputs). A node that changed
+        no longer shares its weights, and neither do its tie partners, as replacing the module in torch would.
+        `untie_all`: every node in `new` and every partner counts as edited, changed or not."""
+        new = list(new)
+        edited = {n.id for n in new}
+        out = [_untied(n) if untie_all or n != self.node(n.id) else n for n in new]
+        partners = {s for n in new for s, _ in self.node(n.id).shares}
+        partners |= {m.id for m in self.nodes if m.shares and any(s in edited for s, _ in m.shares)}
+        out += [_untied(self.node(p)) for p in sorted(partners - edited) if untie_all or self.node(p).shares]
+        return self.replace_nodes(out)
 
     def insert(self, at: int, nodes: Iterable[Node], rewire: Mapping[Ref, Ref] | None = None
                ) -> tuple[Graph, set[str]]:

@@ -116,8 +116,7 @@ class Autosave(QObject):
 
     def _on_document_changed(self, *_: Any) -> None:
         # the stack's clean state is updated after a command's redo emits these, so `modified` is checked at save
-        if not self.document.read_only:
-            self.timer.start()
+        self.timer.start()
 
     def _on_document_modified_changed(self, *_: Any) -> None:
         if not self.document.modified:
@@ -127,7 +126,7 @@ class Autosave(QObject):
     # ---- our own recovery file ---------------------------------------------------------------------------------
     def save_now(self) -> bool:
         doc = self.document
-        if not doc.modified or doc.read_only:
+        if not doc.modified:
             return False
         try:
             data = doc.file_data()

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor
 
 from netcost.costing import CATEGORIES, CONVENTIONS, Totals
 from netcost.costing.formatting import duration, nbytes, percent, si
+
+from .palette import DARK, LIGHT, palette_is_dark  # noqa: F401 - palette_is_dark: still importable here
 
 COLORMAP_NAME = "viridis"  # perceptually uniform, colour-blind safe, prints in greyscale as a monotone ramp
 _LUT_SIZE = 256
@@ -233,11 +234,6 @@ def text_color_on(background: QColor) -> QColor:
     return ink
 
 
-def palette_is_dark(palette: QPalette | None = None) -> bool:
-    pal = palette or QApplication.palette()
-    return pal.color(QPalette.ColorRole.Window).lightness() < 128
-
-
 @dataclass(frozen=True)
 class Theme:
     """Neutral colours of a view in the light or dark palette (exports pass `dark` explicitly)."""
@@ -253,6 +249,6 @@ class Theme:
     def of(cls, dark: bool) -> Theme:
         if dark:
             return cls(True, QColor(30, 31, 34), QColor(230, 230, 230), QColor(150, 152, 158), QColor(90, 94, 102),
-                       QColor(255, 90, 60))
+                       DARK.selection)
         return cls(False, QColor(255, 255, 255), QColor(25, 25, 25), QColor(110, 110, 110), QColor(175, 178, 185),
-                   QColor(220, 40, 20))
+                   LIGHT.selection)

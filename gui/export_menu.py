@@ -14,9 +14,9 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QContextMenuEvent
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-from .cost_colors import palette_is_dark
 from .cost_document import CostDocument
 from .exporters import FORMATS, ExportError, ExportResult, export_chart, export_diagram
+from .palette import palette_is_dark
 from .report.views import CHARTS
 
 AskPath = Callable[[str, str, str], str]

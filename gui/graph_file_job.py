@@ -26,6 +26,7 @@ from netcost.model_io.files.graph_file import parse_graph
 from netcost.model_io.files.layer_file import read_text
 
 from .diagram.prepared import prepare
+from .document_types import Loaded
 from .gc_pause import without_gc
 
 BACKGROUND_BYTES = 1 * 2**20  # files above this open on a thread (Llama-70B's 5k-node graph is ~0.9 MiB)
@@ -61,7 +62,7 @@ class GraphFileJob(QThread):
     """Read, decode, check and cost one file. Exactly one of `loaded`, `failed`, `canceled` follows `start()`."""
 
     progress = Signal(str, int)  # stage label, percent of the whole open
-    loaded = Signal(object, object, object)  # Graph, extra top-level keys, its CostReport
+    loaded = Signal(object)  # Loaded: the graph, its CostReport and the file's other top-level keys
     failed = Signal(str)  # one line: what is wrong with the file
     canceled = Signal()
 
@@ -92,7 +93,7 @@ class GraphFileJob(QThread):
             if self._stop.is_set():
                 self.canceled.emit()
             else:
-                self.loaded.emit(graph, extra, report)
+                self.loaded.emit(Loaded(graph, report, extra))
 
     @without_gc  # a collection here holds the GIL over every object of the window: the event loop would stall
     def _open(self) -> tuple[Graph, dict[str, Any], CostReport]:

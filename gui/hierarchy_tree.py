@@ -9,13 +9,12 @@ then says so and offers nothing to expand.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -27,6 +26,7 @@ from netcost.costing import formatting as fmt
 from netcost.costing.records import DASH, NOT_COSTED
 
 from .cost_document import CostDocument
+from .palette import LIGHT
 from .plain_text import plain_tip
 
 ROWS_ROLE = Qt.ItemDataRole.UserRole  # (first, last) rows of the layer list under an item
@@ -39,12 +39,9 @@ LAZY_LEAVES_ABOVE = 20_000
 
 
 class HierarchyTreeWidget(QWidget):
-    convertRequested = Signal()
-
-    def __init__(self, document: CostDocument, parent: QWidget | None = None, show_convert: bool = True) -> None:
+    def __init__(self, document: CostDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.show_convert = show_convert
         self.setObjectName("hierarchy")
         self.expanded: set[str] = set()
         self._built: tuple | None = None  # `_signature` of what the items show
@@ -57,11 +54,7 @@ class HierarchyTreeWidget(QWidget):
         bar = QHBoxLayout()
         self.info = QLabel(self)
         self.info.setWordWrap(True)
-        self.convert_button = QPushButton("Convert to layer list", self)
-        self.convert_button.setToolTip("Turn this plain chain of supported layers into an editable layer list")
-        self.convert_button.clicked.connect(self.convertRequested.emit)
         bar.addWidget(self.info, 1)
-        bar.addWidget(self.convert_button)
         lay.addLayout(bar)
         self.tree = QTreeWidget(self)
         self.tree.setColumnCount(4)
@@ -153,7 +146,6 @@ class HierarchyTreeWidget(QWidget):
         self._built = self._signature()
         report = doc.report
         self._shows_problems = bool(report.problems)  # not-costed marks: the next edit compares in full
-        self.convert_button.hide()
         if not report.hierarchy:
             self.info.setText("A layer list is flat: its layers are in the table.")
             self._set_headers()
@@ -241,7 +233,7 @@ class HierarchyTreeWidget(QWidget):
         for col in (2, 3):
             item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setToolTip(col, why)
-            item.setForeground(col, QBrush(QColor(128, 128, 128)))
+            item.setForeground(col, QBrush(LIGHT.same))
 
     def _update_figures(self) -> None:
         """Convention changed: update the numbers in place (same items, same expand state)."""

@@ -187,7 +187,7 @@ class LatencyView(QWidget):
         self.state.changed.connect(self._update_summary)
         document.reportChanged.connect(self._update_summary)
         document.documentReset.connect(self._update_summary)
-        document.selection.changed.connect(self._on_selection_changed)
+        document.selection.rowsChanged.connect(self._on_selection_changed)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         # the chart's context menu exports it, as the other charts' menus do (gui.export_menu)
         self._context_menu = ViewContextMenu(self.chart, self.chart.viewport(), "Export roofline chart…",

@@ -39,6 +39,7 @@ from .cost_document import CostDocument
 from .layer_table_model import compatible_args
 from .layer_table_view import type_combo
 from .on_screen import CatchUpWhenShown, out_of_sight
+from .palette import error_label_style
 from .plain_text import plain_tip
 from .text_line import TextLineWidget
 
@@ -281,7 +282,7 @@ class LayerEditorWidget(QWidget):
         super().__init__(parent)
         self.document = document
         self.setObjectName("layerEditor")
-        self._row: int | None = None
+        self._node: str | None = None  # the id of the node on show (it keeps it while rows move)
         self._layout_key: tuple[Any, ...] | None = None
         self._fields: dict[str, tuple[_Field, QLabel, QToolButton]] = {}
 
@@ -330,7 +331,7 @@ class LayerEditorWidget(QWidget):
         self.error_label = QLabel(self)
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.setStyleSheet("QLabel { color: #d32f2f; font-weight: 600; }")
+        self.error_label.setStyleSheet(error_label_style(bold=True))
         self.error_label.hide()
         outer.addWidget(self.error_label)
 
@@ -345,7 +346,7 @@ class LayerEditorWidget(QWidget):
         self._deferred.timeout.connect(self.refresh)
         d = document
         d.selection.changed.connect(self._on_selection_changed)
-        d.layerChanged.connect(self._on_document_layer_changed)
+        d.nodeChanged.connect(self._on_document_node_changed)
         d.reportChanged.connect(self._on_document_report_changed)
         d.errorChanged.connect(self._on_document_error_changed)
         d.documentReset.connect(self.refresh)
@@ -358,15 +359,16 @@ class LayerEditorWidget(QWidget):
     def _on_selection_changed(self, *_: Any) -> None:
         self.refresh()
 
-    def _on_document_layer_changed(self, row: int, _field: str) -> None:
-        if row == self._row:
+    def _on_document_node_changed(self, node: str, _field: str) -> None:
+        if node == self._node:
             self._deferred.start()
 
     def _on_document_layers_changed(self, *_: Any) -> None:
         self._deferred.start()  # the row shown may have moved; the recompute or new selection refreshes first
 
     def _on_document_report_changed(self, first: int) -> None:
-        if self._deferred.isActive() or (self._row is not None and self._row >= first):
+        row = None if self._node is None else self.document.row_of(self._node)
+        if self._deferred.isActive() or (row is not None and row >= first):
             self.refresh()
 
     def _on_document_error_changed(self) -> None:
@@ -380,13 +382,8 @@ class LayerEditorWidget(QWidget):
             return
         self._stale = False
         doc = self.document
-        row = doc.selection.current
-        if row is not None and row >= doc.row_count():
-            row = None
-        self._row = row
-        if doc.read_only:
-            self._show_message("Traced models are read-only. Convert a plain chain to a layer list to edit it.")
-            return
+        self._node = doc.selection.current_id
+        row = None if self._node is None else doc.row_of(self._node)
         if row is None:
             self._show_message("Select a layer to edit its arguments." if doc.row_count() else
                                "The network is empty: add a layer (Ctrl+Shift+A).")
@@ -503,24 +500,25 @@ class LayerEditorWidget(QWidget):
 
     # ---- user edits -> document (one undo step each) ---------------------------------------------------------
     def _on_field_edited(self, name: str, value: Any) -> None:
-        if self._row is not None and not self.document.read_only:
-            self.document.set_layer_arg(self._row, name, value)
+        if self._node is not None:
+            self.document.set_layer_arg(self._node, name, value)
 
     def _on_name_edited(self) -> None:
-        if self._row is not None and not self.document.read_only:
-            self.document.rename_layer(self._row, self.name_edit.text().strip())
+        if self._node is not None:
+            self.document.rename_layer(self._node, self.name_edit.text().strip())
 
     def _on_type_activated(self, _index: int) -> None:
-        if self._row is None or self.document.read_only:
+        row = None if self._node is None else self.document.row_of(self._node)
+        if row is None:
             return
-        spec = self.document.spec(self._row)
+        spec = self.document.spec(row)
         type_ = self.type_box.currentText()
         if type_ != spec.type:
-            self.document.set_layer_type(self._row, type_, compatible_args(dict(spec.args), type_))
+            self.document.set_layer_type(self._node, type_, compatible_args(dict(spec.args), type_))
 
     def _on_trainable_toggled(self, checked: bool) -> None:
-        if self._row is not None and not self.document.read_only:
-            self.document.set_trainable(self._row, checked)
+        if self._node is not None:
+            self.document.set_trainable(self._node, checked)
 
 
 def _set_label(label: QLabel, text: str, italic: bool, bad: bool) -> None:
@@ -531,7 +529,7 @@ def _set_label(label: QLabel, text: str, italic: bool, bad: bool) -> None:
         font = QFont(label.font())
         font.setItalic(italic)
         label.setFont(font)
-    style = "QLabel { color: #d32f2f; font-weight: 600; }" if bad else ""
+    style = error_label_style(bold=True) if bad else ""
     if label.styleSheet() != style:
         label.setStyleSheet(style)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
+from functools import cache
 from typing import Any
 
 from PySide6.QtCore import (
@@ -19,17 +20,20 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QBrush, QFont, QIcon, QPainter, QPixmap
 
 from netcost.costing import CONVENTIONS, LayerCost, LayerError, Totals, convention_value
 from netcost.costing import formatting as fmt
 from netcost.costing.comparison import ADDED, SAME, RowDelta
 from netcost.costing.latency import CONVENTION, RowLatency
-from netcost.costing.records import DASH, NOT_COSTED
+from netcost.costing.records import NOT_COSTED
 from netcost.costing.registry import has_kind, kind, kinds
+from netcost.costing.shares import share, share_text
 
-from .cost_document import CostDocument, row_runs
+from .cost_document import CostDocument
+from .document_types import row_runs
 from .latency_state import LatencyState
+from .palette import LIGHT
 from .plain_text import plain_tip
 
 Index = QModelIndex | QPersistentModelIndex
@@ -61,8 +65,7 @@ _BACKGROUND, _FONT = int(Qt.ItemDataRole.BackgroundRole), int(Qt.ItemDataRole.Fo
 _SORT, _LAYER_ID, _ERROR = int(SORT_ROLE), int(LAYER_ID_ROLE), int(ERROR_ROLE)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 # delta cells: saved (green), grown (red), a row the baseline does not have (blue), unchanged (grey)
-DELTA_COLORS = {"less": QColor("#2e7d32"), "more": QColor("#d32f2f"), ADDED: QColor("#1565c0"),
-                SAME: QColor(128, 128, 128)}
+DELTA_COLORS = {"less": LIGHT.less, "more": LIGHT.more, ADDED: LIGHT.added, SAME: LIGHT.same}
 _ERROR_ONLY = frozenset((_DECORATION, _BACKGROUND, _FONT, _ERROR))  # roles that are None while all is valid
 _ANSWERED = frozenset((_EDIT, _TOOLTIP, _DECORATION, _BACKGROUND, _FONT, _FOREGROUND, _SORT, _LAYER_ID, _ERROR))
 # display texts cached per row version (`LayerTableModel._texts`): everything but the shares (they follow the
@@ -138,7 +141,6 @@ class LayerTableModel(QAbstractTableModel):
         self._shown_totals: Totals | None = document.report.totals  # only to know whether % cells changed
         self._totals_before: Totals | None = None  # the totals before the last recompute (`shares_moved`)
         self._error_row: int | None = document.error_row()
-        self._error_icon: QIcon | None = None
         self._text_cache: dict[str, tuple[Any, Any, int, tuple[Any, ...]]] = {}  # node id -> `_texts`' entry
         d = document
         d.layersAboutToBeInserted.connect(lambda f, l: self.beginInsertRows(QModelIndex(), f, l))
@@ -171,7 +173,7 @@ class LayerTableModel(QAbstractTableModel):
                 return str(section)
             return None
         if section == LATENCY:
-            return self._latency_header(role)
+            return latency_header(self.latency, role)
         conv = CONVENTIONS[self.document.convention]
         if role == Qt.ItemDataRole.DisplayRole:
             label = _two_lines(conv.label)
@@ -240,12 +242,12 @@ class LayerTableModel(QAbstractTableModel):
         if role == _ERROR:
             return str(error) if is_error_row and field_column(error.field) == col else None
         if role == _DECORATION:
-            return self._icon() if is_error_row and field_column(error.field) == col else None
+            return error_icon() if is_error_row and field_column(error.field) == col else None
         if role == _TOOLTIP:
             tip = self._tooltip(row, col, error)
             return plain_tip(tip) if tip else tip
         if role == _BACKGROUND:
-            return QBrush(QColor(230, 40, 40, 50)) if is_error_row else None
+            return QBrush(LIGHT.error_fill) if is_error_row else None
         if role == _FONT:
             if doc.is_stale(row) and not is_error_row:  # not costed: it depends on the error
                 font = QFont()
@@ -273,7 +275,7 @@ class LayerTableModel(QAbstractTableModel):
             return "inferred from the incoming shape: " + ", ".join(
                 f"{k}={cost.args.get(k)}" for k in cost.inferred)
         if col == LATENCY:
-            return self._latency_tip(self.latency.row_latency(row))
+            return latency_tip(self.latency, self.latency.row_latency(row))
         if col == MEMORY and cost is not None:
             return (f"activations {fmt.nbytes(cost.activation_bytes)} · params {fmt.nbytes(cost.param_bytes)}"
                     f" · memory access {fmt.nbytes(cost.memory_access_bytes)}")
@@ -366,8 +368,8 @@ class LayerTableModel(QAbstractTableModel):
         if col == CONV:
             return fmt.si(convention_value(cost.totals, doc.convention))
         if col in (PCT_CONV, PCT_PARAMS):
-            share = self._share(cost, col)
-            return fmt.percent(share) if share is not None else DASH
+            report = doc.report
+            return share_text(cost.totals, report.totals if report.complete else None, self._share_metric(col))
         if col == MEMORY:
             return fmt.nbytes(cost.activation_bytes)
         if col == LATENCY:
@@ -382,12 +384,10 @@ class LayerTableModel(QAbstractTableModel):
             if not self.document.report.complete:
                 return None
             totals = self.document.report.totals
-        if col == PCT_PARAMS:
-            part, whole = cost.totals.params, totals.params
-        else:
-            conv = self.document.convention
-            part, whole = convention_value(cost.totals, conv), convention_value(totals, conv)
-        return part / whole if whole else 0.0
+        return share(cost.totals, totals, self._share_metric(col))
+
+    def _share_metric(self, col: int) -> str:
+        return "params" if col == PCT_PARAMS else self.document.convention
 
     def shares_moved(self, row: int) -> bool:
         """Whether `row`'s share cells read otherwise now than under the totals before the last recompute. A new
@@ -396,7 +396,9 @@ class LayerTableModel(QAbstractTableModel):
         before = self._totals_before
         if cost is None or before is None or not self.document.report.complete:
             return True
-        return any(fmt.percent(self._share(cost, c, before) or 0.0) != fmt.percent(self._share(cost, c) or 0.0)
+        now = self.document.report.totals
+        return any(share_text(cost.totals, before, self._share_metric(c)) != share_text(cost.totals, now,
+                                                                                        self._share_metric(c))
                    for c in (PCT_CONV, PCT_PARAMS))
 
     def _sort_value(self, row: int, col: int, cost: LayerCost | None) -> Any:
@@ -411,44 +413,6 @@ class LayerTableModel(QAbstractTableModel):
                 CONV: convention_value(cost.totals, self.document.convention),
                 PCT_CONV: self._share(cost, PCT_CONV) or 0.0, PCT_PARAMS: self._share(cost, PCT_PARAMS) or 0.0,
                 MEMORY: cost.activation_bytes}.get(col, 0)
-
-    def _latency_header(self, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            return "Latency"
-        if role == Qt.ItemDataRole.ToolTipRole:
-            device = self.latency.device
-            where = f"on {device.name}" if device else "— choose a device in the Latency dock"
-            return f"estimated latency {where} ({CONVENTION}: max(FLOPs / peak, memory access / bandwidth))"
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(_RIGHT)
-        return None
-
-    def _latency_tip(self, lat: RowLatency | None) -> str | None:
-        """Which roof bounds the row, and both terms with their arithmetic."""
-        est = self.latency.estimate()
-        if est is None:
-            return "choose a device in the Latency dock to estimate each layer's latency"
-        if lat is None:
-            return None
-        peak, bw = fmt.si(est.peak_flops, "FLOP/s"), fmt.si(est.bandwidth, "B/s")
-        return (f"{lat.bound}-bound on {est.device.name} ({est.peak_key})\n"
-                f"compute: {fmt.si(lat.flops, 'FLOPs')} / {peak} = {fmt.duration(lat.compute_s)}\n"
-                f"memory: {fmt.nbytes(lat.bytes)} / {bw} = {fmt.duration(lat.memory_s)}\n"
-                f"launch floor: {fmt.duration(est.device.launch_floor_s)} per kernel\n"
-                f"({CONVENTION})")
-
-    def _icon(self) -> QIcon:
-        if self._error_icon is None:
-            pix = QPixmap(12, 12)
-            pix.fill(Qt.GlobalColor.transparent)
-            p = QPainter(pix)
-            p.setRenderHint(QPainter.RenderHint.Antialiasing)
-            p.setBrush(QColor(220, 40, 40))
-            p.setPen(Qt.PenStyle.NoPen)
-            p.drawEllipse(1, 1, 10, 10)
-            p.end()
-            self._error_icon = QIcon(pix)
-        return self._error_icon
 
     # ---- writing (through the document: one undo step per call) ------------------------------------------
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
@@ -581,3 +545,45 @@ def supported_types() -> dict[str, list[str]]:
     for name, k in sorted(kinds().items()):
         groups.setdefault(k.category, []).append(name)
     return groups
+
+
+def latency_header(latency: LatencyState, role: int) -> Any:
+    """The Latency column's header: its title, and the device and formula in its tooltip."""
+    if role == Qt.ItemDataRole.DisplayRole:
+        return "Latency"
+    if role == Qt.ItemDataRole.ToolTipRole:
+        device = latency.device
+        where = f"on {device.name}" if device else "— choose a device in the Latency dock"
+        return f"estimated latency {where} ({CONVENTION}: max(FLOPs / peak, memory access / bandwidth))"
+    if role == Qt.ItemDataRole.TextAlignmentRole:
+        return int(_RIGHT)
+    return None
+
+
+def latency_tip(latency: LatencyState, lat: RowLatency | None) -> str | None:
+    """Which roof bounds a row, and both terms with their arithmetic."""
+    est = latency.estimate()
+    if est is None:
+        return "choose a device in the Latency dock to estimate each layer's latency"
+    if lat is None:
+        return None
+    peak, bw = fmt.si(est.peak_flops, "FLOP/s"), fmt.si(est.bandwidth, "B/s")
+    return (f"{lat.bound}-bound on {est.device.name} ({est.peak_key})\n"
+            f"compute: {fmt.si(lat.flops, 'FLOPs')} / {peak} = {fmt.duration(lat.compute_s)}\n"
+            f"memory: {fmt.nbytes(lat.bytes)} / {bw} = {fmt.duration(lat.memory_s)}\n"
+            f"launch floor: {fmt.duration(est.device.launch_floor_s)} per kernel\n"
+            f"({CONVENTION})")
+
+
+@cache
+def error_icon() -> QIcon:
+    """The red dot beside the field in error (drawn once)."""
+    pix = QPixmap(12, 12)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setBrush(LIGHT.error_mark)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.drawEllipse(1, 1, 10, 10)
+    p.end()
+    return QIcon(pix)

@@ -24,7 +24,8 @@ from netcost.costing import FormatError, LayerSpec
 from netcost.model_io import strict_json
 from netcost.model_io.files.layer_file import network_to_dict, parse_layer
 
-from .cost_document import CostDocument, row_runs
+from .cost_document import CostDocument
+from .document_types import row_runs
 from .layer_table_model import (
     ARGS,
     COLUMN_COUNT,
@@ -133,7 +134,7 @@ class LayerTableView(QTableView):
         document.conventionChanged.connect(self._on_document_convention_changed)
         sel = self.selectionModel()
         sel.selectionChanged.connect(self._on_view_selection_changed)
-        document.selection.changed.connect(self._on_document_selection_changed)
+        document.selection.rowsChanged.connect(self._on_document_selection_changed)
         document.documentReset.connect(self._on_document_reset)
         header.sortIndicatorChanged.connect(self._on_sort_indicator_changed)
 
@@ -340,7 +341,7 @@ class LayerTableView(QTableView):
         if section >= 0:
             self.proxy.sort(section, header.sortIndicatorOrder())
         # rows can be dragged only in the document's order: in a sorted view "drop here" has no meaning
-        self.setDragEnabled(not self.document.read_only and not self.is_sorted())
+        self.setDragEnabled(not self.is_sorted())
         if self.isVisible() and not self._user_sized:
             self._set_column_widths()  # room for the arrow in the sorted column's header
 
@@ -354,7 +355,7 @@ class LayerTableView(QTableView):
         return dest + 1 if pos.y() > self.visualRect(index).center().y() else dest
 
     def dropEvent(self, event: QDropEvent) -> None:
-        if event.source() is not self or self.document.read_only or self.is_sorted():
+        if event.source() is not self or self.is_sorted():
             event.ignore()
             return
         rows = self.selected_rows()
@@ -369,8 +370,6 @@ class LayerTableView(QTableView):
 
     # ---- clipboard ---------------------------------------------------------------------------------------------
     def copy_selection(self) -> int:
-        if self.document.read_only:
-            return 0
         rows = self.selected_rows()
         if not rows:
             return 0

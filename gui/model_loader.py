@@ -23,12 +23,13 @@ import time
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from netcost.costing import FormatError, Network
-from netcost.costing.graph import Graph
+from netcost.costing import FormatError
+from netcost.costing.chain import graph_from_network
 from netcost.model_io.worker import orphans, worker_client
 from netcost.model_io.worker.resolve import LoadOptions, ModelError, is_layer_list, load_layer_list
 from netcost.model_io.worker.worker import WARM_MARK
 
+from .document_types import Loaded
 from .plain_text import screen_text
 from .process_output import BoundedOutput
 
@@ -38,8 +39,7 @@ SPARE_DELAY_MS = 1000  # after a load: the window paints the new model first, th
 
 class ModelLoader(QObject):
     started = Signal(str)  # the reference being loaded
-    loadedNetwork = Signal(str, object)  # reference, Network (a layer list) or Graph (a graph file)
-    loadedReport = Signal(str, object)  # reference, CostReport (a traced model)
+    loaded = Signal(str, object)  # reference, Loaded: a layer list's or graph file's graph, a traced model's report
     failed = Signal(str, str)  # reference, one clear message
     canceled = Signal(str)
     busyChanged = Signal(bool)
@@ -170,16 +170,16 @@ class ModelLoader(QObject):
 
         self.started.emit(ref)
         try:
-            network: Network | Graph = apply_options(load_layer_list(ref), opts)
+            graph = graph_from_network(apply_options(load_layer_list(ref), opts))
         except (ModelError, FormatError) as e:
             try:  # a graph file (branches): loaded as the graph it is
                 from netcost.model_io.worker.resolve import load_graph_ref
 
-                network = load_graph_ref(ref, opts)
+                graph = load_graph_ref(ref, opts)
             except (ModelError, FormatError):
                 self._fail(ref, str(e))
                 return
-        self.loadedNetwork.emit(ref, network)
+        self.loaded.emit(ref, Loaded(graph))
 
     def _start_worker(self, ref: str, opts: LoadOptions) -> None:
         self.failure_kind = ""
@@ -299,7 +299,7 @@ class ModelLoader(QObject):
         except (ValueError, KeyError, TypeError) as e:  # a garbled answer is a worker failure, in one line
             self._fail(ref, f"{ref}: the worker's answer could not be read ({e})")
             return
-        self.loadedReport.emit(ref, report)
+        self.loaded.emit(ref, Loaded.of_report(report))
 
     def _fail(self, ref: str, message: str) -> None:
         """Every failure, with what the model or its file wrote escaped as the window shows it."""

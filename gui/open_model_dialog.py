@@ -33,6 +33,8 @@ from netcost.model_io.files import zoo
 from netcost.model_io.safe_read import SMALL_LIMIT, UnreadableFile, read_regular_text
 from netcost.model_io.worker.resolve import LoadOptions
 
+from .palette import LIGHT, error_label_style, label_style
+
 CODE_WARNING = ("Opening a .py file runs its code with your rights (it can read and change your files); NetCost "
                 "runs it in a separate, limited process, but that is not a sandbox. Open files you trust.")
 SETTINGS_LAST, SETTINGS_FILE = "openModel/lastReference", "openModel/lastFile"
@@ -209,7 +211,7 @@ class OpenModelDialog(QDialog):
         lay.addWidget(self.class_list, 1)
         self.code_warning = QLabel(CODE_WARNING, self)  # shown with a .py: opening it runs its code
         self.code_warning.setWordWrap(True)
-        self.code_warning.setStyleSheet("QLabel { color: #b26a00; }")
+        self.code_warning.setStyleSheet(label_style(LIGHT.warning))
         lay.addWidget(self.code_warning)
 
         form = QFormLayout()
@@ -232,7 +234,7 @@ class OpenModelDialog(QDialog):
         lay.addLayout(form)
         self.message = QLabel(self)
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("QLabel { color: #d32f2f; }")
+        self.message.setStyleSheet(error_label_style())
         lay.addWidget(self.message)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)

@@ -11,13 +11,13 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from netcost.costing import CostReport
 from netcost.costing.graph_eval import input_values
 from netcost.model_io.escape import printable
 from netcost.model_io.files.retrace import retrace_blocker, stale_opaque
 from netcost.model_io.worker.resolve import LoadOptions, retrace_options
 
 from .cost_document import CostDocument
+from .document_types import Loaded
 from .model_loader import ModelLoader
 
 
@@ -35,7 +35,7 @@ class Remeasurer(QObject):
         self._options = options
         self._consent = consent
         self.loader = ModelLoader(self, command)
-        self.loader.loadedReport.connect(self._on_traced)
+        self.loader.loaded.connect(self._on_traced)
         self.loader.failed.connect(self._on_failed)
         self.loader.busyChanged.connect(self.busyChanged)
         self._timer = QTimer(self)
@@ -84,8 +84,9 @@ class Remeasurer(QObject):
         self.message.emit(f"Measuring {names} again: tracing the model with your edits …", "info")
         return True
 
-    def _on_traced(self, _ref: str, traced: CostReport) -> None:
-        if traced.graph is None:
+    def _on_traced(self, _ref: str, loaded: Loaded) -> None:
+        traced = loaded.report
+        if traced is None or traced.graph is None:
             return
         asked = self.document.report
         failed = self.document.remeasure(traced.graph)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from .cost_document import CostDocument
 from .exporters import ExportError, ExportResult, export_report
+from .palette import LIGHT
 from .report import ReportOptions, ReportPage
 
 AskPath = Callable[[str, str, str], str]  # (title, suggested name, filter) -> path or ""
@@ -243,6 +244,6 @@ class ReportPreviewDialog(QDialog):
                                          scale=self.scale_box.value(), options=self.options())
         except ExportError as e:
             self.error = str(e)
-            self.status.setText(f"<span style='color:#c0392b'>{e}</span>")
+            self.status.setText(f"<span style='color:{LIGHT.error.name()}'>{e}</span>")
             return
         self.accept()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QPaintEvent, QShowEvent
+from PySide6.QtGui import QBrush, QKeySequence, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -39,6 +39,7 @@ from netcost.costing import rewrites as rw
 
 from .cost_document import CostDocument
 from .on_screen import out_of_sight
+from .palette import LIGHT
 
 KIND_NAMES = {
     "two_3x3": "k×k → stacked 3×3 (Inception v2)",
@@ -55,7 +56,7 @@ HEADERS = ("Trick", "Where", "Δ params", "Δ MACs", "Δ FLOPs", "Δ activations
 DELTAS = range(D_PARAMS, D_MEMORY + 1)
 PREVIEW_SLICE_S = 0.008  # previews per pass of the event loop: as many as fit in this (at least one)
 DEBOUNCE_MS = 250
-LESS, MORE, HIDDEN = QColor("#2e7d32"), QColor("#d32f2f"), QColor(128, 128, 128)
+LESS, MORE, HIDDEN = LIGHT.less, LIGHT.more, LIGHT.same
 REWRITE_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -257,8 +258,9 @@ class RewritesPanel(QWidget):
         """The candidates to list (with the user's parameters), the selected rows' first."""
         kind_ = self.kind_filter.currentData()
         doc = self.document
-        selected = {doc.node(r).display_name for r in doc.selection.rows if 0 <= r < doc.row_count()}
-        scopes = {doc.node(r).scope for r in doc.selection.rows if 0 <= r < doc.row_count()}
+        nodes = [doc.graph.node(i) for i in doc.selection.ids]
+        selected = {n.display_name for n in nodes}
+        scopes = {n.scope for n in nodes}
 
         def at_selection(r: rw.Rewrite) -> bool:
             if r.kind == "width":
@@ -412,7 +414,7 @@ class RewritesPanel(QWidget):
                   D_MEMORY: (p.activation_bytes_delta, fmt.nbytes)}
         for col, (v, f) in values.items():
             item.setText(col, ("+" if v > 0 else "") + f(v) if v else "±0")
-            item.setForeground(col, QBrush(LESS if v < 0 else MORE if v > 0 else QColor(128, 128, 128)))
+            item.setForeground(col, QBrush(LESS if v < 0 else MORE if v > 0 else HIDDEN))
             item.setToolTip(col, f"{fmt.grouped(v)} exactly")
 
     # ---- selection and parameters --------------------------------------------------------------------------

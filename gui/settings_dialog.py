@@ -26,6 +26,7 @@ from netcost.costing import CONVENTIONS
 from netcost.costing.dtypes import DTYPE_BYTES
 
 from .cost_document import CostDocument
+from .palette import error_label_style
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -72,7 +73,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.description)
         lay.addLayout(form)
         self.error = QLabel(self)
-        self.error.setStyleSheet("QLabel { color: #d32f2f; }")
+        self.error.setStyleSheet(error_label_style())
         self.error.setWordWrap(True)
         lay.addWidget(self.error)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,

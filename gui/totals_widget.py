@@ -6,14 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QContextMenuEvent, QFont, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QContextMenuEvent, QFont, QGuiApplication
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from netcost.costing import CATEGORIES, CONVENTIONS, CostReport, convention_value
 from netcost.costing import formatting as fmt
 from netcost.costing.records import DASH, NOT_COSTED
+from netcost.costing.shares import PARAMS, share, share_change_text, share_text
 
 from .cost_document import CostDocument
+from .palette import colors, error_label_style, label_style
 from .plain_text import plain_tip
 
 # (key, label, value of a report, formatter). Labels that depend on settings are filled in `_update_labels`.
@@ -32,8 +34,6 @@ _ROWS: tuple[tuple[str, _Getter, Callable[[float], str]], ...] = (
     ("memory_access", lambda r, c: r.totals.memory_access_bytes, fmt.nbytes),
 )
 _EXACT = {"params", "trainable", "frozen", "macs", "flops", "convention"}
-GOOD, BAD = "#2e7d32", "#d32f2f"
-GOOD_DARK, BAD_DARK = "#81c784", "#ef7070"
 
 
 class TotalsWidget(QWidget):
@@ -62,7 +62,7 @@ class TotalsWidget(QWidget):
         self.incomplete = QLabel(self)
         self.incomplete.setObjectName("incomplete")
         self.incomplete.setWordWrap(True)
-        self.incomplete.setStyleSheet("QLabel#incomplete { color: #d32f2f; font-weight: 600; }")
+        self.incomplete.setStyleSheet(error_label_style(bold=True, selector="QLabel#incomplete"))
         self.incomplete.hide()
         outer.addWidget(self.incomplete)
 
@@ -159,9 +159,9 @@ class TotalsWidget(QWidget):
             lines.append("\t".join(c for c in cells if c))
         return "\n".join(lines)
 
-    def _colors(self) -> tuple[str, str]:
-        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
-        return (GOOD_DARK, BAD_DARK) if dark else (GOOD, BAD)
+    def _colors(self) -> tuple[QColor, QColor]:
+        status = colors(self.palette())
+        return status.less, status.more
 
     def refresh(self) -> None:
         doc = self.document
@@ -216,8 +216,8 @@ class TotalsWidget(QWidget):
                 self.deltas[key].setStyleSheet("")
                 continue
             self.deltas[key].setText(fmt.delta(value, old, formatter))
-            color = good if value < old else bad if value > old else ""
-            style = f"QLabel {{ color: {color}; }}" if color else ""
+            color = good if value < old else bad if value > old else None
+            style = label_style(color) if color is not None else ""
             if self.deltas[key].styleSheet() != style:
                 self.deltas[key].setStyleSheet(style)
         if self.baseline_bar.isVisibleTo(self) != (base is not None):
@@ -240,29 +240,15 @@ class TotalsWidget(QWidget):
             for w in (name, p_cell, f_cell):
                 if w.isVisibleTo(self) != (shown or always):
                     w.setVisible(shown or always)
-            p_share = report.category_share(cat, "params")
-            if p_share is None:  # shares of a partial total: not shown
-                p_cell.setText(DASH)
-                f_cell.setText(DASH)
-                continue
-            total = convention_value(report.totals, conv)
-            f_share = convention_value(part, conv) / total if part is not None and total else 0.0
-            p_text, f_text = fmt.percent(p_share), fmt.percent(f_share)
-            bp = base.category_share(cat, "params") if base is not None else None
-            if base is not None and bp is not None:
-                b_total = convention_value(base.totals, conv)
+            whole = report.totals if report.complete else None  # shares of a partial total: not shown
+            p_text, f_text = share_text(part, whole, PARAMS), share_text(part, whole, conv)
+            if whole is not None and base is not None and base.complete:
                 b_part = base.by_category.get(cat)
-                bf = convention_value(b_part, conv) / b_total if b_part is not None and b_total else 0.0
-                p_text += _pp(p_share - bp)
-                f_text += _pp(f_share - bf)
+                p_text += share_change_text(share(part, whole, PARAMS) - share(b_part, base.totals, PARAMS))
+                f_text += share_change_text(share(part, whole, conv) - share(b_part, base.totals, conv))
             p_cell.setText(p_text)
             f_cell.setText(f_text)
 
 
 def _copy(text: str) -> None:
     QGuiApplication.clipboard().setText(text)
-
-
-def _pp(diff: float) -> str:
-    """A change of share in percentage points; nothing when it did not move."""
-    return f"  ({diff * 100:+.1f} pp)" if abs(diff) >= 0.0005 else ""

@@ -254,7 +254,7 @@ def run_window_cases(cases: list[tuple[str, str, float]]) -> Tally:
         loader = ModelLoader()
         result: list[tuple[str, str]] = []
         loop = QEventLoop()
-        loader.loadedReport.connect(lambda *_, r=result, q=loop: (r.append(("ok", "")), q.quit()))
+        loader.loaded.connect(lambda *_, r=result, q=loop: (r.append(("ok", "")), q.quit()))
         loader.failed.connect(lambda _ref, m, r=result, q=loop: (r.append((
             "timeout" if "time limit" in m or "no answer" in m else "error", m)), q.quit()))
         base = rss_kib(os.getpid())

@@ -50,7 +50,7 @@ def _window_load(ref: str, timeout: float = 60) -> str:
     loader = ModelLoader(warm=False)
     result: list[str] = []
     loop = QEventLoop()
-    loader.loadedReport.connect(lambda *_: (result.append("ok"), loop.quit()))
+    loader.loaded.connect(lambda *_: (result.append("ok"), loop.quit()))
     loader.failed.connect(lambda _ref, m: (result.append("refused: " + m), loop.quit()))
     QTimer.singleShot(int(timeout * 1000), loop.quit)
     loader.load(ref, LoadOptions(timeout=timeout))

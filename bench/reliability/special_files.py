@@ -82,7 +82,7 @@ def run(folder: Path) -> Tally:
         loader = ModelLoader(warm=False)
         got: list[str] = []
         loader.failed.connect(lambda _r, m, g=got: g.append(m))
-        loader.loadedReport.connect(lambda *_, g=got: g.append("loaded"))
+        loader.loaded.connect(lambda *_, g=got: g.append("loaded"))
         loader.load(str(x))
         end = time.monotonic() + 20
         while not got and time.monotonic() < end:

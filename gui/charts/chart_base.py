@@ -21,8 +21,9 @@ from PySide6.QtWidgets import QToolTip, QWidget
 from netcost.costing import CostReport
 from netcost.costing.records import empty_categories
 
-from ..cost_colors import Theme, convention_label, palette_is_dark
+from ..cost_colors import Theme, convention_label
 from ..cost_document import CostDocument
+from ..palette import palette_is_dark
 from .legend_band import LegendBand
 
 
@@ -95,7 +96,7 @@ class ChartBase(pg.PlotWidget):
         d.documentReset.connect(self._on_document_changed)
         d.conventionChanged.connect(self._on_document_changed)
         d.layersRemoved.connect(self._on_document_changed)  # rows vanish before the next report arrives
-        d.selection.changed.connect(self._on_selection_changed)
+        d.selection.rowsChanged.connect(self._on_selection_changed)
         self.apply_theme()
         self.refresh()
 

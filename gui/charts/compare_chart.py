@@ -19,13 +19,14 @@ from netcost.costing.comparison import GroupDelta
 from netcost.costing.records import NOT_COSTED
 
 from ..cost_colors import convention_label
+from ..palette import CHART_LESS, CHART_MORE, CHART_SAME
 from .chart_base import ChartBase, per_bar
 from .si_axis import SIAxis
 
 BAR_H = 0.38
 SMALL = 0.01  # untouched groups below this fraction of the largest are left out
 MAX_GROUPS = 16  # more would squeeze the names; the biggest groups (and every changed one first) are shown
-LESS, MORE, SAME_COLOR = QColor("#2e9d4a"), QColor("#d84a3a"), QColor(120, 144, 176)
+LESS, MORE, SAME_COLOR = CHART_LESS, CHART_MORE, CHART_SAME
 METRIC_NAMES = {"params": "params", "macs": "MACs", "activations": "activation memory"}
 
 

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import QWidget
 from netcost.costing import formatting as fmt
 from netcost.costing.sweep import SweepAxis, SweepPoint
 
-from ..cost_colors import CATEGORY_COLORS, Theme, palette_is_dark
+from ..cost_colors import CATEGORY_COLORS, Theme
+from ..palette import palette_is_dark
 from .si_axis import SIAxis
 
 MAX_X_TICKS = 9

@@ -8,6 +8,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
+from ..palette import LIGHT
+
 SIZE = 190  # the longer side, in pixels
 
 
@@ -99,8 +101,8 @@ class DiagramMinimapWidget(QWidget):
         s = self._scale
         box = QRectF((visible.left() - scene_rect.left()) * s, (visible.top() - scene_rect.top()) * s,
                      visible.width() * s, visible.height() * s)
-        painter.setPen(QPen(QColor(220, 40, 20), 2))
-        fill = QColor(220, 40, 20)
+        painter.setPen(QPen(LIGHT.selection, 2))
+        fill = QColor(LIGHT.selection)
         fill.setAlpha(30)
         painter.setBrush(fill)
         painter.drawRect(box)

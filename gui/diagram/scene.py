@@ -88,7 +88,7 @@ class DiagramScene(QGraphicsScene):
         d.layerChanged.connect(self._on_document_layer)
         for signal in (d.reportChanged, d.errorChanged, d.conventionChanged, d.baselineChanged, d.scaleChanged):
             signal.connect(self._on_document_report)  # (baseline: deltas appear or go; scale: fixed or freed)
-        d.selection.changed.connect(self._on_selection_changed)
+        d.selection.rowsChanged.connect(self._on_selection_changed)
         self.rebuild(self._state.expanded)
 
     # ---- view state ----------------------------------------------------------------------------------------

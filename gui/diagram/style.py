@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 
 from ..cost_colors import Theme
+from ..palette import LIGHT
 from .layout import Sizes
 
 BLOCK_W = 240.0
@@ -20,7 +21,7 @@ PAD = 12.0
 ENTRY_GAP = 20.0  # above the first block of a continued column: the arrow from the previous column turns in
 ENTRY_RUN = 12.0  # ... this far above the block (below every header of the column)
 LESS, MORE = "less", "more"  # a change against the pinned baseline (NEW: costing.comparison.NEW)
-BADGE_COLORS = {LESS: QColor("#2e7d32"), MORE: QColor("#c62828"), "new": QColor("#1565c0")}
+BADGE_COLORS = {LESS: LIGHT.less, MORE: LIGHT.more, "new": LIGHT.added}
 SIZES = Sizes(block=(BLOCK_W, BLOCK_H), scope=(BLOCK_W, BLOCK_H), input=(INPUT_W, INPUT_H), header=HEADER_H,
               pad=PAD, cont=CONT_H, entry_gap=ENTRY_GAP)  # what the layout places, in scene units
 

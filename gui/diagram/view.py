@@ -434,7 +434,7 @@ class DiagramView(QWidget):
         self.width_box.setEnabled(not self.scene.orientation.horizontal)
         document.documentReset.connect(self._on_document_reset)
         document.conventionChanged.connect(self._on_document_convention_changed)
-        document.selection.changed.connect(self._on_selection_changed)
+        document.selection.rowsChanged.connect(self._on_selection_changed)
         self._on_document_convention_changed(document.convention)
         self._on_document_reset()
 

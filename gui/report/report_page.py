@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QPainter
 from netcost.costing import CATEGORIES, CONVENTIONS, PEERS, LayerCost, Totals, convention_value
 from netcost.costing import formatting as fmt
 from netcost.costing.records import DASH, NOT_COSTED
+from netcost.costing.shares import PARAMS, measure, percent_text, share, share_text
 
 from ..cost_document import CostDocument
 from .blocks import Cell, Column, HeadingBlock, NotesBlock, RowBlock, TableBlock, TitleBlock
@@ -214,35 +215,31 @@ class ReportPage:
             part = r.by_category.get(cat)
             if part is None or not (part.params or convention_value(part, self.convention)):
                 continue
-            p_share = r.category_share(cat, "params")  # None while the total is partial
-            rows.append([cat, fmt.si(part.params), fmt.percent(p_share) if p_share is not None else DASH,
-                         fmt.si(convention_value(part, self.convention)),
-                         fmt.percent(self._share(part, r.totals)) if r.complete else DASH])
+            whole = r.totals if r.complete else None  # no share of a partial total
+            rows.append([cat, fmt.si(part.params), share_text(part, whole, PARAMS),
+                         fmt.si(convention_value(part, self.convention)), share_text(part, whole, self.convention)])
         columns = [Column("Category", elastic=True), Column("Params", right=True), Column("Share", right=True),
                    Column(conv.label, right=True), Column("Share", right=True)]
         return TableBlock(self.theme, columns, rows, caption="By category")
 
-    def _share(self, part: Totals, total: Totals) -> float:
-        whole = convention_value(total, self.convention)
-        return convention_value(part, self.convention) / whole if whole else 0.0
-
     def _top_tables(self) -> tuple[TableBlock, TableBlock]:
         conv = CONVENTIONS[self.convention]
-        compute = self._top_table(lambda x: convention_value(x, self.convention), conv.label, f"By {conv.label}")
-        params = self._top_table(lambda x: x.params, "Params", "By parameters")
+        compute = self._top_table(self.convention, conv.label, f"By {conv.label}")
+        params = self._top_table(PARAMS, "Params", "By parameters")
         return (params, compute) if self.options.metric == "params" else (compute, params)
 
-    def _top_table(self, get: Callable[[Totals], int], label: str, caption: str) -> TableBlock:
+    def _top_table(self, metric: str, label: str, caption: str) -> TableBlock:
         r = self.document.report
-        total = get(r.totals)
-        ranked = sorted((layer for layer in r.layers if get(layer.totals) > 0), key=lambda x: -get(x.totals))
+        ranked = sorted((layer for layer in r.layers if measure(layer.totals, metric) > 0),
+                        key=lambda x: -measure(x.totals, metric))
         rows: list[list[Cell]] = []
         cumulative = 0.0
         for rank, layer in enumerate(ranked[: self.options.top_n], 1):
-            share = get(layer.totals) / total if total else 0.0
-            cumulative += share
-            rows.append([str(rank), _layer_label(layer), layer.type, fmt.si(get(layer.totals)),
-                         fmt.percent(share) if r.complete else DASH, fmt.percent(cumulative) if r.complete else DASH])
+            part = share(layer.totals, r.totals, metric)
+            cumulative += part
+            rows.append([str(rank), _layer_label(layer), layer.type, fmt.si(measure(layer.totals, metric)),
+                         percent_text(part if r.complete else None),
+                         percent_text(cumulative if r.complete else None)])
         if not rows:
             rows.append(["", "no layer has any", "", "", "", ""])
         columns = [Column("#", right=True), Column("Layer", elastic=True), Column("Type"),

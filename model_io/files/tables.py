@@ -9,6 +9,7 @@ from typing import Any
 from netcost.costing import CATEGORIES, CONVENTIONS, PEERS, CostReport, LayerCost, convention_value
 from netcost.costing import formatting as fmt
 from netcost.costing.records import DASH
+from netcost.costing.shares import PARAMS, share_text, whole_of
 
 from .. import escape, strict_json
 
@@ -213,16 +214,14 @@ def _rows(report: CostReport, convention: str, depth: int | None, extra: ExtraCo
     extra = extra or {}
     head = ["#", "Layer", "Type", "Output shape", "Params", "MACs", label, "% params", f"% {label}", "Memory",
             *extra]
-    total_conv = convention_value(report.totals, convention)
+    whole = whole_of(report)  # None while incomplete: no shares of a partial total
     rows = []
     for i, r in enumerate(visible_layers(report, depth)):
         value = convention_value(r.totals, convention)
         indent = "  " * r.depth
-        p_share = report.share(r, "params")  # None while incomplete: no shares of a partial total
         rows.append([str(r.index), indent + r.name, r.type, fmt.shape(r.output_shape), fmt.grouped(r.params),
-                     fmt.grouped(r.macs), fmt.grouped(value), fmt.percent(p_share) if p_share is not None else DASH,
-                     fmt.percent(value / total_conv if total_conv else 0) if p_share is not None else DASH,
-                     fmt.nbytes(r.activation_bytes)]
+                     fmt.grouped(r.macs), fmt.grouped(value), share_text(r.totals, whole, PARAMS),
+                     share_text(r.totals, whole, convention), fmt.nbytes(r.activation_bytes)]
                     + [values[i] for values, _ in extra.values()])
     return head, rows
 
@@ -258,8 +257,8 @@ def footer_lines(report: CostReport, convention: str) -> list[str]:
     ]
     shares = []
     for cat in ("conv", "linear"):
-        shares.append(f"{cat}: {fmt.percent(report.category_share(cat, 'params'))} of params, "
-                      f"{fmt.percent(report.category_share(cat, 'macs'))} of MACs")
+        part = report.by_category.get(cat)
+        shares.append(f"{cat}: {share_text(part, t, PARAMS)} of params, {share_text(part, t, 'macs')} of MACs")
     lines.append("Split — " + "; ".join(shares))
     for u in report.unsupported:
         lines.append(f"Unsupported: {u.get('op')} ×{u.get('count', 1)} in {u.get('module', '?')}")

@@ -170,7 +170,7 @@ def test_a_traced_graph_with_branches_is_editable(alexnet: Network) -> None:
     resets: list[int] = []
     doc.documentReset.connect(lambda: resets.append(1))
     doc.set_report(evaluate_graph(graph))
-    assert not doc.read_only and doc.row_count() == len(graph.nodes) and resets == [1]
+    assert doc.row_count() == len(graph.nodes) and resets == [1]
     assert doc.network is None and network_from_report(doc.report) is None  # not a chain
     before = doc.report.totals
     b1 = doc.row_of("b1")
@@ -233,3 +233,26 @@ def test_move_rows_no_op_pushes_nothing(alexnet: Network) -> None:
     doc = CostDocument(alexnet)
     assert not doc.move_rows([2, 3], 3) and not doc.move_rows([], 0) and not doc.move_rows([0, 1], 0)
     assert doc.undo_stack.count() == 0
+
+
+def test_the_document_speaks_node_ids(alexnet: Network) -> None:
+    """Edits name nodes by id, `nodeChanged` names the node, and the selection follows nodes, not rows."""
+    doc = CostDocument(alexnet)
+    conv2 = doc.node(3).id
+    changed: list[tuple[str, str]] = []
+    picked: list[list[str]] = []
+    doc.nodeChanged.connect(lambda node, field: changed.append((node, field)))
+    doc.selection.changed.connect(lambda ids, _source: picked.append(ids))
+    assert doc.set_layer_arg(conv2, "out_channels", 128)
+    assert changed == [(conv2, "out_channels")] and doc.selection.ids == [conv2] and picked[-1] == [conv2]
+    assert doc.rename_layer(conv2, "wide") and doc.node(3).display_name == "wide"
+    doc.selection.set_ids([conv2])
+    assert doc.insert_layers(0, [LayerSpec("ReLU", {})])  # a row above: the new row is selected, by id
+    relu = doc.node(0).id
+    assert doc.selection.ids == [relu] and doc.selection.rows == [0]
+    doc.undo_stack.undo()  # the selection before the insert, wherever that node is now
+    assert doc.selection.ids == [conv2] and doc.selection.rows == [3] and doc.selection.current_id == conv2
+    assert doc.remove_layers([conv2]) and doc.row_of(conv2) is None
+    assert doc.selection.ids == [doc.node(3).id]
+    doc.undo_stack.undo()
+    assert doc.selection.ids == [conv2] and doc.node(3).args["out_channels"] == 128

@@ -208,7 +208,7 @@ def _tree_items(tree: HierarchyTreeWidget) -> dict[str, tuple[str, str, str]]:
 
 def test_modules_tree_keeps_every_module_and_marks_the_uncosted(qtbot, qapp: QApplication) -> None:
     doc = _scoped_doc()
-    tree = HierarchyTreeWidget(doc, show_convert=False)
+    tree = HierarchyTreeWidget(doc)
     qtbot.addWidget(tree)
     whole = _tree_items(tree)
     _break_body(doc)

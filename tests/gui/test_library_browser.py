@@ -66,6 +66,6 @@ def test_the_menu_offers_only_installed_libraries(qtbot, tmp_path: Path, monkeyp
     assert "torchvision models…" in titles and "Hugging Face config…" in titles and "timm models…" not in titles
     opened: list[str] = []
     monkeypatch.setattr(window, "open_reference", lambda ref, opts=None: opened.append(ref) or True)
-    monkeypatch.setattr(mw.QFileDialog, "getOpenFileName", lambda *a, **k: (str(tmp_path / "config.json"), ""))
+    monkeypatch.setattr(window, "ask_hf_config", lambda: str(tmp_path / "config.json"))
     next(a for a in window.zoo_menu.actions() if a.text() == "Hugging Face config…").trigger()
     assert opened == [f"hf:{tmp_path / 'config.json'}"]

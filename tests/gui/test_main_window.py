@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from netcost.costing import Network
 from netcost.gui import view_slots
@@ -230,23 +230,24 @@ def test_plugin_views_build(qtbot, tmp_path: Path, alexnet: Network) -> None:
 
     w = MainWindow(CostDocument(alexnet), autosave_dir=tmp_path / "r")
     qtbot.addWidget(w)
-    for title, module, _ in view_slots.VIEW_FACTORIES:
-        widget = w.views[title.lower()]
-        available = view_slots.load_attr(module, _) is not None
-        assert isinstance(widget, QWidget) and (available or isinstance(widget, QLabel))
+    for title, view_class in view_slots.VIEW_FACTORIES:
+        assert type(w.views[title.lower()]) is view_class  # the real view, never a placeholder
     w.document.set_layer_arg(0, "out_channels", 64)  # every plugged view follows an edit without raising
     w.document.undo_stack.setClean()
     w.close()
 
 
-def test_missing_view_module_gets_placeholder(qtbot, monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(view_slots, "VIEW_FACTORIES", [("Nothing", "netcost.gui.no_such_view", "NoSuchView")])
+def test_a_broken_view_fails_loudly(qtbot, monkeypatch, tmp_path: Path) -> None:
+    """A core view that cannot be built stops the window (and its tests) instead of hiding behind a placeholder."""
+    class Broken(QWidget):
+        def __init__(self, document: object, parent: QWidget) -> None:
+            raise RuntimeError("broken view")
+
     import netcost.gui.main_window as mw
 
-    monkeypatch.setattr(mw, "VIEW_FACTORIES", view_slots.VIEW_FACTORIES)
-    w = MainWindow(autosave_dir=tmp_path / "r")
-    qtbot.addWidget(w)
-    assert isinstance(w.views["nothing"], QLabel) and "not available" in w.views["nothing"].text()
+    monkeypatch.setattr(mw, "VIEW_FACTORIES", [("Broken", Broken)])
+    with pytest.raises(RuntimeError, match="broken view"):
+        MainWindow(autosave_dir=tmp_path / "r")
 
 
 def test_no_leaked_windows(qtbot, tmp_path: Path) -> None:
@@ -374,9 +375,9 @@ def test_every_shortcut_triggers_one_action_with_the_real_views(qtbot, tmp_path:
     from PySide6.QtGui import QAction, QShortcut
     from PySide6.QtTest import QTest
 
-    import netcost.gui.main_window as mw
+    import netcost.gui.window_actions as wa
 
-    monkeypatch.setattr(mw, "platform_keys", _gnome_keys)
+    monkeypatch.setattr(wa, "platform_keys", _gnome_keys)
     w = MainWindow(autosave_dir=tmp_path / "r")
     qtbot.addWidget(w)
     w.document.set_network(alexnet)

@@ -72,7 +72,7 @@ def test_the_window_offers_to_trust_a_pickle_with_a_warning(qtbot, tmp_path, ale
         with qtbot.waitSignal(w.loader.failed, timeout=30000):
             w.open_reference(str(tmp_path / "whole.pt"))
         w.ask_trust_pickle = lambda ref: True  # type: ignore[method-assign]
-        with qtbot.waitSignal(w.loader.loadedReport, timeout=30000):
+        with qtbot.waitSignal(w.loader.loaded, timeout=30000):
             w.message_bar.action.click()
         assert w.document.report.model == "unpickled" and w.document.row_count() == 1
         sent = [json.loads(line)["trust_pickle"] for line in log.read_text().splitlines()]
@@ -85,7 +85,7 @@ def test_a_relative_model_path_loads_in_the_window(qtbot, tmp_path, alexnet, mon
     monkeypatch.chdir(FIXTURES)  # `netcost gui tiny_net.py:TinyNet` started in the model's folder
     w = make_window(qtbot, tmp_path, alexnet)
     try:
-        with qtbot.waitSignal(w.loader.loadedReport, timeout=60000):
+        with qtbot.waitSignal(w.loader.loaded, timeout=60000):
             w.open_reference("tiny_net.py:TinyNet(width=4)", LoadOptions(inputs=("1,3,16,16",), timeout=60))
         assert w.document.report.totals.params == 4 * 27 + 4 + 8 + 4 * 10 + 10
     finally:
@@ -98,7 +98,7 @@ def test_processes_a_model_started_do_not_outlive_a_load_in_the_window(qtbot, tm
     pidfile = tmp_path / "child.pid"
     w = make_window(qtbot, tmp_path, alexnet)
     try:
-        with qtbot.waitSignal(w.loader.loadedReport, timeout=60000):
+        with qtbot.waitSignal(w.loader.loaded, timeout=60000):
             w.open_reference(f"{FIXTURES / 'hostile.py'}:LeavesChild(pidfile={str(pidfile)!r})",
                              LoadOptions(timeout=60))
         child = int(pidfile.read_text())

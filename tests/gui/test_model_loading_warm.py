@@ -57,16 +57,16 @@ def test_the_next_load_runs_in_a_pre_started_worker_used_once(qtbot, loader: Mod
     assert _torch_mapped(spare)  # torch was imported before any request
     born = _start_ticks(spare)
     # a model that changes torch for whoever comes next in its interpreter
-    with qtbot.waitSignal(loader.loadedReport, timeout=60_000) as got:
+    with qtbot.waitSignal(loader.loaded, timeout=60_000) as got:
         loader.load(f"{FIXTURES / 'pollutes.py'}:Net", LoadOptions(timeout=60))
         assert loader.used_spare and loader.pid() == spare and _start_ticks(spare) == born
-    assert got.args[1].totals.params == 4 * 6 + 6  # its own patched Linear: 4 -> 2*3
+    assert got.args[1].report.totals.params == 4 * 6 + 6  # its own patched Linear: 4 -> 2*3
     assert not running(spare)  # one model per worker
     nxt = _wait_spare(qtbot, loader, spare)  # replaced in the background
-    with qtbot.waitSignal(loader.loadedReport, timeout=60_000) as got:
+    with qtbot.waitSignal(loader.loaded, timeout=60_000) as got:
         loader.load(f"{FIXTURES / 'tiny_net.py'}:TinyNet", LoadOptions(timeout=60))
         assert loader.used_spare and loader.pid() == nxt
-    report = got.args[1]
+    report = got.args[1].report
     assert report.totals.params == _tiny_params()  # no doubled Linear: the polluted interpreter is gone
     assert report.dtype == "float32" and report.totals.param_bytes == 4 * _tiny_params()
 
@@ -88,10 +88,10 @@ def test_a_crashed_hung_or_killed_warm_worker_is_reported_and_replaced(qtbot, lo
     spare = _wait_spare(qtbot, loader, spare)  # replaced
     os.killpg(spare, signal.SIGKILL)  # killed while it waits (the OOM killer, a user's kill)
     qtbot.waitUntil(lambda: loader.spare_pid() == 0, timeout=10_000)
-    with qtbot.waitSignal(loader.loadedReport, timeout=90_000) as got:
+    with qtbot.waitSignal(loader.loaded, timeout=90_000) as got:
         loader.load(f"{FIXTURES / 'tiny_net.py'}:TinyNet", LoadOptions(timeout=90))
         assert not loader.used_spare and loader.pid() not in (0, spare)  # a fresh worker instead
-    assert got.args[1].totals.params == _tiny_params()
+    assert got.args[1].report.totals.params == _tiny_params()
 
 
 def test_closing_ends_the_spare(qtbot) -> None:

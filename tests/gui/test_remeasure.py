@@ -26,12 +26,12 @@ def test_editing_before_an_opaque_node_measures_it_again(qtbot, tmp_path, alexne
     w = MainWindow(CostDocument(alexnet), autosave_dir=tmp_path / "rec")
     qtbot.addWidget(w)
     w.show()
-    with qtbot.waitSignal(w.loader.loadedReport, timeout=60000):
+    with qtbot.waitSignal(w.loader.loaded, timeout=60000):
         w.open_reference(f"{FIXTURE}:Net")
     doc = w.document
     before = doc.report.totals
     conv = doc.row_of("conv")
-    with qtbot.waitSignal(w.remeasurer.loader.loadedReport, timeout=60000):
+    with qtbot.waitSignal(w.remeasurer.loader.loaded, timeout=60000):
         assert doc.set_layer_arg(conv, "out_channels", 8)
         assert not doc.report.complete and doc.is_stale(doc.row_of("fc"))  # at once: not costed, never old numbers
         assert "Incomplete" in w.totals.incomplete.text()
@@ -77,7 +77,7 @@ def test_a_graph_file_never_runs_the_model_it_names_without_consent(qtbot, tmp_p
 
     w.open_reference(str(path))  # opened again: asked again, and this time allowed
     w.ask_trust_source = lambda r: asked.append(r) or True  # type: ignore[method-assign]
-    with qtbot.waitSignal(w.remeasurer.loader.loadedReport, timeout=60000):
+    with qtbot.waitSignal(w.remeasurer.loader.loaded, timeout=60000):
         assert doc.set_layer_arg(doc.row_of("conv"), "out_channels", 8)
     from netcost.costing.graph_eval import evaluate_graph
 
