@@ -9,7 +9,6 @@ read here, anything else is loaded and traced in the isolated worker.
 from __future__ import annotations
 
 import os
-import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -160,7 +159,7 @@ def _analyze_live(model: Any, inputs: Sequence[Any], name: str | None, dtype: st
     specs = [i for i in live.input_specs([kwargs[k] for k in kwargs if _is_tensor(kwargs[k])] or list(args))]
     constants = {k: v for k, v in kwargs.items() if not _is_tensor(v)}
     names = [k for k in kwargs if _is_tensor(kwargs[k])]
-    source = Source(label, remeasure=_live_remeasure(weakref.ref(model), specs, names, constants, label))
+    source = Source(label, remeasure=_live_remeasure(model, specs, names, constants, label))
     return _changed(Report(costed(graph, label), convention=convention, depth=depth, source=source), edits, rewrites)
 
 
@@ -170,25 +169,24 @@ def _is_tensor(v: Any) -> bool:
     return isinstance(v, torch.Tensor)
 
 
-def _live_remeasure(model_ref: Any, specs: list[Any], names: list[str], constants: dict[str, Any], label: str) -> Any:
+def _live_remeasure(model: Any, specs: list[Any], names: list[str], constants: dict[str, Any], label: str) -> Any:
     """Measure a live model's stale opaque nodes again after an edit: trace a fresh weightless copy with the
-    graph's layer edits applied to the copy's modules (the worker's retrace, in this process)."""
+    graph's layer edits applied to the copy's modules (the worker's retrace, in this process). The report keeps a
+    reference to the model for this (never a copy of its weights)."""
 
     def remeasure(graph: Graph) -> Graph:
-        from netcost.model_io.retrace import module_edits, remeasured, retrace_blocker, stale_opaque
+        from netcost.model_io.retrace import module_edits, remeasured, stale_opaque
 
         if not any(n.opaque for n in graph.nodes):
             return graph
         report = evaluate_graph(graph)
-        if not stale_opaque(report):
+        stale = set(stale_opaque(report))
+        if not stale:
             return graph
-        blocker = retrace_blocker(report)
-        if blocker:
-            raise ModelError(f"{graph.name}: cannot trace again with the edits: {blocker}")
-        model = model_ref()
-        if model is None:
-            raise ModelError(f"{graph.name}: the model this report was made from no longer exists; the edit needs "
-                             f"it traced again")
+        blocker = next((p for p in report.problems if not p.stale and p.node_id not in stale), None)
+        if blocker is not None:  # as model_io.retrace.retrace_blocker: a node that fails for another reason first
+            raise ModelError(f"{graph.name}: cannot trace again with the edits: fix {blocker.name} first "
+                             f"({blocker.message})")
         wanted = list(module_edits(report))
 
         def edit(copy: Any) -> None:

@@ -83,3 +83,17 @@ class Branchy(nn.Module):
 
 INPUTS = {"ResBlock": (1, 16, 16, 16), "Inception": (1, 32, 8, 8), "Encoder": (2, 12, 32), "Recurrent": (2, 7, 16),
           "Branchy": (1, 3, 12, 12)}
+
+
+class Spectral(nn.Module):
+    """A conv feeding an FFT (no formula: measured when traced, so an edit upstream needs a new trace)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+
+    def forward(self, x):
+        return torch.fft.rfft2(self.conv(x)).abs()
+
+
+INPUTS["Spectral"] = (1, 3, 8, 8)

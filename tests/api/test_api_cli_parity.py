@@ -3,43 +3,15 @@ architecture (traced in the worker from a .py file): every format, every field."
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 import torch
+from api_helpers import FILE, MODELS, cli, live
 
 import netcost
-from netcost.model_io.cli import main
 
-HERE = Path(__file__).resolve().parent
-FILE = HERE / "api_models.py"
-
-
-def _models():
-    spec = importlib.util.spec_from_file_location("netcost_api_test_models", FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-MODELS = _models()
 NAMES = list(MODELS.INPUTS)
-
-
-def cli(capsys, *argv: str) -> str:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return out
-
-
-def live(name: str) -> torch.nn.Module:
-    torch.manual_seed(0)
-    model = getattr(MODELS, name)()
-    model.train()  # a model in the middle of training: the count is of inference, the model stays as it is
-    return model
 
 
 @pytest.mark.parametrize("name", NAMES)
