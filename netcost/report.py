@@ -223,6 +223,18 @@ class Report:
 
         save_graph(path, self.graph)
 
+    def to_torch(self, path: str | os.PathLike[str] | None = None) -> str:
+        """Runnable PyTorch source of the graph with its edits (`Model`, `build()`, `example_input()`), as
+        `netcost export-torch` writes it; also written to `path` when given. Raises ValueError for a graph that
+        cannot be written (an op without a formula)."""
+        from netcost.model_io.export_torch import graph_to_torch_source
+
+        source = graph_to_torch_source(self.graph)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(source)
+        return source
+
     def save_report(self, path: str | os.PathLike[str], *, metric: str = "flops", dark: bool = False,
                     width: int | None = None, scale: float = 2.0, depth: int | None = None, page: str = "a4") -> str:
         """Render the report of `netcost report` (totals, diagram, charts, top layers) to a .png, .svg or .pdf

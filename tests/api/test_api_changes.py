@@ -90,3 +90,10 @@ def test_a_bad_edit_says_why():
         resblock().edit({"conv1": 3})
     with pytest.raises(TypeError):
         resblock().edit("conv1.out_channels=3")
+
+
+def test_to_torch_equals_export_torch(capsys, tmp_path):
+    report = resblock().edit({"conv1.out_channels": 8})
+    assert report.to_torch() == cli(capsys, "export-torch", REF, "--input", SHAPE, "--set", "conv1.out_channels=8")
+    with pytest.raises(ValueError):
+        netcost.analyze(live("Spectral"), torch.randn(MODELS.INPUTS["Spectral"])).to_torch()
