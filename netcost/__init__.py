@@ -22,7 +22,7 @@ try:
 except _metadata.PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0+unknown"
 
-# The Python API (docs/python-api.md): what `__all__` names is promised, nothing else. Imported on first use, so
+# The Python API (docs/api.md): what `__all__` names is promised, nothing else. Imported on first use, so
 # `import netcost` (and the `netcost` command) stays as light as before.
 __all__ = ["BudgetExceeded", "Comparison", "EditError", "Figure", "ModelError", "Report", "RewriteError", "Rewrites",
            "Row", "Totals", "Window", "analyze", "check", "show"]

@@ -1,4 +1,4 @@
-"""`netcost.analyze` and `netcost.check`: the Python API's entry points (see docs/python-api.md).
+"""`netcost.analyze` and `netcost.check`: the Python API's entry points (see docs/api.md).
 
 A live `nn.Module` is counted in this process on a weightless structural copy (netcost.live): no worker, no copy
 of its weights, no change to it. A reference (`"zoo:alexnet"`, `"torchvision:resnet50"`, `"hf:…"`, a `.py`,
