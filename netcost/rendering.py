@@ -19,11 +19,17 @@ CHART_ALIASES = {"layers": "layer_share", "layer": "layer_share", "categories": 
 
 
 def _app() -> Any:
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display: render without one
     from PySide6.QtWidgets import QApplication
 
-    return QApplication.instance() or QApplication([sys.argv[0] if sys.argv and sys.argv[0] else "netcost"])
+    app = QApplication.instance()
+    if app is not None:
+        return app
+    argv = [sys.argv[0] if sys.argv and sys.argv[0] else "netcost"]
+    no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if sys.platform.startswith("linux") and no_display and not os.environ.get("QT_QPA_PLATFORM"):
+        # no display: render without one, leaving the environment alone (netcost.show reads it)
+        argv += ["-platform", "offscreen"]
+    return QApplication(argv)
 
 
 @contextmanager
