@@ -187,7 +187,7 @@ class Report:
     def rewrites(self, kinds: Iterable[str] | None = None, *, sort: str = "graph", by: str | None = None,
                  top: int | None = None, show_hidden: bool = False) -> Rewrites:
         """The design tricks that apply to this model with their exact deltas, as `netcost rewrites` lists them
-        (`sort="saving"` ranks by `by`: macs, flops, params or activations)."""
+        (`sort="saving"` ranks by `by`: "macs" or "params")."""
         from netcost.costing.rewrite_ranking import Saving, rank
         from netcost.costing.rewrites import previews
 
@@ -307,6 +307,9 @@ class Rewrites(list):  # type: ignore[type-arg]
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(self._format("json"))
+
+    def to_csv(self) -> str:
+        return self._format("csv")
 
     def to_markdown(self) -> str:
         return self._format("markdown")

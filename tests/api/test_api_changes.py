@@ -60,6 +60,8 @@ def test_rewrites_equal_netcost_rewrites(capsys):
     args = ["rewrites", REF, "--input", SHAPE]
     assert str(base.rewrites()) == cli(capsys, *args)
     assert base.rewrites().to_dict() == json.loads(cli(capsys, *args, "--format", "json"))
+    assert base.rewrites().to_csv() == cli(capsys, *args, "--format", "csv")
+    assert base.rewrites().to_markdown() == cli(capsys, *args, "--format", "markdown")
     ranked = base.rewrites(sort="saving", by="params", top=3)
     assert ranked.to_dict() == json.loads(cli(capsys, *args, "--sort", "saving", "--by", "params", "--top", "3",
                                               "--format", "json"))
@@ -72,6 +74,8 @@ def test_compare_equals_netcost_compare(capsys):
     comparison = base.compare(edited)
     assert str(comparison) == cli(capsys, *args)
     assert comparison.to_dict() == json.loads(cli(capsys, *args, "--format", "json"))
+    assert comparison.to_csv() == cli(capsys, *args, "--format", "csv")
+    assert str(base.compare(edited, changed_only=True)) == cli(capsys, *args, "--changed-only")
     assert comparison.delta.params == edited.totals.params - base.totals.params
 
 
