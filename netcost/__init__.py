@@ -21,3 +21,28 @@ try:
     __version__ = _metadata.version("netcost")
 except _metadata.PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0+unknown"
+
+# The Python API (docs/api.md): what `__all__` names is promised, nothing else. Imported on first use, so
+# `import netcost` (and the `netcost` command) stays as light as before.
+__all__ = ["BudgetExceeded", "Comparison", "EditError", "Figure", "ModelError", "Report", "RewriteError", "Rewrites",
+           "Row", "Totals", "Window", "analyze", "check", "show"]
+
+_API = {"analyze": "api", "check": "checks", "BudgetExceeded": "checks", "show": "window", "Window": "window",
+        "Report": "report", "Comparison": "report", "Figure": "report", "Rewrites": "report", "Row": "records",
+        "Totals": "records", "ModelError": "model_io.worker.resolve", "EditError": "model_io.files.edits",
+        "RewriteError": "costing.rewrites"}
+
+
+def __getattr__(name: str) -> object:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'netcost' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"netcost.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
