@@ -1,0 +1,107 @@
+"""What PyTorch itself does in a training step, for the training engine's checks: backward MACs under
+FlopCounterMode (forward + backward minus forward), the storages autograd saves (saved_tensors_hooks, less
+parameters and buffers), and optimizer states after one real step."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from math import prod
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
+
+from netcost.costing.graph_eval import evaluate_graph
+from netcost.costing.training import TrainingReport, analyze_training
+from netcost.model_io.tracer import InputSpec, meta_construction, trace_graph
+from netcost.resources.zoo_models import LLAMA_7B, ZOO, Llama
+
+
+def _conv_backward_with_groups(grad_out_shape: Any, x_shape: Any, w_shape: Any, _bias: Any, _stride: Any,
+                               _padding: Any, _dilation: Any, transposed: bool, _output_padding: Any, _groups: Any,
+                               output_mask: Any, out_shape: Any = None) -> int:
+    """The closed form of a convolution's backward: each requested gradient (input, weight) costs the forward's
+    FLOPs, whose weight shape already divides by `groups`. (FlopCounterMode before pytorch#183405 ignores groups
+    here; the forward formula is right.)"""
+    forward = conv_flop_count(list(x_shape), list(w_shape), list(grad_out_shape), transposed)
+    return forward * (int(bool(output_mask[0])) + int(bool(output_mask[1])))
+
+
+GROUPED_FIX = {torch.ops.aten.convolution_backward: _conv_backward_with_groups}
+
+
+def build(name: str) -> tuple[nn.Module, list[tuple[tuple[int, ...], str]]]:
+    """A zoo model on the meta device in training mode, dropout off (p = 0: torch's CPU/meta dropout saves a float
+    mask where a GPU's native_dropout saves a bool one; NetCost models the GPU's). `llama7b-2`: the 7B config with
+    2 of its 32 blocks (the same per-block figures, a fast trace)."""
+    with meta_construction():
+        if name == "llama7b-2":
+            model = Llama(dataclasses.replace(LLAMA_7B, layers=2))
+            inputs = [((1, 512), "int64")]
+        else:
+            model = ZOO[name].build()
+            inputs = [(s, d) for s, d in ZOO[name].inputs]
+    model.train()
+    for m in model.modules():
+        if isinstance(m, nn.Dropout):
+            m.p = 0.0
+        if isinstance(m, nn.MultiheadAttention):
+            m.dropout = 0.0
+    return model, inputs
+
+
+def ours(model: nn.Module, inputs: list[tuple[tuple[int, ...], str]], **kw: Any) -> TrainingReport:
+    report = evaluate_graph(trace_graph(model, [InputSpec(s, d) for s, d in inputs]))
+    return analyze_training(report, **kw)
+
+
+def meta_inputs(inputs: Iterable[tuple[tuple[int, ...], str]], device: str = "meta") -> list[torch.Tensor]:
+    return [torch.zeros(s, dtype=torch.long, device=device) if d == "int64" else torch.zeros(s, device=device)
+            for s, d in inputs]
+
+
+def torch_training(model: nn.Module, inputs: list[tuple[tuple[int, ...], str]]) -> tuple[int, int, int]:
+    """(forward MACs, backward MACs, saved activation bytes) as PyTorch counts them on the meta device."""
+    xs = meta_inputs(inputs)
+    held = {t.untyped_storage()._cdata for t in [*model.parameters(), *model.buffers()]}
+    saved: dict[int, tuple[int, torch.Tensor]] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        st = t.untyped_storage()
+        saved.setdefault(st._cdata, (st.nbytes(), t))
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), \
+            FlopCounterMode(display=False, custom_mapping=GROUPED_FIX) as forward:
+        out = model(*xs)
+    out = out[0] if isinstance(out, tuple) else out
+    with FlopCounterMode(display=False, custom_mapping=GROUPED_FIX) as backward:
+        out.sum().backward()
+    bytes_saved = sum(n for key, (n, _) in saved.items() if key not in held)
+    return forward.get_total_flops() // 2, backward.get_total_flops() // 2, bytes_saved
+
+
+def optimizer_state_bytes(opt: torch.optim.Optimizer) -> int:
+    return sum(t.untyped_storage().nbytes() for state in opt.state.values() for t in state.values()
+               if isinstance(t, torch.Tensor))
+
+
+def state_after_one_step(model: nn.Module, inputs: list[tuple[tuple[int, ...], str]], optimizer: str) -> int:
+    """The bytes of a real torch.optim optimizer's state after one step on the CPU."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    make = {"sgd": lambda: torch.optim.SGD(params, lr=0.1),
+            "momentum": lambda: torch.optim.SGD(params, lr=0.1, momentum=0.9),
+            "adam": lambda: torch.optim.Adam(params),
+            "adamw": lambda: torch.optim.AdamW(params),
+            "adafactor": lambda: torch.optim.Adafactor(params)}[optimizer]
+    opt = make()
+    out = model(*meta_inputs(inputs, "cpu"))
+    (out[0] if isinstance(out, tuple) else out).float().sum().backward()
+    opt.step()
+    return optimizer_state_bytes(opt)
+
+
+def numel(shape: tuple[int, ...]) -> int:
+    return prod(shape)
