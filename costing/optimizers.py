@@ -117,15 +117,15 @@ class ParamMemory:
     trainable_elements: int
 
 
-def param_memory(tensors: Iterable[tuple[Shape, bool]], optimizer: str, prec: Precision) -> ParamMemory:
-    """Weights, gradients and optimizer states of parameter tensors given as (shape, trainable)."""
+def param_memory(tensors: Iterable[tuple[Shape, bool, int]], optimizer: str, prec: Precision) -> ParamMemory:
+    """Weights, gradients and optimizer states of parameter tensors given as (shape, trainable, how many)."""
     weights = grads = states = trainable = 0
-    for shape, train in tensors:
-        n = prod(shape)
+    for shape, train, count in tensors:
+        n = prod(shape) * count
         weights += n * prec.weight
         if train:
             trainable += n
             weights += n * prec.master
             grads += n * prec.grad
-            states += state_bytes(optimizer, shape, prec.state)
+            states += state_bytes(optimizer, shape, prec.state) * count
     return ParamMemory(weights, grads, states, trainable)

@@ -16,7 +16,7 @@ Parameters and buffers are never activations.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import prod
 from typing import Any
 
@@ -111,12 +111,17 @@ def _value_bytes(shape: Shape, dtype: str, act: int) -> int:
     return prod(shape) * (act if dtype == "float" else FIXED_DTYPES.get(dtype, 8))
 
 
-def _own_tensors(row: LayerCost) -> list[Shape]:
-    """The parameter tensors a row holds once (a repeated call or a tied weight holds none of them again)."""
-    shapes = list(row.param_shapes or ())
+def _own_tensors(row: LayerCost, node: Node) -> list[tuple[Shape, int]]:
+    """The parameter tensors a row holds once, as (shape, how many) (a repeated call or a tied weight holds none
+    of them again)."""
     held = row.totals.params
+    if row.param_shapes is None and node.op in ("LSTM", "GRU", "RNN"):
+        tensors = _recurrent_tensors(node.op, row.args or dict(node.args), row.input_shape)
+        if sum(prod(s) * k for s, k in tensors) == held:
+            return tensors
+    shapes = list(row.param_shapes or ())
     if not shapes:
-        return [(held,)] if held else []
+        return [((held,), 1)] if held else []
     total = sum(prod(s) for s in shapes)
     while total > held and shapes:  # tied or repeated: drop whole tensors, largest first
         big = max(shapes, key=prod)
@@ -125,8 +130,35 @@ def _own_tensors(row: LayerCost) -> list[Shape]:
         shapes.remove(big)
         total -= prod(big)
     if total != held:  # not whole tensors: keep the count
-        return [(held,)] if held else []
-    return shapes
+        return [((held,), 1)] if held else []
+    return [(s, 1) for s in shapes]
+
+
+def _recurrent_tensors(op: str, a: Any, x: Shape) -> list[tuple[Shape, int]]:
+    """torch's LSTM/GRU/RNN tensors per layer and direction: weight_ih (G h, in), weight_hh (G h, h_out), two
+    biases (G h) and, with proj_size, weight_hr (proj, h); layers after the first read dirs * h_out features."""
+    try:
+        g = {"LSTM": 4, "GRU": 3, "RNN": 1}[op]
+        h, layers = int(a["hidden_size"]), int(a.get("num_layers", 1))
+        proj = int(a.get("proj_size", 0) or 0)
+        dirs = 2 if a.get("bidirectional") else 1
+        cin = int(a.get("input_size") or x[-1])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return []
+    return _rnn_layout(g, h, layers, proj, dirs, cin, bool(a.get("bias", True)))
+
+
+def _rnn_layout(g: int, h: int, layers: int, proj: int, dirs: int, cin: int, bias: bool) -> list[tuple[Shape, int]]:
+    h_out = proj or h
+    out: list[tuple[Shape, int]] = [((g * h, cin), dirs)]
+    if layers > 1:
+        out.append(((g * h, dirs * h_out), dirs * (layers - 1)))
+    out.append(((g * h, h_out), dirs * layers))
+    if bias:
+        out.append(((g * h,), 2 * dirs * layers))
+    if proj:
+        out.append(((proj, h), dirs * layers))
+    return out
 
 
 def analyze_training(report: CostReport, optimizer: str = "adam", precision_name: str = "fp32",
@@ -254,12 +286,35 @@ class _Walk:
                             first.append(st)
             self.saved_storages[node.id] = first
             saved_bytes = sum(self.size.get(st, 0) for st in first)
-            own = _own_tensors(row)
-            mem = param_memory(((s, train_w) for s in own), self.optimizer, self.prec)
-            recompute = row.totals.macs if scope is not None and makes_grad else 0
+            own = _own_tensors(row, node)
+            mem = param_memory(((s, train_w, k) for s, k in own), self.optimizer, self.prec)
+            recompute = row.totals.macs if scope is not None else 0
             out.append(TrainRow(node.id, node.display_name, row.totals.macs, bwd.macs, bwd.input_macs,
                                 bwd.weight_macs, 2 * bwd.macs + bwd.elementwise, recompute, saved_bytes,
                                 mem.grad_bytes, mem.optimizer_bytes, mem.param_bytes, train_w, scope is not None))
+        return self._early_stop(out)
+
+    def _early_stop(self, rows: list[TrainRow]) -> tuple[TrainRow, ...]:
+        """A checkpointed scope runs again in the backward only up to its last saved tensor (torch.utils.checkpoint,
+        non-reentrant, stops recomputing there): an op saves its inputs before it runs and its outputs after, so
+        trailing ops that save nothing, or only their inputs, are not run again."""
+        last: dict[str, int] = {}  # scope -> index of the first row not run again
+        for i, row in enumerate(rows):
+            if not row.checkpointed:
+                continue
+            scope = self._checkpointed(self.graph.node(row.node_id)) or ""
+            saved = self.backwards[row.node_id].saved
+            if any(item[0] != "in" for item in saved):
+                last[scope] = i + 1
+            elif saved:
+                last[scope] = max(last.get(scope, 0), i)
+        out = []
+        for i, row in enumerate(rows):
+            if row.recompute_macs:
+                scope = self._checkpointed(self.graph.node(row.node_id)) or ""
+                if i >= last.get(scope, 0):
+                    row = replace(row, recompute_macs=0)
+            out.append(row)
         return tuple(out)
 
     def _saved_storage(self, node: Node, item: tuple) -> Any:

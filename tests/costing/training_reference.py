@@ -10,6 +10,7 @@ from math import prod
 from typing import Any
 
 import torch
+import torch.utils.checkpoint
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
 
@@ -62,15 +63,43 @@ def meta_inputs(inputs: Iterable[tuple[tuple[int, ...], str]], device: str = "me
             for s, d in inputs]
 
 
-def torch_training(model: nn.Module, inputs: list[tuple[tuple[int, ...], str]]) -> tuple[int, int, int]:
-    """(forward MACs, backward MACs, saved activation bytes) as PyTorch counts them on the meta device."""
+def freeze(model: nn.Module, scopes: Iterable[str]) -> None:
+    """Fine-tuning as PyTorch does it: the scopes' parameters stop requiring a gradient."""
+    for scope in scopes:
+        model.get_submodule(scope).requires_grad_(False)
+
+
+def checkpoint(model: nn.Module, scopes: Iterable[str], inputs_held: dict[int, int]) -> None:
+    """Wrap each scope's forward in `torch.utils.checkpoint` (non-reentrant). The checkpoint keeps the scope's
+    inputs itself (its recompute closure), outside saved_tensors_hooks: record their storages in `inputs_held`."""
+    for scope in scopes:
+        mod = model.get_submodule(scope)
+        forward = mod.forward
+
+        def wrapped(*args: Any, _forward: Any = forward, **kwargs: Any) -> Any:
+            for a in (*args, *kwargs.values()):
+                if isinstance(a, torch.Tensor):
+                    st = a.untyped_storage()
+                    inputs_held.setdefault(st._cdata, st.nbytes())
+            return torch.utils.checkpoint.checkpoint(_forward, *args, use_reentrant=False, **kwargs)
+
+        mod.forward = wrapped
+
+
+def torch_training(model: nn.Module, inputs: list[tuple[tuple[int, ...], str]], frozen: Iterable[str] = (),
+                   checkpointed: Iterable[str] = ()) -> tuple[int, int, int]:
+    """(forward MACs, backward MACs, saved activation bytes) as PyTorch counts them on the meta device, with
+    `frozen` scopes' parameters not requiring a gradient and `checkpointed` scopes under torch.utils.checkpoint
+    (their backward MACs include the forward they run again)."""
     xs = meta_inputs(inputs)
+    freeze(model, frozen)
+    saved: dict[int, int] = {}
+    checkpoint(model, checkpointed, saved)
     held = {t.untyped_storage()._cdata for t in [*model.parameters(), *model.buffers()]}
-    saved: dict[int, tuple[int, torch.Tensor]] = {}
 
     def pack(t: torch.Tensor) -> torch.Tensor:
         st = t.untyped_storage()
-        saved.setdefault(st._cdata, (st.nbytes(), t))
+        saved.setdefault(st._cdata, st.nbytes())
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), \
@@ -79,7 +108,7 @@ def torch_training(model: nn.Module, inputs: list[tuple[tuple[int, ...], str]]) 
     out = out[0] if isinstance(out, tuple) else out
     with FlopCounterMode(display=False, custom_mapping=GROUPED_FIX) as backward:
         out.sum().backward()
-    bytes_saved = sum(n for key, (n, _) in saved.items() if key not in held)
+    bytes_saved = sum(n for key, n in saved.items() if key not in held)
     return forward.get_total_flops() // 2, backward.get_total_flops() // 2, bytes_saved
 
 
