@@ -88,6 +88,27 @@ class TrainingReport:
     frozen: tuple[str, ...] = ()
     checkpointed: tuple[str, ...] = ()
     by_id: dict[str, TrainRow] = field(default_factory=dict, compare=False)
+    # the step's memory phases as (bytes independent of the batch, bytes proportional to it at this batch), the
+    # ones that can be the peak at some batch size
+    phases: tuple[tuple[int, int], ...] = ()
+
+    def peak_at(self, batch: int) -> int:
+        """The peak memory at another batch size, activations scaled linearly from this report's batch."""
+        b0 = max(1, self.totals.batch_size)
+        return max(f + v * batch // b0 for f, v in self.phases) if self.phases else self.totals.peak_bytes
+
+    def max_batch(self, memory: int) -> int | None:
+        """The largest batch whose peak fits `memory` bytes (0: not even batch 1; None: no bound, nothing
+        grows with the batch)."""
+        b0 = max(1, self.totals.batch_size)
+        best: int | None = None
+        for f, v in self.phases:
+            if f > memory:
+                return 0
+            if v > 0:
+                fit = (memory - f) * b0 // v
+                best = fit if best is None else min(best, fit)
+        return best
 
 
 def in_scope(scope: str, node: Node) -> bool:
@@ -180,7 +201,7 @@ def analyze_training(report: CostReport, optimizer: str = "adam", precision_name
     walk = _Walk(graph, report, prec, optimizer, frozen, ckpt)
     rows = walk.run()
     totals = walk.totals(rows)
-    return TrainingReport(report, rows, totals, frozen, ckpt, {r.node_id: r for r in rows})
+    return TrainingReport(report, rows, totals, frozen, ckpt, {r.node_id: r for r in rows}, walk.phases)
 
 
 class _Walk:
@@ -202,6 +223,7 @@ class _Walk:
         self.saved_storages: dict[str, list[Any]] = {}  # node id -> storages it is the first to save
         self.needs: dict[str, tuple[bool, ...]] = {}
         self.frozen_ids = self._frozen_ids()
+        self.phases: tuple[tuple[int, int], ...] = ()
 
     def _trainable(self, node: Node) -> bool:
         return node.trainable and node.id not in self.frozen_ids
@@ -358,21 +380,25 @@ class _Walk:
         the end of the forward (weights, states, every saved activation and the output), each node's backward
         in reverse order (saved activations not yet released, gradients already made, the gradients of the
         node's outputs and inputs, a checkpointed scope's recomputed activations), and `optimizer.step()`
-        (weights, gradients, states and its temporaries)."""
+        (weights, gradients, states and its temporaries). Each phase is kept as (bytes that do not depend on the
+        batch, bytes that grow with it) for `peak_at` and `max_batch`."""
         saved_total = sum(r.saved_activation_bytes for r in rows)
         outputs = sum(self.size.get(self.storage.get(r, r), 0) for r in self.graph.output_refs)
-        peak = static + saved_total + outputs
+        phases = [(static, saved_total + outputs)]
         live_saved = saved_total
         grads_done = 0
+        grad_owner_done: set[str] = set()
         grad_live: dict[Any, int] = {}  # storages whose gradient is held: their bytes in activation precision
         for r in self.graph.output_refs:
             st = self.storage.get(r, r)
             grad_live[st] = self.size.get(st, 0) if self.dtypes.get(r, "float") == "float" else 0
+        live = sum(grad_live.values())
         ckpt_extra: dict[str, int] = {}
         for row in rows:  # what a checkpointed scope saves while it runs again in the backward
             if row.checkpointed:
                 scope = self._checkpointed(self.graph.node(row.node_id)) or ""
                 ckpt_extra[scope] = ckpt_extra.get(scope, 0) + self._full_saved(row.node_id)
+        by_id = {r.node_id: r for r in rows}
         for row in reversed(rows):
             node = self.graph.node(row.node_id)
             need = self.needs.get(node.id, ())
@@ -380,18 +406,23 @@ class _Walk:
                 st = self.storage.get(r, r)
                 if n and st not in grad_live:
                     grad_live[st] = self.size.get(st, 0) if self.dtypes.get(r) == "float" else 0
-            grads_done += row.grad_bytes
-            extra = 0
-            if row.checkpointed:
-                extra = ckpt_extra.get(self._checkpointed(node) or "", 0)
-            peak = max(peak, static + live_saved + grads_done + sum(grad_live.values()) + extra)
+                    live += grad_live[st]
+            # a weight's gradient exists from the first backward that uses it (a tied head: before its owner's)
+            for owner in (node.id, *(o for o, _ in node.shares)):
+                if owner not in grad_owner_done and owner in by_id and (row.trainable or owner == node.id):
+                    grad_owner_done.add(owner)
+                    grads_done += by_id[owner].grad_bytes
+            extra = ckpt_extra.get(self._checkpointed(node) or "", 0) if row.checkpointed else 0
+            phases.append((static + grads_done, live_saved + live + extra))
             live_saved -= row.saved_activation_bytes
             for i in range(len(self.rows[node.id].output_shapes) or 1):
                 ref = Ref(node.id, i)
                 if self.storage.get(ref) == ref:
-                    grad_live.pop(ref, None)
+                    live -= grad_live.pop(ref, 0)
         temp = step_temporary_bytes(self.optimizer, trainable, self.prec.state)
-        return max(peak, static + grads + temp)
+        phases.append((static + grads + temp, 0))
+        self.phases = _frontier(phases)
+        return max(f + v for f, v in self.phases)
 
     def _full_saved(self, node_id: str) -> int:
         node = self.graph.node(node_id)
@@ -401,6 +432,15 @@ class _Walk:
             if st is not None:
                 total += self.size.get(st, 0)
         return total
+
+
+def _frontier(phases: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """The phases no other one exceeds in both parts (only they can be the peak at some batch size)."""
+    out: list[tuple[int, int]] = []
+    for f, v in sorted(set(phases), key=lambda p: (-p[0], -p[1])):
+        if not out or v > out[-1][1]:
+            out.append((f, v))
+    return tuple(out)
 
 
 def _identity(node: Node) -> bool:

@@ -33,7 +33,7 @@ def _conv_backward_with_groups(grad_out_shape: Any, x_shape: Any, w_shape: Any, 
 GROUPED_FIX = {torch.ops.aten.convolution_backward: _conv_backward_with_groups}
 
 
-def build(name: str) -> tuple[nn.Module, list[tuple[tuple[int, ...], str]]]:
+def build(name: str, batch: int | None = None) -> tuple[nn.Module, list[tuple[tuple[int, ...], str]]]:
     """A zoo model on the meta device in training mode, dropout off (p = 0: torch's CPU/meta dropout saves a float
     mask where a GPU's native_dropout saves a bool one; NetCost models the GPU's). `llama7b-2`: the 7B config with
     2 of its 32 blocks (the same per-block figures, a fast trace)."""
@@ -44,6 +44,8 @@ def build(name: str) -> tuple[nn.Module, list[tuple[tuple[int, ...], str]]]:
         else:
             model = ZOO[name].build()
             inputs = [(s, d) for s, d in ZOO[name].inputs]
+    if batch is not None:  # every input's first dimension
+        inputs = [((batch, *s[1:]), d) for s, d in inputs]
     model.train()
     for m in model.modules():
         if isinstance(m, nn.Dropout):
