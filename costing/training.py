@@ -402,11 +402,14 @@ class _Walk:
         for row in reversed(rows):
             node = self.graph.node(row.node_id)
             need = self.needs.get(node.id, ())
+            passes = _passes_grad(node, self.rows[node.id])
+            fresh = []
             for r, n in zip(node.inputs, need, strict=False):
                 st = self.storage.get(r, r)
                 if n and st not in grad_live:
-                    grad_live[st] = self.size.get(st, 0) if self.dtypes.get(r) == "float" else 0
+                    grad_live[st] = self.size.get(st, 0) if self.dtypes.get(r) == "float" and not passes else 0
                     live += grad_live[st]
+                    fresh.append(st)
             # a weight's gradient exists from the first backward that uses it (a tied head: before its owner's)
             for owner in (node.id, *(o for o, _ in node.shares)):
                 if owner not in grad_owner_done and owner in by_id and (row.trainable or owner == node.id):
@@ -415,10 +418,15 @@ class _Walk:
             extra = ckpt_extra.get(self._checkpointed(node) or "", 0) if row.checkpointed else 0
             phases.append((static + grads_done, live_saved + live + extra))
             live_saved -= row.saved_activation_bytes
+            popped = 0
             for i in range(len(self.rows[node.id].output_shapes) or 1):
                 ref = Ref(node.id, i)
                 if self.storage.get(ref) == ref:
-                    live -= grad_live.pop(ref, 0)
+                    popped += grad_live.pop(ref, 0)
+            if passes and fresh:  # the inputs' gradients are the output's (or views of it): it stays held
+                grad_live[fresh[0]] += popped
+            else:
+                live -= popped
         temp = step_temporary_bytes(self.optimizer, trainable, self.prec.state)
         phases.append((static + grads + temp, 0))
         self.phases = _frontier(phases)
@@ -441,6 +449,14 @@ def _frontier(phases: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
         if not out or v > out[-1][1]:
             out.append((f, v))
     return tuple(out)
+
+
+def _passes_grad(node: Node, row: LayerCost) -> bool:
+    """Ops whose backward hands the output's gradient to the inputs without a new tensor: `cat` (each input's
+    gradient is a slice of it) and `add` of same-shaped tensors (the same tensor to both)."""
+    if node.op == "cat":
+        return True
+    return node.op == "add" and bool(row.input_shapes) and all(s == row.output_shape for s in row.input_shapes)
 
 
 def _identity(node: Node) -> bool:

@@ -16,7 +16,7 @@ import pytest
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
-from training_reference import build, ours, state_after_one_step, torch_training
+from training_reference import build, memtracker_peak, ours, state_after_one_step, torch_training
 
 MODELS = ["alexnet-module", "vgg16", "resnet18", "resnet50", "mobilenet_v2", "inception_block",
           "lstm_tagger_module", "gru", "transformer_encoder", "gpt2", "llama7b-2"]
@@ -105,3 +105,17 @@ def test_optimizer_states_match_torch_optim(name, optimizer):
     for b in cpu_model.buffers():
         b.zero_() if b.dtype != torch.float32 else b.fill_(1.0)
     assert report.totals.optimizer_bytes == state_after_one_step(cpu_model, inputs, optimizer)
+
+
+# (model, batch): every zoo model at its own input, and the convolutional and recurrent ones at larger batches
+# where the saved activations, not the weights and states, make the peak
+PEAK_CASES = [(m, None) for m in MODELS] + [("resnet18", 32), ("mobilenet_v2", 16), ("alexnet-module", 64),
+                                            ("vgg16", 8), ("resnet50", 8), ("inception_block", 16), ("gru", 16)]
+
+
+@pytest.mark.parametrize(("name", "batch"), PEAK_CASES)
+def test_peak_within_ten_percent_of_memtracker(name, batch):
+    model, inputs = build(name, batch)
+    ours_peak = ours(model, inputs, optimizer="adam").totals.peak_bytes
+    theirs = memtracker_peak(model, inputs, "adam")
+    assert abs(ours_peak / theirs - 1) <= 0.10, (name, batch, ours_peak, theirs)

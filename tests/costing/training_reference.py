@@ -136,3 +136,36 @@ def state_after_one_step(model: nn.Module, inputs: list[tuple[tuple[int, ...], s
 
 def numel(shape: tuple[int, ...]) -> int:
     return prod(shape)
+
+
+def memtracker_peak(model: nn.Module, inputs: list[tuple[tuple[int, ...], str]], optimizer: str = "adam") -> int:
+    """The peak bytes `MemTracker` sees under `FakeTensorMode` in the second step of a loop of forward, backward
+    (the output's gradient given, as a loss function makes it), `optimizer.step()` and `zero_grad()` (gradients
+    set to None)."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.distributed._tools.mem_tracker import MemTracker
+
+    with FakeTensorMode(allow_non_fake_inputs=True):
+        model = model.to_empty(device="cpu")
+        params = [p for p in model.parameters() if p.requires_grad]
+        opt = {"sgd": lambda: torch.optim.SGD(params, lr=0.1),
+               "momentum": lambda: torch.optim.SGD(params, lr=0.1, momentum=0.9, foreach=True),
+               "adam": lambda: torch.optim.Adam(params, foreach=True),
+               "adamw": lambda: torch.optim.AdamW(params, foreach=True)}[optimizer]()
+        xs = meta_inputs(inputs, "cpu")
+        tracker = MemTracker()
+        tracker.track_external(model, opt)
+        with tracker:
+            for step in range(2):
+                _backward(model(*xs))
+                opt.step()
+                opt.zero_grad()
+                if step == 0:
+                    tracker.reset_mod_stats()
+            peaks = tracker.get_tracker_snapshot("peak")
+    return max(d["Total"] for d in peaks.values())
+
+
+def _backward(out: Any) -> None:
+    out = out[0] if isinstance(out, tuple) else out
+    out.backward(torch.ones_like(out))
