@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QEvent, QRectF, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
@@ -21,7 +21,7 @@ from netcost.costing.devices import PRESETS, Device
 from netcost.costing.optimizers import OPTIMIZERS, PRECISIONS_ORDER
 from netcost.costing.training import TrainingError, TrainingReport, analyze_training
 
-from .cost_colors import TRAINING_MEMORY_COLORS
+from .cost_colors import TRAINING_MEMORY_COLORS, Theme, palette_is_dark
 from .cost_document import CostDocument
 
 PARTS = ("weights", "gradients", "optimizer", "activations")
@@ -101,9 +101,9 @@ class TrainingView(QWidget):
         form.addRow("Step compute", self.values["compute"])
         outer.addLayout(form)
         self.chart = pg.PlotWidget(self)
-        self.chart.setLabel("left", "training memory (bytes)")
-        self.chart.setLabel("bottom", "layer")
-        self.chart.addLegend(offset=(-10, 10))
+        self.chart.setLabel("left", "training memory (MiB)")
+        self.chart.setLabel("bottom", "layer (graph order)")
+        self.legend = self.chart.addLegend(offset=(-10, 10))
         self.bars: dict[str, pg.BarGraphItem] = {}
         for key in PARTS:
             color = TRAINING_MEMORY_COLORS[key]
@@ -111,6 +111,7 @@ class TrainingView(QWidget):
             self.chart.addItem(item)
             self.bars[key] = item
         outer.addWidget(self.chart, 1)
+        self._apply_theme()
         for combo in (self.optimizer, self.precision):
             combo.currentTextChanged.connect(self.refresh)
         self.device.currentTextChanged.connect(self._show_figures)
@@ -134,7 +135,6 @@ class TrainingView(QWidget):
         except TrainingError as e:
             self.train = None
             self.values["peak"].setText(f"— ({e})")
-        self._show_chart()
         self._show_figures()
 
     def current_device(self) -> Device | None:
@@ -144,11 +144,13 @@ class TrainingView(QWidget):
     def _show_figures(self, *_: object) -> None:
         train = self.train
         if train is None:
+            self._show_chart(1)
             self.bar.set_parts({})
             for key in (*PARTS, "fits", "compute"):
                 self.values[key].setText("—")
             return
         batch = self.batch.value()
+        self._show_chart(batch)
         parts = memory_parts(train, batch)
         self.bar.set_parts(parts)
         for key in PARTS:
@@ -165,18 +167,34 @@ class TrainingView(QWidget):
             self.values["fits"].setText("")
         t = train.totals
         self.values["compute"].setText(f"forward {fmt.si(t.forward_macs)} + backward {fmt.si(t.backward_macs)} "
-                                       f"MACs = {fmt.si(t.step_macs)} (batch {t.batch_size:,})")
+                                       f"MACs = {fmt.si(t.step_macs)} at the model's batch of {t.batch_size:,}")
 
-    def _show_chart(self) -> None:
+    def _show_chart(self, batch: int) -> None:
         rows = self.train.rows if self.train is not None else ()
+        scale = batch / max(1, self.train.totals.batch_size) if self.train is not None else 1.0
+        mib = float(2 ** 20)
         x = np.arange(len(rows), dtype=float)
         heights = {
-            "weights": np.array([r.param_bytes for r in rows], dtype=float),
-            "gradients": np.array([r.grad_bytes for r in rows], dtype=float),
-            "optimizer": np.array([r.optimizer_bytes for r in rows], dtype=float),
-            "activations": np.array([r.saved_activation_bytes for r in rows], dtype=float),
+            "weights": np.array([r.param_bytes for r in rows], dtype=float) / mib,
+            "gradients": np.array([r.grad_bytes for r in rows], dtype=float) / mib,
+            "optimizer": np.array([r.optimizer_bytes for r in rows], dtype=float) / mib,
+            "activations": np.array([r.saved_activation_bytes for r in rows], dtype=float) * scale / mib,
         }
         base = np.zeros(len(rows))
         for key in PARTS:
             self.bars[key].setOpts(x=x, height=heights[key], y0=base.copy(), width=0.8)
             base = base + heights[key]
+
+    def _apply_theme(self) -> None:
+        t = Theme.of(palette_is_dark(self.palette()))
+        self.chart.setBackground(t.background)
+        for name in ("left", "bottom"):
+            axis = self.chart.getPlotItem().getAxis(name)
+            axis.setPen(pg.mkPen(t.muted))
+            axis.setTextPen(pg.mkPen(t.foreground))
+        self.legend.setLabelTextColor(t.foreground)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._apply_theme()
+        super().changeEvent(event)
