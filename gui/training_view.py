@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtGui import QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from netcost.costing import formatting as fmt
@@ -67,6 +67,7 @@ class TrainingView(QWidget):
         super().__init__(parent)
         self.document = document
         self.train: TrainingReport | None = None
+        self.stale = False  # the model changed while the view was hidden: cost the step when it shows
         self.devices: tuple[Device, ...] = tuple(d for d in PRESETS if d.memory_bytes)
         outer = QVBoxLayout(self)
         controls = QHBoxLayout()
@@ -128,7 +129,11 @@ class TrainingView(QWidget):
         self.refresh()
 
     def refresh(self, *_: object) -> None:
-        """Cost the step again (optimizer, precision or the model changed)."""
+        """Cost the step again (optimizer, precision or the model changed); a hidden view waits until shown."""
+        if not self.isVisible() and self.train is not None:
+            self.stale = True
+            return
+        self.stale = False
         try:
             self.train = analyze_training(self.document.report, self.optimizer.currentText(),
                                           self.precision.currentText())
@@ -184,6 +189,11 @@ class TrainingView(QWidget):
         for key in PARTS:
             self.bars[key].setOpts(x=x, height=heights[key], y0=base.copy(), width=0.8)
             base = base + heights[key]
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt)
+        if self.stale:
+            self.refresh()
+        super().showEvent(event)
 
     def _apply_theme(self) -> None:
         t = Theme.of(palette_is_dark(self.palette()))

@@ -22,6 +22,7 @@ VIEW_FACTORIES: list[tuple[str, str, str]] = [
     ("Latency", "netcost.gui.latency_view", "LatencyView"),  # roofline estimate and measured time (issue 14)
     ("Compare", "netcost.gui.compare_view", "CompareView"),  # before vs after a pinned baseline (issue 11)
     ("Sweep", "netcost.gui.sweep_view", "SweepView"),  # costs against the input size (issue 11)
+    ("Training", "netcost.gui.training_view", "TrainingView"),  # a training step: memory and compute (issue 21)
 ]
 EXPORT_HOOK: tuple[str, str] = ("netcost.gui.export_menu", "install_export_menu")
 

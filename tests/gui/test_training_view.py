@@ -16,6 +16,7 @@ def test_breakdown_follows_optimizer_precision_and_batch(qtbot, alexnet: Network
     doc = CostDocument(alexnet)
     view = TrainingView(doc)
     qtbot.addWidget(view)
+    view.show()
     assert view.values["weights"].text() == fmt.nbytes(4 * ALEXNET_PARAMS)
     assert view.values["optimizer"].text() == fmt.nbytes(analyze_training(doc.report, "adam").totals.optimizer_bytes)
     view.optimizer.setCurrentText("sgd")
@@ -35,6 +36,7 @@ def test_freezing_is_one_undo_step(qtbot, alexnet: Network) -> None:
     doc = CostDocument(alexnet)
     view = TrainingView(doc)
     qtbot.addWidget(view)
+    view.show()
     before = view.train.totals.grad_bytes
     row = doc.row_of(doc.graph.nodes[-1].id)  # the last Linear
     doc.set_trainable(row, False)
@@ -42,3 +44,14 @@ def test_freezing_is_one_undo_step(qtbot, alexnet: Network) -> None:
     doc.undo_stack.undo()
     assert view.train.totals.grad_bytes == before
     assert len(view.bars["activations"].opts["height"]) == len(view.train.rows)
+
+
+def test_a_hidden_view_costs_the_step_when_shown(qtbot, alexnet: Network) -> None:
+    doc = CostDocument(alexnet)
+    view = TrainingView(doc)
+    qtbot.addWidget(view)
+    before = view.train
+    doc.set_trainable(doc.row_of(doc.graph.nodes[-1].id), False)
+    assert view.stale and view.train is before  # hidden (a dock tab behind another): no work per edit
+    view.show()
+    assert not view.stale and view.train.totals.grad_bytes < before.totals.grad_bytes
