@@ -38,6 +38,7 @@ class Device:
     source: str
     kind: str = "gpu"  # "gpu", "cpu" or "apple"
     launch_overhead_us: float | None = None  # the launch floor per kernel; None: DEFAULT_LAUNCH_US of the kind
+    memory_bytes: float | None = None  # the device's own memory (training: the largest batch that fits); None: unknown
 
     def __post_init__(self) -> None:
         if self.launch_overhead_us is None:
@@ -62,37 +63,42 @@ class Device:
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "peak_flops": dict(self.peak_flops), "memory_bandwidth": self.memory_bandwidth,
-                "source": self.source, "kind": self.kind, "launch_overhead_us": self.launch_overhead_us}
+                "source": self.source, "kind": self.kind, "launch_overhead_us": self.launch_overhead_us,
+                "memory_bytes": self.memory_bytes}
 
 
 def _gpu(name: str, fp32: float, tf32: float | None, fp16: float, bf16: float | None, int8: float, bw: float,
-         source: str) -> Device:
+         source: str, memory_gib: float | None = None) -> Device:
     peaks = {"fp32": fp32 * T, "fp16": fp16 * T, "int8": int8 * T}
     if tf32 is not None:
         peaks["tf32"] = tf32 * T
     if bf16 is not None:
         peaks["bf16"] = bf16 * T
-    return Device(name, {k: peaks[k] for k in PEAK_DTYPES if k in peaks}, bw * G, source, "gpu")
+    memory = memory_gib * 2 ** 30 if memory_gib is not None else None
+    return Device(name, {k: peaks[k] for k in PEAK_DTYPES if k in peaks}, bw * G, source, "gpu", None, memory)
 
 
 # Tensor-core figures below are dense: data sheets print the sparse figure with an asterisk, twice the dense one.
+# The last figure of a GPU is its memory in GiB (the data sheets' "GB" of HBM and GDDR: an "80 GB" H100 reports
+# 81,559 MiB to nvidia-smi); training estimates use it for the largest batch that fits.
 PRESETS: tuple[Device, ...] = (
     # NVIDIA A100 Tensor Core GPU data sheet (2021): FP32 19.5, TF32 156, FP16/BF16 312, INT8 624 TOPS;
     # HBM2 1,555 GB/s (40 GB SXM) and HBM2e 2,039 GB/s (80 GB SXM).
-    _gpu("a100-40gb", 19.5, 156, 312, 312, 624, 1555, "NVIDIA A100 data sheet, SXM4 40 GB (dense)"),
-    _gpu("a100-80gb", 19.5, 156, 312, 312, 624, 2039, "NVIDIA A100 data sheet, SXM4 80 GB (dense)"),
+    _gpu("a100-40gb", 19.5, 156, 312, 312, 624, 1555, "NVIDIA A100 data sheet, SXM4 40 GB (dense)", 40),
+    _gpu("a100-80gb", 19.5, 156, 312, 312, 624, 2039, "NVIDIA A100 data sheet, SXM4 80 GB (dense)", 80),
     # NVIDIA H100 data sheet, SXM5: FP32 67, TF32 989*, BF16/FP16 1,979*, INT8 3,958* (* sparse; halved here);
     # HBM3 3.35 TB/s.
-    _gpu("h100-sxm", 67, 494.5, 989.5, 989.5, 1979, 3350, "NVIDIA H100 data sheet, SXM5 (dense)"),
+    _gpu("h100-sxm", 67, 494.5, 989.5, 989.5, 1979, 3350, "NVIDIA H100 data sheet, SXM5 (dense)", 80),
     # NVIDIA H200 data sheet, SXM: the H100 SXM's compute with HBM3e at 4.8 TB/s.
-    _gpu("h200", 67, 494.5, 989.5, 989.5, 1979, 4800, "NVIDIA H200 data sheet, SXM (dense)"),
+    _gpu("h200", 67, 494.5, 989.5, 989.5, 1979, 4800, "NVIDIA H200 data sheet, SXM (dense)", 141),
     # NVIDIA L4 data sheet: FP32 30.3, TF32 120*, FP16/BF16 242*, INT8 485* (sparse; halved); GDDR6 300 GB/s.
-    _gpu("l4", 30.3, 60, 121, 121, 242.5, 300, "NVIDIA L4 data sheet (dense)"),
+    _gpu("l4", 30.3, 60, 121, 121, 242.5, 300, "NVIDIA L4 data sheet (dense)", 24),
     # NVIDIA Ada Lovelace architecture white paper, appendix A (RTX 4090): FP32 82.6; tensor TF32 82.6, FP16 and
     # BF16 with FP32 accumulate 165.2, INT8 660.6 (dense); GDDR6X 1,008 GB/s.
-    _gpu("rtx-4090", 82.6, 82.6, 165.2, 165.2, 660.6, 1008, "NVIDIA Ada Lovelace white paper, RTX 4090 (dense)"),
+    _gpu("rtx-4090", 82.6, 82.6, 165.2, 165.2, 660.6, 1008, "NVIDIA Ada Lovelace white paper, RTX 4090 (dense)",
+         24),
     # NVIDIA T4 data sheet: FP32 8.1, mixed FP16/FP32 65, INT8 130 TOPS; GDDR6 320 GB/s; Turing has no TF32/BF16.
-    _gpu("t4", 8.1, None, 65, None, 130, 320, "NVIDIA T4 data sheet"),
+    _gpu("t4", 8.1, None, 65, None, 130, 320, "NVIDIA T4 data sheet", 16),
     # Apple newsroom, M1 (Nov 2020): 8-core GPU 2.6 TFLOPS, LPDDR4X 68.25 GB/s. Apple publishes FP32 only; these
     # GPUs run FP16 at the FP32 rate.
     Device("apple-m1", {"fp32": 2.6 * T, "fp16": 2.6 * T}, 68.25 * G, "Apple newsroom, M1 (8-core GPU)", "apple"),
@@ -156,8 +162,12 @@ def parse_device(d: Any, where: str) -> Device:
     if launch is not None and not (launch == 0 and not isinstance(launch, bool) or _positive(launch)):
         raise DeviceError(f"{where}.launch_overhead_us: expected a number of microseconds >= 0 (the shortest time "
                           f"one kernel takes), got {_shown(launch)}")
+    memory = d.get("memory_bytes")
+    if memory is not None and not _positive(memory):
+        raise DeviceError(f"{where}.memory_bytes: expected a positive number of bytes, got {_shown(memory)}")
     return Device(name.strip(), {k: float(peaks[k]) for k in PEAK_DTYPES if k in peaks}, float(bw),
-                  str(d.get("source", "user file")), kind, None if launch is None else float(launch))
+                  str(d.get("source", "user file")), kind, None if launch is None else float(launch),
+                  None if memory is None else float(memory))
 
 
 def _positive(v: Any) -> bool:

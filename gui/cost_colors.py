@@ -252,3 +252,13 @@ class Theme:
                        DARK.selection)
         return cls(False, QColor(255, 255, 255), QColor(25, 25, 25), QColor(110, 110, 110), QColor(175, 178, 185),
                    LIGHT.selection)
+
+
+# The parts of a training step's memory (the Training view's stacked bar and per-layer chart), Tableau 10 as above:
+# weights, their gradients and the optimizer's states in the blue-orange family of parameters, activations green.
+TRAINING_MEMORY_COLORS: dict[str, QColor] = {
+    "weights": QColor("#4E79A7"),
+    "gradients": QColor("#F28E2B"),
+    "optimizer": QColor("#EDC948"),
+    "activations": QColor("#59A14F"),
+}

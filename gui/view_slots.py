@@ -16,6 +16,7 @@ from .diagram.view import DiagramView
 from .export_menu import install_export_menu
 from .latency_view import LatencyView
 from .sweep_view import SweepView
+from .training_view import TrainingView
 
 ViewClass = type[QWidget]
 
@@ -25,6 +26,7 @@ VIEW_FACTORIES: list[tuple[str, ViewClass]] = [
     ("Latency", LatencyView),  # roofline estimate and measured time (issue 14)
     ("Compare", CompareView),  # before vs after a pinned baseline (issue 11)
     ("Sweep", SweepView),  # costs against the input size (issue 11)
+    ("Training", TrainingView),  # a training step: memory and compute (issue 21)
 ]
 
 __all__ = ["VIEW_FACTORIES", "ViewClass", "build_view", "install_export_menu"]

@@ -4,8 +4,9 @@ The user's module is never run. A *structural copy* of it is: every submodule is
 whose `__dict__` is a shallow copy of the original's, with each parameter, buffer and plain tensor attribute
 replaced by a weightless meta stand-in (one per original tensor, so tied weights stay tied; `requires_grad` as the
 original's) and the user's own hooks left out (torch's own forward pre-hooks, e.g. weight norm or pruning, are
-kept: they compute the weight the forward reads). The copy is traced by the same tracer as the isolated worker
-(model_io.importers.tracer.trace_graph), so a live model gives exactly the graph the CLI gives for the same architecture.
+kept: they compute the weight the forward reads). The copy is traced by the same tracer as the isolated
+worker (model_io.importers.tracer.trace_graph), so a live model gives exactly the graph the CLI gives for the same
+architecture.
 
 No tensor data is copied, moved or allocated: the copy holds meta tensors only, and the original's parameters,
 buffers (BatchNorm running statistics in train mode included), `training` flags, `requires_grad` flags, hook

@@ -1,9 +1,9 @@
 """`netcost.Report`: one costed model, as `netcost summary` reports it, with the CLI's formats, a notebook display,
 and edits, rewrites and comparisons that return new reports.
 
-Every text form is produced by the CLI's own formatters (model_io.files.tables, model_io.files.rewrite_tables), so a report and
-`netcost summary` of the same model agree field by field. A report never changes: `edit`, `rewrite`, `with_options`
-return new ones.
+Every text form is produced by the CLI's own formatters (model_io.files.tables, model_io.files.rewrite_tables), so a
+report and `netcost summary` of the same model agree field by field. A report never changes: `edit`, `rewrite`,
+`with_options` return new ones.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from ..files.edits import EditError, apply_sets
 from ..memory_cap import DEFAULT_MEMORY_MB, parse_memory
 from ..options import LoadOptions, RefOrigin
 from ..worker.resolve import is_layer_list, load_graph_ref, measured_again
-from . import latency_cli, llm
+from . import latency_cli, llm, train_cli
 
 
 class UsageError(Exception):
@@ -135,6 +135,7 @@ def build_parser(extend: Callable[[argparse._SubParsersAction], None] | None = N
     add_model_options(e)
     e.add_argument("-o", "--output", help="write to this file instead of standard output")
     sub.add_parser("zoo", help="list the built-in models")
+    train_cli.add_train_parser(sub, add_model_options)
     _add_check_command(sub)
     _add_rewrite_commands(sub)
     if extend is not None:
@@ -192,6 +193,10 @@ def _add_check_command(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--max-macs", type=_amount, metavar="N", help="e.g. 5G")
     c.add_argument("--max-flops", type=_amount, metavar="N", help="NetCost FLOPs, e.g. 10G")
     c.add_argument("--max-activation", type=_amount, metavar="BYTES", help="forward activation memory, e.g. 512MiB")
+    c.add_argument("--max-train-memory", type=_amount, metavar="BYTES",
+                   help="the estimated peak memory of a training step, e.g. 24GiB (with --optimizer, --precision, "
+                        "--freeze, --checkpoint as for `netcost train`)")
+    train_cli.add_training_options(c)
 
 
 def _add_rewrite_commands(sub: argparse._SubParsersAction) -> None:
@@ -280,9 +285,13 @@ def _run_check(args: argparse.Namespace) -> int:
     from .budget import LIMITS, report_line, verdicts
 
     limits = {name: getattr(args, name) for name in LIMITS}
-    if all(v is None for v in limits.values()):
-        raise UsageError("check: give at least one budget (--max-params, --max-macs, --max-flops, --max-activation)")
-    results = verdicts(costed(load_edited(args), args), limits)
+    if all(v is None for v in limits.values()) and args.max_train_memory is None:
+        raise UsageError("check: give at least one budget (--max-params, --max-macs, --max-flops, --max-activation, "
+                         "--max-train-memory)")
+    report = costed(load_edited(args), args)
+    results = verdicts(report, limits)
+    if args.max_train_memory is not None:
+        results.append(train_cli.memory_verdict(train_cli.training_of(report, args), args.max_train_memory))
     print(report_line(args.model, results, github=os.environ.get("GITHUB_ACTIONS") == "true"))
     return 1 if any(v.over for v in results) else 0
 
@@ -316,6 +325,9 @@ def run(argv: list[str], parser: argparse.ArgumentParser | None = None) -> int:
     if command == "summary":
         report = costed(load_edited(args), args)
         _write(tables.FORMATS[args.format](report, args.convention, args.depth), args.output)
+        return 0
+    if command == "train":
+        _write(train_cli.train_text(costed(load_edited(args), args), args), args.output)
         return 0
     if command == "export-torch":
         from ..files.export_torch import graph_to_torch_source
@@ -374,7 +386,7 @@ def zoo_listing() -> str:
 def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
     try:
         return run(list(sys.argv[1:] if argv is None else argv), parser)
-    except (ModelError, UsageError, FormatError, DeviceError) as e:
+    except (ModelError, UsageError, FormatError, DeviceError, train_cli.TrainUsageError) as e:
         # user-supplied strings (keys, names, paths, the model's messages) are escaped: one line stays one line
         print(f"netcost: error: {escape.printable(e)}", file=sys.stderr)
         detail = str(getattr(e, "detail", "") or "").strip()

@@ -493,7 +493,7 @@ def test_plugin_views_dock_tabs_show_one_bar_per_group(qtbot, tmp_path: Path, al
         return sorted([b.tabText(i) for i in range(b.count())] for b in w.findChildren(QTabBar)
                       if b.parentWidget() is w and b.isVisible())
 
-    groups = [["Diagram", "Charts", "Latency", "Compare", "Sweep"], ["Layer", "Modules", "Rewrites"]]
+    groups = [["Diagram", "Charts", "Latency", "Compare", "Sweep", "Training"], ["Layer", "Modules", "Rewrites"]]
     qtbot.waitUntil(lambda: shown_bars() == groups)
     w.reset_layout()
     qtbot.waitUntil(lambda: shown_bars() == groups)
