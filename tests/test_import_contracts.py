@@ -36,6 +36,12 @@ def test_a_broken_contract_fails(tmp_path: Path) -> None:
         for item in (ROOT / folder).iterdir():
             (package / folder / item.name).symlink_to(item)
         (package / folder / "zz_contract_probe.py").write_text(line, encoding="utf-8")
+    files = package / "model_io" / "files"  # model_io's own layers: a file reader that imports the command line
+    files.unlink()
+    files.mkdir()
+    for item in (ROOT / "model_io" / "files").iterdir():
+        (files / item.name).symlink_to(item)
+    (files / "zz_contract_probe.py").write_text("from netcost.model_io.cli import cli\n", encoding="utf-8")
     result = lint_imports(layout=tmp_path)
     assert result.returncode != 0
     names = _contracts()
@@ -43,3 +49,4 @@ def test_a_broken_contract_fails(tmp_path: Path) -> None:
         assert f"{name} BROKEN" in result.stdout, result.stdout
     assert "netcost.costing.zz_contract_probe -> torch" in result.stdout
     assert "netcost.model_io.zz_contract_probe -> netcost.gui" in result.stdout
+    assert "netcost.model_io.files.zz_contract_probe -> netcost.model_io.cli" in result.stdout
