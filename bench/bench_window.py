@@ -13,11 +13,11 @@ def bench_window(scratch: str) -> tuple[Any, Any]:
 
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, scratch)
-    from netcost.gui.app import make_application
+    from netcost.gui.app.app import make_application
 
     app = make_application()
     QCoreApplication.setOrganizationName("NetCostBench")
-    from netcost.gui.main_window import MainWindow
+    from netcost.gui.app.main_window import MainWindow
 
     window = MainWindow(autosave_dir=Path(scratch) / "recovery")
     window.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]

@@ -45,8 +45,8 @@ def one_open(path: Path, threaded: bool) -> tuple[float, float, float]:
     """(longest event-loop pass, seconds until painted, seconds the GUI thread took to install the arrived graph:
     the document, the scene's items, one paint) of one arrival of `path` in a fresh diagram tab."""
     from netcost.costing.graph_eval import evaluate_graph
-    from netcost.gui.cost_document import CostDocument
-    from netcost.gui.graph_file_job import GraphFileJob
+    from netcost.gui.app.graph_file_job import GraphFileJob
+    from netcost.gui.document.cost_document import CostDocument
     from netcost.model_io.files.graph_file import load_graph
 
     app = QApplication.instance()

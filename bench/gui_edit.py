@@ -3,7 +3,7 @@
     .venv/bin/python bench/gui_edit.py [--reps 40] [--sizes 50,500,2000]
 
 For each list size, the whole main window is built (table, totals, layer editor, modules tree, and the diagram and
-charts plugged in through gui/view_slots.py) at 1280x800 on Qt's offscreen platform. One sample is
+charts plugged in through gui/app/view_slots.py) at 1280x800 on Qt's offscreen platform. One sample is
 `LayerTableModel.setData` on the Arguments cell of a conv in the middle of the list (out_channels 16 <-> 24, which
 re-infers the next conv's in_channels and changes every row's share), timed until
   - "slots":   setData has returned (every connected slot ran synchronously: document, table, totals, editor,
@@ -14,7 +14,7 @@ ResNet-50 <= 16 ms and a 5,000-node graph (Llama-70B config, 5,134 nodes) <= 50 
 also the longest single pass of the event loop in the 0.8 s after each of 6 edits: work the views defer past the
 frame (the module tree's subtotals, the minimap, a sweep) must not stall the window.
 
-Start-up runs `netcost.gui.app.main` in a fresh process that prints the moment of its first paint event and whether
+Start-up runs `netcost.gui.app.app.main` in a fresh process that prints the moment of its first paint event and whether
 `torch` was imported by then (it must not be: traced models load in the worker).
 """
 
@@ -56,13 +56,13 @@ def bench_edit(sizes: list[int], reps: int) -> list[dict[str, float]]:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     settings_dir = tempfile.mkdtemp(prefix="netcost-bench-")
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
-    from netcost.gui.app import make_application
+    from netcost.gui.app.app import make_application
 
     app = make_application()
     QCoreApplication.setOrganizationName("NetCostBench")
-    from netcost.gui.cost_document import CostDocument
-    from netcost.gui.layer_table_model import ARGS
-    from netcost.gui.main_window import MainWindow
+    from netcost.gui.app.main_window import MainWindow
+    from netcost.gui.document.cost_document import CostDocument
+    from netcost.gui.table.layer_table_model import ARGS
 
     rows = []
     for n in sizes:
@@ -108,8 +108,8 @@ def bench_loaded(names: list[str], reps: int) -> list[dict[str, float | str]]:
     from graph_edit import CASES, traced_graph
 
     from netcost.costing.graph_eval import evaluate_graph
-    from netcost.gui.cost_document import CostDocument
-    from netcost.gui.main_window import MainWindow
+    from netcost.gui.app.main_window import MainWindow
+    from netcost.gui.document.cost_document import CostDocument
 
     app = QApplication.instance()
     rows: list[dict[str, float | str]] = []
@@ -174,7 +174,7 @@ def tempfile_dir() -> str:
 def bench_startup(runs: int) -> dict[str, float]:
     env = dict(os.environ, NETCOST_EXIT_AFTER_PAINT="1", QT_QPA_PLATFORM="offscreen",
                XDG_CONFIG_HOME=str(Path("/tmp") / "netcost-bench-config"))
-    code = "import sys; from gui.app import main; sys.exit(main(['zoo:alexnet']))"
+    code = "import sys; from netcost.gui.app.app import main; sys.exit(main(['zoo:alexnet']))"
     times, torch_seen = [], False
     for _ in range(runs):
         t0 = time.time()

@@ -3,11 +3,12 @@
     .venv/bin/python bench/open_speed.py [--runs 3] [--refs zoo:resnet50,zoo:gpt2]
 
 The main window (table, totals, editor, modules, and the diagram, charts and latency views plugged in through
-gui/view_slots.py) at 1280x800 on Qt's offscreen platform. One sample is `MainWindow.open_reference(ref)` timed
+gui/app/view_slots.py) at 1280x800 on Qt's offscreen platform. One sample is `MainWindow.open_reference(ref)` timed
 until the window shows the new model and its posted paint events have been processed (every view repainted):
   - cold: no spare worker: the load starts a fresh worker (Python, `import torch`, build, trace), as the first
           open of a window does;
-  - warm: the window's spare worker (gui/model_loader.py) has torch imported before the open, as every later open
+  - warm: the window's spare worker (gui/document/model_loader.py) has torch imported before the open, as every
+    later open
           finds it (the spare is started a second after a load ends; "spare ready" says how long it then takes).
 `python -c "import torch"` is measured in the same runs, interleaved with the opens so that load on the machine
 hits all alike; the figures are medians and the ratios are to that import.

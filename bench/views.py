@@ -73,9 +73,9 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     from PySide6.QtTest import QTest
 
-    from netcost.gui.charts_widget import ChartsWidget
-    from netcost.gui.cost_document import CostDocument
+    from netcost.gui.charts.charts_widget import ChartsWidget
     from netcost.gui.diagram.scene import DiagramScene
+    from netcost.gui.document.cost_document import CostDocument
 
     print(f"{'layers':>7} {'build scene':>12} {'repaint all':>12} {'repaint 1:1':>12} {'edit: doc':>12} "
           f"{'edit: views':>12} {'edit: total':>12} {'charts hidden':>14} {'show charts':>12}")
@@ -140,8 +140,8 @@ def residual_graph(scopes: int, per_scope: int):  # noqa: ANN201 - a costing Gra
 
 def dataflow() -> None:
     app = QApplication.instance() or QApplication([])
-    from netcost.gui.cost_document import CostDocument
     from netcost.gui.diagram.scene import DiagramScene
+    from netcost.gui.document.cost_document import CostDocument
 
     graph = residual_graph(25, 200)
     doc = CostDocument()

@@ -1,5 +1,5 @@
 import sys
 
-from .entry import main
+from netcost.gui.app.entry import main
 
 sys.exit(main())

@@ -36,7 +36,7 @@ def _app() -> Any:
 def _document(report: Report) -> Iterator[Any]:
     """The window's document of `report` (its changes named as the report's title shows them), deleted after."""
     app = _app()
-    from netcost.gui.cost_document import CostDocument
+    from netcost.gui.document.cost_document import CostDocument
 
     document = CostDocument()
     try:
@@ -59,8 +59,8 @@ def save_report(report: Report, path: str | os.PathLike[str], *, metric: str = "
     if not out.parent.is_dir():
         raise FileNotFoundError(f"{out}: the folder {out.parent} does not exist")
     with _document(report) as document:
-        from netcost.gui.exporters import ExportError, export_report
         from netcost.gui.report import ReportOptions
+        from netcost.gui.report.exporters import ExportError, export_report
 
         opts = ReportOptions(metric=metric, dark=dark, page=page, depth=depth)
         try:
@@ -86,7 +86,7 @@ def _figure(write: Any) -> Figure:
 def diagram(report: Report, *, metric: str = "flops", dark: bool = False, depth: int | None = None) -> Figure:
     """The whole block diagram with its colour bar, as an SVG figure (`depth` folds containers below it)."""
     with _document(report) as document:
-        from netcost.gui.exporters import export_diagram
+        from netcost.gui.report.exporters import export_diagram
 
         collapsed = None
         if depth is not None:
@@ -102,6 +102,6 @@ def chart(report: Report, kind: str = "layers", *, metric: str = "flops", dark: 
     if key not in CHARTS:
         raise ValueError(f"chart {kind!r}: choose one of layers, categories, scatter, cumulative")
     with _document(report) as document:
-        from netcost.gui.exporters import export_chart
+        from netcost.gui.report.exporters import export_chart
 
         return _figure(lambda p: export_chart(document, key, p, "svg", dark=dark))

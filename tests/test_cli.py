@@ -142,7 +142,7 @@ def test_launch_without_a_display_prints_the_summary_instead_of_aborting(capsys,
     monkeypatch.setattr(sys, "platform", "linux")
     for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
         monkeypatch.delenv(var, raising=False)
-    from netcost.gui.entry import main as entry_main
+    from netcost.gui.app.entry import main as entry_main
 
     code = entry_main([])
     out, err = capsys.readouterr()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from netcost.gui.entry import main as netcost_main
+from netcost.gui.app.entry import main as netcost_main
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -28,20 +28,28 @@ def test_the_import_contracts_hold() -> None:
     assert analyzed >= len(sources)
 
 
+def _probe(package: Path, folder: str, line: str) -> None:
+    """Add a module holding `line` to `folder` of the linked layout: each linked folder on the way becomes a real
+    folder of links to its items (never writing into the checkout)."""
+    here, source = package, ROOT
+    for part in Path(folder).parts:
+        here, source = here / part, source / part
+        if here.is_symlink():
+            here.unlink()
+            here.mkdir()
+            for item in source.iterdir():
+                (here / item.name).symlink_to(item)
+    (here / "zz_contract_probe.py").write_text(line, encoding="utf-8")
+
+
 def test_a_broken_contract_fails(tmp_path: Path) -> None:
     package = installed_layout(tmp_path)
-    for folder, line in (("costing", "import torch\n"), ("model_io", "from netcost.gui import app\n")):
-        (package / folder).unlink()  # the folder's own files, linked one by one, plus one offending module
-        (package / folder).mkdir()
-        for item in (ROOT / folder).iterdir():
-            (package / folder / item.name).symlink_to(item)
-        (package / folder / "zz_contract_probe.py").write_text(line, encoding="utf-8")
-    files = package / "model_io" / "files"  # model_io's own layers: a file reader that imports the command line
-    files.unlink()
-    files.mkdir()
-    for item in (ROOT / "model_io" / "files").iterdir():
-        (files / item.name).symlink_to(item)
-    (files / "zz_contract_probe.py").write_text("from netcost.model_io.cli import cli\n", encoding="utf-8")
+    # one offending module per contract: costing imports torch, model_io the gui, a file reader the command line,
+    # a shared widget the window
+    for folder, line in (("costing", "import torch\n"), ("model_io", "from netcost.gui import app\n"),
+                         ("model_io/files", "from netcost.model_io.cli import cli\n"),
+                         ("gui/common", "from netcost.gui.app import main_window\n")):
+        _probe(package, folder, line)
     result = lint_imports(layout=tmp_path)
     assert result.returncode != 0
     names = _contracts()
@@ -50,3 +58,4 @@ def test_a_broken_contract_fails(tmp_path: Path) -> None:
     assert "netcost.costing.zz_contract_probe -> torch" in result.stdout
     assert "netcost.model_io.zz_contract_probe -> netcost.gui" in result.stdout
     assert "netcost.model_io.files.zz_contract_probe -> netcost.model_io.cli" in result.stdout
+    assert "netcost.gui.common.zz_contract_probe -> netcost.gui.app.main_window" in result.stdout

@@ -31,7 +31,7 @@ def test_the_wheel_has_one_top_level_name_and_every_file(tmp_path: Path) -> None
     assert missing == []
     assert "netcost/__main__.py" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "netcost = netcost.gui.entry:entry" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "netcost = netcost.gui.app.entry:entry" in zipfile.ZipFile(wheel).read(entry).decode()
 
 
 BARE = re.compile(rf"^\s*(?:from|import) ({'|'.join(FOLDERS)})\b", re.M)

@@ -34,7 +34,7 @@ def run(folder: Path, nodes: int = 100_000, edits: int = 20) -> Tally:
     from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from netcost.gui.main_window import MainWindow
+    from netcost.gui.app.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     tally = Tally(f"{nodes:,}-node graph in the window (figures)")

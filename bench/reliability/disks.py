@@ -39,9 +39,9 @@ from pathlib import Path
 mode, mnt, writers = sys.argv[1], Path(sys.argv[2]), json.loads(sys.argv[3])
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from netcost.gui.autosave import Autosave
-from netcost.gui.cost_document import CostDocument
-from netcost.gui import exporters
+from netcost.gui.document.autosave import Autosave
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.report import exporters
 
 doc = CostDocument()
 doc.load_file(sys.argv[4])

@@ -321,7 +321,7 @@ def _diff(after: Any, before: Any) -> str:
 def check_case(case: Case, folder: Path, tally: Tally, label: str) -> dict | None:
     """Run one document through load, evaluate, the oracle, rendering and save/reopen; record on `tally`. The
     in-process totals when NetCost costs it completely (the CLI sample compares against them)."""
-    from netcost.gui.cost_document import CostDocument
+    from netcost.gui.document.cost_document import CostDocument
 
     what = f"{label} [{case.kind}]"
     marker = folder / "source-ran"

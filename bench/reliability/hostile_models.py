@@ -244,7 +244,7 @@ def run_window_cases(cases: list[tuple[str, str, float]]) -> Tally:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from netcost.gui.model_loader import ModelLoader
+    from netcost.gui.document.model_loader import ModelLoader
     from netcost.model_io.worker.resolve import LoadOptions
 
     app = QApplication.instance() or QApplication([])

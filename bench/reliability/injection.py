@@ -44,7 +44,7 @@ def _cli_case(tally: Tally, marker: Path, what: str, args: list[str], expect_ref
 def _window_load(ref: str, timeout: float = 60) -> str:
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from netcost.gui.model_loader import ModelLoader
+    from netcost.gui.document.model_loader import ModelLoader
     from netcost.model_io.worker.resolve import LoadOptions
 
     loader = ModelLoader(warm=False)
@@ -110,8 +110,8 @@ def window_edit(tally: Tally, path: Path, marker: Path) -> None:
     """Open the file in the window and edit the conv (before the opaque rows); decline the question."""
     from PySide6.QtWidgets import QApplication
 
-    from netcost.gui.layer_table_model import ARGS
-    from netcost.gui.main_window import MainWindow
+    from netcost.gui.app.main_window import MainWindow
+    from netcost.gui.table.layer_table_model import ARGS
 
     w = MainWindow(autosave_dir=path.parent / "recovery")
     asked: list[str] = []

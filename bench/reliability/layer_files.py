@@ -100,7 +100,7 @@ def fuzzed_text(rng: random.Random, bases: list[dict]) -> str:
 def check_file(text: str, folder: Path) -> str:
     """'ok', 'refused', 'crash: …', 'hang', 'wrong' (a rendered output broke its format) or 'lost' (save/reopen
     differs)."""
-    from netcost.gui.cost_document import CostDocument
+    from netcost.gui.document.cost_document import CostDocument
 
     try:
         with no_hang(HANG_S):

@@ -27,8 +27,8 @@ import json, os, random, sys
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from netcost.gui.autosave import Autosave
-from netcost.gui.cost_document import CostDocument
+from netcost.gui.document.autosave import Autosave
+from netcost.gui.document.cost_document import CostDocument
 from netcost.model_io.files.graph_file import loads_graph
 folder, kind, seed = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 rng = random.Random(seed)
@@ -83,7 +83,7 @@ def _source_document(kind: str, rng: random.Random, folder: Path) -> Path:
 
 
 def _window(directory: Path):  # noqa: ANN202 - a MainWindow (Qt imported late)
-    from netcost.gui.main_window import MainWindow
+    from netcost.gui.app.main_window import MainWindow
 
     w = MainWindow(autosave_dir=directory)
     w.ask_restore_recovery = lambda path=None: True  # type: ignore[method-assign]
@@ -192,7 +192,7 @@ def run(n: int, rng: random.Random, folder: Path) -> Tally:
     from PySide6.QtWidgets import QApplication
 
     QApplication.instance() or QApplication([])
-    logging.getLogger("netcost.gui.autosave").setLevel(logging.ERROR)  # the damaged files' warnings are expected
+    logging.getLogger("netcost.gui.document.autosave").setLevel(logging.ERROR)  # damaged files warn
     tally = Tally("autosave recovery after kill -9")
     for i in range(n):
         kind = DOCUMENTS[i % len(DOCUMENTS)]

@@ -44,8 +44,8 @@ def run(folder: Path) -> Tally:
     from PySide6.QtWidgets import QApplication
 
     from netcost.costing import FormatError
-    from netcost.gui.cost_document import CostDocument
-    from netcost.gui.model_loader import ModelLoader
+    from netcost.gui.document.cost_document import CostDocument
+    from netcost.gui.document.model_loader import ModelLoader
 
     app = QApplication.instance() or QApplication([])
     tally = Tally("FIFOs and special files")

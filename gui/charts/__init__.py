@@ -1,1 +1,2 @@
-"""The four cost charts (pyqtgraph), each a `PlotWidget` observing a `CostDocument`; see `netcost.gui.charts_widget`."""
+"""The four cost charts (pyqtgraph), each a `PlotWidget` observing a `CostDocument`; see
+`netcost.gui.charts.charts_widget`."""

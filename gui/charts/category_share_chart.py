@@ -10,9 +10,8 @@ from PySide6.QtGui import QColor, QFont
 
 from netcost.costing import CATEGORIES, CostReport
 from netcost.costing.formatting import grouped, percent
-
-from ..cost_colors import category_color, share_text
-from .chart_base import ChartBase, lighter, per_bar
+from netcost.gui.charts.chart_base import ChartBase, lighter, per_bar
+from netcost.gui.common.cost_colors import category_color, share_text
 
 BAR_W = 0.38
 

@@ -20,11 +20,10 @@ from PySide6.QtWidgets import QToolTip, QWidget
 
 from netcost.costing import CostReport
 from netcost.costing.records import empty_categories
-
-from ..cost_colors import Theme, convention_label
-from ..cost_document import CostDocument
-from ..palette import palette_is_dark
-from .legend_band import LegendBand
+from netcost.gui.charts.legend_band import LegendBand
+from netcost.gui.common.cost_colors import Theme, convention_label
+from netcost.gui.common.palette import palette_is_dark
+from netcost.gui.document.cost_document import CostDocument
 
 
 def per_bar(items: list) -> list | None:
@@ -45,7 +44,7 @@ class CategoryStyles:
     per category instead of one per point (10x faster updates at 500 layers)."""
 
     def __init__(self) -> None:
-        from ..cost_colors import CATEGORY_COLORS
+        from netcost.gui.common.cost_colors import CATEGORY_COLORS
 
         self.solid = {c: pg.mkBrush(col) for c, col in CATEGORY_COLORS.items()}
         self.light = {c: pg.mkBrush(lighter(col)) for c, col in CATEGORY_COLORS.items()}

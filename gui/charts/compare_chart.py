@@ -17,11 +17,10 @@ from netcost.costing import CostReport, Totals, convention_value
 from netcost.costing import formatting as fmt
 from netcost.costing.comparison import GroupDelta
 from netcost.costing.records import NOT_COSTED
-
-from ..cost_colors import convention_label
-from ..palette import CHART_LESS, CHART_MORE, CHART_SAME
-from .chart_base import ChartBase, per_bar
-from .si_axis import SIAxis
+from netcost.gui.charts.chart_base import ChartBase, per_bar
+from netcost.gui.charts.si_axis import SIAxis
+from netcost.gui.common.cost_colors import convention_label
+from netcost.gui.common.palette import CHART_LESS, CHART_MORE, CHART_SAME
 
 BAR_H = 0.38
 SMALL = 0.01  # untouched groups below this fraction of the largest are left out

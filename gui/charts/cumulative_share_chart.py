@@ -10,8 +10,7 @@ from PySide6.QtGui import QColor
 
 from netcost.costing import CostReport
 from netcost.costing.formatting import percent
-
-from .chart_base import ChartBase
+from netcost.gui.charts.chart_base import ChartBase
 
 FLOPS_COLOR = QColor("#5B3C9E")  # not category colours: these curves span every category
 PARAMS_COLOR = QColor("#2E9E6A")

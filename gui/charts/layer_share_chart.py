@@ -10,9 +10,8 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
 from netcost.costing import CostReport
 from netcost.costing.formatting import percent
-
-from ..cost_colors import category_color
-from .chart_base import ChartBase, lighter, per_bar
+from netcost.gui.charts.chart_base import ChartBase, lighter, per_bar
+from netcost.gui.common.cost_colors import category_color
 
 BAR_W = 0.4
 MAX_NAMED_TICKS = 14

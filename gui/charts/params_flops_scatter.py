@@ -15,9 +15,8 @@ from PySide6.QtGui import QColor, QFont
 
 from netcost.costing import CONVENTIONS, CostReport
 from netcost.costing.formatting import si
-
-from ..cost_colors import category_color
-from .chart_base import ChartBase
+from netcost.gui.charts.chart_base import ChartBase
+from netcost.gui.common.cost_colors import category_color
 
 GUIDES = (1, 10, 100, 1_000, 10_000, 100_000)
 POINT_SIZE = 10.0

@@ -18,11 +18,10 @@ from PySide6.QtWidgets import QWidget
 from netcost.costing import CostReport
 from netcost.costing import formatting as fmt
 from netcost.costing.latency import CONVENTION, LatencyEstimate
-
-from ..cost_document import CostDocument
-from ..latency_state import LatencyState
-from .chart_base import ChartBase
-from .params_flops_scatter import LogAxis
+from netcost.gui.charts.chart_base import ChartBase
+from netcost.gui.charts.params_flops_scatter import LogAxis
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.document.latency_state import LatencyState
 
 POINT_SIZE = 9.0
 

@@ -18,10 +18,9 @@ from PySide6.QtWidgets import QWidget
 
 from netcost.costing import formatting as fmt
 from netcost.costing.sweep import SweepAxis, SweepPoint
-
-from ..cost_colors import CATEGORY_COLORS, Theme
-from ..palette import palette_is_dark
-from .si_axis import SIAxis
+from netcost.gui.charts.si_axis import SIAxis
+from netcost.gui.common.cost_colors import CATEGORY_COLORS, Theme
+from netcost.gui.common.palette import palette_is_dark
 
 MAX_X_TICKS = 9
 TICK_GAP_PX = 10  # between two x tick labels: "128256512" read as one number

@@ -17,11 +17,10 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPaint
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QStyleOptionGraphicsItem, QWidget
 
 from netcost.costing import HierarchyNode, LayerCost
-
-from ..cost_colors import Theme, text_color_on
-from .keys import BoxKey, InputKey, ScopeKey
-from .names import fit_title, short_name
-from .painting import (
+from netcost.gui.common.cost_colors import Theme, text_color_on
+from netcost.gui.diagram.keys import BoxKey, InputKey, ScopeKey
+from netcost.gui.diagram.names import fit_title, short_name
+from netcost.gui.diagram.painting import (
     FAST_PX,
     Plan,
     draw_badge,
@@ -33,7 +32,17 @@ from .painting import (
     lod_lines,
     lod_of,
 )
-from .style import BADGE_COLORS, BLOCK_H, BLOCK_W, CONT_H, HEADER_H, INPUT_H, INPUT_W, LESS, DiagramStyle
+from netcost.gui.diagram.style import (
+    BADGE_COLORS,
+    BLOCK_H,
+    BLOCK_W,
+    CONT_H,
+    HEADER_H,
+    INPUT_H,
+    INPUT_W,
+    LESS,
+    DiagramStyle,
+)
 
 _NO_PEN = QPen(Qt.PenStyle.NoPen)
 TEXT_LOD = 7 / 34  # zoomed out below this, no label is legible: blocks are drawn without text

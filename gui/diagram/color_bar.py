@@ -7,8 +7,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize
 from PySide6.QtGui import QFont, QFontMetricsF, QLinearGradient, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
-from ..cost_colors import METRICS, SCALES, ZERO_COLOR, CostScale, Theme, gradient_stops
-from .scene import DiagramScene
+from netcost.gui.common.cost_colors import METRICS, SCALES, ZERO_COLOR, CostScale, Theme, gradient_stops
+from netcost.gui.diagram.scene import DiagramScene
 
 
 class ColorBarWidget(QWidget):

@@ -15,14 +15,13 @@ from netcost.costing import LayerCost
 from netcost.costing.comparison import ADDED, SAME, RowDelta
 from netcost.costing.formatting import si
 from netcost.costing.records import NOT_COSTED, CostReport
-
-from ..cost_colors import CostScale, share_text
-from ..metric_values import Subject, getter
-from .blocks import GroupFrameItem, LayerBlockItem
-from .context import DiagramContext
-from .keys import ScopeKey
-from .layout import DiagramLayout, Route
-from .style import LESS, MIN_WIDTH_FRACTION, MORE
+from netcost.gui.common.cost_colors import CostScale, share_text
+from netcost.gui.diagram.blocks import GroupFrameItem, LayerBlockItem
+from netcost.gui.diagram.context import DiagramContext
+from netcost.gui.diagram.keys import ScopeKey
+from netcost.gui.diagram.layout import DiagramLayout, Route
+from netcost.gui.diagram.style import LESS, MIN_WIDTH_FRACTION, MORE
+from netcost.gui.document.metric_values import Subject, getter
 
 _GRAY = QColor(150, 150, 150)  # a block without costs yet
 EDGE_WIDTHS = (1.2, 2.0, 3.2, 4.8, 7.0)  # activation bytes, by fifths of the largest (log), when memory is shown
@@ -33,7 +32,7 @@ class Recolour:
     """What the latest refresh coloured with: blocks synced later use the same scale and total."""
 
     gen: int
-    value: Callable[[Subject], float]  # the colour metric's value of a row (gui/metric_values.py)
+    value: Callable[[Subject], float]  # the colour metric's value of a row (gui/document/metric_values.py)
     total: float
     by_id: Mapping[str, LayerCost]
     error_row: int | None
@@ -83,7 +82,7 @@ class DiagramColouring:
         report = doc.report
         # left to right, a block's width runs along the flow: a narrower block would leave its edges short of it
         wmetric = None if state.orientation.horizontal else state.width_metric
-        value = getter(doc, state.metric)  # a Totals field, or the latency estimate (gui/metric_values.py)
+        value = getter(doc, state.metric)  # a Totals field, or the latency estimate (gui/document/metric_values.py)
         wvalue = getter(doc, wmetric) if wmetric else value
         hier = {h.path: h for h in report.hierarchy}
         for path, g in self.groups.items():

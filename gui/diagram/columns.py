@@ -8,8 +8,8 @@ import bisect
 import math
 from collections.abc import Callable
 
-from .keys import BoxKey, ScopeKey
-from .layout import Box, DiagramLayout, Point, Route, Sizes, dedupe
+from netcost.gui.diagram.keys import BoxKey, ScopeKey
+from netcost.gui.diagram.layout import Box, DiagramLayout, Point, Route, Sizes, dedupe
 
 
 def wrap(layout: DiagramLayout, column_height: float, sizes: Sizes,

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # (types only: these modules import nothing of the scene's either)
-    from ..cost_document import CostDocument
-    from ..metric_values import Subject
-    from .blocks import LayerBlockItem
-    from .layout import DiagramLayout
-    from .state import DiagramState
-    from .structure import DiagramStructure
-    from .style import DiagramFonts
+    from netcost.gui.diagram.blocks import LayerBlockItem
+    from netcost.gui.diagram.layout import DiagramLayout
+    from netcost.gui.diagram.state import DiagramState
+    from netcost.gui.diagram.structure import DiagramStructure
+    from netcost.gui.diagram.style import DiagramFonts
+    from netcost.gui.document.cost_document import CostDocument
+    from netcost.gui.document.metric_values import Subject
 
 
 class DiagramContext(Protocol):

@@ -9,9 +9,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from .layout import Point, Route
-from .painting import lod_of, static_text
-from .style import DiagramStyle
+from netcost.gui.diagram.layout import Point, Route
+from netcost.gui.diagram.painting import lod_of, static_text
+from netcost.gui.diagram.style import DiagramStyle
 
 Label = tuple[float, float, str]  # (x, y, text) of an edge's shape label, in item coordinates
 LABEL_LOD = 0.9  # labels show from this zoom on

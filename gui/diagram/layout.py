@@ -29,8 +29,8 @@ from enum import Enum
 
 import igraph
 
-from .keys import BoxKey, InputKey, LayoutKey, PortKey, ScopeKey, sort_key
-from .structure import DiagramStructure, Edge
+from netcost.gui.diagram.keys import BoxKey, InputKey, LayoutKey, PortKey, ScopeKey, sort_key
+from netcost.gui.diagram.structure import DiagramStructure, Edge
 
 Point = tuple[float, float]
 

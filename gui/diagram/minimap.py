@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
-from ..palette import LIGHT
+from netcost.gui.common.palette import LIGHT
 
 SIZE = 190  # the longer side, in pixels
 

@@ -4,8 +4,8 @@ downstream, what scopes must open to show a row, and find by name, type or op.""
 
 from __future__ import annotations
 
-from .context import DiagramContext
-from .keys import BoxKey, InputKey, ScopeKey
+from netcost.gui.diagram.context import DiagramContext
+from netcost.gui.diagram.keys import BoxKey, InputKey, ScopeKey
 
 
 class DiagramNavigation:

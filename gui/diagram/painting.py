@@ -10,9 +10,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPaintEngine, QPainter, QPen, QPixmap, QStaticText
 from PySide6.QtWidgets import QGraphicsView, QStyleOptionGraphicsItem
 
-from ..on_screen import out_of_sight
-from .names import short_name
-from .style import BADGE_COLORS, DiagramFonts
+from netcost.gui.common.on_screen import out_of_sight
+from netcost.gui.diagram.names import short_name
+from netcost.gui.diagram.style import BADGE_COLORS, DiagramFonts
 
 
 def lod_of(painter: QPainter, option: QStyleOptionGraphicsItem | None = None) -> float:

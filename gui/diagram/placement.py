@@ -13,14 +13,13 @@ from PySide6.QtWidgets import QGraphicsScene
 
 from netcost.costing import HierarchyNode, Totals
 from netcost.costing.formatting import shape
-
-from ..cost_document import CostDocument
-from .blocks import GroupFrameItem, InputItem, LayerBlockItem, RemovedRowsItem
-from .edges import EdgesItem, Label
-from .keys import BoxKey, InputKey, ScopeKey
-from .layout import DiagramLayout, Route
-from .structure import DiagramStructure
-from .style import DiagramStyle
+from netcost.gui.diagram.blocks import GroupFrameItem, InputItem, LayerBlockItem, RemovedRowsItem
+from netcost.gui.diagram.edges import EdgesItem, Label
+from netcost.gui.diagram.keys import BoxKey, InputKey, ScopeKey
+from netcost.gui.diagram.layout import DiagramLayout, Route
+from netcost.gui.diagram.structure import DiagramStructure
+from netcost.gui.diagram.style import DiagramStyle
+from netcost.gui.document.cost_document import CostDocument
 
 EDGE_CHUNK = 12  # edges per item (small: a partial repaint strokes only the pieces it shows)
 

@@ -12,10 +12,9 @@ import threading
 from dataclasses import dataclass
 
 from netcost.costing.graph import Graph
-
-from .layout import DiagramLayouter, Orientation
-from .structure import DiagramStructure, default_expansion
-from .style import SIZES
+from netcost.gui.diagram.layout import DiagramLayouter, Orientation
+from netcost.gui.diagram.structure import DiagramStructure, default_expansion
+from netcost.gui.diagram.style import SIZES
 
 
 @dataclass(frozen=True)

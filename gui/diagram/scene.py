@@ -21,26 +21,26 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
-from ..cost_colors import METRICS, SCALES, Theme, format_metric, palette_is_dark
-from ..cost_document import CostDocument
-from ..gc_pause import without_gc
-from ..latency_state import LatencyState
-from ..metric_values import Subject, title_of, value_of
-from .blocks import TEXT_LOD, GroupFrameItem, InputItem, LayerBlockItem, key_of
-from .colouring import DiagramColouring
-from .columns import wrap
-from .edges import LABEL_LOD, edge_at
-from .keys import BoxKey, InputKey, ScopeKey
-from .layout import DiagramLayout, DiagramLayouter, Orientation, Route
-from .navigation import DiagramNavigation
-from .painting import lod_of, render_scale, viewed_rect
-from .placement import DiagramItems
-from .prepared import prepared_for
-from .state import DiagramState
-from .structure import DiagramStructure, rewired
-from .style import BLOCK_H, SIZES, DiagramFonts, DiagramStyle
-from .text import DiagramText
-from .tooltips import DiagramTooltips
+from netcost.gui.common.cost_colors import METRICS, SCALES, Theme, format_metric, palette_is_dark
+from netcost.gui.common.gc_pause import without_gc
+from netcost.gui.diagram.blocks import TEXT_LOD, GroupFrameItem, InputItem, LayerBlockItem, key_of
+from netcost.gui.diagram.colouring import DiagramColouring
+from netcost.gui.diagram.columns import wrap
+from netcost.gui.diagram.edges import LABEL_LOD, edge_at
+from netcost.gui.diagram.keys import BoxKey, InputKey, ScopeKey
+from netcost.gui.diagram.layout import DiagramLayout, DiagramLayouter, Orientation, Route
+from netcost.gui.diagram.navigation import DiagramNavigation
+from netcost.gui.diagram.painting import lod_of, render_scale, viewed_rect
+from netcost.gui.diagram.placement import DiagramItems
+from netcost.gui.diagram.prepared import prepared_for
+from netcost.gui.diagram.state import DiagramState
+from netcost.gui.diagram.structure import DiagramStructure, rewired
+from netcost.gui.diagram.style import BLOCK_H, SIZES, DiagramFonts, DiagramStyle
+from netcost.gui.diagram.text import DiagramText
+from netcost.gui.diagram.tooltips import DiagramTooltips
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.document.latency_state import LatencyState
+from netcost.gui.document.metric_values import Subject, title_of, value_of
 
 Item = LayerBlockItem | GroupFrameItem | InputItem
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 
-from .layout import Orientation
+from netcost.gui.diagram.layout import Orientation
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from netcost.costing.graph import Graph
 from netcost.costing.mask_plumbing import MASK_TYPE
 from netcost.costing.registry import has_kind, kind
-
-from .keys import BoxKey, InputKey, ScopeKey
+from netcost.gui.diagram.keys import BoxKey, InputKey, ScopeKey
 
 # aten ops whose output aliases their input: not drawn, the edge runs through them
 VIEW_OPS = frozenset({

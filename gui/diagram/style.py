@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QFont
 
-from ..cost_colors import Theme
-from ..palette import LIGHT
-from .layout import Sizes
+from netcost.gui.common.cost_colors import Theme
+from netcost.gui.common.palette import LIGHT
+from netcost.gui.diagram.layout import Sizes
 
 BLOCK_W = 240.0
 BLOCK_H = 72.0

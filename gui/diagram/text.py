@@ -13,15 +13,14 @@ from PySide6.QtGui import QFont, QFontMetricsF
 from netcost.costing import LayerCost
 from netcost.costing.formatting import key_args, shape
 from netcost.costing.records import DASH, NOT_COSTED
-
-from ..cost_colors import share_text
-from .blocks import BlockText, GroupFrameItem, GroupText, LayerBlockItem
-from .context import DiagramContext
-from .edges import EdgesItem, Label
-from .keys import InputKey
-from .layout import Route
-from .names import dropped, fit_title, relative_name, short_name, without_leading
-from .style import BLOCK_W
+from netcost.gui.common.cost_colors import share_text
+from netcost.gui.diagram.blocks import BlockText, GroupFrameItem, GroupText, LayerBlockItem
+from netcost.gui.diagram.context import DiagramContext
+from netcost.gui.diagram.edges import EdgesItem, Label
+from netcost.gui.diagram.keys import InputKey
+from netcost.gui.diagram.layout import Route
+from netcost.gui.diagram.names import dropped, fit_title, relative_name, short_name, without_leading
+from netcost.gui.diagram.style import BLOCK_W
 
 
 class DiagramText:

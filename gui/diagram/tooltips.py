@@ -9,13 +9,12 @@ from html import escape
 from netcost.costing import CONVENTIONS, PEERS
 from netcost.costing.formatting import grouped, key_args, nbytes, percent, shape, si
 from netcost.costing.records import NOT_COSTED
-
-from ..cost_colors import convention_label
-from .blocks import GroupFrameItem, InputItem, LayerBlockItem
-from .context import DiagramContext
-from .keys import BoxKey, InputKey, ScopeKey
-from .layout import Route
-from .text import DiagramText
+from netcost.gui.common.cost_colors import convention_label
+from netcost.gui.diagram.blocks import GroupFrameItem, InputItem, LayerBlockItem
+from netcost.gui.diagram.context import DiagramContext
+from netcost.gui.diagram.keys import BoxKey, InputKey, ScopeKey
+from netcost.gui.diagram.layout import Route
+from netcost.gui.diagram.text import DiagramText
 
 
 class DiagramTooltips:

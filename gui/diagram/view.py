@@ -36,17 +36,16 @@ from PySide6.QtWidgets import (
 )
 
 from netcost.costing import CONVENTIONS
-
-from ..cost_colors import METRICS, SCALES, palette_is_dark
-from ..cost_document import CostDocument
-from ..flow_layout import FlowLayout
-from .blocks import GroupFrameItem, InputItem, LayerBlockItem
-from .color_bar import ColorBarWidget
-from .find import DiagramFindWidget
-from .keys import BoxKey
-from .layout import Orientation
-from .minimap import DiagramMinimapWidget
-from .scene import DiagramScene
+from netcost.gui.common.cost_colors import METRICS, SCALES, palette_is_dark
+from netcost.gui.common.flow_layout import FlowLayout
+from netcost.gui.diagram.blocks import GroupFrameItem, InputItem, LayerBlockItem
+from netcost.gui.diagram.color_bar import ColorBarWidget
+from netcost.gui.diagram.find import DiagramFindWidget
+from netcost.gui.diagram.keys import BoxKey
+from netcost.gui.diagram.layout import Orientation
+from netcost.gui.diagram.minimap import DiagramMinimapWidget
+from netcost.gui.diagram.scene import DiagramScene
+from netcost.gui.document.cost_document import CostDocument
 
 ORIENTATION_KEY = "diagram/orientation"
 _ORIENTATION_CHOICES = ((Orientation.TOP_DOWN, "Flow ↓ top to bottom"),

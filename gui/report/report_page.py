@@ -16,13 +16,12 @@ from netcost.costing import CATEGORIES, CONVENTIONS, PEERS, LayerCost, Totals, c
 from netcost.costing import formatting as fmt
 from netcost.costing.records import DASH, NOT_COSTED
 from netcost.costing.shares import PARAMS, measure, percent_text, share, share_text
-
-from ..cost_document import CostDocument
-from .blocks import Cell, Column, HeadingBlock, NotesBlock, RowBlock, TableBlock, TitleBlock
-from .options import ReportOptions
-from .page_layout import Block, Page, layout_continuous, paginate, paint_page
-from .theme import ReportTheme, theme
-from .views import ReportViews
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.report.blocks import Cell, Column, HeadingBlock, NotesBlock, RowBlock, TableBlock, TitleBlock
+from netcost.gui.report.options import ReportOptions
+from netcost.gui.report.page_layout import Block, Page, layout_continuous, paginate, paint_page
+from netcost.gui.report.theme import ReportTheme, theme
+from netcost.gui.report.views import ReportViews
 
 IMAGE_MARGINS = QMarginsF(40, 36, 40, 36)
 PAPER_MARGINS = QMarginsF(54, 50, 54, 54)  # ~14 mm: room for the page footer

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QFont
 
-from ..cost_colors import Theme
+from netcost.gui.common.cost_colors import Theme
 
 # A sans family that exists almost everywhere, then the platform default (`setFamilies` falls through the list).
 _FAMILIES = ["Noto Sans", "DejaVu Sans", "Helvetica Neue", "Helvetica", "Arial", "Segoe UI"]

@@ -15,15 +15,15 @@ from PySide6.QtCore import QEventLoop, QPoint, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QPainter, QRegion
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene, QGraphicsView, QWidget
 
-from ..cost_document import CostDocument
-from ..diagram.color_bar import ColorBarWidget
-from ..diagram.layout import Orientation
-from ..diagram.scene import scene_for
-from ..diagram.state import DiagramState
-from .blocks import GridBlock, ViewBlock
-from .options import ReportOptions
-from .page_layout import Block
-from .theme import ReportTheme, theme
+from netcost.gui.diagram.color_bar import ColorBarWidget
+from netcost.gui.diagram.layout import Orientation
+from netcost.gui.diagram.scene import scene_for
+from netcost.gui.diagram.state import DiagramState
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.report.blocks import GridBlock, ViewBlock
+from netcost.gui.report.options import ReportOptions
+from netcost.gui.report.page_layout import Block
+from netcost.gui.report.theme import ReportTheme, theme
 
 CHARTS: dict[str, str] = {
     "layer_share": "share per layer",

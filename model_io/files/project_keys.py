@@ -3,8 +3,8 @@
 Unknown keys are kept as they are (the format's promise), but a key NetCost defines must have the shape NetCost
 writes: a project whose `view` is a list would open and then fail at every save.
 
-    view      {"convention": one of costing.CONVENTIONS, ...}   the window's view settings (gui/cost_document.py)
-    recovery  {"path": str | null, "pid": int, "session": str, "time": number}   an autosave file (gui/autosave.py)
+    view      {"convention": one of costing.CONVENTIONS, ...}   view settings (gui/document/cost_document.py)
+    recovery  {"path": str | null, "pid": int, "session": str, "time": number}   autosave (gui/document/autosave.py)
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import torch
 from api_helpers import FILE, MODELS, live, shape_arg
 
 import netcost
-from netcost.gui.entry import main as netcost_main
+from netcost.gui.app.entry import main as netcost_main
 
 
 @pytest.fixture(scope="module")

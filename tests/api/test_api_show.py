@@ -97,7 +97,7 @@ def test_the_window_outlives_the_kernel_that_opened_it(tmp_path):
 
 
 def test_the_window_shows_the_live_model_and_its_edits_come_back(qtbot, report, tmp_path):
-    from netcost.gui.main_window import MainWindow
+    from netcost.gui.app.main_window import MainWindow
 
     path = tmp_path / "shown.json"
     report.save_graph(path)

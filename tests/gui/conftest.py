@@ -33,7 +33,7 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
 def no_modal_questions(monkeypatch: pytest.MonkeyPatch) -> None:
     """A window closed by pytest-qt at teardown with an edited document would ask "save changes?" in a modal box
     that no one answers; tests that care set `ask_unsaved` on their window."""
-    from netcost.gui.main_window import MainWindow
+    from netcost.gui.app.main_window import MainWindow
 
     monkeypatch.setattr(MainWindow, "ask_unsaved", lambda self: "discard")
 
@@ -61,7 +61,7 @@ def opened_window(qtbot, tmp_path: Path, network: Network, monkeypatch: pytest.M
     """A shown main window on `network` whose edits are discarded at teardown (a close would otherwise ask "save
     changes?" in a modal box no one answers). `views`: keep only the view factories of these names (() for none,
     for tests about files); all of them when None."""
-    import netcost.gui.main_window as mw
+    import netcost.gui.app.main_window as mw
 
     if views is not None:
         assert monkeypatch is not None

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from netcost.costing import Network
-from netcost.gui.autosave import Autosave
-from netcost.gui.cost_document import CostDocument
+from netcost.gui.document.autosave import Autosave
+from netcost.gui.document.cost_document import CostDocument
 
 # A "crashed" NetCost: it locks and writes a recovery file the way Autosave does, then dies without cleaning up.
 CRASHING_SESSION = """
@@ -114,7 +114,7 @@ def test_save_and_undo_to_clean_remove_it(qtbot, tmp_path: Path, alexnet: Networ
 
 
 def test_window_offers_restore_and_clean_close_discards(qtbot, tmp_path: Path, alexnet: Network) -> None:
-    from netcost.gui.main_window import MainWindow
+    from netcost.gui.app.main_window import MainWindow
 
     first = MainWindow(CostDocument(alexnet), autosave_dir=tmp_path)
     qtbot.addWidget(first)
@@ -142,7 +142,7 @@ def test_window_offers_restore_and_clean_close_discards(qtbot, tmp_path: Path, a
 
 
 def test_declined_recovery_is_deleted(qtbot, tmp_path: Path) -> None:
-    from netcost.gui.main_window import MainWindow
+    from netcost.gui.app.main_window import MainWindow
 
     crashed = crashed_session(tmp_path, "autosave-9-x.json")
     w = MainWindow(autosave_dir=tmp_path)
@@ -153,7 +153,7 @@ def test_declined_recovery_is_deleted(qtbot, tmp_path: Path) -> None:
 
 
 def test_unreadable_recovery_file_is_kept_and_named(qtbot, tmp_path: Path) -> None:
-    from netcost.gui.main_window import MainWindow
+    from netcost.gui.app.main_window import MainWindow
 
     broken = tmp_path / "autosave-1-broken.json"
     broken.write_text("{broken")
@@ -170,7 +170,7 @@ def test_unreadable_recovery_file_is_kept_and_named(qtbot, tmp_path: Path) -> No
 
 
 def _graph_window(tmp_path: Path):  # noqa: ANN202 - a MainWindow (imported late: Qt set-up first)
-    from netcost.gui.main_window import MainWindow
+    from netcost.gui.app.main_window import MainWindow
     from netcost.model_io.worker.resolve import load_graph_ref
 
     w = MainWindow(autosave_dir=tmp_path)
@@ -179,7 +179,7 @@ def _graph_window(tmp_path: Path):  # noqa: ANN202 - a MainWindow (imported late
 
 
 def _edit_cell(w, row: int, text: str) -> None:  # noqa: ANN001 - a MainWindow
-    from netcost.gui.layer_table_model import ARGS
+    from netcost.gui.table.layer_table_model import ARGS
 
     model = w.table.table_model
     assert model.setData(model.index(row, ARGS), text)
@@ -211,7 +211,7 @@ def test_a_graph_document_is_restored_as_autosaved(qtbot, tmp_path: Path) -> Non
 
 
 def _window(tmp_path: Path):  # noqa: ANN202 - a fresh MainWindow on the recovery folder
-    from netcost.gui.main_window import MainWindow
+    from netcost.gui.app.main_window import MainWindow
 
     return MainWindow(autosave_dir=tmp_path)
 
@@ -221,8 +221,8 @@ EDITING_SESSION = """
 import sys
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from netcost.gui.main_window import MainWindow
-from netcost.gui.layer_table_model import ARGS
+from netcost.gui.app.main_window import MainWindow
+from netcost.gui.table.layer_table_model import ARGS
 from netcost.model_io.worker.resolve import load_graph_ref
 w = MainWindow(autosave_dir=sys.argv[1])
 w.document.set_graph(load_graph_ref("zoo:inception_3a"))

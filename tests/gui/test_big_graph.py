@@ -12,9 +12,9 @@ import pytest
 from PySide6.QtCore import QThread
 
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.graph_file_job import GraphFileJob
-from netcost.gui.main_window import MainWindow
+from netcost.gui.app.graph_file_job import GraphFileJob
+from netcost.gui.app.main_window import MainWindow
+from netcost.gui.document.cost_document import CostDocument
 
 ROOT = Path(__file__).resolve().parents[2]
 NODES = 20_000
@@ -39,7 +39,7 @@ def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def no_plugin_views(monkeypatch: pytest.MonkeyPatch) -> None:
     """The table, totals, editor and modules tree; the diagram's own scaling is bench/big_graph.py's."""
-    import netcost.gui.main_window as mw
+    import netcost.gui.app.main_window as mw
 
     monkeypatch.setattr(mw, "VIEW_FACTORIES", [])
 
@@ -118,7 +118,7 @@ def test_large_broken_file_says_why_and_keeps_the_document(qtbot, window: MainWi
 
 
 def test_undo_stack_is_bounded_and_undo_still_restores(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
-    import netcost.gui.undo_budget as budget
+    import netcost.gui.document.undo_budget as budget
 
     graph = _generator().transformer_graph(3_000)
     doc = CostDocument()
@@ -164,7 +164,7 @@ def test_structural_undo_within_the_bound_restores_the_graph(qtbot) -> None:
 
 
 def test_modules_tree_of_a_large_graph_makes_leaves_when_opened(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
-    import netcost.gui.hierarchy_tree as ht
+    import netcost.gui.table.hierarchy_tree as ht
     from netcost.costing import formatting as fmt
 
     monkeypatch.setattr(ht, "LAZY_LEAVES_ABOVE", 100)  # "large" at test size

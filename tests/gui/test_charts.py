@@ -7,10 +7,10 @@ import pytest
 from PySide6.QtCore import QPointF
 
 from netcost.costing import CATEGORIES, LayerSpec, Network
-from netcost.gui.charts_widget import ChartsWidget, make_chart
-from netcost.gui.cost_colors import category_color
-from netcost.gui.cost_document import CostDocument
+from netcost.gui.charts.charts_widget import ChartsWidget, make_chart
+from netcost.gui.common.cost_colors import category_color
 from netcost.gui.diagram.scene import DiagramScene
+from netcost.gui.document.cost_document import CostDocument
 from netcost.model_io.files.zoo import load_layer_list
 
 

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from netcost.costing import Network
-from netcost.gui.main_window import MainWindow
+from netcost.gui.app.main_window import MainWindow
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from netcost.costing import Network
 from netcost.costing import rewrites as rw
 from netcost.costing.graph import Graph, Node, Ref
 from netcost.gui.charts.compare_chart import CompareChart
-from netcost.gui.compare_view import CompareView
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.layer_table_model import DELTA_CONV, DELTA_PARAMS, SORT_ROLE, LayerTableModel
-from netcost.gui.totals_widget import TotalsWidget
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.table.layer_table_model import DELTA_CONV, DELTA_PARAMS, SORT_ROLE, LayerTableModel
+from netcost.gui.table.totals_widget import TotalsWidget
+from netcost.gui.whatif.compare_view import CompareView
 
 
 def test_row_deltas_in_the_table(qtbot, alexnet: Network) -> None:

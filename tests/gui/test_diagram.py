@@ -12,11 +12,11 @@ from netcost.costing.chain import graph_from_network
 from netcost.costing.formatting import si
 from netcost.costing.graph import Scope
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.gui.cost_colors import CostScale, category_color, metric_value
-from netcost.gui.cost_document import CostDocument
+from netcost.gui.common.cost_colors import CostScale, category_color, metric_value
 from netcost.gui.diagram.scene import DiagramScene, scene_for
 from netcost.gui.diagram.style import CONT_H
 from netcost.gui.diagram.view import DiagramView
+from netcost.gui.document.cost_document import CostDocument
 from netcost.model_io.files.zoo import load_layer_list
 
 

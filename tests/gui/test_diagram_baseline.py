@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from netcost.costing import Network
 from netcost.costing import rewrites as rw
-from netcost.gui.cost_document import CostDocument
 from netcost.gui.diagram.scene import DiagramScene
 from netcost.gui.diagram.style import BADGE_COLORS, LESS
+from netcost.gui.document.cost_document import CostDocument
 
 
 def test_changed_block_shows_its_delta_and_fixed_scale_keeps_colours(qtbot, alexnet: Network) -> None:

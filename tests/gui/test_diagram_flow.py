@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtCore import QRectF, QSettings, Qt
 
 from netcost.costing import rewrites as rw
-from netcost.gui.cost_document import CostDocument
 from netcost.gui.diagram.layout import Orientation
 from netcost.gui.diagram.scene import DiagramScene
 from netcost.gui.diagram.view import ORIENTATION_KEY, DiagramView, saved_orientation
+from netcost.gui.document.cost_document import CostDocument
 from netcost.model_io.files.graph_file import loads_graph
 from netcost.model_io.files.zoo import load_layer_list, load_model_graph
 
@@ -216,7 +216,7 @@ def test_left_to_right_is_a_view_option_that_persists_and_the_export_follows(qtb
     # Export ▸ Diagram draws what the window shows: a wide image
     from PySide6.QtGui import QImage
 
-    from netcost.gui.exporters import export_diagram
+    from netcost.gui.report.exporters import export_diagram
 
     out = tmp_path / "d.png"
     export_diagram(doc, out, orientation=again.scene.orientation, scale=1.0)

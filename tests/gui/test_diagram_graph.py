@@ -8,11 +8,11 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
-from netcost.gui.cost_document import CostDocument
 from netcost.gui.diagram.blocks import LayerBlockItem
 from netcost.gui.diagram.keys import ScopeKey
 from netcost.gui.diagram.scene import DiagramScene, scene_for
 from netcost.gui.diagram.view import DiagramView
+from netcost.gui.document.cost_document import CostDocument
 from netcost.model_io.files.graph_file import loads_graph
 from netcost.model_io.files.zoo import load_model_graph
 

@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from netcost.gui.cost_document import CostDocument
 from netcost.gui.diagram.keys import InputKey, ScopeKey
 from netcost.gui.diagram.scene import DiagramScene
+from netcost.gui.document.cost_document import CostDocument
 from netcost.model_io.files.zoo import load_model_graph
 from netcost.model_io.importers.tracer import InputSpec, trace_graph
 from netcost.model_io.worker.resolve import load_graph_ref

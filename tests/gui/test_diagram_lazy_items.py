@@ -6,9 +6,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from netcost.gui.cost_document import CostDocument
 from netcost.gui.diagram.blocks import LayerBlockItem
 from netcost.gui.diagram.scene import DiagramScene
+from netcost.gui.document.cost_document import CostDocument
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from netcost.gui.cost_document import CostDocument
 from netcost.gui.diagram.keys import InputKey, PortKey, ScopeKey, sort_key
 from netcost.gui.diagram.layout import Orientation
 from netcost.gui.diagram.scene import DiagramScene
 from netcost.gui.diagram.state import DiagramState
+from netcost.gui.document.cost_document import CostDocument
 from netcost.model_io.files.graph_file import loads_graph
 from netcost.model_io.files.zoo import load_layer_list
 

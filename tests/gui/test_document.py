@@ -9,7 +9,7 @@ import pytest
 
 from netcost.costing import LayerSpec, Network
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.gui.cost_document import CostDocument, network_from_report
+from netcost.gui.document.cost_document import CostDocument, network_from_report
 
 
 class Recorder:

@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from netcost.costing import Network
 from netcost.costing import formatting as fmt
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.exporters import ExportError, export_pdf, export_png, export_report, export_svg
+from netcost.gui.document.cost_document import CostDocument
 from netcost.gui.report import ReportOptions, ReportPage
+from netcost.gui.report.exporters import ExportError, export_pdf, export_png, export_report, export_svg
 from netcost.gui.report.theme import theme
 
 pypdf = pytest.importorskip("pypdf")

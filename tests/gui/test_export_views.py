@@ -12,9 +12,9 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu
 
 from netcost.costing import Network
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.export_menu import install_export_menu
-from netcost.gui.exporters import ExportError, export_chart, export_diagram
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.report.export_menu import install_export_menu
+from netcost.gui.report.exporters import ExportError, export_chart, export_diagram
 from netcost.gui.report.views import CHARTS
 
 pypdf = pytest.importorskip("pypdf")
@@ -95,7 +95,7 @@ def test_export_menu_entries_call_the_exporters(doc: CostDocument, tmp_path: Pat
 
 
 def test_report_preview_then_save(doc: CostDocument, tmp_path: Path, qtbot) -> None:
-    from netcost.gui.report_preview import ReportPreviewDialog
+    from netcost.gui.report.report_preview import ReportPreviewDialog
 
     target = tmp_path / "report"
     dialog = ReportPreviewDialog(doc, lambda *a: str(target))
@@ -111,7 +111,7 @@ def test_report_preview_then_save(doc: CostDocument, tmp_path: Path, qtbot) -> N
 
 
 def test_main_window_has_the_export_entries(doc: CostDocument, tmp_path: Path, qtbot) -> None:
-    main_window = pytest.importorskip("netcost.gui.main_window")
+    main_window = pytest.importorskip("netcost.gui.app.main_window")
     window = main_window.MainWindow(doc, autosave_dir=tmp_path)
     qtbot.addWidget(window)
     menu = window.findChild(QMenu, "exportMenu")
@@ -129,7 +129,7 @@ def _selection_pixels(path: Path, colour: QColor) -> int:
 
 @pytest.mark.parametrize("chart", list(CHARTS))
 def test_exported_chart_leaves_the_selection_out_unless_asked(doc: CostDocument, tmp_path: Path, chart: str) -> None:
-    from netcost.gui.cost_colors import Theme
+    from netcost.gui.common.cost_colors import Theme
 
     red = Theme.of(False).selection
     export_chart(doc, chart, tmp_path / "none.png")
@@ -142,7 +142,7 @@ def test_exported_chart_leaves_the_selection_out_unless_asked(doc: CostDocument,
 
 
 def test_export_menu_asks_before_drawing_the_selection(doc: CostDocument, tmp_path: Path, qtbot) -> None:
-    from netcost.gui.cost_colors import Theme
+    from netcost.gui.common.cost_colors import Theme
 
     window = QMainWindow()
     qtbot.addWidget(window)
@@ -161,7 +161,7 @@ def test_export_menu_asks_before_drawing_the_selection(doc: CostDocument, tmp_pa
 
 def test_report_preview_shows_the_pages_as_soon_as_it_opens(doc: CostDocument, qtbot) -> None:
     """It used to be an empty 100 x 30 box until some popup made the window lay out again."""
-    from netcost.gui.report_preview import ReportPreviewDialog
+    from netcost.gui.report.report_preview import ReportPreviewDialog
 
     dialog = ReportPreviewDialog(doc, lambda *a: "")
     qtbot.addWidget(dialog)
@@ -185,8 +185,8 @@ def test_report_preview_shows_the_pages_as_soon_as_it_opens(doc: CostDocument, q
 @pytest.mark.parametrize("view_class,what", [("CompareView", "comparison"), ("SweepView", "sweep")])
 def test_a_view_export_button_asks_writes_and_reports(doc: CostDocument, tmp_path: Path, qtbot, view_class: str,
                                                       what: str) -> None:
-    from netcost.gui.compare_view import CompareView
-    from netcost.gui.sweep_view import SweepView
+    from netcost.gui.whatif.compare_view import CompareView
+    from netcost.gui.whatif.sweep_view import SweepView
 
     doc.pin_baseline()
     doc.set_layer_arg(doc.row_of("fc1"), "out_features", 1024)

@@ -12,11 +12,11 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QApplication, QDialog, QHeaderView
 
 from netcost.costing import Network
-from netcost.gui.library_browser_dialog import LibraryBrowserDialog
-from netcost.gui.main_window import MainWindow
-from netcost.gui.open_model_dialog import OpenModelDialog
-from netcost.gui.report_preview import ReportPreviewDialog
-from netcost.gui.settings_dialog import SettingsDialog
+from netcost.gui.app.library_browser_dialog import LibraryBrowserDialog
+from netcost.gui.app.main_window import MainWindow
+from netcost.gui.app.open_model_dialog import OpenModelDialog
+from netcost.gui.app.settings_dialog import SettingsDialog
+from netcost.gui.report.report_preview import ReportPreviewDialog
 
 LAPTOP = QSize(1280, 800)
 SMALL = QSize(1024, 768)
@@ -81,7 +81,7 @@ def test_latency_layer_names_are_never_squeezed_to_an_ellipsis(window: MainWindo
 
 
 def _dialogs(window: MainWindow) -> list[QDialog]:
-    from netcost.gui.help_dialogs import AboutDialog, ConventionsDialog, ShortcutsDialog
+    from netcost.gui.app.help_dialogs import AboutDialog, ConventionsDialog, ShortcutsDialog
 
     return [SettingsDialog(window.document, window), OpenModelDialog(window, ""),
             LibraryBrowserDialog("torchvision", window, command=["true"]),

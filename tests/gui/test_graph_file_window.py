@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from netcost.costing import Network
-from netcost.gui.main_window import MainWindow
+from netcost.gui.app.main_window import MainWindow
 from tests.gui.conftest import opened_window
 
 GRAPH = {"format": "netcost.graph/1", "inputs": [{"name": "x", "shape": [1, 3], "dtype": "float32"}]}

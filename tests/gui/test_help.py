@@ -13,7 +13,7 @@ from PySide6.QtGui import QImage, QKeySequence, QTextDocument
 from PySide6.QtWidgets import QApplication, QStyle
 
 from netcost.costing.conventions import CONVENTIONS, ELEMENTWISE_RULES
-from netcost.gui.main_window import MainWindow
+from netcost.gui.app.main_window import MainWindow
 from netcost.model_io.versions import netcost_version
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,8 +17,8 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from netcost.costing import CONVENTIONS, FormatError, Network
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.main_window import MainWindow
+from netcost.gui.app.main_window import MainWindow
+from netcost.gui.document.cost_document import CostDocument
 from netcost.model_io.files.layer_file import network_to_dict
 from tests.gui.conftest import opened_window
 from tests.namespaces import tmpfs_in_namespace
@@ -52,7 +52,7 @@ def test_a_save_failure_that_is_not_an_os_error_is_shown(window, tmp_path):
 
 
 def test_autosave_on_a_full_disk_says_so(window, qtbot, monkeypatch):
-    import netcost.gui.autosave as autosave
+    import netcost.gui.document.autosave as autosave
 
     def full(*_: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -73,7 +73,7 @@ def test_stale_autosave_temporaries_are_removed_fresh_ones_kept(qtbot, tmp_path)
         p.write_text("{")
     old = time.time() - 3600
     os.utime(stale, (old, old))
-    from netcost.gui.autosave import Autosave
+    from netcost.gui.document.autosave import Autosave
 
     Autosave(CostDocument(), folder).orphans()
     assert not stale.exists() and fresh.exists()
@@ -110,7 +110,7 @@ def test_fuzz_project_keys_open_then_save_or_refuse(qapp, tmp_path_factory, extr
 
 def test_sizes_past_a_spin_box_open_paint_and_show_in_the_editor(window, qtbot):
     from netcost.costing import LayerSpec
-    from netcost.gui.layer_editor_widget import _TextField
+    from netcost.gui.table.layer_editor_widget import _TextField
 
     huge = Network((LayerSpec("LSTM", {"hidden_size": 8, "num_layers": 10**12}),
                     LayerSpec("Linear", {"out_features": 2**57 + 1})), (5, 2**40))  # (2**63 - 1: torch cannot
@@ -133,8 +133,8 @@ import sys
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from netcost.gui.autosave import Autosave
-from netcost.gui.cost_document import CostDocument
+from netcost.gui.document.autosave import Autosave
+from netcost.gui.document.cost_document import CostDocument
 from netcost.model_io.files import zoo
 doc = CostDocument(zoo.load_layer_list("alexnet"))
 auto = Autosave(doc, Path(sys.argv[1]))

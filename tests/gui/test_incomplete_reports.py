@@ -18,15 +18,15 @@ from netcost.gui.charts.category_share_chart import CategoryShareChart
 from netcost.gui.charts.compare_chart import CompareChart
 from netcost.gui.charts.cumulative_share_chart import CumulativeShareChart
 from netcost.gui.charts.layer_share_chart import LayerShareChart
-from netcost.gui.compare_view import CompareView
-from netcost.gui.cost_document import CostDocument
 from netcost.gui.diagram.blocks import GroupFrameItem
 from netcost.gui.diagram.colouring import _GRAY
 from netcost.gui.diagram.scene import DiagramScene
-from netcost.gui.exporters import export_svg
-from netcost.gui.hierarchy_tree import PATH_ROLE, HierarchyTreeWidget
-from netcost.gui.layer_table_model import DELTA_CONV, DELTA_PARAMS, PCT_CONV, PCT_PARAMS, LayerTableModel
-from netcost.gui.totals_widget import TotalsWidget
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.report.exporters import export_svg
+from netcost.gui.table.hierarchy_tree import PATH_ROLE, HierarchyTreeWidget
+from netcost.gui.table.layer_table_model import DELTA_CONV, DELTA_PARAMS, PCT_CONV, PCT_PARAMS, LayerTableModel
+from netcost.gui.table.totals_widget import TotalsWidget
+from netcost.gui.whatif.compare_view import CompareView
 from netcost.model_io.files import tables
 from netcost.model_io.files.graph_file import loads_graph
 
@@ -99,7 +99,7 @@ def test_comparison_calls_them_not_costed_not_removed(doc: CostDocument) -> None
 
 
 def test_status_bar_shows_no_partial_total(qtbot, tmp_path: Path, alexnet: Network) -> None:
-    from netcost.gui.main_window import MainWindow
+    from netcost.gui.app.main_window import MainWindow
 
     w = MainWindow(CostDocument(alexnet), autosave_dir=tmp_path / "r")
     qtbot.addWidget(w)

@@ -11,11 +11,11 @@ from PySide6.QtCore import Qt
 from netcost.costing.chain import graph_from_network
 from netcost.costing.graph import Graph, GraphInput, Node, Ref, Scope
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.gui.cost_document import CostDocument
 from netcost.gui.diagram.scene import DiagramScene
 from netcost.gui.diagram.view import DiagramView
-from netcost.gui.latency_state import LatencyState
-from netcost.gui.layer_table_model import LATENCY, SORT_ROLE, LayerTableModel
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.document.latency_state import LatencyState
+from netcost.gui.table.layer_table_model import LATENCY, SORT_ROLE, LayerTableModel
 from netcost.model_io.files.zoo import load_layer_list
 
 DISPLAY, TOOLTIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole
@@ -75,7 +75,7 @@ def test_changing_the_device_updates_the_column(doc: CostDocument, qtbot) -> Non
 
 
 def test_column_sorts_by_seconds_and_follows_edits(doc: CostDocument, qtbot) -> None:
-    from netcost.gui.layer_table_view import LayerTableView
+    from netcost.gui.table.layer_table_view import LayerTableView
 
     view = LayerTableView(doc)
     qtbot.addWidget(view)

@@ -13,10 +13,10 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, QPointF, QSettings
 from PySide6.QtGui import QImage
 
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.latency_state import LatencyState
-from netcost.gui.latency_view import LatencyView
-from netcost.gui.roofline_export import export_roofline
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.document.latency_state import LatencyState
+from netcost.gui.latency.latency_view import LatencyView
+from netcost.gui.report.roofline_export import export_roofline
 from netcost.model_io.files.zoo import load_layer_list
 from netcost.model_io.worker.measure_client import Measurement
 
@@ -134,7 +134,7 @@ def test_roofline_exports_from_its_view(view: LatencyView, tmp_path: Path) -> No
 
 
 def test_roofline_cli(tmp_path: Path, capsys) -> None:
-    from netcost.gui.entry import main
+    from netcost.gui.app.entry import main
 
     out = tmp_path / "r.svg"
     assert main(["roofline", "zoo:alexnet", "--device", "a100-80gb", "-o", str(out)]) == 0
@@ -200,7 +200,7 @@ def test_measure_and_calibrate_actions_run_in_the_background(view: LatencyView, 
 
 
 def test_a_hanging_model_is_stopped_at_its_time_limit(qtbot) -> None:
-    from netcost.gui.timing_jobs import TimingJob
+    from netcost.gui.document.timing_jobs import TimingJob
     from netcost.model_io.worker.resolve import LoadOptions
 
     job = TimingJob()

@@ -5,9 +5,9 @@ after an error shows as "—", never as a made-up 0."""
 from __future__ import annotations
 
 from netcost.costing import Network
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.layer_editor_widget import LayerEditorWidget
-from netcost.gui.layer_table_model import ARGS, LayerTableModel, edited_args
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.table.layer_editor_widget import LayerEditorWidget
+from netcost.gui.table.layer_table_model import ARGS, LayerTableModel, edited_args
 
 CONV2 = 3  # the article's AlexNet: conv1, ReLU, MaxPool2d, conv2 (96 -> 192, 5×5, padding 2)
 

@@ -8,8 +8,8 @@ from PySide6.QtCore import QMimeData, QModelIndex, QPointF, QSortFilterProxyMode
 from PySide6.QtGui import QDropEvent
 
 from netcost.costing import LayerSpec, Network
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.layer_table_model import (
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.table.layer_table_model import (
     ARGS,
     CONV,
     ERROR_ROLE,
@@ -182,7 +182,7 @@ def _drop_on(view, row: int, lower: bool) -> None:  # noqa: ANN001
 
 
 def test_drag_rows_moves_them_in_one_undo_step(qtbot, alexnet: Network) -> None:
-    from netcost.gui.layer_table_view import LayerTableView
+    from netcost.gui.table.layer_table_view import LayerTableView
 
     doc = CostDocument(alexnet)
     view = LayerTableView(doc)
@@ -210,7 +210,7 @@ def test_drag_rows_moves_them_in_one_undo_step(qtbot, alexnet: Network) -> None:
 
 
 def test_no_drag_move_in_a_sorted_table(qtbot, alexnet: Network) -> None:
-    from netcost.gui.layer_table_view import LayerTableView
+    from netcost.gui.table.layer_table_view import LayerTableView
 
     doc = CostDocument(alexnet)
     view = LayerTableView(doc)
@@ -226,7 +226,7 @@ def test_no_drag_move_in_a_sorted_table(qtbot, alexnet: Network) -> None:
 
 
 def _shown_table(qtbot, doc: CostDocument, width: int):  # noqa: ANN202
-    from netcost.gui.layer_table_view import LayerTableView
+    from netcost.gui.table.layer_table_view import LayerTableView
 
     view = LayerTableView(doc)
     qtbot.addWidget(view)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from netcost.gui import library_browser_dialog as lbd
-from netcost.gui.library_browser_dialog import LibraryBrowserDialog
+from netcost.gui.app import library_browser_dialog as lbd
+from netcost.gui.app.library_browser_dialog import LibraryBrowserDialog
 
 NAMES = ["resnet18", "resnet50", "vit_b_16", "wide_resnet50_2"]
 
@@ -56,7 +56,7 @@ def test_a_failed_listing_says_why(qtbot) -> None:
 
 
 def test_the_menu_offers_only_installed_libraries(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import netcost.gui.main_window as mw
+    import netcost.gui.app.main_window as mw
 
     monkeypatch.setattr(mw, "VIEW_FACTORIES", [])
     monkeypatch.setattr(lbd, "library_installed", lambda library: library in ("torchvision", "transformers"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from netcost.gui.main_window import MainWindow
+from netcost.gui.app.main_window import MainWindow
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from netcost.costing import Network
-from netcost.gui import view_slots
-from netcost.gui.layer_table_model import ARGS, ERROR_ROLE
-from netcost.gui.main_window import MainWindow
+from netcost.gui.app import view_slots
+from netcost.gui.app.main_window import MainWindow
+from netcost.gui.table.layer_table_model import ARGS, ERROR_ROLE
 from tests.gui.conftest import opened_window
 
 
@@ -24,7 +24,7 @@ def no_plugin_views(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequ
     """The diagram and charts belong to other modules (tested there); these tests check the window itself.
     `test_plugin_views_build` plugs the real ones in."""
     if "plugin" not in request.node.name:
-        import netcost.gui.main_window as mw
+        import netcost.gui.app.main_window as mw
 
         monkeypatch.setattr(mw, "VIEW_FACTORIES", [])
 
@@ -226,7 +226,7 @@ def test_a_loaded_model_is_editable(window: MainWindow, alexnet: Network) -> Non
     assert window.document.report.totals.params < params and window.act_save.isEnabled()
 
 def test_plugin_views_build(qtbot, tmp_path: Path, alexnet: Network) -> None:
-    from netcost.gui.cost_document import CostDocument
+    from netcost.gui.document.cost_document import CostDocument
 
     w = MainWindow(CostDocument(alexnet), autosave_dir=tmp_path / "r")
     qtbot.addWidget(w)
@@ -243,7 +243,7 @@ def test_a_broken_view_fails_loudly(qtbot, monkeypatch, tmp_path: Path) -> None:
         def __init__(self, document: object, parent: QWidget) -> None:
             raise RuntimeError("broken view")
 
-    import netcost.gui.main_window as mw
+    import netcost.gui.app.main_window as mw
 
     monkeypatch.setattr(mw, "VIEW_FACTORIES", [("Broken", Broken)])
     with pytest.raises(RuntimeError, match="broken view"):
@@ -375,7 +375,7 @@ def test_every_shortcut_triggers_one_action_with_the_real_views(qtbot, tmp_path:
     from PySide6.QtGui import QAction, QShortcut
     from PySide6.QtTest import QTest
 
-    import netcost.gui.window_actions as wa
+    import netcost.gui.app.window_actions as wa
 
     monkeypatch.setattr(wa, "platform_keys", _gnome_keys)
     w = MainWindow(autosave_dir=tmp_path / "r")
@@ -440,7 +440,7 @@ def test_plugin_views_follow_the_chosen_colour_scheme(qtbot, tmp_path: Path, ale
     charts, the diagram and the totals all switch (named "plugin" so the real views are plugged in)."""
     from PySide6.QtGui import QPalette
 
-    from netcost.gui.color_scheme import current_scheme
+    from netcost.gui.common.color_scheme import current_scheme
 
     def lightness(widget: QWidget, role: QPalette.ColorRole = QPalette.ColorRole.Window) -> int:
         return widget.palette().color(role).lightness()

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from netcost.costing import Network
-from netcost.gui.latency_view import COLUMNS, LatencyView
-from netcost.gui.main_window import MainWindow
+from netcost.gui.app.main_window import MainWindow
+from netcost.gui.latency.latency_view import COLUMNS, LatencyView
 from netcost.model_io.files.zoo import load_layer_list
 from netcost.model_io.worker.measure_client import Measurement
 from netcost.model_io.worker.resolve import LoadOptions

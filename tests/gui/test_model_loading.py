@@ -13,8 +13,8 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from netcost.costing import Network
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.main_window import MainWindow
+from netcost.gui.app.main_window import MainWindow
+from netcost.gui.document.cost_document import CostDocument
 from netcost.model_io.worker.resolve import LoadOptions
 
 SLOW = [sys.executable, "-c", "import sys, time; sys.stdin.read(); time.sleep(60)"]
@@ -31,7 +31,7 @@ def make_window(qtbot, tmp_path: Path, alexnet: Network, command: list[str] | No
 
 @pytest.fixture(autouse=True)
 def no_plugin_views(monkeypatch: pytest.MonkeyPatch) -> None:
-    import netcost.gui.main_window as mw
+    import netcost.gui.app.main_window as mw
 
     monkeypatch.setattr(mw, "VIEW_FACTORIES", [])
 
@@ -259,7 +259,7 @@ def example_input():
 
 
 def test_open_dialog_preselects_a_class_that_builds_and_remembers_the_file(qtbot, tmp_path) -> None:
-    from netcost.gui.open_model_dialog import OpenModelDialog, scan_python_file
+    from netcost.gui.app.open_model_dialog import OpenModelDialog, scan_python_file
 
     path = tmp_path / "blocks.py"
     path.write_text(BLOCKS_PY, encoding="utf-8")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from netcost.gui import model_loader
-from netcost.gui.model_loader import ModelLoader
+from netcost.gui.document import model_loader
+from netcost.gui.document.model_loader import ModelLoader
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 

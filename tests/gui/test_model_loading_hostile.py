@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from netcost.costing import Network
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.main_window import MainWindow
+from netcost.gui.app.main_window import MainWindow
+from netcost.gui.document.cost_document import CostDocument
 from netcost.model_io.worker.resolve import LoadOptions
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
@@ -38,7 +38,7 @@ else:
 
 @pytest.fixture(autouse=True)
 def no_plugin_views(monkeypatch: pytest.MonkeyPatch) -> None:
-    import netcost.gui.main_window as mw
+    import netcost.gui.app.main_window as mw
 
     monkeypatch.setattr(mw, "VIEW_FACTORIES", [])
 
@@ -111,7 +111,7 @@ def test_processes_a_model_started_do_not_outlive_a_load_in_the_window(qtbot, tm
 
 
 def test_the_open_dialog_says_a_py_file_runs_with_your_rights(qtbot, tmp_path):
-    from netcost.gui.open_model_dialog import OpenModelDialog
+    from netcost.gui.app.open_model_dialog import OpenModelDialog
 
     dialog = OpenModelDialog(None, str(tmp_path))
     qtbot.addWidget(dialog)
@@ -149,7 +149,7 @@ def test_a_daemon_does_not_survive_a_worker_that_dies_in_the_window(qtbot, tmp_p
     import os
     import signal
 
-    from netcost.gui.model_loader import ModelLoader
+    from netcost.gui.document.model_loader import ModelLoader
     from tests.processes import running
 
     pidfile = tmp_path / "daemon.pid"

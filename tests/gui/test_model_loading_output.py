@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-import netcost.gui.model_loader as model_loader
-from netcost.gui.model_loader import ModelLoader
-from netcost.gui.process_output import BoundedOutput
+import netcost.gui.document.model_loader as model_loader
+from netcost.gui.common.process_output import BoundedOutput
+from netcost.gui.document.model_loader import ModelLoader
 from netcost.model_io.worker.worker_pipes import STDERR_KEEP
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="POSIX pipes")

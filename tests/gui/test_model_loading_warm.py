@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from netcost.gui.model_loader import ModelLoader
+from netcost.gui.document.model_loader import ModelLoader
 from netcost.model_io.worker.resolve import LoadOptions
 from tests.processes import running
 

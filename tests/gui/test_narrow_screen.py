@@ -15,10 +15,10 @@ from PySide6.QtWidgets import QApplication
 from netcost.costing import Network
 from netcost.costing.records import Totals
 from netcost.costing.sweep import SweepAxis, SweepPoint
+from netcost.gui.app.main_window import MainWindow
 from netcost.gui.charts.sweep_chart import SweepChart
-from netcost.gui.layer_table_model import CONV, DELTA_CONV, DELTA_PARAMS, NAME, PARAMS
-from netcost.gui.main_window import MainWindow
-from netcost.gui.rewrites_panel import TRICK
+from netcost.gui.table.layer_table_model import CONV, DELTA_CONV, DELTA_PARAMS, NAME, PARAMS
+from netcost.gui.whatif.rewrites_panel import TRICK
 from tests.gui.conftest import opened_window
 
 LAPTOP = QSize(1280, 800)
@@ -112,7 +112,7 @@ def test_sweep_legend_is_off_the_curves_and_the_note_inside_the_plot(chart: Swee
 
 
 def test_latency_table_shows_measured_and_ratio_without_scrolling(qtbot, tmp_path: Path, alexnet: Network) -> None:
-    from netcost.gui.latency_view import LatencyView
+    from netcost.gui.latency.latency_view import LatencyView
     from netcost.model_io.worker.measure_client import Measurement
 
     with opened_window(qtbot, tmp_path, alexnet) as w:
@@ -142,7 +142,7 @@ def _devices(view) -> list[str]:  # noqa: ANN001
 def test_roofline_title_and_axis_title_stay_inside_a_narrowed_pane(qtbot, tmp_path: Path, alexnet: Network) -> None:
     from PySide6.QtWidgets import QSplitter
 
-    from netcost.gui.latency_view import LatencyView
+    from netcost.gui.latency.latency_view import LatencyView
 
     with opened_window(qtbot, tmp_path, alexnet) as w:
         w.resize(LAPTOP)

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFileDialog
 
 from netcost.costing import Network
-from netcost.gui.main_window import MainWindow
-from netcost.gui.open_model_dialog import OpenModelDialog
+from netcost.gui.app.main_window import MainWindow
+from netcost.gui.app.open_model_dialog import OpenModelDialog
 from netcost.model_io.files.zoo import load_model_graph
 
 WITH_SHAPE = '''

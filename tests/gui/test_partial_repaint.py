@@ -13,9 +13,9 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.layer_table_model import ARGS, PCT_CONV, SORT_ROLE, LayerTableModel
-from netcost.gui.main_window import MainWindow
+from netcost.gui.app.main_window import MainWindow
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.table.layer_table_model import ARGS, PCT_CONV, SORT_ROLE, LayerTableModel
 from tests.gui.test_diagram_graph import _resnet_doc
 
 
@@ -147,7 +147,7 @@ def test_module_tree_updates_changed_subtotals_in_place(qtbot) -> None:
     """After an edit the Modules tree shows the new subtotals of the containers and the layer, on the same items
     (expand state kept); a structural edit rebuilds it."""
     from netcost.costing import formatting as fmt
-    from netcost.gui.hierarchy_tree import PATH_ROLE, HierarchyTreeWidget
+    from netcost.gui.table.hierarchy_tree import PATH_ROLE, HierarchyTreeWidget
 
     doc = _resnet_doc(3)
     tree = HierarchyTreeWidget(doc)

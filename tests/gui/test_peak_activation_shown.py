@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QApplication
 
 from netcost.costing import Network
 from netcost.costing import formatting as fmt
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.exporters import export_svg
-from netcost.gui.totals_widget import TotalsWidget
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.report.exporters import export_svg
+from netcost.gui.table.totals_widget import TotalsWidget
 from netcost.model_io.cli.cli import main
 
 # AlexNet (article): conv1's output (1×96×55×55 float32) and ReLU's, both live while ReLU runs

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.main_window import MainWindow
+from netcost.gui.app.main_window import MainWindow
+from netcost.gui.document.cost_document import CostDocument
 from tests.traced import traced_graph
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
@@ -17,7 +17,7 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_
 
 @pytest.fixture(autouse=True)
 def no_plugin_views(monkeypatch: pytest.MonkeyPatch) -> None:
-    import netcost.gui.main_window as mw
+    import netcost.gui.app.main_window as mw
 
     monkeypatch.setattr(mw, "VIEW_FACTORIES", [])
 
@@ -53,7 +53,7 @@ def test_editing_before_an_opaque_node_measures_it_again(qtbot, tmp_path, alexne
 def test_a_graph_file_never_runs_the_model_it_names_without_consent(qtbot, tmp_path, alexnet) -> None:
     """An opened graph file names a .py as its model: a plain cell edit before an opaque node asks first; declined,
     the rows stay not costed and nothing runs; allowed, the model is traced again as before."""
-    from netcost.gui.layer_table_model import ARGS
+    from netcost.gui.table.layer_table_model import ARGS
     from tests.model_io.test_source_trust import hostile_graph_file
 
     path, marker, ref = hostile_graph_file(traced_graph(f"{FIXTURE}:Net"), tmp_path)

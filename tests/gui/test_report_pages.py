@@ -11,10 +11,10 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QApplication
 
 from netcost.costing import Network
-from netcost.gui.cost_document import CostDocument
 from netcost.gui.diagram.color_bar import ColorBarWidget
-from netcost.gui.exporters import export_pdf, export_png, export_svg
+from netcost.gui.document.cost_document import CostDocument
 from netcost.gui.report import PAGE_SIZES, ReportOptions, ReportPage
+from netcost.gui.report.exporters import export_pdf, export_png, export_svg
 from netcost.gui.report.page_layout import ScaledBlock
 from netcost.gui.report.report_page import PAPER_MARGINS
 from netcost.gui.report.views import DiagramChunkBlock, DiagramParts

@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 from netcost.costing import formatting as fmt
 from netcost.costing import rewrites as rw
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.gui.layer_table_model import DELTA_PARAMS, NAME, SORT_ROLE
-from netcost.gui.main_window import MainWindow
-from netcost.gui.rewrites_panel import D_MACS, D_PARAMS
+from netcost.gui.app.main_window import MainWindow
+from netcost.gui.table.layer_table_model import DELTA_PARAMS, NAME, SORT_ROLE
+from netcost.gui.whatif.rewrites_panel import D_MACS, D_PARAMS
 
 # One candidate of every kind that applies to the article's AlexNet (its only scope is the whole model).
 ALEXNET_TRICKS = ("two_3x3:conv2", "factorize_nx1:conv2", "depthwise_separable:conv2", "global_avg_pool:fc1",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from netcost.gui.main_window import MainWindow
-from netcost.gui.rewrites_panel import REWRITE_ROLE, TRICK, WHY
+from netcost.gui.app.main_window import MainWindow
+from netcost.gui.whatif.rewrites_panel import REWRITE_ROLE, TRICK, WHY
 
 
 @pytest.fixture

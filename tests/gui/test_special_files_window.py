@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from netcost.costing import FormatError
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.model_loader import ModelLoader
-from netcost.gui.open_model_dialog import scan_python_file
+from netcost.gui.app.open_model_dialog import scan_python_file
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.document.model_loader import ModelLoader
 from tests.hang_guard import no_hang
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mkfifo: POSIX")

@@ -19,8 +19,8 @@ from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
 from netcost.costing import Network
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.exporters import export_chart, export_svg
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.report.exporters import export_chart, export_svg
 
 TILE = 40
 WORST_TILE = 45.0  # text alone stays under ~25

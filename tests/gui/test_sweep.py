@@ -12,8 +12,8 @@ import pytest
 from netcost.costing import Network
 from netcost.costing import sweep as sw
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.sweep_view import SweepView
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.whatif.sweep_view import SweepView
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_edit_restarts_and_export(qtbot, alexnet: Network, tmp_path: Path) -> No
 def test_a_sweep_behind_another_tab_waits_until_raised(qtbot, tmp_path: Path, alexnet: Network) -> None:
     """Each point is a whole evaluation: a Sweep tab nobody looks at must not re-run after every edit (0.5 s of
     the window per point on Llama-70B); raised, it catches up with the graph as it is then."""
-    from netcost.gui.main_window import MainWindow
+    from netcost.gui.app.main_window import MainWindow
 
     win = MainWindow(CostDocument(alexnet), autosave_dir=tmp_path / "recovery")
     qtbot.addWidget(win)

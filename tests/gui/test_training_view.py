@@ -6,8 +6,8 @@ from __future__ import annotations
 from netcost.costing import Network
 from netcost.costing import formatting as fmt
 from netcost.costing.training import analyze_training
-from netcost.gui.cost_document import CostDocument
-from netcost.gui.training_view import TrainingView
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.training.training_view import TrainingView
 
 ALEXNET_PARAMS = 61_264_904  # the article's AlexNet layer list (tests/gui/conftest.py's `alexnet`)
 

@@ -94,7 +94,7 @@ def test_cli_set_of_conv1d_nf_equals_torch(model_file: tuple[Path, dict], capsys
 
 
 def test_window_edit_of_conv1d_nf_equals_torch(model_file: tuple[Path, dict]) -> None:
-    from netcost.gui.cost_document import CostDocument
+    from netcost.gui.document.cost_document import CostDocument
 
     _, namespace = model_file
     report = evaluate_graph(trace_module(namespace["build"](), [InputSpec((1, TOKENS), "int64")]).graph)

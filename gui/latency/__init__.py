@@ -1,0 +1,1 @@
+"""The Latency dock: roofline estimates and measured time, and its device picker."""

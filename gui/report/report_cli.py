@@ -1,0 +1,103 @@
+"""`netcost report MODEL -o report.png|svg|pdf`: the window's report, rendered headless.
+
+Registered by the entry point (gui.entry) when it builds its parser, so this module imports nothing heavy at load
+time: Qt is imported only when a report is actually rendered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from netcost.model_io.cli.cli import depth_arg, int_arg
+from netcost.model_io.escape import printable
+
+FORMATS = ("png", "svg", "pdf")
+METRICS = ("flops", "params")
+PAGES = ("a4", "letter")
+
+
+def _scale(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = 0.0
+    if not 0.1 <= v <= 16:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scale between 0.1 and 16")
+    return v
+
+
+_width = int_arg(16, 40000, "a width between 16 and 40000 pixels")
+
+
+def add_report_parser(subparsers: argparse._SubParsersAction,
+                      add_model_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Register `netcost report`; the parsed namespace carries `run_report(args) -> exit status`."""
+    p = subparsers.add_parser("report", help="render the report (totals, diagram, charts, top layers) to a file",
+                              description="Render the same report as the window's Export > Report, headless.")
+    add_model_options(p)
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="report.png, report.svg or report.pdf")
+    p.add_argument("--metric", choices=METRICS, default="flops",
+                   help="what the diagram is coloured by and which top-10 table comes first (default: flops)")
+    p.add_argument("--dark", action="store_true", help="dark palette (for slides)")
+    p.add_argument("--width", type=_width, help="PNG width in pixels (instead of --scale)")
+    p.add_argument("--scale", type=_scale, default=2.0,
+                   help="PNG pixels per layout pixel (default 2: crisp on slides and high-DPI screens)")
+    p.add_argument("--depth", type=depth_arg, default=None,
+                   help="fold the diagram's containers at this hierarchy depth, as in summary --depth "
+                        "(default: long traced models fold their repeated blocks; PDF continues on further pages)")
+    p.add_argument("--page", choices=PAGES, default="a4", help="PDF page size (default: a4)")
+    p.set_defaults(handler=run_report)
+
+
+def _error(message: str) -> int:
+    print(f"netcost: error: {printable(message)}", file=sys.stderr)
+    return 2
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Render the report of `args.model` to `args.output`; 0 on success, 2 with a one-line message otherwise."""
+    out = Path(args.output)
+    fmt = out.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:  # checked before the (possibly slow) model load
+        return _error(f"{out}: the report is written as .png, .svg or .pdf (not {out.suffix or 'no suffix'!r})")
+    if not out.parent.is_dir():
+        return _error(f"{out}: the folder {out.parent} does not exist")
+    if (args.width is not None or args.scale != 2.0) and fmt != "png":
+        print(f"netcost: note: --width/--scale apply to PNG only; {fmt.upper()} is vector", file=sys.stderr)
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display: render without one
+
+    from netcost.model_io.cli.cli import costed, load_edited
+
+    report = costed(load_edited(args), args)  # ModelError -> the CLI's one-line message, exit 2
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "netcost"])
+    from netcost.gui.document.cost_document import CostDocument
+    from netcost.gui.report import ReportOptions
+    from netcost.gui.report.exporters import ExportError, export_report
+
+    document = CostDocument()
+    document.set_report(report)
+    document.prior_edits = [f"--set {x}" for x in getattr(args, "sets", None) or ()] + \
+        [f"--rewrite {x}" for x in getattr(args, "rewrites", None) or ()]
+    document.set_convention(args.convention)
+    opts = ReportOptions(metric=args.metric, dark=args.dark, page=args.page, depth=args.depth)
+    try:
+        result = export_report(document, out, fmt, width=args.width, scale=args.scale, options=opts)
+    except ExportError as e:
+        return _error(str(e))
+    finally:
+        document.deleteLater()
+        app.processEvents()
+    if result.pixel_size is not None:
+        detail = f"{result.pixel_size.width()} × {result.pixel_size.height()} px"
+    else:
+        detail = f"{result.pages} page{'s' * (result.pages != 1)}" if fmt == "pdf" else "vector"
+    print(f"wrote {printable(out)} ({detail})")
+    return 0

@@ -1,0 +1,1 @@
+"""The Training tab: a training step's memory and compute."""

@@ -1,0 +1,1 @@
+"""Design changes: the Compare and Sweep tabs and the Rewrites panel."""
