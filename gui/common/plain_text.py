@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtGui import Qt
+from PySide6.QtWidgets import QLabel, QWidget
 
 from netcost.model_io.escape import printable_lines
 
@@ -25,3 +26,13 @@ def screen_text(text: str) -> str:
     characters shown escaped (`\\x1b`) and its line breaks kept, as the CLI prints it: what a model or a file put
     there is data, never a terminal sequence or a reordering of the text around it."""
     return printable_lines(text)
+
+
+def plain_label(parent: QWidget, name: str) -> QLabel:
+    """A wrapped label that shows its text as typed (no rich text: names from models may hold '<'), with an object
+    name for tests and style sheets."""
+    label = QLabel(parent)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label

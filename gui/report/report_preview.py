@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from netcost.gui.common.inputs import double_spin
 from netcost.gui.common.palette import LIGHT
 from netcost.gui.document.cost_document import CostDocument
 from netcost.gui.report import ReportOptions, ReportPage
@@ -149,12 +149,9 @@ class ReportPreviewDialog(QDialog):
         self.width_box.setSpecialValueText("from scale")
         self.width_box.setSuffix(" px")
         self.width_box.setToolTip("PNG width in pixels (0: use the scale)")
-        self.scale_box = QDoubleSpinBox(self)
-        self.scale_box.setRange(0.5, 8.0)
-        self.scale_box.setSingleStep(0.5)
+        self.scale_box = double_spin(self, 0.5, 8.0, 0.5, "PNG pixels per layout pixel: 2× is crisp on slides and "
+                                     "high-DPI screens", suffix=" ×")
         self.scale_box.setValue(2.0)
-        self.scale_box.setSuffix(" ×")
-        self.scale_box.setToolTip("PNG pixels per layout pixel: 2× is crisp on slides and high-DPI screens")
         self.status = QLabel(self)
         self.status.setWordWrap(True)
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSizeF, Qt
+from PySide6.QtCore import QSizeF
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -23,6 +22,7 @@ from netcost.costing import formatting as fmt
 from netcost.gui.charts.compare_chart import CompareChart
 from netcost.gui.common.cost_colors import convention_label
 from netcost.gui.common.flow_layout import FlowLayout
+from netcost.gui.common.plain_text import plain_label
 from netcost.gui.document.cost_document import CostDocument
 from netcost.gui.report.export_menu import ViewContextMenu, ask_and_export
 from netcost.gui.report.exporters import ExportResult, export_view
@@ -39,10 +39,7 @@ class CompareView(QWidget):
         outer.setContentsMargins(4, 4, 4, 2)
         outer.setSpacing(4)
         bar = FlowLayout()  # wraps in a narrow dock (a 1280 px screen)
-        self.summary = QLabel(self)
-        self.summary.setObjectName("compareSummary")
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary = plain_label(self, "compareSummary")
         self.pin_button = QPushButton("Pin baseline", self)
         self.pin_button.setToolTip("Freeze the current costs and compare every change with them (Ctrl+B)")
         self.pin_button.clicked.connect(document.pin_baseline)
@@ -59,10 +56,7 @@ class CompareView(QWidget):
             bar.addWidget(w)
         outer.addWidget(self.summary)
         outer.addLayout(bar)
-        self.removed = QLabel(self)
-        self.removed.setObjectName("compareRemoved")
-        self.removed.setWordWrap(True)
-        self.removed.setTextFormat(Qt.TextFormat.PlainText)
+        self.removed = plain_label(self, "compareRemoved")
         outer.addWidget(self.removed)
         charts = QHBoxLayout()
         charts.setSpacing(4)

@@ -16,20 +16,10 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QKeySequence, QPaintEvent, QShowEvent
+from PySide6.QtGui import QBrush, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
-    QPushButton,
-    QTreeWidget,
     QTreeWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -39,19 +29,11 @@ from netcost.costing import rewrites as rw
 from netcost.gui.common.on_screen import out_of_sight
 from netcost.gui.common.palette import LIGHT
 from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.whatif.rewrites_ui import setup_ui
 
-KIND_NAMES = {
-    "two_3x3": "k×k → stacked 3×3 (Inception v2)",
-    "factorize_nx1": "N×N → N×1 + 1×N (Inception v3)",
-    "depthwise_separable": "depthwise-separable (Xception, MobileNet)",
-    "global_avg_pool": "global average pooling instead of Flatten + FC",
-    "reduce_1x1": "1×1 reduction before a k×k conv (Inception v1)",
-    "width": "channel width of a scope (pruning)",
-}
 SHORT_NAMES = {"two_3x3": "stacked 3×3", "factorize_nx1": "N×1 + 1×N", "depthwise_separable": "depthwise-sep.",
                "global_avg_pool": "global avg pool", "reduce_1x1": "1×1 reduction", "width": "width ×"}
 TRICK, WHERE, D_PARAMS, D_MACS, D_FLOPS, D_MEMORY, WHY = range(7)
-HEADERS = ("Trick", "Where", "Δ params", "Δ MACs", "Δ FLOPs", "Δ activations", "Hidden because")
 DELTAS = range(D_PARAMS, D_MEMORY + 1)
 PREVIEW_SLICE_S = 0.008  # previews per pass of the event loop: as many as fit in this (at least one)
 DEBOUNCE_MS = 250
@@ -75,96 +57,7 @@ class RewritesPanel(QWidget):
         self._unranked = False  # rows were listed before their previews: rank again once all are in
         self._after_apply: tuple[list[str], str] | None = None  # (ranked ids, the applied id): select the next
         self.stale = True
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.setSpacing(4)
-        top = QHBoxLayout()
-        self.kind_filter = QComboBox(self)
-        self.kind_filter.addItem("All tricks", "")
-        for k in rw.KINDS:
-            self.kind_filter.addItem(KIND_NAMES.get(k, k), k)
-        self.kind_filter.setToolTip("Show one kind of rewrite")
-        # the longest trick name must not set the dock's (and so the window's) minimum width
-        self.kind_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.kind_filter.setMinimumContentsLength(14)
-        self.selection_only = QCheckBox("Selected rows only", self)
-        self.selection_only.setToolTip("Only the rewrites of the rows selected in the table or diagram")
-        top.addWidget(self.kind_filter, 1)
-        top.addWidget(self.selection_only)
-        lay.addLayout(top)
-        rank_row = QHBoxLayout()
-        self.rank_by = QComboBox(self)
-        for saving in rr.Saving:
-            self.rank_by.addItem(f"Rank by {saving.label} saved", saving.value)
-        self.rank_by.setToolTip("Order the candidates by how much of this cost they take away, the biggest first")
-        self.show_hidden = QCheckBox("Show hidden", self)
-        self.show_hidden.setObjectName("showHiddenRewrites")
-        self.show_hidden.setToolTip("Also list the candidates that do not lower the cost or make no sense here "
-                                    "(a 1×1 reduction of the RGB input, a second reduction), each saying why")
-        rank_row.addWidget(self.rank_by, 1)
-        rank_row.addWidget(self.show_hidden)
-        lay.addLayout(rank_row)
-        self.tree = QTreeWidget(self)
-        self.tree.setObjectName("rewritesList")
-        self.tree.setColumnCount(len(HEADERS))
-        self.tree.setHeaderLabels(list(HEADERS))
-        self.tree.setRootIsDecorated(False)
-        self.tree.setUniformRowHeights(True)
-        self.tree.setAlternatingRowColors(True)
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        header = self.tree.header()
-        header.setStretchLastSection(False)
-        # sized to their contents once per batch of previews (ResizeToContents would measure every row again on
-        # each cell set: seconds for a few hundred candidates); the Trick too, not stretched: in a 400 px dock a
-        # stretched Trick got what the numbers left, "w…" (a horizontal scroll bar comes instead)
-        for col in range(len(HEADERS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-        self.tree.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        lay.addWidget(self.tree, 1)
-        self.description = QLabel(self)
-        self.description.setObjectName("rewriteDescription")
-        self.description.setWordWrap(True)
-        self.description.setTextFormat(Qt.TextFormat.PlainText)
-        lay.addWidget(self.description)
-        form = QFormLayout()
-        form.setContentsMargins(0, 0, 0, 0)
-        self.ratio = QDoubleSpinBox(self)
-        self.ratio.setRange(0.05, 0.95)
-        self.ratio.setSingleStep(0.05)
-        self.ratio.setDecimals(3)
-        self.ratio.setToolTip("Width of the 1×1 reduction as a fraction of the conv's input channels")
-        self.factor = QDoubleSpinBox(self)
-        self.factor.setRange(0.125, 4.0)
-        self.factor.setSingleStep(0.125)
-        self.factor.setDecimals(3)
-        self.factor.setToolTip("Multiplies the channel widths of the scope (0.5 halves them)")
-        self.scope = QComboBox(self)
-        self.scope.setToolTip("The stage, block or whole model whose widths change")
-        for w in (self.ratio, self.factor):
-            w.setKeyboardTracking(False)
-        form.addRow("Reduction ratio", self.ratio)
-        form.addRow("Width factor", self.factor)
-        form.addRow("Scope", self.scope)
-        self.form = form
-        lay.addLayout(form)
-        bottom = QHBoxLayout()
-        self.pin_first = QCheckBox("Pin baseline first", self)
-        self.pin_first.setChecked(True)
-        self.pin_first.setToolTip("When no baseline is pinned, pin the current costs before applying, so the table, "
-                                  "totals and comparison show what the rewrite changed")
-        self.apply_button = QPushButton("Apply", self)
-        self.apply_button.setObjectName("applyRewrite")
-        self.apply_button.setShortcut(QKeySequence("Ctrl+Return"))
-        self.apply_button.setToolTip("Apply the selected rewrite as one undoable step (Ctrl+Return)")
-        self.apply_button.setWhatsThis("Rewrites: Apply the selected rewrite")  # Help ▸ Keyboard shortcuts
-        bottom.addWidget(self.pin_first, 1)
-        bottom.addWidget(self.apply_button)
-        lay.addLayout(bottom)
-        self.status = QLabel(self)
-        self.status.setObjectName("rewriteStatus")
-        self.status.setWordWrap(True)
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        lay.addWidget(self.status)
+        setup_ui(self)  # the widgets, as Qt Designer's setupUi would make them (rewrites_ui.py)
 
         self._by_id: dict[str, rw.Rewrite] = {}  # listed id -> candidate (with the user's parameters)
         self._cursor = 0  # the first listed row whose preview may be missing

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QSizeF, Qt, QTimer
+from PySide6.QtCore import QSizeF, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QLabel,
@@ -26,6 +26,7 @@ from netcost.costing.graph import Graph
 from netcost.gui.charts.sweep_chart import SweepChart, round_2, size_text
 from netcost.gui.common.flow_layout import FlowLayout
 from netcost.gui.common.on_screen import CatchUpWhenShown, out_of_sight
+from netcost.gui.common.plain_text import plain_label
 from netcost.gui.document.cost_document import CostDocument
 from netcost.gui.report.export_menu import ViewContextMenu, ask_and_export
 from netcost.gui.report.exporters import ExportResult, export_view
@@ -83,10 +84,7 @@ class SweepView(QWidget):
         self.chart = SweepChart(self, dark)
         outer.addWidget(self.chart, 1)
         self._menu = ViewContextMenu(self.chart, self.chart.viewport(), "Export sweep…", lambda: self.export())
-        self.status = QLabel(self)
-        self.status.setObjectName("sweepStatus")
-        self.status.setWordWrap(True)
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status = plain_label(self, "sweepStatus")
         outer.addWidget(self.status)
         self.timer = QTimer(self)
         self.timer.setInterval(0)  # one point per pass of the event loop
