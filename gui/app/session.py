@@ -30,6 +30,7 @@ from netcost.gui.document.model_loader import ModelLoader
 from netcost.gui.document.recent_files import RecentFiles
 from netcost.model_io.escape import failure_text, short_path
 from netcost.model_io.files import tables
+from netcost.model_io.files.export_torch import graph_to_torch_source
 from netcost.model_io.files.layer_file import atomic_write
 from netcost.model_io.files.retrace import carried_over, module_edits
 from netcost.model_io.model_ref import TRUST_PICKLE_HINT, absolute_ref, is_library_ref
@@ -347,6 +348,28 @@ class Session(QObject):
         text = tables.FORMATS[fmt_key](self.document.report, self.document.convention)
         try:
             atomic_write(path, text.encode("utf-8"))
+        except OSError as e:
+            self.window.show_message(f"Cannot export to {Path(path).name}: {e.strerror or e}")
+            return False
+        self.remember_folder(path)
+        self.window.statusBar().showMessage(f"Exported {path}", 4000)
+        return True
+
+    def export_torch(self) -> bool:
+        """The model as runnable PyTorch source (`Model`, `build()`, `example_input()`), edits included: what
+        `netcost export-torch` writes. A graph that cannot be written as code (opaque nodes, tied weights) says why
+        and writes nothing."""
+        try:
+            source = graph_to_torch_source(self.document.graph)
+        except ValueError as e:
+            self.window.show_message(f"Cannot export as PyTorch code: {e}")
+            return False
+        path = self.window.ask_save_path("Export as PyTorch code", file_stem(self.document.name) + ".py",
+                                         "Python (*.py);;All files (*)")
+        if not path:
+            return False
+        try:
+            atomic_write(path, source.encode("utf-8"))
         except OSError as e:
             self.window.show_message(f"Cannot export to {Path(path).name}: {e.strerror or e}")
             return False

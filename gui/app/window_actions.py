@@ -165,6 +165,8 @@ def build_actions(w: MainWindow) -> None:
     w.act_csv = act("Table as &CSV…", lambda: session.export_table("csv"), None)
     w.act_json = act("Table as &JSON…", lambda: session.export_table("json"), None)
     w.act_md = act("Table as &Markdown…", lambda: session.export_table("markdown"), None)
+    w.act_torch = act("&PyTorch code…", session.export_torch, None,
+                      "The model with its edits as runnable PyTorch source (as netcost export-torch writes it)")
     w.act_help = act("NetCost &help", w.show_user_guide, K.HelpContents,
                      "The user guide: what each view shows and how to use it", fallback="F1")
     w.act_shortcuts = act("&Keyboard shortcuts", lambda: w._show_dialog("shortcuts"), "Ctrl+/",
@@ -201,6 +203,7 @@ def build_menus(w: MainWindow, install_export_menu: Callable[..., None]) -> None
     table_menu = w.export_menu.addMenu("&Table")
     _fill(table_menu, (w.act_csv, w.act_json, w.act_md))
     install_export_menu(w, w.export_menu, w.document)  # images: the report, the diagram, each chart
+    w.export_menu.addAction(w.act_torch)
     m.addSeparator()
     m.addAction(w.act_quit)
     e = bar.addMenu("&Edit")
