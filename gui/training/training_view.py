@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QShowEvent
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from netcost.costing import formatting as fmt
@@ -101,7 +101,7 @@ class TrainingView(QWidget):
         form.addRow("Step compute", self.values["compute"])
         outer.addLayout(form)
         self.chart = pg.PlotWidget(self)
-        self.chart.setLabel("left", "training memory (MiB)")
+        self.chart.setLabel("left", "MiB")  # short: the chart is low, a longer title is cut
         self.chart.setLabel("bottom", "layer (graph order)")
         self.legend = self.chart.addLegend(offset=(-10, 10))
         self.bars: dict[str, pg.BarGraphItem] = {}
@@ -202,6 +202,9 @@ class TrainingView(QWidget):
             axis.setPen(pg.mkPen(t.muted))
             axis.setTextPen(pg.mkPen(t.foreground))
         self.legend.setLabelTextColor(t.foreground)
+        ground = QColor(t.background)
+        ground.setAlpha(220)  # the legend sits over the bars: a ground keeps its names legible
+        self.legend.setBrush(pg.mkBrush(ground))
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
