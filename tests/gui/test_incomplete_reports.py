@@ -49,6 +49,14 @@ def doc(request: pytest.FixtureRequest, qapp: QApplication, alexnet: Network) ->
     return d
 
 
+@pytest.fixture
+def pinned(qapp: QApplication, alexnet: Network) -> CostDocument:
+    """A document with a baseline: what a comparison is made against."""
+    d = CostDocument(alexnet)
+    d.pin_baseline()
+    return d
+
+
 def test_totals_panel_shows_dashes_and_withholds_deltas(qtbot, doc: CostDocument) -> None:
     totals = TotalsWidget(doc)
     qtbot.addWidget(totals)
@@ -84,9 +92,8 @@ def test_table_cells_say_not_costed_and_show_no_shares(qtbot, doc: CostDocument)
     assert model.index(conv1, DELTA_PARAMS).data() == "="  # costed on both sides: an exact delta
 
 
-def test_comparison_calls_them_not_costed_not_removed(doc: CostDocument) -> None:
-    if doc.baseline is None:
-        pytest.skip("a comparison needs a baseline")
+def test_comparison_calls_them_not_costed_not_removed(pinned: CostDocument) -> None:
+    doc = pinned
     _broken(doc)
     cmp = doc.comparison()
     assert cmp is not None and not cmp.complete and cmp.delta is None
@@ -122,9 +129,8 @@ def test_share_charts_draw_nothing_and_say_why(qtbot, doc: CostDocument) -> None
     assert layer.flops_share.size == 21 and layer.withheld_text == ""
 
 
-def test_compare_view_and_chart_withhold_the_change(qtbot, doc: CostDocument) -> None:
-    if doc.baseline is None:
-        pytest.skip("the compare view needs a baseline")
+def test_compare_view_and_chart_withhold_the_change(qtbot, pinned: CostDocument) -> None:
+    doc = pinned
     view = CompareView(doc)
     qtbot.addWidget(view)
     _broken(doc)

@@ -143,7 +143,6 @@ def example_input():
 '''
 
 
-@pytest.mark.skipif(not (Path(__file__).parents[2] / "model_io" / "worker.py").exists(), reason="no worker yet")
 def test_real_worker_crash_then_success_and_convert(qtbot, tmp_path, alexnet, closer) -> None:
     model = tmp_path / "models.py"
     model.write_text(MODEL_FILE)

@@ -32,19 +32,6 @@ def test_the_worker_is_asked_for_the_user_s_folder(tmp_path: Path, monkeypatch: 
     assert request_for("hf:llama2-7b", LoadOptions())["ref"] == f"hf:{tmp_path / 'llama2-7b'}"
 
 
-@pytest.mark.skipif(package_version("transformers") is None, reason="needs transformers")
-def test_cli_counts_a_relative_hf_config(tmp_path: Path) -> None:
-    folder = tmp_path / "tiny-llama"
-    folder.mkdir()
-    (folder / "config.json").write_text(
-        '{"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 64, "intermediate_size": 128,'
-        ' "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 1000}', encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "netcost", "summary", "hf:tiny-llama"], capture_output=True, text=True,
-                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert "no such file" not in out.stderr
-
-
 def _fake_mismatched_torchvision(tmp_path: Path) -> Path:
     """A torchvision whose import fails as a build for another torch does ("operator torchvision::nms does not
     exist", raised while its C++ operators register)."""
