@@ -22,6 +22,8 @@ from netcost.model_io.files import tables
 from netcost.model_io.worker.resolve import ModelError
 
 from .records import Row, Totals
+from .text_forms import TextForms
+from .training import Training
 
 
 @dataclass(frozen=True, eq=False)
@@ -216,6 +218,14 @@ class Report:
                           (self.label, other.label), changed_only)
 
     # ---- files ------------------------------------------------------------------------------------------------
+    def train(self, *, optimizer: str = "adam", precision: str = "fp32", freeze: Iterable[str] = (),
+              checkpoint: Iterable[str] = (), device: str | None = None) -> Training:
+        """One training step of this model at its batch size, as `netcost train`: optimizer `sgd`, `momentum`,
+        `adam`, `adamw`, `adafactor` or `adam8bit`; precision `fp32`, `bf16-mixed`, `fp16-mixed` or `bf16`;
+        `freeze` and `checkpoint` module scopes; `device` adds the step time and the largest batch that fits."""
+        return Training(self, optimizer=optimizer, precision=precision, freeze=freeze, checkpoint=checkpoint,
+                        device=device)
+
     def save_graph(self, path: str | os.PathLike[str]) -> None:
         """Write the graph (edits included) as a `netcost.graph/1` file: `netcost gui`, `netcost summary` and
         `netcost.analyze` read it back."""
@@ -283,7 +293,7 @@ class Figure:
             raise ValueError(f"{p}: this figure is saved as {'.svg' if self.svg is not None else '.png'}")
 
 
-class Rewrites(list):  # type: ignore[type-arg]
+class Rewrites(TextForms, list):  # type: ignore[type-arg]
     """The candidates of `Report.rewrites()`: a list of previews (each with `.rewrite.id`, `.rewrite.description`,
     `.params_delta`, `.macs_delta`, `.flops_delta`, `.activation_bytes_delta`); `str()` is `netcost rewrites`' table."""
 
@@ -302,20 +312,8 @@ class Rewrites(list):  # type: ignore[type-arg]
         return format_rewrites(self.model, list(self), form, hidden=self.hidden or None, left_out=self.left_out,
                                by=self.by)
 
-    def __str__(self) -> str:
-        return self._format("table")
 
-    def to_dict(self) -> dict[str, Any]:
-        return json.loads(self._format("json"))
-
-    def to_csv(self) -> str:
-        return self._format("csv")
-
-    def to_markdown(self) -> str:
-        return self._format("markdown")
-
-
-class Comparison:
+class Comparison(TextForms):
     """`Report.compare`: per-row and total deltas, as `netcost compare`; `str()` is its table. `delta` holds the
     total differences (engine Totals: params, macs, flops, activation_bytes, ...)."""
 
@@ -332,15 +330,3 @@ class Comparison:
         from netcost.model_io.files.rewrite_tables import format_compare
 
         return format_compare(self.result, form, self.changed_only, names=self.names)
-
-    def __str__(self) -> str:
-        return self._format("table")
-
-    def to_dict(self) -> dict[str, Any]:
-        return json.loads(self._format("json"))
-
-    def to_csv(self) -> str:
-        return self._format("csv")
-
-    def to_markdown(self) -> str:
-        return self._format("markdown")
