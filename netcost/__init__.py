@@ -24,14 +24,13 @@ except _metadata.PackageNotFoundError:  # a source tree that was never installed
 
 # The Python API (docs/api.md): what `__all__` names is promised, nothing else. Imported on first use, so
 # `import netcost` (and the `netcost` command) stays as light as before.
-__all__ = ["BudgetExceeded", "Comparison", "EditError", "Figure", "ModelError", "Report", "RewriteError", "Rewrites",
-           "Row", "Totals", "Training", "Window", "analyze", "check", "show"]
+__all__ = ["BudgetExceeded", "Comparison", "EditError", "Figure", "Latency", "ModelError", "Report", "RewriteError",
+           "Rewrites", "Row", "Totals", "Training", "Window", "analyze", "check", "show"]
 
 _API = {"analyze": "api", "check": "checks", "BudgetExceeded": "checks", "show": "window", "Window": "window",
         "Report": "report", "Comparison": "report", "Figure": "report", "Rewrites": "report", "Row": "records",
-        "Totals": "records", "Training": "training", "ModelError": "model_io.worker.resolve",
-        "EditError": "model_io.files.edits",
-        "RewriteError": "costing.rewrites"}
+        "Totals": "records", "Training": "training", "Latency": "latency", "ModelError": "model_io.worker.resolve",
+        "EditError": "model_io.files.edits", "RewriteError": "costing.rewrites"}
 
 
 def __getattr__(name: str) -> object:

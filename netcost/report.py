@@ -21,6 +21,7 @@ from netcost.costing.graph_eval import evaluate_graph
 from netcost.model_io.files import tables
 from netcost.model_io.worker.resolve import ModelError
 
+from .latency import Latency
 from .records import Row, Totals
 from .text_forms import TextForms
 from .training import Training
@@ -225,6 +226,11 @@ class Report:
         `freeze` and `checkpoint` module scopes; `device` adds the step time and the largest batch that fits."""
         return Training(self, optimizer=optimizer, precision=precision, freeze=freeze, checkpoint=checkpoint,
                         device=device)
+
+    def latency(self, device: str, *, peak: str | None = None) -> Latency:
+        """The roofline latency estimate on `device` (a name `netcost devices` lists), as `netcost summary
+        --device`; `peak` picks the device's fp32/tf32/fp16/bf16/int8 peak (default: the report's dtype)."""
+        return Latency(self, device, peak)
 
     def save_graph(self, path: str | os.PathLike[str]) -> None:
         """Write the graph (edits included) as a `netcost.graph/1` file: `netcost gui`, `netcost summary` and
