@@ -54,6 +54,31 @@ def shown_folder() -> Path:
     return Path(base) / "netcost" / "shown"
 
 
+KEEP_DAYS = 14  # a shown model's file outlives its window by this much, then goes unless the user saved into it
+_STAMP = re.compile(r"^(\d{8}-\d{6})-")
+
+
+def prune_shown(folder: Path, now: float | None = None) -> list[Path]:
+    """Remove the graph files (and logs) `show` wrote into `folder` more than KEEP_DAYS ago that were never saved
+    into since: their modification time is still their name's time stamp. A file a window saved edits into is
+    the user's work and stays. Returns what was removed."""
+    now = time.time() if now is None else now
+    removed = []
+    for path in folder.glob("*.json"):
+        stamp = _STAMP.match(path.name)
+        try:
+            written = time.mktime(time.strptime(stamp[1], "%Y%m%d-%H%M%S")) if stamp else None
+            modified = path.stat().st_mtime
+        except (ValueError, OSError):
+            continue
+        if written is None or now - modified < KEEP_DAYS * 86400 or modified - written > 60:
+            continue
+        for old in (path, path.with_suffix(".log")):
+            old.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
 def _file_name(report: Report) -> str:
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", report.model)[:60].strip("-.") or "model"
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{stem}-{uuid.uuid4().hex[:6]}.json"
@@ -84,6 +109,7 @@ def show(model_or_report: Any, *example_inputs: Any, folder: str | os.PathLike[s
         return None
     where = Path(folder) if folder is not None else shown_folder()
     where.mkdir(parents=True, exist_ok=True)
+    prune_shown(where)
     path = where / _file_name(report)
     report.save_graph(path)
     log = path.with_suffix(".log")
