@@ -202,6 +202,8 @@ class TrainingView(QWidget):
             axis.setPen(pg.mkPen(t.muted))
             axis.setTextPen(pg.mkPen(t.foreground))
         self.legend.setLabelTextColor(t.foreground)
+        for _sample, label in self.legend.items:  # pyqtgraph stores the colour; the text is drawn again to take it
+            label.setText(label.text)
         ground = QColor(t.background)
         ground.setAlpha(220)  # the legend sits over the bars: a ground keeps its names legible
         self.legend.setBrush(pg.mkBrush(ground))
