@@ -19,6 +19,7 @@ from .errors import LayerError
 from .eval_state import EvalCaches, EvalState
 from .graph import Graph, Node, Ref, Value
 from .node_cost import NodeError, RuleMemo, cost_layer, cost_node, frozen
+from .peak_memory import report_peak
 from .records import CostReport, HierarchyNode, LayerCost, Problem, SummaryFigures, Totals, empty_categories
 from .spec import Network
 
@@ -378,7 +379,7 @@ def make_report(model: str, inputs: tuple[tuple[Shape, str], ...], batch_size: i
     summary = SummaryFigures(input_bytes=input_bytes, forward_backward_bytes=2 * totals.activation_bytes,
                              params_bytes=totals.params * elem)
     return CostReport(model=model, inputs=inputs, batch_size=batch_size, dtype=dtype, layers=rows, totals=totals,
-                      by_category=by_category, summary=summary, **extra)  # type: ignore[arg-type]
+                      by_category=by_category, summary=summary, peak_of=report_peak, **extra)  # type: ignore[arg-type]
 
 
 def _n_outputs(values: dict[Ref, Value], node_id: str) -> int:

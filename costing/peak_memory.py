@@ -22,6 +22,7 @@ from math import prod
 from typing import Any
 
 from .dtypes import DTYPE_BYTES
+from .graph import FIXED_DTYPES, Ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +99,6 @@ def report_peak(report: Any) -> int | None:
 
 
 def _graph_peak(report: Any) -> int:
-    from .graph import FIXED_DTYPES, Ref  # (graph imports records; records imports this lazily)
-
     graph = report.graph
     elem = DTYPE_BYTES[graph.dtype]
     state = report.state

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .registry import CATEGORIES
+from .categories import CATEGORIES
 
 if TYPE_CHECKING:
     from .eval_state import EvalState
@@ -204,6 +204,9 @@ class CostReport:
     input_names: tuple[str, ...] = ()  # names of the model inputs, as rows' `inputs` name them
     # the evaluation that made it: what the next, incremental one starts from (costing.eval_state)
     state: EvalState | None = field(default=None, compare=False, repr=False)
+    # how its peak activation memory is found (costing.peak_memory.report_peak, handed over by the evaluator that
+    # made it): records stay below the graph code that the peak walks
+    peak_of: Callable[[CostReport], int | None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def complete(self) -> bool:
@@ -229,9 +232,7 @@ class CostReport:
     @cached_property
     def peak_activation_bytes(self) -> int | None:
         """Peak live activation memory of an inference forward (costing.peak_memory); None if incomplete."""
-        from .peak_memory import report_peak  # (it reads graphs, which import this module)
-
-        return report_peak(self)
+        return self.peak_of(self) if self.peak_of is not None else None
 
     @cached_property
     def by_id(self) -> Mapping[str, LayerCost]:

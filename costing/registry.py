@@ -7,10 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .args import Arg
-
-CATEGORIES: tuple[str, ...] = (
-    "conv", "linear", "recurrent", "attention", "norm", "activation", "pool", "embedding", "other",
-)
+from .categories import CATEGORIES
 
 Shape = tuple[int, ...]
 

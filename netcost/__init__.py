@@ -28,7 +28,7 @@ __all__ = ["BudgetExceeded", "Comparison", "EditError", "Figure", "Latency", "Mo
            "Rewrites", "Row", "Totals", "Training", "Window", "analyze", "check", "show"]
 
 _API = {"analyze": "api", "check": "checks", "BudgetExceeded": "checks", "show": "window", "Window": "window",
-        "Report": "report", "Comparison": "report", "Figure": "report", "Rewrites": "report", "Row": "records",
+        "Report": "report", "Comparison": "report", "Figure": "figure", "Rewrites": "report", "Row": "records",
         "Totals": "records", "Training": "training", "Latency": "latency", "ModelError": "model_io.worker.resolve",
         "EditError": "model_io.files.edits", "RewriteError": "costing.rewrites"}
 

@@ -11,8 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .figure import Figure
+
 if TYPE_CHECKING:
-    from .report import Figure, Report
+    from .report import Report
 
 CHART_ALIASES = {"layers": "layer_share", "layer": "layer_share", "categories": "category_share",
                  "category": "category_share", "params_vs_flops": "scatter"}
@@ -75,8 +77,6 @@ def save_report(report: Report, path: str | os.PathLike[str], *, metric: str = "
 
 
 def _figure(write: Any) -> Figure:
-    from .report import Figure
-
     with tempfile.TemporaryDirectory(prefix="netcost-figure-") as folder:
         svg_path = Path(folder) / "figure.svg"
         write(svg_path)

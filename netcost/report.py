@@ -21,6 +21,7 @@ from netcost.costing.graph_eval import evaluate_graph
 from netcost.model_io.files import tables
 from netcost.model_io.worker.resolve import ModelError
 
+from .figure import Figure
 from .latency import Latency
 from .records import Row, Totals
 from .text_forms import TextForms
@@ -271,32 +272,6 @@ class Report:
         from .rendering import chart
 
         return chart(self, kind, metric=metric, dark=dark)
-
-
-@dataclass(frozen=True)
-class Figure:
-    """An image of a report view: `svg` (text) and/or `png` (bytes); Jupyter shows it inline."""
-
-    svg: str | None = None
-    png: bytes | None = None
-
-    def _repr_svg_(self) -> str | None:
-        return self.svg
-
-    def _repr_png_(self) -> bytes | None:
-        return self.png if self.svg is None else None
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the image: .svg needs the SVG form, .png the PNG form."""
-        p = os.fspath(path)
-        if p.lower().endswith(".svg") and self.svg is not None:
-            with open(p, "w", encoding="utf-8") as f:
-                f.write(self.svg)
-        elif p.lower().endswith(".png") and self.png is not None:
-            with open(p, "wb") as f:
-                f.write(self.png)
-        else:
-            raise ValueError(f"{p}: this figure is saved as {'.svg' if self.svg is not None else '.png'}")
 
 
 class Rewrites(TextForms, list):  # type: ignore[type-arg]
