@@ -103,7 +103,9 @@ class TrainingView(QWidget):
         self.chart = pg.PlotWidget(self)
         self.chart.setLabel("left", "MiB")  # short: the chart is low, a longer title is cut
         self.chart.setLabel("bottom", "layer (graph order)")
-        self.legend = self.chart.addLegend(offset=(-10, 10))
+        # one row across the top, over headroom kept free of bars (_show_chart): the tallest bars (often the fully
+        # connected layers at the right) are never hidden behind it
+        self.legend = self.chart.addLegend(offset=(10, 1), colCount=len(PARTS))
         self.bars: dict[str, pg.BarGraphItem] = {}
         for key in PARTS:
             color = TRAINING_MEMORY_COLORS[key]
@@ -188,6 +190,8 @@ class TrainingView(QWidget):
         for key in PARTS:
             self.bars[key].setOpts(x=x, height=heights[key], y0=base.copy(), width=0.8)
             base = base + heights[key]
+        top = float(base.max()) if len(rows) else 1.0
+        self.chart.setYRange(0, top * 1.3 or 1.0, padding=0)  # the legend's row above the tallest bar
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt)
         if self.stale:
