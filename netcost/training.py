@@ -8,7 +8,7 @@ import argparse
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from netcost.model_io.cli.train_cli import train_text, training_dict, training_of
+from netcost.model_io.cli.train_cli import training_dict, training_of, training_text
 from netcost.model_io.files import device_files
 
 from .text_forms import TextForms
@@ -41,7 +41,7 @@ class Training(TextForms):
         return training_dict(self.result, self._device)
 
     def _format(self, form: str) -> str:
-        return train_text(self.report.cost_report, argparse.Namespace(**{**vars(self._args), "format": form}))
+        return training_text(self.result, argparse.Namespace(**{**vars(self._args), "format": form}))
 
     def __repr__(self) -> str:
         t = self.totals

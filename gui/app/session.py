@@ -346,14 +346,7 @@ class Session(QObject):
         if not path:
             return False
         text = tables.FORMATS[fmt_key](self.document.report, self.document.convention)
-        try:
-            atomic_write(path, text.encode("utf-8"))
-        except OSError as e:
-            self.window.show_message(f"Cannot export to {Path(path).name}: {e.strerror or e}")
-            return False
-        self.remember_folder(path)
-        self.window.statusBar().showMessage(f"Exported {path}", 4000)
-        return True
+        return self._write_export(path, text)
 
     def export_torch(self) -> bool:
         """The model as runnable PyTorch source (`Model`, `build()`, `example_input()`), edits included: what
@@ -368,8 +361,12 @@ class Session(QObject):
                                          "Python (*.py);;All files (*)")
         if not path:
             return False
+        return self._write_export(path, source)
+
+    def _write_export(self, path: str, text: str) -> bool:
+        """Write an export atomically; a failure is a message naming the file, and nothing is half-written."""
         try:
-            atomic_write(path, source.encode("utf-8"))
+            atomic_write(path, text.encode("utf-8"))
         except OSError as e:
             self.window.show_message(f"Cannot export to {Path(path).name}: {e.strerror or e}")
             return False

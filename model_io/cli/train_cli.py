@@ -84,8 +84,12 @@ def _row_values(train: TrainingReport) -> tuple[list[int], list[int]]:
 
 
 def train_text(report: CostReport, args: argparse.Namespace) -> str:
+    return training_text(training_of(report, args), args)
+
+
+def training_text(train: TrainingReport, args: argparse.Namespace) -> str:
+    """A costed training step in `args.format` (with `args.convention`, and `args.device`'s step time and batch)."""
     device = device_files.lookup(args.device) if args.device else None
-    train = training_of(report, args)
     backward, saved = _row_values(train)
     if args.format == "json":
         d = tables.to_dict(train.report, args.convention)

@@ -24,7 +24,7 @@ from netcost.costing.registry import has_kind, kind
 from .. import strict_json
 from . import project_keys
 from .layer_file import FORMAT as LAYERS_FORMAT
-from .layer_file import atomic_write, check_format, parse_network, read_text
+from .layer_file import atomic_write, check_format, file_dtype, parse_network, read_text
 
 FORMAT = "netcost.graph/1"
 _NODE_KEYS = ("type", "name", "inputs", "scope", "module", "trainable", "measured", "shares", "label", "args")
@@ -218,10 +218,7 @@ def parse_graph(data: Any, progress: Callable[[int, int], None] | None = None) -
     name = data.get("name", "untitled")
     if not isinstance(name, str):
         raise FormatError("name", "must be a string")
-    try:
-        dtype = canonical_dtype(data.get("dtype", "float32"))
-    except ValueError as e:
-        raise FormatError("dtype", str(e)) from None
+    dtype = file_dtype(data)
     raw_nodes = data.get("nodes")
     if not isinstance(raw_nodes, list):
         raise FormatError("nodes", "missing or not a list")

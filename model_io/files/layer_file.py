@@ -40,6 +40,14 @@ def check_format(fmt: Any, current: str, what: str) -> None:
         raise FormatError("format", f"{fmt!r} is not a version this NetCost knows (expected \"{current}\")")
 
 
+def file_dtype(data: dict) -> str:
+    """A layer list's or graph file's "dtype" (float32 when absent), canonical; a FormatError naming the key."""
+    try:
+        return canonical_dtype(data.get("dtype", "float32"))
+    except ValueError as e:
+        raise FormatError("dtype", str(e)) from None
+
+
 def parse_network(data: Any) -> tuple[Network, dict[str, Any]]:
     """Validate a decoded layer-list document; return the network and the extra top-level keys (kept on save)."""
     if not isinstance(data, dict):
@@ -64,10 +72,7 @@ def parse_network(data: Any) -> tuple[Network, dict[str, Any]]:
         raise FormatError("batch_size", f"{batch!r} must be a positive integer")
     if batch > MAX_SIZE:
         raise FormatError("batch_size", "a size above 2**63 - 1 cannot be built by torch (sizes are int64)")
-    try:
-        dtype = canonical_dtype(data.get("dtype", "float32"))
-    except ValueError as e:
-        raise FormatError("dtype", str(e)) from None
+    dtype = file_dtype(data)
     layers = data.get("layers")
     if not isinstance(layers, list):
         raise FormatError("layers", "missing or not a list")
