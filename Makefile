@@ -16,6 +16,10 @@ HYPOTHESIS_PROFILE ?= quick
 # 100 % listed. CI (.ci/run) and `make test-all` set it; off by default, as tracing every line slows the suite.
 COVERAGE ?= 0
 COV := $(if $(filter 1,$(COVERAGE)),--cov --cov-report=term)
+# The app's suite runs in parallel processes (pytest-xdist): one per core, at most four (each imports torch and Qt).
+# Tests grouped by file share their module-scoped windows and traces. TEST_JOBS=0 runs it in this one process.
+TEST_JOBS ?= auto
+XDIST := $(if $(filter 0,$(TEST_JOBS)),-p no:xdist,-n $(TEST_JOBS) --maxprocesses=4 --dist loadfile)
 
 .PHONY: run test test-app test-library test-all lint bench
 
@@ -44,7 +48,7 @@ test: test-app
 
 test-app: $(STAMP)
 	QT_QPA_PLATFORM=offscreen HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest --ignore=tests/library \
-		$(COV) $(PYTEST_ARGS)
+		$(XDIST) $(COV) $(PYTEST_ARGS)
 
 test-library: $(LIBSTAMP)
 	QT_QPA_PLATFORM=offscreen HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) NETCOST_REQUIRE_LIBRARIES=1 \

@@ -58,6 +58,17 @@ def test_make_test_is_the_app_suite_with_coverage_on_request() -> None:
     assert set(coverage["source"]) == {"netcost", "costing", "model_io", "gui", "resources"}
 
 
+def test_make_test_runs_in_one_process_per_core_with_a_file_s_tests_together() -> None:
+    assert "$(XDIST)" in _recipe("test-app")
+    assert _variable("TEST_JOBS") == "auto"
+    xdist = _variable("XDIST")
+    assert "-n $(TEST_JOBS)" in xdist and "--dist loadfile" in xdist and "--maxprocesses=" in xdist
+    assert "-p no:xdist" in xdist  # TEST_JOBS=0: in this one process
+    tomllib = pytest.importorskip("tomllib")
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    assert any(Requirement(r).name == "pytest-xdist" for r in extras["test"])
+
+
 def test_the_library_step_cannot_skip() -> None:
     library = _recipe("test-library")
     assert "$(LIBSTAMP)" in library and "NETCOST_REQUIRE_LIBRARIES=1" in library
