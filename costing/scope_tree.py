@@ -10,7 +10,7 @@ that keep every node's scope) and knows nothing of costs; `scope_totals` sums a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -116,6 +116,9 @@ class ScopeTree:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.entries)
 
     def get(self, path: str) -> ScopeEntry | None:
         return self.entries.get(path)
