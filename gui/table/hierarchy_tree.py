@@ -67,7 +67,7 @@ class HierarchyTreeWidget(QWidget):
         self._path_items = _ItemsByPath(self._make_down_to)  # container path -> item (those made)
         self._row_items: dict[int, QTreeWidgetItem] = {}  # leaf row -> item
         self._unbuilt: set[str] = set()  # containers made whose insides are not (a large model's, until opened)
-        self._containers: tuple[object, dict[str, HierarchyNode]] = (None, {})  # (report, its hierarchy by path)
+        self._containers: tuple[tuple[HierarchyNode, ...] | None, dict[str, HierarchyNode]] = (None, {})  # by path
         self._bold: QFont | None = None  # a container's name font
         self._shown: dict[str | int, Totals] = {}  # path or row -> the totals its item shows
         lay = QVBoxLayout(self)
@@ -182,9 +182,9 @@ class HierarchyTreeWidget(QWidget):
 
     def _hierarchy(self) -> dict[str, HierarchyNode]:
         """The current report's containers by path (what a container made now shows)."""
-        report = self.document.report
-        if self._containers[0] is not report:
-            self._containers = (report, {n.path: n for n in report.hierarchy})
+        hierarchy = self.document.report.hierarchy
+        if self._containers[0] is not hierarchy:  # (keyed by the tuple: an old report is not kept alive)
+            self._containers = (hierarchy, {n.path: n for n in hierarchy})
         return self._containers[1]
 
     def _fill(self, item: QTreeWidgetItem, path: str | None, deep: bool) -> None:
