@@ -2,8 +2,9 @@
 
 One structure serves a hand-written file and a traced model. A `Ref` names one output of a node (or a graph
 input). The module hierarchy (`scope`, a dotted module path) is kept on each node for collapse/expand and
-subtotals; it is not the data flow. Graphs are immutable: every edit returns a new graph plus the ids of the nodes
-whose evaluation it may change, so the engine re-evaluates only their downstream closure.
+subtotals, and read as one tree (`Graph.scope_tree`); it is not the data flow. Graphs are immutable: every edit
+returns a new graph plus the ids of the nodes whose evaluation it may change, so the engine re-evaluates only their
+downstream closure.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from .args import remembered_check, with_arg
 from .dtypes import canonical_dtype
 from .records import Totals
+from .scope_tree import ScopeTree
 
 Shape = tuple[int, ...]
 # A tensor as the engine sees it: its shape (with batch) and its element kind: "float" (bytes follow the
@@ -196,14 +198,18 @@ class Graph:
     def batch_size(self) -> int:
         return self.inputs[0].shape[0] if self.inputs and self.inputs[0].shape else 1
 
+    @property
+    def scope_tree(self) -> ScopeTree:
+        """The module hierarchy (costing.scope_tree), built once per structure: the evaluator's subtotals, the
+        diagram's frames, the Modules tree and the tables' folding all read it."""
+        tree = self.__dict__.get("_scope_tree")
+        if tree is None:
+            tree = ScopeTree.build(self.nodes, self.scopes)
+            object.__setattr__(self, "_scope_tree", tree)
+        return tree
+
     def scope_type(self, path: str) -> str:
-        types = self.__dict__.get("_scope_types")
-        if types is None:  # (a scan per call was 2 s over a 100k-node graph's 6,666 scopes)
-            types = {}
-            for s in self.scopes:
-                types.setdefault(s.path, s.type)
-            object.__setattr__(self, "_scope_types", types)
-        return types.get(path, "Module")
+        return self.scope_tree.type_of(path)
 
     def validate(self) -> None:
         """Raise GraphError for duplicate ids/names, edges to unknown or later nodes."""
@@ -226,28 +232,34 @@ class Graph:
                 raise GraphError(f"graph output {str(r)!r} is not a node")
 
     # ---- edits: each returns the new graph and the ids whose evaluation may change --------------------------
-    def _with_nodes(self, nodes: list[Node] | tuple[Node, ...], keep_index: bool) -> Graph:
+    def _with_nodes(self, nodes: list[Node] | tuple[Node, ...], keep_index: bool, keep_scopes: bool) -> Graph:
         g = replace(self, nodes=tuple(nodes))
-        if keep_index:
-            for key in ("_index", "_users", "_modules"):
-                if key in self.__dict__:
-                    object.__setattr__(g, key, self.__dict__[key])
+        return self._hand_on(g, (*(("_index", "_users", "_modules") if keep_index else ()),
+                                 *(("_scope_tree",) if keep_scopes else ())))
+
+    def _hand_on(self, g: Graph, keys: Iterable[str]) -> Graph:
+        """`g` with this graph's lookup indexes `keys` (built already) where its structure keeps them true."""
+        for key in keys:
+            if key in self.__dict__:
+                object.__setattr__(g, key, self.__dict__[key])
         return g
 
     def replace_nodes(self, new: Iterable[Node]) -> tuple[Graph, set[str]]:
         """Swap nodes by id, same inputs (argument or type edits): the structure and its indexes are kept."""
         nodes = list(self.nodes)
         changed: set[str] = set()
-        same_edges = True
+        same_edges = same_scopes = True
         for n in new:
             i = self.index[n.id]
             if nodes[i].inputs != n.inputs:
                 same_edges = False
             if nodes[i].module != n.module:
                 same_edges = False
+            if nodes[i].scope != n.scope:
+                same_scopes = False
             nodes[i] = n
             changed.add(n.id)
-        g = self._with_nodes(nodes, keep_index=same_edges)
+        g = self._with_nodes(nodes, keep_index=same_edges, keep_scopes=same_scopes)
         if any(n.name != self.node(n.id).name for n in (g.node(c) for c in changed)):
             g.__dict__.pop("_names", None)
         return g, changed
@@ -334,12 +346,12 @@ class Graph:
         return g, changed
 
     def with_inputs(self, inputs: Iterable[GraphInput]) -> Graph:
-        return replace(self, inputs=tuple(inputs))
+        return self._hand_on(replace(self, inputs=tuple(inputs)), ("_scope_tree",))
 
 
 def drop_caches(graph: Graph) -> None:
     """Forget `graph`'s lookup indexes (rebuilt on demand): a graph kept only for undo need not hold them."""
-    for key in ("_index", "_users", "_modules", "_names", "_scope_types"):
+    for key in ("_index", "_users", "_modules", "_names", "_scope_tree"):
         graph.__dict__.pop(key, None)
 
 

@@ -20,7 +20,8 @@ from .eval_state import EvalCaches, EvalState
 from .graph import Graph, Node, Ref, Value
 from .node_cost import NodeError, RuleMemo, cost_layer, cost_node, frozen
 from .peak_memory import report_peak
-from .records import CostReport, HierarchyNode, LayerCost, Problem, SummaryFigures, Totals, empty_categories
+from .records import CostReport, LayerCost, Problem, SummaryFigures, Totals, empty_categories
+from .scope_tree import ScopeTree, hierarchy_of
 from .spec import Network
 
 __all__ = ["PROGRESS_EVERY", "NodeError", "RuleMemo", "cost_node", "evaluate", "evaluate_graph", "evaluated_ids",
@@ -309,8 +310,13 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
     # the same rows in the same places (an argument edit that costs everywhere): subtotals change by difference
     same_rows = incremental and previous is not None and graph.index is prev_graph.index and \
         not problem_list and not previous.problems and graph.scopes == prev_graph.scopes
-    hierarchy = tuple(replace(h, totals=h.totals + scope_delta[h.path]) if h.path in scope_delta else h
-                      for h in previous.hierarchy) if same_rows else _hierarchy(graph, ordered)
+    if same_rows:
+        deltas = _scope_deltas(graph.scope_tree, scope_delta)
+        hierarchy = tuple(replace(h, totals=h.totals + deltas[h.path]) if h.path in deltas else h
+                          for h in previous.hierarchy)
+    else:
+        costed = {r.node_id: r for r in ordered}
+        hierarchy = hierarchy_of(graph.scope_tree, [costed.get(n.id) for n in nodes])
     state = EvalState(ordered, rows, values, seen_inputs,
                       frozenset(nodes[p].id for p in done) if incremental else None, tied_by, caches)
     return make_report(
@@ -324,8 +330,8 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
 
 def _by_difference(totals: Totals, by_category: dict[str, Totals], gone: list[tuple[str, str, Totals]],
                    made: list[tuple[str, str, Totals]]) -> tuple[Totals, dict[str, Totals]]:
-    """The totals after the rows `gone` (category, container, totals) were replaced by the rows `made` (the
-    category sums are adjusted in place), and each container's change of subtotal, its sub-containers' included.
+    """The totals after the rows `gone` (category, scope, totals) were replaced by the rows `made` (the category
+    sums are adjusted in place), and the change of each scope's own rows (`_scope_deltas` adds them up the tree).
     Column sums per group, not a `+` and a `-` per row: exact either way (integers only)."""
     totals = totals + Totals.sum(t for _, _, t in made) - Totals.sum(t for _, _, t in gone)
     by_cat: dict[str, tuple[list[Totals], list[Totals]]] = {}
@@ -336,16 +342,16 @@ def _by_difference(totals: Totals, by_category: dict[str, Totals], gone: list[tu
             by_scope.setdefault(scope, ([], []))[side].append(t)
     for category, (old, new) in by_cat.items():
         by_category[category] = by_category[category] + Totals.sum(new) - Totals.sum(old)
-    scope_delta: dict[str, Totals] = {}
-    for scope, (old, new) in by_scope.items():
-        change = Totals.sum(new) - Totals.sum(old)
-        path = scope
-        while True:
-            scope_delta[path] = scope_delta[path] + change if path in scope_delta else change
-            if not path:
-                break
-            path = path.rpartition(".")[0]
-    return totals, scope_delta
+    return totals, {scope: Totals.sum(new) - Totals.sum(old) for scope, (old, new) in by_scope.items()}
+
+
+def _scope_deltas(tree: ScopeTree, own: dict[str, Totals]) -> dict[str, Totals]:
+    """Each scope's change of subtotal, its sub-scopes' included, from the change of each scope's own rows."""
+    out: dict[str, Totals] = {}
+    for scope, change in own.items():
+        for path in tree.chain(scope):
+            out[path] = out[path] + change if path in out else change
+    return out
 
 
 def evaluated_ids(report: CostReport) -> frozenset[str] | None:
@@ -428,51 +434,8 @@ def _unsupported(graph: Graph) -> tuple[dict, ...]:
     return tuple(out)
 
 
-def _hierarchy(graph: Graph, rows: tuple[LayerCost, ...]) -> tuple[HierarchyNode, ...]:
-    """Containers with the rows they hold (first and last row index), their subtotals (sums of the costed members)
-    and how many members are not costed. Every container of the graph is listed, a wholly uncosted one too."""
-    if not graph.scopes:
-        return ()
-    # Each row is summed once into its own scope, then scopes into their parents, deepest first: summing every
-    # scope's members directly would add a row once per enclosing scope.
-    costed = {r.node_id: r for r in rows}
-    span: dict[str, list[int]] = {}  # path -> [first, last] node row (rows not costed included)
-    direct: dict[str, list[Totals]] = {}
-    missing: dict[str, int] = {}
-    for i, node in enumerate(graph.nodes):
-        r = costed.get(node.id)
-        if r is not None:
-            direct.setdefault(node.scope, []).append(r.totals)
-        path = node.scope
-        while True:
-            got = span.get(path)
-            if got is None:
-                span[path] = [i, i]
-            else:
-                got[1] = i
-            if r is None:
-                missing[path] = missing.get(path, 0) + 1
-            if not path:
-                break
-            path = path.rpartition(".")[0]
-    subtotal = {path: Totals.sum(ts) for path, ts in direct.items()}
-    for path in sorted(span, key=lambda p: -p.count(".") if p else 1):
-        if path and path in subtotal:
-            parent = path.rpartition(".")[0]
-            subtotal[parent] = subtotal[parent] + subtotal[path] if parent in subtotal else subtotal[path]
-    out = []
-    for s in graph.scopes:
-        first_last = span.get(s.path)
-        if first_last is None:
-            continue
-        out.append(HierarchyNode(s.path, s.type, s.depth, first_last[0], first_last[1],
-                                 subtotal.get(s.path, Totals()), missing.get(s.path, 0)))
-    out.sort(key=lambda h: (h.first, -h.last))
-    return tuple(out)
-
-
 def _depth(graph: Graph, node: Node) -> int:
     """Rows of a traced model sit one below their container (as torchinfo indents); a flat graph's rows at 0."""
     if not graph.scopes:
         return 0
-    return (node.scope.count(".") + 1 if node.scope else 0) + 1
+    return graph.scope_tree[node.scope].depth + 1

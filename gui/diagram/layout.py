@@ -182,9 +182,9 @@ class DiagramLayouter:
     def _lay_out(self, exp: set[str]) -> DiagramLayout:
         s, z = self.s, self.sizes
         key_of: dict[str, BoxKey] = {}  # drawn node -> its box: itself, or its outermost collapsed scope
-        for path, sc in s.scopes.items():
+        for path, drawn in s.nodes_in.items():
             folded = next((p for p in s.ancestors(path) if p not in exp), None)
-            key_of.update({n: n for n in sc.nodes} if folded is None else dict.fromkeys(sc.nodes, ScopeKey(folded)))
+            key_of.update({n: n for n in drawn} if folded is None else dict.fromkeys(drawn, ScopeKey(folded)))
         # level edges: each original edge lifted to the lowest common level, with port hops below it
         level_edges: dict[str, set[tuple[LayoutKey, LayoutKey]]] = {p: set() for p in exp}
         chains: list[tuple[Edge, BoxKey, BoxKey, list[tuple[str, LayoutKey, LayoutKey]]]] = []
@@ -307,7 +307,8 @@ class DiagramLayouter:
         if cached is not None and cached.edges == edges:
             levels[path] = cached
             return
-        keys: list[LayoutKey] = [*(InputKey(i) for i in (self.s.used_inputs if not path else ())), *sc.nodes,
+        keys: list[LayoutKey] = [*(InputKey(i) for i in (self.s.used_inputs if not path else ())),
+                                 *self.s.nodes_in[path],
                                  *(ScopeKey(c) for c in sc.children)]
         for a, b in edges:
             for k in (a, b):
@@ -327,7 +328,7 @@ class DiagramLayouter:
             return -1.0
         if t is PortKey:
             return -1.0 if key.entering else math.inf  # type: ignore[union-attr]
-        return float(self.s.scopes[key.path].order)  # type: ignore[union-attr]
+        return float(self.s.scopes[key.path].first)  # type: ignore[union-attr]
 
     def _layered(self, keys: list[LayoutKey], edges: frozenset[tuple[LayoutKey, LayoutKey]],
                  sizes: dict[LayoutKey, tuple[float, float]]) -> _Level:

@@ -43,7 +43,7 @@ class DiagramNavigation:
     def rows_of_key(self, key: BoxKey) -> list[int]:
         st = self.scene.structure
         if isinstance(key, ScopeKey):
-            return list(st.scopes[key.path].members)
+            return list(st.scopes.rows(key.path))
         if isinstance(key, InputKey):
             return []
         return [st.row[key]]
@@ -63,7 +63,7 @@ class DiagramNavigation:
         out = []
         for key in (layout.boxes if layout else ()):
             if isinstance(key, ScopeKey):
-                out.append((st.scopes[key.path].order, key.path))
+                out.append((st.scopes[key.path].first, key.path))
             elif isinstance(key, str):
                 out.append((st.row[key], ""))
         return sorted(out)

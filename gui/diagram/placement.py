@@ -67,7 +67,7 @@ class DiagramItems:
         doc, scene = self.document, self.scene
         self.structure = st
         self.ids = doc.layer_ids()
-        keep = self.drawn = {nid for sc in st.scopes.values() for nid in sc.nodes}
+        keep = self.drawn = {nid for drawn in st.nodes_in.values() for nid in drawn}
         for nid in [i for i in self.blocks if i not in keep]:
             scene.removeItem(self.blocks.pop(nid))
             self.selected.discard(nid)
@@ -76,17 +76,18 @@ class DiagramItems:
             item.row = row
             item.fallback = doc.spec(row).display_name(row)
         hier = {h.path: h for h in doc.report.hierarchy}
-        paths = [p for p in st.scopes if p]
-        for p in [p for p in self.groups if p not in st.scopes or not p]:
+        scopes = st.scopes.entries
+        for p in [p for p in self.groups if p not in scopes or not p]:
             scene.removeItem(self.groups.pop(p))
-        for k, p in enumerate(sorted(paths, key=lambda q: (st.scopes[q].order, st.level[q]))):
-            node = hier.get(p) or HierarchyNode(p, doc.graph.scope_type(p), p.count(".") + 1,
-                                                st.scopes[p].order, st.scopes[p].members[-1], Totals())
+        drawn = sorted((e for p, e in scopes.items() if p), key=lambda e: (e.first, e.level))
+        for k, e in enumerate(drawn):
+            p = e.path  # a scope the graph does not declare has no subtotal in the report
+            node = hier.get(p) or HierarchyNode(p, e.type, e.depth, e.first, e.last, Totals())
             g = self.groups.get(p)
             if g is None:
                 g = self.groups[p] = GroupFrameItem(k, node, self.style)
                 scene.addItem(g)
-            g.index, g.node, g.depth = k, node, st.level[p]
+            g.index, g.node, g.depth = k, node, e.level
         ordered = sorted(self.groups.items(), key=lambda kv: kv[1].index)
         self.groups.clear()  # (in place: the colouring reads this dict)
         self.groups.update(ordered)
@@ -137,7 +138,7 @@ class DiagramItems:
                 g.setVisible(True)
             elif path in layout.frames:
                 g.set_segments([QRectF(s.x, s.y, s.w, s.h) for s in layout.frames[path]])
-                g.setZValue(-5 + st.level[path] * 0.01)
+                g.setZValue(-5 + st.level(path) * 0.01)
                 g.setVisible(True)
             else:
                 g.setVisible(False)

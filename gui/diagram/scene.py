@@ -185,8 +185,8 @@ class DiagramScene(QGraphicsScene):
     def collapse_to_depth(self, depth: int | None) -> None:
         """Collapse every scope nested `depth` levels deep (0: the outermost) and show those above it open;
         None expands all."""
-        levels = self.structure.level
-        self.set_expanded_scopes(self._groups if depth is None else [p for p in self._groups if levels[p] < depth])
+        level = self.structure.level
+        self.set_expanded_scopes(self._groups if depth is None else [p for p in self._groups if level(p) < depth])
 
     def reveal(self, row: int) -> bool:
         """Expand the scopes around `row`'s node so its own block shows. True if anything was expanded."""
@@ -316,7 +316,7 @@ class DiagramScene(QGraphicsScene):
         layout = self._base
         assert layout is not None
         if self.column_height is not None and not self.orientation.horizontal:
-            layout = wrap(layout, self.column_height, SIZES, lambda p: st.level[p])
+            layout = wrap(layout, self.column_height, SIZES, st.level)
         self.layout = layout
         # one column: keep the root's first column at x = 0, so expanding a scope leaves the chain where it was
         self.dx = 0.0 if layout.columns else -layout.anchor_x

@@ -8,11 +8,12 @@ them. torch.nn layers and opaque nodes are always drawn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from netcost.costing.graph import Graph
 from netcost.costing.mask_plumbing import MASK_TYPE
 from netcost.costing.registry import has_kind, kind
+from netcost.costing.scope_tree import ScopeTree
 from netcost.gui.diagram.keys import BoxKey, InputKey, ScopeKey
 
 # aten ops whose output aliases their input: not drawn, the edge runs through them
@@ -22,16 +23,6 @@ VIEW_OPS = frozenset({
 })
 SOURCE_OPS = frozenset({"parameter", "buffer", "constant"})
 AUTO_BOXES = 40  # a model opens with whole levels of scopes expanded while at most this many boxes show
-
-
-@dataclass
-class _Scope:
-    path: str
-    parent: str | None
-    children: list[str] = field(default_factory=list)  # child scopes with something drawn
-    nodes: list[str] = field(default_factory=list)  # drawn nodes directly inside
-    members: list[int] = field(default_factory=list)  # rows of every node inside (hidden ones too)
-    order: int = 0  # first member row
 
 
 @dataclass(frozen=True)
@@ -60,7 +51,6 @@ class DiagramStructure:
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
-        self._ancestors: dict[str, list[str]] = {}
         nodes = graph.nodes
         self.row = {n.id: i for i, n in enumerate(nodes)}
         fed = set(graph.input_names)  # values that depend on a graph input
@@ -107,57 +97,20 @@ class DiagramStructure:
         self.edges = edges
         srcs = {e.src for e in edges}
         self.used_inputs = [name for name in graph.input_names if InputKey(name) in srcs]
-        # scopes: every path on a node or in the graph's list, parented by the longest existing prefix
-        paths = {s.path for s in graph.scopes} | {n.scope for n in nodes}
-        paths.discard("")
-        scopes: dict[str, _Scope] = {"": _Scope("", None)}
-        for p in sorted(paths, key=lambda s: s.count(".")):
-            parent = p
-            while True:
-                parent = parent.rpartition(".")[0]
-                if parent in scopes or not parent:
-                    break
-            scopes[p] = _Scope(p, parent if parent in scopes else "")
-        for i, n in enumerate(nodes):
-            s: str | None = n.scope if n.scope in scopes else ""
-            if n.id not in hidden:
-                scopes[s].nodes.append(n.id)  # type: ignore[index]
-            while s is not None:
-                scopes[s].members.append(i)
-                s = scopes[s].parent
-        drawn = {p for p, s in scopes.items() if s.nodes}
-        for p in sorted(scopes, key=lambda s: -s.count(".")):  # a scope with drawn descendants is drawn
-            if p in drawn and scopes[p].parent is not None:
-                drawn.add(scopes[p].parent)  # type: ignore[arg-type]
-        self.scopes = {p: s for p, s in scopes.items() if p in drawn or p == ""}
-        for p, s in self.scopes.items():
-            s.order = s.members[0] if s.members else 0
-            if s.parent is not None:
-                self.scopes[s.parent].children.append(p)
-        for s in self.scopes.values():
-            s.children.sort(key=lambda c: self.scopes[c].order)
-        self.level = {p: (0 if p == "" else self._level(p)) for p in self.scopes}
+        # the graph's scope tree, without the scopes that hold no drawn node (their nodes still count)
+        tree = graph.scope_tree
+        self.scopes: ScopeTree = tree.pruned(lambda i: nodes[i].id not in hidden) if hidden else tree
+        # drawn node ids directly inside each drawn scope, in graph order
+        self.nodes_in: dict[str, list[str]] = {
+            p: [nodes[i].id for i in e.direct if nodes[i].id not in hidden] for p, e in self.scopes.entries.items()}
 
-    def _level(self, path: str) -> int:
-        """Nesting among drawn scopes (0: a child of the graph itself)."""
-        depth, s = 0, self.scopes[path].parent
-        while s:
-            depth += 1
-            s = self.scopes[s].parent
-        return depth
+    def level(self, path: str) -> int:
+        """Nesting among drawn scopes (0: the root and its children)."""
+        return self.scopes[path].level
 
-    def ancestors(self, path: str) -> list[str]:
+    def ancestors(self, path: str) -> tuple[str, ...]:
         """Drawn scope paths from the outermost to `path` itself (the root "" excluded)."""
-        hit = self._ancestors.get(path)
-        if hit is not None:
-            return hit
-        out = []
-        s: str | None = path
-        while s:
-            out.append(s)
-            s = self.scopes[s].parent
-        self._ancestors[path] = out[::-1]
-        return self._ancestors[path]
+        return self.scopes.ancestors(path)
 
     def scope_of(self, node_id: str) -> str:
         s = self.graph.nodes[self.row[node_id]].scope
@@ -175,14 +128,15 @@ def default_expansion(st: DiagramStructure, graph: Graph) -> set[str]:
     """Whole levels of scopes open while at most AUTO_BOXES boxes show (ResNet-50: its stages open, their
     bottlenecks folded; GPT-2: its blocks folded)."""
     expanded: set[str] = set()
-    boxes = len(st.scopes[""].nodes) + len(st.scopes[""].children) + len(st.used_inputs)
+    scopes = st.scopes
+    boxes = len(st.nodes_in[""]) + len(scopes.root.children) + len(st.used_inputs)
     # mask plumbing (costing.mask_plumbing) stays folded: it is there so as not to dominate
-    frontier = [c for c in st.scopes[""].children if graph.scope_type(c) != MASK_TYPE]
+    frontier = [c for c in scopes.root.children if scopes[c].type != MASK_TYPE]
     while frontier:
-        grow = sum(len(st.scopes[p].nodes) + len(st.scopes[p].children) - 1 for p in frontier)
+        grow = sum(len(st.nodes_in[p]) + len(scopes[p].children) - 1 for p in frontier)
         if boxes + grow > AUTO_BOXES and (expanded or boxes + grow > 4 * AUTO_BOXES or len(frontier) > 1):
             break
         expanded |= set(frontier)
         boxes += grow
-        frontier = [c for p in frontier for c in st.scopes[p].children if graph.scope_type(c) != MASK_TYPE]
+        frontier = [c for p in frontier for c in scopes[p].children if scopes[c].type != MASK_TYPE]
     return expanded

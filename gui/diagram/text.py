@@ -158,7 +158,7 @@ class DiagramText:
         """The container's label record: the one it has while what it shows is unchanged, else a new one."""
         node = item.node
         scope = self.scene.structure.scopes.get(node.path)
-        key = (item.label, node, item.collapsed, len(scope.members) if scope else 0, self.label_key(),
+        key = (item.label, node, item.collapsed, scope.count if scope else 0, self.label_key(),
                self.scene.document.report.complete, self.scene.gen if not item.label else -1)
         text = item.text
         if isinstance(text, GroupText) and text.key == key:
@@ -179,8 +179,8 @@ class DiagramText:
         report = scene.document.report
         total = scene.value(report)
         share = value / total if total else 0.0  # a ratio of two report figures, for display
-        scopes = scene.structure.scopes
-        count = len(scopes[node.path].members) if node.path in scopes else 0
+        scope = scene.structure.scopes.get(node.path)
+        count = scope.count if scope is not None else 0
         name = self.group_name(node.path)
         if not node.complete:  # its sum leaves nodes out: no figure at all, and why
             figure = f"{DASH} · {node.not_costed} {NOT_COSTED}"

@@ -72,8 +72,8 @@ class DiagramTooltips:
             return f"<b>input {escape(item.name)}</b><br>{escape(item.text)}"
         if isinstance(item, GroupFrameItem):
             node = item.node
-            scopes = scene.structure.scopes
-            count = len(scopes[node.path].members) if node.path in scopes else 0
+            scope = scene.structure.scopes.get(node.path)
+            count = scope.count if scope is not None else 0
             head = (f"<b>{escape(node.path)}</b> &nbsp;{escape(node.type)}<br>{count} nodes"
                     f" ({'double-click to expand' if item.collapsed else 'click the header to fold'})")
             if not node.complete:

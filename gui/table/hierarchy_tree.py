@@ -1,16 +1,21 @@
 """`HierarchyTreeWidget`: a traced model's module hierarchy with per-container subtotals.
 
-Containers come from the report's `hierarchy` (their subtotals are the engine's, not summed here); leaves are the
-graph's nodes, a node that could not be costed too (marked "not costed", no figures; a container holding one shows
-"—" and how many). Expand state is kept per module path, so a convention change or reload of the same model keeps it.
-Selecting a leaf or a container selects its rows in the shared selection. A layer list has no hierarchy: the tree
-then says so and offers nothing to expand.
+Containers are the report's `hierarchy` (their subtotals are the engine's, not summed here), nested as the graph's
+scope tree (`Graph.scope_tree`) nests them; leaves are the graph's nodes, a node that could not be costed too
+(marked "not costed", no figures; a container holding one shows "—" and how many). Expand state is kept per module
+path, so a convention change or reload of the same model keeps it. Selecting a leaf or a container selects its rows
+in the shared selection. A layer list has no hierarchy: the tree then says so and offers nothing to expand.
+
+A large model's items are made when their container is first opened (a container shows its expand arrow and its
+subtotal from the start): making all 100k items of a 100k-node graph took seconds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QBrush
+from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -24,17 +29,32 @@ from PySide6.QtWidgets import (
 from netcost.costing import CONVENTIONS, HierarchyNode, LayerCost, Totals, convention_value
 from netcost.costing import formatting as fmt
 from netcost.costing.records import DASH, NOT_COSTED
+from netcost.costing.scope_tree import ROOT
 from netcost.gui.common.palette import LIGHT
 from netcost.gui.common.plain_text import plain_tip
 from netcost.gui.document.cost_document import CostDocument
 
 ROWS_ROLE = Qt.ItemDataRole.UserRole  # (first, last) rows of the layer list under an item
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+_FIGURE_ALIGN = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter  # (one enum `|`, not one per item)
 
 
-# A tree item costs ~70 µs to make and fill: above this many leaves (a 100k-node graph took 7 s), a container's
-# leaves are made when it is first expanded; its subtotal is shown from the start.
-LAZY_LEAVES_ABOVE = 20_000
+# A tree item costs ~70 µs to make and fill: above this many graph nodes (Llama-70B's 5,000 took 0.2 s, a
+# 100k-node graph seconds), a container's items are made when it is first opened.
+LAZY_LEAVES_ABOVE = 2_000
+
+
+class _ItemsByPath(dict[str, QTreeWidgetItem]):
+    """Container path -> its item; asking for one not made yet (`[]`) makes it, and the containers above it
+    (`get` answers only what is made)."""
+
+    def __init__(self, make: Callable[[str], None]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, path: str) -> QTreeWidgetItem:
+        self._make(path)
+        return dict.__getitem__(self, path)
 
 
 class HierarchyTreeWidget(QWidget):
@@ -44,9 +64,11 @@ class HierarchyTreeWidget(QWidget):
         self.setObjectName("hierarchy")
         self.expanded: set[str] = set()
         self._built: tuple | None = None  # `_signature` of what the items show
-        self._path_items: dict[str, QTreeWidgetItem] = {}  # container path -> item
+        self._path_items = _ItemsByPath(self._make_down_to)  # container path -> item (those made)
         self._row_items: dict[int, QTreeWidgetItem] = {}  # leaf row -> item
-        self._unbuilt: dict[str, list[int]] = {}  # container path -> rows of its leaves not made yet (lazy)
+        self._unbuilt: set[str] = set()  # containers made whose insides are not (a large model's, until opened)
+        self._containers: tuple[tuple[HierarchyNode, ...] | None, dict[str, HierarchyNode]] = (None, {})  # by path
+        self._bold: QFont | None = None  # a container's name font
         self._shown: dict[str | int, Totals] = {}  # path or row -> the totals its item shows
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -65,7 +87,7 @@ class HierarchyTreeWidget(QWidget):
             self.tree.header().setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         lay.addWidget(self.tree, 1)
         self.tree.itemExpanded.connect(lambda item: self.expanded.add(str(item.data(0, PATH_ROLE))))
-        self.tree.itemExpanded.connect(self._build_leaves)
+        self.tree.itemExpanded.connect(self._on_expanded)
         self.tree.itemCollapsed.connect(lambda item: self.expanded.discard(str(item.data(0, PATH_ROLE))))
         self.tree.itemSelectionChanged.connect(self._on_tree_selection_changed)
         document.documentReset.connect(self.rebuild)
@@ -154,41 +176,65 @@ class HierarchyTreeWidget(QWidget):
         self.info.setText(f"{report.model}: {doc.row_count()} nodes in {len(report.hierarchy)} containers"
                           + (f"; {missing} {NOT_COSTED}" if missing else ""))
         self._set_headers()
-        parents: list[tuple[HierarchyNode, QTreeWidgetItem]] = []
-        lazy = len(doc.graph.nodes) > LAZY_LEAVES_ABOVE
-        nodes = sorted(report.hierarchy, key=lambda n: (n.first, -n.last, n.depth))
-        pending = list(nodes)
-        by_id = report.by_id
-        for i in range(len(doc.graph.nodes)):  # every node: one not costed is listed and marked
-            while pending and pending[0].first <= i:
-                node = pending.pop(0)
-                while parents and not (parents[-1][0].first <= node.first and node.last <= parents[-1][0].last):
-                    parents.pop()
-                item = self._node_item(node.path.rsplit(".", 1)[-1] or node.type, node.type, node.totals,
-                                       (node.first, node.last), node.path)
-                if not node.complete:
-                    self._set_not_costed(item, node.not_costed)
-                self._attach(item, parents[-1][1] if parents else None)
-                parents.append((node, item))
-            while parents and not parents[-1][0].first <= i <= parents[-1][0].last:
-                parents.pop()
-            if lazy and parents:
-                self._unbuilt.setdefault(parents[-1][0].path, []).append(i)
-                parents[-1][1].setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
+        root = self.tree.invisibleRootItem()
+        self._fill(root, None, deep=len(doc.graph.nodes) <= LAZY_LEAVES_ABOVE)
+        self._restore_expansion(root, top=True)
+
+    def _hierarchy(self) -> dict[str, HierarchyNode]:
+        """The current report's containers by path (what a container made now shows)."""
+        hierarchy = self.document.report.hierarchy
+        if self._containers[0] is not hierarchy:  # (keyed by the tuple: an old report is not kept alive)
+            self._containers = (hierarchy, {n.path: n for n in hierarchy})
+        return self._containers[1]
+
+    def _fill(self, item: QTreeWidgetItem, path: str | None, deep: bool) -> None:
+        """Make the items inside container `path` (None: the top level, under the invisible root), in row order;
+        with `deep` the items inside those too, else each container inside waits until it is opened."""
+        hier = self._hierarchy()
+        tree = self.document.graph.scope_tree
+        if path is not None:
+            self._unbuilt.discard(path)
+            if path not in tree or path not in hier:  # a structural edit is about to rebuild the tree
+                return
+        if path is None and ROOT in hier:  # a traced model declares its root module: one top-level item
+            contents: list[tuple[int, str | None]] = [(tree.root.first, ROOT)]
+        else:
+            contents = tree.contents(path or ROOT, hier.__contains__)
+        by_id = self.document.report.by_id
+        children = []
+        for row, inner in contents:
+            if inner is None:
+                children.append(self._any_leaf(row, by_id))
                 continue
-            leaf = self._any_leaf(i, by_id)
-            self._attach(leaf, parents[-1][1] if parents else None)
-        self._restore_expansion(self.tree.invisibleRootItem(), top=True)
+            child = self._container_item(hier[inner])
+            children.append(child)
+            if deep:
+                self._fill(child, inner, deep=True)
+            else:
+                self._unbuilt.add(inner)
+                child.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
+        item.addChildren(children)
+
+    def _make_down_to(self, path: str) -> None:
+        """Make the items of the containers around `path`, down to its own (asked for before they were opened)."""
+        hier = self._hierarchy()
+        tree = self.document.graph.scope_tree
+        if path not in hier or path not in tree:
+            return
+        up = next((p for p in tree.chain(path) if p != path and p in hier), None)
+        if up is not None and (up in self._unbuilt or up not in self._path_items):
+            self._fill(self._path_items[up], up, deep=False)
+
+    def _container_item(self, node: HierarchyNode) -> QTreeWidgetItem:
+        item = self._node_item(node.path.rsplit(".", 1)[-1] or node.type, node.type, node.totals,
+                               (node.first, node.last), node.path)
+        if not node.complete:
+            self._set_not_costed(item, node.not_costed)
+        return item
 
     def _set_headers(self) -> None:
         label = CONVENTIONS[self.document.convention].label
         self.tree.setHeaderLabels(["Module", "Type", "Params", label])
-
-    def _attach(self, item: QTreeWidgetItem, parent: QTreeWidgetItem | None) -> None:
-        if parent is None:
-            self.tree.addTopLevelItem(item)
-        else:
-            parent.addChild(item)
 
     def _node_item(self, name: str, type_: str, totals: Totals, rows: tuple[int, int], path: str
                    ) -> QTreeWidgetItem:
@@ -198,9 +244,10 @@ class HierarchyTreeWidget(QWidget):
         item.setToolTip(0, plain_tip(path))
         self._path_items[path] = item
         self._set_figures(item, totals, path)
-        font = item.font(0)
-        font.setBold(True)
-        item.setFont(0, font)
+        if self._bold is None:
+            self._bold = item.font(0)
+            self._bold.setBold(True)
+        item.setFont(0, self._bold)
         return item
 
     def _leaf_item(self, layer: LayerCost, row: int) -> QTreeWidgetItem:
@@ -220,8 +267,8 @@ class HierarchyTreeWidget(QWidget):
             self._shown[key] = totals
         item.setText(2, fmt.si(totals.params))
         item.setText(3, fmt.si(convention_value(totals, self.document.convention)))
-        for col in (2, 3):
-            item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        item.setTextAlignment(2, _FIGURE_ALIGN)
+        item.setTextAlignment(3, _FIGURE_ALIGN)
 
     def _set_not_costed(self, item: QTreeWidgetItem, nodes: int = 0) -> None:
         """A leaf that could not be costed, or a container holding `nodes` such leaves: "—", never a partial sum."""
@@ -230,27 +277,23 @@ class HierarchyTreeWidget(QWidget):
         why = f"{nodes} node(s) inside are {NOT_COSTED}: no subtotal until they are" if nodes else \
             f"{NOT_COSTED}: it (or an input it reads) has an error"
         for col in (2, 3):
-            item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setTextAlignment(col, _FIGURE_ALIGN)
             item.setToolTip(col, why)
             item.setForeground(col, QBrush(LIGHT.same))
 
     def _update_figures(self) -> None:
-        """Convention changed: update the numbers in place (same items, same expand state)."""
+        """Convention changed: update the numbers of the items made, in place (same items, same expand state)."""
         self._set_headers()
         report = self.document.report
         by_path = {n.path: n.totals for n in report.hierarchy if n.complete}
-        stack = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
-        while stack:
-            item = stack.pop()
-            first, last = item.data(0, ROWS_ROLE)
-            path = str(item.data(0, PATH_ROLE))
-            totals = by_path.get(path) if item.childCount() else None
-            if totals is None and first == last and not item.childCount() and 0 <= first < self.document.row_count():
-                cost = self.document.row_cost(first)
-                totals = cost.totals if cost is not None else None
+        for path, item in self._path_items.items():
+            totals = by_path.get(path)
             if totals is not None:
                 self._set_figures(item, totals)
-            stack.extend(item.child(i) for i in range(item.childCount()))
+        for row, item in self._row_items.items():
+            cost = self.document.row_cost(row) if 0 <= row < self.document.row_count() else None
+            if cost is not None:
+                self._set_figures(item, cost.totals)
 
     def _restore_expansion(self, root: QTreeWidgetItem, top: bool) -> None:
         for i in range(root.childCount()):
@@ -258,8 +301,11 @@ class HierarchyTreeWidget(QWidget):
             path = str(item.data(0, PATH_ROLE))
             if item.childCount() or path in self._unbuilt:
                 # first view of a model: top-level containers open; later: what the user left open
-                item.setExpanded(path in self.expanded or (top and not self.expanded))
-                self._restore_expansion(item, top=False)
+                wanted = path in self.expanded or (top and not self.expanded)
+                if wanted or item.isExpanded():
+                    item.setExpanded(wanted)
+                if item.childCount():
+                    self._restore_expansion(item, top=False)
 
     def _any_leaf(self, row: int, by_id: dict[str, LayerCost]) -> QTreeWidgetItem:
         """The leaf of graph row `row`: its figures, or marked when it is not costed."""
@@ -275,21 +321,18 @@ class HierarchyTreeWidget(QWidget):
         self._set_not_costed(leaf)
         return leaf
 
-    def _build_leaves(self, item: QTreeWidgetItem) -> None:
-        """A container of a large model opened: its leaves, made now, between its sub-containers by row."""
-        rows = self._unbuilt.pop(str(item.data(0, PATH_ROLE)), None)
-        by_id = self.document.report.by_id
-        k = 0
-        for row in rows or ():
-            while k < item.childCount() and item.child(k).data(0, ROWS_ROLE)[0] < row:
-                k += 1
-            item.insertChild(k, self._any_leaf(row, by_id))
-            k += 1
+    def _on_expanded(self, item: QTreeWidgetItem) -> None:
+        """A container of a large model opened: its items, made now, open where the user left them open."""
+        path = str(item.data(0, PATH_ROLE))
+        if path in self._unbuilt:
+            self._fill(item, path, deep=False)
+            self._restore_expansion(item, top=False)
 
     def expand_all(self, expanded: bool = True) -> None:
         if expanded:
             for path in list(self._unbuilt):
-                self._build_leaves(self._path_items[path])
+                if path in self._unbuilt:
+                    self._fill(self._path_items[path], path, deep=True)
             self.tree.expandAll()
         else:
             self.tree.collapseAll()

@@ -9,6 +9,7 @@ from typing import Any
 from netcost.costing import CATEGORIES, CONVENTIONS, PEERS, CostReport, LayerCost, convention_value
 from netcost.costing import formatting as fmt
 from netcost.costing.records import DASH
+from netcost.costing.scope_tree import ScopeTree
 from netcost.costing.shares import PARAMS, share_text, whole_of
 
 from .. import escape, strict_json
@@ -42,7 +43,9 @@ def _collapse(report: CostReport, depth: int | None) -> list[tuple[LayerCost, in
         return [(r, i, i) for i, r in enumerate(layers)]
     nodes = {n.path: n for n in report.hierarchy if n.depth == depth}
     spans = {i: n.path for n in nodes.values() for i in range(n.first, n.last + 1)}
-    group_of = [_group(r, depth, nodes) if r.node_id else spans.get(i) for i, r in enumerate(layers)]
+    tree = report.graph.scope_tree if report.graph is not None else None
+    group_of = [_group(r, depth, nodes, tree) if r.node_id and tree is not None else spans.get(i)
+                for i, r in enumerate(layers)]
     members: dict[str, list[int]] = {}
     for i, g in enumerate(group_of):
         if g is not None:
@@ -68,11 +71,11 @@ def _collapse(report: CostReport, depth: int | None) -> list[tuple[LayerCost, in
     return out
 
 
-def _group(row: LayerCost, depth: int, nodes: dict[str, object]) -> str | None:
-    """The container at `depth` that holds a graph row (by its scope), if any."""
-    parts = row.scope.split(".") if row.scope else []
-    key = "" if depth == 0 else ".".join(parts[:depth]) if len(parts) >= depth else None
-    return key if key in nodes else None
+def _group(row: LayerCost, depth: int, nodes: dict[str, object], tree: ScopeTree) -> str | None:
+    """The container at `depth` that holds a graph row (its scope or one around it), if any."""
+    if row.scope not in tree:
+        return None
+    return next((p for p in tree.chain(row.scope) if tree[p].depth == depth and p in nodes), None)
 
 
 def _renamed(inputs: tuple[str, ...], shown: dict[str, str], own: str) -> tuple[str, ...]:

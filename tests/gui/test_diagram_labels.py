@@ -148,7 +148,7 @@ def test_mask_plumbing_folds_into_one_group(qtbot) -> None:
     shown = [k.path if isinstance(k, ScopeKey) else k for k in scene._visible_keys() if not isinstance(k, InputKey)]
     top = [k for k in shown if "." not in k]
     assert "mask" in top and not scene.is_expanded("mask")  # one folded group, not open by default
-    count = len(scene.structure.scopes["mask"].members)
+    count = scene.structure.scopes["mask"].count
     assert count >= 8 and scene.group("mask").text_lines()[:2] == ["mask  ▸", f"mask plumbing · {count} nodes"]
     assert not {"ne", "cumsum", "gt", "bitwise_and", "le", "expand"} & set(shown)  # none of it on show
     assert {"embed", "pos", "head"} <= set(top)
