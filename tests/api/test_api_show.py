@@ -105,6 +105,7 @@ def test_the_window_shows_the_live_model_and_its_edits_come_back(qtbot, report, 
     qtbot.addWidget(window)
     window.show()
     assert window.open_reference(str(path))
+    qtbot.waitUntil(lambda: window.file_job is None, timeout=60_000)  # every file opens on a thread
     assert window.document.report.totals == report.cost_report.totals
     assert [r.name for r in window.document.report.layers] == [r.name for r in report.with_options(depth=None).rows]
     doc = window.document
