@@ -312,7 +312,8 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
     hierarchy = tuple(replace(h, totals=h.totals + scope_delta[h.path]) if h.path in scope_delta else h
                       for h in previous.hierarchy) if same_rows else _hierarchy(graph, ordered)
     state = EvalState(ordered, rows, values, seen_inputs,
-                      frozenset(nodes[p].id for p in done) if incremental else None, tied_by, caches)
+                      frozenset(nodes[p].id for p in done) if incremental else None, tied_by, caches,
+                      base=before.token if incremental and before is not None else None)
     return make_report(
         graph.name, tuple((gi.shape, _input_dtype(gi.dtype, graph.dtype)) for gi in graph.inputs),
         graph.batch_size, graph.dtype, ordered, totals, by_category, graph=graph, problems=problem_list,
