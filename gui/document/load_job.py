@@ -45,6 +45,10 @@ class Stage(Enum):
         return self.start + (self.end - self.start) * done // max(total, 1)
 
 
+def _spent(progress: Progress) -> tuple[Graph, dict[str, Any]]:
+    raise ValueError("a load job runs once")
+
+
 class Canceled(Exception):
     """Raised at a progress point once the job was cancelled."""
 
@@ -98,7 +102,8 @@ class LoadJob(QThread):
 
     @without_gc  # a collection here holds the GIL over every object of the window: the event loop would stall
     def _load(self) -> Loaded:
-        graph, extra = self._reader(self._report)
+        reader, self._reader = self._reader, _spent  # one run: what it reads from (a worker's answer) is let go
+        graph, extra = reader(self._report)
         self._report(Stage.COST)
         report = evaluate_graph(graph, progress=lambda done, total: self._report(Stage.COST, done, total))
         report.peak_activation_bytes  # noqa: B018 - cached on the report here, off the GUI thread (1.7 s at 100k)

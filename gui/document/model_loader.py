@@ -295,27 +295,30 @@ class ModelLoader(QObject):
         if not ending and time.monotonic() - self._started_at >= self._timeout and '"ok"' not in out:
             ending = "timeout"  # the worker's watchdog ended it at its deadline
         self._end_group()  # whatever the model started does not outlive the load
+        job = None
+        if ending not in ("cancel", "timeout"):
+            if status == QProcess.ExitStatus.CrashExit:
+                code = -signal.SIGKILL if code == 0 else -abs(code)  # Qt reports the signal as a crash, not a code
+            # still busy: the answer is decoded, costed and prepared on the job's thread
+            job = self._job = LoadJob(_answer_reader(ref, code, out, err), self.preparers, self)
         self._release()
         if ending == "cancel":
             self.canceled.emit(ref)
             return
-        if ending == "timeout":
+        if ending == "timeout" or job is None:
             self._fail(ref, f"{ref}: no answer within the time limit (the model's code hangs or is very "
                                   "slow); the worker was stopped")
             return
-        if status == QProcess.ExitStatus.CrashExit:
-            code = -signal.SIGKILL if code == 0 else -abs(code)  # Qt reports the signal as a crash, not a code
-        job = LoadJob(_answer_reader(ref, code, out, err), self.preparers, self)
         job.loaded.connect(lambda loaded: self._job_ended(job) and self.loaded.emit(ref, loaded))
         job.failed.connect(lambda _message: self._job_ended(job) and self._job_failed(ref, job.error))
         job.canceled.connect(lambda: self._job_ended(job))
-        job.finished.connect(job.deleteLater)
-        self._job = job  # still busy: the answer is costed and prepared on the job's thread
-        self._release()
+        # a finished job stays the loader's child (it lets go of the answer itself): a deleteLater of it crashed
+        # PySide when the loader went right after
         job.start()
 
     def _job_ended(self, job: LoadJob) -> bool:
         """True when `job` is still the load the loader waits for (a cancelled or replaced one is ignored)."""
+        job.wait()  # it has sent its last signal: its thread ends now (never one running when the loader goes)
         if job is not self._job:
             return False
         self._job = None
