@@ -128,8 +128,11 @@ class PeakTracker:
         self.high = [_NEVER] * (2 * self.leaves)
         for i, (m, f) in enumerate(zip(self.made, self.freed, strict=True)):
             self.net[self.leaves + i], self.high[self.leaves + i] = m - f, m
-        for k in range(self.leaves - 1, 0, -1):
-            self._join(k)
+        net, high = self.net, self.high
+        for k in range(self.leaves - 1, 0, -1):  # (the join inlined: 130k parents at 100k nodes)
+            left = 2 * k
+            net[k] = net[left] + net[left + 1]
+            high[k] = max(high[left], net[left] + high[left + 1])
         self.at_start = sum(size[v] for v in self.held)
 
     def _join(self, k: int) -> None:
