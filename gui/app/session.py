@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
@@ -257,9 +257,14 @@ class Session(QObject):
     def _project_opened(self, path: str) -> None:
         self.loader.cancel()
         self.window.source = None
+        self.window.message_bar.hide()
+        # Open Recent and the last folder are written to disk (two QSettings syncs, ~35 ms): in the next pass of
+        # the event loop, not in the one that shows the new document
+        QTimer.singleShot(0, lambda: self._remember_file(path))
+
+    def _remember_file(self, path: str) -> None:
         self.remember_folder(path)
         self.recent.add(str(Path(path).resolve()))
-        self.window.message_bar.hide()
 
     # ---- files: read, checked, costed and prepared on a thread, the window answering meanwhile ---------------
     def _start_file_job(self, path: str) -> None:

@@ -61,6 +61,7 @@ def open_file(qtbot, window, path: str | Path) -> bool:  # noqa: ANN001 - a Main
     before = window.document.report
     assert window.open_reference(str(path))  # started: every file opens on a thread
     qtbot.waitUntil(lambda: window.file_job is None, timeout=60_000)
+    QCoreApplication.processEvents()  # the pass after the document arrived (Open Recent, the last folder)
     return window.document.report is not before
 
 
