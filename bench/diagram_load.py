@@ -7,7 +7,8 @@ A deep transformer graph file (bench/big_graph_file.py) arrives in a `CostDocume
   - on a thread: `GraphFileJob` reads, checks and costs the file and prepares the diagram (structure, opening
     scopes, their layout: gui/diagram/prepared.py) off the GUI thread; the GUI thread then installs the document
     and the scene makes the items of the boxes shown;
-  - inline: the same steps all on the GUI thread (what a file under GraphFileJob's 1 MiB threshold gets today).
+  - inline: the same steps all on the GUI thread (what a file under 1 MiB got before every open went through
+    GraphFileJob).
 Printed per way: the longest event-loop pass (the longest gap between heartbeats; median over `--runs`), the
 time until the diagram is painted, and how long the GUI thread's part (document, items, paint) took of it.
 Target (issue 19): the longest pass <= 100 ms on a thread.
@@ -77,7 +78,7 @@ def one_open(path: Path, threaded: bool) -> tuple[float, float, float]:
         install(graph, evaluate_graph(graph))
 
     job = GraphFileJob(path)
-    job.loaded.connect(lambda graph, extra, report: install(graph, report))
+    job.loaded.connect(lambda loaded: install(loaded.graph, loaded.report))  # a Loaded
     heart.start()
     t0 = time.perf_counter()
     beats.append(t0)

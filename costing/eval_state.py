@@ -16,11 +16,11 @@ from .records import LayerCost
 class EvalCaches:
     """Caches of pure functions, shared (not copied) along one line of evaluations: each evaluation given a
     previous report hands its caches on; one without starts new ones. `rules`: the node rules' results;
-    `peak_plan`: costing.peak_memory's live-range plan of the last graph structure, as (graph.index, alias flags,
-    plan)."""
+    `peak`: costing.peak_memory's PeakTracker of the last graph structure (its live ranges, the sizes of one
+    evaluation, which the next one updates where it changed them)."""
 
     rules: RuleMemo = field(default_factory=RuleMemo)
-    peak_plan: tuple[Any, tuple[bool, ...], Any] | None = None
+    peak: Any = None
 
     def __reduce__(self) -> tuple[type, tuple]:
         return (EvalCaches, ())  # a copied report starts with empty caches
@@ -33,7 +33,9 @@ class EvalState:
     `layers` are the report rows it was made with (`rows` indexes exactly those by node id); `values` every value
     it computed (graph inputs and node outputs); `inputs` what each node it visited read; `evaluated` the ids an
     incremental evaluation visited (None: a full one visited all); `shared_by` node id -> the ids of the nodes
-    whose parameters are tied to it (None: not needed yet)."""
+    whose parameters are tied to it (None: not needed yet). `token` names the evaluation (unique, a copy too); `base`
+    is the token of the one an incremental evaluation started from (None: a full one), so a cache that holds one
+    evaluation's figures knows whether `evaluated` is all that changed since."""
 
     layers: tuple[LayerCost, ...]
     rows: Mapping[str, LayerCost]
@@ -42,3 +44,5 @@ class EvalState:
     evaluated: frozenset[str] | None
     shared_by: Mapping[str, list[str]] | None
     caches: EvalCaches
+    base: object | None = None
+    token: object = field(default_factory=object)

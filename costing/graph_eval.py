@@ -318,7 +318,8 @@ def evaluate_graph(graph: Graph, previous: CostReport | None = None, dirty: Coll
         costed = {r.node_id: r for r in ordered}
         hierarchy = hierarchy_of(graph.scope_tree, [costed.get(n.id) for n in nodes])
     state = EvalState(ordered, rows, values, seen_inputs,
-                      frozenset(nodes[p].id for p in done) if incremental else None, tied_by, caches)
+                      frozenset(nodes[p].id for p in done) if incremental else None, tied_by, caches,
+                      base=before.token if incremental and before is not None else None)
     return make_report(
         graph.name, tuple((gi.shape, _input_dtype(gi.dtype, graph.dtype)) for gi in graph.inputs),
         graph.batch_size, graph.dtype, ordered, totals, by_category, graph=graph, problems=problem_list,

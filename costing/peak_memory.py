@@ -10,12 +10,18 @@ runs (its inputs and its outputs both live). The rules:
 - parameters, buffers and constants are not activations (their sources write nothing);
 - graph inputs are live from the start until their last reader (handed over to the forward, not held by a caller).
 
+An edit of arguments keeps the lifetimes and changes a few sizes: `PeakTracker` keeps the plan's allocations and
+frees per step in a segment tree (each node: the bytes it nets, and the highest point reached inside it), so the
+next report's peak updates the sizes the evaluation touched in O(log n) each instead of walking every node again
+(430 ms per edit at 100k nodes).
+
 Allocator rounding (PyTorch's caching allocator rounds blocks up to 512 B, CUDA to 2 MiB segments) and a kernel's
 own workspace (im2col, attention scratch) are not counted: they depend on the device and its libraries.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from math import prod
@@ -98,48 +104,145 @@ def report_peak(report: Any) -> int | None:
     return _graph_peak(report)
 
 
+_NEVER = -(1 << 62)  # the highest point of an empty stretch of steps
+
+
+class PeakTracker:
+    """The live-range plan of one graph structure and, per step, the bytes it allocates (`made`) and frees after
+    it ran (`freed`), in a segment tree: a leaf holds (made - freed, made); a parent (left net + right net,
+    max(left high, left net + right high)). The root's high plus the inputs held at the start is the peak.
+    `token`: the evaluation (EvalState.token) whose sizes it holds."""
+
+    def __init__(self, index: Any, elem: int, token: object, plan: LivePlan, flags: dict[str, bool],
+                 outputs: dict[str, int], size: dict[Any, int]) -> None:
+        self.index, self.elem, self.token = index, elem, token
+        self.flags, self.outputs, self.size = flags, outputs, size
+        self.held = set(plan.held)
+        self.made_at = {v: i for i, made in enumerate(plan.made) for v in made}
+        self.freed_at = {v: i for i, freed in enumerate(plan.freed) for v in freed}
+        n = max(1, len(plan.made))
+        self.leaves = 1 << (n - 1).bit_length()
+        self.made = [sum(size[v] for v in made) for made in plan.made]
+        self.freed = [sum(size[v] for v in freed) for freed in plan.freed]
+        self.net = [0] * (2 * self.leaves)
+        self.high = [_NEVER] * (2 * self.leaves)
+        for i, (m, f) in enumerate(zip(self.made, self.freed, strict=True)):
+            self.net[self.leaves + i], self.high[self.leaves + i] = m - f, m
+        net, high = self.net, self.high
+        for k in range(self.leaves - 1, 0, -1):  # (the join inlined: 130k parents at 100k nodes)
+            left = 2 * k
+            net[k] = net[left] + net[left + 1]
+            high[k] = max(high[left], net[left] + high[left + 1])
+        self.at_start = sum(size[v] for v in self.held)
+
+    def _join(self, k: int) -> None:
+        left, right = 2 * k, 2 * k + 1
+        self.net[k] = self.net[left] + self.net[right]
+        self.high[k] = max(self.high[left], self.net[left] + self.high[right])
+
+    def _set_leaf(self, i: int) -> None:
+        k = self.leaves + i
+        self.net[k], self.high[k] = self.made[i] - self.freed[i], self.made[i]
+        k //= 2
+        while k:
+            self._join(k)
+            k //= 2
+
+    def resize(self, v: Any, nbytes: int) -> None:
+        """Storage `v` now holds `nbytes` (a value that is not a storage of its own is ignored)."""
+        delta = nbytes - self.size.get(v, nbytes)
+        if not delta:
+            return
+        self.size[v] = nbytes
+        if v in self.held:
+            self.at_start += delta
+        if (i := self.made_at.get(v)) is not None:
+            self.made[i] += delta
+            self._set_leaf(i)
+        if (i := self.freed_at.get(v)) is not None:
+            self.freed[i] += delta
+            self._set_leaf(i)
+
+    def peak(self) -> int:
+        return max(self.at_start, self.at_start + self.high[1])
+
+
+_lock = threading.Lock()  # a document's evaluations share one tracker; the loading thread may ask first
+
+
 def _graph_peak(report: Any) -> int:
     graph = report.graph
     elem = DTYPE_BYTES[graph.dtype]
     state = report.state
+    caches = state.caches if state is not None else None
+    with _lock:
+        tracker = caches.peak if caches is not None else None
+        if tracker is not None and tracker.token is state.token:
+            return tracker.peak()
+        if tracker is not None and state.base is tracker.token and state.evaluated is not None and \
+                tracker.index is graph.index and tracker.elem == elem and _update(tracker, report, elem):
+            tracker.token = state.token
+            return tracker.peak()
+        tracker = _build(report, elem)
+        if caches is not None:  # the next evaluation of this document updates it while the structure stays
+            caches.peak = tracker
+        return tracker.peak()
+
+
+def _node_sizes(node: Any, row: Any, values: Any, elem: int) -> tuple[bool, int, list[int]]:
+    """(whether it writes into its first input's storage, its output count, the bytes of each output)."""
+    n_out = len(row.output_shapes) or 1
+    if not node.inputs:  # parameters, buffers, constants: not activations
+        sizes = [0] * n_out
+    elif n_out == 1:  # what it writes is its output (a composite's parts write more: its output alone)
+        sizes = [prod(row.output_shape) * elem if row.parts else row.totals.written_bytes]
+    else:
+        sizes = [_nbytes(values[ref], elem) if (ref := Ref(node.id, i)) in values else 0 for i in range(n_out)]
+    view = row.totals.written_bytes == 0 and bool(node.inputs)  # a view writes nothing of its own
+    return view or _inplace(node.op, node.args), n_out, sizes
+
+
+def _nbytes(v: Any, elem: int) -> int:
+    shape, dt = v
+    return prod(shape) * (elem if dt == "float" else FIXED_DTYPES.get(dt, 8))
+
+
+def _update(tracker: PeakTracker, report: Any, elem: int) -> bool:
+    """Resize what the evaluation visited; False when a visited node changed the lifetimes (its alias flag or its
+    output count): the plan is then made again."""
+    graph, rows, values = report.graph, report.by_id, report.state.values
+    for gi in graph.inputs:
+        tracker.resize((gi.name, 0), _nbytes(gi.value, elem))
+    for nid in report.state.evaluated:
+        row = rows.get(nid)
+        if row is None:
+            return False
+        alias, n_out, sizes = _node_sizes(graph.node(nid), row, values, elem)
+        if alias != tracker.flags[nid] or n_out != tracker.outputs[nid]:
+            return False
+        for i, nbytes in enumerate(sizes):
+            tracker.resize((nid, i), nbytes)
+    return True
+
+
+def _build(report: Any, elem: int) -> PeakTracker:
+    graph, rows = report.graph, report.by_id
+    state = report.state
     values = state.values if state is not None else {}
-    rows = report.by_id
-
-    def nbytes(v: Any) -> int:
-        shape, dt = v
-        return prod(shape) * (elem if dt == "float" else FIXED_DTYPES.get(dt, 8))
-
     # values are named by (node id, output index) here: hashing `Ref` dataclasses would be most of the time
-    size: dict[Any, int] = {(gi.name, 0): nbytes(gi.value) for gi in graph.inputs}
-    costed = []
-    flags = []
+    size: dict[Any, int] = {(gi.name, 0): _nbytes(gi.value, elem) for gi in graph.inputs}
+    flags: dict[str, bool] = {}
+    outputs: dict[str, int] = {}
+    steps = []
     for node in graph.nodes:
         row = rows.get(node.id)
         if row is None:
             continue
-        costed.append((node, row))
-        n_out = len(row.output_shapes) or 1
-        if not node.inputs:  # parameters, buffers, constants: not activations
-            for i in range(n_out):
-                size[(node.id, i)] = 0
-        elif n_out == 1:  # what it writes is its output (a composite's parts write more: its output alone)
-            size[(node.id, 0)] = prod(row.output_shape) * elem if row.parts else row.totals.written_bytes
-        else:
-            for i in range(n_out):
-                ref = Ref(node.id, i)
-                size[(node.id, i)] = nbytes(values[ref]) if ref in values else 0
-        view = row.totals.written_bytes == 0 and bool(node.inputs)  # a view writes nothing of its own
-        flags.append(view or _inplace(node.op, node.args))
-    key = tuple(flags)
-    hit = state.caches.peak_plan if state is not None else None
-    if hit is not None and hit[0] is graph.index and hit[1] == key:
-        plan = hit[2]  # the same structure (an edit of arguments): the same lifetimes
-    else:
-        steps = [(tuple((r.node, r.index) for r in node.inputs),
-                  tuple((node.id, i) for i in range(len(row.output_shapes) or 1)), alias)
-                 for (node, row), alias in zip(costed, flags, strict=True)]
-        plan = live_plan([(gi.name, 0) for gi in graph.inputs], steps,
-                         [(r.node, r.index) for r in graph.output_refs])
-        if state is not None:  # the next evaluation of this document reuses it while the structure stays
-            state.caches.peak_plan = (graph.index, key, plan)
-    return plan.peak(size)
+        alias, n_out, sizes = _node_sizes(node, row, values, elem)
+        flags[node.id], outputs[node.id] = alias, n_out
+        for i, nbytes in enumerate(sizes):
+            size[(node.id, i)] = nbytes
+        steps.append((tuple((r.node, r.index) for r in node.inputs), tuple((node.id, i) for i in range(n_out)),
+                      alias))
+    plan = live_plan([(gi.name, 0) for gi in graph.inputs], steps, [(r.node, r.index) for r in graph.output_refs])
+    return PeakTracker(graph.index, elem, state.token if state is not None else None, plan, flags, outputs, size)

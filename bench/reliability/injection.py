@@ -119,6 +119,10 @@ def window_edit(tally: Tally, path: Path, marker: Path) -> None:
     w.ask_unsaved = lambda: "discard"  # type: ignore[method-assign]
     try:
         opened = w.open_reference(str(path))
+        while w.file_job is not None:  # every file opens on a thread
+            QApplication.processEvents()
+            time.sleep(0.01)
+        opened = opened and w.document.path == path
         injected = _marker_check(tally, marker, "source.ref opened in the window: the model ran")
         row = w.document.row_of("conv")
         model = w.table.table_model

@@ -33,6 +33,7 @@ from netcost.gui.diagram.keys import BoxKey, InputKey, LayoutKey, PortKey, Scope
 from netcost.gui.diagram.structure import DiagramStructure, Edge
 
 Point = tuple[float, float]
+KEEP_LAYOUTS = 2  # whole layouts a layouter keeps (the opening scopes, and those with the first row revealed)
 
 
 class Orientation(Enum):
@@ -162,21 +163,27 @@ class DiagramLayouter:
         self.orientation = orientation
         self.sizes = self.given.turned() if orientation.horizontal else self.given  # what the flow is laid out in
         self._cache: dict[tuple[str, frozenset[str]], _Level] = {}
-        self._last: tuple[frozenset[str], DiagramLayout] | None = None  # the latest layout (asked for again)
+        # the latest layouts, asked for again: a loading thread lays out the opening scopes and those with the
+        # first row revealed (what the window's selection opens next); the scene takes both
+        self._last: dict[frozenset[str], DiagramLayout] = {}
         self._chains: dict[str, list[str]] = {}  # scope path -> levels from the root
         self._key_chains: dict[BoxKey, list[str]] = {}  # visible key -> its levels (one of the lists above)
 
     # public
     def layout(self, expanded: Iterable[str]) -> DiagramLayout:
-        """The layout with the scopes `expanded` open (the latest one again when they are the same: a scene takes
-        what a loading thread laid out; layouts are never changed once made)."""
+        """The layout with the scopes `expanded` open (one of the latest ones again when they are the same: a
+        scene takes what a loading thread laid out; layouts are never changed once made)."""
         s = self.s
         exp = {p for p in expanded if p in s.scopes} | {""}
-        exp = {p for p in exp if all(a in exp for a in s.ancestors(p))}
-        if self._last is not None and self._last[0] == exp:
-            return self._last[1]
-        layout = self._lay_out(exp)
-        self._last = (frozenset(exp), layout)
+        key = frozenset(p for p in exp if all(a in exp for a in s.ancestors(p)))
+        layout = self._last.get(key)
+        if layout is None:
+            layout = self._lay_out(set(key))
+            if len(self._last) >= KEEP_LAYOUTS:
+                del self._last[next(iter(self._last))]
+        else:
+            del self._last[key]  # (moved to the end: the latest)
+        self._last[key] = layout
         return layout
 
     def _lay_out(self, exp: set[str]) -> DiagramLayout:
@@ -250,7 +257,7 @@ class DiagramLayouter:
 
     def clear(self) -> None:
         self._cache.clear()
-        self._last = None
+        self._last.clear()
 
     def set_orientation(self, orientation: Orientation) -> None:
         """Lay out the other way from now on (every cached level is dropped: its sizes are turned)."""

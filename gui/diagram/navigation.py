@@ -4,8 +4,34 @@ downstream, what scopes must open to show a row, and find by name, type or op.""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+from netcost.costing.graph import Graph
 from netcost.gui.diagram.context import DiagramContext
 from netcost.gui.diagram.keys import BoxKey, InputKey, ScopeKey
+from netcost.gui.diagram.structure import DiagramStructure
+
+
+def shown_node(graph: Graph, st: DiagramStructure, drawn: Collection[str], row: int) -> str | None:
+    """The drawn node that stands for `row` of `graph`: itself, or for a hidden view node the first drawn one it
+    feeds (else the one it reads)."""
+    if not 0 <= row < len(graph.nodes):
+        return None
+    nid = graph.nodes[row].id
+    seen = 0
+    start = nid
+    while nid in st.hidden and seen < 64:
+        users = graph.users.get(nid, ())
+        if not users:
+            break
+        nid = users[0]
+        seen += 1
+    if nid in st.hidden:
+        nid = start
+        while nid in st.hidden and graph.node(nid).inputs and seen < 128:
+            nid = graph.node(nid).inputs[0].node
+            seen += 1
+    return nid if nid in drawn else None
 
 
 class DiagramNavigation:
@@ -15,25 +41,7 @@ class DiagramNavigation:
     def shown_node(self, row: int) -> str | None:
         """The drawn node that stands for `row`: itself, or for a hidden view node the first drawn one it feeds
         (else the one it reads)."""
-        graph = self.scene.document.graph
-        if not 0 <= row < len(graph.nodes):
-            return None
-        st = self.scene.structure
-        nid = graph.nodes[row].id
-        seen = 0
-        start = nid
-        while nid in st.hidden and seen < 64:
-            users = graph.users.get(nid, ())
-            if not users:
-                break
-            nid = users[0]
-            seen += 1
-        if nid in st.hidden:
-            nid = start
-            while nid in st.hidden and graph.node(nid).inputs and seen < 128:
-                nid = graph.node(nid).inputs[0].node
-                seen += 1
-        return nid if nid in self.scene.drawn else None
+        return shown_node(self.scene.document.graph, self.scene.structure, self.scene.drawn, row)
 
     def key_for_row(self, row: int) -> BoxKey | None:
         """The visible box showing `row`: its block, or the outermost folded scope around it."""

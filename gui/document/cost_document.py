@@ -189,8 +189,10 @@ class CostDocument(DocumentEdits, QObject):
     def set_graph(self, graph: Graph, path: Path | None = None, extra: dict[str, Any] | None = None,
                   keep_baseline: bool = False, report: CostReport | None = None) -> None:
         """Replace the document (not undoable: clears the undo stack). Views rebuild on `documentReset`."""
+        if report is None or report.graph is not graph:
+            report = evaluate_graph(graph)
         self.documentAboutToReset.emit()
-        self._graph = graph
+        self._graph, self._report = graph, report  # together: a view asked during the reset sees them agree
         self.path = path
         self.extra = dict(extra or {})
         view = self.extra.get("view")
@@ -205,7 +207,6 @@ class CostDocument(DocumentEdits, QObject):
         self.selection.clear()
         self._resetting = True  # views hear one documentReset, never a reportChanged about rows they lack yet
         try:
-            self._report = report if report is not None and report.graph is graph else evaluate_graph(graph)
             self._changed_rows = None
             self._dirty = None
             self._update_error()

@@ -3,8 +3,10 @@
 Layer lists (`zoo:NAME` of the built-in lists, `.json`) are pure Python and load in-process. Everything else runs
 in the isolated worker (`python -m netcost.model_io.worker.worker`, protocol in `worker_client.py`) through a
 `QProcess`: the request goes to its stdin, one JSON response comes back on stdout. Cancel and the timeout kill the
-process. The loader only reports (`loaded` / `failed`); it never touches a document, so a failure cannot leave a
-half-loaded one behind.
+process. The worker's answer is decoded, costed and prepared for the views (`preparers`, handed in by the app
+shell) on a `LoadJob` thread (gui/document/load_job.py): a traced Llama-70B took 1.1 s of that on the GUI thread.
+The loader only reports (`loaded` / `failed`, once that job is done); it never touches a document, so a failure
+cannot leave a half-loaded one behind.
 
 Warm worker: a second after a worker load ends, the loader starts a spare worker
 (`netcost.model_io.worker.worker --warm`) that imports torch and waits; the next load writes its request to it, so
@@ -25,9 +27,11 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from netcost.costing import FormatError
 from netcost.costing.chain import graph_from_network
+from netcost.costing.graph import Graph
 from netcost.gui.common.plain_text import screen_text
 from netcost.gui.common.process_output import BoundedOutput
 from netcost.gui.document.document_types import Loaded
+from netcost.gui.document.load_job import LoadJob, Preparer, Progress, Stage
 from netcost.model_io.worker import orphans, worker_client
 from netcost.model_io.worker.resolve import LoadOptions, ModelError, is_layer_list, load_layer_list
 from netcost.model_io.worker.worker import WARM_MARK
@@ -44,11 +48,14 @@ class ModelLoader(QObject):
     busyChanged = Signal(bool)
 
     def __init__(self, parent: QObject | None = None, command: list[str] | None = None,
-                 warm: bool | None = None) -> None:
+                 warm: bool | None = None, preparers: tuple[Preparer, ...] = ()) -> None:
         """`command` replaces the worker's command line (tests use a deliberately slow or crashing stand-in).
-        `warm`: keep a spare worker (default: yes for the real worker, unless NETCOST_WARM_WORKER=0)."""
+        `warm`: keep a spare worker (default: yes for the real worker, unless NETCOST_WARM_WORKER=0).
+        `preparers`: what the views work out ahead on a traced graph, on the job's thread."""
         super().__init__(parent)
         self._command = command
+        self.preparers = preparers
+        self._job: LoadJob | None = None  # the finished worker's answer being costed and prepared
         self.warm = (command is None and os.environ.get(WARM_ENV, "1") != "0") if warm is None else warm
         self._spare: QProcess | None = None
         self._spare_command: list[str] = []
@@ -76,7 +83,7 @@ class ModelLoader(QObject):
 
     @property
     def busy(self) -> bool:
-        return self._process is not None
+        return self._process is not None or self._job is not None
 
     @property
     def reference(self) -> str:
@@ -114,10 +121,13 @@ class ModelLoader(QObject):
         return True
 
     def shutdown(self) -> None:
-        """Cancel a load and end the spare (the window is closing)."""
+        """Cancel a load and end the spare (the window is closing); no job thread outlives the loader."""
         self._spare_timer.stop()
         self.cancel()
         self._take_spare([])  # matches no load: ended
+        for job in self.findChildren(LoadJob):
+            job.cancel()
+            job.wait()
 
     def _take_spare(self, command: list[str]) -> QProcess | None:
         """The spare for a load with `command`, detached from its waiting handlers; None (and the spare ended)
@@ -236,10 +246,16 @@ class ModelLoader(QObject):
         return process
 
     def cancel(self) -> None:
-        """Kill the worker now. The current document is untouched; `canceled` follows."""
+        """Kill the worker now (or drop the answer being prepared). The current document is untouched; `canceled`
+        follows."""
         if self._process is not None:
             self._ending = "cancel"
             self._kill()
+        elif self._job is not None:
+            job, self._job = self._job, None
+            job.cancel()  # it stops at its next progress point; what it sends after this is ignored
+            self.busyChanged.emit(False)
+            self.canceled.emit(self._ref)
 
     def _kill(self) -> None:
         process = self._process
@@ -279,26 +295,40 @@ class ModelLoader(QObject):
         if not ending and time.monotonic() - self._started_at >= self._timeout and '"ok"' not in out:
             ending = "timeout"  # the worker's watchdog ended it at its deadline
         self._end_group()  # whatever the model started does not outlive the load
+        job = None
+        if ending not in ("cancel", "timeout"):
+            if status == QProcess.ExitStatus.CrashExit:
+                code = -signal.SIGKILL if code == 0 else -abs(code)  # Qt reports the signal as a crash, not a code
+            # still busy: the answer is decoded, costed and prepared on the job's thread
+            job = self._job = LoadJob(_answer_reader(ref, code, out, err), self.preparers, self)
         self._release()
         if ending == "cancel":
             self.canceled.emit(ref)
             return
-        if ending == "timeout":
+        if ending == "timeout" or job is None:
             self._fail(ref, f"{ref}: no answer within the time limit (the model's code hangs or is very "
                                   "slow); the worker was stopped")
             return
-        if status == QProcess.ExitStatus.CrashExit:
-            code = -signal.SIGKILL if code == 0 else -abs(code)  # Qt reports the signal as a crash, not a code
-        try:
-            report = worker_client.interpret(ref, code, out, err)
-        except ModelError as e:
-            self.failure_kind = str(getattr(e, "kind", ""))
-            self._fail(ref, _one_message(ref, e))
-            return
-        except (ValueError, KeyError, TypeError) as e:  # a garbled answer is a worker failure, in one line
-            self._fail(ref, f"{ref}: the worker's answer could not be read ({e})")
-            return
-        self.loaded.emit(ref, Loaded.of_report(report))
+        job.loaded.connect(lambda loaded: self._job_ended(job) and self.loaded.emit(ref, loaded))
+        job.failed.connect(lambda _message: self._job_ended(job) and self._job_failed(ref, job.error))
+        job.canceled.connect(lambda: self._job_ended(job))
+        # a finished job stays the loader's child (it lets go of the answer itself): a deleteLater of it crashed
+        # PySide when the loader went right after
+        job.start()
+
+    def _job_ended(self, job: LoadJob) -> bool:
+        """True when `job` is still the load the loader waits for (a cancelled or replaced one is ignored)."""
+        job.wait()  # it has sent its last signal: its thread ends now (never one running when the loader goes)
+        if job is not self._job:
+            return False
+        self._job = None
+        self.busyChanged.emit(False)
+        return True
+
+    def _job_failed(self, ref: str, error: Exception | None) -> None:
+        self.failure_kind = str(getattr(error, "kind", ""))
+        self._fail(ref, _one_message(ref, error) if isinstance(error, ModelError) else
+                   f"{ref}: the worker's answer could not be read ({error})")
 
     def _fail(self, ref: str, message: str) -> None:
         """Every failure, with what the model or its file wrote escaped as the window shows it."""
@@ -316,7 +346,20 @@ class ModelLoader(QObject):
         self._process, self._output = None, None
         if self.warm and self._spare is None:  # the next model's worker, once this one is on screen
             self._spare_timer.start(self.spare_delay_ms)
-        self.busyChanged.emit(False)
+        self.busyChanged.emit(self.busy)
+
+
+def _answer_reader(ref: str, code: int, out: str, err: str):  # noqa: ANN202 - a load_job.Reader
+    """The graph in a finished worker's answer, decoded on the job's thread; a WorkerError says what happened."""
+
+    def read(progress: Progress) -> tuple[Graph, dict[str, object]]:
+        progress(Stage.DECODE, 0, 1)
+        try:
+            return worker_client.interpret_graph(ref, code, out, err), {}
+        except (KeyError, TypeError) as e:  # a garbled answer is a worker failure, in one line
+            raise ModelError(f"{ref}: the worker's answer could not be read ({e})") from None
+
+    return read
 
 
 def _one_message(ref: str, error: ModelError) -> str:

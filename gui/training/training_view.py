@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QShowEvent
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from netcost.costing import formatting as fmt
@@ -21,6 +21,7 @@ from netcost.costing.devices import PRESETS, Device
 from netcost.costing.optimizers import OPTIMIZERS, PRECISIONS_ORDER
 from netcost.costing.training import TrainingError, TrainingReport, analyze_training
 from netcost.gui.common.cost_colors import TRAINING_MEMORY_COLORS, Theme, palette_is_dark
+from netcost.gui.common.on_screen import CatchUpWhenShown, out_of_sight
 from netcost.gui.document.cost_document import CostDocument
 
 PARTS = ("weights", "gradients", "optimizer", "activations")
@@ -121,6 +122,7 @@ class TrainingView(QWidget):
         document.reportChanged.connect(self.refresh)
         document.documentReset.connect(self._reset)
         document.settingsChanged.connect(self._reset)
+        CatchUpWhenShown(self, lambda: self.stale, self.refresh)  # its tab raised: costed then
         self._reset()
 
     def _reset(self) -> None:
@@ -131,7 +133,7 @@ class TrainingView(QWidget):
 
     def refresh(self, *_: object) -> None:
         """Cost the step again (optimizer, precision or the model changed); a hidden view waits until shown."""
-        if not self.isVisible() and self.train is not None:
+        if out_of_sight(self) and self.train is not None:  # a tab behind another is visible, with nothing seen
             self.stale = True
             return
         self.stale = False
@@ -193,10 +195,6 @@ class TrainingView(QWidget):
         top = float(base.max()) if len(rows) else 1.0
         self.chart.setYRange(0, top * 1.3 or 1.0, padding=0)  # the legend's row above the tallest bar
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt)
-        if self.stale:
-            self.refresh()
-        super().showEvent(event)
 
     def _apply_theme(self) -> None:
         t = Theme.of(palette_is_dark(self.palette()))

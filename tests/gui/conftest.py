@@ -55,6 +55,16 @@ def make_chain():  # noqa: ANN201 - a factory fixture
     return chain
 
 
+def open_file(qtbot, window, path: str | Path) -> bool:  # noqa: ANN001 - a MainWindow
+    """Open `path` as File > Open does and wait until its thread has read it: True when the window now shows it
+    (a file that cannot be read leaves the document and says why in the message bar)."""
+    before = window.document.report
+    assert window.open_reference(str(path))  # started: every file opens on a thread
+    qtbot.waitUntil(lambda: window.file_job is None, timeout=60_000)
+    QCoreApplication.processEvents()  # the pass after the document arrived (Open Recent, the last folder)
+    return window.document.report is not before
+
+
 @contextmanager
 def opened_window(qtbot, tmp_path: Path, network: Network, monkeypatch: pytest.MonkeyPatch | None = None,  # noqa: ANN001
                   views: Collection[str] | None = None) -> Iterator:

@@ -70,3 +70,27 @@ def test_a_scene_works_it_out_itself_for_another_graph_or_flow(qtbot) -> None:
     ahead = prepared.prepare(graph)
     wide = DiagramScene(doc, orientation=Orientation.LEFT_RIGHT)  # the structure is reused, the layout is not
     assert wide.structure is ahead.structure and wide.layout.width > wide.layout.height
+
+
+def test_the_first_row_revealed_is_laid_out_ahead_too(qtbot, monkeypatch) -> None:
+    """A new model's first row is selected and the diagram opens the scopes around it: that layout is worked out
+    on the loading thread as well, so the GUI thread lays out nothing when the scene takes the graph and shows it."""
+    from netcost.gui.diagram.layout import DiagramLayouter
+
+    graph = loads_graph(_graph_text())[0]
+    ahead = prepared.prepare(graph)
+    on_gui: list[str] = []
+    lay_out = DiagramLayouter._lay_out
+
+    def spy(self, exp):  # noqa: ANN001, ANN202 - DiagramLayouter._lay_out's own signature
+        on_gui.append(threading.current_thread().name)
+        return lay_out(self, exp)
+
+    monkeypatch.setattr(DiagramLayouter, "_lay_out", spy)
+    doc = CostDocument()
+    doc.set_graph(graph)
+    scene = DiagramScene(doc)
+    assert scene.structure is ahead.structure and scene.expanded() == {"blocks"}
+    assert scene.reveal(0)  # what the window's selection of the first row does
+    assert scene.expanded() == {"blocks", "blocks.0"}
+    assert on_gui == []  # both layouts were the loading thread's

@@ -11,7 +11,7 @@ import pytest
 
 from netcost.costing import Network
 from netcost.gui.app.main_window import MainWindow
-from tests.gui.conftest import opened_window
+from tests.gui.conftest import open_file, opened_window
 
 GRAPH = {"format": "netcost.graph/1", "inputs": [{"name": "x", "shape": [1, 3], "dtype": "float32"}]}
 LINEAR = {"type": "Linear", "name": "fc", "in_features": 3, "out_features": 3}
@@ -42,11 +42,11 @@ def _write(path: Path, nodes: list, swap: str = "") -> str:
      "-72 must be a positive number"),
 ], ids=["900-deep-list", "401-digit-float", "5000-digit-output-index", "file-name-too-long", "add-of-one",
         "negative-shares"])
-def test_a_hostile_graph_file_is_a_message_and_the_document_stays(window: MainWindow, tmp_path: Path, make,
-                                                                   words: str) -> None:
+def test_a_hostile_graph_file_is_a_message_and_the_document_stays(qtbot, window: MainWindow, tmp_path: Path,  # noqa: ANN001
+                                                                   make, words: str) -> None:
     before = window.document.report.totals
     rows = window.document.row_count()
-    assert window.open_reference(make(tmp_path)) is False
+    assert open_file(qtbot, window, make(tmp_path)) is False
     shown = window.message_bar.text.text() if window.message_bar.isVisible() else ""
     assert words in shown and "\n" not in shown, shown
     assert len(shown) < 400
@@ -64,27 +64,27 @@ def _table_params(window: MainWindow) -> list[int]:
     ({}, {"source": {"kind": "model", "ref": "net.py:Net"}}),
     ({}, {"inputs": [{"name": "x", "shape": [1, 3], "dtype": "int8"}]}),  # not the layer list's float input
 ], ids=["shares", "label", "scope", "source", "int8-input"])
-def test_save_keeps_what_a_layer_list_cannot_hold(window: MainWindow, tmp_path: Path, extra: dict, top: dict
-                                                  ) -> None:
+def test_save_keeps_what_a_layer_list_cannot_hold(qtbot, window: MainWindow, tmp_path: Path, extra: dict,  # noqa: ANN001
+                                                  top: dict) -> None:
     """A plain chain is saved as a layer list only when that holds all of it; otherwise as the graph it is."""
     path = tmp_path / "chain.json"
     path.write_text(json.dumps({**GRAPH, **top, "nodes": [LINEAR, {**LINEAR, "name": "fc2", **extra}]}))
-    assert window.open_reference(str(path))
+    assert open_file(qtbot, window, path)
     rows, graph = _table_params(window), window.document.graph
     window.ask_save_path = lambda *_: str(tmp_path / "saved.json")  # type: ignore[method-assign]
     assert window.save_as()
     assert json.loads((tmp_path / "saved.json").read_text())["format"] == "netcost.graph/1"
-    assert window.open_reference(str(tmp_path / "saved.json"))
+    assert open_file(qtbot, window, tmp_path / "saved.json")
     assert _table_params(window) == rows
     again = window.document.graph
     assert [(n.shares, n.label, n.scope) for n in again.nodes] == [(n.shares, n.label, n.scope) for n in graph.nodes]
     assert (again.source, again.inputs) == (graph.source, graph.inputs)
 
 
-def test_a_plain_chain_is_still_saved_as_a_layer_list(window: MainWindow, tmp_path: Path) -> None:
+def test_a_plain_chain_is_still_saved_as_a_layer_list(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: ANN001
     path = tmp_path / "chain.json"
     path.write_text(json.dumps({**GRAPH, "nodes": [LINEAR, {**LINEAR, "name": "fc2"}]}))
-    assert window.open_reference(str(path))
+    assert open_file(qtbot, window, path)
     window.ask_save_path = lambda *_: str(tmp_path / "saved.json")  # type: ignore[method-assign]
     assert window.save_as()
     assert json.loads((tmp_path / "saved.json").read_text())["format"] == "netcost.layers/1"

@@ -20,7 +20,7 @@ from netcost.costing import CONVENTIONS, FormatError, Network
 from netcost.gui.app.main_window import MainWindow
 from netcost.gui.document.cost_document import CostDocument
 from netcost.model_io.files.layer_file import network_to_dict
-from tests.gui.conftest import opened_window
+from tests.gui.conftest import open_file, opened_window
 from tests.namespaces import tmpfs_in_namespace
 
 
@@ -33,11 +33,11 @@ def message(window: MainWindow) -> str:
     return window.message_bar.text.text() if window.message_bar.isVisible() else ""
 
 
-def test_a_project_whose_view_is_not_an_object_is_refused_on_open(window, tmp_path, alexnet):
+def test_a_project_whose_view_is_not_an_object_is_refused_on_open(qtbot, window, tmp_path, alexnet):
     bad = tmp_path / "view.json"
     bad.write_text(json.dumps({**network_to_dict(alexnet), "view": ["flops"]}))
     before = window.document.network
-    assert not window.open_reference(str(bad))
+    assert not open_file(qtbot, window, bad)
     assert window.document.network == before
     assert "view: must be a JSON object" in message(window)
 

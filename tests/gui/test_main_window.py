@@ -16,7 +16,7 @@ from netcost.costing import Network
 from netcost.gui.app import view_slots
 from netcost.gui.app.main_window import MainWindow
 from netcost.gui.table.layer_table_model import ARGS, ERROR_ROLE
-from tests.gui.conftest import opened_window
+from tests.gui.conftest import open_file, opened_window
 
 
 @pytest.fixture(autouse=True)
@@ -130,24 +130,24 @@ def test_unsaved_prompt_on_close_and_new(window: MainWindow) -> None:
     assert window.empty_hint.isVisible() and not window.table.isVisible()
 
 
-def test_save_open_round_trip_and_recent(window: MainWindow, tmp_path: Path) -> None:
+def test_save_open_round_trip_and_recent(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: ANN001
     path = tmp_path / "mine.json"
     window.ask_save_path = lambda *a: str(path)  # type: ignore[method-assign]
     window.document.set_layer_arg(0, "out_channels", 64)
     assert window.save() and path.is_file()
     assert window.windowTitle().startswith("mine.json") and not window.isWindowModified()
     assert window.new_document()
-    assert window.open_reference(str(path))
+    assert open_file(qtbot, window, path)
     assert window.document.report.layers[0].args["out_channels"] == 64
     assert window.recent.entries()[0] == str(path.resolve())
     assert QSettings().value("lastFolder") == str(tmp_path.resolve())
 
 
-def test_bad_project_file_keeps_document(window: MainWindow, tmp_path: Path) -> None:
+def test_bad_project_file_keeps_document(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: ANN001
     bad = tmp_path / "bad.json"
     bad.write_text("{ not json")
     before = window.document.network
-    assert not window.open_reference(str(bad))
+    assert not open_file(qtbot, window, bad)
     assert window.document.network == before
     assert window.message_bar.isVisible() and "not valid JSON" in window.message_bar.text.text()
 

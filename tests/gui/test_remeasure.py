@@ -10,6 +10,7 @@ import pytest
 
 from netcost.gui.app.main_window import MainWindow
 from netcost.gui.document.cost_document import CostDocument
+from tests.gui.conftest import open_file
 from tests.traced import traced_graph
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "opaque_fft.py"
@@ -62,7 +63,7 @@ def test_a_graph_file_never_runs_the_model_it_names_without_consent(qtbot, tmp_p
     w.show()
     asked: list[str] = []
     w.ask_trust_source = lambda r: asked.append(r) or False  # type: ignore[method-assign]
-    assert w.open_reference(str(path))
+    assert open_file(qtbot, w, path)
     doc, model = w.document, w.table.table_model
     conv = doc.row_of("conv")
     assert model.setData(model.index(conv, ARGS), "out_channels=8, kernel_size=3, padding=1")
@@ -75,7 +76,8 @@ def test_a_graph_file_never_runs_the_model_it_names_without_consent(qtbot, tmp_p
     qtbot.wait(800)
     assert asked == [ref] and not marker.exists()  # declined once: not asked again for this document
 
-    w.open_reference(str(path))  # opened again: asked again, and this time allowed
+    assert open_file(qtbot, w, path)  # opened again: asked again, and this time allowed
+    doc = w.document
     w.ask_trust_source = lambda r: asked.append(r) or True  # type: ignore[method-assign]
     with qtbot.waitSignal(w.remeasurer.loader.loaded, timeout=60000):
         assert doc.set_layer_arg(doc.row_of("conv"), "out_channels", 8)
