@@ -372,7 +372,8 @@ class ReportViews:
         try:
             self._diagram = DiagramParts(self.document, self.options.dark, self.options.metric,
                                          collapsed=self._collapsed_at(self.options.depth),
-                                         include_selection=self.options.include_selection)
+                                         include_selection=self.options.include_selection,
+                                         orientation=self.options.orientation)
         except ImportError:
             return []
         plan = self._diagram.plan(width, page_height)
