@@ -45,6 +45,9 @@ from netcost.model_io.files.layer_file import network_to_dict, parse_layer
 
 Index = QModelIndex | QPersistentModelIndex
 CLIPBOARD_KEY = "netcost.clipboard/1"
+# a type this long stays whole however narrow the window (a traced model's `aten.arange`, `aten.layer_norm`);
+# a longer one is cut at its end, and its tooltip has it whole
+TYPE_KEPT_WHOLE = "aten.layer_norm"
 SAMPLE_ROWS = 40  # column widths from this many rows while the table is hidden (its view: the rows in it)
 
 
@@ -203,7 +206,8 @@ class LayerTableView(QTableView):
         excess = sum(widths.values()) - available
         # the arguments are cut first (their tooltip has them whole), the names last and least: a row is found
         # by its name
-        for col, floor in ((ARGS, 60), (TYPE, 60), (SHAPE, 100), (NAME, 110)):
+        type_floor = self.fontMetrics().horizontalAdvance(TYPE_KEPT_WHOLE) + 14  # (60 px cut `aten.arange`)
+        for col, floor in ((ARGS, 60), (TYPE, type_floor), (SHAPE, 100), (NAME, 110)):
             if excess <= 0:
                 break
             cut = min(excess, max(0, widths[col] - floor))
