@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QStyled
 from netcost.costing import FormatError, LayerSpec
 from netcost.gui.document.cost_document import CostDocument
 from netcost.gui.document.document_types import row_runs
+from netcost.gui.table.frozen_column import FrozenColumn
 from netcost.gui.table.layer_table_model import (
     ARGS,
     COLUMN_COUNT,
@@ -139,6 +140,7 @@ class LayerTableView(QTableView):
         document.selection.rowsChanged.connect(self._on_document_selection_changed)
         document.documentReset.connect(self._on_document_reset)
         header.sortIndicatorChanged.connect(self._on_sort_indicator_changed)
+        self.frozen = FrozenColumn(self, NAME)  # the names stay put while the table scrolls sideways
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -184,6 +186,12 @@ class LayerTableView(QTableView):
         super().resizeEvent(event)
         if self.isVisible() and not self._user_sized and event.size().width() != event.oldSize().width():
             self._set_column_widths()
+
+    def updateGeometries(self) -> None:
+        super().updateGeometries()  # (the header and viewport took their sizes)
+        frozen = getattr(self, "frozen", None)
+        if frozen is not None:
+            frozen.update_geometry()
 
     def _set_column_widths(self) -> None:
         """Fit the columns to their contents (the rows in view) and their header (room for the sort arrow). If
@@ -307,6 +315,7 @@ class LayerTableView(QTableView):
         if old is not None:
             old.deleteLater()
         self.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
+        self.frozen.follow_model()
         self._on_document_selection_changed(self.document.selection.rows, None)
 
     # ---- selection sync --------------------------------------------------------------------------------------
