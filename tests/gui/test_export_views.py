@@ -221,6 +221,12 @@ def test_the_windows_report_follows_the_diagrams_flow(doc: CostDocument, tmp_pat
     dialog = window.findChild(ReportPreviewDialog)
     assert dialog is not None
     with ReportPage(doc, dialog.options()) as page:  # what the preview shows and Save writes
-        pieces = [b.source for b in page.blocks if isinstance(b, DiagramChunkBlock)]
+        chunks = [b for b in page.blocks if isinstance(b, DiagramChunkBlock)]
+        pieces = [b.source for b in chunks]
         assert pieces and all(p.width() > 2 * p.height() for p in pieces)  # AlexNet's chain runs across the page
+        # the flow continues in rows, each within the page (it was drawn at half size and cut at the edge)
+        assert all(b.source.width() * b.scale <= page.options.image_width - 80 for b in chunks)
+        assert min(b.scale for b in chunks) >= 0.75
+        drawn = [b.sceneBoundingRect().center() for b in page.views._diagram.scene.blocks() if b.isVisible()]
+        assert drawn and all(any(p.contains(c) for p in pieces) for c in drawn)
     dialog.reject()
