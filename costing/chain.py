@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .graph import Graph, GraphInput, Node, Ref, unique_name
+from .name_scopes import with_name_scopes, without_name_scopes
 from .registry import has_kind, kind
 from .spec import LayerSpec, Network
 
@@ -23,14 +24,16 @@ def graph_from_network(net: Network) -> Graph:
         taken.add(name)
         nodes.append(Node(name, spec.type, dict(spec.args), (prev,), name=name, trainable=spec.trainable))
         prev = Ref(name)
-    return Graph(tuple(nodes), (chain_input(net),), name=net.name, dtype=net.dtype)
+    # dotted names (`features.0`) give the chain module scopes, as a traced model has (costing.name_scopes)
+    return with_name_scopes(Graph(tuple(nodes), (chain_input(net),), name=net.name, dtype=net.dtype))
 
 
 def network_of(g: Graph) -> Network | None:
     """The layer list `g` is, when a layer list holds all of it: one input, a chain of torch.nn layers, and nothing
     a layer list has no field for (weight ties, measured or repeated-module nodes, labels, scopes, a source, an
     output other than the last node, an input dtype other than the layer list's). None otherwise: saving `g` as a
-    layer list would lose that."""
+    layer list would lose that. Scopes derived from the names are no loss: reading the list derives them again."""
+    g = without_name_scopes(g)
     if len(g.inputs) != 1 or g.scopes or g.source:
         return None
     prev = Ref(g.inputs[0].name)

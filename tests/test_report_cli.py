@@ -119,3 +119,29 @@ def test_cli_pdf_says_what_it_is_of_and_keeps_the_title_whole(tmp_path: Path) ->
     assert first.startswith("Inception-v1 block 3a (naive branches, by hand), edited")  # wrapped, never cut
     assert "with 1 change applied: 1. --set branch1.conv.out_channels=32." in first
     assert "Baseline: none pinned" in first
+
+
+def test_orientation_and_baseline_options(tmp_path: Path) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    out = tmp_path / "r.pdf"
+    run = _netcost("report", "zoo:alexnet", "--set", "conv1.out_channels=32", "--baseline", "zoo:alexnet",
+                   "--orientation", "left-right", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    first = " ".join(unicodedata.normalize("NFKC", pypdf.PdfReader(str(out)).pages[0].extract_text()).split())
+    assert "Baseline: zoo:alexnet as loaded; the Δ columns show the change since then." in first
+    assert "Δ: change since the pinned baseline" in first
+    assert "Parameters 60.9 M 60,934,472 -330 K (-0.5 %)" in first  # conv1: 64 → 32 channels
+    # another model (the same network traced from its nn.Module): rows matched by name
+    other = _netcost("report", "zoo:alexnet", "--baseline", "zoo:alexnet-module", "-o", str(out))
+    assert other.returncode == 0, other.stderr
+    first = " ".join(unicodedata.normalize("NFKC", pypdf.PdfReader(str(out)).pages[0].extract_text()).split())
+    assert "Baseline: zoo:alexnet-module as loaded" in first and "Parameters 61.3 M 61,264,904 ±0" in first
+    bad = _netcost("report", "zoo:alexnet", "--orientation", "sideways", "-o", str(out))
+    assert bad.returncode == 2 and "--orientation" in bad.stderr
+
+
+def test_report_orientations_are_the_diagrams() -> None:
+    from netcost.gui.diagram.layout import Orientation
+    from netcost.gui.report.report_cli import ORIENTATIONS
+
+    assert tuple(o.value for o in Orientation) == ORIENTATIONS

@@ -45,6 +45,9 @@ class RooflineChart(ChartBase):
         self.ridge_label = pg.TextItem(anchor=(0.0, 1.0))
         for item in (self.roof, self.ridge, self.ridge_label):
             self.plot_item.addItem(item)
+        self._ridge_words: tuple[str, str] | None = None  # the note's two parts, set on one or two lines to fit
+        self.plot_item.vb.sigResized.connect(self._place_ridge_label)
+        self.plot_item.vb.sigXRangeChanged.connect(self._place_ridge_label)
         self.measured_points = pg.ScatterPlotItem(size=POINT_SIZE, symbol="o")
         self.points = pg.ScatterPlotItem(size=POINT_SIZE)
         self._highlight = pg.ScatterPlotItem(size=POINT_SIZE + 10, symbol="o")
@@ -90,6 +93,7 @@ class RooflineChart(ChartBase):
         t = self.theme
         if est is None:
             self.roof.setData([], [])
+            self._ridge_words = None
             self.ridge_label.setText("")
             self.ridge.setVisible(False)
             self.plot_item.setXRange(-1, 3, padding=0)
@@ -107,15 +111,33 @@ class RooflineChart(ChartBase):
         self.ridge.setVisible(True)
         self.ridge.setPos(ridge)
         self.ridge.setPen(pg.mkPen(QColor(t.muted), width=1, style=Qt.PenStyle.DashLine))
-        self.ridge_label.setText(f"ridge {est.ridge_point:.1f} FLOPs/B", color=t.muted)
+        self._ridge_words = ("ridge", f"{est.ridge_point:.1f} FLOPs/B")
+        self.ridge_label.setColor(QColor(t.muted))
         self.ridge_label.setPos(ridge, y0)
         self.plot_item.setXRange(x0, x1, padding=0)
         self.plot_item.setYRange(y0, y1, padding=0)
+        self._place_ridge_label()
         self.set_axis_label("bottom", "arithmetic intensity (FLOPs per byte moved, log)")
         self.set_axis_label("left", "attained FLOP/s (log)")
         self.set_title(f"Roofline on {est.device.name} · {CONVENTION}",
                         f"{est.peak_key} peak {fmt.si(est.peak_flops, 'FLOP/s')} · bandwidth "
                         f"{fmt.si(est.bandwidth, 'B/s')}")
+
+    def _place_ridge_label(self, *args: object) -> None:
+        """The ridge note whole inside the plot, however narrow the pane: right of the dashed line where it fits,
+        else left of it, else on two lines on the roomier side (at a 200 px minimum it ran off the plot)."""
+        if self._ridge_words is None:
+            return
+        vb = self.plot_item.vb
+        area = vb.sceneBoundingRect()
+        x = vb.mapViewToScene(QPointF(self.ridge.value(), 0)).x()
+        right, left = area.right() - x, x - area.left()
+        for joint in (" ", "\n"):
+            self.ridge_label.setText(joint.join(self._ridge_words))
+            width = self.ridge_label.textItem.boundingRect().width()  # pixels: the note keeps its size on zoom
+            if width <= right or width <= left:
+                break
+        self.ridge_label.setAnchor((0.0, 1.0) if width <= right or right >= left else (1.0, 1.0))
 
     def _update_legend(self, est: LatencyEstimate | None, measured: bool) -> None:
         present = sorted({self.document.report.layers[i].category for i in self.indices.tolist()},

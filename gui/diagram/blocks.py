@@ -27,6 +27,7 @@ from netcost.gui.diagram.painting import (
     draw_body,
     draw_lines,
     draw_plan,
+    fit_header,
     frame_fill,
     line_plan,
     lod_lines,
@@ -269,12 +270,8 @@ class GroupFrameItem(_CostItem):
         shown_text = "▾ " + "  ·  ".join(t for t, _ in lines)
         if fm.horizontalAdvance(shown_text) > room:  # the module type goes first, the subtotal last
             shown_text = f"▾ {text.name}  ·  {lines[-1][0]}"  # type: ignore[union-attr]
-        if fm.horizontalAdvance(shown_text) > room:  # then the path's leading parts (the enclosing frame names them)
-            tail = f"  ·  {lines[-1][0]}"
-            name = short_name(text.name, fonts.header, room - fm.horizontalAdvance('▾ ' + tail))  # type: ignore
-            shown_text = f"▾ {name}"
-            shown_text += tail
-        shown = fm.elidedText(shown_text, Qt.TextElideMode.ElideRight, room)
+        shown = shown_text if fm.horizontalAdvance(shown_text) <= room else \
+            fit_header(text.name, lines[-1][0], fonts.header, room)  # type: ignore[union-attr]
         # an arrow passing under the header never runs through its text
         self._knock_out(painter, QRectF(sw.left(), sw.center().y() - fm.height() / 2,
                                         sw.width() + 5 + fm.horizontalAdvance(shown), fm.height()), theme)
@@ -451,18 +448,27 @@ class InputItem(QGraphicsItem):
         return QRectF(0, 0, INPUT_W, INPUT_H)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        theme, fonts = self.style.theme, self.style.fonts
+        theme = self.style.theme
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(theme.frame, 1.2))
         painter.setBrush(QBrush(theme.background))
         painter.drawRoundedRect(self.block_rect(), INPUT_H / 2, INPUT_H / 2)
-        if lod_of(painter, option) * 11 < 5:
-            return
-        painter.setFont(fonts.small)
         painter.setPen(theme.foreground)
-        fm = QFontMetricsF(fonts.small)
-        painter.drawText(self.block_rect(), Qt.AlignmentFlag.AlignCenter,
-                         fm.elidedText(self.text, Qt.TextElideMode.ElideRight, INPUT_W - 16))
+        for text, font in self.label(lod_of(painter, option)):
+            painter.setFont(font)
+            painter.drawText(self.block_rect(), Qt.AlignmentFlag.AlignCenter,
+                             QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, INPUT_W - 16))
+
+    def label(self, lod: float) -> list[tuple[str, QFont]]:
+        """What the pill reads at `lod`: its name and shape (the name alone where the shape would be cut), or,
+        zoomed out, its name in a font that stays legible, as the blocks keep theirs (it was left blank)."""
+        fonts = self.style.fonts
+        if lod * 11 >= 8:
+            whole = QFontMetricsF(fonts.small).horizontalAdvance(self.text) <= INPUT_W - 16
+            return [(self.text if whole else self.name, fonts.small)]
+        font = QFont(fonts.title)
+        font.setPixelSize(int(min(INPUT_H - 6, 8 / max(lod, 1e-3))))
+        return [(self.name, font)] if lod * font.pixelSize() >= 5 else []
 
 
 

@@ -4,6 +4,7 @@ bodies copied from cached pixmaps, the baseline badge, and a frame's opaque fill
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -139,9 +140,28 @@ def static_text(text: str, font: QFont) -> tuple[QStaticText, float]:
 _FITTED: dict[tuple[str, int, bool, float, float], tuple[str, QFont, float]] = {}
 
 
+_FIGURE = re.compile(r"[−-]?\d[\d.,]*(?: [^\s·]+)*")  # '29.0 MFLOPs', '61.3 M params', '233.7 MiB' (not '0  Conv2d')
+_PREFIXES = "kKMGTPE"
+
+
+def figure_forms(text: str) -> list[str]:
+    """Shorter whole forms of a figure, longest first ('29.0 MFLOPs' -> '29.0 M', '29 M': the colour bar names
+    the unit); [] for text that is not a figure. A figure that fits none of them is left out, never cut."""
+    if not _FIGURE.fullmatch(text):
+        return []
+    number, _, unit = text.partition(" ")
+    if len(unit) > 3:  # 'MFLOPs', 'M params' -> 'M'; a short unit ('MiB', 'µs') is kept whole
+        unit = unit[0] if unit[0] in _PREFIXES and unit[1:2] != "i" else ""
+    whole = number.split(".")[0] if "." in number else number
+    rounded = str(round(float(number.replace(",", "").replace("−", "-")))) if "." in number else whole
+    forms = [f"{n} {unit}".rstrip() for n in (number, rounded)]
+    return [f for i, f in enumerate(forms) if f != text and f not in forms[:i]]
+
+
 def _fit(text: str, font: QFont, room: float, min_px: float) -> tuple[str, QFont, float]:
-    """`text` fitted to `room` (trailing ' · ' parts dropped, then shrunk to `min_px`, then elided), its font and
-    line height. Remembered: most labels repaint unchanged (measuring text is most of a block's paint)."""
+    """`text` fitted to `room` (trailing ' · ' parts dropped, then shrunk to `min_px`, then elided; a figure takes
+    a shorter whole form or is left out instead: a cut number reads as another number), its font and line height.
+    Remembered: most labels repaint unchanged (measuring text is most of a block's paint)."""
     key = (text, font.pixelSize(), font.bold(), round(room, 1), round(min_px, 1))
     hit = _FITTED.get(key)
     if hit is not None:
@@ -154,10 +174,30 @@ def _fit(text: str, font: QFont, room: float, min_px: float) -> tuple[str, QFont
         font = QFont(font)
         font.setPixelSize(max(int(min_px), int(font.pixelSize() * room / width)))
         fm = QFontMetricsF(font)
+    if fm.horizontalAdvance(text) > room and _FIGURE.fullmatch(text):
+        text = next((f for f in figure_forms(text) if fm.horizontalAdvance(f) <= room), "")
     if len(_FITTED) > 20000:
         _FITTED.clear()
     hit = _FITTED[key] = (fm.elidedText(text, Qt.TextElideMode.ElideRight, room), font, fm.height())
     return hit
+
+
+def fit_header(name: str, figure: str, font: QFont, room: float) -> str:
+    """An open frame's header line '▾ name  ·  figure' in `room`: the name loses its leading path parts (the
+    enclosing frame names them), then is elided; the figure loses its share, then takes a shorter whole form,
+    and is left out rather than cut."""
+    fm = QFontMetricsF(font)
+    figures = [figure, *([figure.rsplit(" · ", 1)[0]] if " · " in figure else [])]
+    figures += figure_forms(figures[-1])
+    for fig in figures:  # the longest figure that leaves the name a few letters
+        tail = f"  ·  {fig}"
+        name_room = room - fm.horizontalAdvance("▾ " + tail)
+        if name_room >= fm.horizontalAdvance("mmm…"):
+            break
+    else:
+        tail, name_room = "", room - fm.horizontalAdvance("▾ ")
+    shown = fm.elidedText(short_name(name, font, name_room), Qt.TextElideMode.ElideRight, max(name_room, 0.0))
+    return f"▾ {shown}{tail}"
 
 
 def frame_fill(theme_background: QColor, foreground: QColor, depth: int) -> QColor:

@@ -79,6 +79,7 @@ class CostDocument(DocumentEdits, QObject):
         # Changes made before the graph reached the document (the CLI's --set and --rewrite), then the undo
         # stack's: together what a report says was applied to the model (`applied_edits`).
         self.prior_edits: list[str] = []
+        self._baseline_shared_ids = True  # the baseline is this graph's own (ids match), not another model's
         self.baseline_label = ""  # what the pinned baseline is: the model and the changes it had when pinned
         self._comparison: Comparison | None = None
         self.path: Path | None = None
@@ -248,11 +249,18 @@ class CostDocument(DocumentEdits, QObject):
         return [*self.prior_edits, *(self.undo_stack.text(i) for i in range(self.undo_stack.index()))]
 
     def pin_baseline(self) -> None:
-        self.baseline = self.report.totals
-        self.baseline_report = self.report
         edits = self.applied_edits()
-        self.baseline_label = f"{self.name or 'the model'} " + (
-            f"after {len(edits)} change{'s' * (len(edits) != 1)} ({'; '.join(edits)})" if edits else "as loaded")
+        self._pin(self.report, f"{self.name or 'the model'} " + (
+            f"after {len(edits)} change{'s' * (len(edits) != 1)} ({'; '.join(edits)})" if edits else "as loaded"))
+
+    def pin_other_baseline(self, report: CostReport, label: str, shared_ids: bool) -> None:
+        """Pin a report costed apart (`netcost report --baseline REF`); `shared_ids`: it is this model's graph
+        (before the edits), so equal node ids are the same node; else rows are matched by name."""
+        self._pin(report, label, shared_ids)
+
+    def _pin(self, report: CostReport, label: str, shared_ids: bool = True) -> None:
+        self.baseline, self.baseline_report, self.baseline_label = report.totals, report, label
+        self._baseline_shared_ids = shared_ids
         self._comparison = None
         self.baselineChanged.emit()
 
@@ -292,7 +300,8 @@ class CostDocument(DocumentEdits, QObject):
         c = self._comparison
         if c is None or c.current is not self._report or c.baseline is not self.baseline_report \
                 or len(c.origin) != len(self.origin):
-            c = self._comparison = compare(self.baseline_report, self._report, self.origin)
+            c = self._comparison = compare(self.baseline_report, self._report, self.origin,
+                                           shared_ids=self._baseline_shared_ids)
         return c
 
     def row_delta(self, row: int) -> RowDelta | None:

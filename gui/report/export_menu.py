@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QContextMenuEvent
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from netcost.gui.common.palette import palette_is_dark
+from netcost.gui.diagram.layout import Orientation
 from netcost.gui.document.cost_document import CostDocument
 from netcost.gui.report.exporters import FORMATS, ExportError, ExportResult, export_chart, export_diagram
 from netcost.gui.report.views import CHARTS
@@ -110,7 +111,9 @@ class ExportMenu(QObject):
     def export_report(self) -> None:
         from netcost.gui.report.report_preview import ReportPreviewDialog
 
-        dialog = ReportPreviewDialog(self.document, self.ask_path, self.window, _stem(self.document.name))
+        scene = getattr(self._find_view("DiagramView"), "scene", None)
+        dialog = ReportPreviewDialog(self.document, self.ask_path, self.window, _stem(self.document.name),
+                                     getattr(scene, "orientation", Orientation.TOP_DOWN))
         dialog.selection_box.setChecked(self.selection_action.isChecked())
         dialog.finished.connect(lambda *_: _done(self.window, dialog.result_, dialog.error))
         dialog.finished.connect(dialog.deleteLater)

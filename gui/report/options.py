@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QSizeF
 
+from netcost.gui.diagram.layout import Orientation
+
 METRICS = ("flops", "params")
 # Page sizes in logical pixels (1/96 inch): A4 is 210 x 297 mm, Letter 8.5 x 11 in.
 PAGE_SIZES: dict[str, QSizeF] = {"a4": QSizeF(210 / 25.4 * 96, 297 / 25.4 * 96), "letter": QSizeF(816, 1056)}
@@ -24,6 +26,8 @@ class ReportOptions:
     depth: int | None = None
     # Draw the window's current selection (outlines, bands, rings) into the figures; off: a report shows the model
     include_selection: bool = False
+    # The diagram's flow, as the window's diagram shows it (View ▸ Flow)
+    orientation: Orientation = Orientation.TOP_DOWN
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:

@@ -18,6 +18,7 @@ from netcost.model_io.escape import printable
 FORMATS = ("png", "svg", "pdf")
 METRICS = ("flops", "params")
 PAGES = ("a4", "letter")
+ORIENTATIONS = ("top-down", "left-right")  # the values of gui.diagram.layout.Orientation (not imported: no Qt here)
 
 
 def _scale(text: str) -> float:
@@ -50,6 +51,11 @@ def add_report_parser(subparsers: argparse._SubParsersAction,
                    help="fold the diagram's containers at this hierarchy depth, as in summary --depth "
                         "(default: long traced models fold their repeated blocks; PDF continues on further pages)")
     p.add_argument("--page", choices=PAGES, default="a4", help="PDF page size (default: a4)")
+    p.add_argument("--orientation", choices=ORIENTATIONS, default=ORIENTATIONS[0],
+                   help="which way the diagram's data flows, as the window's Flow setting (default: top-down)")
+    p.add_argument("--baseline", metavar="REF",
+                   help="compare against this model as loaded (the model itself, without its --set/--rewrite "
+                        "edits, or another one): the report's Δ columns, as with a pinned baseline in the window")
     p.set_defaults(handler=run_report)
 
 
@@ -71,13 +77,15 @@ def run_report(args: argparse.Namespace) -> int:
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display: render without one
 
-    from netcost.model_io.cli.cli import costed, load_edited
+    from netcost.model_io.cli.cli import costed, costed_as_loaded, load_edited
 
     report = costed(load_edited(args), args)  # ModelError -> the CLI's one-line message, exit 2
+    baseline = costed_as_loaded(args.baseline, args) if args.baseline else None
 
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "netcost"])
+    from netcost.gui.diagram.layout import Orientation
     from netcost.gui.document.cost_document import CostDocument
     from netcost.gui.report import ReportOptions
     from netcost.gui.report.exporters import ExportError, export_report
@@ -86,8 +94,11 @@ def run_report(args: argparse.Namespace) -> int:
     document.set_report(report)
     document.prior_edits = [f"--set {x}" for x in getattr(args, "sets", None) or ()] + \
         [f"--rewrite {x}" for x in getattr(args, "rewrites", None) or ()]
+    if baseline is not None:
+        document.pin_other_baseline(baseline, f"{args.baseline} as loaded", shared_ids=args.baseline == args.model)
     document.set_convention(args.convention)
-    opts = ReportOptions(metric=args.metric, dark=args.dark, page=args.page, depth=args.depth)
+    opts = ReportOptions(metric=args.metric, dark=args.dark, page=args.page, depth=args.depth,
+                         orientation=Orientation(args.orientation))
     try:
         result = export_report(document, out, fmt, width=args.width, scale=args.scale, options=opts)
     except ExportError as e:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from netcost.gui.common.inputs import double_spin
 from netcost.gui.common.palette import LIGHT
+from netcost.gui.diagram.layout import Orientation
 from netcost.gui.document.cost_document import CostDocument
 from netcost.gui.report import ReportOptions, ReportPage
 from netcost.gui.report.exporters import ExportError, ExportResult, export_report
@@ -123,10 +124,12 @@ class ReportPreviewDialog(QDialog):
     """Options (format, metric, palette, page size, PNG size) and a preview; Save asks for a file name."""
 
     def __init__(self, document: CostDocument, ask_path: AskPath, parent: QWidget | None = None,
-                 suggested_stem: str = "report") -> None:
+                 suggested_stem: str = "report", orientation: Orientation = Orientation.TOP_DOWN) -> None:
+        """`orientation`: the window diagram's flow, which the report's diagram follows."""
         super().__init__(parent)
         self.setWindowTitle("Export report")
         self.document, self.ask_path, self.suggested_stem = document, ask_path, suggested_stem
+        self.orientation = orientation
         self.result_: ExportResult | None = None
         self.error = ""
 
@@ -199,7 +202,8 @@ class ReportPreviewDialog(QDialog):
 
     def options(self) -> ReportOptions:
         return ReportOptions(metric=str(self.metric_box.currentData()), dark=self.dark_box.isChecked(),
-                             page=str(self.page_box.currentData()), include_selection=self.selection_box.isChecked())
+                             page=str(self.page_box.currentData()), include_selection=self.selection_box.isChecked(),
+                             orientation=self.orientation)
 
     def _on_options_changed(self, *args: object) -> None:
         png, pdf = self.fmt() == "png", self.fmt() == "pdf"

@@ -169,6 +169,8 @@ class DiagramParts:
         whole = DiagramPlan(s, [natural], collapsed=self._collapsed())
         if s >= PREFERRED_SCALE:  # the slide-like default layout is already legible
             return whole
+        if scene.orientation.horizontal:
+            return self._rows(natural, width, page_height)
         scene.set_column_height(1e9)  # one column: measure its width and the total height
         one = self._span(self.columns())
         col_pitch = one.width() + 52  # a column plus the gap before the next (the scene's COL_GAP less crops)
@@ -196,6 +198,27 @@ class DiagramParts:
         assert best is not None
         scene.set_column_height(best.column_height)  # the chosen plan's layout again (None: not wrapped)
         return best
+
+    def _rows(self, natural: QRectF, width: float, page_height: float | None) -> DiagramPlan:
+        """A left-to-right flow too long for the page: pieces one under the other, each as wide as the page at
+        a legible scale, cut between blocks where one can be (it was drawn at half size and cut at the page's
+        right edge)."""
+        s = min([PREFERRED_SCALE, *self._height_limit(natural, page_height, width)])
+        room = width / max(s, 1e-3)
+        boxes = sorted((r.left(), r.right()) for item in self.scene.items()
+                       if item.isVisible() and item.parentItem() is None and not _is_arrows(item)
+                       and not (getattr(item, "segments", None) and not getattr(item, "collapsed", False))
+                       for r in [item.sceneBoundingRect()])
+        pieces, x = [], natural.left()
+        while x < natural.right() - 1:
+            end = min(x + room, natural.right())
+            if end < natural.right():  # the last gap between blocks before the page's edge
+                gaps = [b[1] + 2 for b in boxes if x + room / 3 < b[1] + 2 <= end
+                        and not any(o[0] < b[1] + 2 < o[1] for o in boxes)]
+                end = max(gaps, default=end)
+            pieces.append(QRectF(x, natural.top(), end - x, natural.height()))
+            x = end
+        return DiagramPlan(s, pieces, self._collapsed())
 
     def _layout(self, width: float, page_height: float | None, height: float, limit: float,
                 across: int) -> DiagramPlan:
@@ -372,7 +395,8 @@ class ReportViews:
         try:
             self._diagram = DiagramParts(self.document, self.options.dark, self.options.metric,
                                          collapsed=self._collapsed_at(self.options.depth),
-                                         include_selection=self.options.include_selection)
+                                         include_selection=self.options.include_selection,
+                                         orientation=self.options.orientation)
         except ImportError:
             return []
         plan = self._diagram.plan(width, page_height)
@@ -380,7 +404,8 @@ class ReportViews:
         if plan.collapsed:
             notes.append(f"{plan.collapsed} containers folded to their subtotals")
         if len(plan.chunks) > 1:
-            notes.append(f"continued over {len(plan.chunks)} parts, read left to right")
+            across = "top to bottom" if self.options.orientation.horizontal else "left to right"
+            notes.append(f"continued over {len(plan.chunks)} parts, read {across}")
         self.diagram_note = "; ".join(notes)
         return [DiagramChunkBlock(self._diagram, c, plan.scale, legend=i == 0) for i, c in enumerate(plan.chunks)]
 

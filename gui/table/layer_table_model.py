@@ -268,7 +268,7 @@ class LayerTableModel(QAbstractTableModel):
             return f"not costed: it depends on {error.name}, which has an error"
         if not doc.editable(row) and col in (TYPE, ARGS):
             node = doc.node(row)
-            return ("measured when traced (no NetCost formula): not editable" if node.opaque else
+            return (f"{node.type_label}: measured when traced (no NetCost formula): not editable" if node.opaque else
                     f"{node.type_label}: a functional op of the model's code (its arguments are what ran)")
         if col == ARGS and cost is not None and cost.inferred:
             return "inferred from the incoming shape: " + ", ".join(
@@ -278,7 +278,7 @@ class LayerTableModel(QAbstractTableModel):
         if col == MEMORY and cost is not None:
             return (f"activations {fmt.nbytes(cost.activation_bytes)} · params {fmt.nbytes(cost.param_bytes)}"
                     f" · memory access {fmt.nbytes(cost.memory_access_bytes)}")
-        if col in (NAME, SHAPE, ARGS):  # the whole text of a cell the column's width may cut
+        if col in (NAME, TYPE, SHAPE, ARGS):  # the whole text of a cell the column's width may cut
             return str(self._display(row, col, cost)) or None
         return None
 

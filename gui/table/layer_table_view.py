@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QStyled
 from netcost.costing import FormatError, LayerSpec
 from netcost.gui.document.cost_document import CostDocument
 from netcost.gui.document.document_types import row_runs
+from netcost.gui.table.frozen_column import FrozenColumn
 from netcost.gui.table.layer_table_model import (
     ARGS,
     COLUMN_COUNT,
@@ -45,6 +46,9 @@ from netcost.model_io.files.layer_file import network_to_dict, parse_layer
 
 Index = QModelIndex | QPersistentModelIndex
 CLIPBOARD_KEY = "netcost.clipboard/1"
+# a type this long stays whole however narrow the window (a traced model's `aten.arange`, `aten.layer_norm`);
+# a longer one is cut at its end, and its tooltip has it whole
+TYPE_KEPT_WHOLE = "aten.layer_norm"
 SAMPLE_ROWS = 40  # column widths from this many rows while the table is hidden (its view: the rows in it)
 
 
@@ -136,6 +140,7 @@ class LayerTableView(QTableView):
         document.selection.rowsChanged.connect(self._on_document_selection_changed)
         document.documentReset.connect(self._on_document_reset)
         header.sortIndicatorChanged.connect(self._on_sort_indicator_changed)
+        self.frozen = FrozenColumn(self, NAME)  # the names stay put while the table scrolls sideways
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -182,6 +187,12 @@ class LayerTableView(QTableView):
         if self.isVisible() and not self._user_sized and event.size().width() != event.oldSize().width():
             self._set_column_widths()
 
+    def updateGeometries(self) -> None:
+        super().updateGeometries()  # (the header and viewport took their sizes)
+        frozen = getattr(self, "frozen", None)
+        if frozen is not None:
+            frozen.update_geometry()
+
     def _set_column_widths(self) -> None:
         """Fit the columns to their contents (the rows in view) and their header (room for the sort arrow). If
         they do not fit the viewport, the text columns give up width first, so the numbers stay readable at
@@ -203,7 +214,8 @@ class LayerTableView(QTableView):
         excess = sum(widths.values()) - available
         # the arguments are cut first (their tooltip has them whole), the names last and least: a row is found
         # by its name
-        for col, floor in ((ARGS, 60), (TYPE, 60), (SHAPE, 100), (NAME, 110)):
+        type_floor = self.fontMetrics().horizontalAdvance(TYPE_KEPT_WHOLE) + 14  # (60 px cut `aten.arange`)
+        for col, floor in ((ARGS, 60), (TYPE, type_floor), (SHAPE, 100), (NAME, 110)):
             if excess <= 0:
                 break
             cut = min(excess, max(0, widths[col] - floor))
@@ -303,6 +315,7 @@ class LayerTableView(QTableView):
         if old is not None:
             old.deleteLater()
         self.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
+        self.frozen.follow_model()
         self._on_document_selection_changed(self.document.selection.rows, None)
 
     # ---- selection sync --------------------------------------------------------------------------------------

@@ -177,6 +177,12 @@ def costed(graph: Graph, args: argparse.Namespace) -> CostReport:
     return report
 
 
+def costed_as_loaded(ref: str, args: argparse.Namespace) -> CostReport:
+    """The report of model `ref` as loaded (the command's options, none of its edits): a baseline to compare with."""
+    base_args = argparse.Namespace(**{**vars(args), "model": ref, "sets": [], "rewrites": []})
+    return costed(load_graph_ref(ref, options(args)), base_args)
+
+
 def _amount(text: str) -> int:
     from .budget import parse_amount
 
@@ -267,8 +273,7 @@ def _run_compare(args: argparse.Namespace) -> str:
         raise UsageError("compare: give a second model, --baseline MODEL, or edits (--set / --rewrite)")
     base_ref = args.model if args.other else (args.baseline or args.model)
     new_ref = args.other or args.model
-    base_args = argparse.Namespace(**{**vars(args), "model": base_ref, "sets": [], "rewrites": []})
-    baseline = costed(load_graph_ref(base_ref, options(args)), base_args)
+    baseline = costed_as_loaded(base_ref, args)
     if new_ref == base_ref and not (args.sets or args.rewrites):
         compared = baseline
     else:

@@ -202,3 +202,31 @@ def test_a_view_export_button_asks_writes_and_reports(doc: CostDocument, tmp_pat
     assert window.asked == [f"AlexNet_article-{what}.png"]  # named like the other exports (doc: "AlexNet (article)")
     window.answer = tmp_path / "nowhere" / "x.png"
     assert view.export() is None and "does not exist" in window.messages[-1]
+
+
+def test_the_windows_report_follows_the_diagrams_flow(doc: CostDocument, tmp_path: Path, qtbot) -> None:
+    from netcost.gui.diagram.layout import Orientation
+    from netcost.gui.diagram.view import DiagramView
+    from netcost.gui.report import ReportPage
+    from netcost.gui.report.report_preview import ReportPreviewDialog
+    from netcost.gui.report.views import DiagramChunkBlock
+
+    window = _Window(tmp_path / "report.png")
+    qtbot.addWidget(window)
+    view = DiagramView(doc, window)
+    window.setCentralWidget(view)
+    view.orientation_box.setCurrentIndex(view.orientation_box.findData(Orientation.LEFT_RIGHT.value))
+    actions = install_export_menu(window, QMenu("Export", window), doc)
+    actions.report_action.trigger()
+    dialog = window.findChild(ReportPreviewDialog)
+    assert dialog is not None
+    with ReportPage(doc, dialog.options()) as page:  # what the preview shows and Save writes
+        chunks = [b for b in page.blocks if isinstance(b, DiagramChunkBlock)]
+        pieces = [b.source for b in chunks]
+        assert pieces and all(p.width() > 2 * p.height() for p in pieces)  # AlexNet's chain runs across the page
+        # the flow continues in rows, each within the page (it was drawn at half size and cut at the edge)
+        assert all(b.source.width() * b.scale <= page.options.image_width - 80 for b in chunks)
+        assert min(b.scale for b in chunks) >= 0.75
+        drawn = [b.sceneBoundingRect().center() for b in page.views._diagram.scene.blocks() if b.isVisible()]
+        assert drawn and all(any(p.contains(c) for p in pieces) for c in drawn)
+    dialog.reject()

@@ -166,3 +166,25 @@ def test_roofline_title_and_axis_title_stay_inside_a_narrowed_pane(qtbot, tmp_pa
         m = label.document().documentMargin()  # blank space around the text, which pyqtgraph lets hang below
         inked = label.sceneBoundingRect().adjusted(m, m, -m, -m)
         assert seen.contains(inked), (inked, seen)
+
+
+
+@pytest.mark.parametrize("device", ["a100-80gb", "t4", "h100-sxm"])
+def test_roofline_ridge_note_is_whole_at_the_charts_minimum_width(qtbot, alexnet: Network, device: str) -> None:
+    from netcost.gui.charts.roofline_chart import RooflineChart
+    from netcost.gui.document.cost_document import CostDocument
+    from netcost.gui.document.latency_state import LatencyState
+
+    doc = CostDocument(alexnet)
+    LatencyState.of(doc).set_device(device)
+    chart = RooflineChart(doc)
+    qtbot.addWidget(chart)
+    chart.show()
+    for width in (chart.minimumWidth(), 260, 420):
+        chart.resize(width, 320)
+        for _ in range(3):
+            QApplication.processEvents()
+        plot = chart.plot_item.vb.sceneBoundingRect()
+        note = chart.ridge_label.textItem.sceneBoundingRect()
+        assert "FLOPs/B" in chart.ridge_label.textItem.toPlainText()
+        assert plot.left() - 1 <= note.left() and note.right() <= plot.right() + 1, (width, note, plot)
