@@ -205,17 +205,23 @@ class DiagramParts:
         right edge)."""
         s = min([PREFERRED_SCALE, *self._height_limit(natural, page_height, width)])
         room = width / max(s, 1e-3)
-        boxes = sorted((r.left(), r.right()) for item in self.scene.items()
-                       if item.isVisible() and item.parentItem() is None and not _is_arrows(item)
-                       and not (getattr(item, "segments", None) and not getattr(item, "collapsed", False))
-                       for r in [item.sceneBoundingRect()])
+        shown = [item for item in self.scene.items()
+                 if item.isVisible() and item.parentItem() is None and not _is_arrows(item)]
+        is_frame = [bool(getattr(i, "segments", None)) and not getattr(i, "collapsed", False) for i in shown]
+        boxes = sorted((i.sceneBoundingRect().left(), i.sceneBoundingRect().right())
+                       for i, frame in zip(shown, is_frame, strict=True) if not frame)
+        frames = [i.sceneBoundingRect().left() - 6 for i, frame in zip(shown, is_frame, strict=True) if frame]
+
+        def free(cut: float) -> bool:  # no block is cut there
+            return not any(a < cut < b for a, b in boxes)
+
         pieces, x = [], natural.left()
         while x < natural.right() - 1:
             end = min(x + room, natural.right())
-            if end < natural.right():  # the last gap between blocks before the page's edge
-                gaps = [b[1] + 2 for b in boxes if x + room / 3 < b[1] + 2 <= end
-                        and not any(o[0] < b[1] + 2 < o[1] for o in boxes)]
-                end = max(gaps, default=end)
+            if end < natural.right():  # before a frame (its header starts the next row), else the last gap
+                starts = [f for f in frames if x + room / 3 < f <= end and free(f)]
+                gaps = [b + 2 for _, b in boxes if x + room / 3 < b + 2 <= end and free(b + 2)]
+                end = max(starts or gaps or [end])
             pieces.append(QRectF(x, natural.top(), end - x, natural.height()))
             x = end
         return DiagramPlan(s, pieces, self._collapsed())

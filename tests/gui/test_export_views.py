@@ -230,3 +230,20 @@ def test_the_windows_report_follows_the_diagrams_flow(doc: CostDocument, tmp_pat
         drawn = [b.sceneBoundingRect().center() for b in page.views._diagram.scene.blocks() if b.isVisible()]
         assert drawn and all(any(p.contains(c) for p in pieces) for c in drawn)
     dialog.reject()
+
+
+def test_a_left_to_right_report_starts_a_row_at_each_open_frame(qapp, tmp_path: Path) -> None:  # noqa: ANN001
+    from netcost.gui.diagram.layout import Orientation
+    from netcost.gui.report import ReportOptions, ReportPage
+    from netcost.gui.report.views import DiagramChunkBlock
+    from tests.traced import traced_graph
+
+    doc = CostDocument()
+    doc.set_graph(traced_graph("zoo:resnet50"))
+    with ReportPage(doc, ReportOptions(orientation=Orientation.LEFT_RIGHT), paper=True) as page:
+        pieces = [b.source for b in page.blocks if isinstance(b, DiagramChunkBlock)]
+        frames = [g.sceneBoundingRect() for g in page.views._diagram.scene.groups() if g.isVisible()
+                  and not g.collapsed]
+        assert len(pieces) > 1 and frames
+        for f in frames:  # its header (at its left edge) is whole in the piece it starts in
+            assert any(p.left() <= f.left() - 4 and f.left() + min(f.width(), 320) <= p.right() for p in pieces), f
