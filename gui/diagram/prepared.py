@@ -43,7 +43,7 @@ def _work_out(graph: Graph, orientation: Orientation, lay_out: bool) -> Prepared
         layouter.layout(expanded)
         # the window selects the first row of a new model, and the diagram opens the scopes around it: laid out
         # here too (a second top-level layout: 0.5 s at 100k nodes)
-        drawn = {nid for sc in st.scopes.values() for nid in sc.nodes}
+        drawn = {nid for ids in st.nodes_in.values() for nid in ids}
         first = shown_node(graph, st, drawn, 0)
         if first is not None and (reveal := set(st.ancestors(st.scope_of(first))) - expanded):
             layouter.layout(expanded | reveal)
