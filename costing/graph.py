@@ -208,9 +208,6 @@ class Graph:
             object.__setattr__(self, "_scope_tree", tree)
         return tree
 
-    def scope_type(self, path: str) -> str:
-        return self.scope_tree.type_of(path)
-
     def validate(self) -> None:
         """Raise GraphError for duplicate ids/names, edges to unknown or later nodes."""
         seen: set[str] = set(self.input_names)

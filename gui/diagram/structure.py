@@ -126,7 +126,7 @@ class DiagramStructure:
 
 def default_expansion(st: DiagramStructure, graph: Graph) -> set[str]:
     """Whole levels of scopes open while at most AUTO_BOXES boxes show (ResNet-50: its stages open, their
-    bottlenecks folded; GPT-2: its blocks folded)."""
+    bottlenecks folded; GPT-2: its blocks folded). `graph` is `st.graph` (the scope types are in `st.scopes`)."""
     expanded: set[str] = set()
     scopes = st.scopes
     boxes = len(st.nodes_in[""]) + len(scopes.root.children) + len(st.used_inputs)
