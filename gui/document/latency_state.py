@@ -7,7 +7,7 @@ device changes; a measurement belongs to the report it was taken on and is dropp
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
@@ -93,8 +93,8 @@ class LatencyState(QObject):
 
     def latency_of(self, subject: LayerCost | HierarchyNode | CostReport) -> RowLatency | None:
         """The estimate of one report row (found by node id: an incomplete report has fewer rows than the
-        document), of a container (its rows run one after another: the sum) or of the whole report; None without
-        a device or for a row of another report."""
+        document), of a container (its member rows, nested ones too, run one after another: the sum) or of the
+        whole report; None without a device or for a row of another report."""
         est = self.estimate()
         if est is None:
             return None
@@ -109,8 +109,11 @@ class LatencyState(QObject):
                 self._lookup = (report, {r.node_id: k for k, r in enumerate(report.layers)},
                                 [r.index for r in report.layers])
         _, position, rows = self._lookup
-        if isinstance(subject, HierarchyNode):  # first/last are graph rows; rows not costed leave gaps
-            return combine(est.rows[bisect_left(rows, subject.first):bisect_right(rows, subject.last)])
+        if isinstance(subject, HierarchyNode):  # its member rows (a scope's rows need not be contiguous)
+            tree = self.document.graph.scope_tree
+            members = tree.rows(subject.path) if subject.path in tree else ()
+            found = [bisect_left(rows, r) for r in members]  # rows not costed have no estimate
+            return combine([est.rows[k] for r, k in zip(members, found, strict=True) if k < len(rows) and rows[k] == r])
         k = position.get(subject.node_id)
         return est.rows[k] if k is not None else None
 

@@ -120,6 +120,26 @@ def test_incomplete_report_maps_rows_by_node_id(qtbot) -> None:
     assert state.latency_of(blk).seconds == pytest.approx(state.row_latency(1).seconds + state.row_latency(2).seconds)
 
 
+def test_a_container_sums_its_own_members_when_another_scope_sits_between_them(qtbot) -> None:
+    """A module called twice around another one: its rows are 0 and 2, row 1 belongs to `other`; the container's
+    latency is its two rows, not the span 0..2."""
+    x = (Ref("x"),)
+    conv = {"out_channels": 16, "kernel_size": 3, "padding": 1}
+    nodes = (Node("a1", "Conv2d", conv, x, "a1", "shared"),
+             Node("o", "Conv2d", {**conv, "out_channels": 16, "kernel_size": 5, "padding": 2}, (Ref("a1"),), "o",
+                  "other"),
+             Node("a2", "Conv2d", conv, (Ref("o"),), "a2", "shared"))
+    doc = CostDocument()
+    doc.set_graph(Graph(nodes, (GraphInput("x", (1, 16, 32, 32)),), (), "called twice",
+                        scopes=(Scope("shared", "Block"), Scope("other", "Block"))))
+    state = LatencyState.of(doc)
+    state.set_device("a100-40gb")
+    (shared,) = [h for h in doc.report.hierarchy if h.path == "shared"]
+    assert state.latency_of(shared).seconds == pytest.approx(
+        state.row_latency(0).seconds + state.row_latency(2).seconds)
+    assert state.latency_of(shared).seconds < sum(state.row_latency(r).seconds for r in range(3))
+
+
 def test_colour_by_latency_colours_the_most_latency_heavy_block_hottest(doc: CostDocument) -> None:
     scene = DiagramScene(doc)
     top = scene.scale.color(scene.scale.vmax)
