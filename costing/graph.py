@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from .args import remembered_check, with_arg
@@ -118,6 +119,9 @@ class GraphError(ValueError):
     """A structural mistake: an edge to a missing node, a duplicate id, a cycle. Names the node."""
 
 
+_STRUCTURE = ("index", "users", "modules")  # the caches that depend only on node ids and edges
+
+
 @dataclass(frozen=True)
 class Graph:
     nodes: tuple[Node, ...]
@@ -133,42 +137,46 @@ class Graph:
         object.__setattr__(self, "inputs", tuple(self.inputs))
         object.__setattr__(self, "dtype", canonical_dtype(self.dtype))
 
-    # ---- lookup (indexes are built once per graph and handed on by edits that keep the structure) ---------
-    @property
+    # ---- lookup: derived indexes, each built on first use (functools.cached_property keeps it in the instance's
+    # own __dict__, which a frozen dataclass allows) and handed on by edits that keep what it depends on -----------
+    @cached_property
     def index(self) -> dict[str, int]:
-        idx = self.__dict__.get("_index")
-        if idx is None:
-            idx = {n.id: i for i, n in enumerate(self.nodes)}
-            object.__setattr__(self, "_index", idx)
-        return idx
+        return {n.id: i for i, n in enumerate(self.nodes)}
 
-    @property
+    @cached_property
     def users(self) -> dict[str, tuple[str, ...]]:
         """Node id (or input name) -> ids of the nodes that read one of its outputs, in graph order."""
-        u = self.__dict__.get("_users")
-        if u is None:
-            acc: dict[str, list[str]] = {}
-            for n in self.nodes:
-                for r in n.inputs:
-                    lst = acc.setdefault(r.node, [])
-                    if not lst or lst[-1] != n.id:
-                        lst.append(n.id)
-            u = {k: tuple(v) for k, v in acc.items()}
-            object.__setattr__(self, "_users", u)
-        return u
+        acc: dict[str, list[str]] = {}
+        for n in self.nodes:
+            for r in n.inputs:
+                lst = acc.setdefault(r.node, [])
+                if not lst or lst[-1] != n.id:
+                    lst.append(n.id)
+        return {k: tuple(v) for k, v in acc.items()}
 
-    @property
+    @cached_property
     def modules(self) -> dict[str, tuple[str, ...]]:
         """Module path -> ids of the nodes that are calls of it (only modules called more than zero times)."""
-        m = self.__dict__.get("_modules")
-        if m is None:
-            acc: dict[str, list[str]] = {}
-            for n in self.nodes:
-                if n.module:
-                    acc.setdefault(n.module, []).append(n.id)
-            m = {k: tuple(v) for k, v in acc.items()}
-            object.__setattr__(self, "_modules", m)
-        return m
+        acc: dict[str, list[str]] = {}
+        for n in self.nodes:
+            if n.module:
+                acc.setdefault(n.module, []).append(n.id)
+        return {k: tuple(v) for k, v in acc.items()}
+
+    @cached_property
+    def _name_ids(self) -> dict[str, str]:
+        return {n.display_name: n.id for n in self.nodes}
+
+    @cached_property
+    def scope_tree(self) -> ScopeTree:
+        """The module hierarchy (costing.scope_tree), built once per structure: the evaluator's subtotals, the
+        diagram's frames, the Modules tree and the tables' folding all read it."""
+        return ScopeTree.build(self.nodes, self.scopes)
+
+    def shares_indexes(self, other: Graph) -> bool:
+        """Whether `other` holds this very graph's node index (an edit that kept the structure handed it on)."""
+        mine = self.__dict__.get("index")
+        return mine is not None and mine is other.__dict__.get("index")
 
     def node(self, node_id: str) -> Node:
         return self.nodes[self.index[node_id]]
@@ -177,11 +185,7 @@ class Graph:
         return node_id in self.index
 
     def by_name(self, name: str) -> Node | None:
-        names = self.__dict__.get("_names")
-        if names is None:
-            names = {n.display_name: n.id for n in self.nodes}
-            object.__setattr__(self, "_names", names)
-        nid = names.get(name)
+        nid = self._name_ids.get(name)
         return self.node(nid) if nid is not None else None
 
     @property
@@ -197,16 +201,6 @@ class Graph:
     @property
     def batch_size(self) -> int:
         return self.inputs[0].shape[0] if self.inputs and self.inputs[0].shape else 1
-
-    @property
-    def scope_tree(self) -> ScopeTree:
-        """The module hierarchy (costing.scope_tree), built once per structure: the evaluator's subtotals, the
-        diagram's frames, the Modules tree and the tables' folding all read it."""
-        tree = self.__dict__.get("_scope_tree")
-        if tree is None:
-            tree = ScopeTree.build(self.nodes, self.scopes)
-            object.__setattr__(self, "_scope_tree", tree)
-        return tree
 
     def validate(self) -> None:
         """Raise GraphError for duplicate ids/names, edges to unknown or later nodes."""
@@ -231,8 +225,7 @@ class Graph:
     # ---- edits: each returns the new graph and the ids whose evaluation may change --------------------------
     def _with_nodes(self, nodes: list[Node] | tuple[Node, ...], keep_index: bool, keep_scopes: bool) -> Graph:
         g = replace(self, nodes=tuple(nodes))
-        return self._hand_on(g, (*(("_index", "_users", "_modules") if keep_index else ()),
-                                 *(("_scope_tree",) if keep_scopes else ())))
+        return self._hand_on(g, (*(_STRUCTURE if keep_index else ()), *(("scope_tree",) if keep_scopes else ())))
 
     def _hand_on(self, g: Graph, keys: Iterable[str]) -> Graph:
         """`g` with this graph's lookup indexes `keys` (built already) where its structure keeps them true."""
@@ -258,7 +251,7 @@ class Graph:
             changed.add(n.id)
         g = self._with_nodes(nodes, keep_index=same_edges, keep_scopes=same_scopes)
         if any(n.name != self.node(n.id).name for n in (g.node(c) for c in changed)):
-            g.__dict__.pop("_names", None)
+            g.__dict__.pop("_name_ids", None)
         return g, changed
 
     def set_args(self, node_id: str, args: Mapping[str, Any]) -> tuple[Graph, set[str]]:
@@ -343,12 +336,12 @@ class Graph:
         return g, changed
 
     def with_inputs(self, inputs: Iterable[GraphInput]) -> Graph:
-        return self._hand_on(replace(self, inputs=tuple(inputs)), ("_scope_tree",))
+        return self._hand_on(replace(self, inputs=tuple(inputs)), ("scope_tree",))
 
 
 def drop_caches(graph: Graph) -> None:
     """Forget `graph`'s lookup indexes (rebuilt on demand): a graph kept only for undo need not hold them."""
-    for key in ("_index", "_users", "_modules", "_names", "_scope_tree"):
+    for key in (*_STRUCTURE, "_name_ids", "scope_tree"):
         graph.__dict__.pop(key, None)
 
 

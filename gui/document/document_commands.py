@@ -53,7 +53,7 @@ class GraphCommand(QUndoCommand):
         """The graph this step only keeps for undo/redo: its own indexes go (an argument edit shares them with
         the document's graph, so there is nothing to free; see gui/document/undo_budget.py)."""
         current = self.doc.graph
-        if kept is not current and kept.__dict__.get("_index") is not current.__dict__.get("_index"):
+        if kept is not current and not kept.shares_indexes(current):
             drop_caches(kept)
 
 
