@@ -16,6 +16,7 @@ from netcost.costing.shares import PARAMS, share, share_change_text, share_text
 from netcost.gui.common.palette import colors, error_label_style, label_style
 from netcost.gui.common.plain_text import plain_tip
 from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.table.training_totals import TrainingTotalsWidget
 
 # (key, label, value of a report, formatter). Labels that depend on settings are filled in `_update_labels`.
 _Getter = Callable[[CostReport, str], float]
@@ -91,6 +92,9 @@ class TotalsWidget(QWidget):
             "The most activation memory live at once in one inference forward (no autograd): each tensor held "
             "from the op that makes it to its last reader; views and in-place ops share their input's storage; "
             "parameters excluded. Allocator rounding and kernel workspaces not counted."))
+
+        self.training = TrainingTotalsWidget(document, self)  # Training mode: the step's memory (issue 21)
+        outer.addWidget(self.training)
 
         rule = QFrame(self)
         rule.setFrameShape(QFrame.Shape.HLine)
