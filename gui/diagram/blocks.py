@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QStyleOptionGraphicsItem, QWidget
 
@@ -43,6 +43,7 @@ from netcost.gui.diagram.style import (
     LESS,
     DiagramStyle,
 )
+from netcost.gui.diagram.training_marks import ScopeMark, draw_mark
 
 _NO_PEN = QPen(Qt.PenStyle.NoPen)
 TEXT_LOD = 7 / 34  # zoomed out below this, no label is legible: blocks are drawn without text
@@ -85,6 +86,7 @@ class _CostItem(QGraphicsRectItem):
         self.width_fraction = 1.0
         self.selected = False
         self.text: BlockText | GroupText | None = None
+        self.mark = ScopeMark.NONE  # in a frozen / checkpointed scope (training_marks)
         # no item cache: a recolour repaints the item anyway (a cached pixmap would be redrawn and then copied),
         # and thousands of small pixmaps cost more than they save zoomed out
 
@@ -170,6 +172,8 @@ class LayerBlockItem(_CostItem):
         draw_plan(painter, self._plan)
         if self.badge[0]:
             draw_badge(painter, rect, *self.badge, lod)
+        if self.mark:
+            draw_mark(painter, QPointF(rect.left() + 6, rect.bottom()), self.mark, lod)
 
     def _label_plan(self, text: BlockText, rect: QRectF, lod: float) -> Plan:
         lines = list(text.lines)
@@ -285,6 +289,8 @@ class GroupFrameItem(_CostItem):
         painter.setPen(theme.foreground)
         painter.drawText(QRectF(sw.right() + 5, head.top(), head.width() - 20, HEADER_H - 4),
                          Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shown)
+        if self.mark:
+            draw_mark(painter, QPointF(head.right(), head.center().y() - 1), self.mark, lod, right=True)
 
     def _paint_collapsed(self, painter: QPainter, lod: float, text: GroupText | None) -> None:
         theme = self.style.theme
@@ -311,6 +317,8 @@ class GroupFrameItem(_CostItem):
         draw_plan(painter, self._plan)
         if self.badge[0] and lod * 34 >= 7:
             draw_badge(painter, rect, *self.badge, lod)
+        if self.mark:
+            draw_mark(painter, QPointF(rect.left() + 6, rect.bottom()), self.mark, lod)
 
     def _paint_zoomed_out_header(self, painter: QPainter, lod: float, head: QRectF) -> None:
         """Zoomed out: the container's name alone, as large as the header allows (the subtotal is in the tooltip,

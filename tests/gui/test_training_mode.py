@@ -4,6 +4,7 @@ columns, the Totals panel's memory bar and "fits on DEVICE", checked against `ne
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,11 @@ from PySide6.QtCore import Qt
 
 from netcost.costing import Network
 from netcost.costing import formatting as fmt
+from netcost.costing.chain import graph_from_network
+from netcost.costing.graph import Scope
 from netcost.gui.document.training_state import Mode, TrainingState
 from netcost.gui.table.layer_table_model import BACKWARD_FLOPS, SAVED_ACTIVATIONS
 from netcost.model_io.cli.cli import main
-
 from tests.gui.conftest import opened_window
 
 
@@ -76,3 +78,75 @@ def test_the_mode_is_remembered(qtbot, tmp_path: Path, alexnet: Network, monkeyp
         assert w.training_controls.mode_buttons[Mode.TRAINING].isChecked()
         assert w.training_controls.optimizer.currentText() == "adafactor"
         assert not w.table.isColumnHidden(SAVED_ACTIVATIONS)
+
+
+def _menu_action(menu, prefix: str):  # noqa: ANN001, ANN202
+    return next(a for a in menu.actions() if a.text().startswith(prefix))
+
+
+def test_freeze_from_the_diagram_is_one_undo_step_as_the_cli(qtbot, tmp_path: Path, alexnet: Network, monkeypatch,
+                                                             capsys) -> None:
+    with opened_window(qtbot, tmp_path, alexnet, monkeypatch, views=("Diagram",)) as w:
+        state = TrainingState.of(w.document)
+        state.set_mode(Mode.TRAINING)
+        diagram = w.views["diagram"]
+        row = next(r for r in range(w.document.row_count()) if w.document.node(r).display_name == "fc1")
+        diagram.view.show_row(row)
+        block = diagram.scene.block(row)
+        pos = diagram.view.mapFromScene(block.mapToScene(block.block_rect().center()))
+        menu = diagram.view.context_menu_at(pos)
+        freeze = _menu_action(menu, "Freeze fc1 for training")
+        assert "gradients and states −" in freeze.text()  # its effect, before it is applied
+        steps = w.document.undo_stack.count()
+        bar = w.totals.training.bar
+        before = dict(bar.parts)
+        freeze.trigger()
+        assert w.document.undo_stack.count() == steps + 1
+        frozen = train_json(capsys, "--freeze", "fc1")["totals"]["training"]
+        assert (bar.parts["gradients"], bar.parts["optimizer"]) == (frozen["grad_bytes"], frozen["optimizer_bytes"])
+        assert block.mark  # the frozen block is marked on the diagram
+        assert _menu_action(diagram.view.context_menu_at(pos), "Unfreeze fc1")
+        w.document.undo_stack.undo()
+        assert bar.parts == before and not block.mark
+
+
+def test_checkpoint_from_the_modules_tree(qtbot, tmp_path: Path, alexnet: Network, monkeypatch, capsys) -> None:
+    import netcost.gui.document.training_scope_menu as scope_menu
+
+    shown: list = []
+    monkeypatch.setattr(scope_menu, "popup", lambda menu, _at: shown.append(menu))
+    graph = graph_from_network(alexnet)  # AlexNet with its torchvision scopes: features, then the classifier
+    nodes = tuple(replace(n, scope="classifier" if i >= 14 else "features") for i, n in enumerate(graph.nodes))
+    graph = replace(graph, nodes=nodes, scopes=(Scope("", "AlexNet"), Scope("features", "Sequential"),
+                                                Scope("classifier", "Sequential")))
+    with opened_window(qtbot, tmp_path, alexnet, monkeypatch, views=()) as w:
+        w.document.set_graph(graph)
+        w.document.save_file(tmp_path / "alexnet.json")  # what the CLI reads
+        state = TrainingState.of(w.document)
+        state.set_mode(Mode.TRAINING)
+        tree = w.hierarchy.tree
+        (item,) = tree.findItems("features", Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive)
+        tree.customContextMenuRequested.emit(tree.visualItemRect(item).center())
+        _menu_action(shown[-1], "Checkpoint features").trigger()
+        assert main(["train", str(tmp_path / "alexnet.json"), "--checkpoint", "features", "--format", "json"]) == 0
+        cli = json.loads(capsys.readouterr().out)["totals"]["training"]
+        assert w.totals.training.bar.parts["activations"] == cli["saved_activation_bytes"]
+        w.document.undo_stack.undo()
+        assert state.scopes == {k: () for k in state.scopes}
+
+
+def test_training_metrics_colour_the_diagram_in_training_mode(qtbot, tmp_path: Path, alexnet: Network,
+                                                              monkeypatch, capsys) -> None:
+    with opened_window(qtbot, tmp_path, alexnet, monkeypatch, views=("Diagram",)) as w:
+        diagram = w.views["diagram"]
+        box = diagram.metric_box
+        keys = ("backward_flops", "saved_activations", "training_memory")
+        assert all(box.view().isRowHidden(box.findData(k)) for k in keys)
+        TrainingState.of(w.document).set_mode(Mode.TRAINING)
+        assert not any(box.view().isRowHidden(box.findData(k)) for k in keys)
+        box.setCurrentIndex(box.findData("saved_activations"))
+        rows = train_json(capsys)["layers"]
+        for r, row in enumerate(rows):
+            assert diagram.scene.value(w.document.row_cost(r)) == row["saved_activation_bytes"]
+        TrainingState.of(w.document).set_mode(Mode.INFERENCE)
+        assert box.currentData() == "flops"
