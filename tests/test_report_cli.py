@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -119,3 +120,20 @@ def test_cli_pdf_says_what_it_is_of_and_keeps_the_title_whole(tmp_path: Path) ->
     assert first.startswith("Inception-v1 block 3a (naive branches, by hand), edited")  # wrapped, never cut
     assert "with 1 change applied: 1. --set branch1.conv.out_channels=32." in first
     assert "Baseline: none pinned" in first
+
+
+def test_train_adds_the_training_section(tmp_path: Path) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    pdf = tmp_path / "r.pdf"
+    options = ("--optimizer", "sgd", "--precision", "bf16-mixed", "--device", "t4")
+    run = _netcost("report", "zoo:alexnet", "-o", str(pdf), "--train", *options)
+    assert run.returncode == 0, run.stderr
+    text = unicodedata.normalize("NFKC", " ".join(p.extract_text() for p in pypdf.PdfReader(str(pdf)).pages))
+    text = " ".join(text.split())  # ("ﬁ" -> "fi"; the extractor puts tabs between words)
+    train = _netcost("train", "zoo:alexnet", "--format", "json", *options)
+    cli = json.loads(train.stdout)["totals"]["training"]
+    assert "Training step" in text and "sgd, bf16-mixed, batch 1" in text
+    assert f"fits on t4 up to batch {cli['max_batch']:,}" in text
+    assert f"{cli['peak_bytes']:,}" in text
+    bad = _netcost("report", "zoo:alexnet", "-o", str(pdf), "--train", "--freeze", "nope")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "nope" in bad.stderr

@@ -107,6 +107,20 @@ class TrainingState(QObject):
             QSettings().setValue(SETTINGS_PREFIX + (key or attr), value)
             self.changed.emit()
 
+    def apply(self, mode: Mode, optimizer: str, precision: str, freeze: tuple[str, ...] = (),
+              checkpoint: tuple[str, ...] = (), device: Device | None = None) -> None:
+        """Set everything at once without remembering it or an undo step (a headless report: `netcost report
+        --train`, whose options must not become the window's)."""
+        self.mode, self.optimizer, self.precision = mode, _choice(optimizer, OPTIMIZERS, "adam"), \
+            _choice(precision, PRECISIONS_ORDER, "fp32")
+        self.scopes = {ScopeKind.FREEZE: tuple(freeze), ScopeKind.CHECKPOINT: tuple(checkpoint)}
+        if device is not None:
+            if device not in self.devices:
+                self.devices = (*self.devices, device)
+            self.device_name = device.name
+        self.modeChanged.emit(mode)
+        self.changed.emit()
+
     @property
     def batch(self) -> int:
         """The what-if batch (the model's own until set)."""

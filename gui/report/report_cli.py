@@ -11,9 +11,14 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netcost.model_io.cli.cli import depth_arg, int_arg
+from netcost.model_io.cli.train_cli import add_training_options
 from netcost.model_io.escape import printable
+
+if TYPE_CHECKING:
+    from netcost.gui.document.cost_document import CostDocument
 
 FORMATS = ("png", "svg", "pdf")
 METRICS = ("flops", "params")
@@ -50,12 +55,33 @@ def add_report_parser(subparsers: argparse._SubParsersAction,
                    help="fold the diagram's containers at this hierarchy depth, as in summary --depth "
                         "(default: long traced models fold their repeated blocks; PDF continues on further pages)")
     p.add_argument("--page", choices=PAGES, default="a4", help="PDF page size (default: a4)")
+    p.add_argument("--train", action="store_true",
+                   help="add the training section: one step's memory (weights, gradients, optimizer states, saved "
+                        "activations), peak and compute, as netcost train")
+    add_training_options(p)
+    p.add_argument("--device", metavar="NAME", help="with --train: the largest batch that fits this device's memory")
     p.set_defaults(handler=run_report)
 
 
 def _error(message: str) -> int:
     print(f"netcost: error: {printable(message)}", file=sys.stderr)
     return 2
+
+
+def _train(document: CostDocument, args: argparse.Namespace) -> str:
+    """Put the document's training state in Training mode with the command's options; why not, else ''."""
+    from netcost.costing.training import TrainingError, analyze_training
+    from netcost.gui.document.training_state import Mode, TrainingState
+    from netcost.model_io.files import device_files
+
+    try:  # an unknown scope or device is the user's mistake: one line, exit 2 (as netcost train)
+        analyze_training(document.report, args.optimizer, args.precision, args.freeze, args.checkpoint)
+        device = device_files.lookup(args.device) if args.device else None
+    except (TrainingError, ValueError) as e:
+        return f"{args.model}: {e}"
+    TrainingState.of(document).apply(Mode.TRAINING, args.optimizer, args.precision, tuple(args.freeze),
+                                     tuple(args.checkpoint), device)
+    return ""
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -87,6 +113,10 @@ def run_report(args: argparse.Namespace) -> int:
     document.prior_edits = [f"--set {x}" for x in getattr(args, "sets", None) or ()] + \
         [f"--rewrite {x}" for x in getattr(args, "rewrites", None) or ()]
     document.set_convention(args.convention)
+    if args.train:
+        failed = _train(document, args)
+        if failed:
+            return _error(failed)
     opts = ReportOptions(metric=args.metric, dark=args.dark, page=args.page, depth=args.depth)
     try:
         result = export_report(document, out, fmt, width=args.width, scale=args.scale, options=opts)
