@@ -43,7 +43,7 @@ from netcost.gui.diagram.style import (
     LESS,
     DiagramStyle,
 )
-from netcost.gui.diagram.training_marks import ScopeMark, draw_mark
+from netcost.gui.diagram.training_marks import ScopeMark, draw_mark, mark_width
 
 _NO_PEN = QPen(Qt.PenStyle.NoPen)
 TEXT_LOD = 7 / 34  # zoomed out below this, no label is legible: blocks are drawn without text
@@ -269,7 +269,7 @@ class GroupFrameItem(_CostItem):
         # the header's subtotal swatch uses the same colour map as the blocks
         sw = QRectF(head.left(), head.top() + (HEADER_H - 4 - 14) / 2, 14, 14)
         fm = QFontMetricsF(fonts.header)
-        room = head.width() - 20
+        room = head.width() - 20 - mark_width(self.mark, lod)  # (a frozen / checkpointed mark at the end)
         shown_text = "▾ " + "  ·  ".join(t for t, _ in lines)
         if fm.horizontalAdvance(shown_text) > room:  # the module type goes first, the subtotal last
             shown_text = f"▾ {text.name}  ·  {lines[-1][0]}"  # type: ignore[union-attr]
@@ -290,7 +290,8 @@ class GroupFrameItem(_CostItem):
         painter.drawText(QRectF(sw.right() + 5, head.top(), head.width() - 20, HEADER_H - 4),
                          Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shown)
         if self.mark:
-            draw_mark(painter, QPointF(head.right(), head.center().y() - 1), self.mark, lod, right=True)
+            end = sw.right() + 5 + fm.horizontalAdvance(shown) + 6
+            draw_mark(painter, QPointF(end, head.center().y() - 1), self.mark, lod)
 
     def _paint_collapsed(self, painter: QPainter, lod: float, text: GroupText | None) -> None:
         theme = self.style.theme

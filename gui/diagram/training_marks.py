@@ -53,18 +53,28 @@ def scope_mark(state: TrainingState, path: str) -> ScopeMark:
     return mark
 
 
-def draw_mark(painter: QPainter, anchor: QPointF, mark: ScopeMark, lod: float, right: bool = False) -> None:
-    """A pill centred vertically on `anchor`, starting there (ending there when `right`), enlarged zoomed out as
-    the labels are (skipped when tiny)."""
+def _font(lod: float) -> QFont:
+    if lod >= 0.75:
+        return _FONT
+    font = QFont(_FONT)
+    font.setPixelSize(min(22, int(10 * 0.75 / max(lod, 1e-3))))
+    return font
+
+
+def mark_width(mark: ScopeMark, lod: float) -> float:
+    """The pill's width (0 without a mark): a frame's header leaves it this much room."""
+    return static_text(mark_text(mark), _font(lod))[1] + 16 if mark else 0.0
+
+
+def draw_mark(painter: QPainter, anchor: QPointF, mark: ScopeMark, lod: float) -> None:
+    """A pill centred vertically on `anchor`, starting there, enlarged zoomed out as the labels are (skipped when
+    tiny)."""
     if not mark or lod * 10 < 4:
         return
-    font = _FONT
-    if lod < 0.75:
-        font = QFont(_FONT)
-        font.setPixelSize(min(22, int(10 * 0.75 / max(lod, 1e-3))))
+    font = _font(lod)
     static, w = static_text(mark_text(mark), font)
     h = QFontMetricsF(font).height()
-    pill = QRectF(anchor.x() - (w + 10 if right else 0), anchor.y() - h / 2 - 1, w + 10, h + 2)
+    pill = QRectF(anchor.x(), anchor.y() - h / 2 - 1, w + 10, h + 2)
     color = _MARK_COLORS[ScopeMark.FROZEN if ScopeMark.FROZEN in mark else ScopeMark.CHECKPOINTED]
     painter.setPen(QPen(QColor(255, 255, 255), 1.2))
     painter.setBrush(QBrush(color))

@@ -47,8 +47,9 @@ from netcost.gui.diagram.keys import BoxKey
 from netcost.gui.diagram.layout import Orientation
 from netcost.gui.diagram.minimap import DiagramMinimapWidget
 from netcost.gui.diagram.scene import DiagramScene
+from netcost.gui.document import training_scope_menu
 from netcost.gui.document.cost_document import CostDocument
-from netcost.gui.document.training_scope_menu import popup, scope_menu
+from netcost.gui.document.training_scope_menu import scope_menu
 from netcost.gui.document.training_state import Mode, TrainingState
 
 ORIENTATION_KEY = "diagram/orientation"
@@ -285,7 +286,7 @@ class DiagramGraphicsView(QGraphicsView):
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt)
         menu = self.context_menu_at(event.pos())
         if menu is not None:
-            popup(menu, event.globalPos())
+            training_scope_menu.popup(menu, event.globalPos())  # (a module attribute: tests read the menu)
 
     def context_menu_at(self, pos: QPoint) -> QMenu | None:
         """Freeze or checkpoint, for training, the scope under `pos`: a frame's, or a block's module."""

@@ -44,8 +44,7 @@ def title_of(document: CostDocument, metric: str) -> str:
     """'FLOPs (NetCost)', 'Latency (roofline) on A100 80GB SXM', ... (the colour bar's and tooltips' wording)."""
     label = metric_label(metric, document.convention)
     if METRICS[metric].source is MetricSource.TRAINING:
-        t = TrainingState.of(document)
-        return f"{label}: training step ({t.optimizer}, {t.precision}, batch {t.batch:,})"
+        return f"{METRICS[metric].name} (training, batch {TrainingState.of(document).batch:,})"
     if not METRICS[metric].derived:
         return label
     device = LatencyState.of(document).device

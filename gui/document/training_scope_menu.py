@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QTreeWidget, QWidget
 
 from netcost.costing import formatting as fmt
+from netcost.costing.training_fit import saved_at
 from netcost.gui.document.training_state import ScopeKind, TrainingState
 
 _LABELS = {ScopeKind.FREEZE: ("Freeze {} for training", "Unfreeze {}", "frozen with {}"),
@@ -50,7 +51,7 @@ def effect_text(state: TrainingState, kind: ScopeKind, path: str) -> str:
     if kind is ScopeKind.FREEZE:
         saved = (a.grad_bytes + a.optimizer_bytes) - (b.grad_bytes + b.optimizer_bytes)
         return f" — gradients and states −{fmt.nbytes(saved)}" if saved > 0 else ""
-    saved = a.saved_activation_bytes - b.saved_activation_bytes
+    saved = saved_at(now, a.saved_activation_bytes - b.saved_activation_bytes, state.batch)  # at the what-if batch
     more = b.recompute_macs - a.recompute_macs
     if saved <= 0 and not more:
         return ""

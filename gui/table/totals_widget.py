@@ -65,6 +65,9 @@ class TotalsWidget(QWidget):
         self.incomplete.setStyleSheet(error_label_style(bold=True, selector="QLabel#incomplete"))
         self.incomplete.hide()
         outer.addWidget(self.incomplete)
+        # Training mode: the step's memory first, where a 1280 x 800 screen shows it (issue 21)
+        self.training = TrainingTotalsWidget(document, self)
+        outer.addWidget(self.training)
 
         grid = QGridLayout()
         grid.setHorizontalSpacing(14)
@@ -92,9 +95,6 @@ class TotalsWidget(QWidget):
             "The most activation memory live at once in one inference forward (no autograd): each tensor held "
             "from the op that makes it to its last reader; views and in-place ops share their input's storage; "
             "parameters excluded. Allocator rounding and kernel workspaces not counted."))
-
-        self.training = TrainingTotalsWidget(document, self)  # Training mode: the step's memory (issue 21)
-        outer.addWidget(self.training)
 
         rule = QFrame(self)
         rule.setFrameShape(QFrame.Shape.HLine)
