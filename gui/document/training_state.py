@@ -59,7 +59,8 @@ class TrainingState(QObject):
         self.setObjectName("trainingState")
         self.document = document
         self.devices: tuple[Device, ...] = tuple(d for d in PRESETS if d.memory_bytes)
-        s = QSettings()
+        # one settings object, kept: a temporary one writes the file when it goes (~7 ms of a frame per change)
+        self._settings = s = QSettings(self)
         self.mode = _enum(Mode, s.value(SETTINGS_PREFIX + "mode", Mode.INFERENCE.value), Mode.INFERENCE)
         self.optimizer = _choice(s.value(SETTINGS_PREFIX + "optimizer", "adam"), OPTIMIZERS, "adam")
         self.precision = _choice(s.value(SETTINGS_PREFIX + "precision", "fp32"), PRECISIONS_ORDER, "fp32")
@@ -88,7 +89,7 @@ class TrainingState(QObject):
     def set_mode(self, mode: Mode) -> None:
         if mode is not self.mode:
             self.mode = mode
-            QSettings().setValue(SETTINGS_PREFIX + "mode", mode.value)
+            self._settings.setValue(SETTINGS_PREFIX + "mode", mode.value)
             self.modeChanged.emit(mode)
             self.changed.emit()
 
@@ -104,7 +105,7 @@ class TrainingState(QObject):
     def _set_remembered(self, attr: str, value: str, key: str | None = None) -> None:
         if getattr(self, attr) != value:
             setattr(self, attr, value)
-            QSettings().setValue(SETTINGS_PREFIX + (key or attr), value)
+            self._settings.setValue(SETTINGS_PREFIX + (key or attr), value)
             self.changed.emit()
 
     def apply(self, mode: Mode, optimizer: str, precision: str, freeze: tuple[str, ...] = (),
