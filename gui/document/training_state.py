@@ -27,6 +27,7 @@ from netcost.costing.training_fit import MemoryParts, memory_parts, row_memory_b
 from netcost.gui.document.cost_document import CostDocument
 
 SETTINGS_PREFIX = "training/"
+EXTRA_KEY = "training"  # the project file's key for the frozen / checkpointed scopes (model_io.files.project_keys)
 
 
 class Mode(Enum):
@@ -68,7 +69,7 @@ class TrainingState(QObject):
         self.device_name = _choice(s.value(SETTINGS_PREFIX + "device", names[0] if names else ""), names,
                                    names[0] if names else "")
         self._batch: int | None = None  # None: the model's own batch
-        self.scopes: dict[ScopeKind, tuple[str, ...]] = {ScopeKind.FREEZE: (), ScopeKind.CHECKPOINT: ()}
+        self.scopes: dict[ScopeKind, tuple[str, ...]] = self._saved_scopes()
         self.error = ""  # why there is no step (an incomplete model), else ""
         self._cache: tuple[CostReport, tuple, TrainingReport | None] | None = None
         self._sums: tuple[TrainingReport, int, list[int], dict[TrainFigure, list[int]]] | None = None
@@ -115,6 +116,7 @@ class TrainingState(QObject):
         self.mode, self.optimizer, self.precision = mode, _choice(optimizer, OPTIMIZERS, "adam"), \
             _choice(precision, PRECISIONS_ORDER, "fp32")
         self.scopes = {ScopeKind.FREEZE: tuple(freeze), ScopeKind.CHECKPOINT: tuple(checkpoint)}
+        self._store_scopes()
         if device is not None:
             if device not in self.devices:
                 self.devices = (*self.devices, device)
@@ -149,7 +151,16 @@ class TrainingState(QObject):
 
     def _put_scopes(self, kind: ScopeKind, scopes: tuple[str, ...]) -> None:
         self.scopes[kind] = scopes
+        self._store_scopes()
         self.changed.emit()
+
+    def _store_scopes(self) -> None:
+        """Keep the scopes in the project's extra keys: a save (and an autosave) writes them, an open reads them."""
+        kept = {k.value: list(v) for k, v in self.scopes.items() if v}
+        if kept:
+            self.document.extra[EXTRA_KEY] = kept
+        else:
+            self.document.extra.pop(EXTRA_KEY, None)
 
     def covering(self, kind: ScopeKind, path: str) -> str | None:
         """The scope of `kind` that holds `path` (itself or one around it), else None."""
@@ -226,9 +237,18 @@ class TrainingState(QObject):
         return self._sums[2], self._sums[3]
 
     def _on_document_reset(self) -> None:
+        """A new model: the scopes its project saved (those it has), else none (its undo stack is new too)."""
         self._batch = None
-        self.scopes = {k: () for k in ScopeKind}  # a new model: its undo stack (the scope edits) is cleared too
+        self.scopes = self._saved_scopes()
         self.changed.emit()
+
+    def _saved_scopes(self) -> dict[ScopeKind, tuple[str, ...]]:
+        """The scopes the document's project file kept (those its model has)."""
+        saved = self.document.extra.get(EXTRA_KEY)
+        nodes = self.document.graph.nodes
+        return {k: tuple(s for s in (saved.get(k.value, ()) if isinstance(saved, dict) else ())
+                         if isinstance(s, str) and any(in_scope(s, n) for n in nodes))
+                for k in ScopeKind}
 
     def _on_settings_changed(self) -> None:
         self._batch = None  # the model's batch changed: the what-if follows it

@@ -165,3 +165,24 @@ def test_training_metrics_colour_the_diagram_in_training_mode(qtbot, tmp_path: P
             assert diagram.scene.value(w.document.row_cost(r)) == row["saved_activation_bytes"]
         TrainingState.of(w.document).set_mode(Mode.INFERENCE)
         assert box.currentData() == "flops"
+
+
+def test_frozen_and_checkpointed_scopes_are_saved_with_the_project(qapp, alexnet: Network, tmp_path: Path) -> None:
+    from netcost.gui.document.cost_document import CostDocument
+    from netcost.gui.document.training_state import ScopeKind
+
+    doc = CostDocument(alexnet)
+    state = TrainingState.of(doc)
+    state.set_scope(ScopeKind.FREEZE, "fc1", True)
+    state.set_scope(ScopeKind.CHECKPOINT, "conv2", True)
+    doc.save_file(tmp_path / "alexnet.json")
+    opened = CostDocument()
+    opened.load_file(tmp_path / "alexnet.json")
+    assert TrainingState.of(opened).scopes == {ScopeKind.FREEZE: ("fc1",), ScopeKind.CHECKPOINT: ("conv2",)}
+    assert TrainingState.of(opened).train().totals == state.train().totals
+    state.set_scope(ScopeKind.FREEZE, "fc1", False)
+    doc.undo_stack.undo()
+    assert state.scopes[ScopeKind.FREEZE] == ("fc1",)
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()  # nothing frozen or checkpointed: the project keeps no training key
+    assert "training" not in doc.file_data()
