@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
-from netcost.gui.common.cost_colors import METRICS, SCALES, MetricSource, Theme, format_metric, palette_is_dark
+from netcost.gui.common.cost_colors import METRICS, SCALES, Theme, format_metric, palette_is_dark
 from netcost.gui.common.gc_pause import without_gc
 from netcost.gui.diagram.blocks import TEXT_LOD, GroupFrameItem, InputItem, LayerBlockItem, key_of
 from netcost.gui.diagram.colouring import DiagramColouring
@@ -124,8 +124,7 @@ class DiagramScene(QGraphicsScene):
         old, self._state = self._state, state
         if state == old:
             return
-        latency = METRICS[state.metric].source is MetricSource.LATENCY
-        if latency and not self._latency_watched:  # another device recolours
+        if METRICS[state.metric].derived and not self._latency_watched:  # another device recolours
             LatencyState.of(self.document).changed.connect(self._on_document_report)
             self._latency_watched = True
         if self._layouter is not None and state.orientation is not old.orientation:
