@@ -68,19 +68,22 @@ def _error(message: str) -> int:
     return 2
 
 
-def _train(document: CostDocument, args: argparse.Namespace) -> str:
-    """Put the document's training state in Training mode with the command's options; why not, else ''."""
+def _training(document: CostDocument, args: argparse.Namespace) -> str:
+    """Set the document's training state from the command alone (Training mode with `--train`; never the window's
+    remembered mode); why it cannot be, else ''."""
     from netcost.costing.training import TrainingError, analyze_training
     from netcost.gui.document.training_state import Mode, TrainingState
     from netcost.model_io.files import device_files
 
-    try:  # an unknown scope or device is the user's mistake: one line, exit 2 (as netcost train)
-        analyze_training(document.report, args.optimizer, args.precision, args.freeze, args.checkpoint)
-        device = device_files.lookup(args.device) if args.device else None
-    except (TrainingError, ValueError) as e:
-        return f"{args.model}: {e}"
-    TrainingState.of(document).apply(Mode.TRAINING, args.optimizer, args.precision, tuple(args.freeze),
-                                     tuple(args.checkpoint), device)
+    device = None
+    if args.train:
+        try:  # an unknown scope or device is the user's mistake: one line, exit 2 (as netcost train)
+            analyze_training(document.report, args.optimizer, args.precision, args.freeze, args.checkpoint)
+            device = device_files.lookup(args.device) if args.device else None
+        except (TrainingError, ValueError) as e:
+            return f"{args.model}: {e}"
+    TrainingState.of(document).apply(Mode.TRAINING if args.train else Mode.INFERENCE, args.optimizer,
+                                     args.precision, tuple(args.freeze), tuple(args.checkpoint), device)
     return ""
 
 
@@ -113,10 +116,9 @@ def run_report(args: argparse.Namespace) -> int:
     document.prior_edits = [f"--set {x}" for x in getattr(args, "sets", None) or ()] + \
         [f"--rewrite {x}" for x in getattr(args, "rewrites", None) or ()]
     document.set_convention(args.convention)
-    if args.train:
-        failed = _train(document, args)
-        if failed:
-            return _error(failed)
+    failed = _training(document, args)
+    if failed:
+        return _error(failed)
     opts = ReportOptions(metric=args.metric, dark=args.dark, page=args.page, depth=args.depth)
     try:
         result = export_report(document, out, fmt, width=args.width, scale=args.scale, options=opts)
