@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .devices import Device
 from .latency import roofline_time
-from .training import TrainingReport
+from .training import TrainingReport, TrainRow
 
 PEAK_OF = {"fp32": "fp32", "bf16-mixed": "bf16", "fp16-mixed": "fp16", "bf16": "bf16"}
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
@@ -92,3 +92,33 @@ def default_batches(train: TrainingReport, memory: float | None = None) -> tuple
         out.append(b)
         b *= 2
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class MemoryParts:
+    """A step's memory by kind at one batch size (`memory_parts`): what the stacked bars show."""
+
+    weights: int
+    gradients: int
+    optimizer: int
+    activations: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"weights": self.weights, "gradients": self.gradients, "optimizer": self.optimizer,
+                "activations": self.activations}
+
+
+def saved_at(train: TrainingReport, saved_bytes: int, batch: int) -> int:
+    """Saved-activation bytes of `train` (a row's or the total) at another batch: they grow linearly with it."""
+    return saved_bytes * batch // max(1, train.totals.batch_size)
+
+
+def memory_parts(train: TrainingReport, batch: int) -> MemoryParts:
+    """The step's weights, gradients, optimizer states and saved activations at `batch` (only the last grow)."""
+    t = train.totals
+    return MemoryParts(t.param_bytes, t.grad_bytes, t.optimizer_bytes, saved_at(train, t.saved_activation_bytes, batch))
+
+
+def row_memory_bytes(train: TrainingReport, row: TrainRow, batch: int) -> int:
+    """A node's training memory at `batch`: its weights + gradients + optimizer states + saved activations."""
+    return row.param_bytes + row.grad_bytes + row.optimizer_bytes + saved_at(train, row.saved_activation_bytes, batch)

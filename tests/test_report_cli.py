@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -145,3 +146,20 @@ def test_report_orientations_are_the_diagrams() -> None:
     from netcost.gui.report.report_cli import ORIENTATIONS
 
     assert tuple(o.value for o in Orientation) == ORIENTATIONS
+
+
+def test_train_adds_the_training_section(tmp_path: Path) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    pdf = tmp_path / "r.pdf"
+    options = ("--optimizer", "sgd", "--precision", "bf16-mixed", "--device", "t4")
+    run = _netcost("report", "zoo:alexnet", "-o", str(pdf), "--train", *options)
+    assert run.returncode == 0, run.stderr
+    text = unicodedata.normalize("NFKC", " ".join(p.extract_text() for p in pypdf.PdfReader(str(pdf)).pages))
+    text = " ".join(text.split())  # ("ﬁ" -> "fi"; the extractor puts tabs between words)
+    train = _netcost("train", "zoo:alexnet", "--format", "json", *options)
+    cli = json.loads(train.stdout)["totals"]["training"]
+    assert "Training step" in text and "sgd, bf16-mixed, batch 1" in text
+    assert f"fits on t4 up to batch {cli['max_batch']:,}" in text
+    assert f"{cli['peak_bytes']:,}" in text
+    bad = _netcost("report", "zoo:alexnet", "-o", str(pdf), "--train", "--freeze", "nope")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "nope" in bad.stderr

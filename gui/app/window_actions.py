@@ -20,7 +20,9 @@ import netcost.resources as resources
 from netcost.costing import CONVENTIONS
 from netcost.gui.app.open_model_dialog import zoo_entries
 from netcost.gui.common.color_scheme import SCHEMES
+from netcost.gui.document.training_state import TrainingState
 from netcost.gui.table.layer_table_model import supported_types
+from netcost.gui.training.training_controls import TrainingControls
 
 if TYPE_CHECKING:
     from netcost.gui.app.main_window import MainWindow
@@ -263,5 +265,8 @@ def build_toolbar(w: MainWindow) -> None:
     add_button.setMenu(w.add_menu)
     add_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
     tb.addWidget(add_button)
-    _fill(tb, (w.act_delete, w.act_move_up, w.act_move_down, None, w.act_pin, w.act_settings))
+    _fill(tb, (w.act_delete, w.act_move_up, w.act_move_down, None, w.act_pin, w.act_settings, None))
+    # Inference | Training, with the optimizer, precision and batch beside it in Training mode (issue 21)
+    w.training_controls = TrainingControls(TrainingState.of(w.document), tb)
+    tb.addWidget(w.training_controls)
     w.toolbar = tb

@@ -13,6 +13,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 import pyqtgraph as pg
@@ -49,13 +50,26 @@ def category_color(category: str) -> QColor:
     return QColor(CATEGORY_COLORS.get(category, CATEGORY_COLORS["other"]))
 
 
+class MetricSource(Enum):
+    """Where a metric's values come from (gui.metric_values reads the derived ones)."""
+
+    TOTALS = "totals"  # a field of the engine's `Totals`
+    LATENCY = "latency"  # the roofline estimate on the Latency dock's device
+    TRAINING = "training"  # the training step of the document's `TrainingState` (issue 21)
+
+
 @dataclass(frozen=True)
 class Metric:
     key: str  # "flops", "macs", "params", "memory"
     field: str | None  # the Totals field; None: the document's FLOPs convention
     name: str  # short menu text
     is_bytes: bool = False
-    derived: bool = False  # not a Totals field: a per-device analysis of the report (gui.metric_values)
+    source: MetricSource = MetricSource.TOTALS
+
+    @property
+    def derived(self) -> bool:
+        """Not a Totals field: an analysis of the report (gui.metric_values)."""
+        return self.source is not MetricSource.TOTALS
 
 
 METRICS: dict[str, Metric] = {m.key: m for m in (
@@ -63,8 +77,15 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric("macs", "macs", "MACs"),
     Metric("params", "params", "Params"),
     Metric("memory", "memory_access_bytes", "Memory access", is_bytes=True),
-    Metric("latency", "latency_s", "Latency", derived=True),  # roofline seconds on the Latency dock's device
+    Metric("latency", "latency_s", "Latency", source=MetricSource.LATENCY),  # roofline seconds on a device
+    # a training step's figures per node, offered in Training mode (keys are gui.document.training_state's
+    # TrainFigure values)
+    Metric("backward_flops", "backward_flops", "Backward FLOPs", source=MetricSource.TRAINING),
+    Metric("saved_activations", "saved_activations", "Saved activations", is_bytes=True,
+           source=MetricSource.TRAINING),
+    Metric("training_memory", "training_memory", "Training memory", is_bytes=True, source=MetricSource.TRAINING),
 )}
+TRAINING_METRICS = tuple(k for k, m in METRICS.items() if m.source is MetricSource.TRAINING)
 
 
 def metric_field(metric: str, convention: str = "flops") -> str:
@@ -92,6 +113,8 @@ def metric_label(metric: str, convention: str = "flops") -> str:
         return "Memory access (bytes)"
     if metric == "latency":
         return "Latency (roofline)"
+    if m.is_bytes:
+        return f"{m.name} (bytes)"
     return m.name
 
 
@@ -106,6 +129,8 @@ def format_metric(metric: str, value: float, convention: str = "flops") -> str:
         return si(value, CONVENTIONS[convention].unit)
     if metric == "params":
         return f"{si(value)} params"
+    if metric == "backward_flops":
+        return si(value, "FLOPs")
     return si(value, m.name)
 
 

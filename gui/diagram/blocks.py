@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QStyleOptionGraphicsItem, QWidget
 
@@ -44,6 +44,7 @@ from netcost.gui.diagram.style import (
     LESS,
     DiagramStyle,
 )
+from netcost.gui.diagram.training_marks import ScopeMark, draw_mark, mark_width
 
 _NO_PEN = QPen(Qt.PenStyle.NoPen)
 TEXT_LOD = 7 / 34  # zoomed out below this, no label is legible: blocks are drawn without text
@@ -86,6 +87,7 @@ class _CostItem(QGraphicsRectItem):
         self.width_fraction = 1.0
         self.selected = False
         self.text: BlockText | GroupText | None = None
+        self.mark = ScopeMark.NONE  # in a frozen / checkpointed scope (training_marks)
         # no item cache: a recolour repaints the item anyway (a cached pixmap would be redrawn and then copied),
         # and thousands of small pixmaps cost more than they save zoomed out
 
@@ -171,6 +173,8 @@ class LayerBlockItem(_CostItem):
         draw_plan(painter, self._plan)
         if self.badge[0]:
             draw_badge(painter, rect, *self.badge, lod)
+        if self.mark:
+            draw_mark(painter, QPointF(rect.left() + 6, rect.bottom()), self.mark, lod)
 
     def _label_plan(self, text: BlockText, rect: QRectF, lod: float) -> Plan:
         lines = list(text.lines)
@@ -266,7 +270,7 @@ class GroupFrameItem(_CostItem):
         # the header's subtotal swatch uses the same colour map as the blocks
         sw = QRectF(head.left(), head.top() + (HEADER_H - 4 - 14) / 2, 14, 14)
         fm = QFontMetricsF(fonts.header)
-        room = head.width() - 20
+        room = head.width() - 20 - mark_width(self.mark, lod)  # (a frozen / checkpointed mark at the end)
         shown_text = "▾ " + "  ·  ".join(t for t, _ in lines)
         if fm.horizontalAdvance(shown_text) > room:  # the module type goes first, the subtotal last
             shown_text = f"▾ {text.name}  ·  {lines[-1][0]}"  # type: ignore[union-attr]
@@ -282,6 +286,9 @@ class GroupFrameItem(_CostItem):
         painter.setPen(theme.foreground)
         painter.drawText(QRectF(sw.right() + 5, head.top(), head.width() - 20, HEADER_H - 4),
                          Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shown)
+        if self.mark:
+            end = sw.right() + 5 + fm.horizontalAdvance(shown) + 6
+            draw_mark(painter, QPointF(end, head.center().y() - 1), self.mark, lod)
 
     def _paint_collapsed(self, painter: QPainter, lod: float, text: GroupText | None) -> None:
         theme = self.style.theme
@@ -308,6 +315,8 @@ class GroupFrameItem(_CostItem):
         draw_plan(painter, self._plan)
         if self.badge[0] and lod * 34 >= 7:
             draw_badge(painter, rect, *self.badge, lod)
+        if self.mark:
+            draw_mark(painter, QPointF(rect.left() + 6, rect.bottom()), self.mark, lod)
 
     def _paint_zoomed_out_header(self, painter: QPainter, lod: float, head: QRectF) -> None:
         """Zoomed out: the container's name alone, as large as the header allows (the subtotal is in the tooltip,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtGui import QColor
 
@@ -15,13 +15,15 @@ from netcost.costing import LayerCost
 from netcost.costing.comparison import ADDED, SAME, RowDelta
 from netcost.costing.formatting import si
 from netcost.costing.records import NOT_COSTED, CostReport
-from netcost.gui.common.cost_colors import CostScale, share_text
+from netcost.gui.common.cost_colors import METRICS, CostScale, MetricSource, share_text
 from netcost.gui.diagram.blocks import GroupFrameItem, LayerBlockItem
 from netcost.gui.diagram.context import DiagramContext
 from netcost.gui.diagram.keys import ScopeKey
 from netcost.gui.diagram.layout import DiagramLayout, Route
 from netcost.gui.diagram.style import LESS, MIN_WIDTH_FRACTION, MORE
+from netcost.gui.diagram.training_marks import ScopeMark, node_marks, scope_mark
 from netcost.gui.document.metric_values import Subject, getter
+from netcost.gui.document.training_state import TrainingState
 
 _GRAY = QColor(150, 150, 150)  # a block without costs yet
 EDGE_WIDTHS = (1.2, 2.0, 3.2, 4.8, 7.0)  # activation bytes, by fifths of the largest (log), when memory is shown
@@ -39,6 +41,7 @@ class Recolour:
     color_of: Callable[[float], QColor]
     width_of: Callable[[Subject], float]
     deltas: Mapping[str, RowDelta] | None = None  # against the pinned baseline
+    marks: Mapping[str, ScopeMark] = field(default_factory=dict)  # nodes in frozen / checkpointed scopes
 
 
 class DiagramColouring:
@@ -52,6 +55,19 @@ class DiagramColouring:
         self.current: Recolour | None = None
         # (layout, scope paths, node ids) of the laid-out boxes, sorted once per layout (`_unit_subjects`)
         self._units: tuple[DiagramLayout | None, list[str], list[str]] | None = None
+        # the training metrics and the frozen / checkpointed marks follow the document's training settings
+        self._training = TrainingState.of(scene.document)
+        self._scopes_shown = dict(self._training.scopes)
+        self._training.changed.connect(self._on_training_changed)
+
+    def _on_training_changed(self) -> None:
+        """Recolour when a training metric is shown or a scope was frozen / checkpointed (its marks)."""
+        state = self.scene.state
+        uses = any(m is not None and METRICS[m].source is MetricSource.TRAINING
+                   for m in (state.metric, state.width_metric))
+        if uses or self._scopes_shown != self._training.scopes:
+            self._scopes_shown = dict(self._training.scopes)
+            self.scene.refresh()
 
     def _unit_subjects(self, report: CostReport | None = None) -> list[Subject]:
         """Every visible box's record in `report` (default: the current one; the pinned baseline's while the scale
@@ -114,7 +130,8 @@ class DiagramColouring:
         total = value(report) if report.complete else 0  # 0: no shares of a partial total
         comparison = doc.comparison()
         self.current = Recolour(scene.gen, value, total, report.by_id, doc.error_row(), color_of, width_of,
-                                comparison.rows if comparison is not None else None)
+                                comparison.rows if comparison is not None else None,
+                                node_marks(self._training, doc.graph))
         return changed
 
     def sync_block(self, item: LayerBlockItem, quiet: bool = False) -> LayerBlockItem:
@@ -124,6 +141,11 @@ class DiagramColouring:
         if ctx is None or item.gen == ctx.gen:
             return item
         item.gen = ctx.gen
+        mark = ctx.marks.get(item.layer_id, ScopeMark.NONE)
+        if mark != item.mark:
+            item.mark = mark
+            if not quiet:
+                item.update()
         cost = ctx.by_id.get(item.layer_id)
         if cost is None:
             item.set_state(None, _GRAY, 1.0, ctx.error_row is not None, quiet=quiet)
@@ -150,9 +172,14 @@ class DiagramColouring:
         value, total = ctx.value, ctx.total
         base = doc.baseline_report
         base_hier = {h.path: h for h in base.hierarchy} if base is not None else None
+        training = self._training
         for path, g in self.groups.items():
             if not g.isVisible():  # inside a folded scope (most of a 100k-node graph's): the refresh after the
                 continue  # relayout that shows it colours it
+            mark = scope_mark(training, path)
+            if mark != g.mark:
+                g.mark = mark
+                g.update()
             if not g.node.complete:  # nodes inside are not costed: neutral, no figure, marked (`group_lines`)
                 badge = (NOT_COSTED, NOT_COSTED)
                 g.set_state(_GRAY, 1.0, (None, g.node.not_costed, g.collapsed, conv, badge))

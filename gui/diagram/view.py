@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSettings, Qt, QTimer
 from PySide6.QtGui import (
+    QContextMenuEvent,
     QKeyEvent,
     QKeySequence,
     QMouseEvent,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsView,
     QLabel,
+    QMenu,
     QToolButton,
     QToolTip,
     QVBoxLayout,
@@ -36,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from netcost.costing import CONVENTIONS
-from netcost.gui.common.cost_colors import METRICS, SCALES, palette_is_dark
+from netcost.gui.common.cost_colors import METRICS, SCALES, TRAINING_METRICS, palette_is_dark
 from netcost.gui.common.flow_layout import FlowLayout
 from netcost.gui.diagram.blocks import GroupFrameItem, InputItem, LayerBlockItem
 from netcost.gui.diagram.color_bar import ColorBarWidget
@@ -45,7 +47,10 @@ from netcost.gui.diagram.keys import BoxKey
 from netcost.gui.diagram.layout import Orientation
 from netcost.gui.diagram.minimap import DiagramMinimapWidget
 from netcost.gui.diagram.scene import DiagramScene
+from netcost.gui.document import training_scope_menu
 from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.document.training_scope_menu import scope_menu
+from netcost.gui.document.training_state import Mode, TrainingState
 
 ORIENTATION_KEY = "diagram/orientation"
 _ORIENTATION_CHOICES = ((Orientation.TOP_DOWN, "Flow ↓ top to bottom"),
@@ -64,6 +69,7 @@ def saved_orientation() -> Orientation:
 _WIDTH_CHOICES: tuple[tuple[str, str | None], ...] = (
     ("uniform", None), ("width = params", "params"), ("width = FLOPs", "flops"), ("width = MACs", "macs"),
     ("width = memory access", "memory"),
+    *((f"width = {METRICS[k].name.lower()}", k) for k in TRAINING_METRICS),  # shown in Training mode
 )
 
 
@@ -277,6 +283,23 @@ class DiagramGraphicsView(QGraphicsView):
             self.select_key(min(side, key=lambda k: abs(boxes[k].cx - b.cx)))
         return True
 
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt)
+        menu = self.context_menu_at(event.pos())
+        if menu is not None:
+            training_scope_menu.popup(menu, event.globalPos())  # (a module attribute: tests read the menu)
+
+    def context_menu_at(self, pos: QPoint) -> QMenu | None:
+        """Freeze or checkpoint, for training, the scope under `pos`: a frame's, or a block's module."""
+        item = self._item_at(pos)
+        if isinstance(item, GroupFrameItem):
+            path = item.node.path
+        elif isinstance(item, LayerBlockItem):
+            node = self.diagram.document.graph.node(item.layer_id)
+            path = node.module or node.display_name
+        else:
+            return None
+        return scope_menu(TrainingState.of(self.diagram.document), path, self)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         doc = self.diagram.document
@@ -435,6 +458,8 @@ class DiagramView(QWidget):
         document.conventionChanged.connect(self._on_document_convention_changed)
         document.selection.rowsChanged.connect(self._on_selection_changed)
         self._on_document_convention_changed(document.convention)
+        TrainingState.of(document).modeChanged.connect(self._show_training_metrics)
+        self._show_training_metrics(TrainingState.of(document).mode)
         self._on_document_reset()
 
     def set_orientation(self, orientation: Orientation) -> None:
@@ -479,6 +504,18 @@ class DiagramView(QWidget):
         if hasattr(view, "setRowHidden"):
             view.setRowHidden(macs, same)
         self.color_bar.update()
+
+    def _show_training_metrics(self, mode: Mode) -> None:
+        """Backward FLOPs, saved activations and training memory are choices in Training mode only; leaving it
+        while one is chosen goes back to FLOPs (colour) and params (width)."""
+        training = mode is Mode.TRAINING
+        for box, fallback in ((self.metric_box, "flops"), (self.width_box, "params")):
+            if not training and box.currentData() in TRAINING_METRICS:
+                box.setCurrentIndex(box.findData(fallback))
+            view = box.view()
+            if hasattr(view, "setRowHidden"):
+                for key in TRAINING_METRICS:
+                    view.setRowHidden(box.findData(key), not training)
 
     def _on_find_bar_go(self, row: int) -> None:
         self.document.selection.set_rows([row], self.view)

@@ -10,12 +10,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QPoint, QTimer
 from PySide6.QtGui import QAction, QContextMenuEvent
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from netcost.gui.common.palette import palette_is_dark
 from netcost.gui.diagram.layout import Orientation
+from netcost.gui.document import training_scope_menu
 from netcost.gui.document.cost_document import CostDocument
 from netcost.gui.report.exporters import FORMATS, ExportError, ExportResult, export_chart, export_diagram
 from netcost.gui.report.views import CHARTS
@@ -179,7 +180,8 @@ class ExportMenu(QObject):
             if name == "DiagramView" and hasattr(widget, "view"):
                 target = widget.view.viewport()
                 self._filters.append(ViewContextMenu(widget, target, "Export diagram…",
-                                                     lambda w=widget: self.export_diagram(w)))
+                                                     lambda w=widget: self.export_diagram(w),
+                                                     widget.view.context_menu_at))  # + freeze / checkpoint
             elif name in _CHART_OF_CLASS and hasattr(widget, "viewport"):
                 key = _CHART_OF_CLASS[name]
                 self._filters.append(ViewContextMenu(widget, widget.viewport(), f"Export {CHARTS[key]} chart…",
@@ -187,22 +189,28 @@ class ExportMenu(QObject):
 
 
 class ViewContextMenu(QObject):
-    """An event filter giving a view (its viewport) a context menu with one export entry."""
+    """An event filter giving a view (its viewport) a context menu with one export entry, after the view's own
+    entries for the point clicked (`entries`: the diagram's freeze / checkpoint of the scope there)."""
 
-    def __init__(self, view: QWidget, target: QWidget, text: str, run: Callable[[], object]) -> None:
+    def __init__(self, view: QWidget, target: QWidget, text: str, run: Callable[[], object],
+                 entries: Callable[[QPoint], QMenu | None] | None = None) -> None:
         super().__init__(view)
-        self.view, self.text, self.run = view, text, run
+        self.view, self.text, self.run, self.entries = view, text, run, entries
         target.installEventFilter(self)
 
-    def menu(self) -> QMenu:
-        menu = QMenu(self.view)
+    def menu(self, pos: QPoint | None = None) -> QMenu:
+        menu = self.entries(pos) if self.entries is not None and pos is not None else None
+        if menu is None:
+            menu = QMenu(self.view)
+        else:
+            menu.addSeparator()
         menu.addAction(self.text).triggered.connect(lambda *_: self.run())
         return menu
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ContextMenu and isinstance(event, QContextMenuEvent):
-            menu = self.menu()
-            menu.exec(event.globalPos())
+            menu = self.menu(event.pos())
+            training_scope_menu.popup(menu, event.globalPos())  # (a module attribute: tests read the menu)
             menu.deleteLater()
             return True
         return False

@@ -11,9 +11,14 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netcost.model_io.cli.cli import depth_arg, int_arg
+from netcost.model_io.cli.train_cli import add_training_options
 from netcost.model_io.escape import printable
+
+if TYPE_CHECKING:
+    from netcost.gui.document.cost_document import CostDocument
 
 FORMATS = ("png", "svg", "pdf")
 METRICS = ("flops", "params")
@@ -56,12 +61,36 @@ def add_report_parser(subparsers: argparse._SubParsersAction,
     p.add_argument("--baseline", metavar="REF",
                    help="compare against this model as loaded (the model itself, without its --set/--rewrite "
                         "edits, or another one): the report's Δ columns, as with a pinned baseline in the window")
+    p.add_argument("--train", action="store_true",
+                   help="add the training section: one step's memory (weights, gradients, optimizer states, saved "
+                        "activations), peak and compute, as netcost train")
+    add_training_options(p)
+    p.add_argument("--device", metavar="NAME", help="with --train: the largest batch that fits this device's memory")
     p.set_defaults(handler=run_report)
 
 
 def _error(message: str) -> int:
     print(f"netcost: error: {printable(message)}", file=sys.stderr)
     return 2
+
+
+def _training(document: CostDocument, args: argparse.Namespace) -> str:
+    """Set the document's training state from the command alone (Training mode with `--train`; never the window's
+    remembered mode); why it cannot be, else ''."""
+    from netcost.costing.training import TrainingError, analyze_training
+    from netcost.gui.document.training_state import Mode, TrainingState
+    from netcost.model_io.files import device_files
+
+    device = None
+    if args.train:
+        try:  # an unknown scope or device is the user's mistake: one line, exit 2 (as netcost train)
+            analyze_training(document.report, args.optimizer, args.precision, args.freeze, args.checkpoint)
+            device = device_files.lookup(args.device) if args.device else None
+        except (TrainingError, ValueError) as e:
+            return f"{args.model}: {e}"
+    TrainingState.of(document).apply(Mode.TRAINING if args.train else Mode.INFERENCE, args.optimizer,
+                                     args.precision, tuple(args.freeze), tuple(args.checkpoint), device)
+    return ""
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -97,6 +126,9 @@ def run_report(args: argparse.Namespace) -> int:
     if baseline is not None:
         document.pin_other_baseline(baseline, f"{args.baseline} as loaded", shared_ids=args.baseline == args.model)
     document.set_convention(args.convention)
+    failed = _training(document, args)
+    if failed:
+        return _error(failed)
     opts = ReportOptions(metric=args.metric, dark=args.dark, page=args.page, depth=args.depth,
                          orientation=Orientation(args.orientation))
     try:

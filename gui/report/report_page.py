@@ -21,6 +21,7 @@ from netcost.gui.report.blocks import Cell, Column, HeadingBlock, NotesBlock, Ro
 from netcost.gui.report.options import ReportOptions
 from netcost.gui.report.page_layout import Block, Page, layout_continuous, paginate, paint_page
 from netcost.gui.report.theme import ReportTheme, theme
+from netcost.gui.report.training_section import training_blocks
 from netcost.gui.report.views import ReportViews
 
 IMAGE_MARGINS = QMarginsF(40, 36, 40, 36)
@@ -97,6 +98,7 @@ class ReportPage:
         else:
             m = IMAGE_MARGINS
             width, page_h = self.options.image_width - m.left() - m.right(), None
+        blocks += training_blocks(self.document, t, self.options.top_n)  # in Training mode only (issue 21)
         diagram = self.views.diagram_blocks(width, page_h)
         if diagram:
             blocks += [HeadingBlock(t, "Block diagram", self.views.diagram_note, figure=True), *diagram]

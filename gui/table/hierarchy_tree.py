@@ -33,6 +33,8 @@ from netcost.costing.scope_tree import ROOT
 from netcost.gui.common.palette import LIGHT
 from netcost.gui.common.plain_text import plain_tip
 from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.document.training_scope_menu import install_tree_menu
+from netcost.gui.document.training_state import TrainingState
 
 ROWS_ROLE = Qt.ItemDataRole.UserRole  # (first, last) rows of the layer list under an item
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -86,6 +88,7 @@ class HierarchyTreeWidget(QWidget):
         for col in (1, 2, 3):
             self.tree.header().setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         lay.addWidget(self.tree, 1)
+        install_tree_menu(self.tree, TrainingState.of(document), PATH_ROLE)  # freeze / checkpoint for training
         self.tree.itemExpanded.connect(lambda item: self.expanded.add(str(item.data(0, PATH_ROLE))))
         self.tree.itemExpanded.connect(self._on_expanded)
         self.tree.itemCollapsed.connect(lambda item: self.expanded.discard(str(item.data(0, PATH_ROLE))))

@@ -25,7 +25,6 @@ from PySide6.QtGui import QBrush, QFont, QIcon, QPainter, QPixmap
 from netcost.costing import CONVENTIONS, LayerCost, LayerError, Totals, convention_value
 from netcost.costing import formatting as fmt
 from netcost.costing.comparison import ADDED, SAME, RowDelta
-from netcost.costing.latency import CONVENTION, RowLatency
 from netcost.costing.records import NOT_COSTED
 from netcost.costing.registry import has_kind, kind, kinds
 from netcost.costing.shares import share, share_text
@@ -34,6 +33,8 @@ from netcost.gui.common.plain_text import plain_tip
 from netcost.gui.document.cost_document import CostDocument
 from netcost.gui.document.document_types import row_runs
 from netcost.gui.document.latency_state import LatencyState
+from netcost.gui.document.training_state import TrainFigure, TrainingState
+from netcost.gui.table.derived_columns import latency_header, latency_tip, training_cell, training_header
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -41,9 +42,11 @@ NAME, TYPE, ARGS, SHAPE, PARAMS, MACS, CONV, PCT_CONV, PCT_PARAMS, MEMORY = rang
 # The roofline estimate on the Latency dock's device (issue 14): a derived analysis, after the cost columns.
 LATENCY = 10
 DELTA_PARAMS, DELTA_CONV = 11, 12  # against the pinned baseline (empty, and hidden by the view, without one)
-COLUMN_COUNT = 13
+# a training step's figures (issue 21; shown in Training mode): gui/table/derived_columns.py
+BACKWARD_FLOPS, SAVED_ACTIVATIONS = TRAINING_COLUMNS = (13, 14)
+COLUMN_COUNT = 15
 DELTA_COLUMNS = (DELTA_PARAMS, DELTA_CONV)
-COST_COLUMNS = (PARAMS, MACS, CONV, PCT_CONV, PCT_PARAMS, MEMORY, LATENCY, *DELTA_COLUMNS)
+COST_COLUMNS = (PARAMS, MACS, CONV, PCT_CONV, PCT_PARAMS, MEMORY, LATENCY, *DELTA_COLUMNS, *TRAINING_COLUMNS)
 SORT_ROLE = Qt.ItemDataRole.UserRole  # raw numbers for the proxy's sort
 LAYER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ERROR_ROLE = Qt.ItemDataRole.UserRole + 2  # the engine's message on the cell it concerns, else None
@@ -70,6 +73,7 @@ _ANSWERED = frozenset((_EDIT, _TOOLTIP, _DECORATION, _BACKGROUND, _FONT, _FOREGR
 # display texts cached per row version (`LayerTableModel._texts`): everything but the shares (they follow the
 # totals), the latency (the chosen device) and the deltas (the baseline)
 _CACHED = (NAME, TYPE, ARGS, SHAPE, PARAMS, MACS, CONV, MEMORY)
+_FIGURE = {BACKWARD_FLOPS: TrainFigure.BACKWARD_FLOPS, SAVED_ACTIVATIONS: TrainFigure.SAVED}
 _CACHED_SLOT = tuple(_CACHED.index(c) if c in _CACHED else -1 for c in range(COLUMN_COUNT))
 
 
@@ -158,6 +162,8 @@ class LayerTableModel(QAbstractTableModel):
         d.baselineChanged.connect(self._on_document_baseline_changed)
         self.latency = LatencyState.of(document)
         self.latency.changed.connect(self._on_latency_changed)
+        self.training = TrainingState.of(document)
+        self.training.changed.connect(self._on_training_changed)
 
     # ---- shape ---------------------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
@@ -173,6 +179,8 @@ class LayerTableModel(QAbstractTableModel):
             return None
         if section == LATENCY:
             return latency_header(self.latency, role)
+        if section in TRAINING_COLUMNS:
+            return training_header(self.training, _FIGURE[section], role)
         conv = CONVENTIONS[self.document.convention]
         if role == Qt.ItemDataRole.DisplayRole:
             label = _two_lines(conv.label)
@@ -211,7 +219,7 @@ class LayerTableModel(QAbstractTableModel):
                 return None
             row, col = index.row(), index.column()
             if col >= DELTA_PARAMS:
-                return self._delta_data(row, col, role)
+                return self._delta_data(row, col, role) if col <= DELTA_CONV else self._training_data(row, col, role)
             slot = _CACHED_SLOT[col]
             return self._texts(row)[slot] if slot >= 0 else self._display(row, col, self.document.row_cost(row))
         if role == _ALIGN_ROLE:
@@ -226,7 +234,7 @@ class LayerTableModel(QAbstractTableModel):
             return None
         row, col = index.row(), index.column()
         if col >= DELTA_PARAMS and role in (_FOREGROUND, _TOOLTIP, _SORT):
-            return self._delta_data(row, col, role)
+            return self._delta_data(row, col, role) if col <= DELTA_CONV else self._training_data(row, col, role)
         if role == _FOREGROUND:
             return None
         if role == _EDIT:
@@ -311,6 +319,10 @@ class LayerTableModel(QAbstractTableModel):
         if d.status == ADDED:
             return f"new +{fmt.si(after)}" if after else "new"
         return fmt.delta(after, before) if diff else "="
+
+    def _training_data(self, row: int, col: int, role: int) -> Any:
+        return None if role == _FOREGROUND else training_cell(self.training, self.document.row_cost(row),
+                                                              _FIGURE[col], role)
 
     def _texts(self, row: int) -> tuple[Any, ...]:
         """The texts of `row`'s `_CACHED` columns, formatted once per version of its node and costs (the objects
@@ -511,6 +523,11 @@ class LayerTableModel(QAbstractTableModel):
         if self.rowCount():
             self.dataChanged.emit(self.index(0, LATENCY), self.index(self.rowCount() - 1, LATENCY))
 
+    def _on_training_changed(self) -> None:
+        """Another optimizer, precision, batch or frozen scope: the training columns' values change."""
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, BACKWARD_FLOPS), self.index(self.rowCount() - 1, SAVED_ACTIVATIONS))
+
 
 def _value(totals: Totals, field: str) -> int:
     return totals.params if field == "params" else convention_value(totals, field)
@@ -544,34 +561,6 @@ def supported_types() -> dict[str, list[str]]:
     for name, k in sorted(kinds().items()):
         groups.setdefault(k.category, []).append(name)
     return groups
-
-
-def latency_header(latency: LatencyState, role: int) -> Any:
-    """The Latency column's header: its title, and the device and formula in its tooltip."""
-    if role == Qt.ItemDataRole.DisplayRole:
-        return "Latency"
-    if role == Qt.ItemDataRole.ToolTipRole:
-        device = latency.device
-        where = f"on {device.name}" if device else "— choose a device in the Latency dock"
-        return f"estimated latency {where} ({CONVENTION}: max(FLOPs / peak, memory access / bandwidth))"
-    if role == Qt.ItemDataRole.TextAlignmentRole:
-        return int(_RIGHT)
-    return None
-
-
-def latency_tip(latency: LatencyState, lat: RowLatency | None) -> str | None:
-    """Which roof bounds a row, and both terms with their arithmetic."""
-    est = latency.estimate()
-    if est is None:
-        return "choose a device in the Latency dock to estimate each layer's latency"
-    if lat is None:
-        return None
-    peak, bw = fmt.si(est.peak_flops, "FLOP/s"), fmt.si(est.bandwidth, "B/s")
-    return (f"{lat.bound}-bound on {est.device.name} ({est.peak_key})\n"
-            f"compute: {fmt.si(lat.flops, 'FLOPs')} / {peak} = {fmt.duration(lat.compute_s)}\n"
-            f"memory: {fmt.nbytes(lat.bytes)} / {bw} = {fmt.duration(lat.memory_s)}\n"
-            f"launch floor: {fmt.duration(est.device.launch_floor_s)} per kernel\n"
-            f"({CONVENTION})")
 
 
 @cache

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QStyled
 from netcost.costing import FormatError, LayerSpec
 from netcost.gui.document.cost_document import CostDocument
 from netcost.gui.document.document_types import row_runs
+from netcost.gui.document.training_state import TrainingState
 from netcost.gui.table.frozen_column import FrozenColumn
 from netcost.gui.table.layer_table_model import (
     ARGS,
@@ -31,11 +32,13 @@ from netcost.gui.table.layer_table_model import (
     DELTA_CONV,
     DELTA_PARAMS,
     MACS,
+    MEMORY,
     NAME,
     PARAMS,
     SHAPE,
     SHARES_ROLE,
     SORT_ROLE,
+    TRAINING_COLUMNS,
     TYPE,
     LayerTableModel,
     duplicate_of_macs,
@@ -123,6 +126,12 @@ class LayerTableView(QTableView):
         # off screen at 1280 px. Moving the sections keeps the model's columns, exports included, as they are.
         for delta, value in ((DELTA_PARAMS, PARAMS), (DELTA_CONV, CONV)):
             header.moveSection(header.visualIndex(delta), header.visualIndex(value) + 1)
+        for col in reversed(TRAINING_COLUMNS):  # a training step's figures right after the forward's memory
+            header.moveSection(header.visualIndex(col), header.visualIndex(MEMORY) + 1)
+        self.training = TrainingState.of(document)
+        self.training.modeChanged.connect(lambda _mode: self.show_training_columns())
+        for col in TRAINING_COLUMNS:  # (before the first fit: shown only in Training mode)
+            self.setColumnHidden(col, not self.training.training)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         # column widths from the first 100 rows: fitting read all 498 rows of GPT-2 on every open (3 s of 3.9)
@@ -169,9 +178,16 @@ class LayerTableView(QTableView):
 
     def show_delta_columns(self, shown: bool) -> None:
         """Show or hide the Δ columns (a baseline is pinned or not) and fit the columns again."""
+        self._show_columns((DELTA_PARAMS, DELTA_CONV), shown)
+
+    def show_training_columns(self) -> None:
+        """Backward FLOPs and saved activations in Training mode only."""
+        self._show_columns(TRAINING_COLUMNS, self.training.training)
+
+    def _show_columns(self, columns: tuple[int, ...], shown: bool) -> None:
         self._fitting = True  # showing a column resizes its section: not the user's doing
         try:
-            for col in (DELTA_PARAMS, DELTA_CONV):
+            for col in columns:
                 self.setColumnHidden(col, not shown)
         finally:
             self._fitting = False

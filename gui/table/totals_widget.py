@@ -16,6 +16,7 @@ from netcost.costing.shares import PARAMS, share, share_change_text, share_text
 from netcost.gui.common.palette import colors, error_label_style, label_style
 from netcost.gui.common.plain_text import plain_tip
 from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.table.training_totals import TrainingTotalsWidget
 
 # (key, label, value of a report, formatter). Labels that depend on settings are filled in `_update_labels`.
 _Getter = Callable[[CostReport, str], float]
@@ -64,6 +65,9 @@ class TotalsWidget(QWidget):
         self.incomplete.setStyleSheet(error_label_style(bold=True, selector="QLabel#incomplete"))
         self.incomplete.hide()
         outer.addWidget(self.incomplete)
+        # Training mode: the step's memory first, where a 1280 x 800 screen shows it (issue 21)
+        self.training = TrainingTotalsWidget(document, self)
+        outer.addWidget(self.training)
 
         grid = QGridLayout()
         grid.setHorizontalSpacing(14)

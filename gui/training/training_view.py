@@ -1,92 +1,45 @@
-"""`TrainingView`: the document's model in training (issue 21): optimizer, precision and a batch what-if next to
-each other, the step's memory as a stacked bar (weights / gradients / optimizer states / saved activations), the
-peak and "fits on DEVICE up to batch N", and a per-layer chart of training memory stacked by kind — the conv
-layers' saved activations against the fully connected layers' weights, gradients and states.
+"""`TrainingView`: the document's model in training (issue 21): optimizer, precision, a batch what-if and a device
+next to each other (the document's one `TrainingState`, shared with the toolbar's switch), the step's memory as a
+stacked bar (weights / gradients / optimizer states / saved activations), the peak and "fits on DEVICE up to batch
+N", and a per-layer chart of training memory stacked by kind — the conv layers' saved activations against the fully
+connected layers' weights, gradients and states.
 
-It reads the document's report and asks `netcost.costing.training` (pure) for the step; freezing a layer is the
-document's own command (`CostDocument.set_trainable`, one undo step), which this view follows like every other
-edit. The batch here is a what-if (the peak at another batch size scales the activations), not an edit.
+The step is the state's (`netcost.costing.training`, pure); freezing a layer (`CostDocument.set_trainable`) or a
+scope (`TrainingState.set_scope`) is one undo step, which this view follows like every other edit.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from netcost.costing import formatting as fmt
-from netcost.costing.devices import PRESETS, Device
-from netcost.costing.optimizers import OPTIMIZERS, PRECISIONS_ORDER
-from netcost.costing.training import TrainingError, TrainingReport, analyze_training
+from netcost.costing.devices import Device
+from netcost.costing.training import TrainingReport
 from netcost.gui.common.cost_colors import TRAINING_MEMORY_COLORS, Theme, palette_is_dark
+from netcost.gui.common.memory_bar import PART_LABELS, PARTS, MemoryBarWidget, fits_text
 from netcost.gui.common.on_screen import CatchUpWhenShown, out_of_sight
 from netcost.gui.document.cost_document import CostDocument
-
-PARTS = ("weights", "gradients", "optimizer", "activations")
-PART_LABELS = {"weights": "Weights", "gradients": "Gradients", "optimizer": "Optimizer states",
-               "activations": "Saved activations"}
-
-
-def memory_parts(train: TrainingReport, batch: int) -> dict[str, int]:
-    """The step's memory by kind at `batch` (saved activations scale with it)."""
-    t = train.totals
-    saved = t.saved_activation_bytes * batch // max(1, t.batch_size)
-    return {"weights": t.param_bytes, "gradients": t.grad_bytes, "optimizer": t.optimizer_bytes, "activations": saved}
-
-
-class MemoryBarWidget(QWidget):
-    """One horizontal bar, its segments the memory parts, sized by bytes."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.parts: dict[str, int] = {}
-        self.setMinimumHeight(22)
-
-    def set_parts(self, parts: dict[str, int]) -> None:
-        self.parts = dict(parts)
-        self.setToolTip("\n".join(f"{PART_LABELS[k]}: {fmt.nbytes(v)}" for k, v in self.parts.items()))
-        self.update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt)
-        total = sum(self.parts.values())
-        if not total:
-            return
-        p = QPainter(self)
-        x, w, h = 0.0, float(self.width()), float(self.height())
-        for key in PARTS:
-            width = w * self.parts.get(key, 0) / total
-            p.fillRect(QRectF(x, 0, width, h), TRAINING_MEMORY_COLORS[key])
-            x += width
-        p.end()
+from netcost.gui.document.training_state import TrainingState
+from netcost.gui.training.training_controls import TrainingControls
 
 
 class TrainingView(QWidget):
     def __init__(self, document: CostDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self.state = TrainingState.of(document)
         self.train: TrainingReport | None = None
         self.stale = False  # the model changed while the view was hidden: cost the step when it shows
-        self.devices: tuple[Device, ...] = tuple(d for d in PRESETS if d.memory_bytes)
         outer = QVBoxLayout(self)
-        controls = QHBoxLayout()
-        self.optimizer = QComboBox(self)
-        self.optimizer.addItems(list(OPTIMIZERS))
-        self.optimizer.setCurrentText("adam")
-        self.precision = QComboBox(self)
-        self.precision.addItems(list(PRECISIONS_ORDER))
-        self.batch = QSpinBox(self)
-        self.batch.setRange(1, 1 << 24)
-        self.batch.setToolTip("What-if batch size: the saved activations and the peak at this batch")
-        self.device = QComboBox(self)
-        self.device.addItems([d.name for d in self.devices])
-        for label, widget in (("Optimizer", self.optimizer), ("Precision", self.precision), ("Batch", self.batch),
-                              ("Device", self.device)):
-            controls.addWidget(QLabel(label, self))
-            controls.addWidget(widget)
-        controls.addStretch(1)
-        outer.addLayout(controls)
+        self.controls = TrainingControls(self.state, self, switch=False, device=True)
+        self.optimizer, self.precision, self.batch = (self.controls.optimizer, self.controls.precision,
+                                                      self.controls.batch)
+        self.device = self.controls.device
+        outer.addWidget(self.controls)
         self.bar = MemoryBarWidget(self)
         outer.addWidget(self.bar)
         form = QFormLayout()
@@ -115,20 +68,9 @@ class TrainingView(QWidget):
             self.bars[key] = item
         outer.addWidget(self.chart, 1)
         self._apply_theme()
-        for combo in (self.optimizer, self.precision):
-            combo.currentTextChanged.connect(self.refresh)
-        self.device.currentTextChanged.connect(self._show_figures)
-        self.batch.valueChanged.connect(self._show_figures)
+        self.state.changed.connect(self.refresh)
         document.reportChanged.connect(self.refresh)
-        document.documentReset.connect(self._reset)
-        document.settingsChanged.connect(self._reset)
         CatchUpWhenShown(self, lambda: self.stale, self.refresh)  # its tab raised: costed then
-        self._reset()
-
-    def _reset(self) -> None:
-        self.batch.blockSignals(True)
-        self.batch.setValue(max(1, self.document.graph.batch_size))
-        self.batch.blockSignals(False)
         self.refresh()
 
     def refresh(self, *_: object) -> None:
@@ -137,17 +79,13 @@ class TrainingView(QWidget):
             self.stale = True
             return
         self.stale = False
-        try:
-            self.train = analyze_training(self.document.report, self.optimizer.currentText(),
-                                          self.precision.currentText())
-        except TrainingError as e:
-            self.train = None
-            self.values["peak"].setText(f"— ({e})")
+        self.train = self.state.train()
         self._show_figures()
+        if self.train is None:
+            self.values["peak"].setText(f"— ({self.state.error})")
 
     def current_device(self) -> Device | None:
-        i = self.device.currentIndex()
-        return self.devices[i] if 0 <= i < len(self.devices) else None
+        return self.state.device
 
     def _show_figures(self, *_: object) -> None:
         train = self.train
@@ -157,20 +95,16 @@ class TrainingView(QWidget):
             for key in (*PARTS, "fits", "compute"):
                 self.values[key].setText("—")
             return
-        batch = self.batch.value()
+        batch = self.state.batch
         self._show_chart(batch)
-        parts = memory_parts(train, batch)
+        parts = self.state.parts().as_dict()
         self.bar.set_parts(parts)
         for key in PARTS:
             self.values[key].setText(fmt.nbytes(parts[key]))
         self.values["peak"].setText(fmt.nbytes(train.peak_at(batch)))
         device = self.current_device()
         if device is not None and device.memory_bytes:
-            fit = train.max_batch(int(device.memory_bytes))
-            self.values["fits"].setText(
-                f"does not fit on {device.name}, not even batch 1" if fit == 0 else
-                f"fits on {device.name} at any batch" if fit is None else
-                f"fits on {device.name} up to batch {fit:,}")
+            self.values["fits"].setText(fits_text(train.max_batch(int(device.memory_bytes)), device.name))
         else:
             self.values["fits"].setText("")
         t = train.totals
@@ -194,7 +128,6 @@ class TrainingView(QWidget):
             base = base + heights[key]
         top = float(base.max()) if len(rows) else 1.0
         self.chart.setYRange(0, top * 1.3 or 1.0, padding=0)  # the legend's row above the tallest bar
-
 
     def _apply_theme(self) -> None:
         t = Theme.of(palette_is_dark(self.palette()))

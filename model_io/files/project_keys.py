@@ -5,6 +5,8 @@ writes: a project whose `view` is a list would open and then fail at every save.
 
     view      {"convention": one of costing.CONVENTIONS, ...}   view settings (gui/document/cost_document.py)
     recovery  {"path": str | null, "pid": int, "session": str, "time": number}   autosave (gui/document/autosave.py)
+    training  {"freeze": [scope, ...], "checkpoint": [scope, ...]}   the window's training what-ifs
+              (gui/document/training_state.py)
 """
 
 from __future__ import annotations
@@ -37,7 +39,16 @@ def _check_recovery(value: Any) -> None:
         raise FormatError("recovery.path", "must be a string or null")
 
 
-CHECKS: dict[str, Callable[[Any], None]] = {"view": _check_view, "recovery": _check_recovery}
+def _check_training(value: Any) -> None:
+    training = _object("training", value)
+    for kind in ("freeze", "checkpoint"):
+        scopes = training.get(kind, [])
+        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+            raise FormatError(f"training.{kind}", "must be a list of module scopes (strings)")
+
+
+CHECKS: dict[str, Callable[[Any], None]] = {"view": _check_view, "recovery": _check_recovery,
+                                            "training": _check_training}
 
 
 def check(extra: dict[str, Any]) -> None:

@@ -49,8 +49,8 @@ def test_model_tester_through_edits(qtmodeltester, alexnet: Network) -> None:
 
 def test_cells(alexnet: Network) -> None:
     model = LayerTableModel(CostDocument(alexnet))
-    # ten cost columns, Latency, and two Δ-vs-baseline columns
-    assert model.rowCount() == len(alexnet.layers) and model.columnCount() == 13
+    # ten cost columns, Latency, two Δ-vs-baseline columns and two training columns
+    assert model.rowCount() == len(alexnet.layers) and model.columnCount() == 15
     assert text(model, 0, NAME) == "conv1" and text(model, 0, TYPE) == "Conv2d"
     assert text(model, 0, ARGS) == "3→96 k11 s4 p2 no bias"  # in_channels 3 inferred from the input
     assert text(model, 0, PARAMS) == "34.8 K"  # 96 * 3 * 11 * 11 = 34,848
