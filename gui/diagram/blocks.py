@@ -201,6 +201,7 @@ class GroupFrameItem(_CostItem):
         super().__init__(QRectF(), style)
         self.index = index
         self.node = node
+        self.gen = -1  # the scene's refresh its colour and label show
         self.collapsed = False
         self.segments: list[QRectF] = []  # frame pieces in item coordinates (one per column it spans)
         self.depth = 0  # nesting among visible frames (z order and inset)
@@ -232,13 +233,16 @@ class GroupFrameItem(_CostItem):
         path.addRect(self.block_rect() if self.collapsed else self.header_rect())
         return path
 
-    def set_state(self, color: QColor, width_fraction: float, label: tuple = ()) -> bool:
+    def set_state(self, color: QColor, width_fraction: float, label: tuple = (), quiet: bool = False) -> bool:
         """Recolour in place; `label` is what its text shows (value, share). Repaints only what changed: a frame's
-        header (repainting the whole frame would repaint every block inside it), or the collapsed block."""
+        header (repainting the whole frame would repaint every block inside it), or the collapsed block; `quiet`:
+        nothing (it is about to be painted)."""
         if color == self.color and width_fraction == self.width_fraction and label == self.label:
             return False
         width_changed = width_fraction != self.width_fraction
         self.color, self.width_fraction, self.label = color, width_fraction, label
+        if quiet:
+            return True
         if self.collapsed:
             self.update(self.block_rect().adjusted(-4, -12, 10, 10) if not width_changed else self.rect())
         else:

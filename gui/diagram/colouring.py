@@ -6,7 +6,7 @@ bytes."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from PySide6.QtGui import QColor
@@ -163,8 +163,22 @@ class DiagramColouring:
                        badge=badge)
         return item
 
-    def colour_groups(self) -> None:
-        """Recolour the visible containers (the others when a relayout shows them: the refresh after it)."""
+    def sync_groups(self, groups: Iterable[GroupFrameItem], relabel: Callable[[list[GroupFrameItem]], None],
+                    quiet: bool = False) -> None:
+        """Bring the containers `groups` up to the scene's latest refresh: their colour, and their label
+        (`relabel`). The scene syncs those on screen at a refresh, the others when painted (`quiet`) or read."""
+        gen = self.scene.gen
+        stale = [g for g in groups if g.gen != gen]
+        if not stale or self.current is None:
+            return
+        self.colour_groups(stale, quiet)
+        relabel(stale)
+        for g in stale:
+            g.gen = gen
+
+    def colour_groups(self, groups: Iterable[GroupFrameItem], quiet: bool = False) -> None:
+        """Recolour the containers `groups` that show (those inside a folded scope when a relayout shows them, those
+        off screen when painted: the scene's `prepare`)."""
         ctx = self.current
         assert ctx is not None
         doc = self.scene.document
@@ -173,26 +187,26 @@ class DiagramColouring:
         base = doc.baseline_report
         base_hier = {h.path: h for h in base.hierarchy} if base is not None else None
         training = self._training
-        for path, g in self.groups.items():
+        for g in groups:
             if not g.isVisible():  # inside a folded scope (most of a 100k-node graph's): the refresh after the
                 continue  # relayout that shows it colours it
-            mark = scope_mark(training, path)
+            mark = scope_mark(training, g.node.path)
             if mark != g.mark:
                 g.mark = mark
                 g.update()
             if not g.node.complete:  # nodes inside are not costed: neutral, no figure, marked (`group_lines`)
                 badge = (NOT_COSTED, NOT_COSTED)
-                g.set_state(_GRAY, 1.0, (None, g.node.not_costed, g.collapsed, conv, badge))
+                g.set_state(_GRAY, 1.0, (None, g.node.not_costed, g.collapsed, conv, badge), quiet)
                 g.badge = badge
                 continue
             v = value(g.node)
             badge = ("", "")
             if base_hier is not None:  # a scope against its subtotal in the baseline
-                b = base_hier.get(path)
+                b = base_hier.get(g.node.path)
                 badge = ("new", "new") if b is None else delta_badge(v, value(b)) if b.complete else ("", "")
             # what its label shows: the share as text, so a new total repaints only the shares that read otherwise
             g.set_state(ctx.color_of(v), ctx.width_of(g.node),
-                        (v, share_text(v / total) if total else "", g.collapsed, conv, badge))
+                        (v, share_text(v / total) if total else "", g.collapsed, conv, badge), quiet)
             g.badge = badge
 
     def removed_rows(self) -> list[tuple[str, str, str]]:

@@ -16,7 +16,7 @@ from netcost.costing.formatting import shape
 from netcost.gui.diagram.blocks import GroupFrameItem, InputItem, LayerBlockItem, RemovedRowsItem
 from netcost.gui.diagram.edges import EdgesItem, Label
 from netcost.gui.diagram.keys import BoxKey, InputKey, ScopeKey
-from netcost.gui.diagram.layout import DiagramLayout, Route
+from netcost.gui.diagram.layout import Box, DiagramLayout, Route
 from netcost.gui.diagram.structure import DiagramStructure
 from netcost.gui.diagram.style import DiagramStyle
 from netcost.gui.document.cost_document import CostDocument
@@ -211,8 +211,27 @@ class DiagramItems:
         return [blocks[n] for n, b in boxes.items() if b.x < right and b.x + b.w > left and b.y < bottom  # type: ignore
                 and b.y + b.h > top and n in blocks]
 
+    def groups_in(self, layout: DiagramLayout | None, dx: float, seen: QRectF | None) -> list[GroupFrameItem]:
+        """The laid-out containers (folded boxes and open frames) inside `seen` (scene coordinates; None: every
+        container)."""
+        groups = self.groups
+        if seen is None:
+            return list(groups.values())
+        if layout is None:
+            return []
+        left, top, right, bottom = seen.left() - dx, seen.top(), seen.right() - dx, seen.bottom()
+
+        def meets(b: Box) -> bool:
+            return b.x < right and b.x + b.w > left and b.y < bottom and b.y + b.h > top
+
+        out = [groups[k.path] for k, b in layout.boxes.items() if type(k) is ScopeKey and k.path in groups and meets(b)]
+        out += [groups[p] for p, segments in layout.frames.items() if p in groups and any(meets(b) for b in segments)]
+        return out
+
     def overview(self, layout: DiagramLayout | None, dx: float, cell: tuple[float, float] | None,
-                 sync: Callable[[LayerBlockItem], LayerBlockItem]) -> tuple[list[QRectF], list[tuple[QRectF, QColor]]]:
+                 sync: Callable[[LayerBlockItem], LayerBlockItem],
+                 sync_group: Callable[[GroupFrameItem], GroupFrameItem]) -> tuple[list[QRectF],
+                                                                                list[tuple[QRectF, QColor]]]:
         """What an overview draws, in scene coordinates (the layout shifted by `dx`): the open frames' pieces, and
         every drawn box with its current colour (`sync` brings a block not on screen up to date without a
         repaint). Rendering the scene instead called every item's paint: 0.6 s for a 5,000-node graph, after
@@ -230,7 +249,7 @@ class DiagramItems:
                 taken.add(spot)
             if isinstance(key, ScopeKey):
                 group = self.groups.get(key.path)
-                color = group.color if group is not None else None
+                color = sync_group(group).color if group is not None else None
             elif isinstance(key, InputKey):
                 color = self.style.theme.frame
             else:
