@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths, Qt  # noqa: E402
 
 from netcost.costing import LayerSpec, Network  # noqa: E402
 from netcost.model_io.files.zoo import load_layer_list  # noqa: E402
@@ -27,6 +27,22 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
     QCoreApplication.setOrganizationName("NetCostTests")
     QCoreApplication.setApplicationName("NetCostTests")
     yield folder
+
+
+@pytest.fixture(autouse=True)
+def no_keyboard_modifier_left_held() -> Iterator[None]:
+    """QTest's key clicks with Ctrl (Ctrl+Down, Ctrl+,) leave the application's keyboard-modifier state at Ctrl: the
+    last event it saw carried it, and no release of Ctrl itself follows. A later test's `table.selectRow(0)` then
+    toggles the row like a Ctrl+click (unselects it). After each test, one key event without modifiers resets it."""
+    yield
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QWidget
+
+    if QGuiApplication.keyboardModifiers() != Qt.KeyboardModifier.NoModifier:
+        sink = QWidget()
+        QTest.keyRelease(sink, Qt.Key.Key_Control, Qt.KeyboardModifier.NoModifier)
+        sink.deleteLater()
 
 
 @pytest.fixture(autouse=True)

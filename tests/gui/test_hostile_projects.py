@@ -118,13 +118,16 @@ def test_sizes_past_a_spin_box_open_paint_and_show_in_the_editor(window, qtbot):
     window.document.set_network(huge)  # before: the recurrent formula looped 10**12 times and the window hung
     assert window.document.error is None
     assert window.document.report.layers[0].args["input_size"] == 2**40  # inferred, past a spin box too
-    shown = {}
-    for row in range(2):
+    wanted = ({"input_size": str(2**40), "num_layers": str(10**12)}, {"out_features": str(2**57 + 1)})
+
+    def shown(names: dict[str, str]) -> dict[str, str]:
+        fields = window.editor._fields
+        return {name: fields[name][0].line.text() for name in names
+                if name in fields and isinstance(fields[name][0], _TextField)}
+
+    for row, want in enumerate(wanted):
         window.table.selectRow(row)  # before: the editor's spin box raised OverflowError in a Qt slot
-        qtbot.wait(10)
-        shown.update({name: f[0].line.text() for name, f in window.editor._fields.items()
-                      if isinstance(f[0], _TextField) and name in ("input_size", "num_layers", "out_features")})
-    assert shown == {"input_size": str(2**40), "num_layers": str(10**12), "out_features": str(2**57 + 1)}
+        qtbot.waitUntil(lambda want=want: shown(want) == want, timeout=5000)  # the editor follows the selection
     window.grab()  # paints
 
 
