@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     ref = argv[0] if argv else DEFAULT_MODEL
     app = make_application()
     from netcost.gui.app.main_window import MainWindow
+    from netcost.gui.common.gc_pause import set_aside_startup_heap
 
     window = MainWindow()
     if os.environ.get("NETCOST_EXIT_AFTER_PAINT"):
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
 
     def first_load() -> None:
+        set_aside_startup_heap()
         if not window.offer_recovery():
             window.open_reference(ref)
 

@@ -93,7 +93,11 @@ class HierarchyTreeWidget(QWidget):
         self.tree.itemExpanded.connect(self._on_expanded)
         self.tree.itemCollapsed.connect(lambda item: self.expanded.discard(str(item.data(0, PATH_ROLE))))
         self.tree.itemSelectionChanged.connect(self._on_tree_selection_changed)
-        document.documentReset.connect(self.rebuild)
+        document.documentReset.connect(self._on_document_reset)
+        self._soon = QTimer(self)  # a new document's tree, in the event-loop pass after the one that shows it
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(0)
+        self._soon.timeout.connect(self.rebuild)
         # an edit changes subtotals: rebuild once the edits of a burst are done (not on every keystroke)
         self._later = QTimer(self)
         self._later.setSingleShot(True)
@@ -115,6 +119,14 @@ class HierarchyTreeWidget(QWidget):
         by_id = report.by_id
         return (tuple((n.path, n.first, n.last, n.not_costed) for n in report.hierarchy),
                 tuple((n.id, n.id in by_id) for n in self.document.graph.nodes))
+
+    def _on_document_reset(self) -> None:
+        """In a shown window the tree is made in a pass of its own: the pass that shows a new model then holds
+        the table and the diagram only (opening Llama-70B: 85 ms, the tree ~20 ms more). Out of a window, at once."""
+        if self.window().isVisible():
+            self._soon.start()
+        else:
+            self.rebuild()
 
     def _on_report_changed(self, _first: int) -> None:
         rows = self.document.changed_rows()
@@ -160,6 +172,7 @@ class HierarchyTreeWidget(QWidget):
                 self._set_figures(item, layer.totals, row)
 
     def rebuild(self) -> None:
+        self._soon.stop()
         self._pending_rows = set()
         doc = self.document
         self.tree.clear()

@@ -140,7 +140,12 @@ def test_checkpoint_from_the_modules_tree(qtbot, tmp_path: Path, alexnet: Networ
         state = TrainingState.of(w.document)
         state.set_mode(Mode.TRAINING)
         tree = w.hierarchy.tree
-        (item,) = tree.findItems("features", Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive)
+
+        def features() -> list:
+            return tree.findItems("features", Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive)
+
+        qtbot.waitUntil(lambda: len(features()) == 1)  # a new model's tree is made in the pass after it shows
+        (item,) = features()
         tree.customContextMenuRequested.emit(tree.visualItemRect(item).center())
         _menu_action(shown[-1], "Checkpoint features").trigger()
         assert main(["train", str(tmp_path / "alexnet.json"), "--checkpoint", "features", "--format", "json"]) == 0
