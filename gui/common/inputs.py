@@ -3,7 +3,7 @@ them up."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDoubleSpinBox, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QWidget
 
 
 def double_spin(parent: QWidget, low: float, high: float, step: float, tip: str, *, decimals: int = 2,
@@ -16,3 +16,12 @@ def double_spin(parent: QWidget, low: float, high: float, step: float, tip: str,
     box.setSuffix(suffix)
     box.setToolTip(tip)
     return box
+
+
+def figures_grid(row_spacing: int) -> QGridLayout:
+    """A panel's grid of figures: names in the first column, which takes the spare width, values right of it."""
+    grid = QGridLayout()
+    grid.setHorizontalSpacing(14)
+    grid.setVerticalSpacing(row_spacing)
+    grid.setColumnStretch(0, 1)
+    return grid

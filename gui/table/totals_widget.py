@@ -13,6 +13,7 @@ from netcost.costing import CATEGORIES, CONVENTIONS, CostReport, convention_valu
 from netcost.costing import formatting as fmt
 from netcost.costing.records import DASH, NOT_COSTED
 from netcost.costing.shares import PARAMS, share, share_change_text, share_text
+from netcost.gui.common.inputs import figures_grid
 from netcost.gui.common.palette import colors, error_label_style, label_style
 from netcost.gui.common.plain_text import plain_tip
 from netcost.gui.document.cost_document import CostDocument
@@ -69,10 +70,7 @@ class TotalsWidget(QWidget):
         self.training = TrainingTotalsWidget(document, self)
         outer.addWidget(self.training)
 
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(14)
-        grid.setVerticalSpacing(3)
-        grid.setColumnStretch(0, 1)
+        grid = figures_grid(3)
         self.labels: dict[str, QLabel] = {}
         self.values: dict[str, QLabel] = {}
         self.deltas: dict[str, QLabel] = {}

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from netcost.costing import formatting as fmt
 from netcost.costing.records import DASH
 from netcost.gui.common.cost_colors import TRAINING_MEMORY_COLORS
+from netcost.gui.common.inputs import figures_grid
 from netcost.gui.common.memory_bar import PART_LABELS, PARTS, MemoryBarWidget, fits_text
 from netcost.gui.document.cost_document import CostDocument
 from netcost.gui.document.training_state import ScopeKind, TrainingState
@@ -32,10 +33,7 @@ class TrainingTotalsWidget(QWidget):
         outer.addWidget(self.title)
         self.bar = MemoryBarWidget(self)
         outer.addWidget(self.bar)
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(14)
-        grid.setVerticalSpacing(2)
-        grid.setColumnStretch(0, 1)
+        grid = figures_grid(2)
         self.values: dict[str, QLabel] = {}
         for i, key in enumerate((*PARTS, "peak")):
             text = "Peak (steady-state step)" if key == "peak" else \
