@@ -19,10 +19,12 @@ class ColorBarWidget(QWidget):
         super().__init__(parent)
         self.scene = scene
         self.setMinimumHeight(58)
-        scene.settingsChanged.connect(self.update)
-        scene.document.baselineChanged.connect(self.update)
-        scene.document.scaleChanged.connect(self.update)
-        scene.document.conventionChanged.connect(self.update)
+        # each of these can change the captions' length: the height is fitted again (a pinned baseline adds
+        # "badges: change vs the baseline", a second line at 1280 px whose tick labels were cut otherwise)
+        scene.settingsChanged.connect(self._refit)
+        scene.document.baselineChanged.connect(self._refit)
+        scene.document.scaleChanged.connect(self._refit)
+        scene.document.conventionChanged.connect(self._refit)
 
     def sizeHint(self) -> QSize:
         return QSize(640, 58)
@@ -89,7 +91,11 @@ class ColorBarWidget(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
+        self._refit()
+
+    def _refit(self, *_: object) -> None:
         self.setMinimumHeight(round(self.legend_height(self.width())))
+        self.update()
 
     def _paint_legend(self, painter: QPainter, rect: QRectF, theme: Theme) -> None:
         scale: CostScale = self.scene.scale

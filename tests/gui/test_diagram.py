@@ -349,6 +349,20 @@ def test_color_bar_paint_to_leaves_the_callers_painter_usable(doc: CostDocument,
     assert image.pixelColor(350, 120) == QColor("red")
 
 
+def test_color_bar_grows_when_pinning_a_baseline_lengthens_its_caption(doc: CostDocument, qtbot) -> None:
+    """A pinned baseline adds "badges: change vs the baseline" to the caption: at a laptop's diagram width it wraps,
+    and the bar makes room for the extra line (its tick labels were cut at the bottom before)."""
+    from netcost.gui.diagram.color_bar import ColorBarWidget
+
+    bar = ColorBarWidget(DiagramScene(doc))
+    qtbot.addWidget(bar)
+    bar.resize(640, 58)
+    before = bar.minimumHeight()
+    doc.pin_baseline()
+    assert "vs the baseline" in bar.title()
+    assert bar.minimumHeight() == round(bar.legend_height(640)) > before
+
+
 def test_keyboard_home_end_and_enter_folds(qtbot) -> None:
     doc = CostDocument()
     doc.set_report(_deep_traced_report())
