@@ -10,6 +10,7 @@ replaced by a completely loaded one.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import QDialog, QDockWidget, QFrame, QLabel, QMainWindow, QVBoxLayout, QWidget
 
+from netcost.costing.graph import Graph
 from netcost.gui.app import questions
 from netcost.gui.app.edit_actions import EditActions
 from netcost.gui.app.graph_file_job import GraphFileJob
@@ -375,7 +377,12 @@ class MainWindow(QMainWindow):
         self._on_document_convention_changed(doc.convention)
         self._update_actions()
         self.docks["hierarchy" if doc.graph.scopes else "editor"].raise_()
-        if doc.row_count() and not doc.selection.rows:
+        if doc.row_count() and not doc.selection.rows:  # the first row, in the next pass: its reveal walks and
+            QTimer.singleShot(0, functools.partial(self._select_first_row, doc.graph))  # scrolls (~100 ms at 100k)
+
+    def _select_first_row(self, graph: Graph) -> None:
+        doc = self.document
+        if doc.graph is graph and doc.row_count() and not doc.selection.rows:  # (not replaced or selected since)
             doc.selection.set_rows([0])
 
     def _show_delta_columns(self) -> None:

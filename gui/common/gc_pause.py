@@ -1,5 +1,6 @@
 """`without_gc`: run a burst of allocations without Python's cyclic garbage collector; `set_aside_startup_heap`:
-keep what start-up made out of every later collection.
+keep what start-up made out of every later collection; `set_aside_loaded` / `release_set_aside`: the same for what
+a load job made, for as long as its document is the current one.
 
 Laying out or recolouring a big graph allocates hundreds of thousands of short-lived tuples and records; each
 allocation threshold crossed starts a collection that walks every tracked object of the loaded model (graph,
@@ -33,7 +34,6 @@ def without_gc(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-
 def set_aside_startup_heap() -> None:
     """Move every object start-up made (modules, classes, functions, Qt wrappers: about 86,000) to the collector's
     permanent generation. A full collection walks every tracked object, and with these in it one took ~100 ms on
@@ -42,3 +42,19 @@ def set_aside_startup_heap() -> None:
     what the documents allocate later is still collected."""
     gc.collect()
     gc.freeze()
+
+
+def set_aside_loaded() -> None:
+    """Move every tracked object to the permanent generation: called by a load job as it ends, with the collector
+    paused. `gc.disable()` is process-wide, so the millions of objects a 100k-node load makes all sit in the young
+    generation, and the GUI thread's next collection walked them: a 490-560 ms event-loop pass right after the open
+    (bench/open_blocking.py --refs big.json). Freezing is a list splice, O(1). `release_set_aside` undoes it once the
+    document is replaced, so nothing stays out of the collector's reach past its document's life."""
+    gc.freeze()
+
+
+def release_set_aside() -> None:
+    """Give every frozen object back to the oldest generation (O(1), no collection now): a replaced document's
+    reference cycles are then reclaimed by the next full collection, as they would be had it never been frozen.
+    (This also gives back what `set_aside_startup_heap` froze; the next load's `set_aside_loaded` takes it again.)"""
+    gc.unfreeze()

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 from netcost.costing import FormatError
 from netcost.costing.graph import Graph
 from netcost.costing.graph_eval import evaluate_graph
-from netcost.gui.common.gc_pause import without_gc
+from netcost.gui.common.gc_pause import set_aside_loaded, without_gc
 from netcost.gui.document.document_types import Loaded
 from netcost.model_io.errors import ModelError
 from netcost.model_io.escape import failure_text
@@ -111,4 +111,5 @@ class LoadJob(QThread):
         for i, prepare in enumerate(self._preparers):
             self._report(Stage.PREPARE, i, len(self._preparers))
             prepare(graph)
+        set_aside_loaded()  # (collector still paused) else its objects are all young: a ~0.5 s GUI-thread collection
         return Loaded(graph, report, extra)
