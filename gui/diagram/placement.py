@@ -1,5 +1,5 @@
-"""`DiagramItems`: the scene's items and where they go — one block per drawn node id (made when first shown), a
-frame per scope, a pill per input, the edges in spatial pieces, the selection's highlighted edges and the
+"""`DiagramItems`: the scene's items and where they go — one block per drawn node id and one frame per scope (each
+made when first shown), a pill per input, the edges in spatial pieces, the selection's highlighted edges and the
 baseline's removed rows — kept across edits (only the items whose ids appeared or vanished come and go) and placed
 from a layout."""
 
@@ -11,8 +11,9 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
-from netcost.costing import HierarchyNode, Totals
+from netcost.costing import CostReport, HierarchyNode, Totals
 from netcost.costing.formatting import shape
+from netcost.costing.scope_tree import ScopeEntry
 from netcost.gui.diagram.blocks import GroupFrameItem, InputItem, LayerBlockItem, RemovedRowsItem
 from netcost.gui.diagram.edges import EdgesItem, Label
 from netcost.gui.diagram.keys import BoxKey, InputKey, ScopeKey
@@ -37,7 +38,12 @@ class DiagramItems:
         # their items, made when first laid out or read (`item`): a folded scope's members have none until it
         # opens, so a 100k-node graph opens with items for the few boxes it shows
         self.blocks: dict[str, LayerBlockItem] = {}
+        # the scopes' frames likewise (`group`): a 100k-node graph has 20,000 scopes, all but ~7,000 inside folded
+        # ones; making every frame on open took ~250 ms of one event-loop pass. In the scopes' order.
         self.groups: dict[str, GroupFrameItem] = {}
+        self.scopes: dict[str, tuple[int, ScopeEntry]] = {}  # every drawn scope: (its index in order, its entry)
+        self._hier: tuple[CostReport | None, dict[str, HierarchyNode]] = (None, {})  # the report's subtotals by path
+        self._expanded: frozenset[str] = frozenset()  # as last placed
         self.inputs: dict[str, InputItem] = {}
         self.selected: set[str] = set()
         self.selected_keys: set[BoxKey] = set()
@@ -59,6 +65,8 @@ class DiagramItems:
         self.blocks.clear()
         self.drawn = set()
         self.groups.clear()
+        self.scopes = {}
+        self._hier = (None, {})  # (it holds the replaced document's report: its memory goes with the items)
         self.inputs.clear()
         self.selected = set()
 
@@ -75,22 +83,15 @@ class DiagramItems:
             row = st.row[nid]
             item.row = row
             item.fallback = doc.spec(row).display_name(row)
-        hier = {h.path: h for h in doc.report.hierarchy}
         scopes = st.scopes.entries
         for p in [p for p in self.groups if p not in scopes or not p]:
             scene.removeItem(self.groups.pop(p))
         drawn = sorted((e for p, e in scopes.items() if p), key=lambda e: (e.first, e.level))
-        for k, e in enumerate(drawn):
-            p = e.path  # a scope the graph does not declare has no subtotal in the report
-            node = hier.get(p) or HierarchyNode(p, e.type, e.depth, e.first, e.last, Totals())
-            g = self.groups.get(p)
-            if g is None:
-                g = self.groups[p] = GroupFrameItem(k, node, self.style)
-                scene.addItem(g)
-            g.index, g.node, g.depth = k, node, e.level
-        ordered = sorted(self.groups.items(), key=lambda kv: kv[1].index)
-        self.groups.clear()  # (in place: the colouring reads this dict)
-        self.groups.update(ordered)
+        self.scopes = {e.path: (k, e) for k, e in enumerate(drawn)}
+        for p, g in self.groups.items():  # the others get theirs when first shown (`group`)
+            k, e = self.scopes[p]
+            g.index, g.node, g.depth = k, self._node(e), e.level
+        self._order()
         for name in [n for n in self.inputs if n not in st.used_inputs]:
             scene.removeItem(self.inputs.pop(name))
         shapes = dict(zip(doc.graph.input_names, (i.shape for i in doc.graph.inputs), strict=True))
@@ -116,12 +117,52 @@ class DiagramItems:
             self.scene.addItem(item)
         return item
 
+    def _node(self, e: ScopeEntry) -> HierarchyNode:
+        """Scope `e`'s subtotal in the current report (a scope the graph does not declare has none: zeros)."""
+        report = self.document.report
+        if self._hier[0] is not report:
+            self._hier = (report, {h.path: h for h in report.hierarchy})
+        return self._hier[1].get(e.path) or HierarchyNode(e.path, e.type, e.depth, e.first, e.last, Totals())
+
+    def group(self, path: str) -> GroupFrameItem:
+        """The frame of scope `path`, made on first need (hidden until `place` shows it)."""
+        g = self.groups.get(path)
+        if g is None:
+            g = self._make_group(path)
+            self._order()
+        return g
+
+    def _make_group(self, path: str) -> GroupFrameItem:
+        k, e = self.scopes[path]  # (KeyError: no such scope)
+        g = self.groups[path] = GroupFrameItem(k, self._node(e), self.style)
+        g.depth = e.level
+        g.collapsed = path not in self._expanded
+        g.set_selected(g.collapsed and ScopeKey(path) in self.selected_keys)
+        g.setVisible(False)
+        self.scene.addItem(g)
+        return g
+
+    def _order(self) -> None:
+        """`groups` in the scopes' order (frames are painted and listed in it), in place: the colouring reads it."""
+        indices = [g.index for g in self.groups.values()]
+        if any(a > b for a, b in zip(indices, indices[1:], strict=False)):
+            ordered = sorted(self.groups.items(), key=lambda kv: kv[1].index)
+            self.groups.clear()
+            self.groups.update(ordered)
+
     def place(self, layout: DiagramLayout, expanded: frozenset[str], dx: float, st: DiagramStructure) -> None:
         """Show and move every item to its box in `layout` (shifted by `dx`), the others hidden."""
         visible = layout.boxes
+        self._expanded = expanded
         for key in visible:
             if key in self.drawn and key not in self.blocks:
                 self.item(key)  # type: ignore[arg-type]
+            elif type(key) is ScopeKey and key.path not in self.groups:
+                self._make_group(key.path)
+        for path in layout.frames:
+            if path not in self.groups:
+                self._make_group(path)
+        self._order()
         for nid, item in self.blocks.items():
             b = visible.get(nid)
             item.setVisible(b is not None)

@@ -120,7 +120,7 @@ class DiagramScene(QGraphicsScene):
                 raise KeyError(metric)
         if state.scale_mode not in SCALES:
             raise KeyError(state.scale_mode)
-        state = state.with_expanded(p for p in state.expanded or () if p in self._groups)
+        state = state.with_expanded(p for p in state.expanded or () if p in self.placement.scopes)
         old, self._state = self._state, state
         if state == old:
             return
@@ -185,8 +185,8 @@ class DiagramScene(QGraphicsScene):
     def collapse_to_depth(self, depth: int | None) -> None:
         """Collapse every scope nested `depth` levels deep (0: the outermost) and show those above it open;
         None expands all."""
-        level = self.structure.level
-        self.set_expanded_scopes(self._groups if depth is None else [p for p in self._groups if level(p) < depth])
+        level, scopes = self.structure.level, self.placement.scopes
+        self.set_expanded_scopes(scopes if depth is None else [p for p in scopes if level(p) < depth])
 
     def reveal(self, row: int) -> bool:
         """Expand the scopes around `row`'s node so its own block shows. True if anything was expanded."""
@@ -218,10 +218,10 @@ class DiagramScene(QGraphicsScene):
         return [self._ready(items.item(i)) for i in items.ids if i in drawn]
 
     def groups(self) -> list[GroupFrameItem]:
-        return [self._ready_group(g) for g in self._groups.values()]
+        return [self._ready_group(self.placement.group(p)) for p in self.placement.scopes]  # (made here if not yet)
 
     def group(self, path: str) -> GroupFrameItem:
-        return self._ready_group(self._groups[path])
+        return self._ready_group(self.placement.group(path))
 
     def routes(self) -> list[Route]:
         return list(self.layout.routes) if self.layout else []
@@ -298,7 +298,7 @@ class DiagramScene(QGraphicsScene):
         self._layouter = ahead.layouter
         self.placement.sync_structure(st)
         open_ = set(ahead.expanded if expanded is None else expanded)
-        self._state = self._state.with_expanded(open_ & set(self._groups))
+        self._state = self._state.with_expanded(open_ & self.placement.scopes.keys())
         self._relayout()
         self.refresh()
         self._on_selection_changed(self.document.selection.rows, None)

@@ -486,7 +486,7 @@ class DiagramView(QWidget):
         super().changeEvent(event)
 
     def _on_document_reset(self) -> None:
-        has_groups = bool(self.scene.placement.groups)  # (not `groups()`: it labels every one of them)
+        has_groups = bool(self.scene.placement.scopes)  # (not `groups()`: it makes and labels every frame)
         self.collapse_button.setVisible(has_groups)
         self.expand_button.setVisible(has_groups)
         self.view.fit()
