@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from netcost.gui.diagram.blocks import LayerBlockItem
+from netcost.gui.diagram.blocks import GroupFrameItem, LayerBlockItem
 from netcost.gui.diagram.scene import DiagramScene
 from netcost.gui.document.cost_document import CostDocument
 
@@ -56,3 +56,40 @@ def test_the_overview_gives_one_box_per_pixel_of_a_small_image(qapp) -> None:  #
     shown = {(r.x(), r.y(), r.width(), r.height(), c.name()) for r, c in every}
     assert {(r.x(), r.y(), r.width(), r.height(), c.name()) for r, c in reduced} <= shown
     assert max(r.bottom() for r, _ in reduced) > rect.bottom() - rect.height() / 10  # the whole height drawn
+
+
+def _frame_items(scene: DiagramScene) -> dict[str, GroupFrameItem]:
+    return {i.node.path: i for i in scene.items() if isinstance(i, GroupFrameItem)}
+
+
+def test_frames_inside_folded_scopes_are_not_items_until_opened(qapp) -> None:  # noqa: ANN001
+    doc = CostDocument()
+    doc.set_graph(_transformer(1_500))  # each of the 100 folded layers holds attention and mlp scopes
+    scene = DiagramScene(doc)
+    frames = _frame_items(scene)
+    assert "layers.7" in frames and frames["layers.7"].collapsed
+    assert "layers.7.mlp" not in frames  # inside a folded scope: no item
+    scene.set_expanded_scopes(["layers.7"])
+    mlp = _frame_items(scene)["layers.7.mlp"]  # shown now (folded, as a box)
+    assert mlp.isVisible() and mlp.collapsed and "layers.8.mlp" not in _frame_items(scene)
+    assert scene.group("layers.7").sceneBoundingRect().contains(mlp.sceneBoundingRect().center())
+    scene.set_expanded_scopes([])  # folded again: hidden, the same item when reopened
+    assert not mlp.isVisible()
+    scene.set_expanded_scopes(["layers.7"])
+    assert scene.group("layers.7.mlp") is mlp and mlp.isVisible()
+    # asked for (an export, a test): made then, hidden, in the scopes' order, with the figures of the others
+    deep = scene.group("layers.9.attn")
+    assert not deep.isVisible() and deep.collapsed and deep.node.totals.flops > 0
+    paths = [g.node.path for g in scene.groups()]
+    assert len(paths) == len(set(paths)) == len(_frame_items(scene))
+    assert paths.index("layers.9") < paths.index("layers.9.attn") < paths.index("layers.10")
+
+
+def test_opening_every_scope_shows_every_frame(qapp) -> None:  # noqa: ANN001
+    doc = CostDocument()
+    doc.set_graph(_transformer(150))
+    scene = DiagramScene(doc)
+    scene.collapse_to_depth(None)
+    frames = _frame_items(scene)
+    assert set(frames) == {g.node.path for g in scene.groups()}
+    assert all(g.isVisible() and not g.collapsed for g in frames.values())

@@ -1,0 +1,59 @@
+"""A load job sets what it made aside from the garbage collector (gc.freeze: a 100k-node graph's millions of young
+objects were walked by the GUI thread's next collection, a ~0.5 s pass), and the document gives it back once it is
+replaced: opening documents one after another frees each replaced one, and nothing stays frozen (issue 23)."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+from PySide6.QtCore import QEventLoop, QTimer
+
+import netcost.gui.document.cost_document as cost_document
+from netcost.costing.graph import Graph
+from netcost.gui.document.cost_document import CostDocument
+from netcost.gui.document.document_types import Loaded
+from netcost.gui.document.load_job import LoadJob, Progress
+from netcost.model_io.files.graph_file import loads_graph
+
+GRAPH = """{"format": "netcost.graph/1", "name": "small", "inputs": [{"name": "x", "shape": [1, 8]}],
+ "nodes": [{"type": "Linear", "name": "fc1", "out_features": 16, "inputs": ["x"]},
+           {"type": "ReLU", "name": "act", "inputs": ["fc1"]}]}"""
+
+
+def _load(qtbot) -> Loaded:  # noqa: ANN001
+    def read(progress: Progress) -> tuple[Graph, dict]:
+        return loads_graph(GRAPH)
+
+    job = LoadJob(read)
+    with qtbot.waitSignal(job.loaded, timeout=10_000) as got:
+        job.start()
+    job.wait()
+    return got.args[0]
+
+
+def _settle() -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(0, loop.quit)  # (after the release timer, due at once here)
+    loop.exec()
+
+
+def test_a_replaced_document_is_freed_and_nothing_stays_frozen(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(cost_document, "RELEASE_DELAY_MS", 0)
+    doc = CostDocument()
+    gone: list[weakref.ref] = []
+    tracked: list[int] = []
+    for _ in range(6):
+        loaded = _load(qtbot)
+        assert gc.get_freeze_count() > 0  # set aside by the job, until the document is replaced
+        gone.append(weakref.ref(loaded.graph))
+        doc.set_loaded(loaded)
+        del loaded
+        _settle()
+        assert gc.get_freeze_count() == 0
+        gc.collect()
+        tracked.append(len(gc.get_objects()))
+    assert all(ref() is None for ref in gone[:-1])  # every replaced graph freed
+    assert gone[-1]() is doc.graph
+    assert max(tracked[2:]) - min(tracked[2:]) < 200, tracked  # no growth per open
