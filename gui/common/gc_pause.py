@@ -16,6 +16,8 @@ import gc
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+from PySide6.QtCore import QCoreApplication, QTimer
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -58,3 +60,12 @@ def release_set_aside() -> None:
     reference cycles are then reclaimed by the next full collection, as they would be had it never been frozen.
     (This also gives back what `set_aside_startup_heap` froze; the next load's `set_aside_loaded` takes it again.)"""
     gc.unfreeze()
+
+
+def release_set_aside_later(delay_ms: int) -> None:
+    """`release_set_aside` in `delay_ms` (once the event loop runs again); at once where none can run (no Qt
+    application: a script's document)."""
+    if QCoreApplication.instance() is None:
+        release_set_aside()
+    else:
+        QTimer.singleShot(delay_ms, release_set_aside)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from netcost.costing import CONVENTIONS, CostReport, LayerCost, LayerError, LayerSpec, Network, Totals
@@ -26,7 +26,7 @@ from netcost.costing.comparison import Comparison, RowDelta, compare
 from netcost.costing.graph import Graph, GraphInput, Node, Ref
 from netcost.costing.graph_eval import evaluate_graph
 from netcost.costing.registry import has_kind, kind
-from netcost.gui.common.gc_pause import release_set_aside
+from netcost.gui.common.gc_pause import release_set_aside_later
 from netcost.gui.document.document_commands import GraphCommand, announce, changed_rows
 from netcost.gui.document.document_edits import DocumentEdits
 from netcost.gui.document.document_types import ChangeKind, Loaded, RowChange
@@ -225,7 +225,7 @@ class CostDocument(DocumentEdits, QObject):
         # the load froze what it made (gc_pause.set_aside_loaded); the replaced document's cycles are among the
         # frozen: given back to the collector once the views' deferred work on the new one is done (frozen till
         # then, what a full collection would walk during the open stays out of its reach)
-        QTimer.singleShot(RELEASE_DELAY_MS, release_set_aside)
+        release_set_aside_later(RELEASE_DELAY_MS)
 
     def set_convention(self, convention: str) -> None:
         """A view setting, not an edit: it does not touch the undo stack."""
