@@ -8,10 +8,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from PySide6.QtGui import QColor
 
-from netcost.costing import LayerCost
+from netcost.costing import HierarchyNode, LayerCost
 from netcost.costing.comparison import ADDED, SAME, RowDelta
 from netcost.costing.formatting import si
 from netcost.costing.records import NOT_COSTED, CostReport
@@ -44,15 +45,27 @@ class Recolour:
     marks: Mapping[str, ScopeMark] = field(default_factory=dict)  # nodes in frozen / checkpointed scopes
 
 
-class DiagramColouring:
-    """The colours of one scene's boxes. `groups`: the scene's container items by scope path."""
+class ScopeNodes(Protocol):
+    """What the colouring reads of the scene's items (`placement.DiagramItems`): every scope's subtotal in the
+    current report, whether its frame has an item or not."""
 
-    def __init__(self, scene: DiagramContext, groups: Mapping[str, GroupFrameItem]) -> None:
+    def hierarchy(self) -> dict[str, HierarchyNode]: ...
+
+    def node_of(self, path: str) -> HierarchyNode: ...
+
+
+class DiagramColouring:
+    """The colours of one scene's boxes. `groups`: the scene's container items by scope path (those made so far);
+    `items` makes them and knows every scope's subtotal (`hierarchy`, `node_of`), item or not."""
+
+    def __init__(self, scene: DiagramContext, groups: Mapping[str, GroupFrameItem], items: ScopeNodes) -> None:
         self.scene = scene
         self.groups = groups
+        self.hierarchy, self.node_of = items.hierarchy, items.node_of
         self.scale = CostScale(1, 1, mode="linear")
         self.width_max = 0.0
         self.current: Recolour | None = None
+        self._baseline: tuple[object, object] = (None, None)  # the document's pinned baseline as last coloured
         # (layout, scope paths, node ids) of the laid-out boxes, sorted once per layout (`_unit_subjects`)
         self._units: tuple[DiagramLayout | None, list[str], list[str]] | None = None
         # the training metrics and the frozen / checkpointed marks follow the document's training settings
@@ -82,8 +95,9 @@ class DiagramColouring:
         by_id = (report or self.scene.document.report).by_id
         out: list[Subject] = [by_id[i] for i in ids if i in by_id]
         if report is None:
-            groups = self.groups
-            out += [groups[p].node for p in paths if groups[p].node.complete]  # (a partial sum sets no range)
+            hier = self.hierarchy()  # (not every scope has an item: `placement`)
+            nodes = [hier.get(p) or self.node_of(p) for p in paths]
+            out += [n for n in nodes if n.complete]  # (a partial sum sets no range)
         else:
             hier = {h.path: h for h in report.hierarchy}
             out += [hier[p] for p in paths if p in hier]
@@ -100,11 +114,12 @@ class DiagramColouring:
         wmetric = None if state.orientation.horizontal else state.width_metric
         value = getter(doc, state.metric)  # a Totals field, or the latency estimate (gui/document/metric_values.py)
         wvalue = getter(doc, wmetric) if wmetric else value
-        hier = {h.path: h for h in report.hierarchy}
+        hier = self.hierarchy()
         for path, g in self.groups.items():
             if path in hier:
                 g.node = hier[path]
         base = doc.baseline_report
+        self._baseline = (doc.baseline, base)
         subjects = self._unit_subjects()
         # fixed to the baseline: the range of the baseline's boxes, so a layer an edit did not touch keeps its
         # colour (a changed one may leave the range: it takes the end colour)
@@ -133,6 +148,11 @@ class DiagramColouring:
                                 comparison.rows if comparison is not None else None,
                                 node_marks(self._training, doc.graph))
         return changed
+
+    def shows_baseline(self) -> bool:
+        """Whether the last colouring was made with the document's current baseline (pinned or not)."""
+        doc = self.scene.document
+        return self._baseline[0] is doc.baseline and self._baseline[1] is doc.baseline_report
 
     def sync_block(self, item: LayerBlockItem, quiet: bool = False) -> LayerBlockItem:
         """Bring a block up to the latest refresh (colour, width, cost, share); `quiet` when it is about to be
@@ -208,6 +228,11 @@ class DiagramColouring:
             g.set_state(ctx.color_of(v), ctx.width_of(g.node),
                         (v, share_text(v / total) if total else "", g.collapsed, conv, badge), quiet)
             g.badge = badge
+
+    def scope_color(self, node: HierarchyNode) -> QColor:
+        """The colour of a folded scope's box (as `colour_groups` gives its item: an overview needs no item)."""
+        ctx = self.current
+        return ctx.color_of(ctx.value(node)) if ctx is not None and node.complete else _GRAY
 
     def removed_rows(self) -> list[tuple[str, str, str]]:
         """(name, type, what it cost) of the baseline's rows the current graph no longer has."""

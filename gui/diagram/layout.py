@@ -22,6 +22,7 @@ top.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -120,10 +121,20 @@ class DiagramLayout:
         """x extents of the newspaper columns (one column, within `margin`, when it is not cut; shifted by `dx`)."""
         return list(self.columns) if self.columns else [(margin + dx, self.width - margin + dx)]
 
+    @functools.cached_property
+    def _route_bounds(self) -> tuple[float, float, float, float]:
+        """(left, top, right, bottom) of every route point (a layout is not changed once made)."""
+        xs = [x for r in self.routes for x, _ in r.points]
+        ys = [y for r in self.routes for _, y in r.points]
+        return (min(xs), min(ys), max(xs), max(ys)) if xs else (0.0, 0.0, -1.0, -1.0)
+
     def covers(self, left: float, top: float, right: float, bottom: float) -> bool:
         """Whether a drawn box or edge lies in the rectangle (layout coordinates)."""
         if any(b.x < right and b.x + b.w > left and b.y < bottom and b.y + b.h > top for b in self.boxes.values()):
             return True
+        x0, y0, x1, y1 = self._route_bounds  # (a view's corner beside a long column meets no edge: no walk of
+        if x0 > right or x1 < left or y0 > bottom or y1 < top:  # a 100k-node graph's 13,000 routes, ~10 ms)
+            return False
         for r in self.routes:
             for (x0, y0), (x1, y1) in zip(r.points, r.points[1:], strict=False):
                 if min(x0, x1) <= right and max(x0, x1) >= left and min(y0, y1) <= bottom and max(y0, y1) >= top:

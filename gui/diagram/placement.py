@@ -23,6 +23,10 @@ from netcost.gui.diagram.style import DiagramStyle
 from netcost.gui.document.cost_document import CostDocument
 
 EDGE_CHUNK = 12  # edges per item (small: a partial repaint strokes only the pieces it shows)
+# a layout with more boxes and frames than this gets items only where a view paints (`realize`) or a caller asks:
+# a 100k-node graph's 6,667 folded layers took ~130 ms of one event-loop pass to make and place, of which a
+# 1280x800 window shows about twenty
+LAZY_ITEMS_ABOVE = 2_000
 
 
 class DiagramItems:
@@ -44,6 +48,10 @@ class DiagramItems:
         self.scopes: dict[str, tuple[int, ScopeEntry]] = {}  # every drawn scope: (its index in order, its entry)
         self._hier: tuple[CostReport | None, dict[str, HierarchyNode]] = (None, {})  # the report's subtotals by path
         self._expanded: frozenset[str] = frozenset()  # as last placed
+        self._layout: DiagramLayout | None = None  # likewise (an item made later is placed from it)
+        self._dx = 0.0
+        self.lazy = False  # the last layout was over LAZY_ITEMS_ABOVE: items for what is painted or asked for
+        self._realized = QRectF()  # the layout's part (scene coordinates) whose items are all made
         self.inputs: dict[str, InputItem] = {}
         self.selected: set[str] = set()
         self.selected_keys: set[BoxKey] = set()
@@ -69,6 +77,7 @@ class DiagramItems:
         self._hier = (None, {})  # (it holds the replaced document's report: its memory goes with the items)
         self.inputs.clear()
         self.selected = set()
+        self._layout = None
 
     def sync_structure(self, st: DiagramStructure) -> None:
         """Items for the structure's drawn nodes, scopes and inputs, keeping those whose ids remain."""
@@ -112,20 +121,28 @@ class DiagramItems:
             row = self.structure.row[nid]
             item = self.blocks[nid] = LayerBlockItem(nid, row, self.style)
             item.fallback = self.document.spec(row).display_name(row)
-            item.setVisible(False)
             item.set_selected(nid in self.selected)
+            self._place_block(nid, item)
             self.scene.addItem(item)
         return item
 
-    def _node(self, e: ScopeEntry) -> HierarchyNode:
-        """Scope `e`'s subtotal in the current report (a scope the graph does not declare has none: zeros)."""
+    def hierarchy(self) -> dict[str, HierarchyNode]:
+        """The current report's subtotals by scope path (made once per report)."""
         report = self.document.report
         if self._hier[0] is not report:
             self._hier = (report, {h.path: h for h in report.hierarchy})
-        return self._hier[1].get(e.path) or HierarchyNode(e.path, e.type, e.depth, e.first, e.last, Totals())
+        return self._hier[1]
+
+    def _node(self, e: ScopeEntry) -> HierarchyNode:
+        """Scope `e`'s subtotal in the current report (a scope the graph does not declare has none: zeros)."""
+        return self.hierarchy().get(e.path) or HierarchyNode(e.path, e.type, e.depth, e.first, e.last, Totals())
+
+    def node_of(self, path: str) -> HierarchyNode:
+        """Scope `path`'s subtotal in the current report, whether or not its frame has an item."""
+        return self.hierarchy().get(path) or self._node(self.scopes[path][1])
 
     def group(self, path: str) -> GroupFrameItem:
-        """The frame of scope `path`, made on first need (hidden until `place` shows it)."""
+        """The frame of scope `path`, made on first need (placed as the last layout says: hidden unless shown)."""
         g = self.groups.get(path)
         if g is None:
             g = self._make_group(path)
@@ -138,7 +155,7 @@ class DiagramItems:
         g.depth = e.level
         g.collapsed = path not in self._expanded
         g.set_selected(g.collapsed and ScopeKey(path) in self.selected_keys)
-        g.setVisible(False)
+        self._place_group(path, g)
         self.scene.addItem(g)
         return g
 
@@ -151,44 +168,86 @@ class DiagramItems:
             self.groups.update(ordered)
 
     def place(self, layout: DiagramLayout, expanded: frozenset[str], dx: float, st: DiagramStructure) -> None:
-        """Show and move every item to its box in `layout` (shifted by `dx`), the others hidden."""
+        """Show and move every item to its box in `layout` (shifted by `dx`), the others hidden. Items are made for
+        every box and frame, or (a layout over LAZY_ITEMS_ABOVE) only where a view paints next (`realize`)."""
         visible = layout.boxes
-        self._expanded = expanded
-        for key in visible:
-            if key in self.drawn and key not in self.blocks:
-                self.item(key)  # type: ignore[arg-type]
-            elif type(key) is ScopeKey and key.path not in self.groups:
-                self._make_group(key.path)
-        for path in layout.frames:
-            if path not in self.groups:
-                self._make_group(path)
+        self._expanded, self._layout, self._dx = expanded, layout, dx
+        self.lazy = len(visible) + len(layout.frames) > LAZY_ITEMS_ABOVE
+        self._realized = QRectF()
+        if not self.lazy:
+            for key in visible:
+                if key in self.drawn and key not in self.blocks:
+                    self.item(key)  # type: ignore[arg-type]
+                elif type(key) is ScopeKey and key.path not in self.groups:
+                    self._make_group(key.path)
+            for path in layout.frames:
+                if path not in self.groups:
+                    self._make_group(path)
         self._order()
         for nid, item in self.blocks.items():
-            b = visible.get(nid)
-            item.setVisible(b is not None)
-            if b is not None:
-                item.setPos(b.x + dx, b.y)
+            self._place_block(nid, item)
         for path, g in self.groups.items():
-            g.setPos(dx, 0)
-            key = ScopeKey(path)
-            g.collapsed = path not in expanded
-            if key in visible:
-                b = visible[key]
-                g.set_segments([QRectF(b.x, b.y, b.w, b.h)])
-                g.setZValue(1)
-                g.setVisible(True)
-            elif path in layout.frames:
-                g.set_segments([QRectF(s.x, s.y, s.w, s.h) for s in layout.frames[path]])
-                g.setZValue(-5 + st.level(path) * 0.01)
-                g.setVisible(True)
-            else:
-                g.setVisible(False)
+            self._place_group(path, g)
         for name, item in self.inputs.items():
             b = visible.get(InputKey(name))
             item.setVisible(b is not None)
             if b is not None:
                 item.setPos(b.x + dx, b.y)
         self.highlight.setPos(dx, 0)
+
+    def _place_block(self, nid: str, item: LayerBlockItem) -> None:
+        b = self._layout.boxes.get(nid) if self._layout is not None else None
+        item.setVisible(b is not None)
+        if b is not None:
+            item.setPos(b.x + self._dx, b.y)
+
+    def _place_group(self, path: str, g: GroupFrameItem) -> None:
+        layout = self._layout
+        g.setPos(self._dx, 0)
+        g.collapsed = path not in self._expanded
+        b = layout.boxes.get(ScopeKey(path)) if layout is not None else None
+        if b is not None:
+            g.set_segments([QRectF(b.x, b.y, b.w, b.h)])
+            g.setZValue(1)
+            g.setVisible(True)
+        elif layout is not None and path in layout.frames:
+            assert self.structure is not None
+            g.set_segments([QRectF(s.x, s.y, s.w, s.h) for s in layout.frames[path]])
+            g.setZValue(-5 + self.structure.level(path) * 0.01)
+            g.setVisible(True)
+        else:
+            g.setVisible(False)
+
+    def realize(self, rect: QRectF) -> bool:
+        """Make the items of the boxes and open frames meeting `rect` (scene coordinates) that have none yet
+        (a lazy layout: see `place`), with a margin of half the rect on every side, so that scrolling a little
+        makes none. True when it made any."""
+        layout = self._layout
+        if layout is None or not self.lazy or self._realized.contains(rect):
+            return False
+        rect = rect.adjusted(-rect.width() / 2, -rect.height() / 2, rect.width() / 2, rect.height() / 2)
+        self._realized = rect
+        left, top, right, bottom = rect.left() - self._dx, rect.top(), rect.right() - self._dx, rect.bottom()
+
+        def meets(b: Box) -> bool:
+            return b.x < right and b.x + b.w > left and b.y < bottom and b.y + b.h > top
+
+        made = 0
+        for key, b in layout.boxes.items():
+            if type(key) is ScopeKey:
+                if key.path not in self.groups and meets(b):
+                    self._make_group(key.path)
+                    made += 1
+            elif type(key) is not InputKey and key not in self.blocks and key in self.drawn and meets(b):
+                self.item(key)  # type: ignore[arg-type]
+                made += 1
+        for path, segments in layout.frames.items():
+            if path not in self.groups and any(meets(b) for b in segments):
+                self._make_group(path)
+                made += 1
+        if made:
+            self._order()
+        return made > 0
 
     def draw_background(self, painter: QPainter, rect: QRectF, dx: float,
                         labels: Callable[[EdgesItem], list[Label]] | None) -> None:
@@ -224,7 +283,7 @@ class DiagramItems:
     def set_highlight(self, routes: list[Route], color: QColor, horizontal: bool) -> None:
         """The selection's edges drawn over the others."""
         keys = self.selected_keys
-        routes = [r for r in routes if r.src in keys or r.dst in keys]
+        routes = [r for r in routes if r.src in keys or r.dst in keys] if keys else []
         self.highlight.horizontal = horizontal
         self.highlight.set_routes(routes, color, [2.6] * len(routes))
 
@@ -271,15 +330,14 @@ class DiagramItems:
 
     def overview(self, layout: DiagramLayout | None, dx: float, cell: tuple[float, float] | None,
                  sync: Callable[[LayerBlockItem], LayerBlockItem],
-                 sync_group: Callable[[GroupFrameItem], GroupFrameItem]) -> tuple[list[QRectF],
-                                                                                list[tuple[QRectF, QColor]]]:
+                 scope_color: Callable[[str], QColor]) -> tuple[list[QRectF], list[tuple[QRectF, QColor]]]:
         """What an overview draws, in scene coordinates (the layout shifted by `dx`): the open frames' pieces, and
         every drawn box with its current colour (`sync` brings a block not on screen up to date without a
         repaint). Rendering the scene instead called every item's paint: 0.6 s for a 5,000-node graph, after
         every edit. `cell`: the scene (width, height) of one overview pixel: of the boxes starting in one such
         cell only the first is given (a 100k-node graph's 6,666 folded layers in a 190 px minimap)."""
-        frames = [s.translated(g.pos()) for g in self.groups.values() if g.isVisible() and not g.collapsed
-                  for s in g.segments]
+        frames = [QRectF(s.x + dx, s.y, s.w, s.h) for segments in (layout.frames.values() if layout else ())
+                  for s in segments]  # (from the layout: a lazy one's frames need no items)
         boxes: list[tuple[QRectF, QColor]] = []
         taken: set[tuple[int, int]] = set()
         for key, b in (layout.boxes.items() if layout is not None else ()):
@@ -288,14 +346,12 @@ class DiagramItems:
                 if spot in taken:
                     continue
                 taken.add(spot)
-            if isinstance(key, ScopeKey):
-                group = self.groups.get(key.path)
-                color = sync_group(group).color if group is not None else None
+            if isinstance(key, ScopeKey):  # (no item needed: most of a lazy layout's have none)
+                color = scope_color(key.path)
             elif isinstance(key, InputKey):
                 color = self.style.theme.frame
             else:
-                item = self.blocks.get(key)
-                color = sync(item).color if item is not None else None
+                color = sync(self.item(key)).color if key in self.drawn else None
             if color is not None:
                 boxes.append((QRectF(b.x + dx, b.y, b.w, b.h), color))
         return frames, boxes

@@ -34,6 +34,7 @@ class DiagramText:
         # blocks whose names share a dotted prefix inside one frame ("branch2." of a layer list's "branch2.conv",
         # "branch2.relu1"): they shed it together (`name_drops`); the drops per group, with the refresh they follow
         self._name_groups: dict[str, tuple[str, str]] | None = None
+        self._grouped = 0  # how many blocks there were when they were grouped
         self._group_members: dict[tuple[str, str], list[str]] = {}
         self._drops: dict[tuple[str, str], tuple[int, tuple[int, int, int]]] = {}
 
@@ -110,8 +111,9 @@ class DiagramText:
         "reduce" and "relu1" of the same branch)."""
         scene = self.scene
         groups = self._name_groups
-        if groups is None:
+        if groups is None or self._grouped != len(self.blocks):  # (blocks made since join their groups)
             groups = self._name_groups = {}
+            self._grouped = len(self.blocks)
             members: dict[tuple[str, str], list[str]] = {}
             st = scene.structure
             for nid, b in self.blocks.items():

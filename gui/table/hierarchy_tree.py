@@ -45,6 +45,9 @@ _FIGURE_ALIGN = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter  # (
 # A tree item costs ~70 µs to make and fill: above this many graph nodes (Llama-70B's 5,000 took 0.2 s, a
 # 100k-node graph seconds), a container's items are made when it is first opened.
 LAZY_LEAVES_ABOVE = 2_000
+# In a shown window a container holding more items than this makes them this many per event-loop pass (a
+# 100k-node graph's 6,666 layers: ~130 ms in one pass); what reads them first completes them (`_complete`).
+FILL_PASS = 1_500
 
 
 class _ItemsByPath(dict[str, QTreeWidgetItem]):
@@ -73,6 +76,11 @@ class HierarchyTreeWidget(QWidget):
         self._containers: tuple[tuple[HierarchyNode, ...] | None, dict[str, HierarchyNode]] = (None, {})  # by path
         self._bold: QFont | None = None  # a container's name font
         self._shown: dict[str | int, Totals] = {}  # path or row -> the totals its item shows
+        self._pending: list[tuple[QTreeWidgetItem, list[tuple[int, str | None]]]] = []  # (item, contents to make)
+        self._more = QTimer(self)  # the next FILL_PASS of them, in the next event-loop pass
+        self._more.setSingleShot(True)
+        self._more.setInterval(0)
+        self._more.timeout.connect(self._fill_more)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         bar = QHBoxLayout()
@@ -117,9 +125,10 @@ class HierarchyTreeWidget(QWidget):
     def _signature(self) -> tuple:
         """What the tree's items stand for: the containers' paths and rows, the leaves' names and types."""
         report = self.document.report
-        by_id = report.by_id
+        ids = self.document.graph.index
+        # the node ids in row order and those not costed, as C-level copies (a tuple per node: 100k nodes ~30 ms)
         return (tuple((n.path, n.first, n.last, n.not_costed) for n in report.hierarchy),
-                tuple((n.id, n.id in by_id) for n in self.document.graph.nodes))
+                tuple(ids), frozenset(ids.keys() - report.by_id.keys()))
 
     def _on_document_reset(self) -> None:
         """In a shown window the tree is made in a pass of its own: the pass that shows a new model then holds
@@ -176,6 +185,7 @@ class HierarchyTreeWidget(QWidget):
     @without_gc  # (100k nodes: its 120k small tuples set off full collections of the loaded model, ~0.9 s)
     def rebuild(self) -> None:
         self._soon.stop()
+        self._pending.clear()
         self._pending_rows = set()
         doc = self.document
         self.tree.clear()
@@ -219,11 +229,24 @@ class HierarchyTreeWidget(QWidget):
             contents: list[tuple[int, str | None]] = [(tree.root.first, ROOT)]
         else:
             contents = tree.contents(path or ROOT, hier.__contains__)
+        if not deep and len(contents) > FILL_PASS and self.window().isVisible():
+            self._pending.append((item, contents[FILL_PASS:]))
+            contents = contents[:FILL_PASS]
+            self._more.start()
+        item.addChildren(self._made(contents, deep))
+
+    def _made(self, contents: list[tuple[int, str | None]], deep: bool) -> list[QTreeWidgetItem]:
+        """The items of `contents` (a container's rows and inner containers, `ScopeTree.contents`)."""
+        hier = self._hierarchy()
         by_id = self.document.report.by_id
+        rows = len(self.document.graph.nodes)
         children = []
         for row, inner in contents:
             if inner is None:
-                children.append(self._any_leaf(row, by_id))
+                if row < rows:  # (a part made after a structural edit, before the rebuild that follows it)
+                    children.append(self._any_leaf(row, by_id))
+                continue
+            if inner not in hier:
                 continue
             child = self._container_item(hier[inner])
             children.append(child)
@@ -232,10 +255,32 @@ class HierarchyTreeWidget(QWidget):
             else:
                 self._unbuilt.add(inner)
                 child.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
-        item.addChildren(children)
+        return children
+
+    @without_gc
+    def _fill_more(self) -> None:
+        """The next part of a long container's items (`FILL_PASS`), opened where the user left them open."""
+        if not self._pending:
+            return
+        item, rest = self._pending[0]
+        if len(rest) > FILL_PASS:
+            self._pending[0] = (item, rest[FILL_PASS:])
+        else:
+            self._pending.pop(0)
+        made = self._made(rest[:FILL_PASS], deep=False)
+        item.addChildren(made)
+        self._restore_items(made, top=False)
+        if self._pending:
+            self._more.start()
+
+    def _complete(self) -> None:
+        """Every part still to make, now (something reads the items)."""
+        while self._pending:
+            self._fill_more()
 
     def _make_down_to(self, path: str) -> None:
         """Make the items of the containers around `path`, down to its own (asked for before they were opened)."""
+        self._complete()
         hier = self._hierarchy()
         tree = self.document.graph.scope_tree
         if path not in hier or path not in tree:
@@ -315,8 +360,10 @@ class HierarchyTreeWidget(QWidget):
                 self._set_figures(item, cost.totals)
 
     def _restore_expansion(self, root: QTreeWidgetItem, top: bool) -> None:
-        for i in range(root.childCount()):
-            item = root.child(i)
+        self._restore_items([root.child(i) for i in range(root.childCount())], top)
+
+    def _restore_items(self, items: list[QTreeWidgetItem], top: bool) -> None:
+        for item in items:
             path = str(item.data(0, PATH_ROLE))
             if item.childCount() or path in self._unbuilt:
                 # first view of a model: top-level containers open; later: what the user left open
@@ -349,6 +396,7 @@ class HierarchyTreeWidget(QWidget):
 
     def expand_all(self, expanded: bool = True) -> None:
         if expanded:
+            self._complete()
             for path in list(self._unbuilt):
                 if path in self._unbuilt:
                     self._fill(self._path_items[path], path, deep=True)

@@ -145,7 +145,7 @@ class _MaskedLM(nn.Module):
 def test_mask_plumbing_folds_into_one_group(qtbot) -> None:
     graph = trace_graph(_MaskedLM().eval(), [InputSpec((2, 8), "int64")])
     scene = _scene(graph, qtbot)
-    shown = [k.path if isinstance(k, ScopeKey) else k for k in scene._visible_keys() if not isinstance(k, InputKey)]
+    shown = [k.path if isinstance(k, ScopeKey) else k for k in scene.layout.boxes if not isinstance(k, InputKey)]
     top = [k for k in shown if "." not in k]
     assert "mask" in top and not scene.is_expanded("mask")  # one folded group, not open by default
     count = scene.structure.scopes["mask"].count

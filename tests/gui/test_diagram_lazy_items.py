@@ -93,3 +93,53 @@ def test_opening_every_scope_shows_every_frame(qapp) -> None:  # noqa: ANN001
     frames = _frame_items(scene)
     assert set(frames) == {g.node.path for g in scene.groups()}
     assert all(g.isVisible() and not g.collapsed for g in frames.values())
+
+
+def test_a_large_layout_makes_items_where_the_view_paints(qtbot, monkeypatch) -> None:  # noqa: ANN001
+    """Over LAZY_ITEMS_ABOVE boxes (here lowered to 50; a 100k-node graph's 6,667 folded layers) the open makes
+    no frame items: the view's paints make those it shows, scrolled-to ones as they come into sight, each where
+    and as a scene that made all of them shows it (place, colour, label, minimap)."""
+    from netcost.gui.diagram import placement
+    from netcost.gui.diagram.view import DiagramView
+
+    doc = CostDocument()
+    doc.set_graph(_transformer(1_500))  # 100 folded layers in one column
+    whole = DiagramScene(doc)  # under the threshold: every item made
+    monkeypatch.setattr(placement, "LAZY_ITEMS_ABOVE", 50)
+    view = DiagramView(doc)
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    scene = view.scene
+    assert scene.placement.lazy
+    qtbot.wait(50)
+    made = _frame_items(scene)
+    assert "layers.0" in made and "layers.99" not in made and len(made) < 30
+    first = made["layers.0"]
+    assert first.isVisible() and first.collapsed
+    assert first.sceneBoundingRect() == whole.group("layers.0").sceneBoundingRect()
+    bar = view.view.verticalScrollBar()
+    bar.setValue(bar.maximum())  # scrolled to the end: the last layers are made as they are painted
+    qtbot.wait(50)
+    last = _frame_items(scene).get("layers.99")
+    assert last is not None and last.isVisible()
+    assert last.sceneBoundingRect() == whole.group("layers.99").sceneBoundingRect()
+    assert last.color.name() == whole.group("layers.99").color.name()
+    assert last.text is not None and last.text.lines == whole.group("layers.99").text.lines
+    assert len(_frame_items(scene)) < 60
+    # the minimap draws every layer (made for it, one per pixel) in the colours of a scene that made all
+    _, boxes = scene.overview()
+    assert {(r.y(), c.name()) for r, c in boxes} == {(r.y(), c.name()) for r, c in whole.overview()[1]}
+    # a scope opened far from the view: its frames and blocks are made when painted, in place
+    scene.set_expanded_scopes(["layers.50", "layers.50.mlp"])
+    whole.set_expanded_scopes(["layers.50", "layers.50.mlp"])
+    assert "layers.50.mlp.fc1" not in scene.placement.blocks
+    view.view.centerOn(whole.group("layers.50.mlp").sceneBoundingRect().center())
+    qtbot.wait(50)
+    mlp = _frame_items(scene)["layers.50.mlp"]
+    assert mlp.isVisible() and not mlp.collapsed
+    assert mlp.sceneBoundingRect() == whole.group("layers.50.mlp").sceneBoundingRect()
+    fc1 = {b.layer_id: b for b in _block_items(scene)}["layers.50.mlp.fc1"]
+    assert fc1.isVisible() and fc1.sceneBoundingRect() == whole.block_for("layers.50.mlp.fc1").sceneBoundingRect()
+    assert len(_frame_items(scene)) < 60
