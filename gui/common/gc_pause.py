@@ -62,6 +62,28 @@ def release_set_aside() -> None:
     gc.unfreeze()
 
 
+_retired: list[object] = []
+RETIRE_STEP_MS = 20  # one object let go per timer round, this far apart
+
+
+def retire(*objects: object) -> None:
+    """Hold `objects` (what a replaced document was made of: its graph, its report, a view's layout) and let them go
+    one per event-loop pass after this one. Freeing a 100k-node graph's report (~35 ms) and graph (~20 ms) in the
+    pass that shows the next model made that pass ~100 ms longer. At once where no event loop runs (a script)."""
+    if QCoreApplication.instance() is None:
+        return
+    if not _retired:
+        QTimer.singleShot(RETIRE_STEP_MS, _let_one_go)
+    _retired.extend(o for o in objects if o is not None)
+
+
+def _let_one_go() -> None:
+    if _retired:
+        del _retired[0]  # (its last reference, as a rule: freed here, in a pass of its own)
+    if _retired:
+        QTimer.singleShot(RETIRE_STEP_MS, _let_one_go)
+
+
 def release_set_aside_later(delay_ms: int) -> None:
     """`release_set_aside` in `delay_ms` (once the event loop runs again); at once where none can run (no Qt
     application: a script's document)."""
