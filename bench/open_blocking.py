@@ -6,7 +6,8 @@
 The main window (bench/bench_window.py: 1280x800, every view plugged in, Qt's offscreen platform) opens each
 reference with `MainWindow.open_reference`, called from inside the running event loop, while a 5 ms heartbeat timer
 watches it. `llama70b.json` is the Llama-70B config traced once (in a child process: this one never imports torch)
-and saved as a graph file (5,134 nodes, 0.9 MiB); `big.json` is bench/big_graph_file.py's 100k-node graph.
+and saved as a graph file (5,134 nodes, 0.9 MiB); `big.json` is bench/big_graph_file.py's 100k-node graph (6,666
+layers in scopes); `chain.json` bench/reliability/big_graph.py's (100k nodes in one flat chain, no scopes).
 One sample runs from the call until the new document is shown and 0.5 s more (the work views defer past the first
 frame). Printed per reference: the longest event-loop pass (the longest gap between heartbeats) of every run, their
 median, and the open -> shown times; then the same for the AlexNet open that follows each (the old document is
@@ -55,6 +56,12 @@ def graph_file(name: str, scratch: Path) -> str:
         from big_graph_file import write_graph_file
 
         write_graph_file(path, 100_000)
+    elif name == "chain.json":
+        import json
+
+        from reliability.big_graph import big_document
+
+        path.write_text(json.dumps(big_document(100_000)))
     else:
         raise SystemExit(f"unknown bench file {name}")
     return str(path)

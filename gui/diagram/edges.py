@@ -77,20 +77,24 @@ class EdgesItem(QGraphicsItem):
         self.label_cache: list[Label] | None = None
         self.label_costs: list[object] = []
 
-    def set_routes(self, routes: list[Route], color: QColor, widths: list[float] | None = None) -> None:
+    def set_routes(self, routes: list[Route], color: QColor, widths: list[float] | None = None,
+                   bounds: tuple[float, float, float, float] | None = None) -> None:
         """Routes to draw; their paths are built when first painted (a view shows a few of many pieces), the
-        bounds now from the points (a curve between two points stays inside their box)."""
+        bounds now from the points (a curve between two points stays inside their box), or as given: (left, top,
+        right, bottom) of the points."""
         self.prepareGeometryChange()
         self.routes = routes
         self.widths = widths
         self.label_cache = None
         self._built = {}
         self.color = color
-        xs = [x for r in routes for x, _ in r.points]
-        ys = [y for r in routes for _, y in r.points]
+        if bounds is None:
+            xs = [x for r in routes for x, _ in r.points]
+            ys = [y for r in routes for _, y in r.points]
+            bounds = (min(xs), min(ys), max(xs), max(ys)) if xs else (0.0, 0.0, -1.0, -1.0)
+        x0, y0, x1, y1 = bounds
         pad = 3.5 + max(widths or (1.4,)) * 1.5 + 2
-        self._bounds = QRectF(min(xs) - pad, min(ys) - pad, max(xs) - min(xs) + 2 * pad,
-                              max(ys) - min(ys) + 2 * pad) if xs else QRectF()
+        self._bounds = QRectF(x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad) if x1 >= x0 else QRectF()
         self.update()
 
     def line_widths(self) -> set[float]:

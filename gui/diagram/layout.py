@@ -107,6 +107,10 @@ class Route:
     points: list[Point] = field(default_factory=list)
 
 
+EDGE_PIECE = 12  # routes per drawn piece (small: a partial repaint strokes only the pieces it shows)
+PIECES_MAX = 800  # but no more pieces than this (a 100k-node chain's 100k routes made 8,300: ~180 ms to make)
+
+
 @dataclass
 class DiagramLayout:
     boxes: dict[BoxKey, Box]  # visible node ids, collapsed scope keys, input keys
@@ -120,6 +124,23 @@ class DiagramLayout:
     def column_extents(self, margin: float, dx: float) -> list[tuple[float, float]]:
         """x extents of the newspaper columns (one column, within `margin`, when it is not cut; shifted by `dx`)."""
         return list(self.columns) if self.columns else [(margin + dx, self.width - margin + dx)]
+
+    @functools.cached_property
+    def edge_pieces(self) -> list[tuple[list[int], tuple[float, float, float, float]]]:
+        """The routes in the spatial pieces a view draws (`placement.set_edges`): their indices, in columns 600
+        units wide then top to bottom, EDGE_PIECE at a time (more where that would make over PIECES_MAX pieces),
+        each with the bounds of its points. Worked out once per layout (a new model's by the thread that loads it)."""
+        routes = self.routes
+        order = sorted(range(len(routes)), key=lambda k: (round(routes[k].points[0][0] / 600) if routes[k].points
+                                                          else 0, routes[k].points[0][1] if routes[k].points else 0))
+        size = max(EDGE_PIECE, -(-len(order) // PIECES_MAX))
+        pieces = []
+        for i in range(0, len(order), size):
+            piece = order[i:i + size]
+            xs = [x for k in piece for x, _ in routes[k].points]
+            ys = [y for k in piece for _, y in routes[k].points]
+            pieces.append((piece, (min(xs), min(ys), max(xs), max(ys)) if xs else (0.0, 0.0, -1.0, -1.0)))
+        return pieces
 
     @functools.cached_property
     def _route_bounds(self) -> tuple[float, float, float, float]:
@@ -358,8 +379,9 @@ class DiagramLayouter:
         succ: list[list[int]] = [[] for _ in range(n)]
         pred: list[list[int]] = [[] for _ in range(n)]
         pairs: list[tuple[int, int]] = []
-        for a, b in sorted(edges, key=lambda ab: (sort_key(ab[0]), sort_key(ab[1]))):
-            i, j = idx[a], idx[b]
+        # in the keys' order (integer keys: comparing the keys' tuples ran in C with the GIL held, stalling the GUI
+        # thread ~200 ms while a loading thread laid out a 100k-node chain)
+        for i, j in sorted((idx[a], idx[b]) for a, b in edges):
             if i == j:
                 continue
             if i > j:

@@ -22,7 +22,6 @@ from netcost.gui.diagram.structure import DiagramStructure
 from netcost.gui.diagram.style import DiagramStyle
 from netcost.gui.document.cost_document import CostDocument
 
-EDGE_CHUNK = 12  # edges per item (small: a partial repaint strokes only the pieces it shows)
 # a layout with more boxes and frames than this gets items only where a view paints (`realize`) or a caller asks:
 # a 100k-node graph's 6,667 folded layers took ~130 ms of one event-loop pass to make and place, of which a
 # 1280x800 window shows about twenty
@@ -266,19 +265,20 @@ class DiagramItems:
                 chunk.draw(painter, local, self.style, labels(chunk) if labels is not None and chunk.labels else None)
         painter.restore()
 
-    def set_edges(self, routes: list[Route], widths: list[float] | None, color: QColor, horizontal: bool) -> None:
-        """The edges in spatial pieces of EDGE_CHUNK (drawn by the scene's background, not items of the scene)."""
-        order = sorted(range(len(routes)), key=lambda k: (round(routes[k].points[0][0] / 600) if routes[k].points
-                                                          else 0, routes[k].points[0][1] if routes[k].points else 0))
-        chunks = [order[i:i + EDGE_CHUNK] for i in range(0, len(order), EDGE_CHUNK)]
-        del self.edge_chunks[len(chunks):]
-        while len(self.edge_chunks) < len(chunks):
+    def set_edges(self, layout: DiagramLayout | None, widths: list[float] | None, color: QColor,
+                  horizontal: bool) -> None:
+        """The layout's edges in its spatial pieces (`DiagramLayout.edge_pieces`; drawn by the scene's background,
+        not items of the scene), `widths` by route."""
+        pieces = layout.edge_pieces if layout is not None else []
+        routes = layout.routes if layout is not None else []
+        del self.edge_chunks[len(pieces):]
+        while len(self.edge_chunks) < len(pieces):
             item = EdgesItem(-10)
             item.labels = True
             self.edge_chunks.append(item)
-        for item, chunk in zip(self.edge_chunks, chunks, strict=True):
+        for item, (piece, bounds) in zip(self.edge_chunks, pieces, strict=True):
             item.horizontal = horizontal
-            item.set_routes([routes[k] for k in chunk], color, [widths[k] for k in chunk] if widths else None)
+            item.set_routes([routes[k] for k in piece], color, [widths[k] for k in piece] if widths else None, bounds)
 
     def set_highlight(self, routes: list[Route], color: QColor, horizontal: bool) -> None:
         """The selection's edges drawn over the others."""

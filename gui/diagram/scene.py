@@ -338,7 +338,7 @@ class DiagramScene(QGraphicsScene):
         routes = self.layout.routes if self.layout else []
         widths = self.colouring.edge_widths(routes, self.text.edge_bytes)
         self._weighted_edges = widths is not None
-        self.placement.set_edges(routes, widths, self.theme.muted, self.orientation.horizontal)
+        self.placement.set_edges(self.layout, widths, self.theme.muted, self.orientation.horizontal)
         self.invalidate(self.sceneRect(), QGraphicsScene.SceneLayer.BackgroundLayer)
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
