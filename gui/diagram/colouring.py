@@ -93,7 +93,7 @@ class DiagramColouring:
             self._units = (layout, paths, ids)
         _, paths, ids = self._units
         by_id = (report or self.scene.document.report).by_id
-        out: list[Subject] = [by_id[i] for i in ids if i in by_id]
+        out: list[Subject] = list(filter(None, map(by_id.get, ids)))  # (those costed, in C: 100k ids)
         if report is None:
             hier = self.hierarchy()  # (not every scope has an item: `placement`)
             nodes = [hier.get(p) or self.node_of(p) for p in paths]
@@ -124,8 +124,8 @@ class DiagramColouring:
         # fixed to the baseline: the range of the baseline's boxes, so a layer an edit did not touch keeps its
         # colour (a changed one may leave the range: it takes the end colour)
         ranged = self._unit_subjects(base) if doc.scale_fixed and base is not None else subjects
-        scale = CostScale.from_values((value(s) for s in ranged), mode=state.scale_mode)
-        wmax = max((wvalue(s) for s in subjects), default=0) if wmetric else 0
+        scale = CostScale.from_values(map(value, ranged), mode=state.scale_mode)  # (C-level loops: 100k boxes)
+        wmax = max(map(wvalue, subjects), default=0) if wmetric else 0
         changed = (scale.vmin, scale.vmax, scale.mode, wmax) != (self.scale.vmin, self.scale.vmax, self.scale.mode,
                                                                  self.width_max)
         self.scale, self.width_max = scale, wmax

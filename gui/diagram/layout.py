@@ -205,9 +205,7 @@ class DiagramLayouter:
     def layout(self, expanded: Iterable[str]) -> DiagramLayout:
         """The layout with the scopes `expanded` open (one of the latest ones again when they are the same: a
         scene takes what a loading thread laid out; layouts are never changed once made)."""
-        s = self.s
-        exp = {p for p in expanded if p in s.scopes} | {""}
-        key = frozenset(p for p in exp if all(a in exp for a in s.ancestors(p)))
+        key = self._key(expanded)
         layout = self._last.get(key)
         if layout is None:
             layout = self._lay_out(set(key))
@@ -217,6 +215,16 @@ class DiagramLayouter:
             del self._last[key]  # (moved to the end: the latest)
         self._last[key] = layout
         return layout
+
+    def has_layout(self, expanded: Iterable[str]) -> bool:
+        """Whether `layout(expanded)` is made already (kept: no work)."""
+        return self._key(expanded) in self._last
+
+    def _key(self, expanded: Iterable[str]) -> frozenset[str]:
+        """The open scopes that show (those inside a folded one do not), and the root."""
+        s = self.s
+        exp = {p for p in expanded if p in s.scopes} | {""}
+        return frozenset(p for p in exp if all(a in exp for a in s.ancestors(p)))
 
     def _lay_out(self, exp: set[str]) -> DiagramLayout:
         s, z = self.s, self.sizes

@@ -74,9 +74,8 @@ class DiagramScene(QGraphicsScene):
         self.placement = DiagramItems(self, document, self.style)
         self._blocks, self._groups, self._inputs = (self.placement.blocks, self.placement.groups,
                                                     self.placement.inputs)
-        self._removed, self._highlight = self.placement.removed, self.placement.highlight
         self._structure: DiagramStructure | None = None
-        self._layouter: DiagramLayouter | None = None
+        self.layouter: DiagramLayouter | None = None
         self.text = DiagramText(self, self._blocks)
         self.tooltips = DiagramTooltips(self, self.text)
         self.colouring = DiagramColouring(self, self._groups, self.placement)
@@ -129,9 +128,9 @@ class DiagramScene(QGraphicsScene):
         if METRICS[state.metric].derived and not self._latency_watched:  # another device recolours
             LatencyState.of(self.document).changed.connect(self._on_document_report)
             self._latency_watched = True
-        if self._layouter is not None and state.orientation is not old.orientation:
-            self._layouter.set_orientation(state.orientation)
-        if self._layouter is not None and (state.orientation, state.expanded) != (old.orientation, old.expanded):
+        if self.layouter is not None and state.orientation is not old.orientation:
+            self.layouter.set_orientation(state.orientation)
+        if self.layouter is not None and (state.orientation, state.expanded) != (old.orientation, old.expanded):
             self._relayout()
         self.refresh()
 
@@ -297,7 +296,7 @@ class DiagramScene(QGraphicsScene):
         ahead = prepared_for(self.document.graph, self.orientation)  # (by the thread that loaded it, if it did)
         st = self._structure = ahead.structure
         self.text.names_changed()
-        self._layouter = ahead.layouter
+        self.layouter = ahead.layouter
         self.placement.sync_structure(st)
         open_ = set(ahead.expanded if expanded is None else expanded)
         self._state = self._state.with_expanded(open_ & self.placement.scopes.keys())
@@ -309,8 +308,8 @@ class DiagramScene(QGraphicsScene):
     @without_gc
     def _relayout(self) -> None:
         """Lay out for the current expansion (cached per scope), then place the items."""
-        assert self._layouter is not None
-        self._base = self._layouter.layout(self._expanded)
+        assert self.layouter is not None
+        self._base = self.layouter.layout(self._expanded)
         self._place()
 
     @without_gc

@@ -339,9 +339,11 @@ class DiagramGraphicsView(QGraphicsView):
         self.diagram.document.selection.set_rows([row], self)
         self.ensureVisible(self.diagram.unit_rect(row), 60, 60)
 
-    def show_row(self, row: int) -> None:
-        """Reveal `row` (open its scopes) and centre the view on it (find, a selection made elsewhere)."""
-        self.diagram.reveal(row)
+    def show_row(self, row: int, reveal: bool = True) -> None:
+        """Reveal `row` (open its scopes; not without `reveal`: the box that holds it) and centre the view on it
+        (find, a selection made elsewhere)."""
+        if reveal:
+            self.diagram.reveal(row)
         rect = self.diagram.unit_rect(row)
         if rect.isEmpty():
             return
@@ -517,6 +519,16 @@ class DiagramView(QWidget):
                 for key in TRAINING_METRICS:
                     view.setRowHidden(box.findData(key), not training)
 
+    def _reveal_is_quick(self, row: int) -> bool:
+        """Whether showing `row`'s own block lays out nothing new of a large graph: a new layout of a 100k-node
+        graph's 6,667 layers takes ~300 ms, so a row chosen elsewhere (the table, an edit) is shown as the folded
+        block that holds it (a double-click, the find bar or the arrow keys open it). The first row's layout was
+        made ahead, by the loading thread."""
+        scene = self.scene
+        need = scene.navigation.scopes_to_reveal(row)
+        return not need or not scene.placement.lazy or scene.layouter is None or \
+            scene.layouter.has_layout((scene.state.expanded or frozenset()) | need)
+
     def _on_find_bar_go(self, row: int) -> None:
         self.document.selection.set_rows([row], self.view)
         self.view.show_row(row)
@@ -525,6 +537,6 @@ class DiagramView(QWidget):
         if source is self.view or not rows or rows[0] >= self.document.row_count():
             return
         if len(rows) == 1:  # a node chosen in the table or the module tree: open its scopes, centre on it
-            self.view.show_row(rows[0])
+            self.view.show_row(rows[0], reveal=self._reveal_is_quick(rows[0]))
         else:
             self.view.ensureVisible(self.scene.unit_rect(rows[0]), 40, 40)

@@ -46,13 +46,13 @@ def test_rewrite_marks_new_blocks_and_keeps_removed_ones_as_ghosts(qtbot, alexne
     assert scene.block_for("gap").badge == ("new", "new")
     assert scene.block(doc.row_of("fc1")).badge == ("−97 %", LESS)
     assert scene.block(doc.row_of("conv1")).badge == ("", "")
-    assert not scene._removed.isVisible()  # a rewrite maps old rows to new ones: nothing removed yet
+    assert not scene.placement.removed.isVisible()  # a rewrite maps old rows to new ones: nothing removed yet
     assert doc.remove_layers([doc.row_of("Dropout-17")])
-    ghosts = scene._removed
+    ghosts = scene.placement.removed
     assert [r.name for r in doc.removed_rows()] == ["Dropout-17"]
     assert ghosts.isVisible() and ghosts.text_lines()[0].startswith("Dropout-17  Dropout")
     assert scene.sceneRect().contains(ghosts.sceneBoundingRect())  # beside the layout, inside the scene
     assert BADGE_COLORS[LESS].name() == "#2e7d32"  # the table's "less" green
     doc.undo_stack.undo()
     doc.undo_stack.undo()
-    assert not scene._removed.isVisible() and all(b.badge == ("", "") for b in scene.blocks())
+    assert not scene.placement.removed.isVisible() and all(b.badge == ("", "") for b in scene.blocks())

@@ -188,9 +188,9 @@ def test_export_scene_shows_no_selection_unless_asked(qtbot) -> None:
     doc = _resnet_doc()
     doc.selection.set_rows([doc.row_of("fc")])
     live = DiagramScene(doc)
-    assert live.block(doc.row_of("fc")).selected and live._highlight.routes
+    assert live.block(doc.row_of("fc")).selected and live.placement.highlight.routes
     export = scene_for(doc)
-    assert not any(b.selected for b in export.blocks()) and not export._highlight.routes
+    assert not any(b.selected for b in export.blocks()) and not export.placement.highlight.routes
     assert scene_for(doc, include_selection=True).block(doc.row_of("fc")).selected
 
 

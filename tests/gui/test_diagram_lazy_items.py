@@ -143,3 +143,34 @@ def test_a_large_layout_makes_items_where_the_view_paints(qtbot, monkeypatch) ->
     fc1 = {b.layer_id: b for b in _block_items(scene)}["layers.50.mlp.fc1"]
     assert fc1.isVisible() and fc1.sceneBoundingRect() == whole.block_for("layers.50.mlp.fc1").sceneBoundingRect()
     assert len(_frame_items(scene)) < 60
+
+
+def test_a_row_chosen_elsewhere_in_a_large_graph_shows_as_its_folded_block(qtbot, monkeypatch) -> None:  # noqa: ANN001
+    """Opening a folded layer of a 100k-node graph is a new layout of its 6,667 layers (~300 ms): a row chosen in
+    the table (or edited) is shown as the folded block that holds it, selected and centred; the find bar still opens
+    it, and a layout made already (the first row's, by the loading thread) is used as before."""
+    from netcost.gui.diagram import placement
+    from netcost.gui.diagram.view import DiagramView
+
+    monkeypatch.setattr(placement, "LAZY_ITEMS_ABOVE", 50)
+    doc = CostDocument()
+    doc.set_graph(_transformer(1_500))
+    view = DiagramView(doc)
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    scene = view.scene
+    row = doc.row_of("layers.60.mlp.fc1")
+    doc.selection.set_rows([row])  # chosen in the table
+    assert not scene.is_expanded("layers.60")
+    box = scene.group("layers.60")
+    assert box.isVisible() and box.collapsed and box.selected
+    centre = view.view.mapToScene(view.view.viewport().rect().center())
+    assert box.sceneBoundingRect().adjusted(-60, -60, 60, 60).contains(centre)
+    view._on_find_bar_go(row)  # asked for: opened
+    assert scene.is_expanded("layers.60") and scene.block_for("layers.60.mlp.fc1").isVisible()
+    monkeypatch.setattr(placement, "LAZY_ITEMS_ABOVE", 100_000)  # a small graph: opened at once, as before
+    scene.set_expanded_scopes([])  # (laid out again: the threshold is read)
+    doc.selection.set_rows([doc.row_of("layers.71.mlp.fc1")])
+    assert scene.is_expanded("layers.71")

@@ -151,7 +151,7 @@ def test_diagram_blocks_say_not_costed_and_show_no_share(qtbot, doc: CostDocumen
     conv2 = scene.block(doc.row_of("conv2"))
     assert [t for t, _ in scene.text.block_lines(conv2)][-1] == "— · not costed"
     assert conv2.color.name() == _GRAY.name()
-    assert not scene._removed.isVisible()  # no ghosts: nothing was removed
+    assert not scene.placement.removed.isVisible()  # no ghosts: nothing was removed
 
 
 def _scoped_doc() -> CostDocument:
