@@ -19,8 +19,7 @@ from netcost.costing.records import NOT_COSTED, CostReport
 from netcost.gui.common.cost_colors import METRICS, CostScale, MetricSource, share_text
 from netcost.gui.diagram.blocks import GroupFrameItem, LayerBlockItem
 from netcost.gui.diagram.context import DiagramContext
-from netcost.gui.diagram.keys import ScopeKey
-from netcost.gui.diagram.layout import DiagramLayout, Route
+from netcost.gui.diagram.layout import Route
 from netcost.gui.diagram.style import LESS, MIN_WIDTH_FRACTION, MORE
 from netcost.gui.diagram.training_marks import ScopeMark, node_marks, scope_mark
 from netcost.gui.document.metric_values import Subject, getter
@@ -66,8 +65,6 @@ class DiagramColouring:
         self.width_max = 0.0
         self.current: Recolour | None = None
         self._baseline: tuple[object, object] = (None, None)  # the document's pinned baseline as last coloured
-        # (layout, scope paths, node ids) of the laid-out boxes, sorted once per layout (`_unit_subjects`)
-        self._units: tuple[DiagramLayout | None, list[str], list[str]] | None = None
         # the training metrics and the frozen / checkpointed marks follow the document's training settings
         self._training = TrainingState.of(scene.document)
         self._scopes_shown = dict(self._training.scopes)
@@ -86,12 +83,7 @@ class DiagramColouring:
         """Every visible box's record in `report` (default: the current one; the pinned baseline's while the scale
         is fixed to it: boxes the baseline lacks are left out)."""
         layout = self.scene.layout
-        if self._units is None or self._units[0] is not layout:  # the boxes' kinds, sorted once per layout
-            keys = list(layout.boxes) if layout else []
-            paths = [k.path for k in keys if isinstance(k, ScopeKey)]
-            ids = [k for k in keys if isinstance(k, str)]
-            self._units = (layout, paths, ids)
-        _, paths, ids = self._units
+        paths, ids = layout.units if layout is not None else ([], [])
         by_id = (report or self.scene.document.report).by_id
         out: list[Subject] = list(filter(None, map(by_id.get, ids)))  # (those costed, in C: 100k ids)
         if report is None:

@@ -12,7 +12,7 @@ scope's inside is reused as it was, and igraph's order of a level does not depen
 keeps its arrangement.
 
 What is drawn, and the edges through hidden nodes, come from `structure`; an export's newspaper columns from
-`columns`.
+`columns`; what a layout is (boxes, frames, routes) from `layout_result`.
 
 The flow runs top to bottom (`Orientation.TOP_DOWN`, the default: one column of flow, long edges routed through
 their own lanes beside the boxes they skip) or left to right (`Orientation.LEFT_RIGHT`, for wide screens): the same
@@ -22,18 +22,17 @@ top.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import Enum
 
 import igraph
 
 from netcost.gui.diagram.keys import BoxKey, InputKey, LayoutKey, PortKey, ScopeKey, sort_key
+from netcost.gui.diagram.layout_result import Box, DiagramLayout, Point, Route  # (re-exported: the layout's types)
 from netcost.gui.diagram.structure import DiagramStructure, Edge
 
-Point = tuple[float, float]
 KEEP_LAYOUTS = 2  # whole layouts a layouter keeps (the opening scopes, and those with the first row revealed)
 
 
@@ -74,93 +73,6 @@ class Sizes:
             return (wh[1], wh[0])
         return replace(self, block=t(self.block), scope=t(self.scope), input=t(self.input), vgap=self.flow_gap,
                        hgap=self.across_gap)
-
-
-@dataclass(slots=True)
-class Box:
-    key: LayoutKey
-    x: float
-    y: float
-    w: float
-    h: float
-
-    @property
-    def bottom(self) -> float:
-        return self.y + self.h
-
-    @property
-    def cx(self) -> float:
-        return self.x + self.w / 2
-
-
-@dataclass(slots=True)
-class Route:
-    """One drawn edge: from a visible key to a visible key, the value it carries, and its points. Points are
-    joined by vertical-tangent curves where x changes and by straight lines where it does not."""
-
-    src: BoxKey
-    dst: BoxKey
-    value: str  # the producing node id (or the graph input name) of the value
-    index: int  # which output of the producer
-    dst_node: str  # the consumer node (the first one, for an edge into a collapsed scope)
-    dst_input: int  # which input of that consumer
-    points: list[Point] = field(default_factory=list)
-
-
-EDGE_PIECE = 12  # routes per drawn piece (small: a partial repaint strokes only the pieces it shows)
-PIECES_MAX = 800  # but no more pieces than this (a 100k-node chain's 100k routes made 8,300: ~180 ms to make)
-
-
-@dataclass
-class DiagramLayout:
-    boxes: dict[BoxKey, Box]  # visible node ids, collapsed scope keys, input keys
-    frames: dict[str, list[Box]]  # expanded scope path -> frame segments (one per column it spans)
-    routes: list[Route]
-    width: float
-    height: float
-    columns: list[tuple[float, float]] = field(default_factory=list)  # x extents of newspaper columns
-    anchor_x: float = 0.0  # where the root level's first igraph column sits: views keep it still (no jumping)
-
-    def column_extents(self, margin: float, dx: float) -> list[tuple[float, float]]:
-        """x extents of the newspaper columns (one column, within `margin`, when it is not cut; shifted by `dx`)."""
-        return list(self.columns) if self.columns else [(margin + dx, self.width - margin + dx)]
-
-    @functools.cached_property
-    def edge_pieces(self) -> list[tuple[list[int], tuple[float, float, float, float]]]:
-        """The routes in the spatial pieces a view draws (`placement.set_edges`): their indices, in columns 600
-        units wide then top to bottom, EDGE_PIECE at a time (more where that would make over PIECES_MAX pieces),
-        each with the bounds of its points. Worked out once per layout (a new model's by the thread that loads it)."""
-        routes = self.routes
-        order = sorted(range(len(routes)), key=lambda k: (round(routes[k].points[0][0] / 600) if routes[k].points
-                                                          else 0, routes[k].points[0][1] if routes[k].points else 0))
-        size = max(EDGE_PIECE, -(-len(order) // PIECES_MAX))
-        pieces = []
-        for i in range(0, len(order), size):
-            piece = order[i:i + size]
-            xs = [x for k in piece for x, _ in routes[k].points]
-            ys = [y for k in piece for _, y in routes[k].points]
-            pieces.append((piece, (min(xs), min(ys), max(xs), max(ys)) if xs else (0.0, 0.0, -1.0, -1.0)))
-        return pieces
-
-    @functools.cached_property
-    def _route_bounds(self) -> tuple[float, float, float, float]:
-        """(left, top, right, bottom) of every route point (a layout is not changed once made)."""
-        xs = [x for r in self.routes for x, _ in r.points]
-        ys = [y for r in self.routes for _, y in r.points]
-        return (min(xs), min(ys), max(xs), max(ys)) if xs else (0.0, 0.0, -1.0, -1.0)
-
-    def covers(self, left: float, top: float, right: float, bottom: float) -> bool:
-        """Whether a drawn box or edge lies in the rectangle (layout coordinates)."""
-        if any(b.x < right and b.x + b.w > left and b.y < bottom and b.y + b.h > top for b in self.boxes.values()):
-            return True
-        x0, y0, x1, y1 = self._route_bounds  # (a view's corner beside a long column meets no edge: no walk of
-        if x0 > right or x1 < left or y0 > bottom or y1 < top:  # a 100k-node graph's 13,000 routes, ~10 ms)
-            return False
-        for r in self.routes:
-            for (x0, y0), (x1, y1) in zip(r.points, r.points[1:], strict=False):
-                if min(x0, x1) <= right and max(x0, x1) >= left and min(y0, y1) <= bottom and max(y0, y1) >= top:
-                    return True
-        return False
 
 
 # ---- the layered layout of one level --------------------------------------------------------------------

@@ -40,13 +40,13 @@ def _work_out(graph: Graph, orientation: Orientation, lay_out: bool) -> Prepared
     expanded = frozenset(default_expansion(st, graph))
     layouter = DiagramLayouter(st, SIZES, orientation)
     if lay_out:
-        layouter.layout(expanded).edge_pieces  # noqa: B018 - cached on the layout, as its edges are drawn
+        layouter.layout(expanded).warm()
         # the window selects the first row of a new model, and the diagram opens the scopes around it: laid out
         # here too (a second top-level layout: 0.5 s at 100k nodes)
         drawn = {nid for ids in st.nodes_in.values() for nid in ids}
         first = shown_node(graph, st, drawn, 0)
         if first is not None and (reveal := set(st.ancestors(st.scope_of(first))) - expanded):
-            layouter.layout(expanded | reveal).edge_pieces  # noqa: B018
+            layouter.layout(expanded | reveal).warm()
     return PreparedDiagram(graph, st, expanded, layouter, threading.current_thread().name)
 
 
