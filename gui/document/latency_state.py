@@ -7,8 +7,6 @@ device changes; a measurement belongs to the report it was taken on and is dropp
 
 from __future__ import annotations
 
-from bisect import bisect_left
-
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from netcost.costing import CostReport, HierarchyNode, LayerCost
@@ -41,7 +39,7 @@ class LatencyState(QObject):
         self.peak: str | None = None  # a peak key (tf32, ...) instead of the document dtype's
         self._measurement: tuple[Measurement, CostReport] | None = None  # with the report it was taken on
         self._cache: tuple[CostReport, str, str, LatencyEstimate | None] | None = None  # of this report
-        self._lookup: tuple[CostReport, dict[str, int], list[int]] | None = None  # node id -> k, graph rows
+        self._lookup: tuple[CostReport, dict[str, int]] | None = None  # node id -> k
         self.reload_devices()
         saved = QSettings().value(SETTINGS_KEY, "", str)
         if saved:
@@ -104,16 +102,15 @@ class LatencyState(QObject):
         if self._lookup is None or self._lookup[0] is not report:
             before = self._lookup[0] if self._lookup is not None else None
             if before is not None and _same_rows(before, report):  # an argument edit: the positions hold
-                self._lookup = (report, self._lookup[1], self._lookup[2])  # type: ignore[index]
+                self._lookup = (report, self._lookup[1])
             else:
-                self._lookup = (report, {r.node_id: k for k, r in enumerate(report.layers)},
-                                [r.index for r in report.layers])
-        _, position, rows = self._lookup
+                self._lookup = (report, {r.node_id: k for k, r in enumerate(report.layers)})
+        _, position = self._lookup
         if isinstance(subject, HierarchyNode):  # its member rows (a scope's rows need not be contiguous)
-            tree = self.document.graph.scope_tree
-            members = tree.rows(subject.path) if subject.path in tree else ()
-            found = [bisect_left(rows, r) for r in members]  # rows not costed have no estimate
-            return combine([est.rows[k] for r, k in zip(members, found, strict=True) if k < len(rows) and rows[k] == r])
+            graph = self.document.graph
+            members = graph.scope_tree.rows(subject.path) if subject.path in graph.scope_tree else ()
+            found = (position.get(graph.nodes[r].id) for r in members)  # rows not costed have no estimate
+            return combine([est.rows[k] for k in found if k is not None])
         k = position.get(subject.node_id)
         return est.rows[k] if k is not None else None
 
