@@ -112,3 +112,15 @@ def rewrites_window(qtbot, tmp_path: Path, alexnet: Network, monkeypatch: pytest
         w.show_rewrites()
         w.rewrites.refresh()
         yield w
+
+
+def shown_diagram(qtbot, document, width: int = 500, height: int = 400):  # noqa: ANN001, ANN201 - a DiagramView
+    """The diagram tab of `document` alone, shown at `width` x `height` and exposed (painted)."""
+    from netcost.gui.diagram.view import DiagramView
+
+    view = DiagramView(document)
+    qtbot.addWidget(view)
+    view.resize(width, height)
+    view.show()
+    qtbot.waitExposed(view)
+    return view

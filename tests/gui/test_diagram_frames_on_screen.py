@@ -8,9 +8,9 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
 
 from netcost.gui.diagram.scene import DiagramScene
-from netcost.gui.diagram.view import DiagramView
 from netcost.gui.document.cost_document import CostDocument
 from netcost.model_io.files.graph_file import loads_graph
+from tests.gui.conftest import shown_diagram
 from tests.gui.test_diagram_prepared import _graph_text
 
 
@@ -24,11 +24,7 @@ def _shown(scene: DiagramScene, path: str) -> tuple[str, str]:
 def test_a_frame_off_screen_shows_the_new_figures_when_painted(qtbot) -> None:
     doc = CostDocument()
     doc.set_graph(loads_graph(_graph_text(60))[0])  # 60 folded blocks: most of them below the view
-    view = DiagramView(doc)
-    qtbot.addWidget(view)
-    view.resize(500, 300)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_diagram(qtbot, doc, 500, 300)
     scene = view.scene
     far = scene._groups["blocks.59"]
     row = doc.row_of("blocks.59.linear2")

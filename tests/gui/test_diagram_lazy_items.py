@@ -9,6 +9,7 @@ from pathlib import Path
 from netcost.gui.diagram.blocks import GroupFrameItem, LayerBlockItem
 from netcost.gui.diagram.scene import DiagramScene
 from netcost.gui.document.cost_document import CostDocument
+from tests.gui.conftest import shown_diagram
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,17 +101,12 @@ def test_a_large_layout_makes_items_where_the_view_paints(qtbot, monkeypatch) ->
     no frame items: the view's paints make those it shows, scrolled-to ones as they come into sight, each where
     and as a scene that made all of them shows it (place, colour, label, minimap)."""
     from netcost.gui.diagram import placement
-    from netcost.gui.diagram.view import DiagramView
 
     doc = CostDocument()
     doc.set_graph(_transformer(1_500))  # 100 folded layers in one column
     whole = DiagramScene(doc)  # under the threshold: every item made
     monkeypatch.setattr(placement, "LAZY_ITEMS_ABOVE", 50)
-    view = DiagramView(doc)
-    qtbot.addWidget(view)
-    view.resize(500, 400)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_diagram(qtbot, doc)
     scene = view.scene
     assert scene.placement.lazy
     qtbot.wait(50)
@@ -150,16 +146,11 @@ def test_a_row_chosen_elsewhere_in_a_large_graph_shows_as_its_folded_block(qtbot
     the table (or edited) is shown as the folded block that holds it, selected and centred; the find bar still opens
     it, and a layout made already (the first row's, by the loading thread) is used as before."""
     from netcost.gui.diagram import placement
-    from netcost.gui.diagram.view import DiagramView
 
     monkeypatch.setattr(placement, "LAZY_ITEMS_ABOVE", 50)
     doc = CostDocument()
     doc.set_graph(_transformer(1_500))
-    view = DiagramView(doc)
-    qtbot.addWidget(view)
-    view.resize(500, 400)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_diagram(qtbot, doc)
     scene = view.scene
     row = doc.row_of("layers.60.mlp.fc1")
     doc.selection.set_rows([row])  # chosen in the table
