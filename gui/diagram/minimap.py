@@ -20,7 +20,7 @@ class DiagramMinimapWidget(QWidget):
         super().__init__(view)
         self.view = view
         self._image: QImage | None = None
-        self._scale = 1.0
+        self._scale = (1.0, 1.0)  # image pixels per scene unit, across and down (a long column: not the same)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Overview: click or drag to move the view")
         self._held: tuple[int, int, float] | None = None  # the view's scroll and zoom it stays hidden at
@@ -59,7 +59,7 @@ class DiagramMinimapWidget(QWidget):
                 0.3 * vp.height() / rect.height())
         w, h = max(24, int(rect.width() * s)), max(24, int(rect.height() * s))
         self.setGeometry(vp.x() + vp.width() - w - 10, vp.y() + vp.height() - h - 10, w, h)
-        self._scale = s
+        self._scale = (w / rect.width(), h / rect.height())  # (the 24 px least side stretches that way)
         self.show()
         self.raise_()
         self.update()
@@ -74,17 +74,20 @@ class DiagramMinimapWidget(QWidget):
         painter = QPainter(image)
         rect = scene.sceneRect()
         if not rect.isEmpty():
-            painter.scale(image.width() / rect.width(), image.height() / rect.height())
-            painter.translate(-rect.left(), -rect.top())
+            sx, sy = image.width() / rect.width(), image.height() / rect.height()
+
+            def pixels(r: QRectF) -> QRectF:  # at least a pixel each way: a 100k-node column's boxes are 0.01 px
+                return QRectF((r.left() - rect.left()) * sx, (r.top() - rect.top()) * sy, max(1.0, r.width() * sx),
+                              max(1.0, r.height() * sy))
+
             # one box per image pixel: what shows at this size, at a cost that does not grow with the graph
-            cell = (rect.width() / image.width(), rect.height() / image.height())
-            frames, boxes = scene.overview(cell)  # type: ignore[attr-defined] - a DiagramScene
+            frames, boxes = scene.overview((1 / sx, 1 / sy))  # type: ignore[attr-defined] - a DiagramScene
             painter.setPen(QPen(scene.theme.frame, 0))  # type: ignore[attr-defined]  (cosmetic: 1 px)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             for frame in frames:
-                painter.drawRect(frame)
+                painter.drawRect(pixels(frame))
             for box, color in boxes:
-                painter.fillRect(box, color)
+                painter.fillRect(pixels(box), color)
         painter.end()
         return image
 
@@ -98,9 +101,9 @@ class DiagramMinimapWidget(QWidget):
         painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
         scene_rect = self.view.scene().sceneRect()
         visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect().intersected(scene_rect)
-        s = self._scale
-        box = QRectF((visible.left() - scene_rect.left()) * s, (visible.top() - scene_rect.top()) * s,
-                     visible.width() * s, visible.height() * s)
+        sx, sy = self._scale
+        box = QRectF((visible.left() - scene_rect.left()) * sx, (visible.top() - scene_rect.top()) * sy,
+                     max(4.0, visible.width() * sx), max(4.0, visible.height() * sy))  # (findable on a long column)
         painter.setPen(QPen(LIGHT.selection, 2))
         fill = QColor(LIGHT.selection)
         fill.setAlpha(30)
@@ -110,7 +113,8 @@ class DiagramMinimapWidget(QWidget):
 
     def _move_to(self, pos: QPointF) -> None:
         rect = self.view.scene().sceneRect()
-        self.view.centerOn(QPointF(rect.left() + pos.x() / self._scale, rect.top() + pos.y() / self._scale))
+        sx, sy = self._scale
+        self.view.centerOn(QPointF(rect.left() + pos.x() / sx, rect.top() + pos.y() / sy))
         self.update()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:

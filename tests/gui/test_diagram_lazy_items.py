@@ -165,3 +165,25 @@ def test_a_row_chosen_elsewhere_in_a_large_graph_shows_as_its_folded_block(qtbot
     scene.set_expanded_scopes([])  # (laid out again: the threshold is read)
     doc.selection.set_rows([doc.row_of("layers.71.mlp.fc1")])
     assert scene.is_expanded("layers.71")
+
+
+def test_the_minimap_of_a_long_column_shows_its_boxes_and_moves_the_view(qtbot) -> None:  # noqa: ANN001
+    """1,000 folded layers in one column: each is a tenth of a pixel of the overview, and none showed (a 100k-node
+    graph's minimap was a blank box). Each box is at least a pixel each way now, and a click still maps to the
+    scene along both axes, which the overview scales differently."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    doc = CostDocument()
+    doc.set_graph(_transformer(15_000))
+    view = shown_diagram(qtbot, doc)
+    minimap = view.view.minimap
+    qtbot.waitUntil(minimap.isVisible)
+    image = minimap._render()
+    background = view.scene.backgroundBrush().color().rgb()
+    drawn = [y for y in range(image.height()) if any(image.pixel(x, y) != background for x in range(image.width()))]
+    assert len(drawn) > 0.9 * image.height()
+    QTest.mouseClick(minimap, Qt.MouseButton.LeftButton, pos=QPoint(minimap.width() // 2, minimap.height() - 2))
+    centre = view.view.mapToScene(view.view.viewport().rect().center())
+    rect = view.scene.sceneRect()
+    assert centre.y() > rect.top() + 0.9 * rect.height()
