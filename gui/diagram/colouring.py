@@ -22,6 +22,7 @@ from netcost.gui.diagram.context import DiagramContext
 from netcost.gui.diagram.layout import Route
 from netcost.gui.diagram.style import LESS, MIN_WIDTH_FRACTION, MORE
 from netcost.gui.diagram.training_marks import ScopeMark, node_marks, scope_mark
+from netcost.gui.diagram.unit_values import UnitValues, Value
 from netcost.gui.document.metric_values import Subject, getter
 from netcost.gui.document.training_state import TrainingState
 
@@ -65,6 +66,7 @@ class DiagramColouring:
         self.width_max = 0.0
         self.current: Recolour | None = None
         self._baseline: tuple[object, object] = (None, None)  # the document's pinned baseline as last coloured
+        self._kept: UnitValues | None = None  # the blocks' values, kept across edits (`_kept_range`)
         # the training metrics and the frozen / checkpointed marks follow the document's training settings
         self._training = TrainingState.of(scene.document)
         self._scopes_shown = dict(self._training.scopes)
@@ -112,12 +114,16 @@ class DiagramColouring:
                 g.node = hier[path]
         base = doc.baseline_report
         self._baseline = (doc.baseline, base)
-        subjects = self._unit_subjects()
-        # fixed to the baseline: the range of the baseline's boxes, so a layer an edit did not touch keeps its
-        # colour (a changed one may leave the range: it takes the end colour)
-        ranged = self._unit_subjects(base) if doc.scale_fixed and base is not None else subjects
-        scale = CostScale.from_values(map(value, ranged), mode=state.scale_mode)  # (C-level loops: 100k boxes)
-        wmax = max(map(wvalue, subjects), default=0) if wmetric else 0
+        kept = self._kept_range(value, wvalue if wmetric else None)
+        if kept is not None:
+            scale, wmax = kept
+        else:
+            subjects = self._unit_subjects()
+            # fixed to the baseline: the range of the baseline's boxes, so a layer an edit did not touch keeps its
+            # colour (a changed one may leave the range: it takes the end colour)
+            ranged = self._unit_subjects(base) if doc.scale_fixed and base is not None else subjects
+            scale = CostScale.from_values(map(value, ranged), mode=state.scale_mode)  # (C-level loops)
+            wmax = max(map(wvalue, subjects), default=0) if wmetric else 0
         changed = (scale.vmin, scale.vmax, scale.mode, wmax) != (self.scale.vmin, self.scale.vmax, self.scale.mode,
                                                                  self.width_max)
         self.scale, self.width_max = scale, wmax
@@ -140,6 +146,41 @@ class DiagramColouring:
                                 comparison.rows if comparison is not None else None,
                                 node_marks(self._training, doc.graph))
         return changed
+
+    def _kept_range(self, value: Value, width: Value | None) -> tuple[CostScale, float] | None:
+        """The colour scale and the width range from the blocks' values kept across edits (`UnitValues`: an edit
+        reads the rows it changed) and the folded scopes' read now; None where they are read in full (a scale fixed
+        to the baseline, shares, latency or training metrics)."""
+        scene, doc = self.scene, self.scene.document
+        state, layout, report = scene.state, scene.layout, doc.report
+        metrics = (state.metric, None if state.orientation.horizontal else state.width_metric)
+        if layout is None or (doc.scale_fixed and doc.baseline_report is not None) or state.scale_mode == "share" or \
+                any(m is not None and (METRICS[m].derived or METRICS[m].source is MetricSource.TRAINING)
+                    for m in metrics):
+            self._kept = None
+            return None
+        paths, ids = layout.units
+        key = (layout, *metrics, doc.convention)
+        kept = self._kept if self._kept is not None and self._kept.key == key else None
+        changed = None if kept is None or kept.report is report else doc.changed_since(kept.report)
+        if kept is None or (kept.report is not report and changed is None):
+            kept = self._kept = UnitValues(key, report, ids, value, width)
+        elif changed is not None:
+            nodes = doc.graph.nodes
+            kept.follow(report, (nodes[r].id for r in changed), value, width)
+        hier = self.hierarchy()
+        scopes = [n for n in (hier.get(p) or self.node_of(p) for p in paths) if n.complete]
+        blocks = kept.positive_range(value)  # (smallest, largest) positive, as CostScale.from_values reads them
+        lows = [v for v in map(value, scopes) if v > 0]
+        highs = lows + [blocks[1]] if blocks is not None else lows
+        lows = lows + [blocks[0]] if blocks is not None else lows
+        if not highs:
+            scale = CostScale(1.0, 1.0, mode=state.scale_mode)
+        else:
+            scale = CostScale(min(lows) if state.scale_mode != "linear" else 0.0, max(highs), mode=state.scale_mode)
+        if width is None:
+            return scale, 0
+        return scale, max([w for w in (kept.width_max(width),) if w is not None] + list(map(width, scopes)), default=0)
 
     def shows_baseline(self) -> bool:
         """Whether the last colouring was made with the document's current baseline (pinned or not)."""

@@ -69,6 +69,7 @@ class CostDocument(DocumentEdits, QObject):
         self._report: CostReport = evaluate_graph(self._graph)
         self.undo_stack.setUndoLimit(undo_limit(len(self._graph.nodes)))
         self._changed_rows: tuple[int, ...] | None = None  # see `changed_rows`
+        self._replaced = 0  # id() of the report the last recompute replaced (`changed_since`)
         self._error: LayerError | None = None
         self._dirty: set[str] | None = None  # nodes touched since the last evaluation (batched edits)
         self._batch_depth = 0
@@ -168,6 +169,10 @@ class CostDocument(DocumentEdits, QObject):
         """The rows whose costs the last recompute changed, in order; None when it may have changed any row from
         `reportChanged`'s first one down (a structural edit, a full evaluation)."""
         return self._changed_rows
+
+    def changed_since(self, report: CostReport) -> tuple[int, ...] | None:
+        """`changed_rows` when `report` (held by the caller) is the one the last recompute replaced; else None."""
+        return self._changed_rows if id(report) == self._replaced else None
 
     def error_row(self) -> int | None:
         return self._error.index if self._error is not None else None
@@ -379,6 +384,7 @@ class CostDocument(DocumentEdits, QObject):
         report = evaluate_graph(self._graph, old, dirty)
         first = min((self._graph.index[d] for d in dirty if d in self._graph.index), default=0)
         self._changed_rows = changed_rows(old, report)
+        self._replaced = id(old)  # (what `changed_since` compares against: the report these rows changed from)
         self._report = report
         if self._resetting:
             return
