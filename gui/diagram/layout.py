@@ -75,6 +75,25 @@ class Sizes:
                        hgap=self.across_gap)
 
 
+def edges_by_level(s: DiagramStructure) -> tuple[dict[str, list[int]], dict[str, str]]:
+    """The indices of the structure's edges by the lowest scope both ends lie in ("" the root), and the scope of
+    each drawn node; worked out once per layouter. An edge whose scope is folded joins two nodes of one box and is
+    never drawn: a layout reads the edges of the open scopes only (opening one of a 100k-node graph's 6,667 folded
+    layers read all 100k edges and placed all 100k nodes)."""
+    where = {n: p for p, drawn in s.nodes_in.items() for n in drawn}
+    chains: dict[str, tuple[str, ...]] = {}
+    by: dict[str, list[int]] = {}
+    for i, e in enumerate(s.edges):
+        su, sv = where.get(e.src, ""), where.get(e.dst, "")  # (an input, or a node not drawn: the root)
+        cu = chains.get(su) or chains.setdefault(su, ("", *s.ancestors(su)) if su else ("",))
+        cv = chains.get(sv) or chains.setdefault(sv, ("", *s.ancestors(sv)) if sv else ("",))
+        n = 1
+        while n < min(len(cu), len(cv)) and cu[n] == cv[n]:
+            n += 1
+        by.setdefault(cu[n - 1], []).append(i)
+    return by, where
+
+
 # ---- the layered layout of one level --------------------------------------------------------------------
 @dataclass
 class _Level:
@@ -112,6 +131,8 @@ class DiagramLayouter:
         self._last: dict[frozenset[str], DiagramLayout] = {}
         self._chains: dict[str, list[str]] = {}  # scope path -> levels from the root
         self._key_chains: dict[BoxKey, list[str]] = {}  # visible key -> its levels (one of the lists above)
+        # the structure's edges by the scope both ends lie in, and each drawn node's scope (`edges_by_level`)
+        self._by_level: tuple[dict[str, list[int]], dict[str, str]] | None = None
 
     # public
     def layout(self, expanded: Iterable[str]) -> DiagramLayout:
@@ -140,17 +161,30 @@ class DiagramLayouter:
 
     def _lay_out(self, exp: set[str]) -> DiagramLayout:
         s, z = self.s, self.sizes
-        key_of: dict[str, BoxKey] = {}  # drawn node -> its box: itself, or its outermost collapsed scope
-        for path, drawn in s.nodes_in.items():
-            folded = next((p for p in s.ancestors(path) if p not in exp), None)
-            key_of.update({n: n for n in drawn} if folded is None else dict.fromkeys(drawn, ScopeKey(folded)))
+        if self._by_level is None:
+            self._by_level = edges_by_level(s)
+        by_level, where = self._by_level
+        folded: dict[str, BoxKey | None] = {"": None}  # a scope -> the outermost folded one around it, itself too
+
+        def outer(path: str) -> BoxKey | None:  # (through the parents' answers: one step a scope)
+            if path not in folded:
+                up = outer(s.scopes[path].parent or "")
+                folded[path] = up if up is not None or path in exp else ScopeKey(path)
+            return folded[path]
+
+        def key_of(n: str) -> BoxKey:  # a drawn node's box: itself, or its outermost folded scope
+            path = where.get(n)
+            return n if path is None else outer(path) or n  # (an input's key is its own)
+
         # level edges: each original edge lifted to the lowest common level, with port hops below it
         level_edges: dict[str, set[tuple[LayoutKey, LayoutKey]]] = {p: set() for p in exp}
         chains: list[tuple[Edge, BoxKey, BoxKey, list[tuple[str, LayoutKey, LayoutKey]]]] = []
         chain = self._chain
-        for e in s.edges:
-            ku = key_of.get(e.src, e.src)  # (an input's key is its own)
-            kv = key_of[e.dst]
+        edges = s.edges
+        for i in sorted(i for p in exp for i in by_level.get(p, ())):  # (in the structure's order, as before)
+            e = edges[i]
+            ku = key_of(e.src)
+            kv = key_of(e.dst)
             if ku == kv:
                 continue
             cu, cv = chain(ku), chain(kv)

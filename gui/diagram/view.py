@@ -521,9 +521,9 @@ class DiagramView(QWidget):
 
     def _reveal_is_quick(self, row: int) -> bool:
         """Whether showing `row`'s own block lays out nothing new of a large graph: a new layout of a 100k-node
-        graph's 6,667 layers takes ~300 ms, so a row chosen elsewhere (the table, an edit) is shown as the folded
-        block that holds it (a double-click, the find bar or the arrow keys open it). The first row's layout was
-        made ahead, by the loading thread."""
+        graph's 6,667 layers is ~150-300 ms of one pass, so a row chosen elsewhere (the table, an edit) is shown as
+        the folded block that holds it (a double-click, the find bar or the arrow keys open it). The first row's
+        layout was made ahead, by the loading thread."""
         scene = self.scene
         need = scene.navigation.scopes_to_reveal(row)
         return not need or not scene.placement.lazy or scene.layouter is None or \

@@ -238,7 +238,7 @@ def test_long_chains_cut_into_page_columns_read_top_to_bottom(n: int, make_chain
     assert len(scene.routes()) == n  # the input's edge and one between each consecutive pair
 
 
-def test_zoomed_out_names_keep_their_tail() -> None:
+def test_zoomed_out_names_keep_their_tail(qapp) -> None:  # noqa: ANN001 - fonts need the application (alone: Qt aborts)
     from PySide6.QtGui import QFont
 
     from netcost.gui.diagram.names import short_name

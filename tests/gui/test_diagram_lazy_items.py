@@ -142,7 +142,7 @@ def test_a_large_layout_makes_items_where_the_view_paints(qtbot, monkeypatch) ->
 
 
 def test_a_row_chosen_elsewhere_in_a_large_graph_shows_as_its_folded_block(qtbot, monkeypatch) -> None:  # noqa: ANN001
-    """Opening a folded layer of a 100k-node graph is a new layout of its 6,667 layers (~300 ms): a row chosen in
+    """Opening a folded layer of a 100k-node graph is a new layout of its 6,667 layers (0.15-0.3 s): a row chosen in
     the table (or edited) is shown as the folded block that holds it, selected and centred; the find bar still opens
     it, and a layout made already (the first row's, by the loading thread) is used as before."""
     from netcost.gui.diagram import placement
