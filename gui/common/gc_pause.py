@@ -1,6 +1,7 @@
 """`without_gc`: run a burst of allocations without Python's cyclic garbage collector; `set_aside_startup_heap`:
 keep what start-up made out of every later collection; `set_aside_loaded` / `release_set_aside`: the same for what
-a load job made, for as long as its document is the current one.
+a load job made, for as long as its document is the current one; `retire`: free what a replaced document was made of
+in the event-loop passes after the one that shows the next.
 
 Laying out or recolouring a big graph allocates hundreds of thousands of short-lived tuples and records; each
 allocation threshold crossed starts a collection that walks every tracked object of the loaded model (graph,
@@ -72,9 +73,10 @@ def retire(*objects: object) -> None:
     pass that shows the next model made that pass ~100 ms longer. At once where no event loop runs (a script)."""
     if QCoreApplication.instance() is None:
         return
-    if not _retired:
-        QTimer.singleShot(RETIRE_STEP_MS, _let_one_go)
+    idle = not _retired
     _retired.extend(o for o in objects if o is not None)
+    if idle and _retired:
+        QTimer.singleShot(RETIRE_STEP_MS, _let_one_go)
 
 
 def let_all_go() -> None:

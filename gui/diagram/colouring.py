@@ -89,13 +89,16 @@ class DiagramColouring:
         by_id = (report or self.scene.document.report).by_id
         out: list[Subject] = list(filter(None, map(by_id.get, ids)))  # (those costed, in C: 100k ids)
         if report is None:
-            hier = self.hierarchy()  # (not every scope has an item: `placement`)
-            nodes = [hier.get(p) or self.node_of(p) for p in paths]
-            out += [n for n in nodes if n.complete]  # (a partial sum sets no range)
+            out += self._complete_scopes(paths)
         else:
             hier = {h.path: h for h in report.hierarchy}
             out += [hier[p] for p in paths if p in hier]
         return out
+
+    def _complete_scopes(self, paths: list[str]) -> list[HierarchyNode]:
+        """The folded scopes' subtotals in the current report (not every scope has an item: `placement`), those
+        with every node costed (a partial sum sets no range)."""
+        return [n for n in map(self.node_of, paths) if n.complete]
 
     def recolour(self) -> bool:
         """A new colouring from the document's current report and the view state (`current`); True when the scale
@@ -168,16 +171,14 @@ class DiagramColouring:
         elif changed is not None:
             nodes = doc.graph.nodes
             kept.follow(report, (nodes[r].id for r in changed), value, width)
-        hier = self.hierarchy()
-        scopes = [n for n in (hier.get(p) or self.node_of(p) for p in paths) if n.complete]
-        blocks = kept.positive_range(value)  # (smallest, largest) positive, as CostScale.from_values reads them
-        lows = [v for v in map(value, scopes) if v > 0]
-        highs = lows + [blocks[1]] if blocks is not None else lows
-        lows = lows + [blocks[0]] if blocks is not None else lows
-        if not highs:
+        scopes = self._complete_scopes(paths)
+        positive = [v for v in map(value, scopes) if v > 0]
+        positive += kept.positive_range(value) or ()  # (the blocks' smallest and largest stand for them all)
+        if not positive:
             scale = CostScale(1.0, 1.0, mode=state.scale_mode)
         else:
-            scale = CostScale(min(lows) if state.scale_mode != "linear" else 0.0, max(highs), mode=state.scale_mode)
+            mode = state.scale_mode  # (as CostScale.from_values reads them)
+            scale = CostScale(min(positive) if mode != "linear" else 0.0, max(positive), mode=mode)
         if width is None:
             return scale, 0
         return scale, max([w for w in (kept.width_max(width),) if w is not None] + list(map(width, scopes)), default=0)

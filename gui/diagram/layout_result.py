@@ -105,12 +105,12 @@ class DiagramLayout:
 
     def covers(self, left: float, top: float, right: float, bottom: float) -> bool:
         """Whether a drawn box or edge lies in the rectangle (layout coordinates)."""
-        (bx0, by0, bx1, by1), (x0, y0, x1, y1) = self._bounds  # (a view's corner beside a long column: no walk of
-        # a 100k-node chain's boxes and routes, ~80 ms)
+        (bx0, by0, bx1, by1), (rx0, ry0, rx1, ry1) = self._bounds  # (a view's corner beside a long column: no
+        # walk of a 100k-node chain's boxes and routes, ~80 ms)
         if bx0 < right and bx1 > left and by0 < bottom and by1 > top and \
                 any(b.x < right and b.x + b.w > left and b.y < bottom and b.y + b.h > top for b in self.boxes.values()):
             return True
-        if x0 > right or x1 < left or y0 > bottom or y1 < top:
+        if rx0 > right or rx1 < left or ry0 > bottom or ry1 < top:
             return False
         for r in self.routes:
             for (x0, y0), (x1, y1) in zip(r.points, r.points[1:], strict=False):

@@ -22,7 +22,7 @@ from netcost.gui.diagram.structure import DiagramStructure
 from netcost.gui.diagram.style import DiagramStyle
 from netcost.gui.document.cost_document import CostDocument
 
-# a layout with more boxes and frames than this gets items only where a view paints (`realize`) or a caller asks:
+# a view's layout with more boxes and frames than this gets items only where it paints (`realize`) or a caller asks:
 # a 100k-node graph's 6,667 folded layers took ~130 ms of one event-loop pass to make and place, of which a
 # 1280x800 window shows about twenty
 LAZY_ITEMS_ABOVE = 2_000
@@ -31,8 +31,12 @@ LAZY_ITEMS_ABOVE = 2_000
 class DiagramItems:
     """The items of `scene` (a QGraphicsScene) for `document`'s graph, painted with `style`."""
 
-    def __init__(self, scene: QGraphicsScene, document: CostDocument, style: DiagramStyle) -> None:
+    def __init__(self, scene: QGraphicsScene, document: CostDocument, style: DiagramStyle,
+                 in_view: bool = False) -> None:
+        """`in_view`: the scene of a view, which paints what it shows (`realize`); an export's scene, which reads
+        and renders all of it (pages are planned from its items), has every item."""
         self.scene = scene
+        self.in_view = in_view
         self.document = document
         self.style = style
         self.structure: DiagramStructure | None = None
@@ -49,7 +53,7 @@ class DiagramItems:
         self._expanded: frozenset[str] = frozenset()  # as last placed
         self._layout: DiagramLayout | None = None  # likewise (an item made later is placed from it)
         self._dx = 0.0
-        self.lazy = False  # the last layout was over LAZY_ITEMS_ABOVE: items for what is painted or asked for
+        self.lazy = False  # a view's last layout was over LAZY_ITEMS_ABOVE: items for what is painted or asked for
         self._realized = QRectF()  # the layout's part (scene coordinates) whose items are all made
         self.inputs: dict[str, InputItem] = {}
         self.selected: set[str] = set()
@@ -138,7 +142,7 @@ class DiagramItems:
 
     def node_of(self, path: str) -> HierarchyNode:
         """Scope `path`'s subtotal in the current report, whether or not its frame has an item."""
-        return self.hierarchy().get(path) or self._node(self.scopes[path][1])
+        return self._node(self.scopes[path][1])
 
     def group(self, path: str) -> GroupFrameItem:
         """The frame of scope `path`, made on first need (placed as the last layout says: hidden unless shown)."""
@@ -147,6 +151,16 @@ class DiagramItems:
             g = self._make_group(path)
             self._order()
         return g
+
+    def all_groups(self) -> list[GroupFrameItem]:
+        """Every scope's frame, in the scopes' order: those not made yet made now, then ordered once (an export
+        asks for all of them; ordering after each one made was quadratic: 6 s for a 30k-node report)."""
+        missing = [p for p in self.scopes if p not in self.groups]
+        for path in missing:
+            self._make_group(path)
+        if missing:
+            self._order()
+        return list(self.groups.values())
 
     def _make_group(self, path: str) -> GroupFrameItem:
         k, e = self.scopes[path]  # (KeyError: no such scope)
@@ -171,17 +185,10 @@ class DiagramItems:
         every box and frame, or (a layout over LAZY_ITEMS_ABOVE) only where a view paints next (`realize`)."""
         visible = layout.boxes
         self._expanded, self._layout, self._dx = expanded, layout, dx
-        self.lazy = len(visible) + len(layout.frames) > LAZY_ITEMS_ABOVE
+        self.lazy = self.in_view and len(visible) + len(layout.frames) > LAZY_ITEMS_ABOVE
         self._realized = QRectF()
         if not self.lazy:
-            for key in visible:
-                if key in self.drawn and key not in self.blocks:
-                    self.item(key)  # type: ignore[arg-type]
-                elif type(key) is ScopeKey and key.path not in self.groups:
-                    self._make_group(key.path)
-            for path in layout.frames:
-                if path not in self.groups:
-                    self._make_group(path)
+            self._make_missing(layout, None)
         self._order()
         for nid, item in self.blocks.items():
             self._place_block(nid, item)
@@ -226,27 +233,28 @@ class DiagramItems:
             return False
         rect = rect.adjusted(-rect.width() / 2, -rect.height() / 2, rect.width() / 2, rect.height() / 2)
         self._realized = rect
-        left, top, right, bottom = rect.left() - self._dx, rect.top(), rect.right() - self._dx, rect.bottom()
-
-        def meets(b: Box) -> bool:
-            return b.x < right and b.x + b.w > left and b.y < bottom and b.y + b.h > top
-
-        made = 0
-        for key, b in layout.boxes.items():
-            if type(key) is ScopeKey:
-                if key.path not in self.groups and meets(b):
-                    self._make_group(key.path)
-                    made += 1
-            elif type(key) is not InputKey and key not in self.blocks and key in self.drawn and meets(b):
-                self.item(key)  # type: ignore[arg-type]
-                made += 1
-        for path, segments in layout.frames.items():
-            if path not in self.groups and any(meets(b) for b in segments):
-                self._make_group(path)
-                made += 1
+        made = self._make_missing(layout, _meeting(rect, self._dx))
         if made:
             self._order()
         return made > 0
+
+    def _make_missing(self, layout: DiagramLayout, meets: Callable[[Box], bool] | None) -> int:
+        """Make the items of the layout's blocks, folded scopes and open frames that have none, those meeting a
+        rectangle (`meets`; None: all of them); how many it made."""
+        made = 0
+        for key, b in layout.boxes.items():
+            if type(key) is ScopeKey:
+                if key.path not in self.groups and (meets is None or meets(b)):
+                    self._make_group(key.path)
+                    made += 1
+            elif key in self.drawn and key not in self.blocks and (meets is None or meets(b)):
+                self.item(key)  # type: ignore[arg-type]
+                made += 1
+        for path, segments in layout.frames.items():
+            if path not in self.groups and (meets is None or any(meets(b) for b in segments)):
+                self._make_group(path)
+                made += 1
+        return made
 
     def draw_background(self, painter: QPainter, rect: QRectF, dx: float,
                         labels: Callable[[EdgesItem], list[Label]] | None) -> None:
@@ -319,11 +327,7 @@ class DiagramItems:
             return list(groups.values())
         if layout is None:
             return []
-        left, top, right, bottom = seen.left() - dx, seen.top(), seen.right() - dx, seen.bottom()
-
-        def meets(b: Box) -> bool:
-            return b.x < right and b.x + b.w > left and b.y < bottom and b.y + b.h > top
-
+        meets = _meeting(seen, dx)
         boxes, frames = layout.boxes, layout.frames  # (the items made, as `blocks_in`)
         out = [g for p, g in groups.items() if (b := boxes.get(ScopeKey(p))) is not None and meets(b)]
         out += [g for p, g in groups.items() if p in frames and any(meets(b) for b in frames[p])]
@@ -372,3 +376,9 @@ class DiagramItems:
             self.removed.setPos(dx + layout.width, margin)
             rect = rect.united(self.removed.sceneBoundingRect().adjusted(0, 0, margin, margin))
         return rect
+
+
+def _meeting(rect: QRectF, dx: float) -> Callable[[Box], bool]:
+    """Whether a layout box meets `rect` (scene coordinates; the layout shifted by `dx`), in plain comparisons."""
+    left, top, right, bottom = rect.left() - dx, rect.top(), rect.right() - dx, rect.bottom()
+    return lambda b: b.x < right and b.x + b.w > left and b.y < bottom and b.y + b.h > top

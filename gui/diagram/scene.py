@@ -52,10 +52,11 @@ class DiagramScene(QGraphicsScene):
     layoutChanged = Signal()  # items moved (expand/collapse, structure, columns): views refit or recentre
 
     def __init__(self, document: CostDocument, parent: QObject | None = None, dark: bool | None = None,
-                 show_selection: bool = True, expanded: Collection[str] | None = None,
+                 show_selection: bool = True, expanded: Collection[str] | None = None, in_view: bool = False,
                  orientation: Orientation = Orientation.TOP_DOWN, state: DiagramState | None = None) -> None:
         """`state`: how to show it (default: FLOPs, linear, widths by params, with `orientation` and `expanded`:
-        the scopes to show open from the start, laid out once; None: the default for the model's size)."""
+        the scopes to show open from the start, laid out once; None: the default for the model's size). `in_view`:
+        a view's scene, whose large layouts get items as they are painted (an export's has every item)."""
         super().__init__(parent)
         self.document = document
         self._state = state or DiagramState(orientation=orientation).with_expanded(expanded)
@@ -71,7 +72,7 @@ class DiagramScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)  # items move on every relayout
         self.setBackgroundBrush(self.theme.background)
         self._latency_watched = False
-        self.placement = DiagramItems(self, document, self.style)
+        self.placement = DiagramItems(self, document, self.style, in_view)
         self._blocks, self._groups, self._inputs = (self.placement.blocks, self.placement.groups,
                                                     self.placement.inputs)
         self._structure: DiagramStructure | None = None
@@ -219,7 +220,7 @@ class DiagramScene(QGraphicsScene):
         return [self._ready(items.item(i)) for i in items.ids if i in drawn]
 
     def groups(self) -> list[GroupFrameItem]:
-        return [self._ready_group(self.placement.group(p)) for p in self.placement.scopes]  # (made here if not yet)
+        return [self._ready_group(g) for g in self.placement.all_groups()]  # (made here if not yet)
 
     def group(self, path: str) -> GroupFrameItem:
         return self._ready_group(self.placement.group(path))

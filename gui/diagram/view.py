@@ -376,7 +376,7 @@ class DiagramView(QWidget):
     def __init__(self, document: CostDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.scene = DiagramScene(document, self, orientation=saved_orientation())
+        self.scene = DiagramScene(document, self, orientation=saved_orientation(), in_view=True)
         self.view = DiagramGraphicsView(self.scene, self)
         self.color_bar = ColorBarWidget(self.scene, self)
         self.find_bar = DiagramFindWidget(self.scene.navigation.find, self._on_find_bar_go, self)

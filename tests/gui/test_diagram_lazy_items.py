@@ -187,3 +187,18 @@ def test_the_minimap_of_a_long_column_shows_its_boxes_and_moves_the_view(qtbot) 
     centre = view.view.mapToScene(view.view.viewport().rect().center())
     rect = view.scene.sceneRect()
     assert centre.y() > rect.top() + 0.9 * rect.height()
+
+
+def test_an_export_scene_of_a_large_layout_has_every_item(qapp, monkeypatch) -> None:  # noqa: ANN001
+    """Only a view's scene waits for paints: a report plans its pages from the scene's items, and a 30k-node
+    report came out with the input pill alone (4 pages instead of 70) when its scene made items lazily too."""
+    from netcost.gui.diagram import placement
+    from netcost.gui.diagram.scene import scene_for
+
+    monkeypatch.setattr(placement, "LAZY_ITEMS_ABOVE", 50)
+    doc = CostDocument()
+    doc.set_graph(_transformer(1_500))
+    scene = scene_for(doc)
+    assert not scene.placement.lazy
+    frames = _frame_items(scene)
+    assert all(f"layers.{i}" in frames and frames[f"layers.{i}"].isVisible() for i in range(100))
